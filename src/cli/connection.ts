@@ -1,0 +1,37 @@
+/**
+ * Where the CLI finds the master: flags, then TITAN_HOST/TITAN_PORT/TITAN_TOKEN, then the token
+ * file of a local data directory (so `titan up` in this folder needs no export).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TitanClient } from '../sdk/client.js';
+
+export interface ConnectionFlags {
+  master?: string;
+  token?: string;
+  dataDir?: string;
+}
+
+export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
+  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
+  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`"${text}" is not HOST or HOST:PORT`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+export function findToken(flags: ConnectionFlags): string | undefined {
+  if (flags.token) return flags.token;
+  if (process.env.TITAN_TOKEN) return process.env.TITAN_TOKEN;
+  const file = join(resolve(flags.dataDir ?? process.env.TITAN_DATA_DIR ?? 'titan-data'), 'token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+export function clientFor(flags: ConnectionFlags): TitanClient {
+  const envPort = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
+  const address = flags.master ? parseHostPort(flags.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: envPort };
+  const token = findToken(flags);
+  return new TitanClient({ ...address, ...(token !== undefined && { token }) });
+}
+
+/** Bad command-line input: exit code 2. */
+export class UsageError extends Error {}

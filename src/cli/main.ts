@@ -1,0 +1,411 @@
+/**
+ * The `titan` command. Exit codes: 0 success; 1 the work failed (a job or run did not complete);
+ * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { TitanError } from '../core/errors.js';
+import { type JobStatus, RUN_STATUSES } from '../core/model.js';
+import type { JobView } from '../protocol/methods.js';
+import type { TitanClient } from '../sdk/client.js';
+import { SERVER_VERSION } from '../server/sessions.js';
+import { startMaster } from '../server/start.js';
+import { NoopExecutor, ProcessExecutor } from '../worker/executor.js';
+import { Reaper } from '../worker/reaper.js';
+import { WorkerAgent } from '../worker/agent.js';
+import { clientFor, type ConnectionFlags, findToken, parseHostPort, UsageError } from './connection.js';
+import { bold, colourStatus, dim, duration, table, when } from './format.js';
+import { loadPipeline, PipelineError } from './pipeline.js';
+import { Progress } from './progress.js';
+
+const int = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+};
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+};
+
+const connectionOptions = (cmd: Command): Command =>
+  cmd
+    .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
+    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+    .option('--data-dir <dir>', 'data directory whose token file to use');
+
+const print = (text: string): void => void process.stdout.write(`${text}\n`);
+const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T> {
+  const client = clientFor(flags);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+const program = new Command('titan')
+  .description('Titan: run scripts, pipelines and services across many machines')
+  .version(SERVER_VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  titan up                               start a local master, a worker and the HTTP endpoints
+  titan run hello.py -- arg1 "two words" run one script and show its output
+  titan submit pipeline.yaml --wait      run a pipeline and follow its progress
+  titan logs <job> -f                    follow a job's output
+`,
+  );
+
+program
+  .command('up')
+  .description('start a master and one local worker in this process (the local cluster)')
+  .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
+  .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
+  .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
+  .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
+  .option('--token <token>', 'cluster token (generated on first start when omitted)')
+  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...(o.token !== undefined && { token: o.token }) });
+    const reaper = Reaper.start();
+    const agent = new WorkerAgent({
+      masterHost: o.host === '0.0.0.0' ? '127.0.0.1' : o.host,
+      masterPort: m.port,
+      token: m.token,
+      capabilities: splitList(o.capabilities),
+      slots: o.slots,
+      permanent: true,
+      host: hostname(),
+      port: 0,
+      workDir: resolve(m.dataDir, 'worker'),
+      executor: new ProcessExecutor({ reaper }),
+      log: (line) => process.stderr.write(`${dim('worker:')} ${line}\n`),
+    });
+    await agent.start();
+    const shown = o.host === '0.0.0.0' ? hostname() : o.host;
+    print(`${bold('Titan is up.')}
+  master      ${shown}:${m.port}  (clients and workers)
+  http        http://${shown}:${m.httpPort}  (/healthz, /metrics, /api)
+  data        ${m.dataDir}
+  token       ${m.token}${m.tokenCreated ? '  (new; saved in the data directory)' : ''}
+  worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}]
+
+From another shell in this folder (or with TITAN_TOKEN set):
+  titan run hello.py -- arg1 "two words"
+  titan workers
+Press Ctrl-C to stop.`);
+    await untilSignal(async () => {
+      await agent.drain(10_000);
+      reaper.close();
+      await m.close();
+    });
+  });
+
+program
+  .command('master')
+  .description('run the master (control plane) in the foreground')
+  .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
+  .option('--host <address>', 'address to listen on', '0.0.0.0')
+  .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
+  .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
+  .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
+  .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
+  .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
+  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number }) => {
+    const token = o.token ?? process.env.TITAN_TOKEN;
+    const m = await startMaster({
+      dataDir: o.dataDir,
+      host: o.host,
+      port: o.port,
+      httpPort: o.httpPort,
+      workerTimeoutMs: o.workerTimeout * 1000,
+      reclaimGraceMs: o.reclaimGrace * 1000,
+      ...(token !== undefined && { token }),
+    });
+    print(`titan master listening on ${o.host}:${m.port} (http ${m.httpPort}), data in ${m.dataDir}`);
+    print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
+    print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>`);
+    await untilSignal(() => m.close());
+  });
+
+program
+  .command('worker')
+  .description('run a worker that joins a master and executes jobs')
+  .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
+  .option('--token <token>', 'cluster token (default: TITAN_TOKEN)')
+  .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
+  .addOption(new Option('--slots <n>', 'jobs run at once').default(4).argParser(int('--slots', 1, 1024)))
+  .option('--permanent', 'never scaled down or shut down automatically', false)
+  .addOption(new Option('--port <port>', 'advertised port in the worker name host:port (0: the master picks)').default(0).argParser(int('--port', 0, 65535)))
+  .option('--name <host>', 'advertised host name', hostname())
+  .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
+  .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
+  .action(async (o: { master: string; token?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string }) => {
+    const { host, port } = parseHostPort(o.master, 9090);
+    const token = o.token ?? process.env.TITAN_TOKEN;
+    if (!token) throw new UsageError('a worker needs the cluster token: pass --token or set TITAN_TOKEN');
+    const reaper = o.executor === 'process' ? Reaper.start() : null;
+    const agent = new WorkerAgent({
+      masterHost: host,
+      masterPort: port,
+      token,
+      capabilities: splitList(o.capabilities),
+      slots: o.slots,
+      permanent: o.permanent,
+      host: o.name,
+      port: o.port,
+      workDir: resolve(o.workDir),
+      executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
+      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    });
+    agent.start().catch((err: Error) => {
+      process.stderr.write(`titan worker: ${err.message}\n`);
+      process.exit(3);
+    });
+    await untilSignal(async () => {
+      process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
+      await agent.drain(30_000);
+      reaper?.close();
+    });
+  });
+
+connectionOptions(
+  program
+    .command('run')
+    .description('run one script on the cluster, show its output and exit with its status')
+    .argument('<script>', 'a local script file (.py, .js, .sh or an executable)')
+    .argument('[args...]', 'arguments for the script (put them after --)')
+    .option('--requirement <capability>', 'capability the worker must have', 'GENERAL')
+    .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
+    .addOption(new Option('--retries <n>', 'retries after a failure').default(0).argParser(int('--retries', 0, 100)))
+    .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
+    .option('--env <KEY=VALUE...>', 'environment variables for the job')
+    .option('--detach', 'submit and print the job reference without waiting', false),
+).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean }) => {
+  await withClient(o, async (client) => {
+    const { runId, jobId } = await client.runScript(script, args, {
+      requirement: o.requirement,
+      priority: o.priority,
+      retries: o.retries,
+      env: parseEnv(o.env ?? []),
+      ...(o.timeout !== undefined && { timeoutMs: Math.round(o.timeout * 1000) }),
+    });
+    const ref = `${runId}/${jobId}`;
+    if (o.detach) return print(ref);
+    process.stderr.write(dim(`submitted ${ref}\n`));
+    let lastAttempt = 0;
+    const it = client.followLogs(ref);
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      if (next.value.attempt !== lastAttempt && lastAttempt !== 0) process.stderr.write(dim(`--- attempt ${next.value.attempt} ---\n`));
+      lastAttempt = next.value.attempt;
+      process.stdout.write(next.value.data);
+    }
+    const { job } = await client.getJob(ref);
+    process.stderr.write(`${ref} ${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${job.error && job.status !== 'COMPLETED' ? `: ${job.error}` : ''}\n`);
+    process.exitCode = job.status === 'COMPLETED' ? 0 : job.exitCode && job.exitCode > 0 ? job.exitCode : 1;
+  });
+});
+
+connectionOptions(
+  program
+    .command('submit')
+    .description('submit a pipeline YAML file as a new run')
+    .argument('<pipeline.yaml>')
+    .option('--wait', 'follow the run until it finishes; exit 0 only if every job completed', false)
+    .option('--json', 'print the result as JSON', false),
+).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean }) => {
+  const pipeline = loadPipeline(file);
+  await withClient(o, async (client) => {
+    const { runId, jobs } = await client.submit(pipeline);
+    if (!o.wait) return o.json ? json({ runId, jobs }) : print(`submitted run ${runId} (${pipeline.name}) with ${jobs.length} jobs`);
+    const snapshot = await client.getRun(runId);
+    const progress = o.json ? null : new Progress(snapshot);
+    const final = await client.waitForRun(runId, (e) => progress?.update(e));
+    progress?.finish(final);
+    if (o.json) json(final);
+    else printJobs(final.jobs);
+    process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED') ? 0 : 1;
+  });
+});
+
+connectionOptions(program.command('status').description("show a job's status (runId/jobId, or a job id for its latest run)").argument('<job>').option('--json', 'print JSON', false)).action(
+  async (ref: string, o: ConnectionFlags & { json: boolean }) => {
+    await withClient(o, async (client) => {
+      const { job, attempts } = await client.getJob(ref);
+      if (o.json) return json({ job, attempts });
+      print(`${bold(job.ref)}  ${colourStatus(job.status)}`);
+      print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
+      print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);
+      if (job.spec.dependsOn.length > 0) print(`  after      ${job.spec.dependsOn.join(', ')}`);
+      if (job.exitCode !== null) print(`  exit code  ${job.exitCode}`);
+      if (job.error && job.status !== 'COMPLETED') print(`  error      ${job.error}`);
+      if (attempts.length > 0) {
+        print('');
+        print(table(['ATTEMPT', 'WORKER', 'STARTED', 'TOOK', 'OUTCOME', 'DETAIL'], attempts.map((a) => [String(a.attempt), a.workerId, when(a.startedAt), duration(a.finishedAt === null ? null : a.finishedAt - a.startedAt), a.outcome ? colourStatus(a.outcome) : colourStatus('RUNNING'), a.error ?? (a.exitCode !== null ? `exit ${a.exitCode}` : '')])));
+      }
+    });
+  },
+);
+
+connectionOptions(
+  program
+    .command('logs')
+    .description("print a job's output")
+    .argument('<job>')
+    .option('-f, --follow', 'keep printing new output until the job finishes', false)
+    .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(int('--attempt', 1, 1000))),
+).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number }) => {
+  await withClient(o, async (client) => {
+    if (!o.follow) return void process.stdout.write(await client.logs(ref, o.attempt));
+    const it = client.followLogs(ref);
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return void process.stderr.write(dim(`[job ${next.value}]\n`));
+      process.stdout.write(next.value.data);
+    }
+  });
+});
+
+connectionOptions(program.command('cancel').description('cancel a job (and skip what depends on it), or a whole run with --run').argument('<job-or-run>').option('--run', 'the argument is a run id: cancel all of it', false)).action(
+  async (ref: string, o: ConnectionFlags & { run: boolean }) => {
+    await withClient(o, async (client) => {
+      if (o.run) return print(`cancelled ${await client.cancelRun(ref)} jobs of run ${ref}`);
+      const job = await client.cancel(ref);
+      print(`${job.ref} ${colourStatus(job.status)}`);
+    });
+  },
+);
+
+connectionOptions(
+  program
+    .command('runs')
+    .description('list recent runs')
+    .addOption(new Option('--status <status>', 'only runs in this status').choices([...RUN_STATUSES]))
+    .addOption(new Option('--limit <n>', 'how many').default(20).argParser(int('--limit', 1, 1000)))
+    .option('--json', 'print JSON', false),
+).action(async (o: ConnectionFlags & { status?: (typeof RUN_STATUSES)[number]; limit: number; json: boolean }) => {
+  await withClient(o, async (client) => {
+    const runs = await client.listRuns({ limit: o.limit, ...(o.status && { status: o.status }) });
+    if (o.json) return json(runs);
+    if (runs.length === 0) return print('no runs yet');
+    print(
+      table(
+        ['RUN', 'NAME', 'STATUS', 'JOBS', 'CREATED', 'TOOK'],
+        runs.map((r) => [r.runId, r.name, colourStatus(r.status), summarise(r.counts, r.total), when(r.createdAt), duration((r.finishedAt ?? Date.now()) - r.createdAt)]),
+      ),
+    );
+  });
+});
+
+connectionOptions(program.command('workers').description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  await withClient(o, async (client) => {
+    const workers = await client.workers();
+    if (o.json) return json(workers);
+    if (workers.length === 0) return print('no workers connected');
+    print(
+      table(
+        ['WORKER', 'STATE', 'CAPABILITIES', 'LOAD', 'KIND', 'LAST SEEN'],
+        workers.map((w) => [w.id, w.state, w.capabilities.join(','), `${w.running}/${w.slots}`, w.permanent ? 'permanent' : 'ephemeral', `${duration(Date.now() - w.lastSeen)} ago`]),
+      ),
+    );
+  });
+});
+
+connectionOptions(program.command('stats').description('cluster statistics').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  await withClient(o, async (client) => {
+    const s = await client.stats();
+    if (o.json) return json(s);
+    print(`uptime      ${duration(s.uptimeMs)}`);
+    print(`workers     ${s.workers.connected} connected of ${s.workers.total}, ${s.workers.busySlots}/${s.workers.slots} slots busy`);
+    print(`active runs ${s.runs.active}`);
+    print(`jobs        ${summarise(s.jobs, Object.values(s.jobs).reduce((a, b) => a + (b ?? 0), 0)) || 'none active'}`);
+    const queues = Object.entries(s.queuedByCapability);
+    if (queues.length > 0) print(`queued      ${queues.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+    print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
+  });
+});
+
+program
+  .command('token')
+  .description('print the cluster token this CLI would use')
+  .option('--data-dir <dir>', 'data directory whose token file to read')
+  .action((o: ConnectionFlags) => {
+    const token = findToken(o);
+    if (!token) throw new UsageError('no token: set TITAN_TOKEN or run in the folder where `titan up` keeps titan-data');
+    print(token);
+  });
+
+function printJobs(jobs: JobView[]): void {
+  print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
+}
+
+function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {
+  const parts = Object.entries(counts).map(([s, n]) => `${n} ${colourStatus(s)}`);
+  return `${parts.join(', ')}${total > 0 ? ` (${total})` : ''}`;
+}
+
+function splitList(text: string): string[] {
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new UsageError('give at least one capability');
+  return items;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env expects KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Runs `stop` on the first SIGINT/SIGTERM; a second signal exits at once. */
+function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolvePromise) => {
+    let stopping = false;
+    const onSignal = (): void => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      stop().then(
+        () => {
+          resolvePromise();
+          process.exit(0);
+        },
+        (err: Error) => {
+          process.stderr.write(`titan: error while stopping: ${err.message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof PipelineError) {
+    process.stderr.write(`titan: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof TitanError) {
+    process.stderr.write(`titan: ${err.message}${err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? '' : ` [${err.code}]`}\n`);
+    process.exit(err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? 3 : 1);
+  }
+  process.stderr.write(`titan: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/**
+ * Live progress of a run: on a terminal, a block redrawn in place (counts by status, elapsed
+ * time, the running jobs); elsewhere, one plain line per change.
+ */
+import type { JobStatus } from '../core/model.js';
+import { JOB_STATUSES } from '../core/model.js';
+import type { JobView, RunView } from '../protocol/methods.js';
+import type { RunEvent } from '../sdk/client.js';
+import { bold, colourStatus, duration } from './format.js';
+
+export class Progress {
+  private readonly jobs = new Map<string, JobView>();
+  private readonly started = Date.now();
+  private drawn = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly live: boolean;
+
+  constructor(
+    private readonly snapshot: RunView,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.live = Boolean(out.isTTY);
+    for (const j of snapshot.jobs) this.jobs.set(j.spec.id, j);
+    if (this.live) {
+      this.draw();
+      this.timer = setInterval(() => this.draw(), 250);
+      this.timer.unref();
+    } else {
+      out.write(`run ${snapshot.run.runId} (${snapshot.run.name}): ${snapshot.jobs.length} jobs\n`);
+    }
+  }
+
+  update(event: RunEvent): void {
+    if (event.type !== 'job') return;
+    const before = this.jobs.get(event.job.spec.id);
+    this.jobs.set(event.job.spec.id, event.job);
+    if (this.live || before?.status === event.job.status) return;
+    const j = event.job;
+    const where = j.status === 'RUNNING' ? ` (attempt ${j.attempt} on ${j.workerId})` : j.error && j.status !== 'COMPLETED' ? `: ${j.error}` : '';
+    this.out.write(`${new Date().toISOString().slice(11, 19)} ${j.spec.id} ${j.status}${where}\n`);
+  }
+
+  finish(final: RunView): void {
+    for (const j of final.jobs) this.jobs.set(j.spec.id, j);
+    if (this.timer) clearInterval(this.timer);
+    if (this.live) this.draw();
+    else this.out.write(`run ${final.run.runId} ${final.run.status} in ${duration(Date.now() - this.started)}\n`);
+  }
+
+  private draw(): void {
+    const counts = new Map<JobStatus, number>();
+    const running: string[] = [];
+    for (const j of this.jobs.values()) {
+      counts.set(j.status, (counts.get(j.status) ?? 0) + 1);
+      if (j.status === 'RUNNING') running.push(`${j.spec.id}@${j.workerId}`);
+    }
+    const summary = JOB_STATUSES.filter((s) => counts.has(s))
+      .map((s) => `${colourStatus(s)} ${counts.get(s)}`)
+      .join('  ');
+    const lines = [
+      `${bold(`run ${this.snapshot.run.runId}`)} ${this.snapshot.run.name}  ${duration(Date.now() - this.started)}`,
+      `  ${summary}`,
+      `  running: ${running.length === 0 ? '-' : running.slice(0, 8).join(', ') + (running.length > 8 ? ` (+${running.length - 8})` : '')}`,
+    ];
+    const up = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
+    this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    this.drawn = lines.length;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The one definition of a job, a run and their statuses, shared by protocol, core, store, SDK
+ * and CLI. Schemas validate every input that crosses a boundary; the inferred types are the
+ * contract everywhere else.
+ */
+import { z } from 'zod';
+
+export const JOB_STATUSES = [
+  'PENDING',
+  'QUEUED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'DEAD',
+  'CANCELLED',
+  'SKIPPED',
+  'WAITING_APPROVAL',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses a job never leaves. FAILED is not among them: it means "failed, retry pending". */
+export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'DEAD', 'CANCELLED', 'SKIPPED']);
+export const isTerminal = (s: JobStatus): boolean => TERMINAL_JOB_STATUSES.has(s);
+
+export const RUN_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const LIMITS = {
+  maxJobsPerRun: 100_000,
+  maxIdLength: 128,
+  maxArgs: 256,
+  maxArgLength: 8192,
+  maxEnvEntries: 128,
+  maxScriptBytes: 8 * 1024 * 1024,
+  maxRetries: 100,
+  maxDelayMs: 366 * 24 * 3600 * 1000,
+  maxTimeoutMs: 30 * 24 * 3600 * 1000,
+  maxNameLength: 200,
+} as const;
+
+export const DEFAULT_RETRIES = 3;
+export const DEFAULT_PRIORITY = 1;
+export const DEFAULT_CAPABILITY = 'GENERAL';
+
+/** Ids appear in file paths and in `runId/jobId` references, so they are a safe, small alphabet. */
+export const IdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'may contain only letters, digits, "_", "-" and "." and must not start with "." or "-"');
+
+export const CapabilitySchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'capability tags contain only letters, digits, "_", "-" and "."');
+
+export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+
+/** A script file carried with a submission: its name (for the interpreter choice) and content hash. */
+export const ScriptRefSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((n) => !n.includes('/') && !n.includes('\\') && n !== '.' && n !== '..' && !n.includes('\0'), 'a script name is a bare file name'),
+  sha256: Sha256Schema,
+});
+export type ScriptRef = z.infer<typeof ScriptRefSchema>;
+
+export const AffinitySchema = z.enum(['none', 'soft', 'required']);
+export type Affinity = z.infer<typeof AffinitySchema>;
+
+export const JobSpecSchema = z.strictObject({
+  id: IdSchema,
+  script: ScriptRefSchema,
+  args: z.array(z.string().max(LIMITS.maxArgLength)).max(LIMITS.maxArgs).default([]),
+  dependsOn: z.array(IdSchema).max(LIMITS.maxJobsPerRun).default([]),
+  requirement: CapabilitySchema.default(DEFAULT_CAPABILITY),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).default(DEFAULT_PRIORITY),
+  delayMs: z.number().int().min(0).max(LIMITS.maxDelayMs).default(0),
+  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(DEFAULT_RETRIES),
+  timeoutMs: z.number().int().positive().max(LIMITS.maxTimeoutMs).optional(),
+  affinity: AffinitySchema.default('none'),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(LIMITS.maxArgLength))
+    .refine((e) => Object.keys(e).length <= LIMITS.maxEnvEntries, `at most ${LIMITS.maxEnvEntries} environment entries`)
+    .default({}),
+});
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type JobSpecInput = z.input<typeof JobSpecSchema>;
+
+export const RunSpecSchema = z.strictObject({
+  name: z.string().min(1).max(LIMITS.maxNameLength).default('run'),
+  agentRunId: IdSchema.optional(),
+  jobs: z.array(JobSpecSchema).min(1, 'a run needs at least one job').max(LIMITS.maxJobsPerRun),
+});
+export type RunSpec = z.infer<typeof RunSpecSchema>;
+export type RunSpecInput = z.input<typeof RunSpecSchema>;
+
+/** A job inside a run, as the master keeps and stores it. */
+export interface JobRecord {
+  runId: string;
+  spec: JobSpec;
+  status: JobStatus;
+  /** Number of attempts started so far; the current attempt when RUNNING. */
+  attempt: number;
+  /** Epoch ms before which the job must not be queued (delay or retry backoff), or null. */
+  notBefore: number | null;
+  workerId: string | null;
+  exitCode: number | null;
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface RunRecord {
+  runId: string;
+  name: string;
+  agentRunId: string | null;
+  status: RunStatus;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export type AttemptOutcome = 'COMPLETED' | 'FAILED' | 'LOST' | 'CANCELLED' | 'TIMED_OUT';
+
+export interface AttemptRecord {
+  runId: string;
+  jobId: string;
+  attempt: number;
+  workerId: string;
+  startedAt: number;
+  finishedAt: number | null;
+  outcome: AttemptOutcome | null;
+  exitCode: number | null;
+  error: string | null;
+}
+
+/** A reference to a job: `runId/jobId`, or a bare `jobId` meaning the latest run that has it. */
+export interface JobRef {
+  runId: string | null;
+  jobId: string;
+}
+
+export function parseJobRef(text: string): JobRef {
+  const slash = text.indexOf('/');
+  if (slash < 0) return { runId: null, jobId: text };
+  return { runId: text.slice(0, slash), jobId: text.slice(slash + 1) };
+}
+
+export const jobKey = (runId: string, jobId: string): string => `${runId}/${jobId}`;
+
+/** Worker identity and capacity, as a worker announces it. */
+export const WorkerInfoSchema = z.strictObject({
+  host: z.string().min(1).max(255).regex(/^[A-Za-z0-9_.:-]+$/, 'a host name or address'),
+  /** 0 asks the master to pick a free name on this host. */
+  port: z.number().int().min(0).max(65535),
+  capabilities: z.array(CapabilitySchema).min(1).max(32),
+  slots: z.number().int().min(1).max(1024),
+  permanent: z.boolean().default(false),
+  pid: z.number().int().nonnegative().optional(),
+  version: z.string().max(64).optional(),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfoSchema>;
+
+export const workerIdOf = (w: Pick<WorkerInfo, 'host' | 'port'>): string => `${w.host}:${w.port}`;

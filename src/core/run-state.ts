@@ -1,0 +1,304 @@
+/**
+ * The run state machine. Each function takes a run's in-memory state and one event, updates the
+ * state and returns the effects the master must carry out (persist, queue, arm a timer, kill).
+ * No I/O and no clock: the time and any randomness are arguments.
+ */
+import type { AttemptOutcome, AttemptRecord, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus } from './model.js';
+import { isTerminal } from './model.js';
+import { backoffMs, isFailFast } from './retry.js';
+
+export interface RunState {
+  run: RunRecord;
+  jobs: Map<string, JobRecord>;
+  children: Map<string, string[]>;
+  /** Number of parents not yet COMPLETED, for each job still waiting on parents. */
+  waitingOn: Map<string, number>;
+  /** Jobs not yet in a terminal status. */
+  open: number;
+}
+
+export type Effect =
+  | { type: 'job'; job: JobRecord }
+  | { type: 'run'; run: RunRecord }
+  | { type: 'enqueue'; job: JobRecord }
+  | { type: 'dequeue'; job: JobRecord }
+  | { type: 'timer'; job: JobRecord; at: number }
+  | { type: 'kill'; job: JobRecord; workerId: string; attempt: number }
+  | { type: 'attempt'; attempt: AttemptRecord };
+
+export interface AttemptResult {
+  outcome: Exclude<AttemptOutcome, 'CANCELLED'>;
+  exitCode: number | null;
+  error: string | null;
+  /** A failure class reported by the worker; fail-fast classes skip the remaining retries. */
+  errorCode?: string | null;
+}
+
+function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
+  return {
+    runId,
+    spec,
+    status: 'PENDING',
+    attempt: 0,
+    notBefore: null,
+    workerId: null,
+    exitCode: null,
+    error: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+export function createRun(runId: string, spec: RunSpec, now: number): { state: RunState; effects: Effect[] } {
+  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null };
+  const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
+  const effects: Effect[] = [{ type: 'run', run }];
+  addJobs(state, spec.jobs, now, effects);
+  return { state, effects };
+}
+
+/** Adds jobs to a live run (validated by the caller); parents may be any job of the run. */
+export function extendRun(state: RunState, specs: readonly JobSpec[], now: number): Effect[] {
+  const effects: Effect[] = [];
+  if (state.run.status !== 'RUNNING') {
+    state.run.status = 'RUNNING';
+    state.run.finishedAt = null;
+    effects.push({ type: 'run', run: state.run });
+  }
+  addJobs(state, specs, now, effects);
+  return effects;
+}
+
+function addJobs(state: RunState, specs: readonly JobSpec[], now: number, effects: Effect[]): void {
+  const added: JobRecord[] = [];
+  for (const spec of specs) {
+    const job = newJob(state.run.runId, spec, now);
+    state.jobs.set(spec.id, job);
+    state.open++;
+    added.push(job);
+    for (const parent of new Set(spec.dependsOn)) addChild(state, parent, spec.id);
+  }
+  for (const job of added) {
+    effects.push({ type: 'job', job });
+    settleNewJob(state, job, now, effects);
+  }
+}
+
+function addChild(state: RunState, parent: string, child: string): void {
+  const list = state.children.get(parent);
+  if (list) list.push(child);
+  else state.children.set(parent, [child]);
+}
+
+/** Decides where a job that has just entered the run stands, given its parents' statuses. */
+function settleNewJob(state: RunState, job: JobRecord, now: number, effects: Effect[]): void {
+  let waiting = 0;
+  for (const parentId of new Set(job.spec.dependsOn)) {
+    const parent = state.jobs.get(parentId);
+    if (!parent) continue;
+    if (parent.status === 'COMPLETED') continue;
+    if (isTerminal(parent.status)) {
+      finish(state, job, 'SKIPPED', now, effects, `upstream job ${parentId} is ${parent.status}`);
+      return;
+    }
+    waiting++;
+  }
+  if (waiting > 0) state.waitingOn.set(job.spec.id, waiting);
+  else becomeReady(state, job, now, effects);
+}
+
+/** Parents are done: queue now, or after the job's delay (counted from this moment). */
+function becomeReady(state: RunState, job: JobRecord, now: number, effects: Effect[]): void {
+  state.waitingOn.delete(job.spec.id);
+  if (job.spec.delayMs > 0) {
+    job.status = 'PENDING';
+    job.notBefore = now + job.spec.delayMs;
+    effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
+  } else {
+    queue(job, effects);
+  }
+}
+
+function queue(job: JobRecord, effects: Effect[]): void {
+  job.status = 'QUEUED';
+  job.notBefore = null;
+  effects.push({ type: 'job', job }, { type: 'enqueue', job });
+}
+
+/** A delay or backoff timer fired. Ignored unless the job is still waiting for exactly that. */
+export function timerDue(state: RunState, jobId: string, now: number): Effect[] {
+  const job = state.jobs.get(jobId);
+  if (!job || job.notBefore === null || job.notBefore > now) return [];
+  if (job.status !== 'PENDING' && job.status !== 'FAILED') return [];
+  if (state.waitingOn.has(jobId)) return [];
+  const effects: Effect[] = [];
+  queue(job, effects);
+  return effects;
+}
+
+export function startAttempt(state: RunState, jobId: string, workerId: string, now: number): Effect[] {
+  const job = state.jobs.get(jobId);
+  if (!job || job.status !== 'QUEUED') return [];
+  job.status = 'RUNNING';
+  job.attempt++;
+  job.workerId = workerId;
+  job.startedAt = now;
+  job.exitCode = null;
+  job.error = null;
+  const attempt: AttemptRecord = {
+    runId: job.runId,
+    jobId,
+    attempt: job.attempt,
+    workerId,
+    startedAt: now,
+    finishedAt: null,
+    outcome: null,
+    exitCode: null,
+    error: null,
+  };
+  return [{ type: 'job', job }, { type: 'attempt', attempt }];
+}
+
+/** True when a report about `attempt` concerns the job's current, running attempt. */
+export function isCurrentAttempt(state: RunState, jobId: string, attempt: number): boolean {
+  const job = state.jobs.get(jobId);
+  return job !== undefined && job.status === 'RUNNING' && job.attempt === attempt;
+}
+
+/**
+ * The current attempt ended (completed, failed, timed out, or its worker was lost). Reports from
+ * any other attempt are stale and change nothing.
+ */
+export function finishAttempt(state: RunState, jobId: string, attempt: number, result: AttemptResult, now: number, random: number): Effect[] {
+  const job = state.jobs.get(jobId);
+  if (!job || !isCurrentAttempt(state, jobId, attempt)) return [];
+  const effects: Effect[] = [attemptEnd(job, result.outcome, result.exitCode, result.error, now)];
+  job.exitCode = result.exitCode;
+  job.error = result.error;
+  if (result.outcome === 'COMPLETED') {
+    finish(state, job, 'COMPLETED', now, effects, null);
+    return effects;
+  }
+  const retriesUsed = job.attempt - 1;
+  if (isFailFast(result.errorCode) || retriesUsed >= job.spec.retries) {
+    finish(state, job, 'DEAD', now, effects, result.error);
+    return effects;
+  }
+  job.status = 'FAILED';
+  job.notBefore = now + backoffMs(job.attempt, random);
+  effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
+  return effects;
+}
+
+function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: number | null, error: string | null, now: number): Effect {
+  return {
+    type: 'attempt',
+    attempt: {
+      runId: job.runId,
+      jobId: job.spec.id,
+      attempt: job.attempt,
+      workerId: job.workerId ?? '',
+      startedAt: job.startedAt ?? now,
+      finishedAt: now,
+      outcome,
+      exitCode,
+      error,
+    },
+  };
+}
+
+/** Cancels one job (and skips what depends on it). Returns null when the job is unknown or already terminal. */
+export function cancelJob(state: RunState, jobId: string, now: number): Effect[] | null {
+  const job = state.jobs.get(jobId);
+  if (!job || isTerminal(job.status)) return null;
+  const effects: Effect[] = [];
+  stop(state, job, 'CANCELLED', now, effects, 'cancelled by request');
+  return effects;
+}
+
+export function cancelRun(state: RunState, now: number): Effect[] {
+  const effects: Effect[] = [];
+  for (const job of state.jobs.values()) {
+    if (!isTerminal(job.status)) stop(state, job, 'CANCELLED', now, effects, 'run cancelled by request');
+  }
+  return effects;
+}
+
+/** Moves a job that may be queued or running to a terminal status, releasing what it holds. */
+function stop(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], reason: string): void {
+  if (job.status === 'QUEUED') effects.push({ type: 'dequeue', job });
+  if (job.status === 'RUNNING' && job.workerId !== null) {
+    effects.push({ type: 'kill', job, workerId: job.workerId, attempt: job.attempt });
+    effects.push(attemptEnd(job, 'CANCELLED', null, reason, now));
+  }
+  finish(state, job, status, now, effects, reason);
+}
+
+/** Records a terminal status, then unlocks or skips the children. */
+function finish(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], error: string | null): void {
+  job.status = status;
+  job.finishedAt = now;
+  job.notBefore = null;
+  if (status !== 'COMPLETED') job.error = error;
+  state.waitingOn.delete(job.spec.id);
+  state.open--;
+  effects.push({ type: 'job', job });
+  for (const childId of state.children.get(job.spec.id) ?? []) {
+    const child = state.jobs.get(childId);
+    if (!child || isTerminal(child.status)) continue;
+    if (status === 'COMPLETED') {
+      const left = (state.waitingOn.get(childId) ?? 1) - 1;
+      if (left > 0) state.waitingOn.set(childId, left);
+      else becomeReady(state, child, now, effects);
+    } else {
+      stop(state, child, 'SKIPPED', now, effects, `upstream job ${job.spec.id} is ${status}`);
+    }
+  }
+  if (state.open === 0) settleRun(state, now, effects);
+}
+
+function settleRun(state: RunState, now: number, effects: Effect[]): void {
+  let status: RunStatus = 'COMPLETED';
+  for (const job of state.jobs.values()) {
+    if (job.status === 'CANCELLED') {
+      status = 'CANCELLED';
+      break;
+    }
+    if (job.status !== 'COMPLETED') status = 'FAILED';
+  }
+  state.run.status = status;
+  state.run.finishedAt = now;
+  effects.push({ type: 'run', run: state.run });
+}
+
+/**
+ * Rebuilds a run's state from stored records after a master restart. QUEUED jobs are queued
+ * again and timers re-armed; RUNNING jobs are left for their workers to reclaim.
+ */
+export function restoreRun(run: RunRecord, jobs: readonly JobRecord[]): { state: RunState; effects: Effect[] } {
+  const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
+  for (const job of jobs) {
+    state.jobs.set(job.spec.id, job);
+    if (!isTerminal(job.status)) state.open++;
+    for (const parent of new Set(job.spec.dependsOn)) addChild(state, parent, job.spec.id);
+  }
+  const effects: Effect[] = [];
+  for (const job of jobs) {
+    if (job.status === 'QUEUED') effects.push({ type: 'enqueue', job });
+    else if ((job.status === 'PENDING' || job.status === 'FAILED') && job.notBefore !== null) effects.push({ type: 'timer', job, at: job.notBefore });
+    else if (job.status === 'PENDING') {
+      const waiting = [...new Set(job.spec.dependsOn)].filter((p) => state.jobs.get(p)?.status !== 'COMPLETED').length;
+      if (waiting > 0) state.waitingOn.set(job.spec.id, waiting);
+      else queue(job, effects);
+    }
+  }
+  return { state, effects };
+}
+
+/** The worker that ran the job's first parent: the affinity target. */
+export function affinityTarget(state: RunState, job: JobRecord): string | null {
+  if (job.spec.affinity === 'none') return null;
+  const first = job.spec.dependsOn[0];
+  return first === undefined ? null : (state.jobs.get(first)?.workerId ?? null);
+}

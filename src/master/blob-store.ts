@@ -1,0 +1,80 @@
+/**
+ * Content-addressed files (scripts now, archives later) under `blobs/<aa>/<sha256>`. Uploads
+ * arrive in order-checked chunks into a `.part` file and become visible only once their hash
+ * matches, so a half-written or corrupted upload is never served.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TitanError } from '../core/errors.js';
+
+export class BlobStore {
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private pathOf(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    if (this.known.has(sha256)) return true;
+    if (!existsSync(this.pathOf(sha256))) return false;
+    this.known.add(sha256);
+    return true;
+  }
+
+  /** Appends a chunk at `offset` (which must equal the bytes received so far). */
+  put(sha256: string, offset: number, data: Buffer, final: boolean): { size: number; complete: boolean } {
+    if (this.has(sha256)) return { size: statSync(this.pathOf(sha256)).size, complete: true };
+    const path = this.pathOf(sha256);
+    const part = `${path}.part`;
+    mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+    const current = existsSync(part) ? statSync(part).size : 0;
+    if (offset === 0 && current > 0) unlinkSync(part);
+    else if (offset !== current) throw new TitanError('BAD_REQUEST', `upload of ${sha256} expected offset ${current}, got ${offset}`);
+    if (offset + data.length > this.maxBytes) {
+      if (existsSync(part)) unlinkSync(part);
+      throw new TitanError('BAD_REQUEST', `file ${sha256} exceeds the limit of ${this.maxBytes} bytes`);
+    }
+    const fd = openSync(part, offset === 0 ? 'w' : 'a');
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    const size = offset + data.length;
+    if (!final) return { size, complete: false };
+    const actual = createHash('sha256').update(readFileSync(part)).digest('hex');
+    if (actual !== sha256) {
+      unlinkSync(part);
+      throw new TitanError('BAD_REQUEST', `upload does not match its hash: expected ${sha256}, got ${actual}`);
+    }
+    renameSync(part, path);
+    this.known.add(sha256);
+    return { size, complete: true };
+  }
+
+  /** Reads up to `limit` bytes from `offset`. */
+  read(sha256: string, offset: number, limit: number): { data: Buffer; size: number } {
+    if (!this.has(sha256)) throw new TitanError('NOT_FOUND', `no file with hash ${sha256}`);
+    const path = this.pathOf(sha256);
+    const size = statSync(path).size;
+    const length = Math.max(0, Math.min(limit, size - offset));
+    const data = Buffer.allocUnsafe(length);
+    if (length > 0) {
+      const fd = openSync(path, 'r');
+      try {
+        readSync(fd, data, 0, length, offset);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return { data, size };
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Job output on the master: one file per attempt under `logs/<runId>/<jobId>/<attempt>.log`,
+ * appended synchronously so a read never lags a write, plus live listeners for `logs -f`.
+ * Ids are validated by the schemas before they reach a path.
+ */
+import { closeSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type LogListener = (attempt: number, data: string) => void;
+
+export class LogStore {
+  private readonly open = new Map<string, number>();
+  private readonly listeners = new Map<string, Set<LogListener>>();
+
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  pathOf(runId: string, jobId: string, attempt: number): string {
+    return join(this.dir, runId, jobId, `${attempt}.log`);
+  }
+
+  append(runId: string, jobId: string, attempt: number, data: string): void {
+    const key = `${runId}/${jobId}#${attempt}`;
+    let fd = this.open.get(key);
+    if (fd === undefined) {
+      mkdirSync(join(this.dir, runId, jobId), { recursive: true });
+      fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
+      this.open.set(key, fd);
+    }
+    writeSync(fd, data);
+    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, data);
+  }
+
+  /** The attempt is over: release its file handle. */
+  close(runId: string, jobId: string, attempt: number): void {
+    const key = `${runId}/${jobId}#${attempt}`;
+    const fd = this.open.get(key);
+    if (fd !== undefined) {
+      closeSync(fd);
+      this.open.delete(key);
+    }
+  }
+
+  /** Reads up to `limit` bytes from `offset`, never splitting a UTF-8 character. */
+  read(runId: string, jobId: string, attempt: number, offset: number, limit: number): { data: string; nextOffset: number; size: number } {
+    const path = this.pathOf(runId, jobId, attempt);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return { data: '', nextOffset: 0, size: 0 };
+    }
+    const length = Math.max(0, Math.min(limit, size - offset));
+    if (length === 0) return { data: '', nextOffset: offset, size };
+    const buf = Buffer.allocUnsafe(length);
+    const fd = openSync(path, 'r');
+    let read: number;
+    try {
+      read = readSync(fd, buf, 0, length, offset);
+    } finally {
+      closeSync(fd);
+    }
+    const end = offset + read < size ? completeUtf8Length(buf.subarray(0, read)) : read;
+    return { data: buf.subarray(0, end).toString('utf8'), nextOffset: offset + end, size };
+  }
+
+  /** Live output of every attempt of a job; returns the unsubscribe function. */
+  listen(runId: string, jobId: string, listener: LogListener): () => void {
+    const key = `${runId}/${jobId}`;
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  closeAll(): void {
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
+  }
+}
+
+/** Length of the longest prefix that does not end inside a multi-byte UTF-8 sequence. */
+function completeUtf8Length(buf: Buffer): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const byte = buf[buf.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? buf.length - back : buf.length;
+  }
+  return buf.length;
+}

@@ -1,0 +1,599 @@
+/**
+ * The running master: it owns the in-memory state of every active run, applies the core's
+ * decisions, commits them through the group committer and only then lets the outside world see
+ * them (replies, dispatches, events). It knows no transport: the server adapts sessions to the
+ * methods here.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { validateDag } from '../core/dag.js';
+import { TitanError } from '../core/errors.js';
+import type { AttemptRecord, JobRecord, JobStatus, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
+import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/model.js';
+import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
+import { pickWorker } from '../core/routing.js';
+import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
+import { affinityTarget, cancelJob, cancelRun, createRun, finishAttempt, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
+import type { AttemptId, Dispatch, FinishedAttempt, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { Store } from '../store/store.js';
+import { BlobStore } from './blob-store.js';
+import { type Clock, systemClock } from './clock.js';
+import { Committer } from './committer.js';
+import { LogStore } from './log-store.js';
+import { Timers } from './timers.js';
+import { type WorkerLink, WorkerEntry } from './workers.js';
+
+export interface MasterOptions {
+  dataDir: string;
+  store: Store;
+  clock?: Clock;
+  random?: () => number;
+  /** A worker silent for this long is dead and its attempts run again elsewhere. */
+  workerTimeoutMs?: number;
+  /** After a restart, how long running attempts wait for their workers to reclaim them. */
+  reclaimGraceMs?: number;
+  /** Called when the store fails: the master cannot keep its promises and must stop. */
+  onFatal?: (err: Error) => void;
+}
+
+export interface RunWatcher {
+  job(job: JobView): void;
+  run(run: RunRecord): void;
+}
+
+export interface LogFollower {
+  data(attempt: number, data: string): void;
+  end(status: JobStatus): void;
+}
+
+export const HEARTBEAT_MS = 2000;
+
+const view = (job: JobRecord): JobView => ({ ...job, ref: jobKey(job.runId, job.spec.id) });
+
+export class Master {
+  readonly store: Store;
+  readonly logs: LogStore;
+  readonly blobs: BlobStore;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly committer: Committer;
+  private readonly workerTimeoutMs: number;
+  private readonly reclaimGraceMs: number;
+  private readonly startedAt: number;
+
+  private readonly runs = new Map<string, RunState>();
+  /** Bare job id → the newest active run that has it. */
+  private readonly latestRun = new Map<string, string>();
+  private readonly queue = new ReadyQueue();
+  private readonly timers: Timers;
+  private readonly workers = new Map<string, WorkerEntry>();
+  /** Attempts found RUNNING at start-up that no worker has reclaimed yet. */
+  private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
+  private readonly runWatchers = new Map<string, Set<RunWatcher>>();
+  private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
+  private kicked = false;
+  private sweeper: { cancel(): void } | null = null;
+  private closed = false;
+  private readonly totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
+
+  constructor(options: MasterOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
+    this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
+    this.startedAt = this.clock.now();
+    this.logs = new LogStore(join(options.dataDir, 'logs'));
+    this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxScriptBytes);
+    const onFatal =
+      options.onFatal ??
+      ((err: Error) => {
+        process.stderr.write(`titan master: the store failed, stopping so that no unrecorded work is acknowledged: ${err.message}\n`);
+        process.exit(70);
+      });
+    this.committer = new Committer(this.store, onFatal);
+    this.timers = new Timers(this.clock, (key) => this.onTimer(key));
+  }
+
+  /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
+  async start(): Promise<void> {
+    const t = await this.store.totals();
+    Object.assign(this.totals, { submitted: t.submitted, completed: t.completed, dead: t.dead, attempts: t.attempts });
+    for (const { run, jobs } of await this.store.loadActiveRuns()) {
+      const { state, effects } = restoreRun(run, jobs);
+      this.adopt(state);
+      for (const job of jobs) {
+        if (job.status === 'RUNNING' && job.workerId !== null) this.unclaimed.set(jobKey(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
+      }
+      this.apply(state, effects);
+    }
+    if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
+    this.armSweeper();
+    await this.committer.flushed();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.sweeper?.cancel();
+    for (const w of this.workers.values()) w.link?.close('master shutting down');
+    await this.committer.flushed();
+    this.logs.closeAll();
+  }
+
+  // ---- submission and control -------------------------------------------------------------
+
+  async submit(spec: RunSpec): Promise<{ runId: string; jobs: string[] }> {
+    const problems = validateDag(spec.jobs);
+    if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
+    const missing = [...new Set(spec.jobs.map((j) => j.script.sha256))].filter((sha) => !this.blobs.has(sha));
+    if (missing.length > 0) {
+      const names = spec.jobs.filter((j) => missing.includes(j.script.sha256)).map((j) => `${j.script.name} (job ${j.id})`);
+      throw new TitanError('BAD_REQUEST', `scripts were not uploaded before submission: ${names.slice(0, 5).join(', ')}`);
+    }
+    const runId = this.newRunId();
+    const { state, effects } = createRun(runId, spec, this.clock.now());
+    this.adopt(state);
+    for (const job of state.jobs.values()) this.committer.newJob(job);
+    this.totals.submitted += spec.jobs.length;
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return { runId, jobs: spec.jobs.map((j) => j.id) };
+  }
+
+  async cancelJob(ref: string): Promise<JobView> {
+    const { state, job } = await this.resolveActive(ref);
+    const effects = cancelJob(state, job.spec.id, this.clock.now());
+    if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return view(job);
+  }
+
+  async cancelRun(runId: string): Promise<number> {
+    const state = this.runs.get(runId);
+    if (!state) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
+      throw new TitanError('CONFLICT', `run ${runId} is already ${run.status}`);
+    }
+    const effects = cancelRun(state, this.clock.now());
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return effects.filter((e) => e.type === 'job' && e.job.status === 'CANCELLED').length;
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  async getRun(runId: string): Promise<RunView> {
+    const state = this.runs.get(runId);
+    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(view) };
+    const run = await this.store.getRun(runId);
+    if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
+    return { run, jobs: (await this.store.getRunJobs(runId)).map(view) };
+  }
+
+  async listRuns(limit: number, status?: RunRecord['status']): Promise<RunSummary[]> {
+    await this.committer.flushed();
+    const rows = await this.store.listRuns(status ? { limit, status } : { limit });
+    return rows.map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
+  }
+
+  async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> {
+    const job = await this.resolve(ref);
+    await this.committer.flushed();
+    return { job: view(job), attempts: await this.store.listAttempts(job.runId, job.spec.id) };
+  }
+
+  async readLogs(ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> {
+    const job = await this.resolve(ref);
+    const n = attempt ?? Math.max(1, job.attempt);
+    if (n > Math.max(1, job.attempt)) throw new TitanError('NOT_FOUND', `job ${jobKey(job.runId, job.spec.id)} has no attempt ${n}`);
+    const chunk = this.logs.read(job.runId, job.spec.id, n, offset, limit);
+    const attemptOver = n < job.attempt || (job.status !== 'RUNNING' && job.status !== 'QUEUED');
+    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt };
+  }
+
+  /**
+   * Streams a job's output: what the current attempt has written so far, then every new chunk
+   * of this and later attempts, then the end when the job is terminal.
+   */
+  async followLogs(ref: string, follower: LogFollower): Promise<() => void> {
+    const job = await this.resolve(ref);
+    const key = jobKey(job.runId, job.spec.id);
+    const current = Math.max(1, job.attempt);
+    for (let offset = 0; ; ) {
+      const chunk = this.logs.read(job.runId, job.spec.id, current, offset, 1 << 20);
+      if (chunk.data.length === 0) break;
+      follower.data(current, chunk.data);
+      offset = chunk.nextOffset;
+    }
+    if (isTerminal(job.status)) {
+      follower.end(job.status);
+      return () => {};
+    }
+    const stopLogs = this.logs.listen(job.runId, job.spec.id, (attempt, data) => follower.data(attempt, data));
+    const onJob = (j: JobRecord): void => {
+      if (!isTerminal(j.status)) return;
+      stop();
+      follower.end(j.status);
+    };
+    const stop = (): void => {
+      stopLogs();
+      this.jobWatchers.get(key)?.delete(onJob);
+    };
+    addTo(this.jobWatchers, key, onJob);
+    return stop;
+  }
+
+  /** Live changes of one run; the snapshot and the stream have no gap between them. */
+  async watchRun(runId: string, watcher: RunWatcher): Promise<{ snapshot: RunView; stop: () => void }> {
+    const snapshot = await this.getRun(runId);
+    if (!this.runs.has(runId)) return { snapshot, stop: () => {} };
+    addTo(this.runWatchers, runId, watcher);
+    return { snapshot, stop: () => this.runWatchers.get(runId)?.delete(watcher) };
+  }
+
+  listWorkers(): WorkerView[] {
+    return [...this.workers.values()].map((w) => w.view());
+  }
+
+  stats(): Stats {
+    const jobs: Partial<Record<JobStatus, number>> = {};
+    const queuedByCapability: Record<string, number> = {};
+    for (const state of this.runs.values()) {
+      for (const job of state.jobs.values()) {
+        jobs[job.status] = (jobs[job.status] ?? 0) + 1;
+        if (job.status === 'QUEUED') queuedByCapability[job.spec.requirement] = (queuedByCapability[job.spec.requirement] ?? 0) + 1;
+      }
+    }
+    let connected = 0;
+    let slots = 0;
+    let busySlots = 0;
+    for (const w of this.workers.values()) {
+      if (w.link) connected++;
+      slots += w.slots;
+      busySlots += w.running;
+    }
+    return {
+      uptimeMs: this.clock.now() - this.startedAt,
+      workers: { total: this.workers.size, connected, slots, busySlots },
+      jobs,
+      queuedByCapability,
+      runs: { active: this.runs.size },
+      totals: { ...this.totals },
+    };
+  }
+
+  // ---- workers --------------------------------------------------------------------------------
+
+  /**
+   * A worker said HELLO. Reconciles what it still runs with what the master expected: attempts
+   * both agree on continue, attempts only the worker has are abandoned (it stops them), attempts
+   * only the master expected are lost and run again.
+   */
+  attachWorker(info: WorkerInfo, running: readonly AttemptId[], link: WorkerLink): { workerId: string; abandon: AttemptId[] } {
+    const announced = info.port === 0 ? { ...info, port: this.freePort(info.host) } : info;
+    const id = workerIdOf(announced);
+    const now = this.clock.now();
+    let entry = this.workers.get(id);
+    if (entry?.link) throw new TitanError('CONFLICT', `a worker named ${id} is already connected; start this one with another --port`);
+    if (entry) {
+      entry.info = announced;
+      entry.capabilities = new Set(announced.capabilities);
+      entry.lastSeen = now;
+      entry.connectedAt = now;
+    } else {
+      entry = new WorkerEntry(id, announced, now);
+      this.workers.set(id, entry);
+    }
+    entry.link = link;
+    entry.draining = false;
+
+    const abandon: AttemptId[] = [];
+    const reported = new Set<string>();
+    for (const a of running) {
+      const key = jobKey(a.runId, a.jobId);
+      const state = this.runs.get(a.runId);
+      const job = state?.jobs.get(a.jobId);
+      if (state && job && job.workerId === id && isCurrentAttempt(state, a.jobId, a.attempt)) {
+        entry.attempts.add(key);
+        this.unclaimed.delete(key);
+        reported.add(key);
+      } else {
+        abandon.push(a);
+      }
+    }
+    for (const key of [...entry.attempts]) if (!reported.has(key)) this.loseAttempt(entry, key, `worker ${id} restarted without it`);
+    for (const [key, u] of this.unclaimed) if (u.workerId === id && !reported.has(key)) this.loseUnclaimedOne(key, `worker ${id} came back without it`);
+    this.kick();
+    return { workerId: id, abandon };
+  }
+
+  /** Any frame from a worker proves it is alive. */
+  touchWorker(workerId: string): void {
+    const w = this.workers.get(workerId);
+    if (w) w.lastSeen = this.clock.now();
+  }
+
+  drainWorker(workerId: string): void {
+    const w = this.workers.get(workerId);
+    if (w) w.draining = true;
+  }
+
+  /**
+   * The worker's connection closed. Its attempts keep their slots until it reconnects or the
+   * liveness timeout declares it dead; a worker with nothing running is simply forgotten.
+   */
+  detachWorker(workerId: string, link: WorkerLink): void {
+    const w = this.workers.get(workerId);
+    if (!w || w.link !== link) return;
+    w.link = null;
+    if (w.attempts.size === 0) this.workers.delete(workerId);
+  }
+
+  workerLog(workerId: string, a: AttemptId, data: string): void {
+    const job = this.runs.get(a.runId)?.jobs.get(a.jobId);
+    // Output of an abandoned or superseded attempt is dropped, never mixed into the current one.
+    if (!job || job.attempt !== a.attempt || job.workerId !== workerId) return;
+    this.logs.append(a.runId, a.jobId, a.attempt, data);
+  }
+
+  /** Results from a worker; resolves once they are durable (the worker may then forget them). */
+  async attemptsFinished(workerId: string, results: readonly FinishedAttempt[]): Promise<number> {
+    const worker = this.workers.get(workerId);
+    const now = this.clock.now();
+    let accepted = 0;
+    for (const r of results) {
+      const state = this.runs.get(r.runId);
+      const job = state?.jobs.get(r.jobId);
+      if (!state || !job || job.workerId !== workerId || !isCurrentAttempt(state, r.jobId, r.attempt)) continue;
+      const key = jobKey(r.runId, r.jobId);
+      worker?.attempts.delete(key);
+      this.unclaimed.delete(key);
+      this.logs.close(r.runId, r.jobId, r.attempt);
+      const result: AttemptResult = { outcome: r.outcome, exitCode: r.exitCode, error: r.error, errorCode: r.errorCode };
+      this.apply(state, finishAttempt(state, r.jobId, r.attempt, result, now, this.random()));
+      accepted++;
+    }
+    this.kick();
+    await this.committer.flushed();
+    return accepted;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private adopt(state: RunState): void {
+    this.runs.set(state.run.runId, state);
+    for (const jobId of state.jobs.keys()) this.latestRun.set(jobId, state.run.runId);
+  }
+
+  private apply(state: RunState, effects: readonly Effect[]): void {
+    const changed = new Set<JobRecord>();
+    let runChanged = false;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'job':
+          this.committer.job(e.job);
+          changed.add(e.job);
+          break;
+        case 'run':
+          this.committer.run(e.run);
+          runChanged = true;
+          break;
+        case 'enqueue':
+          this.queue.push(this.laneOf(state, e.job), jobKey(e.job.runId, e.job.spec.id), e.job.spec.priority);
+          this.kick();
+          break;
+        case 'dequeue':
+          this.queue.remove(jobKey(e.job.runId, e.job.spec.id));
+          break;
+        case 'timer':
+          this.timers.set(jobKey(e.job.runId, e.job.spec.id), e.at);
+          break;
+        case 'kill':
+          this.releaseForKill(e.workerId, e.job, e.attempt);
+          break;
+        case 'attempt':
+          this.committer.attempt(e.attempt);
+          this.countAttempt(e.attempt);
+          break;
+      }
+    }
+    for (const job of changed) {
+      if (job.status === 'COMPLETED') this.totals.completed++;
+      else if (job.status === 'DEAD') this.totals.dead++;
+    }
+    this.publish(state, changed, runChanged);
+  }
+
+  private countAttempt(a: AttemptRecord): void {
+    if (a.finishedAt !== null) return;
+    this.totals.attempts++;
+    if (a.attempt > 1) this.totals.retried++;
+  }
+
+  private releaseForKill(workerId: string, job: JobRecord, attempt: number): void {
+    const key = jobKey(job.runId, job.spec.id);
+    const worker = this.workers.get(workerId);
+    worker?.attempts.delete(key);
+    this.unclaimed.delete(key);
+    this.logs.close(job.runId, job.spec.id, attempt);
+    const target: AttemptId = { runId: job.runId, jobId: job.spec.id, attempt };
+    this.committer.afterCommit(() => worker?.link?.kill(target));
+    this.kick();
+  }
+
+  /** After the commit, tell watchers what changed and retire a finished run from memory. */
+  private publish(state: RunState, changed: Set<JobRecord>, runChanged: boolean): void {
+    const runId = state.run.runId;
+    const watchers = this.runWatchers.get(runId);
+    const hasJobWatchers = this.jobWatchers.size > 0;
+    const finished = state.run.status !== 'RUNNING';
+    if (!watchers && !hasJobWatchers && !finished) return;
+    this.committer.afterCommit(() => {
+      for (const job of changed) {
+        const v = watchers ? view(job) : null;
+        if (v) for (const w of watchers ?? []) w.job(v);
+        for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
+      }
+      if (runChanged) for (const w of watchers ?? []) w.run({ ...state.run });
+      if (state.run.status !== 'RUNNING' && this.runs.get(runId) === state) this.retire(state);
+    });
+  }
+
+  private retire(state: RunState): void {
+    const runId = state.run.runId;
+    this.runs.delete(runId);
+    this.runWatchers.delete(runId);
+    for (const jobId of state.jobs.keys()) {
+      if (this.latestRun.get(jobId) === runId) this.latestRun.delete(jobId);
+      this.timers.cancel(jobKey(runId, jobId));
+    }
+  }
+
+  private laneOf(state: RunState, job: JobRecord): string {
+    if (job.spec.affinity === 'required') {
+      const target = affinityTarget(state, job);
+      if (target) return workerLane(target);
+    }
+    return capabilityLane(job.spec.requirement);
+  }
+
+  private onTimer(key: string): void {
+    const { runId, jobId } = parseJobRef(key);
+    const state = runId ? this.runs.get(runId) : undefined;
+    if (state) this.apply(state, timerDue(state, jobId, this.clock.now()));
+  }
+
+  /** Schedules a dispatch pass at the end of the current turn, so a burst of events makes one pass. */
+  private kick(): void {
+    if (this.kicked || this.closed) return;
+    this.kicked = true;
+    queueMicrotask(() => {
+      this.kicked = false;
+      this.dispatchReady();
+    });
+  }
+
+  /**
+   * Places queued jobs while any lane has a job some worker can take. Each step takes the best
+   * head among lanes that can be served, so a saturated pool never blocks another pool's jobs.
+   */
+  private dispatchReady(): void {
+    const lanes = this.queue.activeLanes();
+    if (lanes.length === 0 || this.workers.size === 0) return;
+    const outbox = new Map<WorkerEntry, Dispatch[]>();
+    const now = this.clock.now();
+    for (;;) {
+      let best: { lane: string; item: QueuedItem; worker: WorkerEntry; state: RunState; job: JobRecord } | null = null;
+      for (const lane of lanes) {
+        const item = this.queue.peek(lane);
+        if (!item || (best && !comesFirst(item, best.item))) continue;
+        const { runId, jobId } = parseJobRef(item.key);
+        const state = this.runs.get(runId ?? '');
+        const job = state?.jobs.get(jobId);
+        if (!state || !job || job.status !== 'QUEUED') {
+          this.queue.remove(item.key);
+          continue;
+        }
+        const placement = { requirement: job.spec.requirement, affinity: job.spec.affinity, preferredWorker: affinityTarget(state, job) };
+        const worker = pickWorker(placement, this.workers.values()) as WorkerEntry | null;
+        if (worker) best = { lane, item, worker, state, job };
+      }
+      if (!best) break;
+      const { lane, worker, state, job } = best;
+      this.queue.pop(lane);
+      this.apply(state, startAttempt(state, job.spec.id, worker.id, now));
+      worker.attempts.add(best.item.key);
+      const items = outbox.get(worker) ?? [];
+      if (items.length === 0) outbox.set(worker, items);
+      items.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null });
+    }
+    for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
+  }
+
+  private loseAttempt(worker: WorkerEntry, key: string, reason: string): void {
+    worker.attempts.delete(key);
+    const { runId, jobId } = parseJobRef(key);
+    const state = this.runs.get(runId ?? '');
+    const job = state?.jobs.get(jobId);
+    if (!state || !job || job.status !== 'RUNNING') return;
+    this.logs.close(job.runId, jobId, job.attempt);
+    this.apply(state, finishAttempt(state, jobId, job.attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random()));
+    this.kick();
+  }
+
+  private loseUnclaimedOne(key: string, reason: string): void {
+    const u = this.unclaimed.get(key);
+    this.unclaimed.delete(key);
+    if (!u) return;
+    const { runId, jobId } = parseJobRef(key);
+    const state = this.runs.get(runId ?? '');
+    if (!state || !isCurrentAttempt(state, jobId, u.attempt)) return;
+    this.apply(state, finishAttempt(state, jobId, u.attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random()));
+    this.kick();
+  }
+
+  private loseUnclaimed(): void {
+    for (const [key, u] of [...this.unclaimed]) this.loseUnclaimedOne(key, `worker ${u.workerId} did not reclaim the attempt within ${this.reclaimGraceMs} ms of the master's restart`);
+  }
+
+  /** Declares silent workers dead; their attempts run again elsewhere. */
+  private armSweeper(): void {
+    const sweep = (): void => {
+      if (this.closed) return;
+      const now = this.clock.now();
+      for (const w of [...this.workers.values()]) {
+        if (now - w.lastSeen <= this.workerTimeoutMs) continue;
+        w.link?.close(`no heartbeat for ${now - w.lastSeen} ms`);
+        w.link = null;
+        this.workers.delete(w.id);
+        for (const key of [...w.attempts]) this.loseAttempt(w, key, `worker ${w.id} stopped responding`);
+      }
+      this.sweeper = this.clock.setTimer(sweep, Math.min(1000, this.workerTimeoutMs / 4));
+    };
+    this.sweeper = this.clock.setTimer(sweep, Math.min(1000, this.workerTimeoutMs / 4));
+  }
+
+  private freePort(host: string): number {
+    for (let port = 8080; ; port++) if (!this.workers.has(`${host}:${port}`)) return port;
+  }
+
+  private newRunId(): string {
+    return `r${this.clock.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  }
+
+  /**
+   * Resolves a job reference against active runs first, then the store. Titan's clients address
+   * DAG jobs as `DAG-<id>`, so that spelling finds the job `<id>` when no job has the full name.
+   */
+  private async resolve(ref: string): Promise<JobRecord> {
+    const { runId, jobId } = parseJobRef(ref);
+    const found = await this.find(runId, jobId);
+    const legacy = !found && jobId.startsWith('DAG-') ? await this.find(runId, jobId.slice(4)) : null;
+    const job = found ?? legacy;
+    if (!job) throw new TitanError('NOT_FOUND', runId ? `no job ${jobId} in run ${runId}` : `no job ${jobId}`);
+    return job;
+  }
+
+  private async find(runId: string | null, jobId: string): Promise<JobRecord | null> {
+    const active = this.runs.get(runId ?? this.latestRun.get(jobId) ?? '')?.jobs.get(jobId);
+    if (active) return active;
+    await this.committer.flushed();
+    return this.store.findJob(jobId, runId);
+  }
+
+  private async resolveActive(ref: string): Promise<{ state: RunState; job: JobRecord }> {
+    const job = await this.resolve(ref);
+    const state = this.runs.get(job.runId);
+    const live = state?.jobs.get(job.spec.id);
+    if (!state || !live) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
+    return { state, job: live };
+  }
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}

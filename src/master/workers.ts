@@ -1,0 +1,60 @@
+/** The master's view of each worker: identity, capacity, the attempts it runs, and its link. */
+import type { WorkerInfo } from '../core/model.js';
+import type { WorkerLoad } from '../core/routing.js';
+import type { AttemptId, Dispatch, WorkerView } from '../protocol/methods.js';
+
+/** How the master reaches a connected worker; implemented by the transport. */
+export interface WorkerLink {
+  dispatch(items: Dispatch[]): void;
+  kill(attempt: AttemptId): void;
+  close(reason: string): void;
+}
+
+export class WorkerEntry implements WorkerLoad {
+  link: WorkerLink | null = null;
+  draining = false;
+  connectedAt: number;
+  lastSeen: number;
+  capabilities: ReadonlySet<string>;
+  /** Job keys (`runId/jobId`) of the attempts running here. */
+  readonly attempts = new Set<string>();
+
+  constructor(
+    readonly id: string,
+    public info: WorkerInfo,
+    now: number,
+  ) {
+    this.connectedAt = now;
+    this.lastSeen = now;
+    this.capabilities = new Set(info.capabilities);
+  }
+
+  get slots(): number {
+    return this.info.slots;
+  }
+
+  get running(): number {
+    return this.attempts.size;
+  }
+
+  get accepting(): boolean {
+    return this.link !== null && !this.draining;
+  }
+
+  get state(): WorkerView['state'] {
+    if (this.link === null) return 'disconnected';
+    return this.draining ? 'draining' : 'connected';
+  }
+
+  view(): WorkerView {
+    return {
+      ...this.info,
+      id: this.id,
+      state: this.state,
+      running: this.running,
+      connectedAt: this.connectedAt,
+      lastSeen: this.lastSeen,
+      attempts: [...this.attempts],
+    };
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The v2 methods and events: one schema for each request's parameters, one type for each result.
+ * The server validates parameters with these schemas; the SDK and the worker are typed by them.
+ */
+import { z } from 'zod';
+import type { AttemptRecord, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
+import { CapabilitySchema, IdSchema, LIMITS, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+
+/** `runId/jobId` or a bare job id (latest run that has it). */
+export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
+
+export const AttemptIdSchema = z.strictObject({ runId: IdSchema, jobId: IdSchema, attempt: z.number().int().positive() });
+export type AttemptId = z.infer<typeof AttemptIdSchema>;
+
+export const BLOB_CHUNK_BYTES = 1024 * 1024;
+
+export const HelloSchema = z.strictObject({
+  id: z.number().int().nonnegative(),
+  token: z.string().max(512).optional(),
+  role: z.enum(['client', 'worker']),
+  versions: z.array(z.number().int()).min(1),
+  worker: WorkerInfoSchema.optional(),
+  /** Attempts a reconnecting worker is still running. */
+  running: z.array(AttemptIdSchema).max(4096).optional(),
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+export interface HelloResult {
+  version: number;
+  serverVersion: string;
+  workerId?: string;
+  heartbeatMs?: number;
+  /** Reclaimed attempts the master no longer wants: the worker stops them. */
+  abandon?: AttemptId[];
+}
+
+export const FinishedAttemptSchema = AttemptIdSchema.extend({
+  outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT']),
+  exitCode: z.number().int().nullable(),
+  error: z.string().max(4096).nullable(),
+  errorCode: z.string().max(64).nullable(),
+});
+export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
+
+export const params = {
+  submit: z.strictObject({ run: RunSpecSchema }),
+  'blob.missing': z.strictObject({ hashes: z.array(Sha256Schema).max(LIMITS.maxJobsPerRun) }),
+  'blob.put': z.strictObject({
+    sha256: Sha256Schema,
+    offset: z.number().int().nonnegative(),
+    data: z.string().max(Math.ceil((BLOB_CHUNK_BYTES * 4) / 3) + 4),
+    final: z.boolean(),
+  }),
+  'blob.get': z.strictObject({ sha256: Sha256Schema, offset: z.number().int().nonnegative() }),
+  'run.get': z.strictObject({ runId: IdSchema }),
+  'run.cancel': z.strictObject({ runId: IdSchema }),
+  'run.watch': z.strictObject({ runId: IdSchema }),
+  'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional() }),
+  'job.get': z.strictObject({ ref: JobRefSchema }),
+  'job.cancel': z.strictObject({ ref: JobRefSchema }),
+  'logs.get': z.strictObject({
+    ref: JobRefSchema,
+    attempt: z.number().int().positive().optional(),
+    offset: z.number().int().nonnegative().default(0),
+    limit: z.number().int().min(1).max(BLOB_CHUNK_BYTES).default(BLOB_CHUNK_BYTES),
+  }),
+  'logs.follow': z.strictObject({ ref: JobRefSchema }),
+  unsubscribe: z.strictObject({ subscription: z.number().int().nonnegative() }),
+  'workers.list': z.strictObject({}),
+  stats: z.strictObject({}),
+  'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
+} as const;
+
+export type Method = keyof typeof params;
+export type ParamsOf<M extends Method> = z.input<(typeof params)[M]>;
+
+/** Methods only a worker session may call, and methods only a client may call. */
+export const WORKER_METHODS: ReadonlySet<Method> = new Set(['attempts.finished', 'blob.get']);
+
+export interface JobView extends JobRecord {
+  /** `runId/jobId`. */
+  ref: string;
+}
+
+export interface RunView {
+  run: RunRecord;
+  jobs: JobView[];
+}
+
+export interface RunSummary extends RunRecord {
+  counts: Partial<Record<JobStatus, number>>;
+  total: number;
+}
+
+export interface WorkerView extends WorkerInfo {
+  id: string;
+  state: 'connected' | 'disconnected' | 'draining';
+  running: number;
+  connectedAt: number;
+  lastSeen: number;
+  attempts: string[];
+}
+
+export interface Stats {
+  uptimeMs: number;
+  workers: { total: number; connected: number; slots: number; busySlots: number };
+  /** Jobs by status across active runs. */
+  jobs: Partial<Record<JobStatus, number>>;
+  queuedByCapability: Record<string, number>;
+  runs: { active: number };
+  totals: { submitted: number; completed: number; dead: number; attempts: number; retried: number };
+}
+
+export interface LogChunk {
+  attempt: number;
+  data: string;
+  nextOffset: number;
+  /** True when the attempt has ended and every byte up to nextOffset has been read. */
+  complete: boolean;
+  attempts: number;
+}
+
+export interface Results {
+  submit: { runId: string; jobs: string[] };
+  'blob.missing': { missing: string[] };
+  'blob.put': { size: number; complete: boolean };
+  'blob.get': { data: string; size: number };
+  'run.get': RunView;
+  'run.cancel': { cancelled: number };
+  'run.watch': { subscription: number; snapshot: RunView };
+  'runs.list': { runs: RunSummary[] };
+  'job.get': { job: JobView; attempts: AttemptRecord[] };
+  'job.cancel': { job: JobView };
+  'logs.get': LogChunk;
+  'logs.follow': { subscription: number };
+  unsubscribe: { ok: true };
+  'workers.list': { workers: WorkerView[] };
+  stats: Stats;
+  'attempts.finished': { accepted: number };
+}
+
+/** Server → worker events. */
+export const DispatchSchema = z.strictObject({
+  runId: IdSchema,
+  jobId: IdSchema,
+  attempt: z.number().int().positive(),
+  script: ScriptRefSchema,
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  timeoutMs: z.number().int().positive().nullable(),
+});
+export type Dispatch = z.infer<typeof DispatchSchema>;
+
+export const WorkerEvents = {
+  dispatch: z.strictObject({ attempts: z.array(DispatchSchema) }),
+  kill: AttemptIdSchema,
+} as const;
+
+/** Worker → server events. */
+export const WorkerReportEvents = {
+  heartbeat: z.strictObject({ running: z.number().int().nonnegative() }),
+  log: AttemptIdSchema.extend({ data: z.string().max(BLOB_CHUNK_BYTES) }),
+} as const;
+
+/** Server → client events for subscriptions. */
+export interface ClientEvents {
+  'run.job': { subscription: number; job: JobView };
+  'run.update': { subscription: number; run: RunRecord };
+  log: { subscription: number; runId: string; jobId: string; attempt: number; data: string };
+  'log.end': { subscription: number; status: JobStatus };
+}
+
+export const CapabilityListSchema = z.array(CapabilitySchema);

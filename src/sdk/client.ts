@@ -1,0 +1,318 @@
+/**
+ * TitanClient: the TypeScript SDK. One persistent v2 connection, opened on first use. Host, port
+ * and token come from the constructor or, at call time, from TITAN_HOST, TITAN_PORT and
+ * TITAN_TOKEN, so the same code works on a laptop and inside a job.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { basename } from 'node:path';
+import { TitanError } from '../core/errors.js';
+import type { JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
+import { isTerminal } from '../core/model.js';
+import type { ClientEvents, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
+import { Peer } from '../protocol/peer.js';
+
+export { TitanError };
+
+export interface ClientOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Milliseconds to wait for the TCP connection. */
+  connectTimeoutMs?: number;
+}
+
+/** A script to run: a path on local disk, or a name with its content. */
+export type ScriptSource = string | { name: string; content: string | Buffer };
+
+export interface JobInput extends Omit<JobSpecInput, 'script'> {
+  script: ScriptSource;
+}
+
+export interface RunInput extends Omit<RunSpecInput, 'jobs'> {
+  jobs: JobInput[];
+}
+
+export type RunEvent = { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
+
+export function defaultAddress(options: ClientOptions = {}): { host: string; port: number; token: string | undefined } {
+  return {
+    host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1',
+    port: options.port ?? (process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090),
+    token: options.token ?? process.env.TITAN_TOKEN,
+  };
+}
+
+export class TitanClient {
+  private peer: Promise<Peer> | null = null;
+  private readonly listeners = new Map<number, (event: string, data: unknown) => void>();
+
+  constructor(private readonly options: ClientOptions = {}) {}
+
+  // ---- submission -----------------------------------------------------------------------------
+
+  /** Uploads the scripts the master lacks, then submits the run; resolves once it is durable. */
+  async submit(input: RunInput): Promise<{ runId: string; jobs: string[] }> {
+    const blobs = new Map<string, Buffer>();
+    const jobs: JobSpecInput[] = [];
+    for (const job of input.jobs) {
+      const { name, content } = await loadScript(job.script);
+      const sha256 = createHash('sha256').update(content).digest('hex');
+      blobs.set(sha256, content);
+      jobs.push({ ...job, script: { name, sha256 } });
+    }
+    await this.upload(blobs);
+    return this.call('submit', { run: { ...input, jobs } });
+  }
+
+  /** Runs one script as a one-job run. */
+  async runScript(script: ScriptSource, args: string[] = [], options: Omit<JobInput, 'script' | 'args' | 'id'> & { id?: string } = {}): Promise<{ runId: string; jobId: string }> {
+    const name = typeof script === 'string' ? basename(script) : script.name;
+    const id = options.id ?? (name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '') || 'job');
+    const { runId } = await this.submit({ name, jobs: [{ ...options, id, script, args }] });
+    return { runId, jobId: id };
+  }
+
+  private async upload(blobs: Map<string, Buffer>): Promise<void> {
+    if (blobs.size === 0) return;
+    const { missing } = await this.call('blob.missing', { hashes: [...blobs.keys()] });
+    for (const sha256 of missing) {
+      const content = blobs.get(sha256) as Buffer;
+      let offset = 0;
+      do {
+        const part = content.subarray(offset, offset + BLOB_CHUNK_BYTES);
+        const final = offset + part.length >= content.length;
+        await this.call('blob.put', { sha256, offset, data: part.toString('base64'), final });
+        offset += part.length;
+      } while (offset < content.length);
+    }
+  }
+
+  // ---- queries and control --------------------------------------------------------------------
+
+  getRun(runId: string): Promise<RunView> {
+    return this.call('run.get', { runId });
+  }
+
+  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunSummary[]> {
+    return (await this.call('runs.list', options)).runs;
+  }
+
+  getJob(ref: string): Promise<Results['job.get']> {
+    return this.call('job.get', { ref });
+  }
+
+  async status(ref: string): Promise<JobStatus> {
+    return (await this.getJob(ref)).job.status;
+  }
+
+  async cancel(ref: string): Promise<JobView> {
+    return (await this.call('job.cancel', { ref })).job;
+  }
+
+  async cancelRun(runId: string): Promise<number> {
+    return (await this.call('run.cancel', { runId })).cancelled;
+  }
+
+  async workers(): Promise<WorkerView[]> {
+    return (await this.call('workers.list', {})).workers;
+  }
+
+  stats(): Promise<Stats> {
+    return this.call('stats', {});
+  }
+
+  /** The whole output of one attempt (the latest by default). */
+  async logs(ref: string, attempt?: number): Promise<string> {
+    let offset = 0;
+    let text = '';
+    for (;;) {
+      const chunk: LogChunk = await this.call('logs.get', attempt === undefined ? { ref, offset } : { ref, attempt, offset });
+      text += chunk.data;
+      if (chunk.nextOffset === offset) return text;
+      offset = chunk.nextOffset;
+      attempt = chunk.attempt;
+    }
+  }
+
+  /** Output as it is produced, across retries, until the job reaches a terminal status. */
+  async *followLogs(ref: string): AsyncGenerator<{ attempt: number; data: string }, JobStatus> {
+    const queue: ({ attempt: number; data: string } | { end: JobStatus } | { error: Error })[] = [];
+    let wake: (() => void) | null = null;
+    const push = (item: (typeof queue)[number]): void => {
+      queue.push(item);
+      wake?.();
+    };
+    const peer = await this.connection();
+    peer.onClose((err) => push({ error: err }));
+    let subscription = -1;
+    const early: [string, unknown][] = [];
+    const handler = (event: string, data: unknown): void => {
+      if (event === 'log') {
+        const d = data as ClientEvents['log'];
+        push({ attempt: d.attempt, data: d.data });
+      } else if (event === 'log.end') push({ end: (data as ClientEvents['log.end']).status });
+    };
+    const collect = (event: string, data: unknown): void => void early.push([event, data]);
+    this.listeners.set(-1, collect);
+    try {
+      subscription = (await this.call('logs.follow', { ref })).subscription;
+    } finally {
+      this.listeners.delete(-1);
+    }
+    this.listeners.set(subscription, handler);
+    for (const [event, data] of early) if ((data as { subscription?: number }).subscription === subscription) handler(event, data);
+    try {
+      for (;;) {
+        const item = queue.shift();
+        if (!item) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if ('error' in item) throw item.error;
+        if ('end' in item) return item.end;
+        yield item;
+      }
+    } finally {
+      this.listeners.delete(subscription);
+      if (!peer.closed) void this.call('unsubscribe', { subscription }).catch(() => {});
+    }
+  }
+
+  /** The run's current state, then every change until it finishes. */
+  async *watchRun(runId: string): AsyncGenerator<RunEvent, RunView> {
+    const queue: (RunEvent | { error: Error })[] = [];
+    let wake: (() => void) | null = null;
+    const peer = await this.connection();
+    peer.onClose((err) => {
+      queue.push({ error: err });
+      wake?.();
+    });
+    const pending: RunEvent[] = [];
+    let subscription = -1;
+    const handler = (event: string, data: unknown): void => {
+      const item: RunEvent | null =
+        event === 'run.job' ? { type: 'job', job: (data as ClientEvents['run.job']).job } : event === 'run.update' ? { type: 'run', run: (data as ClientEvents['run.update']).run } : null;
+      if (!item) return;
+      queue.push(item);
+      wake?.();
+    };
+    this.listeners.set(-2, (event, data) => {
+      const ev = event === 'run.job' ? { type: 'job' as const, job: (data as ClientEvents['run.job']).job } : null;
+      if (ev) pending.push(ev);
+    });
+    let snapshot: RunView;
+    try {
+      const res = await this.call('run.watch', { runId });
+      subscription = res.subscription;
+      snapshot = res.snapshot;
+    } finally {
+      this.listeners.delete(-2);
+    }
+    this.listeners.set(subscription, handler);
+    const jobs = new Map(snapshot.jobs.map((j) => [j.spec.id, j]));
+    let run = snapshot.run;
+    try {
+      if (run.status !== 'RUNNING') return snapshot;
+      for (;;) {
+        const item = queue.shift();
+        if (!item) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if ('error' in item) throw item.error;
+        if (item.type === 'job') jobs.set(item.job.spec.id, item.job);
+        else run = item.run;
+        yield item;
+        if (item.type === 'run' && item.run.status !== 'RUNNING') return { run, jobs: [...jobs.values()] };
+      }
+    } finally {
+      this.listeners.delete(subscription);
+      if (!peer.closed) void this.call('unsubscribe', { subscription }).catch(() => {});
+    }
+  }
+
+  /** Waits for the run to finish and returns its final state. */
+  async waitForRun(runId: string, onEvent?: (event: RunEvent) => void): Promise<RunView> {
+    const it = this.watchRun(runId);
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return next.value;
+      onEvent?.(next.value);
+    }
+  }
+
+  /** Waits for one job to reach a terminal status. */
+  async waitForJob(ref: string): Promise<JobView> {
+    const { job } = await this.getJob(ref);
+    if (isTerminal(job.status)) return job;
+    const final = await this.waitForRun(job.runId);
+    return final.jobs.find((j) => j.spec.id === job.spec.id) ?? job;
+  }
+
+  close(): void {
+    const peer = this.peer;
+    this.peer = null;
+    void peer?.then((p) => p.close(), () => {});
+  }
+
+  // ---- transport --------------------------------------------------------------------------------
+
+  call<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
+    return this.connection().then((peer) => peer.request<Results[M]>(method, params));
+  }
+
+  private connection(): Promise<Peer> {
+    if (!this.peer) {
+      this.peer = this.open();
+      this.peer.catch(() => (this.peer = null));
+    }
+    return this.peer;
+  }
+
+  private open(): Promise<Peer> {
+    const { host, port, token } = defaultAddress(this.options);
+    return new Promise<Peer>((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => socket.destroy(new Error('timed out')), this.options.connectTimeoutMs ?? 10_000);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new TitanError('UNAVAILABLE', `cannot reach the master at ${host}:${port}: ${err.message}`));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const peer = new Peer(socket, { server: false });
+        peer.onEvent = (event, data) => {
+          const sub = (data as { subscription?: number } | undefined)?.subscription;
+          const listener = (sub !== undefined && this.listeners.get(sub)) || this.listeners.get(-1) || this.listeners.get(-2);
+          listener?.(event, data);
+        };
+        peer.onClose(() => {
+          if (this.peer && this.current === peer) this.peer = null;
+        });
+        peer.hello({ token, role: 'client', versions: [2] }).then(
+          () => {
+            this.current = peer;
+            resolve(peer);
+          },
+          (err: Error) => reject(err),
+        );
+      });
+    });
+  }
+
+  private current: Peer | null = null;
+}
+
+async function loadScript(source: ScriptSource): Promise<{ name: string; content: Buffer }> {
+  if (typeof source !== 'string') return { name: source.name, content: Buffer.from(source.content) };
+  try {
+    return { name: basename(source), content: await readFile(source) };
+  } catch (err) {
+    throw new TitanError('BAD_REQUEST', `cannot read script ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}

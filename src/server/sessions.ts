@@ -1,0 +1,185 @@
+/**
+ * v2 sessions: HELLO (token, role, versions), then requests mapped onto the master's methods.
+ * Parameters are validated here with the shared schemas, so the master only sees typed input.
+ */
+import { TitanError } from '../core/errors.js';
+import { parseJobRef } from '../core/model.js';
+import type { Master } from '../master/master.js';
+import { HEARTBEAT_MS } from '../master/master.js';
+import type { WorkerLink } from '../master/workers.js';
+import { type Hello, HelloSchema, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import type { Peer } from '../protocol/peer.js';
+import { describeIssues } from '../protocol/peer.js';
+import type { Request } from '../protocol/v2.js';
+import { tokenMatches } from './token.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+/** Unauthenticated connections get this long to say HELLO. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export function serveV2(peer: Peer, master: Master, token: string): void {
+  const timer = setTimeout(() => peer.fail('UNAUTHORIZED', `no HELLO within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS);
+  timer.unref();
+  peer.onClose(() => clearTimeout(timer));
+  peer.onHello = async (payload) => {
+    clearTimeout(timer);
+    const parsed = HelloSchema.safeParse(payload);
+    if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
+    const hello = parsed.data;
+    if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
+    if (!tokenMatches(hello.token, token)) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
+    return hello.role === 'worker' ? workerSession(peer, master, hello) : clientSession(peer, master);
+  };
+}
+
+function parse<M extends Method>(method: M, raw: unknown): ReturnType<(typeof params)[M]['parse']> {
+  const result = params[method].safeParse(raw ?? {});
+  if (!result.success) throw new TitanError('BAD_REQUEST', `invalid parameters for ${method}: ${describeIssues(result.error.issues)}`);
+  return result.data as ReturnType<(typeof params)[M]['parse']>;
+}
+
+function isMethod(name: string): name is Method {
+  return Object.hasOwn(params, name);
+}
+
+function clientSession(peer: Peer, master: Master): { version: number; serverVersion: string } {
+  const subscriptions = new Map<number, () => void>();
+  let nextSubscription = 1;
+  peer.onClose(() => {
+    for (const stop of subscriptions.values()) stop();
+    subscriptions.clear();
+  });
+  peer.onRequest = (req: Request) => {
+    const method = req.method;
+    if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
+    if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
+    switch (method) {
+      case 'submit':
+        return master.submit(parse(method, req.params).run);
+      case 'blob.missing':
+        return { missing: parse(method, req.params).hashes.filter((h) => !master.blobs.has(h)) };
+      case 'blob.put': {
+        const p = parse(method, req.params);
+        return master.blobs.put(p.sha256, p.offset, Buffer.from(p.data, 'base64'), p.final);
+      }
+      case 'run.get':
+        return master.getRun(parse(method, req.params).runId);
+      case 'run.cancel':
+        return master.cancelRun(parse(method, req.params).runId).then((cancelled) => ({ cancelled }));
+      case 'run.watch': {
+        const subscription = nextSubscription++;
+        return master
+          .watchRun(parse(method, req.params).runId, {
+            job: (job) => peer.notify('run.job', { subscription, job }),
+            run: (run) => peer.notify('run.update', { subscription, run }),
+          })
+          .then(({ snapshot, stop }) => {
+            subscriptions.set(subscription, stop);
+            return { subscription, snapshot };
+          });
+      }
+      case 'runs.list': {
+        const p = parse(method, req.params);
+        return master.listRuns(p.limit, p.status).then((runs) => ({ runs }));
+      }
+      case 'job.get':
+        return master.getJob(parse(method, req.params).ref);
+      case 'job.cancel':
+        return master.cancelJob(parse(method, req.params).ref).then((job) => ({ job }));
+      case 'logs.get': {
+        const p = parse(method, req.params);
+        return master.readLogs(p.ref, p.attempt, p.offset, p.limit);
+      }
+      case 'logs.follow': {
+        const subscription = nextSubscription++;
+        const ref = parse(method, req.params).ref;
+        // The subscription id must reach the client before the first pushed chunk.
+        return new Promise((resolve, reject) => {
+          let stop: (() => void) | null = null;
+          const pending: (() => void)[] = [];
+          let replied = false;
+          const emit = (fn: () => void): void => (replied ? fn() : void pending.push(fn));
+          master
+            .followLogs(ref, {
+              data: (attempt, data) => emit(() => peer.notify('log', { subscription, ...parseJobRef(ref), attempt, data })),
+              end: (status) =>
+                emit(() => {
+                  subscriptions.delete(subscription);
+                  peer.notify('log.end', { subscription, status });
+                }),
+            })
+            .then((s) => {
+              stop = s;
+              subscriptions.set(subscription, () => stop?.());
+              resolve({ subscription });
+              setImmediate(() => {
+                replied = true;
+                for (const fn of pending.splice(0)) fn();
+              });
+            }, reject);
+        });
+      }
+      case 'unsubscribe': {
+        const id = parse(method, req.params).subscription;
+        subscriptions.get(id)?.();
+        subscriptions.delete(id);
+        return { ok: true };
+      }
+      case 'workers.list':
+        parse(method, req.params);
+        return { workers: master.listWorkers() };
+      case 'stats':
+        parse(method, req.params);
+        return master.stats();
+      default:
+        throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
+    }
+  };
+  return { version: 2, serverVersion: SERVER_VERSION };
+}
+
+function workerSession(peer: Peer, master: Master, hello: Hello): { version: number; serverVersion: string; workerId: string; heartbeatMs: number; abandon: unknown[] } {
+  if (!hello.worker) throw new TitanError('BAD_REQUEST', 'a worker HELLO must describe the worker (host, port, capabilities, slots)');
+  const link: WorkerLink = {
+    dispatch: (attempts) => peer.notify('dispatch', { attempts }),
+    kill: (attempt) => peer.notify('kill', attempt),
+    close: (reason) => peer.fail('UNAVAILABLE', reason),
+  };
+  const { workerId, abandon } = master.attachWorker(hello.worker, hello.running ?? [], link);
+  peer.onClose(() => master.detachWorker(workerId, link));
+  peer.onEvent = (event, data) => {
+    master.touchWorker(workerId);
+    switch (event) {
+      case 'heartbeat':
+        return;
+      case 'log': {
+        const parsed = WorkerReportEvents.log.safeParse(data);
+        if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed log event: ${describeIssues(parsed.error.issues)}`);
+        const log = parsed.data;
+        master.workerLog(workerId, log, log.data);
+        return;
+      }
+      case 'drain':
+        master.drainWorker(workerId);
+        return;
+      default:
+        throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
+    }
+  };
+  peer.onRequest = (req: Request) => {
+    master.touchWorker(workerId);
+    switch (req.method) {
+      case 'attempts.finished':
+        return master.attemptsFinished(workerId, parse('attempts.finished', req.params).results).then((accepted) => ({ accepted }));
+      case 'blob.get': {
+        const p = parse('blob.get', req.params);
+        const { data, size } = master.blobs.read(p.sha256, p.offset, 1024 * 1024);
+        return { data: data.toString('base64'), size };
+      }
+      default:
+        throw new TitanError('UNKNOWN_METHOD', `unknown worker method "${req.method}"`);
+    }
+  };
+  return { version: 2, serverVersion: SERVER_VERSION, workerId, heartbeatMs: HEARTBEAT_MS, abandon };
+}

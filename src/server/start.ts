@@ -1,0 +1,71 @@
+/** The composition root of a master process: store, master, TCP and HTTP servers. */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Master } from '../master/master.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { createHttpServer } from './http.js';
+import { createTcpServer } from './tcp.js';
+import { loadOrCreateToken } from './token.js';
+
+export interface MasterConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  httpPort: number;
+  token?: string;
+  workerTimeoutMs?: number;
+  reclaimGraceMs?: number;
+}
+
+export interface RunningMaster {
+  master: Master;
+  dataDir: string;
+  port: number;
+  httpPort: number;
+  token: string;
+  tokenCreated: boolean;
+  close(): Promise<void>;
+}
+
+export async function startMaster(config: MasterConfig): Promise<RunningMaster> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const { token, created } = loadOrCreateToken(dataDir, config.token);
+  const store = SqliteStore.open(join(dataDir, 'titan.db'));
+  const master = new Master({
+    dataDir,
+    store,
+    ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
+    ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
+  });
+  await master.start();
+  const tcp = createTcpServer(master, token);
+  await listen(tcp, config.port, config.host);
+  const http = createHttpServer(master, token);
+  await http.listen({ port: config.httpPort, host: config.host });
+  const httpAddress = http.server.address() as AddressInfo;
+  return {
+    master,
+    dataDir,
+    port: (tcp.address() as AddressInfo).port,
+    httpPort: httpAddress.port,
+    token,
+    tokenCreated: created,
+    async close() {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      await http.close();
+      await master.close();
+      await store.close();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use; choose another with --port`) : err);
+    });
+    server.listen(port, host, () => resolvePromise());
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * The TCP front door on 9090. The first byte of a connection is the frame version and picks the
+ * dialect: 2 is a v2 session; 1 is Titan's v1, answered in v1 so its clients show the reason.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Master } from '../master/master.js';
+import { encodeFrame, V1, V2 } from '../protocol/frame.js';
+import { Peer } from '../protocol/peer.js';
+import { OP } from '../protocol/v2.js';
+import { serveV2 } from './sessions.js';
+
+/** v1's error reply opcode. */
+const V1_ERROR = 0x51;
+
+export function createTcpServer(master: Master, token: string): Server {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => route(socket, first, master, token));
+  });
+  // Closing the server also ends live sessions, so a stopping master does not wait on idle clients.
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    for (const s of sockets) s.destroy();
+    return close(cb);
+  };
+  return server;
+}
+
+function route(socket: Socket, first: Buffer, master: Master, token: string): void {
+  const version = first[0];
+  if (version === V2) {
+    const peer = new Peer(socket, { server: true });
+    serveV2(peer, master, token);
+    peer.feed(first);
+    return;
+  }
+  if (version === V1) {
+    socket.end(encodeFrame(V1, V1_ERROR, 'ERROR: the Titan v1 protocol is not enabled on this master'));
+    return;
+  }
+  const message = JSON.stringify({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `unsupported protocol version ${version} (this server speaks 1 and 2)` } });
+  socket.end(encodeFrame(V2, OP.RESPONSE, message));
+}

@@ -1,0 +1,495 @@
+/**
+ * Store conformance suite, run against every backend in `factories`, followed by tests specific
+ * to the SQLite backend. A factory's `open(dir)` must reach the same data when called again with
+ * the same dir (that is how reopening is tested) and start empty for a fresh dir.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AttemptRecord, JobRecord, JobSpec, RunRecord, RunStatus } from '../core/model.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { SqliteStore } from './sqlite-store.js';
+import { emptyBatch, type Store, type StoreBatch } from './store.js';
+
+interface StoreFactory {
+  name: string;
+  open: (dir: string) => Promise<Store>;
+}
+
+const DB_FILE = 'titan.db';
+
+const factories: StoreFactory[] = [{ name: 'sqlite', open: async (dir) => SqliteStore.open(join(dir, DB_FILE)) }];
+
+// ---- fixtures ----
+
+function spec(id: string, extra: Partial<JobSpec> = {}): JobSpec {
+  return {
+    id,
+    script: { name: `${id}.sh`, sha256: 'ab'.repeat(32) },
+    args: [],
+    dependsOn: [],
+    requirement: 'GENERAL',
+    priority: 1,
+    delayMs: 0,
+    retries: 3,
+    affinity: 'none',
+    env: {},
+    ...extra,
+  };
+}
+
+/** A spec with every optional field set and awkward values, to check it round-trips intact. */
+const fullSpec = (id: string): JobSpec =>
+  spec(id, {
+    args: ['--fast', 'two words', '', 'quote"s', 'ünïcødé ✓'],
+    dependsOn: ['fetch', 'lint'],
+    requirement: 'GPU.large',
+    priority: -7,
+    delayMs: 1500,
+    retries: 0,
+    timeoutMs: 60_000,
+    affinity: 'required',
+    env: { HOME: '/tmp/x', EMPTY: '', MULTI: 'a\nb' },
+  });
+
+function run(runId: string, createdAt: number, status: RunStatus = 'RUNNING', extra: Partial<RunRecord> = {}): RunRecord {
+  return { runId, name: `name-${runId}`, agentRunId: null, status, createdAt, finishedAt: null, ...extra };
+}
+
+function job(runId: string, s: JobSpec | string, extra: Partial<JobRecord> = {}): JobRecord {
+  return {
+    runId,
+    spec: typeof s === 'string' ? spec(s) : s,
+    status: 'PENDING',
+    attempt: 0,
+    notBefore: null,
+    workerId: null,
+    exitCode: null,
+    error: null,
+    createdAt: 1_000,
+    startedAt: null,
+    finishedAt: null,
+    ...extra,
+  };
+}
+
+function attempt(runId: string, jobId: string, n: number, extra: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    runId,
+    jobId,
+    attempt: n,
+    workerId: 'w1:7070',
+    startedAt: 2_000 + n,
+    finishedAt: null,
+    outcome: null,
+    exitCode: null,
+    error: null,
+    ...extra,
+  };
+}
+
+const batch = (b: Partial<StoreBatch>): StoreBatch => ({ ...emptyBatch(), ...b });
+
+/** A run with its jobs, committed as a submission would be. */
+async function submit(store: Store, r: RunRecord, jobIds: (string | JobSpec)[]): Promise<JobRecord[]> {
+  const jobs = jobIds.map((s) => job(r.runId, s, { createdAt: r.createdAt }));
+  await store.commit(batch({ runs: [r], newJobs: jobs }));
+  return jobs;
+}
+
+// ---- per-test temp dir and open stores ----
+
+let dir: string;
+let opened: Store[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'titan-store-'));
+  opened = [];
+});
+
+afterEach(async () => {
+  for (const s of opened) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(factories)('Store conformance: $name', (factory) => {
+  const open = async (): Promise<Store> => {
+    const s = await factory.open(dir);
+    opened.push(s);
+    return s;
+  };
+
+  it('starts empty', async () => {
+    const store = await open();
+    expect(await store.getRun('r1')).toBeNull();
+    expect(await store.getRunJobs('r1')).toEqual([]);
+    expect(await store.findJob('a', null)).toBeNull();
+    expect(await store.findJob('a', 'r1')).toBeNull();
+    expect(await store.listAttempts('r1', 'a')).toEqual([]);
+    expect(await store.listRuns({ limit: 10 })).toEqual([]);
+    expect(await store.loadActiveRuns()).toEqual([]);
+    expect(await store.totals()).toEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+    expect(await store.getMeta('k')).toBeNull();
+  });
+
+  it('reads back committed runs, jobs and attempts with every field equal', async () => {
+    const store = await open();
+    const r = run('r1', 1_700_000_000_123, 'RUNNING', { name: 'nightly build', agentRunId: 'agent-7' });
+    const a = job('r1', fullSpec('a'), {
+      status: 'RUNNING',
+      attempt: 2,
+      notBefore: 1_700_000_000_500,
+      workerId: 'host-1:7070',
+      exitCode: null,
+      error: 'previous attempt: exit 1',
+      createdAt: 1_700_000_000_123,
+      startedAt: 1_700_000_001_000,
+    });
+    const b = job('r1', spec('b', { dependsOn: ['a'] }), {
+      status: 'COMPLETED',
+      attempt: 1,
+      workerId: 'host-2:7070',
+      exitCode: 0,
+      startedAt: 1_700_000_002_000,
+      finishedAt: 1_700_000_003_000,
+    });
+    const at1 = attempt('r1', 'a', 1, {
+      workerId: 'host-1:7070',
+      finishedAt: 1_700_000_000_900,
+      outcome: 'FAILED',
+      exitCode: 1,
+      error: 'exit 1',
+    });
+    const at2 = attempt('r1', 'a', 2, { workerId: 'host-1:7070' });
+    await store.commit({ runs: [r], newJobs: [a, b], jobs: [], attempts: [at2, at1] });
+
+    expect(await store.getRun('r1')).toStrictEqual(r);
+    expect(await store.getRunJobs('r1')).toStrictEqual([a, b]);
+    expect(await store.findJob('a', 'r1')).toStrictEqual(a);
+    expect(await store.findJob('b', null)).toStrictEqual(b);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([at1, at2]);
+    expect(await store.listAttempts('r1', 'b')).toEqual([]);
+  });
+
+  it('returns a run’s jobs in the order they were inserted', async () => {
+    const store = await open();
+    const ids = ['zeta', 'alpha', 'mid', 'b10', 'b2'];
+    await submit(store, run('r1', 1), ids);
+    await store.commit(batch({ newJobs: [job('r1', 'later')] }));
+    expect((await store.getRunJobs('r1')).map((j) => j.spec.id)).toEqual([...ids, 'later']);
+  });
+
+  it('updates only the mutable fields of a stored job', async () => {
+    const store = await open();
+    const [original] = await submit(store, run('r1', 1_000), [fullSpec('a')]);
+    if (original === undefined) throw new Error('unreachable');
+    const changed: JobRecord = {
+      ...original,
+      // Immutable: these must be ignored.
+      spec: { ...original.spec, args: ['changed'], retries: 9, env: {} },
+      createdAt: 99_999,
+      // Mutable.
+      status: 'FAILED',
+      attempt: 3,
+      notBefore: 5_000,
+      workerId: 'w9:1',
+      exitCode: 137,
+      error: 'killed',
+      startedAt: 4_000,
+      finishedAt: 4_500,
+    };
+    await store.commit(batch({ jobs: [changed] }));
+    expect(await store.findJob('a', 'r1')).toStrictEqual({ ...changed, spec: original.spec, createdAt: original.createdAt });
+
+    // Nullable fields can be cleared again.
+    const cleared: JobRecord = { ...changed, status: 'QUEUED', notBefore: null, workerId: null, exitCode: null, error: null, startedAt: null, finishedAt: null };
+    await store.commit(batch({ jobs: [cleared] }));
+    expect(await store.findJob('a', 'r1')).toStrictEqual({ ...cleared, spec: original.spec, createdAt: original.createdAt });
+  });
+
+  it('upserts runs and attempts', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    await store.commit(batch({ attempts: [attempt('r1', 'a', 1)] }));
+
+    const finishedRun = run('r1', 1_000, 'COMPLETED', { name: 'renamed', agentRunId: 'ag', finishedAt: 9_000 });
+    const finishedAttempt = attempt('r1', 'a', 1, { finishedAt: 8_000, outcome: 'COMPLETED', exitCode: 0 });
+    await store.commit(batch({ runs: [finishedRun], attempts: [finishedAttempt] }));
+
+    expect(await store.getRun('r1')).toStrictEqual(finishedRun);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([finishedAttempt]);
+    expect((await store.totals()).attempts).toBe(1);
+  });
+
+  it('applies a batch in order: runs, new jobs, job updates, attempts', async () => {
+    const store = await open();
+    const r = run('r1', 1_000);
+    const inserted = job('r1', 'a');
+    const updated = job('r1', 'a', { status: 'RUNNING', attempt: 1, workerId: 'w1:7070', startedAt: 2_001 });
+    const at = attempt('r1', 'a', 1);
+    // Listed in the reverse of the order they must be applied in.
+    await store.commit({ attempts: [at], jobs: [updated], newJobs: [inserted], runs: [r] });
+    expect(await store.findJob('a', 'r1')).toStrictEqual(updated);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([at]);
+  });
+
+  it.each([
+    ['a new job that is already stored', (b: StoreBatch) => b.newJobs.push(job('r0', 'a'))],
+    ['a job inserted twice in the batch', (b: StoreBatch) => b.newJobs.push(job('r2', 'x'))],
+    ['a new job of a run that was never stored', (b: StoreBatch) => b.newJobs.push(job('no-run', 'x'))],
+    ['an update of a job that was never stored', (b: StoreBatch) => b.jobs.push(job('r0', 'nope', { status: 'RUNNING' }))],
+    ['an attempt of a job that was never stored', (b: StoreBatch) => b.attempts.push(attempt('r0', 'nope', 1))],
+  ])('rejects a batch containing %s and applies none of it', async (_label, spoil) => {
+    const store = await open();
+    const r0 = run('r0', 1_000);
+    const [a] = await submit(store, r0, ['a', 'b']);
+    if (a === undefined) throw new Error('unreachable');
+    const before = {
+      run: await store.getRun('r0'),
+      jobs: await store.getRunJobs('r0'),
+      totals: await store.totals(),
+      runs: await store.listRuns({ limit: 10 }),
+    };
+
+    const b = batch({
+      runs: [run('r0', 1_000, 'COMPLETED', { finishedAt: 5_000 }), run('r2', 2_000)],
+      newJobs: [job('r2', 'x'), job('r2', 'y')],
+      jobs: [{ ...a, status: 'RUNNING', attempt: 1, workerId: 'w1:7070' }],
+      attempts: [attempt('r0', 'a', 1), attempt('r2', 'x', 1)],
+    });
+    spoil(b);
+    await expect(store.commit(b)).rejects.toThrow();
+
+    expect(await store.getRun('r0')).toStrictEqual(before.run);
+    expect(await store.getRunJobs('r0')).toStrictEqual(before.jobs);
+    expect(await store.getRun('r2')).toBeNull();
+    expect(await store.getRunJobs('r2')).toEqual([]);
+    expect(await store.listAttempts('r0', 'a')).toEqual([]);
+    expect(await store.totals()).toStrictEqual(before.totals);
+    expect(await store.listRuns({ limit: 10 })).toStrictEqual(before.runs);
+
+    // The store is still usable after a rejected batch.
+    await store.commit(batch({ attempts: [attempt('r0', 'a', 1)] }));
+    expect(await store.listAttempts('r0', 'a')).toHaveLength(1);
+  });
+
+  it('keeps committed data across close and reopen', async () => {
+    const first = await open();
+    const r = run('r1', 1_000, 'RUNNING', { agentRunId: 'ag-1' });
+    const jobs = await submit(first, r, [fullSpec('a'), 'b']);
+    const at = attempt('r1', 'a', 1, { finishedAt: 3_000, outcome: 'LOST', error: 'worker gone' });
+    await first.commit(batch({ attempts: [at] }));
+    await first.setMeta('masterId', 'm-1');
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = await open();
+    expect(await second.getRun('r1')).toStrictEqual(r);
+    expect(await second.getRunJobs('r1')).toStrictEqual(jobs);
+    expect(await second.listAttempts('r1', 'a')).toStrictEqual([at]);
+    expect(await second.getMeta('masterId')).toBe('m-1');
+    expect(await second.loadActiveRuns()).toStrictEqual([{ run: r, jobs }]);
+  });
+
+  it('resolves a bare job id to the most recent run that has it', async () => {
+    const store = await open();
+    await submit(store, run('r-old', 1_000), ['a', 'only-old']);
+    await submit(store, run('r-new', 2_000), ['a']);
+    // Newest run, but without job "a".
+    await submit(store, run('r-newest', 3_000), ['z']);
+    // Inserted last but created earliest: creation time decides, not insertion order.
+    await submit(store, run('r-backdated', 500), ['a']);
+
+    expect((await store.findJob('a', null))?.runId).toBe('r-new');
+    expect((await store.findJob('a', 'r-old'))?.runId).toBe('r-old');
+    expect((await store.findJob('a', 'r-backdated'))?.runId).toBe('r-backdated');
+    expect((await store.findJob('only-old', null))?.runId).toBe('r-old');
+    expect(await store.findJob('a', 'r-newest')).toBeNull();
+    expect(await store.findJob('a', 'no-such-run')).toBeNull();
+    expect(await store.findJob('missing', null)).toBeNull();
+
+    // Same creation time: the greater run id wins.
+    await submit(store, run('r-tie-b', 2_000), ['a']);
+    await submit(store, run('r-tie-a', 2_000), ['a']);
+    expect((await store.findJob('a', null))?.runId).toBe('r-tie-b');
+  });
+
+  it('lists runs newest first with per-status job counts, a limit and a status filter', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000, 'COMPLETED', { finishedAt: 1_500 }), ['a', 'b']);
+    await submit(store, run('r2', 2_000), ['a', 'b', 'c', 'd']);
+    await submit(store, run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), ['a']);
+    await store.commit(batch({ runs: [run('r0', 500)] })); // a run without jobs
+    await store.commit(
+      batch({
+        jobs: [
+          job('r1', 'a', { status: 'COMPLETED', createdAt: 1_000 }),
+          job('r1', 'b', { status: 'COMPLETED', createdAt: 1_000 }),
+          job('r2', 'a', { status: 'COMPLETED', createdAt: 2_000 }),
+          job('r2', 'b', { status: 'RUNNING', createdAt: 2_000 }),
+          job('r2', 'c', { status: 'RUNNING', createdAt: 2_000 }),
+          job('r3', 'a', { status: 'DEAD', createdAt: 3_000 }),
+        ],
+      }),
+    );
+
+    const all = await store.listRuns({ limit: 10 });
+    expect(all.map((l) => l.run.runId)).toEqual(['r3', 'r2', 'r1', 'r0']);
+    expect(all[0]).toStrictEqual({ run: run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), counts: { DEAD: 1 }, total: 1 });
+    expect(all[1]).toStrictEqual({ run: run('r2', 2_000), counts: { COMPLETED: 1, RUNNING: 2, PENDING: 1 }, total: 4 });
+    expect(all[2]?.counts).toStrictEqual({ COMPLETED: 2 });
+    expect(all[3]).toStrictEqual({ run: run('r0', 500), counts: {}, total: 0 });
+
+    expect((await store.listRuns({ limit: 2 })).map((l) => l.run.runId)).toEqual(['r3', 'r2']);
+    expect(await store.listRuns({ limit: 0 })).toEqual([]);
+
+    const running = await store.listRuns({ limit: 10, status: 'RUNNING' });
+    expect(running.map((l) => l.run.runId)).toEqual(['r2', 'r0']);
+    expect(running[0]?.total).toBe(4);
+    expect((await store.listRuns({ limit: 1, status: 'RUNNING' })).map((l) => l.run.runId)).toEqual(['r2']);
+    expect(await store.listRuns({ limit: 10, status: 'CANCELLED' })).toEqual([]);
+  });
+
+  it('loads only RUNNING runs, each with all of its jobs', async () => {
+    const store = await open();
+    const r1 = await submit(store, run('r1', 1_000), ['a', 'b']);
+    await submit(store, run('r2', 2_000, 'COMPLETED', { finishedAt: 2_500 }), ['a']);
+    await submit(store, run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), ['a']);
+    await submit(store, run('r4', 4_000, 'CANCELLED', { finishedAt: 4_500 }), ['a']);
+    const r5 = await submit(store, run('r5', 5_000), ['x', 'y', 'z']);
+    const b = job('r1', 'b', { status: 'COMPLETED', attempt: 1, exitCode: 0, finishedAt: 1_200 });
+    await store.commit(batch({ jobs: [b] }));
+
+    const active = await store.loadActiveRuns();
+    const byId = new Map(active.map((a) => [a.run.runId, a]));
+    expect([...byId.keys()].sort()).toEqual(['r1', 'r5']);
+    expect(byId.get('r1')).toStrictEqual({ run: run('r1', 1_000), jobs: [r1[0], b] });
+    expect(byId.get('r5')).toStrictEqual({ run: run('r5', 5_000), jobs: r5 });
+
+    // A run that finishes is no longer loaded.
+    await store.commit(batch({ runs: [run('r1', 1_000, 'COMPLETED', { finishedAt: 6_000 })] }));
+    expect((await store.loadActiveRuns()).map((a) => a.run.runId)).toEqual(['r5']);
+  });
+
+  it('counts submitted, completed and dead jobs and attempts', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a', 'b', 'c']);
+    await submit(store, run('r2', 2_000), ['a', 'b']);
+    await store.commit(
+      batch({
+        jobs: [
+          job('r1', 'a', { status: 'COMPLETED' }),
+          job('r1', 'b', { status: 'DEAD' }),
+          job('r2', 'a', { status: 'COMPLETED' }),
+          job('r2', 'b', { status: 'FAILED' }),
+        ],
+        attempts: [attempt('r1', 'a', 1), attempt('r1', 'b', 1), attempt('r1', 'b', 2), attempt('r2', 'b', 1)],
+      }),
+    );
+    expect(await store.totals()).toStrictEqual({ submitted: 5, completed: 2, dead: 1, attempts: 4 });
+  });
+
+  it('gets and sets meta values', async () => {
+    const store = await open();
+    expect(await store.getMeta('k')).toBeNull();
+    await store.setMeta('k', 'v1');
+    await store.setMeta('other', '');
+    expect(await store.getMeta('k')).toBe('v1');
+    await store.setMeta('k', 'v2');
+    expect(await store.getMeta('k')).toBe('v2');
+    expect(await store.getMeta('other')).toBe('');
+  });
+
+  it('accepts an empty batch', async () => {
+    const store = await open();
+    await store.commit(emptyBatch());
+    expect(await store.totals()).toStrictEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+  });
+});
+
+describe('SqliteStore', () => {
+  const dbPath = (): string => join(dir, DB_FILE);
+  const open = (path = dbPath()): SqliteStore => {
+    const s = SqliteStore.open(path);
+    opened.push(s);
+    return s;
+  };
+
+  it('applies migrations once, however many times the database is opened', async () => {
+    const a = open();
+    await submit(a, run('r1', 1_000), ['a']);
+    const b = open(); // concurrently with a
+    await a.close();
+    await b.close();
+    const c = open();
+    expect(await c.getRunJobs('r1')).toHaveLength(1);
+    await c.close();
+
+    const raw = new Database(dbPath());
+    try {
+      const versions = raw.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+      expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(migrate(raw)).toEqual([]);
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const raw = new Database(dbPath());
+    migrate(raw);
+    raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)').run('future');
+    raw.close();
+    expect(() => open()).toThrow(/schema version 999 is newer/);
+  });
+
+  it('names the path when the file is not a SQLite database', () => {
+    const path = join(dir, 'not-a-db.db');
+    writeFileSync(path, 'this is certainly not a SQLite database file\n'.repeat(200));
+    let error: unknown;
+    try {
+      open(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toMatch(/not a database/);
+  });
+
+  it('creates missing parent directories', async () => {
+    const store = open(join(dir, 'a', 'b', 'c', DB_FILE));
+    await store.setMeta('k', 'v');
+    expect(await store.getMeta('k')).toBe('v');
+  });
+
+  it('keeps an acknowledged commit when the process is killed right after it', async () => {
+    const moduleUrl = new URL('./sqlite-store.ts', import.meta.url).href;
+    const r = run('r1', 1_000, 'RUNNING', { agentRunId: 'ag' });
+    const jobs = [job('r1', fullSpec('a')), job('r1', 'b')];
+    const at = attempt('r1', 'a', 1);
+    const script = `
+      const { SqliteStore } = await import(${JSON.stringify(moduleUrl)});
+      const store = SqliteStore.open(process.env.DB_PATH);
+      await store.commit(JSON.parse(process.env.BATCH));
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, DB_PATH: dbPath(), BATCH: JSON.stringify(batch({ runs: [r], newJobs: jobs, attempts: [at] })) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.signal).toBe('SIGKILL');
+
+    const store = open();
+    expect(await store.getRun('r1')).toStrictEqual(r);
+    expect(await store.getRunJobs('r1')).toStrictEqual(jobs);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([at]);
+  });
+});

@@ -1,0 +1,387 @@
+/**
+ * The embedded default Store: one SQLite file in WAL mode. Every statement is prepared once in
+ * the constructor; a commit is one transaction. The work is synchronous (better-sqlite3); the
+ * methods return promises only to share the Store interface with remote backends.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  JobRecord,
+  JobSpec,
+  JobStatus,
+  RunRecord,
+  RunStatus,
+} from '../core/model.js';
+import { migrate } from './migrate.js';
+import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
+
+interface RunRow {
+  run_id: string;
+  name: string;
+  agent_run_id: string | null;
+  status: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
+interface JobRow {
+  run_id: string;
+  job_id: string;
+  spec: string;
+  status: string;
+  attempt: number;
+  not_before: number | null;
+  worker_id: string | null;
+  exit_code: number | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface AttemptRow {
+  run_id: string;
+  job_id: string;
+  attempt: number;
+  worker_id: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string | null;
+  exit_code: number | null;
+  error: string | null;
+}
+
+/** One row per (run, job status) of the listed runs; job_status is null for a run without jobs. */
+interface RunCountRow extends RunRow {
+  job_status: string | null;
+  n: number;
+}
+
+interface TotalsRow {
+  submitted: number;
+  completed: number;
+  dead: number;
+  attempts: number;
+}
+
+type RunParams = RunRow;
+type JobUpdateParams = Omit<JobRow, 'spec' | 'created_at'>;
+type AttemptParams = AttemptRow;
+
+const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at';
+const JOB_COLUMNS =
+  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at';
+const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
+
+// ---- record <-> row mapping ----
+
+const runToRow = (r: RunRecord): RunParams => ({
+  run_id: r.runId,
+  name: r.name,
+  agent_run_id: r.agentRunId ?? null,
+  status: r.status,
+  created_at: r.createdAt,
+  finished_at: r.finishedAt ?? null,
+});
+
+const rowToRun = (row: RunRow): RunRecord => ({
+  runId: row.run_id,
+  name: row.name,
+  agentRunId: row.agent_run_id,
+  status: row.status as RunStatus,
+  createdAt: row.created_at,
+  finishedAt: row.finished_at,
+});
+
+const jobToUpdate = (j: JobRecord): JobUpdateParams => ({
+  run_id: j.runId,
+  job_id: j.spec.id,
+  status: j.status,
+  attempt: j.attempt,
+  not_before: j.notBefore ?? null,
+  worker_id: j.workerId ?? null,
+  exit_code: j.exitCode ?? null,
+  error: j.error ?? null,
+  started_at: j.startedAt ?? null,
+  finished_at: j.finishedAt ?? null,
+});
+
+const jobToRow = (j: JobRecord): JobRow => ({
+  ...jobToUpdate(j),
+  spec: JSON.stringify(j.spec),
+  created_at: j.createdAt,
+});
+
+const rowToJob = (row: JobRow): JobRecord => ({
+  runId: row.run_id,
+  // The spec was validated when it was submitted and is stored verbatim.
+  spec: JSON.parse(row.spec) as JobSpec,
+  status: row.status as JobStatus,
+  attempt: row.attempt,
+  notBefore: row.not_before,
+  workerId: row.worker_id,
+  exitCode: row.exit_code,
+  error: row.error,
+  createdAt: row.created_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+});
+
+const attemptToRow = (a: AttemptRecord): AttemptParams => ({
+  run_id: a.runId,
+  job_id: a.jobId,
+  attempt: a.attempt,
+  worker_id: a.workerId,
+  started_at: a.startedAt,
+  finished_at: a.finishedAt ?? null,
+  outcome: a.outcome ?? null,
+  exit_code: a.exitCode ?? null,
+  error: a.error ?? null,
+});
+
+const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
+  runId: row.run_id,
+  jobId: row.job_id,
+  attempt: row.attempt,
+  workerId: row.worker_id,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+  outcome: row.outcome as AttemptOutcome | null,
+  exitCode: row.exit_code,
+  error: row.error,
+});
+
+/** Adds context to a failed write so a rolled-back batch names the record that broke it. */
+function writeError(what: string, e: unknown): Error {
+  return new Error(`store commit failed at ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+// ---- statements ----
+
+function prepareStatements(db: Database.Database) {
+  return {
+    // created_at is immutable: jobs.run_created_at holds a copy of it.
+    upsertRun: db.prepare<RunParams>(
+      `INSERT INTO runs (${RUN_COLUMNS})
+       VALUES (@run_id, @name, @agent_run_id, @status, @created_at, @finished_at)
+       ON CONFLICT (run_id) DO UPDATE SET
+         name = excluded.name, agent_run_id = excluded.agent_run_id,
+         status = excluded.status, finished_at = excluded.finished_at`,
+    ),
+    insertJob: db.prepare<JobRow>(
+      `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
+       VALUES (@run_id, @job_id, @spec, @status, @attempt, @not_before, @worker_id, @exit_code, @error,
+               @created_at, @started_at, @finished_at,
+               (SELECT created_at FROM runs WHERE run_id = @run_id))`,
+    ),
+    updateJob: db.prepare<JobUpdateParams>(
+      `UPDATE jobs SET status = @status, attempt = @attempt, not_before = @not_before, worker_id = @worker_id,
+         exit_code = @exit_code, error = @error, started_at = @started_at, finished_at = @finished_at
+       WHERE run_id = @run_id AND job_id = @job_id`,
+    ),
+    upsertAttempt: db.prepare<AttemptParams>(
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS})
+       VALUES (@run_id, @job_id, @attempt, @worker_id, @started_at, @finished_at, @outcome, @exit_code, @error)
+       ON CONFLICT (run_id, job_id, attempt) DO UPDATE SET
+         worker_id = excluded.worker_id, started_at = excluded.started_at, finished_at = excluded.finished_at,
+         outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error`,
+    ),
+    getRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
+    getRunJobs: db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE run_id = ? ORDER BY seq`),
+    activeRuns: db.prepare<[], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'RUNNING' ORDER BY created_at, run_id`,
+    ),
+    activeJobs: db.prepare<[], JobRow>(
+      `SELECT ${JOB_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}
+       FROM runs AS r JOIN jobs AS j ON j.run_id = r.run_id
+       WHERE r.status = 'RUNNING' ORDER BY j.seq`,
+    ),
+    // One query for the page of runs and their per-status job counts.
+    listRuns: db.prepare<{ limit: number }, RunCountRow>(listRunsSql('')),
+    listRunsByStatus: db.prepare<{ limit: number; status: string }, RunCountRow>(listRunsSql('WHERE status = @status')),
+    findJobInRun: db.prepare<[string, string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE run_id = ? AND job_id = ?`),
+    findLatestJob: db.prepare<[string], JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE job_id = ? ORDER BY run_created_at DESC, run_id DESC LIMIT 1`,
+    ),
+    listAttempts: db.prepare<[string, string], AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? AND job_id = ? ORDER BY attempt`,
+    ),
+    totals: db.prepare<[], TotalsRow>(
+      // One pass over jobs; no status index, which would cost a write on every transition.
+      `SELECT COUNT(*) AS submitted,
+         COALESCE(SUM(status = 'COMPLETED'), 0) AS completed,
+         COALESCE(SUM(status = 'DEAD'), 0) AS dead,
+         (SELECT COUNT(*) FROM attempts) AS attempts
+       FROM jobs`,
+    ),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+function listRunsSql(where: string): string {
+  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at,
+            j.status AS job_status, COUNT(j.run_id) AS n
+          FROM (SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT @limit) AS r
+          LEFT JOIN jobs AS j ON j.run_id = r.run_id
+          GROUP BY r.run_id, j.status
+          ORDER BY r.created_at DESC, r.run_id DESC`;
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+export class SqliteStore implements Store {
+  private readonly stmt: Statements;
+  private readonly commitTx: (batch: StoreBatch) => void;
+  private readonly loadActiveTx: () => { run: RunRecord; jobs: JobRecord[] }[];
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.stmt = prepareStatements(db);
+    // IMMEDIATE: take the write lock up front rather than upgrading mid-transaction.
+    this.commitTx = db.transaction((batch: StoreBatch) => this.applyBatch(batch)).immediate;
+    // Both reads in one transaction so they see the same snapshot.
+    this.loadActiveTx = db.transaction(() => this.readActiveRuns());
+  }
+
+  /** Opens (creating if needed) the database at path and brings its schema up to date. */
+  static open(path: string): SqliteStore {
+    const inMemory = path === ':memory:';
+    const file = inMemory ? path : resolve(path);
+    let db: Database.Database | undefined;
+    try {
+      if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+      // First, so that the WAL switch and migrations wait for another process's lock.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      // FULL: a commit is fsynced before it resolves, so an acknowledged batch survives power loss.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteStore(db, file);
+    } catch (e) {
+      if (db?.open) db.close();
+      throw new Error(`cannot open store database ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  private applyBatch(batch: StoreBatch): void {
+    const s = this.stmt;
+    for (const r of batch.runs) {
+      try {
+        s.upsertRun.run(runToRow(r));
+      } catch (e) {
+        throw writeError(`run ${r.runId}`, e);
+      }
+    }
+    for (const j of batch.newJobs) {
+      try {
+        s.insertJob.run(jobToRow(j));
+      } catch (e) {
+        // run_created_at is copied from the run by a subquery, so a missing run surfaces as NOT NULL.
+        const noRun = e instanceof Error && e.message.includes('jobs.run_created_at');
+        throw writeError(`new job ${j.runId}/${j.spec.id}`, noRun ? new Error(`no such run ${j.runId}`) : e);
+      }
+    }
+    for (const j of batch.jobs) {
+      let changes: number;
+      try {
+        changes = s.updateJob.run(jobToUpdate(j)).changes;
+      } catch (e) {
+        throw writeError(`job ${j.runId}/${j.spec.id}`, e);
+      }
+      // Updating a job that was never inserted would silently lose its state.
+      if (changes === 0) throw writeError(`job ${j.runId}/${j.spec.id}`, new Error('no such job'));
+    }
+    for (const a of batch.attempts) {
+      try {
+        s.upsertAttempt.run(attemptToRow(a));
+      } catch (e) {
+        throw writeError(`attempt ${a.runId}/${a.jobId}#${a.attempt}`, e);
+      }
+    }
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    // An empty batch would still cost an fsync.
+    if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length === 0) return;
+    this.commitTx(batch);
+  }
+
+  private readActiveRuns(): { run: RunRecord; jobs: JobRecord[] }[] {
+    const byRun = new Map<string, { run: RunRecord; jobs: JobRecord[] }>();
+    for (const row of this.stmt.activeRuns.all()) byRun.set(row.run_id, { run: rowToRun(row), jobs: [] });
+    for (const row of this.stmt.activeJobs.all()) byRun.get(row.run_id)?.jobs.push(rowToJob(row));
+    return [...byRun.values()];
+  }
+
+  async loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]> {
+    return this.loadActiveTx();
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const row = this.stmt.getRun.get(runId);
+    return row === undefined ? null : rowToRun(row);
+  }
+
+  async getRunJobs(runId: string): Promise<JobRecord[]> {
+    return this.stmt.getRunJobs.all(runId).map(rowToJob);
+  }
+
+  async listRuns(options: { limit: number; status?: RunStatus }): Promise<RunListing[]> {
+    if (!(options.limit > 0)) return [];
+    // SQLite rejects a non-integer LIMIT; -1 means no limit.
+    const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
+    const rows =
+      options.status === undefined
+        ? this.stmt.listRuns.all({ limit })
+        : this.stmt.listRunsByStatus.all({ limit, status: options.status });
+    const listings: RunListing[] = [];
+    let current: RunListing | undefined;
+    for (const row of rows) {
+      if (current?.run.runId !== row.run_id) {
+        current = { run: rowToRun(row), counts: {}, total: 0 };
+        listings.push(current);
+      }
+      if (row.job_status !== null) {
+        current.counts[row.job_status as JobStatus] = row.n;
+        current.total += row.n;
+      }
+    }
+    return listings;
+  }
+
+  async findJob(jobId: string, runId: string | null): Promise<JobRecord | null> {
+    const row = runId === null ? this.stmt.findLatestJob.get(jobId) : this.stmt.findJobInRun.get(runId, jobId);
+    return row === undefined ? null : rowToJob(row);
+  }
+
+  async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {
+    return this.stmt.listAttempts.all(runId, jobId).map(rowToAttempt);
+  }
+
+  async totals(): Promise<JobTotals> {
+    const row = this.stmt.totals.get();
+    return row ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.stmt.getMeta.get(key)?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

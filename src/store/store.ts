@@ -1,0 +1,50 @@
+/**
+ * The persistence seam. The master's transitions produce records; a Store commits them in
+ * atomic, durable batches (one per event-loop turn) and answers the queries the master and its
+ * clients need. SQLite is the embedded default; other backends implement the same interface and
+ * pass the same conformance suite.
+ */
+import type { AttemptRecord, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+
+export interface StoreBatch {
+  runs: RunRecord[];
+  /** Jobs entering the store: inserted with their spec. */
+  newJobs: JobRecord[];
+  /** Jobs already stored: their mutable fields are updated (the spec never changes). */
+  jobs: JobRecord[];
+  /** Attempts, inserted or updated by (runId, jobId, attempt). */
+  attempts: AttemptRecord[];
+}
+
+export interface RunListing {
+  run: RunRecord;
+  counts: Partial<Record<JobStatus, number>>;
+  total: number;
+}
+
+export interface JobTotals {
+  submitted: number;
+  completed: number;
+  dead: number;
+  attempts: number;
+}
+
+export interface Store {
+  /** Applies the whole batch or nothing; resolves once it is durable. */
+  commit(batch: StoreBatch): Promise<void>;
+  /** Every run that is not finished, with all of its jobs (for recovery at start-up). */
+  loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  getRunJobs(runId: string): Promise<JobRecord[]>;
+  /** Newest first. */
+  listRuns(options: { limit: number; status?: RunStatus }): Promise<RunListing[]>;
+  /** The job of that id in the given run, or in the most recent run that has one. */
+  findJob(jobId: string, runId: string | null): Promise<JobRecord | null>;
+  listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]>;
+  totals(): Promise<JobTotals>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const emptyBatch = (): StoreBatch => ({ runs: [], newJobs: [], jobs: [], attempts: [] });

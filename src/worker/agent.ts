@@ -1,0 +1,325 @@
+/**
+ * The worker agent: dials the master, keeps one v2 session, runs what it is dispatched and
+ * reports back. Results and output outlive a dropped connection: they are kept until the master
+ * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
+ * in the next HELLO so the master neither loses nor duplicates them.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ScriptRef } from '../core/model.js';
+import { type AttemptId, type Dispatch, DispatchSchema, type FinishedAttempt, type HelloResult, WorkerEvents } from '../protocol/methods.js';
+import { Peer } from '../protocol/peer.js';
+import type { Executor, RunningAttempt } from './executor.js';
+
+export interface WorkerConfig {
+  masterHost: string;
+  masterPort: number;
+  token: string;
+  capabilities: string[];
+  slots: number;
+  permanent: boolean;
+  /** Advertised name `host:port` (Titan's identity); port 0 lets the master pick one. */
+  host?: string;
+  port: number;
+  workDir: string;
+  executor: Executor;
+  log?: (line: string) => void;
+}
+
+interface Attempt {
+  id: AttemptId;
+  key: string;
+  running: RunningAttempt | null;
+  /** Output not yet sent. */
+  pending: string[];
+  pendingBytes: number;
+  dropped: number;
+}
+
+const LOG_FLUSH_MS = 100;
+/** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
+const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 5000;
+
+export class WorkerAgent {
+  private peer: Peer | null = null;
+  private readonly attempts = new Map<string, Attempt>();
+  /** Results the master has not yet acknowledged. */
+  private readonly unacked = new Map<string, FinishedAttempt>();
+  private readonly fetches = new Map<string, Promise<string>>();
+  private port: number;
+  private workerId: string | null = null;
+  private stopping = false;
+  private draining = false;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private reportScheduled = false;
+  private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly config: WorkerConfig) {
+    this.port = config.port;
+    mkdirSync(join(config.workDir, 'cache'), { recursive: true });
+  }
+
+  get id(): string | null {
+    return this.workerId;
+  }
+
+  get runningCount(): number {
+    return this.attempts.size;
+  }
+
+  /** Connects (retrying with backoff); resolves after the first successful HELLO. */
+  start(): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
+    this.dial();
+    return ready;
+  }
+
+  /** Stops taking work, lets running attempts finish (up to `graceMs`), reports, disconnects. */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.peer?.notify('drain');
+    if (this.attempts.size > 0) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([idle, timeout]);
+    }
+    for (const a of this.attempts.values()) a.running?.kill('the worker is shutting down');
+    if (this.attempts.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.reportNow();
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.peer?.close();
+  }
+
+  private log(line: string): void {
+    this.config.log?.(line);
+  }
+
+  private dial(): void {
+    if (this.stopping) return;
+    const socket = connect({ host: this.config.masterHost, port: this.config.masterPort });
+    const peer = new Peer(socket, { server: false });
+    socket.once('connect', () => void this.greet(peer));
+    peer.onClose((err) => {
+      if (this.peer === peer) this.peer = null;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+      if (this.stopping) return;
+      const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
+      this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
+      this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${err.message}); retrying in ${Math.round(delay)} ms`);
+      setTimeout(() => this.dial(), delay);
+    });
+  }
+
+  private async greet(peer: Peer): Promise<void> {
+    peer.onEvent = (event, data) => this.onEvent(event, data);
+    let result: HelloResult;
+    try {
+      result = (await peer.hello({
+        token: this.config.token,
+        role: 'worker',
+        versions: [2],
+        worker: {
+          host: this.config.host ?? hostname(),
+          port: this.port,
+          capabilities: this.config.capabilities,
+          slots: this.config.slots,
+          permanent: this.config.permanent,
+          pid: process.pid,
+        },
+        running: [...this.attempts.values()].map((a) => a.id),
+      })) as HelloResult;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      this.log(`master refused this worker: ${(err as Error).message}`);
+      // A wrong token or a malformed description will not fix itself: stop instead of retrying.
+      if (code === 'UNAUTHORIZED' || code === 'BAD_REQUEST') {
+        this.stopping = true;
+        this.connectedOnce?.reject(err as Error);
+        this.connectedOnce = null;
+      }
+      peer.close();
+      return;
+    }
+    this.peer = peer;
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.workerId = result.workerId ?? null;
+    // Keep the name the master gave us, so a reconnect is recognised as the same worker.
+    const assigned = Number(this.workerId?.slice(this.workerId.lastIndexOf(':') + 1));
+    if (Number.isInteger(assigned) && assigned > 0) this.port = assigned;
+    for (const a of result.abandon ?? []) this.attempts.get(`${a.runId}/${a.jobId}`)?.running?.kill('the master re-assigned this attempt');
+    this.heartbeat = setInterval(() => this.peer?.notify('heartbeat', { running: this.attempts.size }), result.heartbeatMs ?? 2000);
+    this.heartbeat.unref();
+    if (this.draining) peer.notify('drain');
+    this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);
+    this.flushLogs();
+    this.scheduleReport();
+    this.connectedOnce?.resolve();
+    this.connectedOnce = null;
+  }
+
+  private onEvent(event: string, data: unknown): void {
+    if (event === 'dispatch') {
+      const parsed = WorkerEvents.dispatch.safeParse(data);
+      if (!parsed.success) return this.log(`ignored a malformed dispatch: ${parsed.error.issues[0]?.message}`);
+      for (const d of parsed.data.attempts) void this.run(DispatchSchema.parse(d));
+    } else if (event === 'kill') {
+      const parsed = WorkerEvents.kill.safeParse(data);
+      if (!parsed.success) return;
+      const a = this.attempts.get(`${parsed.data.runId}/${parsed.data.jobId}`);
+      if (a && a.id.attempt === parsed.data.attempt) a.running?.kill('cancelled by the master');
+    }
+  }
+
+  private async run(d: Dispatch): Promise<void> {
+    const key = `${d.runId}/${d.jobId}`;
+    const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
+    const attempt: Attempt = { id, key, running: null, pending: [], pendingBytes: 0, dropped: 0 };
+    this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
+    this.attempts.set(key, attempt);
+    let scriptPath: string;
+    const runDir = join(this.config.workDir, 'runs', d.runId);
+    const cwd = join(runDir, `${d.jobId}.${d.attempt}`);
+    const sharedDir = join(runDir, 'shared');
+    try {
+      scriptPath = await this.stage(d.script);
+      mkdirSync(cwd, { recursive: true });
+      mkdirSync(sharedDir, { recursive: true });
+    } catch (err) {
+      this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${d.script.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
+      return;
+    }
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...d.env,
+      TITAN_HOST: this.config.masterHost,
+      TITAN_PORT: String(this.config.masterPort),
+      TITAN_TOKEN: this.config.token,
+      TITAN_RUN_ID: d.runId,
+      TITAN_JOB_ID: d.jobId,
+      TITAN_ATTEMPT: String(d.attempt),
+      TITAN_SHARED_DIR: sharedDir,
+      TITAN_WORKER_ID: this.workerId ?? '',
+    };
+    const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
+    attempt.running = running;
+    const result = await running.done;
+    this.finish(attempt, result);
+  }
+
+  private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
+    this.flushAttempt(attempt);
+    if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
+    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...result });
+    this.scheduleReport();
+    if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Fetches a script into the content-addressed cache once, however many attempts need it. */
+  private stage(script: ScriptRef): Promise<string> {
+    const path = join(this.config.workDir, 'cache', script.sha256, script.name);
+    if (existsSync(path)) return Promise.resolve(path);
+    let fetch = this.fetches.get(path);
+    if (!fetch) {
+      fetch = this.download(script, path).finally(() => this.fetches.delete(path));
+      this.fetches.set(path, fetch);
+    }
+    return fetch;
+  }
+
+  private async download(script: ScriptRef, path: string): Promise<string> {
+    const parts: Buffer[] = [];
+    let offset = 0;
+    for (;;) {
+      const peer = this.peer;
+      if (!peer) throw new Error('not connected to the master');
+      const chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
+      const data = Buffer.from(chunk.data, 'base64');
+      parts.push(data);
+      offset += data.length;
+      if (offset >= chunk.size || data.length === 0) break;
+    }
+    const content = Buffer.concat(parts);
+    const actual = createHash('sha256').update(content).digest('hex');
+    if (actual !== script.sha256) throw new Error(`content does not match its hash ${script.sha256}`);
+    mkdirSync(join(this.config.workDir, 'cache', script.sha256), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, content);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, path);
+    return path;
+  }
+
+  private output(attempt: Attempt, chunk: string): void {
+    attempt.pending.push(chunk);
+    attempt.pendingBytes += Buffer.byteLength(chunk);
+    while (attempt.pendingBytes > MAX_BUFFERED_LOG && attempt.pending.length > 1) {
+      const dropped = attempt.pending.shift() as string;
+      attempt.pendingBytes -= Buffer.byteLength(dropped);
+      attempt.dropped += Buffer.byteLength(dropped);
+    }
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flushLogs();
+      }, LOG_FLUSH_MS);
+    }
+  }
+
+  private flushLogs(): void {
+    for (const a of this.attempts.values()) this.flushAttempt(a);
+  }
+
+  private flushAttempt(a: Attempt): void {
+    const peer = this.peer;
+    if (!peer || a.pending.length === 0) return;
+    let data = a.pending.join('');
+    if (a.dropped > 0) {
+      data = `[titan: ${a.dropped} bytes of output were dropped while the master was unreachable]\n${data}`;
+      a.dropped = 0;
+    }
+    a.pending = [];
+    a.pendingBytes = 0;
+    // Events are capped at 1 MiB of text; split large bursts.
+    for (let i = 0; i < data.length; i += 256 * 1024) peer.notify('log', { ...a.id, data: data.slice(i, i + 256 * 1024) });
+  }
+
+  private scheduleReport(): void {
+    if (this.reportScheduled) return;
+    this.reportScheduled = true;
+    setImmediate(() => {
+      this.reportScheduled = false;
+      void this.reportNow();
+    });
+  }
+
+  /** Sends every unacknowledged result; they are forgotten only once the master has committed them. */
+  private async reportNow(): Promise<void> {
+    const peer = this.peer;
+    if (!peer || this.unacked.size === 0) return;
+    const batch = [...this.unacked.entries()].slice(0, 10_000);
+    try {
+      await peer.request('attempts.finished', { results: batch.map(([, r]) => r) });
+    } catch (err) {
+      // A lost connection keeps the results for the next session; a refusal would repeat forever.
+      if ((err as { code?: string }).code === 'UNAVAILABLE') return;
+      this.log(`the master refused ${batch.length} results: ${(err as Error).message}`);
+    }
+    for (const [key, r] of batch) if (this.unacked.get(key) === r) this.unacked.delete(key);
+    if (this.unacked.size > 0) this.scheduleReport();
+  }
+}
