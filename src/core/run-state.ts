@@ -81,7 +81,8 @@ function addJobs(state: RunState, specs: readonly JobSpec[], now: number, effect
   }
   for (const job of added) {
     effects.push({ type: 'job', job });
-    settleNewJob(state, job, now, effects);
+    // An earlier new job may already have skipped this one (a new parent of it was skipped).
+    if (!isTerminal(job.status)) settleNewJob(state, job, now, effects);
   }
 }
 
@@ -217,26 +218,63 @@ export function cancelJob(state: RunState, jobId: string, now: number): Effect[]
   return effects;
 }
 
+/** Cancels every open job of the run: all of them end CANCELLED, whatever their order. */
 export function cancelRun(state: RunState, now: number): Effect[] {
   const effects: Effect[] = [];
+  const reason = 'run cancelled by request';
   for (const job of state.jobs.values()) {
-    if (!isTerminal(job.status)) stop(state, job, 'CANCELLED', now, effects, 'run cancelled by request');
+    if (isTerminal(job.status)) continue;
+    release(job, now, effects, reason);
+    markTerminal(state, job, 'CANCELLED', now, effects, reason);
   }
+  if (state.open === 0 && state.run.status === 'RUNNING') settleRun(state, now, effects);
   return effects;
 }
 
 /** Moves a job that may be queued or running to a terminal status, releasing what it holds. */
 function stop(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], reason: string): void {
+  release(job, now, effects, reason);
+  finish(state, job, status, now, effects, reason);
+}
+
+/** Takes a queued job off the queue, or kills its running attempt. */
+function release(job: JobRecord, now: number, effects: Effect[], reason: string): void {
   if (job.status === 'QUEUED') effects.push({ type: 'dequeue', job });
   if (job.status === 'RUNNING' && job.workerId !== null) {
     effects.push({ type: 'kill', job, workerId: job.workerId, attempt: job.attempt });
     effects.push(attemptEnd(job, 'CANCELLED', null, reason, now));
   }
-  finish(state, job, status, now, effects, reason);
 }
 
-/** Records a terminal status, then unlocks or skips the children. */
+/**
+ * Records a terminal status, then unlocks or skips the children. Skips cascade through every
+ * descendant; the cascade uses a work list, not recursion, because a chain may be as long as the
+ * run (100,000 jobs). The run is settled once, after the whole cascade.
+ */
 function finish(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], error: string | null): void {
+  markTerminal(state, job, status, now, effects, error);
+  const work: JobRecord[] = [job];
+  for (let i = 0; i < work.length; i++) {
+    const parent = work[i] as JobRecord;
+    for (const childId of state.children.get(parent.spec.id) ?? []) {
+      const child = state.jobs.get(childId);
+      if (!child || isTerminal(child.status)) continue;
+      if (parent.status === 'COMPLETED') {
+        const left = (state.waitingOn.get(childId) ?? 1) - 1;
+        if (left > 0) state.waitingOn.set(childId, left);
+        else becomeReady(state, child, now, effects);
+      } else {
+        const reason = `upstream job ${parent.spec.id} is ${parent.status}`;
+        release(child, now, effects, reason);
+        markTerminal(state, child, 'SKIPPED', now, effects, reason);
+        work.push(child);
+      }
+    }
+  }
+  if (state.open === 0) settleRun(state, now, effects);
+}
+
+function markTerminal(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], error: string | null): void {
   job.status = status;
   job.finishedAt = now;
   job.notBefore = null;
@@ -244,18 +282,6 @@ function finish(state: RunState, job: JobRecord, status: JobStatus, now: number,
   state.waitingOn.delete(job.spec.id);
   state.open--;
   effects.push({ type: 'job', job });
-  for (const childId of state.children.get(job.spec.id) ?? []) {
-    const child = state.jobs.get(childId);
-    if (!child || isTerminal(child.status)) continue;
-    if (status === 'COMPLETED') {
-      const left = (state.waitingOn.get(childId) ?? 1) - 1;
-      if (left > 0) state.waitingOn.set(childId, left);
-      else becomeReady(state, child, now, effects);
-    } else {
-      stop(state, child, 'SKIPPED', now, effects, `upstream job ${job.spec.id} is ${status}`);
-    }
-  }
-  if (state.open === 0) settleRun(state, now, effects);
 }
 
 function settleRun(state: RunState, now: number, effects: Effect[]): void {

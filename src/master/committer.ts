@@ -41,8 +41,10 @@ export class Committer {
 
   job(job: JobRecord): void {
     const key = jobKey(job.runId, job.spec.id);
-    // A job created in this same batch is inserted with its latest fields anyway.
-    if (!this.pending.newJobs.has(key)) this.pending.jobs.set(key, job);
+    // A job created in this same batch is inserted once, with its latest fields (the caller may
+    // pass the same object or a newer copy).
+    if (this.pending.newJobs.has(key)) this.pending.newJobs.set(key, job);
+    else this.pending.jobs.set(key, job);
     this.schedule();
   }
 

@@ -102,7 +102,16 @@ export class Peer {
         this.socket.uncork();
       });
     }
-    this.socket.write(encodeFrame(V2, opcode, JSON.stringify(message)));
+    let payload: string;
+    try {
+      payload = JSON.stringify(message);
+    } catch (err) {
+      // A result that cannot be serialised must still settle the request on the other side.
+      const id = (message as { id?: unknown }).id ?? null;
+      payload = JSON.stringify({ id, ok: false, error: { code: 'INTERNAL', message: `reply could not be encoded: ${errorMessage(err)}` } });
+      opcode = OP.RESPONSE;
+    }
+    this.socket.write(encodeFrame(V2, opcode, payload));
   }
 
   /** Processes received bytes; the server calls it with the bytes it read to pick the protocol. */
@@ -122,15 +131,18 @@ export class Peer {
   }
 
   private dispatch(frame: Frame): void {
+    if (!this.greeted && frame.opcode !== OP.HELLO) {
+      this.fail('UNAUTHORIZED', 'the first frame must be HELLO');
+      return;
+    }
     let message: unknown;
     try {
       message = JSON.parse(frame.payload.toString('utf8'));
     } catch (err) {
-      this.replyError(null, 'BAD_JSON', `frame payload is not valid JSON: ${(err as Error).message}`);
-      return;
-    }
-    if (!this.greeted && frame.opcode !== OP.HELLO) {
-      this.fail('UNAUTHORIZED', 'the first frame must be HELLO');
+      const text = `frame payload is not valid JSON: ${errorMessage(err)}`;
+      // Before HELLO nothing about the peer is trusted yet: close rather than converse.
+      if (this.greeted) this.replyError(null, 'BAD_JSON', text);
+      else this.fail('BAD_JSON', text);
       return;
     }
     switch (frame.opcode) {
@@ -146,7 +158,7 @@ export class Peer {
         try {
           this.onEvent(parsed.data.event, parsed.data.data);
         } catch (err) {
-          this.replyError(null, err instanceof TitanError ? err.code : 'BAD_REQUEST', (err as Error).message);
+          this.replyError(null, err instanceof TitanError ? err.code : 'BAD_REQUEST', errorMessage(err));
         }
         return;
       }
@@ -167,7 +179,7 @@ export class Peer {
         this.greeted = true;
         this.send(OP.RESPONSE, { id, ok: true, result });
       },
-      (err: unknown) => this.fail(errorCode(err), (err as Error).message),
+      (err: unknown) => this.fail(errorCode(err), errorMessage(err)),
     );
   }
 
@@ -183,13 +195,13 @@ export class Peer {
     try {
       result = this.onRequest(req);
     } catch (err) {
-      this.replyError(req.id, errorCode(err), (err as Error).message);
+      this.replyError(req.id, errorCode(err), errorMessage(err));
       return;
     }
     if (result instanceof Promise) {
       result.then(
         (value: unknown) => this.send(OP.RESPONSE, { id: req.id, ok: true, result: value }),
-        (err: unknown) => this.replyError(req.id, errorCode(err), (err as Error).message),
+        (err: unknown) => this.replyError(req.id, errorCode(err), errorMessage(err)),
       );
     } else {
       this.send(OP.RESPONSE, { id: req.id, ok: true, result });
@@ -229,6 +241,11 @@ export class Peer {
 
 function errorCode(err: unknown): string {
   return err instanceof TitanError ? err.code : 'INTERNAL';
+}
+
+/** A handler may throw anything; the reply needs a string or the other side drops it and waits forever. */
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {

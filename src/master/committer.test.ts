@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
+import type { JobTotals, RunListing, Store, StoreBatch } from '../store/store.js';
+import { Committer } from './committer.js';
+
+/** An in-memory Store that records each batch as it stood when commit was called. */
+class FakeStore implements Store {
+  readonly batches: StoreBatch[] = [];
+  /** Decides how each commit ends; by default at once, successfully. */
+  onCommit: (batch: StoreBatch) => Promise<void> = () => Promise.resolve();
+
+  commit(batch: StoreBatch): Promise<void> {
+    this.batches.push(structuredClone(batch));
+    return this.onCommit(batch);
+  }
+  async loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]> {
+    return [];
+  }
+  async getRun(): Promise<RunRecord | null> {
+    return null;
+  }
+  async getRunJobs(): Promise<JobRecord[]> {
+    return [];
+  }
+  async listRuns(): Promise<RunListing[]> {
+    return [];
+  }
+  async findJob(): Promise<JobRecord | null> {
+    return null;
+  }
+  async listAttempts(): Promise<AttemptRecord[]> {
+    return [];
+  }
+  async totals(): Promise<JobTotals> {
+    return { submitted: 0, completed: 0, dead: 0, attempts: 0 };
+  }
+  async getMeta(): Promise<string | null> {
+    return null;
+  }
+  async setMeta(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets `n` turns of the event loop pass (the committer flushes on setImmediate). */
+async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+const run = (runId: string): RunRecord => ({ runId, name: 'n', agentRunId: null, status: 'RUNNING', createdAt: 1, finishedAt: null });
+
+function jobRec(id: string, runId = 'r1'): JobRecord {
+  return {
+    runId,
+    spec: {
+      id,
+      script: { name: 's.sh', sha256: '0'.repeat(64) },
+      args: [],
+      dependsOn: [],
+      requirement: 'GENERAL',
+      priority: 1,
+      delayMs: 0,
+      retries: 0,
+      affinity: 'none',
+      env: {},
+    },
+    status: 'PENDING',
+    attempt: 0,
+    notBefore: null,
+    workerId: null,
+    exitCode: null,
+    error: null,
+    createdAt: 1,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+const attemptRec = (jobId: string, attempt: number): AttemptRecord => ({
+  runId: 'r1',
+  jobId,
+  attempt,
+  workerId: 'w1',
+  startedAt: 10,
+  finishedAt: null,
+  outcome: null,
+  exitCode: null,
+  error: null,
+});
+
+function setup(): { store: FakeStore; committer: Committer; fatal: Error[] } {
+  const store = new FakeStore();
+  const fatal: Error[] = [];
+  const committer = new Committer(store, (err) => fatal.push(err));
+  return { store, committer, fatal };
+}
+
+describe('Committer', () => {
+  it('writes everything staged in one turn in one commit', async () => {
+    const { store, committer, fatal } = setup();
+    committer.run(run('r1'));
+    committer.newJob(jobRec('a'));
+    committer.newJob(jobRec('b'));
+    committer.job(jobRec('old'));
+    committer.attempt(attemptRec('old', 1));
+    expect(store.batches).toHaveLength(0);
+    await committer.flushed();
+    expect(store.batches).toHaveLength(1);
+    const [batch] = store.batches;
+    expect(batch?.runs.map((r) => r.runId)).toEqual(['r1']);
+    expect(batch?.newJobs.map((j) => j.spec.id)).toEqual(['a', 'b']);
+    expect(batch?.jobs.map((j) => j.spec.id)).toEqual(['old']);
+    expect(batch?.attempts.map((a) => [a.jobId, a.attempt])).toEqual([['old', 1]]);
+    expect(committer.commits).toBe(1);
+    expect(fatal).toEqual([]);
+  });
+
+  it('writes what later turns stage in later commits', async () => {
+    const { store, committer } = setup();
+    committer.job(jobRec('a'));
+    await turns();
+    committer.job(jobRec('b'));
+    await committer.flushed();
+    expect(store.batches.map((b) => b.jobs.map((j) => j.spec.id))).toEqual([['a'], ['b']]);
+    expect(committer.commits).toBe(2);
+  });
+
+  it('does not commit when nothing was staged', async () => {
+    const { store } = setup();
+    await turns();
+    expect(store.batches).toEqual([]);
+  });
+
+  it('stages a record once per turn, with its latest fields', async () => {
+    const { store, committer } = setup();
+    const r = run('r1');
+    const j = jobRec('a');
+    committer.run(r);
+    committer.job(j);
+    j.status = 'QUEUED';
+    committer.job(j);
+    r.status = 'COMPLETED';
+    committer.run(r);
+    committer.attempt(attemptRec('a', 1));
+    committer.attempt({ ...attemptRec('a', 1), finishedAt: 20, outcome: 'COMPLETED', exitCode: 0 });
+    committer.attempt(attemptRec('a', 2));
+    await committer.flushed();
+    const [batch] = store.batches;
+    expect(batch?.runs).toEqual([{ ...run('r1'), status: 'COMPLETED' }]);
+    expect(batch?.jobs.map((x) => [x.spec.id, x.status])).toEqual([['a', 'QUEUED']]);
+    expect(batch?.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'COMPLETED'],
+      [2, null],
+    ]);
+  });
+
+  it('keeps the same job id of different runs apart', async () => {
+    const { store, committer } = setup();
+    committer.job(jobRec('a', 'r1'));
+    committer.job(jobRec('a', 'r2'));
+    await committer.flushed();
+    expect(store.batches[0]?.jobs.map((j) => j.runId)).toEqual(['r1', 'r2']);
+  });
+
+  it('copies an attempt when staged: later changes to the caller’s object do not leak in', async () => {
+    const { store, committer } = setup();
+    const a = attemptRec('a', 1);
+    committer.attempt(a);
+    a.outcome = 'FAILED';
+    await committer.flushed();
+    expect(store.batches[0]?.attempts[0]?.outcome).toBeNull();
+  });
+
+  it('inserts a job staged as new and then updated in the same turn once, with its latest fields', async () => {
+    const { store, committer } = setup();
+    const j = jobRec('a');
+    committer.newJob(j);
+    j.status = 'QUEUED';
+    committer.job(j);
+    await committer.flushed();
+    const [batch] = store.batches;
+    expect(batch?.newJobs.map((x) => [x.spec.id, x.status])).toEqual([['a', 'QUEUED']]);
+    expect(batch?.jobs).toEqual([]);
+  });
+
+  it('an update staged as a separate object still reaches the insert of a new job', async () => {
+    const { store, committer } = setup();
+    const j = jobRec('a');
+    committer.newJob(j);
+    committer.job({ ...j, status: 'RUNNING', attempt: 1, workerId: 'w1' });
+    await committer.flushed();
+    const [batch] = store.batches;
+    expect(batch?.newJobs.map((x) => [x.spec.id, x.status, x.workerId])).toEqual([['a', 'RUNNING', 'w1']]);
+    expect(batch?.jobs).toEqual([]);
+  });
+
+  it('an update in a later turn to a job inserted earlier is an update', async () => {
+    const { store, committer } = setup();
+    const j = jobRec('a');
+    committer.newJob(j);
+    await committer.flushed();
+    j.status = 'QUEUED';
+    committer.job(j);
+    await committer.flushed();
+    expect(store.batches.map((b) => [b.newJobs.length, b.jobs.map((x) => x.status)])).toEqual([
+      [1, []],
+      [0, ['QUEUED']],
+    ]);
+  });
+
+  it('runs afterCommit callbacks only once the store’s commit resolves, in order', async () => {
+    const { store, committer } = setup();
+    const gate = deferred();
+    store.onCommit = () => gate.promise;
+    const calls: string[] = [];
+    committer.job(jobRec('a'));
+    committer.afterCommit(() => calls.push('first'));
+    committer.afterCommit(() => calls.push('second'));
+    await turns(5);
+    expect(store.batches).toHaveLength(1);
+    expect(calls).toEqual([]);
+    expect(committer.commits).toBe(0);
+    gate.resolve();
+    await turns(2);
+    expect(calls).toEqual(['first', 'second']);
+    expect(committer.commits).toBe(1);
+  });
+
+  it('commits one batch at a time: what arrives meanwhile waits for the next', async () => {
+    const { store, committer } = setup();
+    const gates = [deferred(), deferred()];
+    let n = 0;
+    store.onCommit = () => (gates[n++] as Deferred).promise;
+    const calls: string[] = [];
+    committer.job(jobRec('a'));
+    committer.afterCommit(() => calls.push('a'));
+    await turns(2);
+    committer.job(jobRec('b'));
+    committer.afterCommit(() => calls.push('b'));
+    await turns(5);
+    expect(store.batches).toHaveLength(1);
+    gates[0]?.resolve();
+    await turns(3);
+    expect(calls).toEqual(['a']);
+    expect(store.batches.map((b) => b.jobs.map((j) => j.spec.id))).toEqual([['a'], ['b']]);
+    gates[1]?.resolve();
+    await turns(2);
+    expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('flushed() resolves after the commit holding what was staged before it', async () => {
+    const { store, committer } = setup();
+    const gate = deferred();
+    store.onCommit = () => gate.promise;
+    committer.job(jobRec('a'));
+    let flushed = false;
+    const done = committer.flushed().then(() => (flushed = true));
+    await turns(3);
+    expect(flushed).toBe(false);
+    gate.resolve();
+    await done;
+    expect(store.batches).toHaveLength(1);
+  });
+
+  it('a commit failure calls onFatal and releases nothing', async () => {
+    const { store, committer, fatal } = setup();
+    store.onCommit = () => Promise.reject(new Error('disk full'));
+    const calls: string[] = [];
+    committer.job(jobRec('a'));
+    committer.afterCommit(() => calls.push('after'));
+    await turns(3);
+    expect(fatal.map((e) => e.message)).toEqual(['disk full']);
+    expect(calls).toEqual([]);
+    expect(committer.commits).toBe(0);
+  });
+
+  it('a non-Error rejection reaches onFatal as an Error', async () => {
+    const { store, committer, fatal } = setup();
+    store.onCommit = () => Promise.reject('locked');
+    committer.run(run('r1'));
+    await turns(3);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toBeInstanceOf(Error);
+    expect(fatal[0]?.message).toBe('locked');
+  });
+});
