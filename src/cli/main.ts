@@ -2,6 +2,7 @@
  * The `titan` command. Exit codes: 0 success; 1 the work failed (a job or run did not complete);
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -53,6 +54,8 @@ const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
   .version(SERVER_VERSION)
   .showHelpAfterError('(run with --help for usage)')
+  // Commander exits 1 on bad options; this CLI's contract says bad command-line input is 2.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .addHelpText(
     'after',
     `
@@ -191,6 +194,7 @@ connectionOptions(
     .option('--env <KEY=VALUE...>', 'environment variables for the job')
     .option('--detach', 'submit and print the job reference without waiting', false),
 ).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean }) => {
+  if (!existsSync(script)) throw new UsageError(`cannot read script ${script}: no such file`);
   await withClient(o, async (client) => {
     const { runId, jobId } = await client.runScript(script, args, {
       requirement: o.requirement,

@@ -3,7 +3,7 @@
  * `depends_on`, `requirement`, `priority`, `delay` in seconds) plus `retries`, `timeout` (seconds)
  * and `env`. Errors name the file, line and column, and suggest the nearest key for a typo.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -45,7 +45,11 @@ export function loadPipeline(path: string): RunInput {
   } catch (err) {
     throw new PipelineError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  return parsePipeline(text, path);
+  const pipeline = parsePipeline(text, path);
+  for (const job of pipeline.jobs) {
+    if (typeof job.script === 'string' && !existsSync(job.script)) throw new PipelineError(`${path}: job "${job.id}": cannot read ${job.script}: no such file`);
+  }
+  return pipeline;
 }
 
 export function parsePipeline(text: string, path: string): RunInput {

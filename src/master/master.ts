@@ -276,7 +276,14 @@ export class Master {
     const id = workerIdOf(announced);
     const now = this.clock.now();
     let entry = this.workers.get(id);
-    if (entry?.link) throw new TitanError('CONFLICT', `a worker named ${id} is already connected; start this one with another --port`);
+    let stale: WorkerLink | null = null;
+    if (entry?.link) {
+      // The same worker process dialling again proves its old connection dead, even if this side
+      // has not noticed (a half-open TCP connection): take the new one. Another process is refused.
+      const sameProcess = announced.pid !== undefined && entry.info.pid === announced.pid;
+      if (!sameProcess) throw new TitanError('CONFLICT', `a worker named ${id} is already connected; start this one with another --port`);
+      stale = entry.link;
+    }
     if (entry) {
       entry.info = announced;
       entry.capabilities = new Set(announced.capabilities);
@@ -288,6 +295,8 @@ export class Master {
     }
     entry.link = link;
     entry.draining = false;
+    // Closed only once the new link is in place, so its detach does not forget the worker.
+    stale?.close('replaced by a new connection from the same worker');
 
     const abandon: AttemptId[] = [];
     const reported = new Set<string>();

@@ -191,7 +191,8 @@ export class TitanClient {
       queue.push({ error: err });
       wake?.();
     });
-    const pending: RunEvent[] = [];
+    // Events that arrive with the reply, before the subscription id is known; replayed below.
+    const early: [string, unknown][] = [];
     let subscription = -1;
     const handler = (event: string, data: unknown): void => {
       const item: RunEvent | null =
@@ -200,10 +201,7 @@ export class TitanClient {
       queue.push(item);
       wake?.();
     };
-    this.listeners.set(-2, (event, data) => {
-      const ev = event === 'run.job' ? { type: 'job' as const, job: (data as ClientEvents['run.job']).job } : null;
-      if (ev) pending.push(ev);
-    });
+    this.listeners.set(-2, (event, data) => void early.push([event, data]));
     let snapshot: RunView;
     try {
       const res = await this.call('run.watch', { runId });
@@ -213,6 +211,7 @@ export class TitanClient {
       this.listeners.delete(-2);
     }
     this.listeners.set(subscription, handler);
+    for (const [event, data] of early) if ((data as { subscription?: number } | undefined)?.subscription === subscription) handler(event, data);
     const jobs = new Map(snapshot.jobs.map((j) => [j.spec.id, j]));
     let run = snapshot.run;
     try {
@@ -250,8 +249,11 @@ export class TitanClient {
   async waitForJob(ref: string): Promise<JobView> {
     const { job } = await this.getJob(ref);
     if (isTerminal(job.status)) return job;
-    const final = await this.waitForRun(job.runId);
-    return final.jobs.find((j) => j.spec.id === job.spec.id) ?? job;
+    // Returns as soon as this job ends, not when its whole run does.
+    for await (const e of this.watchRun(job.runId)) {
+      if (e.type === 'job' && e.job.spec.id === job.spec.id && isTerminal(e.job.status)) return e.job;
+    }
+    return (await this.getJob(job.ref)).job;
   }
 
   close(): void {

@@ -17,7 +17,7 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
   const registry = metricsRegistry(master);
 
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/healthz') return;
+    if (req.url.split('?')[0] === '/healthz') return;
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : undefined;
     if (!tokenMatches(given, token)) {

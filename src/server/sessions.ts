@@ -16,7 +16,7 @@ import { tokenMatches } from './token.js';
 export const SERVER_VERSION = '0.1.0';
 
 /** Unauthenticated connections get this long to say HELLO. */
-const HELLO_TIMEOUT_MS = 10_000;
+export const HELLO_TIMEOUT_MS = 10_000;
 
 export function serveV2(peer: Peer, master: Master, token: string): void {
   const timer = setTimeout(() => peer.fail('UNAUTHORIZED', `no HELLO within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS);

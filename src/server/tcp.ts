@@ -7,7 +7,7 @@ import type { Master } from '../master/master.js';
 import { encodeFrame, V1, V2 } from '../protocol/frame.js';
 import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
-import { serveV2 } from './sessions.js';
+import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
 
 /** v1's error reply opcode. */
 const V1_ERROR = 0x51;
@@ -16,9 +16,17 @@ export function createTcpServer(master: Master, token: string): Server {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    // The HELLO deadline starts at connect: a connection that never sends a byte is closed too.
+    const silent = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+    socket.on('close', () => {
+      clearTimeout(silent);
+      sockets.delete(socket);
+    });
     socket.on('error', () => socket.destroy());
-    socket.once('data', (first: Buffer) => route(socket, first, master, token));
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(silent);
+      route(socket, first, master, token);
+    });
   });
   // Closing the server also ends live sessions, so a stopping master does not wait on idle clients.
   const close = server.close.bind(server);

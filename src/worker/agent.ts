@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ScriptRef } from '../core/model.js';
-import { type AttemptId, type Dispatch, DispatchSchema, type FinishedAttempt, type HelloResult, WorkerEvents } from '../protocol/methods.js';
+import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import type { Executor, RunningAttempt } from './executor.js';
 
@@ -43,7 +43,11 @@ const LOG_FLUSH_MS = 100;
 /** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
 const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
 const RECONNECT_MIN_MS = 200;
+/** The protocol's limit on the attempts a HELLO may list. */
+const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
+/** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
+const MAX_KNOWN_SHARED_DIRS = 1024;
 
 export class WorkerAgent {
   private peer: Peer | null = null;
@@ -61,6 +65,12 @@ export class WorkerAgent {
   private reportScheduled = false;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private idleWaiters: (() => void)[] = [];
+  /**
+   * The worker's own environment, copied once: reading process.env enumerates the real
+   * environment on every access, which cost tens of microseconds per attempt.
+   */
+  private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  private readonly sharedDirs = new Set<string>();
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
@@ -141,7 +151,7 @@ export class WorkerAgent {
           permanent: this.config.permanent,
           pid: process.pid,
         },
-        running: [...this.attempts.values()].map((a) => a.id),
+        running: this.held(),
       })) as HelloResult;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -161,7 +171,11 @@ export class WorkerAgent {
     // Keep the name the master gave us, so a reconnect is recognised as the same worker.
     const assigned = Number(this.workerId?.slice(this.workerId.lastIndexOf(':') + 1));
     if (Number.isInteger(assigned) && assigned > 0) this.port = assigned;
-    for (const a of result.abandon ?? []) this.attempts.get(`${a.runId}/${a.jobId}`)?.running?.kill('the master re-assigned this attempt');
+    for (const a of result.abandon ?? []) {
+      // Only the attempt the master named: a newer attempt of the same job is not abandoned.
+      const held = this.attempts.get(`${a.runId}/${a.jobId}`);
+      if (held?.id.attempt === a.attempt) held.running?.kill('the master re-assigned this attempt');
+    }
     this.heartbeat = setInterval(() => this.peer?.notify('heartbeat', { running: this.attempts.size }), result.heartbeatMs ?? 2000);
     this.heartbeat.unref();
     if (this.draining) peer.notify('drain');
@@ -172,11 +186,23 @@ export class WorkerAgent {
     this.connectedOnce = null;
   }
 
+  /**
+   * The attempts to announce in HELLO: those still running, then those finished whose results
+   * the master has not acknowledged (re-sent right after HELLO). A finished attempt left out
+   * would be declared lost by the master and its job run a second time.
+   */
+  private held(): AttemptId[] {
+    const ids: AttemptId[] = [...this.attempts.values()].map((a) => a.id);
+    for (const r of this.unacked.values()) ids.push({ runId: r.runId, jobId: r.jobId, attempt: r.attempt });
+    return ids.slice(0, MAX_HELLO_ATTEMPTS);
+  }
+
   private onEvent(event: string, data: unknown): void {
     if (event === 'dispatch') {
       const parsed = WorkerEvents.dispatch.safeParse(data);
       if (!parsed.success) return this.log(`ignored a malformed dispatch: ${parsed.error.issues[0]?.message}`);
-      for (const d of parsed.data.attempts) void this.run(DispatchSchema.parse(d));
+      // Each item was validated by the dispatch schema above.
+      for (const d of parsed.data.attempts) void this.run(d);
     } else if (event === 'kill') {
       const parsed = WorkerEvents.kill.safeParse(data);
       if (!parsed.success) return;
@@ -198,13 +224,13 @@ export class WorkerAgent {
     try {
       scriptPath = await this.stage(d.script);
       mkdirSync(cwd, { recursive: true });
-      mkdirSync(sharedDir, { recursive: true });
+      this.ensureSharedDir(sharedDir);
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${d.script.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
       return;
     }
     const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
+      ...this.baseEnv,
       ...d.env,
       TITAN_HOST: this.config.masterHost,
       TITAN_PORT: String(this.config.masterPort),
@@ -219,6 +245,14 @@ export class WorkerAgent {
     attempt.running = running;
     const result = await running.done;
     this.finish(attempt, result);
+  }
+
+  /** Creates a run's shared directory once rather than once per attempt. */
+  private ensureSharedDir(dir: string): void {
+    if (this.sharedDirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    if (this.sharedDirs.size >= MAX_KNOWN_SHARED_DIRS) this.sharedDirs.clear();
+    this.sharedDirs.add(dir);
   }
 
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
@@ -315,8 +349,10 @@ export class WorkerAgent {
     try {
       await peer.request('attempts.finished', { results: batch.map(([, r]) => r) });
     } catch (err) {
-      // A lost connection keeps the results for the next session; a refusal would repeat forever.
-      if ((err as { code?: string }).code === 'UNAVAILABLE') return;
+      // A broken connection, however it broke (closed, reset, failed by the master), leaves the
+      // outcome unknown: keep the results for the next session. Only a reply from the master is a
+      // refusal, and re-sending a refused batch would repeat forever.
+      if (peer.closed) return;
       this.log(`the master refused ${batch.length} results: ${(err as Error).message}`);
     }
     for (const [key, r] of batch) if (this.unacked.get(key) === r) this.unacked.delete(key);
