@@ -191,7 +191,7 @@ connectionOptions(
     .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
     .addOption(new Option('--retries <n>', 'retries after a failure').default(0).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
-    .option('--env <KEY=VALUE...>', 'environment variables for the job')
+    .option('--env <KEY=VALUE>', 'an environment variable for the job (repeatable)', (pair: string, all: string[] = []) => [...all, pair])
     .option('--detach', 'submit and print the job reference without waiting', false),
 ).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean }) => {
   if (!existsSync(script)) throw new UsageError(`cannot read script ${script}: no such file`);
@@ -233,10 +233,13 @@ connectionOptions(
   await withClient(o, async (client) => {
     const { runId, jobs } = await client.submit(pipeline);
     if (!o.wait) return o.json ? json({ runId, jobs }) : print(`submitted run ${runId} (${pipeline.name}) with ${jobs.length} jobs`);
-    const snapshot = await client.getRun(runId);
-    const progress = o.json ? null : new Progress(snapshot);
-    const final = await client.waitForRun(runId, (e) => progress?.update(e));
-    progress?.finish(final);
+    let progress: Progress | null = null;
+    const final = await client.waitForRun(runId, (e) => {
+      if (o.json) return;
+      if (e.type === 'snapshot') progress = new Progress(e.view);
+      else progress?.update(e);
+    });
+    (progress as Progress | null)?.finish(final);
     if (o.json) json(final);
     else printJobs(final.jobs);
     process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED') ? 0 : 1;

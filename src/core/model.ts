@@ -71,10 +71,16 @@ export type ScriptRef = z.infer<typeof ScriptRefSchema>;
 export const AffinitySchema = z.enum(['none', 'soft', 'required']);
 export type Affinity = z.infer<typeof AffinitySchema>;
 
+/** Arguments and environment values reach execve, which cannot carry a NUL byte. */
+const ExecStringSchema = z
+  .string()
+  .max(LIMITS.maxArgLength)
+  .refine((v) => !v.includes('\0'), 'must not contain a NUL byte');
+
 export const JobSpecSchema = z.strictObject({
   id: IdSchema,
   script: ScriptRefSchema,
-  args: z.array(z.string().max(LIMITS.maxArgLength)).max(LIMITS.maxArgs).default([]),
+  args: z.array(ExecStringSchema).max(LIMITS.maxArgs).default([]),
   dependsOn: z.array(IdSchema).max(LIMITS.maxJobsPerRun).default([]),
   requirement: CapabilitySchema.default(DEFAULT_CAPABILITY),
   priority: z.number().int().min(-1_000_000).max(1_000_000).default(DEFAULT_PRIORITY),
@@ -83,7 +89,7 @@ export const JobSpecSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(LIMITS.maxTimeoutMs).optional(),
   affinity: AffinitySchema.default('none'),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(LIMITS.maxArgLength))
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), ExecStringSchema)
     .refine((e) => Object.keys(e).length <= LIMITS.maxEnvEntries, `at most ${LIMITS.maxEnvEntries} environment entries`)
     .default({}),
 });

@@ -65,10 +65,18 @@ export class Peer {
   }
 
   request<T = unknown>(method: string, params?: unknown): Promise<T> {
+    return this.begin<T>(method, params).reply;
+  }
+
+  /**
+   * Sends a request and returns its id at once. Subscriptions are keyed by the id of the request
+   * that opened them, so their events can be routed even if they overtake the reply.
+   */
+  begin<T = unknown>(method: string, params?: unknown): { id: number; reply: Promise<T> } {
     const id = this.nextId++;
     const reply = this.expect(id) as Promise<T>;
     this.send(OP.REQUEST, { id, method, params });
-    return reply;
+    return { id, reply };
   }
 
   notify(event: string, data?: unknown): void {

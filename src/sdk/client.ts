@@ -35,7 +35,8 @@ export interface RunInput extends Omit<RunSpecInput, 'jobs'> {
   jobs: JobInput[];
 }
 
-export type RunEvent = { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
+/** What a run watch yields: first the state when the watch began, then each change after it. */
+export type RunEvent = { type: 'snapshot'; view: RunView } | { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
 
 export function defaultAddress(options: ClientOptions = {}): { host: string; port: number; token: string | undefined } {
   return {
@@ -139,100 +140,82 @@ export class TitanClient {
 
   /** Output as it is produced, across retries, until the job reaches a terminal status. */
   async *followLogs(ref: string): AsyncGenerator<{ attempt: number; data: string }, JobStatus> {
-    const queue: ({ attempt: number; data: string } | { end: JobStatus } | { error: Error })[] = [];
-    let wake: (() => void) | null = null;
-    const push = (item: (typeof queue)[number]): void => {
-      queue.push(item);
-      wake?.();
-    };
-    const peer = await this.connection();
-    peer.onClose((err) => push({ error: err }));
-    let subscription = -1;
-    const early: [string, unknown][] = [];
-    const handler = (event: string, data: unknown): void => {
-      if (event === 'log') {
-        const d = data as ClientEvents['log'];
-        push({ attempt: d.attempt, data: d.data });
-      } else if (event === 'log.end') push({ end: (data as ClientEvents['log.end']).status });
-    };
-    const collect = (event: string, data: unknown): void => void early.push([event, data]);
-    this.listeners.set(-1, collect);
-    try {
-      subscription = (await this.call('logs.follow', { ref })).subscription;
-    } finally {
-      this.listeners.delete(-1);
-    }
-    this.listeners.set(subscription, handler);
-    for (const [event, data] of early) if ((data as { subscription?: number }).subscription === subscription) handler(event, data);
+    const sub = await this.subscribe('logs.follow', { ref });
     try {
       for (;;) {
-        const item = queue.shift();
-        if (!item) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
-        if ('error' in item) throw item.error;
-        if ('end' in item) return item.end;
-        yield item;
+        const [event, data] = await sub.next();
+        if (event === 'log.end') return (data as ClientEvents['log.end']).status;
+        if (event === 'log') yield { attempt: (data as ClientEvents['log']).attempt, data: (data as ClientEvents['log']).data };
       }
     } finally {
-      this.listeners.delete(subscription);
-      if (!peer.closed) void this.call('unsubscribe', { subscription }).catch(() => {});
+      sub.close();
     }
   }
 
-  /** The run's current state, then every change until it finishes. */
+  /** The run's state when the watch began, then every change until it finishes. */
   async *watchRun(runId: string): AsyncGenerator<RunEvent, RunView> {
-    const queue: (RunEvent | { error: Error })[] = [];
-    let wake: (() => void) | null = null;
+    const sub = await this.subscribe('run.watch', { runId });
+    try {
+      const { snapshot } = sub.reply;
+      yield { type: 'snapshot', view: snapshot };
+      const jobs = new Map(snapshot.jobs.map((j) => [j.spec.id, j]));
+      let run = snapshot.run;
+      while (run.status === 'RUNNING') {
+        const [event, data] = await sub.next();
+        if (event === 'run.job') {
+          const job = (data as ClientEvents['run.job']).job;
+          jobs.set(job.spec.id, job);
+          yield { type: 'job', job };
+        } else if (event === 'run.update') {
+          run = (data as ClientEvents['run.update']).run;
+          yield { type: 'run', run };
+        }
+      }
+      return { run, jobs: [...jobs.values()] };
+    } finally {
+      sub.close();
+    }
+  }
+
+  /**
+   * Opens a subscription. Its events are keyed by the id of the request that opened it, so the
+   * listener is in place before anything can arrive; they are queued until read.
+   */
+  private async subscribe<M extends 'logs.follow' | 'run.watch'>(method: M, params: ParamsOf<M>): Promise<{ reply: Results[M]; next: () => Promise<[string, unknown]>; close: () => void }> {
     const peer = await this.connection();
-    peer.onClose((err) => {
-      queue.push({ error: err });
+    const queue: [string, unknown][] = [];
+    let failure: Error | null = null;
+    let wake: (() => void) | null = null;
+    const { id, reply } = peer.begin<Results[M]>(method, params);
+    this.listeners.set(id, (event, data) => {
+      queue.push([event, data]);
       wake?.();
     });
-    // Events that arrive with the reply, before the subscription id is known; replayed below.
-    const early: [string, unknown][] = [];
-    let subscription = -1;
-    const handler = (event: string, data: unknown): void => {
-      const item: RunEvent | null =
-        event === 'run.job' ? { type: 'job', job: (data as ClientEvents['run.job']).job } : event === 'run.update' ? { type: 'run', run: (data as ClientEvents['run.update']).run } : null;
-      if (!item) return;
-      queue.push(item);
+    peer.onClose((err) => {
+      failure = err;
       wake?.();
+    });
+    const close = (): void => {
+      this.listeners.delete(id);
+      if (!peer.closed) void peer.request('unsubscribe', { subscription: id }).catch(() => {});
     };
-    this.listeners.set(-2, (event, data) => void early.push([event, data]));
-    let snapshot: RunView;
+    let result: Results[M];
     try {
-      const res = await this.call('run.watch', { runId });
-      subscription = res.subscription;
-      snapshot = res.snapshot;
-    } finally {
-      this.listeners.delete(-2);
+      result = await reply;
+    } catch (err) {
+      this.listeners.delete(id);
+      throw err;
     }
-    this.listeners.set(subscription, handler);
-    for (const [event, data] of early) if ((data as { subscription?: number } | undefined)?.subscription === subscription) handler(event, data);
-    const jobs = new Map(snapshot.jobs.map((j) => [j.spec.id, j]));
-    let run = snapshot.run;
-    try {
-      if (run.status !== 'RUNNING') return snapshot;
+    const next = async (): Promise<[string, unknown]> => {
       for (;;) {
         const item = queue.shift();
-        if (!item) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
-        if ('error' in item) throw item.error;
-        if (item.type === 'job') jobs.set(item.job.spec.id, item.job);
-        else run = item.run;
-        yield item;
-        if (item.type === 'run' && item.run.status !== 'RUNNING') return { run, jobs: [...jobs.values()] };
+        if (item) return item;
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
       }
-    } finally {
-      this.listeners.delete(subscription);
-      if (!peer.closed) void this.call('unsubscribe', { subscription }).catch(() => {});
-    }
+    };
+    return { reply: result, next, close };
   }
 
   /** Waits for the run to finish and returns its final state. */
@@ -251,7 +234,8 @@ export class TitanClient {
     if (isTerminal(job.status)) return job;
     // Returns as soon as this job ends, not when its whole run does.
     for await (const e of this.watchRun(job.runId)) {
-      if (e.type === 'job' && e.job.spec.id === job.spec.id && isTerminal(e.job.status)) return e.job;
+      const seen = e.type === 'job' ? e.job : e.type === 'snapshot' ? e.view.jobs.find((j) => j.spec.id === job.spec.id) : undefined;
+      if (seen && seen.spec.id === job.spec.id && isTerminal(seen.status)) return seen;
     }
     return (await this.getJob(job.ref)).job;
   }
@@ -290,8 +274,7 @@ export class TitanClient {
         const peer = new Peer(socket, { server: false });
         peer.onEvent = (event, data) => {
           const sub = (data as { subscription?: number } | undefined)?.subscription;
-          const listener = (sub !== undefined && this.listeners.get(sub)) || this.listeners.get(-1) || this.listeners.get(-2);
-          listener?.(event, data);
+          if (sub !== undefined) this.listeners.get(sub)?.(event, data);
         };
         peer.onClose(() => {
           if (this.peer && this.current === peer) this.peer = null;

@@ -45,7 +45,6 @@ function isMethod(name: string): name is Method {
 
 function clientSession(peer: Peer, master: Master): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
-  let nextSubscription = 1;
   peer.onClose(() => {
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
@@ -68,7 +67,8 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'run.cancel':
         return master.cancelRun(parse(method, req.params).runId).then((cancelled) => ({ cancelled }));
       case 'run.watch': {
-        const subscription = nextSubscription++;
+        // A subscription is named by the request that opened it (ids are unique per connection).
+        const subscription = req.id;
         return master
           .watchRun(parse(method, req.params).runId, {
             job: (job) => peer.notify('run.job', { subscription, job }),
@@ -92,33 +92,20 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
         return master.readLogs(p.ref, p.attempt, p.offset, p.limit);
       }
       case 'logs.follow': {
-        const subscription = nextSubscription++;
+        const subscription = req.id;
         const ref = parse(method, req.params).ref;
-        // The subscription id must reach the client before the first pushed chunk.
-        return new Promise((resolve, reject) => {
-          let stop: (() => void) | null = null;
-          const pending: (() => void)[] = [];
-          let replied = false;
-          const emit = (fn: () => void): void => (replied ? fn() : void pending.push(fn));
-          master
-            .followLogs(ref, {
-              data: (attempt, data) => emit(() => peer.notify('log', { subscription, ...parseJobRef(ref), attempt, data })),
-              end: (status) =>
-                emit(() => {
-                  subscriptions.delete(subscription);
-                  peer.notify('log.end', { subscription, status });
-                }),
-            })
-            .then((s) => {
-              stop = s;
-              subscriptions.set(subscription, () => stop?.());
-              resolve({ subscription });
-              setImmediate(() => {
-                replied = true;
-                for (const fn of pending.splice(0)) fn();
-              });
-            }, reject);
-        });
+        return master
+          .followLogs(ref, {
+            data: (attempt, data) => peer.notify('log', { subscription, ...parseJobRef(ref), attempt, data }),
+            end: (status) => {
+              subscriptions.delete(subscription);
+              peer.notify('log.end', { subscription, status });
+            },
+          })
+          .then((stop) => {
+            subscriptions.set(subscription, stop);
+            return { subscription };
+          });
       }
       case 'unsubscribe': {
         const id = parse(method, req.params).subscription;

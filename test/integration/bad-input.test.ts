@@ -331,24 +331,14 @@ describe('bad input', () => {
       expect(await runIds(client)).toEqual(before);
     });
 
-    it('fails a job whose argument or environment holds a NUL byte, without hurting the worker', async () => {
+    it('rejects an argument or environment value holding a NUL byte at submission, naming the field', async () => {
       const client = cluster.client();
-      const { runId } = await client.submit({
-        name: 'nul',
-        jobs: [
-          { id: 'nul-arg', script: ok, args: ['a\0b'], retries: 0 },
-          { id: 'nul-env', script: ok, env: { BAD: 'x\0y' }, retries: 0 },
-        ],
-      });
-      const view = await waitRun(client, runId);
-      expect(view.run.status).toBe('FAILED');
-      for (const j of view.jobs) {
-        expect(j.status, j.spec.id).toBe('DEAD');
-        expect(j.error, j.spec.id).toMatch(/cannot start/);
-      }
-      // The workers are fine and still run work.
-      const after = await client.runScript(ok, [], { id: 'after-nul' });
-      expect((await client.waitForJob(`${after.runId}/after-nul`)).status).toBe('COMPLETED');
+      const arg = await refusal(client.submit({ name: 'nul', jobs: [{ id: 'nul-arg', script: ok, args: ['a\0b'] }] }));
+      expect(arg.code).toBe('BAD_REQUEST');
+      expect(arg.message).toMatch(/args\.0: must not contain a NUL byte/);
+      const env = await refusal(client.submit({ name: 'nul', jobs: [{ id: 'nul-env', script: ok, env: { BAD: 'x\0y' } }] }));
+      expect(env.message).toMatch(/env\.BAD: must not contain a NUL byte/);
+      expect((await refusal(client.getJob('nul-arg'))).code).toBe('NOT_FOUND');
     });
 
     it('answers unknown jobs and runs with NOT_FOUND', async () => {

@@ -60,11 +60,10 @@ describe('the titan CLI', () => {
 
     it('shows every attempt of a retried script, and passes --env', async () => {
       const marker = tmp.file('run-flaky.marker');
-      const script = tmp.write('flaky.py', `import os, sys\nprint("attempt", os.environ["TITAN_ATTEMPT"], os.environ["MODE"], flush=True)\nif not os.path.exists(sys.argv[1]):\n    open(sys.argv[1], "w").close()\n    sys.exit(1)\n`);
-      // --env takes several values, so it goes after the script (or before another option).
-      const r = await cluster.cli(['run', '--env', 'MODE=fast', '--retries', '1', script, '--', marker]);
+      const script = tmp.write('flaky.py', `import os, sys\nprint("attempt", os.environ["TITAN_ATTEMPT"], os.environ["MODE"], os.environ["LEVEL"], flush=True)\nif not os.path.exists(sys.argv[1]):\n    open(sys.argv[1], "w").close()\n    sys.exit(1)\n`);
+      const r = await cluster.cli(['run', '--env', 'MODE=fast', '--env', 'LEVEL=2', '--retries', '1', script, '--', marker]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe('attempt 1 fast\nattempt 2 fast\n');
+      expect(r.stdout).toBe('attempt 1 fast 2\nattempt 2 fast 2\n');
       expect(r.stderr).toContain('--- attempt 2 ---');
     });
 
