@@ -9,7 +9,7 @@ import { encodeFrame, HEADER_SIZE, V2_MAX_PAYLOAD } from '../../src/protocol/fra
 import { OP } from '../../src/protocol/v2.js';
 import { TitanClient, TitanError } from '../../src/sdk/client.js';
 import { Cluster, kill, launch } from '../helpers/cluster.js';
-import { closedPort, py, RawConnection, TempDir, waitRun } from '../helpers/scripts.js';
+import { closedPort, py, RawConnection, TempDir } from '../helpers/scripts.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
