@@ -7,6 +7,9 @@ import type { Socket } from 'node:net';
 import { encodeFrame, type Frame, FrameDecoder, FrameError, V2, V2_MAX_PAYLOAD } from './frame.js';
 import { type ErrorBody, EventSchema, OP, TitanError, type Request, RequestSchema, ResponseSchema } from './v2.js';
 
+/** A HELLO is a few hundred bytes; a worker listing thousands of running attempts stays well under this. */
+const PRE_HELLO_MAX_PAYLOAD = 1024 * 1024;
+
 export type RequestHandler = (req: Request) => Promise<unknown> | unknown;
 export type EventHandler = (event: string, data: unknown) => void;
 export type HelloHandler = (payload: unknown) => Promise<unknown>;
@@ -17,7 +20,8 @@ interface Pending {
 }
 
 export class Peer {
-  private readonly decoder = new FrameDecoder({ maxPayload: new Map([[V2, V2_MAX_PAYLOAD]]) });
+  private readonly limits = new Map([[V2, V2_MAX_PAYLOAD]]);
+  private readonly decoder = new FrameDecoder({ maxPayload: this.limits });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private corked = false;
@@ -37,6 +41,8 @@ export class Peer {
     options: { server: boolean },
   ) {
     this.greeted = !options.server;
+    // Until a peer has authenticated, it may not make the server hold more than a HELLO's worth.
+    if (!this.greeted) this.limits.set(V2, PRE_HELLO_MAX_PAYLOAD);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.feed(chunk));
     socket.on('error', (err) => this.shutdown(err));
@@ -185,6 +191,7 @@ export class Peer {
     handler(message).then(
       (result) => {
         this.greeted = true;
+        this.limits.set(V2, V2_MAX_PAYLOAD);
         this.send(OP.RESPONSE, { id, ok: true, result });
       },
       (err: unknown) => this.fail(errorCode(err), errorMessage(err)),
