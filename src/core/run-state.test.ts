@@ -4,6 +4,7 @@ import {
   affinityTarget,
   cancelJob,
   cancelRun,
+  TIMEOUT_GRACE_MS,
   createRun,
   type Effect,
   extendRun,
@@ -129,21 +130,21 @@ describe('createRun', () => {
 describe('timerDue', () => {
   it('queues a delayed job at its deadline, not before', () => {
     const { state } = create(1000, spec('a', { delayMs: 5000 }));
-    expect(timerDue(state, 'a', 5999)).toEqual([]);
+    expect(timerDue(state, 'a', 5999, 0.5)).toEqual([]);
     expect(status(state, 'a')).toBe('PENDING');
-    const effects = timerDue(state, 'a', 6000);
+    const effects = timerDue(state, 'a', 6000, 0.5);
     expect(status(state, 'a')).toBe('QUEUED');
     expect(job(state, 'a').notBefore).toBeNull();
     expect(effects.map((e) => e.type)).toEqual(['job', 'enqueue']);
     // A second firing is stale.
-    expect(timerDue(state, 'a', 7000)).toEqual([]);
+    expect(timerDue(state, 'a', 7000, 0.5)).toEqual([]);
   });
 
   it('ignores unknown jobs and jobs not waiting on a timer', () => {
     const { state } = create(0, spec('a'), spec('b', after('a')));
-    expect(timerDue(state, 'nope', 10)).toEqual([]);
-    expect(timerDue(state, 'a', 10)).toEqual([]);
-    expect(timerDue(state, 'b', 10)).toEqual([]);
+    expect(timerDue(state, 'nope', 10, 0.5)).toEqual([]);
+    expect(timerDue(state, 'a', 10, 0.5)).toEqual([]);
+    expect(timerDue(state, 'b', 10, 0.5)).toEqual([]);
     expect(statuses(state)).toEqual({ a: 'QUEUED', b: 'PENDING' });
   });
 });
@@ -199,8 +200,8 @@ describe('finishAttempt', () => {
     expect(job(state, 'b').notBefore).toBe(10_500);
     expect(ofType(effects, 'timer').map((e) => [e.job.spec.id, e.at])).toEqual([['b', 10_500]]);
     expect(ofType(effects, 'enqueue')).toEqual([]);
-    expect(timerDue(state, 'b', 10_499)).toEqual([]);
-    expect(ids(ofType(timerDue(state, 'b', 10_500), 'enqueue'))).toEqual(['b']);
+    expect(timerDue(state, 'b', 10_499, 0.5)).toEqual([]);
+    expect(ids(ofType(timerDue(state, 'b', 10_500, 0.5), 'enqueue'))).toEqual(['b']);
     expect(status(state, 'b')).toBe('QUEUED');
   });
 
@@ -244,8 +245,8 @@ describe('finishAttempt', () => {
     expect(state.run.status).toBe('RUNNING');
     expect(state.open).toBe(2);
 
-    expect(timerDue(state, 'a', 1999)).toEqual([]);
-    expect(ids(ofType(timerDue(state, 'a', 2000), 'enqueue'))).toEqual(['a']);
+    expect(timerDue(state, 'a', 1999, 0.5)).toEqual([]);
+    expect(ids(ofType(timerDue(state, 'a', 2000, 0.5), 'enqueue'))).toEqual(['a']);
     expect(status(state, 'a')).toBe('QUEUED');
 
     const started = startAttempt(state, 'a', 'w2', 2100);
@@ -255,7 +256,7 @@ describe('finishAttempt', () => {
     // Second retry at random 0: 2000 ms nominal minus 20%.
     finishAttempt(state, 'a', 2, { outcome: 'TIMED_OUT', exitCode: null, error: 'timed out' }, 3000, 0);
     expect(job(state, 'a')).toMatchObject({ status: 'FAILED', notBefore: 4600 });
-    timerDue(state, 'a', 4600);
+    timerDue(state, 'a', 4600, 0.5);
     startAttempt(state, 'a', 'w1', 4700);
     finishAttempt(state, 'a', 3, OK, 4800, 0.5);
     expect(statuses(state)).toEqual({ a: 'COMPLETED', b: 'QUEUED' });
@@ -281,7 +282,7 @@ describe('finishAttempt', () => {
     );
     runJob(state, 'other', OK, 1, 2);
     runJob(state, 'a', FAIL, 1, 10);
-    timerDue(state, 'a', job(state, 'a').notBefore ?? 0);
+    timerDue(state, 'a', job(state, 'a').notBefore ?? 0, 0.5);
     const effects = runJob(state, 'a', { outcome: 'FAILED', exitCode: 2, error: 'boom' }, 20, 30);
     expect(job(state, 'a')).toMatchObject({ status: 'DEAD', attempt: 2, error: 'boom', exitCode: 2, finishedAt: 30, notBefore: null });
     expect(ofType(effects, 'timer')).toEqual([]);
@@ -424,7 +425,7 @@ describe('cancelJob', () => {
   it('cancels a running job: kill effect with the worker and attempt, attempt recorded as CANCELLED', () => {
     const { state } = create(0, spec('a'), spec('b', after('a')), spec('other'));
     runJob(state, 'a', FAIL, 0, 5);
-    timerDue(state, 'a', 10_000);
+    timerDue(state, 'a', 10_000, 0.5);
     startAttempt(state, 'a', 'w7', 10_000);
     const list = cancelJob(state, 'a', 10_500) ?? [];
     expect(ofType(list, 'kill').map((e) => ({ id: e.job.spec.id, workerId: e.workerId, attempt: e.attempt }))).toEqual([{ id: 'a', workerId: 'w7', attempt: 2 }]);
@@ -460,7 +461,7 @@ describe('cancelJob', () => {
     expect(status(state, 'a')).toBe('FAILED');
     cancelJob(state, 'a', 6);
     expect(job(state, 'a')).toMatchObject({ status: 'CANCELLED', notBefore: null });
-    expect(timerDue(state, 'a', 1_000_000)).toEqual([]);
+    expect(timerDue(state, 'a', 1_000_000, 0.5)).toEqual([]);
     expect(status(state, 'a')).toBe('CANCELLED');
   });
 
@@ -489,7 +490,7 @@ describe('cancelRun', () => {
     expect(state.run).toMatchObject({ status: 'CANCELLED', finishedAt: 100 });
     expect(ofType(effects, 'run')).toHaveLength(1);
     expect(state.open).toBe(0);
-    expect(timerDue(state, 'delayed', 10_000)).toEqual([]);
+    expect(timerDue(state, 'delayed', 10_000, 0.5)).toEqual([]);
   });
 
   it('does nothing to a finished run', () => {
@@ -583,9 +584,9 @@ describe('restoreRun', () => {
     expect(isCurrentAttempt(state, 'running', 2)).toBe(true);
     const effects = finishAttempt(state, 'running', 2, OK, 120, 0.5);
     expect(ids(ofType(effects, 'enqueue'))).toEqual(['waiting']);
-    expect(timerDue(state, 'retrying', 5000).map((e) => e.type)).toEqual(['job', 'enqueue']);
-    expect(timerDue(state, 'delayed', 6999)).toEqual([]);
-    expect(timerDue(state, 'delayed', 7000).map((e) => e.type)).toEqual(['job', 'enqueue']);
+    expect(timerDue(state, 'retrying', 5000, 0.5).map((e) => e.type)).toEqual(['job', 'enqueue']);
+    expect(timerDue(state, 'delayed', 6999, 0.5)).toEqual([]);
+    expect(timerDue(state, 'delayed', 7000, 0.5).map((e) => e.type)).toEqual(['job', 'enqueue']);
     for (const id of ['retrying', 'delayed', 'ready', 'waiting']) runJob(state, id, OK, 8000, 9000);
     expect(state.open).toBe(0);
     // One job was already DEAD when the run was stored.
@@ -692,5 +693,35 @@ describe('affinityTarget', () => {
     runJob(state, 'p', OK, 0, 5, 'w1');
     expect(affinityTarget(state, job(state, 'none'))).toBeNull();
     expect(affinityTarget(state, job(state, 'root'))).toBeNull();
+  });
+});
+
+describe('attempt deadline (a worker that never reports)', () => {
+  it('arms a timer at start + timeout + grace and, when it fires, kills the attempt and fails it', () => {
+    const { state } = create(0, spec('a', { timeoutMs: 1000, retries: 1 }), spec('b', after('a')));
+    const started = startAttempt(state, 'a', 'w1', 100);
+    expect(ofType(started, 'timer').map((e) => e.at)).toEqual([100 + 1000 + TIMEOUT_GRACE_MS]);
+    expect(timerDue(state, 'a', 100 + 1000 + TIMEOUT_GRACE_MS - 1, 0.5)).toEqual([]);
+    const effects = timerDue(state, 'a', 100 + 1000 + TIMEOUT_GRACE_MS, 0.5);
+    expect(ofType(effects, 'kill').map((e) => [e.workerId, e.attempt])).toEqual([['w1', 1]]);
+    expect(ofType(effects, 'attempt')[0]?.attempt).toMatchObject({ attempt: 1, outcome: 'TIMED_OUT' });
+    expect(job(state, 'a')).toMatchObject({ status: 'FAILED' });
+    expect(job(state, 'a').error).toMatch(/no report from worker w1/);
+  });
+
+  it('is not armed without a timeout, and ignores a deadline once the attempt has reported', () => {
+    const { state } = create(0, spec('a'), spec('t', { timeoutMs: 50 }));
+    expect(ofType(startAttempt(state, 'a', 'w1', 0), 'timer')).toEqual([]);
+    startAttempt(state, 't', 'w1', 0);
+    finishAttempt(state, 't', 1, OK, 10, 0.5);
+    expect(timerDue(state, 't', 50 + TIMEOUT_GRACE_MS, 0.5)).toEqual([]);
+    expect(status(state, 't')).toBe('COMPLETED');
+  });
+
+  it('is re-armed for running attempts when a run is restored', () => {
+    const { state } = create(0, spec('t', { timeoutMs: 500 }));
+    startAttempt(state, 't', 'w1', 10);
+    const restored = restoreRun(state.run, [...state.jobs.values()]);
+    expect(ofType(restored.effects, 'timer').map((e) => e.at)).toEqual([10 + 500 + TIMEOUT_GRACE_MS]);
   });
 });

@@ -128,9 +128,30 @@ function queue(job: JobRecord, effects: Effect[]): void {
 }
 
 /** A delay or backoff timer fired. Ignored unless the job is still waiting for exactly that. */
-export function timerDue(state: RunState, jobId: string, now: number): Effect[] {
+/**
+ * How long past a job's timeout the master waits for its worker's report before it kills the
+ * attempt itself: the worker enforces timeouts, this covers a worker that hangs or goes quiet.
+ */
+export const TIMEOUT_GRACE_MS = 30_000;
+
+/** When the master gives up on the running attempt of a job with a timeout. */
+export function attemptDeadline(job: JobRecord): number | null {
+  if (job.status !== 'RUNNING' || job.spec.timeoutMs === undefined || job.startedAt === null) return null;
+  return job.startedAt + job.spec.timeoutMs + TIMEOUT_GRACE_MS;
+}
+
+/** A timer fired: a delay or backoff ended, or a running attempt outlived its deadline. */
+export function timerDue(state: RunState, jobId: string, now: number, random: number): Effect[] {
   const job = state.jobs.get(jobId);
-  if (!job || job.notBefore === null || job.notBefore > now) return [];
+  if (!job) return [];
+  const deadline = attemptDeadline(job);
+  if (deadline !== null) {
+    if (deadline > now || job.workerId === null) return [];
+    const kill: Effect = { type: 'kill', job, workerId: job.workerId, attempt: job.attempt };
+    const error = `no report from worker ${job.workerId} ${TIMEOUT_GRACE_MS} ms after the ${job.spec.timeoutMs} ms timeout`;
+    return [kill, ...finishAttempt(state, jobId, job.attempt, { outcome: 'TIMED_OUT', exitCode: null, error, errorCode: 'TIMEOUT' }, now, random)];
+  }
+  if (job.notBefore === null || job.notBefore > now) return [];
   if (job.status !== 'PENDING' && job.status !== 'FAILED') return [];
   if (state.waitingOn.has(jobId)) return [];
   const effects: Effect[] = [];
@@ -158,7 +179,10 @@ export function startAttempt(state: RunState, jobId: string, workerId: string, n
     exitCode: null,
     error: null,
   };
-  return [{ type: 'job', job }, { type: 'attempt', attempt }];
+  const effects: Effect[] = [{ type: 'job', job }, { type: 'attempt', attempt }];
+  const deadline = attemptDeadline(job);
+  if (deadline !== null) effects.push({ type: 'timer', job, at: deadline });
+  return effects;
 }
 
 /** True when a report about `attempt` concerns the job's current, running attempt. */
@@ -311,7 +335,9 @@ export function restoreRun(run: RunRecord, jobs: readonly JobRecord[]): { state:
   }
   const effects: Effect[] = [];
   for (const job of jobs) {
+    const deadline = attemptDeadline(job);
     if (job.status === 'QUEUED') effects.push({ type: 'enqueue', job });
+    else if (deadline !== null) effects.push({ type: 'timer', job, at: deadline });
     else if ((job.status === 'PENDING' || job.status === 'FAILED') && job.notBefore !== null) effects.push({ type: 'timer', job, at: job.notBefore });
     else if (job.status === 'PENDING') {
       const waiting = [...new Set(job.spec.dependsOn)].filter((p) => state.jobs.get(p)?.status !== 'COMPLETED').length;

@@ -471,7 +471,7 @@ export class Master {
   private onTimer(key: string): void {
     const { runId, jobId } = parseJobRef(key);
     const state = runId ? this.runs.get(runId) : undefined;
-    if (state) this.apply(state, timerDue(state, jobId, this.clock.now()));
+    if (state) this.apply(state, timerDue(state, jobId, this.clock.now(), this.random()));
   }
 
   /** Schedules a dispatch pass at the end of the current turn, so a burst of events makes one pass. */
