@@ -93,6 +93,11 @@ export class Peer {
     this.socket.end();
   }
 
+  /** Drops a connection that has gone silent; pending requests fail with UNAVAILABLE. */
+  abort(reason: string): void {
+    this.shutdown(new TitanError('UNAVAILABLE', reason));
+  }
+
   /** Sends an error and closes: for input after which the stream cannot be trusted. */
   fail(code: string, message: string): void {
     if (this.closed) return;

@@ -139,6 +139,8 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
     master.touchWorker(workerId);
     switch (event) {
       case 'heartbeat':
+        // Echoed so the worker can tell a silent, half-open connection from a quiet master.
+        peer.notify('heartbeat', {});
         return;
       case 'log': {
         const parsed = WorkerReportEvents.log.safeParse(data);

@@ -46,6 +46,8 @@ const RECONNECT_MIN_MS = 200;
 /** The protocol's limit on the attempts a HELLO may list. */
 const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
+/** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
+const SILENT_MASTER_HEARTBEATS = 3;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
 
@@ -176,7 +178,20 @@ export class WorkerAgent {
       const held = this.attempts.get(`${a.runId}/${a.jobId}`);
       if (held?.id.attempt === a.attempt) held.running?.kill('the master re-assigned this attempt');
     }
-    this.heartbeat = setInterval(() => this.peer?.notify('heartbeat', { running: this.attempts.size }), result.heartbeatMs ?? 2000);
+    const heartbeatMs = result.heartbeatMs ?? 2000;
+    let lastHeard = Date.now();
+    peer.onEvent = (event, data) => {
+      lastHeard = Date.now();
+      this.onEvent(event, data);
+    };
+    this.heartbeat = setInterval(() => {
+      // The master echoes every heartbeat; long silence means the connection is dead even if TCP has not noticed.
+      if (Date.now() - lastHeard > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
+        peer.abort(`no word from the master for ${Date.now() - lastHeard} ms`);
+        return;
+      }
+      this.peer?.notify('heartbeat', { running: this.attempts.size });
+    }, heartbeatMs);
     this.heartbeat.unref();
     if (this.draining) peer.notify('drain');
     this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);

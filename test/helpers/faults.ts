@@ -235,6 +235,23 @@ export class CuttableProxy {
     return n;
   }
 
+  /**
+   * Stops forwarding in both directions on every live connection without closing anything: a
+   * partition in which packets vanish and neither side's TCP notices. New connections still work.
+   */
+  blackhole(): number {
+    const n = this.links.size;
+    for (const link of [...this.links]) {
+      this.links.delete(link);
+      link.stranded = true;
+      link.upstream.unpipe(link.client);
+      link.upstream.on('data', () => undefined);
+      this.strandedSockets.add(link.upstream);
+      this.strandedSockets.add(link.client);
+    }
+    return n;
+  }
+
   close(): Promise<void> {
     this.cut();
     for (const s of this.strandedSockets) s.destroy();

@@ -353,6 +353,38 @@ describe('fault injection', () => {
     expect(workers.map((w) => [w.id, w.state, w.pid])).toEqual([['127.0.0.1:8100', 'connected', pid]]);
   });
 
+  it('notices a connection on which the master has gone silent, and rejoins before the master gives up on it', { timeout: 120_000 }, async () => {
+    const c = new Cluster();
+    cluster = c;
+    await c.startMaster();
+    const p = new CuttableProxy(() => c.port);
+    proxy = p;
+    await p.listen();
+    const worker = await startWorkerVia(c, p.port, 4);
+    const appendFile = join(c.dir, 'append.txt');
+    const pidFile = join(c.dir, 'pids.txt');
+    const ids = ['q0', 'q1'];
+    const client = c.client();
+    const { runId } = await client.submit({ name: 'silent', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '9', appendFile, pidFile] })) });
+    await eventually(() => readPidFile(pidFile).length === ids.length, 30_000, 'every job to start');
+
+    expect(p.blackhole()).toBe(1);
+    const silencedAt = Date.now();
+    await eventually(() => /no word from the master/.test(worker.output()) && /joined master.*\n(.|\n)*joined master/.test(worker.output()), 15_000, 'the worker to give up on the silent connection and rejoin').catch((err: Error) => {
+      throw new Error(`${err.message}\n${worker.output()}`);
+    });
+    // The master's liveness timeout is 10 s; the worker must be back well before it.
+    expect(Date.now() - silencedAt).toBeLessThan(9_000);
+
+    const final = await waitRunDone(client, runId, 30_000);
+    expect(final.run.status).toBe('COMPLETED');
+    for (const id of ids) {
+      const { attempts } = await client.getJob(`${runId}/${id}`);
+      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
+    }
+    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+  });
+
   it('re-sends results whose report was lost to a connection reset, instead of running the job again', { timeout: 120_000 }, async () => {
     const c = new Cluster();
     cluster = c;
