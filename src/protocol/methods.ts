@@ -20,7 +20,7 @@ export const HelloSchema = z.strictObject({
   role: z.enum(['client', 'worker']),
   versions: z.array(z.number().int()).min(1),
   worker: WorkerInfoSchema.optional(),
-  /** Attempts a reconnecting worker is still running. */
+  /** Attempts a reconnecting worker still holds: running, or finished with an unacknowledged result. */
   running: z.array(AttemptIdSchema).max(4096).optional(),
 });
 export type Hello = z.infer<typeof HelloSchema>;
