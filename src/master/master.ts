@@ -37,7 +37,8 @@ export interface MasterOptions {
 }
 
 export interface RunWatcher {
-  job(job: JobView): void;
+  /** The jobs changed by one commit; omit it to hear only about the run itself. */
+  jobs?(jobs: JobView[]): void;
   run(run: RunRecord): void;
 }
 
@@ -440,11 +441,9 @@ export class Master {
     const finished = state.run.status !== 'RUNNING';
     if (!watchers && !hasJobWatchers && !finished) return;
     this.committer.afterCommit(() => {
-      for (const job of changed) {
-        const v = watchers ? view(job) : null;
-        if (v) for (const w of watchers ?? []) w.job(v);
-        for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
-      }
+      const views = watchers && [...watchers].some((w) => w.jobs) ? [...changed].map(view) : null;
+      if (views && views.length > 0) for (const w of watchers ?? []) w.jobs?.(views);
+      if (hasJobWatchers) for (const job of changed) for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
       if (runChanged) for (const w of watchers ?? []) w.run({ ...state.run });
       if (state.run.status !== 'RUNNING' && this.runs.get(runId) === state) this.retire(state);
     });

@@ -54,7 +54,8 @@ export const params = {
   'blob.get': z.strictObject({ sha256: Sha256Schema, offset: z.number().int().nonnegative() }),
   'run.get': z.strictObject({ runId: IdSchema }),
   'run.cancel': z.strictObject({ runId: IdSchema }),
-  'run.watch': z.strictObject({ runId: IdSchema }),
+  /** `jobs: false` watches only the run's own status (cheaper when only the end matters). */
+  'run.watch': z.strictObject({ runId: IdSchema, jobs: z.boolean().default(true) }),
   'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional() }),
   'job.get': z.strictObject({ ref: JobRefSchema }),
   'job.cancel': z.strictObject({ ref: JobRefSchema }),
@@ -164,7 +165,7 @@ export const WorkerReportEvents = {
 
 /** Server → client events for subscriptions. */
 export interface ClientEvents {
-  'run.job': { subscription: number; job: JobView };
+  'run.jobs': { subscription: number; jobs: JobView[] };
   'run.update': { subscription: number; run: RunRecord };
   log: { subscription: number; runId: string; jobId: string; attempt: number; data: string };
   'log.end': { subscription: number; status: JobStatus };

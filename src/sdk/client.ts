@@ -152,9 +152,13 @@ export class TitanClient {
     }
   }
 
-  /** The run's state when the watch began, then every change until it finishes. */
-  async *watchRun(runId: string): AsyncGenerator<RunEvent, RunView> {
-    const sub = await this.subscribe('run.watch', { runId });
+  /**
+   * The run's state when the watch began, then every change until it finishes. With
+   * `jobs: false` only the run's own updates come (the final state is then read once at the end).
+   */
+  async *watchRun(runId: string, options: { jobs?: boolean } = {}): AsyncGenerator<RunEvent, RunView> {
+    const withJobs = options.jobs ?? true;
+    const sub = await this.subscribe('run.watch', { runId, jobs: withJobs });
     try {
       const { snapshot } = sub.reply;
       yield { type: 'snapshot', view: snapshot };
@@ -162,16 +166,17 @@ export class TitanClient {
       let run = snapshot.run;
       while (run.status === 'RUNNING') {
         const [event, data] = await sub.next();
-        if (event === 'run.job') {
-          const job = (data as ClientEvents['run.job']).job;
-          jobs.set(job.spec.id, job);
-          yield { type: 'job', job };
+        if (event === 'run.jobs') {
+          for (const job of (data as ClientEvents['run.jobs']).jobs) {
+            jobs.set(job.spec.id, job);
+            yield { type: 'job', job };
+          }
         } else if (event === 'run.update') {
           run = (data as ClientEvents['run.update']).run;
           yield { type: 'run', run };
         }
       }
-      return { run, jobs: [...jobs.values()] };
+      return withJobs ? { run, jobs: [...jobs.values()] } : await this.getRun(runId);
     } finally {
       sub.close();
     }
@@ -220,7 +225,7 @@ export class TitanClient {
 
   /** Waits for the run to finish and returns its final state. */
   async waitForRun(runId: string, onEvent?: (event: RunEvent) => void): Promise<RunView> {
-    const it = this.watchRun(runId);
+    const it = this.watchRun(runId, { jobs: onEvent !== undefined });
     for (;;) {
       const next = await it.next();
       if (next.done) return next.value;

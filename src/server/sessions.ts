@@ -7,7 +7,7 @@ import { parseJobRef } from '../core/model.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
-import { type Hello, HelloSchema, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import { type Hello, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
@@ -69,10 +69,11 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'run.watch': {
         // A subscription is named by the request that opened it (ids are unique per connection).
         const subscription = req.id;
+        const p = parse(method, req.params);
         return master
-          .watchRun(parse(method, req.params).runId, {
-            job: (job) => peer.notify('run.job', { subscription, job }),
+          .watchRun(p.runId, {
             run: (run) => peer.notify('run.update', { subscription, run }),
+            ...(p.jobs && { jobs: (jobs: JobView[]) => peer.notify('run.jobs', { subscription, jobs }) }),
           })
           .then(({ snapshot, stop }) => {
             subscriptions.set(subscription, stop);

@@ -238,7 +238,6 @@ export class WorkerAgent {
     const sharedDir = join(runDir, 'shared');
     try {
       scriptPath = await this.stage(d.script);
-      mkdirSync(cwd, { recursive: true });
       this.ensureSharedDir(sharedDir);
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${d.script.name}: ${(err as Error).message}`, errorCode: 'STAGING' });

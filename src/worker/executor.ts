@@ -3,7 +3,7 @@
  * a kill or the attempt's own exit can take down everything the script started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { delimiter, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -17,7 +17,7 @@ export interface ExecutionRequest {
   scriptPath: string;
   /** Passed as a list, never split or re-quoted. */
   args: string[];
-  /** The attempt's own directory (exists). */
+  /** The attempt's own directory; the executor creates it if it runs anything there. */
   cwd: string;
   /** Full environment for the child. */
   env: Record<string, string>;
@@ -122,7 +122,7 @@ export class ProcessExecutor implements Executor {
     const interp = interpreterFor(req.scriptPath);
     const direct = interp.command === req.scriptPath;
 
-    // The only sync fs call on the hot path: for a directly executed file it also tells
+    // One of two sync fs calls on the hot path (with the mkdir below): for a directly executed file it also tells
     // "missing" from "not executable" before a spawn is wasted.
     try {
       accessSync(req.scriptPath, direct ? fsConstants.X_OK : fsConstants.F_OK);
@@ -134,6 +134,12 @@ export class ProcessExecutor implements Executor {
         return finishedAttempt(failed('NOT_EXECUTABLE', `script is not executable and has no known extension: ${req.scriptPath}`));
       }
       return finishedAttempt(failed('SPAWN_FAILED', `cannot access script ${req.scriptPath}: ${String(err)}`));
+    }
+
+    try {
+      mkdirSync(req.cwd, { recursive: true });
+    } catch (err) {
+      return finishedAttempt(failed('SPAWN_FAILED', `cannot create the working directory ${req.cwd}: ${err instanceof Error ? err.message : String(err)}`));
     }
 
     let child: ChildProcess;
