@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAIL_FAST_CODES } from '../core/retry.js';
 import { interpreterFor, NoopExecutor, ProcessExecutor, type ExecutionRequest, type ExecutionResult, type RunningAttempt } from './executor.js';
+import { isGone, waitUntil } from '../../test/helpers/processes.js';
 
 let dir: string;
 /** Process groups the tests started, killed at the end whatever happened. */
@@ -54,29 +55,6 @@ async function run(req: ExecutionRequest, executor = new ProcessExecutor()): Pro
   return { result, output: output(), pid: attempt.pid };
 }
 
-/** Dead, or a zombie nobody has reaped yet (in a container, pid 1 may never reap orphans). */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 async function waitForFile(path: string, lines: number): Promise<number[]> {
   let pids: number[] = [];

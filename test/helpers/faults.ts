@@ -223,16 +223,7 @@ export class CuttableProxy {
 
   /** Closes the worker side of every live connection, leaving the master side open and mute. */
   strand(): number {
-    const n = this.links.size;
-    for (const link of [...this.links]) {
-      this.links.delete(link);
-      link.stranded = true;
-      link.upstream.unpipe(link.client);
-      link.upstream.on('data', () => undefined); // read and discard what the master still sends
-      this.strandedSockets.add(link.upstream);
-      link.client.destroy();
-    }
-    return n;
+    return this.silence((link) => link.client.destroy());
   }
 
   /**
@@ -240,6 +231,11 @@ export class CuttableProxy {
    * partition in which packets vanish and neither side's TCP notices. New connections still work.
    */
   blackhole(): number {
+    return this.silence((link) => this.strandedSockets.add(link.client));
+  }
+
+  /** Stops forwarding on every live connection (what the master sends is read and discarded). */
+  private silence(then: (link: Link) => void): number {
     const n = this.links.size;
     for (const link of [...this.links]) {
       this.links.delete(link);
@@ -247,7 +243,7 @@ export class CuttableProxy {
       link.upstream.unpipe(link.client);
       link.upstream.on('data', () => undefined);
       this.strandedSockets.add(link.upstream);
-      this.strandedSockets.add(link.client);
+      then(link);
     }
     return n;
   }
