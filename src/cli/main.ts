@@ -144,7 +144,8 @@ program
   .command('worker')
   .description('run a worker that joins a master and executes jobs')
   .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
-  .option('--token <token>', 'cluster token (default: TITAN_TOKEN)')
+  .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+  .option('--data-dir <dir>', 'data directory whose token file to use')
   .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
   .addOption(new Option('--slots <n>', 'jobs run at once').default(4).argParser(int('--slots', 1, 1024)))
   .option('--permanent', 'never scaled down or shut down automatically', false)
@@ -152,10 +153,10 @@ program
   .option('--name <host>', 'advertised host name', hostname())
   .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
   .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
-  .action(async (o: { master: string; token?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string }) => {
+  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string }) => {
     const { host, port } = parseHostPort(o.master, 9090);
-    const token = o.token ?? process.env.TITAN_TOKEN;
-    if (!token) throw new UsageError('a worker needs the cluster token: pass --token or set TITAN_TOKEN');
+    const token = findToken(o);
+    if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
     const reaper = o.executor === 'process' ? Reaper.start() : null;
     const agent = new WorkerAgent({
       masterHost: host,
