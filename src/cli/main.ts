@@ -10,14 +10,9 @@ import { TitanError } from '../core/errors.js';
 import { type JobStatus, RUN_STATUSES } from '../core/model.js';
 import type { JobView } from '../protocol/methods.js';
 import type { TitanClient } from '../sdk/client.js';
-import { SERVER_VERSION } from '../server/sessions.js';
-import { startMaster } from '../server/start.js';
-import { NoopExecutor, ProcessExecutor } from '../worker/executor.js';
-import { Reaper } from '../worker/reaper.js';
-import { WorkerAgent } from '../worker/agent.js';
+import { VERSION } from '../core/version.js';
 import { clientFor, type ConnectionFlags, findToken, parseHostPort, UsageError } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
-import { loadPipeline, PipelineError } from './pipeline.js';
 import { Progress } from './progress.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
@@ -52,7 +47,7 @@ async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) =
 
 const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
-  .version(SERVER_VERSION)
+  .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
   // Commander exits 1 on bad options; this CLI's contract says bad command-line input is 2.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
@@ -78,6 +73,7 @@ program
   .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
   .option('--token <token>', 'cluster token (generated on first start when omitted)')
   .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper }] = await Promise.all([import('../server/start.js'), loadWorker()]);
     const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...(o.token !== undefined && { token: o.token }) });
     const reaper = Reaper.start();
     const agent = new WorkerAgent({
@@ -125,6 +121,7 @@ program
   .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
   .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
+    const { startMaster } = await import('../server/start.js');
     const m = await startMaster({
       dataDir: o.dataDir,
       host: o.host,
@@ -157,6 +154,7 @@ program
     const { host, port } = parseHostPort(o.master, 9090);
     const token = findToken(o);
     if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
+    const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper } = await loadWorker();
     const reaper = o.executor === 'process' ? Reaper.start() : null;
     const agent = new WorkerAgent({
       masterHost: host,
@@ -230,6 +228,7 @@ connectionOptions(
     .option('--wait', 'follow the run until it finishes; exit 0 only if every job completed', false)
     .option('--json', 'print the result as JSON', false),
 ).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean }) => {
+  const { loadPipeline } = await import('./pipeline.js');
   const pipeline = loadPipeline(file);
   await withClient(o, async (client) => {
     const { runId, jobs } = await client.submit(pipeline);
@@ -354,6 +353,15 @@ program
     print(token);
   });
 
+/**
+ * The worker's modules, loaded only by the commands that run one: a worker forks a process per
+ * attempt, and fork time grows with the parent's memory, so it must not carry the master's.
+ */
+async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js')> {
+  const [agent, executor, reaper] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js')]);
+  return { ...agent, ...executor, ...reaper };
+}
+
 function printJobs(jobs: JobView[]): void {
   print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
 }
@@ -406,7 +414,7 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof PipelineError) {
+  if (err instanceof UsageError) {
     process.stderr.write(`titan: ${err.message}\n`);
     process.exit(2);
   }

@@ -9,6 +9,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CapabilitySchema, IdSchema, LIMITS } from '../core/model.js';
 import type { RunInput } from '../sdk/client.js';
+import { UsageError } from './connection.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -36,7 +37,8 @@ const PipelineSchema = z.strictObject({
 
 const KNOWN_KEYS = [...Object.keys(PipelineSchema.shape), ...Object.keys(JobYamlSchema.shape)];
 
-export class PipelineError extends Error {}
+/** A pipeline file that cannot be used: bad command-line input as far as the exit code goes. */
+export class PipelineError extends UsageError {}
 
 export function loadPipeline(path: string): RunInput {
   let text: string;

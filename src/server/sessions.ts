@@ -4,6 +4,7 @@
  */
 import { TitanError } from '../core/errors.js';
 import { parseJobRef } from '../core/model.js';
+import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
@@ -13,7 +14,7 @@ import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
 import { tokenMatches } from './token.js';
 
-export const SERVER_VERSION = '0.1.0';
+export const SERVER_VERSION = VERSION;
 
 /** Unauthenticated connections get this long to say HELLO. */
 export const HELLO_TIMEOUT_MS = 10_000;
