@@ -182,7 +182,11 @@ export class Master {
   async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> {
     const job = await this.resolve(ref);
     await this.committer.flushed();
-    return { job: view(job), attempts: await this.store.listAttempts(job.runId, job.spec.id) };
+    const attempts = await this.store.listAttempts(job.runId, job.spec.id);
+    if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
+      attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
+    }
+    return { job: view(job), attempts };
   }
 
   async readLogs(ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> {
@@ -404,7 +408,9 @@ export class Master {
           this.releaseForKill(e.workerId, e.job, e.attempt);
           break;
         case 'attempt':
-          this.committer.attempt(e.attempt);
+          // An attempt is stored when it ends; while it runs, the job's own row (attempt number,
+          // worker, start time) already says everything, so starting one costs no extra write.
+          if (e.attempt.finishedAt !== null) this.committer.attempt(e.attempt);
           this.countAttempt(e.attempt);
           break;
       }

@@ -223,6 +223,8 @@ if not os.path.exists(sys.argv[1]):
     const pid = await readPid(pidFile, 'the long job to start');
     await waitJob(client, `${runId}/long`, 'RUNNING');
     expect(pidAlive(pid)).toBe(true);
+    const running = (await client.getJob(`${runId}/long`)).attempts;
+    expect(running.map((a) => [a.attempt, a.outcome, a.finishedAt])).toEqual([[1, null, null]]);
 
     const cancelled = await client.cancel(`${runId}/long`);
     expect(cancelled.status).toBe('CANCELLED');
