@@ -40,6 +40,8 @@ interface Attempt {
 }
 
 const LOG_FLUSH_MS = 100;
+/** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
+const LOG_EVENT_CHARS = 256 * 1024;
 /** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
 const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
 const RECONNECT_MIN_MS = 200;
@@ -342,8 +344,14 @@ export class WorkerAgent {
     }
     a.pending = [];
     a.pendingBytes = 0;
-    // Events are capped at 1 MiB of text; split large bursts.
-    for (let i = 0; i < data.length; i += 256 * 1024) peer.notify('log', { ...a.id, data: data.slice(i, i + 256 * 1024) });
+    // Events are capped at 1 MiB of text; split large bursts, never inside a surrogate pair.
+    for (let i = 0; i < data.length; ) {
+      let end = Math.min(data.length, i + LOG_EVENT_CHARS);
+      const last = data.charCodeAt(end - 1);
+      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
+      peer.notify('log', { ...a.id, data: data.slice(i, end) });
+      i = end;
+    }
   }
 
   private scheduleReport(): void {

@@ -375,6 +375,19 @@ with open(os.path.join(os.environ["TITAN_SHARED_DIR"], "handoff-" + sys.argv[1])
     expect(out).toEqual({ version: process.version, argv: ['one', 'two words', ''] });
   });
 
+  it('keeps large output intact, multi-byte and astral characters included, across many log events', async () => {
+    const client = cluster.client();
+    // One ASCII character, then 200,000 emoji (each a surrogate pair in JavaScript): the output
+    // fills several log events, and an even-sized split would land inside a pair.
+    const script = py('import sys\nsys.stdout.write("a" + "\\U0001F600" * 200000)\n', 'big.py');
+    const { runId, jobId } = await client.runScript(script);
+    expect((await client.waitForJob(`${runId}/${jobId}`)).status).toBe('COMPLETED');
+    const expected = 'a' + '\u{1F600}'.repeat(200_000);
+    const text = await client.logs(`${runId}/${jobId}`);
+    expect(text.length).toBe(expected.length);
+    expect(text === expected).toBe(true);
+  });
+
   it('waitForJob returns when the job ends, not when the rest of its run does', async () => {
     const client = cluster.client();
     const gate = tmp.file('waitjob.release');
