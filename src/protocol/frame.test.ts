@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../test/helpers/random.js';
 import { DEFAULT_LIMITS, type DecoderLimits, encodeFrame, type Frame, FrameDecoder, FrameError, HEADER_SIZE, V1, V1_MAX_PAYLOAD, V2 } from './frame.js';
 
-/** A tiny deterministic PRNG (mulberry32): the fuzz tests replay exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const randInt = (rand: () => number, n: number): number => Math.floor(rand() * n);
 

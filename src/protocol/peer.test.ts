@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, V2 } from './frame.js';
 import { Peer } from './peer.js';
 import { OP, type Request, TitanError } from './v2.js';
+import { mulberry32 } from '../../test/helpers/random.js';
 
 // ---- a loopback socket pair ------------------------------------------------------------------
 
@@ -400,16 +401,6 @@ describe('Peer', () => {
   });
 
   describe('fuzz', () => {
-    function mulberry32(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
 
     type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
     const KEYS = ['id', 'method', 'params', 'ok', 'result', 'error', 'event', 'data', 'code', 'message', '__proto__', 'constructor'];

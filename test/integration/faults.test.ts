@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobInput } from '../../src/sdk/client.js';
 import type { JobView } from '../../src/protocol/methods.js';
-import { Cluster, eventually, pidAlive } from '../helpers/cluster.js';
+import { Cluster, eventually, pidAlive, type Proc } from '../helpers/cluster.js';
 import {
   APPEND_SCRIPT,
   CuttableProxy,
@@ -28,6 +28,21 @@ import {
 
 let cluster: Cluster | null = null;
 let proxy: CuttableProxy | null = null;
+
+/**
+ * A master and one 4-slot worker that reaches it through a proxy the test can cut, strand or
+ * black-hole; both are registered for cleanup.
+ */
+async function proxiedCluster(masterArgs: string[] = []): Promise<{ c: Cluster; p: CuttableProxy; worker: Proc }> {
+  const c = new Cluster(masterArgs);
+  cluster = c;
+  await c.startMaster();
+  const p = new CuttableProxy(() => c.port);
+  proxy = p;
+  await p.listen();
+  const worker = await startWorkerVia(c, p.port, 4);
+  return { c, p, worker };
+}
 
 afterEach(async () => {
   await proxy?.close();
@@ -268,13 +283,7 @@ describe('fault injection', () => {
   });
 
   it('keeps attempt 1 of every job when only the network between a worker and the master drops', { timeout: 120_000 }, async () => {
-    const c = new Cluster();
-    cluster = c;
-    await c.startMaster();
-    const p = new CuttableProxy(() => c.port);
-    proxy = p;
-    await p.listen();
-    await startWorkerVia(c, p.port, 4);
+    const { c, p } = await proxiedCluster();
     const appendFile = join(c.dir, 'append.txt');
     const pidFile = join(c.dir, 'pids.txt');
     const short = ['s0', 's1'];
@@ -310,13 +319,7 @@ describe('fault injection', () => {
 
   it('lets a worker whose old connection is half-open (the master has not noticed) rejoin at once and keep its attempts', { timeout: 120_000 }, async () => {
     const timeoutS = 6;
-    const c = new Cluster(['--worker-timeout', String(timeoutS)]);
-    cluster = c;
-    await c.startMaster();
-    const p = new CuttableProxy(() => c.port);
-    proxy = p;
-    await p.listen();
-    const worker = await startWorkerVia(c, p.port, 4);
+    const { c, p, worker } = await proxiedCluster(['--worker-timeout', String(timeoutS)]);
     const appendFile = join(c.dir, 'append.txt');
     const pidFile = join(c.dir, 'pids.txt');
     const ids = ['s0', 's1', 'l0', 'l1'];
@@ -354,13 +357,7 @@ describe('fault injection', () => {
   });
 
   it('notices a connection on which the master has gone silent, and rejoins before the master gives up on it', { timeout: 120_000 }, async () => {
-    const c = new Cluster();
-    cluster = c;
-    await c.startMaster();
-    const p = new CuttableProxy(() => c.port);
-    proxy = p;
-    await p.listen();
-    const worker = await startWorkerVia(c, p.port, 4);
+    const { c, p, worker } = await proxiedCluster();
     const appendFile = join(c.dir, 'append.txt');
     const pidFile = join(c.dir, 'pids.txt');
     const ids = ['q0', 'q1'];
@@ -386,13 +383,7 @@ describe('fault injection', () => {
   });
 
   it('re-sends results whose report was lost to a connection reset, instead of running the job again', { timeout: 120_000 }, async () => {
-    const c = new Cluster();
-    cluster = c;
-    await c.startMaster();
-    const p = new CuttableProxy(() => c.port);
-    proxy = p;
-    await p.listen();
-    const worker = await startWorkerVia(c, p.port, 4);
+    const { c, p, worker } = await proxiedCluster();
     const appendFile = join(c.dir, 'append.txt');
     const pidFile = join(c.dir, 'pids.txt');
     // `first` reports while the reset is armed; `long` is still running across the reconnect.
