@@ -252,7 +252,8 @@ connectionOptions(program.command('status').description("show a job's status (ru
       const { job, attempts } = await client.getJob(ref);
       if (o.json) return json({ job, attempts });
       print(`${bold(job.ref)}  ${colourStatus(job.status)}`);
-      print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
+      if (job.spec.script) print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
+      else print(`  gate       ${job.spec.message ?? '(no message)'}`);
       print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);
       if (job.spec.dependsOn.length > 0) print(`  after      ${job.spec.dependsOn.join(', ')}`);
       if (job.exitCode !== null) print(`  exit code  ${job.exitCode}`);
@@ -342,6 +343,42 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
     print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
   });
 });
+
+connectionOptions(
+  program
+    .command('gates')
+    .description('approval gates waiting for a decision (and, with --history, past decisions)')
+    .addOption(new Option('--history <n>', 'also show the latest n decisions').default(0).argParser(int('--history', 0, 1000)))
+    .option('--json', 'print JSON', false),
+).action(async (o: ConnectionFlags & { history: number; json: boolean }) => {
+  await withClient(o, async (client) => {
+    const { pending, history } = await client.gates(o.history);
+    if (o.json) return json({ pending, history });
+    if (pending.length === 0) print('no gates are waiting');
+    else print(table(['GATE', 'RUN', 'WAITING', 'MESSAGE'], pending.map((g) => [g.ref, g.runName, duration(Date.now() - g.openedAt), g.message ?? ''])));
+    if (history.length > 0) {
+      print('');
+      print(table(['WHEN', 'GATE', 'DECISION', 'BY', 'COMMENT'], history.map((d) => [when(d.at), `${d.runId}/${d.jobId}`, d.approved ? 'approved' : d.reason === 'timeout' ? 'timed out' : 'rejected', d.by, d.comment ?? ''])));
+    }
+  });
+});
+
+for (const [name, approved] of [['approve', true], ['reject', false]] as const) {
+  connectionOptions(
+    program
+      .command(name)
+      .description(approved ? 'approve a gate: its downstream jobs run' : 'reject a gate: it fails and its downstream jobs are skipped')
+      .argument('<gate>', 'runId/gateId, or a gate id for its latest run')
+      .option('-m, --message <comment>', 'a comment recorded with the decision')
+      .option('--by <name>', 'who decides (default: user@host)'),
+  ).action(async (ref: string, o: ConnectionFlags & { message?: string; by?: string }) => {
+    await withClient(o, async (client) => {
+      const options = { ...(o.message !== undefined && { comment: o.message }), ...(o.by !== undefined && { by: o.by }) };
+      const job = approved ? await client.approve(ref, options) : await client.reject(ref, options);
+      print(`${job.ref} ${approved ? 'approved' : 'rejected'} (${colourStatus(job.status)})`);
+    });
+  });
+}
 
 program
   .command('token')

@@ -8,15 +8,22 @@ import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CapabilitySchema, IdSchema, LIMITS } from '../core/model.js';
-import type { RunInput } from '../sdk/client.js';
+import { gateIdFor, injectGates } from '../core/gates.js';
+import type { JobInput, RunInput } from '../sdk/client.js';
 import { UsageError } from './connection.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 const JobYamlSchema = z.strictObject({
   id: z.union([IdSchema, z.number().int().transform(String)]),
-  file: z.string().min(1),
-  type: z.literal('run').default('run'),
+  file: z.string().min(1).optional(),
+  type: z.enum(['run', 'approval']).default('run'),
+  /** The question an approval gate asks. */
+  message: z.string().max(4096).optional(),
+  /** Titan's way to gate a job: a gate is injected after it, its children rewired to the gate. */
+  hitl_message: z.string().max(4096).optional(),
+  /** How long a gate waits for a decision (Titan's default: 48 hours). */
+  max_wait_seconds: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
   args: z.array(scalar).max(LIMITS.maxArgs).default([]),
   depends_on: z.union([IdSchema.transform((s) => [s]), z.array(IdSchema)]).default([]),
   requirement: CapabilitySchema.nullable().default(null),
@@ -26,7 +33,13 @@ const JobYamlSchema = z.strictObject({
   timeout: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
   affinity: z.union([z.boolean(), z.literal('required')]).default(false),
   env: z.record(z.string(), scalar).default({}),
+}).superRefine((job, ctx) => {
+  if (job.type === 'run' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required for a run job' });
+  if (job.type === 'approval' && job.file !== undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is not allowed on an approval gate (it runs no script)' });
 });
+
+/** Titan's default wait for a gate's decision. */
+const DEFAULT_GATE_WAIT_S = 172_800;
 
 const PipelineSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.maxNameLength).default('pipeline'),
@@ -87,11 +100,20 @@ export function parsePipeline(text: string, path: string): RunInput {
   }
   const base = dirname(resolve(path));
   const p = parsed.data;
-  return {
-    name: p.name,
-    jobs: p.jobs.map((j) => ({
+  const gateWait = (j: { max_wait_seconds?: number | undefined }): number => Math.round((j.max_wait_seconds ?? DEFAULT_GATE_WAIT_S) * 1000);
+  const jobs: JobInput[] = p.jobs.map((j) =>
+    j.type === 'approval'
+      ? {
+          id: j.id,
+          kind: 'approval',
+          ...((j.message ?? j.hitl_message) !== undefined && { message: j.message ?? j.hitl_message }),
+          dependsOn: j.depends_on,
+          delayMs: Math.round(j.delay * 1000),
+          timeoutMs: j.timeout !== undefined ? Math.round(j.timeout * 1000) : gateWait(j),
+        }
+      : {
       id: j.id,
-      script: resolve(base, j.file),
+      script: resolve(base, j.file as string),
       args: j.args,
       dependsOn: j.depends_on,
       requirement: j.requirement ?? 'GENERAL',
@@ -101,7 +123,15 @@ export function parsePipeline(text: string, path: string): RunInput {
       ...(j.timeout !== undefined && { timeoutMs: Math.round(j.timeout * 1000) }),
       affinity: j.affinity === 'required' ? 'required' : j.affinity ? 'soft' : 'none',
       env: j.env,
-    })),
+    },
+  );
+  const gated = new Map(p.jobs.filter((j) => j.type === 'run' && j.hitl_message !== undefined).map((j) => [j.id, j]));
+  return {
+    name: p.name,
+    jobs: injectGates(jobs, (job): JobInput | null => {
+      const source = gated.get(job.id);
+      return source ? { id: gateIdFor(job.id), kind: 'approval', message: source.hitl_message as string, timeoutMs: gateWait(source) } : null;
+    }),
   };
 }
 

@@ -77,9 +77,18 @@ const ExecStringSchema = z
   .max(LIMITS.maxArgLength)
   .refine((v) => !v.includes('\0'), 'must not contain a NUL byte');
 
-export const JobSpecSchema = z.strictObject({
+/** `run` executes a script on a worker; `approval` is a gate the master holds until a person decides. */
+export const JobKindSchema = z.enum(['run', 'approval']);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+export const JobSpecSchema = z
+  .strictObject({
   id: IdSchema,
-  script: ScriptRefSchema,
+  kind: JobKindSchema.default('run'),
+  /** Required for `run` jobs; approval gates have none. */
+  script: ScriptRefSchema.optional(),
+  /** What an approval gate asks the person who decides. */
+  message: z.string().max(4096).optional(),
   args: z.array(ExecStringSchema).max(LIMITS.maxArgs).default([]),
   dependsOn: z.array(IdSchema).max(LIMITS.maxJobsPerRun).default([]),
   requirement: CapabilitySchema.default(DEFAULT_CAPABILITY),
@@ -92,7 +101,11 @@ export const JobSpecSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), ExecStringSchema)
     .refine((e) => Object.keys(e).length <= LIMITS.maxEnvEntries, `at most ${LIMITS.maxEnvEntries} environment entries`)
     .default({}),
-});
+  })
+  .superRefine((job, ctx) => {
+    if (job.kind === 'run' && !job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'a run job needs a script' });
+    if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
+  });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
@@ -128,6 +141,17 @@ export interface RunRecord {
   status: RunStatus;
   createdAt: number;
   finishedAt: number | null;
+}
+
+/** A decision on an approval gate: by a person, or by the clock when the gate times out. */
+export interface GateDecision {
+  runId: string;
+  jobId: string;
+  approved: boolean;
+  by: string;
+  comment: string | null;
+  at: number;
+  reason: 'decided' | 'timeout';
 }
 
 export type AttemptOutcome = 'COMPLETED' | 'FAILED' | 'LOST' | 'CANCELLED' | 'TIMED_OUT';

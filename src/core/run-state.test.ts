@@ -4,6 +4,7 @@ import {
   affinityTarget,
   cancelJob,
   cancelRun,
+  decideGate,
   TIMEOUT_GRACE_MS,
   createRun,
   type Effect,
@@ -21,6 +22,7 @@ const SHA = 'a'.repeat(64);
 function spec(id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec {
   return {
     id,
+    kind: 'run',
     script: { name: 'job.sh', sha256: SHA },
     args: [],
     dependsOn: [],
@@ -559,7 +561,7 @@ describe('restoreRun', () => {
   }
 
   it('re-creates queue and timer effects and waiting counts', () => {
-    const { state, effects } = restoreRun(runRecord(), stored());
+    const { state, effects } = restoreRun(runRecord(), stored(), 0);
     expect(ids(ofType(effects, 'enqueue')).sort()).toEqual(['queued', 'ready']);
     expect(ofType(effects, 'timer').map((e) => [e.job.spec.id, e.at]).sort()).toEqual([
       ['delayed', 7000],
@@ -577,7 +579,7 @@ describe('restoreRun', () => {
   });
 
   it('continues the run from the restored state', () => {
-    const { state } = restoreRun(runRecord(), stored());
+    const { state } = restoreRun(runRecord(), stored(), 0);
     runJob(state, 'queued', OK, 100, 110);
     expect(state.waitingOn.get('waiting')).toBe(1);
     // The running attempt's report is accepted: the worker reclaims it.
@@ -594,7 +596,7 @@ describe('restoreRun', () => {
   });
 
   it('a restored PENDING child is unlocked by its parent completing', () => {
-    const { state } = restoreRun(runRecord(), [record(spec('p'), { status: 'QUEUED' }), record(spec('c', after('p')), { status: 'PENDING' })]);
+    const { state } = restoreRun(runRecord(), [record(spec('p'), { status: 'QUEUED' }), record(spec('c', after('p')), { status: 'PENDING' })], 0);
     expect(state.waitingOn.get('c')).toBe(1);
     runJob(state, 'p', OK, 1, 2);
     expect(status(state, 'c')).toBe('QUEUED');
@@ -721,7 +723,49 @@ describe('attempt deadline (a worker that never reports)', () => {
   it('is re-armed for running attempts when a run is restored', () => {
     const { state } = create(0, spec('t', { timeoutMs: 500 }));
     startAttempt(state, 't', 'w1', 10);
-    const restored = restoreRun(state.run, [...state.jobs.values()]);
+    const restored = restoreRun(state.run, [...state.jobs.values()], 0);
     expect(ofType(restored.effects, 'timer').map((e) => e.at)).toEqual([10 + 500 + TIMEOUT_GRACE_MS]);
+  });
+});
+
+describe('approval gates', () => {
+  const gate = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec => {
+    const { script: _script, ...rest } = spec(id, { kind: 'approval', message: 'ship it?', ...options });
+    return rest;
+  };
+
+  it('opens when its parents complete, holds no worker, and approval releases its children', () => {
+    const { state } = create(0, spec('build'), gate('ok', after('build')), spec('deploy', after('ok')));
+    runJob(state, 'build', OK, 0, 10);
+    expect(job(state, 'ok')).toMatchObject({ status: 'WAITING_APPROVAL', startedAt: 10, attempt: 0 });
+    expect(startAttempt(state, 'ok', 'w1', 11)).toEqual([]);
+    const effects = decideGate(state, 'ok', true, 'ana@host', 'looks good', 20) ?? [];
+    expect(ofType(effects, 'decision')[0]?.decision).toEqual({ runId: state.run.runId, jobId: 'ok', approved: true, by: 'ana@host', comment: 'looks good', at: 20, reason: 'decided' });
+    expect(statuses(state)).toMatchObject({ ok: 'COMPLETED', deploy: 'QUEUED' });
+  });
+
+  it('rejection makes the gate DEAD, skips everything downstream and fails the run', () => {
+    const { state } = create(0, gate('ok'), spec('deploy', after('ok')), spec('notify', after('deploy')));
+    decideGate(state, 'ok', false, 'bo', 'not today', 5);
+    expect(statuses(state)).toEqual({ ok: 'DEAD', deploy: 'SKIPPED', notify: 'SKIPPED' });
+    expect(job(state, 'ok').error).toBe('rejected by bo: not today');
+    expect(state.run.status).toBe('FAILED');
+    expect(decideGate(state, 'ok', true, 'late', null, 6)).toBeNull();
+  });
+
+  it('times out without a decision, recording the clock as the decider', () => {
+    const { state, effects } = create(100, gate('ok', { timeoutMs: 1000 }), spec('deploy', after('ok')));
+    expect(ofType(effects, 'timer').map((e) => e.at)).toEqual([1100]);
+    expect(timerDue(state, 'ok', 1099, 0.5)).toEqual([]);
+    const fired = timerDue(state, 'ok', 1100, 0.5);
+    expect(ofType(fired, 'decision')[0]?.decision).toMatchObject({ approved: false, by: 'titan', reason: 'timeout' });
+    expect(statuses(state)).toEqual({ ok: 'DEAD', deploy: 'SKIPPED' });
+  });
+
+  it('keeps waiting across a restore, with its timeout re-armed from when it opened', () => {
+    const { state } = create(100, gate('ok', { timeoutMs: 1000 }));
+    const restored = restoreRun(state.run, [...state.jobs.values()], 5000);
+    expect(ofType(restored.effects, 'timer').map((e) => e.at)).toEqual([1100]);
+    expect(restored.state.jobs.get('ok')?.status).toBe('WAITING_APPROVAL');
   });
 });

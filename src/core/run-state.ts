@@ -3,7 +3,7 @@
  * state and returns the effects the master must carry out (persist, queue, arm a timer, kill).
  * No I/O and no clock: the time and any randomness are arguments.
  */
-import type { AttemptOutcome, AttemptRecord, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus } from './model.js';
+import type { AttemptOutcome, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus } from './model.js';
 import { isTerminal } from './model.js';
 import { backoffMs, isFailFast } from './retry.js';
 
@@ -24,7 +24,8 @@ export type Effect =
   | { type: 'dequeue'; job: JobRecord }
   | { type: 'timer'; job: JobRecord; at: number }
   | { type: 'kill'; job: JobRecord; workerId: string; attempt: number }
-  | { type: 'attempt'; attempt: AttemptRecord };
+  | { type: 'attempt'; attempt: AttemptRecord }
+  | { type: 'decision'; decision: GateDecision };
 
 export interface AttemptResult {
   outcome: Exclude<AttemptOutcome, 'CANCELLED'>;
@@ -117,11 +118,21 @@ function becomeReady(state: RunState, job: JobRecord, now: number, effects: Effe
     job.notBefore = now + job.spec.delayMs;
     effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
   } else {
-    queue(job, effects);
+    queue(job, now, effects);
   }
 }
 
-function queue(job: JobRecord, effects: Effect[]): void {
+/** A ready job goes to the workers' queue; a ready gate opens and waits for a person. */
+function queue(job: JobRecord, now: number, effects: Effect[]): void {
+  if (job.spec.kind === 'approval') {
+    job.status = 'WAITING_APPROVAL';
+    job.notBefore = null;
+    job.startedAt = now;
+    effects.push({ type: 'job', job });
+    const deadline = gateDeadline(job);
+    if (deadline !== null) effects.push({ type: 'timer', job, at: deadline });
+    return;
+  }
   job.status = 'QUEUED';
   job.notBefore = null;
   effects.push({ type: 'job', job }, { type: 'enqueue', job });
@@ -140,10 +151,27 @@ export function attemptDeadline(job: JobRecord): number | null {
   return job.startedAt + job.spec.timeoutMs + TIMEOUT_GRACE_MS;
 }
 
-/** A timer fired: a delay or backoff ended, or a running attempt outlived its deadline. */
+/** When an open approval gate with a timeout fails for want of a decision. */
+export function gateDeadline(job: JobRecord): number | null {
+  if (job.status !== 'WAITING_APPROVAL' || job.spec.timeoutMs === undefined || job.startedAt === null) return null;
+  return job.startedAt + job.spec.timeoutMs;
+}
+
+/**
+ * A timer fired: a delay or backoff ended, a running attempt outlived its deadline, or a gate
+ * waited too long for a decision.
+ */
 export function timerDue(state: RunState, jobId: string, now: number, random: number): Effect[] {
   const job = state.jobs.get(jobId);
   if (!job) return [];
+  const gate = gateDeadline(job);
+  if (gate !== null) {
+    if (gate > now) return [];
+    const decision: GateDecision = { runId: job.runId, jobId, approved: false, by: 'titan', comment: null, at: now, reason: 'timeout' };
+    const effects: Effect[] = [{ type: 'decision', decision }];
+    finish(state, job, 'DEAD', now, effects, `no decision within ${job.spec.timeoutMs} ms`);
+    return effects;
+  }
   const deadline = attemptDeadline(job);
   if (deadline !== null) {
     if (deadline > now || job.workerId === null) return [];
@@ -155,7 +183,7 @@ export function timerDue(state: RunState, jobId: string, now: number, random: nu
   if (job.status !== 'PENDING' && job.status !== 'FAILED') return [];
   if (state.waitingOn.has(jobId)) return [];
   const effects: Effect[] = [];
-  queue(job, effects);
+  queue(job, now, effects);
   return effects;
 }
 
@@ -231,6 +259,19 @@ function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: number | 
       error,
     },
   };
+}
+
+/**
+ * A person decides an open gate: approval completes it and releases its children; rejection
+ * makes it DEAD and skips everything downstream. Returns null when the job is not an open gate.
+ */
+export function decideGate(state: RunState, jobId: string, approved: boolean, by: string, comment: string | null, now: number): Effect[] | null {
+  const job = state.jobs.get(jobId);
+  if (!job || job.status !== 'WAITING_APPROVAL') return null;
+  const effects: Effect[] = [{ type: 'decision', decision: { runId: job.runId, jobId, approved, by, comment, at: now, reason: 'decided' } }];
+  if (approved) finish(state, job, 'COMPLETED', now, effects, null);
+  else finish(state, job, 'DEAD', now, effects, `rejected by ${by}${comment ? `: ${comment}` : ''}`);
+  return effects;
 }
 
 /** Cancels one job (and skips what depends on it). Returns null when the job is unknown or already terminal. */
@@ -326,7 +367,7 @@ function settleRun(state: RunState, now: number, effects: Effect[]): void {
  * Rebuilds a run's state from stored records after a master restart. QUEUED jobs are queued
  * again and timers re-armed; RUNNING jobs are left for their workers to reclaim.
  */
-export function restoreRun(run: RunRecord, jobs: readonly JobRecord[]): { state: RunState; effects: Effect[] } {
+export function restoreRun(run: RunRecord, jobs: readonly JobRecord[], now: number): { state: RunState; effects: Effect[] } {
   const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
   for (const job of jobs) {
     state.jobs.set(job.spec.id, job);
@@ -335,14 +376,14 @@ export function restoreRun(run: RunRecord, jobs: readonly JobRecord[]): { state:
   }
   const effects: Effect[] = [];
   for (const job of jobs) {
-    const deadline = attemptDeadline(job);
+    const deadline = attemptDeadline(job) ?? gateDeadline(job);
     if (job.status === 'QUEUED') effects.push({ type: 'enqueue', job });
     else if (deadline !== null) effects.push({ type: 'timer', job, at: deadline });
     else if ((job.status === 'PENDING' || job.status === 'FAILED') && job.notBefore !== null) effects.push({ type: 'timer', job, at: job.notBefore });
     else if (job.status === 'PENDING') {
       const waiting = [...new Set(job.spec.dependsOn)].filter((p) => state.jobs.get(p)?.status !== 'COMPLETED').length;
       if (waiting > 0) state.waitingOn.set(job.spec.id, waiting);
-      else queue(job, effects);
+      else queue(job, now, effects);
     }
   }
   return { state, effects };

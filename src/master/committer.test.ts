@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
+import type { AttemptRecord, GateDecision, JobRecord, RunRecord } from '../core/model.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from '../store/store.js';
 import { Committer } from './committer.js';
 
@@ -28,6 +28,10 @@ class FakeStore implements Store {
   async findJob(): Promise<JobRecord | null> {
     return null;
   }
+  async listDecisions(): Promise<GateDecision[]> {
+    return [];
+  }
+
   async listAttempts(): Promise<AttemptRecord[]> {
     return [];
   }
@@ -69,6 +73,7 @@ function jobRec(id: string, runId = 'r1'): JobRecord {
     runId,
     spec: {
       id,
+      kind: 'run',
       script: { name: 's.sh', sha256: '0'.repeat(64) },
       args: [],
       dependsOn: [],

@@ -3,7 +3,7 @@
  * transaction, and only then are the turn's acknowledgements and messages released. A reply or
  * a dispatch therefore never gets ahead of the state it depends on.
  */
-import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
+import type { AttemptRecord, GateDecision, JobRecord, RunRecord } from '../core/model.js';
 import { jobKey } from '../core/model.js';
 import type { Store } from '../store/store.js';
 
@@ -12,10 +12,11 @@ interface Pending {
   newJobs: Map<string, JobRecord>;
   jobs: Map<string, JobRecord>;
   attempts: Map<string, AttemptRecord>;
+  decisions: GateDecision[];
   after: (() => void)[];
 }
 
-const fresh = (): Pending => ({ runs: new Map(), newJobs: new Map(), jobs: new Map(), attempts: new Map(), after: [] });
+const fresh = (): Pending => ({ runs: new Map(), newJobs: new Map(), jobs: new Map(), attempts: new Map(), decisions: [], after: [] });
 
 export class Committer {
   private pending = fresh();
@@ -53,6 +54,11 @@ export class Committer {
     this.schedule();
   }
 
+  decision(d: GateDecision): void {
+    this.pending.decisions.push(d);
+    this.schedule();
+  }
+
   /** Runs `fn` once everything staged so far is durable. */
   afterCommit(fn: () => void): void {
     this.pending.after.push(fn);
@@ -77,7 +83,7 @@ export class Committer {
     const batch = this.pending;
     this.pending = fresh();
     const work = this.store
-      .commit({ runs: [...batch.runs.values()], newJobs: [...batch.newJobs.values()], jobs: [...batch.jobs.values()], attempts: [...batch.attempts.values()] })
+      .commit({ runs: [...batch.runs.values()], newJobs: [...batch.newJobs.values()], jobs: [...batch.jobs.values()], attempts: [...batch.attempts.values()], decisions: batch.decisions })
       .then(() => {
         this.commits++;
         for (const fn of batch.after) fn();

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { validateDag } from '../core/dag.js';
 import { TitanError } from '../core/errors.js';
-import type { AttemptRecord, JobRecord, JobStatus, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
+import type { AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, ScriptRef, WorkerInfo } from '../core/model.js';
 import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/model.js';
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
-import { affinityTarget, cancelJob, cancelRun, createRun, finishAttempt, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
-import type { AttemptId, Dispatch, FinishedAttempt, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
+import type { AttemptId, Dispatch, FinishedAttempt, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
@@ -101,7 +101,7 @@ export class Master {
     const t = await this.store.totals();
     Object.assign(this.totals, { submitted: t.submitted, completed: t.completed, dead: t.dead, attempts: t.attempts });
     for (const { run, jobs } of await this.store.loadActiveRuns()) {
-      const { state, effects } = restoreRun(run, jobs);
+      const { state, effects } = restoreRun(run, jobs, this.clock.now());
       this.adopt(state);
       for (const job of jobs) {
         if (job.status === 'RUNNING' && job.workerId !== null) this.unclaimed.set(jobKey(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
@@ -126,11 +126,7 @@ export class Master {
   async submit(spec: RunSpec): Promise<{ runId: string; jobs: string[] }> {
     const problems = validateDag(spec.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
-    const missing = [...new Set(spec.jobs.map((j) => j.script.sha256))].filter((sha) => !this.blobs.has(sha));
-    if (missing.length > 0) {
-      const names = spec.jobs.filter((j) => missing.includes(j.script.sha256)).map((j) => `${j.script.name} (job ${j.id})`);
-      throw new TitanError('BAD_REQUEST', `scripts were not uploaded before submission: ${names.slice(0, 5).join(', ')}`);
-    }
+    this.checkScripts(spec.jobs);
     const runId = this.newRunId();
     const { state, effects } = createRun(runId, spec, this.clock.now());
     this.adopt(state);
@@ -139,6 +135,70 @@ export class Master {
     this.apply(state, effects);
     await this.committer.flushed();
     return { runId, jobs: spec.jobs.map((j) => j.id) };
+  }
+
+  private checkScripts(jobs: readonly JobSpec[]): void {
+    const missing = jobs.filter((j) => j.script !== undefined && !this.blobs.has(j.script.sha256));
+    if (missing.length > 0) {
+      const names = missing.map((j) => `${j.script?.name} (job ${j.id})`);
+      throw new TitanError('BAD_REQUEST', `scripts were not uploaded before submission: ${names.slice(0, 5).join(', ')}`);
+    }
+  }
+
+  /**
+   * Adds jobs to a run: from one of its own jobs (parents may be any job of the run, the caller
+   * included) or from outside by run id. A finished run is reopened from the store.
+   */
+  async extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+    let state = this.runs.get(runId);
+    if (!state) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
+      const restored = restoreRun(run, await this.store.getRunJobs(runId), this.clock.now());
+      state = restored.state;
+    }
+    const problems = validateDag(jobs, new Set(state.jobs.keys()));
+    if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
+    this.checkScripts(jobs);
+    const current = state;
+    if (!this.runs.has(runId)) this.adopt(current);
+    const effects = extendRun(current, jobs, this.clock.now());
+    for (const spec of jobs) {
+      this.latestRun.set(spec.id, runId);
+      this.committer.newJob(current.jobs.get(spec.id) as JobRecord);
+    }
+    this.totals.submitted += jobs.length;
+    this.apply(current, effects);
+    await this.committer.flushed();
+    return { runId, jobs: jobs.map((j) => j.id) };
+  }
+
+  /** Approves or rejects an open gate; who, when and why are recorded. */
+  async decideGate(ref: string, approved: boolean, by: string, comment: string | null): Promise<JobView> {
+    const { state, job } = await this.resolveActive(ref);
+    if (job.spec.kind !== 'approval') throw new TitanError('BAD_REQUEST', `job ${jobKey(job.runId, job.spec.id)} is not an approval gate`);
+    const effects = decideGate(state, job.spec.id, approved, by, comment, this.clock.now());
+    if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(job.runId, job.spec.id)} is ${job.status}, not waiting for a decision`);
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return view(job);
+  }
+
+  /** Every gate waiting for a decision, oldest first. */
+  listGates(): GateView[] {
+    const gates: GateView[] = [];
+    for (const state of this.runs.values()) {
+      for (const job of state.jobs.values()) {
+        if (job.status !== 'WAITING_APPROVAL') continue;
+        gates.push({ ref: jobKey(job.runId, job.spec.id), runId: job.runId, runName: state.run.name, jobId: job.spec.id, message: job.spec.message ?? null, openedAt: job.startedAt ?? job.createdAt, deadline: gateDeadline(job) });
+      }
+    }
+    return gates.sort((a, b) => a.openedAt - b.openedAt);
+  }
+
+  async gateHistory(limit: number): Promise<GateDecision[]> {
+    await this.committer.flushed();
+    return this.store.listDecisions(limit);
   }
 
   async cancelJob(ref: string): Promise<JobView> {
@@ -407,6 +467,9 @@ export class Master {
         case 'kill':
           this.releaseForKill(e.workerId, e.job, e.attempt);
           break;
+        case 'decision':
+          this.committer.decision(e.decision);
+          break;
         case 'attempt':
           // An attempt is stored when it ends; while it runs, the job's own row (attempt number,
           // worker, start time) already says everything, so starting one costs no extra write.
@@ -521,7 +584,8 @@ export class Master {
       worker.attempts.add(best.item.key);
       const items = outbox.get(worker) ?? [];
       if (items.length === 0) outbox.set(worker, items);
-      items.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null });
+      // Only run jobs are ever queued (gates wait in WAITING_APPROVAL), so a script is present.
+      items.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null });
     }
     for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
   }

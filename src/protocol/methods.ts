@@ -3,8 +3,8 @@
  * The server validates parameters with these schemas; the SDK and the worker are typed by them.
  */
 import { z } from 'zod';
-import type { AttemptRecord, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
-import { CapabilitySchema, IdSchema, LIMITS, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
+import { CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
@@ -70,6 +70,14 @@ export const params = {
   'workers.list': z.strictObject({}),
   stats: z.strictObject({}),
   'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
+  'run.extend': z.strictObject({ runId: IdSchema, jobs: z.array(JobSpecSchema).min(1).max(LIMITS.maxJobsPerRun) }),
+  'gates.list': z.strictObject({ history: z.number().int().min(0).max(1000).default(0) }),
+  'gate.decide': z.strictObject({
+    ref: JobRefSchema,
+    approved: z.boolean(),
+    by: z.string().min(1).max(200),
+    comment: z.string().max(4096).nullable().default(null),
+  }),
 } as const;
 
 export type Method = keyof typeof params;
@@ -91,6 +99,17 @@ export interface RunView {
 export interface RunSummary extends RunRecord {
   counts: Partial<Record<JobStatus, number>>;
   total: number;
+}
+
+export interface GateView {
+  ref: string;
+  runId: string;
+  runName: string;
+  jobId: string;
+  message: string | null;
+  openedAt: number;
+  /** When the gate fails for want of a decision, if it has a timeout. */
+  deadline: number | null;
 }
 
 export interface WorkerView extends WorkerInfo {
@@ -138,6 +157,9 @@ export interface Results {
   'workers.list': { workers: WorkerView[] };
   stats: Stats;
   'attempts.finished': { accepted: number };
+  'run.extend': { runId: string; jobs: string[] };
+  'gates.list': { pending: GateView[]; history: GateDecision[] };
+  'gate.decide': { job: JobView };
 }
 
 /** Server → worker events. */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { TitanError } from '../core/errors.js';
 import type { JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
@@ -28,7 +29,8 @@ export interface ClientOptions {
 export type ScriptSource = string | { name: string; content: string | Buffer };
 
 export interface JobInput extends Omit<JobSpecInput, 'script'> {
-  script: ScriptSource;
+  /** Required for run jobs; approval gates (`kind: 'approval'`) have none. */
+  script?: ScriptSource;
 }
 
 export interface RunInput extends Omit<RunSpecInput, 'jobs'> {
@@ -56,16 +58,49 @@ export class TitanClient {
 
   /** Uploads the scripts the master lacks, then submits the run; resolves once it is durable. */
   async submit(input: RunInput): Promise<{ runId: string; jobs: string[] }> {
+    return this.call('submit', { run: { ...input, jobs: await this.prepare(input.jobs) } });
+  }
+
+  /**
+   * Adds jobs to a running run; parents may be any job of the run. Inside a job the run defaults
+   * to the job's own (`TITAN_RUN_ID`).
+   */
+  async extendRun(jobs: JobInput[], runId: string | undefined = process.env.TITAN_RUN_ID): Promise<{ runId: string; jobs: string[] }> {
+    if (!runId) throw new TitanError('BAD_REQUEST', 'extendRun needs a run id (outside a job, pass one)');
+    return this.call('run.extend', { runId, jobs: await this.prepare(jobs) });
+  }
+
+  /** Hashes each job's script and uploads those the master lacks. */
+  private async prepare(input: JobInput[]): Promise<JobSpecInput[]> {
     const blobs = new Map<string, Buffer>();
     const jobs: JobSpecInput[] = [];
-    for (const job of input.jobs) {
+    for (const job of input) {
+      if (job.script === undefined) {
+        jobs.push({ ...job, script: undefined });
+        continue;
+      }
       const { name, content } = await loadScript(job.script);
       const sha256 = createHash('sha256').update(content).digest('hex');
       blobs.set(sha256, content);
       jobs.push({ ...job, script: { name, sha256 } });
     }
     await this.upload(blobs);
-    return this.call('submit', { run: { ...input, jobs } });
+    return jobs;
+  }
+
+  // ---- approval gates -----------------------------------------------------------------------
+
+  /** Gates waiting for a decision, and the latest `history` decisions. */
+  gates(history = 0): Promise<Results['gates.list']> {
+    return this.call('gates.list', { history });
+  }
+
+  async approve(ref: string, options: { comment?: string; by?: string } = {}): Promise<JobView> {
+    return (await this.call('gate.decide', { ref, approved: true, by: options.by ?? whoAmI(), comment: options.comment ?? null })).job;
+  }
+
+  async reject(ref: string, options: { comment?: string; by?: string } = {}): Promise<JobView> {
+    return (await this.call('gate.decide', { ref, approved: false, by: options.by ?? whoAmI(), comment: options.comment ?? null })).job;
   }
 
   /** Runs one script as a one-job run. */
@@ -296,6 +331,17 @@ export class TitanClient {
   }
 
   private current: Peer | null = null;
+}
+
+/** Who decides, when the caller does not say: the local user at this host. */
+function whoAmI(): string {
+  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep the environment's answer
+  }
+  return `${user}@${hostname()}`;
 }
 
 async function loadScript(source: ScriptSource): Promise<{ name: string; content: Buffer }> {

@@ -115,6 +115,18 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
         subscriptions.delete(id);
         return { ok: true };
       }
+      case 'run.extend': {
+        const p = parse(method, req.params);
+        return master.extendRun(p.runId, p.jobs);
+      }
+      case 'gates.list': {
+        const p = parse(method, req.params);
+        return master.gateHistory(p.history).then((history) => ({ pending: master.listGates(), history: p.history > 0 ? history : [] }));
+      }
+      case 'gate.decide': {
+        const p = parse(method, req.params);
+        return master.decideGate(p.ref, p.approved, p.by, p.comment).then((job) => ({ job }));
+      }
       case 'workers.list':
         parse(method, req.params);
         return { workers: master.listWorkers() };

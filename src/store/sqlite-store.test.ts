@@ -29,6 +29,7 @@ const factories: StoreFactory[] = [{ name: 'sqlite', open: async (dir) => Sqlite
 function spec(id: string, extra: Partial<JobSpec> = {}): JobSpec {
   return {
     id,
+    kind: 'run',
     script: { name: `${id}.sh`, sha256: 'ab'.repeat(32) },
     args: [],
     dependsOn: [],
@@ -165,7 +166,7 @@ describe.each(factories)('Store conformance: $name', (factory) => {
       error: 'exit 1',
     });
     const at2 = attempt('r1', 'a', 2, { workerId: 'host-1:7070' });
-    await store.commit({ runs: [r], newJobs: [a, b], jobs: [], attempts: [at2, at1] });
+    await store.commit({ runs: [r], newJobs: [a, b], jobs: [], attempts: [at2, at1], decisions: [] });
 
     expect(await store.getRun('r1')).toStrictEqual(r);
     expect(await store.getRunJobs('r1')).toStrictEqual([a, b]);
@@ -232,7 +233,7 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     const updated = job('r1', 'a', { status: 'RUNNING', attempt: 1, workerId: 'w1:7070', startedAt: 2_001 });
     const at = attempt('r1', 'a', 1);
     // Listed in the reverse of the order they must be applied in.
-    await store.commit({ attempts: [at], jobs: [updated], newJobs: [inserted], runs: [r] });
+    await store.commit({ decisions: [], attempts: [at], jobs: [updated], newJobs: [inserted], runs: [r] });
     expect(await store.findJob('a', 'r1')).toStrictEqual(updated);
     expect(await store.listAttempts('r1', 'a')).toStrictEqual([at]);
   });

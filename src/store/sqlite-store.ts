@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type {
   AttemptOutcome,
   AttemptRecord,
+  GateDecision,
   JobRecord,
   JobSpec,
   JobStatus,
@@ -77,6 +78,17 @@ type JobUpdateParams = [string, number, number | null, string | null, number | n
 type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string];
 /** ATTEMPT_COLUMNS in order */
 type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
+type DecisionParams = [string, string, number, string, string | null, number, string];
+
+interface DecisionRow {
+  run_id: string;
+  job_id: string;
+  approved: number;
+  decided_by: string;
+  comment: string | null;
+  at: number;
+  reason: string;
+}
 
 const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at';
 const JOB_COLUMNS =
@@ -198,6 +210,12 @@ function prepareStatements(db: Database.Database) {
          worker_id = excluded.worker_id, started_at = excluded.started_at, finished_at = excluded.finished_at,
          outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error`,
     ),
+    insertDecision: db.prepare<DecisionParams>(
+      `INSERT INTO gate_decisions (run_id, job_id, approved, decided_by, comment, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listDecisions: db.prepare<[number], DecisionRow>(
+      `SELECT run_id, job_id, approved, decided_by, comment, at, reason FROM gate_decisions ORDER BY seq DESC LIMIT ?`,
+    ),
     getRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
     getRunJobs: db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE run_id = ? ORDER BY seq`),
     activeRuns: db.prepare<[], RunRow>(
@@ -317,11 +335,18 @@ export class SqliteStore implements Store {
         throw writeError(`attempt ${a.runId}/${a.jobId}#${a.attempt}`, e);
       }
     }
+    for (const d of batch.decisions) {
+      try {
+        s.insertDecision.run(d.runId, d.jobId, d.approved ? 1 : 0, d.by, d.comment, d.at, d.reason);
+      } catch (e) {
+        throw writeError(`decision on ${d.runId}/${d.jobId}`, e);
+      }
+    }
   }
 
   async commit(batch: StoreBatch): Promise<void> {
     // An empty batch would still cost an fsync.
-    if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length === 0) return;
+    if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length + batch.decisions.length === 0) return;
     this.commitTx(batch);
   }
 
@@ -371,6 +396,18 @@ export class SqliteStore implements Store {
   async findJob(jobId: string, runId: string | null): Promise<JobRecord | null> {
     const row = runId === null ? this.stmt.findLatestJob.get(jobId) : this.stmt.findJobInRun.get(runId, jobId);
     return row === undefined ? null : rowToJob(row);
+  }
+
+  async listDecisions(limit: number): Promise<GateDecision[]> {
+    return this.stmt.listDecisions.all(limit).map((r) => ({
+      runId: r.run_id,
+      jobId: r.job_id,
+      approved: r.approved === 1,
+      by: r.decided_by,
+      comment: r.comment,
+      at: r.at,
+      reason: r.reason === 'timeout' ? 'timeout' : 'decided',
+    }));
   }
 
   async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {

@@ -4,7 +4,7 @@
  * clients need. SQLite is the embedded default; other backends implement the same interface and
  * pass the same conformance suite.
  */
-import type { AttemptRecord, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 
 export interface StoreBatch {
   runs: RunRecord[];
@@ -14,6 +14,8 @@ export interface StoreBatch {
   jobs: JobRecord[];
   /** Attempts, inserted or updated by (runId, jobId, attempt). */
   attempts: AttemptRecord[];
+  /** Gate decisions, appended. */
+  decisions: GateDecision[];
 }
 
 export interface RunListing {
@@ -41,10 +43,12 @@ export interface Store {
   /** The job of that id in the given run, or in the most recent run that has one. */
   findJob(jobId: string, runId: string | null): Promise<JobRecord | null>;
   listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]>;
+  /** Gate decisions, newest first. */
+  listDecisions(limit: number): Promise<GateDecision[]>;
   totals(): Promise<JobTotals>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export const emptyBatch = (): StoreBatch => ({ runs: [], newJobs: [], jobs: [], attempts: [] });
+export const emptyBatch = (): StoreBatch => ({ runs: [], newJobs: [], jobs: [], attempts: [], decisions: [] });

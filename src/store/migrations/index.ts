@@ -4,6 +4,8 @@
  * Each runs inside a transaction, so it must not rely on PRAGMA foreign_keys (a no-op there).
  */
 import { sql as initial } from './0001_initial.js';
+import { sql as gates } from './0002_gates.js';
+import { sql as data } from './0003_data.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +13,8 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'gates', sql: gates },
+  { version: 3, name: 'data', sql: data },
+];
