@@ -1,0 +1,170 @@
+/**
+ * Approval gates and runs that grow at runtime, end to end: a real master and worker, decisions
+ * from the CLI and the SDK, a gate that outlives a master restart, and a job that extends its
+ * own run through the SDK.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, ROOT } from '../helpers/cluster.js';
+import { js, sh, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
+
+const OK_SH = sh('echo "ran $TITAN_JOB_ID"\n', 'ok.sh');
+
+describe('approval gates', () => {
+  const cluster = new Cluster();
+  const tmp = new TempDir();
+  beforeAll(async () => {
+    await cluster.startMaster();
+    await cluster.startWorker({ slots: 4 });
+  });
+  afterAll(async () => {
+    await cluster.stop();
+    tmp.remove();
+  });
+
+  it('a hitl_message in YAML gates the children until someone approves from the CLI', async () => {
+    tmp.write('ok.sh', OK_SH.content);
+    tmp.write(
+      'gated.yaml',
+      `name: gated
+project: false
+jobs:
+  - id: build
+    file: ok.sh
+    hitl_message: "Deploy the build?"
+    max_wait_seconds: 600
+  - id: deploy
+    file: ok.sh
+    depends_on: [build]
+`,
+    );
+    const submitted = await cluster.cli(['submit', tmp.file('gated.yaml'), '--json']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const { runId } = JSON.parse(submitted.stdout) as { runId: string };
+    const client = cluster.client();
+    await waitJob(client, `${runId}/hitl-gate-build`, 'WAITING_APPROVAL');
+    const gates = await cluster.cli(['gates']);
+    expect(gates.stdout).toContain(`${runId}/hitl-gate-build`);
+    expect(gates.stdout).toContain('Deploy the build?');
+    // The gate holds no worker slot, and the child has not run.
+    expect((await client.workers())[0]?.running).toBe(0);
+    expect((await client.getJob(`${runId}/deploy`)).job.status).toBe('PENDING');
+
+    const approved = await cluster.cli(['approve', `${runId}/hitl-gate-build`, '-m', 'ship it', '--by', 'ana']);
+    expect(approved.code, approved.stderr).toBe(0);
+    const done = await waitRunStatus(client, runId, 'COMPLETED');
+    expect(done.jobs.map((j) => j.spec.id).sort()).toEqual(['build', 'deploy', 'hitl-gate-build']);
+    const history = JSON.parse((await cluster.cli(['gates', '--history', '5', '--json'])).stdout) as { history: { jobId: string; approved: boolean; by: string; comment: string }[] };
+    expect(history.history.find((d) => d.jobId === 'hitl-gate-build')).toMatchObject({ approved: true, by: 'ana', comment: 'ship it' });
+  });
+
+  it('a rejected gate fails and skips everything downstream; deciding again is refused', async () => {
+    const client = cluster.client();
+    const { runId } = await client.submit({
+      name: 'rejected',
+      jobs: [
+        { id: 'gate', kind: 'approval', message: 'go?' },
+        { id: 'after', script: OK_SH, dependsOn: ['gate'] },
+        { id: 'later', script: OK_SH, dependsOn: ['after'] },
+      ],
+    });
+    await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
+    const rejected = await client.reject(`${runId}/gate`, { comment: 'not now', by: 'bo' });
+    expect(rejected.status).toBe('DEAD');
+    const view = await waitRunStatus(client, runId, 'FAILED');
+    expect(Object.fromEntries(view.jobs.map((j) => [j.spec.id, j.status]))).toEqual({ gate: 'DEAD', after: 'SKIPPED', later: 'SKIPPED' });
+    expect(view.jobs.find((j) => j.spec.id === 'gate')?.error).toBe('rejected by bo: not now');
+    await expect(client.approve(`${runId}/gate`)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(client.approve(`${runId}/after`)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('a gate with a timeout fails when nobody decides, skipping its children', async () => {
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'timeout', jobs: [{ id: 'gate', kind: 'approval', timeoutMs: 800 }, { id: 'after', script: OK_SH, dependsOn: ['gate'] }] });
+    const view = await waitRunStatus(client, runId, 'FAILED');
+    expect(view.jobs.find((j) => j.spec.id === 'gate')).toMatchObject({ status: 'DEAD', error: 'no decision within 800 ms' });
+    expect(view.jobs.find((j) => j.spec.id === 'after')?.status).toBe('SKIPPED');
+    const { history } = await client.gates(20);
+    expect(history.find((d) => d.runId === runId)).toMatchObject({ approved: false, by: 'titan', reason: 'timeout' });
+  });
+
+  it('refuses a gate with a script and a run job without one, naming the field', async () => {
+    const client = cluster.client();
+    await expect(client.submit({ name: 'bad', jobs: [{ id: 'g', kind: 'approval', script: OK_SH }] })).rejects.toThrow(/script: an approval gate runs no script/);
+    await expect(client.submit({ name: 'bad', jobs: [{ id: 'r' }] })).rejects.toThrow(/script: a run job needs a script/);
+  });
+});
+
+describe('a gate across a master restart', () => {
+  const cluster = new Cluster();
+  afterAll(() => cluster.stop());
+
+  it('is still waiting after the master is killed and restarted, and approval then releases the run', async () => {
+    await cluster.startMaster();
+    await cluster.startWorker();
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'durable-gate', jobs: [{ id: 'gate', kind: 'approval', message: 'after restart?' }, { id: 'after', script: OK_SH, dependsOn: ['gate'] }] });
+    await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
+    client.close();
+    const master = cluster.master;
+    if (!master) throw new Error('no master');
+    await new Promise<void>((resolve) => {
+      master.child.once('exit', () => resolve());
+      master.child.kill('SIGKILL');
+    });
+    await cluster.startMaster();
+    const again = cluster.client();
+    expect((await again.gates()).pending.map((g) => g.ref)).toEqual([`${runId}/gate`]);
+    await again.approve(`${runId}/gate`, { by: 'ops' });
+    await waitRunStatus(again, runId, 'COMPLETED');
+  });
+});
+
+describe('runs that grow at runtime', () => {
+  const cluster = new Cluster();
+  beforeAll(async () => {
+    await cluster.startMaster();
+    await cluster.startWorker({ slots: 4 });
+  });
+  afterAll(() => cluster.stop());
+
+  it('a job fans out ten children and a collector at runtime; the collector sees every result', async () => {
+    const sdk = JSON.stringify(`${ROOT}/dist/src/sdk/client.js`);
+    const child = js(`const fs = require('fs');\nfs.writeFileSync(process.env.TITAN_SHARED_DIR + '/' + process.env.TITAN_JOB_ID, String(Number(process.argv[2]) ** 2));\n`, 'child.js');
+    const collector = js(
+      `const fs = require('fs');\nconst dir = process.env.TITAN_SHARED_DIR;\nconst parts = fs.readdirSync(dir).filter((f) => f.startsWith('square-')).sort();\nconsole.log(parts.length, parts.reduce((sum, f) => sum + Number(fs.readFileSync(dir + '/' + f, 'utf8')), 0));\n`,
+      'collect.js',
+    );
+    const planner = js(
+      `import(${sdk}).then(async ({ TitanClient }) => {
+  const client = new TitanClient();
+  const children = Array.from({ length: 10 }, (_, i) => ({ id: 'square-' + i, script: { name: 'child.js', content: ${JSON.stringify(child.content)} }, args: [String(i)], dependsOn: [process.env.TITAN_JOB_ID], affinity: 'required' }));
+  const collect = { id: 'collect', script: { name: 'collect.js', content: ${JSON.stringify(collector.content)} }, dependsOn: [process.env.TITAN_JOB_ID, ...children.map((c) => c.id)], affinity: 'required' };
+  const added = await client.extendRun([...children, collect]);
+  console.log('added', added.jobs.length);
+  client.close();
+});\n`,
+      'plan.mjs',
+    );
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'fan-out', jobs: [{ id: 'plan', script: planner, retries: 0 }] });
+    const view = await waitRunStatus(client, runId, 'COMPLETED');
+    expect(view.jobs).toHaveLength(12);
+    expect(await client.logs(`${runId}/plan`)).toBe('added 11\n');
+    // 0² + 1² + ... + 9² = 285
+    expect(await client.logs(`${runId}/collect`)).toBe('10 285\n');
+  });
+
+  it('extends a run from outside by run id, and refuses additions that break the graph', async () => {
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'outside', jobs: [{ id: 'gate', kind: 'approval' }] });
+    await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
+    await expect(client.extendRun([{ id: 'x', script: OK_SH, dependsOn: ['nope'] }], runId)).rejects.toMatchObject({ code: 'INVALID_DAG', message: expect.stringContaining('"nope"') });
+    await expect(client.extendRun([{ id: 'gate', script: OK_SH }], runId)).rejects.toMatchObject({ code: 'INVALID_DAG', message: expect.stringContaining('"gate" is used more than once') });
+    await client.extendRun([{ id: 'after-gate', script: OK_SH, dependsOn: ['gate'] }], runId);
+    expect((await client.getJob(`${runId}/after-gate`)).job.status).toBe('PENDING');
+    await client.approve(`${runId}/gate`);
+    const view = await waitRunStatus(client, runId, 'COMPLETED');
+    expect(view.jobs.map((j) => j.spec.id)).toEqual(['gate', 'after-gate']);
+    await expect(client.extendRun([{ id: 'y', script: OK_SH }], 'rnosuchrun')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
