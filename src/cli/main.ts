@@ -226,12 +226,13 @@ connectionOptions(
     .description('submit a pipeline YAML file as a new run')
     .argument('<pipeline.yaml>')
     .option('--wait', 'follow the run until it finishes; exit 0 only if every job completed', false)
+    .option('--agent-run <id>', 'make this run a stage of an agent run')
     .option('--json', 'print the result as JSON', false),
-).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean }) => {
+).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string }) => {
   const { loadPipeline } = await import('./pipeline.js');
   const pipeline = loadPipeline(file);
   await withClient(o, async (client) => {
-    const { runId, jobs } = await client.submit(pipeline);
+    const { runId, jobs } = await client.submit(o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun });
     if (!o.wait) return o.json ? json({ runId, jobs }) : print(`submitted run ${runId} (${pipeline.name}) with ${jobs.length} jobs`);
     let progress: Progress | null = null;
     const final = await client.waitForRun(runId, (e) => {
@@ -341,6 +342,42 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
     const queues = Object.entries(s.queuedByCapability);
     if (queues.length > 0) print(`queued      ${queues.map(([c, n]) => `${c} ${n}`).join(', ')}`);
     print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
+  });
+});
+
+const agentRuns = program.command('agent-runs').description('agent runs: several runs grouped by --agent-run / agentRunId');
+connectionOptions(
+  agentRuns
+    .command('list', { isDefault: true })
+    .description('agent runs, most recently active first')
+    .addOption(new Option('--limit <n>', 'how many').default(20).argParser(int('--limit', 1, 1000)))
+    .option('--json', 'print JSON', false),
+).action(async (o: ConnectionFlags & { limit: number; json: boolean }) => {
+  await withClient(o, async (client) => {
+    const list = await client.agentRuns(o.limit);
+    if (o.json) return json(list);
+    if (list.length === 0) return print('no agent runs yet');
+    print(table(['AGENT RUN', 'RUNS', 'ACTIVE', 'STARTED', 'LAST RUN'], list.map((a) => [a.agentRunId, String(a.runs), String(a.active), when(a.firstAt), when(a.lastAt)])));
+  });
+});
+connectionOptions(
+  agentRuns
+    .command('show')
+    .description("an agent run's stages in order, with their status")
+    .argument('<agentRunId>')
+    .option('-f, --follow', 'keep printing stages as they are added or change, until interrupted', false)
+    .option('--json', 'print JSON', false),
+).action(async (agentRunId: string, o: ConnectionFlags & { follow: boolean; json: boolean }) => {
+  await withClient(o, async (client) => {
+    if (!o.follow) {
+      const view = await client.agentRun(agentRunId);
+      if (o.json) return json(view);
+      return print(table(['#', 'RUN', 'NAME', 'STATUS', 'JOBS', 'CREATED'], view.stages.map((r, i) => [String(i + 1), r.runId, r.name, colourStatus(r.status), summarise(r.counts, r.total), when(r.createdAt)])));
+    }
+    for await (const e of client.followAgentRun(agentRunId)) {
+      if (e.type === 'snapshot') for (const r of e.view.stages) print(o.json ? JSON.stringify(r) : `${when(r.createdAt)} ${r.runId} ${r.name} ${colourStatus(r.status)}`);
+      else print(o.json ? JSON.stringify(e.run) : `${when(e.run.finishedAt ?? e.run.createdAt)} ${e.run.runId} ${e.run.name} ${colourStatus(e.run.status)}`);
+    }
   });
 });
 

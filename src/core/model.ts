@@ -134,6 +134,16 @@ export interface JobRecord {
   finishedAt: number | null;
 }
 
+/** Several runs grouped by the `agentRunId` they were submitted with. */
+export interface AgentRunSummary {
+  agentRunId: string;
+  runs: number;
+  /** Runs not yet finished. */
+  active: number;
+  firstAt: number;
+  lastAt: number;
+}
+
 export interface RunRecord {
   runId: string;
   name: string;

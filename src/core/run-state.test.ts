@@ -729,10 +729,7 @@ describe('attempt deadline (a worker that never reports)', () => {
 });
 
 describe('approval gates', () => {
-  const gate = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec => {
-    const { script: _script, ...rest } = spec(id, { kind: 'approval', message: 'ship it?', ...options });
-    return rest;
-  };
+  const gate = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec => ({ ...spec(id, { kind: 'approval', message: 'ship it?', ...options }), script: undefined });
 
   it('opens when its parents complete, holds no worker, and approval releases its children', () => {
     const { state } = create(0, spec('build'), gate('ok', after('build')), spec('deploy', after('ok')));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptRecord, GateDecision, JobRecord, RunRecord } from '../core/model.js';
-import type { JobTotals, RunListing, Store, StoreBatch } from '../store/store.js';
+import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
+import type { Store, StoreBatch } from '../store/store.js';
 import { Committer } from './committer.js';
 
-/** An in-memory Store that records each batch as it stood when commit was called. */
-class FakeStore implements Store {
+/** A Store's commit that records each batch as it stood when commit was called. */
+class FakeStore implements Pick<Store, 'commit'> {
   readonly batches: StoreBatch[] = [];
   /** Decides how each commit ends; by default at once, successfully. */
   onCommit: (batch: StoreBatch) => Promise<void> = () => Promise.resolve();
@@ -13,36 +13,6 @@ class FakeStore implements Store {
     this.batches.push(structuredClone(batch));
     return this.onCommit(batch);
   }
-  async loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]> {
-    return [];
-  }
-  async getRun(): Promise<RunRecord | null> {
-    return null;
-  }
-  async getRunJobs(): Promise<JobRecord[]> {
-    return [];
-  }
-  async listRuns(): Promise<RunListing[]> {
-    return [];
-  }
-  async findJob(): Promise<JobRecord | null> {
-    return null;
-  }
-  async listDecisions(): Promise<GateDecision[]> {
-    return [];
-  }
-
-  async listAttempts(): Promise<AttemptRecord[]> {
-    return [];
-  }
-  async totals(): Promise<JobTotals> {
-    return { submitted: 0, completed: 0, dead: 0, attempts: 0 };
-  }
-  async getMeta(): Promise<string | null> {
-    return null;
-  }
-  async setMeta(): Promise<void> {}
-  async close(): Promise<void> {}
 }
 
 interface Deferred {

@@ -26,7 +26,8 @@ export class Committer {
   commits = 0;
 
   constructor(
-    private readonly store: Store,
+    /** Only commits: reads go to the store directly. */
+    private readonly store: Pick<Store, 'commit'>,
     private readonly onFatal: (err: Error) => void,
   ) {}
 

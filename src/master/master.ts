@@ -7,18 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { validateDag } from '../core/dag.js';
+import { DEFAULT_MAX_ARTIFACT_BYTES } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, ScriptRef, WorkerInfo } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, ScriptRef, WorkerInfo } from '../core/model.js';
 import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/model.js';
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
 import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
-import type { AttemptId, Dispatch, FinishedAttempt, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
+import { ArtifactStore } from './artifacts.js';
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
+import { KvService } from './kv.js';
 import { LogStore } from './log-store.js';
 import { Timers } from './timers.js';
 import { type WorkerLink, WorkerEntry } from './workers.js';
@@ -34,6 +37,8 @@ export interface MasterOptions {
   reclaimGraceMs?: number;
   /** Called when the store fails: the master cannot keep its promises and must stop. */
   onFatal?: (err: Error) => void;
+  /** The largest artifact accepted, in bytes (default 512 MiB). */
+  maxArtifactBytes?: number;
 }
 
 export interface RunWatcher {
@@ -55,6 +60,8 @@ export class Master {
   readonly store: Store;
   readonly logs: LogStore;
   readonly blobs: BlobStore;
+  readonly kv: KvService;
+  readonly artifacts: ArtifactStore;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly committer: Committer;
@@ -72,6 +79,7 @@ export class Master {
   private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
+  private readonly agentWatchers = new Map<string, Set<(run: RunRecord) => void>>();
   private kicked = false;
   private sweeper: { cancel(): void } | null = null;
   private closed = false;
@@ -93,6 +101,8 @@ export class Master {
         process.exit(70);
       });
     this.committer = new Committer(this.store, onFatal);
+    this.kv = new KvService(this.store, this.clock, onFatal);
+    this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
   }
 
@@ -110,6 +120,7 @@ export class Master {
     }
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
     this.armSweeper();
+    await this.kv.start();
     await this.committer.flushed();
   }
 
@@ -118,6 +129,7 @@ export class Master {
     this.sweeper?.cancel();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
+    await this.kv.close();
     this.logs.closeAll();
   }
 
@@ -182,6 +194,25 @@ export class Master {
     this.apply(state, effects);
     await this.committer.flushed();
     return view(job);
+  }
+
+  async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
+    await this.committer.flushed();
+    return this.store.listAgentRuns(limit);
+  }
+
+  async getAgentRun(agentRunId: string): Promise<AgentRunView> {
+    await this.committer.flushed();
+    const stages = (await this.store.listAgentRunStages(agentRunId)).map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
+    if (stages.length === 0) throw new TitanError('NOT_FOUND', `no agent run ${agentRunId}`);
+    return { agentRunId, stages };
+  }
+
+  /** The agent run's stages now, then every run that joins it or changes status. */
+  async watchAgentRun(agentRunId: string, onStage: (run: RunRecord) => void): Promise<{ snapshot: AgentRunView; stop: () => void }> {
+    const snapshot = await this.getAgentRun(agentRunId);
+    addTo(this.agentWatchers, agentRunId, onStage);
+    return { snapshot, stop: () => this.agentWatchers.get(agentRunId)?.delete(onStage) };
   }
 
   /** Every gate waiting for a decision, oldest first. */
@@ -453,6 +484,7 @@ export class Master {
         case 'run':
           this.committer.run(e.run);
           runChanged = true;
+          this.publishStage(e.run);
           break;
         case 'enqueue':
           this.queue.push(this.laneOf(state, e.job), jobKey(e.job.runId, e.job.spec.id), e.job.spec.priority);
@@ -515,6 +547,15 @@ export class Master {
       if (hasJobWatchers) for (const job of changed) for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
       if (runChanged) for (const w of watchers ?? []) w.run({ ...state.run });
       if (state.run.status !== 'RUNNING' && this.runs.get(runId) === state) this.retire(state);
+    });
+  }
+
+  private publishStage(run: RunRecord): void {
+    const watchers = run.agentRunId === null ? undefined : this.agentWatchers.get(run.agentRunId);
+    if (!watchers || watchers.size === 0) return;
+    const copy = { ...run };
+    this.committer.afterCommit(() => {
+      for (const fn of watchers) fn(copy);
     });
   }
 

@@ -3,8 +3,9 @@
  * The server validates parameters with these schemas; the SDK and the worker are typed by them.
  */
 import { z } from 'zod';
-import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
 import { CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import { type DataResults, dataParams } from './data-methods.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
@@ -43,6 +44,7 @@ export const FinishedAttemptSchema = AttemptIdSchema.extend({
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 
 export const params = {
+  ...dataParams,
   submit: z.strictObject({ run: RunSpecSchema }),
   'blob.missing': z.strictObject({ hashes: z.array(Sha256Schema).max(LIMITS.maxJobsPerRun) }),
   'blob.put': z.strictObject({
@@ -71,6 +73,9 @@ export const params = {
   stats: z.strictObject({}),
   'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
   'run.extend': z.strictObject({ runId: IdSchema, jobs: z.array(JobSpecSchema).min(1).max(LIMITS.maxJobsPerRun) }),
+  'agentRuns.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(20) }),
+  'agentRun.get': z.strictObject({ agentRunId: IdSchema }),
+  'agentRun.watch': z.strictObject({ agentRunId: IdSchema }),
   'gates.list': z.strictObject({ history: z.number().int().min(0).max(1000).default(0) }),
   'gate.decide': z.strictObject({
     ref: JobRefSchema,
@@ -99,6 +104,12 @@ export interface RunView {
 export interface RunSummary extends RunRecord {
   counts: Partial<Record<JobStatus, number>>;
   total: number;
+}
+
+/** An agent run: its runs (stages) in the order they were submitted. */
+export interface AgentRunView {
+  agentRunId: string;
+  stages: RunSummary[];
 }
 
 export interface GateView {
@@ -140,7 +151,7 @@ export interface LogChunk {
   attempts: number;
 }
 
-export interface Results {
+export interface Results extends DataResults {
   submit: { runId: string; jobs: string[] };
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };
@@ -158,6 +169,9 @@ export interface Results {
   stats: Stats;
   'attempts.finished': { accepted: number };
   'run.extend': { runId: string; jobs: string[] };
+  'agentRuns.list': { agentRuns: AgentRunSummary[] };
+  'agentRun.get': AgentRunView;
+  'agentRun.watch': { subscription: number; snapshot: AgentRunView };
   'gates.list': { pending: GateView[]; history: GateDecision[] };
   'gate.decide': { job: JobView };
 }
@@ -191,6 +205,8 @@ export interface ClientEvents {
   'run.update': { subscription: number; run: RunRecord };
   log: { subscription: number; runId: string; jobId: string; attempt: number; data: string };
   'log.end': { subscription: number; status: JobStatus };
+  /** A run of a watched agent run was added or changed status. */
+  'agentRun.stage': { subscription: number; run: RunRecord };
 }
 
 export const CapabilityListSchema = z.array(CapabilitySchema);

@@ -9,9 +9,9 @@ import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { TitanError } from '../core/errors.js';
-import type { JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
+import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
 import { isTerminal } from '../core/model.js';
-import type { ClientEvents, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, ClientEvents, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 
@@ -86,6 +86,30 @@ export class TitanClient {
     }
     await this.upload(blobs);
     return jobs;
+  }
+
+  // ---- agent runs ---------------------------------------------------------------------------
+
+  async agentRuns(limit = 20): Promise<AgentRunSummary[]> {
+    return (await this.call('agentRuns.list', { limit })).agentRuns;
+  }
+
+  agentRun(agentRunId: string): Promise<AgentRunView> {
+    return this.call('agentRun.get', { agentRunId });
+  }
+
+  /** The agent run's stages, then each run that joins it or changes status, until closed. */
+  async *followAgentRun(agentRunId: string): AsyncGenerator<{ type: 'snapshot'; view: AgentRunView } | { type: 'stage'; run: RunRecord }> {
+    const sub = await this.subscribe('agentRun.watch', { agentRunId });
+    try {
+      yield { type: 'snapshot', view: sub.reply.snapshot };
+      for (;;) {
+        const [event, data] = await sub.next();
+        if (event === 'agentRun.stage') yield { type: 'stage', run: (data as ClientEvents['agentRun.stage']).run };
+      }
+    } finally {
+      sub.close();
+    }
   }
 
   // ---- approval gates -----------------------------------------------------------------------
@@ -221,7 +245,7 @@ export class TitanClient {
    * Opens a subscription. Its events are keyed by the id of the request that opened it, so the
    * listener is in place before anything can arrive; they are queued until read.
    */
-  private async subscribe<M extends 'logs.follow' | 'run.watch'>(method: M, params: ParamsOf<M>): Promise<{ reply: Results[M]; next: () => Promise<[string, unknown]>; close: () => void }> {
+  private async subscribe<M extends 'logs.follow' | 'run.watch' | 'agentRun.watch'>(method: M, params: ParamsOf<M>): Promise<{ reply: Results[M]; next: () => Promise<[string, unknown]>; close: () => void }> {
     const peer = await this.connection();
     const queue: [string, unknown][] = [];
     let failure: Error | null = null;

@@ -8,6 +8,7 @@ import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { params } from '../protocol/methods.js';
 import { describeIssues } from '../protocol/peer.js';
+import { registerDataRoutes } from './http-data.js';
 import { tokenMatches } from './token.js';
 
 const STATUS_OF: Record<string, number> = { BAD_REQUEST: 400, INVALID_DAG: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
@@ -65,6 +66,7 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
     });
     return master.readLogs(p.ref, p.attempt, p.offset, p.limit);
   });
+  registerDataRoutes(app, master);
   return app;
 }
 

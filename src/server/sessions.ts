@@ -8,10 +8,12 @@ import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
+import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
 import { type Hello, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
+import { dataHandler } from './handlers-data.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -46,6 +48,7 @@ function isMethod(name: string): name is Method {
 
 function clientSession(peer: Peer, master: Master): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
+  const data = dataHandler(peer, master);
   peer.onClose(() => {
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
@@ -54,6 +57,7 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
+    if (isDataMethod(method)) return data(method, req.params);
     switch (method) {
       case 'submit':
         return master.submit(parse(method, req.params).run);
@@ -119,6 +123,19 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
         const p = parse(method, req.params);
         return master.extendRun(p.runId, p.jobs);
       }
+      case 'agentRuns.list':
+        return master.listAgentRuns(parse(method, req.params).limit).then((agentRuns) => ({ agentRuns }));
+      case 'agentRun.get':
+        return master.getAgentRun(parse(method, req.params).agentRunId);
+      case 'agentRun.watch': {
+        const subscription = req.id;
+        return master
+          .watchAgentRun(parse(method, req.params).agentRunId, (run) => peer.notify('agentRun.stage', { subscription, run }))
+          .then(({ snapshot, stop }) => {
+            subscriptions.set(subscription, stop);
+            return { subscription, snapshot };
+          });
+      }
       case 'gates.list': {
         const p = parse(method, req.params);
         return master.gateHistory(p.history).then((history) => ({ pending: master.listGates(), history: p.history > 0 ? history : [] }));
@@ -170,8 +187,11 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
         throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
     }
   };
+  const data = dataHandler(peer, master);
   peer.onRequest = (req: Request) => {
     master.touchWorker(workerId);
+    // A worker uploads its attempts' output files as artifacts.
+    if (isDataMethod(req.method) && WORKER_DATA_METHODS.has(req.method)) return data(req.method, req.params);
     switch (req.method) {
       case 'attempts.finished':
         return master.attemptsFinished(workerId, parse('attempts.finished', req.params).results).then((accepted) => ({ accepted }));

@@ -16,6 +16,7 @@ export interface MasterConfig {
   token?: string;
   workerTimeoutMs?: number;
   reclaimGraceMs?: number;
+  maxArtifactBytes?: number;
 }
 
 export interface RunningMaster {
@@ -38,6 +39,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     store,
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
+    ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
   });
   await master.start();
   const tcp = createTcpServer(master, token);

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   AttemptOutcome,
+  AgentRunSummary,
   AttemptRecord,
   GateDecision,
   JobRecord,
@@ -16,7 +17,10 @@ import type {
   RunRecord,
   RunStatus,
 } from '../core/model.js';
+import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
+import type { KvStored } from './data-store.js';
 import { migrate } from './migrate.js';
+import { SqliteDataStore } from './sqlite-data.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
 
 interface RunRow {
@@ -229,6 +233,11 @@ function prepareStatements(db: Database.Database) {
     // One query for the page of runs and their per-status job counts.
     listRuns: db.prepare<{ limit: number }, RunCountRow>(listRunsSql('')),
     listRunsByStatus: db.prepare<{ limit: number; status: string }, RunCountRow>(listRunsSql('WHERE status = @status')),
+    listAgentRunStages: db.prepare<{ limit: number; agent: string }, RunCountRow>(listRunsSql('WHERE agent_run_id = @agent')),
+    listAgentRuns: db.prepare<[number], AgentRunRow>(
+      `SELECT agent_run_id, COUNT(*) AS runs, SUM(status = 'RUNNING') AS active, MIN(created_at) AS first_at, MAX(created_at) AS last_at
+       FROM runs WHERE agent_run_id IS NOT NULL GROUP BY agent_run_id ORDER BY last_at DESC LIMIT ?`,
+    ),
     findJobInRun: db.prepare<[string, string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE run_id = ? AND job_id = ?`),
     findLatestJob: db.prepare<[string], JobRow>(
       `SELECT ${JOB_COLUMNS} FROM jobs WHERE job_id = ? ORDER BY run_created_at DESC, run_id DESC LIMIT 1`,
@@ -251,6 +260,31 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** Folds rows of (run, job status, count) into one listing per run, keeping their order. */
+function groupCounts(rows: readonly RunCountRow[]): RunListing[] {
+  const listings: RunListing[] = [];
+  let current: RunListing | undefined;
+  for (const row of rows) {
+    if (current?.run.runId !== row.run_id) {
+      current = { run: rowToRun(row), counts: {}, total: 0 };
+      listings.push(current);
+    }
+    if (row.job_status !== null) {
+      current.counts[row.job_status as JobStatus] = row.n;
+      current.total += row.n;
+    }
+  }
+  return listings;
+}
+
+interface AgentRunRow {
+  agent_run_id: string;
+  runs: number;
+  active: number;
+  first_at: number;
+  last_at: number;
+}
+
 function listRunsSql(where: string): string {
   return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at,
             j.status AS job_status, COUNT(j.run_id) AS n
@@ -266,6 +300,7 @@ export class SqliteStore implements Store {
   private readonly stmt: Statements;
   private readonly commitTx: (batch: StoreBatch) => void;
   private readonly loadActiveTx: () => { run: RunRecord; jobs: JobRecord[] }[];
+  private readonly data: SqliteDataStore;
 
   private constructor(
     private readonly db: Database.Database,
@@ -276,6 +311,7 @@ export class SqliteStore implements Store {
     this.commitTx = db.transaction((batch: StoreBatch) => this.applyBatch(batch)).immediate;
     // Both reads in one transaction so they see the same snapshot.
     this.loadActiveTx = db.transaction(() => this.readActiveRuns());
+    this.data = new SqliteDataStore(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */
@@ -378,20 +414,17 @@ export class SqliteStore implements Store {
       options.status === undefined
         ? this.stmt.listRuns.all({ limit })
         : this.stmt.listRunsByStatus.all({ limit, status: options.status });
-    const listings: RunListing[] = [];
-    let current: RunListing | undefined;
-    for (const row of rows) {
-      if (current?.run.runId !== row.run_id) {
-        current = { run: rowToRun(row), counts: {}, total: 0 };
-        listings.push(current);
-      }
-      if (row.job_status !== null) {
-        current.counts[row.job_status as JobStatus] = row.n;
-        current.total += row.n;
-      }
-    }
-    return listings;
+    return groupCounts(rows);
   }
+
+  async listAgentRunStages(agentRunId: string): Promise<RunListing[]> {
+    return groupCounts(this.stmt.listAgentRunStages.all({ limit: -1, agent: agentRunId })).reverse();
+  }
+
+  async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
+    return this.stmt.listAgentRuns.all(limit).map((r) => ({ agentRunId: r.agent_run_id, runs: r.runs, active: r.active, firstAt: r.first_at, lastAt: r.last_at }));
+  }
+
 
   async findJob(jobId: string, runId: string | null): Promise<JobRecord | null> {
     const row = runId === null ? this.stmt.findLatestJob.get(jobId) : this.stmt.findJobInRun.get(runId, jobId);
@@ -425,6 +458,44 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.stmt.setMeta.run(key, value);
+  }
+
+  // ---- data bus and artifacts (sqlite-data.ts) ----
+
+  kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
+    return this.data.kvApply(ops, now);
+  }
+
+  kvGet(key: string, now: number): Promise<KvStored | null> {
+    return this.data.kvGet(key, now);
+  }
+
+  kvMembers(key: string): Promise<string[]> {
+    return this.data.kvMembers(key);
+  }
+
+  kvKeys(prefix: string, limit: number, now: number): Promise<{ keys: KvKeyInfo[]; truncated: boolean }> {
+    return this.data.kvKeys(prefix, limit, now);
+  }
+
+  kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
+    return this.data.kvExpiring();
+  }
+
+  artifactPut(info: ArtifactInfo): Promise<string | null> {
+    return this.data.artifactPut(info);
+  }
+
+  artifactGet(key: string): Promise<ArtifactInfo | null> {
+    return this.data.artifactGet(key);
+  }
+
+  artifactList(options: { prefix: string; runId?: string; limit: number }): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
+    return this.data.artifactList(options);
+  }
+
+  artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
+    return this.data.artifactDelete(key);
   }
 
   async close(): Promise<void> {

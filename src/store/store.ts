@@ -4,7 +4,8 @@
  * clients need. SQLite is the embedded default; other backends implement the same interface and
  * pass the same conformance suite.
  */
-import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+import type { DataStore } from './data-store.js';
 
 export interface StoreBatch {
   runs: RunRecord[];
@@ -31,7 +32,7 @@ export interface JobTotals {
   attempts: number;
 }
 
-export interface Store {
+export interface Store extends DataStore {
   /** Applies the whole batch or nothing; resolves once it is durable. */
   commit(batch: StoreBatch): Promise<void>;
   /** Every run that is not finished, with all of its jobs (for recovery at start-up). */
@@ -40,6 +41,10 @@ export interface Store {
   getRunJobs(runId: string): Promise<JobRecord[]>;
   /** Newest first. */
   listRuns(options: { limit: number; status?: RunStatus }): Promise<RunListing[]>;
+  /** The runs of one agent run, oldest first, with per-status job counts. */
+  listAgentRunStages(agentRunId: string): Promise<RunListing[]>;
+  /** Agent runs, most recently active first. */
+  listAgentRuns(limit: number): Promise<AgentRunSummary[]>;
   /** The job of that id in the given run, or in the most recent run that has one. */
   findJob(jobId: string, runId: string | null): Promise<JobRecord | null>;
   listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]>;

@@ -168,3 +168,51 @@ describe('runs that grow at runtime', () => {
     await expect(client.extendRun([{ id: 'y', script: OK_SH }], 'rnosuchrun')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
+
+describe('agent runs', () => {
+  const cluster = new Cluster();
+  beforeAll(async () => {
+    await cluster.startMaster();
+    await cluster.startWorker();
+  });
+  afterAll(() => cluster.stop());
+
+  it('groups runs submitted with one agentRunId: listed, shown in order, and followed live', async () => {
+    const client = cluster.client();
+    const stages: string[] = [];
+    for (const name of ['plan', 'act', 'reflect']) {
+      const { runId } = await client.submit({ name, agentRunId: 'agent-7', jobs: [{ id: 'step', script: OK_SH }] });
+      await waitRunStatus(client, runId, 'COMPLETED');
+      stages.push(runId);
+    }
+    await client.submit({ name: 'elsewhere', jobs: [{ id: 'step', script: OK_SH }] });
+
+    const list = await client.agentRuns();
+    expect(list.map((a) => [a.agentRunId, a.runs])).toEqual([['agent-7', 3]]);
+    const view = await client.agentRun('agent-7');
+    expect(view.stages.map((s) => [s.runId, s.name, s.status])).toEqual([
+      [stages[0], 'plan', 'COMPLETED'],
+      [stages[1], 'act', 'COMPLETED'],
+      [stages[2], 'reflect', 'COMPLETED'],
+    ]);
+    const shown = await cluster.cli(['agent-runs', 'show', 'agent-7']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split('\n').filter((l) => /COMPLETED/.test(l))).toHaveLength(3);
+
+    const follow = client.followAgentRun('agent-7');
+    const first = await follow.next();
+    expect(first.value).toMatchObject({ type: 'snapshot' });
+    const watcher = cluster.client();
+    const { runId } = await watcher.submit({ name: 'again', agentRunId: 'agent-7', jobs: [{ id: 'step', script: OK_SH }] });
+    const seen: string[] = [];
+    while (!seen.includes('COMPLETED')) {
+      const next = await follow.next();
+      if (next.done || next.value.type !== 'stage') continue;
+      expect(next.value.run.runId).toBe(runId);
+      seen.push(next.value.run.status);
+    }
+    await follow.return(undefined);
+    expect(seen).toEqual(['RUNNING', 'COMPLETED']);
+    await expect(client.agentRun('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
