@@ -87,6 +87,22 @@ jobs:
     expect(history.find((d) => d.runId === runId)).toMatchObject({ approved: false, by: 'titan', reason: 'timeout' });
   });
 
+  it('lists and decides gates over HTTP with the bearer token', async () => {
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'http-gate', jobs: [{ id: 'gate', kind: 'approval', message: 'via http?' }, { id: 'after', script: OK_SH, dependsOn: ['gate'] }] });
+    await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
+    const base = `http://127.0.0.1:${cluster.httpPort}`;
+    const auth = { authorization: `Bearer ${cluster.token}` };
+    const listed = (await (await fetch(`${base}/api/gates`, { headers: auth })).json()) as { pending: { ref: string; message: string }[] };
+    expect(listed.pending).toContainEqual(expect.objectContaining({ ref: `${runId}/gate`, message: 'via http?' }));
+    expect((await fetch(`${base}/api/runs/${runId}/jobs/gate/approve`, { method: 'POST' })).status).toBe(401);
+    const res = await fetch(`${base}/api/runs/${runId}/jobs/gate/approve`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ by: 'web', comment: 'fine' }) });
+    expect(res.status).toBe(200);
+    await waitRunStatus(client, runId, 'COMPLETED');
+    const again = await fetch(`${base}/api/runs/${runId}/jobs/gate/reject`, { method: 'POST', headers: auth });
+    expect(again.status).toBe(409);
+  });
+
   it('refuses a gate with a script and a run job without one, naming the field', async () => {
     const client = cluster.client();
     await expect(client.submit({ name: 'bad', jobs: [{ id: 'g', kind: 'approval', script: OK_SH }] })).rejects.toThrow(/script: an approval gate runs no script/);
