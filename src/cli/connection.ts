@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { TitanClient } from '../sdk/client.js';
 
 export interface ConnectionFlags {
@@ -35,3 +36,13 @@ export function clientFor(flags: ConnectionFlags): TitanClient {
 
 /** Bad command-line input: exit code 2. */
 export class UsageError extends Error {}
+
+/** What main.ts lends the command groups it registers from other files. */
+export interface CommandKit {
+  /** Adds --master, --token and --data-dir. */
+  connectionOptions(cmd: Command): Command;
+  /** Runs `fn` with a client for these flags and closes it afterwards. */
+  withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T>;
+  print(text: string): void;
+  json(value: unknown): void;
+}

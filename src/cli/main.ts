@@ -11,9 +11,11 @@ import { type JobStatus, RUN_STATUSES } from '../core/model.js';
 import type { JobView } from '../protocol/methods.js';
 import type { TitanClient } from '../sdk/client.js';
 import { VERSION } from '../core/version.js';
+import { registerArtifactCommands } from './artifact-commands.js';
 import { clientFor, type ConnectionFlags, findToken, parseHostPort, UsageError } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
 import { Progress } from './progress.js';
+import { registerStoreCommands } from './store-commands.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -119,7 +121,8 @@ program
   .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
   .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
   .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
-  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number }) => {
+  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
+  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
     const { startMaster } = await import('../server/start.js');
     const m = await startMaster({
@@ -129,6 +132,7 @@ program
       httpPort: o.httpPort,
       workerTimeoutMs: o.workerTimeout * 1000,
       reclaimGraceMs: o.reclaimGrace * 1000,
+      maxArtifactBytes: o.maxArtifactMb * 1024 * 1024,
       ...(token !== undefined && { token }),
     });
     print(`titan master listening on ${o.host}:${m.port} (http ${m.httpPort}), data in ${m.dataDir}`);
@@ -486,6 +490,9 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
     process.on('SIGTERM', onSignal);
   });
 }
+
+registerStoreCommands(program, { connectionOptions, withClient, print, json });
+registerArtifactCommands(program, { connectionOptions, withClient, print, json });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {

@@ -44,7 +44,6 @@ export const KvValueSchema = z
   .string()
   .refine((v) => Buffer.byteLength(v, 'utf8') <= DATA_LIMITS.maxValueBytes, `a value is at most ${DATA_LIMITS.maxValueBytes} bytes (1 MiB) of UTF-8`);
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const KvMemberSchema = z

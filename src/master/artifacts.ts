@@ -192,9 +192,10 @@ export class ArtifactStore {
   }
 }
 
+/** Best effort: a partial file left behind is removed at the next start anyway. */
 async function discard(u: Upload): Promise<void> {
   await u.file.close().catch(() => {});
-  await removeFile(u.path);
+  await unlink(u.path).catch(() => {});
 }
 
 async function exists(path: string): Promise<boolean> {

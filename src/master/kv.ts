@@ -50,9 +50,11 @@ export class KvService {
     for (const { key, expiresAt } of await this.store.kvExpiring()) this.timers.set(key, expiresAt);
   }
 
-  /** Stops taking writes and waits for the batch in flight. */
+  /** Stops taking writes and waits for those already taken to commit. */
   async close(): Promise<void> {
     this.closed = true;
+    // A batch still waiting for its turn joins the chain on the next check phase.
+    if (this.scheduled) await new Promise((resolve) => setImmediate(resolve));
     await this.chain;
   }
 

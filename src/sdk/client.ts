@@ -8,12 +8,16 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
+import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
 import { isTerminal } from '../core/model.js';
+import { type ArtifactSource, downloadArtifact, uploadArtifact } from '../protocol/artifact-transfer.js';
+import type { KvWaitResult } from '../protocol/data-methods.js';
 import type { AgentRunView, ClientEvents, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { fetchToFile, provenanceFromEnv } from './artifacts.js';
 
 export { TitanError };
 
@@ -308,6 +312,107 @@ export class TitanClient {
     const peer = this.peer;
     this.peer = null;
     void peer?.then((p) => p.close(), () => {});
+  }
+
+  // ---- the data bus: durable keys, sets and waiting for a change (docs/protocol.md) -------------
+
+  /** A string key's value, or null when it is absent. */
+  async get(key: string): Promise<string | null> {
+    return (await this.call('kv.get', { key })).value;
+  }
+
+  /** The value with its version (0 when absent), to wait for the change after it. */
+  getVersioned(key: string): Promise<KvEntry> {
+    return this.call('kv.get', { key });
+  }
+
+  /** Sets a string value, optionally expiring after `ttlMs`; resolves with its new version once durable. */
+  async set(key: string, value: string, options: { ttlMs?: number } = {}): Promise<number> {
+    return (await this.call('kv.set', { key, value, ...options })).version;
+  }
+
+  /** True when the key existed. */
+  async del(key: string): Promise<boolean> {
+    return (await this.call('kv.del', { key })).deleted === 1;
+  }
+
+  /** Adds `by` to an integer value (absent counts as 0) and returns the result. */
+  async incr(key: string, by = 1): Promise<number> {
+    return (await this.call('kv.incr', { key, by })).value;
+  }
+
+  /** Sets `value` (null deletes) only if the key holds `expected` (null: is absent); true when it did. */
+  async cas(key: string, expected: string | null, value: string | null, options: { ttlMs?: number } = {}): Promise<boolean> {
+    return (await this.call('kv.cas', { key, expected, value, ...options })).swapped;
+  }
+
+  /** Returns how many of the members were not in the set yet. */
+  async sadd(key: string, ...members: string[]): Promise<number> {
+    return (await this.call('kv.sadd', { key, members })).added;
+  }
+
+  /** Returns how many of the members were in the set. */
+  async srem(key: string, ...members: string[]): Promise<number> {
+    return (await this.call('kv.srem', { key, members })).removed;
+  }
+
+  async smembers(key: string): Promise<string[]> {
+    return (await this.call('kv.smembers', { key })).members;
+  }
+
+  async keys(prefix = '', options: { limit?: number } = {}): Promise<KvKeyInfo[]> {
+    return (await this.call('kv.keys', { prefix, ...options })).keys;
+  }
+
+  /**
+   * Resolves at the key's next change, or at once if its version is no longer `sinceVersion`;
+   * `changed: false` when `timeoutMs` (default 60 s) passed first. The master wakes the waiter.
+   */
+  waitForKey(key: string, options: { sinceVersion?: number; timeoutMs?: number } = {}): Promise<KvWaitResult> {
+    return this.call('kv.wait', { key, timeoutMs: options.timeoutMs ?? 60_000, ...(options.sinceVersion !== undefined && { sinceVersion: options.sinceVersion }) });
+  }
+
+  /** Titan's name for set. */
+  storePut(key: string, value: string): Promise<number> {
+    return this.set(key, value);
+  }
+
+  /** Titan's name for get. */
+  storeGet(key: string): Promise<string | null> {
+    return this.get(key);
+  }
+
+  // ---- artifacts: files kept on the master ----------------------------------------------------------
+
+  /** Uploads a local file (by path) or content under `key`; inside a job it is recorded as the attempt's. */
+  publishArtifact(key: string, source: ArtifactSource): Promise<ArtifactInfo> {
+    return uploadArtifact((m, p) => this.call(m, p), key, source, provenanceFromEnv());
+  }
+
+  /** The whole content, checked against its sha256. */
+  async getArtifact(key: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    await this.readArtifact(key, (chunk) => void parts.push(chunk));
+    return Buffer.concat(parts);
+  }
+
+  /** Streams the content to `destPath`, which appears only once the sha256 matched. */
+  fetchArtifact(key: string, destPath: string): Promise<ArtifactInfo> {
+    return fetchToFile((m, p) => this.call(m, p), key, destPath);
+  }
+
+  /** Streams the content chunk by chunk, in order; rejects at the end if the sha256 does not match. */
+  readArtifact(key: string, onChunk: (chunk: Buffer) => Promise<void> | void): Promise<ArtifactInfo> {
+    return downloadArtifact((m, p) => this.call(m, p), key, onChunk);
+  }
+
+  async listArtifacts(options: { prefix?: string; runId?: string; limit?: number } = {}): Promise<ArtifactInfo[]> {
+    return (await this.call('artifact.list', options)).artifacts;
+  }
+
+  /** True when the key existed. */
+  async deleteArtifact(key: string): Promise<boolean> {
+    return (await this.call('artifact.delete', { key })).deleted;
   }
 
   // ---- transport --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ArtifactInfo, DATA_LIMITS, type KvOp, type KvOutcome } from '../core/data.js';
 import type { AttemptRecord, JobRecord, JobSpec, RunRecord, RunStatus } from '../core/model.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -409,6 +410,187 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     const store = await open();
     await store.commit(emptyBatch());
     expect(await store.totals()).toStrictEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+  });
+
+  // ---- the data bus and artifacts ----
+
+  describe('data bus', () => {
+    const set = (key: string, value: string, ttlMs: number | null = null): KvOp => ({ op: 'set', key, value, ttlMs });
+    const ok = (o: KvOutcome | undefined): Extract<KvOutcome, { ok: true }> => {
+      if (!o?.ok) throw new Error(`expected success, got ${JSON.stringify(o)}`);
+      return o;
+    };
+
+    it('sets, reads and deletes keys, drawing versions from one counter', async () => {
+      const store = await open();
+      expect(await store.kvGet('a', 0)).toBeNull();
+      const [a1, b1, a2] = await store.kvApply([set('a', '1'), set('user:b', 'ünï ✓'), set('a', '2')], 1_000);
+      expect([ok(a1).version, ok(b1).version, ok(a2).version]).toEqual([1, 2, 3]);
+      expect(await store.kvGet('a', 1_000)).toStrictEqual({ key: 'a', type: 'string', value: '2', version: 3, expiresAt: null });
+      expect((await store.kvGet('user:b', 1_000))?.value).toBe('ünï ✓');
+      const [del, again] = await store.kvApply([{ op: 'del', key: 'a' }, { op: 'del', key: 'a' }], 1_000);
+      expect(ok(del)).toMatchObject({ changed: true, count: 1, version: 0, value: null });
+      expect(ok(again)).toMatchObject({ changed: false, count: 0, version: 0 });
+      // A re-created key never repeats a version a waiter may have seen.
+      expect(ok((await store.kvApply([set('a', '3')], 1_000))[0]).version).toBe(4);
+    });
+
+    it('treats a key past its expiry as absent to every read and op, before any expire op', async () => {
+      const store = await open();
+      const [t] = await store.kvApply([set('t', 'x', 100)], 1_000);
+      expect(ok(t).expiresAt).toBe(1_100);
+      expect((await store.kvGet('t', 1_099))?.value).toBe('x');
+      expect(await store.kvGet('t', 1_100)).toBeNull();
+      expect((await store.kvKeys('', 10, 1_100)).keys).toEqual([]);
+      expect(await store.kvExpiring()).toEqual([{ key: 't', expiresAt: 1_100 }]);
+      // An increment of an expired key starts again from zero, without the old expiry.
+      const [incr] = await store.kvApply([{ op: 'incr', key: 't', by: 2 }], 1_200);
+      expect(ok(incr)).toMatchObject({ changed: true, count: 2, value: '2', expiresAt: null });
+      expect(await store.kvExpiring()).toEqual([]);
+      // The timer's expire op removes a due key once, and leaves a live one alone.
+      await store.kvApply([set('u', 'y', 50), set('v', 'z', 500)], 2_000);
+      const [u, v] = await store.kvApply([{ op: 'expire', key: 'u' }, { op: 'expire', key: 'v' }], 2_050);
+      expect(ok(u)).toMatchObject({ changed: true, version: 0 });
+      expect(ok(v)).toMatchObject({ changed: false, value: 'z', expiresAt: 2_500 });
+      expect(await store.kvExpiring()).toEqual([{ key: 'v', expiresAt: 2_500 }]);
+      // incr keeps an expiry; set without a TTL clears it.
+      await store.kvApply([set('n', '1', 1_000), { op: 'incr', key: 'n', by: 1 }], 3_000);
+      expect(await store.kvGet('n', 3_000)).toMatchObject({ value: '2', expiresAt: 4_000 });
+      await store.kvApply([set('n', '5')], 3_000);
+      expect((await store.kvGet('n', 5_000))?.expiresAt).toBeNull();
+    });
+
+    it('increments integers and names the key when the value is not one', async () => {
+      const store = await open();
+      const outcomes = await store.kvApply(
+        [
+          { op: 'incr', key: 'c', by: 5 },
+          { op: 'incr', key: 'c', by: -7 },
+          set('word', 'abc'),
+          { op: 'incr', key: 'word', by: 1 },
+          set('big', String(Number.MAX_SAFE_INTEGER)),
+          { op: 'incr', key: 'big', by: 1 },
+          { op: 'incr', key: 'c', by: 1 },
+        ],
+        1_000,
+      );
+      expect(outcomes.map((o) => (o.ok ? o.count : o.code))).toEqual([5, -2, 1, 'CONFLICT', 1, 'CONFLICT', -1]);
+      expect(outcomes[3]).toMatchObject({ ok: false, message: 'the value of key "word" is not an integer: "abc"' });
+      expect(outcomes[5]).toMatchObject({ ok: false, message: expect.stringContaining('key "big"') });
+      expect((await store.kvGet('word', 1_000))?.value).toBe('abc');
+      expect((await store.kvGet('c', 1_000))?.value).toBe('-1');
+    });
+
+    it('compares and sets: null expects absence, a null value deletes', async () => {
+      const store = await open();
+      const cas = (expected: string | null, value: string | null): KvOp => ({ op: 'cas', key: 'lock', expected, value, ttlMs: null });
+      const outcomes = (await store.kvApply([cas(null, 'a'), cas(null, 'b'), cas('a', 'b'), cas('a', 'c'), cas('b', null), cas(null, null)], 1_000)).map(ok);
+      expect(outcomes.map((o) => [o.count, o.value])).toEqual([
+        [1, 'a'],
+        [0, 'a'],
+        [1, 'b'],
+        [0, 'b'],
+        [1, null],
+        [1, null],
+      ]);
+      expect(outcomes.map((o) => o.changed)).toEqual([true, false, true, false, true, false]);
+      expect(await store.kvGet('lock', 1_000)).toBeNull();
+    });
+
+    it('adds and removes set members with Redis counts; an emptied set is gone', async () => {
+      const store = await open();
+      const [add1, add2, wrong] = await store.kvApply(
+        [
+          { op: 'sadd', key: 's', members: ['b', 'a', 'b'] },
+          { op: 'sadd', key: 's', members: ['a', 'c'] },
+          { op: 'incr', key: 's', by: 1 },
+        ],
+        1_000,
+      );
+      expect([ok(add1).count, ok(add2).count]).toEqual([2, 1]);
+      expect(wrong).toMatchObject({ ok: false, code: 'CONFLICT', message: 'key "s" holds a set, not an integer' });
+      expect(await store.kvMembers('s')).toEqual(['a', 'b', 'c']);
+      expect(await store.kvGet('s', 1_000)).toMatchObject({ type: 'set', value: null, version: ok(add2).version });
+      const [rem1, noop, rem2] = await store.kvApply(
+        [
+          { op: 'srem', key: 's', members: ['a', 'z'] },
+          { op: 'srem', key: 's', members: ['z'] },
+          { op: 'srem', key: 's', members: ['b', 'c'] },
+        ],
+        1_000,
+      );
+      expect([ok(rem1).count, ok(noop).count, ok(rem2).count]).toEqual([1, 0, 2]);
+      expect(ok(noop).changed).toBe(false);
+      expect(ok(rem2)).toMatchObject({ changed: true, version: 0 });
+      expect(await store.kvGet('s', 1_000)).toBeNull();
+      expect(await store.kvMembers('s')).toEqual([]);
+      // A string set over a set replaces it whole; sadd on a string is refused.
+      await store.kvApply([{ op: 'sadd', key: 's', members: ['x'] }, set('s', 'plain')], 1_000);
+      expect(await store.kvMembers('s')).toEqual([]);
+      expect((await store.kvApply([{ op: 'sadd', key: 's', members: ['y'] }], 1_000))[0]).toMatchObject({ ok: false, message: 'key "s" holds a string, not a set' });
+    });
+
+    it(`refuses to grow a set beyond ${DATA_LIMITS.maxSetMembers} members, adding none of the call`, async () => {
+      const store = await open();
+      const members = Array.from({ length: DATA_LIMITS.maxSetMembers - 1 }, (_, i) => `m${i}`);
+      await store.kvApply([{ op: 'sadd', key: 'big', members }], 1_000);
+      const [over] = await store.kvApply([{ op: 'sadd', key: 'big', members: ['new1', 'new2'] }], 1_000);
+      expect(over).toMatchObject({ ok: false, message: `set "big" would exceed ${DATA_LIMITS.maxSetMembers} members` });
+      expect(await store.kvMembers('big')).toHaveLength(DATA_LIMITS.maxSetMembers - 1);
+    });
+
+    it('lists live keys by prefix in byte order, with a limit', async () => {
+      const store = await open();
+      await store.kvApply([set('user:b', '1'), set('user:a', '1'), set('users', '1'), set('job:x', '1'), set('user:old', '1', 10), { op: 'sadd', key: 'user:set', members: ['m'] }], 1_000);
+      const all = await store.kvKeys('user:', 10, 2_000);
+      expect(all.keys.map((k) => [k.key, k.type])).toEqual([
+        ['user:a', 'string'],
+        ['user:b', 'string'],
+        ['user:set', 'set'],
+      ]);
+      expect(all.truncated).toBe(false);
+      const page = await store.kvKeys('', 2, 2_000);
+      expect(page.keys.map((k) => k.key)).toEqual(['job:x', 'user:a']);
+      expect(page.truncated).toBe(true);
+    });
+
+    it('keeps keys, sets, expiries and the version counter across reopen', async () => {
+      const first = await open();
+      await first.kvApply([set('a', '1'), set('b', '2', 60_000), { op: 'sadd', key: 's', members: ['x', 'y'] }, set('top', 't')], 1_000);
+      await first.kvApply([{ op: 'del', key: 'top' }], 1_000);
+      await first.close();
+      const second = await open();
+      expect((await second.kvGet('a', 1_000))?.value).toBe('1');
+      expect(await second.kvExpiring()).toEqual([{ key: 'b', expiresAt: 61_000 }]);
+      expect(await second.kvMembers('s')).toEqual(['x', 'y']);
+      // The deleted key held the highest version; the counter still moves past it.
+      expect(ok((await second.kvApply([set('top', 'again')], 1_000))[0]).version).toBe(5);
+    });
+  });
+
+  describe('artifact metadata', () => {
+    const artifact = (key: string, sha: string, extra: Partial<ArtifactInfo> = {}): ArtifactInfo => ({ key, sha256: sha.repeat(64), size: 10, runId: null, jobId: null, attempt: null, createdAt: 1_000, ...extra });
+
+    it('puts, gets, lists by prefix and run, and reports content no key references any more', async () => {
+      const store = await open();
+      expect(await store.artifactGet('x')).toBeNull();
+      const out = artifact('runs/r1/a/1/out.txt', 'a', { runId: 'r1', jobId: 'a', attempt: 1 });
+      expect(await store.artifactPut(out)).toBeNull();
+      expect(await store.artifactPut(artifact('runs/r1/a/1/copy.txt', 'a', { runId: 'r1', jobId: 'a', attempt: 1 }))).toBeNull();
+      expect(await store.artifactPut(artifact('reports/ünï.pdf', 'b'))).toBeNull();
+      expect(await store.artifactGet(out.key)).toStrictEqual(out);
+
+      expect((await store.artifactList({ prefix: '', limit: 10 })).artifacts.map((a) => a.key)).toEqual(['reports/ünï.pdf', 'runs/r1/a/1/copy.txt', 'runs/r1/a/1/out.txt']);
+      expect((await store.artifactList({ prefix: 'runs/', runId: 'r1', limit: 1 })).truncated).toBe(true);
+      expect((await store.artifactList({ prefix: '', runId: 'r2', limit: 10 })).artifacts).toEqual([]);
+
+      // Content "a" is shared: replacing one key keeps it; deleting the other frees it.
+      expect(await store.artifactPut(artifact('runs/r1/a/1/out.txt', 'c'))).toBeNull();
+      expect(await store.artifactDelete('runs/r1/a/1/copy.txt')).toStrictEqual({ deleted: true, orphaned: 'a'.repeat(64) });
+      expect(await store.artifactPut(artifact('reports/ünï.pdf', 'd'))).toBe('b'.repeat(64));
+      expect(await store.artifactDelete('reports/ünï.pdf')).toStrictEqual({ deleted: true, orphaned: 'd'.repeat(64) });
+      expect(await store.artifactDelete('reports/ünï.pdf')).toStrictEqual({ deleted: false, orphaned: null });
+    });
   });
 });
 

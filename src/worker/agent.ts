@@ -9,10 +9,13 @@ import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { outputArtifactKey } from '../core/data.js';
 import type { ScriptRef } from '../core/model.js';
+import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import type { Executor, RunningAttempt } from './executor.js';
+import { collectOutputs } from './outputs.js';
 
 export interface WorkerConfig {
   masterHost: string;
@@ -50,6 +53,8 @@ const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
+/** Output files named in an attempt's log as not published, at most. */
+const MAX_OUTPUT_NOTES = 20;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
 
@@ -69,6 +74,8 @@ export class WorkerAgent {
   private reportScheduled = false;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
+  private sessionWaiters: (() => void)[] = [];
   /**
    * The worker's own environment, copied once: reading process.env enumerates the real
    * environment on every access, which cost tens of microseconds per attempt.
@@ -113,6 +120,7 @@ export class WorkerAgent {
 
   stop(): void {
     this.stopping = true;
+    for (const wake of this.sessionWaiters.splice(0)) wake();
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.peer?.close();
@@ -170,6 +178,7 @@ export class WorkerAgent {
       return;
     }
     this.peer = peer;
+    for (const wake of this.sessionWaiters.splice(0)) wake();
     this.reconnectDelay = RECONNECT_MIN_MS;
     this.workerId = result.workerId ?? null;
     // Keep the name the master gave us, so a reconnect is recognised as the same worker.
@@ -238,6 +247,7 @@ export class WorkerAgent {
     const runDir = join(this.config.workDir, 'runs', d.runId);
     const cwd = join(runDir, `${d.jobId}.${d.attempt}`);
     const sharedDir = join(runDir, 'shared');
+    const outputDir = join(cwd, 'out');
     try {
       scriptPath = await this.stage(d.script);
       this.ensureSharedDir(sharedDir);
@@ -255,12 +265,60 @@ export class WorkerAgent {
       TITAN_JOB_ID: d.jobId,
       TITAN_ATTEMPT: String(d.attempt),
       TITAN_SHARED_DIR: sharedDir,
+      TITAN_OUTPUT_DIR: outputDir,
       TITAN_WORKER_ID: this.workerId ?? '',
     };
-    const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
+    const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
     attempt.running = running;
     const result = await running.done;
+    // Before the result, so a finished job's outputs are already on the master. A process that
+    // never started (pid null) wrote nothing.
+    if (running.pid !== null) await this.publishOutputs(attempt, outputDir);
     this.finish(attempt, result);
+  }
+
+  /**
+   * Uploads the attempt's output files as artifacts over this worker's connection. A file cut off
+   * by a lost connection is sent again on the next one; one the master refuses is named in the
+   * attempt's log, as is what was published.
+   */
+  private async publishOutputs(attempt: Attempt, dir: string): Promise<void> {
+    const { runId, jobId, attempt: n } = attempt.id;
+    const notes: string[] = [];
+    let found: Awaited<ReturnType<typeof collectOutputs>>;
+    try {
+      found = await collectOutputs(dir, (relative) => outputArtifactKey(runId, jobId, n, relative));
+    } catch (err) {
+      this.output(attempt, `[titan: cannot read the output directory ${dir}: ${(err as Error).message}]\n`);
+      return;
+    }
+    let published = 0;
+    let bytes = 0;
+    for (const file of found.files) {
+      for (;;) {
+        const peer = await this.session();
+        if (!peer) return;
+        try {
+          await uploadArtifact((method, params) => peer.request(method, params), file.key, file.path, { runId, jobId, attempt: n });
+          published++;
+          bytes += file.size;
+        } catch (err) {
+          if (peer.closed) continue;
+          notes.push(`${file.relative}: ${(err as Error).message}`);
+        }
+        break;
+      }
+    }
+    for (const reason of [...found.skipped, ...notes].slice(0, MAX_OUTPUT_NOTES)) this.output(attempt, `[titan: output file not published: ${reason}]\n`);
+    const unlisted = found.skipped.length + notes.length - MAX_OUTPUT_NOTES;
+    if (unlisted > 0) this.output(attempt, `[titan: ${unlisted} more output files not published]\n`);
+    if (published > 0) this.output(attempt, `[titan: published ${published} output file${published === 1 ? '' : 's'} (${bytes} bytes) as artifacts under ${outputArtifactKey(runId, jobId, n, '')}]\n`);
+  }
+
+  /** The current session, or the next one; null once the worker is stopping. */
+  private async session(): Promise<Peer | null> {
+    while (!this.peer && !this.stopping) await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+    return this.stopping ? null : this.peer;
   }
 
   /** Creates a run's shared directory once rather than once per attempt. */

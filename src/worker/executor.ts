@@ -19,6 +19,8 @@ export interface ExecutionRequest {
   args: string[];
   /** The attempt's own directory; the executor creates it if it runs anything there. */
   cwd: string;
+  /** A directory inside cwd for the attempt's output files ($TITAN_OUTPUT_DIR), created with it. */
+  outputDir?: string;
   /** Full environment for the child. */
   env: Record<string, string>;
   timeoutMs: number | null;
@@ -136,10 +138,11 @@ export class ProcessExecutor implements Executor {
       return finishedAttempt(failed('SPAWN_FAILED', `cannot access script ${req.scriptPath}: ${String(err)}`));
     }
 
+    const dir = req.outputDir ?? req.cwd;
     try {
-      mkdirSync(req.cwd, { recursive: true });
+      mkdirSync(dir, { recursive: true });
     } catch (err) {
-      return finishedAttempt(failed('SPAWN_FAILED', `cannot create the working directory ${req.cwd}: ${err instanceof Error ? err.message : String(err)}`));
+      return finishedAttempt(failed('SPAWN_FAILED', `cannot create the working directory ${dir}: ${err instanceof Error ? err.message : String(err)}`));
     }
 
     let child: ChildProcess;

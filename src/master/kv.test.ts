@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TitanError } from '../core/errors.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Clock } from './clock.js';
+import { KvService } from './kv.js';
+
+/** A clock moved by hand: timers fire, in deadline order, as `advance` passes them. */
+class ManualClock implements Clock {
+  private t = 1_000;
+  private timers: { at: number; fn: () => void; live: boolean }[] = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(fn: () => void, ms: number): { cancel(): void } {
+    const timer = { at: this.t + Math.max(0, ms), fn, live: true };
+    this.timers.push(timer);
+    return { cancel: () => void (timer.live = false) };
+  }
+
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((x) => x.live && x.at <= this.t).sort((a, b) => a.at - b.at);
+    this.timers = this.timers.filter((x) => !due.includes(x));
+    for (const x of due) x.fn();
+  }
+}
+
+/** Lets the batch scheduled with setImmediate run and its promises settle. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('KvService', () => {
+  let store: SqliteStore;
+  let clock: ManualClock;
+  let kv: KvService;
+  const fatal: Error[] = [];
+
+  beforeEach(async () => {
+    store = SqliteStore.open(':memory:');
+    clock = new ManualClock();
+    kv = new KvService(store, clock, (err) => fatal.push(err));
+    await kv.start();
+  });
+  afterEach(async () => {
+    await kv.close();
+    await store.close();
+    expect(fatal).toEqual([]);
+  });
+
+  it('applies the writes of one turn in one transaction and answers each in order', async () => {
+    const apply = vi.spyOn(store, 'kvApply');
+    const results = await Promise.all(Array.from({ length: 50 }, () => kv.incr('n', 1)));
+    expect(results.map((r) => r.value)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(apply).toHaveBeenCalledTimes(1);
+  });
+
+  it('rejects an op that cannot apply with its reason, and applies the rest of the batch', async () => {
+    await kv.sadd('x', ['m']);
+    const apply = vi.spyOn(store, 'kvApply');
+    const [bad, good] = await Promise.allSettled([kv.incr('x', 1), kv.set('y', 'ok', null)]);
+    expect(apply).toHaveBeenCalledTimes(1);
+    expect(bad).toMatchObject({ status: 'rejected', reason: new TitanError('CONFLICT', 'key "x" holds a set, not an integer') });
+    expect(good.status).toBe('fulfilled');
+    await expect(kv.get('x')).rejects.toThrow('key "x" holds a set, not a string');
+    expect((await kv.get('y')).value).toBe('ok');
+  });
+
+  it('wakes a waiter after the commit that changed the key, with the new state', async () => {
+    const wait = kv.wait('k', undefined, 60_000);
+    let seenInStore: string | null | undefined;
+    const woken = wait.result.then(async (r) => {
+      seenInStore = (await store.kvGet('k', clock.now()))?.value;
+      return r;
+    });
+    const { version } = await kv.set('k', 'v', null);
+    expect(await woken).toEqual({ changed: true, value: 'v', version });
+    expect(seenInStore).toBe('v');
+  });
+
+  it('answers at once when the key already moved past sinceVersion, and times out unchanged', async () => {
+    const { version } = await kv.set('k', 'one', null);
+    expect(await kv.wait('k', version - 1, 60_000).result).toEqual({ changed: true, value: 'one', version });
+    const waiting = kv.wait('k', version, 5_000);
+    await turn();
+    clock.advance(5_000);
+    expect(await waiting.result).toEqual({ changed: false, value: 'one', version });
+  });
+
+  it('expires keys by timer, re-armed at start-up, waking their waiters', async () => {
+    await store.kvApply([{ op: 'set', key: 'lease', value: 'w1', ttlMs: 500 }], clock.now());
+    const restarted = new KvService(store, clock, (err) => fatal.push(err));
+    await restarted.start();
+    const wait = restarted.wait('lease', undefined, 60_000);
+    await turn();
+    clock.advance(499);
+    await turn();
+    expect(await store.kvExpiring()).toHaveLength(1);
+    clock.advance(1);
+    expect(await wait.result).toEqual({ changed: true, value: null, version: 0 });
+    expect(await store.kvExpiring()).toEqual([]);
+    await restarted.close();
+  });
+
+  it('a set without a TTL cancels the expiry timer', async () => {
+    await kv.set('k', 'short', 100);
+    await kv.set('k', 'forever', null);
+    clock.advance(200);
+    await turn();
+    expect((await kv.get('k')).value).toBe('forever');
+  });
+
+  it('a cancelled wait never settles', async () => {
+    const wait = kv.wait('k', undefined, 1_000);
+    let settled = false;
+    void wait.result.then(() => (settled = true));
+    wait.cancel();
+    await kv.set('k', 'v', null);
+    clock.advance(1_000);
+    await turn();
+    expect(settled).toBe(false);
+  });
+});

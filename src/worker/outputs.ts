@@ -1,0 +1,68 @@
+/**
+ * Job outputs: the files an attempt leaves in `$TITAN_OUTPUT_DIR` become the artifacts
+ * `runs/<runId>/<jobId>/<attempt>/<relative path>`. Collection walks the directory without
+ * following symbolic links (a job must not publish what lies outside its directory) and stops at
+ * a bounded number of files and bytes; what it leaves out is reported, never silently dropped.
+ */
+import type { Dirent } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { artifactKeyProblem } from '../core/data.js';
+
+export const MAX_OUTPUT_FILES = 1000;
+export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024 * 1024;
+
+export interface OutputFile {
+  path: string;
+  /** Relative to the output directory, with "/" separators. */
+  relative: string;
+  key: string;
+  size: number;
+}
+
+/** `keyOf` maps a relative path to its artifact key; files whose key would be invalid are skipped. */
+export async function collectOutputs(dir: string, keyOf: (relative: string) => string): Promise<{ files: OutputFile[]; skipped: string[] }> {
+  const files: OutputFile[] = [];
+  const skipped: string[] = [];
+  let bytes = 0;
+  const walk = async (folder: string, prefix: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (err) {
+      // No output directory (the attempt never started) means no outputs.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const relative = prefix + entry.name;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        await walk(path, `${relative}/`);
+        continue;
+      }
+      if (!entry.isFile()) {
+        skipped.push(`${relative}: not a regular file${entry.isSymbolicLink() ? ' (symbolic links are not followed)' : ''}`);
+        continue;
+      }
+      const key = keyOf(relative);
+      const problem = artifactKeyProblem(key);
+      if (problem) {
+        skipped.push(`${relative}: ${problem}`);
+        continue;
+      }
+      const { size } = await lstat(path);
+      if (files.length >= MAX_OUTPUT_FILES) {
+        skipped.push(`${relative}: more than ${MAX_OUTPUT_FILES} output files`);
+      } else if (bytes + size > MAX_OUTPUT_BYTES) {
+        skipped.push(`${relative}: the outputs would exceed ${MAX_OUTPUT_BYTES} bytes`);
+      } else {
+        files.push({ path, relative, key, size });
+        bytes += size;
+      }
+    }
+  };
+  await walk(dir, '');
+  return { files, skipped };
+}
