@@ -7,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { artifactKeyProblem, DATA_LIMITS } from '../core/data.js';
 import { IdSchema } from '../core/model.js';
-import { type CommandKit, type ConnectionFlags, UsageError } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
 import { bytes, table, when } from './format.js';
 
 function checkKey(key: string): string {
@@ -27,11 +27,10 @@ const runId = (value: string): string => {
   return value;
 };
 
-export function registerArtifactCommands(program: Command, kit: CommandKit): void {
+export function registerArtifactCommands(program: Command): void {
   const artifacts = program.command('artifacts').description("files kept on the master: jobs' outputs and what you publish");
 
-  kit
-    .connectionOptions(
+  connectionOptions(
       artifacts
         .command('list')
         .description('list artifacts, optionally only those under a key prefix or of one run')
@@ -41,11 +40,11 @@ export function registerArtifactCommands(program: Command, kit: CommandKit): voi
         .option('--json', 'print JSON', false),
     )
     .action(async (prefix: string, o: ConnectionFlags & { run?: string; limit: number; json: boolean }) => {
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         const { artifacts: found, truncated } = await client.call('artifact.list', { prefix, limit: o.limit, ...(o.run !== undefined && { runId: o.run }) });
-        if (o.json) return kit.json(found);
-        if (found.length === 0) return kit.print('no artifacts');
-        kit.print(
+        if (o.json) return json(found);
+        if (found.length === 0) return print('no artifacts');
+        print(
           table(
             ['KEY', 'SIZE', 'SHA256', 'FROM', 'CREATED'],
             found.map((a) => [a.key, bytes(a.size), a.sha256.slice(0, 12), a.runId === null ? '-' : `${a.runId}/${a.jobId}#${a.attempt}`, when(a.createdAt)]),
@@ -55,8 +54,7 @@ export function registerArtifactCommands(program: Command, kit: CommandKit): voi
       });
     });
 
-  kit
-    .connectionOptions(
+  connectionOptions(
       artifacts
         .command('get')
         .description('download an artifact (sha256 verified) into the current folder, or where -o says ("-": standard output)')
@@ -68,7 +66,7 @@ export function registerArtifactCommands(program: Command, kit: CommandKit): voi
       const target = o.output ?? basename(key);
       // Without -o the name comes from the key: never overwrite a file the user did not name.
       if (o.output === undefined && existsSync(target)) throw new UsageError(`${resolve(target)} already exists; choose where to write with -o`);
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         if (target === '-') {
           await client.readArtifact(key, (chunk) => new Promise<void>((done) => (process.stdout.write(chunk) ? done() : process.stdout.once('drain', done))));
           return;
@@ -78,21 +76,20 @@ export function registerArtifactCommands(program: Command, kit: CommandKit): voi
       });
     });
 
-  kit
-    .connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>'))
+  connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>'))
     .action(async (key: string, file: string, o: ConnectionFlags) => {
       checkKey(key);
       if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`cannot read ${file}: not a file`);
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         const artifact = await client.publishArtifact(key, file);
-        kit.print(`published ${artifact.key} (${bytes(artifact.size)}, sha256 ${artifact.sha256})`);
+        print(`published ${artifact.key} (${bytes(artifact.size)}, sha256 ${artifact.sha256})`);
       });
     });
 
-  kit.connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
+  connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
     checkKey(key);
-    await kit.withClient(o, async (client) => {
-      if (await client.deleteArtifact(key)) return kit.print(`deleted ${key}`);
+    await withClient(o, async (client) => {
+      if (await client.deleteArtifact(key)) return print(`deleted ${key}`);
       process.stderr.write(`titan: no artifact "${key}"\n`);
       process.exitCode = 1;
     });

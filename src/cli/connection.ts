@@ -38,11 +38,22 @@ export function clientFor(flags: ConnectionFlags): TitanClient {
 export class UsageError extends Error {}
 
 /** What main.ts lends the command groups it registers from other files. */
-export interface CommandKit {
-  /** Adds --master, --token and --data-dir. */
-  connectionOptions(cmd: Command): Command;
-  /** Runs `fn` with a client for these flags and closes it afterwards. */
-  withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T>;
-  print(text: string): void;
-  json(value: unknown): void;
+/** Adds --master, --token and --data-dir to a command that talks to a master. */
+export const connectionOptions = (cmd: Command): Command =>
+  cmd
+    .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
+    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+    .option('--data-dir <dir>', 'data directory whose token file to use');
+
+export const print = (text: string): void => void process.stdout.write(`${text}\n`);
+export const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+/** Runs `fn` with a client for these flags and closes it afterwards. */
+export async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T> {
+  const client = clientFor(flags);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
 }

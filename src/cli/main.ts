@@ -9,10 +9,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
 import { type JobStatus, RUN_STATUSES } from '../core/model.js';
 import type { JobView } from '../protocol/methods.js';
-import type { TitanClient } from '../sdk/client.js';
 import { VERSION } from '../core/version.js';
 import { registerArtifactCommands } from './artifact-commands.js';
-import { clientFor, type ConnectionFlags, findToken, parseHostPort, UsageError } from './connection.js';
+import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
 import { Progress } from './progress.js';
 import { registerStoreCommands } from './store-commands.js';
@@ -29,23 +28,6 @@ const seconds = (value: string): number => {
   return n;
 };
 
-const connectionOptions = (cmd: Command): Command =>
-  cmd
-    .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
-    .option('--data-dir <dir>', 'data directory whose token file to use');
-
-const print = (text: string): void => void process.stdout.write(`${text}\n`);
-const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
-
-async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T> {
-  const client = clientFor(flags);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
 
 const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
@@ -491,8 +473,8 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
   });
 }
 
-registerStoreCommands(program, { connectionOptions, withClient, print, json });
-registerArtifactCommands(program, { connectionOptions, withClient, print, json });
+registerStoreCommands(program);
+registerArtifactCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {

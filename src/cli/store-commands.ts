@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DATA_LIMITS, KvKeySchema, KvPrefixSchema } from '../core/data.js';
-import { type CommandKit, type ConnectionFlags, UsageError } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
 import { duration, table } from './format.js';
 
 function checked(schema: typeof KvKeySchema | typeof KvPrefixSchema, text: string, what: string): string {
@@ -27,17 +27,16 @@ const limit = (value: string): number => {
 
 const expiry = (expiresAt: number | null): string => (expiresAt === null ? '-' : `in ${duration(Math.max(0, expiresAt - Date.now()))}`);
 
-export function registerStoreCommands(program: Command, kit: CommandKit): void {
+export function registerStoreCommands(program: Command): void {
   const store = program.command('store').description('the data bus: durable keys and sets shared by jobs and people');
 
-  kit
-    .connectionOptions(store.command('get').description("print a key's value (exit 1 when it is absent)").argument('<key>').option('--json', 'print {value, version, expiresAt}', false))
+  connectionOptions(store.command('get').description("print a key's value (exit 1 when it is absent)").argument('<key>').option('--json', 'print {value, version, expiresAt}', false))
     .action(async (key: string, o: ConnectionFlags & { json: boolean }) => {
       checked(KvKeySchema, key, 'key');
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         const entry = await client.getVersioned(key);
-        if (o.json) kit.json(entry);
-        else if (entry.value !== null) kit.print(entry.value);
+        if (o.json) json(entry);
+        else if (entry.value !== null) print(entry.value);
         if (entry.value === null) {
           if (!o.json) process.stderr.write(`titan: no key "${key}"\n`);
           process.exitCode = 1;
@@ -45,8 +44,7 @@ export function registerStoreCommands(program: Command, kit: CommandKit): void {
       });
     });
 
-  kit
-    .connectionOptions(
+  connectionOptions(
       store
         .command('set')
         .description('set a key to a string value')
@@ -57,23 +55,22 @@ export function registerStoreCommands(program: Command, kit: CommandKit): void {
     .action(async (key: string, value: string, o: ConnectionFlags & { ttl?: number }) => {
       checked(KvKeySchema, key, 'key');
       if (Buffer.byteLength(value) > DATA_LIMITS.maxValueBytes) throw new UsageError(`the value is ${Buffer.byteLength(value)} bytes; at most ${DATA_LIMITS.maxValueBytes} are allowed`);
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         const version = await client.set(key, value, o.ttl === undefined ? {} : { ttlMs: Math.round(o.ttl * 1000) });
-        kit.print(`set ${key} (version ${version}${o.ttl === undefined ? '' : `, expires in ${duration(Math.round(o.ttl * 1000))}`})`);
+        print(`set ${key} (version ${version}${o.ttl === undefined ? '' : `, expires in ${duration(Math.round(o.ttl * 1000))}`})`);
       });
     });
 
-  kit.connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
+  connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
     checked(KvKeySchema, key, 'key');
-    await kit.withClient(o, async (client) => {
-      if (await client.del(key)) return kit.print(`deleted ${key}`);
+    await withClient(o, async (client) => {
+      if (await client.del(key)) return print(`deleted ${key}`);
       process.stderr.write(`titan: no key "${key}"\n`);
       process.exitCode = 1;
     });
   });
 
-  kit
-    .connectionOptions(
+  connectionOptions(
       store
         .command('keys')
         .description('list keys, optionally only those starting with a prefix')
@@ -83,11 +80,11 @@ export function registerStoreCommands(program: Command, kit: CommandKit): void {
     )
     .action(async (prefix: string, o: ConnectionFlags & { limit: number; json: boolean }) => {
       checked(KvPrefixSchema, prefix, 'prefix');
-      await kit.withClient(o, async (client) => {
+      await withClient(o, async (client) => {
         const { keys, truncated } = await client.call('kv.keys', { prefix, limit: o.limit });
-        if (o.json) return kit.json(keys);
-        if (keys.length === 0) return kit.print(prefix === '' ? 'no keys' : `no keys starting with "${prefix}"`);
-        kit.print(table(['KEY', 'TYPE', 'VERSION', 'EXPIRES'], keys.map((k) => [k.key, k.type, String(k.version), expiry(k.expiresAt)])));
+        if (o.json) return json(keys);
+        if (keys.length === 0) return print(prefix === '' ? 'no keys' : `no keys starting with "${prefix}"`);
+        print(table(['KEY', 'TYPE', 'VERSION', 'EXPIRES'], keys.map((k) => [k.key, k.type, String(k.version), expiry(k.expiresAt)])));
         if (truncated) process.stderr.write(`(the first ${keys.length} keys; raise --limit for more)\n`);
       });
     });
