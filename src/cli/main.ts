@@ -397,8 +397,8 @@ for (const [name, approved] of [['approve', true], ['reject', false]] as const) 
   ).action(async (ref: string, o: ConnectionFlags & { message?: string; by?: string }) => {
     await withClient(o, async (client) => {
       const options = { ...(o.message !== undefined && { comment: o.message }), ...(o.by !== undefined && { by: o.by }) };
-      const job = approved ? await client.approve(ref, options) : await client.reject(ref, options);
-      print(`${job.ref} ${approved ? 'approved' : 'rejected'} (${colourStatus(job.status)})`);
+      const result = approved ? await client.approve(ref, options) : await client.reject(ref, options);
+      print(`${result.ref} ${approved ? 'approved' : 'rejected'}${result.job ? ` (${colourStatus(result.job.status)})` : ''}`);
     });
   });
 }

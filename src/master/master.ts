@@ -15,7 +15,7 @@ import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } f
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
 import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
-import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
 import { BlobStore } from './blob-store.js';
@@ -24,6 +24,7 @@ import { Committer } from './committer.js';
 import { KvService } from './kv.js';
 import { LogStore } from './log-store.js';
 import { Timers } from './timers.js';
+import { decideTitanGate, listTitanGates } from './titan-gates.js';
 import { type WorkerLink, WorkerEntry } from './workers.js';
 
 export interface MasterOptions {
@@ -185,15 +186,32 @@ export class Master {
     return { runId, jobs: jobs.map((j) => j.id) };
   }
 
-  /** Approves or rejects an open gate; who, when and why are recorded. */
-  async decideGate(ref: string, approved: boolean, by: string, comment: string | null): Promise<JobView> {
-    const { state, job } = await this.resolveActive(ref);
-    if (job.spec.kind !== 'approval') throw new TitanError('BAD_REQUEST', `job ${jobKey(job.runId, job.spec.id)} is not an approval gate`);
-    const effects = decideGate(state, job.spec.id, approved, by, comment, this.clock.now());
-    if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(job.runId, job.spec.id)} is ${job.status}, not waiting for a decision`);
-    this.apply(state, effects);
-    await this.committer.flushed();
-    return view(job);
+  /**
+   * Approves or rejects an open gate, native or Titan-style; who, when and why are recorded.
+   * A ref that names no approval job is tried as a Titan gate id.
+   */
+  async decideGate(ref: string, approved: boolean, by: string, comment: string | null): Promise<GateDecisionResult> {
+    const job = await this.resolve(ref).catch((err: unknown) => {
+      if (err instanceof TitanError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    });
+    if (job?.spec.kind === 'approval') {
+      const { state, job: live } = await this.resolveActive(ref);
+      const effects = decideGate(state, live.spec.id, approved, by, comment, this.clock.now());
+      if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`);
+      this.apply(state, effects);
+      await this.committer.flushed();
+      return { ref: jobKey(live.runId, live.spec.id), approved, job: view(live) };
+    }
+    const gate = parseJobRef(ref).jobId.replace(/^DAG-/, '');
+    if (await decideTitanGate(this.kv, gate, approved)) {
+      // The audit names the job running the gate script when there is one.
+      if (job) this.committer.decision({ runId: job.runId, jobId: job.spec.id, approved, by, comment, at: this.clock.now(), reason: 'decided' });
+      await this.committer.flushed();
+      return { ref: gate, approved, job: job ? view(job) : null };
+    }
+    if (job) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is not a gate waiting for a decision`);
+    throw new TitanError('NOT_FOUND', `no gate ${ref}`);
   }
 
   async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
@@ -215,13 +233,13 @@ export class Master {
     return { snapshot, stop: () => this.agentWatchers.get(agentRunId)?.delete(onStage) };
   }
 
-  /** Every gate waiting for a decision, oldest first. */
-  listGates(): GateView[] {
-    const gates: GateView[] = [];
+  /** Every gate waiting for a decision, native and Titan-style, oldest first. */
+  async listGates(): Promise<GateView[]> {
+    const gates: GateView[] = await listTitanGates(this.kv);
     for (const state of this.runs.values()) {
       for (const job of state.jobs.values()) {
         if (job.status !== 'WAITING_APPROVAL') continue;
-        gates.push({ ref: jobKey(job.runId, job.spec.id), runId: job.runId, runName: state.run.name, jobId: job.spec.id, message: job.spec.message ?? null, openedAt: job.startedAt ?? job.createdAt, deadline: gateDeadline(job) });
+        gates.push({ ref: jobKey(job.runId, job.spec.id), runId: job.runId, runName: state.run.name, jobId: job.spec.id, message: job.spec.message ?? null, openedAt: job.startedAt ?? job.createdAt, deadline: gateDeadline(job), style: 'native' });
       }
     }
     return gates.sort((a, b) => a.openedAt - b.openedAt);

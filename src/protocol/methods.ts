@@ -121,6 +121,15 @@ export interface GateView {
   openedAt: number;
   /** When the gate fails for want of a decision, if it has a timeout. */
   deadline: number | null;
+  /** `native`: an approval job the master holds; `titan`: a job running Titan's key-polling gate script. */
+  style: 'native' | 'titan';
+}
+
+/** The outcome of a decision: the gate, and the job behind it when there is one. */
+export interface GateDecisionResult {
+  ref: string;
+  approved: boolean;
+  job: JobView | null;
 }
 
 export interface WorkerView extends WorkerInfo {
@@ -173,7 +182,7 @@ export interface Results extends DataResults {
   'agentRun.get': AgentRunView;
   'agentRun.watch': { subscription: number; snapshot: AgentRunView };
   'gates.list': { pending: GateView[]; history: GateDecision[] };
-  'gate.decide': { job: JobView };
+  'gate.decide': GateDecisionResult;
 }
 
 /** Server → worker events. */

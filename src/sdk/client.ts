@@ -14,7 +14,7 @@ import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput 
 import { isTerminal } from '../core/model.js';
 import { type ArtifactSource, downloadArtifact, uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { KvWaitResult } from '../protocol/data-methods.js';
-import type { AgentRunView, ClientEvents, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { fetchToFile, provenanceFromEnv } from './artifacts.js';
@@ -123,12 +123,13 @@ export class TitanClient {
     return this.call('gates.list', { history });
   }
 
-  async approve(ref: string, options: { comment?: string; by?: string } = {}): Promise<JobView> {
-    return (await this.call('gate.decide', { ref, approved: true, by: options.by ?? whoAmI(), comment: options.comment ?? null })).job;
+  /** Approves a gate: a native one (`runId/gateId` or a gate id), or a Titan-style one by its gate id. */
+  approve(ref: string, options: { comment?: string; by?: string } = {}): Promise<GateDecisionResult> {
+    return this.call('gate.decide', { ref, approved: true, by: options.by ?? whoAmI(), comment: options.comment ?? null });
   }
 
-  async reject(ref: string, options: { comment?: string; by?: string } = {}): Promise<JobView> {
-    return (await this.call('gate.decide', { ref, approved: false, by: options.by ?? whoAmI(), comment: options.comment ?? null })).job;
+  reject(ref: string, options: { comment?: string; by?: string } = {}): Promise<GateDecisionResult> {
+    return this.call('gate.decide', { ref, approved: false, by: options.by ?? whoAmI(), comment: options.comment ?? null });
   }
 
   /** Runs one script as a one-job run. */

@@ -48,13 +48,13 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
   app.get('/api/gates', async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const p = check('gates.list', { history: q.history === undefined ? undefined : Number(q.history) });
-    return { pending: master.listGates(), history: p.history > 0 ? await master.gateHistory(p.history) : [] };
+    return { pending: await master.listGates(), history: p.history > 0 ? await master.gateHistory(p.history) : [] };
   });
   for (const [action, approved] of [['approve', true], ['reject', false]] as const) {
     app.post(`/api/runs/:runId/jobs/:jobId/${action}`, async (req) => {
       const body = (req.body ?? {}) as { by?: unknown; comment?: unknown };
       const p = check('gate.decide', { ref: refOf(req.params), approved, by: body.by ?? 'http', comment: body.comment ?? null });
-      return { job: await master.decideGate(p.ref, p.approved, p.by, p.comment) };
+      return master.decideGate(p.ref, p.approved, p.by, p.comment);
     });
   }
   app.get('/api/runs/:runId/jobs/:jobId/logs', async (req) => {

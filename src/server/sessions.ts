@@ -138,11 +138,11 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       }
       case 'gates.list': {
         const p = parse(method, req.params);
-        return master.gateHistory(p.history).then((history) => ({ pending: master.listGates(), history: p.history > 0 ? history : [] }));
+        return Promise.all([master.listGates(), p.history > 0 ? master.gateHistory(p.history) : []]).then(([pending, history]) => ({ pending, history }));
       }
       case 'gate.decide': {
         const p = parse(method, req.params);
-        return master.decideGate(p.ref, p.approved, p.by, p.comment).then((job) => ({ job }));
+        return master.decideGate(p.ref, p.approved, p.by, p.comment);
       }
       case 'workers.list':
         parse(method, req.params);

@@ -4,8 +4,10 @@
  * own run through the SDK.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, ROOT } from '../helpers/cluster.js';
+import { Cluster, eventually, ROOT } from '../helpers/cluster.js';
 import { js, sh, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
+
+const waitFor = <T>(fn: () => Promise<T | undefined>): Promise<T> => eventually(fn, 20_000, 'the Titan gate to register');
 
 const OK_SH = sh('echo "ran $TITAN_JOB_ID"\n', 'ok.sh');
 
@@ -69,7 +71,7 @@ jobs:
     });
     await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
     const rejected = await client.reject(`${runId}/gate`, { comment: 'not now', by: 'bo' });
-    expect(rejected.status).toBe('DEAD');
+    expect(rejected.job?.status).toBe('DEAD');
     const view = await waitRunStatus(client, runId, 'FAILED');
     expect(Object.fromEntries(view.jobs.map((j) => [j.spec.id, j.status]))).toEqual({ gate: 'DEAD', after: 'SKIPPED', later: 'SKIPPED' });
     expect(view.jobs.find((j) => j.spec.id === 'gate')?.error).toBe('rejected by bo: not now');
@@ -101,6 +103,47 @@ jobs:
     await waitRunStatus(client, runId, 'COMPLETED');
     const again = await fetch(`${base}/api/runs/${runId}/jobs/gate/reject`, { method: 'POST', headers: auth });
     expect(again.status).toBe(409);
+  });
+
+  it('lists and decides Titan-style gates: a job polling titan:hitl:* keys is released by an approval', async () => {
+    const sdk = JSON.stringify(`${ROOT}/dist/src/sdk/client.js`);
+    // What Titan's hitl_gate.py does, through the data bus: register, then wait for the status key.
+    const gateScript = js(
+      `import(${sdk}).then(async ({ TitanClient }) => {
+  const client = new TitanClient();
+  const gate = process.argv[2];
+  await client.sadd('titan:hitl:queue', gate);
+  await client.set('titan:hitl:status:' + gate, 'WAITING');
+  await client.set('titan:hitl:message:' + gate, 'Titan-style approval?');
+  await client.set('titan:hitl:ts:' + gate, String(Date.now()));
+  for (;;) {
+    const status = await client.get('titan:hitl:status:' + gate);
+    if (status === 'APPROVED') { console.log('approved'); client.close(); process.exit(0); }
+    if (status === 'REJECTED') { console.log('rejected'); client.close(); process.exit(1); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});\n`,
+      'hitl_gate.mjs',
+    );
+    const client = cluster.client();
+    const { runId } = await client.submit({
+      name: 'titan-gate',
+      jobs: [
+        { id: 'hitl-gate-train', script: gateScript, args: ['hitl-gate-train'], retries: 0 },
+        { id: 'deploy', script: OK_SH, dependsOn: ['hitl-gate-train'] },
+      ],
+    });
+    await waitJob(client, `${runId}/hitl-gate-train`, 'RUNNING');
+    const listed = await waitFor(async () => (await client.gates()).pending.find((g) => g.ref === 'hitl-gate-train'));
+    expect(listed).toMatchObject({ style: 'titan', message: 'Titan-style approval?' });
+    const cli = await cluster.cli(['approve', 'hitl-gate-train', '-m', 'ok', '--by', 'ana']);
+    expect(cli.code, cli.stderr).toBe(0);
+    await waitRunStatus(client, runId, 'COMPLETED');
+    expect(await client.logs(`${runId}/hitl-gate-train`)).toBe('approved\n');
+    expect((await client.gates()).pending.map((g) => g.ref)).not.toContain('hitl-gate-train');
+    expect((await client.gates(5)).history[0]).toMatchObject({ runId, jobId: 'hitl-gate-train', approved: true, by: 'ana', comment: 'ok' });
+    await expect(client.approve('hitl-gate-train')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(client.approve('hitl-gate-nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('refuses a gate with a script and a run job without one, naming the field', async () => {
