@@ -10,7 +10,7 @@ import type { JobStatus, RunStatus } from '../../src/core/model.js';
 import { encodeFrame, type Frame, FrameDecoder } from '../../src/protocol/frame.js';
 import type { JobView, RunView } from '../../src/protocol/methods.js';
 import { OP } from '../../src/protocol/v2.js';
-import type { TitanClient } from '../../src/sdk/client.js';
+import { type TitanClient, TitanError } from '../../src/sdk/client.js';
 import { eventually } from './cluster.js';
 
 // ---- temporary folders ------------------------------------------------------------------------
@@ -305,4 +305,15 @@ export class RawConnection {
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+/** The TitanError a promise fails with; fails the test if it resolves or fails otherwise. */
+export async function refusal(promise: Promise<unknown>): Promise<TitanError> {
+  const outcome = await promise.then(
+    (value) => ({ value }),
+    (err: unknown) => ({ err }),
+  );
+  if (!('err' in outcome)) throw new Error(`expected a refusal, got ${JSON.stringify(outcome.value)}`);
+  if (!(outcome.err instanceof TitanError)) throw new Error(`expected a TitanError, got ${String(outcome.err)}`);
+  return outcome.err;
 }

@@ -7,23 +7,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactInfo } from '../../src/core/data.js';
-import { TitanError } from '../../src/sdk/client.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
-import { py, TempDir, waitRunStatus } from '../helpers/scripts.js';
+import { py, TempDir, waitRunStatus, refusal } from '../helpers/scripts.js';
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const MiB = 1024 * 1024;
-
-async function refusal(promise: Promise<unknown>): Promise<TitanError> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TitanError);
-  return err as TitanError;
-}
 
 describe('artifacts', () => {
   const cluster = new Cluster(['--max-artifact-mb', '60']);

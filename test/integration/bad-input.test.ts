@@ -7,22 +7,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, HEADER_SIZE, V2_MAX_PAYLOAD } from '../../src/protocol/frame.js';
 import { OP } from '../../src/protocol/v2.js';
-import { TitanClient, TitanError } from '../../src/sdk/client.js';
+import { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, kill, launch } from '../helpers/cluster.js';
-import { closedPort, py, RawConnection, TempDir } from '../helpers/scripts.js';
+import { closedPort, py, RawConnection, TempDir, refusal } from '../helpers/scripts.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** Rejects with the TitanError the promise fails with (fails the test if it resolves). */
-async function refusal(promise: Promise<unknown>): Promise<TitanError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (err: unknown) => ({ err }),
-  );
-  if (!('err' in outcome)) throw new Error(`expected a refusal, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.err).toBeInstanceOf(TitanError);
-  return outcome.err as TitanError;
-}
 
 const ok = py('print("ok")\n', 'ok.py');
 

@@ -5,25 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_LIMITS } from '../../src/core/data.js';
-import { TitanError } from '../../src/sdk/client.js';
 import { Cluster, kill, ROOT } from '../helpers/cluster.js';
-import { js, waitRunStatus } from '../helpers/scripts.js';
+import { js, waitRunStatus, refusal } from '../helpers/scripts.js';
 
 const SDK = JSON.stringify(`${ROOT}/dist/src/sdk/client.js`);
 
 /** A job that imports the built SDK and runs `body` with `client` (TITAN_HOST/PORT/TOKEN from its environment). */
 const sdkJob = (name: string, body: string) => js(`import { TitanClient } from ${SDK};\nconst client = new TitanClient();\n${body}\nclient.close();\n`, name);
-
-async function refusal(promise: Promise<unknown>): Promise<TitanError> {
-  const err = await promise.then(
-    (value) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TitanError);
-  return err as TitanError;
-}
 
 describe('the data bus', () => {
   const cluster = new Cluster();
