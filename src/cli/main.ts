@@ -72,6 +72,8 @@ program
       workDir: resolve(m.dataDir, 'worker'),
       executor: new ProcessExecutor({ reaper }),
       log: (line) => process.stderr.write(`${dim('worker:')} ${line}\n`),
+      // The local worker shares this process with the master: shutting it down only drains it.
+      onShutdown: () => void agent.drain(30_000),
     });
     await agent.start();
     const shown = o.host === '0.0.0.0' ? hostname() : o.host;
@@ -154,16 +156,18 @@ program
       workDir: resolve(o.workDir),
       executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      onShutdown: () => void stop().then(() => process.exit(0)),
     });
+    const stop = async (): Promise<void> => {
+      process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
+      await agent.drain(30_000);
+      reaper?.close();
+    };
     agent.start().catch((err: Error) => {
       process.stderr.write(`titan worker: ${err.message}\n`);
       process.exit(3);
     });
-    await untilSignal(async () => {
-      process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
-      await agent.drain(30_000);
-      reaper?.close();
-    });
+    await untilSignal(stop);
   });
 
 connectionOptions(
@@ -303,7 +307,8 @@ connectionOptions(
   });
 });
 
-connectionOptions(program.command('workers').description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+const workersCommand = program.command('workers').description('workers: list, drain, shut down');
+connectionOptions(workersCommand.command('list', { isDefault: true }).description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
   await withClient(o, async (client) => {
     const workers = await client.workers();
     if (o.json) return json(workers);
@@ -314,6 +319,28 @@ connectionOptions(program.command('workers').description('list workers').option(
         workers.map((w) => [w.id, w.state, w.capabilities.join(','), `${w.running}/${w.slots}`, w.permanent ? 'permanent' : 'ephemeral', `${duration(Date.now() - w.lastSeen)} ago`]),
       ),
     );
+  });
+});
+
+connectionOptions(workersCommand.command('drain').description('let a worker finish what it runs and take no more work').argument('<worker>', 'host:port, as titan workers shows')).action(
+  async (id: string, o: ConnectionFlags) => {
+    await withClient(o, async (client) => {
+      const w = await client.drainWorker(id);
+      print(`${w.id} draining (${w.running} running)`);
+    });
+  },
+);
+
+connectionOptions(
+  workersCommand
+    .command('shutdown')
+    .description('drain a worker, then stop its process')
+    .argument('<worker>', 'host:port, as titan workers shows')
+    .option('--force', 'also shut down a permanent worker', false),
+).action(async (id: string, o: ConnectionFlags & { force: boolean }) => {
+  await withClient(o, async (client) => {
+    const w = await client.shutdownWorker(id, o.force);
+    print(`${w.id} shutting down after ${w.running} running job(s)`);
   });
 });
 

@@ -438,6 +438,29 @@ export class Master {
     if (w) w.lastSeen = this.clock.now();
   }
 
+  /** An operator's drain: the worker finishes what it runs and takes nothing new. */
+  requestDrain(workerId: string): WorkerView {
+    const w = this.knownWorker(workerId);
+    w.draining = true;
+    w.link?.drain();
+    return w.view();
+  }
+
+  /** An operator's shutdown: drain, then the worker process exits. Permanent workers need `force`. */
+  requestShutdown(workerId: string, force: boolean): WorkerView {
+    const w = this.knownWorker(workerId);
+    if (w.info.permanent && !force) throw new TitanError('CONFLICT', `worker ${workerId} is permanent; shut it down with --force`);
+    w.draining = true;
+    w.link?.shutdown();
+    return w.view();
+  }
+
+  private knownWorker(workerId: string): WorkerEntry {
+    const w = this.workers.get(workerId);
+    if (!w) throw new TitanError('NOT_FOUND', `no worker ${workerId} (see titan workers)`);
+    return w;
+  }
+
   drainWorker(workerId: string): void {
     const w = this.workers.get(workerId);
     if (w) w.draining = true;

@@ -7,6 +7,10 @@ import type { AttemptId, Dispatch, WorkerView } from '../protocol/methods.js';
 export interface WorkerLink {
   dispatch(items: Dispatch[]): void;
   kill(attempt: AttemptId): void;
+  /** Ask the worker to take no more work (it says so again after any reconnect). */
+  drain(): void;
+  /** Ask the worker to drain and then exit. */
+  shutdown(): void;
   close(reason: string): void;
 }
 

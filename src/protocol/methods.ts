@@ -70,6 +70,8 @@ export const params = {
   'logs.follow': z.strictObject({ ref: JobRefSchema }),
   unsubscribe: z.strictObject({ subscription: z.number().int().nonnegative() }),
   'workers.list': z.strictObject({}),
+  'worker.drain': z.strictObject({ id: z.string().min(1).max(300) }),
+  'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false) }),
   stats: z.strictObject({}),
   'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
   'run.extend': z.strictObject({ runId: IdSchema, jobs: z.array(JobSpecSchema).min(1).max(LIMITS.maxJobsPerRun) }),
@@ -175,6 +177,8 @@ export interface Results extends DataResults {
   'logs.follow': { subscription: number };
   unsubscribe: { ok: true };
   'workers.list': { workers: WorkerView[] };
+  'worker.drain': { worker: WorkerView };
+  'worker.shutdown': { worker: WorkerView };
   stats: Stats;
   'attempts.finished': { accepted: number };
   'run.extend': { runId: string; jobs: string[] };

@@ -185,6 +185,15 @@ export class TitanClient {
     return (await this.call('workers.list', {})).workers;
   }
 
+  async drainWorker(id: string): Promise<WorkerView> {
+    return (await this.call('worker.drain', { id })).worker;
+  }
+
+  /** Drains the worker, then its process exits; a permanent worker needs `force`. */
+  async shutdownWorker(id: string, force = false): Promise<WorkerView> {
+    return (await this.call('worker.shutdown', { id, force })).worker;
+  }
+
   stats(): Promise<Stats> {
     return this.call('stats', {});
   }

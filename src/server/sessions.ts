@@ -147,6 +147,12 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'workers.list':
         parse(method, req.params);
         return { workers: master.listWorkers() };
+      case 'worker.drain':
+        return { worker: master.requestDrain(parse(method, req.params).id) };
+      case 'worker.shutdown': {
+        const p = parse(method, req.params);
+        return { worker: master.requestShutdown(p.id, p.force) };
+      }
       case 'stats':
         parse(method, req.params);
         return master.stats();
@@ -162,6 +168,8 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
   const link: WorkerLink = {
     dispatch: (attempts) => peer.notify('dispatch', { attempts }),
     kill: (attempt) => peer.notify('kill', attempt),
+    drain: () => peer.notify('drain', {}),
+    shutdown: () => peer.notify('shutdown', {}),
     close: (reason) => peer.fail('UNAVAILABLE', reason),
   };
   const { workerId, abandon } = master.attachWorker(hello.worker, hello.running ?? [], link);

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   port: number;
   workDir: string;
   executor: Executor;
+  /** Called when the master asks this worker to shut down (the process decides how to exit). */
+  onShutdown?: () => void;
   log?: (line: string) => void;
 }
 
@@ -229,6 +231,12 @@ export class WorkerAgent {
       if (!parsed.success) return this.log(`ignored a malformed dispatch: ${parsed.error.issues[0]?.message}`);
       // Each item was validated by the dispatch schema above.
       for (const d of parsed.data.attempts) void this.run(d);
+    } else if (event === 'drain') {
+      this.draining = true;
+    } else if (event === 'shutdown') {
+      this.log('the master asked this worker to shut down: draining');
+      this.draining = true;
+      this.config.onShutdown?.();
     } else if (event === 'kill') {
       const parsed = WorkerEvents.kill.safeParse(data);
       if (!parsed.success) return;

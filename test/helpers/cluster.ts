@@ -18,6 +18,7 @@ export interface WorkerOptions {
   port?: number;
   name?: string;
   executor?: 'process' | 'noop';
+  permanent?: boolean;
 }
 
 export interface Proc {
@@ -68,6 +69,7 @@ export class Cluster {
       '--work-dir',
       join(this.dir, `worker-${index}`),
       ...(options.executor ? ['--executor', options.executor] : []),
+      ...(options.permanent ? ['--permanent'] : []),
     ];
     const proc = launch(args);
     this.workers.push(proc);
