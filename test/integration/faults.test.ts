@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobInput } from '../../src/sdk/client.js';
+import type { JobInput, TitanClient } from '../../src/sdk/client.js';
 import type { JobView } from '../../src/protocol/methods.js';
 import { Cluster, eventually, pidAlive, type Proc } from '../helpers/cluster.js';
 import {
@@ -28,6 +28,15 @@ import {
 
 let cluster: Cluster | null = null;
 let proxy: CuttableProxy | null = null;
+
+/** Each job completed at its first attempt, and its work (one line in the append file) happened once. */
+async function expectEachRanOnce(client: TitanClient, runId: string, ids: readonly string[], appendFile: string): Promise<void> {
+  for (const id of ids) {
+    const { attempts } = await client.getJob(`${runId}/${id}`);
+    expect(attempts.map((a) => [a.attempt, a.outcome]), id).toEqual([[1, 'COMPLETED']]);
+  }
+  expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+}
 
 /**
  * A master and one 4-slot worker that reaches it through a proxy the test can cut, strand or
@@ -308,11 +317,7 @@ describe('fault injection', () => {
     const final = await waitRunDone(client, runId, 30_000);
     expect(summary(final.jobs)).toBe('[]');
     expect(final.run.status).toBe('COMPLETED');
-    for (const id of ids) {
-      const { attempts } = await client.getJob(`${runId}/${id}`);
-      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
-    }
-    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+    await expectEachRanOnce(client, runId, ids, appendFile);
     expect(readPidFile(pidFile)).toHaveLength(ids.length);
     expect(p.connections).toBeGreaterThanOrEqual(2);
   });
@@ -342,11 +347,7 @@ describe('fault injection', () => {
     const final = await waitRunDone(client, runId, 30_000);
     expect(summary(final.jobs), worker.output()).toBe('[]');
     expect(final.run.status).toBe('COMPLETED');
-    for (const id of ids) {
-      const { attempts } = await client.getJob(`${runId}/${id}`);
-      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
-    }
-    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+    await expectEachRanOnce(client, runId, ids, appendFile);
     expect(readPidFile(pidFile)).toHaveLength(ids.length);
 
     // Another process with the same name is still refused, and does not displace the worker.
@@ -375,11 +376,7 @@ describe('fault injection', () => {
 
     const final = await waitRunDone(client, runId, 30_000);
     expect(final.run.status).toBe('COMPLETED');
-    for (const id of ids) {
-      const { attempts } = await client.getJob(`${runId}/${id}`);
-      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
-    }
-    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+    await expectEachRanOnce(client, runId, ids, appendFile);
   });
 
   it('re-sends results whose report was lost to a connection reset, instead of running the job again', { timeout: 120_000 }, async () => {
@@ -400,11 +397,7 @@ describe('fault injection', () => {
     expect(p.connections).toBeGreaterThanOrEqual(2);
     expect(summary(final.jobs), worker.output()).toBe('[]');
     expect(final.run.status).toBe('COMPLETED');
-    for (const id of ids) {
-      const { attempts } = await client.getJob(`${runId}/${id}`);
-      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
-    }
-    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+    await expectEachRanOnce(client, runId, ids, appendFile);
     expect(readPidFile(pidFile)).toHaveLength(ids.length);
   });
 
