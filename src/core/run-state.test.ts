@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jobRecord, jobSpec } from '../../test/helpers/records.js';
 import type { JobRecord, JobSpec, JobStatus, RunRecord, RunSpec } from './model.js';
 import {
   affinityTarget,
@@ -17,24 +18,7 @@ import {
   timerDue,
 } from './run-state.js';
 
-const SHA = 'a'.repeat(64);
-
-function spec(id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec {
-  return {
-    id,
-    kind: 'run',
-    script: { name: 'job.sh', sha256: SHA },
-    args: [],
-    dependsOn: [],
-    requirement: 'GENERAL',
-    priority: 1,
-    delayMs: 0,
-    retries: 3,
-    affinity: 'none',
-    env: {},
-    ...options,
-  };
-}
+const spec = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec => jobSpec(id, options);
 
 const after = (...parents: string[]): Partial<JobSpec> => ({ dependsOn: parents });
 
@@ -530,22 +514,7 @@ describe('run status', () => {
 describe('restoreRun', () => {
   const runRecord = (): RunRecord => ({ runId: 'r1', name: 'restored', agentRunId: null, status: 'RUNNING', createdAt: 0, finishedAt: null });
 
-  function record(s: JobSpec, fields: Partial<JobRecord>): JobRecord {
-    return {
-      runId: 'r1',
-      spec: s,
-      status: 'PENDING',
-      attempt: 0,
-      notBefore: null,
-      workerId: null,
-      exitCode: null,
-      error: null,
-      createdAt: 0,
-      startedAt: null,
-      finishedAt: null,
-      ...fields,
-    };
-  }
+  const record = (s: JobSpec, fields: Partial<JobRecord>): JobRecord => jobRecord('r1', s, fields);
 
   function stored(): JobRecord[] {
     return [

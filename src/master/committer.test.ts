@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
 import type { Store, StoreBatch } from '../store/store.js';
 import { Committer } from './committer.js';
+import { jobRecord, jobSpec } from '../../test/helpers/records.js';
 
 /** A Store's commit that records each batch as it stood when commit was called. */
 class FakeStore implements Pick<Store, 'commit'> {
@@ -38,33 +39,7 @@ async function turns(n = 3): Promise<void> {
 
 const run = (runId: string): RunRecord => ({ runId, name: 'n', agentRunId: null, status: 'RUNNING', createdAt: 1, finishedAt: null });
 
-function jobRec(id: string, runId = 'r1'): JobRecord {
-  return {
-    runId,
-    spec: {
-      id,
-      kind: 'run',
-      script: { name: 's.sh', sha256: '0'.repeat(64) },
-      args: [],
-      dependsOn: [],
-      requirement: 'GENERAL',
-      priority: 1,
-      delayMs: 0,
-      retries: 0,
-      affinity: 'none',
-      env: {},
-    },
-    status: 'PENDING',
-    attempt: 0,
-    notBefore: null,
-    workerId: null,
-    exitCode: null,
-    error: null,
-    createdAt: 1,
-    startedAt: null,
-    finishedAt: null,
-  };
-}
+const jobRec = (id: string, runId = 'r1'): JobRecord => jobRecord(runId, jobSpec(id, { retries: 0 }), { createdAt: 1 });
 
 const attemptRec = (jobId: string, attempt: number): AttemptRecord => ({
   runId: 'r1',

@@ -15,6 +15,7 @@ import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SqliteStore } from './sqlite-store.js';
 import { emptyBatch, type Store, type StoreBatch } from './store.js';
+import { jobRecord, jobSpec } from '../../test/helpers/records.js';
 
 interface StoreFactory {
   name: string;
@@ -27,22 +28,7 @@ const factories: StoreFactory[] = [{ name: 'sqlite', open: async (dir) => Sqlite
 
 // ---- fixtures ----
 
-function spec(id: string, extra: Partial<JobSpec> = {}): JobSpec {
-  return {
-    id,
-    kind: 'run',
-    script: { name: `${id}.sh`, sha256: 'ab'.repeat(32) },
-    args: [],
-    dependsOn: [],
-    requirement: 'GENERAL',
-    priority: 1,
-    delayMs: 0,
-    retries: 3,
-    affinity: 'none',
-    env: {},
-    ...extra,
-  };
-}
+const spec = jobSpec;
 
 /** A spec with every optional field set and awkward values, to check it round-trips intact. */
 const fullSpec = (id: string): JobSpec =>
@@ -62,22 +48,7 @@ function run(runId: string, createdAt: number, status: RunStatus = 'RUNNING', ex
   return { runId, name: `name-${runId}`, agentRunId: null, status, createdAt, finishedAt: null, ...extra };
 }
 
-function job(runId: string, s: JobSpec | string, extra: Partial<JobRecord> = {}): JobRecord {
-  return {
-    runId,
-    spec: typeof s === 'string' ? spec(s) : s,
-    status: 'PENDING',
-    attempt: 0,
-    notBefore: null,
-    workerId: null,
-    exitCode: null,
-    error: null,
-    createdAt: 1_000,
-    startedAt: null,
-    finishedAt: null,
-    ...extra,
-  };
-}
+const job = (runId: string, s: JobSpec | string, extra: Partial<JobRecord> = {}): JobRecord => jobRecord(runId, typeof s === 'string' ? spec(s) : s, { createdAt: 1_000, ...extra });
 
 function attempt(runId: string, jobId: string, n: number, extra: Partial<AttemptRecord> = {}): AttemptRecord {
   return {
