@@ -14,7 +14,9 @@ import { registerArtifactCommands } from './artifact-commands.js';
 import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
 import { Progress } from './progress.js';
+import { registerServiceCommands } from './service-commands.js';
 import { registerStoreCommands } from './store-commands.js';
+import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -46,7 +48,8 @@ Examples:
 `,
   );
 
-program
+clusterOptions(
+  program
   .command('up')
   .description('start a master and one local worker in this process (the local cluster)')
   .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
@@ -55,13 +58,16 @@ program
   .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
   .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
   .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
-  .option('--token <token>', 'cluster token (generated on first start when omitted)')
-  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
-    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper }] = await Promise.all([import('../server/start.js'), loadWorker()]);
-    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...(o.token !== undefined && { token: o.token }) });
+  .option('--token <token>', 'cluster token (generated on first start when omitted)'),
+).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([import('../server/start.js'), loadWorker()]);
+    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...clusterConfig(o), ...(o.token !== undefined && { token: o.token }) });
+    const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
+    const workDir = resolve(m.dataDir, 'worker');
+    const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
     const reaper = Reaper.start();
     const agent = new WorkerAgent({
-      masterHost: o.host === '0.0.0.0' ? '127.0.0.1' : o.host,
+      masterHost,
       masterPort: m.port,
       token: m.token,
       capabilities: splitList(o.capabilities),
@@ -69,11 +75,12 @@ program
       permanent: true,
       host: hostname(),
       port: 0,
-      workDir: resolve(m.dataDir, 'worker'),
+      workDir,
       executor: new ProcessExecutor({ reaper }),
-      log: (line) => process.stderr.write(`${dim('worker:')} ${line}\n`),
+      log,
       // The local worker shares this process with the master: shutting it down only drains it.
       onShutdown: () => void agent.drain(30_000),
+      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir }, agent.id ?? '', request, log),
     });
     await agent.start();
     const shown = o.host === '0.0.0.0' ? hostname() : o.host;
@@ -95,7 +102,8 @@ Press Ctrl-C to stop.`);
     });
   });
 
-program
+clusterOptions(
+  program
   .command('master')
   .description('run the master (control plane) in the foreground')
   .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
@@ -105,8 +113,8 @@ program
   .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
   .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
   .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
-  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
-  .action(async (o: { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number }) => {
+  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576))),
+).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
     const { startMaster } = await import('../server/start.js');
     const m = await startMaster({
@@ -117,6 +125,7 @@ program
       workerTimeoutMs: o.workerTimeout * 1000,
       reclaimGraceMs: o.reclaimGrace * 1000,
       maxArtifactBytes: o.maxArtifactMb * 1024 * 1024,
+      ...clusterConfig(o),
       ...(token !== undefined && { token }),
     });
     print(`titan master listening on ${o.host}:${m.port} (http ${m.httpPort}), data in ${m.dataDir}`);
@@ -138,11 +147,15 @@ program
   .option('--name <host>', 'advertised host name', hostname())
   .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
   .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
-  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string }) => {
+  .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
+  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string }) => {
     const { host, port } = parseHostPort(o.master, 9090);
     const token = findToken(o);
     if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
-    const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper } = await loadWorker();
+    if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
+    const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
+    const workDir = resolve(o.workDir);
+    const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     const reaper = o.executor === 'process' ? Reaper.start() : null;
     const agent = new WorkerAgent({
       masterHost: host,
@@ -153,10 +166,14 @@ program
       permanent: o.permanent,
       host: o.name,
       port: o.port,
-      workDir: resolve(o.workDir),
+      workDir,
       executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
-      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      log,
       onShutdown: () => void stop().then(() => process.exit(0)),
+      ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
+      ...(o.permanent && {
+        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir }, agent.id ?? '', request, log),
+      }),
     });
     const stop = async (): Promise<void> => {
       process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
@@ -215,7 +232,7 @@ connectionOptions(
     .command('submit')
     .description('submit a pipeline YAML file as a new run')
     .argument('<pipeline.yaml>')
-    .option('--wait', 'follow the run until it finishes; exit 0 only if every job completed', false)
+    .option('--wait', 'follow the run until it finishes (or only its services still run); exit 0 only if every job completed or is a service that is up', false)
     .option('--agent-run <id>', 'make this run a stage of an agent run')
     .option('--json', 'print the result as JSON', false),
 ).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string }) => {
@@ -225,15 +242,21 @@ connectionOptions(
     const { runId, jobs } = await client.submit(o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun });
     if (!o.wait) return o.json ? json({ runId, jobs }) : print(`submitted run ${runId} (${pipeline.name}) with ${jobs.length} jobs`);
     let progress: Progress | null = null;
-    const final = await client.waitForRun(runId, (e) => {
-      if (o.json) return;
-      if (e.type === 'snapshot') progress = new Progress(e.view);
-      else progress?.update(e);
-    });
+    const final = await client.waitForRun(
+      runId,
+      (e) => {
+        if (o.json) return;
+        if (e.type === 'snapshot') progress = new Progress(e.view);
+        else progress?.update(e);
+      },
+      { untilServicesUp: true },
+    );
     (progress as Progress | null)?.finish(final);
     if (o.json) json(final);
     else printJobs(final.jobs);
-    process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED') ? 0 : 1;
+    const up = final.jobs.filter((j) => j.service !== null && j.status === 'RUNNING');
+    if (!o.json && up.length > 0) print(`${up.length} service(s) keep running: see titan services; stop one with titan stop <service>`);
+    process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED' || up.includes(j)) ? 0 : 1;
   });
 });
 
@@ -315,8 +338,16 @@ connectionOptions(workersCommand.command('list', { isDefault: true }).descriptio
     if (workers.length === 0) return print('no workers connected');
     print(
       table(
-        ['WORKER', 'STATE', 'CAPABILITIES', 'LOAD', 'KIND', 'LAST SEEN'],
-        workers.map((w) => [w.id, w.state, w.capabilities.join(','), `${w.running}/${w.slots}`, w.permanent ? 'permanent' : 'ephemeral', `${duration(Date.now() - w.lastSeen)} ago`]),
+        ['WORKER', 'STATE', 'CAPABILITIES', 'LOAD', 'KIND', 'LAST SEEN', 'SERVICES'],
+        workers.map((w) => [
+          w.id,
+          w.state,
+          w.capabilities.join(','),
+          `${w.running}/${w.slots}`,
+          w.permanent ? 'permanent' : w.spawnedBy ? `ephemeral (autoscaled by ${w.spawnedBy})` : 'ephemeral',
+          `${duration(Date.now() - w.lastSeen)} ago`,
+          w.services.map((v) => `${v.ref}${v.port === null ? '' : `:${v.port}`}`).join(', ') || '-',
+        ]),
       ),
     );
   });
@@ -352,9 +383,25 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
     print(`workers     ${s.workers.connected} connected of ${s.workers.total}, ${s.workers.busySlots}/${s.workers.slots} slots busy`);
     print(`active runs ${s.runs.active}`);
     print(`jobs        ${summarise(s.jobs, Object.values(s.jobs).reduce((a, b) => a + (b ?? 0), 0)) || 'none active'}`);
-    const queues = Object.entries(s.queuedByCapability);
-    if (queues.length > 0) print(`queued      ${queues.map(([c, n]) => `${c} ${n}`).join(', ')}`);
     print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
+    const pools = Object.entries(s.pools);
+    const desired = s.autoscaler.enabled ? s.autoscaler.desired : {};
+    if (pools.length > 0) {
+      print('');
+      print(
+        table(
+          ['POOL', 'WORKERS', 'SLOTS BUSY', 'QUEUED', 'SERVICES', ...(s.autoscaler.enabled ? ['DESIRED'] : [])],
+          pools.map(([name, p]) => [name, String(p.workers), `${p.busySlots}/${p.slots}`, String(p.queued), String(p.services), ...(s.autoscaler.enabled ? [String(desired[name] ?? '-')] : [])]),
+        ),
+      );
+    }
+    if (s.autoscaler.enabled) {
+      print('');
+      print(`autoscaler  ${s.autoscaler.pending} worker(s) starting; recent decisions:`);
+      const events = s.autoscaler.events.slice(-10);
+      if (events.length === 0) print('  none yet');
+      for (const e of events) print(`  ${when(e.at)}  ${e.pool}  ${e.action}${e.workerId ? ` ${e.workerId}` : ''}: ${e.reason}`);
+    }
   });
 });
 
@@ -444,9 +491,9 @@ program
  * The worker's modules, loaded only by the commands that run one: a worker forks a process per
  * attempt, and fork time grows with the parent's memory, so it must not carry the master's.
  */
-async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js')> {
-  const [agent, executor, reaper] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js')]);
-  return { ...agent, ...executor, ...reaper };
+async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js') & typeof import('../worker/spawner.js')> {
+  const [agent, executor, reaper, spawner] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js'), import('../worker/spawner.js')]);
+  return { ...agent, ...executor, ...reaper, ...spawner };
 }
 
 function printJobs(jobs: JobView[]): void {
@@ -501,6 +548,7 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 registerStoreCommands(program);
+registerServiceCommands(program);
 registerArtifactCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,13 +1,13 @@
 /**
- * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `args`,
- * `depends_on`, `requirement`, `priority`, `delay` in seconds) plus `retries`, `timeout` (seconds)
- * and `env`. Errors name the file, line and column, and suggest the nearest key for a typo.
+ * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
+ * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
+ * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`. Errors name the file, line and column, and suggest the nearest key for a typo.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CapabilitySchema, IdSchema, LIMITS } from '../core/model.js';
+import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES } from '../core/model.js';
 import { gateIdFor, injectGates } from '../core/gates.js';
 import type { JobInput, RunInput } from '../sdk/client.js';
 import { UsageError } from './connection.js';
@@ -17,7 +17,15 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const JobYamlSchema = z.strictObject({
   id: z.union([IdSchema, z.number().int().transform(String)]),
   file: z.string().min(1).optional(),
-  type: z.enum(['run', 'approval']).default('run'),
+  type: z.enum(['run', 'service', 'approval']).default('run'),
+  /** A service's fixed port; without one the worker assigns a free port. */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** "tcp" (default), "none", or an HTTP path such as /health. */
+  readiness: ReadinessSchema.optional(),
+  /** Seconds a service has to become ready. */
+  ready_timeout: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
+  restart: z.enum(RESTART_POLICIES).optional(),
+  crash_loop_limit: z.number().int().min(1).max(LIMITS.maxRetries).optional(),
   /** The question an approval gate asks. */
   message: z.string().max(4096).optional(),
   /** Titan's way to gate a job: a gate is injected after it, its children rewired to the gate. */
@@ -34,7 +42,13 @@ const JobYamlSchema = z.strictObject({
   affinity: z.union([z.boolean(), z.literal('required')]).default(false),
   env: z.record(z.string(), scalar).default({}),
 }).superRefine((job, ctx) => {
-  if (job.type === 'run' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required for a run job' });
+  if (job.type !== 'approval' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: `is required for a ${job.type} job` });
+  if (job.type !== 'service') {
+    for (const key of ['port', 'readiness', 'ready_timeout', 'restart', 'crash_loop_limit'] as const) {
+      if (job[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies only to a job of type "service"' });
+    }
+  }
+  if (job.type === 'service' && job.timeout !== undefined) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'does not apply to a service (it runs until stopped); use ready_timeout' });
   if (job.type === 'approval' && job.file !== undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is not allowed on an approval gate (it runs no script)' });
 });
 
@@ -113,6 +127,16 @@ export function parsePipeline(text: string, path: string): RunInput {
         }
       : {
       id: j.id,
+      ...(j.type === 'service' && {
+        kind: 'service' as const,
+        service: {
+          ...(j.port !== undefined && { port: j.port }),
+          ...(j.readiness !== undefined && { readiness: j.readiness }),
+          ...(j.ready_timeout !== undefined && { readyTimeoutMs: Math.round(j.ready_timeout * 1000) }),
+          ...(j.restart !== undefined && { restart: j.restart }),
+          ...(j.crash_loop_limit !== undefined && { crashLoopLimit: j.crash_loop_limit }),
+        },
+      }),
       script: resolve(base, j.file as string),
       args: j.args,
       dependsOn: j.depends_on,

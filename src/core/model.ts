@@ -77,9 +77,57 @@ const ExecStringSchema = z
   .max(LIMITS.maxArgLength)
   .refine((v) => !v.includes('\0'), 'must not contain a NUL byte');
 
-/** `run` executes a script on a worker; `approval` is a gate the master holds until a person decides. */
-export const JobKindSchema = z.enum(['run', 'approval']);
+/**
+ * `run` executes a script on a worker until it exits; `service` keeps one running (restarting it
+ * by its policy) and releases its dependents once it is ready; `approval` is a gate the master
+ * holds until a person decides.
+ */
+export const JobKindSchema = z.enum(['run', 'service', 'approval']);
 export type JobKind = z.infer<typeof JobKindSchema>;
+
+export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/**
+ * How a service is probed before its dependents start: a TCP connect to its port, an HTTP GET of
+ * a path (any status below 500 counts), or not at all (ready once started).
+ */
+export const ReadinessSchema = z.union([
+  z.literal('tcp'),
+  z.literal('none'),
+  z
+    .string()
+    .max(1024)
+    .regex(/^\/[\x21-\x7e]*$/, 'an HTTP readiness path starts with "/" and has no spaces or control characters'),
+]);
+export type Readiness = z.infer<typeof ReadinessSchema>;
+
+export const ServiceSpecSchema = z.strictObject({
+  /** A fixed port; without one the worker assigns a free port from the master's service range. */
+  port: z.number().int().min(1).max(65535).optional(),
+  readiness: ReadinessSchema.default('tcp'),
+  readyTimeoutMs: z.number().int().positive().max(LIMITS.maxTimeoutMs).default(60_000),
+  restart: z.enum(RESTART_POLICIES).default('always'),
+  /** Consecutive crashes (exits without having stayed up) after which the service is given up. */
+  crashLoopLimit: z.number().int().min(1).max(LIMITS.maxRetries).default(5),
+});
+export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
+
+/** A service job's live facts, kept with the job so they survive a master restart. */
+export interface ServiceState {
+  /** The port of the current (or last) attempt; null until a worker has started it. */
+  port: number | null;
+  /** Process (group) id on its worker. */
+  pid: number | null;
+  /** When the current attempt became ready ("up since"); null while starting or down. */
+  readyAt: number | null;
+  /** True once the service was first ready and its dependents were released. */
+  released: boolean;
+  /** Restarts so far, whatever their cause. */
+  restarts: number;
+  /** Crashes since the service last stayed up; reaching the spec's crashLoopLimit gives up. */
+  crashes: number;
+}
 
 export const JobSpecSchema = z
   .strictObject({
@@ -87,6 +135,8 @@ export const JobSpecSchema = z
   kind: JobKindSchema.default('run'),
   /** Required for `run` jobs; approval gates have none. */
   script: ScriptRefSchema.optional(),
+  /** Port, readiness and restart policy of a `service` job (defaults apply when omitted). */
+  service: ServiceSpecSchema.optional(),
   /** What an approval gate asks the person who decides. */
   message: z.string().max(4096).optional(),
   args: z.array(ExecStringSchema).max(LIMITS.maxArgs).default([]),
@@ -103,7 +153,9 @@ export const JobSpecSchema = z
     .default({}),
   })
   .superRefine((job, ctx) => {
-    if (job.kind === 'run' && !job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'a run job needs a script' });
+    if (job.kind !== 'approval' && !job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script` });
+    if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
+    if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
   });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
@@ -132,6 +184,8 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** Null for jobs that are not services. */
+  service: ServiceState | null;
 }
 
 /** Several runs grouped by the `agentRunId` they were submitted with. */
@@ -202,6 +256,8 @@ export const WorkerInfoSchema = z.strictObject({
   permanent: z.boolean().default(false),
   pid: z.number().int().nonnegative().optional(),
   version: z.string().max(64).optional(),
+  /** Set on an ephemeral worker the autoscaler started: the id of the permanent worker that spawned it. */
+  spawnedBy: z.string().min(1).max(300).optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfoSchema>;
 

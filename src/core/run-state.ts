@@ -3,7 +3,7 @@
  * state and returns the effects the master must carry out (persist, queue, arm a timer, kill).
  * No I/O and no clock: the time and any randomness are arguments.
  */
-import type { AttemptOutcome, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus } from './model.js';
+import type { AttemptOutcome, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus, ServiceState } from './model.js';
 import { isTerminal } from './model.js';
 import { backoffMs, isFailFast } from './retry.js';
 
@@ -48,7 +48,16 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
     createdAt: now,
     startedAt: null,
     finishedAt: null,
+    service: spec.kind === 'service' ? { port: spec.service?.port ?? null, pid: null, readyAt: null, released: false, restarts: 0, crashes: 0 } : null,
   };
+}
+
+/**
+ * A parent no longer holds its child back: it completed, or it is a service that became ready
+ * (and has not ended since).
+ */
+function releases(parent: JobRecord): boolean {
+  return parent.status === 'COMPLETED' || (parent.service?.released === true && !isTerminal(parent.status));
 }
 
 export function createRun(runId: string, spec: RunSpec, now: number): { state: RunState; effects: Effect[] } {
@@ -98,8 +107,7 @@ function settleNewJob(state: RunState, job: JobRecord, now: number, effects: Eff
   let waiting = 0;
   for (const parentId of new Set(job.spec.dependsOn)) {
     const parent = state.jobs.get(parentId);
-    if (!parent) continue;
-    if (parent.status === 'COMPLETED') continue;
+    if (!parent || releases(parent)) continue;
     if (isTerminal(parent.status)) {
       finish(state, job, 'SKIPPED', now, effects, `upstream job ${parentId} is ${parent.status}`);
       return;
@@ -196,6 +204,10 @@ export function startAttempt(state: RunState, jobId: string, workerId: string, n
   job.startedAt = now;
   job.exitCode = null;
   job.error = null;
+  if (job.service) {
+    job.service.pid = null;
+    job.service.readyAt = null;
+  }
   const attempt: AttemptRecord = {
     runId: job.runId,
     jobId,
@@ -229,6 +241,10 @@ export function finishAttempt(state: RunState, jobId: string, attempt: number, r
   const effects: Effect[] = [attemptEnd(job, result.outcome, result.exitCode, result.error, now)];
   job.exitCode = result.exitCode;
   job.error = result.error;
+  if (job.service) {
+    serviceEnded(state, job, job.service, result, now, random, effects);
+    return effects;
+  }
   if (result.outcome === 'COMPLETED') {
     finish(state, job, 'COMPLETED', now, effects, null);
     return effects;
@@ -242,6 +258,100 @@ export function finishAttempt(state: RunState, jobId: string, attempt: number, r
   job.notBefore = now + backoffMs(job.attempt, random);
   effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
   return effects;
+}
+
+/** A service that stayed ready this long before it ended is no longer crash-looping. */
+export const SERVICE_STABLE_MS = 30_000;
+
+/**
+ * A service's process ended: restart it by its policy (a lost worker always restarts it
+ * elsewhere, and does not count as a crash), or give it up. Crashes in a row back off
+ * exponentially; reaching the crash-loop limit makes the service DEAD with its logs kept.
+ */
+function serviceEnded(state: RunState, job: JobRecord, svc: ServiceState, result: AttemptResult, now: number, random: number, effects: Effect[]): void {
+  const policy = job.spec.service?.restart ?? 'always';
+  const limit = job.spec.service?.crashLoopLimit ?? 5;
+  const stayedUp = svc.readyAt !== null && now - svc.readyAt >= SERVICE_STABLE_MS;
+  svc.pid = null;
+  svc.readyAt = null;
+  if (stayedUp) svc.crashes = 0;
+  const restart = (status: 'PENDING' | 'FAILED', delayMs: number): void => {
+    svc.restarts++;
+    job.status = status;
+    job.notBefore = now + delayMs;
+    effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
+  };
+  if (result.outcome === 'LOST') {
+    restart('FAILED', 0);
+    return;
+  }
+  if (result.outcome === 'COMPLETED') {
+    if (policy === 'always') restart('PENDING', backoffMs(1, random));
+    else finish(state, job, 'COMPLETED', now, effects, null);
+    return;
+  }
+  if (policy === 'never' || isFailFast(result.errorCode)) {
+    finish(state, job, 'DEAD', now, effects, result.error);
+    return;
+  }
+  svc.crashes++;
+  if (svc.crashes >= limit) {
+    finish(state, job, 'DEAD', now, effects, `crash loop: ${svc.crashes} crashes in a row without staying up ${SERVICE_STABLE_MS / 1000} s (last: ${result.error ?? 'failed'})`);
+    return;
+  }
+  restart('FAILED', backoffMs(svc.crashes, random));
+}
+
+/**
+ * The worker reports a service attempt's progress: its process started on a port, or it passed
+ * its readiness probe. The first readiness releases the service's dependents.
+ */
+export function serviceReported(state: RunState, jobId: string, attempt: number, report: { phase: 'started' | 'ready'; pid: number; port: number }, now: number): Effect[] {
+  const job = state.jobs.get(jobId);
+  const svc = job?.service;
+  if (!job || !svc || !isCurrentAttempt(state, jobId, attempt)) return [];
+  svc.pid = report.pid;
+  svc.port = report.port;
+  const effects: Effect[] = [{ type: 'job', job }];
+  if (report.phase === 'ready' && svc.readyAt === null) {
+    svc.readyAt = now;
+    if (!svc.released) {
+      svc.released = true;
+      releaseChildren(state, job, now, effects);
+    }
+  }
+  return effects;
+}
+
+/**
+ * Stops a service for good, whatever it is doing. One that had become ready ends COMPLETED (its
+ * dependents already ran); one stopped before it was ever ready ends CANCELLED and its
+ * dependents are skipped. Returns null when the job is not a service or has already ended.
+ */
+export function stopService(state: RunState, jobId: string, now: number): Effect[] | null {
+  const job = state.jobs.get(jobId);
+  if (!job?.service || isTerminal(job.status)) return null;
+  const effects: Effect[] = [];
+  const reason = 'stopped by request';
+  release(job, now, effects, reason);
+  if (job.service.released) {
+    job.service.pid = null;
+    job.service.readyAt = null;
+    finish(state, job, 'COMPLETED', now, effects, null);
+  } else {
+    finish(state, job, 'CANCELLED', now, effects, reason);
+  }
+  return effects;
+}
+
+function releaseChildren(state: RunState, job: JobRecord, now: number, effects: Effect[]): void {
+  for (const childId of state.children.get(job.spec.id) ?? []) {
+    const child = state.jobs.get(childId);
+    if (!child || isTerminal(child.status) || !state.waitingOn.has(childId)) continue;
+    const left = (state.waitingOn.get(childId) ?? 1) - 1;
+    if (left > 0) state.waitingOn.set(childId, left);
+    else becomeReady(state, child, now, effects);
+  }
 }
 
 function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: number | null, error: string | null, now: number): Effect {
@@ -318,22 +428,21 @@ function release(job: JobRecord, now: number, effects: Effect[], reason: string)
  */
 function finish(state: RunState, job: JobRecord, status: JobStatus, now: number, effects: Effect[], error: string | null): void {
   markTerminal(state, job, status, now, effects, error);
-  const work: JobRecord[] = [job];
+  // A service that was ready released its dependents then; its end changes nothing for them.
+  const work: JobRecord[] = job.service?.released ? [] : [job];
   for (let i = 0; i < work.length; i++) {
     const parent = work[i] as JobRecord;
+    if (parent.status === 'COMPLETED') {
+      releaseChildren(state, parent, now, effects);
+      continue;
+    }
     for (const childId of state.children.get(parent.spec.id) ?? []) {
       const child = state.jobs.get(childId);
       if (!child || isTerminal(child.status)) continue;
-      if (parent.status === 'COMPLETED') {
-        const left = (state.waitingOn.get(childId) ?? 1) - 1;
-        if (left > 0) state.waitingOn.set(childId, left);
-        else becomeReady(state, child, now, effects);
-      } else {
-        const reason = `upstream job ${parent.spec.id} is ${parent.status}`;
-        release(child, now, effects, reason);
-        markTerminal(state, child, 'SKIPPED', now, effects, reason);
-        work.push(child);
-      }
+      const reason = `upstream job ${parent.spec.id} is ${parent.status}`;
+      release(child, now, effects, reason);
+      markTerminal(state, child, 'SKIPPED', now, effects, reason);
+      work.push(child);
     }
   }
   if (state.open === 0) settleRun(state, now, effects);
@@ -381,7 +490,10 @@ export function restoreRun(run: RunRecord, jobs: readonly JobRecord[], now: numb
     else if (deadline !== null) effects.push({ type: 'timer', job, at: deadline });
     else if ((job.status === 'PENDING' || job.status === 'FAILED') && job.notBefore !== null) effects.push({ type: 'timer', job, at: job.notBefore });
     else if (job.status === 'PENDING') {
-      const waiting = [...new Set(job.spec.dependsOn)].filter((p) => state.jobs.get(p)?.status !== 'COMPLETED').length;
+      const waiting = [...new Set(job.spec.dependsOn)].filter((p) => {
+        const parent = state.jobs.get(p);
+        return parent !== undefined && !releases(parent);
+      }).length;
       if (waiting > 0) state.waitingOn.set(job.spec.id, waiting);
       else queue(job, now, effects);
     }

@@ -14,10 +14,11 @@ import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/mod
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
-import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, startAttempt, timerDue } from '../core/run-state.js';
-import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
+import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
+import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarget } from './autoscaler.js';
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
@@ -40,7 +41,15 @@ export interface MasterOptions {
   onFatal?: (err: Error) => void;
   /** The largest artifact accepted, in bytes (default 512 MiB). */
   maxArtifactBytes?: number;
+  /** Ports assigned to services that ask for none, inclusive (default 20000-29999). */
+  servicePorts?: readonly [number, number];
+  /** Starts and stops ephemeral workers by the load of each pool; off when absent. */
+  autoscale?: AutoscaleOptions;
+  /** Hears each change of a pool's desired worker count (the scale webhook). */
+  onDesired?: (count: DesiredCount) => void;
 }
+
+export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
 
 export interface RunWatcher {
   /** The jobs changed by one commit; omit it to hear only about the run itself. */
@@ -68,6 +77,7 @@ export class Master {
   private readonly committer: Committer;
   private readonly workerTimeoutMs: number;
   private readonly reclaimGraceMs: number;
+  private readonly servicePorts: readonly [number, number];
   private readonly startedAt: number;
 
   private readonly runs = new Map<string, RunState>();
@@ -78,6 +88,9 @@ export class Master {
   private readonly workers = new Map<string, WorkerEntry>();
   /** Attempts found RUNNING at start-up that no worker has reclaimed yet. */
   private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
+  /** When each job waiting in a capability lane was queued; kept only for the autoscaler. */
+  private readonly queuedSince = new Map<string, { pool: string; at: number }>();
+  private readonly autoscaler: Autoscaler | null;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
   private readonly agentWatchers = new Map<string, Set<(run: RunRecord) => void>>();
@@ -92,6 +105,7 @@ export class Master {
     this.random = options.random ?? Math.random;
     this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
+    this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
     this.logs = new LogStore(join(options.dataDir, 'logs'));
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxScriptBytes);
@@ -105,6 +119,43 @@ export class Master {
     this.kv = new KvService(this.store, this.clock, onFatal);
     this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
+    this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
+  }
+
+  private scalingTarget(): ScalingTarget {
+    return {
+      workers: () =>
+        [...this.workers.values()].map((w) => ({
+          id: w.id,
+          capabilities: w.capabilities,
+          slots: w.slots,
+          running: w.running,
+          accepting: w.accepting,
+          permanent: w.info.permanent,
+          spawnedBy: w.info.spawnedBy ?? null,
+          idleSince: null,
+          connected: w.link !== null,
+        })),
+      queued: () => {
+        const pools = new Map<string, { count: number; oldestAt: number }>();
+        for (const { pool, at } of this.queuedSince.values()) {
+          const p = pools.get(pool);
+          if (p) {
+            p.count++;
+            p.oldestAt = Math.min(p.oldestAt, at);
+          } else pools.set(pool, { count: 1, oldestAt: at });
+        }
+        return pools;
+      },
+      spawn: (via, request) => {
+        const link = this.workers.get(via)?.link;
+        link?.spawnWorker(request);
+        return link !== null && link !== undefined;
+      },
+      stop: (workerId) => {
+        if (this.workers.has(workerId)) this.requestShutdown(workerId, false);
+      },
+    };
   }
 
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
@@ -121,6 +172,7 @@ export class Master {
     }
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
     this.armSweeper();
+    this.autoscaler?.start();
     await this.kv.start();
     await this.committer.flushed();
   }
@@ -128,6 +180,7 @@ export class Master {
   async close(): Promise<void> {
     this.closed = true;
     this.sweeper?.cancel();
+    this.autoscaler?.stop();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
     await this.kv.close();
@@ -272,6 +325,34 @@ export class Master {
     return effects.filter((e) => e.type === 'job' && e.job.status === 'CANCELLED').length;
   }
 
+  /** Stops a service for good: its process is killed and it is not restarted. */
+  async stopService(ref: string): Promise<JobView> {
+    const { state, job } = await this.resolveActive(ref);
+    if (job.spec.kind !== 'service') throw new TitanError('BAD_REQUEST', `job ${jobKey(job.runId, job.spec.id)} is not a service (cancel it instead)`);
+    const effects = stopService(state, job.spec.id, this.clock.now());
+    if (!effects) throw new TitanError('CONFLICT', `service ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return view(job);
+  }
+
+  /** A service attempt started its process or passed its readiness probe on `workerId`. */
+  serviceReport(workerId: string, report: ServiceReport): void {
+    const state = this.runs.get(report.runId);
+    const job = state?.jobs.get(report.jobId);
+    if (!state || job?.workerId !== workerId) return;
+    this.apply(state, serviceReported(state, report.jobId, report.attempt, report, this.clock.now()));
+  }
+
+  /** The services of every active run, oldest run first. */
+  listServices(): ServiceView[] {
+    const out: ServiceView[] = [];
+    for (const state of this.runs.values()) {
+      for (const job of state.jobs.values()) if (job.service) out.push(serviceView(job, state.run.name));
+    }
+    return out;
+  }
+
   // ---- queries ------------------------------------------------------------------------------
 
   async getRun(runId: string): Promise<RunView> {
@@ -348,7 +429,18 @@ export class Master {
   }
 
   listWorkers(): WorkerView[] {
-    return [...this.workers.values()].map((w) => w.view());
+    return [...this.workers.values()].map((w) => w.view(this.servicesOn(w)));
+  }
+
+  /** The services running on a worker, with their ports. */
+  private servicesOn(w: WorkerEntry): { ref: string; port: number | null }[] {
+    const out: { ref: string; port: number | null }[] = [];
+    for (const key of w.attempts) {
+      const { runId, jobId } = parseJobRef(key);
+      const svc = this.runs.get(runId ?? '')?.jobs.get(jobId)?.service;
+      if (svc) out.push({ ref: key, port: svc.port });
+    }
+    return out;
   }
 
   stats(): Stats {
@@ -371,11 +463,30 @@ export class Master {
     return {
       uptimeMs: this.clock.now() - this.startedAt,
       workers: { total: this.workers.size, connected, slots, busySlots },
+      pools: this.pools(queuedByCapability),
+      autoscaler: this.autoscaler?.view() ?? { enabled: false },
       jobs,
       queuedByCapability,
       runs: { active: this.runs.size },
       totals: { ...this.totals },
     };
+  }
+
+  private pools(queued: Record<string, number>): Record<string, PoolView> {
+    const pools: Record<string, PoolView> = {};
+    const pool = (name: string): PoolView => (pools[name] ??= { workers: 0, slots: 0, busySlots: 0, queued: queued[name] ?? 0, services: 0 });
+    for (const w of this.workers.values()) {
+      const services = this.servicesOn(w).length;
+      for (const c of w.capabilities) {
+        const p = pool(c);
+        p.workers++;
+        p.slots += w.slots;
+        p.busySlots += w.running;
+        p.services += services;
+      }
+    }
+    for (const name of Object.keys(queued)) pool(name);
+    return pools;
   }
 
   // ---- workers --------------------------------------------------------------------------------
@@ -406,6 +517,7 @@ export class Master {
     } else {
       entry = new WorkerEntry(id, announced, now);
       this.workers.set(id, entry);
+      this.autoscaler?.registered(id, announced.spawnedBy, announced.capabilities);
     }
     entry.link = link;
     entry.draining = false;
@@ -443,7 +555,7 @@ export class Master {
     const w = this.knownWorker(workerId);
     w.draining = true;
     w.link?.drain();
-    return w.view();
+    return w.view(this.servicesOn(w));
   }
 
   /** An operator's shutdown: drain, then the worker process exits. Permanent workers need `force`. */
@@ -452,7 +564,7 @@ export class Master {
     if (w.info.permanent && !force) throw new TitanError('CONFLICT', `worker ${workerId} is permanent; shut it down with --force`);
     w.draining = true;
     w.link?.shutdown();
-    return w.view();
+    return w.view(this.servicesOn(w));
   }
 
   private knownWorker(workerId: string): WorkerEntry {
@@ -527,12 +639,17 @@ export class Master {
           runChanged = true;
           this.publishStage(e.run);
           break;
-        case 'enqueue':
-          this.queue.push(this.laneOf(state, e.job), jobKey(e.job.runId, e.job.spec.id), e.job.spec.priority);
+        case 'enqueue': {
+          const key = jobKey(e.job.runId, e.job.spec.id);
+          const lane = this.laneOf(state, e.job);
+          this.queue.push(lane, key, e.job.spec.priority);
+          if (this.autoscaler && lane === capabilityLane(e.job.spec.requirement)) this.queuedSince.set(key, { pool: e.job.spec.requirement, at: this.clock.now() });
           this.kick();
           break;
+        }
         case 'dequeue':
           this.queue.remove(jobKey(e.job.runId, e.job.spec.id));
+          this.queuedSince.delete(jobKey(e.job.runId, e.job.spec.id));
           break;
         case 'timer':
           this.timers.set(jobKey(e.job.runId, e.job.spec.id), e.at);
@@ -653,23 +770,36 @@ export class Master {
         const job = state?.jobs.get(jobId);
         if (!state || !job || job.status !== 'QUEUED') {
           this.queue.remove(item.key);
+          this.queuedSince.delete(item.key);
           continue;
         }
         const placement = { requirement: job.spec.requirement, affinity: job.spec.affinity, preferredWorker: affinityTarget(state, job) };
-        const worker = pickWorker(placement, this.workers.values()) as WorkerEntry | null;
+        const port = job.spec.service?.port;
+        const candidates = port === undefined ? this.workers.values() : [...this.workers.values()].filter((w) => !this.servicesOn(w).some((s) => s.port === port));
+        const worker = pickWorker(placement, candidates) as WorkerEntry | null;
         if (worker) best = { lane, item, worker, state, job };
       }
       if (!best) break;
       const { lane, worker, state, job } = best;
       this.queue.pop(lane);
+      this.queuedSince.delete(best.item.key);
       this.apply(state, startAttempt(state, job.spec.id, worker.id, now));
       worker.attempts.add(best.item.key);
       const items = outbox.get(worker) ?? [];
       if (items.length === 0) outbox.set(worker, items);
-      // Only run jobs are ever queued (gates wait in WAITING_APPROVAL), so a script is present.
-      items.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null });
+      items.push(this.dispatchOf(job));
     }
     for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
+  }
+
+  private dispatchOf(job: JobRecord): Dispatch {
+    // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL), so a script is present.
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null };
+    const svc = job.spec.service;
+    if (job.spec.kind === 'service') {
+      d.service = { port: svc?.port ?? null, portRange: [...this.servicePorts], readiness: svc?.readiness ?? 'tcp', readyTimeoutMs: svc?.readyTimeoutMs ?? 60_000 };
+    }
+    return d;
   }
 
   private loseAttempt(worker: WorkerEntry, key: string, reason: string): void {
@@ -750,6 +880,25 @@ export class Master {
     if (!state || !live) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     return { state, job: live };
   }
+}
+
+function serviceView(job: JobRecord, runName: string): ServiceView {
+  const svc = job.service as NonNullable<JobRecord['service']>;
+  return {
+    ref: jobKey(job.runId, job.spec.id),
+    runId: job.runId,
+    runName,
+    jobId: job.spec.id,
+    status: job.status,
+    workerId: job.status === 'RUNNING' ? job.workerId : null,
+    port: svc.port,
+    pid: svc.pid,
+    upSince: svc.readyAt,
+    restarts: svc.restarts,
+    attempt: job.attempt,
+    restart: job.spec.service?.restart ?? 'always',
+    error: job.error,
+  };
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {

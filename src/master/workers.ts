@@ -1,7 +1,7 @@
 /** The master's view of each worker: identity, capacity, the attempts it runs, and its link. */
 import type { WorkerInfo } from '../core/model.js';
 import type { WorkerLoad } from '../core/routing.js';
-import type { AttemptId, Dispatch, WorkerView } from '../protocol/methods.js';
+import type { AttemptId, Dispatch, SpawnWorker, WorkerView } from '../protocol/methods.js';
 
 /** How the master reaches a connected worker; implemented by the transport. */
 export interface WorkerLink {
@@ -11,6 +11,8 @@ export interface WorkerLink {
   drain(): void;
   /** Ask the worker to drain and then exit. */
   shutdown(): void;
+  /** Ask a permanent worker to start an ephemeral worker on its host (the autoscaler). */
+  spawnWorker(request: SpawnWorker): void;
   close(reason: string): void;
 }
 
@@ -50,7 +52,7 @@ export class WorkerEntry implements WorkerLoad {
     return this.draining ? 'draining' : 'connected';
   }
 
-  view(): WorkerView {
+  view(services: WorkerView['services']): WorkerView {
     return {
       ...this.info,
       id: this.id,
@@ -59,6 +61,7 @@ export class WorkerEntry implements WorkerLoad {
       connectedAt: this.connectedAt,
       lastSeen: this.lastSeen,
       attempts: [...this.attempts],
+      services,
     };
   }
 }

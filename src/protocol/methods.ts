@@ -3,8 +3,9 @@
  * The server validates parameters with these schemas; the SDK and the worker are typed by them.
  */
 import { z } from 'zod';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, WorkerInfo } from '../core/model.js';
-import { CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
+import { CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import type { ScalingPolicy } from '../core/autoscale.js';
 import { type DataResults, dataParams } from './data-methods.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
@@ -70,6 +71,8 @@ export const params = {
   'logs.follow': z.strictObject({ ref: JobRefSchema }),
   unsubscribe: z.strictObject({ subscription: z.number().int().nonnegative() }),
   'workers.list': z.strictObject({}),
+  'services.list': z.strictObject({}),
+  'service.stop': z.strictObject({ ref: JobRefSchema }),
   'worker.drain': z.strictObject({ id: z.string().min(1).max(300) }),
   'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false) }),
   stats: z.strictObject({}),
@@ -141,11 +144,65 @@ export interface WorkerView extends WorkerInfo {
   connectedAt: number;
   lastSeen: number;
   attempts: string[];
+  /** Services running on the worker (job references) and their ports. */
+  services: { ref: string; port: number | null }[];
+}
+
+export interface ServiceView {
+  ref: string;
+  runId: string;
+  runName: string;
+  jobId: string;
+  status: JobStatus;
+  /** The worker running it now; null while it is starting elsewhere, restarting or ended. */
+  workerId: string | null;
+  port: number | null;
+  pid: number | null;
+  /** When the current process became ready; null while it is not up. */
+  upSince: number | null;
+  restarts: number;
+  attempt: number;
+  restart: RestartPolicy;
+  error: string | null;
+}
+
+/** One autoscaling decision and why it was taken. */
+export interface ScalingEvent {
+  at: number;
+  pool: string;
+  action: 'spawn' | 'registered' | 'spawn-failed' | 'stop' | 'hold';
+  /** The worker concerned: the parent of a spawn, the new or stopped worker. */
+  workerId: string | null;
+  reason: string;
+}
+
+export type AutoscalerView =
+  | { enabled: false }
+  | {
+      enabled: true;
+      policy: ScalingPolicy;
+      /** The worker count each pool should have, as last computed. */
+      desired: Record<string, number>;
+      /** Workers requested and not yet registered. */
+      pending: number;
+      /** Recent decisions, oldest first. */
+      events: ScalingEvent[];
+    };
+
+/** A capability pool: the workers that have the capability, their slots and the jobs waiting for it. */
+export interface PoolView {
+  workers: number;
+  slots: number;
+  busySlots: number;
+  queued: number;
+  services: number;
 }
 
 export interface Stats {
   uptimeMs: number;
   workers: { total: number; connected: number; slots: number; busySlots: number };
+  pools: Record<string, PoolView>;
+  autoscaler: AutoscalerView;
   /** Jobs by status across active runs. */
   jobs: Partial<Record<JobStatus, number>>;
   queuedByCapability: Record<string, number>;
@@ -177,6 +234,8 @@ export interface Results extends DataResults {
   'logs.follow': { subscription: number };
   unsubscribe: { ok: true };
   'workers.list': { workers: WorkerView[] };
+  'services.list': { services: ServiceView[] };
+  'service.stop': { job: JobView };
   'worker.drain': { worker: WorkerView };
   'worker.shutdown': { worker: WorkerView };
   stats: Stats;
@@ -198,18 +257,47 @@ export const DispatchSchema = z.strictObject({
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().nullable(),
+  /** Present when the attempt starts a service. */
+  service: z
+    .strictObject({
+      /** The fixed port, or null to pick a free one in `portRange` on the worker's host. */
+      port: z.number().int().min(1).max(65535).nullable(),
+      portRange: z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]),
+      readiness: ReadinessSchema,
+      readyTimeoutMs: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type Dispatch = z.infer<typeof DispatchSchema>;
+export type ServiceDispatch = NonNullable<Dispatch['service']>;
+
+/** Asks a permanent worker to start an ephemeral `titan worker` on its host for the autoscaler. */
+export const SpawnWorkerSchema = z.strictObject({
+  spawnId: IdSchema,
+  capabilities: z.array(CapabilitySchema).min(1).max(32),
+  slots: z.number().int().min(1).max(1024),
+});
+export type SpawnWorker = z.infer<typeof SpawnWorkerSchema>;
 
 export const WorkerEvents = {
   dispatch: z.strictObject({ attempts: z.array(DispatchSchema) }),
   kill: AttemptIdSchema,
+  spawnWorker: SpawnWorkerSchema,
 } as const;
+
+/** A service attempt's process started (with the port it was given), or passed its readiness probe. */
+export const ServiceReportSchema = AttemptIdSchema.extend({
+  phase: z.enum(['started', 'ready']),
+  pid: z.number().int().positive(),
+  port: z.number().int().min(1).max(65535),
+});
+export type ServiceReport = z.infer<typeof ServiceReportSchema>;
 
 /** Worker → server events. */
 export const WorkerReportEvents = {
   heartbeat: z.strictObject({ running: z.number().int().nonnegative() }),
   log: AttemptIdSchema.extend({ data: z.string().max(BLOB_CHUNK_BYTES) }),
+  service: ServiceReportSchema,
 } as const;
 
 /** Server → client events for subscriptions. */

@@ -14,7 +14,7 @@ import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput 
 import { isTerminal } from '../core/model.js';
 import { type ArtifactSource, downloadArtifact, uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { KvWaitResult } from '../protocol/data-methods.js';
-import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { fetchToFile, provenanceFromEnv } from './artifacts.js';
@@ -185,6 +185,15 @@ export class TitanClient {
     return (await this.call('workers.list', {})).workers;
   }
 
+  async services(): Promise<ServiceView[]> {
+    return (await this.call('services.list', {})).services;
+  }
+
+  /** Stops a service for good: it is not restarted. */
+  async stopService(ref: string): Promise<JobView> {
+    return (await this.call('service.stop', { ref })).job;
+  }
+
   async drainWorker(id: string): Promise<WorkerView> {
     return (await this.call('worker.drain', { id })).worker;
   }
@@ -296,13 +305,39 @@ export class TitanClient {
     return { reply: result, next, close };
   }
 
-  /** Waits for the run to finish and returns its final state. */
-  async waitForRun(runId: string, onEvent?: (event: RunEvent) => void): Promise<RunView> {
-    const it = this.watchRun(runId, { jobs: onEvent !== undefined });
-    for (;;) {
-      const next = await it.next();
-      if (next.done) return next.value;
-      onEvent?.(next.value);
+  /**
+   * Waits for the run to finish and returns its final state. A run with services finishes only
+   * when they are stopped; with `untilServicesUp` the wait ends as soon as every other job has
+   * ended and every service is up (or has ended), and returns the state at that moment.
+   */
+  async waitForRun(runId: string, onEvent?: (event: RunEvent) => void, options: { untilServicesUp?: boolean } = {}): Promise<RunView> {
+    const early = options.untilServicesUp === true;
+    const it = this.watchRun(runId, { jobs: onEvent !== undefined || early });
+    const jobs = new Map<string, JobView>();
+    /** Jobs still running or waiting, other than services that are up. */
+    const open = new Set<string>();
+    let run: RunRecord | null = null;
+    try {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return next.value;
+        const e = next.value;
+        onEvent?.(e);
+        if (!early) continue;
+        const track = (j: JobView): void => {
+          jobs.set(j.spec.id, j);
+          if (isSettled(j)) open.delete(j.spec.id);
+          else open.add(j.spec.id);
+        };
+        if (e.type === 'snapshot') {
+          run = e.view.run;
+          e.view.jobs.forEach(track);
+        } else if (e.type === 'job') track(e.job);
+        else run = e.run;
+        if (run && open.size === 0) return { run, jobs: [...jobs.values()] };
+      }
+    } finally {
+      await it.return(undefined as unknown as RunView);
     }
   }
 
@@ -482,6 +517,9 @@ function whoAmI(): string {
   }
   return `${user}@${hostname()}`;
 }
+
+/** A job that has ended, or a service that is up. */
+const isSettled = (j: JobView): boolean => isTerminal(j.status) || (j.service !== null && j.status === 'RUNNING' && j.service.readyAt !== null);
 
 async function loadScript(source: ScriptSource): Promise<{ name: string; content: Buffer }> {
   if (typeof source !== 'string') return { name: source.name, content: Buffer.from(source.content) };

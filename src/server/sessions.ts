@@ -147,6 +147,11 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'workers.list':
         parse(method, req.params);
         return { workers: master.listWorkers() };
+      case 'services.list':
+        parse(method, req.params);
+        return { services: master.listServices() };
+      case 'service.stop':
+        return master.stopService(parse(method, req.params).ref).then((job) => ({ job }));
       case 'worker.drain':
         return { worker: master.requestDrain(parse(method, req.params).id) };
       case 'worker.shutdown': {
@@ -170,6 +175,7 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
     kill: (attempt) => peer.notify('kill', attempt),
     drain: () => peer.notify('drain', {}),
     shutdown: () => peer.notify('shutdown', {}),
+    spawnWorker: (request) => peer.notify('spawnWorker', request),
     close: (reason) => peer.fail('UNAVAILABLE', reason),
   };
   const { workerId, abandon } = master.attachWorker(hello.worker, hello.running ?? [], link);
@@ -186,6 +192,12 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
         if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed log event: ${describeIssues(parsed.error.issues)}`);
         const log = parsed.data;
         master.workerLog(workerId, log, log.data);
+        return;
+      }
+      case 'service': {
+        const parsed = WorkerReportEvents.service.safeParse(data);
+        if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed service event: ${describeIssues(parsed.error.issues)}`);
+        master.serviceReport(workerId, parsed.data);
         return;
       }
       case 'drain':

@@ -2,9 +2,11 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { AutoscaleOptions } from '../master/autoscaler.js';
 import { Master } from '../master/master.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { createHttpServer } from './http.js';
+import { scaleWebhook } from './scale-webhook.js';
 import { createTcpServer } from './tcp.js';
 import { loadOrCreateToken } from './token.js';
 
@@ -17,6 +19,10 @@ export interface MasterConfig {
   workerTimeoutMs?: number;
   reclaimGraceMs?: number;
   maxArtifactBytes?: number;
+  servicePorts?: readonly [number, number];
+  autoscale?: AutoscaleOptions;
+  /** POSTs each change of a pool's desired worker count here. */
+  scaleWebhook?: string;
 }
 
 export interface RunningMaster {
@@ -40,6 +46,9 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
+    ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),
+    ...(config.autoscale !== undefined && { autoscale: config.autoscale }),
+    ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
   const tcp = createTcpServer(master, token);

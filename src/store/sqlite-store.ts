@@ -16,6 +16,7 @@ import type {
   JobStatus,
   RunRecord,
   RunStatus,
+  ServiceState,
 } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { KvStored } from './data-store.js';
@@ -45,6 +46,7 @@ interface JobRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  service: string | null;
 }
 
 interface AttemptRow {
@@ -76,10 +78,10 @@ interface TotalsRow {
 // than it looks up named properties on an object, and these run several times per job.
 /** run_id, name, agent_run_id, status, created_at, finished_at */
 type RunParams = [string, string, string | null, string, number, number | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, then the key: run_id, job_id */
-type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string, string];
+/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, then the key: run_id, job_id */
+type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, string, string];
 /** JOB_COLUMNS in order, then run_id again for run_created_at */
-type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string];
+type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, string];
 /** ATTEMPT_COLUMNS in order */
 type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
 type DecisionParams = [string, string, number, string, string | null, number, string];
@@ -96,7 +98,7 @@ interface DecisionRow {
 
 const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at';
 const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at';
+  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service';
 const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
 // ---- record <-> row mapping ----
@@ -121,6 +123,7 @@ const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.error ?? null,
   j.startedAt ?? null,
   j.finishedAt ?? null,
+  j.service ? JSON.stringify(j.service) : null,
   j.runId,
   j.spec.id,
 ];
@@ -138,6 +141,7 @@ const jobToInsertParams = (j: JobRecord): JobInsertParams => [
   j.createdAt,
   j.startedAt ?? null,
   j.finishedAt ?? null,
+  j.service ? JSON.stringify(j.service) : null,
   j.runId,
 ];
 
@@ -154,6 +158,8 @@ const rowToJob = (row: JobRow): JobRecord => ({
   createdAt: row.created_at,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
+  // Written by this store from a ServiceState.
+  service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
 });
 
 const attemptToParams = (a: AttemptRecord): AttemptParams => [
@@ -199,12 +205,12 @@ function prepareStatements(db: Database.Database) {
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(
       `UPDATE jobs SET status = ?, attempt = ?, not_before = ?, worker_id = ?,
-         exit_code = ?, error = ?, started_at = ?, finished_at = ?
+         exit_code = ?, error = ?, started_at = ?, finished_at = ?, service = ?
        WHERE run_id = ? AND job_id = ?`,
     ),
     upsertAttempt: db.prepare<AttemptParams>(

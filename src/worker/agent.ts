@@ -12,10 +12,13 @@ import { join } from 'node:path';
 import { outputArtifactKey } from '../core/data.js';
 import type { ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
-import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, WorkerEvents } from '../protocol/methods.js';
+import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
+import { pickFreePort, portIsFree } from './ports.js';
+import { waitUntilReady } from './readiness.js';
+import { ServicePidFiles } from './service-pids.js';
 
 export interface WorkerConfig {
   masterHost: string;
@@ -31,6 +34,10 @@ export interface WorkerConfig {
   executor: Executor;
   /** Called when the master asks this worker to shut down (the process decides how to exit). */
   onShutdown?: () => void;
+  /** Called when the autoscaler asks this (permanent) worker to start an ephemeral worker on its host. */
+  onSpawnWorker?: (request: SpawnWorker) => void;
+  /** Set on a worker the autoscaler started: the permanent worker that spawned it. */
+  spawnedBy?: string;
   log?: (line: string) => void;
 }
 
@@ -42,6 +49,8 @@ interface Attempt {
   pending: string[];
   pendingBytes: number;
   dropped: number;
+  /** What the master has been told about a service attempt, told again after a reconnect. */
+  service: ServiceReport | null;
 }
 
 const LOG_FLUSH_MS = 100;
@@ -84,10 +93,12 @@ export class WorkerAgent {
    */
   private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
+  private readonly servicePids: ServicePidFiles;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
     mkdirSync(join(config.workDir, 'cache'), { recursive: true });
+    this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
   }
 
   get id(): string | null {
@@ -98,8 +109,12 @@ export class WorkerAgent {
     return this.attempts.size;
   }
 
-  /** Connects (retrying with backoff); resolves after the first successful HELLO. */
-  start(): Promise<void> {
+  /**
+   * Stops services left running by this worker's previous life, then connects (retrying with
+   * backoff); resolves after the first successful HELLO.
+   */
+  async start(): Promise<void> {
+    for (const line of await this.servicePids.sweepLeftovers()) this.log(line);
     const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
     this.dial();
     return ready;
@@ -164,6 +179,7 @@ export class WorkerAgent {
           slots: this.config.slots,
           permanent: this.config.permanent,
           pid: process.pid,
+          ...(this.config.spawnedBy !== undefined && { spawnedBy: this.config.spawnedBy }),
         },
         running: this.held(),
       })) as HelloResult;
@@ -207,6 +223,7 @@ export class WorkerAgent {
     }, heartbeatMs);
     this.heartbeat.unref();
     if (this.draining) peer.notify('drain');
+    for (const a of this.attempts.values()) if (a.service) peer.notify('service', a.service);
     this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);
     this.flushLogs();
     this.scheduleReport();
@@ -237,6 +254,11 @@ export class WorkerAgent {
       this.log('the master asked this worker to shut down: draining');
       this.draining = true;
       this.config.onShutdown?.();
+    } else if (event === 'spawnWorker') {
+      const parsed = WorkerEvents.spawnWorker.safeParse(data);
+      if (!parsed.success) return this.log(`ignored a malformed spawnWorker request: ${parsed.error.issues[0]?.message}`);
+      if (!this.config.onSpawnWorker) return this.log('the master asked for an ephemeral worker, but this worker cannot start one');
+      this.config.onSpawnWorker(parsed.data);
     } else if (event === 'kill') {
       const parsed = WorkerEvents.kill.safeParse(data);
       if (!parsed.success) return;
@@ -248,7 +270,7 @@ export class WorkerAgent {
   private async run(d: Dispatch): Promise<void> {
     const key = `${d.runId}/${d.jobId}`;
     const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
-    const attempt: Attempt = { id, key, running: null, pending: [], pendingBytes: 0, dropped: 0 };
+    const attempt: Attempt = { id, key, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
     this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
     this.attempts.set(key, attempt);
     let scriptPath: string;
@@ -276,6 +298,10 @@ export class WorkerAgent {
       TITAN_OUTPUT_DIR: outputDir,
       TITAN_WORKER_ID: this.workerId ?? '',
     };
+    if (d.service) {
+      await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });
+      return;
+    }
     const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
     attempt.running = running;
     const result = await running.done;
@@ -283,6 +309,52 @@ export class WorkerAgent {
     // never started (pid null) wrote nothing.
     if (running.pid !== null) await this.publishOutputs(attempt, outputDir);
     this.finish(attempt, result);
+  }
+
+  /**
+   * Runs a service attempt: a port (fixed, or a free one from the master's range) reaches the
+   * process as PORT and as `{port}` in its arguments; the master hears when it started and when
+   * it passed its readiness probe. A pid file lets the next life of this worker stop it should
+   * this process die without doing so.
+   */
+  private async runService(attempt: Attempt, svc: ServiceDispatch, req: { key: string; scriptPath: string; args: string[]; cwd: string; outputDir: string; env: Record<string, string> }): Promise<void> {
+    const taken = new Set<number>();
+    for (const a of this.attempts.values()) if (a.service) taken.add(a.service.port);
+    let port: number | null;
+    if (svc.port !== null) {
+      port = (await portIsFree(svc.port)) ? svc.port : null;
+      if (port === null) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `port ${svc.port} is in use on ${this.config.host ?? hostname()}`, errorCode: 'PORT_IN_USE' });
+    } else {
+      port = await pickFreePort(svc.portRange, taken);
+      if (port === null) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `no free port in ${svc.portRange[0]}-${svc.portRange[1]}`, errorCode: 'NO_FREE_PORT' });
+    }
+    const portText = String(port);
+    const args = req.args.map((a) => a.replaceAll('{port}', portText));
+    const running = this.config.executor.start({ ...req, args, env: { ...req.env, PORT: portText }, timeoutMs: null }, (chunk) => this.output(attempt, chunk));
+    attempt.running = running;
+    let result: Omit<FinishedAttempt, keyof AttemptId>;
+    if (running.pid === null) {
+      result = await running.done;
+    } else {
+      const pid = running.pid;
+      const pidKey = `${attempt.key}#${attempt.id.attempt}`;
+      this.servicePids.record(pidKey, pid);
+      this.reportService(attempt, { ...attempt.id, phase: 'started', pid, port });
+      const exited = new AbortController();
+      void running.done.then(() => exited.abort());
+      const probe = await waitUntilReady(svc.readiness, port, svc.readyTimeoutMs, exited.signal);
+      if (probe.ready) this.reportService(attempt, { ...attempt.id, phase: 'ready', pid, port });
+      else if (!exited.signal.aborted) running.kill(probe.reason);
+      result = await running.done;
+      this.servicePids.forget(pidKey);
+      if (!probe.ready && probe.reason !== 'aborted') result = { outcome: 'FAILED', exitCode: result.exitCode, error: probe.reason, errorCode: 'NOT_READY' };
+    }
+    this.finish(attempt, result);
+  }
+
+  private reportService(attempt: Attempt, report: ServiceReport): void {
+    attempt.service = report;
+    this.peer?.notify('service', report);
   }
 
   /**

@@ -32,6 +32,7 @@ export function jobRecord(runId: string, spec: JobSpec, extra: Partial<JobRecord
     createdAt: 0,
     startedAt: null,
     finishedAt: null,
+    service: null,
     ...extra,
   };
 }

@@ -6,6 +6,7 @@
 import { sql as initial } from './0001_initial.js';
 import { sql as gates } from './0002_gates.js';
 import { sql as data } from './0003_data.js';
+import { sql as services } from './0004_services.js';
 
 export interface Migration {
   readonly version: number;
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'gates', sql: gates },
   { version: 3, name: 'data', sql: data },
+  { version: 4, name: 'services', sql: services },
 ];

@@ -1,0 +1,70 @@
+/**
+ * Master options shared by `titan master` and `titan up`: the service port range and the
+ * autoscaler (its per-pool maximums, thresholds and webhook).
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CapabilitySchema } from '../core/model.js';
+import type { MasterConfig } from '../server/start.js';
+import { UsageError } from './connection.js';
+
+export interface ClusterFlags {
+  servicePorts: readonly [number, number];
+  autoscale?: { perPool: Record<string, number>; fallback: number };
+  scaleUpAfter: number;
+  idleStop: number;
+  scaleWebhook?: string;
+}
+
+const positiveSeconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+};
+
+function portRange(value: string): readonly [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new InvalidArgumentError('must be a port range LOW-HIGH within 1-65535, e.g. 20000-29999');
+  return [lo, hi];
+}
+
+const maxOf = (text: string, what: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError(`${what} must be a whole number of workers from 0 to 1000`);
+  return n;
+};
+
+/** `4` (every pool at most 4) or `GPU=2,GENERAL=4` (pools not named get none). */
+function autoscaleSpec(value: string): { perPool: Record<string, number>; fallback: number } {
+  if (/^\d+$/.test(value)) return { perPool: {}, fallback: maxOf(value, 'the maximum') };
+  const perPool: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const [pool = '', max = ''] = part.split('=');
+    if (!CapabilitySchema.safeParse(pool).success || max === '') throw new InvalidArgumentError(`"${part}" is not POOL=MAX (e.g. GPU=2,GENERAL=4)`);
+    perPool[pool] = maxOf(max, `the maximum for ${pool}`);
+  }
+  return { perPool, fallback: 0 };
+}
+
+export function clusterOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--service-ports <low-high>', 'ports assigned to services that ask for none').default([20_000, 29_999], '20000-29999').argParser(portRange))
+    .addOption(new Option('--autoscale <max>', 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)').argParser(autoscaleSpec))
+    .addOption(new Option('--scale-up-after <seconds>', 'how long jobs wait with no free slot before a worker is started').default(10).argParser(positiveSeconds))
+    .addOption(new Option('--idle-stop <seconds>', 'stop an autoscaled worker idle this long').default(120).argParser(positiveSeconds))
+    .option('--scale-webhook <url>', "POST each pool's desired worker count to this URL as it changes");
+}
+
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook'> {
+  if (o.scaleWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.scaleWebhook)) throw new UsageError(`--scale-webhook must be an http:// or https:// URL, got "${o.scaleWebhook}"`);
+  // The webhook alone runs the planner with no maximum: it reports demand without starting anything.
+  const scaling = o.autoscale ?? (o.scaleWebhook !== undefined ? { perPool: {}, fallback: 0 } : undefined);
+  return {
+    servicePorts: o.servicePorts,
+    ...(scaling && {
+      autoscale: { policy: { scaleUpAfterMs: o.scaleUpAfter * 1000, idleStopMs: o.idleStop * 1000, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },
+    }),
+    ...(o.scaleWebhook !== undefined && { scaleWebhook: o.scaleWebhook }),
+  };
+}
