@@ -29,6 +29,7 @@ export function findToken(flags: ConnectionFlags): string | undefined {
 
 export function clientFor(flags: ConnectionFlags): TitanClient {
   const envPort = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
+  if (!flags.master && (!Number.isInteger(envPort) || envPort < 1 || envPort > 65535)) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
   const address = flags.master ? parseHostPort(flags.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: envPort };
   const token = findToken(flags);
   return new TitanClient({ ...address, ...(token !== undefined && { token }) });

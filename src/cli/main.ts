@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type JobStatus, RUN_STATUSES } from '../core/model.js';
+import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES } from '../core/model.js';
 import type { JobView } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { registerArtifactCommands } from './artifact-commands.js';
@@ -198,9 +198,16 @@ connectionOptions(
     .addOption(new Option('--retries <n>', 'retries after a failure').default(0).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
     .option('--env <KEY=VALUE>', 'an environment variable for the job (repeatable)', (pair: string, all: string[] = []) => [...all, pair])
-    .option('--detach', 'submit and print the job reference without waiting', false),
-).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean }) => {
+    .option('--detach', 'submit and print the job reference without waiting', false)
+    .option('--service', 'run it as a service: kept up (restarted by --restart), given a port as $PORT and {port}; waits until it is ready', false)
+    .addOption(new Option('--port <port>', 'a service: its fixed port (default: a free one from the master\'s range)').argParser(int('--port', 1, 65535)))
+    .addOption(new Option('--readiness <probe>', 'a service: tcp, none, or an HTTP path such as /health').default('tcp'))
+    .addOption(new Option('--restart <policy>', 'a service: when to restart it').choices(RESTART_POLICIES).default('always')),
+).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean; service: boolean; port?: number; readiness: string; restart: RestartPolicy }) => {
   if (!existsSync(script)) throw new UsageError(`cannot read script ${script}: no such file`);
+  if (!o.service && o.port !== undefined) throw new UsageError('--port applies to a service: add --service');
+  const readiness = ReadinessSchema.safeParse(o.readiness);
+  if (!readiness.success) throw new UsageError(`--readiness must be tcp, none or an HTTP path starting with "/", got "${o.readiness}"`);
   await withClient(o, async (client) => {
     const { runId, jobId } = await client.runScript(script, args, {
       requirement: o.requirement,
@@ -208,9 +215,23 @@ connectionOptions(
       retries: o.retries,
       env: parseEnv(o.env ?? []),
       ...(o.timeout !== undefined && { timeoutMs: Math.round(o.timeout * 1000) }),
+      ...(o.service && { kind: 'service', service: { readiness: readiness.data, restart: o.restart, ...(o.port !== undefined && { port: o.port }) } }),
     });
     const ref = `${runId}/${jobId}`;
     if (o.detach) return print(ref);
+    if (o.service) {
+      process.stderr.write(dim(`submitted ${ref}; waiting until it is ready\n`));
+      const { jobs } = await client.waitForRun(runId, undefined, { untilServicesUp: true });
+      const job = jobs[0] as JobView;
+      if (job.status !== 'RUNNING') {
+        process.stderr.write(`${ref} ${colourStatus(job.status)}${job.error ? `: ${job.error}` : ''} (see titan logs ${ref})\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const where = job.workerId === null ? '' : ` on ${job.workerId}`;
+      print(`service ${ref} is up${where}, port ${job.service?.port ?? '-'}; titan logs -f ${ref} follows it, titan stop ${ref} stops it`);
+      return;
+    }
     process.stderr.write(dim(`submitted ${ref}\n`));
     let lastAttempt = 0;
     const it = client.followLogs(ref);

@@ -23,7 +23,7 @@ const JobYamlSchema = z.strictObject({
   /** "tcp" (default), "none", or an HTTP path such as /health. */
   readiness: ReadinessSchema.optional(),
   /** Seconds a service has to become ready. */
-  ready_timeout: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
+  ready_timeout: z.number().min(0.001, 'must be at least 0.001 (one millisecond)').max(LIMITS.maxTimeoutMs / 1000).optional(),
   restart: z.enum(RESTART_POLICIES).optional(),
   crash_loop_limit: z.number().int().min(1).max(LIMITS.maxRetries).optional(),
   /** The question an approval gate asks. */
@@ -38,7 +38,7 @@ const JobYamlSchema = z.strictObject({
   priority: z.number().int().default(1),
   delay: z.number().min(0).max(LIMITS.maxDelayMs / 1000).default(0),
   retries: z.number().int().min(0).max(LIMITS.maxRetries).optional(),
-  timeout: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
+  timeout: z.number().min(0.001, 'must be at least 0.001 (one millisecond)').max(LIMITS.maxTimeoutMs / 1000).optional(),
   affinity: z.union([z.boolean(), z.literal('required')]).default(false),
   env: z.record(z.string(), scalar).default({}),
 }).superRefine((job, ctx) => {

@@ -102,13 +102,28 @@ describe('services in the run state machine', () => {
     const always = createRun('r1', { name: 'a', jobs: [service('api', { restart: 'always' })] }, 0).state;
     up(always, 'api', 0);
     finishAttempt(always, 'api', 1, ok, 10, 0.5);
-    expect(job(always, 'api')).toMatchObject({ status: 'PENDING', service: { restarts: 1, crashes: 0 } });
+    expect(job(always, 'api')).toMatchObject({ status: 'PENDING', service: { restarts: 1, crashes: 1 } });
+    requeue(always, 'api');
+    up(always, 'api', 20);
+    finishAttempt(always, 'api', 2, ok, 20 + SERVICE_STABLE_MS, 0.5);
+    expect(job(always, 'api')).toMatchObject({ status: 'PENDING', service: { restarts: 2, crashes: 0 } });
 
     const onFailure = createRun('r2', { name: 'b', jobs: [service('api', { restart: 'on-failure' })] }, 0).state;
     up(onFailure, 'api', 0);
     finishAttempt(onFailure, 'api', 1, ok, 10, 0.5);
     expect(job(onFailure, 'api').status).toBe('COMPLETED');
     expect(onFailure.run.status).toBe('COMPLETED');
+  });
+
+  it('gives up a service that keeps exiting cleanly at once under "always"', () => {
+    const ok = { outcome: 'COMPLETED', exitCode: 0, error: null } as const;
+    const { state } = createRun('r1', { name: 'a', jobs: [service('api', { restart: 'always', crashLoopLimit: 2 })] }, 0);
+    up(state, 'api', 0);
+    finishAttempt(state, 'api', 1, ok, 10, 0.5);
+    requeue(state, 'api');
+    up(state, 'api', 2000);
+    finishAttempt(state, 'api', 2, ok, 2010, 0.5);
+    expect(job(state, 'api')).toMatchObject({ status: 'DEAD', error: expect.stringContaining('(last: exit code 0)') });
   });
 
   it('never restarts under "never", and a fail-fast failure ends it at once', () => {

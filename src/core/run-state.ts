@@ -265,8 +265,9 @@ export const SERVICE_STABLE_MS = 30_000;
 
 /**
  * A service's process ended: restart it by its policy (a lost worker always restarts it
- * elsewhere, and does not count as a crash), or give it up. Crashes in a row back off
- * exponentially; reaching the crash-loop limit makes the service DEAD with its logs kept.
+ * elsewhere, and does not count as a crash), or give it up. Exits in a row without staying up
+ * (crashes, or clean exits under `always`) back off exponentially; reaching the crash-loop limit
+ * makes the service DEAD with its logs kept.
  */
 function serviceEnded(state: RunState, job: JobRecord, svc: ServiceState, result: AttemptResult, now: number, random: number, effects: Effect[]): void {
   const policy = job.spec.service?.restart ?? 'always';
@@ -285,21 +286,24 @@ function serviceEnded(state: RunState, job: JobRecord, svc: ServiceState, result
     restart('FAILED', 0);
     return;
   }
-  if (result.outcome === 'COMPLETED') {
-    if (policy === 'always') restart('PENDING', backoffMs(1, random));
-    else finish(state, job, 'COMPLETED', now, effects, null);
+  const clean = result.outcome === 'COMPLETED';
+  if (clean && policy !== 'always') {
+    finish(state, job, 'COMPLETED', now, effects, null);
     return;
   }
-  if (policy === 'never' || isFailFast(result.errorCode)) {
+  if (!clean && (policy === 'never' || isFailFast(result.errorCode))) {
     finish(state, job, 'DEAD', now, effects, result.error);
     return;
   }
-  svc.crashes++;
+  // Under `always` a clean exit is restarted too, but one that keeps coming back at once is
+  // looping just as surely as a crash.
+  if (!stayedUp || !clean) svc.crashes++;
   if (svc.crashes >= limit) {
-    finish(state, job, 'DEAD', now, effects, `crash loop: ${svc.crashes} crashes in a row without staying up ${SERVICE_STABLE_MS / 1000} s (last: ${result.error ?? 'failed'})`);
+    const last = clean ? 'exit code 0' : (result.error ?? 'failed');
+    finish(state, job, 'DEAD', now, effects, `crash loop: ${svc.crashes} crashes in a row without staying up ${SERVICE_STABLE_MS / 1000} s (last: ${last})`);
     return;
   }
-  restart('FAILED', backoffMs(svc.crashes, random));
+  restart(clean ? 'PENDING' : 'FAILED', backoffMs(Math.max(1, svc.crashes), random));
 }
 
 /**

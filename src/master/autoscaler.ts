@@ -103,7 +103,10 @@ export class Autoscaler {
     const held = new Set<string>();
     for (const d of plan.decisions) this.carryOut(d, now, held);
     for (const pool of [...this.lastHold.keys()]) if (!held.has(pool)) this.lastHold.delete(pool);
-    for (const [pool, desired] of Object.entries(plan.desired)) {
+    // A pool that left the plan (no jobs, workers or spawns) now needs no worker at all.
+    const desiredNow = new Map(Object.entries(plan.desired));
+    for (const pool of this.desired.keys()) if (!desiredNow.has(pool)) desiredNow.set(pool, 0);
+    for (const [pool, desired] of desiredNow) {
       if (this.desired.get(pool) === desired) continue;
       this.desired.set(pool, desired);
       const current = workers.filter((w) => w.connected && w.capabilities.has(pool)).length;

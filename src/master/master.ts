@@ -787,19 +787,37 @@ export class Master {
       worker.attempts.add(best.item.key);
       const items = outbox.get(worker) ?? [];
       if (items.length === 0) outbox.set(worker, items);
-      items.push(this.dispatchOf(job));
+      items.push(this.dispatchOf(state, job));
     }
     for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
   }
 
-  private dispatchOf(job: JobRecord): Dispatch {
+  private dispatchOf(state: RunState, job: JobRecord): Dispatch {
     // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL), so a script is present.
-    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: job.spec.env, timeoutMs: job.spec.timeoutMs ?? null };
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null };
     const svc = job.spec.service;
     if (job.spec.kind === 'service') {
       d.service = { port: svc?.port ?? null, portRange: [...this.servicePorts], readiness: svc?.readiness ?? 'tcp', readyTimeoutMs: svc?.readyTimeoutMs ?? 60_000 };
     }
     return d;
+  }
+
+  /**
+   * The job's environment, plus where each service it depends on listens, so a dependent can
+   * reach a service whose port was assigned: TITAN_SERVICE_<ID> = host:port.
+   */
+  private envOf(state: RunState, job: JobRecord): Record<string, string> {
+    let env = job.spec.env;
+    for (const parentId of job.spec.dependsOn) {
+      const parent = state.jobs.get(parentId);
+      const host = parent?.workerId ? this.workers.get(parent.workerId)?.info.host : undefined;
+      const name = serviceEnvName(parentId);
+      // A value the job sets itself wins.
+      if (!parent?.service?.port || !host || name in job.spec.env) continue;
+      if (env === job.spec.env) env = { ...env };
+      env[name] = `${host}:${parent.service.port}`;
+    }
+    return env;
   }
 
   private loseAttempt(worker: WorkerEntry, key: string, reason: string): void {
@@ -881,6 +899,9 @@ export class Master {
     return { state, job: live };
   }
 }
+
+/** `TITAN_SERVICE_` and the job id in upper case, other characters than letters and digits as `_`. */
+export const serviceEnvName = (jobId: string): string => `TITAN_SERVICE_${jobId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
 function serviceView(job: JobRecord, runName: string): ServiceView {
   const svc = job.service as NonNullable<JobRecord['service']>;

@@ -45,11 +45,12 @@ export interface RunInput extends Omit<RunSpecInput, 'jobs'> {
 export type RunEvent = { type: 'snapshot'; view: RunView } | { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
 
 export function defaultAddress(options: ClientOptions = {}): { host: string; port: number; token: string | undefined } {
-  return {
-    host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1',
-    port: options.port ?? (process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090),
-    token: options.token ?? process.env.TITAN_TOKEN,
-  };
+  const envPort = process.env.TITAN_PORT;
+  const port = options.port ?? (envPort ? Number(envPort) : 9090);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new TitanError('BAD_REQUEST', options.port === undefined ? `TITAN_PORT must be a port number from 1 to 65535, got "${envPort}"` : `port must be a number from 1 to 65535, got ${port}`);
+  }
+  return { host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1', port, token: options.token ?? process.env.TITAN_TOKEN };
 }
 
 export class TitanClient {
@@ -334,7 +335,8 @@ export class TitanClient {
           e.view.jobs.forEach(track);
         } else if (e.type === 'job') track(e.job);
         else run = e.run;
-        if (run && open.size === 0) return { run, jobs: [...jobs.values()] };
+        // With every job ended the run's own end is on its way; wait for it instead.
+        if (run && open.size === 0 && [...jobs.values()].some((j) => !isTerminal(j.status))) return { run, jobs: [...jobs.values()] };
       }
     } finally {
       await it.return(undefined as unknown as RunView);

@@ -36,6 +36,7 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/api/stats', async () => master.stats());
   app.get('/api/workers', async () => ({ workers: master.listWorkers() }));
+  app.get('/api/services', async () => ({ services: master.listServices() }));
   app.get('/api/runs', async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const p = check('runs.list', { limit: q.limit === undefined ? undefined : Number(q.limit), status: q.status });
@@ -45,6 +46,7 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
   app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
   app.get('/api/runs/:runId/jobs/:jobId', async (req) => master.getJob(refOf(req.params)));
   app.post('/api/runs/:runId/jobs/:jobId/cancel', async (req) => ({ job: await master.cancelJob(refOf(req.params)) }));
+  app.post('/api/runs/:runId/jobs/:jobId/stop', async (req) => ({ job: await master.stopService(refOf(req.params)) }));
   app.get('/api/gates', async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const p = check('gates.list', { history: q.history === undefined ? undefined : Number(q.history) });

@@ -433,8 +433,9 @@ export class WorkerAgent {
     const parts: Buffer[] = [];
     let offset = 0;
     for (;;) {
-      const peer = this.peer;
-      if (!peer) throw new Error('not connected to the master');
+      // A dispatch can arrive just before this side has finished its HELLO: wait for the session.
+      const peer = await this.session();
+      if (!peer) throw new Error('the worker is stopping');
       const chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
       const data = Buffer.from(chunk.data, 'base64');
       parts.push(data);

@@ -19,6 +19,8 @@ export interface WorkerOptions {
   name?: string;
   executor?: 'process' | 'noop';
   permanent?: boolean;
+  /** The worker's --work-dir; by default a fresh `worker-<index>` folder in the cluster's directory. */
+  workDir?: string;
 }
 
 export interface Proc {
@@ -67,7 +69,7 @@ export class Cluster {
       '--name',
       options.name ?? '127.0.0.1',
       '--work-dir',
-      join(this.dir, `worker-${index}`),
+      options.workDir ?? join(this.dir, `worker-${index}`),
       ...(options.executor ? ['--executor', options.executor] : []),
       ...(options.permanent ? ['--permanent'] : []),
     ];
