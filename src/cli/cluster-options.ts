@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CapabilitySchema } from '../core/model.js';
 import type { MasterConfig } from '../server/start.js';
+import { allowList } from '../server/v1.js';
 import { UsageError } from './connection.js';
 
 export interface ClusterFlags {
@@ -13,6 +14,8 @@ export interface ClusterFlags {
   scaleUpAfter: number;
   idleStop: number;
   scaleWebhook?: string;
+  legacyV1: boolean;
+  legacyV1Allow?: string[];
 }
 
 const positiveSeconds = (value: string): number => {
@@ -53,10 +56,18 @@ export function clusterOptions(command: Command): Command {
     .addOption(new Option('--autoscale <max>', 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)').argParser(autoscaleSpec))
     .addOption(new Option('--scale-up-after <seconds>', 'how long jobs wait with no free slot before a worker is started').default(10).argParser(positiveSeconds))
     .addOption(new Option('--idle-stop <seconds>', 'stop an autoscaled worker idle this long').default(120).argParser(positiveSeconds))
-    .option('--scale-webhook <url>', "POST each pool's desired worker count to this URL as it changes");
+    .option('--scale-webhook <url>', "POST each pool's desired worker count to this URL as it changes")
+    .option('--legacy-v1', "also speak Titan's v1 protocol on the TCP port, for Titan's own clients (it has no token: loopback only unless --legacy-v1-allow)", false)
+    .option('--legacy-v1-allow <cidr...>', 'let v1 clients from these address blocks in too (e.g. 10.0.0.0/8)');
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow'> {
+  if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
+  try {
+    allowList(o.legacyV1Allow ?? []);
+  } catch (err) {
+    throw new UsageError(`--legacy-v1-allow: ${(err as Error).message}`);
+  }
   if (o.scaleWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.scaleWebhook)) throw new UsageError(`--scale-webhook must be an http:// or https:// URL, got "${o.scaleWebhook}"`);
   // The webhook alone runs the planner with no maximum: it reports demand without starting anything.
   const scaling = o.autoscale ?? (o.scaleWebhook !== undefined ? { perPool: {}, fallback: 0 } : undefined);
@@ -66,5 +77,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
       autoscale: { policy: { scaleUpAfterMs: o.scaleUpAfter * 1000, idleStopMs: o.idleStop * 1000, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },
     }),
     ...(o.scaleWebhook !== undefined && { scaleWebhook: o.scaleWebhook }),
+    legacyV1: o.legacyV1,
+    ...(o.legacyV1Allow !== undefined && { legacyV1Allow: o.legacyV1Allow }),
   };
 }

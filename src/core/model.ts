@@ -68,6 +68,25 @@ export const ScriptRefSchema = z.strictObject({
 });
 export type ScriptRef = z.infer<typeof ScriptRefSchema>;
 
+/** A relative path inside an archive: no empty, `.` or `..` segment, no backslash or NUL. */
+export const ArchiveEntrySchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.includes('\\') && !p.includes('\0') && p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), 'an archive entry is a relative path inside the archive, without "..", "." or empty segments');
+
+/**
+ * A zip archive carried with a submission (Titan's `proj.zip/src/main.py` pointers): the archive
+ * by name and content hash, and the entry to run. The worker unpacks it for each attempt and runs
+ * the entry from the entry's folder.
+ */
+export const ArchiveRefSchema = z.strictObject({
+  name: ScriptRefSchema.shape.name,
+  sha256: Sha256Schema,
+  entry: ArchiveEntrySchema,
+});
+export type ArchiveRef = z.infer<typeof ArchiveRefSchema>;
+
 export const AffinitySchema = z.enum(['none', 'soft', 'required']);
 export type Affinity = z.infer<typeof AffinitySchema>;
 
@@ -133,8 +152,9 @@ export const JobSpecSchema = z
   .strictObject({
   id: IdSchema,
   kind: JobKindSchema.default('run'),
-  /** Required for `run` jobs; approval gates have none. */
+  /** What a `run` or `service` job executes: a script, or an entry of an archive. Gates have neither. */
   script: ScriptRefSchema.optional(),
+  archive: ArchiveRefSchema.optional(),
   /** Port, readiness and restart policy of a `service` job (defaults apply when omitted). */
   service: ServiceSpecSchema.optional(),
   /** What an approval gate asks the person who decides. */
@@ -153,7 +173,8 @@ export const JobSpecSchema = z
     .default({}),
   })
   .superRefine((job, ctx) => {
-    if (job.kind !== 'approval' && !job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script` });
+    if (job.kind !== 'approval' && !job.script === !job.archive) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script or an archive entry (one of them)` });
+    if (job.kind === 'approval' && job.archive) ctx.addIssue({ code: 'custom', path: ['archive'], message: 'an approval gate runs no archive' });
     if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
     if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });

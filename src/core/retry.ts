@@ -13,7 +13,7 @@ export function backoffMs(retry: number, random: number): number {
 }
 
 /** Error codes the worker reports for failures that would fail the same way again. */
-export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST'] as const;
+export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE'] as const;
 export type FailFastCode = (typeof FAIL_FAST_CODES)[number];
 
 export const isFailFast = (code: string | null | undefined): boolean =>

@@ -60,6 +60,13 @@ export class BlobStore {
     return { size, complete: true };
   }
 
+  /** Stores a whole file held in memory; returns its hash. */
+  putBuffer(data: Buffer): string {
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (!this.has(sha256)) this.put(sha256, 0, data, true);
+    return sha256;
+  }
+
   /** Reads up to `limit` bytes from `offset`. */
   read(sha256: string, offset: number, limit: number): { data: Buffer; size: number } {
     if (!this.has(sha256)) throw new TitanError('NOT_FOUND', `no file with hash ${sha256}`);

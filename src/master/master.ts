@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { validateDag } from '../core/dag.js';
 import { DEFAULT_MAX_ARTIFACT_BYTES } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, ScriptRef, WorkerInfo } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
 import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/model.js';
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
 import { pickWorker } from '../core/routing.js';
@@ -22,11 +22,12 @@ import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarge
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
+import { FileArea } from './file-area.js';
 import { KvService } from './kv.js';
 import { LogStore } from './log-store.js';
 import { Timers } from './timers.js';
 import { decideTitanGate, listTitanGates } from './titan-gates.js';
-import { type WorkerLink, WorkerEntry } from './workers.js';
+import { type FinishedHere, type WorkerLink, WorkerEntry } from './workers.js';
 
 export interface MasterOptions {
   dataDir: string;
@@ -72,6 +73,10 @@ export class Master {
   readonly blobs: BlobStore;
   readonly kv: KvService;
   readonly artifacts: ArtifactStore;
+  /** Titan's `uploads/`: assets and project archives, by name. */
+  readonly uploads: FileArea;
+  /** Titan's script library (`perm_files/`): scripts deployed by name to run or serve later. */
+  readonly registry: FileArea;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly committer: Committer;
@@ -118,6 +123,8 @@ export class Master {
     this.committer = new Committer(this.store, onFatal);
     this.kv = new KvService(this.store, this.clock, onFatal);
     this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
+    this.uploads = new FileArea(join(options.dataDir, 'uploads'), options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
+    this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
   }
@@ -204,9 +211,9 @@ export class Master {
   }
 
   private checkScripts(jobs: readonly JobSpec[]): void {
-    const missing = jobs.filter((j) => j.script !== undefined && !this.blobs.has(j.script.sha256));
+    const missing = jobs.flatMap((j) => [j.script, j.archive].filter((f) => f !== undefined && !this.blobs.has(f.sha256)).map((f) => ({ job: j.id, name: f?.name })));
     if (missing.length > 0) {
-      const names = missing.map((j) => `${j.script?.name} (job ${j.id})`);
+      const names = missing.map((m) => `${m.name} (job ${m.job})`);
       throw new TitanError('BAD_REQUEST', `scripts were not uploaded before submission: ${names.slice(0, 5).join(', ')}`);
     }
   }
@@ -432,6 +439,29 @@ export class Master {
     return [...this.workers.values()].map((w) => w.view(this.servicesOn(w)));
   }
 
+  /** Each worker's latest finished attempts, oldest first (for Titan's stats). */
+  workerHistory(workerId: string): readonly FinishedHere[] {
+    return this.workers.get(workerId)?.history ?? [];
+  }
+
+  /** Jobs in the ready queue, waiting out a delay or backoff, and waiting for parents (Titan's stats). */
+  waitingCounts(): { queued: number; delayed: number; blocked: number } {
+    let delayed = 0;
+    let blocked = 0;
+    for (const state of this.runs.values()) {
+      for (const job of state.jobs.values()) {
+        if (job.status === 'FAILED' || (job.status === 'PENDING' && job.notBefore !== null)) delayed++;
+        else if (job.status === 'PENDING') blocked++;
+      }
+    }
+    return { queued: this.queue.size, delayed, blocked };
+  }
+
+  /** Forgets the workers' recent history (Titan's CLEAN_STATS); running work is untouched. */
+  clearHistory(): void {
+    for (const w of this.workers.values()) w.history.length = 0;
+  }
+
   /** The services running on a worker, with their ports. */
   private servicesOn(w: WorkerEntry): { ref: string; port: number | null }[] {
     const out: { ref: string; port: number | null }[] = [];
@@ -610,7 +640,9 @@ export class Master {
       this.unclaimed.delete(key);
       this.logs.close(r.runId, r.jobId, r.attempt);
       const result: AttemptResult = { outcome: r.outcome, exitCode: r.exitCode, error: r.error, errorCode: r.errorCode };
+      const startedAt = job.startedAt ?? now;
       this.apply(state, finishAttempt(state, r.jobId, r.attempt, result, now, this.random()));
+      worker?.remember({ runId: r.runId, jobId: r.jobId, status: isTerminal(job.status) ? job.status : 'FAILED', startedAt, finishedAt: now });
       accepted++;
     }
     this.kick();
@@ -793,8 +825,10 @@ export class Master {
   }
 
   private dispatchOf(state: RunState, job: JobRecord): Dispatch {
-    // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL), so a script is present.
-    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, script: job.spec.script as ScriptRef, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null };
+    // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL): each has a script or an archive.
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null };
+    if (job.spec.script) d.script = job.spec.script;
+    if (job.spec.archive) d.archive = job.spec.archive;
     const svc = job.spec.service;
     if (job.spec.kind === 'service') {
       d.service = { port: svc?.port ?? null, portRange: [...this.servicePorts], readiness: svc?.readiness ?? 'tcp', readyTimeoutMs: svc?.readyTimeoutMs ?? 60_000 };

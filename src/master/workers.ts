@@ -1,5 +1,5 @@
 /** The master's view of each worker: identity, capacity, the attempts it runs, and its link. */
-import type { WorkerInfo } from '../core/model.js';
+import type { JobStatus, WorkerInfo } from '../core/model.js';
 import type { WorkerLoad } from '../core/routing.js';
 import type { AttemptId, Dispatch, SpawnWorker, WorkerView } from '../protocol/methods.js';
 
@@ -16,6 +16,16 @@ export interface WorkerLink {
   close(reason: string): void;
 }
 
+export interface FinishedHere {
+  runId: string;
+  jobId: string;
+  status: JobStatus;
+  startedAt: number;
+  finishedAt: number;
+}
+
+const HISTORY = 10;
+
 export class WorkerEntry implements WorkerLoad {
   link: WorkerLink | null = null;
   draining = false;
@@ -24,6 +34,8 @@ export class WorkerEntry implements WorkerLoad {
   capabilities: ReadonlySet<string>;
   /** Job keys (`runId/jobId`) of the attempts running here. */
   readonly attempts = new Set<string>();
+  /** The latest finished attempts, newest last (Titan's stats show a worker's recent history). */
+  readonly history: FinishedHere[] = [];
 
   constructor(
     readonly id: string,
@@ -33,6 +45,11 @@ export class WorkerEntry implements WorkerLoad {
     this.connectedAt = now;
     this.lastSeen = now;
     this.capabilities = new Set(info.capabilities);
+  }
+
+  remember(entry: FinishedHere): void {
+    this.history.push(entry);
+    if (this.history.length > HISTORY) this.history.shift();
   }
 
   get slots(): number {

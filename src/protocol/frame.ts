@@ -24,6 +24,8 @@ export class FrameError extends Error {
     message: string,
     /** The version byte of the offending frame, so the reply can be in the peer's dialect. */
     readonly version: number,
+    /** The payload length the header announced. */
+    readonly length = 0,
   ) {
     super(message);
   }
@@ -68,7 +70,7 @@ export class FrameDecoder {
         const known = [...this.limits.maxPayload.keys()].join(' or ');
         throw new FrameError('BAD_VERSION', `unsupported protocol version ${version} (this server speaks ${known})`, version);
       }
-      if (length > max) throw new FrameError('TOO_LARGE', `frame payload of ${length} bytes exceeds the limit of ${max} bytes`, version);
+      if (length > max) throw new FrameError('TOO_LARGE', `frame payload of ${length} bytes exceeds the limit of ${max} bytes`, version, length);
       if (this.buffered < HEADER_SIZE + length) break;
       const whole = this.take(HEADER_SIZE + length);
       frames.push({ version, opcode: whole[1] as number, flags: whole[2] as number, payload: whole.subarray(HEADER_SIZE) });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
-import { CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { type DataResults, dataParams } from './data-methods.js';
 
@@ -253,7 +253,9 @@ export const DispatchSchema = z.strictObject({
   runId: IdSchema,
   jobId: IdSchema,
   attempt: z.number().int().positive(),
-  script: ScriptRefSchema,
+  /** Exactly one of script and archive. */
+  script: ScriptRefSchema.optional(),
+  archive: ArchiveRefSchema.optional(),
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().nullable(),

@@ -8,6 +8,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { createHttpServer } from './http.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { createTcpServer } from './tcp.js';
+import { allowList } from './v1.js';
 import { loadOrCreateToken } from './token.js';
 
 export interface MasterConfig {
@@ -23,6 +24,9 @@ export interface MasterConfig {
   autoscale?: AutoscaleOptions;
   /** POSTs each change of a pool's desired worker count here. */
   scaleWebhook?: string;
+  /** Serve Titan's v1 protocol (unauthenticated: loopback, plus `legacyV1Allow` CIDR blocks). */
+  legacyV1?: boolean;
+  legacyV1Allow?: readonly string[];
 }
 
 export interface RunningMaster {
@@ -51,7 +55,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
-  const tcp = createTcpServer(master, token);
+  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
   await listen(tcp, config.port, config.host);
   const http = createHttpServer(master, token);
   await http.listen({ port: config.httpPort, host: config.host });

@@ -1,18 +1,20 @@
 /**
  * The TCP front door on 9090. The first byte of a connection is the frame version and picks the
- * dialect: 2 is a v2 session; 1 is Titan's v1, answered in v1 so its clients show the reason.
+ * dialect: 2 is a v2 session; 1 is Titan's v1, served when enabled for this peer and otherwise
+ * refused in v1, so Titan's clients show the reason.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { BlockList, createServer, type Server, type Socket } from 'node:net';
 import type { Master } from '../master/master.js';
 import { encodeFrame, V1, V2 } from '../protocol/frame.js';
 import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
+import { V1_ERROR } from '../protocol/v1.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
+import { serveV1, type V1Access, v1Refusal } from './v1.js';
+import { v1Handler } from './v1-handlers.js';
 
-/** v1's error reply opcode. */
-const V1_ERROR = 0x51;
-
-export function createTcpServer(master: Master, token: string): Server {
+export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }): Server {
+  const handleV1 = v1Handler(master);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -25,7 +27,7 @@ export function createTcpServer(master: Master, token: string): Server {
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       clearTimeout(silent);
-      route(socket, first, master, token);
+      route(socket, first, master, token, v1, handleV1);
     });
   });
   // Closing the server also ends live sessions, so a stopping master does not wait on idle clients.
@@ -37,7 +39,7 @@ export function createTcpServer(master: Master, token: string): Server {
   return server;
 }
 
-function route(socket: Socket, first: Buffer, master: Master, token: string): void {
+function route(socket: Socket, first: Buffer, master: Master, token: string, v1: V1Access, handleV1: ReturnType<typeof v1Handler>): void {
   const version = first[0];
   if (version === V2) {
     const peer = new Peer(socket, { server: true });
@@ -46,7 +48,9 @@ function route(socket: Socket, first: Buffer, master: Master, token: string): vo
     return;
   }
   if (version === V1) {
-    socket.end(encodeFrame(V1, V1_ERROR, 'ERROR: the Titan v1 protocol is not enabled on this master'));
+    const refusal = v1Refusal(v1, socket.remoteAddress);
+    if (refusal) socket.end(encodeFrame(V1, V1_ERROR, refusal));
+    else serveV1(socket, first, handleV1);
     return;
   }
   const message = JSON.stringify({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `unsupported protocol version ${version} (this server speaks 1 and 2)` } });

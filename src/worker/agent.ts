@@ -5,15 +5,16 @@
  * in the next HELLO so the master neither loses nor duplicates them.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { outputArtifactKey } from '../core/data.js';
-import type { ScriptRef } from '../core/model.js';
+import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { entryPath, extractArchive } from './archive.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
@@ -273,17 +274,26 @@ export class WorkerAgent {
     const attempt: Attempt = { id, key, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
     this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
     this.attempts.set(key, attempt);
+    const source = d.script ?? d.archive;
+    if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
     let scriptPath: string;
     const runDir = join(this.config.workDir, 'runs', d.runId);
-    const cwd = join(runDir, `${d.jobId}.${d.attempt}`);
+    let cwd = join(runDir, `${d.jobId}.${d.attempt}`);
     const sharedDir = join(runDir, 'shared');
     const outputDir = join(cwd, 'out');
     try {
-      scriptPath = await this.stage(d.script);
+      scriptPath = await this.stage(source);
       this.ensureSharedDir(sharedDir);
     } catch (err) {
-      this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${d.script.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
+      this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
       return;
+    }
+    if (d.archive) {
+      // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
+      const unpacked = this.unpack(d.archive, scriptPath, join(cwd, 'archive'));
+      if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
+      scriptPath = unpacked.scriptPath;
+      cwd = dirname(scriptPath);
     }
     const env: Record<string, string> = {
       ...this.baseEnv,
@@ -417,8 +427,27 @@ export class WorkerAgent {
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /** Fetches a script into the content-addressed cache once, however many attempts need it. */
-  private stage(script: ScriptRef): Promise<string> {
+  /**
+   * Extracts the attempt's copy of an archive into `dest` and finds its entry, which is made
+   * executable like a staged script. Every failure fails fast: the same archive would fail again.
+   */
+  private unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
+    let scriptPath: string;
+    try {
+      extractArchive(readFileSync(zipPath), dest);
+      scriptPath = entryPath(dest, archive.entry);
+    } catch (err) {
+      return { error: `cannot unpack ${archive.name}: ${(err as Error).message}`, errorCode: 'BAD_ARCHIVE' };
+    }
+    if (statSync(scriptPath, { throwIfNoEntry: false })?.isFile() !== true) {
+      return { error: `entry ${archive.entry} not found in archive ${archive.name}`, errorCode: 'SCRIPT_NOT_FOUND' };
+    }
+    chmodSync(scriptPath, 0o755);
+    return { scriptPath };
+  }
+
+  /** Fetches a script or an archive into the content-addressed cache once, however many attempts need it. */
+  private stage(script: ScriptRef | ArchiveRef): Promise<string> {
     const path = join(this.config.workDir, 'cache', script.sha256, script.name);
     if (existsSync(path)) return Promise.resolve(path);
     let fetch = this.fetches.get(path);
@@ -429,7 +458,7 @@ export class WorkerAgent {
     return fetch;
   }
 
-  private async download(script: ScriptRef, path: string): Promise<string> {
+  private async download(script: ScriptRef | ArchiveRef, path: string): Promise<string> {
     const parts: Buffer[] = [];
     let offset = 0;
     for (;;) {

@@ -1,0 +1,60 @@
+/**
+ * A flat folder of named files on the master: Titan's `uploads/` (assets, project zips,
+ * published files) and its script registry (`perm_files/`). Names are bare file names, checked
+ * before they touch the disk; a write replaces the file atomically, as Titan's overwrite does.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScriptRefSchema } from '../core/model.js';
+import { TitanError } from '../core/errors.js';
+
+const NameSchema = ScriptRefSchema.shape.name;
+
+export class FileArea {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  static valid(name: string): boolean {
+    return NameSchema.safeParse(name).success;
+  }
+
+  /** Throws BAD_REQUEST unless `name` is a bare file name. */
+  static check(name: string): string {
+    const parsed = NameSchema.safeParse(name);
+    if (!parsed.success) throw new TitanError('BAD_REQUEST', `invalid file name "${name.slice(0, 80)}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data;
+  }
+
+  put(name: string, data: Buffer): void {
+    const path = join(this.dir, FileArea.check(name));
+    if (data.length > this.maxBytes) throw new TitanError('BAD_REQUEST', `${name} is ${data.length} bytes; the limit is ${this.maxBytes}`);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  }
+
+  /** The file's content, or null when there is none of that name. */
+  get(name: string): Buffer | null {
+    const path = join(this.dir, FileArea.check(name));
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  list(): { name: string; size: number; modifiedAt: number }[] {
+    return readdirSync(this.dir)
+      .filter((n) => !n.endsWith('.tmp'))
+      .map((name) => {
+        const st = statSync(join(this.dir, name));
+        return { name, size: st.size, modifiedAt: st.mtimeMs };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+}
