@@ -59,10 +59,12 @@ export function registerArtifactCommands(program: Command): void {
         .command('get')
         .description('download an artifact (sha256 verified) into the current folder, or where -o says ("-": standard output)')
         .argument('<key>')
-        .option('-o, --output <file>', 'where to write it'),
+        .option('-o, --output <file>', 'where to write it')
+        .option('--json', 'print the artifact and where it was saved as JSON', false),
     )
-    .action(async (key: string, o: ConnectionFlags & { output?: string }) => {
+    .action(async (key: string, o: ConnectionFlags & { output?: string; json: boolean }) => {
       checkKey(key);
+      if (o.json && o.output === '-') throw new UsageError('--json and -o - both want standard output: choose one');
       const target = o.output ?? basename(key);
       // Without -o the name comes from the key: never overwrite a file the user did not name.
       if (o.output === undefined && existsSync(target)) throw new UsageError(`${resolve(target)} already exists; choose where to write with -o`);
@@ -72,26 +74,32 @@ export function registerArtifactCommands(program: Command): void {
           return;
         }
         const artifact = await client.fetchArtifact(key, target);
+        if (o.json) return json({ ...artifact, path: resolve(target) });
         process.stderr.write(`saved ${key} to ${target} (${bytes(artifact.size)}, sha256 ${artifact.sha256.slice(0, 12)}… verified)\n`);
       });
     });
 
-  connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>'))
-    .action(async (key: string, file: string, o: ConnectionFlags) => {
+  connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>').option('--json', 'print the artifact as JSON', false))
+    .action(async (key: string, file: string, o: ConnectionFlags & { json: boolean }) => {
       checkKey(key);
       if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`cannot read ${file}: not a file`);
       await withClient(o, async (client) => {
         const artifact = await client.publishArtifact(key, file);
+        if (o.json) return json(artifact);
         print(`published ${artifact.key} (${bytes(artifact.size)}, sha256 ${artifact.sha256})`);
       });
     });
 
-  connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
-    checkKey(key);
-    await withClient(o, async (client) => {
-      if (await client.deleteArtifact(key)) return print(`deleted ${key}`);
-      process.stderr.write(`titan: no artifact "${key}"\n`);
-      process.exitCode = 1;
-    });
-  });
+  connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>').option('--json', 'print {key, deleted}', false)).action(
+    async (key: string, o: ConnectionFlags & { json: boolean }) => {
+      checkKey(key);
+      await withClient(o, async (client) => {
+        const deleted = await client.deleteArtifact(key);
+        if (o.json) json({ key, deleted });
+        else if (deleted) print(`deleted ${key}`);
+        else process.stderr.write(`titan: no artifact "${key}"\n`);
+        if (!deleted) process.exitCode = 1;
+      });
+    },
+  );
 }

@@ -2,21 +2,26 @@
  * The `titan` command. Exit codes: 0 success; 1 the work failed (a job or run did not complete);
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES } from '../core/model.js';
+import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import type { JobView } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { registerArtifactCommands } from './artifact-commands.js';
+import { registerCompletionCommand } from './completion.js';
+import { addExamples } from './help-examples.js';
+import { registerMcpCommand } from './mcp-command.js';
 import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
-import { Progress } from './progress.js';
+import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
+import { registerTitanCommands, resolveScript, shutdownWorker } from './titan-commands.js';
+import { awaitService, followRun } from './waiting.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -45,6 +50,8 @@ Examples:
   titan run hello.py -- arg1 "two words" run one script and show its output
   titan submit pipeline.yaml --wait      run a pipeline and follow its progress
   titan logs <job> -f                    follow a job's output
+  titan shell                            Titan's interactive prompt, with history
+  titan completion bash                  a completion script (see titan completion --help)
 `,
   );
 
@@ -191,7 +198,7 @@ connectionOptions(
   program
     .command('run')
     .description('run one script on the cluster, show its output and exit with its status')
-    .argument('<script>', 'a local script file (.py, .js, .sh or an executable)')
+    .argument('<script>', 'a local script file (.py, .js, .sh or an executable), or else the name of a script in the library (titan files scripts)')
     .argument('[args...]', 'arguments for the script (put them after --)')
     .option('--requirement <capability>', 'capability the worker must have', 'GENERAL')
     .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
@@ -202,14 +209,15 @@ connectionOptions(
     .option('--service', 'run it as a service: kept up (restarted by --restart), given a port as $PORT and {port}; waits until it is ready', false)
     .addOption(new Option('--port <port>', 'a service: its fixed port (default: a free one from the master\'s range)').argParser(int('--port', 1, 65535)))
     .addOption(new Option('--readiness <probe>', 'a service: tcp, none, or an HTTP path such as /health').default('tcp'))
-    .addOption(new Option('--restart <policy>', 'a service: when to restart it').choices(RESTART_POLICIES).default('always')),
-).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean; service: boolean; port?: number; readiness: string; restart: RestartPolicy }) => {
-  if (!existsSync(script)) throw new UsageError(`cannot read script ${script}: no such file`);
+    .addOption(new Option('--restart <policy>', 'a service: when to restart it').choices(RESTART_POLICIES).default('always'))
+    .option('--json', 'print the final job (with --detach: its reference) as JSON instead of its output', false),
+).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean; service: boolean; port?: number; readiness: string; restart: RestartPolicy; json: boolean }) => {
   if (!o.service && o.port !== undefined) throw new UsageError('--port applies to a service: add --service');
   const readiness = ReadinessSchema.safeParse(o.readiness);
   if (!readiness.success) throw new UsageError(`--readiness must be tcp, none or an HTTP path starting with "/", got "${o.readiness}"`);
   await withClient(o, async (client) => {
-    const { runId, jobId } = await client.runScript(script, args, {
+    const source = await resolveScript(client, script);
+    const { runId, jobId } = await client.runScript(source, args, {
       requirement: o.requirement,
       priority: o.priority,
       retries: o.retries,
@@ -218,21 +226,16 @@ connectionOptions(
       ...(o.service && { kind: 'service', service: { readiness: readiness.data, restart: o.restart, ...(o.port !== undefined && { port: o.port }) } }),
     });
     const ref = `${runId}/${jobId}`;
-    if (o.detach) return print(ref);
-    if (o.service) {
-      process.stderr.write(dim(`submitted ${ref}; waiting until it is ready\n`));
-      const { jobs } = await client.waitForRun(runId, undefined, { untilServicesUp: true });
-      const job = jobs[0] as JobView;
-      if (job.status !== 'RUNNING') {
-        process.stderr.write(`${ref} ${colourStatus(job.status)}${job.error ? `: ${job.error}` : ''} (see titan logs ${ref})\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const where = job.workerId === null ? '' : ` on ${job.workerId}`;
-      print(`service ${ref} is up${where}, port ${job.service?.port ?? '-'}; titan logs -f ${ref} follows it, titan stop ${ref} stops it`);
+    if (o.detach) return o.json ? json({ runId, jobId, ref }) : print(ref);
+    if (o.service) return void (await awaitService(client, runId, jobId, o));
+    process.stderr.write(dim(`submitted ${ref}\n`));
+    const exitCodeOf = (job: JobView): number => (job.status === 'COMPLETED' ? 0 : job.exitCode && job.exitCode > 0 ? job.exitCode : 1);
+    if (o.json) {
+      const job = await client.waitForJob(ref);
+      json(job);
+      process.exitCode = exitCodeOf(job);
       return;
     }
-    process.stderr.write(dim(`submitted ${ref}\n`));
     let lastAttempt = 0;
     const it = client.followLogs(ref);
     for (;;) {
@@ -244,40 +247,38 @@ connectionOptions(
     }
     const { job } = await client.getJob(ref);
     process.stderr.write(`${ref} ${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${job.error && job.status !== 'COMPLETED' ? `: ${job.error}` : ''}\n`);
-    process.exitCode = job.status === 'COMPLETED' ? 0 : job.exitCode && job.exitCode > 0 ? job.exitCode : 1;
+    process.exitCode = exitCodeOf(job);
   });
 });
 
 connectionOptions(
   program
     .command('submit')
-    .description('submit a pipeline YAML file as a new run')
+    .description('submit a pipeline YAML file as a new run (one with a schedule is registered to run at its fire times)')
     .argument('<pipeline.yaml>')
     .option('--wait', 'follow the run until it finishes (or only its services still run); exit 0 only if every job completed or is a service that is up', false)
     .option('--agent-run <id>', 'make this run a stage of an agent run')
+    .option('--now', 'a pipeline with a schedule: also run it once now (--wait then follows that run)', false)
     .option('--json', 'print the result as JSON', false),
-).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string }) => {
+).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string; now: boolean }) => {
   const { loadPipeline } = await import('./pipeline.js');
   const pipeline = loadPipeline(file);
+  // A pipeline with a schedule is registered under its name, not run (unless --now).
+  const { schedule, ...input } = o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun };
+  if (o.now && !schedule) throw new UsageError('--now applies to a pipeline with a schedule; without one, submit runs it at once');
+  if (schedule && o.wait && !o.now) throw new UsageError('a pipeline with a schedule is registered, not run: add --now to also run it once (--wait then follows that run)');
   await withClient(o, async (client) => {
-    const { runId, jobs } = await client.submit(o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun });
-    if (!o.wait) return o.json ? json({ runId, jobs }) : print(`submitted run ${runId} (${pipeline.name}) with ${jobs.length} jobs`);
-    let progress: Progress | null = null;
-    const final = await client.waitForRun(
-      runId,
-      (e) => {
-        if (o.json) return;
-        if (e.type === 'snapshot') progress = new Progress(e.view);
-        else progress?.update(e);
-      },
-      { untilServicesUp: true },
-    );
-    (progress as Progress | null)?.finish(final);
-    if (o.json) json(final);
-    else printJobs(final.jobs);
-    const up = final.jobs.filter((j) => j.service !== null && j.status === 'RUNNING');
-    if (!o.json && up.length > 0) print(`${up.length} service(s) keep running: see titan services; stop one with titan stop <service>`);
-    process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED' || up.includes(j)) ? 0 : 1;
+    let runId: string;
+    if (schedule) {
+      const ran = await registerSchedule(client, input, schedule, o);
+      if (ran === null || !o.wait) return;
+      runId = ran;
+    } else {
+      const submitted = await client.submit(input);
+      if (!o.wait) return o.json ? json(submitted) : print(`submitted run ${submitted.runId} (${pipeline.name}) with ${submitted.jobs.length} jobs`);
+      runId = submitted.runId;
+    }
+    await followRun(client, runId, o);
   });
 });
 
@@ -307,28 +308,42 @@ connectionOptions(
     .description("print a job's output")
     .argument('<job>')
     .option('-f, --follow', 'keep printing new output until the job finishes', false)
-    .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(int('--attempt', 1, 1000))),
-).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number }) => {
+    .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(int('--attempt', 1, 1000)))
+    .option('--json', 'print {attempt, data} (with -f: one such line per chunk, then {status})', false),
+).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number; json: boolean }) => {
   await withClient(o, async (client) => {
+    if (!o.follow && o.json) {
+      const attempt = o.attempt ?? (await client.getJob(ref)).job.attempt;
+      return json({ attempt, data: attempt === 0 ? '' : await client.logs(ref, attempt) });
+    }
     if (!o.follow) return void process.stdout.write(await client.logs(ref, o.attempt));
     const it = client.followLogs(ref);
     for (;;) {
       const next = await it.next();
-      if (next.done) return void process.stderr.write(dim(`[job ${next.value}]\n`));
-      process.stdout.write(next.value.data);
+      if (next.done) return o.json ? print(JSON.stringify({ status: next.value })) : void process.stderr.write(dim(`[job ${next.value}]\n`));
+      process.stdout.write(o.json ? `${JSON.stringify(next.value)}\n` : next.value.data);
     }
   });
 });
 
-connectionOptions(program.command('cancel').description('cancel a job (and skip what depends on it), or a whole run with --run').argument('<job-or-run>').option('--run', 'the argument is a run id: cancel all of it', false)).action(
-  async (ref: string, o: ConnectionFlags & { run: boolean }) => {
-    await withClient(o, async (client) => {
-      if (o.run) return print(`cancelled ${await client.cancelRun(ref)} jobs of run ${ref}`);
-      const job = await client.cancel(ref);
-      print(`${job.ref} ${colourStatus(job.status)}`);
-    });
-  },
-);
+connectionOptions(
+  program
+    .command('cancel')
+    .description('cancel a job (and skip what depends on it), or a whole run with --run')
+    .argument('<job-or-run>')
+    .option('--run', 'the argument is a run id: cancel all of it', false)
+    .option('--json', 'print the cancelled job (with --run: {runId, cancelled}) as JSON', false),
+).action(async (ref: string, o: ConnectionFlags & { run: boolean; json: boolean }) => {
+  await withClient(o, async (client) => {
+    if (o.run) {
+      const cancelled = await client.cancelRun(ref);
+      return o.json ? json({ runId: ref, cancelled }) : print(`cancelled ${cancelled} jobs of run ${ref}`);
+    }
+    const job = await client.cancel(ref);
+    if (o.json) return json(job);
+    print(`${job.ref} ${colourStatus(job.status)}`);
+  });
+});
 
 connectionOptions(
   program
@@ -336,16 +351,18 @@ connectionOptions(
     .description('list recent runs')
     .addOption(new Option('--status <status>', 'only runs in this status').choices([...RUN_STATUSES]))
     .addOption(new Option('--limit <n>', 'how many').default(20).argParser(int('--limit', 1, 1000)))
+    .option('--tag <tag>', 'only runs carrying this tag (a pipeline\'s tags:)')
     .option('--json', 'print JSON', false),
-).action(async (o: ConnectionFlags & { status?: (typeof RUN_STATUSES)[number]; limit: number; json: boolean }) => {
+).action(async (o: ConnectionFlags & { status?: (typeof RUN_STATUSES)[number]; limit: number; tag?: string; json: boolean }) => {
+  if (o.tag !== undefined && !TagSchema.safeParse(o.tag).success) throw new UsageError(`--tag "${o.tag}" is not a tag (letters, digits and "_ . : = -")`);
   await withClient(o, async (client) => {
-    const runs = await client.listRuns({ limit: o.limit, ...(o.status && { status: o.status }) });
+    const runs = await client.listRuns({ limit: o.limit, ...(o.status && { status: o.status }), ...(o.tag !== undefined && { tag: o.tag }) });
     if (o.json) return json(runs);
-    if (runs.length === 0) return print('no runs yet');
+    if (runs.length === 0) return print(o.tag === undefined && o.status === undefined ? 'no runs yet' : 'no matching runs');
     print(
       table(
-        ['RUN', 'NAME', 'STATUS', 'JOBS', 'CREATED', 'TOOK'],
-        runs.map((r) => [r.runId, r.name, colourStatus(r.status), summarise(r.counts, r.total), when(r.createdAt), duration((r.finishedAt ?? Date.now()) - r.createdAt)]),
+        ['RUN', 'NAME', 'STATUS', 'JOBS', 'CREATED', 'TOOK', 'TAGS'],
+        runs.map((r) => [r.runId, r.name, colourStatus(r.status), summarise(r.counts, r.total), when(r.createdAt), duration((r.finishedAt ?? Date.now()) - r.createdAt), r.tags.join(',')]),
       ),
     );
   });
@@ -374,27 +391,28 @@ connectionOptions(workersCommand.command('list', { isDefault: true }).descriptio
   });
 });
 
-connectionOptions(workersCommand.command('drain').description('let a worker finish what it runs and take no more work').argument('<worker>', 'host:port, as titan workers shows')).action(
-  async (id: string, o: ConnectionFlags) => {
-    await withClient(o, async (client) => {
-      const w = await client.drainWorker(id);
-      print(`${w.id} draining (${w.running} running)`);
-    });
-  },
-);
+connectionOptions(
+  workersCommand
+    .command('drain')
+    .description('let a worker finish what it runs and take no more work')
+    .argument('<worker>', 'host:port, as titan workers shows')
+    .option('--json', 'print the worker as JSON', false),
+).action(async (id: string, o: ConnectionFlags & { json: boolean }) => {
+  await withClient(o, async (client) => {
+    const w = await client.drainWorker(id);
+    if (o.json) return json(w);
+    print(`${w.id} draining (${w.running} running)`);
+  });
+});
 
 connectionOptions(
   workersCommand
     .command('shutdown')
     .description('drain a worker, then stop its process')
     .argument('<worker>', 'host:port, as titan workers shows')
-    .option('--force', 'also shut down a permanent worker', false),
-).action(async (id: string, o: ConnectionFlags & { force: boolean }) => {
-  await withClient(o, async (client) => {
-    const w = await client.shutdownWorker(id, o.force);
-    print(`${w.id} shutting down after ${w.running} running job(s)`);
-  });
-});
+    .option('--force', 'also shut down a permanent worker', false)
+    .option('--json', 'print the worker as JSON', false),
+).action((id: string, o: ConnectionFlags & { force: boolean; json: boolean }) => shutdownWorker(id, o));
 
 connectionOptions(program.command('stats').description('cluster statistics').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
   await withClient(o, async (client) => {
@@ -488,11 +506,13 @@ for (const [name, approved] of [['approve', true], ['reject', false]] as const) 
       .description(approved ? 'approve a gate: its downstream jobs run' : 'reject a gate: it fails and its downstream jobs are skipped')
       .argument('<gate>', 'runId/gateId, or a gate id for its latest run')
       .option('-m, --message <comment>', 'a comment recorded with the decision')
-      .option('--by <name>', 'who decides (default: user@host)'),
-  ).action(async (ref: string, o: ConnectionFlags & { message?: string; by?: string }) => {
+      .option('--by <name>', 'who decides (default: user@host)')
+      .option('--json', 'print the decision as JSON', false),
+  ).action(async (ref: string, o: ConnectionFlags & { message?: string; by?: string; json: boolean }) => {
     await withClient(o, async (client) => {
       const options = { ...(o.message !== undefined && { comment: o.message }), ...(o.by !== undefined && { by: o.by }) };
       const result = approved ? await client.approve(ref, options) : await client.reject(ref, options);
+      if (o.json) return json(result);
       print(`${result.ref} ${approved ? 'approved' : 'rejected'}${result.job ? ` (${colourStatus(result.job.status)})` : ''}`);
     });
   });
@@ -502,9 +522,11 @@ program
   .command('token')
   .description('print the cluster token this CLI would use')
   .option('--data-dir <dir>', 'data directory whose token file to read')
-  .action((o: ConnectionFlags) => {
+  .option('--json', 'print {token}', false)
+  .action((o: ConnectionFlags & { json: boolean }) => {
     const token = findToken(o);
     if (!token) throw new UsageError('no token: set TITAN_TOKEN or run in the folder where `titan up` keeps titan-data');
+    if (o.json) return json({ token });
     print(token);
   });
 
@@ -515,10 +537,6 @@ program
 async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js') & typeof import('../worker/spawner.js')> {
   const [agent, executor, reaper, spawner] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js'), import('../worker/spawner.js')]);
   return { ...agent, ...executor, ...reaper, ...spawner };
-}
-
-function printJobs(jobs: JobView[]): void {
-  print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
 }
 
 function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {
@@ -569,8 +587,15 @@ function untilSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 registerStoreCommands(program);
+registerScheduleCommands(program);
 registerServiceCommands(program);
 registerArtifactCommands(program);
+registerMcpCommand(program);
+registerTitanCommands(program);
+registerShellCommand(program);
+registerCompletionCommand(program);
+// Last, once every command exists: examples for the commands that show none of their own.
+addExamples(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError) {

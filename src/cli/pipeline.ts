@@ -1,16 +1,21 @@
 /**
  * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
- * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`. Errors name the file, line and column, and suggest the nearest key for a typo.
+ * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
+ * top-level `schedule` (cron) and `tags`. `args` may be Titan's string, split like a shell would; with
+ * `project: true` the folder is zipped once and each job runs its file from the zip. Errors name the file, line and column, and suggest the nearest key for a typo.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES } from '../core/model.js';
+import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from '../core/model.js';
 import { gateIdFor, injectGates } from '../core/gates.js';
-import type { JobInput, RunInput } from '../sdk/client.js';
+import { type ScheduleSpec, ScheduleSpecSchema } from '../core/schedule.js';
+import type { ArchiveSource, JobInput, RunInput } from '../sdk/client.js';
 import { UsageError } from './connection.js';
+import { buildProjectZip, IGNORE_FILE, ProjectZipError } from './project-zip.js';
+import { ShellWordsError, splitShellWords } from './shell-words.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -32,7 +37,22 @@ const JobYamlSchema = z.strictObject({
   hitl_message: z.string().max(4096).optional(),
   /** How long a gate waits for a decision (Titan's default: 48 hours). */
   max_wait_seconds: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
-  args: z.array(scalar).max(LIMITS.maxArgs).default([]),
+  /** A list (each item one argument), or Titan's string form, split like a shell would. */
+  args: z
+    .union([z.string(), z.array(scalar).max(LIMITS.maxArgs)])
+    .transform((args, ctx) => {
+      if (typeof args !== 'string') return args;
+      try {
+        const words = splitShellWords(args);
+        if (words.length <= LIMITS.maxArgs) return words;
+        ctx.addIssue({ code: 'custom', message: `splits into ${words.length} arguments; at most ${LIMITS.maxArgs}` });
+      } catch (err) {
+        if (!(err instanceof ShellWordsError)) throw err;
+        ctx.addIssue({ code: 'custom', message: `cannot be split into arguments: ${err.message}` });
+      }
+      return z.NEVER;
+    })
+    .default([]),
   depends_on: z.union([IdSchema.transform((s) => [s]), z.array(IdSchema)]).default([]),
   requirement: CapabilitySchema.nullable().default(null),
   priority: z.number().int().default(1),
@@ -55,33 +75,59 @@ const JobYamlSchema = z.strictObject({
 /** Titan's default wait for a gate's decision. */
 const DEFAULT_GATE_WAIT_S = 172_800;
 
+/** `schedule: "<cron>"` (UTC), or a mapping with cron, timezone, overlap and missed. */
+const ScheduleYamlSchema = z.unknown().transform((value, ctx): ScheduleSpec => {
+  if (typeof value !== 'string' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    ctx.addIssue({ code: 'custom', message: 'is a cron expression such as "0 9 * * *", or a mapping with cron, timezone, overlap and missed' });
+    return z.NEVER;
+  }
+  // Chosen by the value's type (not a union), so the issues keep their paths: a bad field of the
+  // mapping is reported at that field.
+  const parsed = ScheduleSpecSchema.safeParse(typeof value === 'string' ? { cron: value } : value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: typeof value === 'string' ? [] : issue.path } as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
+/** A pipeline file: the run it describes and, when it has one, the schedule it is submitted on. */
+export type Pipeline = RunInput & { schedule?: ScheduleSpec };
+
 const PipelineSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.maxNameLength).default('pipeline'),
   version: z.union([z.string(), z.number()]).optional(),
-  project: z.literal(false, { message: 'project mode (uploading the whole folder) is not available yet; set "project: false" to send each file' }).default(false),
+  /** true: the pipeline's folder is zipped and uploaded once, and each job runs its file from the zip. */
+  project: z.boolean().default(false),
+  /** Labels of the run, for finding it again (`titan runs --tag`). */
+  tags: z.array(TagSchema).max(32).optional(),
   jobs: z.array(JobYamlSchema).min(1, 'a pipeline needs at least one job'),
+  schedule: ScheduleYamlSchema.optional(),
 });
 
-const KNOWN_KEYS = [...Object.keys(PipelineSchema.shape), ...Object.keys(JobYamlSchema.shape)];
+const KNOWN_KEYS = [...Object.keys(PipelineSchema.shape), ...Object.keys(JobYamlSchema.shape), ...Object.keys(ScheduleSpecSchema.shape)];
 
 /** A pipeline file that cannot be used: bad command-line input as far as the exit code goes. */
 export class PipelineError extends UsageError {}
 
-export function loadPipeline(path: string): RunInput {
+/** Reads a pipeline file; in project mode its folder is zipped (see project-zip.ts). */
+export function loadPipeline(path: string): Pipeline {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new PipelineError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const pipeline = parsePipeline(text, path);
+  const pipeline = parsePipeline(text, path, { readProject: true });
   for (const job of pipeline.jobs) {
     if (typeof job.script === 'string' && !existsSync(job.script)) throw new PipelineError(`${path}: job "${job.id}": cannot read ${job.script}: no such file`);
   }
   return pipeline;
 }
 
-export function parsePipeline(text: string, path: string): RunInput {
+/**
+ * Parses pipeline text; `path` places it (scripts are relative to its folder) and names it in
+ * errors. `project: true` zips the folder, which only callers that pass `readProject` allow.
+ */
+export function parsePipeline(text: string, path: string, options: { readProject?: boolean } = {}): Pipeline {
   if (text.length > 4 * 1024 * 1024) throw new PipelineError(`${path}: a pipeline file is limited to 4 MiB`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -114,6 +160,9 @@ export function parsePipeline(text: string, path: string): RunInput {
   }
   const base = dirname(resolve(path));
   const p = parsed.data;
+  const locate = (keys: (string | number)[]): string => at((doc.getIn(keys, true) as { range?: [number, number, number] } | undefined)?.range?.[0]);
+  if (p.project && !options.readProject) throw new PipelineError(`${locate(['project'])}: project mode zips the pipeline's folder, which is not read here; submit it with "titan submit", or set "project: false"`);
+  const archives = p.project ? projectArchives(p.jobs, base, `${zipBaseName(doc.has('name') ? p.name : basename(base))}.zip`, locate) : null;
   const gateWait = (j: { max_wait_seconds?: number | undefined }): number => Math.round((j.max_wait_seconds ?? DEFAULT_GATE_WAIT_S) * 1000);
   const jobs: JobInput[] = p.jobs.map((j) =>
     j.type === 'approval'
@@ -137,7 +186,7 @@ export function parsePipeline(text: string, path: string): RunInput {
           ...(j.crash_loop_limit !== undefined && { crashLoopLimit: j.crash_loop_limit }),
         },
       }),
-      script: resolve(base, j.file as string),
+      ...(archives ? { archive: archives.get(j.id) as ArchiveSource } : { script: resolve(base, j.file as string) }),
       args: j.args,
       dependsOn: j.depends_on,
       requirement: j.requirement ?? 'GENERAL',
@@ -152,11 +201,46 @@ export function parsePipeline(text: string, path: string): RunInput {
   const gated = new Map(p.jobs.filter((j) => j.type === 'run' && j.hitl_message !== undefined).map((j) => [j.id, j]));
   return {
     name: p.name,
+    ...(p.tags !== undefined && { tags: p.tags }),
+    ...(p.schedule !== undefined && { schedule: p.schedule }),
     jobs: injectGates(jobs, (job): JobInput | null => {
       const source = gated.get(job.id);
       return source ? { id: gateIdFor(job.id), kind: 'approval', message: source.hitl_message as string, timeoutMs: gateWait(source) } : null;
     }),
   };
+}
+
+/**
+ * Project mode: zips `folder` once and gives each job that runs something the archive with its
+ * `file` as entry: relative to the folder, `/`-separated, inside it, and present in the zip.
+ */
+function projectArchives(jobs: readonly { id: string; type: string; file?: string | undefined }[], folder: string, zipName: string, locate: (keys: (string | number)[]) => string): Map<string, ArchiveSource> {
+  let zip: ReturnType<typeof buildProjectZip>;
+  try {
+    zip = buildProjectZip(folder);
+  } catch (err) {
+    if (err instanceof ProjectZipError) throw new PipelineError(`${locate(['project'])}: ${err.message}`);
+    throw err;
+  }
+  const files = new Set(zip.files);
+  const archives = new Map<string, ArchiveSource>();
+  jobs.forEach((j, i) => {
+    if (j.file === undefined) return;
+    const where = `${locate(['jobs', i, 'file'])}: "jobs.${i}.file"`;
+    const entry = posix.normalize(j.file.replace(/\\/g, '/'));
+    if (entry.startsWith('/') || /^[A-Za-z]:/.test(entry) || entry === '.' || entry === '..' || entry.startsWith('../')) throw new PipelineError(`${where} must be a file inside the project folder ${folder}, got ${j.file}`);
+    if (!files.has(entry)) {
+      const why = existsSync(join(folder, entry)) ? `is left out of the project zip (by ${IGNORE_FILE}, or as .git, .env, node_modules or __pycache__, or as not a regular file)` : 'names no file in the project folder';
+      throw new PipelineError(`${where} ${entry} ${why}`);
+    }
+    archives.set(j.id, { name: zipName, content: zip.content, entry });
+  });
+  return archives;
+}
+
+/** A pipeline (or folder) name as a bare zip file name: letters, digits, "_", "-" and ".". */
+function zipBaseName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '').slice(0, 200) || 'project';
 }
 
 /** The known key within edit distance 2, if any. */

@@ -29,12 +29,17 @@ export function registerServiceCommands(program: Command): void {
     },
   );
 
-  connectionOptions(program.command('stop').description('stop a service for good (it is not restarted)').argument('<service>', 'runId/jobId, or a job id for its latest run')).action(
-    async (ref: string, o: ConnectionFlags) => {
-      await withClient(o, async (client) => {
-        const job = await client.stopService(ref);
-        print(`${job.ref} stopped`);
-      });
-    },
-  );
+  connectionOptions(
+    program
+      .command('stop')
+      .description('stop a service for good (it is not restarted)')
+      .argument('<service>', 'runId/jobId, or a job id for its latest run')
+      .option('--json', 'print the stopped job as JSON', false),
+  ).action(async (ref: string, o: ConnectionFlags & { json: boolean }) => {
+    await withClient(o, async (client) => {
+      const job = await client.stopService(ref);
+      if (o.json) return json(job);
+      print(`${job.ref} stopped`);
+    });
+  });
 }

@@ -50,25 +50,31 @@ export function registerStoreCommands(program: Command): void {
         .description('set a key to a string value')
         .argument('<key>')
         .argument('<value>')
-        .addOption(new Option('--ttl <seconds>', 'delete the key after this long').argParser(ttlSeconds)),
+        .addOption(new Option('--ttl <seconds>', 'delete the key after this long').argParser(ttlSeconds))
+        .option('--json', 'print {key, version}', false),
     )
-    .action(async (key: string, value: string, o: ConnectionFlags & { ttl?: number }) => {
+    .action(async (key: string, value: string, o: ConnectionFlags & { ttl?: number; json: boolean }) => {
       checked(KvKeySchema, key, 'key');
       if (Buffer.byteLength(value) > DATA_LIMITS.maxValueBytes) throw new UsageError(`the value is ${Buffer.byteLength(value)} bytes; at most ${DATA_LIMITS.maxValueBytes} are allowed`);
       await withClient(o, async (client) => {
         const version = await client.set(key, value, o.ttl === undefined ? {} : { ttlMs: Math.round(o.ttl * 1000) });
+        if (o.json) return json({ key, version });
         print(`set ${key} (version ${version}${o.ttl === undefined ? '' : `, expires in ${duration(Math.round(o.ttl * 1000))}`})`);
       });
     });
 
-  connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>')).action(async (key: string, o: ConnectionFlags) => {
-    checked(KvKeySchema, key, 'key');
-    await withClient(o, async (client) => {
-      if (await client.del(key)) return print(`deleted ${key}`);
-      process.stderr.write(`titan: no key "${key}"\n`);
-      process.exitCode = 1;
-    });
-  });
+  connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>').option('--json', 'print {key, deleted}', false)).action(
+    async (key: string, o: ConnectionFlags & { json: boolean }) => {
+      checked(KvKeySchema, key, 'key');
+      await withClient(o, async (client) => {
+        const deleted = await client.del(key);
+        if (o.json) json({ key, deleted });
+        else if (deleted) print(`deleted ${key}`);
+        else process.stderr.write(`titan: no key "${key}"\n`);
+        if (!deleted) process.exitCode = 1;
+      });
+    },
+  );
 
   connectionOptions(
       store

@@ -32,6 +32,8 @@ export const LIMITS = {
   maxArgLength: 8192,
   maxEnvEntries: 128,
   maxScriptBytes: 8 * 1024 * 1024,
+  /** Scripts and archives (project folders) alike. */
+  maxBlobBytes: 256 * 1024 * 1024,
   maxRetries: 100,
   maxDelayMs: 366 * 24 * 3600 * 1000,
   maxTimeoutMs: 30 * 24 * 3600 * 1000,
@@ -182,9 +184,13 @@ export const JobSpecSchema = z
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
+export const TagSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:=-]+$/, 'a tag contains only letters, digits and "_ . : = -"');
+
 export const RunSpecSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.maxNameLength).default('run'),
   agentRunId: IdSchema.optional(),
+  /** Labels for finding runs again (`titan runs --tag`). */
+  tags: z.array(TagSchema).max(32).default([]),
   jobs: z.array(JobSpecSchema).min(1, 'a run needs at least one job').max(LIMITS.maxJobsPerRun),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
@@ -207,6 +213,8 @@ export interface JobRecord {
   finishedAt: number | null;
   /** Null for jobs that are not services. */
   service: ServiceState | null;
+  /** Attempts used before a person last retried the job: its retry budget counts from there. */
+  retryBase: number;
 }
 
 /** Several runs grouped by the `agentRunId` they were submitted with. */
@@ -226,6 +234,7 @@ export interface RunRecord {
   status: RunStatus;
   createdAt: number;
   finishedAt: number | null;
+  tags: string[];
 }
 
 /** A decision on an approval gate: by a person, or by the clock when the gate times out. */

@@ -23,7 +23,7 @@ const spec = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec =
 const after = (...parents: string[]): Partial<JobSpec> => ({ dependsOn: parents });
 
 function runSpec(...jobs: JobSpec[]): RunSpec {
-  return { name: 'test-run', jobs };
+  return { name: 'test-run', tags: [], jobs };
 }
 
 function create(now: number, ...jobs: JobSpec[]): { state: RunState; effects: Effect[] } {
@@ -65,7 +65,7 @@ function snapshot(state: RunState): unknown {
 describe('createRun', () => {
   it('queues roots and leaves children pending', () => {
     const { state, effects } = create(1000, spec('a'), spec('b'), spec('c', after('a', 'b')));
-    expect(state.run).toEqual({ runId: 'r1', name: 'test-run', agentRunId: null, status: 'RUNNING', createdAt: 1000, finishedAt: null });
+    expect(state.run).toEqual({ runId: 'r1', name: 'test-run', agentRunId: null, status: 'RUNNING', createdAt: 1000, finishedAt: null, tags: [] });
     expect(effects[0]).toEqual({ type: 'run', run: state.run });
     expect(statuses(state)).toEqual({ a: 'QUEUED', b: 'QUEUED', c: 'PENDING' });
     expect(ids(ofType(effects, 'enqueue'))).toEqual(['a', 'b']);
@@ -512,7 +512,7 @@ describe('run status', () => {
 });
 
 describe('restoreRun', () => {
-  const runRecord = (): RunRecord => ({ runId: 'r1', name: 'restored', agentRunId: null, status: 'RUNNING', createdAt: 0, finishedAt: null });
+  const runRecord = (): RunRecord => ({ runId: 'r1', name: 'restored', agentRunId: null, status: 'RUNNING', createdAt: 0, finishedAt: null, tags: [] });
 
   const record = (s: JobSpec, fields: Partial<JobRecord>): JobRecord => jobRecord('r1', s, fields);
 

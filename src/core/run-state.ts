@@ -49,6 +49,7 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
     startedAt: null,
     finishedAt: null,
     service: spec.kind === 'service' ? { port: spec.service?.port ?? null, pid: null, readyAt: null, released: false, restarts: 0, crashes: 0 } : null,
+    retryBase: 0,
   };
 }
 
@@ -60,8 +61,8 @@ function releases(parent: JobRecord): boolean {
   return parent.status === 'COMPLETED' || (parent.service?.released === true && !isTerminal(parent.status));
 }
 
-export function createRun(runId: string, spec: RunSpec, now: number): { state: RunState; effects: Effect[] } {
-  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null };
+export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number): { state: RunState; effects: Effect[] } {
+  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [] };
   const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
   const effects: Effect[] = [{ type: 'run', run }];
   addJobs(state, spec.jobs, now, effects);
@@ -249,7 +250,7 @@ export function finishAttempt(state: RunState, jobId: string, attempt: number, r
     finish(state, job, 'COMPLETED', now, effects, null);
     return effects;
   }
-  const retriesUsed = job.attempt - 1;
+  const retriesUsed = job.attempt - 1 - job.retryBase;
   if (isFailFast(result.errorCode) || retriesUsed >= job.spec.retries) {
     finish(state, job, 'DEAD', now, effects, result.error);
     return effects;
@@ -385,6 +386,45 @@ export function decideGate(state: RunState, jobId: string, approved: boolean, by
   const effects: Effect[] = [{ type: 'decision', decision: { runId: job.runId, jobId, approved, by, comment, at: now, reason: 'decided' } }];
   if (approved) finish(state, job, 'COMPLETED', now, effects, null);
   else finish(state, job, 'DEAD', now, effects, `rejected by ${by}${comment ? `: ${comment}` : ''}`);
+  return effects;
+}
+
+/**
+ * A person retries a job that ended without completing (DEAD or CANCELLED): it gets a fresh
+ * retry budget and runs again once its parents allow, and the descendants it had skipped wait
+ * for it again. A finished run reopens. Returns null when the job cannot be retried.
+ */
+export function retryJob(state: RunState, jobId: string, now: number): Effect[] | null {
+  const job = state.jobs.get(jobId);
+  if (!job || (job.status !== 'DEAD' && job.status !== 'CANCELLED')) return null;
+  const effects: Effect[] = [];
+  if (state.run.status !== 'RUNNING') {
+    state.run.status = 'RUNNING';
+    state.run.finishedAt = null;
+    effects.push({ type: 'run', run: state.run });
+  }
+  // Parents come before children in this order, so each job settles after what it waits on.
+  const reopened: JobRecord[] = [job];
+  for (let i = 0; i < reopened.length; i++) {
+    for (const childId of state.children.get((reopened[i] as JobRecord).spec.id) ?? []) {
+      const child = state.jobs.get(childId);
+      if (child?.status === 'SKIPPED' && !reopened.includes(child)) reopened.push(child);
+    }
+  }
+  job.retryBase = job.attempt;
+  if (job.service) job.service.crashes = 0;
+  for (const r of reopened) {
+    r.status = 'PENDING';
+    r.finishedAt = null;
+    r.notBefore = null;
+    r.error = null;
+    state.open++;
+  }
+  for (const r of reopened) {
+    effects.push({ type: 'job', job: r });
+    // A child with another ended parent is skipped again by settling.
+    if (r.status === 'PENDING') settleNewJob(state, r, now, effects);
+  }
   return effects;
 }
 

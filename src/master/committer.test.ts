@@ -37,7 +37,7 @@ async function turns(n = 3): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-const run = (runId: string): RunRecord => ({ runId, name: 'n', agentRunId: null, status: 'RUNNING', createdAt: 1, finishedAt: null });
+const run = (runId: string): RunRecord => ({ runId, name: 'n', agentRunId: null, status: 'RUNNING', createdAt: 1, finishedAt: null, tags: [] });
 
 const jobRec = (id: string, runId = 'r1'): JobRecord => jobRecord(runId, jobSpec(id, { retries: 0 }), { createdAt: 1 });
 

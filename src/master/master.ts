@@ -14,7 +14,7 @@ import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/mod
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
-import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
+import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, retryJob, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
 import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
@@ -25,6 +25,7 @@ import { Committer } from './committer.js';
 import { FileArea } from './file-area.js';
 import { KvService } from './kv.js';
 import { LogStore } from './log-store.js';
+import { Schedules } from './schedules.js';
 import { Timers } from './timers.js';
 import { decideTitanGate, listTitanGates } from './titan-gates.js';
 import { type FinishedHere, type WorkerLink, WorkerEntry } from './workers.js';
@@ -77,6 +78,8 @@ export class Master {
   readonly uploads: FileArea;
   /** Titan's script library (`perm_files/`): scripts deployed by name to run or serve later. */
   readonly registry: FileArea;
+  /** Pipelines submitted on cron schedules. */
+  readonly schedules: Schedules;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly committer: Committer;
@@ -113,7 +116,7 @@ export class Master {
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
     this.logs = new LogStore(join(options.dataDir, 'logs'));
-    this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxScriptBytes);
+    this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     const onFatal =
       options.onFatal ??
       ((err: Error) => {
@@ -127,6 +130,7 @@ export class Master {
     this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
+    this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   }
 
   private scalingTarget(): ScalingTarget {
@@ -181,12 +185,14 @@ export class Master {
     this.armSweeper();
     this.autoscaler?.start();
     await this.kv.start();
+    await this.schedules.start();
     await this.committer.flushed();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.sweeper?.cancel();
+    await this.schedules.stop();
     this.autoscaler?.stop();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
@@ -319,6 +325,30 @@ export class Master {
     return view(job);
   }
 
+  /** Runs a job that died or was cancelled again, with a fresh retry budget (see core retryJob). */
+  async retryJob(ref: string): Promise<JobView> {
+    const job = await this.resolve(ref);
+    let state = this.runs.get(job.runId);
+    if (!state) {
+      const run = await this.store.getRun(job.runId);
+      if (!run) throw new TitanError('NOT_FOUND', `no run ${job.runId}`);
+      state = restoreRun(run, await this.store.getRunJobs(job.runId), this.clock.now()).state;
+    }
+    const live = state.jobs.get(job.spec.id) as JobRecord;
+    const effects = retryJob(state, live.spec.id, this.clock.now());
+    if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(live.runId, live.spec.id)} is ${live.status}: only a DEAD or CANCELLED job can be retried`);
+    if (!this.runs.has(state.run.runId)) this.adopt(state);
+    this.apply(state, effects);
+    await this.committer.flushed();
+    return view(live);
+  }
+
+  /** Submits a run's jobs again as a new run (the jobs added at runtime included). */
+  async rerun(runId: string): Promise<{ runId: string; jobs: string[] }> {
+    const { run, jobs } = await this.getRun(runId);
+    return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), jobs: jobs.map((j) => j.spec) });
+  }
+
   async cancelRun(runId: string): Promise<number> {
     const state = this.runs.get(runId);
     if (!state) {
@@ -362,6 +392,11 @@ export class Master {
 
   // ---- queries ------------------------------------------------------------------------------
 
+  /** Whether the run is still active: active runs are the ones in memory. */
+  isRunActive(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   async getRun(runId: string): Promise<RunView> {
     const state = this.runs.get(runId);
     if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(view) };
@@ -370,9 +405,9 @@ export class Master {
     return { run, jobs: (await this.store.getRunJobs(runId)).map(view) };
   }
 
-  async listRuns(limit: number, status?: RunRecord['status']): Promise<RunSummary[]> {
+  async listRuns(limit: number, status?: RunRecord['status'], tag?: string): Promise<RunSummary[]> {
     await this.committer.flushed();
-    const rows = await this.store.listRuns(status ? { limit, status } : { limit });
+    const rows = await this.store.listRuns({ limit, ...(status && { status }), ...(tag !== undefined && { tag }) });
     return rows.map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
   }
 

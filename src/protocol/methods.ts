@@ -4,12 +4,23 @@
  */
 import { z } from 'zod';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
-import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
+import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { type DataResults, dataParams } from './data-methods.js';
+import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
+import { V1_MAX_PAYLOAD } from './frame.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
+
+export const FileAreaSchema = z.enum(['uploads', 'scripts']);
+export type FileAreaName = z.infer<typeof FileAreaSchema>;
+
+export interface FileInfo {
+  name: string;
+  size: number;
+  modifiedAt: number;
+}
 
 export const AttemptIdSchema = z.strictObject({ runId: IdSchema, jobId: IdSchema, attempt: z.number().int().positive() });
 export type AttemptId = z.infer<typeof AttemptIdSchema>;
@@ -46,6 +57,7 @@ export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 
 export const params = {
   ...dataParams,
+  ...scheduleParams,
   submit: z.strictObject({ run: RunSpecSchema }),
   'blob.missing': z.strictObject({ hashes: z.array(Sha256Schema).max(LIMITS.maxJobsPerRun) }),
   'blob.put': z.strictObject({
@@ -59,7 +71,11 @@ export const params = {
   'run.cancel': z.strictObject({ runId: IdSchema }),
   /** `jobs: false` watches only the run's own status (cheaper when only the end matters). */
   'run.watch': z.strictObject({ runId: IdSchema, jobs: z.boolean().default(true) }),
-  'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional() }),
+  'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional(), tag: TagSchema.optional() }),
+  'run.rerun': z.strictObject({ runId: IdSchema }),
+  'job.retry': z.strictObject({ ref: JobRefSchema }),
+  /** A DAG in Titan's v1 line format (Titan's `dag` command), with inline scripts or archive pointers into uploads. */
+  'dag.submit': z.strictObject({ payload: z.string().min(1).max(V1_MAX_PAYLOAD) }),
   'job.get': z.strictObject({ ref: JobRefSchema }),
   'job.cancel': z.strictObject({ ref: JobRefSchema }),
   'logs.get': z.strictObject({
@@ -72,6 +88,11 @@ export const params = {
   unsubscribe: z.strictObject({ subscription: z.number().int().nonnegative() }),
   'workers.list': z.strictObject({}),
   'services.list': z.strictObject({}),
+  /** Named files on the master: `uploads` (assets, project archives) and `scripts` (the script library). */
+  'files.list': z.strictObject({ area: FileAreaSchema }),
+  /** Stores an uploaded blob (see blob.put) under a name, replacing any file of that name. */
+  'files.put': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name, sha256: Sha256Schema }),
+  'files.get': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name, offset: z.number().int().nonnegative().default(0) }),
   'service.stop': z.strictObject({ ref: JobRefSchema }),
   'worker.drain': z.strictObject({ id: z.string().min(1).max(300) }),
   'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false) }),
@@ -219,13 +240,16 @@ export interface LogChunk {
   attempts: number;
 }
 
-export interface Results extends DataResults {
+export interface Results extends DataResults, ScheduleResults {
   submit: { runId: string; jobs: string[] };
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };
   'blob.get': { data: string; size: number };
   'run.get': RunView;
   'run.cancel': { cancelled: number };
+  'run.rerun': { runId: string; jobs: string[] };
+  'job.retry': { job: JobView };
+  'dag.submit': { runId: string; jobs: string[] };
   'run.watch': { subscription: number; snapshot: RunView };
   'runs.list': { runs: RunSummary[] };
   'job.get': { job: JobView; attempts: AttemptRecord[] };
@@ -235,6 +259,9 @@ export interface Results extends DataResults {
   unsubscribe: { ok: true };
   'workers.list': { workers: WorkerView[] };
   'services.list': { services: ServiceView[] };
+  'files.list': { files: FileInfo[] };
+  'files.put': { name: string; size: number };
+  'files.get': { data: string; size: number };
   'service.stop': { job: JobView };
   'worker.drain': { worker: WorkerView };
   'worker.shutdown': { worker: WorkerView };

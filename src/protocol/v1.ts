@@ -89,7 +89,6 @@ export interface TitanStatsInput {
   /** Jobs waiting for their parents. */
   blocked: number;
   dead: number;
-  now: number;
 }
 
 const jobIdOfRef = (ref: string): string => ref.slice(ref.indexOf('/') + 1);

@@ -12,14 +12,18 @@ import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
 import { isTerminal } from '../core/model.js';
+import type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 import { type ArtifactSource, downloadArtifact, uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { KvWaitResult } from '../protocol/data-methods.js';
-import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView, FileAreaName, FileInfo } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { type ArchiveSource, ArchiveLoader } from './archive-source.js';
 import { fetchToFile, provenanceFromEnv } from './artifacts.js';
+import { BadRequestError, typedError, UnavailableError } from './errors.js';
 
 export { TitanError };
+export type { ArchiveSource };
 
 export interface ClientOptions {
   host?: string;
@@ -32,14 +36,19 @@ export interface ClientOptions {
 /** A script to run: a path on local disk, or a name with its content. */
 export type ScriptSource = string | { name: string; content: string | Buffer };
 
-export interface JobInput extends Omit<JobSpecInput, 'script'> {
-  /** Required for run jobs; approval gates (`kind: 'approval'`) have none. */
+export interface JobInput extends Omit<JobSpecInput, 'script' | 'archive'> {
+  /** What a run or service job executes: a script, or else an `archive` entry; approval gates (`kind: 'approval'`) have none. */
   script?: ScriptSource;
+  /** A zip (content or path) and the entry to run from it; uploaded once by content, however many jobs share it. */
+  archive?: ArchiveSource;
 }
 
 export interface RunInput extends Omit<RunSpecInput, 'jobs'> {
   jobs: JobInput[];
 }
+
+/** A job, or a builder of one (`job(...)`, `service(...)`, `approval(...)` from the SDK's builders). */
+export type JobLike = JobInput | { toJob(): JobInput };
 
 /** What a run watch yields: first the state when the watch began, then each change after it. */
 export type RunEvent = { type: 'snapshot'; view: RunView } | { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
@@ -48,7 +57,7 @@ export function defaultAddress(options: ClientOptions = {}): { host: string; por
   const envPort = process.env.TITAN_PORT;
   const port = options.port ?? (envPort ? Number(envPort) : 9090);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new TitanError('BAD_REQUEST', options.port === undefined ? `TITAN_PORT must be a port number from 1 to 65535, got "${envPort}"` : `port must be a number from 1 to 65535, got ${port}`);
+    throw new BadRequestError(options.port === undefined ? `TITAN_PORT must be a port number from 1 to 65535, got "${envPort}"` : `port must be a number from 1 to 65535, got ${port}`);
   }
   return { host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1', port, token: options.token ?? process.env.TITAN_TOKEN };
 }
@@ -62,24 +71,67 @@ export class TitanClient {
   // ---- submission -----------------------------------------------------------------------------
 
   /** Uploads the scripts the master lacks, then submits the run; resolves once it is durable. */
-  async submit(input: RunInput): Promise<{ runId: string; jobs: string[] }> {
+  async submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<{ runId: string; jobs: string[] }> {
     return this.call('submit', { run: { ...input, jobs: await this.prepare(input.jobs) } });
+  }
+
+  // ---- schedules ----------------------------------------------------------------------------
+
+  /**
+   * Creates or replaces the schedule `name`: the master submits `run` at each fire time of
+   * `schedule.cron` (in `schedule.timezone`, UTC by default). The scripts are uploaded now, as
+   * for submit; the run is named after the schedule unless it has a name.
+   */
+  async putSchedule(name: string, schedule: ScheduleSpecInput, run: RunInput): Promise<{ schedule: ScheduleView; created: boolean }> {
+    return this.call('schedule.put', { name, schedule, run: { ...run, name: run.name ?? name, jobs: await this.prepare(run.jobs) } });
+  }
+
+  async schedules(): Promise<ScheduleView[]> {
+    return (await this.call('schedules.list', {})).schedules;
+  }
+
+  async pauseSchedule(name: string): Promise<ScheduleView> {
+    return (await this.call('schedule.pause', { name })).schedule;
+  }
+
+  /** Fires again from the next fire time after now (those passed while paused do not run). */
+  async resumeSchedule(name: string): Promise<ScheduleView> {
+    return (await this.call('schedule.resume', { name })).schedule;
+  }
+
+  /** Removes the schedule (the runs it submitted are kept) and returns it as it was. */
+  async deleteSchedule(name: string): Promise<ScheduleView> {
+    return (await this.call('schedule.delete', { name })).schedule;
+  }
+
+  /** Submits the schedule's run now, whatever its overlap policy. */
+  runScheduleNow(name: string): Promise<{ runId: string; schedule: ScheduleView }> {
+    return this.call('schedule.runNow', { name });
   }
 
   /**
    * Adds jobs to a running run; parents may be any job of the run. Inside a job the run defaults
    * to the job's own (`TITAN_RUN_ID`).
    */
-  async extendRun(jobs: JobInput[], runId: string | undefined = process.env.TITAN_RUN_ID): Promise<{ runId: string; jobs: string[] }> {
-    if (!runId) throw new TitanError('BAD_REQUEST', 'extendRun needs a run id (outside a job, pass one)');
+  async extendRun(jobs: JobLike[], runId: string | undefined = process.env.TITAN_RUN_ID): Promise<{ runId: string; jobs: string[] }> {
+    if (!runId) throw new BadRequestError('extendRun needs a run id (outside a job, pass one)');
     return this.call('run.extend', { runId, jobs: await this.prepare(jobs) });
   }
 
-  /** Hashes each job's script and uploads those the master lacks. */
-  private async prepare(input: JobInput[]): Promise<JobSpecInput[]> {
+  /** Hashes each job's script or archive and uploads those the master lacks. */
+  private async prepare(input: JobLike[]): Promise<JobSpecInput[]> {
     const blobs = new Map<string, Buffer>();
     const jobs: JobSpecInput[] = [];
-    for (const job of input) {
+    const archives = new ArchiveLoader();
+    for (const item of input) {
+      const { archive, ...job } = 'toJob' in item ? item.toJob() : item;
+      if (archive !== undefined) {
+        if (job.script !== undefined) throw new BadRequestError(`job "${job.id}": give a script or an archive entry, not both`);
+        const { name, content, sha256 } = await archives.load(archive);
+        if (content) blobs.set(sha256, content);
+        jobs.push({ ...job, script: undefined, archive: { name, sha256, entry: archive.entry } });
+        continue;
+      }
       if (job.script === undefined) {
         jobs.push({ ...job, script: undefined });
         continue;
@@ -141,6 +193,33 @@ export class TitanClient {
     return { runId, jobId: id };
   }
 
+  /**
+   * Stores a file on the master under `name`: in `uploads` (assets, project archives: Titan's
+   * `upload_file`) or in `scripts`, the script library (Titan's `deploy_script`).
+   */
+  async putFile(area: FileAreaName, source: ScriptSource, name?: string): Promise<{ name: string; size: number }> {
+    const file = await loadScript(source);
+    const sha256 = createHash('sha256').update(file.content).digest('hex');
+    await this.upload(new Map([[sha256, file.content]]));
+    return this.call('files.put', { area, name: name ?? file.name, sha256 });
+  }
+
+  async listFiles(area: FileAreaName): Promise<FileInfo[]> {
+    return (await this.call('files.list', { area })).files;
+  }
+
+  /** A file of `uploads` or `scripts`, whole. */
+  async getFile(area: FileAreaName, name: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let offset = 0; ; ) {
+      const chunk = await this.call('files.get', { area, name, offset });
+      const data = Buffer.from(chunk.data, 'base64');
+      parts.push(data);
+      offset += data.length;
+      if (offset >= chunk.size || data.length === 0) return Buffer.concat(parts);
+    }
+  }
+
   private async upload(blobs: Map<string, Buffer>): Promise<void> {
     if (blobs.size === 0) return;
     const { missing } = await this.call('blob.missing', { hashes: [...blobs.keys()] });
@@ -162,7 +241,7 @@ export class TitanClient {
     return this.call('run.get', { runId });
   }
 
-  async listRuns(options: { limit?: number; status?: RunRecord['status'] } = {}): Promise<RunSummary[]> {
+  async listRuns(options: { limit?: number; status?: RunRecord['status']; tag?: string } = {}): Promise<RunSummary[]> {
     return (await this.call('runs.list', options)).runs;
   }
 
@@ -176,6 +255,21 @@ export class TitanClient {
 
   async cancel(ref: string): Promise<JobView> {
     return (await this.call('job.cancel', { ref })).job;
+  }
+
+  /** Runs a DEAD or CANCELLED job again in its run, with a fresh retry budget; what it skipped waits for it again. */
+  async retryJob(ref: string): Promise<JobView> {
+    return (await this.call('job.retry', { ref })).job;
+  }
+
+  /** Submits a run's jobs again as a new run. */
+  rerun(runId: string): Promise<{ runId: string; jobs: string[] }> {
+    return this.call('run.rerun', { runId });
+  }
+
+  /** Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`, joined by " ; "). */
+  submitTitanDag(payload: string): Promise<{ runId: string; jobs: string[] }> {
+    return this.call('dag.submit', { payload });
   }
 
   async cancelRun(runId: string): Promise<number> {
@@ -292,13 +386,13 @@ export class TitanClient {
       result = await reply;
     } catch (err) {
       this.listeners.delete(id);
-      throw err;
+      throw typedError(err);
     }
     const next = async (): Promise<[string, unknown]> => {
       for (;;) {
         const item = queue.shift();
         if (item) return item;
-        if (failure) throw failure;
+        if (failure) throw typedError(failure);
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
@@ -465,7 +559,11 @@ export class TitanClient {
   // ---- transport --------------------------------------------------------------------------------
 
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
-    return this.connection().then((peer) => peer.request<Results[M]>(method, params));
+    return this.connection()
+      .then((peer) => peer.request<Results[M]>(method, params))
+      .catch((err: unknown) => {
+        throw typedError(err);
+      });
   }
 
   private connection(): Promise<Peer> {
@@ -483,7 +581,7 @@ export class TitanClient {
       const timer = setTimeout(() => socket.destroy(new Error('timed out')), this.options.connectTimeoutMs ?? 10_000);
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new TitanError('UNAVAILABLE', `cannot reach the master at ${host}:${port}: ${err.message}`));
+        reject(new UnavailableError(`cannot reach the master at ${host}:${port}: ${err.message}`, err));
       });
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -500,7 +598,7 @@ export class TitanClient {
             this.current = peer;
             resolve(peer);
           },
-          (err: Error) => reject(err),
+          (err: Error) => reject(typedError(err)),
         );
       });
     });
@@ -528,6 +626,6 @@ async function loadScript(source: ScriptSource): Promise<{ name: string; content
   try {
     return { name: basename(source), content: await readFile(source) };
   } catch (err) {
-    throw new TitanError('BAD_REQUEST', `cannot read script ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new BadRequestError(`cannot read script ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }

@@ -39,11 +39,13 @@ export function createHttpServer(master: Master, token: string): FastifyInstance
   app.get('/api/services', async () => ({ services: master.listServices() }));
   app.get('/api/runs', async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    const p = check('runs.list', { limit: q.limit === undefined ? undefined : Number(q.limit), status: q.status });
-    return { runs: await master.listRuns(p.limit, p.status) };
+    const p = check('runs.list', { limit: q.limit === undefined ? undefined : Number(q.limit), status: q.status, tag: q.tag });
+    return { runs: await master.listRuns(p.limit, p.status, p.tag) };
   });
   app.get('/api/runs/:runId', async (req) => master.getRun(check('run.get', req.params).runId));
   app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
+  app.post('/api/runs/:runId/rerun', async (req) => master.rerun(check('run.rerun', req.params).runId));
+  app.post('/api/runs/:runId/jobs/:jobId/retry', async (req) => ({ job: await master.retryJob(refOf(req.params)) }));
   app.get('/api/runs/:runId/jobs/:jobId', async (req) => master.getJob(refOf(req.params)));
   app.post('/api/runs/:runId/jobs/:jobId/cancel', async (req) => ({ job: await master.cancelJob(refOf(req.params)) }));
   app.post('/api/runs/:runId/jobs/:jobId/stop', async (req) => ({ job: await master.stopService(refOf(req.params)) }));

@@ -9,11 +9,15 @@ import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
 import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
-import { type Hello, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import { isScheduleMethod } from '../protocol/schedule-methods.js';
+import { BLOB_CHUNK_BYTES, type FileAreaName, type Hello, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import type { FileArea } from '../master/file-area.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
 import { dataHandler } from './handlers-data.js';
+import { handleSchedule } from './handlers-schedules.js';
+import { submitV1Dag } from './v1-handlers.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -58,6 +62,7 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
     if (isDataMethod(method)) return data(method, req.params);
+    if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
     switch (method) {
       case 'submit':
         return master.submit(parse(method, req.params).run);
@@ -87,8 +92,14 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       }
       case 'runs.list': {
         const p = parse(method, req.params);
-        return master.listRuns(p.limit, p.status).then((runs) => ({ runs }));
+        return master.listRuns(p.limit, p.status, p.tag).then((runs) => ({ runs }));
       }
+      case 'run.rerun':
+        return master.rerun(parse(method, req.params).runId);
+      case 'job.retry':
+        return master.retryJob(parse(method, req.params).ref).then((job) => ({ job }));
+      case 'dag.submit':
+        return submitV1Dag(master, parse(method, req.params).payload);
       case 'job.get':
         return master.getJob(parse(method, req.params).ref);
       case 'job.cancel':
@@ -147,6 +158,16 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'workers.list':
         parse(method, req.params);
         return { workers: master.listWorkers() };
+      case 'files.list':
+        return { files: fileArea(master, parse(method, req.params).area).list() };
+      case 'files.put': {
+        const p = parse(method, req.params);
+        return putFile(master, p.area, p.name, p.sha256);
+      }
+      case 'files.get': {
+        const p = parse(method, req.params);
+        return readFile(master, p.area, p.name, p.offset);
+      }
       case 'services.list':
         parse(method, req.params);
         return { services: master.listServices() };
@@ -166,6 +187,24 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
     }
   };
   return { version: 2, serverVersion: SERVER_VERSION };
+}
+
+function fileArea(master: Master, area: FileAreaName): FileArea {
+  return area === 'uploads' ? master.uploads : master.registry;
+}
+
+function putFile(master: Master, area: FileAreaName, name: string, sha256: string): { name: string; size: number } {
+  if (!master.blobs.has(sha256)) throw new TitanError('BAD_REQUEST', `upload the content of ${name} (sha256 ${sha256}) with blob.put first`);
+  const { size } = master.blobs.read(sha256, 0, 0);
+  const data = master.blobs.read(sha256, 0, size).data;
+  fileArea(master, area).put(name, data);
+  return { name, size };
+}
+
+function readFile(master: Master, area: FileAreaName, name: string, offset: number): { data: string; size: number } {
+  const content = fileArea(master, area).get(name);
+  if (!content) throw new TitanError('NOT_FOUND', `no file ${name} in ${area}`);
+  return { data: content.subarray(offset, offset + BLOB_CHUNK_BYTES).toString('base64'), size: content.length };
 }
 
 function workerSession(peer: Peer, master: Master, hello: Hello): { version: number; serverVersion: string; workerId: string; heartbeatMs: number; abandon: unknown[] } {

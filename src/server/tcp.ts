@@ -53,6 +53,11 @@ function route(socket: Socket, first: Buffer, master: Master, token: string, v1:
     else serveV1(socket, first, handleV1);
     return;
   }
+  // Only a Titan client could mistake the version byte, so with v1 on it is answered in v1.
+  if (v1.enabled) {
+    socket.end(encodeFrame(V1, V1_ERROR, `ERROR: Version Mismatch! Server expects v1 (this server speaks 1 and 2; got version ${version})`));
+    return;
+  }
   const message = JSON.stringify({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `unsupported protocol version ${version} (this server speaks 1 and 2)` } });
   socket.end(encodeFrame(V2, OP.RESPONSE, message));
 }

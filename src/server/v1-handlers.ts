@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import { DEFAULT_CAPABILITY, type JobSpecInput, RunSpecSchema } from '../core/model.js';
+import { DEFAULT_CAPABILITY, IdSchema, type JobSpecInput, parseJobRef, RunSpecSchema } from '../core/model.js';
 import type { Master } from '../master/master.js';
 import { FileArea } from '../master/file-area.js';
 import { dataParams } from '../protocol/data-methods.js';
@@ -40,41 +40,52 @@ function errorText(err: unknown): string {
   return `ERROR: ${(err as Error).message}`;
 }
 
+/** Resolves a v1 job's script: inline content becomes a blob; an archive pointer names an upload. */
+function toSpec(master: Master, j: V1Job): JobSpecInput {
+  const spec: JobSpecInput = {
+    id: j.id,
+    args: j.args,
+    dependsOn: j.dependsOn,
+    requirement: j.requirement,
+    priority: j.priority,
+    delayMs: j.delayMs,
+    affinity: j.affinity ? 'soft' : 'none',
+  };
+  if (j.kind === 'service') {
+    // Port 0 means "no port": one is assigned, and nothing is probed.
+    spec.kind = 'service';
+    spec.service = j.port === null ? { readiness: 'none' } : { port: j.port, readiness: 'tcp' };
+  }
+  // Titan's gate script exits 1 on a rejection or a timeout: that decision is final, not a failure to retry.
+  if (j.source.type === 'inline' && j.source.fileName === 'hitl_gate.py') spec.retries = 0;
+  if (j.source.type === 'inline') {
+    spec.script = { name: j.source.fileName, sha256: master.blobs.putBuffer(Buffer.from(j.source.base64, 'base64')) };
+  } else {
+    const zip = master.uploads.get(j.source.zip);
+    if (!zip) throw new TitanError('BAD_REQUEST', `Asset not found: ${j.source.zip} (Did you upload it to uploads?)`);
+    spec.archive = { name: j.source.zip, sha256: master.blobs.putBuffer(zip), entry: j.source.entry };
+  }
+  return spec;
+}
+
+async function submitSpecs(master: Master, name: string, jobs: JobSpecInput[]): Promise<{ runId: string; jobs: string[] }> {
+  const run = RunSpecSchema.safeParse({ name, jobs });
+  if (!run.success) throw new TitanError('BAD_REQUEST', describeIssues(run.error.issues));
+  return master.submit(run.data);
+}
+
+/** A DAG in Titan's line format submitted as one run (v1 SUBMIT_DAG, and v2 `dag.submit`). */
+export function submitV1Dag(master: Master, payload: string): Promise<{ runId: string; jobs: string[] }> {
+  let jobs: V1Job[];
+  try {
+    jobs = parseV1Dag(payload);
+  } catch (err) {
+    throw err instanceof V1DagError ? new TitanError('INVALID_DAG', err.message) : err;
+  }
+  return submitSpecs(master, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => toSpec(master, j)));
+}
+
 export function v1Handler(master: Master): (opcode: number, payload: string) => Promise<V1Reply> {
-  /** Resolves a v1 job's script: inline content becomes a blob; an archive pointer names an upload. */
-  const toSpec = (j: V1Job): JobSpecInput => {
-    const spec: JobSpecInput = {
-      id: j.id,
-      args: j.args,
-      dependsOn: j.dependsOn,
-      requirement: j.requirement,
-      priority: j.priority,
-      delayMs: j.delayMs,
-      affinity: j.affinity ? 'soft' : 'none',
-    };
-    if (j.kind === 'service') {
-      // Port 0 means "no port": one is assigned, and nothing is probed.
-      spec.kind = 'service';
-      spec.service = j.port === null ? { readiness: 'none' } : { port: j.port, readiness: 'tcp' };
-    }
-    // Titan's gate script exits 1 on a rejection or a timeout: that decision is final, not a failure to retry.
-    if (j.source.type === 'inline' && j.source.fileName === 'hitl_gate.py') spec.retries = 0;
-    if (j.source.type === 'inline') {
-      spec.script = { name: j.source.fileName, sha256: master.blobs.putBuffer(Buffer.from(j.source.base64, 'base64')) };
-    } else {
-      const zip = master.uploads.get(j.source.zip);
-      if (!zip) throw new TitanError('BAD_REQUEST', `Asset not found: ${j.source.zip} (Did you upload it to uploads?)`);
-      spec.archive = { name: j.source.zip, sha256: master.blobs.putBuffer(zip), entry: j.source.entry };
-    }
-    return spec;
-  };
-
-  const submit = async (name: string, jobs: JobSpecInput[]): Promise<void> => {
-    const run = RunSpecSchema.safeParse({ name, jobs });
-    if (!run.success) throw new TitanError('BAD_REQUEST', describeIssues(run.error.issues));
-    await master.submit(run.data);
-  };
-
   /** A job from the script library, run once or kept up as a service. */
   const fromRegistry = async (name: string, requirement: string, service: { port: number | null } | null): Promise<string | null> => {
     const content = master.registry.get(name);
@@ -85,7 +96,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       spec.kind = 'service';
       spec.service = service.port === null ? { readiness: 'none' } : { port: service.port, readiness: 'tcp' };
     }
-    await submit(name, [spec]);
+    await submitSpecs(master, name, [spec]);
     return id;
   };
 
@@ -104,7 +115,6 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       delayed: counts.delayed,
       blocked: counts.blocked,
       dead: master.stats().totals.dead,
-      now: Date.now(),
     };
   };
 
@@ -124,14 +134,13 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
 
   const handlers: Record<number, (payload: string) => Promise<V1Reply>> = {
     [V1_OP.SUBMIT_DAG]: async (payload) => {
-      const jobs = parseV1Dag(payload);
-      await submit(`v1:${jobs[0]?.id ?? 'dag'}`, jobs.map(toSpec));
+      await submitV1Dag(master, payload);
       return ack('DAG_ACCEPTED');
     },
     [V1_OP.SUBMIT_JOB]: async (payload) => {
       const job = parseV1Job(payload);
-      const spec = toSpec({ ...job, id: job.id === '' ? newTaskId() : job.id });
-      await submit(`v1:${spec.id}`, [spec]);
+      const spec = toSpec(master, { ...job, id: job.id === '' ? newTaskId() : job.id });
+      await submitSpecs(master, `v1:${spec.id}`, [spec]);
       return ack('JOB_ACCEPTED');
     },
     [V1_OP.RUN]: async (payload) => {
@@ -182,6 +191,9 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       return ack(`SUCCESS: Worker ${port} and ${services} services shut down.`);
     },
     [V1_OP.GET_LOGS]: async (payload) => {
+      if (payload.trim() === '') return ack('');
+      const ref = parseJobRef(payload.trim());
+      if (!IdSchema.safeParse(ref.jobId).success || (ref.runId !== null && !IdSchema.safeParse(ref.runId).success)) return fail(`ERROR: invalid job id "${payload.trim().slice(0, 80)}"`);
       try {
         return ack(await logText(payload.trim()));
       } catch (err) {

@@ -45,7 +45,7 @@ const fullSpec = (id: string): JobSpec =>
   });
 
 function run(runId: string, createdAt: number, status: RunStatus = 'RUNNING', extra: Partial<RunRecord> = {}): RunRecord {
-  return { runId, name: `name-${runId}`, agentRunId: null, status, createdAt, finishedAt: null, ...extra };
+  return { runId, name: `name-${runId}`, agentRunId: null, status, createdAt, finishedAt: null, ...extra, tags: extra.tags ?? [] };
 }
 
 const job = (runId: string, s: JobSpec | string, extra: Partial<JobRecord> = {}): JobRecord => jobRecord(runId, typeof s === 'string' ? spec(s) : s, { createdAt: 1_000, ...extra });

@@ -19,9 +19,11 @@ import type {
   ServiceState,
 } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
+import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
+import { SqliteScheduleStore } from './sqlite-schedules.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
 
 interface RunRow {
@@ -31,6 +33,7 @@ interface RunRow {
   status: string;
   created_at: number;
   finished_at: number | null;
+  tags: string | null;
 }
 
 interface JobRow {
@@ -47,6 +50,7 @@ interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   service: string | null;
+  retry_base: number;
 }
 
 interface AttemptRow {
@@ -76,12 +80,12 @@ interface TotalsRow {
 
 // Write statements bind positional parameters: better-sqlite3 binds an array of values faster
 // than it looks up named properties on an object, and these run several times per job.
-/** run_id, name, agent_run_id, status, created_at, finished_at */
-type RunParams = [string, string, string | null, string, number, number | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, then the key: run_id, job_id */
-type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, string, string];
+/** run_id, name, agent_run_id, status, created_at, finished_at, tags */
+type RunParams = [string, string, string | null, string, number, number | null, string | null];
+/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, then the key: run_id, job_id */
+type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, string, string];
 /** JOB_COLUMNS in order, then run_id again for run_created_at */
-type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, string];
+type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, string];
 /** ATTEMPT_COLUMNS in order */
 type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
 type DecisionParams = [string, string, number, string, string | null, number, string];
@@ -96,14 +100,14 @@ interface DecisionRow {
   reason: string;
 }
 
-const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at';
+const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags';
 const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service';
+  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base';
 const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
 // ---- record <-> row mapping ----
 
-const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null];
+const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null];
 
 const rowToRun = (row: RunRow): RunRecord => ({
   runId: row.run_id,
@@ -112,6 +116,8 @@ const rowToRun = (row: RunRow): RunRecord => ({
   status: row.status as RunStatus,
   createdAt: row.created_at,
   finishedAt: row.finished_at,
+  // Written by this store from a string array.
+  tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
 });
 
 const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
@@ -124,6 +130,7 @@ const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.startedAt ?? null,
   j.finishedAt ?? null,
   j.service ? JSON.stringify(j.service) : null,
+  j.retryBase,
   j.runId,
   j.spec.id,
 ];
@@ -142,6 +149,7 @@ const jobToInsertParams = (j: JobRecord): JobInsertParams => [
   j.startedAt ?? null,
   j.finishedAt ?? null,
   j.service ? JSON.stringify(j.service) : null,
+  j.retryBase,
   j.runId,
 ];
 
@@ -160,6 +168,7 @@ const rowToJob = (row: JobRow): JobRecord => ({
   finishedAt: row.finished_at,
   // Written by this store from a ServiceState.
   service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
+  retryBase: row.retry_base,
 });
 
 const attemptToParams = (a: AttemptRecord): AttemptParams => [
@@ -198,19 +207,19 @@ function prepareStatements(db: Database.Database) {
     // created_at is immutable: jobs.run_created_at holds a copy of it.
     upsertRun: db.prepare<RunParams>(
       `INSERT INTO runs (${RUN_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          name = excluded.name, agent_run_id = excluded.agent_run_id,
-         status = excluded.status, finished_at = excluded.finished_at`,
+         status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags`,
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(
       `UPDATE jobs SET status = ?, attempt = ?, not_before = ?, worker_id = ?,
-         exit_code = ?, error = ?, started_at = ?, finished_at = ?, service = ?
+         exit_code = ?, error = ?, started_at = ?, finished_at = ?, service = ?, retry_base = ?
        WHERE run_id = ? AND job_id = ?`,
     ),
     upsertAttempt: db.prepare<AttemptParams>(
@@ -239,6 +248,8 @@ function prepareStatements(db: Database.Database) {
     // One query for the page of runs and their per-status job counts.
     listRuns: db.prepare<{ limit: number }, RunCountRow>(listRunsSql('')),
     listRunsByStatus: db.prepare<{ limit: number; status: string }, RunCountRow>(listRunsSql('WHERE status = @status')),
+    listRunsByTag: db.prepare<{ limit: number; tag: string }, RunCountRow>(listRunsSql(TAGGED)),
+    listRunsByStatusAndTag: db.prepare<{ limit: number; status: string; tag: string }, RunCountRow>(listRunsSql(`${TAGGED} AND status = @status`)),
     listAgentRunStages: db.prepare<{ limit: number; agent: string }, RunCountRow>(listRunsSql('WHERE agent_run_id = @agent')),
     listAgentRuns: db.prepare<[number], AgentRunRow>(
       `SELECT agent_run_id, COUNT(*) AS runs, SUM(status = 'RUNNING') AS active, MIN(created_at) AS first_at, MAX(created_at) AS last_at
@@ -291,8 +302,10 @@ interface AgentRunRow {
   last_at: number;
 }
 
+const TAGGED = 'WHERE EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = @tag)';
+
 function listRunsSql(where: string): string {
-  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at,
+  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags,
             j.status AS job_status, COUNT(j.run_id) AS n
           FROM (SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT @limit) AS r
           LEFT JOIN jobs AS j ON j.run_id = r.run_id
@@ -307,6 +320,7 @@ export class SqliteStore implements Store {
   private readonly commitTx: (batch: StoreBatch) => void;
   private readonly loadActiveTx: () => { run: RunRecord; jobs: JobRecord[] }[];
   private readonly data: SqliteDataStore;
+  private readonly schedules: SqliteScheduleStore;
 
   private constructor(
     private readonly db: Database.Database,
@@ -318,6 +332,7 @@ export class SqliteStore implements Store {
     // Both reads in one transaction so they see the same snapshot.
     this.loadActiveTx = db.transaction(() => this.readActiveRuns());
     this.data = new SqliteDataStore(db);
+    this.schedules = new SqliteScheduleStore(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */
@@ -412,14 +427,15 @@ export class SqliteStore implements Store {
     return this.stmt.getRunJobs.all(runId).map(rowToJob);
   }
 
-  async listRuns(options: { limit: number; status?: RunStatus }): Promise<RunListing[]> {
+  async listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]> {
     if (!(options.limit > 0)) return [];
     // SQLite rejects a non-integer LIMIT; -1 means no limit.
     const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
-    const rows =
-      options.status === undefined
-        ? this.stmt.listRuns.all({ limit })
-        : this.stmt.listRunsByStatus.all({ limit, status: options.status });
+    const { status, tag } = options;
+    const s = this.stmt;
+    let rows: RunCountRow[];
+    if (tag !== undefined) rows = status === undefined ? s.listRunsByTag.all({ limit, tag }) : s.listRunsByStatusAndTag.all({ limit, status, tag });
+    else rows = status === undefined ? s.listRuns.all({ limit }) : s.listRunsByStatus.all({ limit, status });
     return groupCounts(rows);
   }
 
@@ -502,6 +518,24 @@ export class SqliteStore implements Store {
 
   artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
     return this.data.artifactDelete(key);
+  }
+
+  // ---- schedules (sqlite-schedules.ts) ----
+
+  putSchedule(record: ScheduleRecord): Promise<void> {
+    return this.schedules.putSchedule(record);
+  }
+
+  getSchedule(name: string): Promise<ScheduleRecord | null> {
+    return this.schedules.getSchedule(name);
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.schedules.listSchedules();
+  }
+
+  deleteSchedule(name: string): Promise<boolean> {
+    return this.schedules.deleteSchedule(name);
   }
 
   async close(): Promise<void> {

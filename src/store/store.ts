@@ -5,6 +5,7 @@
  * pass the same conformance suite.
  */
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+import type { ScheduleRecord } from '../core/schedule.js';
 import type { DataStore } from './data-store.js';
 
 export interface StoreBatch {
@@ -39,8 +40,8 @@ export interface Store extends DataStore {
   loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   getRunJobs(runId: string): Promise<JobRecord[]>;
-  /** Newest first. */
-  listRuns(options: { limit: number; status?: RunStatus }): Promise<RunListing[]>;
+  /** Newest first; optionally only runs of a status and/or carrying a tag. */
+  listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]>;
   /** The runs of one agent run, oldest first, with per-status job counts. */
   listAgentRunStages(agentRunId: string): Promise<RunListing[]>;
   /** Agent runs, most recently active first. */
@@ -53,6 +54,13 @@ export interface Store extends DataStore {
   totals(): Promise<JobTotals>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Creates the schedule of that name, or replaces it whole; resolves once it is durable. */
+  putSchedule(record: ScheduleRecord): Promise<void>;
+  getSchedule(name: string): Promise<ScheduleRecord | null>;
+  /** Every schedule, by name (for arming the timers at start-up and for listings). */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** Removes the schedule; false when there was none of that name. Its past runs are kept. */
+  deleteSchedule(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

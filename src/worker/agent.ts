@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { outputArtifactKey } from '../core/data.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
@@ -69,6 +70,12 @@ const SILENT_MASTER_HEARTBEATS = 3;
 const MAX_OUTPUT_NOTES = 20;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
+/**
+ * The compiled SDK entry of this worker's own install, given to every job as TITAN_SDK so a Node
+ * script can `await import(process.env.TITAN_SDK)` with nothing installed. From dist/ it sits
+ * beside this module; run from source (tsx), the build's copy is used.
+ */
+const SDK_ENTRY = [new URL('../sdk/index.js', import.meta.url), new URL('../../dist/src/sdk/index.js', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../sdk/index.js', import.meta.url));
 
 export class WorkerAgent {
   private peer: Peer | null = null;
@@ -307,6 +314,7 @@ export class WorkerAgent {
       TITAN_SHARED_DIR: sharedDir,
       TITAN_OUTPUT_DIR: outputDir,
       TITAN_WORKER_ID: this.workerId ?? '',
+      TITAN_SDK: SDK_ENTRY,
     };
     if (d.service) {
       await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });

@@ -33,6 +33,7 @@ export function jobRecord(runId: string, spec: JobSpec, extra: Partial<JobRecord
     startedAt: null,
     finishedAt: null,
     service: null,
+    retryBase: 0,
     ...extra,
   };
 }

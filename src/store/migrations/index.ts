@@ -7,6 +7,8 @@ import { sql as initial } from './0001_initial.js';
 import { sql as gates } from './0002_gates.js';
 import { sql as data } from './0003_data.js';
 import { sql as services } from './0004_services.js';
+import { sql as retryTags } from './0005_retry_tags.js';
+import { sql as schedules } from './0006_schedules.js';
 
 export interface Migration {
   readonly version: number;
@@ -19,4 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'gates', sql: gates },
   { version: 3, name: 'data', sql: data },
   { version: 4, name: 'services', sql: services },
+  { version: 5, name: 'retry_tags', sql: retryTags },
+  { version: 6, name: 'schedules', sql: schedules },
 ];

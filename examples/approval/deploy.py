@@ -1,0 +1,5 @@
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--version", required=True)
+print(f"deployed release {parser.parse_args().version}", flush=True)

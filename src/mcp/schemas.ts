@@ -1,0 +1,171 @@
+/**
+ * Input schemas of the MCP tools. They are strict (an unknown argument is an error, so a typo is
+ * reported instead of ignored) and free of transforms, so each converts to the JSON Schema the
+ * MCP client shows the model; the rules the JSON Schema cannot say are checked by refinements.
+ */
+import { z } from 'zod';
+import { ArtifactKeySchema, DATA_LIMITS, KvKeySchema, KvValueSchema } from '../core/data.js';
+import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
+
+/** `runId/jobId`, or a bare job id meaning that job in its latest run. */
+export const JobRefSchema = z
+  .string()
+  .min(1)
+  .max(2 * LIMITS.maxIdLength + 1)
+  .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]*\/)?[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a job reference is runId/jobId, or a job id for that job in its latest run')
+  .describe('runId/jobId, or a bare job id for that job in its latest run');
+
+/** A bare file name: no folder, no "..", no NUL. */
+export const FileNameSchema = ScriptRefSchema.shape.name;
+
+const ScriptNameSchema = FileNameSchema.describe('file name of the script, e.g. "train.py"; its extension picks the interpreter (.py, .js, .sh, or an executable)');
+const ScriptContentSchema = z
+  .string()
+  .refine((s) => Buffer.byteLength(s) <= LIMITS.maxScriptBytes, `a script is at most ${LIMITS.maxScriptBytes} bytes`)
+  .describe('the whole script, as text');
+const ArgsSchema = z.array(z.string().max(LIMITS.maxArgLength)).max(LIMITS.maxArgs).default([]).describe('arguments passed to the script');
+const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(LIMITS.maxArgLength)).optional().describe('extra environment variables for the job');
+const SecondsSchema = (max: number) => z.number().positive().max(max);
+
+/** What one job of submit_job and submit_dag may say; `kind` decides which fields apply. */
+const jobFields = {
+  kind: z.enum(['run', 'service', 'approval']).default('run').describe('"run" (default) runs the script once; "service" keeps it up and gives it $PORT until stopped; "approval" is a gate a person approves or rejects (no script)'),
+  script_name: ScriptNameSchema.optional(),
+  script_content: ScriptContentSchema.optional(),
+  args: ArgsSchema,
+  requirement: CapabilitySchema.default('GENERAL').describe('capability the worker must have, e.g. GENERAL or GPU'),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).default(1).describe('higher runs first'),
+  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(0).describe('retries after a failure'),
+  timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe('kill the job after this long (a gate: how long it waits for a decision)'),
+  delay_seconds: z.number().min(0).max(LIMITS.maxDelayMs / 1000).optional().describe('wait this long before the job may start'),
+  env: EnvSchema,
+  message: z.string().max(4096).optional().describe('an approval gate: the question it asks'),
+  port: z.number().int().min(1).max(65535).optional().describe('a service: a fixed port (default: a free one from the master\'s range)'),
+  readiness: ReadinessSchema.optional().describe('a service: "tcp" (default), "none", or an HTTP path such as "/health"'),
+  restart: z.enum(RESTART_POLICIES).optional().describe('a service: when to restart it (default "always")'),
+};
+
+type JobFields = z.output<z.ZodObject<typeof jobFields>>;
+
+function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
+  if (job.kind === 'approval') {
+    for (const key of ['script_name', 'script_content', 'port', 'readiness', 'restart'] as const) {
+      if (job[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'does not apply to an approval gate (it runs no script)' });
+    }
+    return;
+  }
+  if (job.script_content === undefined) ctx.addIssue({ code: 'custom', path: ['script_content'], message: `is required for a ${job.kind} job` });
+  if (job.message !== undefined) ctx.addIssue({ code: 'custom', path: ['message'], message: 'applies only to an approval gate (kind "approval")' });
+  if (job.kind === 'service' && job.timeout_seconds !== undefined) ctx.addIssue({ code: 'custom', path: ['timeout_seconds'], message: 'does not apply to a service (it runs until stopped)' });
+  if (job.kind === 'run') {
+    for (const key of ['port', 'readiness', 'restart'] as const) {
+      if (job[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies only to a service (kind "service")' });
+    }
+  }
+}
+
+const RunNameSchema = z.string().min(1).max(LIMITS.maxNameLength);
+const AgentRunSchema = IdSchema.optional().describe('make the run a stage of this agent run');
+
+export const SubmitJobInput = z
+  .strictObject({
+    ...jobFields,
+    job_id: IdSchema.optional().describe('the job id (default: from the script name)'),
+    run_name: RunNameSchema.optional().describe('the run name (default: the script name)'),
+    agent_run_id: AgentRunSchema,
+  })
+  .superRefine(checkJob);
+
+export const DagJobSchema = z
+  .strictObject({
+    id: IdSchema.describe('job id, unique in the run'),
+    ...jobFields,
+    depends_on: z.array(IdSchema).default([]).describe('ids of the jobs that must complete first'),
+    hitl_message: z.string().max(4096).optional().describe('Titan\'s gate: insert an approval gate after this job asking this question; its dependents wait for the decision'),
+  })
+  .superRefine(checkJob)
+  .superRefine((job, ctx) => {
+    if (job.kind === 'approval' && job.hitl_message !== undefined) ctx.addIssue({ code: 'custom', path: ['hitl_message'], message: 'does not apply to an approval gate; give its question as message' });
+  });
+
+export const SubmitDagInput = z.strictObject({
+  name: RunNameSchema.default('dag').describe('the run name'),
+  jobs: z.array(DagJobSchema).min(1, 'a DAG needs at least one job').max(10_000),
+  agent_run_id: AgentRunSchema,
+});
+
+export const SubmitYamlInput = z.strictObject({
+  yaml: z.string().min(1).max(4 * 1024 * 1024).describe('the pipeline YAML (name, jobs with id, file, depends_on, ...) as text'),
+  base_dir: z.string().max(4096).default('.').describe('folder, relative to the server\'s root folder, that the jobs\' "file:" paths are relative to'),
+  agent_run_id: AgentRunSchema,
+});
+
+export const JobRefInput = z.strictObject({ ref: JobRefSchema });
+
+export const LogsInput = z.strictObject({
+  ref: JobRefSchema,
+  attempt: z.number().int().positive().optional().describe('which attempt (default: the latest)'),
+  tail_lines: z.number().int().min(1).max(10_000).default(200).describe('at most this many lines from the end'),
+  max_bytes: z.number().int().min(1).max(1024 * 1024).default(64 * 1024).describe('at most this many bytes from the end'),
+});
+
+export const DecideInput = z.strictObject({
+  gate: JobRefSchema.describe('the gate: runId/gateId, or a gate id for its latest run (Titan\'s gates are hitl-gate-<job>)'),
+  comment: z.string().max(4096).optional().describe('recorded with the decision'),
+  by: z.string().min(1).max(200).optional().describe('who decides (default: user@host of the MCP server)'),
+});
+
+export const StoreGetInput = z.strictObject({ key: KvKeySchema });
+
+export const StorePutInput = z.strictObject({
+  key: KvKeySchema,
+  value: KvValueSchema,
+  ttl_seconds: z.number().positive().max(DATA_LIMITS.maxTtlMs / 1000).optional().describe('delete the key after this long'),
+});
+
+export const DeployScriptInput = z.strictObject({
+  name: FileNameSchema.describe('bare file name in the master\'s script library, e.g. "etl.py" (no folders)'),
+  content: ScriptContentSchema,
+});
+
+export const CancelInput = z.strictObject({
+  ref: z.string().min(1).max(2 * LIMITS.maxIdLength + 1).describe('a job (runId/jobId or job id), or a run id with run: true'),
+  run: z.boolean().default(false).describe('ref is a run id: cancel all of the run'),
+});
+
+export const WaitInput = z.strictObject({
+  run_id: IdSchema,
+  timeout_seconds: z.number().positive().max(3600).default(30).describe('give up waiting after this long and return the current state (keep it under the MCP client\'s request timeout, often 60 s)'),
+  until_services_up: z.boolean().default(false).describe('return once every job has ended except services, which are up'),
+});
+
+export const ListRunsInput = z.strictObject({
+  limit: z.number().int().min(1).max(1000).default(20),
+  status: z.enum(RUN_STATUSES).optional(),
+});
+
+export const ListArtifactsInput = z.strictObject({
+  prefix: z.string().max(DATA_LIMITS.maxArtifactKeyLength).default('').describe('only keys starting with this'),
+  run_id: IdSchema.optional().describe('only the output files of this run'),
+  limit: z.number().int().min(1).max(DATA_LIMITS.maxListLimit).default(100),
+});
+
+export const MAX_ARTIFACT_READ = 4 * 1024 * 1024;
+
+export const GetArtifactInput = z.strictObject({
+  key: ArtifactKeySchema,
+  encoding: z.enum(['auto', 'text', 'base64']).default('auto').describe('"auto": text when the content is valid UTF-8, else base64'),
+  max_bytes: z.number().int().min(1).max(MAX_ARTIFACT_READ).default(256 * 1024).describe('refuse artifacts larger than this'),
+});
+
+export const PutArtifactInput = z
+  .strictObject({
+    key: ArtifactKeySchema,
+    content: z.string().max(Math.ceil((MAX_ARTIFACT_READ * 4) / 3) + 4).describe('the content: text, or base64 with encoding "base64"'),
+    encoding: z.enum(['text', 'base64']).default('text'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(p.content.replace(/\s+/g, ''))) ctx.addIssue({ code: 'custom', path: ['content'], message: 'is not valid base64' });
+  });
+
+export const NoInput = z.strictObject({});

@@ -1,0 +1,30 @@
+/**
+ * The public entry of the TypeScript SDK: `import { TitanClient, job } from 'titan-ts/sdk'`, or
+ * inside a job with no configuration: `await import(process.env.TITAN_SDK)`.
+ * See docs/sdk-typescript.md.
+ */
+export { TitanClient, defaultAddress } from './client.js';
+export type { ArchiveSource, ClientOptions, JobInput, JobLike, RunEvent, RunInput, ScriptSource } from './client.js';
+export { approval, ApprovalBuilder, durationMs, job, JobBuilder, service, ServiceBuilder, toJobInput } from './builders.js';
+export type { Duration, JobBuilderLike } from './builders.js';
+export {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  InternalError,
+  InvalidDagError,
+  NotFoundError,
+  ProtocolError,
+  TitanError,
+  typedError,
+  UnauthorizedError,
+  UnavailableError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { isTerminal, JOB_STATUSES, RUN_STATUSES, TERMINAL_JOB_STATUSES } from '../core/model.js';
+export type { Affinity, ArchiveRef, JobKind, JobRecord, JobSpec, JobSpecInput, JobStatus, Readiness, RestartPolicy, RunRecord, RunStatus, RunSpecInput, ScriptRef, ServiceSpec } from '../core/model.js';
+export type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
+export type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
+export type { ArtifactSource } from '../protocol/artifact-transfer.js';
+export type { KvWaitResult } from '../protocol/data-methods.js';
+export type { AgentRunView, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, ServiceView, Stats, WorkerView, FileAreaName, FileInfo } from '../protocol/methods.js';

@@ -1,0 +1,337 @@
+/**
+ * `titan mcp` end to end: a real master and worker, the built CLI spawned as an MCP server over
+ * stdio by the SDK's own client, and every tool called the way an agent would call it. Also: the
+ * root-folder rule of submit_yaml (a `../` path or a symlink out is refused), bad input is a tool
+ * error that leaves the server up, and the server writes no file.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOOL_NAMES } from '../../src/mcp/server.js';
+import type { TitanClient } from '../../src/sdk/client.js';
+import { CLI, Cluster, ROOT } from '../helpers/cluster.js';
+import { TempDir, waitJob } from '../helpers/scripts.js';
+
+interface ToolResult {
+  content: { type: string; text?: string }[];
+  isError?: boolean;
+}
+
+/** An HTTP service on 127.0.0.1:$PORT. */
+const SERVE_PY = `import http.server, os
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+print("serving", flush=True)
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+`;
+
+/** Ports for services between the default range and the ephemeral ports, random per run. */
+function portRange(): string {
+  const lo = 30_000 + Math.floor(Math.random() * 270) * 10;
+  return `${lo}-${lo + 9}`;
+}
+
+describe('titan mcp', () => {
+  const cluster = new Cluster(['--service-ports', portRange()]);
+  const root = new TempDir('titan-mcp-root-');
+  const outside = new TempDir('titan-mcp-outside-');
+  let sdk: TitanClient;
+  let mcp: Client;
+  let transport: StdioClientTransport;
+  let stderr = '';
+  let rootBefore: string[] = [];
+
+  const listing = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+
+  async function call(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+    return (await mcp.callTool({ name, arguments: args })) as ToolResult;
+  }
+  const textOf = (r: ToolResult, index = 0): string => r.content[index]?.text ?? '';
+  /** Calls a tool that must succeed and returns its text. */
+  async function ok(name: string, args: Record<string, unknown> = {}): Promise<string> {
+    const r = await call(name, args);
+    if (r.isError) throw new Error(`${name} failed: ${textOf(r)}\n--- server stderr ---\n${stderr}`);
+    return textOf(r);
+  }
+  const okJson = async <T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}): Promise<T> => JSON.parse(await ok(name, args)) as T;
+  /** Calls a tool that must fail and returns the error text. */
+  async function refused(name: string, args: Record<string, unknown>): Promise<string> {
+    const r = await call(name, args);
+    expect(r.isError, `${name} should have failed but returned ${textOf(r)}`).toBe(true);
+    return textOf(r);
+  }
+
+  interface RunResult {
+    finished: boolean;
+    runId: string;
+    status: string;
+    jobs: { ref: string; status: string; startedAt: string | null; finishedAt: string | null; service?: { up: boolean; port: number } }[];
+  }
+
+  beforeAll(async () => {
+    await cluster.startMaster();
+    await cluster.startWorker({ slots: 4 });
+    sdk = cluster.client();
+    root.write('hello.py', 'import sys\nprint("hello from yaml", *sys.argv[1:], flush=True)\n');
+    root.write('steps/second.py', 'print("second step", flush=True)\n');
+    outside.write('secret.py', 'print("must not run")\n');
+    symlinkSync(outside.file('secret.py'), root.file('link.py'));
+    rootBefore = listing(root.path);
+    transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, 'mcp', '--root', root.path],
+      env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: cluster.token, NO_COLOR: '1' },
+      cwd: cluster.dir,
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    mcp = new Client({ name: 'titan-mcp-test', version: '1.0.0' });
+    await mcp.connect(transport);
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+    await cluster.stop();
+    root.remove();
+    outside.remove();
+  });
+
+  it('lists every tool, each with an object input schema', async () => {
+    const { tools } = await mcp.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+    for (const t of tools) {
+      expect(t.inputSchema.type).toBe('object');
+      expect(t.description).toBeTruthy();
+    }
+    const submit = tools.find((t) => t.name === 'submit_job');
+    expect(Object.keys(submit?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['script_name', 'script_content', 'args', 'requirement', 'priority', 'retries', 'timeout_seconds']));
+  });
+
+  it('ping reports the master up', async () => {
+    const pong = await okJson<{ status: string; master: string; uptimeMs: number; workers: number }>('ping');
+    expect(pong).toMatchObject({ status: 'ok', master: `127.0.0.1:${cluster.port}`, workers: 1 });
+    expect(pong.uptimeMs).toBeGreaterThan(0);
+  });
+
+  it('submit_job, wait_for_run and get_job_logs show the output, tail-limited on request', async () => {
+    const script = 'import sys\nfor i in range(30):\n    print(f"line {i}")\nprint("hello from mcp", *sys.argv[1:], flush=True)\n';
+    const submitted = await okJson<{ runId: string; ref: string }>('submit_job', { script_name: 'hello.py', script_content: script, args: ['a', 'two words'], requirement: 'GENERAL', priority: 5, retries: 1, timeout_seconds: 60 });
+    expect(submitted.ref).toBe(`${submitted.runId}/hello.py`);
+    const done = await okJson<RunResult>('wait_for_run', { run_id: submitted.runId, timeout_seconds: 30 });
+    expect(done).toMatchObject({ finished: true, status: 'COMPLETED' });
+    const logs = await ok('get_job_logs', { ref: submitted.ref });
+    expect(logs).toContain('hello from mcp a two words');
+    expect(logs).toContain('line 0');
+    const tail = await ok('get_job_logs', { ref: submitted.ref, tail_lines: 2 });
+    expect(tail).toBe('[... 29 earlier lines not shown]\nline 29\nhello from mcp a two words\n');
+    const status = await okJson<{ status: string; exitCode: number; attempts: unknown[] }>('get_job_status', { ref: submitted.ref });
+    expect(status).toMatchObject({ status: 'COMPLETED', exitCode: 0 });
+    expect(status.attempts).toHaveLength(1);
+  });
+
+  it('submit_dag runs two jobs in dependency order', async () => {
+    const { runId, jobs } = await okJson<{ runId: string; jobs: string[] }>('submit_dag', {
+      name: 'mcp-dag',
+      jobs: [
+        { id: 'first', script_content: 'print("first")\n' },
+        { id: 'second', script_name: 'second.sh', script_content: 'echo "second after first"\n', depends_on: ['first'] },
+      ],
+    });
+    expect(jobs).toEqual(['first', 'second']);
+    const done = await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 });
+    expect(done).toMatchObject({ finished: true, status: 'COMPLETED', runId });
+    const [first, second] = done.jobs;
+    expect(Date.parse(second?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(first?.finishedAt ?? ''));
+    expect(await ok('get_job_logs', { ref: `${runId}/second` })).toContain('second after first');
+  });
+
+  it('submit_yaml reads scripts from the root folder and refuses paths that escape it', async () => {
+    const yaml = `name: from-yaml
+jobs:
+  - id: one
+    file: hello.py
+    args: [x, 1]
+  - id: two
+    file: steps/second.py
+    depends_on: one
+`;
+    const { runId, name } = await okJson<{ runId: string; name: string }>('submit_yaml', { yaml });
+    expect(name).toBe('from-yaml');
+    expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'COMPLETED' });
+    expect(await ok('get_job_logs', { ref: `${runId}/one` })).toContain('hello from yaml x 1');
+    // base_dir moves where file: paths start, still inside the root.
+    const { runId: second } = await okJson<{ runId: string }>('submit_yaml', { yaml: 'jobs:\n  - id: s\n    file: second.py\n', base_dir: 'steps' });
+    expect(await okJson<RunResult>('wait_for_run', { run_id: second, timeout_seconds: 30 })).toMatchObject({ status: 'COMPLETED' });
+
+    const escape = await refused('submit_yaml', { yaml: 'jobs:\n  - id: bad\n    file: ../outside.py\n' });
+    expect(escape).toContain('job "bad": ../outside.py is outside the root folder');
+    expect(await refused('submit_yaml', { yaml: `jobs:\n  - id: abs\n    file: ${outside.file('secret.py')}\n` })).toContain('outside the root folder');
+    expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: sym\n    file: link.py\n' })).toContain('through a symbolic link');
+    expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: s\n    file: second.py\n', base_dir: '..' })).toContain('outside the root folder');
+    // A pipeline error names the line, as the CLI does.
+    expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: t\n    file: hello.py\n    priorty: 3\n' })).toMatch(/yaml:4:5: unknown key "priorty" \(did you mean "priority"\?\)/);
+    expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: gone\n    file: nothing.py\n' })).toContain('no such file');
+  });
+
+  it('store_put and store_get round-trip a value', async () => {
+    expect(await okJson('store_put', { key: 'mcp:greeting', value: 'hello, agent' })).toMatchObject({ key: 'mcp:greeting', version: expect.any(Number) });
+    expect(await okJson('store_get', { key: 'mcp:greeting' })).toMatchObject({ key: 'mcp:greeting', exists: true, value: 'hello, agent' });
+    expect(await sdk.get('mcp:greeting')).toBe('hello, agent');
+    expect(await okJson('store_get', { key: 'mcp:absent' })).toMatchObject({ exists: false, value: null, version: 0 });
+    expect(await refused('store_put', { key: 'bad key!', value: 'x' })).toContain('a key may contain only');
+  });
+
+  it('deploy_script puts a script in the library and refuses a name that is not a bare file name', async () => {
+    expect(await okJson('deploy_script', { name: 'etl.py', content: 'print("etl")\n' })).toEqual({ deployed: 'etl.py', size: 13 });
+    expect((await sdk.listFiles('scripts')).map((f) => f.name)).toContain('etl.py');
+    expect((await sdk.getFile('scripts', 'etl.py')).toString()).toBe('print("etl")\n');
+    for (const name of ['../x.py', '/tmp/x.py', '..']) expect(await refused('deploy_script', { name, content: 'x' })).toContain('bare file name');
+    expect((await sdk.listFiles('scripts')).map((f) => f.name)).toEqual(['etl.py']);
+  });
+
+  it('approve releases a gate; reject fails one and skips what follows', async () => {
+    const { runId } = await okJson<{ runId: string }>('submit_dag', {
+      name: 'gated',
+      jobs: [
+        { id: 'build', script_content: 'print("built")\n', hitl_message: 'Ship it?' },
+        { id: 'deploy', script_content: 'print("deployed")\n', depends_on: ['build'] },
+      ],
+    });
+    await waitJob(sdk, `${runId}/hitl-gate-build`, 'WAITING_APPROVAL');
+    expect(await okJson('get_job_status', { ref: `${runId}/hitl-gate-build` })).toMatchObject({ kind: 'approval', status: 'WAITING_APPROVAL', message: 'Ship it?' });
+    expect(await okJson('approve', { gate: `${runId}/hitl-gate-build`, comment: 'looks good', by: 'agent' })).toMatchObject({ ref: `${runId}/hitl-gate-build`, decision: 'approved' });
+    expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'COMPLETED' });
+    const { history } = await sdk.gates(10);
+    expect(history.find((d) => d.runId === runId)).toMatchObject({ approved: true, by: 'agent', comment: 'looks good' });
+
+    const rejected = await okJson<{ runId: string }>('submit_dag', {
+      jobs: [
+        { id: 'check', kind: 'approval', message: 'Proceed?' },
+        { id: 'after', script_content: 'print("never")\n', depends_on: ['check'] },
+      ],
+    });
+    await waitJob(sdk, `${rejected.runId}/check`, 'WAITING_APPROVAL');
+    expect(await okJson('reject', { gate: `${rejected.runId}/check`, comment: 'not today' })).toMatchObject({ decision: 'rejected' });
+    const end = await okJson<RunResult>('wait_for_run', { run_id: rejected.runId, timeout_seconds: 30 });
+    expect(end.status).toBe('FAILED');
+    expect(end.jobs.find((j) => j.ref.endsWith('/after'))?.status).toBe('SKIPPED');
+  });
+
+  it('cancel stops a job, or a whole run', async () => {
+    const { ref, runId } = await okJson<{ ref: string; runId: string }>('submit_job', { script_name: 'sleep.py', script_content: 'import time\nprint("sleeping", flush=True)\ntime.sleep(60)\n' });
+    await waitJob(sdk, ref, 'RUNNING');
+    // wait_for_run gives up at its timeout and returns the state as it is.
+    const waiting = await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 0.3 });
+    expect(waiting).toMatchObject({ finished: false, status: 'RUNNING' });
+    expect(await okJson('cancel', { ref })).toMatchObject({ ref, status: 'CANCELLED' });
+    expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'CANCELLED' });
+
+    const gated = await okJson<{ runId: string }>('submit_dag', { jobs: [{ id: 'wait', kind: 'approval' }, { id: 'then', script_content: 'print(1)\n', depends_on: ['wait'] }] });
+    await waitJob(sdk, `${gated.runId}/wait`, 'WAITING_APPROVAL');
+    expect(await okJson('cancel', { ref: gated.runId, run: true })).toEqual({ runId: gated.runId, cancelled: 2 });
+    expect((await sdk.getRun(gated.runId)).run.status).toBe('CANCELLED');
+  });
+
+  it('stats and list_runs describe the cluster', async () => {
+    const stats = await okJson<{ workers: { connected: number }; totals: { submitted: number } }>('stats');
+    expect(stats.workers.connected).toBe(1);
+    expect(stats.totals.submitted).toBeGreaterThan(0);
+    const runs = await okJson<{ runId: string; name: string; status: string }[]>('list_runs', { limit: 50 });
+    expect(runs.map((r) => r.name)).toEqual(expect.arrayContaining(['mcp-dag', 'from-yaml', 'gated']));
+    const cancelled = await okJson<{ status: string }[]>('list_runs', { status: 'CANCELLED' });
+    expect(cancelled.length).toBeGreaterThanOrEqual(2);
+    expect(cancelled.every((r) => r.status === 'CANCELLED')).toBe(true);
+  });
+
+  it('artifacts: put from text and base64, list, get as text or base64 under a size cap', async () => {
+    expect(await okJson('put_artifact', { key: 'mcp/report.txt', content: 'all green\n' })).toMatchObject({ key: 'mcp/report.txt', size: 10 });
+    const binary = Buffer.from([0, 1, 2, 250, 255]);
+    expect(await okJson('put_artifact', { key: 'mcp/blob.bin', content: binary.toString('base64'), encoding: 'base64' })).toMatchObject({ size: 5 });
+    const list = await okJson<{ key: string; size: number }[]>('list_artifacts', { prefix: 'mcp/' });
+    expect(list.map((a) => a.key).sort()).toEqual(['mcp/blob.bin', 'mcp/report.txt']);
+
+    const text = await call('get_artifact', { key: 'mcp/report.txt' });
+    expect(text.isError).toBeFalsy();
+    expect(JSON.parse(textOf(text))).toMatchObject({ key: 'mcp/report.txt', size: 10, encoding: 'text' });
+    expect(textOf(text, 1)).toBe('all green\n');
+    const blob = await call('get_artifact', { key: 'mcp/blob.bin' });
+    expect(JSON.parse(textOf(blob))).toMatchObject({ encoding: 'base64' });
+    expect(Buffer.from(textOf(blob, 1), 'base64').equals(binary)).toBe(true);
+    expect(await refused('get_artifact', { key: 'mcp/blob.bin', encoding: 'text' })).toContain('not UTF-8 text');
+    expect(await refused('get_artifact', { key: 'mcp/report.txt', max_bytes: 4 })).toContain('more than max_bytes (4)');
+    expect(await refused('get_artifact', { key: 'mcp/none' })).toContain('NOT_FOUND');
+    expect((await sdk.getArtifact('mcp/report.txt')).toString()).toBe('all green\n');
+    expect(await refused('put_artifact', { key: '../escape', content: 'x' })).toContain('must not contain');
+  });
+
+  it('stop_service stops a running service', async () => {
+    const { runId, ref } = await okJson<{ runId: string; ref: string }>('submit_job', { kind: 'service', script_name: 'serve.py', script_content: SERVE_PY, readiness: '/' });
+    const up = await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30, until_services_up: true });
+    expect(up.finished).toBe(true);
+    expect(up.jobs[0]).toMatchObject({ status: 'RUNNING', service: { up: true } });
+    const port = up.jobs[0]?.service?.port as number;
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+    expect(await okJson('stop_service', { ref })).toMatchObject({ ref });
+    const end = await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 });
+    expect(end.finished).toBe(true);
+    expect(end.jobs[0]?.status).not.toBe('RUNNING');
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('bad input and master refusals are tool errors; the server keeps serving', async () => {
+    expect(await refused('submit_job', { script_content: 'print(1)\n', priority: 'high' })).toMatch(/priority/);
+    expect(await refused('submit_job', { script_name: 'a.py' })).toContain('script_content');
+    expect(await refused('submit_job', { script_content: 'x', kind: 'run', port: 8080 })).toContain('applies only to a service');
+    expect(await refused('get_job_status', { ref: 'no-such-job' })).toContain('NOT_FOUND');
+    expect(await refused('get_job_status', { ref: 'x', extra: 1 })).toMatch(/extra|unrecognized/i);
+    expect(await refused('submit_dag', { jobs: [{ id: 'a', script_content: 'x', depends_on: ['missing'] }] })).toMatch(/missing/);
+    expect(await refused('approve', { gate: 'no-such-gate' })).toBeTruthy();
+    const unknown = await call('no_such_tool', {});
+    expect(unknown.isError).toBe(true);
+    // Still alive and answering.
+    expect(await okJson('ping')).toMatchObject({ status: 'ok' });
+  });
+
+  it('exits when its client closes standard input, having written nothing but protocol to standard output', async () => {
+    const child = spawn(process.execPath, [CLI, 'mcp', '--root', root.path], { env: { ...process.env, TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: cluster.token }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, err).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'titan' } } });
+    expect(err).toContain('serving over stdio');
+  });
+
+  it('refuses a root folder that does not exist (exit 2)', async () => {
+    const r = await cluster.cli(['mcp', '--root', join(outside.path, 'missing')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such folder');
+    expect(r.stdout).toBe('');
+  });
+
+  it('writes no file: the root folder is unchanged and the code has no write calls', () => {
+    expect(listing(root.path)).toEqual(rootBefore);
+    const dir = join(ROOT, 'src/mcp');
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      expect(source, file).not.toMatch(/\b(writeFile|appendFile|createWriteStream|mkdir|mkdtemp|rename|unlink|rmSync|rm\(|copyFile|symlink|truncate|fetchArtifact)\b/);
+    }
+    expect(stderr).toContain('serving over stdio');
+  });
+});
