@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addToHistory, childEnvironment, HISTORY_LINES, historyFile, loadHistory, saveHistory } from './shell.js';
-import { ShellWordsError, splitShellWords } from './shell-words.js';
+import { ShellWordsError, splitShellWords } from '../core/shell-words.js';
 
 const tokenize = (line: string): string[] => splitShellWords(line, { comments: true });
 

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { type ConnectionFlags, connectionOptions, parseHostPort } from './connection.js';
 import { dim } from './format.js';
-import { splitShellWords } from './shell-words.js';
+import { splitShellWords } from '../core/shell-words.js';
 
 export const HISTORY_LINES = 1000;
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
+import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataResults, dataParams } from './data-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { V1_MAX_PAYLOAD } from './frame.js';
@@ -76,6 +77,8 @@ export const params = {
   'job.retry': z.strictObject({ ref: JobRefSchema }),
   /** A DAG in Titan's v1 line format (Titan's `dag` command), with inline scripts or archive pointers into uploads. */
   'dag.submit': z.strictObject({ payload: z.string().min(1).max(V1_MAX_PAYLOAD) }),
+  /** Pipeline YAML parsed and validated by the master, for clients without a YAML library; `path` only names it in errors. */
+  'pipeline.parse': z.strictObject({ text: z.string().max(MAX_PIPELINE_YAML), path: z.string().min(1).max(1024).default('pipeline.yaml') }),
   'job.get': z.strictObject({ ref: JobRefSchema }),
   'job.cancel': z.strictObject({ ref: JobRefSchema }),
   'logs.get': z.strictObject({
@@ -93,6 +96,8 @@ export const params = {
   /** Stores an uploaded blob (see blob.put) under a name, replacing any file of that name. */
   'files.put': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name, sha256: Sha256Schema }),
   'files.get': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name, offset: z.number().int().nonnegative().default(0) }),
+  /** The content hash of a named file, which is then also a blob (so a job can reference an uploaded archive). */
+  'files.blob': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name }),
   'service.stop': z.strictObject({ ref: JobRefSchema }),
   'worker.drain': z.strictObject({ id: z.string().min(1).max(300) }),
   'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false) }),
@@ -250,6 +255,7 @@ export interface Results extends DataResults, ScheduleResults {
   'run.rerun': { runId: string; jobs: string[] };
   'job.retry': { job: JobView };
   'dag.submit': { runId: string; jobs: string[] };
+  'pipeline.parse': { pipeline: PipelineDoc };
   'run.watch': { subscription: number; snapshot: RunView };
   'runs.list': { runs: RunSummary[] };
   'job.get': { job: JobView; attempts: AttemptRecord[] };
@@ -262,6 +268,7 @@ export interface Results extends DataResults, ScheduleResults {
   'files.list': { files: FileInfo[] };
   'files.put': { name: string; size: number };
   'files.get': { data: string; size: number };
+  'files.blob': { sha256: string; size: number };
   'service.stop': { job: JobView };
   'worker.drain': { worker: WorkerView };
   'worker.shutdown': { worker: WorkerView };

@@ -12,6 +12,7 @@ import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { AgentRunSummary, JobSpecInput, JobStatus, RunRecord, RunSpecInput } from '../core/model.js';
 import { isTerminal } from '../core/model.js';
+import type { PipelineDoc, PipelineJob } from '../core/pipeline-yaml.js';
 import type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 import { type ArtifactSource, downloadArtifact, uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { KvWaitResult } from '../protocol/data-methods.js';
@@ -23,7 +24,7 @@ import { fetchToFile, provenanceFromEnv } from './artifacts.js';
 import { BadRequestError, typedError, UnavailableError } from './errors.js';
 
 export { TitanError };
-export type { ArchiveSource };
+export type { ArchiveSource, PipelineDoc, PipelineJob };
 
 export interface ClientOptions {
   host?: string;
@@ -270,6 +271,15 @@ export class TitanClient {
   /** Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`, joined by " ; "). */
   submitTitanDag(payload: string): Promise<{ runId: string; jobs: string[] }> {
     return this.call('dag.submit', { payload });
+  }
+
+  /**
+   * Has the master parse and validate pipeline YAML (the CLI's parser): the pipeline with each
+   * job's `file` as written, relative to the YAML's folder, left for the caller to read. An
+   * invalid pipeline is a BadRequestError positioned in `path` (`pipeline.yaml:7:5: …`).
+   */
+  async parsePipeline(text: string, path?: string): Promise<PipelineDoc> {
+    return (await this.call('pipeline.parse', { text, ...(path !== undefined && { path }) })).pipeline;
   }
 
   async cancelRun(runId: string): Promise<number> {

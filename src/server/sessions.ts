@@ -4,6 +4,7 @@
  */
 import { TitanError } from '../core/errors.js';
 import { parseJobRef } from '../core/model.js';
+import { parsePipelineYaml } from '../core/pipeline-yaml.js';
 import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
@@ -100,6 +101,11 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
         return master.retryJob(parse(method, req.params).ref).then((job) => ({ job }));
       case 'dag.submit':
         return submitV1Dag(master, parse(method, req.params).payload);
+      case 'pipeline.parse': {
+        // An invalid pipeline throws a BAD_REQUEST whose message is the positioned one.
+        const p = parse(method, req.params);
+        return { pipeline: parsePipelineYaml(p.text, p.path) };
+      }
       case 'job.get':
         return master.getJob(parse(method, req.params).ref);
       case 'job.cancel':
@@ -167,6 +173,12 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
       case 'files.get': {
         const p = parse(method, req.params);
         return readFile(master, p.area, p.name, p.offset);
+      }
+      case 'files.blob': {
+        const p = parse(method, req.params);
+        const content = fileArea(master, p.area).get(p.name);
+        if (!content) throw new TitanError('NOT_FOUND', `no file ${p.name} in ${p.area}`);
+        return { sha256: master.blobs.putBuffer(content), size: content.length };
       }
       case 'services.list':
         parse(method, req.params);
