@@ -1,40 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolWorker, ScalingPolicy } from '../core/autoscale.js';
 import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarget } from './autoscaler.js';
-import type { Clock } from './clock.js';
+import { ManualClock } from '../../test/helpers/manual-clock.js';
 
-/** A clock the test moves by hand; its timers fire, in deadline order, as time passes them. */
-class FakeClock implements Clock {
-  private t = 0;
-  private readonly pending: { at: number; fn: () => void; cancelled: boolean }[] = [];
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimer(fn: () => void, ms: number): { cancel(): void } {
-    const entry = { at: this.t + Math.max(0, ms), fn, cancelled: false };
-    this.pending.push(entry);
-    return {
-      cancel: () => {
-        entry.cancelled = true;
-      },
-    };
-  }
-
-  advance(ms: number): void {
-    const target = this.t + ms;
-    for (;;) {
-      let next: (typeof this.pending)[number] | undefined;
-      for (const e of this.pending) if (!e.cancelled && e.at <= target && (!next || e.at < next.at)) next = e;
-      if (!next) break;
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = target;
-  }
-}
 
 type TargetWorker = PoolWorker & { connected: boolean };
 
@@ -71,8 +39,8 @@ function worker(id: string, options: Partial<Omit<TargetWorker, 'id' | 'capabili
 
 const policy: ScalingPolicy = { scaleUpAfterMs: 1_000, idleStopMs: 3_000, maxPerPool: { GENERAL: 2 }, defaultMax: 0 };
 
-function setup(options: Partial<AutoscaleOptions> = {}): { clock: FakeClock; target: FakeTarget; scaler: Autoscaler; desired: DesiredCount[] } {
-  const clock = new FakeClock();
+function setup(options: Partial<AutoscaleOptions> = {}): { clock: ManualClock; target: FakeTarget; scaler: Autoscaler; desired: DesiredCount[] } {
+  const clock = new ManualClock();
   const target = new FakeTarget();
   const desired: DesiredCount[] = [];
   const scaler = new Autoscaler({ policy, intervalMs: 500, spawnTimeoutMs: 5_000, ...options }, target, clock, (c) => desired.push(c));

@@ -23,6 +23,7 @@ import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
 import { FileArea } from './file-area.js';
+import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
 import { LogStore } from './log-store.js';
 import { Schedules } from './schedules.js';
@@ -57,6 +58,15 @@ export interface RunWatcher {
   /** The jobs changed by one commit; omit it to hear only about the run itself. */
   jobs?(jobs: JobView[]): void;
   run(run: RunRecord): void;
+}
+
+/** Everything that changes anywhere in the cluster (the dashboard's live feed). */
+export interface ClusterWatcher {
+  /** Jobs of one run changed in one commit. */
+  jobs(runId: string, jobs: JobView[]): void;
+  run(run: RunRecord): void;
+  /** A worker joined, left, or changed state. */
+  workers(): void;
 }
 
 export interface LogFollower {
@@ -99,7 +109,10 @@ export class Master {
   /** When each job waiting in a capability lane was queued; kept only for the autoscaler. */
   private readonly queuedSince = new Map<string, { pool: string; at: number }>();
   private readonly autoscaler: Autoscaler | null;
+  /** The last hour in 10 s samples, for the dashboard's charts. */
+  readonly history: MetricsHistory;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
+  private readonly clusterWatchers = new Set<ClusterWatcher>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
   private readonly agentWatchers = new Map<string, Set<(run: RunRecord) => void>>();
   private kicked = false;
@@ -129,6 +142,13 @@ export class Master {
     this.uploads = new FileArea(join(options.dataDir, 'uploads'), options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
     this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
+    this.history = new MetricsHistory(this.clock, {
+      totals: () => ({ completed: this.totals.completed, dead: this.totals.dead }),
+      now: () => {
+        const s = this.stats().workers;
+        return { queued: this.queue.size, busySlots: s.busySlots, slots: s.slots, workers: s.connected };
+      },
+    });
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
     this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   }
@@ -184,6 +204,7 @@ export class Master {
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
     this.armSweeper();
     this.autoscaler?.start();
+    this.history.start();
     await this.kv.start();
     await this.schedules.start();
     await this.committer.flushed();
@@ -194,6 +215,7 @@ export class Master {
     this.sweeper?.cancel();
     await this.schedules.stop();
     this.autoscaler?.stop();
+    this.history.stop();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
     await this.kv.close();
@@ -470,6 +492,16 @@ export class Master {
     return { snapshot, stop: () => this.runWatchers.get(runId)?.delete(watcher) };
   }
 
+  /** Every change in the cluster from now on, until the returned function is called. */
+  watchCluster(watcher: ClusterWatcher): () => void {
+    this.clusterWatchers.add(watcher);
+    return () => this.clusterWatchers.delete(watcher);
+  }
+
+  private workersChanged(): void {
+    for (const w of this.clusterWatchers) w.workers();
+  }
+
   listWorkers(): WorkerView[] {
     return [...this.workers.values()].map((w) => w.view(this.servicesOn(w)));
   }
@@ -586,6 +618,7 @@ export class Master {
     }
     entry.link = link;
     entry.draining = false;
+    this.workersChanged();
     // Closed only once the new link is in place, so its detach does not forget the worker.
     stale?.close('replaced by a new connection from the same worker');
 
@@ -620,6 +653,7 @@ export class Master {
     const w = this.knownWorker(workerId);
     w.draining = true;
     w.link?.drain();
+    this.workersChanged();
     return w.view(this.servicesOn(w));
   }
 
@@ -629,6 +663,7 @@ export class Master {
     if (w.info.permanent && !force) throw new TitanError('CONFLICT', `worker ${workerId} is permanent; shut it down with --force`);
     w.draining = true;
     w.link?.shutdown();
+    this.workersChanged();
     return w.view(this.servicesOn(w));
   }
 
@@ -652,6 +687,7 @@ export class Master {
     if (!w || w.link !== link) return;
     w.link = null;
     if (w.attempts.size === 0) this.workers.delete(workerId);
+    this.workersChanged();
   }
 
   workerLog(workerId: string, a: AttemptId, data: string): void {
@@ -764,11 +800,16 @@ export class Master {
     const runId = state.run.runId;
     const watchers = this.runWatchers.get(runId);
     const hasJobWatchers = this.jobWatchers.size > 0;
+    const cluster = this.clusterWatchers.size > 0;
     const finished = state.run.status !== 'RUNNING';
-    if (!watchers && !hasJobWatchers && !finished) return;
+    if (!watchers && !hasJobWatchers && !cluster && !finished) return;
     this.committer.afterCommit(() => {
-      const views = watchers && [...watchers].some((w) => w.jobs) ? [...changed].map(view) : null;
-      if (views && views.length > 0) for (const w of watchers ?? []) w.jobs?.(views);
+      const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(view) : null;
+      if (views && views.length > 0) {
+        for (const w of watchers ?? []) w.jobs?.(views);
+        for (const w of this.clusterWatchers) w.jobs(runId, views);
+      }
+      if (runChanged) for (const w of this.clusterWatchers) w.run({ ...state.run });
       if (hasJobWatchers) for (const job of changed) for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
       if (runChanged) for (const w of watchers ?? []) w.run({ ...state.run });
       if (state.run.status !== 'RUNNING' && this.runs.get(runId) === state) this.retire(state);
@@ -925,6 +966,7 @@ export class Master {
         w.link?.close(`no heartbeat for ${now - w.lastSeen} ms`);
         w.link = null;
         this.workers.delete(w.id);
+        this.workersChanged();
         for (const key of [...w.attempts]) this.loseAttempt(w, key, `worker ${w.id} stopped responding`);
       }
       this.sweeper = this.clock.setTimer(sweep, Math.min(1000, this.workerTimeoutMs / 4));

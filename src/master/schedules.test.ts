@@ -11,58 +11,9 @@ import { TitanError } from '../core/errors.js';
 import { type RunSpec, RunSpecSchema } from '../core/model.js';
 import { type ScheduleSpecInput, ScheduleSpecSchema } from '../core/schedule.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { Clock } from './clock.js';
+import { SettlingClock } from '../../test/helpers/manual-clock.js';
 import { Schedules } from './schedules.js';
 
-/** Everything queued by fired timers and the work they start (store, submit) has run. */
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
-
-/** A clock the test moves by hand; each timer it passes fires at its deadline, and its work settles before time moves on. */
-class FakeClock implements Clock {
-  private pending: { at: number; fn: () => void; cancelled: boolean }[] = [];
-
-  constructor(private t: number) {}
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimer(fn: () => void, ms: number): { cancel(): void } {
-    const entry = { at: this.t + Math.max(0, ms), fn, cancelled: false };
-    this.pending.push(entry);
-    return { cancel: () => void (entry.cancelled = true) };
-  }
-
-  get live(): number {
-    return this.pending.filter((e) => !e.cancelled).length;
-  }
-
-  async advanceTo(target: number): Promise<void> {
-    await settle();
-    for (;;) {
-      let next: (typeof this.pending)[number] | undefined;
-      for (const e of this.pending) if (!e.cancelled && e.at <= target && (!next || e.at < next.at)) next = e;
-      if (!next) break;
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-      await settle();
-    }
-    this.t = Math.max(this.t, target);
-  }
-
-  advance(ms: number): Promise<void> {
-    return this.advanceTo(this.t + ms);
-  }
-
-  /** Time passes with nobody listening (the master is down): pending timers are dropped. */
-  jump(ms: number): void {
-    this.pending = [];
-    this.t += ms;
-  }
-}
 
 const at = (iso: string): number => Date.parse(iso);
 const MIN = 60_000;
@@ -72,7 +23,7 @@ const spec = (s: ScheduleSpecInput) => ScheduleSpecSchema.parse(s);
 
 let dir: string;
 let store: SqliteStore;
-let clock: FakeClock;
+let clock: SettlingClock;
 let submitted: { run: RunSpec; at: number; runId: string }[];
 let active: Set<string>;
 let logs: string[];
@@ -112,7 +63,7 @@ async function restart(old: Schedules, downMs: number): Promise<Schedules> {
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'titan-schedules-'));
   store = SqliteStore.open(join(dir, 'titan.db'));
-  clock = new FakeClock(at('2026-05-01T08:30:00Z'));
+  clock = new SettlingClock(at('2026-05-01T08:30:00Z'));
   submitted = [];
   active = new Set();
   logs = [];
@@ -129,7 +80,7 @@ afterEach(async () => {
 
 describe('Schedules', () => {
   it('fires at 09:00 Europe/Berlin on each day across the spring DST change', async () => {
-    clock = new FakeClock(at('2026-03-27T12:00:00Z'));
+    clock = new SettlingClock(at('2026-03-27T12:00:00Z'));
     const s = schedules();
     await s.start();
     const { schedule, created } = await s.upsert('daily', spec({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), pipeline);
@@ -146,7 +97,7 @@ describe('Schedules', () => {
   });
 
   it('and across the autumn change, in a zone west of UTC too', async () => {
-    clock = new FakeClock(at('2026-10-23T12:00:00Z'));
+    clock = new SettlingClock(at('2026-10-23T12:00:00Z'));
     const s = schedules();
     await s.start();
     await s.upsert('berlin', spec({ cron: '0 9 * * *', timezone: 'Europe/Berlin' }), pipeline);

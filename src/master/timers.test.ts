@@ -1,50 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from './clock.js';
+import { ManualClock } from '../../test/helpers/manual-clock.js';
 import { Timers } from './timers.js';
 
-/** A clock the test moves by hand; its timers fire, in deadline order, as time passes them. */
-class FakeClock implements Clock {
-  private t = 0;
-  private readonly pending: { at: number; fn: () => void; cancelled: boolean }[] = [];
-  /** setTimer calls so far. */
-  created = 0;
 
-  now(): number {
-    return this.t;
-  }
-
-  setTimer(fn: () => void, ms: number): { cancel(): void } {
-    const entry = { at: this.t + Math.max(0, ms), fn, cancelled: false };
-    this.pending.push(entry);
-    this.created++;
-    return {
-      cancel: () => {
-        entry.cancelled = true;
-      },
-    };
-  }
-
-  /** Underlying timers still waiting to fire. */
-  get live(): number {
-    return this.pending.filter((e) => !e.cancelled).length;
-  }
-
-  advance(ms: number): void {
-    const target = this.t + ms;
-    for (;;) {
-      let next: (typeof this.pending)[number] | undefined;
-      for (const e of this.pending) if (!e.cancelled && e.at <= target && (!next || e.at < next.at)) next = e;
-      if (!next) break;
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = target;
-  }
-}
-
-function setup(): { clock: FakeClock; timers: Timers; fired: [string, number][] } {
-  const clock = new FakeClock();
+function setup(): { clock: ManualClock; timers: Timers; fired: [string, number][] } {
+  const clock = new ManualClock();
   const fired: [string, number][] = [];
   const timers = new Timers(clock, (key) => fired.push([key, clock.now()]));
   return { clock, timers, fired };
@@ -141,7 +101,7 @@ describe('Timers', () => {
   });
 
   it('a key set from inside a firing is honoured', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const fired: [string, number][] = [];
     const timers: Timers = new Timers(clock, (key) => {
       fired.push([key, clock.now()]);
