@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { outputArtifactKey } from '../core/data.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
@@ -77,6 +77,12 @@ const MAX_KNOWN_SHARED_DIRS = 1024;
  */
 const SDK_ENTRY = [new URL('../sdk/index.js', import.meta.url), new URL('../../dist/src/sdk/index.js', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../sdk/index.js', import.meta.url));
 
+/**
+ * The Python SDK (`titan_sdk`) shipped with this install, put on every job's PYTHONPATH so job
+ * scripts can `import titan_sdk` with nothing installed; null when this install has none.
+ */
+const PYTHON_SDK_DIR = [new URL('../../../python/', import.meta.url), new URL('../../python/', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(join(p, 'titan_sdk', '__init__.py'))) ?? null;
+
 export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
@@ -107,6 +113,7 @@ export class WorkerAgent {
     this.port = config.port;
     mkdirSync(join(config.workDir, 'cache'), { recursive: true });
     this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
+    if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
   }
 
   get id(): string | null {

@@ -1,0 +1,58 @@
+"""titan_sdk: the Python SDK of Titan for TypeScript (v2 protocol, standard library only).
+
+    from titan_sdk import TitanClient, TitanJob
+
+    client = TitanClient()                      # TITAN_HOST, TITAN_PORT, TITAN_TOKEN
+    prep = TitanJob("prep", "prep.py")
+    train = TitanJob("train", "train.py", args="--epochs 3", parents=["prep"])
+    result = client.submit_dag("train", [prep, train])
+    client.wait_for_run(result.run_id)
+
+See docs/sdk-python.md.
+"""
+
+from .client import LogStream, SubmitResult, TitanClient, titan_status
+from .errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    InternalError,
+    InvalidDagError,
+    NotFoundError,
+    ProtocolError,
+    TitanConnectionError,
+    TitanError,
+    TitanFileNotFoundError,
+    TitanTimeoutError,
+    UnauthorizedError,
+    UnavailableError,
+)
+from .jobs import DEFAULT_GATE_WAIT_SECONDS, TitanJob, gate_id_for, split_args, strip_dag_prefix
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TitanClient",
+    "TitanJob",
+    "SubmitResult",
+    "LogStream",
+    "TitanError",
+    "BadRequestError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ConflictError",
+    "InvalidDagError",
+    "UnavailableError",
+    "TitanConnectionError",
+    "ProtocolError",
+    "InternalError",
+    "TitanTimeoutError",
+    "TitanFileNotFoundError",
+    "DEFAULT_GATE_WAIT_SECONDS",
+    "gate_id_for",
+    "split_args",
+    "strip_dag_prefix",
+    "titan_status",
+    "__version__",
+]
