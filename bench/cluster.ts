@@ -190,6 +190,8 @@ export class Proc {
 export interface ClusterOptions {
   /** Directory for `node --cpu-prof` output of the master (and workers); off when undefined. */
   profileDir?: string;
+  /** The master's `--store` (a Redis URL); the embedded SQLite store when undefined. */
+  store?: string;
 }
 
 export interface WorkerOptions {
@@ -207,7 +209,10 @@ function launch(name: string, args: string[], profileDir: string | undefined): P
   return new Proc(name, child);
 }
 
-/** One master process (SQLite store in a temp dir, synchronous=FULL as shipped) and its workers. */
+/**
+ * One master process and its workers: the SQLite store in a temp dir (synchronous=FULL as
+ * shipped), or the Redis server named by `options.store`.
+ */
 export class BenchCluster {
   readonly workers: Proc[] = [];
   private readonly clients: TitanClient[] = [];
@@ -223,7 +228,7 @@ export class BenchCluster {
   static async start(label: string, options: ClusterOptions = {}): Promise<BenchCluster> {
     const dir = makeTempDir(label);
     const token = `bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const args = ['master', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--token', token];
+    const args = ['master', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--token', token, ...(options.store ? ['--store', options.store] : [])];
     const cluster = new BenchCluster(dir, token, launch(`master-${label}`, args, options.profileDir), options);
     try {
       const m = await cluster.master.waitFor(/listening on 127\.0\.0\.1:(\d+) \(http (\d+)\)/, 30_000);

@@ -1,31 +1,35 @@
 /**
- * `npm run bench [-- --quick] [-- --only <name>[,<name>...]] [-- --profile <dir>]`
+ * `npm run bench [-- --quick] [-- --only <name>[,<name>...]] [-- --profile <dir>] [-- --no-redis]`
  *
  * Runs the performance scenarios against real master and worker processes and prints a table:
- * scenario | measured | target | ratio/verdict. Method: bench/README.md.
+ * scenario | measured | target | ratio/verdict | Redis store. Method: bench/README.md.
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { cleanupAll, makeTempDir } from './cluster.js';
 import { describeMachine, preferRealPython } from './machine.js';
+import { redisServerPath } from './redis.js';
 import { renderTable, type Row } from './report.js';
 import { type Context, SCENARIOS } from './scenarios.js';
 import { fmt, now } from './stats.js';
 
 interface Options {
   quick: boolean;
+  redis: boolean;
   only: string[] | null;
   profileDir: string | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--profile <dir>]
+const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--profile <dir>] [--no-redis]
   --quick          smaller sizes, for smoke checking only (numbers are not comparable to targets)
+  --no-redis       leave out the Redis store column (dispatch, chain, submit-latency and dag again
+                   with the master on a private redis-server; on by default when it is installed)
   --only <names>   run only these scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
   --profile <dir>  write node --cpu-prof profiles of the master and workers into <dir>`;
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, only: null, profileDir: undefined };
+  const options: Options = { quick: false, redis: true, only: null, profileDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -34,6 +38,7 @@ function parseArgs(argv: readonly string[]): Options {
       return v;
     };
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-redis') options.redis = false;
     else if (arg === '--only') options.only = [...(options.only ?? []), ...value().split(',').filter(Boolean)];
     else if (arg.startsWith('--only=')) options.only = [...(options.only ?? []), ...arg.slice(7).split(',').filter(Boolean)];
     else if (arg === '--profile') options.profileDir = resolve(value());
@@ -60,6 +65,9 @@ async function main(): Promise<number> {
   if (machine.pythonNote) print(`note: ${machine.pythonNote}`);
   print(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (other processes on the machine compete with the bench)`);
   print(`method: ${warmups} warm-up then ${runs} measured runs per scenario, median reported (see bench/README.md)`);
+  const redisBinary = options.redis ? redisServerPath() : null;
+  if (options.redis && redisBinary === null) print('note: redis-server is not installed: no Redis store column');
+  else if (redisBinary !== null) print(`Redis store column: the master on a private ${redisBinary} (appendonly yes, appendfsync always)`);
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
     print(`profiles: ${options.profileDir}`);
@@ -73,6 +81,7 @@ async function main(): Promise<number> {
     warmups,
     profileDir: options.profileDir,
     scratch,
+    redis: redisBinary !== null,
     log: (line) => void process.stderr.write(`${line}\n`),
   };
   const rows: Row[] = [];

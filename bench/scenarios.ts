@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobSpecInput } from '../src/core/model.js';
 import type { JobInput, RunInput, TitanClient } from '../src/sdk/client.js';
-import { type BenchCluster, trackChild, withCluster } from './cluster.js';
-import { infoRow, type Row, targetRow } from './report.js';
+import { type BenchCluster, type Proc, trackChild, withCluster } from './cluster.js';
+import { type BenchRedis, startRedis } from './redis.js';
+import { infoRow, redisCell, type Row, targetRow } from './report.js';
 import { fmt, median, now, percentile } from './stats.js';
 
 export interface Context {
@@ -23,8 +24,28 @@ export interface Context {
   profileDir: string | undefined;
   /** A temporary directory for scripts and lists. */
   scratch: string;
+  /** Measure dispatch, chain, submit latency and the DAG again with the master on Redis. */
+  redis: boolean;
   log(line: string): void;
 }
+
+/**
+ * Runs `measure` again with the master on a private redis-server (appendonly yes, appendfsync
+ * always: as durable as the embedded store), when the Redis column is on.
+ */
+async function onRedis<T>(ctx: Context, label: string, measure: (redis: BenchRedis) => Promise<T>): Promise<T | null> {
+  if (!ctx.redis) return null;
+  const redis = await startRedis(label);
+  ctx.log(`[${label}] the same again with the master on Redis (${redis.url}, appendfsync always)`);
+  try {
+    return await measure(redis);
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** A row with its Redis cell, when there is one. */
+const withRedis = (row: Row, cell: string | null): Row => (cell === null ? row : { ...row, redis: cell });
 
 export interface Scenario {
   name: string;
@@ -86,17 +107,22 @@ async function repeat<T>(ctx: Context, label: string, fn: (measured: boolean) =>
  * per job for all processes together.
  */
 class CpuMeter {
-  private readonly used = { master: 0, workers: 0, client: 0 };
-  private start: { master: number; workers: number; client: number } | null = null;
+  private readonly used = { master: 0, workers: 0, client: 0, redis: 0 };
+  private start: { master: number; workers: number; client: number; redis: number } | null = null;
 
-  constructor(private readonly cluster: BenchCluster) {}
+  constructor(
+    private readonly cluster: BenchCluster,
+    /** The redis-server the master stores in, when it does. */
+    private readonly redis: Proc | null = null,
+  ) {}
 
-  private sample(): { master: number; workers: number; client: number } {
+  private sample(): { master: number; workers: number; client: number; redis: number } {
     const own = process.cpuUsage();
     return {
       master: this.cluster.master.cpuMs(),
       workers: this.cluster.workers.reduce((sum, w) => sum + w.cpuMs(), 0),
       client: (own.user + own.system) / 1000,
+      redis: this.redis?.cpuMs() ?? 0,
     };
   }
 
@@ -110,12 +136,13 @@ class CpuMeter {
     this.used.master += end.master - this.start.master;
     this.used.workers += end.workers - this.start.workers;
     this.used.client += end.client - this.start.client;
+    this.used.redis += end.redis - this.start.redis;
     this.start = null;
   }
 
   perJob(jobs: number): string {
     const us = (ms: number): string => fmt((ms * 1000) / jobs);
-    return `${us(this.used.master)} / ${us(this.used.workers)} / ${us(this.used.client)} µs`;
+    return `${us(this.used.master)} / ${us(this.used.workers)} / ${us(this.used.client)} µs${this.redis ? ` + redis-server ${us(this.used.redis)} µs` : ''}`;
   }
 }
 
@@ -170,28 +197,31 @@ const dispatch: Scenario = {
   description: 'independent no-op jobs through a real worker process over TCP, durable store on',
   async run(ctx) {
     const n = ctx.quick ? 2000 : 10_000;
-    return withCluster('dispatch', { profileDir: ctx.profileDir }, async (cluster) => {
-      await cluster.startWorker({ slots: 512, executor: 'noop' });
-      const client = cluster.client();
-      const cpu = new CpuMeter(cluster);
-      const results = await repeat(
-        ctx,
-        `[dispatch] ${n} jobs`,
-        async (measured) => {
-          if (measured) cpu.resume();
-          const r = await runToCompletion(client, { name: 'dispatch', jobs: independentJobs(n, NOOP_SCRIPT) });
-          if (measured) cpu.pause();
-          return r;
-        },
-        (r) => `${fmt(r.ms)} ms (${fmt(n / (r.ms / 1000))} jobs/s; submit acked after ${fmt(r.submitMs)} ms)`,
-      );
-      const rate = median(results.map((r) => n / (r.ms / 1000)));
-      return [
-        targetRow(`1. dispatch: ${n} no-op jobs → 1 worker × 512 slots (submit → run done)`, rate, 'jobs/s', 'atLeast', 15_000),
-        infoRow('   of which submit → ack (SDK submit, incl. blob.missing)', `${fmt(median(results.map((r) => r.submitMs)))} ms`),
-        infoRow('   CPU per job: master / worker / bench client', cpu.perJob(n * ctx.runs)),
-      ];
-    });
+    const measure = (redis: BenchRedis | null) =>
+      withCluster('dispatch', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+        await cluster.startWorker({ slots: 512, executor: 'noop' });
+        const client = cluster.client();
+        const cpu = new CpuMeter(cluster, redis?.proc ?? null);
+        const results = await repeat(
+          ctx,
+          `[dispatch${redis ? ', Redis' : ''}] ${n} jobs`,
+          async (measured) => {
+            if (measured) cpu.resume();
+            const r = await runToCompletion(client, { name: 'dispatch', jobs: independentJobs(n, NOOP_SCRIPT) });
+            if (measured) cpu.pause();
+            return r;
+          },
+          (r) => `${fmt(r.ms)} ms (${fmt(n / (r.ms / 1000))} jobs/s; submit acked after ${fmt(r.submitMs)} ms)`,
+        );
+        return { rate: median(results.map((r) => n / (r.ms / 1000))), submitMs: median(results.map((r) => r.submitMs)), cpu: cpu.perJob(n * ctx.runs) };
+      });
+    const sqlite = await measure(null);
+    const redis = await onRedis(ctx, 'dispatch', measure);
+    return [
+      withRedis(targetRow(`1. dispatch: ${n} no-op jobs → 1 worker × 512 slots (submit → run done)`, sqlite.rate, 'jobs/s', 'atLeast', 15_000), redis === null ? null : redisCell(redis.rate, 'jobs/s', 'atLeast', 15_000)),
+      withRedis(infoRow('   of which submit → ack (SDK submit, incl. blob.missing)', `${fmt(sqlite.submitMs)} ms`), redis === null ? null : `${fmt(redis.submitMs)} ms`),
+      withRedis(infoRow('   CPU per job: master / worker / bench client', sqlite.cpu), redis?.cpu ?? null),
+    ];
   },
 };
 
@@ -200,17 +230,21 @@ const chain: Scenario = {
   description: '40-step chain of no-op jobs',
   async run(ctx) {
     const steps = 40;
-    return withCluster('chain', { profileDir: ctx.profileDir }, async (cluster) => {
-      await cluster.startWorker({ slots: 512, executor: 'noop' });
-      const client = cluster.client();
-      const results = await repeat(
-        ctx,
-        `[chain] ${steps} no-op steps`,
-        () => runToCompletion(client, { name: 'chain', jobs: chainJobs(steps, NOOP_SCRIPT) }),
-        (r) => `${fmt(r.ms)} ms (${fmt(r.ms / steps)} ms/step)`,
-      );
-      return [targetRow(`2. chain: ${steps} no-op steps (submit → run done) / ${steps}`, median(results.map((r) => r.ms)) / steps, 'ms/step', 'atMost', 1)];
-    });
+    const measure = (redis: BenchRedis | null) =>
+      withCluster('chain', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+        await cluster.startWorker({ slots: 512, executor: 'noop' });
+        const client = cluster.client();
+        const results = await repeat(
+          ctx,
+          `[chain${redis ? ', Redis' : ''}] ${steps} no-op steps`,
+          () => runToCompletion(client, { name: 'chain', jobs: chainJobs(steps, NOOP_SCRIPT) }),
+          (r) => `${fmt(r.ms)} ms (${fmt(r.ms / steps)} ms/step)`,
+        );
+        return median(results.map((r) => r.ms)) / steps;
+      });
+    const sqlite = await measure(null);
+    const redis = await onRedis(ctx, 'chain', measure);
+    return [withRedis(targetRow(`2. chain: ${steps} no-op steps (submit → run done) / ${steps}`, sqlite, 'ms/step', 'atMost', 1), redis === null ? null : redisCell(redis, 'ms/step', 'atMost', 1))];
   },
 };
 
@@ -328,24 +362,28 @@ const submitLatency: Scenario = {
   description: 'submit → durable ack of a one-job run, sequential, loopback, no worker',
   async run(ctx) {
     const n = ctx.quick ? 200 : 1000;
-    return withCluster('submit', { profileDir: ctx.profileDir }, async (cluster) => {
-      const client = cluster.client();
-      const job = await uploadedJob(client);
-      const once = async (): Promise<number[]> => {
-        const samples: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const t0 = now();
-          await client.call('submit', { run: { name: 'latency', jobs: [job] } });
-          samples.push(now() - t0);
-        }
-        return samples;
-      };
-      const results = await repeat(ctx, `[submit-latency] ${n} submits`, once, (s) => `p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(Math.max(...s))} ms`);
-      return [
-        targetRow(`5. submit → durable ack, p50 (${n} sequential raw submits)`, median(results.map((s) => percentile(s, 50))), 'ms', 'atMost', 1),
-        targetRow(`5. submit → durable ack, p99`, median(results.map((s) => percentile(s, 99))), 'ms', 'atMost', 5),
-      ];
-    });
+    const measure = (redis: BenchRedis | null) =>
+      withCluster('submit', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+        const client = cluster.client();
+        const job = await uploadedJob(client);
+        const once = async (): Promise<number[]> => {
+          const samples: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const t0 = now();
+            await client.call('submit', { run: { name: 'latency', jobs: [job] } });
+            samples.push(now() - t0);
+          }
+          return samples;
+        };
+        const results = await repeat(ctx, `[submit-latency${redis ? ', Redis' : ''}] ${n} submits`, once, (s) => `p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(Math.max(...s))} ms`);
+        return { p50: median(results.map((s) => percentile(s, 50))), p99: median(results.map((s) => percentile(s, 99))) };
+      });
+    const sqlite = await measure(null);
+    const redis = await onRedis(ctx, 'submit-latency', measure);
+    return [
+      withRedis(targetRow(`5. submit → durable ack, p50 (${n} sequential raw submits)`, sqlite.p50, 'ms', 'atMost', 1), redis === null ? null : redisCell(redis.p50, 'ms', 'atMost', 1)),
+      withRedis(targetRow(`5. submit → durable ack, p99`, sqlite.p99, 'ms', 'atMost', 5), redis === null ? null : redisCell(redis.p99, 'ms', 'atMost', 5)),
+    ];
   },
 };
 
@@ -368,24 +406,28 @@ const dag: Scenario = {
     const layers = ctx.quick ? 20 : 100;
     const width = 100;
     const n = layers * width;
-    return withCluster('dag', { profileDir: ctx.profileDir }, async (cluster) => {
-      const client = cluster.client();
-      const job = await uploadedJob(client);
-      const jobs = layeredDag(layers, width, job);
-      const results = await repeat(
-        ctx,
-        `[dag] ${n} jobs`,
-        async () => {
-          const t0 = now();
-          const res = await client.call('submit', { run: { name: 'dag', jobs } });
-          const ms = now() - t0;
-          if (res.jobs.length !== n) throw new Error(`expected ${n} jobs acknowledged, got ${res.jobs.length}`);
-          return ms;
-        },
-        (ms) => `${fmt(ms)} ms`,
-      );
-      return [targetRow(`6. DAG of ${n} jobs (${layers} layers × ${width}, 3 parents each): submit → ack`, median(results), 'ms', 'atMost', 1000)];
-    });
+    const measure = (redis: BenchRedis | null) =>
+      withCluster('dag', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+        const client = cluster.client();
+        const job = await uploadedJob(client);
+        const jobs = layeredDag(layers, width, job);
+        const results = await repeat(
+          ctx,
+          `[dag${redis ? ', Redis' : ''}] ${n} jobs`,
+          async () => {
+            const t0 = now();
+            const res = await client.call('submit', { run: { name: 'dag', jobs } });
+            const ms = now() - t0;
+            if (res.jobs.length !== n) throw new Error(`expected ${n} jobs acknowledged, got ${res.jobs.length}`);
+            return ms;
+          },
+          (ms) => `${fmt(ms)} ms`,
+        );
+        return median(results);
+      });
+    const sqlite = await measure(null);
+    const redis = await onRedis(ctx, 'dag', measure);
+    return [withRedis(targetRow(`6. DAG of ${n} jobs (${layers} layers × ${width}, 3 parents each): submit → ack`, sqlite, 'ms', 'atMost', 1000), redis === null ? null : redisCell(redis, 'ms', 'atMost', 1000))];
   },
 };
 

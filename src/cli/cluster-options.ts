@@ -1,14 +1,19 @@
 /**
- * Master options shared by `titan master` and `titan up`: the service port range and the
- * autoscaler (its per-pool maximums, thresholds and webhook).
+ * Master options shared by `titan master` and `titan up`: the service port range, the
+ * autoscaler (its per-pool maximums, thresholds and webhook), Titan's v1 protocol, and the
+ * dashboard (its sign-in user, read with the password from a file so that it is not in `ps`).
  */
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CapabilitySchema } from '../core/model.js';
 import type { MasterConfig } from '../server/start.js';
+import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { allowList } from '../server/v1.js';
 import { UsageError } from './connection.js';
 
 export interface ClusterFlags {
+  /** A Redis URL, or undefined for the embedded SQLite store. */
+  store?: string;
   servicePorts: readonly [number, number];
   autoscale?: { perPool: Record<string, number>; fallback: number };
   scaleUpAfter: number;
@@ -16,6 +21,9 @@ export interface ClusterFlags {
   scaleWebhook?: string;
   legacyV1: boolean;
   legacyV1Allow?: string[];
+  uiUser?: string;
+  uiPasswordFile?: string;
+  webDir?: string;
 }
 
 const positiveSeconds = (value: string): number => {
@@ -50,18 +58,52 @@ function autoscaleSpec(value: string): { perPool: Record<string, number>; fallba
   return { perPool, fallback: 0 };
 }
 
+/** `sqlite` (the default) or a Redis URL, checked now so that a typo fails before anything starts. */
+function storeOption(value: string): string | undefined {
+  if (value === 'sqlite') return undefined;
+  if (!isRedisUrl(value)) throw new InvalidArgumentError('must be sqlite or a Redis URL: redis://[user:password@]host:port/db (rediss:// for TLS)');
+  try {
+    parseRedisUrl(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
 export function clusterOptions(command: Command): Command {
   return command
+    .addOption(new Option('--store <url>', 'where the master keeps its state: sqlite (the default: titan.db in the data directory) or a Redis server, redis://[user:password@]host:port/db (rediss:// for TLS)').default(undefined, 'sqlite').argParser(storeOption))
     .addOption(new Option('--service-ports <low-high>', 'ports assigned to services that ask for none').default([20_000, 29_999], '20000-29999').argParser(portRange))
     .addOption(new Option('--autoscale <max>', 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)').argParser(autoscaleSpec))
     .addOption(new Option('--scale-up-after <seconds>', 'how long jobs wait with no free slot before a worker is started').default(10).argParser(positiveSeconds))
     .addOption(new Option('--idle-stop <seconds>', 'stop an autoscaled worker idle this long').default(120).argParser(positiveSeconds))
     .option('--scale-webhook <url>', "POST each pool's desired worker count to this URL as it changes")
     .option('--legacy-v1', "also speak Titan's v1 protocol on the TCP port, for Titan's own clients (it has no token: loopback only unless --legacy-v1-allow)", false)
-    .option('--legacy-v1-allow <cidr...>', 'let v1 clients from these address blocks in too (e.g. 10.0.0.0/8)');
+    .option('--legacy-v1-allow <cidr...>', 'let v1 clients from these address blocks in too (e.g. 10.0.0.0/8)')
+    .option('--ui-user <name>', 'a dashboard user who signs in with a password (with --ui-password-file); the token always works too')
+    .option('--ui-password-file <file>', "the file holding --ui-user's password (its first line)")
+    .option('--web-dir <dir>', 'serve the dashboard from this folder instead of the built one (dist/web)');
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow'> {
+/** The dashboard user and the password read from its file; refused with a usage error when incomplete. */
+function uiLogin(o: ClusterFlags): { user: string; password: string } | undefined {
+  if (o.uiUser === undefined && o.uiPasswordFile === undefined) return undefined;
+  if (o.uiUser === undefined) throw new UsageError('--ui-password-file needs --ui-user');
+  if (o.uiPasswordFile === undefined) throw new UsageError('--ui-user needs --ui-password-file (a file holding the password, so that it does not show in ps)');
+  if (!/^[^\u0000-\u001f\u007f]{1,200}$/.test(o.uiUser)) throw new UsageError('--ui-user must be 1 to 200 printable characters');
+  let text: string;
+  try {
+    text = readFileSync(o.uiPasswordFile, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--ui-password-file: cannot read ${o.uiPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password.length === 0) throw new UsageError(`--ui-password-file: the first line of ${o.uiPasswordFile} is empty; put the password there`);
+  if (password.length > 1024) throw new UsageError('--ui-password-file: the password is longer than 1024 characters');
+  return { user: o.uiUser, password };
+}
+
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -70,8 +112,10 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
   }
   if (o.scaleWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.scaleWebhook)) throw new UsageError(`--scale-webhook must be an http:// or https:// URL, got "${o.scaleWebhook}"`);
   // The webhook alone runs the planner with no maximum: it reports demand without starting anything.
+  const ui = uiLogin(o);
   const scaling = o.autoscale ?? (o.scaleWebhook !== undefined ? { perPool: {}, fallback: 0 } : undefined);
   return {
+    ...(o.store !== undefined && { store: o.store }),
     servicePorts: o.servicePorts,
     ...(scaling && {
       autoscale: { policy: { scaleUpAfterMs: o.scaleUpAfter * 1000, idleStopMs: o.idleStop * 1000, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },
@@ -79,5 +123,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(o.scaleWebhook !== undefined && { scaleWebhook: o.scaleWebhook }),
     legacyV1: o.legacyV1,
     ...(o.legacyV1Allow !== undefined && { legacyV1Allow: o.legacyV1Allow }),
+    ...(ui !== undefined && { ui }),
+    ...(o.webDir !== undefined && { webDir: o.webDir }),
   };
 }

@@ -93,7 +93,7 @@ clusterOptions(
     const shown = o.host === '0.0.0.0' ? hostname() : o.host;
     print(`${bold('Titan is up.')}
   master      ${shown}:${m.port}  (clients and workers)
-  http        http://${shown}:${m.httpPort}  (/healthz, /metrics, /api)
+  dashboard   http://${shown}:${m.httpPort}/  (log in with the token; also /api, /metrics, /healthz)
   data        ${m.dataDir}
   token       ${m.token}${m.tokenCreated ? '  (new; saved in the data directory)' : ''}
   worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}]

@@ -26,7 +26,8 @@ const KEY_CHARS_TEXT = 'letters, digits and "_ . : / @ + = , -"';
 
 /**
  * A data bus key. The alphabet is small and URL-safe so a key works unescaped in the HTTP path
- * and on a command line; a namespace is only a convention, `ns:key` (Titan's clients use `user:`).
+ * and on a command line; a namespace is only a convention, `ns:key` (a Redis store keeps every key
+ * under `user:`, as Titan's master did).
  */
 export const KvKeySchema = z
   .string()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord, JobRecord, RunRecord } from '../core/model.js';
-import type { Store, StoreBatch } from '../store/store.js';
+import { type Store, type StoreBatch, StoreUnavailableError } from '../store/store.js';
 import { Committer } from './committer.js';
 import { jobRecord, jobSpec } from '../../test/helpers/records.js';
 
@@ -247,5 +247,62 @@ describe('Committer', () => {
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toBeInstanceOf(Error);
     expect(fatal[0]?.message).toBe('locked');
+  });
+  it('holds a batch while the store is unavailable, retries it under the same id, then releases it once', async () => {
+    const store = new FakeStore();
+    const fatal: Error[] = [];
+    const lines: string[] = [];
+    let down = true;
+    const committer = new Committer(Object.assign(store, { unavailable: () => (down ? new StoreUnavailableError('the Redis store at redis://x:1/0 is unreachable') : null) }), (err) => fatal.push(err), (l) => lines.push(l));
+    let failures = 0;
+    store.onCommit = () => {
+      if (failures < 2) {
+        failures++;
+        return Promise.reject(new StoreUnavailableError('the Redis store at redis://x:1/0 is unreachable'));
+      }
+      return Promise.resolve();
+    };
+    let released = 0;
+    committer.run(run('r1'));
+    committer.afterCommit(() => released++);
+    expect(() => committer.checkAvailable('the submission was not accepted')).toThrow(/^the submission was not accepted: the Redis store at redis:\/\/x:1\/0 is unreachable; try again/);
+
+    await new Promise((r) => setTimeout(r, 600));
+    expect(store.batches).toHaveLength(3);
+    const ids = store.batches.map((b) => b.id);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/\S/);
+    expect(released).toBe(1);
+    expect(fatal).toEqual([]);
+    expect(lines.some((l) => l.includes('holding the commit'))).toBe(true);
+    expect(lines.some((l) => l.includes('the store is back'))).toBe(true);
+
+    down = false;
+    expect(() => committer.checkAvailable('x')).not.toThrow();
+    // The next batch has a new id.
+    committer.run(run('r2'));
+    await committer.flushed();
+    expect(store.batches.at(-1)?.id).not.toBe(ids[0]);
+  });
+
+  it('refuses work while a batch is held even if the store says it is back', async () => {
+    const { store, committer } = setup();
+    const gate = deferred();
+    let first = true;
+    store.onCommit = () => {
+      if (first) {
+        first = false;
+        return Promise.reject(new StoreUnavailableError('down'));
+      }
+      return gate.promise;
+    };
+    committer.run(run('r1'));
+    await turns();
+    expect(() => committer.checkAvailable('refused')).toThrow(/^refused: down/);
+    // A read that would wait for the held batch fails at once instead.
+    await expect(committer.readable()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^down; try again/) });
+    gate.resolve();
+    await committer.flushed();
+    expect(() => committer.checkAvailable('refused')).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TitanError } from '../core/errors.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { StoreUnavailableError } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { KvService } from './kv.js';
 
@@ -119,5 +120,29 @@ describe('KvService', () => {
     clock.advance(1_000);
     await turn();
     expect(settled).toBe(false);
+  });
+
+  it('fails writes with UNAVAILABLE while the store is unavailable, without stopping the master, and retries a due expiry', async () => {
+    let down: StoreUnavailableError | null = null;
+    const flaky = Object.assign(Object.create(store) as SqliteStore, {
+      unavailable: () => down,
+      kvApply: (ops: Parameters<SqliteStore['kvApply']>[0], now: number) => (down ? Promise.reject(down) : store.kvApply(ops, now)),
+    });
+    const service = new KvService(flaky, clock, (err) => fatal.push(err));
+    await service.set('t', 'x', 50);
+    down = new StoreUnavailableError('the Redis store at redis://127.0.0.1:1/0 is unreachable');
+    await expect(service.set('k', 'v', null)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('Redis store') });
+    // The expiry falls due while the store is down: it is tried again a second later.
+    clock.advance(60);
+    await turn();
+    expect((await store.kvGet('t', 0))?.value).toBe('x');
+    down = null;
+    clock.advance(1_000);
+    await turn();
+    await turn();
+    expect(await store.kvGet('t', 0)).toBeNull();
+    await service.set('k', 'v', null);
+    expect(fatal).toEqual([]);
+    await service.close();
   });
 });

@@ -8,6 +8,7 @@ import { TitanError } from '../core/errors.js';
 import type { KvEntry, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { DataResults, KvWaitResult } from '../protocol/data-methods.js';
 import type { DataStore } from '../store/data-store.js';
+import { StoreUnavailableError } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { Timers } from './timers.js';
 
@@ -41,8 +42,13 @@ export class KvService {
     private readonly clock: Clock,
     private readonly onFatal: (err: Error) => void,
   ) {
-    // A failed expiry surfaces through onFatal (store failure) or is moot (master closing).
-    this.timers = new Timers(clock, (key) => void this.write({ op: 'expire', key }).catch(() => {}));
+    // A failed expiry surfaces through onFatal (store failure) or is moot (master closing); while
+    // the store is unavailable it is tried again a second later.
+    this.timers = new Timers(clock, (key) =>
+      void this.write({ op: 'expire', key }).catch((err: unknown) => {
+        if (!this.closed && err instanceof StoreUnavailableError) this.timers.set(key, this.clock.now() + 1_000);
+      }),
+    );
   }
 
   /** Arms a timer for every key with an expiry; keys that expired while the master was down go at once. */
@@ -156,6 +162,8 @@ export class KvService {
 
   private write(op: KvOp): Promise<Applied> {
     if (this.closed) return Promise.reject(new TitanError('UNAVAILABLE', 'the master is shutting down'));
+    const down = this.store.unavailable?.() ?? null;
+    if (down) return Promise.reject(down instanceof StoreUnavailableError ? down : new StoreUnavailableError(down.message));
     return new Promise((resolve, reject) => {
       this.pending.push({ op, resolve, reject });
       if (this.scheduled) return;
@@ -177,6 +185,13 @@ export class KvService {
         this.clock.now(),
       );
     } catch (err) {
+      // An unavailable store (Redis went away) fails these writes and nothing else: the callers
+      // are told to try again, and nothing in memory depends on them. A write whose reply was
+      // lost with the connection may still have been applied, as with any timed-out request.
+      if (err instanceof StoreUnavailableError) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
       const error = err instanceof Error ? err : new Error(String(err));
       for (const p of batch) p.reject(new TitanError('UNAVAILABLE', `the data bus could not commit: ${error.message}`));
       this.onFatal(error);

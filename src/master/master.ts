@@ -136,7 +136,7 @@ export class Master {
         process.stderr.write(`titan master: the store failed, stopping so that no unrecorded work is acknowledged: ${err.message}\n`);
         process.exit(70);
       });
-    this.committer = new Committer(this.store, onFatal);
+    this.committer = new Committer(this.store, onFatal, (line) => void process.stderr.write(`titan master: ${line}\n`));
     this.kv = new KvService(this.store, this.clock, onFatal);
     this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
     this.uploads = new FileArea(join(options.dataDir, 'uploads'), options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
@@ -228,6 +228,7 @@ export class Master {
     const problems = validateDag(spec.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(spec.jobs);
+    this.committer.checkAvailable('the submission was not accepted');
     const runId = this.newRunId();
     const { state, effects } = createRun(runId, spec, this.clock.now());
     this.adopt(state);
@@ -261,6 +262,7 @@ export class Master {
     const problems = validateDag(jobs, new Set(state.jobs.keys()));
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(jobs);
+    this.committer.checkAvailable(`the jobs were not added to run ${runId}`);
     const current = state;
     if (!this.runs.has(runId)) this.adopt(current);
     const effects = extendRun(current, jobs, this.clock.now());
@@ -285,6 +287,7 @@ export class Master {
     });
     if (job?.spec.kind === 'approval') {
       const { state, job: live } = await this.resolveActive(ref);
+      this.committer.checkAvailable('the decision was not recorded');
       const effects = decideGate(state, live.spec.id, approved, by, comment, this.clock.now());
       if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`);
       this.apply(state, effects);
@@ -303,12 +306,12 @@ export class Master {
   }
 
   async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
-    await this.committer.flushed();
+    await this.committer.readable();
     return this.store.listAgentRuns(limit);
   }
 
   async getAgentRun(agentRunId: string): Promise<AgentRunView> {
-    await this.committer.flushed();
+    await this.committer.readable();
     const stages = (await this.store.listAgentRunStages(agentRunId)).map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
     if (stages.length === 0) throw new TitanError('NOT_FOUND', `no agent run ${agentRunId}`);
     return { agentRunId, stages };
@@ -334,12 +337,13 @@ export class Master {
   }
 
   async gateHistory(limit: number): Promise<GateDecision[]> {
-    await this.committer.flushed();
+    await this.committer.readable();
     return this.store.listDecisions(limit);
   }
 
   async cancelJob(ref: string): Promise<JobView> {
     const { state, job } = await this.resolveActive(ref);
+    this.committer.checkAvailable('the job was not cancelled');
     const effects = cancelJob(state, job.spec.id, this.clock.now());
     if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
@@ -357,6 +361,7 @@ export class Master {
       state = restoreRun(run, await this.store.getRunJobs(job.runId), this.clock.now()).state;
     }
     const live = state.jobs.get(job.spec.id) as JobRecord;
+    this.committer.checkAvailable('the job was not retried');
     const effects = retryJob(state, live.spec.id, this.clock.now());
     if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(live.runId, live.spec.id)} is ${live.status}: only a DEAD or CANCELLED job can be retried`);
     if (!this.runs.has(state.run.runId)) this.adopt(state);
@@ -378,6 +383,7 @@ export class Master {
       if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
       throw new TitanError('CONFLICT', `run ${runId} is already ${run.status}`);
     }
+    this.committer.checkAvailable('the run was not cancelled');
     const effects = cancelRun(state, this.clock.now());
     this.apply(state, effects);
     await this.committer.flushed();
@@ -388,6 +394,7 @@ export class Master {
   async stopService(ref: string): Promise<JobView> {
     const { state, job } = await this.resolveActive(ref);
     if (job.spec.kind !== 'service') throw new TitanError('BAD_REQUEST', `job ${jobKey(job.runId, job.spec.id)} is not a service (cancel it instead)`);
+    this.committer.checkAvailable('the service was not stopped');
     const effects = stopService(state, job.spec.id, this.clock.now());
     if (!effects) throw new TitanError('CONFLICT', `service ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
@@ -428,14 +435,14 @@ export class Master {
   }
 
   async listRuns(limit: number, status?: RunRecord['status'], tag?: string): Promise<RunSummary[]> {
-    await this.committer.flushed();
+    await this.committer.readable();
     const rows = await this.store.listRuns({ limit, ...(status && { status }), ...(tag !== undefined && { tag }) });
     return rows.map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
   }
 
   async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> {
     const job = await this.resolve(ref);
-    await this.committer.flushed();
+    await this.committer.readable();
     const attempts = await this.store.listAttempts(job.runId, job.spec.id);
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
       attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
@@ -716,6 +723,7 @@ export class Master {
       worker?.remember({ runId: r.runId, jobId: r.jobId, status: isTerminal(job.status) ? job.status : 'FAILED', startedAt, finishedAt: now });
       accepted++;
     }
+    if (accepted > 0 && this.clusterWatchers.size > 0) this.committer.afterCommit(() => this.workersChanged());
     this.kick();
     await this.committer.flushed();
     return accepted;
@@ -898,6 +906,8 @@ export class Master {
       items.push(this.dispatchOf(state, job));
     }
     for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
+    // Worker load changed: the dashboard hears it (its feed coalesces bursts).
+    if (outbox.size > 0 && this.clusterWatchers.size > 0) this.committer.afterCommit(() => this.workersChanged());
   }
 
   private dispatchOf(state: RunState, job: JobRecord): Dispatch {
@@ -998,7 +1008,7 @@ export class Master {
   private async find(runId: string | null, jobId: string): Promise<JobRecord | null> {
     const active = this.runs.get(runId ?? this.latestRun.get(jobId) ?? '')?.jobs.get(jobId);
     if (active) return active;
-    await this.committer.flushed();
+    await this.committer.readable();
     return this.store.findJob(jobId, runId);
   }
 

@@ -1,13 +1,20 @@
 /**
- * The data bus over HTTP: `GET /api/kv?prefix&limit` lists keys; `GET`, `PUT` (JSON
- * `{value, ttlMs?}`) and `DELETE` on `/api/kv/<key>`. A key may contain "/", so it is the rest of
- * the path. Errors go through the app's handler (`{code, message}` with 400/404/409).
+ * The data bus and artifacts over HTTP.
+ *
+ * Data bus: `GET /api/kv?prefix&limit` lists keys; `GET`, `PUT` (JSON `{value, ttlMs?}`) and
+ * `DELETE` on `/api/kv/<key>`. Artifacts: `GET /api/artifacts?prefix&runId&limit` lists them;
+ * `GET /api/artifacts/download/<key>` streams one as an attachment with its exact length and its
+ * sha256 in `X-Titan-Sha256`. Keys may contain "/", so each is the rest of the path. Errors go
+ * through the app's handler (`{code, message}` with 400/404/409).
  */
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DATA_LIMITS } from '../core/data.js';
+import { ARTIFACT_CHUNK_BYTES, DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { parseData } from './handlers-data.js';
+import { attachment, numberOf, queryOf } from './http-common.js';
 
 /** A 1 MiB value may grow sixfold as JSON (\u escapes). */
 const PUT_BODY_LIMIT = 6 * DATA_LIMITS.maxValueBytes + 64 * 1024;
@@ -16,8 +23,8 @@ const keyOf = (req: FastifyRequest): string => (req.params as { '*': string })['
 
 export function registerDataRoutes(app: FastifyInstance, master: Master): void {
   app.get('/api/kv', async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const p = parseData('kv.keys', { prefix: q.prefix, limit: q.limit === undefined ? undefined : Number(q.limit) });
+    const q = queryOf(req);
+    const p = parseData('kv.keys', { prefix: q.prefix, limit: numberOf(q.limit) });
     return master.kv.keys(p.prefix, p.limit);
   });
   app.get('/api/kv/*', async (req) => {
@@ -32,4 +39,32 @@ export function registerDataRoutes(app: FastifyInstance, master: Master): void {
     return master.kv.set(p.key, p.value, p.ttlMs ?? null);
   });
   app.delete('/api/kv/*', async (req) => master.kv.del(parseData('kv.del', { key: keyOf(req) }).key));
+
+  app.get('/api/artifacts', async (req) => {
+    const q = queryOf(req);
+    const p = parseData('artifact.list', { prefix: q.prefix, runId: q.runId, limit: numberOf(q.limit) });
+    return master.artifacts.list(p.prefix, p.runId, p.limit);
+  });
+  app.get('/api/artifacts/download/*', async (req, reply) => {
+    const { key } = parseData('artifact.get', { key: keyOf(req) });
+    const first = await master.artifacts.read(key, 0, ARTIFACT_CHUNK_BYTES);
+    const { artifact } = first;
+    // Every later chunk must come from the same content: a key replaced meanwhile fails the download.
+    async function* chunks(): AsyncGenerator<Buffer> {
+      if (first.data.length > 0) yield first.data;
+      for (let offset = first.nextOffset; offset < artifact.size; ) {
+        const chunk = await master.artifacts.read(key, offset, ARTIFACT_CHUNK_BYTES, artifact.sha256);
+        if (chunk.data.length === 0) throw new TitanError('INTERNAL', `artifact "${key}" ended at ${offset} of ${artifact.size} bytes`);
+        offset = chunk.nextOffset;
+        yield chunk.data;
+      }
+    }
+    return reply
+      .type('application/octet-stream')
+      .header('content-length', String(artifact.size))
+      .header('content-disposition', attachment(basename(key)))
+      .header('x-titan-sha256', artifact.sha256)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(chunks(), { objectMode: false }));
+  });
 }

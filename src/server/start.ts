@@ -4,8 +4,11 @@ import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
 import { Master } from '../master/master.js';
+import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { createHttpServer } from './http.js';
+import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { createTcpServer } from './tcp.js';
 import { allowList } from './v1.js';
@@ -13,6 +16,8 @@ import { loadOrCreateToken } from './token.js';
 
 export interface MasterConfig {
   dataDir: string;
+  /** A Redis URL (redis://, rediss://) to keep state in that server; the embedded SQLite store when absent. */
+  store?: string;
   host: string;
   port: number;
   httpPort: number;
@@ -27,6 +32,10 @@ export interface MasterConfig {
   /** Serve Titan's v1 protocol (unauthenticated: loopback, plus `legacyV1Allow` CIDR blocks). */
   legacyV1?: boolean;
   legacyV1Allow?: readonly string[];
+  /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); the token always signs in too. */
+  ui?: UiLogin;
+  /** Serve the dashboard from this folder instead of the built-in `dist/web`. */
+  webDir?: string;
 }
 
 export interface RunningMaster {
@@ -43,7 +52,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const { token, created } = loadOrCreateToken(dataDir, config.token);
-  const store = SqliteStore.open(join(dataDir, 'titan.db'));
+  const store = await openStore(config.store, dataDir);
   const master = new Master({
     dataDir,
     store,
@@ -57,7 +66,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   await master.start();
   const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, token);
+  const http = createHttpServer(master, { token, login: config.ui, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }) });
   await http.listen({ port: config.httpPort, host: config.host });
   const httpAddress = http.server.address() as AddressInfo;
   return {
@@ -74,6 +83,15 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
       await store.close();
     },
   };
+}
+
+/** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
+async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
+  if (url === undefined) return SqliteStore.open(join(dataDir, 'titan.db'));
+  const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  const store = await RedisStore.open(url, { log });
+  log(`state is kept in the Redis store at ${store.display}`);
+  return store;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

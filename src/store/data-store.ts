@@ -11,6 +11,12 @@ export interface KvStored extends KvKeyInfo {
 
 export interface DataStore {
   /**
+   * Why the store cannot take writes right now (a remote store whose connection is down), or
+   * null. Embedded stores leave it out: they are always there.
+   */
+  unavailable?(): Error | null;
+
+  /**
    * Applies the ops in order in one durable transaction, at time `now`: a key whose expiry has
    * passed counts as absent. An op that cannot apply (wrong type, not an integer) yields an error
    * outcome and writes nothing; the others still apply.

@@ -4,6 +4,7 @@
  * clients need. SQLite is the embedded default; other backends implement the same interface and
  * pass the same conformance suite.
  */
+import { TitanError } from '../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { DataStore } from './data-store.js';
@@ -18,6 +19,25 @@ export interface StoreBatch {
   attempts: AttemptRecord[];
   /** Gate decisions, appended. */
   decisions: GateDecision[];
+  /**
+   * Names the batch, so that committing it again after a failure that left its fate unknown (a
+   * remote store's connection dropped before the reply) applies it at most once. Optional.
+   */
+  id?: string;
+}
+
+/**
+ * The store cannot be reached or refuses writes for now (a remote store whose connection is
+ * down, a server that is loading or out of memory). Nothing the failed call tried is known to be
+ * lost: a read can be tried again, and a commit can be retried with the same batch id. It is an
+ * UNAVAILABLE TitanError, so a client that meets it is told to try again.
+ */
+export class StoreUnavailableError extends TitanError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message);
+    this.name = 'StoreUnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
 }
 
 export interface RunListing {

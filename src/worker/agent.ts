@@ -500,6 +500,11 @@ export class WorkerAgent {
   private output(attempt: Attempt, chunk: string): void {
     attempt.pending.push(chunk);
     attempt.pendingBytes += Buffer.byteLength(chunk);
+    // A fast writer is sent on at once while connected; only an unreachable master makes output wait (and drop).
+    if (this.peer && attempt.pendingBytes >= LOG_EVENT_CHARS) {
+      this.flushAttempt(attempt);
+      return;
+    }
     while (attempt.pendingBytes > MAX_BUFFERED_LOG && attempt.pending.length > 1) {
       const dropped = attempt.pending.shift() as string;
       attempt.pendingBytes -= Buffer.byteLength(dropped);

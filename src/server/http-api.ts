@@ -1,0 +1,109 @@
+/**
+ * The JSON API of the dashboard and of HTTP clients: runs, jobs and their logs, approval gates,
+ * agent runs, schedules, workers, services and statistics. Every value from the path, the query
+ * or the body is checked with the protocol's schemas; errors are `{code, message}`.
+ * docs/http-api.md describes each route.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Master } from '../master/master.js';
+import { params } from '../protocol/methods.js';
+import { scheduleParams } from '../protocol/schedule-methods.js';
+import { attachment, bodyObject, check, numberOf, parseWith, principalOf, queryOf, refOf } from './http-common.js';
+
+/** A search (`q`) looks through at most this many of the newest runs that match the other filters. */
+export const RUN_SEARCH_WINDOW = 1000;
+const LOG_CHUNK = 1024 * 1024;
+
+const RunsQuerySchema = params['runs.list'].extend({ q: z.string().min(1).max(200).optional() });
+
+export function registerApiRoutes(app: FastifyInstance, master: Master): void {
+  app.get('/api/stats', async () => master.stats());
+  app.get('/api/metrics/history', async () => ({ samples: master.history.list() }));
+  app.get('/api/services', async () => ({ services: master.listServices() }));
+
+  // ---- runs and jobs ----------------------------------------------------------------------------
+
+  app.get('/api/runs', async (req) => {
+    const q = queryOf(req);
+    const p = parseWith(RunsQuerySchema, { limit: numberOf(q.limit), status: q.status, tag: q.tag, q: q.q }, 'query');
+    if (p.q === undefined) return { runs: await master.listRuns(p.limit, p.status, p.tag) };
+    const needle = p.q.toLowerCase();
+    const window = await master.listRuns(RUN_SEARCH_WINDOW, p.status, p.tag);
+    return { runs: window.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit) };
+  });
+  app.get('/api/runs/:runId', async (req) => master.getRun(check('run.get', req.params).runId));
+  app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
+  app.post('/api/runs/:runId/rerun', async (req) => master.rerun(check('run.rerun', req.params).runId));
+  app.get('/api/runs/:runId/jobs/:jobId', async (req) => master.getJob(check('job.get', { ref: refOf(req.params) }).ref));
+  app.post('/api/runs/:runId/jobs/:jobId/cancel', async (req) => ({ job: await master.cancelJob(check('job.cancel', { ref: refOf(req.params) }).ref) }));
+  app.post('/api/runs/:runId/jobs/:jobId/retry', async (req) => ({ job: await master.retryJob(check('job.retry', { ref: refOf(req.params) }).ref) }));
+  app.post('/api/runs/:runId/jobs/:jobId/stop', async (req) => ({ job: await master.stopService(check('service.stop', { ref: refOf(req.params) }).ref) }));
+
+  app.get('/api/runs/:runId/jobs/:jobId/logs', async (req) => {
+    const q = queryOf(req);
+    const p = check('logs.get', { ref: refOf(req.params), attempt: numberOf(q.attempt), offset: numberOf(q.offset), limit: numberOf(q.limit) });
+    return master.readLogs(p.ref, p.attempt, p.offset, p.limit);
+  });
+  app.get('/api/runs/:runId/jobs/:jobId/logs/download', async (req, reply) => {
+    const p = check('logs.get', { ref: refOf(req.params), attempt: numberOf(queryOf(req).attempt) });
+    const first = await master.readLogs(p.ref, p.attempt, 0, LOG_CHUNK);
+    const { runId, jobId } = req.params as { runId: string; jobId: string };
+    async function* chunks(): AsyncGenerator<string> {
+      let chunk = first;
+      while (chunk.data.length > 0) {
+        yield chunk.data;
+        chunk = await master.readLogs(p.ref, first.attempt, chunk.nextOffset, LOG_CHUNK);
+      }
+    }
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header('content-disposition', attachment(`${runId}-${jobId}-attempt-${first.attempt}.log`))
+      .header('cache-control', 'no-store')
+      .send(Readable.from(chunks()));
+  });
+
+  // ---- approval gates -------------------------------------------------------------------------
+
+  app.get('/api/gates', async (req) => {
+    const p = check('gates.list', { history: numberOf(queryOf(req).history) });
+    return { pending: await master.listGates(), history: p.history > 0 ? await master.gateHistory(p.history) : [] };
+  });
+  for (const [action, approved] of [['approve', true], ['reject', false]] as const) {
+    const decide = (req: FastifyRequest, ref: unknown) => {
+      const body = bodyObject(req);
+      const who = principalOf(req);
+      // A browser session decides as its signed-in user; a token client may name who it acts for.
+      const by = who.kind === 'session' ? who.user : (body.by ?? 'http');
+      const p = check('gate.decide', { ref, approved, by, comment: body.comment ?? null });
+      return master.decideGate(p.ref, p.approved, p.by, p.comment);
+    };
+    app.post(`/api/runs/:runId/jobs/:jobId/${action}`, async (req) => decide(req, refOf(req.params)));
+    // Any gate by its reference, Titan-style gates (named by their gate id) included.
+    app.post(`/api/gates/${action}`, async (req) => decide(req, bodyObject(req).ref));
+  }
+
+  // ---- agent runs -------------------------------------------------------------------------------
+
+  app.get('/api/agent-runs', async (req) => ({ agentRuns: await master.listAgentRuns(check('agentRuns.list', { limit: numberOf(queryOf(req).limit) }).limit) }));
+  app.get('/api/agent-runs/:id', async (req) => master.getAgentRun(check('agentRun.get', { agentRunId: (req.params as { id: string }).id }).agentRunId));
+
+  // ---- schedules --------------------------------------------------------------------------------
+
+  const scheduleName = (p: unknown): string => parseWith(scheduleParams['schedule.pause'], { name: (p as { name: string }).name }, 'schedule name').name;
+  app.get('/api/schedules', async () => ({ schedules: master.schedules.list() }));
+  app.post('/api/schedules/:name/pause', async (req) => ({ schedule: await master.schedules.pause(scheduleName(req.params)) }));
+  app.post('/api/schedules/:name/resume', async (req) => ({ schedule: await master.schedules.resume(scheduleName(req.params)) }));
+  app.post('/api/schedules/:name/run-now', async (req) => master.schedules.runNow(scheduleName(req.params)));
+  app.delete('/api/schedules/:name', async (req) => ({ schedule: await master.schedules.delete(scheduleName(req.params)) }));
+
+  // ---- workers ----------------------------------------------------------------------------------
+
+  app.get('/api/workers', async () => ({ workers: master.listWorkers() }));
+  app.post('/api/workers/:id/drain', async (req) => ({ worker: master.requestDrain(check('worker.drain', { id: (req.params as { id: string }).id }).id) }));
+  app.post('/api/workers/:id/shutdown', async (req) => {
+    const p = check('worker.shutdown', { id: (req.params as { id: string }).id, force: bodyObject(req).force });
+    return { worker: master.requestShutdown(p.id, p.force) };
+  });
+}

@@ -1,0 +1,272 @@
+/**
+ * Who may use the HTTP API, and how a browser signs in.
+ *
+ * API clients (CLI, Prometheus, scripts) send the cluster token as `Authorization: Bearer`.
+ * Browsers sign in once with `POST /api/login` (the token, or the dashboard user and password
+ * given to the master) and get a `titan_session` cookie: HttpOnly, SameSite=Strict, Secure over
+ * TLS. Sessions live in memory and expire after 12 hours without use. A cookie-authenticated
+ * request that changes anything (every method but GET and HEAD) must also carry the session's
+ * CSRF token in `X-CSRF-Token`; a bearer request needs none, since browsers never add that
+ * header on their own. Failed sign-ins are limited per client address.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseWith, setPrincipal, type Principal } from './http-common.js';
+import { tokenMatches } from './token.js';
+
+export const SESSION_COOKIE = 'titan_session';
+export const SESSION_TTL_MS = 12 * 3_600_000;
+/** Sessions kept at once; signing in beyond this ends the least recently used one. */
+const MAX_SESSIONS = 10_000;
+/** The name a session signed in with the cluster token gets (audit records show it). */
+export const TOKEN_USER = 'token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface UiLogin {
+  user: string;
+  password: string;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly user: string;
+  readonly csrf: string;
+  expiresAt: number;
+}
+
+/** Browser sessions, in memory, with a sliding expiry. */
+export class SessionStore {
+  /** In order of last use, least recent first (a Map keeps insertion order). */
+  private readonly sessions = new Map<string, Session>();
+  private readonly endListeners = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs = SESSION_TTL_MS,
+    private readonly max = MAX_SESSIONS,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  create(user: string): Session {
+    const session: Session = { id: randomBytes(32).toString('hex'), user, csrf: randomBytes(32).toString('hex'), expiresAt: this.now() + this.ttlMs };
+    this.sessions.set(session.id, session);
+    while (this.sessions.size > this.max) this.end(this.sessions.keys().next().value as string);
+    return session;
+  }
+
+  /** The live session of this id, its expiry pushed back; null when unknown or expired. */
+  use(id: string | undefined): Session | null {
+    if (id === undefined) return null;
+    const session = this.sessions.get(id);
+    if (!session) return null;
+    const now = this.now();
+    if (session.expiresAt <= now) {
+      this.end(id);
+      return null;
+    }
+    session.expiresAt = now + this.ttlMs;
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  /** Ends a session; whatever it had open (event streams) is told. */
+  end(id: string): void {
+    if (!this.sessions.delete(id)) return;
+    const listeners = this.endListeners.get(id);
+    this.endListeners.delete(id);
+    for (const fn of listeners ?? []) fn();
+  }
+
+  /** Calls `fn` when the session ends (sign-out, expiry); returns the function that stops that. */
+  onEnd(id: string, fn: () => void): () => void {
+    let set = this.endListeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.endListeners.set(id, set);
+    }
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.endListeners.get(id) === set) this.endListeners.delete(id);
+    };
+  }
+
+  /** Ends every expired session (least recently used come first, so it stops at the first live one). */
+  sweep(): void {
+    const now = this.now();
+    for (const [id, session] of this.sessions) {
+      if (session.expiresAt > now) break;
+      this.end(id);
+    }
+  }
+
+  clear(): void {
+    for (const id of [...this.sessions.keys()]) this.end(id);
+  }
+}
+
+/** At most `max` failed sign-ins per client address in any `windowMs`. */
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly max = 10,
+    private readonly windowMs = 60_000,
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  /** Milliseconds until `ip` may try again; 0 when it may now. */
+  retryAfter(ip: string): number {
+    const recent = this.recent(ip);
+    return recent.length >= this.max ? (recent[0] as number) + this.windowMs - this.now() : 0;
+  }
+
+  fail(ip: string): void {
+    const recent = this.recent(ip);
+    recent.push(this.now());
+    this.failures.delete(ip);
+    this.failures.set(ip, recent);
+    // Many addresses at once: forget the ones that failed longest ago.
+    while (this.failures.size > this.maxAddresses) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  succeed(ip: string): void {
+    this.failures.delete(ip);
+  }
+
+  private recent(ip: string): number[] {
+    const since = this.now() - this.windowMs;
+    const list = (this.failures.get(ip) ?? []).filter((t) => t > since);
+    if (list.length === 0) this.failures.delete(ip);
+    return list;
+  }
+}
+
+/** The value of one cookie of the request, if it was sent. */
+export function cookieOf(req: FastifyRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const LoginSchema = z.union([
+  z.strictObject({ token: z.string().min(1).max(512) }),
+  z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1024) }),
+]);
+
+export interface AuthOptions {
+  token: string;
+  /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); absent: token sign-in only. */
+  login?: UiLogin | undefined;
+  now?: () => number;
+}
+
+export interface Auth {
+  sessions: SessionStore;
+  /** The onRequest hook of every route that needs a signed-in caller. */
+  guard(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+}
+
+const deny = (reply: FastifyReply, status: 401 | 403, message: string): FastifyReply => {
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  return reply.code(status).send({ code: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message });
+};
+
+/** Registers `/api/login`, `/api/logout` and `/api/session` and returns the guard for the rest. */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
+  const now = options.now ?? Date.now;
+  const sessions = new SessionStore(now);
+  const limiter = new LoginLimiter(now);
+  const sweeper = setInterval(() => sessions.sweep(), 60_000);
+  sweeper.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    sessions.clear();
+  });
+
+  const cookie = (req: FastifyRequest, value: string, clear: boolean): string =>
+    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/${clear ? '; Max-Age=0' : ''}${req.protocol === 'https' ? '; Secure' : ''}`;
+  const csrfOk = (req: FastifyRequest, session: Session): boolean => {
+    const given = req.headers['x-csrf-token'];
+    return typeof given === 'string' && tokenMatches(given, session.csrf);
+  };
+
+  app.post('/api/login', { bodyLimit: 8 * 1024 }, async (req, reply) => {
+    const wait = limiter.retryAfter(req.ip);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return reply.code(429).header('retry-after', String(seconds)).send({ code: 'RATE_LIMITED', message: `too many failed sign-ins from ${req.ip}; try again in ${seconds} s` });
+    }
+    const body = parseWith(LoginSchema, req.body, 'sign-in (send JSON {token} or {user, password})');
+    let user: string | null = null;
+    let message = 'wrong token';
+    if ('token' in body) {
+      if (tokenMatches(body.token, options.token)) user = TOKEN_USER;
+    } else if (options.login) {
+      // Both compared, always: the time taken says nothing about which one was wrong.
+      const userOk = tokenMatches(body.user, options.login.user);
+      const passwordOk = tokenMatches(body.password, options.login.password);
+      if (userOk && passwordOk) user = options.login.user;
+      message = 'wrong user or password';
+    } else {
+      message = 'this master has no dashboard user (start it with --ui-user and --ui-password-file); sign in with the cluster token';
+    }
+    if (user === null) {
+      limiter.fail(req.ip);
+      return deny(reply, 401, message);
+    }
+    limiter.succeed(req.ip);
+    const previous = cookieOf(req, SESSION_COOKIE);
+    if (previous !== undefined) sessions.end(previous);
+    const session = sessions.create(user);
+    reply.header('set-cookie', cookie(req, session.id, false));
+    return { user: session.user, csrf: session.csrf };
+  });
+
+  app.post('/api/logout', async (req, reply) => {
+    const session = sessions.use(cookieOf(req, SESSION_COOKIE));
+    if (session) {
+      if (!csrfOk(req, session)) return deny(reply, 403, 'signing out needs the X-CSRF-Token header (GET /api/session returns it)');
+      sessions.end(session.id);
+    }
+    return reply.code(204).header('set-cookie', cookie(req, '', true)).send();
+  });
+
+  app.get('/api/session', async (req, reply) => {
+    const session = sessions.use(cookieOf(req, SESSION_COOKIE));
+    if (!session) return deny(reply, 401, 'not signed in (POST /api/login)');
+    return { user: session.user, csrf: session.csrf };
+  });
+
+  // Answering from an async hook: send, then return the reply so that the handler does not run.
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const given = header.startsWith('Bearer ') ? header.slice(7) : undefined;
+      if (!tokenMatches(given, options.token)) return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
+      setPrincipal(req, { kind: 'token', user: TOKEN_USER });
+      return undefined;
+    }
+    const session = sessions.use(cookieOf(req, SESSION_COOKIE));
+    if (!session) return deny(reply, 401, 'sign in (POST /api/login) or send the cluster token as "Authorization: Bearer <token>"');
+    if (!SAFE_METHODS.has(req.method) && !csrfOk(req, session)) {
+      return deny(reply, 403, `${req.method} with a session cookie needs the X-CSRF-Token header (GET /api/session returns it)`);
+    }
+    const principal: Principal = { kind: 'session', user: session.user, sessionId: session.id };
+    setPrincipal(req, principal);
+    return undefined;
+  };
+
+  return { sessions, guard };
+}

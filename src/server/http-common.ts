@@ -1,0 +1,84 @@
+/**
+ * What the HTTP route modules share: validation of path, query and body values with the
+ * protocol's zod schemas, the HTTP status of each error code, and who a request is from.
+ */
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { TitanError } from '../core/errors.js';
+import { IdSchema } from '../core/model.js';
+import { params } from '../protocol/methods.js';
+import { describeIssues } from '../protocol/peer.js';
+
+export const STATUS_OF: Record<string, number> = {
+  BAD_REQUEST: 400,
+  INVALID_DAG: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Who sent an authenticated request: a bearer-token client, or a browser session. */
+export type Principal = { kind: 'token'; user: string } | { kind: 'session'; user: string; sessionId: string };
+
+/** Set by the API's auth hook on every request it lets through. */
+export function principalOf(req: FastifyRequest): Principal {
+  const p = (req as FastifyRequest & { principal?: Principal }).principal;
+  if (!p) throw new TitanError('UNAUTHORIZED', 'not signed in');
+  return p;
+}
+
+export function setPrincipal(req: FastifyRequest, principal: Principal): void {
+  (req as FastifyRequest & { principal?: Principal }).principal = principal;
+}
+
+/** Validates with a zod schema; failures are 400 with every problem named. */
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new TitanError('BAD_REQUEST', `invalid ${what}: ${describeIssues(result.error.issues)}`);
+  return result.data;
+}
+
+/** Validates with the parameter schema of a v2 method. */
+export function check<M extends keyof typeof params>(method: M, raw: unknown): z.output<(typeof params)[M]> {
+  const result = params[method].safeParse(raw);
+  if (!result.success) throw new TitanError('BAD_REQUEST', describeIssues(result.error.issues));
+  return result.data as z.output<(typeof params)[M]>;
+}
+
+export type Query = Record<string, string | string[] | undefined>;
+
+export const queryOf = (req: FastifyRequest): Query => (req.query ?? {}) as Query;
+
+/** A numeric query value for a schema to check (absent stays absent; "abc" becomes NaN and fails). */
+export const numberOf = (value: string | string[] | undefined): number | undefined => (value === undefined ? undefined : Number(value));
+
+const JobPathSchema = z.object({ runId: IdSchema, jobId: IdSchema });
+
+/** `runId/jobId` from the route parameters, each checked as an id. */
+export function refOf(p: unknown): string {
+  const { runId, jobId } = parseWith(JobPathSchema, p, 'job path');
+  return `${runId}/${jobId}`;
+}
+
+/** The JSON body as an object: none is `{}`; anything but an object is refused. */
+export function bodyObject(req: FastifyRequest): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new TitanError('BAD_REQUEST', 'the body must be a JSON object (content-type: application/json)');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Content-Disposition for a download: `filename` restricted to characters no browser or shell
+ * misreads, `filename*` (RFC 5987) keeping other printable characters, percent-encoded.
+ */
+export function attachment(name: string): string {
+  const printable = name.replace(/[\u0000-\u001f\u007f/\\]+/g, '_').slice(0, 200);
+  const ascii = printable.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'download';
+  const encoded = encodeURIComponent(printable.replace(/^\.+/, '') || ascii).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

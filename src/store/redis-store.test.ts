@@ -1,0 +1,240 @@
+/**
+ * What is specific to the Redis store, on private redis-servers: Titan's key layout, the
+ * durability check, idempotent retries and fencing of commits, a lost and regained connection,
+ * AOF recovery, passwords. The behaviour every store shares is in store.test.ts. In CI the Redis
+ * tests are required: without redis-server they fail instead of being skipped.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer, redisServerBinary } from '../../test/helpers/redis.js';
+import { attempt, batch, job, run, submit } from '../../test/helpers/store-fixtures.js';
+import { RedisStore } from './redis-store.js';
+import { parseRedisUrl } from './redis-url.js';
+import { StoreUnavailableError } from './store.js';
+
+const available = redisServerBinary() !== null;
+const required = process.env.CI === 'true' || process.env.CI === '1';
+
+if (!available && required) {
+  describe('RedisStore', () => {
+    it('runs in CI', () => {
+      throw new Error('redis-server is not installed: the Redis store tests are required in CI (.ci/run installs redis-server)');
+    });
+  });
+}
+
+describe('parseRedisUrl', () => {
+  it('reads host, port, database, credentials and TLS, and never shows the password', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6390/3')).toMatchObject({ host: '127.0.0.1', port: 6390, db: 3, tls: false, display: 'redis://127.0.0.1:6390/3' });
+    const t = parseRedisUrl('rediss://titan:s%40cret@redis.example.com/0');
+    expect(t).toMatchObject({ host: 'redis.example.com', port: 6379, db: 0, tls: true, username: 'titan', password: 's@cret' });
+    expect(t.display).toBe('rediss://redis.example.com:6379/0');
+    expect(parseRedisUrl('redis://:pw@[::1]:7000').display).toBe('redis://[::1]:7000/0');
+    expect(parseRedisUrl('redis://:pw@[::1]:7000').host).toBe('::1');
+  });
+
+  it.each([
+    ['http://localhost:6379', /redis:\/\/ or rediss:\/\//],
+    ['redis://localhost:6379/zero', /database in the URL must be a number/],
+    ['redis://localhost:6379/0?x=1', /no query/],
+    ['not a url', /looks like redis:\/\//],
+  ])('refuses %s', (url, message) => {
+    expect(() => parseRedisUrl(url)).toThrow(message);
+  });
+});
+
+describe.runIf(available)('RedisStore', () => {
+  let server: RedisServer;
+  const stores: RedisStore[] = [];
+  const raw: Redis[] = [];
+
+  const open = async (url = server.url, log?: (line: string) => void): Promise<RedisStore> => {
+    const s = await RedisStore.open(url, log ? { log } : {});
+    stores.push(s);
+    return s;
+  };
+  const client = async (url = server.url): Promise<Redis> => {
+    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    r.on('error', () => undefined);
+    await r.connect();
+    raw.push(r);
+    return r;
+  };
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  }, 60_000);
+
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const r of raw.splice(0)) r.disconnect();
+    await server.start(); // a test may have stopped it
+    const r = await client();
+    await r.flushall();
+    r.disconnect();
+  });
+
+  afterAll(async () => {
+    await server?.remove();
+  });
+
+  it('keeps the data bus where Titan kept it: user:<key> as a plain string or set', async () => {
+    const store = await open();
+    await store.kvApply(
+      [
+        { op: 'set', key: 'greeting', value: 'hello ✓', ttlMs: null },
+        { op: 'set', key: 'titan:hitl:status:g1', value: 'WAITING', ttlMs: null },
+        { op: 'sadd', key: 'titan:hitl:queue', members: ['g1', 'g2'] },
+        { op: 'set', key: 'gone', value: 'x', ttlMs: null },
+        { op: 'del', key: 'gone' },
+        { op: 'incr', key: 'count', by: 41 },
+        { op: 'incr', key: 'count', by: 1 },
+      ],
+      1_000,
+    );
+    const r = await client();
+    expect(await r.get('user:greeting')).toBe('hello ✓');
+    expect(await r.get('user:titan:hitl:status:g1')).toBe('WAITING');
+    expect((await r.smembers('user:titan:hitl:queue')).sort()).toEqual(['g1', 'g2']);
+    expect(await r.get('user:count')).toBe('42');
+    expect(await r.exists('user:gone')).toBe(0);
+    // Nothing but the bus lives under user:, and engine state only under titan:.
+    const keys = await r.keys('*');
+    expect(keys.filter((k) => !k.startsWith('titan:')).sort()).toEqual(['user:count', 'user:greeting', 'user:titan:hitl:queue', 'user:titan:hitl:status:g1']);
+  });
+
+  it('keeps engine state under titan: only', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000, 'RUNNING', { agentRunId: 'ag', tags: ['t'] }), ['a']);
+    await store.commit(batch({ attempts: [attempt('r1', 'a', 1)] }));
+    await store.setMeta('masterId', 'm1');
+    await store.artifactPut({ key: 'runs/r1/a/1/out.txt', sha256: 'a'.repeat(64), size: 1, runId: 'r1', jobId: 'a', attempt: 1, createdAt: 1 });
+    const keys = await (await client()).keys('*');
+    expect(keys.length).toBeGreaterThan(10);
+    expect(keys.filter((k) => !k.startsWith('titan:'))).toEqual([]);
+  });
+
+  it('says nothing about a server as durable as SQLite, and warns about a weaker one', async () => {
+    const lines: string[] = [];
+    await open(server.url, (l) => lines.push(l));
+    expect(lines).toEqual([]);
+
+    const r = await client();
+    await r.config('SET', 'appendfsync', 'everysec');
+    await open(server.url, (l) => lines.push(l));
+    expect(lines).toEqual([expect.stringMatching(/^warning: the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0 runs with appendfsync everysec: up to a second of acknowledged work/)]);
+
+    lines.length = 0;
+    await r.config('SET', 'appendonly', 'no');
+    await r.config('SET', 'maxmemory', '100mb');
+    await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await open(server.url, (l) => lines.push(l));
+    expect(lines).toEqual([expect.stringMatching(/runs with appendonly no: everything acknowledged since its last snapshot is lost/), expect.stringMatching(/maxmemory-policy allkeys-lru: it may evict Titan's state/)]);
+    await r.config('SET', 'appendonly', 'yes');
+    await r.config('SET', 'appendfsync', 'always');
+    await r.config('SET', 'maxmemory', '0');
+    await r.config('SET', 'maxmemory-policy', 'noeviction');
+  });
+
+  it('warns that it cannot check durability where CONFIG is disabled, and opens anyway', { timeout: 60_000 }, async () => {
+    const managed = await RedisServer.start({ extra: ['--rename-command', 'CONFIG', ''] });
+    try {
+      const lines: string[] = [];
+      const store = await open(managed.url, (l) => lines.push(l));
+      expect(lines).toEqual([expect.stringMatching(/^warning: cannot read the configuration of the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0 \(.*\); make sure it runs with appendonly yes and appendfsync always/)]);
+      await store.setMeta('k', 'v');
+      expect(await store.getMeta('k')).toBe('v');
+    } finally {
+      await managed.remove();
+    }
+  });
+
+  it('refuses a database written by a newer layout, and one that is not Titan’s', async () => {
+    const r = await client();
+    await r.set('titan:schema', '99');
+    await expect(open()).rejects.toThrow(/cannot open the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0: its layout version 99 is newer than this build supports \(latest 1\)/);
+    await r.set('titan:schema', 'banana');
+    await expect(open()).rejects.toThrow(/titan:schema holds "banana"/);
+  });
+
+  it('names the server when it cannot be reached at start', async () => {
+    const url = `redis://:hunter2@127.0.0.1:${server.port}/0`;
+    await server.stop();
+    const started = Date.now();
+    const err = await open(url).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`^cannot reach the Redis store at redis://127\\.0\\.0\\.1:${server.port}/0: .*ECONNREFUSED`));
+    expect((err as Error).message).not.toContain('hunter2');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('applies a batch retried under the same id once, and a new id as a new batch', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    const b = { ...batch({ jobs: [job('r1', 'a', { status: 'COMPLETED' })], attempts: [attempt('r1', 'a', 1)] }), id: 'retry-me' };
+    await store.commit(b);
+    // The reply was lost: the committer sends the same batch again.
+    await store.commit(b);
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1 });
+    await expect(store.commit({ ...batch({ newJobs: [job('r1', 'a')] }), id: 'other' })).rejects.toThrow(/store commit failed at new job r1\/a: the job is already stored/);
+  });
+
+  it('stops committing when Redis no longer holds its last commit (another master, or lost writes)', async () => {
+    const first = await open();
+    await submit(first, run('r1', 1_000), ['a']);
+    const second = await open();
+    await submit(second, run('r2', 2_000), ['a']);
+    const err = await first.commit(batch({ jobs: [job('r1', 'a', { status: 'QUEUED' })] })).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(StoreUnavailableError);
+    expect((err as Error).message).toMatch(/does not hold this master's last commit .*another master writes to the same database; restart this master/);
+    expect((await second.findJob('a', 'r1'))?.status).toBe('PENDING');
+  });
+
+  it('fails calls at once while Redis is down, then works again on the same store, with every acknowledged commit kept', { timeout: 60_000 }, async () => {
+    const lines: string[] = [];
+    const store = await open(server.url, (l) => lines.push(l));
+    const jobs = await submit(store, run('r1', 1_000), ['a', 'b']);
+    await store.kvApply([{ op: 'set', key: 'k', value: 'v', ttlMs: null }], 1_000);
+    expect(store.unavailable()).toBeNull();
+
+    await server.stop('SIGKILL');
+    await expect.poll(() => store.unavailable()?.message ?? '', { timeout: 5_000 }).toMatch(/^the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable/);
+    const started = Date.now();
+    const failures = await Promise.all([
+      store.commit(batch({ jobs: [job('r1', 'a', { status: 'QUEUED' })] })).catch((e: unknown) => e),
+      store.getRun('r1').catch((e: unknown) => e),
+      store.kvApply([{ op: 'set', key: 'k', value: 'w', ttlMs: null }], 1_000).catch((e: unknown) => e),
+    ]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    for (const f of failures) {
+      expect(f).toBeInstanceOf(StoreUnavailableError);
+      expect((f as StoreUnavailableError).code).toBe('UNAVAILABLE');
+      expect((f as Error).message).toMatch(/Redis store at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable/);
+    }
+    expect(lines.some((l) => l.startsWith('lost the connection to the Redis store'))).toBe(true);
+
+    await server.start();
+    await expect.poll(() => store.unavailable(), { timeout: 10_000 }).toBeNull();
+    expect(lines.some((l) => l.startsWith('reconnected to the Redis store'))).toBe(true);
+    // Acknowledged before the kill: replayed from the AOF.
+    expect(await store.getRunJobs('r1')).toStrictEqual(jobs);
+    expect((await store.kvGet('k', 1_000))?.value).toBe('v');
+    await store.commit(batch({ jobs: [job('r1', 'a', { status: 'QUEUED' })] }));
+    expect((await store.findJob('a', 'r1'))?.status).toBe('QUEUED');
+  });
+
+  it('connects with a password and says so when it is wrong, without printing it', { timeout: 60_000 }, async () => {
+    const secured = await RedisServer.start({ extra: ['--requirepass', 's3cret'] });
+    try {
+      const store = await open(`redis://:s3cret@127.0.0.1:${secured.port}/2`);
+      await store.setMeta('k', 'v');
+      expect(await store.getMeta('k')).toBe('v');
+      const err = await open(`redis://:wrong-pw@127.0.0.1:${secured.port}/2`).catch((e: unknown) => e as Error);
+      expect((err as Error).message).toMatch(/^cannot reach the Redis store at redis:\/\/127\.0\.0\.1:\d+\/2: .*WRONGPASS/);
+      expect((err as Error).message).not.toContain('wrong-pw');
+    } finally {
+      await secured.remove();
+    }
+  });
+});

@@ -1,0 +1,350 @@
+/**
+ * A Store on a Redis server (Redis, Valkey or KeyDB, standalone), for a master whose state should
+ * live outside its own disk: `titan master --store redis://host:6379/0`. The semantics are the
+ * SQLite store's, checked by the same conformance suite; the layout is in redis-scripts.ts.
+ *
+ * - A commit is one Lua script: all of the batch or none of it. It is durable when it resolves
+ *   only if the server runs with `appendonly yes` and `appendfsync always` (checked at open, with
+ *   a warning otherwise).
+ * - Each commit names its batch and the one before it. The script applies a batch it has already
+ *   applied as a no-op (a retry after a lost reply), and refuses to write when the last batch in
+ *   Redis is not the one this store wrote last: Redis lost acknowledged commits, or another master
+ *   writes to the same database. Either way this master's memory no longer matches the store.
+ * - While the server cannot be reached, every call fails at once with StoreUnavailableError.
+ * - Artifact files stay on the master's disk; only their metadata is here.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
+import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
+import type { ScheduleRecord } from '../core/schedule.js';
+import type { KvStored } from './data-store.js';
+import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
+import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
+import { COMMIT_ERROR, COMMIT_LUA, DIVERGED_ERROR, FIND_JOB_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
+import { parseRedisUrl } from './redis-url.js';
+import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
+
+export type { RedisStoreOptions } from './redis-connection.js';
+
+const SCRIPTS = {
+  ...DATA_SCRIPTS,
+  titanCommit: COMMIT_LUA,
+  titanLoadActive: LOAD_ACTIVE_LUA,
+  titanRunJobs: RUN_JOBS_LUA,
+  titanListRuns: LIST_RUNS_LUA,
+  titanListAgents: LIST_AGENTS_LUA,
+  titanFindJob: FIND_JOB_LUA,
+};
+
+type Flat = string[];
+
+/** A flat HGETALL reply (as scripts return it) as an object. */
+function pairs(flat: Flat): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as string;
+  return out;
+}
+
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+// ---- record <-> stored text ----
+// A job is two hash fields: "<createdAt> <spec JSON>", written once, and "<STATUS> <JSON array of
+// the mutable fields>", rewritten at each transition; the script reads the status from the front.
+
+const specEntry = (j: JobRecord): string => `${j.createdAt} ${JSON.stringify(j.spec)}`;
+
+const stateEntry = (j: JobRecord): string =>
+  `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase])}`;
+
+type StateFields = [number, number | null, string | null, number | null, string | null, number | null, number | null, ServiceState | null, number];
+
+function toJob(runId: string, spec: string, state: string): JobRecord {
+  const a = spec.indexOf(' ');
+  const b = state.indexOf(' ');
+  // Both were written by this store (stateEntry, specEntry) from a validated record.
+  const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase] = JSON.parse(state.slice(b + 1)) as StateFields;
+  return {
+    runId,
+    spec: JSON.parse(spec.slice(a + 1)) as JobSpec,
+    status: state.slice(0, b) as JobStatus,
+    attempt,
+    notBefore,
+    workerId,
+    exitCode,
+    error,
+    createdAt: Number(spec.slice(0, a)),
+    startedAt,
+    finishedAt,
+    service,
+    retryBase,
+  };
+}
+
+function toRun(runId: string, h: Record<string, string>): RunRecord {
+  return {
+    runId,
+    name: h.name ?? '',
+    agentRunId: h.agent ?? null,
+    status: h.status as RunStatus,
+    createdAt: Number(h.createdAt),
+    finishedAt: h.finishedAt === undefined ? null : Number(h.finishedAt),
+    // Written by this store from a string array.
+    tags: h.tags === undefined ? [] : (JSON.parse(h.tags) as string[]),
+  };
+}
+
+function toListing(runId: string, h: Record<string, string>): RunListing {
+  const counts: Partial<Record<JobStatus, number>> = {};
+  let total = 0;
+  for (const [field, value] of Object.entries(h)) {
+    const n = Number(value);
+    if (!field.startsWith('n:') || !(n > 0)) continue;
+    counts[field.slice(2) as JobStatus] = n;
+    total += n;
+  }
+  return { run: toRun(runId, h), counts, total };
+}
+
+/** The jobs of a run in insertion order, from its order list and its two hashes. */
+function toJobs(runId: string, order: Flat, specs: Flat, states: Flat): JobRecord[] {
+  const spec = pairs(specs);
+  const state = pairs(states);
+  return order.flatMap((jobId) => {
+    const s = spec[jobId];
+    const t = state[jobId];
+    return s === undefined || t === undefined ? [] : [toJob(runId, s, t)];
+  });
+}
+
+const attemptJson = (a: AttemptRecord): string =>
+  JSON.stringify({ runId: a.runId, jobId: a.jobId, attempt: a.attempt, workerId: a.workerId, startedAt: a.startedAt, finishedAt: a.finishedAt ?? null, outcome: a.outcome ?? null, exitCode: a.exitCode ?? null, error: a.error ?? null });
+
+const decisionJson = (d: GateDecision): string => JSON.stringify({ runId: d.runId, jobId: d.jobId, approved: d.approved, by: d.by, comment: d.comment, at: d.at, reason: d.reason });
+
+const scheduleJson = (r: ScheduleRecord): string =>
+  JSON.stringify({ name: r.name, spec: r.spec, run: r.run, paused: r.paused, nextAt: r.nextAt, lastAt: r.lastAt, lastRunId: r.lastRunId, createdAt: r.createdAt, updatedAt: r.updatedAt });
+
+/** The commit script's arguments (see COMMIT_LUA). */
+function encodeBatch(batch: StoreBatch): string[] {
+  const args: string[] = [String(batch.runs.length)];
+  for (const r of batch.runs) {
+    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
+  }
+  args.push(String(batch.newJobs.length));
+  for (const j of batch.newJobs) args.push(j.runId, j.spec.id, specEntry(j), stateEntry(j));
+  args.push(String(batch.jobs.length));
+  for (const j of batch.jobs) args.push(j.runId, j.spec.id, stateEntry(j));
+  args.push(String(batch.attempts.length));
+  for (const a of batch.attempts) args.push(a.runId, a.jobId, String(a.attempt), attemptJson(a));
+  args.push(String(batch.decisions.length));
+  for (const d of batch.decisions) args.push(d.runId, d.jobId, decisionJson(d));
+  return args;
+}
+
+export class RedisStore implements Store {
+  private readonly data: RedisDataStore;
+  /** The id of the last batch this store committed (or found at open): the script checks it. */
+  private lastCommit: string;
+  /** Names this store's batches when the caller gives them no id. */
+  private readonly idPrefix = randomBytes(6).toString('hex');
+  private seq = 0;
+
+  private constructor(
+    private readonly c: RedisConnection,
+    lastCommit: string,
+  ) {
+    this.data = new RedisDataStore(c);
+    this.lastCommit = lastCommit;
+  }
+
+  /**
+   * Connects to the server at `url` (`redis://[user:password@]host:port/db`, `rediss://` for TLS),
+   * checks its layout version and logs what weakens durability. Fails when the server cannot be
+   * reached: a master does not start on a store it cannot read.
+   */
+  static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const target = parseRedisUrl(url);
+    const c = await RedisConnection.open(target, options, SCRIPTS);
+    try {
+      await c.call(() => c.redis.set('titan:schema', String(REDIS_SCHEMA_VERSION), 'NX'));
+      const schema = await c.call(() => c.redis.get('titan:schema'));
+      if (schema !== String(REDIS_SCHEMA_VERSION)) {
+        const newer = /^\d+$/.test(schema ?? '') && Number(schema) > REDIS_SCHEMA_VERSION;
+        throw new Error(newer ? `its layout version ${schema} is newer than this build supports (latest ${REDIS_SCHEMA_VERSION})` : `titan:schema holds "${schema}", not a Titan layout version`);
+      }
+      for (const warning of await c.durabilityWarnings()) options.log?.(`warning: ${warning}`);
+      const last = await c.call(() => c.redis.get('titan:commit'));
+      return new RedisStore(c, last ?? '');
+    } catch (err) {
+      await c.close();
+      throw new Error(`cannot open the Redis store at ${target.display}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Where the store is, without credentials (for logs). */
+  get display(): string {
+    return this.c.target.display;
+  }
+
+  unavailable(): Error | null {
+    return this.c.unavailable();
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length + batch.decisions.length === 0) return;
+    const id = batch.id ?? `${this.idPrefix}-${++this.seq}`;
+    try {
+      await this.c.script('titanCommit', [id, this.lastCommit, ...encodeBatch(batch)]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (message.startsWith(COMMIT_ERROR)) throw new Error(message.slice(COMMIT_ERROR.length + 1), { cause: err });
+      if (message.startsWith(DIVERGED_ERROR)) {
+        const found = message.slice(DIVERGED_ERROR.length + 1) || 'none';
+        throw new Error(
+          `the Redis store at ${this.display} does not hold this master's last commit (${this.lastCommit || 'none'}; it holds ${found}): ` +
+            'it lost acknowledged writes (restarted without appendfsync always?) or another master writes to the same database; restart this master so it reloads its state from Redis',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    this.lastCommit = id;
+  }
+
+  async loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]> {
+    const rows = (await this.c.script('titanLoadActive', [])) as [string, Flat, Flat, Flat, Flat][];
+    return rows.map(([runId, run, order, specs, states]) => ({ run: toRun(runId, pairs(run)), jobs: toJobs(runId, order, specs, states) }));
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const h = await this.c.call(() => this.c.redis.hgetall(`titan:run:${runId}`));
+    return h.createdAt === undefined ? null : toRun(runId, h);
+  }
+
+  async getRunJobs(runId: string): Promise<JobRecord[]> {
+    const [order, specs, states] = (await this.c.script('titanRunJobs', [runId])) as [Flat, Flat, Flat];
+    return toJobs(runId, order, specs, states);
+  }
+
+  private async listings(index: string, direction: 'asc' | 'desc', status: string, limit: number): Promise<RunListing[]> {
+    const rows = (await this.c.script('titanListRuns', [index, direction, status, String(limit)])) as [string, Flat][];
+    return rows.map(([runId, h]) => toListing(runId, pairs(h)));
+  }
+
+  async listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]> {
+    if (!(options.limit > 0)) return [];
+    const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
+    const { status, tag } = options;
+    if (tag !== undefined) return this.listings(`titan:runs:tag:${tag}`, 'desc', status ?? '', limit);
+    return this.listings(status === undefined ? 'titan:runs' : `titan:runs:status:${status}`, 'desc', '', limit);
+  }
+
+  async listAgentRunStages(agentRunId: string): Promise<RunListing[]> {
+    return this.listings(`titan:runs:agent:${agentRunId}`, 'asc', '', -1);
+  }
+
+  async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
+    if (!(limit > 0)) return [];
+    const rows = (await this.c.script('titanListAgents', [String(Number.isFinite(limit) ? Math.floor(limit) : 1_000_000_000)])) as Flat[];
+    return rows.map(([agentRunId = '', runs, active, firstAt, lastAt]) => ({ agentRunId, runs: Number(runs), active: Number(active), firstAt: Number(firstAt), lastAt: Number(lastAt) }));
+  }
+
+  async findJob(jobId: string, runId: string | null): Promise<JobRecord | null> {
+    const row = (await this.c.script('titanFindJob', [jobId, runId ?? ''])) as [string, string, string] | null;
+    return row === null ? null : toJob(row[0], row[1], row[2]);
+  }
+
+  async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {
+    const h = await this.c.call(() => this.c.redis.hgetall(`titan:attempts:${runId}/${jobId}`));
+    return Object.entries(h)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, json]) => JSON.parse(json) as AttemptRecord);
+  }
+
+  async listDecisions(limit: number): Promise<GateDecision[]> {
+    if (!(limit > 0)) return [];
+    const end = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
+    const rows = await this.c.call(() => this.c.redis.lrange('titan:decisions', 0, end));
+    return rows.map((json) => JSON.parse(json) as GateDecision);
+  }
+
+  async totals(): Promise<JobTotals> {
+    const [submitted, completed, dead, attempts] = await this.c.call(() => this.c.redis.hmget('titan:totals', 'submitted', 'completed', 'dead', 'attempts'));
+    return { submitted: Number(submitted ?? 0), completed: Number(completed ?? 0), dead: Number(dead ?? 0), attempts: Number(attempts ?? 0) };
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.c.call(() => this.c.redis.hget('titan:meta', key));
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.c.call(() => this.c.redis.hset('titan:meta', key, value));
+  }
+
+  // ---- schedules: one hash field each, the record as JSON ----
+
+  async putSchedule(record: ScheduleRecord): Promise<void> {
+    await this.c.call(() => this.c.redis.hset('titan:schedules', record.name, scheduleJson(record)));
+  }
+
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const json = await this.c.call(() => this.c.redis.hget('titan:schedules', name));
+    return json === null ? null : toSchedule(json);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    const all = await this.c.call(() => this.c.redis.hgetall('titan:schedules'));
+    return Object.keys(all)
+      .sort(byteOrder)
+      .map((name) => toSchedule(all[name] as string));
+  }
+
+  async deleteSchedule(name: string): Promise<boolean> {
+    return (await this.c.call(() => this.c.redis.hdel('titan:schedules', name))) > 0;
+  }
+
+  // ---- data bus and artifacts (redis-data.ts) ----
+
+  kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
+    return this.data.kvApply(ops, now);
+  }
+
+  kvGet(key: string, now: number): Promise<KvStored | null> {
+    return this.data.kvGet(key, now);
+  }
+
+  kvMembers(key: string): Promise<string[]> {
+    return this.data.kvMembers(key);
+  }
+
+  kvKeys(prefix: string, limit: number, now: number): Promise<{ keys: KvKeyInfo[]; truncated: boolean }> {
+    return this.data.kvKeys(prefix, limit, now);
+  }
+
+  kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
+    return this.data.kvExpiring();
+  }
+
+  artifactPut(info: ArtifactInfo): Promise<string | null> {
+    return this.data.artifactPut(info);
+  }
+
+  artifactGet(key: string): Promise<ArtifactInfo | null> {
+    return this.data.artifactGet(key);
+  }
+
+  artifactList(options: { prefix: string; runId?: string; limit: number }): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
+    return this.data.artifactList(options);
+  }
+
+  artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
+    return this.data.artifactDelete(key);
+  }
+
+  async close(): Promise<void> {
+    await this.c.close();
+  }
+}
+
+// Written by this store (scheduleJson) from a validated record.
+const toSchedule = (json: string): ScheduleRecord => JSON.parse(json) as ScheduleRecord;

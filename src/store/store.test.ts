@@ -1,0 +1,695 @@
+/**
+ * The Store conformance suite: every test runs on every backend of storeBackends() (SQLite always;
+ * Redis on a private redis-server, required in CI). Tests specific to one backend live in
+ * sqlite-store.test.ts, sqlite-schedules.test.ts and redis-store.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ArtifactInfo, DATA_LIMITS, type KvOp, type KvOutcome } from '../core/data.js';
+import { RunSpecSchema } from '../core/model.js';
+import type { JobRecord } from '../core/model.js';
+import { ScheduleSpecSchema } from '../core/schedule.js';
+import { emptyBatch, type Store, type StoreBatch } from './store.js';
+import { jobSpec } from '../../test/helpers/records.js';
+import { attempt, batch, fullSpec, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
+import { storeBackends } from '../../test/helpers/stores.js';
+
+const spec = jobSpec;
+const { factories, missing } = storeBackends();
+
+// ---- per-test temp dir and open stores ----
+
+let dir: string;
+let opened: Store[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'titan-store-'));
+  opened = [];
+});
+
+afterEach(async () => {
+  for (const s of opened) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+if (missing !== null) {
+  describe('Store conformance: redis', () => {
+    it('runs in CI', () => {
+      throw new Error(missing);
+    });
+  });
+}
+
+describe.each(factories)('Store conformance: $name', (factory) => {
+  beforeAll(async () => {
+    await factory.setup?.();
+  }, 60_000);
+
+  afterAll(async () => {
+    await factory.teardown?.();
+  });
+
+  const open = async (): Promise<Store> => {
+    const s = await factory.open(dir);
+    opened.push(s);
+    return s;
+  };
+
+  it('starts empty', async () => {
+    const store = await open();
+    expect(await store.getRun('r1')).toBeNull();
+    expect(await store.getRunJobs('r1')).toEqual([]);
+    expect(await store.findJob('a', null)).toBeNull();
+    expect(await store.findJob('a', 'r1')).toBeNull();
+    expect(await store.listAttempts('r1', 'a')).toEqual([]);
+    expect(await store.listRuns({ limit: 10 })).toEqual([]);
+    expect(await store.loadActiveRuns()).toEqual([]);
+    expect(await store.totals()).toEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+    expect(await store.getMeta('k')).toBeNull();
+  });
+
+  it('reads back committed runs, jobs and attempts with every field equal', async () => {
+    const store = await open();
+    const r = run('r1', 1_700_000_000_123, 'RUNNING', { name: 'nightly build', agentRunId: 'agent-7' });
+    const a = job('r1', fullSpec('a'), {
+      status: 'RUNNING',
+      attempt: 2,
+      notBefore: 1_700_000_000_500,
+      workerId: 'host-1:7070',
+      exitCode: null,
+      error: 'previous attempt: exit 1',
+      createdAt: 1_700_000_000_123,
+      startedAt: 1_700_000_001_000,
+    });
+    const b = job('r1', spec('b', { dependsOn: ['a'] }), {
+      status: 'COMPLETED',
+      attempt: 1,
+      workerId: 'host-2:7070',
+      exitCode: 0,
+      startedAt: 1_700_000_002_000,
+      finishedAt: 1_700_000_003_000,
+    });
+    const at1 = attempt('r1', 'a', 1, {
+      workerId: 'host-1:7070',
+      finishedAt: 1_700_000_000_900,
+      outcome: 'FAILED',
+      exitCode: 1,
+      error: 'exit 1',
+    });
+    const at2 = attempt('r1', 'a', 2, { workerId: 'host-1:7070' });
+    await store.commit({ runs: [r], newJobs: [a, b], jobs: [], attempts: [at2, at1], decisions: [] });
+
+    expect(await store.getRun('r1')).toStrictEqual(r);
+    expect(await store.getRunJobs('r1')).toStrictEqual([a, b]);
+    expect(await store.findJob('a', 'r1')).toStrictEqual(a);
+    expect(await store.findJob('b', null)).toStrictEqual(b);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([at1, at2]);
+    expect(await store.listAttempts('r1', 'b')).toEqual([]);
+  });
+
+  it('returns a run’s jobs in the order they were inserted', async () => {
+    const store = await open();
+    const ids = ['zeta', 'alpha', 'mid', 'b10', 'b2'];
+    await submit(store, run('r1', 1), ids);
+    await store.commit(batch({ newJobs: [job('r1', 'later')] }));
+    expect((await store.getRunJobs('r1')).map((j) => j.spec.id)).toEqual([...ids, 'later']);
+  });
+
+  it('updates only the mutable fields of a stored job', async () => {
+    const store = await open();
+    const [original] = await submit(store, run('r1', 1_000), [fullSpec('a')]);
+    if (original === undefined) throw new Error('unreachable');
+    const changed: JobRecord = {
+      ...original,
+      // Immutable: these must be ignored.
+      spec: { ...original.spec, args: ['changed'], retries: 9, env: {} },
+      createdAt: 99_999,
+      // Mutable.
+      status: 'FAILED',
+      attempt: 3,
+      notBefore: 5_000,
+      workerId: 'w9:1',
+      exitCode: 137,
+      error: 'killed',
+      startedAt: 4_000,
+      finishedAt: 4_500,
+    };
+    await store.commit(batch({ jobs: [changed] }));
+    expect(await store.findJob('a', 'r1')).toStrictEqual({ ...changed, spec: original.spec, createdAt: original.createdAt });
+
+    // Nullable fields can be cleared again.
+    const cleared: JobRecord = { ...changed, status: 'QUEUED', notBefore: null, workerId: null, exitCode: null, error: null, startedAt: null, finishedAt: null };
+    await store.commit(batch({ jobs: [cleared] }));
+    expect(await store.findJob('a', 'r1')).toStrictEqual({ ...cleared, spec: original.spec, createdAt: original.createdAt });
+  });
+
+  it('upserts runs and attempts', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    await store.commit(batch({ attempts: [attempt('r1', 'a', 1)] }));
+
+    const finishedRun = run('r1', 1_000, 'COMPLETED', { name: 'renamed', agentRunId: 'ag', finishedAt: 9_000 });
+    const finishedAttempt = attempt('r1', 'a', 1, { finishedAt: 8_000, outcome: 'COMPLETED', exitCode: 0 });
+    await store.commit(batch({ runs: [finishedRun], attempts: [finishedAttempt] }));
+
+    expect(await store.getRun('r1')).toStrictEqual(finishedRun);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([finishedAttempt]);
+    expect((await store.totals()).attempts).toBe(1);
+  });
+
+  it('applies a batch in order: runs, new jobs, job updates, attempts', async () => {
+    const store = await open();
+    const r = run('r1', 1_000);
+    const inserted = job('r1', 'a');
+    const updated = job('r1', 'a', { status: 'RUNNING', attempt: 1, workerId: 'w1:7070', startedAt: 2_001 });
+    const at = attempt('r1', 'a', 1);
+    // Listed in the reverse of the order they must be applied in.
+    await store.commit({ decisions: [], attempts: [at], jobs: [updated], newJobs: [inserted], runs: [r] });
+    expect(await store.findJob('a', 'r1')).toStrictEqual(updated);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([at]);
+  });
+
+  it.each([
+    ['a new job that is already stored', (b: StoreBatch) => b.newJobs.push(job('r0', 'a'))],
+    ['a job inserted twice in the batch', (b: StoreBatch) => b.newJobs.push(job('r2', 'x'))],
+    ['a new job of a run that was never stored', (b: StoreBatch) => b.newJobs.push(job('no-run', 'x'))],
+    ['an update of a job that was never stored', (b: StoreBatch) => b.jobs.push(job('r0', 'nope', { status: 'RUNNING' }))],
+    ['an attempt of a job that was never stored', (b: StoreBatch) => b.attempts.push(attempt('r0', 'nope', 1))],
+  ])('rejects a batch containing %s and applies none of it', async (_label, spoil) => {
+    const store = await open();
+    const r0 = run('r0', 1_000);
+    const [a] = await submit(store, r0, ['a', 'b']);
+    if (a === undefined) throw new Error('unreachable');
+    const before = {
+      run: await store.getRun('r0'),
+      jobs: await store.getRunJobs('r0'),
+      totals: await store.totals(),
+      runs: await store.listRuns({ limit: 10 }),
+    };
+
+    const b = batch({
+      runs: [run('r0', 1_000, 'COMPLETED', { finishedAt: 5_000 }), run('r2', 2_000)],
+      newJobs: [job('r2', 'x'), job('r2', 'y')],
+      jobs: [{ ...a, status: 'RUNNING', attempt: 1, workerId: 'w1:7070' }],
+      attempts: [attempt('r0', 'a', 1), attempt('r2', 'x', 1)],
+    });
+    spoil(b);
+    await expect(store.commit(b)).rejects.toThrow();
+
+    expect(await store.getRun('r0')).toStrictEqual(before.run);
+    expect(await store.getRunJobs('r0')).toStrictEqual(before.jobs);
+    expect(await store.getRun('r2')).toBeNull();
+    expect(await store.getRunJobs('r2')).toEqual([]);
+    expect(await store.listAttempts('r0', 'a')).toEqual([]);
+    expect(await store.totals()).toStrictEqual(before.totals);
+    expect(await store.listRuns({ limit: 10 })).toStrictEqual(before.runs);
+
+    // The store is still usable after a rejected batch.
+    await store.commit(batch({ attempts: [attempt('r0', 'a', 1)] }));
+    expect(await store.listAttempts('r0', 'a')).toHaveLength(1);
+  });
+
+  it('keeps committed data across close and reopen', async () => {
+    const first = await open();
+    const r = run('r1', 1_000, 'RUNNING', { agentRunId: 'ag-1' });
+    const jobs = await submit(first, r, [fullSpec('a'), 'b']);
+    const at = attempt('r1', 'a', 1, { finishedAt: 3_000, outcome: 'LOST', error: 'worker gone' });
+    await first.commit(batch({ attempts: [at] }));
+    await first.setMeta('masterId', 'm-1');
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = await open();
+    expect(await second.getRun('r1')).toStrictEqual(r);
+    expect(await second.getRunJobs('r1')).toStrictEqual(jobs);
+    expect(await second.listAttempts('r1', 'a')).toStrictEqual([at]);
+    expect(await second.getMeta('masterId')).toBe('m-1');
+    expect(await second.loadActiveRuns()).toStrictEqual([{ run: r, jobs }]);
+  });
+
+  it('resolves a bare job id to the most recent run that has it', async () => {
+    const store = await open();
+    await submit(store, run('r-old', 1_000), ['a', 'only-old']);
+    await submit(store, run('r-new', 2_000), ['a']);
+    // Newest run, but without job "a".
+    await submit(store, run('r-newest', 3_000), ['z']);
+    // Inserted last but created earliest: creation time decides, not insertion order.
+    await submit(store, run('r-backdated', 500), ['a']);
+
+    expect((await store.findJob('a', null))?.runId).toBe('r-new');
+    expect((await store.findJob('a', 'r-old'))?.runId).toBe('r-old');
+    expect((await store.findJob('a', 'r-backdated'))?.runId).toBe('r-backdated');
+    expect((await store.findJob('only-old', null))?.runId).toBe('r-old');
+    expect(await store.findJob('a', 'r-newest')).toBeNull();
+    expect(await store.findJob('a', 'no-such-run')).toBeNull();
+    expect(await store.findJob('missing', null)).toBeNull();
+
+    // Same creation time: the greater run id wins.
+    await submit(store, run('r-tie-b', 2_000), ['a']);
+    await submit(store, run('r-tie-a', 2_000), ['a']);
+    expect((await store.findJob('a', null))?.runId).toBe('r-tie-b');
+  });
+
+  it('lists runs newest first with per-status job counts, a limit and a status filter', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000, 'COMPLETED', { finishedAt: 1_500 }), ['a', 'b']);
+    await submit(store, run('r2', 2_000), ['a', 'b', 'c', 'd']);
+    await submit(store, run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), ['a']);
+    await store.commit(batch({ runs: [run('r0', 500)] })); // a run without jobs
+    await store.commit(
+      batch({
+        jobs: [
+          job('r1', 'a', { status: 'COMPLETED', createdAt: 1_000 }),
+          job('r1', 'b', { status: 'COMPLETED', createdAt: 1_000 }),
+          job('r2', 'a', { status: 'COMPLETED', createdAt: 2_000 }),
+          job('r2', 'b', { status: 'RUNNING', createdAt: 2_000 }),
+          job('r2', 'c', { status: 'RUNNING', createdAt: 2_000 }),
+          job('r3', 'a', { status: 'DEAD', createdAt: 3_000 }),
+        ],
+      }),
+    );
+
+    const all = await store.listRuns({ limit: 10 });
+    expect(all.map((l) => l.run.runId)).toEqual(['r3', 'r2', 'r1', 'r0']);
+    expect(all[0]).toStrictEqual({ run: run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), counts: { DEAD: 1 }, total: 1 });
+    expect(all[1]).toStrictEqual({ run: run('r2', 2_000), counts: { COMPLETED: 1, RUNNING: 2, PENDING: 1 }, total: 4 });
+    expect(all[2]?.counts).toStrictEqual({ COMPLETED: 2 });
+    expect(all[3]).toStrictEqual({ run: run('r0', 500), counts: {}, total: 0 });
+
+    expect((await store.listRuns({ limit: 2 })).map((l) => l.run.runId)).toEqual(['r3', 'r2']);
+    expect(await store.listRuns({ limit: 0 })).toEqual([]);
+
+    const running = await store.listRuns({ limit: 10, status: 'RUNNING' });
+    expect(running.map((l) => l.run.runId)).toEqual(['r2', 'r0']);
+    expect(running[0]?.total).toBe(4);
+    expect((await store.listRuns({ limit: 1, status: 'RUNNING' })).map((l) => l.run.runId)).toEqual(['r2']);
+    expect(await store.listRuns({ limit: 10, status: 'CANCELLED' })).toEqual([]);
+  });
+
+  it('loads only RUNNING runs, each with all of its jobs', async () => {
+    const store = await open();
+    const r1 = await submit(store, run('r1', 1_000), ['a', 'b']);
+    await submit(store, run('r2', 2_000, 'COMPLETED', { finishedAt: 2_500 }), ['a']);
+    await submit(store, run('r3', 3_000, 'FAILED', { finishedAt: 3_500 }), ['a']);
+    await submit(store, run('r4', 4_000, 'CANCELLED', { finishedAt: 4_500 }), ['a']);
+    const r5 = await submit(store, run('r5', 5_000), ['x', 'y', 'z']);
+    const b = job('r1', 'b', { status: 'COMPLETED', attempt: 1, exitCode: 0, finishedAt: 1_200 });
+    await store.commit(batch({ jobs: [b] }));
+
+    const active = await store.loadActiveRuns();
+    const byId = new Map(active.map((a) => [a.run.runId, a]));
+    expect([...byId.keys()].sort()).toEqual(['r1', 'r5']);
+    expect(byId.get('r1')).toStrictEqual({ run: run('r1', 1_000), jobs: [r1[0], b] });
+    expect(byId.get('r5')).toStrictEqual({ run: run('r5', 5_000), jobs: r5 });
+
+    // A run that finishes is no longer loaded.
+    await store.commit(batch({ runs: [run('r1', 1_000, 'COMPLETED', { finishedAt: 6_000 })] }));
+    expect((await store.loadActiveRuns()).map((a) => a.run.runId)).toEqual(['r5']);
+  });
+
+  it('counts submitted, completed and dead jobs and attempts', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a', 'b', 'c']);
+    await submit(store, run('r2', 2_000), ['a', 'b']);
+    await store.commit(
+      batch({
+        jobs: [
+          job('r1', 'a', { status: 'COMPLETED' }),
+          job('r1', 'b', { status: 'DEAD' }),
+          job('r2', 'a', { status: 'COMPLETED' }),
+          job('r2', 'b', { status: 'FAILED' }),
+        ],
+        attempts: [attempt('r1', 'a', 1), attempt('r1', 'b', 1), attempt('r1', 'b', 2), attempt('r2', 'b', 1)],
+      }),
+    );
+    expect(await store.totals()).toStrictEqual({ submitted: 5, completed: 2, dead: 1, attempts: 4 });
+  });
+
+  it('gets and sets meta values', async () => {
+    const store = await open();
+    expect(await store.getMeta('k')).toBeNull();
+    await store.setMeta('k', 'v1');
+    await store.setMeta('other', '');
+    expect(await store.getMeta('k')).toBe('v1');
+    await store.setMeta('k', 'v2');
+    expect(await store.getMeta('k')).toBe('v2');
+    expect(await store.getMeta('other')).toBe('');
+  });
+
+  it('accepts an empty batch', async () => {
+    const store = await open();
+    await store.commit(emptyBatch());
+    expect(await store.totals()).toStrictEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+  });
+
+  it('lists runs by tag, alone and with a status, following tag changes', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000, 'COMPLETED', { tags: ['nightly', 'etl'], finishedAt: 1_500 }), ['a']);
+    await submit(store, run('r2', 2_000, 'RUNNING', { tags: ['nightly'] }), ['a', 'b']);
+    await submit(store, run('r3', 3_000, 'RUNNING', { tags: ['adhoc'] }), ['a']);
+    const ids = async (o: { limit: number; status?: 'RUNNING' | 'COMPLETED'; tag?: string }): Promise<string[]> => (await store.listRuns(o)).map((l) => l.run.runId);
+
+    expect(await ids({ limit: 10, tag: 'nightly' })).toEqual(['r2', 'r1']);
+    expect(await ids({ limit: 1, tag: 'nightly' })).toEqual(['r2']);
+    expect(await ids({ limit: 10, tag: 'nightly', status: 'COMPLETED' })).toEqual(['r1']);
+    expect(await ids({ limit: 10, tag: 'etl', status: 'RUNNING' })).toEqual([]);
+    expect(await ids({ limit: 10, tag: 'none' })).toEqual([]);
+    expect((await store.listRuns({ limit: 10, tag: 'nightly' }))[0]).toStrictEqual({ run: run('r2', 2_000, 'RUNNING', { tags: ['nightly'] }), counts: { PENDING: 2 }, total: 2 });
+
+    // A run's tags are replaced whole by its next upsert.
+    await store.commit(batch({ runs: [run('r2', 2_000, 'COMPLETED', { tags: ['etl'], finishedAt: 2_500 })] }));
+    expect(await ids({ limit: 10, tag: 'nightly' })).toEqual(['r1']);
+    expect(await ids({ limit: 10, tag: 'etl' })).toEqual(['r2', 'r1']);
+    expect(await ids({ limit: 10, tag: 'etl', status: 'COMPLETED' })).toEqual(['r2', 'r1']);
+    await store.commit(batch({ runs: [run('r2', 2_000, 'COMPLETED', { finishedAt: 2_500 })] }));
+    expect(await ids({ limit: 10, tag: 'etl' })).toEqual(['r1']);
+    expect((await store.getRun('r2'))?.tags).toEqual([]);
+  });
+
+  it('keeps a run’s creation time when it is upserted again', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    await store.commit(batch({ runs: [run('r1', 9_000, 'COMPLETED', { finishedAt: 9_500 })] }));
+    expect(await store.getRun('r1')).toStrictEqual(run('r1', 1_000, 'COMPLETED', { finishedAt: 9_500 }));
+    expect((await store.listRuns({ limit: 10, status: 'COMPLETED' })).map((l) => l.run.createdAt)).toEqual([1_000]);
+  });
+
+  it('groups runs into agent runs: stages oldest first, agent runs latest first', async () => {
+    const store = await open();
+    await submit(store, run('s2', 2_000, 'RUNNING', { agentRunId: 'ag-1' }), ['a']);
+    await submit(store, run('s1', 1_000, 'COMPLETED', { agentRunId: 'ag-1', finishedAt: 1_500 }), ['a', 'b']);
+    await submit(store, run('t1', 1_500, 'COMPLETED', { agentRunId: 'ag-2', finishedAt: 1_600 }), ['a']);
+    await submit(store, run('lone', 5_000), ['a']);
+
+    const stages = await store.listAgentRunStages('ag-1');
+    expect(stages.map((s) => [s.run.runId, s.total])).toEqual([
+      ['s1', 2],
+      ['s2', 1],
+    ]);
+    expect(await store.listAgentRunStages('nobody')).toEqual([]);
+    expect(await store.listAgentRuns(10)).toStrictEqual([
+      { agentRunId: 'ag-1', runs: 2, active: 1, firstAt: 1_000, lastAt: 2_000 },
+      { agentRunId: 'ag-2', runs: 1, active: 0, firstAt: 1_500, lastAt: 1_500 },
+    ]);
+    expect((await store.listAgentRuns(1)).map((a) => a.agentRunId)).toEqual(['ag-1']);
+
+    // A stage that finishes is no longer active; a run moved to another agent run leaves the first.
+    await store.commit(batch({ runs: [run('s2', 2_000, 'COMPLETED', { agentRunId: 'ag-2', finishedAt: 3_000 })] }));
+    expect(await store.listAgentRuns(10)).toStrictEqual([
+      { agentRunId: 'ag-2', runs: 2, active: 0, firstAt: 1_500, lastAt: 2_000 },
+      { agentRunId: 'ag-1', runs: 1, active: 0, firstAt: 1_000, lastAt: 1_000 },
+    ]);
+  });
+
+  it('appends gate decisions and lists them newest first; a decision needs its job', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['gate', 'other']);
+    const d1 = { runId: 'r1', jobId: 'gate', approved: true, by: 'ann', comment: 'looks ünïcødé ✓', at: 2_000, reason: 'decided' as const };
+    const d2 = { runId: 'r1', jobId: 'other', approved: false, by: 'titan', comment: null, at: 3_000, reason: 'timeout' as const };
+    await store.commit(batch({ decisions: [d1] }));
+    await store.commit(batch({ decisions: [d2] }));
+    expect(await store.listDecisions(10)).toStrictEqual([d2, d1]);
+    expect(await store.listDecisions(1)).toStrictEqual([d2]);
+    await expect(store.commit(batch({ decisions: [{ ...d1, jobId: 'nope' }] }))).rejects.toThrow();
+    expect(await store.listDecisions(10)).toHaveLength(2);
+  });
+
+  it('counts each job once however many times its status changes, and an attempt once however often it is upserted', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    for (const status of ['QUEUED', 'RUNNING', 'COMPLETED', 'COMPLETED'] as const) await store.commit(batch({ jobs: [job('r1', 'a', { status })] }));
+    await store.commit(batch({ attempts: [attempt('r1', 'a', 1)] }));
+    await store.commit(batch({ attempts: [attempt('r1', 'a', 1, { finishedAt: 3_000, outcome: 'COMPLETED', exitCode: 0 })] }));
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1 });
+    expect((await store.listRuns({ limit: 1 }))[0]).toMatchObject({ counts: { COMPLETED: 1 }, total: 1 });
+    await store.commit(batch({ jobs: [job('r1', 'a', { status: 'DEAD' })] }));
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 0, dead: 1, attempts: 1 });
+    expect((await store.listRuns({ limit: 1 }))[0]).toMatchObject({ counts: { DEAD: 1 }, total: 1 });
+  });
+
+  it('round-trips a job’s service state and retry base', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), [spec('svc', { kind: 'service' })]);
+    const service = { port: 20_001, pid: 4242, readyAt: 5_000, released: true, restarts: 2, crashes: 1 };
+    const updated = job('r1', spec('svc', { kind: 'service' }), { status: 'RUNNING', attempt: 3, workerId: 'w1:7070', startedAt: 4_000, service, retryBase: 2 });
+    await store.commit(batch({ jobs: [updated] }));
+    expect(await store.findJob('svc', null)).toStrictEqual(updated);
+    expect((await store.loadActiveRuns())[0]?.jobs).toStrictEqual([updated]);
+  });
+
+  // ---- the data bus and artifacts ----
+
+  describe('data bus', () => {
+    const set = (key: string, value: string, ttlMs: number | null = null): KvOp => ({ op: 'set', key, value, ttlMs });
+    const ok = (o: KvOutcome | undefined): Extract<KvOutcome, { ok: true }> => {
+      if (!o?.ok) throw new Error(`expected success, got ${JSON.stringify(o)}`);
+      return o;
+    };
+
+    it('sets, reads and deletes keys, drawing versions from one counter', async () => {
+      const store = await open();
+      expect(await store.kvGet('a', 0)).toBeNull();
+      const [a1, b1, a2] = await store.kvApply([set('a', '1'), set('user:b', 'ünï ✓'), set('a', '2')], 1_000);
+      expect([ok(a1).version, ok(b1).version, ok(a2).version]).toEqual([1, 2, 3]);
+      expect(await store.kvGet('a', 1_000)).toStrictEqual({ key: 'a', type: 'string', value: '2', version: 3, expiresAt: null });
+      expect((await store.kvGet('user:b', 1_000))?.value).toBe('ünï ✓');
+      const [del, again] = await store.kvApply([{ op: 'del', key: 'a' }, { op: 'del', key: 'a' }], 1_000);
+      expect(ok(del)).toMatchObject({ changed: true, count: 1, version: 0, value: null });
+      expect(ok(again)).toMatchObject({ changed: false, count: 0, version: 0 });
+      // A re-created key never repeats a version a waiter may have seen.
+      expect(ok((await store.kvApply([set('a', '3')], 1_000))[0]).version).toBe(4);
+    });
+
+    it('treats a key past its expiry as absent to every read and op, before any expire op', async () => {
+      const store = await open();
+      const [t] = await store.kvApply([set('t', 'x', 100)], 1_000);
+      expect(ok(t).expiresAt).toBe(1_100);
+      expect((await store.kvGet('t', 1_099))?.value).toBe('x');
+      expect(await store.kvGet('t', 1_100)).toBeNull();
+      expect((await store.kvKeys('', 10, 1_100)).keys).toEqual([]);
+      expect(await store.kvExpiring()).toEqual([{ key: 't', expiresAt: 1_100 }]);
+      // An increment of an expired key starts again from zero, without the old expiry.
+      const [incr] = await store.kvApply([{ op: 'incr', key: 't', by: 2 }], 1_200);
+      expect(ok(incr)).toMatchObject({ changed: true, count: 2, value: '2', expiresAt: null });
+      expect(await store.kvExpiring()).toEqual([]);
+      // The timer's expire op removes a due key once, and leaves a live one alone.
+      await store.kvApply([set('u', 'y', 50), set('v', 'z', 500)], 2_000);
+      const [u, v] = await store.kvApply([{ op: 'expire', key: 'u' }, { op: 'expire', key: 'v' }], 2_050);
+      expect(ok(u)).toMatchObject({ changed: true, version: 0 });
+      expect(ok(v)).toMatchObject({ changed: false, value: 'z', expiresAt: 2_500 });
+      expect(await store.kvExpiring()).toEqual([{ key: 'v', expiresAt: 2_500 }]);
+      // incr keeps an expiry; set without a TTL clears it.
+      await store.kvApply([set('n', '1', 1_000), { op: 'incr', key: 'n', by: 1 }], 3_000);
+      expect(await store.kvGet('n', 3_000)).toMatchObject({ value: '2', expiresAt: 4_000 });
+      await store.kvApply([set('n', '5')], 3_000);
+      expect((await store.kvGet('n', 5_000))?.expiresAt).toBeNull();
+    });
+
+    it('increments integers and names the key when the value is not one', async () => {
+      const store = await open();
+      const outcomes = await store.kvApply(
+        [
+          { op: 'incr', key: 'c', by: 5 },
+          { op: 'incr', key: 'c', by: -7 },
+          set('word', 'abc'),
+          { op: 'incr', key: 'word', by: 1 },
+          set('big', String(Number.MAX_SAFE_INTEGER)),
+          { op: 'incr', key: 'big', by: 1 },
+          { op: 'incr', key: 'c', by: 1 },
+        ],
+        1_000,
+      );
+      expect(outcomes.map((o) => (o.ok ? o.count : o.code))).toEqual([5, -2, 1, 'CONFLICT', 1, 'CONFLICT', -1]);
+      expect(outcomes[3]).toMatchObject({ ok: false, message: 'the value of key "word" is not an integer: "abc"' });
+      expect(outcomes[5]).toMatchObject({ ok: false, message: expect.stringContaining('key "big"') });
+      expect((await store.kvGet('word', 1_000))?.value).toBe('abc');
+      expect((await store.kvGet('c', 1_000))?.value).toBe('-1');
+    });
+
+    it('compares and sets: null expects absence, a null value deletes', async () => {
+      const store = await open();
+      const cas = (expected: string | null, value: string | null): KvOp => ({ op: 'cas', key: 'lock', expected, value, ttlMs: null });
+      const outcomes = (await store.kvApply([cas(null, 'a'), cas(null, 'b'), cas('a', 'b'), cas('a', 'c'), cas('b', null), cas(null, null)], 1_000)).map(ok);
+      expect(outcomes.map((o) => [o.count, o.value])).toEqual([
+        [1, 'a'],
+        [0, 'a'],
+        [1, 'b'],
+        [0, 'b'],
+        [1, null],
+        [1, null],
+      ]);
+      expect(outcomes.map((o) => o.changed)).toEqual([true, false, true, false, true, false]);
+      expect(await store.kvGet('lock', 1_000)).toBeNull();
+    });
+
+    it('adds and removes set members with Redis counts; an emptied set is gone', async () => {
+      const store = await open();
+      const [add1, add2, wrong] = await store.kvApply(
+        [
+          { op: 'sadd', key: 's', members: ['b', 'a', 'b'] },
+          { op: 'sadd', key: 's', members: ['a', 'c'] },
+          { op: 'incr', key: 's', by: 1 },
+        ],
+        1_000,
+      );
+      expect([ok(add1).count, ok(add2).count]).toEqual([2, 1]);
+      expect(wrong).toMatchObject({ ok: false, code: 'CONFLICT', message: 'key "s" holds a set, not an integer' });
+      expect(await store.kvMembers('s')).toEqual(['a', 'b', 'c']);
+      expect(await store.kvGet('s', 1_000)).toMatchObject({ type: 'set', value: null, version: ok(add2).version });
+      const [rem1, noop, rem2] = await store.kvApply(
+        [
+          { op: 'srem', key: 's', members: ['a', 'z'] },
+          { op: 'srem', key: 's', members: ['z'] },
+          { op: 'srem', key: 's', members: ['b', 'c'] },
+        ],
+        1_000,
+      );
+      expect([ok(rem1).count, ok(noop).count, ok(rem2).count]).toEqual([1, 0, 2]);
+      expect(ok(noop).changed).toBe(false);
+      expect(ok(rem2)).toMatchObject({ changed: true, version: 0 });
+      expect(await store.kvGet('s', 1_000)).toBeNull();
+      expect(await store.kvMembers('s')).toEqual([]);
+      // A string set over a set replaces it whole; sadd on a string is refused.
+      await store.kvApply([{ op: 'sadd', key: 's', members: ['x'] }, set('s', 'plain')], 1_000);
+      expect(await store.kvMembers('s')).toEqual([]);
+      expect((await store.kvApply([{ op: 'sadd', key: 's', members: ['y'] }], 1_000))[0]).toMatchObject({ ok: false, message: 'key "s" holds a string, not a set' });
+    });
+
+    it(`refuses to grow a set beyond ${DATA_LIMITS.maxSetMembers} members, adding none of the call`, async () => {
+      const store = await open();
+      const members = Array.from({ length: DATA_LIMITS.maxSetMembers - 1 }, (_, i) => `m${i}`);
+      await store.kvApply([{ op: 'sadd', key: 'big', members }], 1_000);
+      const [over] = await store.kvApply([{ op: 'sadd', key: 'big', members: ['new1', 'new2'] }], 1_000);
+      expect(over).toMatchObject({ ok: false, message: `set "big" would exceed ${DATA_LIMITS.maxSetMembers} members` });
+      expect(await store.kvMembers('big')).toHaveLength(DATA_LIMITS.maxSetMembers - 1);
+    });
+
+    it('lists live keys by prefix in byte order, with a limit', async () => {
+      const store = await open();
+      await store.kvApply([set('user:b', '1'), set('user:a', '1'), set('users', '1'), set('job:x', '1'), set('user:old', '1', 10), { op: 'sadd', key: 'user:set', members: ['m'] }], 1_000);
+      const all = await store.kvKeys('user:', 10, 2_000);
+      expect(all.keys.map((k) => [k.key, k.type])).toEqual([
+        ['user:a', 'string'],
+        ['user:b', 'string'],
+        ['user:set', 'set'],
+      ]);
+      expect(all.truncated).toBe(false);
+      const page = await store.kvKeys('', 2, 2_000);
+      expect(page.keys.map((k) => k.key)).toEqual(['job:x', 'user:a']);
+      expect(page.truncated).toBe(true);
+    });
+
+    it('keeps keys, sets, expiries and the version counter across reopen', async () => {
+      const first = await open();
+      await first.kvApply([set('a', '1'), set('b', '2', 60_000), { op: 'sadd', key: 's', members: ['x', 'y'] }, set('top', 't')], 1_000);
+      await first.kvApply([{ op: 'del', key: 'top' }], 1_000);
+      await first.close();
+      const second = await open();
+      expect((await second.kvGet('a', 1_000))?.value).toBe('1');
+      expect(await second.kvExpiring()).toEqual([{ key: 'b', expiresAt: 61_000 }]);
+      expect(await second.kvMembers('s')).toEqual(['x', 'y']);
+      // The deleted key held the highest version; the counter still moves past it.
+      expect(ok((await second.kvApply([set('top', 'again')], 1_000))[0]).version).toBe(5);
+    });
+  });
+
+  describe('artifact metadata', () => {
+    const artifact = (key: string, sha: string, extra: Partial<ArtifactInfo> = {}): ArtifactInfo => ({ key, sha256: sha.repeat(64), size: 10, runId: null, jobId: null, attempt: null, createdAt: 1_000, ...extra });
+
+    it('puts, gets, lists by prefix and run, and reports content no key references any more', async () => {
+      const store = await open();
+      expect(await store.artifactGet('x')).toBeNull();
+      const out = artifact('runs/r1/a/1/out.txt', 'a', { runId: 'r1', jobId: 'a', attempt: 1 });
+      expect(await store.artifactPut(out)).toBeNull();
+      expect(await store.artifactPut(artifact('runs/r1/a/1/copy.txt', 'a', { runId: 'r1', jobId: 'a', attempt: 1 }))).toBeNull();
+      expect(await store.artifactPut(artifact('reports/ünï.pdf', 'b'))).toBeNull();
+      expect(await store.artifactGet(out.key)).toStrictEqual(out);
+
+      expect((await store.artifactList({ prefix: '', limit: 10 })).artifacts.map((a) => a.key)).toEqual(['reports/ünï.pdf', 'runs/r1/a/1/copy.txt', 'runs/r1/a/1/out.txt']);
+      expect((await store.artifactList({ prefix: 'runs/', runId: 'r1', limit: 1 })).truncated).toBe(true);
+      expect((await store.artifactList({ prefix: '', runId: 'r2', limit: 10 })).artifacts).toEqual([]);
+
+      // Content "a" is shared: replacing one key keeps it; deleting the other frees it.
+      expect(await store.artifactPut(artifact('runs/r1/a/1/out.txt', 'c'))).toBeNull();
+      expect(await store.artifactDelete('runs/r1/a/1/copy.txt')).toStrictEqual({ deleted: true, orphaned: 'a'.repeat(64) });
+      expect(await store.artifactPut(artifact('reports/ünï.pdf', 'd'))).toBe('b'.repeat(64));
+      expect(await store.artifactDelete('reports/ünï.pdf')).toStrictEqual({ deleted: true, orphaned: 'd'.repeat(64) });
+      expect(await store.artifactDelete('reports/ünï.pdf')).toStrictEqual({ deleted: false, orphaned: null });
+    });
+  });
+
+  // ---- schedules ----
+
+  describe('schedules', () => {
+    const open = async (): Promise<Store> => {
+      const s = await factory.open(dir);
+      opened.push(s);
+      return s;
+    };
+
+    it('starts with no schedules', async () => {
+      const store = await open();
+      expect(await store.listSchedules()).toEqual([]);
+      expect(await store.getSchedule('nightly')).toBeNull();
+    });
+
+    it('reads back a schedule with every field equal, its spec and run intact', async () => {
+      const store = await open();
+      const s = schedule('nightly', { spec: ScheduleSpecSchema.parse({ cron: '*/5 * * * * *', timezone: 'America/New_York', overlap: 'allow', missed: 'skip' }), lastAt: 1_700_000_030_000, lastRunId: 'r1abc' });
+      await store.putSchedule(s);
+      expect(await store.getSchedule('nightly')).toEqual(s);
+      expect(await store.listSchedules()).toEqual([s]);
+    });
+
+    it('keeps null times and a paused flag', async () => {
+      const store = await open();
+      const s = schedule('held', { paused: true, nextAt: null, lastAt: null, lastRunId: null });
+      await store.putSchedule(s);
+      expect(await store.getSchedule('held')).toEqual(s);
+    });
+
+    it('replaces a schedule of the same name whole', async () => {
+      const store = await open();
+      await store.putSchedule(schedule('nightly', { lastRunId: 'r1' }));
+      const changed = schedule('nightly', { spec: ScheduleSpecSchema.parse({ cron: '@hourly' }), run: RunSpecSchema.parse({ name: 'other', jobs: [jobSpec('z')] }), paused: true, nextAt: null, lastRunId: 'r2', lastAt: 5, updatedAt: 1_700_000_100_000 });
+      await store.putSchedule(changed);
+      expect(await store.listSchedules()).toEqual([changed]);
+    });
+
+    it('lists schedules by name', async () => {
+      const store = await open();
+      for (const name of ['m', 'a', 'z', 'B']) await store.putSchedule(schedule(name));
+      expect((await store.listSchedules()).map((s) => s.name)).toEqual(['B', 'a', 'm', 'z']);
+    });
+
+    it('deletes a schedule, and says whether there was one', async () => {
+      const store = await open();
+      await store.putSchedule(schedule('a'));
+      await store.putSchedule(schedule('b'));
+      expect(await store.deleteSchedule('a')).toBe(true);
+      expect(await store.deleteSchedule('a')).toBe(false);
+      expect(await store.deleteSchedule('never')).toBe(false);
+      expect(await store.getSchedule('a')).toBeNull();
+      expect((await store.listSchedules()).map((s) => s.name)).toEqual(['b']);
+    });
+
+    it('keeps schedules across a reopen', async () => {
+      const first = await open();
+      const s = schedule('nightly', { lastRunId: 'r9', lastAt: 42 });
+      await first.putSchedule(s);
+      await first.close();
+      const second = await open();
+      expect(await second.listSchedules()).toEqual([s]);
+    });
+
+    it('round-trips a large run', async () => {
+      const store = await open();
+      const jobs = Array.from({ length: 2000 }, (_, i) => jobSpec(`j${i}`, i === 0 ? {} : { dependsOn: [`j${i - 1}`] }));
+      const s = schedule('big', { run: RunSpecSchema.parse({ name: 'big', jobs }) });
+      await store.putSchedule(s);
+      expect(await store.getSchedule('big')).toEqual(s);
+    });
+  });
+});

@@ -1,0 +1,251 @@
+/**
+ * Agent runs: the runs an agent submitted under one agent-run id, as stages. Without an id, the
+ * latest agent runs; with `/agent-runs/:id`, that agent run as a timeline of its stages (status,
+ * jobs, when and how long, the wait before the next stage), each linking to its run page. Live:
+ * reloads on `run` events of agent runs and on `jobs` events of the shown stages.
+ */
+import { useState } from 'react';
+import { apiPath, query, useApi, type AgentRunSummary, type AgentRunView, type JobStatus, type RunSummary } from '../api.ts';
+import { RunLink, runUrl } from '../components/links.tsx';
+import { Ago, Empty, ErrorBox, Loading, PageHeader, RunStatusBadge, useNow } from '../components/ui.tsx';
+import { formatDuration, formatTime } from '../format.ts';
+import { Link, useRoute } from '../router.tsx';
+import { JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
+import { plural, useLiveReload } from './parts/common.tsx';
+import { SortTh, useSort } from './parts/sort.tsx';
+import './pages.css';
+
+const LIMITS = [20, 50, 200, 1000] as const;
+
+export default function AgentRuns({ id: idProp }: { id?: string } = {}) {
+  const route = useRoute();
+  const id = idProp ?? route.params.id;
+  return id ? <AgentRunDetail key={id} id={id} /> : <AgentRunList />;
+}
+
+function AgentRunList() {
+  const [limit, setLimit] = useState<number>(50);
+  const list = useApi<{ agentRuns: AgentRunSummary[] }>(`/api/agent-runs${query({ limit })}`);
+  useLiveReload((event, data) => event === 'run' && data.run.agentRunId !== null, list.reload);
+  const rows = list.data?.agentRuns ?? [];
+  const sorter = useSort(
+    rows,
+    {
+      id: (a) => a.agentRunId,
+      runs: (a) => a.runs,
+      active: (a) => a.active,
+      firstAt: (a) => a.firstAt,
+      lastAt: (a) => a.lastAt,
+      span: (a) => a.lastAt - a.firstAt,
+    },
+    { key: 'lastAt', dir: 'desc' },
+  );
+
+  return (
+    <div className="page">
+      <PageHeader title="Agent runs" subtitle="Runs an agent submitted under one agent-run id, each run a stage.">
+        <div className="field field-inline">
+          <label htmlFor="agent-runs-limit">Show</label>
+          <select id="agent-runs-limit" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+            {LIMITS.map((n) => (
+              <option key={n} value={n}>
+                latest {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" className="btn" onClick={() => void list.reload()}>
+          Refresh
+        </button>
+      </PageHeader>
+      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
+      {!list.data ? (
+        !list.error && <Loading />
+      ) : rows.length === 0 ? (
+        <Empty>
+          No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
+          line).
+        </Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table pg-table">
+            <thead>
+              <tr>
+                <SortTh sorter={sorter} sortKey="id">
+                  Agent run
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="runs" className="pg-num">
+                  Stages
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="active" className="pg-num">
+                  Active
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="firstAt">
+                  Started
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="lastAt">
+                  Latest stage
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="span">
+                  Span
+                </SortTh>
+              </tr>
+            </thead>
+            <tbody>
+              {sorter.rows.map((a) => (
+                <tr key={a.agentRunId}>
+                  <th scope="row">
+                    <Link to={`/agent-runs/${encodeURIComponent(a.agentRunId)}`}>
+                      <code>{a.agentRunId}</code>
+                    </Link>
+                  </th>
+                  <td className="pg-num">{a.runs}</td>
+                  <td className="pg-num">{a.active > 0 ? <strong className="pg-active">{a.active} active</strong> : <span className="muted">0</span>}</td>
+                  <td>
+                    <Ago at={a.firstAt} />
+                  </td>
+                  <td>
+                    <Ago at={a.lastAt} />
+                  </td>
+                  <td title="from the first stage's start to the latest stage's start">{a.runs > 1 ? formatDuration(a.lastAt - a.firstAt) : <span className="muted">—</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function AgentRunDetail({ id }: { id: string }) {
+  const view = useApi<AgentRunView>(apiPath('agent-runs', id));
+  const stages = view.data?.stages ?? [];
+  useLiveReload((event, data) => {
+    if (event === 'run') return data.run.agentRunId === id;
+    if (event === 'jobs') return stages.some((s) => s.runId === data.runId);
+    return false;
+  }, view.reload);
+  const active = stages.filter((s) => s.status === 'RUNNING').length;
+  const first = stages[0];
+  const last = stages[stages.length - 1];
+
+  return (
+    <div className="page">
+      <p className="pg-back">
+        <Link to="/agent-runs">← All agent runs</Link>
+      </p>
+      <PageHeader
+        title={
+          <>
+            Agent run <code>{id}</code>
+          </>
+        }
+        subtitle={
+          view.data && first && last ? (
+            <>
+              {plural(stages.length, 'stage')}
+              {active > 0 ? `, ${active} active` : ''} · started <Ago at={first.createdAt} />
+              {last.finishedAt !== null && active === 0 ? <> · finished <Ago at={last.finishedAt} /></> : null}
+            </>
+          ) : undefined
+        }
+      >
+        <button type="button" className="btn" onClick={() => void view.reload()}>
+          Refresh
+        </button>
+      </PageHeader>
+      <ErrorBox error={view.error} onRetry={() => void view.reload()} />
+      {!view.data ? (
+        !view.error && <Loading />
+      ) : stages.length === 0 ? (
+        <Empty>This agent run has no stages.</Empty>
+      ) : (
+        <ol className="pg-timeline" aria-label={`Stages of agent run ${id}`}>
+          {stages.map((s, i) => (
+            <Stage key={s.runId} stage={s} index={i} previous={stages[i - 1]} />
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+function Stage({ stage, index, previous }: { stage: RunSummary; index: number; previous: RunSummary | undefined }) {
+  const now = useNow(stage.finishedAt === null ? 1000 : 60_000);
+  const running = stage.finishedAt === null;
+  const took = (stage.finishedAt ?? now) - stage.createdAt;
+  // The pause between stages: from the previous stage's end (or start, while it ran) to this start.
+  const gapFrom = previous ? (previous.finishedAt ?? previous.createdAt) : null;
+  const gap = gapFrom !== null ? stage.createdAt - gapFrom : null;
+  const tone = { RUNNING: 'running', COMPLETED: 'completed', FAILED: 'dead', CANCELLED: 'cancelled' }[stage.status] ?? 'pending';
+
+  return (
+    <li className={`pg-stage pg-stage-${tone}`}>
+      {gap !== null && gap > 0 ? (
+        <p className="pg-gap muted small">
+          {previous?.finishedAt !== null ? `${formatDuration(gap)} after the previous stage ended` : `${formatDuration(gap)} after the previous stage started`}
+        </p>
+      ) : null}
+      <div className="pg-stage-body">
+        <span className={`pg-stage-dot tone-${tone}`} aria-hidden="true">
+          {index + 1}
+        </span>
+        <div className="pg-stage-main">
+          <div className="pg-stage-head">
+            <h2 className="pg-stage-title">
+              <span className="visually-hidden">Stage {index + 1}: </span>
+              <RunLink runId={stage.runId}>{stage.name}</RunLink>
+            </h2>
+            <RunStatusBadge status={stage.status} />
+          </div>
+          <p className="pg-stage-meta muted small">
+            <Link to={runUrl(stage.runId)}>
+              <code>{stage.runId}</code>
+            </Link>
+            {' · started '}
+            <time dateTime={new Date(stage.createdAt).toISOString()} title={formatTime(stage.createdAt)}>
+              {formatTime(stage.createdAt)}
+            </time>
+            {' · '}
+            {running ? `running for ${formatDuration(took)}` : `took ${formatDuration(took)}`}
+          </p>
+          <JobCounts stage={stage} />
+          {stage.tags.length > 0 ? (
+            <ul className="chips" aria-label="Tags">
+              {stage.tags.map((t) => (
+                <li key={t} className="chip">
+                  {t}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      </div>
+    </li>
+  );
+}
+
+/** The stage's jobs by status: a stacked bar (the core's count bar) and the same counts as text. */
+function JobCounts({ stage }: { stage: RunSummary }) {
+  const present = JOB_STATUS_ORDER.filter((s: JobStatus) => (stage.counts[s] ?? 0) > 0);
+  if (stage.total === 0) return null;
+  return (
+    <div className="pg-counts">
+      <div className="counts-bar" aria-hidden="true">
+        {present.map((s) => (
+          <span key={s} className={`counts-seg tone-bg-${jobStatusInfo(s).tone}`} style={{ width: `${((stage.counts[s] ?? 0) / stage.total) * 100}%` }} />
+        ))}
+      </div>
+      <p className="small pg-counts-text">
+        {plural(stage.total, 'job')}:{' '}
+        {present.map((s, i) => (
+          <span key={s}>
+            {i > 0 ? ', ' : ''}
+            {stage.counts[s]} {jobStatusInfo(s).label.toLowerCase()}
+          </span>
+        ))}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,269 @@
+/**
+ * Artifacts: files kept on the master (what jobs publish and the files a job leaves in its output
+ * directory, under `runs/<runId>/<jobId>/<attempt>/<path>`). Filter by key prefix (browsable by
+ * "/" segments) and by run; each row shows size, checksum, when and which attempt made it, and
+ * a download link. The filters are in the URL (`?prefix=&runId=`), so the run page can link here.
+ */
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { query, useApi, type ArtifactInfo } from '../api.ts';
+import { RunLink, runUrl } from '../components/links.tsx';
+import { Ago, Empty, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
+import { formatBytes } from '../format.ts';
+import { Link, useSearchParam } from '../router.tsx';
+import { keyPath, plural } from './parts/common.tsx';
+import { SortTh, useSort } from './parts/sort.tsx';
+import './pages.css';
+
+interface ListAnswer {
+  artifacts: ArtifactInfo[];
+  truncated: boolean;
+}
+
+const LIMITS = [100, 500, 1000, 5000] as const;
+const RUN_ID_RE = /^[A-Za-z0-9_.-]*$/;
+
+const downloadUrl = (key: string): string => `/api/artifacts/download/${keyPath(key)}`;
+
+/** The file name part of a key. */
+const baseName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
+
+export default function Artifacts() {
+  const [prefixParam, setPrefix] = useSearchParam('prefix');
+  const [runParam, setRun] = useSearchParam('runId');
+  const [limit, setLimit] = useState<number>(500);
+  const prefix = prefixParam ?? '';
+  const runId = runParam ?? '';
+  const list = useApi<ListAnswer>(`/api/artifacts${query({ prefix, runId, limit })}`);
+
+  const rows = list.data?.artifacts ?? [];
+  const totalBytes = useMemo(() => rows.reduce((a, r) => a + r.size, 0), [rows]);
+
+  return (
+    <div className="page">
+      <PageHeader title="Artifacts" subtitle="Files kept on the master: what jobs publish, and the files they leave in their output directory.">
+        <button type="button" className="btn" onClick={() => void list.reload()}>
+          Refresh
+        </button>
+      </PageHeader>
+      <Filters
+        prefix={prefix}
+        runId={runId}
+        limit={limit}
+        onApply={(p, r) => {
+          setPrefix(p || null, { push: true });
+          setRun(r || null);
+        }}
+        onLimit={setLimit}
+      />
+      <Crumbs prefix={prefix} onBrowse={(p) => setPrefix(p || null, { push: true })} />
+      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
+      {!list.data ? (
+        !list.error && <Loading />
+      ) : rows.length === 0 ? (
+        <Empty>
+          {prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
+        </Empty>
+      ) : (
+        <>
+          <p className="muted small" aria-live="polite">
+            {plural(rows.length, 'artifact')}, {formatBytes(totalBytes)}
+            {list.data.truncated ? ` (the first ${limit}; narrow the filters or raise the limit to see more)` : ''}
+          </p>
+          <ArtifactTable rows={rows} prefix={prefix} runFilter={runId} onBrowse={(p) => setPrefix(p || null, { push: true })} onRun={(r) => setRun(r, { push: true })} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function Filters({ prefix, runId, limit, onApply, onLimit }: { prefix: string; runId: string; limit: number; onApply: (prefix: string, runId: string) => void; onLimit: (n: number) => void }) {
+  const id = useId();
+  const [p, setP] = useState(prefix);
+  const [r, setR] = useState(runId);
+  useEffect(() => setP(prefix), [prefix]);
+  useEffect(() => setR(runId), [runId]);
+  const runErr = RUN_ID_RE.test(r.trim()) ? null : 'a run id has only letters, digits and "_ . -"';
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (!runErr) onApply(p.trim(), r.trim());
+  };
+  return (
+    <form className="filters" onSubmit={submit} role="search" aria-label="Filter artifacts">
+      <div className="field field-inline pg-grow">
+        <label htmlFor={`${id}-prefix`}>Key prefix</label>
+        <input id={`${id}-prefix`} type="text" value={p} onChange={(e) => setP(e.target.value)} placeholder="e.g. runs/ or reports/2024" spellCheck={false} autoComplete="off" />
+      </div>
+      <div className="field field-inline">
+        <label htmlFor={`${id}-run`}>Run id</label>
+        <input
+          id={`${id}-run`}
+          type="text"
+          value={r}
+          onChange={(e) => setR(e.target.value)}
+          placeholder="any run"
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={runErr ? true : undefined}
+          aria-describedby={runErr ? `${id}-run-err` : undefined}
+        />
+      </div>
+      <div className="field field-inline">
+        <label htmlFor={`${id}-limit`}>At most</label>
+        <select id={`${id}-limit`} value={limit} onChange={(e) => onLimit(Number(e.target.value))}>
+          {LIMITS.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" className="btn" disabled={runErr !== null}>
+        Apply
+      </button>
+      {prefix || runId ? (
+        <button type="button" className="btn btn-ghost" onClick={() => onApply('', '')}>
+          Clear
+        </button>
+      ) : null}
+      {runErr ? (
+        <p id={`${id}-run-err`} className="pg-field-error small" role="alert">
+          {runErr}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+/** The prefix as "/"-separated crumbs, each one a button that browses there. */
+function Crumbs({ prefix, onBrowse }: { prefix: string; onBrowse: (p: string) => void }) {
+  if (prefix === '') return null;
+  const parts = prefix.split('/');
+  const crumbs = parts.map((seg, i) => ({ label: seg + (i < parts.length - 1 ? '/' : ''), to: parts.slice(0, i + 1).join('/') + (i < parts.length - 1 ? '/' : '') })).filter((c) => c.label !== '');
+  return (
+    <nav className="pg-crumbs" aria-label="Prefix">
+      <ol>
+        <li>
+          <button type="button" className="link-button" onClick={() => onBrowse('')}>
+            All artifacts
+          </button>
+        </li>
+        {crumbs.map((c, i) => (
+          <li key={c.to}>
+            {i === crumbs.length - 1 ? (
+              <code aria-current="location">{c.label}</code>
+            ) : (
+              <button type="button" className="link-button" onClick={() => onBrowse(c.to)}>
+                <code>{c.label}</code>
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+function ArtifactTable({ rows, prefix, runFilter, onBrowse, onRun }: { rows: ArtifactInfo[]; prefix: string; runFilter: string; onBrowse: (p: string) => void; onRun: (runId: string) => void }) {
+  const sorter = useSort(
+    rows,
+    {
+      key: (a) => a.key,
+      size: (a) => a.size,
+      createdAt: (a) => a.createdAt,
+      run: (a) => (a.runId ? `${a.runId}/${a.jobId ?? ''}/${String(a.attempt ?? 0).padStart(6, '0')}` : null),
+    },
+    { key: 'createdAt', dir: 'desc' },
+  );
+  // The "folder" of a key under the current prefix, to browse into (only for keys deeper than it).
+  const folderOf = (key: string): string | null => {
+    const rest = key.slice(prefix.length);
+    const slash = rest.lastIndexOf('/');
+    return slash > 0 ? prefix + rest.slice(0, slash + 1) : null;
+  };
+  return (
+    <div className="table-wrap">
+      <table className="table pg-table">
+        <thead>
+          <tr>
+            <SortTh sorter={sorter} sortKey="key">
+              Key
+            </SortTh>
+            <SortTh sorter={sorter} sortKey="size" className="pg-num">
+              Size
+            </SortTh>
+            <SortTh sorter={sorter} sortKey="createdAt">
+              Created
+            </SortTh>
+            <SortTh sorter={sorter} sortKey="run">
+              Made by
+            </SortTh>
+            <th scope="col">SHA-256</th>
+            <th scope="col">Download</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorter.rows.map((a) => {
+            const folder = folderOf(a.key);
+            return (
+              <tr key={a.key}>
+                <th scope="row" className="pg-wrap">
+                  {folder ? (
+                    <button type="button" className="link-button pg-folder" onClick={() => onBrowse(folder)} title={`Show only the artifacts under ${folder}`}>
+                      <code>{folder.slice(prefix.length)}</code>
+                    </button>
+                  ) : null}
+                  <code>{a.key.slice((folder ?? prefix).length)}</code>
+                </th>
+                <td className="pg-num" title={`${a.size} bytes`}>
+                  {formatBytes(a.size)}
+                </td>
+                <td>
+                  <Ago at={a.createdAt} />
+                </td>
+                <td>
+                  {a.runId ? (
+                    <>
+                      <RunLink runId={a.runId} />
+                      {a.jobId ? (
+                        <>
+                          {' / '}
+                          <Link to={runUrl(a.runId, a.jobId)}>
+                            <code>{a.jobId}</code>
+                          </Link>
+                        </>
+                      ) : null}
+                      {a.attempt !== null ? <span className="muted small"> (attempt {a.attempt})</span> : null}{' '}
+                      {runFilter === a.runId ? null : (
+                        <button
+                          type="button"
+                          className="btn btn-small btn-ghost pg-only"
+                          onClick={() => onRun(a.runId ?? '')}
+                          title={`Show only the artifacts of run ${a.runId}`}
+                          aria-label={`Show only the artifacts of run ${a.runId}`}
+                        >
+                          filter
+                        </button>
+                      )}
+                    </>
+                  ) : (
+                    <span className="muted">published directly</span>
+                  )}
+                </td>
+                <td>
+                  <code className="pg-hash" title={a.sha256}>
+                    {a.sha256.slice(0, 12)}…
+                  </code>
+                </td>
+                <td>
+                  <a className="btn btn-small" href={downloadUrl(a.key)} download={baseName(a.key)} aria-label={`Download ${a.key}`}>
+                    Download
+                  </a>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,278 @@
+/** The cluster at a glance: totals, job counts, pools, the last hour in charts, and every worker. */
+import { useMemo } from 'react';
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { type MetricsSample, type Stats, useApi, useClusterEvents, usePolling, type WorkerView } from '../api.ts';
+import { Ago, Empty, ErrorBox, JobStatusBadge, Loading, Meter, PageHeader } from '../components/ui.tsx';
+import { formatClock, formatDuration, formatTime } from '../format.ts';
+import { JobRefLink } from '../components/links.tsx';
+import { Link } from '../router.tsx';
+import { JOB_STATUS_ORDER } from '../status.ts';
+
+export default function Overview() {
+  const stats = useApi<Stats>('/api/stats');
+  const workers = useApi<{ workers: WorkerView[] }>('/api/workers');
+  const history = usePolling<{ samples: MetricsSample[] }>('/api/metrics/history', 10_000);
+
+  useClusterEvents((event, data) => {
+    if (event === 'stats') stats.setData(data);
+    else if (event === 'workers') workers.setData(data);
+  });
+
+  return (
+    <div className="page">
+      <PageHeader title="Overview" subtitle={stats.data ? `Master up ${formatDuration(stats.data.uptimeMs)}` : undefined} />
+      <ErrorBox error={stats.error} onRetry={() => void stats.reload()} />
+      {stats.data ? <Summary stats={stats.data} /> : !stats.error && <Loading />}
+      <section aria-labelledby="charts-title" className="section">
+        <h2 id="charts-title">Last hour</h2>
+        <ErrorBox error={history.error} onRetry={() => void history.reload()} />
+        {history.data ? <Charts samples={history.data.samples} /> : !history.error && <Loading />}
+      </section>
+      {stats.data && <Pools stats={stats.data} />}
+      <section aria-labelledby="workers-title" className="section">
+        <div className="section-head">
+          <h2 id="workers-title">Workers</h2>
+          <Link to="/workers" className="section-link">
+            Manage workers
+          </Link>
+        </div>
+        <ErrorBox error={workers.error} onRetry={() => void workers.reload()} />
+        {workers.data ? <WorkerCards workers={workers.data.workers} /> : !workers.error && <Loading />}
+      </section>
+    </div>
+  );
+}
+
+function Summary({ stats }: { stats: Stats }) {
+  const queued = Object.values(stats.queuedByCapability).reduce((a, b) => a + b, 0);
+  const tiles: { label: string; value: string; hint?: string }[] = [
+    { label: 'Workers', value: `${stats.workers.connected}/${stats.workers.total}`, hint: 'connected / known' },
+    { label: 'Busy slots', value: `${stats.workers.busySlots}/${stats.workers.slots}` },
+    { label: 'Active runs', value: String(stats.runs.active) },
+    { label: 'Queued jobs', value: String(queued) },
+    { label: 'Completed', value: String(stats.totals.completed), hint: 'jobs, all time' },
+    { label: 'Dead', value: String(stats.totals.dead), hint: 'jobs, all time' },
+  ];
+  const counts = JOB_STATUS_ORDER.filter((s) => (stats.jobs[s] ?? 0) > 0);
+  return (
+    <>
+      <ul className="tiles" aria-label="Cluster totals">
+        {tiles.map((t) => (
+          <li key={t.label} className="tile">
+            <span className="tile-value">{t.value}</span>
+            <span className="tile-label">{t.label}</span>
+            {t.hint && <span className="tile-hint">{t.hint}</span>}
+          </li>
+        ))}
+      </ul>
+      <section aria-labelledby="jobs-title" className="section">
+        <h2 id="jobs-title">Jobs in active runs</h2>
+        {counts.length === 0 ? (
+          <Empty>No active runs.</Empty>
+        ) : (
+          <ul className="status-counts">
+            {counts.map((s) => (
+              <li key={s}>
+                <JobStatusBadge status={s} /> <strong>{stats.jobs[s]}</strong>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}
+
+function Pools({ stats }: { stats: Stats }) {
+  const pools = Object.entries(stats.pools).sort(([a], [b]) => a.localeCompare(b));
+  const scaler = stats.autoscaler;
+  return (
+    <section aria-labelledby="pools-title" className="section">
+      <h2 id="pools-title">Pools</h2>
+      {pools.length === 0 ? (
+        <Empty>No worker has connected yet.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Capability</th>
+                <th scope="col">Workers</th>
+                <th scope="col">Saturation (busy/slots)</th>
+                <th scope="col">Queued</th>
+                <th scope="col">Services</th>
+                {scaler.enabled && <th scope="col">Desired workers</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {pools.map(([name, p]) => (
+                <tr key={name}>
+                  <th scope="row">
+                    <code>{name}</code>
+                  </th>
+                  <td>{p.workers}</td>
+                  <td className="cell-meter">
+                    <Meter value={p.busySlots} max={p.slots} label={`${name}: ${p.busySlots} of ${p.slots} slots busy`} />
+                  </td>
+                  <td>{p.queued > 0 && p.busySlots >= p.slots ? <strong className="text-warn">{p.queued}</strong> : p.queued}</td>
+                  <td>{p.services}</td>
+                  {scaler.enabled && <td>{scaler.desired[name] ?? '—'}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {scaler.enabled && (
+        <p className="muted small">
+          Autoscaler on: {scaler.pending} worker{scaler.pending === 1 ? '' : 's'} starting.
+          {scaler.events.length > 0 && <> Last decision: {scaler.events[scaler.events.length - 1]?.reason}</>}
+        </p>
+      )}
+    </section>
+  );
+}
+
+interface ChartRow {
+  at: number;
+  completed: number;
+  dead: number;
+  queued: number;
+  busySlots: number;
+  slots: number;
+}
+
+function Charts({ samples }: { samples: MetricsSample[] }) {
+  const rows: ChartRow[] = useMemo(() => samples.map((s) => ({ at: s.at, completed: s.completed, dead: s.dead, queued: s.queued, busySlots: s.busySlots, slots: s.slots })), [samples]);
+  if (rows.length < 2) return <Empty>Collecting samples (one every 10 s); the charts fill in over the next minute.</Empty>;
+  const totalDone = rows.reduce((a, r) => a + r.completed, 0);
+  const totalDead = rows.reduce((a, r) => a + r.dead, 0);
+  const last = rows[rows.length - 1] as ChartRow;
+  const maxQueued = rows.reduce((a, r) => Math.max(a, r.queued), 0);
+  const short = last.at - (rows[0] as ChartRow).at < 15 * 60_000;
+  const axis = {
+    dataKey: 'at',
+    type: 'number' as const,
+    domain: ['dataMin', 'dataMax'] as [string, string],
+    tickFormatter: (v: number) => formatClock(v, short),
+    stroke: 'var(--muted)',
+    fontSize: 12,
+    minTickGap: 40,
+  };
+  const tooltip = {
+    labelFormatter: (v: unknown) => formatTime(Number(v)),
+    contentStyle: { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' },
+  };
+  return (
+    <div className="charts">
+      <figure className="chart" aria-label={`Throughput: ${totalDone} jobs completed and ${totalDead} dead in the last hour`}>
+        <figcaption>
+          Throughput <span className="muted">(jobs finished per 10 s)</span>
+        </figcaption>
+        <ResponsiveContainer width="100%" height={180}>
+          <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
+            <XAxis {...axis} />
+            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
+            <Tooltip {...tooltip} />
+            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Bar dataKey="completed" name="completed" stackId="f" fill="var(--st-completed)" isAnimationActive={false} />
+            <Bar dataKey="dead" name="dead" stackId="f" fill="var(--st-dead)" isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      </figure>
+      <figure className="chart" aria-label={`Queue depth: ${last.queued} queued now, at most ${maxQueued} in the last hour`}>
+        <figcaption>
+          Queue depth <span className="muted">(jobs waiting for a slot)</span>
+        </figcaption>
+        <ResponsiveContainer width="100%" height={180}>
+          <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
+            <XAxis {...axis} />
+            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
+            <Tooltip {...tooltip} />
+            <Area type="monotone" dataKey="queued" name="queued" stroke="var(--st-queued)" fill="var(--st-queued)" fillOpacity={0.25} isAnimationActive={false} />
+          </AreaChart>
+        </ResponsiveContainer>
+      </figure>
+      <figure className="chart" aria-label={`Worker load: ${last.busySlots} of ${last.slots} slots busy now`}>
+        <figcaption>
+          Worker load <span className="muted">(busy slots of all slots)</span>
+        </figcaption>
+        <ResponsiveContainer width="100%" height={180}>
+          <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
+            <XAxis {...axis} />
+            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
+            <Tooltip {...tooltip} />
+            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Area type="stepAfter" dataKey="busySlots" name="busy slots" stroke="var(--st-running)" fill="var(--st-running)" fillOpacity={0.3} isAnimationActive={false} />
+            <Line type="stepAfter" dataKey="slots" name="slots" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
+          </AreaChart>
+        </ResponsiveContainer>
+      </figure>
+    </div>
+  );
+}
+
+function WorkerCards({ workers }: { workers: WorkerView[] }) {
+  if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master HOST:PORT</code>.</Empty>;
+  const sorted = [...workers].sort((a, b) => (a.state === b.state ? a.id.localeCompare(b.id) : a.state === 'connected' ? -1 : b.state === 'connected' ? 1 : a.state.localeCompare(b.state)));
+  return (
+    <ul className="cards">
+      {sorted.map((w) => (
+        <li key={w.id} className={`card worker-card worker-${w.state}`}>
+          <div className="card-head">
+            <h3 className="card-title">
+              <code>
+                {w.host}:{w.port}
+              </code>
+            </h3>
+            <span className={`pill state-${w.state}`}>{w.state}</span>
+          </div>
+          <div className="card-meta">
+            <span className="pill">{w.permanent ? 'permanent' : 'ephemeral'}</span>
+            {w.spawnedBy && <span className="muted small">spawned by {w.spawnedBy}</span>}
+          </div>
+          <ul className="chips" aria-label="Capabilities">
+            {w.capabilities.map((c) => (
+              <li key={c} className="chip">
+                {c}
+              </li>
+            ))}
+          </ul>
+          <Meter value={w.running} max={w.slots} label={`${w.running} of ${w.slots} slots busy`} />
+          {w.attempts.length > 0 && (
+            <details className="card-list">
+              <summary>
+                {w.attempts.length} job{w.attempts.length === 1 ? '' : 's'} running
+              </summary>
+              <ul>
+                {w.attempts.map((a) => (
+                  <li key={a}>
+                    <JobRefLink jobRef={a} />
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+          {w.services.length > 0 && (
+            <div className="card-list">
+              <span className="small muted">Services:</span>
+              <ul>
+                {w.services.map((s) => (
+                  <li key={s.ref}>
+                    <JobRefLink jobRef={s.ref} /> {s.port !== null && <span className="muted">:{s.port}</span>}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <p className="small muted card-foot">
+            Last heartbeat <Ago at={w.lastSeen} />
+          </p>
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,207 @@
+/** Runs: a searchable, filterable table kept current by the live `run` and `jobs` events. */
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { query, RUN_STATUS_LIST, type RunSummary, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
+import { runUrl } from '../components/links.tsx';
+import { Ago, CountsBar, Empty, ErrorBox, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
+import { formatDuration, formatTime } from '../format.ts';
+import { Link, navigate, useLocation } from '../router.tsx';
+import { runStatusInfo } from '../status.ts';
+
+const LIMITS = [50, 200, 1000];
+
+interface Filters {
+  q: string;
+  status: string;
+  tag: string;
+  agent: string;
+  limit: number;
+}
+
+function readFilters(search: string): Filters {
+  const p = new URLSearchParams(search);
+  const limit = Number(p.get('limit'));
+  return { q: p.get('q') ?? '', status: p.get('status') ?? '', tag: p.get('tag') ?? '', agent: p.get('agent') ?? '', limit: LIMITS.includes(limit) ? limit : 50 };
+}
+
+function writeFilters(f: Filters): void {
+  navigate(`/runs${query({ q: f.q.trim(), status: f.status, tag: f.tag.trim(), agent: f.agent.trim(), limit: f.limit === 50 ? undefined : f.limit })}`, { replace: true });
+}
+
+export default function Runs() {
+  const { search } = useLocation();
+  const filters = readFilters(search);
+  const [text, setText] = useState(filters.q);
+  const [agentText, setAgentText] = useState(filters.agent);
+  const [tagText, setTagText] = useState(filters.tag);
+
+  // Typing updates the address (and so the request) after a short pause.
+  useEffect(() => {
+    if (text === filters.q && agentText === filters.agent && tagText === filters.tag) return;
+    const t = window.setTimeout(() => writeFilters({ ...readFilters(window.location.search), q: text, agent: agentText, tag: tagText }), 350);
+    return () => window.clearTimeout(t);
+  }, [text, agentText, tagText, filters.q, filters.agent, filters.tag]);
+  // The address changed some other way (back button, a tag clicked): the fields follow it.
+  useEffect(() => setText(filters.q), [filters.q]);
+  useEffect(() => setAgentText(filters.agent), [filters.agent]);
+  useEffect(() => setTagText(filters.tag), [filters.tag]);
+
+  const path = `/api/runs${query({ limit: filters.limit, status: filters.status, tag: filters.tag, q: filters.q })}`;
+  const runs = useApi<{ runs: RunSummary[] }>(path);
+
+  // Live: a known run's status changes in place; anything else (a new run, job counts) reloads, at most every 2 s.
+  const reloadTimer = useRef<number | undefined>(undefined);
+  const scheduleReload = (): void => {
+    if (reloadTimer.current !== undefined) return;
+    reloadTimer.current = window.setTimeout(() => {
+      reloadTimer.current = undefined;
+      void runs.reload();
+    }, 2000);
+  };
+  useEffect(() => () => window.clearTimeout(reloadTimer.current), []);
+  useClusterEvents((event, data) => {
+    if (event === 'run') {
+      const known = runs.data?.runs.some((r) => r.runId === data.run.runId);
+      if (known) runs.setData((prev) => prev && { runs: prev.runs.map((r) => (r.runId === data.run.runId ? { ...r, ...data.run } : r)) });
+      scheduleReload();
+    } else if (event === 'jobs' || event === 'resync') {
+      if (runs.data?.runs.some((r) => r.runId === data.runId)) scheduleReload();
+    }
+  });
+  useEventsReconnected(() => void runs.reload());
+
+  const shown = useMemo(() => {
+    const list = runs.data?.runs ?? [];
+    const agent = filters.agent.trim().toLowerCase();
+    return agent === '' ? list : list.filter((r) => (r.agentRunId ?? '').toLowerCase().includes(agent));
+  }, [runs.data, filters.agent]);
+
+  const set = (patch: Partial<Filters>): void => writeFilters({ ...readFilters(window.location.search), ...patch });
+  const filtered = filters.q !== '' || filters.status !== '' || filters.tag !== '' || filters.agent !== '';
+
+  return (
+    <div className="page">
+      <PageHeader title="Runs" subtitle={runs.data ? `${shown.length} run${shown.length === 1 ? '' : 's'}${shown.length >= filters.limit ? ` (the latest ${filters.limit})` : ''}` : undefined} />
+      <form className="filters" role="search" aria-label="Filter runs" onSubmit={(e: FormEvent) => e.preventDefault()}>
+        <div className="field field-inline">
+          <label htmlFor="runs-q">Search</label>
+          <input id="runs-q" type="search" placeholder="name or run id" value={text} onChange={(e) => setText(e.target.value)} />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="runs-status">Status</label>
+          <select id="runs-status" value={filters.status} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">any</option>
+            {RUN_STATUS_LIST.map((s) => (
+              <option key={s} value={s}>
+                {runStatusInfo(s).label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="runs-tag">Tag</label>
+          <input id="runs-tag" type="text" placeholder="e.g. env=prod" value={tagText} onChange={(e) => setTagText(e.target.value)} spellCheck={false} />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="runs-agent">Agent run</label>
+          <input id="runs-agent" type="text" placeholder="agent run id" value={agentText} onChange={(e) => setAgentText(e.target.value)} spellCheck={false} />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="runs-limit">Show</label>
+          <select id="runs-limit" value={filters.limit} onChange={(e) => set({ limit: Number(e.target.value) })}>
+            {LIMITS.map((n) => (
+              <option key={n} value={n}>
+                latest {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filtered && (
+          <button
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => {
+              setText('');
+              setAgentText('');
+              setTagText('');
+              writeFilters({ q: '', status: '', tag: '', agent: '', limit: filters.limit });
+            }}
+          >
+            Clear filters
+          </button>
+        )}
+      </form>
+      <ErrorBox error={runs.error} onRetry={() => void runs.reload()} />
+      {runs.loading && !runs.data ? (
+        <Loading />
+      ) : shown.length === 0 ? (
+        !runs.error && <Empty>{filtered ? 'No run matches these filters.' : 'No runs yet. Submit one with titan submit or titan pipeline run.'}</Empty>
+      ) : (
+        <RunsTable runs={shown} onTag={(tag) => set({ tag })} />
+      )}
+    </div>
+  );
+}
+
+function RunsTable({ runs, onTag }: { runs: RunSummary[]; onTag: (tag: string) => void }) {
+  return (
+    <div className="table-wrap">
+      <table className="table runs-table">
+        <caption className="visually-hidden">Runs, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col">Name</th>
+            <th scope="col">Run id</th>
+            <th scope="col">Agent run</th>
+            <th scope="col">Tags</th>
+            <th scope="col">Jobs</th>
+            <th scope="col">Created</th>
+            <th scope="col">Duration</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.runId}>
+              <td>
+                <RunStatusBadge status={r.status} />
+              </td>
+              <td className="cell-name">
+                <Link to={runUrl(r.runId)}>{r.name}</Link>
+              </td>
+              <td>
+                <code className="small">{r.runId}</code>
+              </td>
+              <td>
+                {r.agentRunId ? (
+                  <Link to={`/agent-runs/${encodeURIComponent(r.agentRunId)}`}>
+                    <code className="small">{r.agentRunId}</code>
+                  </Link>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              <td>
+                <ul className="chips">
+                  {r.tags.map((t) => (
+                    <li key={t}>
+                      <button type="button" className="chip chip-button" onClick={() => onTag(t)} title={`Show runs tagged ${t}`}>
+                        {t}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </td>
+              <td className="cell-progress">
+                <CountsBar counts={r.counts} total={r.total} />
+              </td>
+              <td>
+                <Ago at={r.createdAt} />
+              </td>
+              <td title={r.finishedAt ? `finished ${formatTime(r.finishedAt)}` : 'still running'}>{formatDuration((r.finishedAt ?? Date.now()) - r.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * Schedules: each pipeline the master submits at the fire times of a cron expression, with its
+ * timezone and policies, the next fire time, the last run and the master's latest decision (e.g.
+ * "skipped: the last run is still active"); pause, resume, run now, delete (confirmed).
+ * Refreshed on `run` events (a fire submits a run) and every 30 s.
+ */
+import { useState, type ReactNode } from 'react';
+import { apiDelete, apiPath, apiPost, usePolling, type ScheduleView } from '../api.ts';
+import { RunLink } from '../components/links.tsx';
+import { Ago, Empty, ErrorBox, Loading, PageHeader, errorText } from '../components/ui.tsx';
+import { formatTime } from '../format.ts';
+import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
+import { ConfirmDialog } from './parts/confirm.tsx';
+import { SortTh, useSort } from './parts/sort.tsx';
+import './pages.css';
+
+type Action = 'pause' | 'resume' | 'run-now';
+
+export default function Schedules() {
+  const list = usePolling<{ schedules: ScheduleView[] }>('/api/schedules', 30_000);
+  useLiveReload(['run'], list.reload);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<ReactNode>(null);
+  const [deleting, setDeleting] = useState<ScheduleView | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+
+  const rows = list.data?.schedules ?? [];
+  const sorter = useSort(
+    rows,
+    {
+      name: (s) => s.name,
+      state: (s) => s.paused,
+      nextAt: (s) => s.nextAt,
+      lastAt: (s) => s.lastAt,
+      decision: (s) => s.lastDecisionAt,
+    },
+    { key: 'name', dir: 'asc' },
+  );
+
+  const act = async (s: ScheduleView, action: Action): Promise<void> => {
+    setBusy(`${s.name}:${action}`);
+    setError(null);
+    setDone(null);
+    try {
+      if (action === 'run-now') {
+        const r = await apiPost<{ runId: string; schedule: ScheduleView }>(apiPath('schedules', s.name, 'run-now'));
+        setDone(
+          <>
+            Submitted run <RunLink runId={r.runId} /> for {s.name}.
+          </>,
+        );
+      } else {
+        await apiPost(apiPath('schedules', s.name, action));
+        setDone(`${action === 'pause' ? 'Paused' : 'Resumed'} ${s.name}.`);
+      }
+      void list.reload();
+    } catch (err) {
+      setError(`${s.name}: ${errorText(err)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async (): Promise<void> => {
+    if (!deleting) return;
+    setBusy(`${deleting.name}:delete`);
+    setDeleteError(null);
+    try {
+      await apiDelete(apiPath('schedules', deleting.name));
+      setDone(`Deleted the schedule ${deleting.name}.`);
+      setDeleting(null);
+      void list.reload();
+    } catch (err) {
+      setDeleteError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div className="page">
+      <PageHeader title="Schedules" subtitle="Pipelines submitted at the fire times of a cron expression.">
+        <button type="button" className="btn" onClick={() => void list.reload()}>
+          Refresh
+        </button>
+      </PageHeader>
+      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
+      <Outcome error={error} done={done} onDismiss={() => {
+          setError(null);
+          setDone(null);
+        }} />
+      {!list.data ? (
+        !list.error && <Loading />
+      ) : rows.length === 0 ? (
+        <Empty>
+          No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
+        </Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table pg-table">
+            <thead>
+              <tr>
+                <SortTh sorter={sorter} sortKey="name">
+                  Schedule
+                </SortTh>
+                <th scope="col">When</th>
+                <SortTh sorter={sorter} sortKey="state">
+                  State
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="nextAt">
+                  Next run
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="lastAt">
+                  Last run
+                </SortTh>
+                <SortTh sorter={sorter} sortKey="decision">
+                  Last decision
+                </SortTh>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sorter.rows.map((s) => (
+                <tr key={s.name}>
+                  <th scope="row">
+                    <code>{s.name}</code>
+                    <div className="muted small">
+                      {s.run.name !== s.name ? `${s.run.name} · ` : ''}
+                      {plural(s.run.jobs.length, 'job')}
+                    </div>
+                  </th>
+                  <td>
+                    <code>{s.spec.cron}</code>
+                    <div className="muted small">
+                      {s.spec.timezone} · overlap: {s.spec.overlap} · missed: {s.spec.missed}
+                    </div>
+                  </td>
+                  <td>
+                    {s.paused ? (
+                      <StateBadge tone="pending" symbol="⏸" title="no fire time submits a run until it is resumed">
+                        Paused
+                      </StateBadge>
+                    ) : (
+                      <StateBadge tone="running" symbol="◷">
+                        Active
+                      </StateBadge>
+                    )}
+                  </td>
+                  <td>{s.nextAt !== null ? <Ago at={s.nextAt} /> : <span className="muted">{s.paused ? 'paused' : 'none'}</span>}</td>
+                  <td>
+                    {s.lastAt !== null ? (
+                      <>
+                        <Ago at={s.lastAt} />
+                        {s.lastRunId ? (
+                          <div className="small">
+                            <RunLink runId={s.lastRunId} />
+                          </div>
+                        ) : null}
+                      </>
+                    ) : (
+                      <span className="muted">never</span>
+                    )}
+                  </td>
+                  <td className="pg-wrap">
+                    {s.lastDecision ? (
+                      <>
+                        <span>{s.lastDecision}</span>
+                        {s.lastDecisionAt !== null ? (
+                          <div className="muted small" title={formatTime(s.lastDecisionAt)}>
+                            <Ago at={s.lastDecisionAt} />
+                          </div>
+                        ) : null}
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>
+                    <div className="pg-actions">
+                      <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'run-now')} aria-label={`Run ${s.name} now`}>
+                        {busy === `${s.name}:run-now` ? 'Submitting…' : 'Run now'}
+                      </button>
+                      {s.paused ? (
+                        <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'resume')} aria-label={`Resume ${s.name}`}>
+                          {busy === `${s.name}:resume` ? 'Resuming…' : 'Resume'}
+                        </button>
+                      ) : (
+                        <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'pause')} aria-label={`Pause ${s.name}`}>
+                          {busy === `${s.name}:pause` ? 'Pausing…' : 'Pause'}
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="btn btn-small btn-bad-outline"
+                        disabled={busy !== null}
+                        onClick={() => {
+                          setDeleteError(null);
+                          setDeleting(s);
+                        }}
+                        aria-label={`Delete ${s.name}`}
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete the schedule ${deleting.name}?`}
+          confirmLabel="Delete schedule"
+          danger
+          busy={busy !== null}
+          error={deleteError}
+          onConfirm={() => void remove()}
+          onCancel={() => setDeleting(null)}
+        >
+          <p>
+            No more runs of “{deleting.run.name}” are submitted at <code>{deleting.spec.cron}</code> ({deleting.spec.timezone}). Runs it already submitted are kept. To stop it
+            for a while instead, pause it.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}

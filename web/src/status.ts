@@ -1,0 +1,53 @@
+/**
+ * How each job and run status looks: a label, a symbol (so colour is never the only cue) and a
+ * tone, which names the CSS colour variables `--st-<tone>` and `--st-<tone>-bg` in styles.css.
+ */
+import type { JobStatus, RunStatus } from './types.ts';
+
+export type Tone = 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'dead' | 'cancelled' | 'skipped' | 'approval';
+
+export interface StatusInfo {
+  label: string;
+  symbol: string;
+  tone: Tone;
+  /** One line for a tooltip or screen reader. */
+  description: string;
+}
+
+const JOB: Record<JobStatus, StatusInfo> = {
+  PENDING: { label: 'Pending', symbol: '○', tone: 'pending', description: 'waiting for its dependencies or a delay' },
+  QUEUED: { label: 'Queued', symbol: '◔', tone: 'queued', description: 'ready, waiting for a free worker slot' },
+  RUNNING: { label: 'Running', symbol: '▶', tone: 'running', description: 'running on a worker' },
+  COMPLETED: { label: 'Completed', symbol: '✓', tone: 'completed', description: 'finished successfully' },
+  FAILED: { label: 'Failed, retrying', symbol: '↻', tone: 'failed', description: 'an attempt failed; a retry is pending' },
+  DEAD: { label: 'Dead', symbol: '✕', tone: 'dead', description: 'failed with no retries left' },
+  CANCELLED: { label: 'Cancelled', symbol: '⊘', tone: 'cancelled', description: 'cancelled' },
+  SKIPPED: { label: 'Skipped', symbol: '↷', tone: 'skipped', description: 'skipped because a dependency did not complete' },
+  WAITING_APPROVAL: { label: 'Awaiting approval', symbol: '⚑', tone: 'approval', description: 'an approval gate waiting for a decision' },
+};
+
+const RUN: Record<RunStatus, StatusInfo> = {
+  RUNNING: { label: 'Running', symbol: '▶', tone: 'running', description: 'the run has jobs still to finish' },
+  COMPLETED: { label: 'Completed', symbol: '✓', tone: 'completed', description: 'every job completed' },
+  FAILED: { label: 'Failed', symbol: '✕', tone: 'dead', description: 'a job failed for good' },
+  CANCELLED: { label: 'Cancelled', symbol: '⊘', tone: 'cancelled', description: 'the run was cancelled' },
+};
+
+const UNKNOWN: StatusInfo = { label: 'Unknown', symbol: '?', tone: 'pending', description: 'unknown status' };
+
+export function jobStatusInfo(status: string): StatusInfo {
+  return (JOB as Record<string, StatusInfo>)[status] ?? { ...UNKNOWN, label: status };
+}
+
+export function runStatusInfo(status: string): StatusInfo {
+  return (RUN as Record<string, StatusInfo>)[status] ?? { ...UNKNOWN, label: status };
+}
+
+/** The CSS colour of a tone (a custom property, so it follows the theme). */
+export const toneColor = (tone: Tone): string => `var(--st-${tone})`;
+
+const TERMINAL = new Set<string>(['COMPLETED', 'DEAD', 'CANCELLED', 'SKIPPED']);
+export const isTerminalStatus = (status: string): boolean => TERMINAL.has(status);
+
+/** Statuses in the order the UI lists them (pipeline order: waiting, working, done, bad). */
+export const JOB_STATUS_ORDER: readonly JobStatus[] = ['PENDING', 'QUEUED', 'WAITING_APPROVAL', 'RUNNING', 'FAILED', 'COMPLETED', 'SKIPPED', 'CANCELLED', 'DEAD'];
