@@ -215,6 +215,11 @@ function Charts({ samples }: { samples: MetricsSample[] }) {
   );
 }
 
+/** The worker's jobs that are not services: `attempts` holds every job on it, services too. */
+function jobsOf(w: WorkerView): string[] {
+  return w.attempts.filter((a) => !w.services.some((s) => s.ref === a));
+}
+
 function WorkerCards({ workers }: { workers: WorkerView[] }) {
   if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master HOST:PORT</code>.</Empty>;
   const sorted = [...workers].sort((a, b) => (a.state === b.state ? a.id.localeCompare(b.id) : a.state === 'connected' ? -1 : b.state === 'connected' ? 1 : a.state.localeCompare(b.state)));
@@ -242,13 +247,13 @@ function WorkerCards({ workers }: { workers: WorkerView[] }) {
             ))}
           </ul>
           <Meter value={w.running} max={w.slots} label={`${w.running} of ${w.slots} slots busy`} />
-          {w.attempts.length > 0 && (
+          {jobsOf(w).length > 0 && (
             <details className="card-list">
               <summary>
-                {w.attempts.length} job{w.attempts.length === 1 ? '' : 's'} running
+                {jobsOf(w).length} job{jobsOf(w).length === 1 ? '' : 's'} running
               </summary>
               <ul>
-                {w.attempts.map((a) => (
+                {jobsOf(w).map((a) => (
                   <li key={a}>
                     <JobRefLink jobRef={a} />
                   </li>

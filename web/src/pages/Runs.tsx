@@ -9,22 +9,31 @@ import { runStatusInfo } from '../status.ts';
 
 const LIMITS = [50, 200, 1000];
 
+/** Created within: the choices of the time filter, in milliseconds. */
+const SINCE: Record<string, { label: string; ms: number }> = {
+  '1h': { label: 'last hour', ms: 3_600_000 },
+  '24h': { label: 'last 24 hours', ms: 86_400_000 },
+  '7d': { label: 'last 7 days', ms: 7 * 86_400_000 },
+};
+
 interface Filters {
   q: string;
   status: string;
   tag: string;
   agent: string;
+  since: string;
   limit: number;
 }
 
 function readFilters(search: string): Filters {
   const p = new URLSearchParams(search);
   const limit = Number(p.get('limit'));
-  return { q: p.get('q') ?? '', status: p.get('status') ?? '', tag: p.get('tag') ?? '', agent: p.get('agent') ?? '', limit: LIMITS.includes(limit) ? limit : 50 };
+  const since = p.get('since') ?? '';
+  return { q: p.get('q') ?? '', status: p.get('status') ?? '', tag: p.get('tag') ?? '', agent: p.get('agent') ?? '', since: since in SINCE ? since : '', limit: LIMITS.includes(limit) ? limit : 50 };
 }
 
 function writeFilters(f: Filters): void {
-  navigate(`/runs${query({ q: f.q.trim(), status: f.status, tag: f.tag.trim(), agent: f.agent.trim(), limit: f.limit === 50 ? undefined : f.limit })}`, { replace: true });
+  navigate(`/runs${query({ q: f.q.trim(), status: f.status, tag: f.tag.trim(), agent: f.agent.trim(), since: f.since, limit: f.limit === 50 ? undefined : f.limit })}`, { replace: true });
 }
 
 export default function Runs() {
@@ -72,11 +81,13 @@ export default function Runs() {
   const shown = useMemo(() => {
     const list = runs.data?.runs ?? [];
     const agent = filters.agent.trim().toLowerCase();
-    return agent === '' ? list : list.filter((r) => (r.agentRunId ?? '').toLowerCase().includes(agent));
-  }, [runs.data, filters.agent]);
+    const span = SINCE[filters.since];
+    const after = span ? Date.now() - span.ms : 0;
+    return list.filter((r) => (agent === '' || (r.agentRunId ?? '').toLowerCase().includes(agent)) && r.createdAt >= after);
+  }, [runs.data, filters.agent, filters.since]);
 
   const set = (patch: Partial<Filters>): void => writeFilters({ ...readFilters(window.location.search), ...patch });
-  const filtered = filters.q !== '' || filters.status !== '' || filters.tag !== '' || filters.agent !== '';
+  const filtered = filters.q !== '' || filters.status !== '' || filters.tag !== '' || filters.agent !== '' || filters.since !== '';
 
   return (
     <div className="page">
@@ -106,6 +117,17 @@ export default function Runs() {
           <input id="runs-agent" type="text" placeholder="agent run id" value={agentText} onChange={(e) => setAgentText(e.target.value)} spellCheck={false} />
         </div>
         <div className="field field-inline">
+          <label htmlFor="runs-since">Created</label>
+          <select id="runs-since" value={filters.since} onChange={(e) => set({ since: e.target.value })}>
+            <option value="">any time</option>
+            {Object.entries(SINCE).map(([key, { label }]) => (
+              <option key={key} value={key}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field field-inline">
           <label htmlFor="runs-limit">Show</label>
           <select id="runs-limit" value={filters.limit} onChange={(e) => set({ limit: Number(e.target.value) })}>
             {LIMITS.map((n) => (
@@ -123,7 +145,7 @@ export default function Runs() {
               setText('');
               setAgentText('');
               setTagText('');
-              writeFilters({ q: '', status: '', tag: '', agent: '', limit: filters.limit });
+              writeFilters({ q: '', status: '', tag: '', agent: '', since: '', limit: filters.limit });
             }}
           >
             Clear filters

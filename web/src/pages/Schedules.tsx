@@ -124,7 +124,7 @@ export default function Schedules() {
               {sorter.rows.map((s) => (
                 <tr key={s.name}>
                   <th scope="row">
-                    <code>{s.name}</code>
+                    <code className="pg-nowrap">{s.name}</code>
                     <div className="muted small">
                       {s.run.name !== s.name ? `${s.run.name} · ` : ''}
                       {plural(s.run.jobs.length, 'job')}

@@ -117,7 +117,7 @@ export default function Workers() {
         </Empty>
       ) : (
         <div className="table-wrap">
-          <table className="table pg-table">
+          <table className="table pg-table pg-workers">
             <thead>
               <tr>
                 <SortTh sorter={sorter} sortKey="id">

@@ -53,7 +53,6 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
           {job.error}
         </p>
       )}
-      <Actions base={base} job={job} pendingGate={pendingGate} onChanged={onChanged} />
       {isGate && (job.spec.message || gate?.message) && (
         <blockquote className="gate-message">
           <span className="small muted">The gate asks:</span>
@@ -65,6 +64,7 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
           )}
         </blockquote>
       )}
+      <Actions base={base} job={job} pendingGate={pendingGate} onChanged={onChanged} />
       <Details job={job} dependents={dependents} onSelect={onSelect} />
       {job.spec.kind !== 'approval' && (
         <section aria-labelledby="attempts-title" className="panel-section">
@@ -73,12 +73,14 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
           {detail.data && detail.data.attempts.length === 0 && <p className="muted small">None yet.</p>}
           {detail.data && detail.data.attempts.length > 0 && (
             <div className="table-wrap">
-              <table className="table table-compact">
+              <table className="table table-compact attempts-table">
                 <thead>
                   <tr>
                     <th scope="col">#</th>
                     <th scope="col">Worker</th>
-                    <th scope="col">Started</th>
+                    <th scope="col" className="col-started">
+                      Started
+                    </th>
                     <th scope="col">Took</th>
                     <th scope="col">Outcome</th>
                     <th scope="col">Output</th>
@@ -91,10 +93,10 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
                       <td>
                         <code className="small">{a.workerId}</code>
                       </td>
-                      <td title={formatTime(a.startedAt)}>
+                      <td className="col-started" title={formatTime(a.startedAt)}>
                         <Ago at={a.startedAt} />
                       </td>
-                      <td>{a.finishedAt ? formatDuration(a.finishedAt - a.startedAt) : <Elapsed since={a.startedAt} />}</td>
+                      <td className="nowrap" title={`Started ${formatTime(a.startedAt)}`}>{a.finishedAt ? formatDuration(a.finishedAt - a.startedAt) : <Elapsed since={a.startedAt} />}</td>
                       <td>
                         {a.outcome ?? 'running'}
                         {a.exitCode !== null && <span className="muted small"> (exit {a.exitCode})</span>}

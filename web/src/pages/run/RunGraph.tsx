@@ -17,6 +17,7 @@ import {
   ReactFlow,
   type ReactFlowInstance,
   type Edge,
+  type Viewport,
   useNodesState,
 } from '@xyflow/react';
 import { memo, type ReactNode, useCallback, useEffect, useMemo, useRef } from 'react';
@@ -59,7 +60,11 @@ const JobNodeView = memo(function JobNodeView({ data, selected }: NodeProps<JobN
       </div>
       <div className="job-node-bottom">
         <span className="job-node-status">{info.label}</span>
-        {KIND_MARK[job.spec.kind] && <span className="job-node-kind">{KIND_MARK[job.spec.kind]}</span>}
+        {KIND_MARK[job.spec.kind] && (
+          <span className="job-node-kind" title={KIND_MARK[job.spec.kind]}>
+            {KIND_MARK[job.spec.kind]}
+          </span>
+        )}
         {(timing || attempts) && (
           <span className="job-node-time">
             {attempts}
@@ -86,6 +91,9 @@ export default function RunGraph({ jobs, selectedId, onSelect }: RunGraphProps) 
   const [nodes, setNodes, onNodesChange] = useNodesState<JobNode>([]);
   const instance = useRef<ReactFlowInstance<JobNode, Edge> | null>(null);
   const userMoved = useRef(false);
+  // The viewport when a move by the user began: a click on a node starts a pan that moves nothing,
+  // so the move counts as the user's only if the viewport really changed by its end.
+  const moveStart = useRef<Viewport | null>(null);
 
   // Positions change only with the shape (jobs and dependencies), never with a status.
   const shape = shapeKey(jobs.map((j) => ({ id: j.spec.id, dependsOn: j.spec.dependsOn })));
@@ -179,8 +187,13 @@ export default function RunGraph({ jobs, selectedId, onSelect }: RunGraphProps) 
         onInit={(i) => {
           instance.current = i;
         }}
-        onMoveStart={(event) => {
-          if (event) userMoved.current = true;
+        onMoveStart={(event, viewport) => {
+          moveStart.current = event ? viewport : null;
+        }}
+        onMoveEnd={(_event, viewport) => {
+          const start = moveStart.current;
+          moveStart.current = null;
+          if (start && (start.x !== viewport.x || start.y !== viewport.y || start.zoom !== viewport.zoom)) userMoved.current = true;
         }}
         colorMode={theme}
         fitView
