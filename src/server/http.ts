@@ -12,6 +12,7 @@ import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { registerApiRoutes } from './http-api.js';
 import { registerAuth, type UiLogin } from './http-auth.js';
+import { registerConstructorRoutes } from './http-constructor.js';
 import { STATUS_OF } from './http-common.js';
 import { registerDataRoutes } from './http-data.js';
 import { registerMetricsRoute } from './http-metrics.js';
@@ -25,6 +26,8 @@ export interface HttpOptions {
   login?: UiLogin | undefined;
   /** The built dashboard (default: `dist/web` of this installation). */
   webRoot?: string | undefined;
+  /** The master's data directory: the constructor's drafts are kept in its `drafts/`; the constructor routes are served only with it. */
+  dataDir?: string | undefined;
 }
 
 export function createHttpServer(master: Master, options: HttpOptions): FastifyInstance {
@@ -53,6 +56,7 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     registerApiRoutes(api, master);
     registerDataRoutes(api, master);
     registerEventRoutes(api, master, streams);
+    if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.dataDir);
   });
 
   registerStatic(app, options.webRoot ?? defaultWebRoot());

@@ -66,7 +66,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   await master.start();
   const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { token, login: config.ui, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }) });
+  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }) });
   await http.listen({ port: config.httpPort, host: config.host });
   const httpAddress = http.server.address() as AddressInfo;
   return {

@@ -1,0 +1,101 @@
+/**
+ * The constructor page's API: its saved drafts, the script library (Titan's registry of
+ * scripts on the master) and pipelines written there: parsed for the editor, or deployed with
+ * every job's `file` taken from the library. docs/http-api.md ("Constructor") is the contract.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { TitanError } from '../core/errors.js';
+import { LIMITS, RunSpecSchema } from '../core/model.js';
+import { MAX_PIPELINE_YAML, readPipelineYaml } from '../core/pipeline-yaml.js';
+import { Drafts, MAX_DRAFT_BYTES } from '../master/drafts.js';
+import { FileArea } from '../master/file-area.js';
+import type { Master } from '../master/master.js';
+import { bodyObject, parseWith } from './http-common.js';
+
+/** Library scripts larger than this are not sent for viewing. */
+export const MAX_VIEW_BYTES = 1024 * 1024;
+
+const NameParam = z.object({ name: z.string() });
+const ContentBody = z.object({ content: z.unknown().refine((c) => c !== undefined, 'required') });
+const RenameBody = z.object({ to: z.string(), overwrite: z.boolean().default(false) });
+const YamlBody = z.object({ yaml: z.string().min(1).max(MAX_PIPELINE_YAML) });
+
+/** A pipeline's text (up to MAX_PIPELINE_YAML characters) inside its JSON body. */
+const PIPELINE_BODY_LIMIT = 2 * MAX_PIPELINE_YAML;
+
+const nameOf = (params: unknown): string => parseWith(NameParam, params, 'path').name;
+
+export function registerConstructorRoutes(app: FastifyInstance, master: Master, dataDir: string): void {
+  const drafts = new Drafts(join(dataDir, 'drafts'), Date.now, (line) => void process.stderr.write(`titan master: ${line}\n`));
+
+  // ---- drafts -----------------------------------------------------------------------------------
+
+  app.get('/api/drafts', async () => ({ drafts: drafts.list() }));
+  app.get('/api/drafts/:name', async (req) => drafts.get(nameOf(req.params)));
+  app.put('/api/drafts/:name', { bodyLimit: MAX_DRAFT_BYTES + 64 * 1024 }, async (req) => {
+    const name = Drafts.check(nameOf(req.params));
+    return drafts.put(name, parseWith(ContentBody, bodyObject(req), 'draft').content);
+  });
+  app.post('/api/drafts/:name/rename', async (req) => {
+    const p = parseWith(RenameBody, bodyObject(req), 'rename');
+    return drafts.rename(nameOf(req.params), p.to, p.overwrite);
+  });
+  app.delete('/api/drafts/:name', async (req) => {
+    const name = nameOf(req.params);
+    drafts.delete(name);
+    return { name, deleted: true };
+  });
+
+  // ---- script library ---------------------------------------------------------------------------
+
+  app.get('/api/scripts', async () => ({ scripts: master.registry.list() }));
+  app.get('/api/scripts/:name', async (req, reply) => {
+    const name = FileArea.check(nameOf(req.params));
+    const data = master.registry.get(name);
+    if (data === null) throw new TitanError('NOT_FOUND', `no script ${name} in the library`);
+    if (data.length > MAX_VIEW_BYTES) return reply.code(413).send({ code: 'BAD_REQUEST', message: `${name} is ${data.length} bytes; only scripts up to ${MAX_VIEW_BYTES} bytes are shown` });
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(data);
+  });
+  void app.register(async (raw) => {
+    // The script's bytes as sent: text/plain is not decoded, application/octet-stream is accepted.
+    raw.removeContentTypeParser('text/plain');
+    raw.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: LIMITS.maxScriptBytes }, (_req, body, done) => done(null, body));
+    raw.put('/api/scripts/:name', { bodyLimit: LIMITS.maxScriptBytes }, async (req) => {
+      const name = FileArea.check(nameOf(req.params));
+      if (!Buffer.isBuffer(req.body)) throw new TitanError('BAD_REQUEST', 'send the script as the body (content-type: text/plain or application/octet-stream)');
+      master.registry.put(name, req.body);
+      return { name, size: req.body.length };
+    });
+  });
+
+  // ---- pipelines --------------------------------------------------------------------------------
+
+  app.post('/api/pipelines/parse', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
+    const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
+    return { pipeline: readPipelineYaml(yaml, 'pipeline.yaml').doc };
+  });
+
+  app.post('/api/pipelines/deploy', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
+    const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
+    const { doc, projectAt } = readPipelineYaml(yaml, 'pipeline.yaml');
+    if (doc.project) throw new TitanError('BAD_REQUEST', `${projectAt}: project mode is not available here: the script library has no folders; set "project: false" and name library scripts in "file"`);
+    const jobs = doc.jobs.map(({ file, fileAt, ...job }) => {
+      if (file === undefined) return job;
+      const name = file.replace(/^\.\//, '');
+      const where = `${fileAt ?? 'pipeline.yaml'}: job "${job.id}"`;
+      if (!FileArea.valid(name)) throw new TitanError('BAD_REQUEST', `${where}: "${file}" is not a script of the library (a bare file name)`);
+      const data = master.registry.get(name);
+      if (data === null) throw new TitanError('BAD_REQUEST', `${where}: the script ${name} is not in the library; upload it first`);
+      return { ...job, script: { name, sha256: master.blobs.putBuffer(data) } };
+    });
+    const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, jobs }, 'pipeline');
+    if (doc.schedule !== undefined) {
+      const { schedule } = await master.schedules.upsert(doc.name, doc.schedule, run);
+      return { schedule: schedule.name, nextAt: schedule.nextAt };
+    }
+    const { runId } = await master.submit(run);
+    return { runId };
+  });
+}
