@@ -438,12 +438,12 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to main content');
     const labels: string[] = [];
-    for (let i = 0; i < 15 && labels.length < 9; i++) {
+    for (let i = 0; i < 16 && labels.length < 10; i++) {
       await page.keyboard.press('Tab');
       const f = await focused();
       if (f.inNav) labels.push(f.label);
     }
-    expect(labels).toEqual(['Overview', 'Runs', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers']);
+    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers']);
     // Enter on a focused nav link goes there; focus moves to the page.
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Workers', level: 1 }).waitFor();

@@ -17,6 +17,7 @@ const Schedules = lazy(() => import('./pages/Schedules.tsx'));
 const Store = lazy(() => import('./pages/Store.tsx'));
 const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
+const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));
 
 const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: ComponentType; title: string }> = {
   overview: { component: Overview, title: 'Overview' },
@@ -30,11 +31,13 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: Compo
   store: { component: Store, title: 'Store' },
   artifacts: { component: Artifacts, title: 'Artifacts' },
   workers: { component: Workers, title: 'Workers' },
+  constructor: { component: Constructor, title: 'Constructor' },
 };
 
 const NAV: { to: string; label: string; icon: string }[] = [
   { to: '/', label: 'Overview', icon: '◫' },
   { to: '/runs', label: 'Runs', icon: '☰' },
+  { to: '/constructor', label: 'Constructor', icon: '✎' },
   { to: '/approvals', label: 'Approvals', icon: '⚑' },
   { to: '/agent-runs', label: 'Agent runs', icon: '⟳' },
   { to: '/services', label: 'Services', icon: '⚙' },

@@ -13,6 +13,7 @@ export type RouteName =
   | 'store'
   | 'artifacts'
   | 'workers'
+  | 'constructor'
   | 'notFound';
 
 export interface RouteMatch {
@@ -35,6 +36,7 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['store', '/store'],
   ['artifacts', '/artifacts'],
   ['workers', '/workers'],
+  ['constructor', '/constructor'],
 ];
 
 /** Matches a pattern against a path (a trailing slash is ignored); null when it does not match. */

@@ -1,0 +1,269 @@
+/**
+ * The pipeline constructor (/constructor) in a real browser against a real master and worker:
+ * nodes added from the toolbar and connected by dragging handle to handle with the mouse, a cycle
+ * refused with its reason, undo/redo, fields set in the editor, the generated YAML, a script
+ * uploaded through the page, deploy and the run completing; YAML imported and exported again;
+ * a draft saved, found again after a refresh, and deleted.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { TitanClient } from '../../src/sdk/client.js';
+import { browserAvailable, launchBrowser, login, type OpenPage, openPage, screenshot } from '../helpers/browser.js';
+import { Cluster } from '../helpers/cluster.js';
+import { sh, waitRunStatus } from '../helpers/scripts.js';
+
+const STEP = sh('echo "step $TITAN_JOB_ID done"\n', 'ctor-step.sh');
+
+describe.skipIf(!browserAvailable())('constructor in a browser', () => {
+  const cluster = new Cluster();
+  let client: TitanClient;
+  let browser: Browser;
+  let base = '';
+  const opened: OpenPage[] = [];
+
+  const signedIn = async (): Promise<OpenPage> => {
+    const o = await openPage(browser);
+    opened.push(o);
+    onTestFailed(async ({ task }) => {
+      const path = await screenshot(o.page, `FAILED-ctor-${task.name.slice(0, 50)}`).catch(() => '(no screenshot)');
+      console.error(`"${task.name}" failed at ${o.page.url()}; screenshot ${path}; browser errors:\n${o.errors.describe() || '(none)'}`);
+    });
+    await login(o.page, base, cluster.token, '/constructor');
+    await o.page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
+    return o;
+  };
+
+  beforeAll(async () => {
+    const [b] = await Promise.all([
+      launchBrowser(),
+      (async () => {
+        await cluster.startMaster();
+        await cluster.startWorker({ slots: 4 });
+      })(),
+    ]);
+    browser = b;
+    base = `http://127.0.0.1:${cluster.httpPort}`;
+    client = cluster.client();
+    await client.putFile('scripts', STEP);
+  });
+
+  afterAll(async () => {
+    for (const o of opened) await o.context.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await cluster.stop();
+  });
+
+  const code = (page: Page): Promise<string> => page.getByTestId('c-code').innerText();
+  const statusLine = (page: Page) => page.getByTestId('c-status');
+  const edgeCount = (page: Page): Promise<number> => page.locator('.react-flow__edge').count();
+
+  /** Presses the mouse on one handle and releases it on another, moving like a person. */
+  async function dragHandle(page: Page, from: string, to: string): Promise<void> {
+    const a = await page.getByTestId(`out-${from}`).boundingBox();
+    const b = await page.getByTestId(`in-${to}`).boundingBox();
+    if (!a || !b) throw new Error(`handles of ${from} → ${to} not visible`);
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move((a.x + b.x) / 2 + 10, (a.y + b.y) / 2, { steps: 8 });
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
+    await page.mouse.up();
+  }
+
+  /** Adds a node of `kind` from the toolbar and names it; it is selected and its editor open. */
+  async function addNamed(page: Page, button: string, id: string, file?: string): Promise<void> {
+    await page.getByRole('button', { name: button, exact: true }).click();
+    const idField = page.getByLabel('Id', { exact: true });
+    await idField.fill(id);
+    if (file !== undefined) await page.getByLabel('Script (from the library)').fill(file);
+    await page.getByTestId(`node-${id}`).waitFor();
+  }
+
+  /** A click on the empty canvas: clears the selection and takes the focus off the fields. */
+  async function clickPane(page: Page): Promise<void> {
+    const box = await page.locator('.c-canvas').boundingBox();
+    if (!box) throw new Error('no canvas');
+    await page.mouse.click(box.x + box.width - 30, box.y + 15);
+  }
+
+  it('draws a diamond with the mouse, refuses a cycle, undoes and redoes, and deploys it to a completed run', async () => {
+    const { page, errors } = await signedIn();
+
+    // A script uploaded through the page's library panel.
+    await page.getByTestId('c-upload').setInputFiles({ name: 'ctor-upload.sh', mimeType: 'text/plain', buffer: Buffer.from('echo "uploaded $TITAN_JOB_ID"\n') });
+    await page.locator('.c-script-list').getByRole('button', { name: 'ctor-upload.sh' }).waitFor();
+
+    await addNamed(page, '+ Task', 'a', 'ctor-step.sh');
+    await addNamed(page, '+ Task', 'b', 'ctor-upload.sh');
+    await addNamed(page, '+ Task', 'c', 'ctor-step.sh');
+    await addNamed(page, '+ Task', 'd', 'ctor-step.sh');
+    await page.getByLabel('Retries').fill('1');
+    await page.getByRole('button', { name: 'Auto-layout' }).click();
+    await page.waitForTimeout(400);
+
+    for (const [s, t] of [
+      ['a', 'b'],
+      ['a', 'c'],
+      ['b', 'd'],
+      ['c', 'd'],
+    ] as const) {
+      await dragHandle(page, s, t);
+      await expect.poll(() => statusLine(page).innerText()).toContain(`${t} now depends on ${s}`);
+    }
+    await expect.poll(() => edgeCount(page)).toBe(4);
+
+    // A cycle is refused, with the reason in the status line.
+    await dragHandle(page, 'd', 'a');
+    await expect.poll(() => statusLine(page).innerText()).toMatch(/Refused: .*cycle/);
+    await expect.poll(() => edgeCount(page)).toBe(4);
+
+    const yaml = await code(page);
+    expect(yaml).toContain('  - id: d\n    file: ctor-step.sh\n    depends_on: [b, c]\n    retries: 1\n');
+    expect(yaml).toContain('  - id: b\n    file: ctor-upload.sh\n    depends_on: [a]\n');
+
+    // Undo takes the last edge away, redo brings it back.
+    await clickPane(page);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => edgeCount(page)).toBe(3);
+    expect(await code(page)).toContain('depends_on: [b]\n');
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => edgeCount(page)).toBe(4);
+    expect(await code(page)).toContain('depends_on: [b, c]\n');
+
+    // Shift+click adds to the selection, Ctrl+D duplicates it, Delete removes the copies.
+    const nodeCount = (): Promise<number> => page.locator('.react-flow__node').count();
+    const selectedCount = (): Promise<number> => page.locator('.react-flow__node.selected').count();
+    await page.getByTestId('node-b').click();
+    await page.getByTestId('node-c').click({ modifiers: ['Shift'] });
+    await expect.poll(selectedCount).toBe(2);
+    await page.keyboard.press('Control+d');
+    await expect.poll(nodeCount).toBe(6);
+    expect(await code(page)).toContain('  - id: b-copy\n');
+    await page.keyboard.press('Delete');
+    await expect.poll(nodeCount).toBe(4);
+    expect(await code(page)).toBe(yaml);
+
+    // A rubber band from the empty corner selects the nodes it touches.
+    await clickPane(page);
+    await expect.poll(selectedCount).toBe(0);
+    const canvas = await page.locator('.c-canvas').boundingBox();
+    const nb = await page.getByTestId('node-b').boundingBox();
+    if (!canvas || !nb) throw new Error('canvas or node not visible');
+    await page.mouse.move(canvas.x + 12, canvas.y + 12);
+    await page.mouse.down();
+    await page.mouse.move(nb.x + nb.width / 2, nb.y + nb.height / 2, { steps: 10 });
+    await page.mouse.up();
+    await expect.poll(selectedCount).toBe(2);
+    await clickPane(page);
+
+    // The help overlay.
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.keyboard.press('Escape');
+    await screenshot(page, 'constructor');
+
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/, { timeout: 15_000 });
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() as string);
+    await waitRunStatus(client, runId, 'COMPLETED');
+    await page.locator('.page-header .badge', { hasText: 'Completed' }).waitFor({ timeout: 15_000 });
+    errors.expectNone('the constructor');
+  });
+
+  it('imports a YAML and exports an equivalent one', async () => {
+    const { page, errors } = await signedIn();
+    const source = [
+      'name: imported',
+      'tags: [e2e, "team=data"]',
+      'jobs:',
+      '  - id: extract',
+      '    file: ctor-step.sh',
+      '    args: [--day, "2026-11-24", two words]',
+      '    env: {MODE: fast}',
+      '  - id: serve',
+      '    file: ctor-step.sh',
+      '    type: service',
+      '    port: 8123',
+      '    depends_on: extract',
+      '  - id: gate',
+      '    type: approval',
+      '    message: "Ship it?"',
+      '    depends_on: [serve]',
+      '  - id: load',
+      '    file: ctor-step.sh',
+      '    depends_on: [gate, extract]',
+      '    requirement: GPU',
+      '    priority: 5',
+      '    delay: 2.5',
+      '    retries: 0',
+      '    timeout: 600',
+      '    affinity: required',
+      '',
+    ].join('\n');
+    await page.getByRole('button', { name: 'Import YAML' }).click();
+    await page.getByLabel(/Paste a pipeline/).fill(source);
+    await page.getByRole('dialog', { name: 'Import YAML' }).getByRole('button', { name: 'Import' }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('Imported 4 jobs');
+    for (const id of ['extract', 'serve', 'gate', 'load']) await page.getByTestId(`node-${id}`).waitFor();
+    await expect.poll(() => edgeCount(page)).toBe(4);
+
+    const exported = await code(page);
+    const strip = (doc: Awaited<ReturnType<TitanClient['parsePipeline']>>) => ({ ...doc, jobs: doc.jobs.map(({ fileAt: _f, ...j }) => ({ ...j, dependsOn: [...(j.dependsOn ?? [])].sort() })) });
+    expect(strip(await client.parsePipeline(exported))).toEqual(strip(await client.parsePipeline(source)));
+
+    // A schedule makes Deploy register the pipeline instead of running it.
+    await clickPane(page);
+    await page.getByLabel('Name', { exact: true }).fill('ctor-nightly');
+    await page.getByLabel('Schedule (cron, UTC)').fill('0 2 * * *');
+    await page.getByRole('button', { name: 'Deploy schedule' }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('Schedule registered');
+    expect((await client.schedules()).map((x) => x.name)).toContain('ctor-nightly');
+    await client.deleteSchedule('ctor-nightly');
+    errors.expectNone('the constructor import');
+  });
+
+  it('saves a draft, checks fields as typed, renames and autosaves it, finds it after a refresh, and deletes it', async () => {
+    const { page, errors } = await signedIn();
+    await addNamed(page, '+ Task', 'solo', 'ctor-step.sh');
+    await expect(page.locator('.c-dirty').count()).resolves.toBe(1);
+    await page.getByLabel('Draft', { exact: true }).fill('e2e-draft');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('Saved draft e2e-draft');
+    await expect.poll(() => page.locator('.c-dirty').count()).toBe(0);
+
+    await page.reload();
+    await page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
+    expect(await page.getByTestId('node-solo').count()).toBe(0);
+    await page.getByRole('button', { name: 'e2e-draft', exact: true }).click();
+    await page.getByTestId('node-solo').waitFor();
+    expect(await code(page)).toContain('  - id: solo\n    file: ctor-step.sh\n');
+
+    // Fields are checked as they are typed.
+    await page.getByTestId('node-solo').click();
+    await page.getByLabel('Retries').fill('many');
+    await page.getByRole('alert').filter({ hasText: 'retries: an integer 0–100' }).waitFor();
+    await page.getByLabel('Retries').fill('2');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // Renamed, then changed: the change is saved by itself.
+    await page.getByLabel('Draft', { exact: true }).fill('e2e-draft-2');
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('Renamed to e2e-draft-2');
+    await expect.poll(() => statusLine(page).innerText(), { timeout: 8000 }).toContain('Draft e2e-draft-2 saved automatically');
+    await page.reload();
+    await page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
+    await page.getByRole('button', { name: 'e2e-draft-2', exact: true }).click();
+    await page.getByTestId('node-solo').waitFor();
+    expect(await code(page)).toContain('  - id: solo\n    file: ctor-step.sh\n    retries: 2\n');
+    expect(await page.getByRole('button', { name: 'e2e-draft', exact: true }).count()).toBe(0);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete draft e2e-draft-2' }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('Deleted draft e2e-draft-2');
+    await expect.poll(() => page.getByRole('button', { name: 'e2e-draft-2', exact: true }).count()).toBe(0);
+    await page.reload();
+    await page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
+    await page.waitForTimeout(300);
+    expect(await page.getByRole('button', { name: /^e2e-draft/ }).count()).toBe(0);
+    errors.expectNone('the constructor drafts');
+  });
+});
