@@ -454,6 +454,9 @@ export function toPython(model: Model): string {
     if (f.affinity === 'true') parts.push('affinity=True');
     if (f.affinity === 'required') parts.push('affinity="required"');
     if (n.kind === 'run' && f.hitlMessage.trim()) parts.push(`hitl_message=${pyStr(f.hitlMessage)}`);
+    // An approval gate's question and wait travel in Titan's gate parameters.
+    if (n.kind === 'approval' && f.message.trim()) parts.push(`hitl_message=${pyStr(f.message)}`);
+    if (n.kind === 'approval' && num(f.maxWaitSeconds) !== undefined) parts.push(`max_wait_seconds=${num(f.maxWaitSeconds)}`);
     out.push(`    TitanJob(${parts.join(', ')}),`);
   }
   out.push(']');
@@ -465,7 +468,7 @@ export function toPython(model: Model): string {
 
 /** The pipeline as TypeScript SDK code (`TitanClient.submit`). */
 export function toTypeScript(model: Model): string {
-  const out = ["import { TitanClient } from 'titan-ts';", '', 'const client = new TitanClient();', 'const { runId } = await client.submit({', `  name: ${JSON.stringify(model.name.trim() || 'pipeline')},`];
+  const out = ["import { TitanClient } from 'titan-ts/sdk';", '', 'const client = new TitanClient();', 'const { runId } = await client.submit({', `  name: ${JSON.stringify(model.name.trim() || 'pipeline')},`];
   const tags = splitTags(model.tags);
   if (tags.length) out.push(`  tags: ${JSON.stringify(tags)},`);
   out.push('  jobs: [');
@@ -483,6 +486,7 @@ export function toTypeScript(model: Model): string {
     if (num(f.delay) !== undefined) parts.push(`delayMs: ${Math.round((num(f.delay) as number) * 1000)}`);
     if (num(f.retries) !== undefined) parts.push(`retries: ${num(f.retries)}`);
     if (n.kind === 'run' && num(f.timeout) !== undefined) parts.push(`timeoutMs: ${Math.round((num(f.timeout) as number) * 1000)}`);
+    if (n.kind === 'approval' && num(f.maxWaitSeconds) !== undefined) parts.push(`timeoutMs: ${Math.round((num(f.maxWaitSeconds) as number) * 1000)}`);
     if (f.affinity === 'true') parts.push("affinity: 'soft'");
     if (f.affinity === 'required') parts.push("affinity: 'required'");
     if (n.kind === 'service' && num(f.port) !== undefined) parts.push(`service: { port: ${num(f.port)} }`);
