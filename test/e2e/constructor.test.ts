@@ -166,6 +166,12 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
     const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() as string);
     await waitRunStatus(client, runId, 'COMPLETED');
     await page.locator('.page-header .badge', { hasText: 'Completed' }).waitFor({ timeout: 15_000 });
+
+    // The run opens again on the canvas, ready to change and deploy once more.
+    await page.getByRole('link', { name: /Edit in constructor/ }).click();
+    await page.waitForURL(/\/constructor$/, { timeout: 15_000 });
+    await page.getByText(`Opened run ${runId}`).waitFor({ timeout: 15_000 });
+    expect(await page.locator('.react-flow__node').count()).toBe((await client.getRun(runId)).jobs.length);
     errors.expectNone('the constructor');
   });
 

@@ -213,6 +213,9 @@ function RunActions({ runId, status, onChanged }: { runId: string; status: strin
       <button type="button" className="btn" disabled={busy} onClick={() => void rerun()} title="Submit this run's jobs again as a new run">
         ↻ Re-run
       </button>
+      <Link className="btn" to={`/constructor?run=${encodeURIComponent(runId)}`} title="Open this run's jobs in the constructor, to change and deploy them">
+        ✎ Edit in constructor
+      </Link>
     </>
   );
 }

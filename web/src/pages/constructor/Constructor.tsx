@@ -22,10 +22,10 @@ import {
   SelectionMode,
 } from '@xyflow/react';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { apiPost, type Stats, useApi } from '../../api.ts';
+import { apiGet, apiPath, apiPost, type RunView, type Stats, useApi } from '../../api.ts';
 import { errorText, PageHeader } from '../../components/ui.tsx';
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
-import { navigate } from '../../router.tsx';
+import { navigate, useSearchParam } from '../../router.tsx';
 import { useTheme } from '../../theme.ts';
 import { deleteDraft, DRAFT_NAME, type DraftInfo, listDrafts, loadDraft, renameDraft, saveDraft } from './drafts.ts';
 import {
@@ -37,6 +37,7 @@ import {
   duplicateNodes,
   emptyModel,
   fromPipeline,
+  pipelineOfRun,
   type History,
   historyOf,
   type Issue,
@@ -413,6 +414,23 @@ export default function Constructor() {
       setBusy(false);
     }
   };
+
+  // `?run=<runId>`: a past run opened on the canvas, to edit and deploy again.
+  const [runParam, setRunParam] = useSearchParam('run');
+  useEffect(() => {
+    if (!runParam) return;
+    apiGet<RunView>(apiPath('runs', runParam))
+      .then((view) => {
+        const next = layoutModel(fromPipeline(pipelineOfRun(view.run, view.jobs.map((j) => j.spec))));
+        apply(next);
+        setSelected(new Set());
+        say(`Opened run ${runParam} (${next.nodes.length} job${next.nodes.length === 1 ? '' : 's'}); deploy submits it as a new run`, 'good');
+        window.setTimeout(() => void instance.current?.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
+      })
+      .catch((err: unknown) => say(`Cannot open run ${runParam}: ${errorText(err)}`, 'error'))
+      .finally(() => setRunParam(null));
+    // Opened once per address; the canvas is the user's afterwards.
+  }, [runParam]);
 
   const importYaml = async (yaml: string): Promise<void> => {
     try {

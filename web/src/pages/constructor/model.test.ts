@@ -6,6 +6,7 @@ import {
   duplicateNodes,
   emptyModel,
   fromPipeline,
+  pipelineOfRun,
   historyOf,
   type Model,
   redo,
@@ -172,5 +173,28 @@ describe('constructor model', () => {
     expect(py).toContain('TitanJob("d", filename="d.py", parents=["b", "c"])');
     const ts = toTypeScript(model);
     expect(ts).toContain('{ id: "d", script: "d.py", dependsOn: ["b","c"] }');
+  });
+});
+
+describe('a past run on the canvas', () => {
+  it('maps run specs to a pipeline: scripts become files, a gate keeps its wait, edges follow dependsOn', () => {
+    const doc = pipelineOfRun({ name: 'nightly', tags: ['e2e'] }, [
+      { id: 'a', script: { name: 'a.sh' }, args: ['x y'], timeoutMs: 5000 },
+      { id: 'ok', kind: 'approval', message: 'ship?', dependsOn: ['a'], timeoutMs: 60_000 },
+      { id: 'b', archive: { name: 'p.zip', entry: 'src/b.py' }, dependsOn: ['ok'] },
+    ]);
+    expect(doc).toEqual({
+      name: 'nightly',
+      tags: ['e2e'],
+      jobs: [
+        { id: 'a', file: 'a.sh', args: ['x y'], timeoutMs: 5000 },
+        { id: 'ok', kind: 'approval', message: 'ship?', dependsOn: ['a'], maxWaitMs: 60_000 },
+        { id: 'b', file: 'src/b.py', dependsOn: ['ok'] },
+      ],
+    });
+    const model = fromPipeline(doc);
+    expect(model.nodes.map((n) => n.id)).toEqual(['a', 'ok', 'b']);
+    expect(model.edges).toHaveLength(2);
+    expect(toYaml(model)).toContain('file: a.sh');
   });
 });

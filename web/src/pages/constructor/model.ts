@@ -287,6 +287,31 @@ export interface ParsedPipeline {
   jobs: ParsedJob[];
 }
 
+/** The job specs of a run, as the server's run view carries them (the fields the constructor uses). */
+export interface RunJobSpec extends Omit<ParsedJob, 'file' | 'maxWaitMs'> {
+  script?: { name: string };
+  archive?: { name: string; entry: string };
+}
+
+/**
+ * A past run as a pipeline, so it can be edited and deployed again: a job's script becomes its
+ * library file; a gate's timeout is its wait. Archive jobs keep their entry as the file, which
+ * the library must then provide.
+ */
+export function pipelineOfRun(run: { name: string; tags: string[] }, specs: readonly RunJobSpec[]): ParsedPipeline {
+  const jobs = specs.map(({ script, archive, timeoutMs, ...spec }): ParsedJob => {
+    const job: ParsedJob = { ...spec };
+    const file = script?.name ?? archive?.entry;
+    if (file !== undefined) job.file = file;
+    if (timeoutMs !== undefined) {
+      if (spec.kind === 'approval') job.maxWaitMs = timeoutMs;
+      else job.timeoutMs = timeoutMs;
+    }
+    return job;
+  });
+  return { name: run.name, tags: run.tags, jobs };
+}
+
 /** One argument in shell form: quoted when it holds anything a shell would split or interpret. */
 export function shellQuote(arg: string): string {
   if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
