@@ -145,8 +145,8 @@ export class Master {
     this.history = new MetricsHistory(this.clock, {
       totals: () => ({ completed: this.totals.completed, dead: this.totals.dead }),
       now: () => {
-        const s = this.stats().workers;
-        return { queued: this.queue.size, busySlots: s.busySlots, slots: s.slots, workers: s.connected };
+        const w = this.workerTotals();
+        return { queued: this.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
       },
     });
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
@@ -556,6 +556,20 @@ export class Master {
         if (job.status === 'QUEUED') queuedByCapability[job.spec.requirement] = (queuedByCapability[job.spec.requirement] ?? 0) + 1;
       }
     }
+    return {
+      uptimeMs: this.clock.now() - this.startedAt,
+      workers: this.workerTotals(),
+      pools: this.pools(queuedByCapability),
+      autoscaler: this.autoscaler?.view() ?? { enabled: false },
+      jobs,
+      queuedByCapability,
+      runs: { active: this.runs.size },
+      totals: { ...this.totals },
+    };
+  }
+
+  /** Workers known and connected, and their slots in all and in use. */
+  private workerTotals(): Stats['workers'] {
     let connected = 0;
     let slots = 0;
     let busySlots = 0;
@@ -564,16 +578,7 @@ export class Master {
       slots += w.slots;
       busySlots += w.running;
     }
-    return {
-      uptimeMs: this.clock.now() - this.startedAt,
-      workers: { total: this.workers.size, connected, slots, busySlots },
-      pools: this.pools(queuedByCapability),
-      autoscaler: this.autoscaler?.view() ?? { enabled: false },
-      jobs,
-      queuedByCapability,
-      runs: { active: this.runs.size },
-      totals: { ...this.totals },
-    };
+    return { total: this.workers.size, connected, slots, busySlots };
   }
 
   private pools(queued: Record<string, number>): Record<string, PoolView> {
