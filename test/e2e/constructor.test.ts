@@ -227,6 +227,61 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
     errors.expectNone('the constructor import');
   });
 
+  it('moves nodes with the arrow keys, clears with undo, uploads a script from the node editor, shows a script, and copies the code', async () => {
+    const { page, context, errors } = await signedIn();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await addNamed(page, '+ Task', 'left', 'ctor-step.sh');
+    await addNamed(page, '+ Task', 'right', 'ctor-step.sh');
+    await dragHandle(page, 'left', 'right');
+    await expect.poll(() => page.getByTestId('c-counts').innerText()).toBe('2 nodes · 1 edge');
+
+    // Arrow keys move the focused selection by the grid; the presses in a row are one undo step.
+    const x = async (): Promise<number> => (await page.getByTestId('node-right').boundingBox())?.x ?? Number.NaN;
+    await page.getByTestId('node-right').click();
+    const before = await x();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(x).toBeGreaterThan(before + 20);
+    await page.keyboard.press('Control+z');
+    await expect.poll(x).toBeCloseTo(before, 0);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(x).toBeGreaterThan(before + 20);
+
+    // Ctrl+A selects every node, Escape none; Clear asks, and Undo brings everything back.
+    await page.keyboard.press('Control+a');
+    await expect.poll(() => page.locator('.react-flow__node.selected').count()).toBe(2);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('.react-flow__node.selected').count()).toBe(0);
+    const yaml = await code(page);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await expect.poll(() => page.getByTestId('c-counts').innerText()).toBe('0 nodes · 0 edges');
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await expect.poll(() => page.getByTestId('c-counts').innerText()).toBe('2 nodes · 1 edge');
+    expect(await code(page)).toBe(yaml);
+
+    // An upload from the node editor becomes that node's script.
+    await page.getByTestId('node-left').click();
+    await page.getByTestId('c-node-upload').setInputFiles({ name: 'ctor-node-upload.sh', mimeType: 'text/plain', buffer: Buffer.from('echo "from the editor <b>bold</b>"\n') });
+    await expect.poll(() => page.getByLabel('Script (from the library)').inputValue()).toBe('ctor-node-upload.sh');
+    expect(await code(page)).toContain('  - id: left\n    file: ctor-node-upload.sh\n');
+
+    // The library lists it and shows its source as text.
+    await page.locator('.c-script-list').getByRole('button', { name: 'ctor-node-upload.sh' }).click();
+    await expect.poll(() => page.locator('.c-script-view pre').innerText()).toBe('echo "from the editor <b>bold</b>"\n');
+    expect(await page.locator('.c-script-view b').count()).toBe(0);
+
+    // Copy puts the visible code on the clipboard, for each language.
+    for (const tab of ['YAML', 'Python SDK', 'TypeScript SDK']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('button', { name: 'Copy', exact: true }).click();
+      await expect.poll(() => statusLine(page).innerText()).toContain('Copied to the clipboard');
+      expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(await code(page));
+    }
+    expect(await code(page)).toContain('ctor-node-upload.sh');
+    errors.expectNone('the constructor editing');
+  });
+
   it('saves a draft, checks fields as typed, renames and autosaves it, finds it after a refresh, and deletes it', async () => {
     const { page, errors } = await signedIn();
     await addNamed(page, '+ Task', 'solo', 'ctor-step.sh');

@@ -27,12 +27,13 @@ import { errorText, PageHeader } from '../../components/ui.tsx';
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
 import { navigate, useSearchParam } from '../../router.tsx';
 import { useTheme } from '../../theme.ts';
-import { deleteDraft, DRAFT_NAME, type DraftInfo, listDrafts, loadDraft, renameDraft, saveDraft } from './drafts.ts';
+import { deleteDraft, DRAFT_NAME, type DraftInfo, listDrafts, loadDraft, renameDraft, saveDraft, uploadScript } from './drafts.ts';
 import {
   addNode,
   type CEdge,
   type CNode,
   commit,
+  commitSince,
   connect,
   duplicateNodes,
   emptyModel,
@@ -102,6 +103,8 @@ const SHORTCUTS: [string, string][] = [
   ['Ctrl+Z', 'undo'],
   ['Ctrl+Shift+Z / Ctrl+Y', 'redo'],
   ['Ctrl+D', 'duplicate the selection'],
+  ['Ctrl+A', 'select every node'],
+  ['Arrow keys (Shift: 4×)', 'move the selected nodes'],
   ['?', 'this help'],
   ['Esc', 'close dialogs, clear the selection'],
 ];
@@ -225,19 +228,47 @@ export default function Constructor() {
     setHistory((h) => redo(h));
   };
 
+  const startDrag = (): void => {
+    dragStart.current = history.present;
+  };
+  const endDrag = (): void => {
+    const before = dragStart.current;
+    dragStart.current = null;
+    lastEdit.current = '';
+    if (before) setHistory((h) => commitSince(h, before));
+  };
+
+  const clearCanvas = (): void => {
+    if (model.nodes.length === 0) return;
+    if (!window.confirm(`Remove all ${model.nodes.length} nodes from the canvas? (Undo brings them back.)`)) return;
+    apply(removeNodes(model, model.nodes.map((n) => n.key)));
+    setSelected(new Set());
+    setSelectedEdges(new Set());
+    say('Cleared the canvas; Undo restores it');
+  };
+
+  const selectAll = (): void => {
+    setSelected(new Set(model.nodes.map((n) => n.key)));
+    setSelectedEdges(new Set());
+  };
+
   const autoLayout = (): void => {
     apply(layoutModel(model));
     window.setTimeout(() => void instance.current?.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
   };
 
   // Keyboard shortcuts (not while typing in a field).
-  const keys = useRef({ doUndo, doRedo, duplicate, setHelp });
-  keys.current = { doUndo, doRedo, duplicate, setHelp };
+  const keys = useRef({ doUndo, doRedo, duplicate, selectAll, setHelp });
+  keys.current = { doUndo, doRedo, duplicate, selectAll, setHelp };
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (e.key === 'Escape') {
         setHelp(false);
         setImportOpen(false);
+        if (!isTyping(e.target)) {
+          setSelected(new Set());
+          setSelectedEdges(new Set());
+        }
         return;
       }
       if (isTyping(e.target)) return;
@@ -252,6 +283,9 @@ export default function Constructor() {
       } else if (mod && k === 'd') {
         e.preventDefault();
         keys.current.duplicate();
+      } else if (mod && k === 'a') {
+        e.preventDefault();
+        keys.current.selectAll();
       } else if (e.key === '?') {
         e.preventDefault();
         keys.current.setHelp((h) => !h);
@@ -315,7 +349,13 @@ export default function Constructor() {
         sel.set(c.id, c.selected);
       }
     }
-    if (positions.size > 0) setHistory((h) => replacePresent(h, moveNodes(h.present, positions)));
+    if (positions.size > 0) {
+      // Outside a mouse drag a move comes from the arrow keys: one undo step per run of presses.
+      const byKeys = dragStart.current === null;
+      const step = byKeys && lastEdit.current !== 'keys:move';
+      setHistory((h) => (step ? commit : replacePresent)(h, moveNodes(h.present, positions)));
+      lastEdit.current = byKeys ? 'keys:move' : '';
+    }
     if (selChanged)
       setSelected((prev) => {
         const next = new Set(prev);
@@ -554,6 +594,9 @@ export default function Constructor() {
         <button type="button" className="btn btn-small" onClick={autoLayout} disabled={model.nodes.length === 0}>
           Auto-layout
         </button>
+        <button type="button" className="btn btn-small" onClick={clearCanvas} disabled={model.nodes.length === 0}>
+          Clear
+        </button>
         <span className="c-sep" />
         <button type="button" className="btn btn-small" onClick={() => setImportOpen(true)}>
           Import YAML
@@ -564,6 +607,9 @@ export default function Constructor() {
         <button type="button" className="btn btn-small btn-primary" onClick={() => void deploy()} disabled={busy}>
           {model.schedule.trim() ? 'Deploy schedule' : 'Deploy'}
         </button>
+        <span className="c-hint" data-testid="c-counts">
+          {model.nodes.length} node{model.nodes.length === 1 ? '' : 's'} · {model.edges.length} edge{model.edges.length === 1 ? '' : 's'}
+        </span>
         <button type="button" className="btn btn-small btn-ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Shortcuts (?)">
           ?
         </button>
@@ -608,23 +654,10 @@ export default function Constructor() {
             onInit={(i) => {
               instance.current = i;
             }}
-            onNodeDragStart={() => {
-              dragStart.current = history.present;
-            }}
-            onNodeDragStop={() => {
-              const before = dragStart.current;
-              dragStart.current = null;
-              lastEdit.current = '';
-              if (before) setHistory((h) => (h.present === before ? h : { past: [...h.past, before].slice(-100), present: h.present, future: [] }));
-            }}
-            onSelectionDragStart={() => {
-              dragStart.current = history.present;
-            }}
-            onSelectionDragStop={() => {
-              const before = dragStart.current;
-              dragStart.current = null;
-              if (before) setHistory((h) => (h.present === before ? h : { past: [...h.past, before].slice(-100), present: h.present, future: [] }));
-            }}
+            onNodeDragStart={startDrag}
+            onNodeDragStop={endDrag}
+            onSelectionDragStart={startDrag}
+            onSelectionDragStop={endDrag}
             onDelete={({ nodes: ns, edges: es }) => {
               let next = removeNodes(
                 model,
@@ -659,7 +692,7 @@ export default function Constructor() {
 
         <aside className="c-side" aria-label="Editor">
           {selectedNode ? (
-            <NodeEditor node={selectedNode} issues={issues.filter((i) => i.key === selectedNode.key)} pools={pools} scriptsVersion={scriptsVersion} onEdit={editNode} />
+            <NodeEditor node={selectedNode} issues={issues.filter((i) => i.key === selectedNode.key)} pools={pools} scriptsVersion={scriptsVersion} onUploaded={() => setScriptsVersion((v) => v + 1)} onEdit={editNode} />
           ) : (
             <PipelineEditor model={model} issues={issues} onEdit={editPipeline} selectedCount={selected.size} />
           )}
@@ -689,7 +722,7 @@ export default function Constructor() {
             {code}
           </pre>
         </section>
-        <ScriptLibrary onUploaded={() => setScriptsVersion((v) => v + 1)} />
+        <ScriptLibrary version={scriptsVersion} onUploaded={() => setScriptsVersion((v) => v + 1)} />
       </div>
 
       {help && (
@@ -794,17 +827,32 @@ function NodeEditor({
   issues,
   pools,
   scriptsVersion,
+  onUploaded,
   onEdit,
 }: {
   node: CNode;
   issues: Issue[];
   pools: string[];
   scriptsVersion: number;
+  onUploaded: () => void;
   onEdit: (key: string, field: string, patch: Parameters<typeof updateNode>[2]) => void;
 }) {
   const scripts = useApi<{ scripts: { name: string }[] }>('/api/scripts', [scriptsVersion]);
+  const [uploadMessage, setUploadMessage] = useState('');
   const f = node.fields;
   const set = (field: keyof NodeFields, value: string): void => onEdit(node.key, field, { fields: { [field]: value } });
+  // An upload from the editor becomes this node's script at once.
+  const upload = async (file: File | undefined): Promise<void> => {
+    if (!file) return;
+    try {
+      await uploadScript(file.name, file);
+      set('file', file.name);
+      setUploadMessage(`Uploaded ${file.name}`);
+      onUploaded();
+    } catch (err) {
+      setUploadMessage(`Upload failed: ${errorText(err)}`);
+    }
+  };
   const text = (field: keyof NodeFields, label: string, placeholder = '', list?: string) => (
     <div className="field">
       <label htmlFor={`c-f-${field}`}>{label}</label>
@@ -833,6 +881,15 @@ function NodeEditor({
       {node.kind !== 'approval' && (
         <>
           {text('file', 'Script (from the library)', 'extract.py', 'c-scripts')}
+          <label className="btn btn-small c-upload">
+            Upload a script for this node…
+            <input type="file" className="visually-hidden" data-testid="c-node-upload" onChange={(e) => void upload(e.target.files?.[0]).finally(() => (e.target.value = ''))} />
+          </label>
+          {uploadMessage && (
+            <span className="c-hint" role="status">
+              {uploadMessage}
+            </span>
+          )}
           {scripts.data && f.file.trim() !== '' && !scripts.data.scripts.some((x) => x.name === f.file.trim()) && (
             <span className="c-field-warning">{f.file.trim()} is not in the library: upload it before deploying</span>
           )}

@@ -5,8 +5,8 @@ import { errorText } from '../../components/ui.tsx';
 import { formatBytes } from '../../format.ts';
 import { type ScriptInfo, scriptSource, uploadScript } from './drafts.ts';
 
-export default function ScriptLibrary({ onUploaded }: { onUploaded: () => void }) {
-  const list = useApi<{ scripts: ScriptInfo[] }>('/api/scripts');
+export default function ScriptLibrary({ version, onUploaded }: { version: number; onUploaded: () => void }) {
+  const list = useApi<{ scripts: ScriptInfo[] }>('/api/scripts', [version]);
   const [viewing, setViewing] = useState<{ name: string; text: string } | null>(null);
   const [message, setMessage] = useState('');
 
@@ -15,7 +15,6 @@ export default function ScriptLibrary({ onUploaded }: { onUploaded: () => void }
     try {
       for (const file of Array.from(files)) await uploadScript(file.name, file);
       setMessage(`Uploaded ${Array.from(files).map((f) => f.name).join(', ')}`);
-      await list.reload();
       onUploaded();
     } catch (err) {
       setMessage(`Upload failed: ${errorText(err)}`);

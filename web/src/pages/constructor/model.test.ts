@@ -2,15 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   addNode,
   commit,
+  commitSince,
   connect,
   duplicateNodes,
   emptyModel,
   fromPipeline,
+  moveNodes,
   pipelineOfRun,
   historyOf,
   type Model,
   redo,
   removeNodes,
+  replacePresent,
   splitShell,
   toPython,
   toTypeScript,
@@ -165,6 +168,20 @@ describe('constructor model', () => {
     h = redo(redo(h));
     expect(h.present.nodes).toHaveLength(2);
     expect(redo(h)).toBe(h);
+  });
+
+  it('makes one step of a change made in place, such as a drag', () => {
+    let h = commit(historyOf(emptyModel()), addNode(emptyModel(), 'run').model);
+    const before = h.present;
+    expect(commitSince(h, before)).toBe(h);
+    const key = before.nodes[0]?.key ?? '';
+    h = replacePresent(h, moveNodes(h.present, new Map([[key, { x: 20, y: 0 }]])));
+    h = replacePresent(h, moveNodes(h.present, new Map([[key, { x: 40, y: 0 }]])));
+    h = commitSince(h, before);
+    expect(h.past).toHaveLength(2);
+    expect(h.future).toHaveLength(0);
+    expect(undo(h).present).toBe(before);
+    expect(h.present.nodes[0]?.x).toBe(40);
   });
 
   it('generates SDK code', () => {

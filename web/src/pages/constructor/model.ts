@@ -434,6 +434,12 @@ export function commit(h: History, next: Model): History {
   return { past: [...h.past, h.present].slice(-HISTORY_LIMIT), present: next, future: [] };
 }
 
+/** One step from `before` to the present, for a change made in place (a drag). */
+export function commitSince(h: History, before: Model): History {
+  if (h.present === before) return h;
+  return { past: [...h.past, before].slice(-HISTORY_LIMIT), present: h.present, future: [] };
+}
+
 /** Replaces the present without a step (e.g. while a drag is on its way). */
 export function replacePresent(h: History, next: Model): History {
   return { ...h, present: next };
