@@ -13,6 +13,7 @@ import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerMcpCommand } from './mcp-command.js';
+import { writePidFile } from './pid-file.js';
 import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, colourStatus, dim, duration, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
@@ -120,8 +121,9 @@ clusterOptions(
   .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
   .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
   .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
-  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576))),
-).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number }) => {
+  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
+  .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
+).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; pidFile?: string }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
     const { startMaster } = await import('../server/start.js');
     const m = await startMaster({
@@ -138,6 +140,7 @@ clusterOptions(
     print(`titan master listening on ${o.host}:${m.port} (http ${m.httpPort}), data in ${m.dataDir}`);
     print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
     print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>`);
+    if (o.pidFile !== undefined) writePidFile(o.pidFile);
     await untilSignal(() => m.close());
   });
 
@@ -155,7 +158,8 @@ program
   .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
   .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
   .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
-  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string }) => {
+  .option('--pid-file <path>', 'write this process id there at start (removed on exit)')
+  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string }) => {
     const { host, port } = parseHostPort(o.master, 9090);
     const token = findToken(o);
     if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
@@ -187,6 +191,7 @@ program
       await agent.drain(30_000);
       reaper?.close();
     };
+    if (o.pidFile !== undefined) writePidFile(o.pidFile);
     agent.start().catch((err: Error) => {
       process.stderr.write(`titan worker: ${err.message}\n`);
       process.exit(3);
