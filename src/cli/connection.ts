@@ -38,7 +38,20 @@ export function clientFor(flags: ConnectionFlags): TitanClient {
 /** Bad command-line input: exit code 2. */
 export class UsageError extends Error {}
 
-/** What main.ts lends the command groups it registers from other files. */
+/**
+ * Loads a part of Titan a bundle may leave out (the worker bundle has no master, no MCP server
+ * and no packager): a missing compiled file of ours becomes a usage error naming the command.
+ */
+export async function loadPart<T>(what: string, where: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /Cannot find module '[^']*[/\\]dist[/\\]src[/\\]/.test((err as Error).message))
+      throw new UsageError(`${what} is not part of this install (a bundle carries only what its machine runs): use ${where}`);
+    throw err;
+  }
+}
+
 /** Adds --master, --token and --data-dir to a command that talks to a master. */
 export const connectionOptions = (cmd: Command): Command =>
   cmd

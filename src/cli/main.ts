@@ -14,8 +14,8 @@ import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { writePidFile } from './pid-file.js';
-import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
-import { bold, colourStatus, dim, duration, table, when } from './format.js';
+import { type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, UsageError, withClient } from './connection.js';
+import { bold, bytes, colourStatus, dim, duration, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
@@ -68,7 +68,7 @@ clusterOptions(
   .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
   .option('--token <token>', 'cluster token (generated on first start when omitted)'),
 ).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
-    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([import('../server/start.js'), loadWorker()]);
+    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
     const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...clusterConfig(o), ...(o.token !== undefined && { token: o.token }) });
     const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
     const workDir = resolve(m.dataDir, 'worker');
@@ -125,7 +125,7 @@ clusterOptions(
   .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
 ).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; pidFile?: string }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
-    const { startMaster } = await import('../server/start.js');
+    const { startMaster } = await loadPart('titan master', 'the master bundle or a Titan checkout', () => import('../server/start.js'));
     const m = await startMaster({
       dataDir: o.dataDir,
       host: o.host,
@@ -522,6 +522,24 @@ for (const [name, approved] of [['approve', true], ['reject', false]] as const) 
     });
   });
 }
+
+program
+  .command('package')
+  .description('build dist/titan-master-bundle.zip and dist/titan-worker-bundle.zip for a multi-VM deployment (in a checkout, after npm run build)')
+  .option('--out <dir>', 'folder for the zips (default: dist/ of the checkout)')
+  .option('--json', 'print the bundles as JSON', false)
+  .action(async (o: { out?: string; json: boolean }) => {
+    const { buildBundles, PackagingError } = await loadPart('titan package', 'a Titan checkout', () => import('../packaging/bundles.js'));
+    let built;
+    try {
+      built = buildBundles({ ...(o.out !== undefined && { outDir: o.out }) });
+    } catch (err) {
+      if (err instanceof PackagingError) throw new UsageError(err.message);
+      throw err;
+    }
+    if (o.json) return json(built.map(({ kind, path, bytes, files }) => ({ kind, path, bytes, files })));
+    for (const b of built) print(`${b.kind.padEnd(6)} ${b.path}  ${bytes(b.bytes)} (${b.files} files)`);
+  });
 
 program
   .command('token')

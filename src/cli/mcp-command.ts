@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type ConnectionFlags, clientFor, connectionOptions, parseHostPort, UsageError } from './connection.js';
+import { type ConnectionFlags, clientFor, connectionOptions, loadPart, parseHostPort, UsageError } from './connection.js';
 
 export function registerMcpCommand(program: Command): void {
   connectionOptions(
@@ -16,7 +16,7 @@ export function registerMcpCommand(program: Command): void {
     // Stray console output must not corrupt the protocol on standard output.
     console.log = console.info = console.debug = console.error;
     const log = (line: string): void => void process.stderr.write(`titan mcp: ${line}\n`);
-    const [{ createTitanMcpServer, serveStdio }, { RootFolder }, { parsePipeline }] = await Promise.all([import('../mcp/server.js'), import('../mcp/root.js'), import('./pipeline.js')]);
+    const [{ createTitanMcpServer, serveStdio }, { RootFolder }, { parsePipeline }] = await Promise.all([loadPart('titan mcp', 'the master bundle or a Titan checkout', () => import('../mcp/server.js')), loadPart('titan mcp', 'the master bundle or a Titan checkout', () => import('../mcp/root.js')), import('./pipeline.js')]);
     let root;
     try {
       root = await RootFolder.open(o.root);

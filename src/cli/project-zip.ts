@@ -40,7 +40,7 @@ export class ProjectZipError extends Error {}
  * The fixed time of every entry: noon on 1 January 1980 (the zip format's epoch), built from
  * local components because zip stores local time; noon keeps clear of any midnight time change.
  */
-const FIXED_MTIME = new Date(1980, 0, 1, 12, 0, 0);
+export const FIXED_MTIME = new Date(1980, 0, 1, 12, 0, 0);
 /** Every entry a regular file with mode 0644 (Unix attributes), whatever its mode on disk. */
 const FILE_ATTRS = (0o100644 << 16) >>> 0;
 

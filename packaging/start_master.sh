@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Start the Titan master in the background from this bundle folder.
+# Usage: ./start_master.sh [--port 9090] [--http-port 5000] [other "titan master" options...]
+set -euo pipefail
+umask 077
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=common.sh
+. "$DIR/lib/common.sh"
+
+usage() {
+  cat <<'EOF'
+Usage: ./start_master.sh [--port 9090] [--http-port 5000] [other "titan master" options...]
+
+Starts the Titan master in the background and prints how to reach it.
+  --port N        TCP port for clients and workers (default 9090)
+  --http-port N   dashboard / HTTP port (default 5000)
+Other options are passed to "titan master" (e.g. --autoscale GPU=2, --store redis://host:6379/0,
+--ui-user NAME --ui-password-file FILE); relative paths in them are taken from the bundle folder.
+
+Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN (use this
+cluster token instead of the generated one), TITAN_NODE (the node binary to use).
+Stop it with ./stop_master.sh; its output goes to master.log.
+EOF
+}
+
+PORT=9090
+HTTP_PORT=5000
+DATA_DIR=${TITAN_DATA_DIR:-$DIR/titan-data}
+EXTRA=()
+
+need_value() {
+  if [ "$2" -lt 2 ]; then
+    titan_err "error: $1 needs a value"
+    usage >&2
+    exit 2
+  fi
+}
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h | --help) usage; exit 0 ;;
+    --port) need_value "$1" $#; PORT=$2; shift 2 ;;
+    --port=*) PORT=${1#*=}; shift ;;
+    --http-port) need_value "$1" $#; HTTP_PORT=$2; shift 2 ;;
+    --http-port=*) HTTP_PORT=${1#*=}; shift ;;
+    --data-dir) need_value "$1" $#; DATA_DIR=$2; shift 2 ;;
+    --data-dir=*) DATA_DIR=${1#*=}; shift ;;
+    # Keep the token off the command line (other users can read it with ps): hand it over by environment.
+    --token) need_value "$1" $#; export TITAN_TOKEN=$2; shift 2 ;;
+    --token=*) export TITAN_TOKEN=${1#*=}; shift ;;
+    --pid-file | --pid-file=*)
+      titan_err "error: --pid-file is set by this script ($DIR/run/master.pid)"
+      exit 2
+      ;;
+    *) EXTRA+=("$1"); shift ;;
+  esac
+done
+
+if ! titan_valid_port "$PORT"; then
+  titan_err "error: --port must be a number from 1 to 65535 (got \"$PORT\"); see ./start_master.sh --help"
+  exit 2
+fi
+if ! titan_valid_port "$HTTP_PORT"; then
+  titan_err "error: --http-port must be a number from 1 to 65535 (got \"$HTTP_PORT\"); see ./start_master.sh --help"
+  exit 2
+fi
+PORT=$((10#$PORT))
+HTTP_PORT=$((10#$HTTP_PORT))
+if [ "$PORT" -eq "$HTTP_PORT" ]; then
+  titan_err "error: --port and --http-port must differ (both are $PORT)"
+  exit 2
+fi
+
+cd "$DIR"
+case $DATA_DIR in /*) ;; *) DATA_DIR=$DIR/$DATA_DIR ;; esac
+RUN_DIR=$DIR/run
+PID_FILE=$RUN_DIR/master.pid
+LOG=$DIR/master.log
+
+# summary PID PORT HTTP_PORT: how to reach the running master.
+summary() {
+  local pid=$1 port=$2 http=$3 token addrs first a join
+  addrs=$(titan_addresses)
+  first=$(printf '%s\n' "$addrs" | head -n 1)
+  [ -n "$first" ] || first='<MASTER_INTERNAL_IP>'
+  if [ -n "${TITAN_TOKEN:-}" ]; then
+    token=$TITAN_TOKEN
+  elif [ -r "$DATA_DIR/token" ]; then
+    token=$(head -n 1 "$DATA_DIR/token" | tr -d '\r\n')
+  else
+    token="<the token in $DATA_DIR/token>"
+  fi
+  join=$first
+  [ "$port" -eq 9090 ] || join=$first:$port
+
+  echo "  pid:        $pid"
+  echo "  log:        $LOG   (tail -f $LOG)"
+  echo "  data:       $DATA_DIR"
+  echo
+  echo "Dashboard (sign in with the token):"
+  if [ -n "$addrs" ]; then
+    for a in $addrs; do echo "  http://$a:$http/"; done
+  fi
+  echo "  http://<VM-EXTERNAL-IP>:$http/   <- from your laptop, use the VM's external IP"
+  echo
+  echo "Cluster token:"
+  echo "  $token"
+  echo
+  echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, run"
+  echo "  TITAN_TOKEN=$token ./start_worker.sh $join"
+  echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
+  echo
+  echo "CLI / SDK from your laptop:"
+  echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token"
+  echo
+  echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
+  echo "addresses and the workers' network); workers need no inbound port."
+}
+
+# The ports of a running master, read from its command line (defaults when absent).
+running_ports() {
+  local pid=$1 prev='' w p=9090 h=5000
+  for w in $(titan_cmdline "$pid"); do
+    case $prev in
+      --port) p=$w ;;
+      --http-port) h=$w ;;
+    esac
+    case $w in
+      --port=*) p=${w#*=} ;;
+      --http-port=*) h=${w#*=} ;;
+    esac
+    prev=$w
+  done
+  titan_valid_port "$p" || p=$PORT
+  titan_valid_port "$h" || h=$HTTP_PORT
+  echo "$p $h"
+}
+
+titan_require_node
+
+if ! "$NODE" -e "const D=require(process.argv[1]); new D(':memory:').close()" "$DIR/node_modules/better-sqlite3" >/dev/null 2>&1; then
+  info=$("$NODE" -e '
+    const here = `Node ${process.versions.node} (ABI ${process.versions.modules}) on ${process.platform}-${process.arch}`;
+    let b = {};
+    try { b = require(process.argv[1]).node || {}; } catch {}
+    const q = (v) => (v === undefined ? "?" : v);
+    console.log([q(b.major), q(b.modules), q(b.platform), q(b.arch), here].join("\t"));
+  ' "$DIR/bundle.json" 2>/dev/null || true)
+  IFS=$'\t' read -r b_major b_modules b_platform b_arch here <<<"$info" || true
+  titan_err "error: the bundled SQLite module (node_modules/better-sqlite3) does not load with this Node.js."
+  titan_err "This bundle's SQLite module was built for Node ${b_major:-?} (ABI ${b_modules:-?}) on ${b_platform:-?}-${b_arch:-?};"
+  titan_err "this machine has ${here:-Node $NODE_VERSION}."
+  titan_err "Fix it in one of these ways:"
+  titan_err "  - install Node ${b_major:-20} (or set TITAN_NODE=/path/to/node of that version)"
+  titan_err "  - build the bundle on a machine like this one (same OS, CPU architecture and Node version)"
+  titan_err "  - run \"npm rebuild better-sqlite3\" inside $DIR (needs python3, make and g++)"
+  exit 1
+fi
+
+mkdir -p "$RUN_DIR" "$DATA_DIR"
+
+if pid=$(titan_running "$PID_FILE"); then
+  read -r rport rhttp <<<"$(running_ports "$pid")"
+  echo "the master is already running (pid $pid)"
+  summary "$pid" "$rport" "$rhttp"
+  exit 0
+fi
+rm -f "$PID_FILE"
+
+{
+  echo
+  echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_master.sh: starting the master (port $PORT, http $HTTP_PORT) ==="
+} >>"$LOG"
+
+titan_start_bg "$LOG" "$NODE" "$DIR/bin/titan.js" master --data-dir "$DATA_DIR" \
+  --port "$PORT" --http-port "$HTTP_PORT" --pid-file "$PID_FILE" ${EXTRA[@]+"${EXTRA[@]}"}
+bg=$TITAN_BG_PID
+
+# The master writes its pid file once it is listening.
+i=0
+pid=''
+while [ "$i" -lt 150 ]; do
+  if pid=$(titan_running "$PID_FILE"); then break; fi
+  pid=''
+  kill -0 "$bg" 2>/dev/null || break
+  sleep 0.2
+  i=$((i + 1))
+done
+if [ -z "$pid" ]; then
+  # One last look, in case it became ready just as we checked.
+  pid=$(titan_running "$PID_FILE") || pid=''
+fi
+if [ -z "$pid" ]; then
+  if kill -0 "$bg" 2>/dev/null; then
+    titan_err "the master did not start within 30 s; stopping it (pid $bg)"
+    kill -TERM "$bg" 2>/dev/null || true
+  else
+    titan_err "the master did not start"
+  fi
+  titan_err "--- last 20 lines of $LOG ---"
+  tail -n 20 "$LOG" >&2 || true
+  exit 1
+fi
+
+echo "the master is running (pid $pid)"
+summary "$pid" "$PORT" "$HTTP_PORT"

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Start a Titan worker in the background from this bundle folder; it connects out to the master.
+# Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true]
+#                          [--token T] [--slots N] [--name NAME]
+set -euo pipefail
+umask 077
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=common.sh
+. "$DIR/lib/common.sh"
+
+USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token T] [--slots N] [--name NAME]'
+
+usage() {
+  cat <<EOF
+$USAGE
+
+Starts a Titan worker in the background. It connects out to the master (no inbound port needed).
+  MASTER_HOST[:MASTER_PORT]  the master's internal IP or name; MASTER_PORT defaults to 9090 (or TITAN_PORT)
+  PORT                       names this worker NAME:PORT, so several workers on one VM stay distinct (default 8085)
+  CAPABILITY                 what it offers jobs, a comma list like GPU,HIGH_MEM (default GPU)
+  PERMANENT                  true or false: permanent workers are never scaled down (default true)
+  --token T                  the cluster token (or set TITAN_TOKEN); start_master.sh printed it
+  --slots N                  jobs run at once (default TITAN_SLOTS, else the number of CPUs)
+  --name NAME                the name it advertises (default: this host's name)
+
+Example: TITAN_TOKEN=<token> ./start_worker.sh 10.0.0.2
+Stop it with ./stop_worker.sh [PORT]; its output goes to worker.log (worker-PORT.log for other ports).
+EOF
+}
+
+bad() {
+  titan_err "$USAGE"
+  titan_err "error: $*"
+  exit 2
+}
+
+need_value() {
+  [ "$2" -ge 2 ] || bad "$1 needs a value"
+}
+
+TOKEN=${TITAN_TOKEN:-}
+SLOTS=${TITAN_SLOTS:-}
+NAME=''
+POS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h | --help) usage; exit 0 ;;
+    --token) need_value "$1" $#; TOKEN=$2; shift 2 ;;
+    --token=*) TOKEN=${1#*=}; shift ;;
+    --slots) need_value "$1" $#; SLOTS=$2; shift 2 ;;
+    --slots=*) SLOTS=${1#*=}; shift ;;
+    --name) need_value "$1" $#; NAME=$2; shift 2 ;;
+    --name=*) NAME=${1#*=}; shift ;;
+    --) shift; POS+=("$@"); break ;;
+    -*) bad "unknown option \"$1\"" ;;
+    *) POS+=("$1"); shift ;;
+  esac
+done
+
+[ "${#POS[@]}" -ge 1 ] || bad "MASTER_HOST is missing (the master's internal IP, e.g. 10.0.0.2)"
+[ "${#POS[@]}" -le 4 ] || bad "too many arguments: ${POS[*]:4}"
+
+MASTER=${POS[0]}
+PORT=${POS[1]:-8085}
+CAPABILITY=${POS[2]:-GPU}
+PERMANENT=${POS[3]:-true}
+
+# MASTER_HOST[:MASTER_PORT]; [IPv6]:PORT works too.
+MPORT=${TITAN_PORT:-9090}
+case $MASTER in
+  \[*\]:*) MHOST=${MASTER%:*}; MPORT=${MASTER##*:} ;;
+  \[*\]) MHOST=$MASTER ;;
+  *:*:*) MHOST="[$MASTER]" ;; # a bare IPv6 address
+  *:*) MHOST=${MASTER%%:*}; MPORT=${MASTER#*:} ;;
+  *) MHOST=$MASTER ;;
+esac
+[ -n "$MHOST" ] || bad "MASTER_HOST is empty in \"$MASTER\""
+case $MHOST in *[[:space:]/]*) bad "MASTER_HOST \"$MHOST\" is not a host name or IP address" ;; esac
+titan_valid_port "$MPORT" || bad "MASTER_PORT must be a number from 1 to 65535 (got \"$MPORT\" in \"$MASTER\")"
+MPORT=$((10#$MPORT))
+titan_valid_port "$PORT" || bad "PORT must be a number from 1 to 65535 (got \"$PORT\")"
+PORT=$((10#$PORT))
+case $CAPABILITY in
+  '' | ,* | *, | *,,* | *[!A-Za-z0-9_,-]*)
+    bad "CAPABILITY must be a name or comma list of letters, digits, _ and - (e.g. GPU or GPU,HIGH_MEM); got \"$CAPABILITY\""
+    ;;
+esac
+case $PERMANENT in
+  true | false) ;;
+  *) bad "PERMANENT must be true or false (got \"$PERMANENT\")" ;;
+esac
+if [ -z "$SLOTS" ]; then
+  SLOTS=$(titan_cpus)
+fi
+case $SLOTS in '' | *[!0-9]*) bad "--slots must be a number from 1 to 1024 (got \"$SLOTS\")" ;; esac
+{ [ "${#SLOTS}" -le 4 ] && [ "$((10#$SLOTS))" -ge 1 ] && [ "$((10#$SLOTS))" -le 1024 ]; } ||
+  bad "--slots must be a number from 1 to 1024 (got \"$SLOTS\")"
+SLOTS=$((10#$SLOTS))
+if [ -z "$NAME" ]; then
+  NAME=$(hostname 2>/dev/null || uname -n)
+fi
+case $NAME in '' | *[[:space:]]*) bad "--name must be a host name without spaces (got \"$NAME\")" ;; esac
+
+if [ -z "$TOKEN" ]; then
+  titan_err "$USAGE"
+  titan_err "error: the cluster token is needed, e.g.  TITAN_TOKEN=<token> ./start_worker.sh $MASTER"
+  titan_err "start_master.sh printed it on the master, and it is in titan-data/token in the master's bundle folder."
+  exit 2
+fi
+
+titan_require_node
+
+if ! command -v python3 >/dev/null 2>&1 && ! command -v python >/dev/null 2>&1; then
+  titan_err "warning: no python3 (or python) on PATH: Python jobs will fail on this worker; shell and Node jobs still work."
+  titan_err "         Install it with: sudo apt-get install -y python3   (RHEL-likes: sudo dnf install -y python3)"
+fi
+
+cd "$DIR"
+RUN_DIR=$DIR/run
+PID_FILE=$RUN_DIR/worker-$PORT.pid
+if [ "$PORT" -eq 8085 ]; then LOG=$DIR/worker.log; else LOG=$DIR/worker-$PORT.log; fi
+WORK_DIR=$DIR/work-$PORT
+mkdir -p "$RUN_DIR" "$WORK_DIR"
+
+if pid=$(titan_running "$PID_FILE"); then
+  echo "worker $PORT is already running (pid $pid), log: $LOG"
+  echo "stop it first with ./stop_worker.sh $PORT to start it with other settings"
+  exit 0
+fi
+rm -f "$PID_FILE"
+
+if [ -d "$DIR/python/titan_sdk" ]; then
+  echo "Python jobs need nothing installed: the worker puts the bundled SDK ($DIR/python) on every job's PYTHONPATH."
+fi
+
+{
+  echo
+  echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_worker.sh: starting worker $NAME:$PORT [$CAPABILITY] for master $MHOST:$MPORT ==="
+} >>"$LOG"
+START_SIZE=$(titan_log_size "$LOG")
+
+ARGS=(worker --master "$MHOST:$MPORT" --capabilities "$CAPABILITY" --port "$PORT"
+  --slots "$SLOTS" --name "$NAME" --work-dir "$WORK_DIR" --pid-file "$PID_FILE")
+[ "$PERMANENT" = true ] && ARGS+=(--permanent)
+
+# The token goes by environment only: the command line is visible to every user (ps).
+export TITAN_TOKEN=$TOKEN
+titan_start_bg "$LOG" "$NODE" "$DIR/bin/titan.js" "${ARGS[@]}"
+bg=$TITAN_BG_PID
+
+new_lines() { tail -c "+$((START_SIZE + 1))" "$LOG" 2>/dev/null || true; }
+last_lines() {
+  titan_err "--- last 20 lines of $LOG ---"
+  new_lines | tail -n 20 >&2
+}
+
+i=0
+while [ "$i" -lt 100 ]; do
+  if new_lines | grep -q 'joined master'; then
+    pid=$(titan_running "$PID_FILE") || pid=$bg
+    echo "worker $NAME:$PORT [$CAPABILITY] joined the master at $MHOST:$MPORT (pid $pid), log: $LOG"
+    exit 0
+  fi
+  if ! kill -0 "$bg" 2>/dev/null; then
+    sleep 0.2 # let the last lines reach the log
+    if new_lines | grep -q 'joined master'; then continue; fi
+    titan_err "the worker stopped"
+    last_lines
+    if new_lines | grep -q 'master refused this worker'; then
+      titan_err "hint: the master refused this worker, most likely a wrong token: compare TITAN_TOKEN with"
+      titan_err "      titan-data/token in the master's bundle folder (start_master.sh prints it too)."
+    fi
+    exit 1
+  fi
+  sleep 0.2
+  i=$((i + 1))
+done
+
+pid=$(titan_running "$PID_FILE") || pid=$bg
+echo "worker $NAME:$PORT [$CAPABILITY] is still trying to reach the master at $MHOST:$MPORT (pid $pid); it keeps retrying in the background."
+echo "Check that:"
+echo "  - the master is running there (./start_master.sh on the master prints its status)"
+echo "  - TCP $MPORT is open in the master's firewall for this VM"
+echo "  - $MHOST is the master's internal IP (or a name this VM resolves to it)"
+echo "--- last lines of $LOG ---"
+new_lines | tail -n 10
+echo "Follow it with: tail -f $LOG   (stop it with ./stop_worker.sh $PORT)"
+exit 0
