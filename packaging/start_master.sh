@@ -78,9 +78,9 @@ RUN_DIR=$DIR/run
 PID_FILE=$RUN_DIR/master.pid
 LOG=$DIR/master.log
 
-# summary PID PORT HTTP_PORT: how to reach the running master.
+# summary PID PORT HTTP_PORT SCHEME: how to reach the running master (SCHEME https with TLS).
 summary() {
-  local pid=$1 port=$2 http=$3 token addrs first a join
+  local pid=$1 port=$2 http=$3 scheme=$4 token addrs first a join tls_join='' tls_env=''
   addrs=$(titan_addresses)
   first=$(printf '%s\n' "$addrs" | head -n 1)
   [ -n "$first" ] || first='<MASTER_INTERNAL_IP>'
@@ -93,6 +93,10 @@ summary() {
   fi
   join=$first
   [ "$port" -eq 9090 ] || join=$first:$port
+  if [ "$scheme" = https ]; then
+    tls_join=' --ca <the CA that signed the certificate>'
+    tls_env=' TITAN_CA=<that CA file>'
+  fi
 
   echo "  pid:        $pid"
   echo "  log:        $LOG   (tail -f $LOG)"
@@ -100,27 +104,27 @@ summary() {
   echo
   echo "Dashboard (sign in with the token):"
   if [ -n "$addrs" ]; then
-    for a in $addrs; do echo "  http://$a:$http/"; done
+    for a in $addrs; do echo "  $scheme://$a:$http/"; done
   fi
-  echo "  http://<VM-EXTERNAL-IP>:$http/   <- from your laptop, use the VM's external IP"
+  echo "  $scheme://<VM-EXTERNAL-IP>:$http/   <- from your laptop, use the VM's external IP"
   echo
   echo "Cluster token:"
   echo "  $token"
   echo
   echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, run"
-  echo "  TITAN_TOKEN=$token ./start_worker.sh $join"
+  echo "  TITAN_TOKEN=$token ./start_worker.sh $join$tls_join"
   echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
   echo
   echo "CLI / SDK from your laptop:"
-  echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token"
+  echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token$tls_env"
   echo
   echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
   echo "addresses and the workers' network); workers need no inbound port."
 }
 
-# The ports of a running master, read from its command line (defaults when absent).
+# The ports and scheme of a running master, read from its command line (defaults when absent).
 running_ports() {
-  local pid=$1 prev='' w p=9090 h=5000
+  local pid=$1 prev='' w p=9090 h=5000 scheme=http
   for w in $(titan_cmdline "$pid"); do
     case $prev in
       --port) p=$w ;;
@@ -129,12 +133,13 @@ running_ports() {
     case $w in
       --port=*) p=${w#*=} ;;
       --http-port=*) h=${w#*=} ;;
+      --tls-cert | --tls-cert=*) scheme=https ;;
     esac
     prev=$w
   done
   titan_valid_port "$p" || p=$PORT
   titan_valid_port "$h" || h=$HTTP_PORT
-  echo "$p $h"
+  echo "$p $h $scheme"
 }
 
 titan_require_node
@@ -161,9 +166,9 @@ fi
 mkdir -p "$RUN_DIR" "$DATA_DIR"
 
 if pid=$(titan_running "$PID_FILE"); then
-  read -r rport rhttp <<<"$(running_ports "$pid")"
+  read -r rport rhttp rscheme <<<"$(running_ports "$pid")"
   echo "the master is already running (pid $pid)"
-  summary "$pid" "$rport" "$rhttp"
+  summary "$pid" "$rport" "$rhttp" "$rscheme"
   exit 0
 fi
 rm -f "$PID_FILE"
@@ -203,5 +208,9 @@ if [ -z "$pid" ]; then
   exit 1
 fi
 
+SCHEME=http
+for w in ${EXTRA[@]+"${EXTRA[@]}"}; do
+  case $w in --tls-cert | --tls-cert=*) SCHEME=https ;; esac
+done
 echo "the master is running (pid $pid)"
-summary "$pid" "$PORT" "$HTTP_PORT"
+summary "$pid" "$PORT" "$HTTP_PORT" "$SCHEME"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a Titan worker in the background from this bundle folder; it connects out to the master.
 # Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true]
-#                          [--token T] [--slots N] [--name NAME]
+#                          [--token T] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]
 set -euo pipefail
 umask 077
 
@@ -9,7 +9,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=common.sh
 . "$DIR/lib/common.sh"
 
-USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token T] [--slots N] [--name NAME]'
+USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token T] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]'
 
 usage() {
   cat <<EOF
@@ -23,6 +23,10 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   --token T                  the cluster token (or set TITAN_TOKEN); start_master.sh printed it
   --slots N                  jobs run at once (default TITAN_SLOTS, else the number of CPUs)
   --name NAME                the name it advertises (default: this host's name)
+  --tls                      connect with TLS, trusting the system CAs (or set TITAN_TLS=1)
+  --ca FILE                  connect with TLS, trusting this CA (or set TITAN_CA)
+  --cert FILE --key FILE     this worker's client certificate, for a master with --tls-client-ca
+                             (or set TITAN_CERT and TITAN_KEY); jobs get the same settings
 
 Example: TITAN_TOKEN=<token> ./start_worker.sh 10.0.0.2
 Stop it with ./stop_worker.sh [PORT]; its output goes to worker.log (worker-PORT.log for other ports).
@@ -52,6 +56,13 @@ while [ $# -gt 0 ]; do
     --slots=*) SLOTS=${1#*=}; shift ;;
     --name) need_value "$1" $#; NAME=$2; shift 2 ;;
     --name=*) NAME=${1#*=}; shift ;;
+    --tls) export TITAN_TLS=1; shift ;;
+    --ca) need_value "$1" $#; export TITAN_CA=$2; shift 2 ;;
+    --ca=*) export TITAN_CA=${1#*=}; shift ;;
+    --cert) need_value "$1" $#; export TITAN_CERT=$2; shift 2 ;;
+    --cert=*) export TITAN_CERT=${1#*=}; shift ;;
+    --key) need_value "$1" $#; export TITAN_KEY=$2; shift 2 ;;
+    --key=*) export TITAN_KEY=${1#*=}; shift ;;
     --) shift; POS+=("$@"); break ;;
     -*) bad "unknown option \"$1\"" ;;
     *) POS+=("$1"); shift ;;
@@ -108,6 +119,14 @@ if [ -z "$TOKEN" ]; then
   titan_err "start_master.sh printed it on the master, and it is in titan-data/token in the master's bundle folder."
   exit 2
 fi
+
+# TLS files as absolute paths (the worker runs from the bundle folder and hands them to jobs).
+for var in TITAN_CA TITAN_CERT TITAN_KEY; do
+  file=${!var:-}
+  [ -n "$file" ] || continue
+  [ -r "$file" ] || bad "$var: cannot read \"$file\""
+  case $file in /*) ;; *) export "$var=$(cd "$(dirname "$file")" && pwd -P)/$(basename "$file")" ;; esac
+done
 
 titan_require_node
 
@@ -167,7 +186,10 @@ while [ "$i" -lt 100 ]; do
     if new_lines | grep -q 'joined master'; then continue; fi
     titan_err "the worker stopped"
     last_lines
-    if new_lines | grep -q 'master refused this worker'; then
+    if new_lines | grep -qi 'certificate\|does not speak TLS'; then
+      titan_err "hint: a TLS problem: --ca must be the CA that signed the master's certificate, the certificate"
+      titan_err "      must name MASTER_HOST ($MHOST), and a master with --tls-client-ca needs --cert and --key."
+    elif new_lines | grep -q 'master refused this worker'; then
       titan_err "hint: the master refused this worker, most likely a wrong token: compare TITAN_TOKEN with"
       titan_err "      titan-data/token in the master's bundle folder (start_master.sh prints it too)."
     fi
@@ -183,6 +205,7 @@ echo "Check that:"
 echo "  - the master is running there (./start_master.sh on the master prints its status)"
 echo "  - TCP $MPORT is open in the master's firewall for this VM"
 echo "  - $MHOST is the master's internal IP (or a name this VM resolves to it)"
+echo "  - TLS matches: a master started with --tls-cert needs --ca (or --tls) here, a plain one none"
 echo "--- last lines of $LOG ---"
 new_lines | tail -n 10
 echo "Follow it with: tail -f $LOG   (stop it with ./stop_worker.sh $PORT)"

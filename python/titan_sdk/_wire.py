@@ -11,7 +11,9 @@ queued for it until read, even when they arrive before the response.
 
 import collections
 import json
+import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -101,7 +103,7 @@ class Subscription(object):
 class Connection(object):
     """One authenticated v2 connection to the master."""
 
-    def __init__(self, host: str, port: int, token: Optional[str], connect_timeout: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, token: Optional[str], connect_timeout: float = 10.0, tls: Optional[ssl.SSLContext] = None) -> None:
         self.host = host
         self.port = port
         self.address = "{}:{}".format(host, port)
@@ -111,6 +113,7 @@ class Connection(object):
         self._send_lock = threading.Lock()
         self._pending = {}  # type: Dict[int, _Pending]
         self._subscriptions = {}  # type: Dict[int, Subscription]
+        self._tls = tls is not None
         try:
             self._sock = socket.create_connection((host, port), timeout=connect_timeout)
         except socket.timeout:
@@ -119,6 +122,8 @@ class Connection(object):
             raise TitanConnectionError("cannot reach the master at {}: {}".format(self.address, _describe(err)))
         try:
             self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                self._sock = self._handshake(tls, connect_timeout)
             self.server_version = self._hello(token, connect_timeout)
             self._sock.settimeout(None)
         except BaseException:
@@ -192,6 +197,22 @@ class Connection(object):
 
     # ---- reading ------------------------------------------------------------------------------
 
+    def _handshake(self, context: ssl.SSLContext, timeout: float) -> socket.socket:
+        """Wraps the socket in TLS, checking the certificate against the host dialled."""
+        self._sock.settimeout(timeout)
+        try:
+            return context.wrap_socket(self._sock, server_hostname=self.host)
+        except ssl.SSLCertVerificationError as err:
+            raise TitanConnectionError("the master at {} has a certificate this side does not trust ({}); check TITAN_CA and that the certificate names the host dialled".format(self.address, err.verify_message or err))
+        except ssl.SSLError as err:
+            if "WRONG_VERSION_NUMBER" in str(err) or "record layer failure" in str(err).lower():
+                raise TitanConnectionError("the master at {} does not speak TLS ({}); unset TITAN_TLS/TITAN_CA".format(self.address, err.reason or err))
+            raise TitanConnectionError("TLS with the master at {} failed: {}".format(self.address, err.reason or err))
+        except socket.timeout:
+            raise TitanConnectionError("the master at {} did not finish the TLS handshake within {:g} s".format(self.address, timeout))
+        except OSError as err:
+            raise TitanConnectionError("TLS with the master at {} failed: {}".format(self.address, _describe(err)))
+
     def _hello(self, token: Optional[str], timeout: float) -> str:
         hello = {"id": 0, "role": "client", "versions": [VERSION]}  # type: Dict[str, Any]
         if token:
@@ -205,8 +226,16 @@ class Connection(object):
                     break
         except socket.timeout:
             raise TitanConnectionError("the master at {} did not answer the greeting within {:g} s".format(self.address, timeout))
+        except ssl.SSLError as err:
+            # With TLS 1.3 a master that wants a client certificate says so only after the handshake.
+            raise TitanConnectionError("the master at {} refused the TLS connection ({}); mutual TLS needs TITAN_CERT and TITAN_KEY".format(self.address, err.reason or err))
+        except TitanConnectionError as err:
+            if self._tls:
+                raise
+            raise TitanConnectionError("{} (is the master using TLS? set TITAN_TLS=1 or TITAN_CA)".format(err))
         except OSError as err:
-            raise TitanConnectionError("the connection to the master at {} broke during the greeting: {}".format(self.address, _describe(err)))
+            hint = "" if self._tls else " (is the master using TLS? set TITAN_TLS=1 or TITAN_CA)"
+            raise TitanConnectionError("the connection to the master at {} broke during the greeting: {}{}".format(self.address, _describe(err), hint))
         if not body.get("ok"):
             err = body.get("error") or {}
             raise error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "the master refused the connection")))
@@ -283,10 +312,17 @@ class Connection(object):
         if self.closed_error is not None:
             return
         self.closed_error = error
+        # The kernel-level shutdown: SSLSocket.shutdown would drop the TLS state, and a reader
+        # between two reads would then read the raw socket.
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
         except OSError:
             pass
+        # Closed only once the reader is done with it: a new connection may get the same
+        # descriptor, and must not have its bytes read by this reader.
+        reader = getattr(self, "_reader", None)
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5)
         try:
             self._sock.close()
         except OSError:
@@ -295,6 +331,30 @@ class Connection(object):
             self._settle(key, False, error)
         for sub in list(self._subscriptions.values()):
             sub._wake()
+
+
+def tls_context_from_env(env: Optional[Dict[str, str]] = None) -> Optional[ssl.SSLContext]:
+    """TLS as ``TITAN_TLS=1``, ``TITAN_CA``, ``TITAN_CERT`` and ``TITAN_KEY`` (file paths) say, read
+    now; None when none is set. A CA or a client certificate implies TLS."""
+    env = os.environ if env is None else env
+    flag = (env.get("TITAN_TLS") or "").lower() in ("1", "true", "yes")
+    ca = env.get("TITAN_CA") or None
+    cert = env.get("TITAN_CERT") or None
+    key = env.get("TITAN_KEY") or None
+    if not (flag or ca or cert or key):
+        return None
+    if (cert is None) != (key is None):
+        raise BadRequestError("a client certificate needs both TITAN_CERT and TITAN_KEY")
+    try:
+        context = ssl.create_default_context(cafile=ca)
+    except (OSError, ssl.SSLError) as err:
+        raise BadRequestError("TITAN_CA: cannot use {} as a CA file: {}".format(ca, _describe(err)))
+    if cert is not None and key is not None:
+        try:
+            context.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as err:
+            raise BadRequestError("TITAN_CERT/TITAN_KEY: cannot load the client certificate {} with key {}: {}".format(cert, key, _describe(err)))
+    return context
 
 
 def _describe(err: BaseException) -> str:

@@ -18,6 +18,7 @@ import os
 import posixpath
 import re
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -157,13 +158,17 @@ class TitanClient(object):
     """A client of the Titan master (v2 protocol).
 
     ``TitanClient()`` reads ``TITAN_HOST``, ``TITAN_PORT`` and ``TITAN_TOKEN`` when it connects;
-    ``TitanClient(host, port, token)`` fixes them. ``connect_timeout`` bounds the TCP connect and
+    ``TitanClient(host, port, token)`` fixes them. TLS likewise: ``TITAN_TLS=1`` (system CAs),
+    ``TITAN_CA`` (a CA file), ``TITAN_CERT`` and ``TITAN_KEY`` (a client certificate for mutual
+    TLS), or ``tls=`` an ``ssl.SSLContext``. ``connect_timeout`` bounds the TCP connect and
     the greeting (seconds). Use it as a context manager, or call ``close()``, to close the
     connection; a process may also just exit.
     """
 
-    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, token: Optional[str] = None, connect_timeout: float = 10.0) -> None:
+    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, token: Optional[str] = None, connect_timeout: float = 10.0, tls: Optional[ssl.SSLContext] = None) -> None:
         self.host = host
+        #: An ``ssl.SSLContext`` for TLS to the master; None: ``TITAN_TLS``/``TITAN_CA``/``TITAN_CERT``/``TITAN_KEY`` decide at connect time.
+        self.tls = tls
         self.port = port
         self.token = token
         self.connect_timeout = connect_timeout
@@ -179,7 +184,8 @@ class TitanClient(object):
             conn = self._conn
             if conn is None or conn.closed:
                 host, port, token = resolve_address(self.host, self.port, self.token)
-                conn = _wire.Connection(host, port, token, self.connect_timeout)
+                tls = self.tls if self.tls is not None else _wire.tls_context_from_env()
+                conn = _wire.Connection(host, port, token, self.connect_timeout, tls)
                 self._conn = conn
             return conn
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CapabilitySchema } from '../core/model.js';
 import type { MasterConfig } from '../server/start.js';
+import { loadServerTls, type ServerTls, ServerTlsError } from '../server/tls.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { allowList } from '../server/v1.js';
 import { UsageError } from './connection.js';
@@ -24,6 +25,9 @@ export interface ClusterFlags {
   uiUser?: string;
   uiPasswordFile?: string;
   webDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 const positiveSeconds = (value: string): number => {
@@ -82,7 +86,28 @@ export function clusterOptions(command: Command): Command {
     .option('--legacy-v1-allow <cidr...>', 'let v1 clients from these address blocks in too (e.g. 10.0.0.0/8)')
     .option('--ui-user <name>', 'a dashboard user who signs in with a password (with --ui-password-file); the token always works too')
     .option('--ui-password-file <file>', "the file holding --ui-user's password (its first line)")
-    .option('--web-dir <dir>', 'serve the dashboard from this folder instead of the built one (dist/web)');
+    .option('--web-dir <dir>', 'serve the dashboard from this folder instead of the built one (dist/web)')
+    .option('--tls-cert <file>', 'serve TLS on both ports with this certificate (PEM; with --tls-key): the HTTP port becomes https')
+    .option('--tls-key <file>', "the private key (PEM) of --tls-cert")
+    .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required');
+}
+
+/** The TLS files, read and checked now; refused with a usage error naming the file. */
+function serverTls(o: ClusterFlags): ServerTls | undefined {
+  if (o.tlsCert === undefined && o.tlsKey === undefined) {
+    if (o.tlsClientCa !== undefined) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (o.tlsCert === undefined) throw new UsageError('--tls-key needs --tls-cert');
+  if (o.tlsKey === undefined) throw new UsageError('--tls-cert needs --tls-key');
+  // Titan's own clients speak v1 without TLS, so v1 inside TLS would reach none of them.
+  if (o.legacyV1) throw new UsageError("--legacy-v1 cannot be combined with --tls-cert: Titan's v1 clients do not speak TLS");
+  try {
+    return loadServerTls({ cert: o.tlsCert, key: o.tlsKey, ...(o.tlsClientCa !== undefined && { clientCa: o.tlsClientCa }) });
+  } catch (err) {
+    if (err instanceof ServerTlsError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The dashboard user and the password read from its file; refused with a usage error when incomplete. */
@@ -103,7 +128,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -113,6 +138,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
   if (o.scaleWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.scaleWebhook)) throw new UsageError(`--scale-webhook must be an http:// or https:// URL, got "${o.scaleWebhook}"`);
   // The webhook alone runs the planner with no maximum: it reports demand without starting anything.
   const ui = uiLogin(o);
+  const tls = serverTls(o);
   const scaling = o.autoscale ?? (o.scaleWebhook !== undefined ? { perPool: {}, fallback: 0 } : undefined);
   return {
     ...(o.store !== undefined && { store: o.store }),
@@ -125,5 +151,6 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(o.legacyV1Allow !== undefined && { legacyV1Allow: o.legacyV1Allow }),
     ...(ui !== undefined && { ui }),
     ...(o.webDir !== undefined && { webDir: o.webDir }),
+    ...(tls !== undefined && { tls }),
   };
 }

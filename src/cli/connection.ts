@@ -1,16 +1,44 @@
 /**
  * Where the CLI finds the master: flags, then TITAN_HOST/TITAN_PORT/TITAN_TOKEN, then the token
- * file of a local data directory (so `titan up` in this folder needs no export).
+ * file of a local data directory (so `titan up` in this folder needs no export). TLS likewise:
+ * --tls/--ca/--cert/--key, then TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
 
-export interface ConnectionFlags {
+export interface TlsFlags {
+  tls?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface ConnectionFlags extends TlsFlags {
   master?: string;
   token?: string;
   dataDir?: string;
+}
+
+/** The TLS to use (undefined: plain TCP) and its files as absolute paths; a bad file is a usage error naming it. */
+export function clientTls(flags: TlsFlags): { tls: TlsClientOptions | undefined; files: TlsFiles } {
+  const env = tlsFilesFromEnv();
+  const pick = (flag: string | undefined, fromEnv: string | undefined): string | undefined => {
+    const file = flag ?? fromEnv;
+    return file === undefined ? undefined : resolve(file);
+  };
+  const ca = pick(flags.ca, env.files.ca);
+  const cert = pick(flags.cert, env.files.cert);
+  const key = pick(flags.key, env.files.key);
+  const files: TlsFiles = { ...(ca !== undefined && { ca }), ...(cert !== undefined && { cert }), ...(key !== undefined && { key }) };
+  try {
+    return { tls: tlsFromFiles(files, flags.tls === true || env.enabled), files };
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
@@ -32,7 +60,9 @@ export function clientFor(flags: ConnectionFlags): TitanClient {
   if (!flags.master && (!Number.isInteger(envPort) || envPort < 1 || envPort > 65535)) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
   const address = flags.master ? parseHostPort(flags.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: envPort };
   const token = findToken(flags);
-  return new TitanClient({ ...address, ...(token !== undefined && { token }) });
+  // Explicit even when off, so that the client does not read TITAN_TLS a second time.
+  const { tls } = clientTls(flags);
+  return new TitanClient({ ...address, ...(token !== undefined && { token }), tls: tls ?? false });
 }
 
 /** Bad command-line input: exit code 2. */
@@ -52,12 +82,22 @@ export async function loadPart<T>(what: string, where: string, load: () => Promi
   }
 }
 
-/** Adds --master, --token and --data-dir to a command that talks to a master. */
-export const connectionOptions = (cmd: Command): Command =>
+/** Adds --tls, --ca, --cert and --key: how to reach a master that serves TLS. */
+export const tlsOptions = (cmd: Command): Command =>
   cmd
-    .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
-    .option('--data-dir <dir>', 'data directory whose token file to use');
+    .option('--tls', 'connect with TLS, trusting the system CAs (default: TITAN_TLS=1)')
+    .option('--ca <file>', 'trust this CA certificate (PEM) for the master; implies --tls (default: TITAN_CA)')
+    .option('--cert <file>', 'client certificate (PEM) for a master that requires mutual TLS; implies --tls (default: TITAN_CERT)')
+    .option('--key <file>', "the client certificate's private key (PEM) (default: TITAN_KEY)");
+
+/** Adds --master, --token, --data-dir and the TLS options to a command that talks to a master. */
+export const connectionOptions = (cmd: Command): Command =>
+  tlsOptions(
+    cmd
+      .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
+      .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+      .option('--data-dir <dir>', 'data directory whose token file to use'),
+  );
 
 export const print = (text: string): void => void process.stdout.write(`${text}\n`);
 export const json = (value: unknown): void => print(JSON.stringify(value, null, 2));

@@ -14,7 +14,7 @@ import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { writePidFile } from './pid-file.js';
-import { type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, UsageError, withClient } from './connection.js';
+import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
@@ -66,10 +66,18 @@ clusterOptions(
   .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
   .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
   .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
-  .option('--token <token>', 'cluster token (generated on first start when omitted)'),
-).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+  .option('--token <token>', 'cluster token (generated on first start when omitted)')
+  .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file, right for a self-signed certificate)')
+  .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
+  .option('--key <file>', 'the private key of --cert'),
+).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+    const config = clusterConfig(o);
+    if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
+    if (config.tls?.requestCert && o.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
+    // The local worker dials this master as any worker would, with TLS when the master serves it.
+    const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? o.tlsCert, ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
     const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
-    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...clusterConfig(o), ...(o.token !== undefined && { token: o.token }) });
+    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(o.token !== undefined && { token: o.token }) });
     const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
     const workDir = resolve(m.dataDir, 'worker');
     const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
@@ -78,6 +86,7 @@ clusterOptions(
       masterHost,
       masterPort: m.port,
       token: m.token,
+      ...(workerTls?.tls && { tls: workerTls.tls, tlsFiles: workerTls.files }),
       capabilities: splitList(o.capabilities),
       slots: o.slots,
       permanent: true,
@@ -88,13 +97,14 @@ clusterOptions(
       log,
       // The local worker shares this process with the master: shutting it down only drains it.
       onShutdown: () => void agent.drain(30_000),
-      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir }, agent.id ?? '', request, log),
+      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: tlsEnvOf(workerTls?.files) }, agent.id ?? '', request, log),
     });
     await agent.start();
     const shown = o.host === '0.0.0.0' ? hostname() : o.host;
     print(`${bold('Titan is up.')}
   master      ${shown}:${m.port}  (clients and workers)
-  dashboard   http://${shown}:${m.httpPort}/  (log in with the token; also /api, /metrics, /healthz)
+  dashboard   ${m.tls ? 'https' : 'http'}://${shown}:${m.httpPort}/  (log in with the token; also /api, /metrics, /healthz)${m.tls ? `
+  tls         both ports${config.tls?.requestCert ? ', client certificates required (mutual TLS)' : ''}; clients use --ca <file> or TITAN_CA` : ''}
   data        ${m.dataDir}
   token       ${m.token}${m.tokenCreated ? '  (new; saved in the data directory)' : ''}
   worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}]
@@ -137,14 +147,16 @@ clusterOptions(
       ...clusterConfig(o),
       ...(token !== undefined && { token }),
     });
-    print(`titan master listening on ${o.host}:${m.port} (http ${m.httpPort}), data in ${m.dataDir}`);
+    print(`titan master listening on ${o.host}:${m.port} (${m.tls ? 'https' : 'http'} ${m.httpPort}), data in ${m.dataDir}`);
+    if (m.tls) print(`tls: on both ports, dashboard at https://${o.host === '0.0.0.0' ? hostname() : o.host}:${m.httpPort}/${o.tlsClientCa !== undefined ? '; client certificates required (mutual TLS)' : ''}`);
     print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
-    print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>`);
+    print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
     await untilSignal(() => m.close());
   });
 
-program
+tlsOptions(
+  program
   .command('worker')
   .description('run a worker that joins a master and executes jobs')
   .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
@@ -158,10 +170,11 @@ program
   .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
   .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
   .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
-  .option('--pid-file <path>', 'write this process id there at start (removed on exit)')
-  .action(async (o: { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string }) => {
+  .option('--pid-file <path>', 'write this process id there at start (removed on exit)'),
+).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string }) => {
     const { host, port } = parseHostPort(o.master, 9090);
     const token = findToken(o);
+    const tls = clientTls(o);
     if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
     if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
     const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
@@ -172,6 +185,7 @@ program
       masterHost: host,
       masterPort: port,
       token,
+      ...(tls.tls && { tls: tls.tls, tlsFiles: tls.files }),
       capabilities: splitList(o.capabilities),
       slots: o.slots,
       permanent: o.permanent,
@@ -183,7 +197,7 @@ program
       onShutdown: () => void stop().then(() => process.exit(0)),
       ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
       ...(o.permanent && {
-        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir }, agent.id ?? '', request, log),
+        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tlsEnvOf(tls.tls && tls.files) }, agent.id ?? '', request, log),
       }),
     });
     const stop = async (): Promise<void> => {
@@ -560,6 +574,12 @@ program
 async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js') & typeof import('../worker/spawner.js')> {
   const [agent, executor, reaper, spawner] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js'), import('../worker/spawner.js')]);
   return { ...agent, ...executor, ...reaper, ...spawner };
+}
+
+/** What an ephemeral worker needs to dial the master with the same TLS as its parent. */
+function tlsEnvOf(files: { ca?: string; cert?: string; key?: string } | undefined): Record<string, string> {
+  if (!files) return {};
+  return { TITAN_TLS: '1', ...(files.ca && { TITAN_CA: files.ca }), ...(files.cert && { TITAN_CERT: files.cert }), ...(files.key && { TITAN_KEY: files.key }) };
 }
 
 function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {

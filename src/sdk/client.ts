@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
@@ -19,12 +18,13 @@ import type { KvWaitResult } from '../protocol/data-methods.js';
 import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView, FileAreaName, FileInfo } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { dial, explainTlsFailure, type TlsClientOptions, type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { type ArchiveSource, ArchiveLoader } from './archive-source.js';
 import { fetchToFile, provenanceFromEnv } from './artifacts.js';
 import { BadRequestError, typedError, UnavailableError } from './errors.js';
 
 export { TitanError };
-export type { ArchiveSource, PipelineDoc, PipelineJob };
+export type { ArchiveSource, PipelineDoc, PipelineJob, TlsClientOptions, TlsSetting };
 
 export interface ClientOptions {
   host?: string;
@@ -32,6 +32,12 @@ export interface ClientOptions {
   token?: string;
   /** Milliseconds to wait for the TCP connection. */
   connectTimeoutMs?: number;
+  /**
+   * TLS to the master: `true` trusts the system CAs; `{ ca, cert, key }` (PEM contents) trusts
+   * `ca` and presents a client certificate for mutual TLS; `false` forces plain TCP. When absent,
+   * TITAN_TLS=1, TITAN_CA, TITAN_CERT and TITAN_KEY (file paths) decide at connect time.
+   */
+  tls?: TlsSetting;
 }
 
 /** A script to run: a path on local disk, or a name with its content. */
@@ -586,14 +592,21 @@ export class TitanClient {
 
   private open(): Promise<Peer> {
     const { host, port, token } = defaultAddress(this.options);
+    const tls = this.options.tls ?? tlsFromEnvironment();
+    const address = `${host}:${port}`;
+    const failure = (err: Error): Error => {
+      const tlsWords = explainTlsFailure(err, address, tls !== false);
+      return tlsWords ? new UnavailableError(tlsWords.message, err) : (typedError(err) as Error);
+    };
     return new Promise<Peer>((resolve, reject) => {
-      const socket = connect({ host, port });
+      const { socket, ready } = dial(host, port, tls);
       const timer = setTimeout(() => socket.destroy(new Error('timed out')), this.options.connectTimeoutMs ?? 10_000);
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new UnavailableError(`cannot reach the master at ${host}:${port}: ${err.message}`, err));
+        const tlsWords = explainTlsFailure(err, address, tls !== false);
+        reject(new UnavailableError(tlsWords?.message ?? `cannot reach the master at ${address}: ${err.message}`, err));
       });
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         const peer = new Peer(socket, { server: false });
         peer.onEvent = (event, data) => {
@@ -608,13 +621,23 @@ export class TitanClient {
             this.current = peer;
             resolve(peer);
           },
-          (err: Error) => reject(typedError(err)),
+          (err: Error) => reject(failure(err)),
         );
       });
     });
   }
 
   private current: Peer | null = null;
+}
+
+/** TLS as TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY say (false when unset); a bad file is a BadRequestError naming it. */
+function tlsFromEnvironment(): TlsSetting {
+  const { enabled, files } = tlsFilesFromEnv();
+  try {
+    return tlsFromFiles(files, enabled) ?? false;
+  } catch (err) {
+    throw new BadRequestError(`TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY: ${(err as Error).message}`);
+  }
 }
 
 /** Who decides, when the caller does not say: the local user at this host. */

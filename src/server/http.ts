@@ -18,6 +18,7 @@ import { registerDataRoutes } from './http-data.js';
 import { registerMetricsRoute } from './http-metrics.js';
 import { registerEventRoutes, SseStreams } from './http-sse.js';
 import { defaultWebRoot, isServerPath, registerStatic, SECURITY_HEADERS } from './http-static.js';
+import type { ServerTls } from './tls.js';
 
 export interface HttpOptions {
   /** The cluster token: bearer token of API clients, and one way to sign in. */
@@ -28,10 +29,13 @@ export interface HttpOptions {
   webRoot?: string | undefined;
   /** The master's data directory: the constructor's drafts are kept in its `drafts/`; the constructor routes are served only with it. */
   dataDir?: string | undefined;
+  /** Serve HTTPS (with mutual TLS when it names a client CA); session cookies then get `Secure`. */
+  tls?: ServerTls | undefined;
 }
 
 export function createHttpServer(master: Master, options: HttpOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Routes and hooks do not depend on the raw server's type, so the HTTPS instance is used as the HTTP one.
+  const app = options.tls ? (Fastify({ logger: false, bodyLimit: 1024 * 1024, https: options.tls }) as unknown as FastifyInstance) : Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);

@@ -11,6 +11,7 @@ import { createHttpServer } from './http.js';
 import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { createTcpServer } from './tcp.js';
+import type { ServerTls } from './tls.js';
 import { allowList } from './v1.js';
 import { loadOrCreateToken } from './token.js';
 
@@ -36,6 +37,8 @@ export interface MasterConfig {
   ui?: UiLogin;
   /** Serve the dashboard from this folder instead of the built-in `dist/web`. */
   webDir?: string;
+  /** TLS on both ports (loaded by loadServerTls); with a client CA, mutual TLS. */
+  tls?: ServerTls;
 }
 
 export interface RunningMaster {
@@ -45,6 +48,8 @@ export interface RunningMaster {
   httpPort: number;
   token: string;
   tokenCreated: boolean;
+  /** Whether both ports speak TLS (the HTTP one is then https). */
+  tls: boolean;
   close(): Promise<void>;
 }
 
@@ -64,9 +69,9 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
-  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
+  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls);
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }) });
+  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls });
   await http.listen({ port: config.httpPort, host: config.host });
   const httpAddress = http.server.address() as AddressInfo;
   return {
@@ -76,6 +81,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     httpPort: httpAddress.port,
     token,
     tokenCreated: created,
+    tls: config.tls !== undefined,
     async close() {
       await new Promise<void>((r) => tcp.close(() => r()));
       await http.close();

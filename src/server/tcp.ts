@@ -1,34 +1,40 @@
 /**
  * The TCP front door on 9090. The first byte of a connection is the frame version and picks the
  * dialect: 2 is a v2 session; 1 is Titan's v1, served when enabled for this peer and otherwise
- * refused in v1, so Titan's clients show the reason.
+ * refused in v1, so Titan's clients show the reason. With TLS the same sniffing runs on the
+ * decrypted stream.
  */
 import { BlockList, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Master } from '../master/master.js';
 import { encodeFrame, V1, V2 } from '../protocol/frame.js';
 import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
 import { V1_ERROR } from '../protocol/v1.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
+import type { ServerTls } from './tls.js';
 import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
-export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }): Server {
+export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls): Server {
   const handleV1 = v1Handler(master);
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    // The HELLO deadline starts at connect: a connection that never sends a byte is closed too.
+  const session = (socket: Socket): void => {
+    // The HELLO deadline starts at connect (after the handshake with TLS): a connection that never sends a byte is closed too.
     const silent = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
-    socket.on('close', () => {
-      clearTimeout(silent);
-      sockets.delete(socket);
-    });
+    socket.on('close', () => clearTimeout(silent));
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       clearTimeout(silent);
       route(socket, first, master, token, v1, handleV1);
     });
+  };
+  // A handshake gets no longer than a HELLO; a failed one only closes that connection.
+  const server = tls ? createTlsServer({ ...tls, handshakeTimeout: HELLO_TIMEOUT_MS }, session) : createServer(session);
+  // Raw connections, handshaking ones included, so that close() can end them all.
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
   // Closing the server also ends live sessions, so a stopping master does not wait on idle clients.
   const close = server.close.bind(server);

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { dial, explainTlsFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
@@ -26,6 +26,10 @@ export interface WorkerConfig {
   masterHost: string;
   masterPort: number;
   token: string;
+  /** TLS to the master (see TitanClient's `tls`); absent: plain TCP. */
+  tls?: TlsSetting;
+  /** The files behind `tls` (absolute paths), passed to jobs as TITAN_CA/TITAN_CERT/TITAN_KEY. */
+  tlsFiles?: TlsFiles;
   capabilities: string[];
   slots: number;
   permanent: boolean;
@@ -56,6 +60,7 @@ interface Attempt {
 }
 
 const LOG_FLUSH_MS = 100;
+const TLS_ENV = ['TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY'];
 /** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
 const LOG_EVENT_CHARS = 256 * 1024;
 /** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
@@ -107,10 +112,17 @@ export class WorkerAgent {
    */
   private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
+  private readonly tlsEnv: Record<string, string> = {};
   private readonly servicePids: ServicePidFiles;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
+    // Jobs connect as this worker does: TLS settings of the worker's own environment are replaced, never mixed in.
+    for (const name of TLS_ENV) delete this.baseEnv[name];
+    if (config.tls) {
+      const files = config.tlsFiles ?? {};
+      this.tlsEnv = { TITAN_TLS: '1', ...(files.ca && { TITAN_CA: files.ca }), ...(files.cert && { TITAN_CERT: files.cert }), ...(files.key && { TITAN_KEY: files.key }) };
+    }
     mkdirSync(join(config.workDir, 'cache'), { recursive: true });
     this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
     if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
@@ -164,19 +176,30 @@ export class WorkerAgent {
 
   private dial(): void {
     if (this.stopping) return;
-    const socket = connect({ host: this.config.masterHost, port: this.config.masterPort });
+    const { socket, ready } = dial(this.config.masterHost, this.config.masterPort, this.config.tls);
     const peer = new Peer(socket, { server: false });
-    socket.once('connect', () => void this.greet(peer));
+    socket.once(ready, () => void this.greet(peer));
     peer.onClose((err) => {
-      if (this.peer === peer) this.peer = null;
+      const joined = this.peer === peer;
+      if (joined) this.peer = null;
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       if (this.stopping) return;
+      // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
+      const tlsWords = joined ? null : explainTlsFailure(err, `${this.config.masterHost}:${this.config.masterPort}`, Boolean(this.config.tls));
+      if (tlsWords?.fatal) return this.giveUp(new Error(tlsWords.message));
       const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
       this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
-      this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${err.message}); retrying in ${Math.round(delay)} ms`);
+      this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${tlsWords?.message ?? err.message}); retrying in ${Math.round(delay)} ms`);
       setTimeout(() => this.dial(), delay);
     });
+  }
+
+  private giveUp(err: Error): void {
+    this.log(err.message);
+    this.stopping = true;
+    this.connectedOnce?.reject(err);
+    this.connectedOnce = null;
   }
 
   private async greet(peer: Peer): Promise<void> {
@@ -315,6 +338,7 @@ export class WorkerAgent {
       TITAN_HOST: this.config.masterHost,
       TITAN_PORT: String(this.config.masterPort),
       TITAN_TOKEN: this.config.token,
+      ...this.tlsEnv,
       TITAN_RUN_ID: d.runId,
       TITAN_JOB_ID: d.jobId,
       TITAN_ATTEMPT: String(d.attempt),

@@ -20,6 +20,8 @@ export interface SpawnerConfig {
   name: string;
   /** The parent's work directory; each ephemeral worker gets its own below it. */
   workDir: string;
+  /** More environment for the worker: the parent's TLS settings (TITAN_TLS, TITAN_CA, ...). */
+  env?: Record<string, string>;
 }
 
 /** Launches the worker and returns its pid (null when it could not be started). */
@@ -45,7 +47,7 @@ export function spawnEphemeralWorker(config: SpawnerConfig, parentId: string, re
       parentId,
     ];
     // The token travels in the environment, never on a command line other users can read.
-    const child = spawn(process.execPath, args, { env: { ...process.env, TITAN_TOKEN: config.token }, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...config.env, TITAN_TOKEN: config.token }, stdio: ['ignore', out, out] });
     child.on('error', (err) => log(`could not start an ephemeral worker: ${err.message}`));
     child.unref();
     if (child.pid !== undefined) log(`started ephemeral worker (pid ${child.pid}) for ${request.capabilities.join(',')} with ${request.slots} slots; its log is ${join(dir, 'worker.log')}`);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/protocol/methods.js';
+import { haveOpenssl, makeCertificates } from '../helpers/certificates.js';
 import { isGone, waitUntil } from '../helpers/processes.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -104,8 +105,8 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
   const masterDir = (): string => join(dir, 'master-vm', 'titan-master-bundle');
   const workerDir = (): string => join(dir, 'worker-vm', 'titan-worker-bundle');
   /** The checkout's CLI on the laptop, talking to the master's address. */
-  const laptop = (args: string[], timeoutMs = 60_000): Promise<Result> =>
-    inNs(NS.client, [process.execPath, CLI, ...args, '--master', `${IP.master}:9090`], { cwd: join(dir, 'laptop'), env: { TITAN_TOKEN: token }, timeoutMs });
+  const laptop = (args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Result> =>
+    inNs(NS.client, [process.execPath, CLI, ...args, '--master', `${IP.master}:9090`], { cwd: join(dir, 'laptop'), env: { TITAN_TOKEN: token, ...env }, timeoutMs });
   const jobStatus = async (ref: string): Promise<JobView> => {
     const r = await laptop(['status', ref, '--json']);
     if (r.code !== 0) throw new Error(`titan status ${ref}: ${r.stderr}`);
@@ -255,4 +256,33 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(existsSync(join(workerDir(), 'run', 'worker-8085.pid')) || existsSync(join(masterDir(), 'run', 'master.pid'))).toBe(false);
     expect((await inNs(NS.master, [join(masterDir(), 'stop_master.sh')])).stdout).toMatch(/not running/);
   }, 120_000);
+
+  it.skipIf(!haveOpenssl)('serves both ports over TLS across the machines when started with a certificate', async () => {
+    const certs = join(dir, 'certs');
+    spawnSync('mkdir', ['-p', certs]);
+    makeCertificates(certs, IP.master);
+    const ca = join(certs, 'ca.pem');
+    const started = await inNs(NS.master, [join(masterDir(), 'start_master.sh'), '--tls-cert', join(certs, 'server.pem'), '--tls-key', join(certs, 'server.key')], { timeoutMs: 60_000 });
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    expect(started.stdout).toContain(`https://${IP.master}:5000/`);
+    expect(started.stdout).toContain('--ca');
+
+    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL', '--ca', ca], { env: { TITAN_TOKEN: token }, timeoutMs: 60_000 });
+    expect(joined.code, joined.stdout + joined.stderr).toBe(0);
+    // A second worker that does not trust the master's certificate stops and says why.
+    const untrusted = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086', 'GENERAL', '--ca', join(certs, 'other-ca.pem')], { env: { TITAN_TOKEN: token }, timeoutMs: 60_000 });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/certificate/);
+
+    const run = await laptop(['submit', 'pipeline.yaml', '--wait'], 90_000, { TITAN_CA: ca });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect((await laptop(['logs', 'extract'], 60_000, { TITAN_CA: ca })).stdout).toMatch(/extract on .* sdk titan_sdk/);
+    const plain = await laptop(['workers']);
+    expect(plain.code).toBe(3);
+    expect(plain.stderr).toMatch(/TLS/);
+
+    const page = await inNs(NS.client, [process.execPath, '-e', `fetch('https://${IP.master}:5000/').then(async (r) => console.log(r.status, await r.text()))`], { env: { NODE_EXTRA_CA_CERTS: ca } });
+    expect(page.stdout).toMatch(/^200 /);
+    expect(page.stdout).toContain('<div id="root">');
+  }, 180_000);
 });
