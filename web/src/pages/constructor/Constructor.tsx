@@ -607,9 +607,6 @@ export default function Constructor() {
         <button type="button" className="btn btn-small btn-primary" onClick={() => void deploy()} disabled={busy}>
           {model.schedule.trim() ? 'Deploy schedule' : 'Deploy'}
         </button>
-        <span className="c-hint" data-testid="c-counts">
-          {model.nodes.length} node{model.nodes.length === 1 ? '' : 's'} · {model.edges.length} edge{model.edges.length === 1 ? '' : 's'}
-        </span>
         <button type="button" className="btn btn-small btn-ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Shortcuts (?)">
           ?
         </button>
@@ -635,6 +632,9 @@ export default function Constructor() {
               </button>
             </span>
           ))}
+        </span>
+        <span className="c-hint c-counts" data-testid="c-counts">
+          {model.nodes.length} node{model.nodes.length === 1 ? '' : 's'} · {model.edges.length} edge{model.edges.length === 1 ? '' : 's'}
         </span>
       </div>
 
