@@ -23,6 +23,7 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   --token T                  the cluster token (or set TITAN_TOKEN); start_master.sh printed it
   --slots N                  jobs run at once (default TITAN_SLOTS, else the number of CPUs)
   --name NAME                the name it advertises (default: this host's name)
+  --keep-runs-hours N        remove run folders and cached scripts untouched this long (default 72)
   --tls                      connect with TLS, trusting the system CAs (or set TITAN_TLS=1)
   --ca FILE                  connect with TLS, trusting this CA (or set TITAN_CA)
   --cert FILE --key FILE     this worker's client certificate, for a master with --tls-client-ca
@@ -45,6 +46,7 @@ need_value() {
 
 TOKEN=${TITAN_TOKEN:-}
 SLOTS=${TITAN_SLOTS:-}
+KEEP=()
 NAME=''
 POS=()
 while [ $# -gt 0 ]; do
@@ -56,6 +58,8 @@ while [ $# -gt 0 ]; do
     --slots=*) SLOTS=${1#*=}; shift ;;
     --name) need_value "$1" $#; NAME=$2; shift 2 ;;
     --name=*) NAME=${1#*=}; shift ;;
+    --keep-runs-hours) need_value "$1" $#; KEEP=(--keep-runs-hours "$2"); shift 2 ;;
+    --keep-runs-hours=*) KEEP=(--keep-runs-hours "${1#*=}"); shift ;;
     --tls) export TITAN_TLS=1; shift ;;
     --ca) need_value "$1" $#; export TITAN_CA=$2; shift 2 ;;
     --ca=*) export TITAN_CA=${1#*=}; shift ;;
@@ -162,6 +166,7 @@ START_SIZE=$(titan_log_size "$LOG")
 ARGS=(worker --master "$MHOST:$MPORT" --capabilities "$CAPABILITY" --port "$PORT"
   --slots "$SLOTS" --name "$NAME" --work-dir "$WORK_DIR" --pid-file "$PID_FILE")
 [ "$PERMANENT" = true ] && ARGS+=(--permanent)
+ARGS+=(${KEEP[@]+"${KEEP[@]}"})
 
 # The token goes by environment only: the command line is visible to every user (ps).
 export TITAN_TOKEN=$TOKEN

@@ -170,8 +170,9 @@ tlsOptions(
   .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
   .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
   .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
+  .addOption(new Option('--keep-runs-hours <n>', 'remove run folders (attempt outputs, unpacked archives) and cached scripts untouched this long').default(72).argParser(int('--keep-runs-hours', 1, 87_600)))
   .option('--pid-file <path>', 'write this process id there at start (removed on exit)'),
-).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string }) => {
+).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number }) => {
     const { host, port } = parseHostPort(o.master, 9090);
     const token = findToken(o);
     const tls = clientTls(o);
@@ -196,6 +197,7 @@ tlsOptions(
       log,
       onShutdown: () => void stop().then(() => process.exit(0)),
       ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
+      keepRunsMs: o.keepRunsHours * 3600_000,
       ...(o.permanent && {
         onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tlsEnvOf(tls.tls && tls.files) }, agent.id ?? '', request, log),
       }),

@@ -5,7 +5,7 @@
  * in the next HELLO so the master neither loses nor duplicates them.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { collectOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
 import { ServicePidFiles } from './service-pids.js';
+import { pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
   masterHost: string;
@@ -44,6 +45,8 @@ export interface WorkerConfig {
   onSpawnWorker?: (request: SpawnWorker) => void;
   /** Set on a worker the autoscaler started: the permanent worker that spawned it. */
   spawnedBy?: string;
+  /** Run folders and cached scripts untouched this long are removed (default 72 hours). */
+  keepRunsMs?: number;
   log?: (line: string) => void;
 }
 
@@ -60,6 +63,8 @@ interface Attempt {
 }
 
 const LOG_FLUSH_MS = 100;
+const KEEP_RUNS_MS = 72 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 const TLS_ENV = ['TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY'];
 /** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
 const LOG_EVENT_CHARS = 256 * 1024;
@@ -100,6 +105,7 @@ export class WorkerAgent {
   private draining = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private heartbeat: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private reportScheduled = false;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
@@ -142,6 +148,8 @@ export class WorkerAgent {
    */
   async start(): Promise<void> {
     for (const line of await this.servicePids.sweepLeftovers()) this.log(line);
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
     const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
     this.dial();
     return ready;
@@ -166,6 +174,7 @@ export class WorkerAgent {
     this.stopping = true;
     for (const wake of this.sessionWaiters.splice(0)) wake();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.peer?.close();
   }
@@ -486,9 +495,22 @@ export class WorkerAgent {
   }
 
   /** Fetches a script or an archive into the content-addressed cache once, however many attempts need it. */
+  /** Removes run folders and cache entries nothing has touched within the retention. */
+  private prune(): void {
+    const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
+    const busyRuns = new Set([...this.attempts.values()].map((a) => a.id.runId));
+    const { runs, cached } = pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), busyRuns });
+    if (runs + cached > 0) this.log(`removed ${runs} run folder${runs === 1 ? '' : 's'} and ${cached} cached file${cached === 1 ? '' : 's'} untouched for ${Math.round(keepMs / 3600_000)} h`);
+  }
+
   private stage(script: ScriptRef | ArchiveRef): Promise<string> {
     const path = join(this.config.workDir, 'cache', script.sha256, script.name);
-    if (existsSync(path)) return Promise.resolve(path);
+    if (existsSync(path)) {
+      // A use keeps the entry from the pruner.
+      const now = new Date();
+      utimesSync(dirname(path), now, now);
+      return Promise.resolve(path);
+    }
     let fetch = this.fetches.get(path);
     if (!fetch) {
       fetch = this.download(script, path).finally(() => this.fetches.delete(path));

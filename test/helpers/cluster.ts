@@ -21,6 +21,8 @@ export interface WorkerOptions {
   permanent?: boolean;
   /** The worker's --work-dir; by default a fresh `worker-<index>` folder in the cluster's directory. */
   workDir?: string;
+  /** More `titan worker` options. */
+  args?: string[];
 }
 
 export interface Proc {
@@ -72,6 +74,7 @@ export class Cluster {
       options.workDir ?? join(this.dir, `worker-${index}`),
       ...(options.executor ? ['--executor', options.executor] : []),
       ...(options.permanent ? ['--permanent'] : []),
+      ...(options.args ?? []),
     ];
     const proc = launch(args);
     this.workers.push(proc);

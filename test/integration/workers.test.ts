@@ -1,9 +1,11 @@
 /**
  * Operating workers: drain (finish, take no more) and shutdown (drain, then exit), refused for a
- * permanent worker unless forced.
+ * permanent worker unless forced; old run folders pruned from a worker's disk.
  */
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, eventually, kill } from '../helpers/cluster.js';
+import { Cluster, eventually, kill, waitForOutput } from '../helpers/cluster.js';
 import { refusal, sh, waitJob } from '../helpers/scripts.js';
 
 const SLEEP = sh('sleep "$1"\necho done\n', 'sleep.sh');
@@ -47,5 +49,24 @@ describe('worker operations', () => {
     expect((await cluster.cli(['workers', 'shutdown', '127.0.0.1:8303', '--force'])).code).toBe(0);
     expect(await stopped).toBe(0);
     expect((await refusal(client.drainWorker('127.0.0.1:9999'))).code).toBe('NOT_FOUND');
+  });
+
+  it('removes run folders older than --keep-runs-hours at start, and keeps the ones it runs', async () => {
+    const workDir = join(cluster.dir, 'pruned-worker');
+    const old = join(workDir, 'runs', 'ancient-run', 'step.1');
+    mkdirSync(old, { recursive: true });
+    writeFileSync(join(old, 'output.txt'), 'from last week');
+    const weekAgo = new Date(Date.now() - 7 * 24 * 3600_000);
+    for (const dir of [old, join(workDir, 'runs', 'ancient-run')]) utimesSync(dir, weekAgo, weekAgo);
+
+    const worker = await cluster.startWorker({ capabilities: ['PRUNE'], port: 8303, workDir, args: ['--keep-runs-hours', '24'] });
+    await waitForOutput(worker, /removed 1 run folder and 0 cached files untouched for 24 h/, 10_000);
+    expect(existsSync(join(workDir, 'runs', 'ancient-run'))).toBe(false);
+
+    const client = cluster.client();
+    const { runId } = await client.submit({ name: 'fresh', jobs: [{ id: 'now', script: SLEEP, args: ['0'], requirement: 'PRUNE' }] });
+    await waitJob(client, `${runId}/now`, 'COMPLETED');
+    expect(existsSync(join(workDir, 'runs', runId, 'now.1'))).toBe(true);
+    await kill(worker, 'SIGKILL');
   });
 });

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pruneWorkDir } from './work-dir-pruner.js';
+
+const HOUR = 3600_000;
+let work = '';
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+/** Makes a folder (with a file) and sets its time, and its subfolders', to `ageMs` ago. */
+function folder(path: string, ageMs: number, sub?: string): void {
+  mkdirSync(join(work, path, sub ?? ''), { recursive: true });
+  writeFileSync(join(work, path, sub ?? '', 'file'), 'x');
+  const t = new Date(Date.now() - ageMs);
+  if (sub) utimesSync(join(work, path, sub), t, t);
+  utimesSync(join(work, path), t, t);
+}
+
+describe('pruneWorkDir', () => {
+  it('removes run folders and cache entries older than the retention, and keeps busy and recent ones', () => {
+    work = mkdtempSync(join(tmpdir(), 'titan-prune-'));
+    folder('runs/old', 80 * HOUR, 'extract.1');
+    folder('runs/old-but-busy', 80 * HOUR, 'serve.1');
+    folder('runs/recent', 2 * HOUR, 'extract.1');
+    // An old run whose attempt folder changed recently (a new attempt, or output written) stays.
+    folder('runs/old-with-new-attempt', 80 * HOUR);
+    folder('runs/old-with-new-attempt/extract.2', 1 * HOUR);
+    utimesSync(join(work, 'runs/old-with-new-attempt'), new Date(Date.now() - 80 * HOUR), new Date(Date.now() - 80 * HOUR));
+    folder('cache/aaaa', 100 * HOUR);
+    folder('cache/bbbb', 10 * HOUR);
+
+    const result = pruneWorkDir(work, { olderThanMs: 72 * HOUR, now: Date.now(), busyRuns: new Set(['old-but-busy']) });
+    expect(result).toEqual({ runs: 1, cached: 1 });
+    expect(existsSync(join(work, 'runs/old'))).toBe(false);
+    expect(existsSync(join(work, 'cache/aaaa'))).toBe(false);
+    for (const kept of ['runs/old-but-busy', 'runs/recent', 'runs/old-with-new-attempt', 'cache/bbbb']) expect(existsSync(join(work, kept))).toBe(true);
+  });
+
+  it('does nothing on a fresh work folder', () => {
+    work = mkdtempSync(join(tmpdir(), 'titan-prune-'));
+    expect(pruneWorkDir(work, { olderThanMs: HOUR, now: Date.now(), busyRuns: new Set() })).toEqual({ runs: 0, cached: 0 });
+  });
+});
