@@ -132,8 +132,9 @@ clusterOptions(
   .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
   .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
   .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
+  .addOption(new Option('--max-log-mb <n>', "the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)").default(128).argParser(int('--max-log-mb', 1, 1_048_576)))
   .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
-).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; pidFile?: string }) => {
+).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; maxLogMb: number; pidFile?: string }) => {
     const token = o.token ?? process.env.TITAN_TOKEN;
     const { startMaster } = await loadPart('titan master', 'the master bundle or a Titan checkout', () => import('../server/start.js'));
     const m = await startMaster({
@@ -144,6 +145,7 @@ clusterOptions(
       workerTimeoutMs: o.workerTimeout * 1000,
       reclaimGraceMs: o.reclaimGrace * 1000,
       maxArtifactBytes: o.maxArtifactMb * 1024 * 1024,
+      maxLogBytes: o.maxLogMb * 1024 * 1024,
       ...clusterConfig(o),
       ...(token !== undefined && { token }),
     });

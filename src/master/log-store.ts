@@ -1,18 +1,30 @@
 /**
  * Job output on the master: one file per attempt under `logs/<runId>/<jobId>/<attempt>.log`,
  * appended synchronously so a read never lags a write, plus live listeners for `logs -f`.
- * Ids are validated by the schemas before they reach a path.
+ * An attempt's file stops at `maxBytes` with a line saying so, so one chatty job cannot fill
+ * the master's disk. Ids are validated by the schemas before they reach a path.
  */
-import { closeSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LogListener = (attempt: number, data: string) => void;
 
+/** The default cap of one attempt's output: 128 MiB. */
+export const DEFAULT_MAX_LOG_BYTES = 128 * 1024 * 1024;
+
+interface OpenLog {
+  fd: number;
+  bytes: number;
+}
+
 export class LogStore {
-  private readonly open = new Map<string, number>();
+  private readonly open = new Map<string, OpenLog>();
   private readonly listeners = new Map<string, Set<LogListener>>();
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number = DEFAULT_MAX_LOG_BYTES,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -22,22 +34,32 @@ export class LogStore {
 
   append(runId: string, jobId: string, attempt: number, data: string): void {
     const key = `${runId}/${jobId}#${attempt}`;
-    let fd = this.open.get(key);
-    if (fd === undefined) {
+    let log = this.open.get(key);
+    if (log === undefined) {
       mkdirSync(join(this.dir, runId, jobId), { recursive: true });
-      fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
-      this.open.set(key, fd);
+      const fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
+      log = { fd, bytes: fstatSync(fd).size };
+      this.open.set(key, log);
     }
-    writeSync(fd, data);
-    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, data);
+    if (log.bytes > this.maxBytes) return;
+    let buf = Buffer.from(data);
+    if (log.bytes + buf.length > this.maxBytes) {
+      const room = buf.subarray(0, this.maxBytes - log.bytes);
+      buf = Buffer.concat([room.subarray(0, completeUtf8Length(room)), Buffer.from(`\n[titan: output truncated: an attempt keeps at most ${this.maxBytes} bytes on the master (--max-log-mb)]\n`)]);
+    }
+    writeSync(log.fd, buf);
+    // Past the cap by the marker's length once truncated, so nothing more is written for this attempt.
+    log.bytes += buf.length;
+    const written = buf.length === Buffer.byteLength(data) ? data : buf.toString('utf8');
+    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, written);
   }
 
   /** The attempt is over: release its file handle. */
   close(runId: string, jobId: string, attempt: number): void {
     const key = `${runId}/${jobId}#${attempt}`;
-    const fd = this.open.get(key);
-    if (fd !== undefined) {
-      closeSync(fd);
+    const log = this.open.get(key);
+    if (log !== undefined) {
+      closeSync(log.fd);
       this.open.delete(key);
     }
   }
@@ -81,7 +103,7 @@ export class LogStore {
   }
 
   closeAll(): void {
-    for (const fd of this.open.values()) closeSync(fd);
+    for (const { fd } of this.open.values()) closeSync(fd);
     this.open.clear();
   }
 }

@@ -44,6 +44,8 @@ export interface MasterOptions {
   onFatal?: (err: Error) => void;
   /** The largest artifact accepted, in bytes (default 512 MiB). */
   maxArtifactBytes?: number;
+  /** The most output one attempt keeps on the master, in bytes (default 128 MiB). */
+  maxLogBytes?: number;
   /** Ports assigned to services that ask for none, inclusive (default 20000-29999). */
   servicePorts?: readonly [number, number];
   /** Starts and stops ephemeral workers by the load of each pool; off when absent. */
@@ -128,7 +130,7 @@ export class Master {
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
-    this.logs = new LogStore(join(options.dataDir, 'logs'));
+    this.logs = new LogStore(join(options.dataDir, 'logs'), options.maxLogBytes);
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     const onFatal =
       options.onFatal ??

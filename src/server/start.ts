@@ -26,6 +26,7 @@ export interface MasterConfig {
   workerTimeoutMs?: number;
   reclaimGraceMs?: number;
   maxArtifactBytes?: number;
+  maxLogBytes?: number;
   servicePorts?: readonly [number, number];
   autoscale?: AutoscaleOptions;
   /** POSTs each change of a pool's desired worker count here. */
@@ -64,6 +65,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
+    ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
     ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),
     ...(config.autoscale !== undefined && { autoscale: config.autoscale }),
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
