@@ -19,7 +19,8 @@ Other options are passed to "titan master" (e.g. --autoscale GPU=2, --store redi
 --ui-user NAME --ui-password-file FILE); relative paths in them are taken from the bundle folder.
 
 Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN (use this
-cluster token instead of the generated one), TITAN_NODE (the node binary to use).
+cluster token instead of the generated one; it is saved in the data folder and kept for later
+starts), TITAN_NODE (the node binary to use), TITAN_START_TIMEOUT (seconds to wait, default 60).
 Stop it with ./stop_master.sh; its output goes to master.log.
 EOF
 }
@@ -84,9 +85,7 @@ summary() {
   addrs=$(titan_addresses)
   first=$(printf '%s\n' "$addrs" | head -n 1)
   [ -n "$first" ] || first='<MASTER_INTERNAL_IP>'
-  if [ -n "${TITAN_TOKEN:-}" ]; then
-    token=$TITAN_TOKEN
-  elif [ -r "$DATA_DIR/token" ]; then
+  if [ -r "$DATA_DIR/token" ]; then
     token=$(head -n 1 "$DATA_DIR/token" | tr -d '\r\n')
   else
     token="<the token in $DATA_DIR/token>"
@@ -124,8 +123,13 @@ summary() {
 
 # The ports and scheme of a running master, read from its command line (defaults when absent).
 running_ports() {
-  local pid=$1 prev='' w p=9090 h=5000 scheme=http
-  for w in $(titan_cmdline "$pid"); do
+  local pid=$1 prev='' w p=9090 h=5000 scheme=http words=()
+  if [ -r "/proc/$pid/cmdline" ]; then
+    while IFS= read -r -d '' w; do words+=("$w"); done <"/proc/$pid/cmdline"
+  else
+    read -r -a words <<<"$(titan_cmdline "$pid")"
+  fi
+  for w in ${words[@]+"${words[@]}"}; do
     case $prev in
       --port) p=$w ;;
       --http-port) h=$w ;;
@@ -165,6 +169,15 @@ fi
 
 mkdir -p "$RUN_DIR" "$DATA_DIR"
 
+# One start at a time: two would both open the store before one lost the port.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$RUN_DIR/start.lock"
+  if ! flock -n 9; then
+    titan_err "another start_master.sh is starting the master in $DIR; wait for it"
+    exit 1
+  fi
+fi
+
 if pid=$(titan_running "$PID_FILE"); then
   read -r rport rhttp rscheme <<<"$(running_ports "$pid")"
   echo "the master is already running (pid $pid)"
@@ -173,19 +186,28 @@ if pid=$(titan_running "$PID_FILE"); then
 fi
 rm -f "$PID_FILE"
 
+# A token given here is kept in the data folder, so a later start without it keeps the same token.
+if [ -n "${TITAN_TOKEN:-}" ]; then
+  printf '%s\n' "$TITAN_TOKEN" >"$DATA_DIR/token"
+  chmod 600 "$DATA_DIR/token"
+  unset TITAN_TOKEN
+fi
+TIMEOUT=${TITAN_START_TIMEOUT:-60}
+case $TIMEOUT in '' | *[!0-9]* | 0) titan_err "error: TITAN_START_TIMEOUT must be a number of seconds (got \"$TIMEOUT\")"; exit 2 ;; esac
+
 {
   echo
   echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_master.sh: starting the master (port $PORT, http $HTTP_PORT) ==="
 } >>"$LOG"
 
 titan_start_bg "$LOG" "$NODE" "$DIR/bin/titan.js" master --data-dir "$DATA_DIR" \
-  --port "$PORT" --http-port "$HTTP_PORT" --pid-file "$PID_FILE" ${EXTRA[@]+"${EXTRA[@]}"}
+  --port "$PORT" --http-port "$HTTP_PORT" --pid-file "$PID_FILE" ${EXTRA[@]+"${EXTRA[@]}"} 9>&-
 bg=$TITAN_BG_PID
 
 # The master writes its pid file once it is listening.
 i=0
 pid=''
-while [ "$i" -lt 150 ]; do
+while [ "$i" -lt $((TIMEOUT * 5)) ]; do
   if pid=$(titan_running "$PID_FILE"); then break; fi
   pid=''
   kill -0 "$bg" 2>/dev/null || break
@@ -198,8 +220,9 @@ if [ -z "$pid" ]; then
 fi
 if [ -z "$pid" ]; then
   if kill -0 "$bg" 2>/dev/null; then
-    titan_err "the master did not start within 30 s; stopping it (pid $bg)"
-    kill -TERM "$bg" 2>/dev/null || true
+    # Not killed: a large store can take long to open; it writes its pid file once it listens.
+    titan_err "the master (pid $bg) is not listening after ${TIMEOUT} s; it may still be starting:"
+    titan_err "follow $LOG, run ./start_master.sh again later for its summary, or stop it with: kill $bg"
   else
     titan_err "the master did not start"
   fi

@@ -68,6 +68,8 @@ class TlsMasterTest(unittest.TestCase):
         if not os.path.exists(BUILT):
             raise unittest.SkipTest("the TypeScript side is not built (npm run build)")
         cls.dir = tempfile.mkdtemp(prefix="titan-py-tls-")
+        # Runs even when the rest of setUpClass fails (tearDownClass would not).
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
         _make_certificates(cls.dir)
         cls.token = "py-tls-" + uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if k not in TLS_ENV}
@@ -75,14 +77,9 @@ class TlsMasterTest(unittest.TestCase):
         args = [node, CLI, "master", "--data-dir", os.path.join(cls.dir, "data"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "--token", cls.token,
                 "--tls-cert", os.path.join(cls.dir, "server.pem"), "--tls-key", os.path.join(cls.dir, "server.key")]
         cls.master = Proc(args, env)
+        cls.addClassCleanup(cls.master.stop)
         cls.port = int(cls.master.wait_for(re.compile(r"listening on 127\.0\.0\.1:(\d+) \(https \d+\)"), 20).group(1))
         cls.saved = {name: os.environ.get(name) for name in TLS_ENV}
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        if cls.master is not None:
-            cls.master.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self) -> None:
         for name in TLS_ENV:

@@ -2,6 +2,8 @@
  * The `titan` command. Exit codes: 0 success; 1 the work failed (a job or run did not complete);
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +16,7 @@ import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { writePidFile } from './pid-file.js';
+import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
@@ -67,15 +70,15 @@ clusterOptions(
   .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
   .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
   .option('--token <token>', 'cluster token (generated on first start when omitted)')
-  .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file, right for a self-signed certificate)')
+  .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
   .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
   .option('--key <file>', 'the private key of --cert'),
 ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
     const config = clusterConfig(o);
     if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
-    if (config.tls?.requestCert && o.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
     // The local worker dials this master as any worker would, with TLS when the master serves it.
-    const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? o.tlsCert, ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
+    const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? selfSignedCa(o.tlsCert), ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
+    if (config.tls?.requestCert && workerTls?.files.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
     const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
     const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(o.token !== undefined && { token: o.token }) });
     const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
@@ -97,7 +100,8 @@ clusterOptions(
       log,
       // The local worker shares this process with the master: shutting it down only drains it.
       onShutdown: () => void agent.drain(30_000),
-      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: tlsEnvOf(workerTls?.files) }, agent.id ?? '', request, log),
+      onFatal: (err) => log(`stopped: ${err.message}`),
+      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: workerTls ? tlsEnvFor(workerTls.files) : {} }, agent.id ?? '', request, log),
     });
     await agent.start();
     const shown = o.host === '0.0.0.0' ? hostname() : o.host;
@@ -198,10 +202,16 @@ tlsOptions(
       executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
       log,
       onShutdown: () => void stop().then(() => process.exit(0)),
+      // Joined once, then refused (a changed token or certificate): exit with an error, so a supervisor notices.
+      onFatal: (err) => {
+        process.stderr.write(`titan worker: ${err.message}\n`);
+        reaper?.close();
+        process.exit(3);
+      },
       ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
       keepRunsMs: o.keepRunsHours * 3600_000,
       ...(o.permanent && {
-        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tlsEnvOf(tls.tls && tls.files) }, agent.id ?? '', request, log),
+        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tls.tls ? tlsEnvFor(tls.files) : {} }, agent.id ?? '', request, log),
       }),
     });
     const stop = async (): Promise<void> => {
@@ -580,10 +590,17 @@ async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeo
   return { ...agent, ...executor, ...reaper, ...spawner };
 }
 
-/** What an ephemeral worker needs to dial the master with the same TLS as its parent. */
-function tlsEnvOf(files: { ca?: string; cert?: string; key?: string } | undefined): Record<string, string> {
-  if (!files) return {};
-  return { TITAN_TLS: '1', ...(files.ca && { TITAN_CA: files.ca }), ...(files.cert && { TITAN_CERT: files.cert }), ...(files.key && { TITAN_KEY: files.key }) };
+/** The --tls-cert file as the local worker's CA when it is self-signed; otherwise `titan up` needs --ca. */
+function selfSignedCa(certFile: string | undefined): string | undefined {
+  if (certFile === undefined) return undefined;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(readFileSync(certFile));
+  } catch {
+    return certFile; // Unreadable or not PEM: the master's own check names the file.
+  }
+  if (cert.checkIssued(cert)) return certFile;
+  throw new UsageError(`--tls-cert ${certFile} is signed by a CA (${cert.issuer.replaceAll('\n', ', ')}): give the local worker that CA with --ca <file>`);
 }
 
 function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {

@@ -4,16 +4,16 @@
  * everywhere: 1 the work failed or the master refused, 2 bad input, 3 the master is unreachable.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
 import { CapabilitySchema, DEFAULT_CAPABILITY, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, ScriptRefSchema } from '../core/model.js';
 import { VERSION } from '../core/version.js';
 import type { HelloResult } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
+import { dial, explainTlsFailure } from '../protocol/tls-dial.js';
 import { parseV1Dag, V1DagError } from '../protocol/v1-dag.js';
 import type { ScriptSource, TitanClient } from '../sdk/client.js';
-import { type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
+import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
 
@@ -281,8 +281,10 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
   const address = `${host}:${port}`;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
   const token = findToken(flags);
+  const { tls } = clientTls(flags);
+  const explain = (err: Error): string => explainTlsFailure(err, address, tls !== undefined)?.message ?? err.message;
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const { socket, ready } = dial(host, port, tls);
     let done = false;
     const finish = (result: MasterVersion): void => {
       if (done) return;
@@ -292,15 +294,15 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
       resolve(result);
     };
     const timer = setTimeout(() => finish({ address, reachable: false, error: 'not reachable (no answer within 5 s)' }), 5000);
-    socket.once('error', (err) => finish({ address, reachable: false, error: `not reachable (${err.message})` }));
-    socket.once('connect', () => {
+    socket.once('error', (err) => finish({ address, reachable: false, error: `not reachable (${explain(err)})` }));
+    socket.once(ready, () => {
       const peer = new Peer(socket, { server: false });
       peer.hello({ ...(token !== undefined && { token }), role: 'client', versions: [2] }).then(
         (reply) => {
           const r = reply as HelloResult;
           finish({ address, reachable: true, serverVersion: r.serverVersion, protocol: r.version });
         },
-        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${err.message})` }),
+        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err)})` }),
       );
     });
   });

@@ -8,10 +8,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { zipSync, type Zippable } from 'fflate';
 import { FIXED_MTIME } from '../cli/project-zip.js';
 import { VERSION } from '../core/version.js';
 import { type InstalledPackage, packageClosure } from './npm-closure.js';
+import { PackagingError } from './packaging-error.js';
 import { traceModules } from './trace.js';
 
 export type BundleKind = 'master' | 'worker';
@@ -25,7 +27,7 @@ export interface BuiltBundle {
   dropped: string[];
 }
 
-export class PackagingError extends Error {}
+export { PackagingError };
 
 interface BundleSpec {
   /** Folders of compiled code loaded on demand by commands this bundle does not offer. */
@@ -91,7 +93,7 @@ function walk(dir: string, prefix = ''): string[] {
 
 /** The checkout this code was built from: dist/src/packaging → the folder with package.json. */
 export function checkoutRoot(moduleUrl: string = import.meta.url): string {
-  return resolve(new URL('../../../', moduleUrl).pathname);
+  return fileURLToPath(new URL('../../../', moduleUrl));
 }
 
 function buildBundle(root: string, kind: BundleKind, outDir: string): BuiltBundle {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { PackagingError } from './packaging-error.js';
 
 const Manifest = z.object({
   name: z.string(),
@@ -24,7 +25,7 @@ export interface InstalledPackage {
   path: string;
 }
 
-export class ClosureError extends Error {}
+export class ClosureError extends PackagingError {}
 
 function findInstalled(name: string, from: string, root: string): string | null {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -44,7 +45,12 @@ export function packageClosure(root: string, names: readonly string[]): Installe
       throw new ClosureError(`${name} (needed by ${needer}) is not installed: run npm ci first`);
     }
     if (found.has(dir)) return;
-    const manifest = Manifest.parse(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+    let manifest: z.infer<typeof Manifest>;
+    try {
+      manifest = Manifest.parse(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+    } catch (err) {
+      throw new ClosureError(`${relative(top, dir)}/package.json cannot be read (${(err as Error).message.split('\n')[0]}): run npm ci again`);
+    }
     found.set(dir, { name, dir, path: relative(top, dir) });
     const skip = INSTALL_ONLY[manifest.name] ?? [];
     for (const dep of Object.keys(manifest.dependencies ?? {})) if (!skip.includes(dep)) visit(dep, dir, false, manifest.name);

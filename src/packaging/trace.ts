@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { PackagingError } from './packaging-error.js';
 
 export interface Trace {
   /** Absolute paths of the JavaScript files reached. */
@@ -18,7 +19,7 @@ export interface Trace {
   dropped: string[];
 }
 
-export class TraceError extends Error {}
+export class TraceError extends PackagingError {}
 
 const STATIC = /(?:^|[\s;}])(?:import|export)\s+(?:[\w*${}\s,]+?\s+from\s+)?['"]([^'"\n]+)['"]/g;
 const DYNAMIC = /\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g;

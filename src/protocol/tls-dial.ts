@@ -27,6 +27,13 @@ export interface TlsFiles {
 
 export class TlsConfigError extends Error {}
 
+/** The variables a worker gives its jobs (and an ephemeral worker) so that they dial as it does. */
+export const TLS_ENV = ['TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY'] as const;
+
+export function tlsEnvFor(files: TlsFiles): Record<string, string> {
+  return { TITAN_TLS: '1', ...(files.ca && { TITAN_CA: files.ca }), ...(files.cert && { TITAN_CERT: files.cert }), ...(files.key && { TITAN_KEY: files.key }) };
+}
+
 /** Reads the files; `enabled` alone means TLS with the system CAs. Undefined when TLS is off. */
 export function tlsFromFiles(files: TlsFiles, enabled: boolean): TlsClientOptions | undefined {
   if ((files.cert === undefined) !== (files.key === undefined)) throw new TlsConfigError('a client certificate needs both a certificate and a key file (--cert and --key, or TITAN_CERT and TITAN_KEY)');

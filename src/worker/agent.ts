@@ -10,11 +10,12 @@ import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { outputArtifactKey } from '../core/data.js';
+import { TitanError } from '../core/errors.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
+import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
@@ -41,6 +42,11 @@ export interface WorkerConfig {
   executor: Executor;
   /** Called when the master asks this worker to shut down (the process decides how to exit). */
   onShutdown?: () => void;
+  /**
+   * Called when the worker gives up after having joined (a token or certificate the master no
+   * longer accepts): the process should exit with an error. Before the first join, start() rejects.
+   */
+  onFatal?: (err: TitanError) => void;
   /** Called when the autoscaler asks this (permanent) worker to start an ephemeral worker on its host. */
   onSpawnWorker?: (request: SpawnWorker) => void;
   /** Set on a worker the autoscaler started: the permanent worker that spawned it. */
@@ -65,7 +71,6 @@ interface Attempt {
 const LOG_FLUSH_MS = 100;
 const KEEP_RUNS_MS = 72 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
-const TLS_ENV = ['TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY'];
 /** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
 const LOG_EVENT_CHARS = 256 * 1024;
 /** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
@@ -125,10 +130,7 @@ export class WorkerAgent {
     this.port = config.port;
     // Jobs connect as this worker does: TLS settings of the worker's own environment are replaced, never mixed in.
     for (const name of TLS_ENV) delete this.baseEnv[name];
-    if (config.tls) {
-      const files = config.tlsFiles ?? {};
-      this.tlsEnv = { TITAN_TLS: '1', ...(files.ca && { TITAN_CA: files.ca }), ...(files.cert && { TITAN_CERT: files.cert }), ...(files.key && { TITAN_KEY: files.key }) };
-    }
+    if (config.tls) this.tlsEnv = tlsEnvFor(config.tlsFiles ?? {});
     mkdirSync(join(config.workDir, 'cache'), { recursive: true });
     this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
     if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
@@ -196,7 +198,7 @@ export class WorkerAgent {
       if (this.stopping) return;
       // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
       const tlsWords = joined ? null : explainTlsFailure(err, `${this.config.masterHost}:${this.config.masterPort}`, Boolean(this.config.tls));
-      if (tlsWords?.fatal) return this.giveUp(new Error(tlsWords.message));
+      if (tlsWords?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', tlsWords.message));
       const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
       this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
       this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${tlsWords?.message ?? err.message}); retrying in ${Math.round(delay)} ms`);
@@ -204,10 +206,12 @@ export class WorkerAgent {
     });
   }
 
-  private giveUp(err: Error): void {
+  /** Stops for good: start() rejects, or, once joined, the process is told to exit with an error. */
+  private giveUp(err: TitanError): void {
     this.log(err.message);
     this.stopping = true;
-    this.connectedOnce?.reject(err);
+    if (this.connectedOnce) this.connectedOnce.reject(err);
+    else this.config.onFatal?.(err);
     this.connectedOnce = null;
   }
 
@@ -232,13 +236,10 @@ export class WorkerAgent {
       })) as HelloResult;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      this.log(`master refused this worker: ${(err as Error).message}`);
+      const refusal = `master refused this worker: ${(err as Error).message}`;
       // A wrong token or a malformed description will not fix itself: stop instead of retrying.
-      if (code === 'UNAUTHORIZED' || code === 'BAD_REQUEST') {
-        this.stopping = true;
-        this.connectedOnce?.reject(err as Error);
-        this.connectedOnce = null;
-      }
+      if (code === 'UNAUTHORIZED' || code === 'BAD_REQUEST') this.giveUp(new TitanError(code, refusal));
+      else this.log(refusal);
       peer.close();
       return;
     }

@@ -7,7 +7,7 @@
  * master restarted while a long job runs; the worker reconnects and the job completes once.
  * Namespaces need root (or CAP_SYS_ADMIN) and `ip`; elsewhere the suite skips and says why.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -255,6 +255,18 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(isGone(workerPid) && isGone(masterPid)).toBe(true);
     expect(existsSync(join(workerDir(), 'run', 'worker-8085.pid')) || existsSync(join(masterDir(), 'run', 'master.pid'))).toBe(false);
     expect((await inNs(NS.master, [join(masterDir(), 'stop_master.sh')])).stdout).toMatch(/not running/);
+
+    // A stale pid file that now names somebody else's live process: left alone, file removed.
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(masterDir(), 'run', 'master.pid'), `${bystander.pid}\n`);
+      const stale = await inNs(NS.master, [join(masterDir(), 'stop_master.sh')]);
+      expect(stale.stdout).toMatch(/not running \(removed the stale pid file/);
+      expect(isGone(bystander.pid ?? 0)).toBe(false);
+      expect(existsSync(join(masterDir(), 'run', 'master.pid'))).toBe(false);
+    } finally {
+      bystander.kill('SIGKILL');
+    }
   }, 120_000);
 
   it.skipIf(!haveOpenssl)('serves both ports over TLS across the machines when started with a certificate', async () => {

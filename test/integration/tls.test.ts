@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveOpenssl, makeCertificates, OPENSSL } from '../helpers/certificates.js';
 import { kill, launch, type Proc, ROOT, runCli, waitForOutput } from '../helpers/cluster.js';
+import { closedPort } from '../helpers/scripts.js';
 
 if (!haveOpenssl) console.warn(`tls.test.ts: skipped, openssl is not at ${OPENSSL} (needed to make the test certificates)`);
 
@@ -134,6 +135,39 @@ describe.skipIf(!haveOpenssl)('TLS and mutual TLS', () => {
     expect(code).toBe(3);
     expect(proc.output()).toMatch(/certificate this side does not trust/);
   }, 20_000);
+
+  it('a worker that had joined exits with code 3 when the master comes back without TLS', async () => {
+    const port = await closedPort();
+    const serverTls = ['--tls-cert', file('server.pem'), '--tls-key', file('server.key')];
+    const master = (extra: string[]): Proc => {
+      const p = launch(['master', '--data-dir', file('flip'), '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--token', token, ...extra]);
+      procs.push(p);
+      return p;
+    };
+    const first = master(serverTls);
+    await waitForOutput(first, /listening on/, 20_000);
+    const worker = launch(['worker', '--master', `127.0.0.1:${port}`, '--token', token, '--port', '0', '--name', '127.0.0.1', '--work-dir', file('w-flip'), ...ca]);
+    procs.push(worker);
+    await waitForOutput(worker, /joined master/, 20_000);
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
+    await kill(first, 'SIGTERM');
+    await waitForOutput(master([]), /listening on/, 20_000);
+    expect(await exited).toBe(3);
+    expect(worker.output()).toMatch(/does not speak TLS/);
+  }, 40_000);
+
+  it('titan up refuses a CA-signed --tls-cert without --ca for its local worker, naming the fix', async () => {
+    const r = await cli(['up', '--data-dir', file('up-ca'), '--port', '0', '--http-port', '0', '--tls-cert', file('server.pem'), '--tls-key', file('server.key')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--tls-cert .*server\.pem is signed by a CA \(CN=ca\): give the local worker that CA with --ca <file>/);
+  });
+
+  it('titan version speaks TLS with --ca, and explains a mismatch without it', async () => {
+    const ok = await cli(['version', '--master', `127.0.0.1:${tlsMaster.port}`, '--token', token, ...ca]);
+    expect(ok.stdout).toMatch(new RegExp(`master 127\\.0\\.0\\.1:${tlsMaster.port}: \\d+\\.\\d+\\.\\d+ \\(protocol 2\\)`));
+    const plain = await cli(['version', '--master', `127.0.0.1:${tlsMaster.port}`, '--token', token]);
+    expect(plain.stdout).toMatch(/is the master using TLS\? use --tls\/--ca/);
+  });
 
   it('the Python SDK connects with TITAN_CA, and names the problem with the wrong CA or none', () => {
     const script = 'from titan_sdk import TitanClient\ntry:\n    print("ok", TitanClient().ping())\nexcept Exception as e:\n    print("error", e)\n';
