@@ -19,6 +19,7 @@ import type { Request } from '../protocol/v2.js';
 import { dataHandler } from './handlers-data.js';
 import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
+import { jobTokenRun } from '../protocol/job-token.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -36,8 +37,10 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
     const hello = parsed.data;
     if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
-    if (!tokenMatches(hello.token, token)) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
-    return hello.role === 'worker' ? workerSession(peer, master, hello) : clientSession(peer, master);
+    if (tokenMatches(hello.token, token)) return hello.role === 'worker' ? workerSession(peer, master, hello) : clientSession(peer, master, false);
+    if (jobTokenRun(token, hello.token) === null) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
+    if (hello.role === 'worker') throw new TitanError('UNAUTHORIZED', "a job's token cannot register a worker: start workers with the cluster token");
+    return clientSession(peer, master, true);
   };
 }
 
@@ -51,7 +54,10 @@ function isMethod(name: string): name is Method {
   return Object.hasOwn(params, name);
 }
 
-function clientSession(peer: Peer, master: Master): { version: number; serverVersion: string } {
+/** What a job's token may not do (see protocol/job-token.ts). */
+const CLUSTER_TOKEN_METHODS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown']);
+
+function clientSession(peer: Peer, master: Master, jobToken: boolean): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
   const data = dataHandler(peer, master);
   peer.onClose(() => {
@@ -62,6 +68,7 @@ function clientSession(peer: Peer, master: Master): { version: number; serverVer
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
+    if (jobToken && CLUSTER_TOKEN_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} needs the cluster token, not a job's token`);
     if (isDataMethod(method)) return data(method, req.params);
     if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
     switch (method) {

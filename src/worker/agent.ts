@@ -14,6 +14,7 @@ import { TitanError } from '../core/errors.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
+import { jobToken } from '../protocol/job-token.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';
@@ -347,7 +348,7 @@ export class WorkerAgent {
       ...d.env,
       TITAN_HOST: this.config.masterHost,
       TITAN_PORT: String(this.config.masterPort),
-      TITAN_TOKEN: this.config.token,
+      TITAN_TOKEN: jobToken(this.config.token, d.runId),
       ...this.tlsEnv,
       TITAN_RUN_ID: d.runId,
       TITAN_JOB_ID: d.jobId,

@@ -3,10 +3,12 @@
  * cancellation, timeouts and the environment a job sees.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TitanError } from '../../src/sdk/client.js';
-import { Cluster, eventually, pidAlive } from '../helpers/cluster.js';
-import { EVENTS_PY, GATED_PY, jobOf, js, py, readEvents, readPid, readPids, sh, TempDir, waitJob, waitRun, waitRunStatus } from '../helpers/scripts.js';
+import { jobToken } from '../../src/protocol/job-token.js';
+import { TitanClient, TitanError } from '../../src/sdk/client.js';
+import { Cluster, eventually, kill, launch, pidAlive } from '../helpers/cluster.js';
+import { EVENTS_PY, GATED_PY, jobOf, js, py, readEvents, readPid, readPids, refusal, sh, TempDir, waitJob, waitRun, waitRunStatus } from '../helpers/scripts.js';
 
 describe('DAG execution on a real cluster', () => {
   const cluster = new Cluster();
@@ -323,12 +325,54 @@ print(json.dumps(env))
       TITAN_ATTEMPT: '1',
       TITAN_HOST: '127.0.0.1',
       TITAN_PORT: String(cluster.port),
-      TITAN_TOKEN: cluster.token,
+      TITAN_TOKEN: jobToken(cluster.token, runId),
       GREETING: 'hello there',
       shared_is_dir: true,
     });
     expect(typeof seen.TITAN_SHARED_DIR).toBe('string');
     expect(seen.TITAN_SHARED_DIR).toContain(runId);
+    expect(seen.TITAN_TOKEN).not.toContain(cluster.token);
+  });
+
+  it("lets a job's token act as a client, but not register a worker or drain one", async () => {
+    const client = cluster.client();
+    const script = py(
+      `from titan_sdk import TitanClient
+c = TitanClient()
+c.store_put("job-token-check", "written by the job")
+print("store:", c.store_get("job-token-check"))
+`,
+      'job-token.py',
+    );
+    const { runId } = await client.submit({ name: 'job-token', jobs: [{ id: 'uses-sdk', script }] });
+    await waitRunStatus(client, runId, 'COMPLETED');
+    expect(await client.logs(`${runId}/uses-sdk`)).toContain('store: written by the job');
+
+    const token = jobToken(cluster.token, runId);
+    const asJob = new TitanClient({ host: '127.0.0.1', port: cluster.port, token });
+    try {
+      expect((await asJob.workers()).length).toBeGreaterThan(0);
+      const drain = await refusal(asJob.drainWorker((await asJob.workers())[0]?.id ?? ''));
+      expect(drain.code).toBe('FORBIDDEN');
+      expect(drain.message).toMatch(/needs the cluster token/);
+    } finally {
+      asJob.close();
+    }
+    const worker = launch(['worker', '--master', `127.0.0.1:${cluster.port}`, '--token', token, '--port', '0', '--work-dir', join(cluster.dir, 'job-token-worker')]);
+    try {
+      const code = await new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(3);
+      expect(worker.output()).toMatch(/a job's token cannot register a worker/);
+    } finally {
+      await kill(worker, 'SIGKILL');
+    }
+    // A forged job token is refused like a wrong cluster token.
+    const forged = new TitanClient({ host: '127.0.0.1', port: cluster.port, token: `job.${runId}.AAAA` });
+    try {
+      expect((await refusal(forged.workers())).code).toBe('UNAUTHORIZED');
+    } finally {
+      forged.close();
+    }
   });
 
   it('lets a child read what its parent wrote to TITAN_SHARED_DIR when affinity is required', async () => {
