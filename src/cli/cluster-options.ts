@@ -28,13 +28,17 @@ export interface ClusterFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  retainDays?: number;
 }
 
-const positiveSeconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
-};
+const positive =
+  (unit: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of ${unit}`);
+    return n;
+  };
+const positiveSeconds = positive('seconds');
 
 function portRange(value: string): readonly [number, number] {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
@@ -89,7 +93,8 @@ export function clusterOptions(command: Command): Command {
     .option('--web-dir <dir>', 'serve the dashboard from this folder instead of the built one (dist/web)')
     .option('--tls-cert <file>', 'serve TLS on both ports with this certificate (PEM; with --tls-key): the HTTP port becomes https')
     .option('--tls-key <file>', "the private key (PEM) of --tls-cert")
-    .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required');
+    .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required')
+    .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
 /** The TLS files, read and checked now; refused with a usage error naming the file. */
@@ -128,7 +133,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -152,5 +157,6 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(ui !== undefined && { ui }),
     ...(o.webDir !== undefined && { webDir: o.webDir }),
     ...(tls !== undefined && { tls }),
+    ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
   };
 }

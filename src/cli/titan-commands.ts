@@ -256,6 +256,24 @@ Examples:
       });
     });
 
+  connectionOptions(
+    program
+      .command('delete-run')
+      .description('delete finished runs: their jobs, attempts, gate decisions, logs and artifacts (a running run is refused)')
+      .argument('<runId...>')
+      .option('--json', 'print {runId, deleted} for each', false),
+  )
+    .addHelpText('after', '\nExamples:\n  titan delete-run r1a2b3c\n  titan delete-run r1a2b3c r4d5e6f --json\n')
+    .action(async (runIds: string[], o: ConnectionFlags & { json: boolean }) => {
+      await withClient(o, async (client) => {
+        const results: { runId: string; deleted: boolean }[] = [];
+        for (const runId of runIds) results.push({ runId, deleted: await client.deleteRun(runId) });
+        if (o.json) return json(results);
+        for (const r of results) print(r.deleted ? `deleted run ${r.runId}` : `no run ${r.runId}`);
+        if (results.some((r) => !r.deleted)) process.exitCode = 1;
+      });
+    });
+
   connectionOptions(program.command('version').description("this CLI's version and, when the master answers, the master's").option('--json', 'print JSON', false))
     .addHelpText('after', '\nExamples:\n  titan version\n  titan version --master 10.0.0.5:9090 --json\n')
     .action(async (o: ConnectionFlags & { json: boolean }) => {

@@ -4,7 +4,7 @@
  * An attempt's file stops at `maxBytes` with a line saying so, so one chatty job cannot fill
  * the master's disk. Ids are validated by the schemas before they reach a path.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type LogListener = (attempt: number, data: string) => void;
@@ -100,6 +100,16 @@ export class LogStore {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(key);
     };
+  }
+
+  /** Removes every log of a run (a deleted run). */
+  removeRun(runId: string): void {
+    for (const [key, { fd }] of this.open) {
+      if (!key.startsWith(`${runId}/`)) continue;
+      closeSync(fd);
+      this.open.delete(key);
+    }
+    rmSync(join(this.dir, runId), { recursive: true, force: true });
   }
 
   closeAll(): void {

@@ -101,6 +101,9 @@ export class Master {
   private readonly startedAt: number;
 
   private readonly runs = new Map<string, RunState>();
+  /** Runs being deleted, and finished runs being read back to reopen: the two exclude each other. */
+  private readonly deleting = new Set<string>();
+  private readonly reopening = new Map<string, number>();
   /** Bare job id → the newest active run that has it. */
   private readonly latestRun = new Map<string, string>();
   private readonly queue = new ReadyQueue();
@@ -254,13 +257,7 @@ export class Master {
    * included) or from outside by run id. A finished run is reopened from the store.
    */
   async extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
-    let state = this.runs.get(runId);
-    if (!state) {
-      const run = await this.store.getRun(runId);
-      if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
-      const restored = restoreRun(run, await this.store.getRunJobs(runId), this.clock.now());
-      state = restored.state;
-    }
+    const state = await this.liveRun(runId);
     const problems = validateDag(jobs, new Set(state.jobs.keys()));
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(jobs);
@@ -356,12 +353,7 @@ export class Master {
   /** Runs a job that died or was cancelled again, with a fresh retry budget (see core retryJob). */
   async retryJob(ref: string): Promise<JobView> {
     const job = await this.resolve(ref);
-    let state = this.runs.get(job.runId);
-    if (!state) {
-      const run = await this.store.getRun(job.runId);
-      if (!run) throw new TitanError('NOT_FOUND', `no run ${job.runId}`);
-      state = restoreRun(run, await this.store.getRunJobs(job.runId), this.clock.now()).state;
-    }
+    const state = await this.liveRun(job.runId);
     const live = state.jobs.get(job.spec.id) as JobRecord;
     this.committer.checkAvailable('the job was not retried');
     const effects = retryJob(state, live.spec.id, this.clock.now());
@@ -376,6 +368,70 @@ export class Master {
   async rerun(runId: string): Promise<{ runId: string; jobs: string[] }> {
     const { run, jobs } = await this.getRun(runId);
     return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), jobs: jobs.map((j) => j.spec) });
+  }
+
+  /** The run in memory, or read back from the store (its callers adopt it before they change it). */
+  private async liveRun(runId: string): Promise<RunState> {
+    const held = this.runs.get(runId);
+    if (held) return held;
+    const restored = await this.reopen(runId);
+    // Another call may have reopened and adopted it meanwhile: one state per run.
+    return this.runs.get(runId) ?? restored;
+  }
+
+  /**
+   * A finished run read back from the store, to retry or extend it. While it is read, deleting
+   * it is refused, and a deletion already under way makes it NOT_FOUND, so a reopened run never
+   * commits against records that are gone.
+   */
+  private async reopen(runId: string): Promise<RunState> {
+    if (this.deleting.has(runId)) throw new TitanError('NOT_FOUND', `run ${runId} is being deleted`);
+    this.reopening.set(runId, (this.reopening.get(runId) ?? 0) + 1);
+    try {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
+      return restoreRun(run, await this.store.getRunJobs(runId), this.clock.now()).state;
+    } finally {
+      const n = (this.reopening.get(runId) ?? 1) - 1;
+      if (n === 0) this.reopening.delete(runId);
+      else this.reopening.set(runId, n);
+    }
+  }
+
+  /**
+   * Deletes a finished run: its records (jobs, attempts, gate decisions), its logs and the
+   * artifacts its jobs published; false when there is no such run. A run that is running, or
+   * was just reopened by a retry or an extension, is refused with CONFLICT.
+   */
+  async deleteRun(runId: string): Promise<boolean> {
+    if (this.runs.has(runId) || this.deleting.has(runId) || this.reopening.has(runId)) throw new TitanError('CONFLICT', `run ${runId} is active or in use: cancel it first, or try again`);
+    this.committer.checkAvailable(`run ${runId} was not deleted`);
+    this.deleting.add(runId);
+    try {
+      if (!(await this.store.deleteRun(runId))) return false;
+      for (;;) {
+        const { artifacts } = await this.artifacts.list('', runId, 500);
+        if (artifacts.length === 0) break;
+        for (const a of artifacts) await this.artifacts.delete(a.key);
+      }
+      this.logs.removeRun(runId);
+      return true;
+    } finally {
+      this.deleting.delete(runId);
+    }
+  }
+
+  /** Deletes the finished runs that finished before `cutoff` (ms); returns how many. */
+  async pruneRuns(cutoff: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const ids = (await this.store.finishedRunsBefore(cutoff, 100)).filter((id) => !this.runs.has(id));
+      let round = 0;
+      for (const id of ids) if (await this.deleteRun(id).catch(() => false)) round++;
+      removed += round;
+      // Stops when nothing more could go (a run reopened meanwhile, or a failing store).
+      if (round === 0) return removed;
+    }
   }
 
   async cancelRun(runId: string): Promise<number> {

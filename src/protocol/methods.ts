@@ -70,6 +70,8 @@ export const params = {
   'blob.get': z.strictObject({ sha256: Sha256Schema, offset: z.number().int().nonnegative() }),
   'run.get': z.strictObject({ runId: IdSchema }),
   'run.cancel': z.strictObject({ runId: IdSchema }),
+  /** Deletes a finished run with its logs and artifacts. */
+  'run.delete': z.strictObject({ runId: IdSchema }),
   /** `jobs: false` watches only the run's own status (cheaper when only the end matters). */
   'run.watch': z.strictObject({ runId: IdSchema, jobs: z.boolean().default(true) }),
   'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional(), tag: TagSchema.optional() }),
@@ -252,6 +254,7 @@ export interface Results extends DataResults, ScheduleResults {
   'blob.get': { data: string; size: number };
   'run.get': RunView;
   'run.cancel': { cancelled: number };
+  'run.delete': { deleted: boolean };
   'run.rerun': { runId: string; jobs: string[] };
   'job.retry': { job: JobView };
   'dag.submit': { runId: string; jobs: string[] };

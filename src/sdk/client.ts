@@ -292,6 +292,11 @@ export class TitanClient {
     return (await this.call('run.cancel', { runId })).cancelled;
   }
 
+  /** Deletes a finished run with its logs and artifacts; false when there is no such run (CONFLICT while it runs). */
+  async deleteRun(runId: string): Promise<boolean> {
+    return (await this.call('run.delete', { runId })).deleted;
+  }
+
   async workers(): Promise<WorkerView[]> {
     return (await this.call('workers.list', {})).workers;
   }

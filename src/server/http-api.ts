@@ -35,6 +35,7 @@ export function registerApiRoutes(app: FastifyInstance, master: Master): void {
   });
   app.get('/api/runs/:runId', async (req) => master.getRun(check('run.get', req.params).runId));
   app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
+  app.delete('/api/runs/:runId', async (req) => ({ deleted: await master.deleteRun(check('run.delete', req.params).runId) }));
   app.post('/api/runs/:runId/rerun', async (req) => master.rerun(check('run.rerun', req.params).runId));
   app.get('/api/runs/:runId/jobs/:jobId', async (req) => master.getJob(check('job.get', { ref: refOf(req.params) }).ref));
   app.post('/api/runs/:runId/jobs/:jobId/cancel', async (req) => ({ job: await master.cancelJob(check('job.cancel', { ref: refOf(req.params) }).ref) }));

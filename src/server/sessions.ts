@@ -55,7 +55,7 @@ function isMethod(name: string): name is Method {
 }
 
 /** What a job's token may not do (see protocol/job-token.ts). */
-const CLUSTER_TOKEN_METHODS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown']);
+const CLUSTER_TOKEN_METHODS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown', 'run.delete']);
 
 function clientSession(peer: Peer, master: Master, jobToken: boolean): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
@@ -84,6 +84,8 @@ function clientSession(peer: Peer, master: Master, jobToken: boolean): { version
         return master.getRun(parse(method, req.params).runId);
       case 'run.cancel':
         return master.cancelRun(parse(method, req.params).runId).then((cancelled) => ({ cancelled }));
+      case 'run.delete':
+        return master.deleteRun(parse(method, req.params).runId).then((deleted) => ({ deleted }));
       case 'run.watch': {
         // A subscription is named by the request that opened it (ids are unique per connection).
         const subscription = req.id;

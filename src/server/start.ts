@@ -40,6 +40,8 @@ export interface MasterConfig {
   webDir?: string;
   /** TLS on both ports (loaded by loadServerTls); with a client CA, mutual TLS. */
   tls?: ServerTls;
+  /** Finished runs are deleted this long after they finished (checked at start and hourly); kept when absent. */
+  retainMs?: number;
 }
 
 export interface RunningMaster {
@@ -71,6 +73,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
+  const retention = config.retainMs === undefined ? null : retainRuns(master, config.retainMs);
   const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls);
   await listen(tcp, config.port, config.host);
   const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls });
@@ -85,12 +88,25 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     tokenCreated: created,
     tls: config.tls !== undefined,
     async close() {
+      if (retention) clearInterval(retention);
       await new Promise<void>((r) => tcp.close(() => r()));
       await http.close();
       await master.close();
       await store.close();
     },
   };
+}
+
+/** Deletes runs finished longer ago than `retainMs`, now and every hour. */
+function retainRuns(master: Master, retainMs: number): NodeJS.Timeout {
+  const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  const sweep = (): void =>
+    void master.pruneRuns(Date.now() - retainMs).then(
+      (n) => n > 0 && log(`deleted ${n} run${n === 1 ? '' : 's'} that finished longer than --retain-days ago`),
+      (err: Error) => log(`deleting old runs failed: ${err.message}`),
+    );
+  sweep();
+  return setInterval(sweep, 3_600_000).unref();
 }
 
 /** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */

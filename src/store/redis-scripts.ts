@@ -193,6 +193,58 @@ redis.call('SET', P .. 'commit', id)
 return 'OK'
 `;
 
+/** ARGV: cutoff, limit. Finished runs that finished before the cutoff, oldest finish first. */
+export const FINISHED_BEFORE_LUA = `
+local cutoff, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local found = {}
+-- A run finishes after it is created: only runs created before the cutoff can qualify.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'titan:runs', '-inf', '(' .. ARGV[1])) do
+  local h = redis.call('HMGET', 'titan:run:' .. id, 'status', 'finishedAt')
+  local at = tonumber(h[2])
+  if h[1] ~= 'RUNNING' and at and at < cutoff then found[#found + 1] = { id, at } end
+end
+table.sort(found, function(a, b) if a[2] ~= b[2] then return a[2] < b[2] end return a[1] < b[1] end)
+local out = {}
+for k = 1, math.min(limit, #found) do out[k] = found[k][1] end
+return out
+`;
+
+/**
+ * ARGV: runId. Removes a finished run, its jobs, attempts, index entries and gate decisions;
+ * the totals are lifetime counts and stay. 1 when removed, 0 when there is no such run.
+ */
+export const DELETE_RUN_LUA = `
+local P, id = 'titan:', ARGV[1]
+local rk = P .. 'run:' .. id
+local h = redis.call('HMGET', rk, 'status', 'createdAt', 'tags', 'agent')
+if not h[2] then return 0 end
+if h[1] == 'RUNNING' then return redis.error_reply('${COMMIT_ERROR} run ' .. id .. ' is still running: cancel it first') end
+redis.call('ZREM', P .. 'runs', id)
+redis.call('ZREM', P .. 'runs:status:' .. h[1], id)
+if h[3] then for _, t in ipairs(cjson.decode(h[3])) do redis.call('ZREM', P .. 'runs:tag:' .. t, id) end end
+if h[4] then
+  local ak = P .. 'runs:agent:' .. h[4]
+  redis.call('ZREM', ak, id)
+  local top = redis.call('ZRANGE', ak, -1, -1, 'WITHSCORES')
+  if #top == 0 then redis.call('ZREM', P .. 'agents', h[4]) else redis.call('ZADD', P .. 'agents', top[2], h[4]) end
+end
+for _, job in ipairs(redis.call('LRANGE', rk .. ':order', 0, -1)) do
+  redis.call('ZREM', P .. 'job:' .. job, id)
+  redis.call('DEL', P .. 'attempts:' .. id .. '/' .. job)
+end
+local decisions = redis.call('LRANGE', P .. 'decisions', 0, -1)
+local kept, dropped = {}, false
+for _, d in ipairs(decisions) do
+  if cjson.decode(d).runId == id then dropped = true else kept[#kept + 1] = d end
+end
+if dropped then
+  redis.call('DEL', P .. 'decisions')
+  for k = 1, #kept, 1000 do redis.call('RPUSH', P .. 'decisions', unpack(kept, k, math.min(k + 999, #kept))) end
+end
+redis.call('DEL', rk, rk .. ':specs', rk .. ':jobs', rk .. ':order')
+return 1
+`;
+
 /** Every RUNNING run, oldest first: { runId, run hash, job order, specs hash, jobs hash } each. */
 export const LOAD_ACTIVE_LUA = `
 local out = {}

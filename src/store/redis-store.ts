@@ -20,8 +20,9 @@ import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
-import { COMMIT_ERROR, COMMIT_LUA, DIVERGED_ERROR, FIND_JOB_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
+import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
+import { TitanError } from '../core/errors.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
 
 export type { RedisStoreOptions } from './redis-connection.js';
@@ -34,6 +35,8 @@ const SCRIPTS = {
   titanListRuns: LIST_RUNS_LUA,
   titanListAgents: LIST_AGENTS_LUA,
   titanFindJob: FIND_JOB_LUA,
+  titanFinishedBefore: FINISHED_BEFORE_LUA,
+  titanDeleteRun: DELETE_RUN_LUA,
 };
 
 type Flat = string[];
@@ -271,6 +274,20 @@ export class RedisStore implements Store {
   async totals(): Promise<JobTotals> {
     const [submitted, completed, dead, attempts] = await this.c.call(() => this.c.redis.hmget('titan:totals', 'submitted', 'completed', 'dead', 'attempts'));
     return { submitted: Number(submitted ?? 0), completed: Number(completed ?? 0), dead: Number(dead ?? 0), attempts: Number(attempts ?? 0) };
+  }
+
+  async finishedRunsBefore(cutoff: number, limit: number): Promise<string[]> {
+    return (await this.c.script('titanFinishedBefore', [cutoff, Math.max(0, Math.floor(limit))])) as string[];
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    try {
+      return (await this.c.script('titanDeleteRun', [runId])) === 1;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (message.startsWith(COMMIT_ERROR)) throw new TitanError('CONFLICT', message.slice(COMMIT_ERROR.length + 1));
+      throw err;
+    }
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -21,10 +21,14 @@ import type {
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
+import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
+
+/** Meta key of the totals of deleted runs (JSON of JobTotals). */
+const DELETED_TOTALS = 'deleted_totals';
 
 interface RunRow {
   run_id: string;
@@ -274,6 +278,19 @@ function prepareStatements(db: Database.Database) {
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
+    finishedRunsBefore: db.prepare<[number, number], { run_id: string }>(
+      "SELECT run_id FROM runs WHERE status <> 'RUNNING' AND finished_at < ? ORDER BY finished_at, run_id LIMIT ?",
+    ),
+    runStatus: db.prepare<[string], { status: string }>('SELECT status FROM runs WHERE run_id = ?'),
+    runTotals: db.prepare<{ run: string }, TotalsRow>(
+      `SELECT COUNT(*) AS submitted, COALESCE(SUM(status = 'COMPLETED'), 0) AS completed, COALESCE(SUM(status = 'DEAD'), 0) AS dead,
+         (SELECT COUNT(*) FROM attempts WHERE run_id = @run) AS attempts
+       FROM jobs WHERE run_id = @run`,
+    ),
+    deleteRunDecisions: db.prepare<[string]>('DELETE FROM gate_decisions WHERE run_id = ?'),
+    deleteRunAttempts: db.prepare<[string]>('DELETE FROM attempts WHERE run_id = ?'),
+    deleteRunJobs: db.prepare<[string]>('DELETE FROM jobs WHERE run_id = ?'),
+    deleteRunRow: db.prepare<[string]>('DELETE FROM runs WHERE run_id = ?'),
   };
 }
 
@@ -319,6 +336,7 @@ export class SqliteStore implements Store {
   private readonly stmt: Statements;
   private readonly commitTx: (batch: StoreBatch) => void;
   private readonly loadActiveTx: () => { run: RunRecord; jobs: JobRecord[] }[];
+  private readonly deleteRunTx: (runId: string) => boolean;
   private readonly data: SqliteDataStore;
   private readonly schedules: SqliteScheduleStore;
 
@@ -331,6 +349,7 @@ export class SqliteStore implements Store {
     this.commitTx = db.transaction((batch: StoreBatch) => this.applyBatch(batch)).immediate;
     // Both reads in one transaction so they see the same snapshot.
     this.loadActiveTx = db.transaction(() => this.readActiveRuns());
+    this.deleteRunTx = db.transaction((runId: string) => this.removeRun(runId)).immediate;
     this.data = new SqliteDataStore(db);
     this.schedules = new SqliteScheduleStore(db);
   }
@@ -470,8 +489,41 @@ export class SqliteStore implements Store {
   }
 
   async totals(): Promise<JobTotals> {
-    const row = this.stmt.totals.get();
-    return row ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
+    const row = this.stmt.totals.get() ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
+    const deleted = this.deletedTotals();
+    return { submitted: row.submitted + deleted.submitted, completed: row.completed + deleted.completed, dead: row.dead + deleted.dead, attempts: row.attempts + deleted.attempts };
+  }
+
+  async finishedRunsBefore(cutoff: number, limit: number): Promise<string[]> {
+    return this.stmt.finishedRunsBefore.all(cutoff, limit).map((r) => r.run_id);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    return this.deleteRunTx(runId);
+  }
+
+  /** What deleted runs had counted, kept so that the totals stay lifetime counts. */
+  private deletedTotals(): JobTotals {
+    const raw = this.stmt.getMeta.get(DELETED_TOTALS)?.value;
+    const t = raw ? (JSON.parse(raw) as Partial<JobTotals>) : {};
+    return { submitted: t.submitted ?? 0, completed: t.completed ?? 0, dead: t.dead ?? 0, attempts: t.attempts ?? 0 };
+  }
+
+  private removeRun(runId: string): boolean {
+    const row = this.stmt.runStatus.get(runId);
+    if (!row) return false;
+    if (row.status === 'RUNNING') throw new TitanError('CONFLICT', `run ${runId} is still running: cancel it first`);
+    const gone = this.stmt.runTotals.get({ run: runId }) ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
+    const kept = this.deletedTotals();
+    this.stmt.setMeta.run(
+      DELETED_TOTALS,
+      JSON.stringify({ submitted: kept.submitted + gone.submitted, completed: kept.completed + gone.completed, dead: kept.dead + gone.dead, attempts: kept.attempts + gone.attempts }),
+    );
+    this.stmt.deleteRunDecisions.run(runId);
+    this.stmt.deleteRunAttempts.run(runId);
+    this.stmt.deleteRunJobs.run(runId);
+    this.stmt.deleteRunRow.run(runId);
+    return true;
   }
 
   async getMeta(key: string): Promise<string | null> {

@@ -429,6 +429,45 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect((await store.listRuns({ limit: 1 }))[0]).toMatchObject({ counts: { DEAD: 1 }, total: 1 });
   });
 
+  it('lists finished runs by finish time and deletes one whole, keeping the lifetime totals and every other run', async () => {
+    const store = await open();
+    await submit(store, run('old', 1_000, 'COMPLETED', { agentRunId: 'ag', tags: ['nightly'], finishedAt: 1_500 }), ['a', 'gate']);
+    await submit(store, run('older-finish', 1_100, 'FAILED', { finishedAt: 1_200 }), ['a']);
+    await submit(store, run('keep', 1_200, 'COMPLETED', { agentRunId: 'ag', tags: ['nightly'], finishedAt: 5_000 }), ['a']);
+    await submit(store, run('live', 900), ['a']);
+    await store.commit(
+      batch({
+        jobs: [job('old', 'a', { status: 'COMPLETED' }), job('older-finish', 'a', { status: 'DEAD' }), job('keep', 'a', { status: 'COMPLETED' })],
+        attempts: [attempt('old', 'a', 1), attempt('old', 'a', 2), attempt('keep', 'a', 1)],
+        decisions: [{ runId: 'old', jobId: 'gate', approved: true, by: 'ann', comment: null, at: 1_400, reason: 'decided' }, { runId: 'keep', jobId: 'a', approved: false, by: 'bob', comment: 'no', at: 4_000, reason: 'decided' }],
+      }),
+    );
+    const before = await store.totals();
+    expect(await store.finishedRunsBefore(2_000, 10)).toEqual(['older-finish', 'old']);
+    expect(await store.finishedRunsBefore(2_000, 1)).toEqual(['older-finish']);
+    expect(await store.finishedRunsBefore(1_000, 10)).toEqual([]);
+
+    expect(await store.deleteRun('old')).toBe(true);
+    expect(await store.deleteRun('old')).toBe(false);
+    expect(await store.getRun('old')).toBeNull();
+    expect(await store.getRunJobs('old')).toEqual([]);
+    expect(await store.listAttempts('old', 'a')).toEqual([]);
+    expect(await store.findJob('a', 'old')).toBeNull();
+    expect((await store.findJob('a', null))?.runId).not.toBe('old');
+    expect((await store.listRuns({ limit: 10 })).map((l) => l.run.runId).sort()).toEqual(['keep', 'live', 'older-finish']);
+    expect((await store.listRuns({ limit: 10, tag: 'nightly' })).map((l) => l.run.runId)).toEqual(['keep']);
+    expect((await store.listRuns({ limit: 10, status: 'COMPLETED' })).map((l) => l.run.runId)).toEqual(['keep']);
+    expect((await store.listAgentRunStages('ag')).map((l) => l.run.runId)).toEqual(['keep']);
+    expect(await store.listDecisions(10)).toEqual([{ runId: 'keep', jobId: 'a', approved: false, by: 'bob', comment: 'no', at: 4_000, reason: 'decided' }]);
+    expect(await store.listAttempts('keep', 'a')).toHaveLength(1);
+    expect(await store.totals()).toStrictEqual(before);
+    expect(await store.finishedRunsBefore(2_000, 10)).toEqual(['older-finish']);
+
+    // A running run is refused and kept.
+    await expect(store.deleteRun('live')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await store.getRun('live')).not.toBeNull();
+  });
+
   it('round-trips a job’s service state and retry base', async () => {
     const store = await open();
     await submit(store, run('r1', 1_000), [spec('svc', { kind: 'service' })]);

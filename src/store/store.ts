@@ -71,7 +71,15 @@ export interface Store extends DataStore {
   listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]>;
   /** Gate decisions, newest first. */
   listDecisions(limit: number): Promise<GateDecision[]>;
+  /** Every job ever submitted, completed, dead, and every attempt: deleting runs does not lower them. */
   totals(): Promise<JobTotals>;
+  /** Finished runs (not RUNNING) that finished before `cutoff` (ms), oldest first, at most `limit`. */
+  finishedRunsBefore(cutoff: number, limit: number): Promise<string[]>;
+  /**
+   * Removes a finished run with its jobs, attempts and gate decisions (its artifacts and logs are
+   * the master's); false when there is no such run, a CONFLICT error when it is still RUNNING.
+   */
+  deleteRun(runId: string): Promise<boolean>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
   /** Creates the schedule of that name, or replaces it whole; resolves once it is durable. */
