@@ -81,14 +81,16 @@ LOG=$DIR/master.log
 
 # summary PID PORT HTTP_PORT SCHEME: how to reach the running master (SCHEME https with TLS).
 summary() {
-  local pid=$1 port=$2 http=$3 scheme=$4 token addrs first a join tls_join='' tls_env=''
+  local pid=$1 port=$2 http=$3 scheme=$4 token wtoken addrs first a join tls_join='' tls_env=''
   addrs=$(titan_addresses)
   first=$(printf '%s\n' "$addrs" | head -n 1)
   [ -n "$first" ] || first='<MASTER_INTERNAL_IP>'
   if [ -r "$DATA_DIR/token" ]; then
     token=$(head -n 1 "$DATA_DIR/token" | tr -d '\r\n')
+    wtoken=$(TITAN_TOKEN=$token "$NODE" "$DIR/bin/titan.js" token --role worker 2>/dev/null) || wtoken='<titan token --role worker>'
   else
     token="<the token in $DATA_DIR/token>"
+    wtoken='<titan token --role worker>'
   fi
   join=$first
   [ "$port" -eq 9090 ] || join=$first:$port
@@ -107,11 +109,12 @@ summary() {
   fi
   echo "  $scheme://<VM-EXTERNAL-IP>:$http/   <- from your laptop, use the VM's external IP"
   echo
-  echo "Cluster token:"
+  echo "Cluster token (the dashboard, the CLI and the SDKs; keep it private):"
   echo "  $token"
   echo
   echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, run"
-  echo "  TITAN_TOKEN=$token ./start_worker.sh $join$tls_join"
+  echo "  TITAN_TOKEN=$wtoken ./start_worker.sh $join$tls_join"
+  echo "  (the worker token registers workers and nothing else; the jobs get tokens of their own)"
   echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
   echo
   echo "CLI / SDK from your laptop:"

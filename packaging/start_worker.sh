@@ -20,7 +20,7 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   PORT                       names this worker NAME:PORT, so several workers on one VM stay distinct (default 8085)
   CAPABILITY                 what it offers jobs, a comma list like GPU,HIGH_MEM (default GPU)
   PERMANENT                  true or false: permanent workers are never scaled down (default true)
-  --token T                  the cluster token (or set TITAN_TOKEN); start_master.sh printed it
+  --token T                  the worker token (or set TITAN_TOKEN); start_master.sh printed it
   --slots N                  jobs run at once (default TITAN_SLOTS, else the number of CPUs)
   --name NAME                the name it advertises (default: this host's name)
   --keep-runs-hours N        remove run folders and cached scripts untouched this long (default 72)
@@ -119,8 +119,8 @@ case $NAME in '' | *[[:space:]]*) bad "--name must be a host name without spaces
 
 if [ -z "$TOKEN" ]; then
   titan_err "$USAGE"
-  titan_err "error: the cluster token is needed, e.g.  TITAN_TOKEN=<token> ./start_worker.sh $MASTER"
-  titan_err "start_master.sh printed it on the master, and it is in titan-data/token in the master's bundle folder."
+  titan_err "error: the worker token is needed, e.g.  TITAN_TOKEN=<worker token> ./start_worker.sh $MASTER"
+  titan_err "start_master.sh printed it on the master (or run: bin/titan.js token --role worker, in the master's bundle folder)."
   exit 2
 fi
 
@@ -195,8 +195,8 @@ while [ "$i" -lt 100 ]; do
       titan_err "hint: a TLS problem: --ca must be the CA that signed the master's certificate, the certificate"
       titan_err "      must name MASTER_HOST ($MHOST), and a master with --tls-client-ca needs --cert and --key."
     elif new_lines | grep -q 'master refused this worker'; then
-      titan_err "hint: the master refused this worker, most likely a wrong token: compare TITAN_TOKEN with"
-      titan_err "      titan-data/token in the master's bundle folder (start_master.sh prints it too)."
+      titan_err "hint: the master refused this worker, most likely a wrong token: use the worker token"
+      titan_err "      start_master.sh printed (bin/titan.js token --role worker in the master's bundle folder)."
     fi
     exit 1
   fi

@@ -16,6 +16,7 @@ import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { writePidFile } from './pid-file.js';
+import { readToken, workerToken } from '../protocol/derived-tokens.js';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, table, when } from './format.js';
@@ -571,13 +572,17 @@ program
 
 program
   .command('token')
-  .description('print the cluster token this CLI would use')
+  .description('print the cluster token this CLI would use, or a token derived from it for one role')
   .option('--data-dir <dir>', 'data directory whose token file to read')
+  .addOption(new Option('--role <role>', 'worker: registers workers and nothing else (for worker machines); read: reads only (monitoring)').choices(['worker', 'read']))
   .option('--json', 'print {token}', false)
-  .action((o: ConnectionFlags & { json: boolean }) => {
-    const token = findToken(o);
-    if (!token) throw new UsageError('no token: set TITAN_TOKEN or run in the folder where `titan up` keeps titan-data');
-    if (o.json) return json({ token });
+  .addHelpText('after', '\nExamples:\n  titan token\n  titan token --role worker      what start_worker.sh on a worker machine needs\n  titan token --role read --json\n')
+  .action((o: ConnectionFlags & { json: boolean; role?: 'worker' | 'read' }) => {
+    const cluster = findToken(o);
+    if (!cluster) throw new UsageError('no token: set TITAN_TOKEN or run in the folder where `titan up` keeps titan-data');
+    if (o.role !== undefined && /^(worker|read|job)\./.test(cluster)) throw new UsageError('--role derives from the cluster token, and this is already a derived token');
+    const token = o.role === 'worker' ? workerToken(cluster) : o.role === 'read' ? readToken(cluster) : cluster;
+    if (o.json) return json({ token, ...(o.role !== undefined && { role: o.role }) });
     print(token);
   });
 

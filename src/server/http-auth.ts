@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseWith, setPrincipal, type Principal } from './http-common.js';
+import { derivedRole } from '../protocol/derived-tokens.js';
 import { tokenMatches } from './token.js';
 
 export const SESSION_COOKIE = 'titan_session';
@@ -254,8 +255,14 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const given = header.startsWith('Bearer ') ? header.slice(7) : undefined;
-      if (!tokenMatches(given, options.token)) return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
-      setPrincipal(req, { kind: 'token', user: TOKEN_USER });
+      if (tokenMatches(given, options.token)) {
+        setPrincipal(req, { kind: 'token', user: TOKEN_USER });
+        return undefined;
+      }
+      // The read token reads; the worker and job tokens are for the TCP port.
+      if (derivedRole(options.token, given)?.role !== 'read') return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
+      if (!SAFE_METHODS.has(req.method)) return deny(reply, 403, `${req.method} changes the cluster: a read token only reads`);
+      setPrincipal(req, { kind: 'token', user: 'read' });
       return undefined;
     }
     const session = sessions.use(cookieOf(req, SESSION_COOKIE));

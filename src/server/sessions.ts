@@ -19,7 +19,7 @@ import type { Request } from '../protocol/v2.js';
 import { dataHandler } from './handlers-data.js';
 import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
-import { jobTokenRun } from '../protocol/job-token.js';
+import { derivedRole } from '../protocol/derived-tokens.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -37,10 +37,14 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
     const hello = parsed.data;
     if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
-    if (tokenMatches(hello.token, token)) return hello.role === 'worker' ? workerSession(peer, master, hello) : clientSession(peer, master, false);
-    if (jobTokenRun(token, hello.token) === null) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
-    if (hello.role === 'worker') throw new TitanError('UNAUTHORIZED', "a job's token cannot register a worker: start workers with the cluster token");
-    return clientSession(peer, master, true);
+    const role = tokenMatches(hello.token, token) ? 'cluster' : derivedRole(token, hello.token)?.role;
+    if (role === undefined) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
+    if (hello.role === 'worker') {
+      if (role !== 'cluster' && role !== 'worker') throw new TitanError('UNAUTHORIZED', `a ${role} token cannot register a worker: use the worker token (titan token --role worker)`);
+      return workerSession(peer, master, hello);
+    }
+    if (role === 'worker') throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token (or titan token --role read)');
+    return clientSession(peer, master, role);
   };
 }
 
@@ -54,10 +58,37 @@ function isMethod(name: string): name is Method {
   return Object.hasOwn(params, name);
 }
 
-/** What a job's token may not do (see protocol/job-token.ts). */
-const CLUSTER_TOKEN_METHODS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown', 'run.delete']);
+/** What a job's token may not do (see protocol/derived-tokens.ts). */
+const NOT_FOR_JOBS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown', 'run.delete']);
+/** All a read token may do. */
+const READS: ReadonlySet<string> = new Set([
+  'run.get',
+  'run.watch',
+  'runs.list',
+  'job.get',
+  'logs.get',
+  'logs.follow',
+  'unsubscribe',
+  'agentRuns.list',
+  'agentRun.get',
+  'agentRun.watch',
+  'gates.list',
+  'workers.list',
+  'services.list',
+  'files.list',
+  'files.get',
+  'stats',
+  'pipeline.parse',
+  'schedules.list',
+  'kv.get',
+  'kv.keys',
+  'kv.smembers',
+  'kv.wait',
+  'artifact.get',
+  'artifact.list',
+]);
 
-function clientSession(peer: Peer, master: Master, jobToken: boolean): { version: number; serverVersion: string } {
+function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'job'): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
   const data = dataHandler(peer, master);
   peer.onClose(() => {
@@ -68,7 +99,8 @@ function clientSession(peer: Peer, master: Master, jobToken: boolean): { version
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
-    if (jobToken && CLUSTER_TOKEN_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} needs the cluster token, not a job's token`);
+    if (role === 'job' && NOT_FOR_JOBS.has(method)) throw new TitanError('FORBIDDEN', `${method} needs the cluster token, not a job's token`);
+    if (role === 'read' && !READS.has(method)) throw new TitanError('FORBIDDEN', `${method} changes the cluster: a read token only reads`);
     if (isDataMethod(method)) return data(method, req.params);
     if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
     switch (method) {

@@ -14,7 +14,7 @@ import { TitanError } from '../core/errors.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
-import { jobToken } from '../protocol/job-token.js';
+import { jobToken } from '../protocol/derived-tokens.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';

@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobToken } from '../../src/protocol/job-token.js';
+import { jobToken } from '../../src/protocol/derived-tokens.js';
 import { TitanClient, TitanError } from '../../src/sdk/client.js';
 import { Cluster, eventually, kill, launch, pidAlive } from '../helpers/cluster.js';
 import { EVENTS_PY, GATED_PY, jobOf, js, py, readEvents, readPid, readPids, refusal, sh, TempDir, waitJob, waitRun, waitRunStatus } from '../helpers/scripts.js';
@@ -362,7 +362,7 @@ print("store:", c.store_get("job-token-check"))
     try {
       const code = await new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
       expect(code).toBe(3);
-      expect(worker.output()).toMatch(/a job's token cannot register a worker/);
+      expect(worker.output()).toMatch(/a job token cannot register a worker/);
     } finally {
       await kill(worker, 'SIGKILL');
     }

@@ -102,6 +102,7 @@ const listening = (text: string): string[] =>
 describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces', () => {
   let dir = '';
   let token = '';
+  let workerToken = '';
   const masterDir = (): string => join(dir, 'master-vm', 'titan-master-bundle');
   const workerDir = (): string => join(dir, 'worker-vm', 'titan-worker-bundle');
   /** The checkout's CLI on the laptop, talking to the master's address. */
@@ -178,14 +179,16 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     token = readFileSync(join(masterDir(), 'titan-data', 'token'), 'utf8').trim();
     expect(started.stdout).toContain(token);
     expect(started.stdout).toContain(`http://${IP.master}:5000`);
-    expect(started.stdout).toMatch(/start_worker\.sh/);
+    // The join command carries the worker token, not the cluster token.
+    workerToken = /TITAN_TOKEN=(\S+) \.\/start_worker\.sh/.exec(started.stdout)?.[1] ?? '';
+    expect(workerToken.startsWith('worker.')).toBe(true);
 
     // Without the token a worker refuses to start and says what to do.
     const noToken = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master], { timeoutMs: 30_000 });
     expect(noToken.code).toBe(2);
     expect(noToken.stdout + noToken.stderr).toMatch(/token/i);
 
-    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL'], { env: { TITAN_TOKEN: token }, timeoutMs: 60_000 });
+    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL'], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
     expect(joined.code, joined.stdout + joined.stderr).toBe(0);
     expect(joined.stdout).toMatch(/joined/);
     expect(readFileSync(join(workerDir(), 'worker.log'), 'utf8')).toContain(`joined master ${IP.master}:9090`);
@@ -279,10 +282,10 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(started.stdout).toContain(`https://${IP.master}:5000/`);
     expect(started.stdout).toContain('--ca');
 
-    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL', '--ca', ca], { env: { TITAN_TOKEN: token }, timeoutMs: 60_000 });
+    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL', '--ca', ca], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
     expect(joined.code, joined.stdout + joined.stderr).toBe(0);
     // A second worker that does not trust the master's certificate stops and says why.
-    const untrusted = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086', 'GENERAL', '--ca', join(certs, 'other-ca.pem')], { env: { TITAN_TOKEN: token }, timeoutMs: 60_000 });
+    const untrusted = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086', 'GENERAL', '--ca', join(certs, 'other-ca.pem')], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
     expect(untrusted.code).toBe(1);
     expect(untrusted.stderr).toMatch(/certificate/);
 

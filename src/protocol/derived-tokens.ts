@@ -1,0 +1,46 @@
+/**
+ * Tokens derived from the cluster token, which the master recognises without storing anything:
+ *
+ * - `worker.<mac>`: registers workers and nothing else; what a worker machine should hold, so
+ *   that it cannot submit, approve or read the cluster's data as a client.
+ * - `read.<mac>`: a client that may only read (runs, jobs, logs, workers, stats, the data bus,
+ *   artifacts), for dashboards and monitoring.
+ * - `job.<runId>.<mac>`: what a job gets as TITAN_TOKEN, minted by its worker: a client (submit,
+ *   extend its run, the data bus, artifacts, gates, reads) that cannot register a worker, manage
+ *   workers or delete runs.
+ *
+ * Each mac is an HMAC-SHA256: the worker and read tokens of the cluster token, a job token of the
+ * worker token, so a worker that holds only the worker token can mint its jobs' tokens.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type TokenRole = 'cluster' | 'worker' | 'read' | 'job';
+
+const mac = (key: string, what: string): string => createHmac('sha256', key).update(what).digest('base64url');
+
+export const workerToken = (clusterToken: string): string => `worker.${mac(clusterToken, 'worker')}`;
+export const readToken = (clusterToken: string): string => `read.${mac(clusterToken, 'read')}`;
+
+/** A job's token for its run, from the cluster token or the worker token a worker holds. */
+export function jobToken(heldToken: string, runId: string): string {
+  const key = heldToken.startsWith('worker.') ? heldToken : workerToken(heldToken);
+  return `job.${runId}.${mac(key, runId)}`;
+}
+
+const same = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The role of a derived token, or null when `given` is none of them (the cluster token itself is checked elsewhere). */
+export function derivedRole(clusterToken: string, given: string | undefined): { role: Exclude<TokenRole, 'cluster'>; runId?: string } | null {
+  if (given === undefined) return null;
+  if (given.startsWith('worker.')) return same(given, workerToken(clusterToken)) ? { role: 'worker' } : null;
+  if (given.startsWith('read.')) return same(given, readToken(clusterToken)) ? { role: 'read' } : null;
+  if (!given.startsWith('job.')) return null;
+  const dot = given.lastIndexOf('.');
+  const runId = given.slice('job.'.length, dot);
+  if (dot <= 'job.'.length || runId === '') return null;
+  return same(given, jobToken(clusterToken, runId)) ? { role: 'job', runId } : null;
+}
