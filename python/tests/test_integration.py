@@ -448,6 +448,11 @@ class TestControl(IntegrationTestCase):
         self.assertEqual(self.client.wait_for_run(run, timeout=15)["run"]["status"], "CANCELLED")
         self.assertEqual(self.client.get_job_status("DAG-" + slow.id), "CANCELLED")
 
+        self.assertTrue(self.client.delete_run(run))
+        self.assertFalse(self.client.delete_run(run))
+        with self.assertRaises(NotFoundError):
+            self.client.get_run(run)
+
     def test_a_service_up_then_stopped(self) -> None:
         server = self.script("server.py", """
             import os, socket, time

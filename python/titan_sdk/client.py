@@ -691,6 +691,11 @@ class TitanClient(object):
         """Cancels every job of the run not yet ended; returns how many."""
         return self.call("run.cancel", {"runId": run_id})["cancelled"]
 
+    def delete_run(self, run_id: str) -> bool:
+        """Deletes a finished run with its jobs, attempts, gate decisions, logs and artifacts;
+        False when there is no such run, ConflictError while it runs."""
+        return bool(self.call("run.delete", {"runId": run_id})["deleted"])
+
     def retry(self, ref: str) -> Dict[str, Any]:
         """Runs a DEAD or CANCELLED job again in its run with a fresh retry budget; the jobs it
         skipped wait for it again. ConflictError for a job in another status."""

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { TitanClient } from '../../src/sdk/client.js';
 import { browserAvailable, launchBrowser, login, type OpenPage, openPage, screenshot, SIGNED_OUT_SESSION_CHECK } from '../helpers/browser.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
-import { py, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
+import { py, refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 const QUICK = sh('echo "step $TITAN_JOB_ID done"\n', 'quick.sh');
 /** Sleeps for argv[1] seconds between two lines of output. */
@@ -287,6 +287,14 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
     await screenshot(page, 'dag-live-done', { fullPage: false });
     expect((await client.getRun(runId)).run.status).toBe('COMPLETED');
+
+    // A finished run can be deleted from its page, after a confirmation.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: /Delete run/ }).click();
+    await page.waitForURL(`${base}/runs`);
+    await page.getByRole('table').waitFor();
+    expect(await page.getByRole('link', { name: 'e2e-diamond', exact: true }).count()).toBe(0);
+    expect((await refusal(client.getRun(runId))).code).toBe('NOT_FOUND');
     errors.expectNone('the live DAG');
   });
 

@@ -3,7 +3,7 @@
  * selected with `?job=<id>`.
  */
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
-import { apiPath, apiPost, type JobView, type RunView, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
+import { apiDelete, apiPath, apiPost, type JobView, type RunView, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
 import { Ago, CountsBar, Empty, ErrorBox, errorText, JobStatusBadge, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
@@ -186,6 +186,18 @@ function RunActions({ runId, status, onChanged }: { runId: string; status: strin
       setBusy(false);
     }
   };
+  const remove = async (): Promise<void> => {
+    if (!window.confirm(`Delete run ${runId}? Its jobs, attempts, gate decisions, logs and artifacts are removed for good.`)) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      await apiDelete<{ deleted: boolean }>(apiPath('runs', runId));
+      navigate('/runs');
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+      setBusy(false);
+    }
+  };
   const rerun = async (): Promise<void> => {
     setBusy(true);
     setMessage(null);
@@ -216,6 +228,11 @@ function RunActions({ runId, status, onChanged }: { runId: string; status: strin
       <Link className="btn" to={`/constructor?run=${encodeURIComponent(runId)}`} title="Open this run's jobs in the constructor, to change and deploy them">
         ✎ Edit in constructor
       </Link>
+      {status !== 'RUNNING' && (
+        <button type="button" className="btn btn-bad-outline" disabled={busy} onClick={() => void remove()} title="Delete this run with its logs and artifacts">
+          🗑 Delete run
+        </button>
+      )}
     </>
   );
 }
