@@ -196,43 +196,43 @@ if [ -n "${TITAN_TOKEN:-}" ]; then
   unset TITAN_TOKEN
 fi
 TIMEOUT=${TITAN_START_TIMEOUT:-60}
-case $TIMEOUT in '' | *[!0-9]* | 0) titan_err "error: TITAN_START_TIMEOUT must be a number of seconds (got \"$TIMEOUT\")"; exit 2 ;; esac
+case $TIMEOUT in '' | *[!0-9]*) titan_err "error: TITAN_START_TIMEOUT must be a number of seconds (got \"$TIMEOUT\")"; exit 2 ;; esac
+TIMEOUT=$((10#$TIMEOUT))
+[ "$TIMEOUT" -gt 0 ] || { titan_err "error: TITAN_START_TIMEOUT must be at least 1"; exit 2; }
 
 {
   echo
   echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_master.sh: starting the master (port $PORT, http $HTTP_PORT) ==="
 } >>"$LOG"
+START_SIZE=$(titan_log_size "$LOG")
 
 titan_start_bg "$LOG" "$NODE" "$DIR/bin/titan.js" master --data-dir "$DATA_DIR" \
   --port "$PORT" --http-port "$HTTP_PORT" --pid-file "$PID_FILE" ${EXTRA[@]+"${EXTRA[@]}"} 9>&-
 bg=$TITAN_BG_PID
+# Recorded at once (the master writes the same pid again once it listens), so that a second
+# start_master.sh or stop_master.sh finds this master even while it is still starting.
+printf '%s\n' "$bg" >"$PID_FILE.$$" && mv "$PID_FILE.$$" "$PID_FILE"
 
-# The master writes its pid file once it is listening.
+new_lines() { tail -c "+$((START_SIZE + 1))" "$LOG" 2>/dev/null || true; }
 i=0
-pid=''
-while [ "$i" -lt $((TIMEOUT * 5)) ]; do
-  if pid=$(titan_running "$PID_FILE"); then break; fi
-  pid=''
-  kill -0 "$bg" 2>/dev/null || break
+while [ "$i" -lt $((TIMEOUT * 5)) ] && kill -0 "$bg" 2>/dev/null && ! new_lines | grep -q 'titan master listening'; do
   sleep 0.2
   i=$((i + 1))
 done
-if [ -z "$pid" ]; then
-  # One last look, in case it became ready just as we checked.
-  pid=$(titan_running "$PID_FILE") || pid=''
-fi
-if [ -z "$pid" ]; then
+if ! new_lines | grep -q 'titan master listening'; then
   if kill -0 "$bg" 2>/dev/null; then
-    # Not killed: a large store can take long to open; it writes its pid file once it listens.
+    # Not killed: a large store can take long to open.
     titan_err "the master (pid $bg) is not listening after ${TIMEOUT} s; it may still be starting:"
-    titan_err "follow $LOG, run ./start_master.sh again later for its summary, or stop it with: kill $bg"
+    titan_err "follow $LOG; ./start_master.sh shows its summary once it is up, ./stop_master.sh stops it"
   else
+    rm -f "$PID_FILE"
     titan_err "the master did not start"
   fi
   titan_err "--- last 20 lines of $LOG ---"
   tail -n 20 "$LOG" >&2 || true
   exit 1
 fi
+pid=$bg
 
 SCHEME=http
 for w in ${EXTRA[@]+"${EXTRA[@]}"}; do

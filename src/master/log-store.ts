@@ -43,14 +43,15 @@ export class LogStore {
     }
     if (log.bytes > this.maxBytes) return;
     let buf = Buffer.from(data);
-    if (log.bytes + buf.length > this.maxBytes) {
+    const truncated = log.bytes + buf.length > this.maxBytes;
+    if (truncated) {
       const room = buf.subarray(0, this.maxBytes - log.bytes);
       buf = Buffer.concat([room.subarray(0, completeUtf8Length(room)), Buffer.from(`\n[titan: output truncated: an attempt keeps at most ${this.maxBytes} bytes on the master (--max-log-mb)]\n`)]);
     }
     writeSync(log.fd, buf);
     // Past the cap by the marker's length once truncated, so nothing more is written for this attempt.
     log.bytes += buf.length;
-    const written = buf.length === Buffer.byteLength(data) ? data : buf.toString('utf8');
+    const written = truncated ? buf.toString('utf8') : data;
     for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, written);
   }
 

@@ -52,6 +52,8 @@ export interface MasterOptions {
   autoscale?: AutoscaleOptions;
   /** Hears each change of a pool's desired worker count (the scale webhook). */
   onDesired?: (count: DesiredCount) => void;
+  /** The token a job of this run gets as TITAN_TOKEN (see protocol/derived-tokens.ts). */
+  jobToken: (runId: string) => string;
 }
 
 export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
@@ -93,6 +95,7 @@ export class Master {
   /** Pipelines submitted on cron schedules. */
   readonly schedules: Schedules;
   private readonly clock: Clock;
+  private readonly jobToken: (runId: string) => string;
   private readonly random: () => number;
   private readonly committer: Committer;
   private readonly workerTimeoutMs: number;
@@ -128,6 +131,7 @@ export class Master {
   constructor(options: MasterOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.jobToken = options.jobToken;
     this.random = options.random ?? Math.random;
     this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
@@ -295,8 +299,9 @@ export class Master {
     }
     const gate = parseJobRef(ref).jobId.replace(/^DAG-/, '');
     if (await decideTitanGate(this.kv, gate, approved)) {
-      // The audit names the job running the gate script when there is one.
-      if (job) this.committer.decision({ runId: job.runId, jobId: job.spec.id, approved, by, comment, at: this.clock.now(), reason: 'decided' });
+      // The audit names the job running the gate script when there is one; only a running run
+      // takes records (a finished one may be deleted meanwhile).
+      if (job && this.runs.has(job.runId)) this.committer.decision({ runId: job.runId, jobId: job.spec.id, approved, by, comment, at: this.clock.now(), reason: 'decided' });
       await this.committer.flushed();
       return { ref: gate, approved, job: job ? view(job) : null };
     }
@@ -408,14 +413,17 @@ export class Master {
     this.committer.checkAvailable(`run ${runId} was not deleted`);
     this.deleting.add(runId);
     try {
-      if (!(await this.store.deleteRun(runId))) return false;
+      const run = await this.store.getRun(runId);
+      if (!run) return false;
+      if (run.status === 'RUNNING') throw new TitanError('CONFLICT', `run ${runId} is still running: cancel it first`);
+      // Files first, the records last: a deletion that fails half-way can be run again.
       for (;;) {
         const { artifacts } = await this.artifacts.list('', runId, 500);
         if (artifacts.length === 0) break;
         for (const a of artifacts) await this.artifacts.delete(a.key);
       }
       this.logs.removeRun(runId);
-      return true;
+      return await this.store.deleteRun(runId);
     } finally {
       this.deleting.delete(runId);
     }
@@ -975,7 +983,7 @@ export class Master {
 
   private dispatchOf(state: RunState, job: JobRecord): Dispatch {
     // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL): each has a script or an archive.
-    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null };
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null, token: this.jobToken(job.runId) };
     if (job.spec.script) d.script = job.spec.script;
     if (job.spec.archive) d.archive = job.spec.archive;
     const svc = job.spec.service;

@@ -5,12 +5,13 @@
  *   that it cannot submit, approve or read the cluster's data as a client.
  * - `read.<mac>`: a client that may only read (runs, jobs, logs, workers, stats, the data bus,
  *   artifacts), for dashboards and monitoring.
- * - `job.<runId>.<mac>`: what a job gets as TITAN_TOKEN, minted by its worker: a client (submit,
- *   extend its run, the data bus, artifacts, gates, reads) that cannot register a worker, manage
- *   workers or delete runs.
+ * - `job.<runId>.<mac>`: what a job gets as TITAN_TOKEN, minted by the master with each dispatch
+ *   and valid only while its run runs: a client (submit, extend runs, the data bus, artifacts,
+ *   reads) that cannot register or manage workers, decide gates, change schedules or the script
+ *   library, or delete runs.
  *
- * Each mac is an HMAC-SHA256: the worker and read tokens of the cluster token, a job token of the
- * worker token, so a worker that holds only the worker token can mint its jobs' tokens.
+ * Each mac is an HMAC-SHA256 of the cluster token (a job token's under a key derived from it that
+ * no worker holds), so a worker token cannot be turned into a client.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -21,10 +22,9 @@ const mac = (key: string, what: string): string => createHmac('sha256', key).upd
 export const workerToken = (clusterToken: string): string => `worker.${mac(clusterToken, 'worker')}`;
 export const readToken = (clusterToken: string): string => `read.${mac(clusterToken, 'read')}`;
 
-/** A job's token for its run, from the cluster token or the worker token a worker holds. */
-export function jobToken(heldToken: string, runId: string): string {
-  const key = heldToken.startsWith('worker.') ? heldToken : workerToken(heldToken);
-  return `job.${runId}.${mac(key, runId)}`;
+/** A job's token for its run (the master mints it; workers pass it on). */
+export function jobToken(clusterToken: string, runId: string): string {
+  return `job.${runId}.${mac(mac(clusterToken, 'job'), runId)}`;
 }
 
 const same = (a: string, b: string): boolean => {

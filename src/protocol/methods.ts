@@ -296,6 +296,8 @@ export const DispatchSchema = z.strictObject({
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().nullable(),
+  /** The job's own token (TITAN_TOKEN), minted by the master for the run. */
+  token: z.string().min(1).max(400),
   /** Present when the attempt starts a service. */
   service: z
     .strictObject({

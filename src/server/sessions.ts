@@ -37,8 +37,11 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
     const hello = parsed.data;
     if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
-    const role = tokenMatches(hello.token, token) ? 'cluster' : derivedRole(token, hello.token)?.role;
-    if (role === undefined) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
+    const derived = tokenMatches(hello.token, token) ? { role: 'cluster' as const } : derivedRole(token, hello.token);
+    if (derived === null) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
+    const { role } = derived;
+    // A job's token lives as long as its run: one left in a log is useless afterwards.
+    if (role === 'job' && !master.isRunActive(derived.runId ?? '')) throw new TitanError('UNAUTHORIZED', `this job token's run ${derived.runId ?? ''} is no longer running`);
     if (hello.role === 'worker') {
       if (role !== 'cluster' && role !== 'worker') throw new TitanError('UNAUTHORIZED', `a ${role} token cannot register a worker: use the worker token (titan token --role worker)`);
       return workerSession(peer, master, hello);
@@ -58,8 +61,19 @@ function isMethod(name: string): name is Method {
   return Object.hasOwn(params, name);
 }
 
-/** What a job's token may not do (see protocol/derived-tokens.ts). */
-const NOT_FOR_JOBS: ReadonlySet<string> = new Set(['worker.drain', 'worker.shutdown', 'run.delete']);
+/** What a job's token may not do (see protocol/derived-tokens.ts): manage workers, decide gates, change schedules or the script library, delete runs. */
+const NOT_FOR_JOBS: ReadonlySet<string> = new Set([
+  'worker.drain',
+  'worker.shutdown',
+  'run.delete',
+  'gate.decide',
+  'files.put',
+  'schedule.put',
+  'schedule.pause',
+  'schedule.resume',
+  'schedule.delete',
+  'schedule.runNow',
+]);
 /** All a read token may do. */
 const READS: ReadonlySet<string> = new Set([
   'run.get',

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { createHttpServer } from './http.js';
 import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
+import { jobToken } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList } from './v1.js';
@@ -63,6 +64,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   const store = await openStore(config.store, dataDir);
   const master = new Master({
     dataDir,
+    jobToken: (runId) => jobToken(token, runId),
     store,
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
@@ -88,7 +90,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     tokenCreated: created,
     tls: config.tls !== undefined,
     async close() {
-      if (retention) clearInterval(retention);
+      await retention?.stop();
       await new Promise<void>((r) => tcp.close(() => r()));
       await http.close();
       await master.close();
@@ -97,16 +99,26 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   };
 }
 
-/** Deletes runs finished longer ago than `retainMs`, now and every hour. */
-function retainRuns(master: Master, retainMs: number): NodeJS.Timeout {
+/** Deletes runs finished longer ago than `retainMs`, now and every hour; stop() waits for a sweep under way. */
+function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> } {
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
-  const sweep = (): void =>
-    void master.pruneRuns(Date.now() - retainMs).then(
-      (n) => n > 0 && log(`deleted ${n} run${n === 1 ? '' : 's'} that finished longer than --retain-days ago`),
-      (err: Error) => log(`deleting old runs failed: ${err.message}`),
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = (): void => {
+    sweeping = sweeping.then(() =>
+      master.pruneRuns(Date.now() - retainMs).then(
+        (n) => n > 0 && log(`deleted ${n} run${n === 1 ? '' : 's'} that finished longer than --retain-days ago`),
+        (err: Error) => log(`deleting old runs failed: ${err.message}`),
+      ),
     );
+  };
   sweep();
-  return setInterval(sweep, 3_600_000).unref();
+  const timer = setInterval(sweep, 3_600_000).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sweeping;
+    },
+  };
 }
 
 /** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */

@@ -14,7 +14,6 @@ import { TitanError } from '../core/errors.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
-import { jobToken } from '../protocol/derived-tokens.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';
@@ -23,7 +22,7 @@ import { collectOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
 import { ServicePidFiles } from './service-pids.js';
-import { pruneWorkDir } from './work-dir-pruner.js';
+import { type PruneArea, pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
   masterHost: string;
@@ -60,6 +59,8 @@ export interface WorkerConfig {
 interface Attempt {
   id: AttemptId;
   key: string;
+  /** The cached script or archive it runs from (kept from the pruner while it runs). */
+  sha256: string | null;
   running: RunningAttempt | null;
   /** Output not yet sent. */
   pending: string[];
@@ -319,7 +320,7 @@ export class WorkerAgent {
   private async run(d: Dispatch): Promise<void> {
     const key = `${d.runId}/${d.jobId}`;
     const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
-    const attempt: Attempt = { id, key, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
+    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
     this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
     this.attempts.set(key, attempt);
     const source = d.script ?? d.archive;
@@ -348,7 +349,7 @@ export class WorkerAgent {
       ...d.env,
       TITAN_HOST: this.config.masterHost,
       TITAN_PORT: String(this.config.masterPort),
-      TITAN_TOKEN: jobToken(this.config.token, d.runId),
+      TITAN_TOKEN: d.token,
       ...this.tlsEnv,
       TITAN_RUN_ID: d.runId,
       TITAN_JOB_ID: d.jobId,
@@ -497,12 +498,16 @@ export class WorkerAgent {
   }
 
   /** Fetches a script or an archive into the content-addressed cache once, however many attempts need it. */
-  /** Removes run folders and cache entries nothing has touched within the retention. */
+  /** Removes run folders and cache entries nothing has touched within the retention, and none an attempt here uses. */
   private prune(): void {
     const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
-    const busyRuns = new Set([...this.attempts.values()].map((a) => a.id.runId));
-    const { runs, cached } = pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), busyRuns });
-    if (runs + cached > 0) this.log(`removed ${runs} run folder${runs === 1 ? '' : 's'} and ${cached} cached file${cached === 1 ? '' : 's'} untouched for ${Math.round(keepMs / 3600_000)} h`);
+    const isBusy = (area: PruneArea, name: string): boolean => [...this.attempts.values()].some((a) => (area === 'runs' ? a.id.runId === name : a.sha256 === name));
+    pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), isBusy }).then(
+      ({ runs, cached }) => {
+        if (runs + cached > 0) this.log(`removed ${runs} run folder${runs === 1 ? '' : 's'} and ${cached} cached file${cached === 1 ? '' : 's'} untouched for ${Math.round(keepMs / 3600_000)} h`);
+      },
+      (err: Error) => this.log(`cleaning the work folder failed: ${err.message}`),
+    );
   }
 
   private stage(script: ScriptRef | ArchiveRef): Promise<string> {

@@ -18,7 +18,7 @@ function folder(path: string, ageMs: number, sub?: string): void {
 }
 
 describe('pruneWorkDir', () => {
-  it('removes run folders and cache entries older than the retention, and keeps busy and recent ones', () => {
+  it('removes run folders and cache entries older than the retention, and keeps busy and recent ones', async () => {
     work = mkdtempSync(join(tmpdir(), 'titan-prune-'));
     folder('runs/old', 80 * HOUR, 'extract.1');
     folder('runs/old-but-busy', 80 * HOUR, 'serve.1');
@@ -30,15 +30,18 @@ describe('pruneWorkDir', () => {
     folder('cache/aaaa', 100 * HOUR);
     folder('cache/bbbb', 10 * HOUR);
 
-    const result = pruneWorkDir(work, { olderThanMs: 72 * HOUR, now: Date.now(), busyRuns: new Set(['old-but-busy']) });
+    folder('cache/cccc', 100 * HOUR);
+    const busy = new Set(['runs/old-but-busy', 'cache/cccc']);
+    const result = await pruneWorkDir(work, { olderThanMs: 72 * HOUR, now: Date.now(), isBusy: (area, name) => busy.has(`${area}/${name}`) });
     expect(result).toEqual({ runs: 1, cached: 1 });
+    expect(existsSync(join(work, '.trash'))).toBe(false);
     expect(existsSync(join(work, 'runs/old'))).toBe(false);
     expect(existsSync(join(work, 'cache/aaaa'))).toBe(false);
-    for (const kept of ['runs/old-but-busy', 'runs/recent', 'runs/old-with-new-attempt', 'cache/bbbb']) expect(existsSync(join(work, kept))).toBe(true);
+    for (const kept of ['runs/old-but-busy', 'runs/recent', 'runs/old-with-new-attempt', 'cache/bbbb', 'cache/cccc']) expect(existsSync(join(work, kept))).toBe(true);
   });
 
-  it('does nothing on a fresh work folder', () => {
+  it('does nothing on a fresh work folder', async () => {
     work = mkdtempSync(join(tmpdir(), 'titan-prune-'));
-    expect(pruneWorkDir(work, { olderThanMs: HOUR, now: Date.now(), busyRuns: new Set() })).toEqual({ runs: 0, cached: 0 });
+    expect(await pruneWorkDir(work, { olderThanMs: HOUR, now: Date.now(), isBusy: () => false })).toEqual({ runs: 0, cached: 0 });
   });
 });

@@ -348,13 +348,17 @@ print("store:", c.store_get("job-token-check"))
     await waitRunStatus(client, runId, 'COMPLETED');
     expect(await client.logs(`${runId}/uses-sdk`)).toContain('store: written by the job');
 
-    const token = jobToken(cluster.token, runId);
+    // A token of a run that still runs: a client, but one that manages nothing.
+    const busy = await client.submit({ name: 'job-token-busy', jobs: [{ id: 'gate', kind: 'approval', message: 'hold' }] });
+    await waitJob(client, `${busy.runId}/gate`, 'WAITING_APPROVAL');
+    const token = jobToken(cluster.token, busy.runId);
     const asJob = new TitanClient({ host: '127.0.0.1', port: cluster.port, token });
     try {
       expect((await asJob.workers()).length).toBeGreaterThan(0);
       const drain = await refusal(asJob.drainWorker((await asJob.workers())[0]?.id ?? ''));
       expect(drain.code).toBe('FORBIDDEN');
       expect(drain.message).toMatch(/needs the cluster token/);
+      expect((await refusal(asJob.approve(`${busy.runId}/gate`))).code).toBe('FORBIDDEN');
     } finally {
       asJob.close();
     }
@@ -365,6 +369,16 @@ print("store:", c.store_get("job-token-check"))
       expect(worker.output()).toMatch(/a job token cannot register a worker/);
     } finally {
       await kill(worker, 'SIGKILL');
+    }
+    // Once its run is over, the token opens nothing.
+    await client.cancelRun(busy.runId);
+    const late = new TitanClient({ host: '127.0.0.1', port: cluster.port, token });
+    try {
+      const refused = await refusal(late.workers());
+      expect(refused.code).toBe('UNAUTHORIZED');
+      expect(refused.message).toMatch(/no longer running/);
+    } finally {
+      late.close();
     }
     // A forged job token is refused like a wrong cluster token.
     const forged = new TitanClient({ host: '127.0.0.1', port: cluster.port, token: `job.${runId}.AAAA` });

@@ -4,7 +4,7 @@
  * HTTP and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readToken, workerToken } from '../../src/protocol/derived-tokens.js';
+import { jobToken, readToken, workerToken } from '../../src/protocol/derived-tokens.js';
 import { TitanClient } from '../../src/sdk/client.js';
 import { Cluster } from '../helpers/cluster.js';
 import { py, refusal, waitRunStatus } from '../helpers/scripts.js';
@@ -43,6 +43,9 @@ describe('worker and read tokens', () => {
     const refused = await refusal(as(workerToken(cluster.token)).workers());
     expect(refused.code).toBe('UNAUTHORIZED');
     expect(refused.message).toMatch(/the worker token only registers workers/);
+    // Nor can it be turned into a job's token: those are minted by the master only.
+    const minted = await refusal(as(jobToken(workerToken(cluster.token), runId)).workers());
+    expect(minted.code).toBe('UNAUTHORIZED');
   });
 
   it('a read token reads over TCP and HTTP and is refused every change', async () => {
