@@ -458,10 +458,14 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect((await store.listRuns({ limit: 10, tag: 'nightly' })).map((l) => l.run.runId)).toEqual(['keep']);
     expect((await store.listRuns({ limit: 10, status: 'COMPLETED' })).map((l) => l.run.runId)).toEqual(['keep']);
     expect((await store.listAgentRunStages('ag')).map((l) => l.run.runId)).toEqual(['keep']);
+    expect(await store.listAgentRuns(10)).toStrictEqual([{ agentRunId: 'ag', runs: 1, active: 0, firstAt: 1_200, lastAt: 1_200 }]);
     expect(await store.listDecisions(10)).toEqual([{ runId: 'keep', jobId: 'a', approved: false, by: 'bob', comment: 'no', at: 4_000, reason: 'decided' }]);
     expect(await store.listAttempts('keep', 'a')).toHaveLength(1);
     expect(await store.totals()).toStrictEqual(before);
     expect(await store.finishedRunsBefore(2_000, 10)).toEqual(['older-finish']);
+    // The agent run's last stage deleted: the agent run is gone too.
+    expect(await store.deleteRun('keep')).toBe(true);
+    expect(await store.listAgentRuns(10)).toEqual([]);
 
     // A running run is refused and kept.
     await expect(store.deleteRun('live')).rejects.toMatchObject({ code: 'CONFLICT' });
