@@ -29,7 +29,7 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   --cert FILE --key FILE     this worker's client certificate, for a master with --tls-client-ca
                              (or set TITAN_CERT and TITAN_KEY); jobs get the same settings
 
-Example: TITAN_TOKEN=<token> ./start_worker.sh 10.0.0.2
+Example: TITAN_TOKEN=<worker token> ./start_worker.sh 10.0.0.2
 Stop it with ./stop_worker.sh [PORT]; its output goes to worker.log (worker-PORT.log for other ports).
 EOF
 }
