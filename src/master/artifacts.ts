@@ -49,6 +49,8 @@ export class ArtifactStore {
     private readonly store: DataStore,
     private readonly clock: Clock,
     readonly maxBytes: number,
+    /** Whether a run still takes artifacts (a deleted one, or one being deleted, does not). */
+    private readonly runTakesArtifacts: (runId: string) => Promise<boolean> = async () => true,
   ) {
     this.uploadDir = join(dir, 'uploads');
     mkdirSync(this.uploadDir, { recursive: true });
@@ -114,6 +116,11 @@ export class ArtifactStore {
     await u.file.close();
     const info: ArtifactInfo = { ...u.info, sha256, createdAt: this.clock.now() };
     return this.serially(async () => {
+      // Checked in the same turn as the row is written, so a run's deletion never leaves one behind.
+      if (info.runId !== null && !(await this.runTakesArtifacts(info.runId))) {
+        await unlink(u.path);
+        throw new TitanError('NOT_FOUND', `run ${info.runId} is deleted: artifact "${info.key}" was not kept`);
+      }
       const target = this.contentPath(sha256);
       if (await exists(target)) {
         await unlink(u.path);
@@ -163,6 +170,22 @@ export class ArtifactStore {
 
   list(prefix: string, runId: string | undefined, limit: number): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
     return this.store.artifactList(runId === undefined ? { prefix, limit } : { prefix, runId, limit });
+  }
+
+  /** Deletes every artifact of a run, in one turn with the commits (see runTakesArtifacts). */
+  deleteRun(runId: string): Promise<number> {
+    return this.serially(async () => {
+      let deleted = 0;
+      for (;;) {
+        const { artifacts } = await this.store.artifactList({ prefix: '', runId, limit: 500 });
+        if (artifacts.length === 0) return deleted;
+        for (const a of artifacts) {
+          const { orphaned } = await this.store.artifactDelete(a.key);
+          if (orphaned) await removeFile(this.contentPath(orphaned));
+          deleted++;
+        }
+      }
+    });
   }
 
   delete(key: string): Promise<boolean> {

@@ -147,7 +147,7 @@ export class Master {
       });
     this.committer = new Committer(this.store, onFatal, (line) => void process.stderr.write(`titan master: ${line}\n`));
     this.kv = new KvService(this.store, this.clock, onFatal);
-    this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
+    this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES, async (runId) => !this.deleting.has(runId) && (this.runs.has(runId) || (await this.store.getRun(runId)) !== null));
     this.uploads = new FileArea(join(options.dataDir, 'uploads'), options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
     this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
     this.timers = new Timers(this.clock, (key) => this.onTimer(key));
@@ -417,11 +417,7 @@ export class Master {
       if (!run) return false;
       if (run.status === 'RUNNING') throw new TitanError('CONFLICT', `run ${runId} is still running: cancel it first`);
       // Files first, the records last: a deletion that fails half-way can be run again.
-      for (;;) {
-        const { artifacts } = await this.artifacts.list('', runId, 500);
-        if (artifacts.length === 0) break;
-        for (const a of artifacts) await this.artifacts.delete(a.key);
-      }
+      await this.artifacts.deleteRun(runId);
       this.logs.removeRun(runId);
       return await this.store.deleteRun(runId);
     } finally {

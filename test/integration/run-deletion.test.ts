@@ -39,6 +39,18 @@ describe('deleting runs', () => {
     expect((await client.getRun(other.runId)).run.status).toBe('COMPLETED');
     expect(await client.logs(`${other.runId}/write`)).toContain('wrote the report');
 
+    // An artifact that arrives for the deleted run (a late upload) is refused, not orphaned.
+    const provenance = { TITAN_RUN_ID: done.runId, TITAN_JOB_ID: 'write', TITAN_ATTEMPT: '1' };
+    Object.assign(process.env, provenance);
+    try {
+      const late = await refusal(client.publishArtifact('late.txt', new TextEncoder().encode('late')));
+      expect(late.code).toBe('NOT_FOUND');
+      expect(late.message).toMatch(/is deleted/);
+    } finally {
+      for (const name of Object.keys(provenance)) delete process.env[name];
+    }
+    expect(await client.listArtifacts({ runId: done.runId })).toEqual([]);
+
     const again = await cluster.cli(['delete-run', done.runId]);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain(`no run ${done.runId}`);
