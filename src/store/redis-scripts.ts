@@ -14,6 +14,7 @@
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order
  *   titan:runs                         zset: run by createdAt
+ *   titan:runs:finished                zset: finished run by finishedAt (retention)
  *   titan:runs:status:<STATUS>         zset: run by createdAt
  *   titan:runs:tag:<tag>               zset: run by createdAt
  *   titan:runs:agent:<agent>           zset: run by createdAt
@@ -35,7 +36,18 @@
  */
 
 /** Layout version written to titan:schema; a store with a newer one is refused. */
-export const REDIS_SCHEMA_VERSION = 1;
+export const REDIS_SCHEMA_VERSION = 2;
+
+/** Layout 1 → 2: adds titan:runs:finished, built from the runs stored so far. */
+export const MIGRATE_1_TO_2_LUA = `
+if redis.call('GET', 'titan:schema') ~= '1' then return 0 end
+for _, id in ipairs(redis.call('ZRANGE', 'titan:runs', 0, -1)) do
+  local h = redis.call('HMGET', 'titan:run:' .. id, 'status', 'finishedAt')
+  if h[1] and h[1] ~= 'RUNNING' and h[2] then redis.call('ZADD', 'titan:runs:finished', h[2], id) end
+end
+redis.call('SET', 'titan:schema', '2')
+return 1
+`;
 
 /** Marks the errors a commit script raises on purpose (the batch is invalid; nothing was written). */
 export const COMMIT_ERROR = 'TITANCOMMIT';
@@ -131,6 +143,11 @@ for _, run in ipairs(runs) do
     if old[1] then redis.call('ZREM', P .. 'runs:status:' .. old[1], run.id) end
     redis.call('ZADD', P .. 'runs:status:' .. run.status, score, run.id)
   end
+  if run.status ~= 'RUNNING' and run.finishedAt ~= '' then
+    redis.call('ZADD', P .. 'runs:finished', run.finishedAt, run.id)
+  else
+    redis.call('ZREM', P .. 'runs:finished', run.id)
+  end
   local keep = {}
   for _, t in ipairs(run.tags) do keep[t] = true end
   if old[4] then
@@ -195,18 +212,7 @@ return 'OK'
 
 /** ARGV: cutoff, limit. Finished runs that finished before the cutoff, oldest finish first. */
 export const FINISHED_BEFORE_LUA = `
-local cutoff, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-local found = {}
--- A run finishes after it is created: only runs created before the cutoff can qualify.
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'titan:runs', '-inf', '(' .. ARGV[1])) do
-  local h = redis.call('HMGET', 'titan:run:' .. id, 'status', 'finishedAt')
-  local at = tonumber(h[2])
-  if h[1] ~= 'RUNNING' and at and at < cutoff then found[#found + 1] = { id, at } end
-end
-table.sort(found, function(a, b) if a[2] ~= b[2] then return a[2] < b[2] end return a[1] < b[1] end)
-local out = {}
-for k = 1, math.min(limit, #found) do out[k] = found[k][1] end
-return out
+return redis.call('ZRANGEBYSCORE', 'titan:runs:finished', '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 `;
 
 /**
@@ -220,6 +226,7 @@ local h = redis.call('HMGET', rk, 'status', 'createdAt', 'tags', 'agent')
 if not h[2] then return 0 end
 if h[1] == 'RUNNING' then return redis.error_reply('${COMMIT_ERROR} run ' .. id .. ' is still running: cancel it first') end
 redis.call('ZREM', P .. 'runs', id)
+redis.call('ZREM', P .. 'runs:finished', id)
 redis.call('ZREM', P .. 'runs:status:' .. h[1], id)
 if h[3] then for _, t in ipairs(cjson.decode(h[3])) do redis.call('ZREM', P .. 'runs:tag:' .. t, id) end end
 if h[4] then

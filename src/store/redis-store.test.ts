@@ -152,9 +152,20 @@ describe.runIf(available)('RedisStore', () => {
   it('refuses a database written by a newer layout, and one that is not Titan’s', async () => {
     const r = await client();
     await r.set('titan:schema', '99');
-    await expect(open()).rejects.toThrow(/cannot open the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0: its layout version 99 is newer than this build supports \(latest 1\)/);
+    await expect(open()).rejects.toThrow(/cannot open the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0: its layout version 99 is newer than this build supports \(latest 2\)/);
     await r.set('titan:schema', 'banana');
     await expect(open()).rejects.toThrow(/titan:schema holds "banana"/);
+  });
+
+  it('brings a layout-1 database up to date: finished runs are indexed for retention', async () => {
+    const r = await client();
+    await r.set('titan:schema', '1');
+    await r.zadd('titan:runs', 1_000, 'old-run', 2_000, 'live-run');
+    await r.hset('titan:run:old-run', { name: 'old', status: 'COMPLETED', createdAt: '1000', finishedAt: '1500' });
+    await r.hset('titan:run:live-run', { name: 'live', status: 'RUNNING', createdAt: '2000' });
+    const store = await open();
+    expect(await r.get('titan:schema')).toBe('2');
+    expect(await store.finishedRunsBefore(10_000, 10)).toEqual(['old-run']);
   });
 
   it('names the server when it cannot be reached at start', async () => {

@@ -20,7 +20,7 @@ import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
-import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
+import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, MIGRATE_1_TO_2_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
 import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
@@ -37,6 +37,7 @@ const SCRIPTS = {
   titanFindJob: FIND_JOB_LUA,
   titanFinishedBefore: FINISHED_BEFORE_LUA,
   titanDeleteRun: DELETE_RUN_LUA,
+  titanMigrate1to2: MIGRATE_1_TO_2_LUA,
 };
 
 type Flat = string[];
@@ -170,6 +171,8 @@ export class RedisStore implements Store {
     const c = await RedisConnection.open(target, options, SCRIPTS);
     try {
       await c.call(() => c.redis.set('titan:schema', String(REDIS_SCHEMA_VERSION), 'NX'));
+      // Layouts this build knows how to bring up to date, each in one script (all or nothing).
+      if ((await c.call(() => c.redis.get('titan:schema'))) === '1') await c.script('titanMigrate1to2', []);
       const schema = await c.call(() => c.redis.get('titan:schema'));
       if (schema !== String(REDIS_SCHEMA_VERSION)) {
         const newer = /^\d+$/.test(schema ?? '') && Number(schema) > REDIS_SCHEMA_VERSION;
