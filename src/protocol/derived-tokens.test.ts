@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivedRole, jobToken, readToken, workerToken } from './derived-tokens.js';
+import { derivedRole, jobToken, jobTokenMinter, readToken, workerToken } from './derived-tokens.js';
 
 describe('derived tokens', () => {
   it('are recognised for their role, only under the cluster token they come from', () => {
@@ -13,6 +13,11 @@ describe('derived tokens', () => {
       expect(derivedRole('other', token)).toBeNull();
     }
     expect(derivedRole('secret', jobToken('secret', 'r1a2b3'))).toEqual({ role: 'job', runId: 'r1a2b3' });
+  });
+
+  it('mints the same job tokens through the master\'s minter', () => {
+    const mint = jobTokenMinter('secret');
+    for (const run of ['a', 'b', 'a']) expect(mint(run)).toBe(jobToken('secret', run));
   });
 
   it('cannot be minted from the worker token', () => {

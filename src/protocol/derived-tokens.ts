@@ -27,6 +27,24 @@ export function jobToken(clusterToken: string, runId: string): string {
   return `job.${runId}.${mac(mac(clusterToken, 'job'), runId)}`;
 }
 
+/**
+ * jobToken for one cluster token, for the master's dispatch path: the key is derived once and
+ * the tokens of recent runs are remembered (a run's jobs share one), so a dispatch costs no HMAC.
+ */
+export function jobTokenMinter(clusterToken: string): (runId: string) => string {
+  const key = mac(clusterToken, 'job');
+  const recent = new Map<string, string>();
+  return (runId) => {
+    let token = recent.get(runId);
+    if (token === undefined) {
+      if (recent.size >= 1024) recent.clear();
+      token = `job.${runId}.${mac(key, runId)}`;
+      recent.set(runId, token);
+    }
+    return token;
+  };
+}
+
 const same = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

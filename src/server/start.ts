@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { createHttpServer } from './http.js';
 import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
-import { jobToken } from '../protocol/derived-tokens.js';
+import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList } from './v1.js';
@@ -64,7 +64,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   const store = await openStore(config.store, dataDir);
   const master = new Master({
     dataDir,
-    jobToken: (runId) => jobToken(token, runId),
+    jobToken: jobTokenMinter(token),
     store,
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
