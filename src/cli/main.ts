@@ -566,8 +566,8 @@ program
       if (err instanceof PackagingError) throw new UsageError(err.message);
       throw err;
     }
-    if (o.json) return json(built.map(({ kind, path, bytes, files }) => ({ kind, path, bytes, files })));
-    for (const b of built) print(`${b.kind.padEnd(6)} ${b.path}  ${bytes(b.bytes)} (${b.files} files)`);
+    if (o.json) return json(built.map(({ kind, path, bytes, files, sha256 }) => ({ kind, path, bytes, files, sha256 })));
+    for (const b of built) print(`${b.kind.padEnd(6)} ${b.path}  ${bytes(b.bytes)} (${b.files} files)  sha256 ${b.sha256}`);
   });
 
 program

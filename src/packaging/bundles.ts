@@ -6,6 +6,7 @@
  * programs import is copied: the worker bundle is pure JavaScript (no native module), the master
  * bundle carries the SQLite module compiled for this machine's Node, recorded in bundle.json.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ export interface BuiltBundle {
   path: string;
   bytes: number;
   files: number;
+  /** Of the zip, also written beside it as `<zip>.sha256` (the `sha256sum -c` format). */
+  sha256: string;
   /** Dynamic imports left out of this bundle (commands it does not offer). */
   dropped: string[];
 }
@@ -143,7 +146,9 @@ function buildBundle(root: string, kind: BundleKind, outDir: string): BuiltBundl
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, `${top}.zip`);
   writeFileSync(path, zip);
-  return { kind, path, bytes: statSync(path).size, files: Object.keys(entries).length, dropped: trace.dropped };
+  const sha256 = createHash('sha256').update(zip).digest('hex');
+  writeFileSync(`${path}.sha256`, `${sha256}  ${top}.zip\n`);
+  return { kind, path, bytes: statSync(path).size, files: Object.keys(entries).length, sha256, dropped: trace.dropped };
 }
 
 /** Builds both bundles into `outDir` (default: the checkout's dist/). */

@@ -137,8 +137,12 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
   }, 120_000);
 
   it('builds two bundles: the master with its native SQLite module and dashboard, the worker without native modules but with both SDKs', () => {
-    const built = JSON.parse(spawnSync(process.execPath, [CLI, 'package', '--out', join(dir, 'out-check'), '--json'], { encoding: 'utf8' }).stdout) as { kind: string; bytes: number; files: number }[];
+    const built = JSON.parse(spawnSync(process.execPath, [CLI, 'package', '--out', join(dir, 'out-check'), '--json'], { encoding: 'utf8' }).stdout) as { kind: string; bytes: number; files: number; sha256: string }[];
     expect(built.map((b) => b.kind)).toEqual(['master', 'worker']);
+    // Each zip has its checksum beside it, in the format sha256sum -c reads.
+    const check = spawnSync('sha256sum', ['-c', 'titan-master-bundle.zip.sha256', 'titan-worker-bundle.zip.sha256'], { cwd: join(dir, 'out-check'), encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/titan-master-bundle\.zip: OK\ntitan-worker-bundle\.zip: OK/);
     const files = (root: string): string[] => {
       const out: string[] = [];
       const walk = (d: string): void => {
