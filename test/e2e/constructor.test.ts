@@ -6,9 +6,9 @@
  * a draft saved, found again after a refresh, and deleted.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
-import { browserAvailable, launchBrowser, login, type OpenPage, openPage, screenshot } from '../helpers/browser.js';
+import { browserAvailable, launchBrowser, login, type OpenPage, openTestPage, screenshot } from '../helpers/browser.js';
 import { Cluster } from '../helpers/cluster.js';
 import { sh, waitRunStatus } from '../helpers/scripts.js';
 
@@ -22,12 +22,7 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
   const opened: OpenPage[] = [];
 
   const signedIn = async (): Promise<OpenPage> => {
-    const o = await openPage(browser);
-    opened.push(o);
-    onTestFailed(async ({ task }) => {
-      const path = await screenshot(o.page, `FAILED-ctor-${task.name.slice(0, 50)}`).catch(() => '(no screenshot)');
-      console.error(`"${task.name}" failed at ${o.page.url()}; screenshot ${path}; browser errors:\n${o.errors.describe() || '(none)'}`);
-    });
+    const o = await openTestPage(browser, opened, { prefix: 'ctor-' });
     await login(o.page, base, cluster.token, '/constructor');
     await o.page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
     return o;

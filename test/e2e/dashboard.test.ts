@@ -7,9 +7,9 @@
  * navigation. Screenshots of every page (light and dark) land in `test-artifacts/screenshots/`.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
-import { browserAvailable, launchBrowser, login, type OpenPage, openPage, screenshot, SIGNED_OUT_SESSION_CHECK } from '../helpers/browser.js';
+import { browserAvailable, launchBrowser, login, type OpenPage, openTestPage, screenshot, SIGNED_OUT_SESSION_CHECK } from '../helpers/browser.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
 import { py, refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
@@ -44,16 +44,7 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
   const seeded = { pipeline: '', service: '', gate: '', agent: 'e2e-agent-7' };
 
   /** A fresh context and page for one test, closed in afterAll if the test does not. */
-  const fresh = async (colorScheme: 'light' | 'dark' = 'light'): Promise<OpenPage> => {
-    const o = await openPage(browser, { colorScheme });
-    opened.push(o);
-    // On failure: what the page showed, and what it reported, to look at afterwards.
-    onTestFailed(async ({ task }) => {
-      const path = await screenshot(o.page, `FAILED-${task.name.slice(0, 60)}`).catch(() => '(no screenshot)');
-      console.error(`"${task.name}" failed at ${o.page.url()}; screenshot ${path}; browser errors:\n${o.errors.describe() || '(none)'}`);
-    });
-    return o;
-  };
+  const fresh = (colorScheme: 'light' | 'dark' = 'light'): Promise<OpenPage> => openTestPage(browser, opened, { colorScheme });
   const signedIn = async (colorScheme: 'light' | 'dark' = 'light', next = '/'): Promise<OpenPage> => {
     const o = await fresh(colorScheme);
     await login(o.page, base, cluster.token, next);

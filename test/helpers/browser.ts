@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type ConsoleMessage, type Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import { ROOT } from './cluster.js';
 
 /** The Chromium binary: Debian's package by default (`.ci/run` installs it), or `$CHROMIUM_PATH`. */
@@ -129,6 +130,20 @@ export async function openPage(browser: Browser, options: { colorScheme?: 'light
   const page = await context.newPage();
   errors.watch(page);
   return { context, page, errors };
+}
+
+/**
+ * openPage for one test: kept in `opened` for the suite to close, and when the test fails, a
+ * screenshot named after it and the browser's errors are printed, to look at afterwards.
+ */
+export async function openTestPage(browser: Browser, opened: OpenPage[], options: { colorScheme?: 'light' | 'dark'; prefix?: string } = {}): Promise<OpenPage> {
+  const o = await openPage(browser, options.colorScheme ? { colorScheme: options.colorScheme } : {});
+  opened.push(o);
+  onTestFailed(async ({ task }) => {
+    const path = await screenshot(o.page, `FAILED-${options.prefix ?? ''}${task.name.slice(0, 50)}`).catch(() => '(no screenshot)');
+    console.error(`"${task.name}" failed at ${o.page.url()}; screenshot ${path}; browser errors:\n${o.errors.describe() || '(none)'}`);
+  });
+  return o;
 }
 
 /**

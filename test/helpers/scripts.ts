@@ -171,8 +171,8 @@ export function describeRun(view: RunView): string {
   return view.jobs.map((j) => `${j.spec.id}=${j.status}${j.error ? ` (${j.error})` : ''}`).join(', ');
 }
 
-/** A loopback port nothing listens on (bound by the OS, then released). */
-export function closedPort(): Promise<number> {
+/** A loopback port nothing listens on now (bound by the OS, then released): free for a server, closed for a client. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

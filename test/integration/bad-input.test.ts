@@ -9,7 +9,7 @@ import { encodeFrame, HEADER_SIZE, V2_MAX_PAYLOAD } from '../../src/protocol/fra
 import { OP } from '../../src/protocol/v2.js';
 import { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, kill, launch } from '../helpers/cluster.js';
-import { closedPort, py, RawConnection, TempDir, refusal } from '../helpers/scripts.js';
+import { freePort, py, RawConnection, TempDir, refusal } from '../helpers/scripts.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -499,7 +499,7 @@ describe('bad input', () => {
     });
 
     it('exits 3 saying it cannot reach the master when nothing listens', async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const r = await cluster.cli(['stats'], { env: { TITAN_PORT: String(port) } });
       expect(r.code).toBe(3);
       expect(r.stderr).toContain('cannot reach the master');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../src/core/model.js';
 import type { FileInfo, JobView, RunView, ServiceView, Stats, WorkerView } from '../../src/protocol/methods.js';
 import { CLI, Cluster, eventually } from '../helpers/cluster.js';
-import { closedPort, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
+import { freePort, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 const SERVE_PY = `import http.server, os
 port = int(os.environ["PORT"])
@@ -110,7 +110,7 @@ describe('more of the titan CLI', () => {
   });
 
   it('titan deploy <script> <port> stores it in the library and serves it until titan stop', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await cluster.cli(['deploy', tmp.file('serve.py'), String(port)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('stored serve.py');
@@ -231,7 +231,7 @@ describe('more of the titan CLI', () => {
     expect(r.stdout).toMatch(/\(protocol 2\)/);
     const v = await cliJson<{ version: string; master: { reachable: boolean; serverVersion: string } }>(['version']);
     expect(v.master).toMatchObject({ reachable: true, serverVersion: v.version });
-    const away = await cluster.cli(['version', '--json', '--master', `127.0.0.1:${await closedPort()}`]);
+    const away = await cluster.cli(['version', '--json', '--master', `127.0.0.1:${await freePort()}`]);
     expect(away.code).toBe(0);
     expect(JSON.parse(away.stdout)).toMatchObject({ master: { reachable: false } });
   });

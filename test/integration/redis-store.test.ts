@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobInput, TitanClient } from '../../src/sdk/client.js';
 import { Cluster, eventually, runCli } from '../helpers/cluster.js';
 import { APPEND_SCRIPT, killNine, notExactlyOnce, readLines, sleep, waitRunDone } from '../helpers/faults.js';
-import { freePort, RedisServer, redisServerBinary } from '../helpers/redis.js';
+import { RedisServer, redisServerBinary } from '../helpers/redis.js';
+import { freePort } from '../helpers/scripts.js';
 
 const available = redisServerBinary() !== null;
 const required = process.env.CI === 'true' || process.env.CI === '1';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveOpenssl, makeCertificates, OPENSSL } from '../helpers/certificates.js';
 import { kill, launch, type Proc, ROOT, runCli, waitForOutput } from '../helpers/cluster.js';
-import { closedPort } from '../helpers/scripts.js';
+import { freePort } from '../helpers/scripts.js';
 
 if (!haveOpenssl) console.warn(`tls.test.ts: skipped, openssl is not at ${OPENSSL} (needed to make the test certificates)`);
 
@@ -137,7 +137,7 @@ describe.skipIf(!haveOpenssl)('TLS and mutual TLS', () => {
   }, 20_000);
 
   it('a worker that had joined exits with code 3 when the master comes back without TLS', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const serverTls = ['--tls-cert', file('server.pem'), '--tls-key', file('server.key')];
     const master = (extra: string[]): Proc => {
       const p = launch(['master', '--data-dir', file('flip'), '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--token', token, ...extra]);

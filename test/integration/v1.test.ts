@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, launch, ROOT } from '../helpers/cluster.js';
 import { isGone, waitUntil } from '../helpers/processes.js';
-import { closedPort, readPid, TempDir } from '../helpers/scripts.js';
+import { freePort, readPid, TempDir } from '../helpers/scripts.js';
 
 const PY_DIR = join(ROOT, 'test/python');
 
@@ -161,7 +161,7 @@ print(json.dumps({"resp": resp, "payload": payload, "statuses": statuses, "logs"
   });
 
   it('runs an archive DAG: RUN_ARCHIVE jobs with args and AFFINITY, a service on its port, a job using it, then STOP', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const pidFile = tmp.file('web.pid');
     const out = await driver<{ upload: string; resp: string; payload: string; statuses: Record<string, string>; logs: Record<string, string>; web: string }>(
       String.raw`import json, sys, zipfile

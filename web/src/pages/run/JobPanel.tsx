@@ -270,22 +270,9 @@ function Details({ job, dependents, onSelect }: { job: JobView; dependents: stri
   return (
     <section className="panel-section" aria-labelledby="details-title">
       <h3 id="details-title">Details</h3>
-      <dl className="details">
-        {rows.map(([k, v]) => (
-          <div key={k} className="details-row">
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-        <div className="details-row">
-          <dt>Depends on</dt>
-          <dd>{s.dependsOn.length === 0 ? <span className="muted">nothing</span> : <JobButtons ids={s.dependsOn} onSelect={onSelect} />}</dd>
-        </div>
-        <div className="details-row">
-          <dt>Needed by</dt>
-          <dd>{dependents.length === 0 ? <span className="muted">nothing</span> : <JobButtons ids={dependents} onSelect={onSelect} />}</dd>
-        </div>
-      </dl>
+      <DetailRows
+        rows={[...rows, ['Depends on', <JobButtons key="up" ids={s.dependsOn} onSelect={onSelect} />], ['Needed by', <JobButtons key="down" ids={dependents} onSelect={onSelect} />]]}
+      />
       {envKeys.length > 0 && (
         <details className="env">
           <summary>
@@ -330,27 +317,30 @@ function GateDetails({ job, dependents, onSelect }: { job: JobView; dependents: 
   return (
     <section className="panel-section" aria-labelledby="details-title">
       <h3 id="details-title">Details</h3>
-      <dl className="details">
-        {rows.map(([k, v]) => (
-          <div key={k} className="details-row">
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-        <div className="details-row">
-          <dt>Waits for</dt>
-          <dd>{job.spec.dependsOn.length === 0 ? <span className="muted">nothing</span> : <JobButtons ids={job.spec.dependsOn} onSelect={onSelect} />}</dd>
-        </div>
-        <div className="details-row">
-          <dt>Releases</dt>
-          <dd>{dependents.length === 0 ? <span className="muted">nothing</span> : <JobButtons ids={dependents} onSelect={onSelect} />}</dd>
-        </div>
-      </dl>
+      <DetailRows
+        rows={[...rows, ['Waits for', <JobButtons key="up" ids={job.spec.dependsOn} onSelect={onSelect} />], ['Releases', <JobButtons key="down" ids={dependents} onSelect={onSelect} />]]}
+      />
     </section>
   );
 }
 
+/** A details list of label → value rows. */
+function DetailRows({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <dl className="details">
+      {rows.map(([k, v]) => (
+        <div key={k} className="details-row">
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** Jobs as buttons that open them in the panel, or "nothing". */
 function JobButtons({ ids, onSelect }: { ids: readonly string[]; onSelect: (id: string) => void }) {
+  if (ids.length === 0) return <span className="muted">nothing</span>;
   return (
     <ul className="chips">
       {ids.map((id) => (
