@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobToken, readToken, workerToken } from '../../src/protocol/derived-tokens.js';
 import { TitanClient } from '../../src/sdk/client.js';
 import { Cluster } from '../helpers/cluster.js';
-import { py, refusal, waitRunStatus } from '../helpers/scripts.js';
+import { py, refusal, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 describe('worker and read tokens', () => {
   const cluster = new Cluster();
@@ -43,9 +43,14 @@ describe('worker and read tokens', () => {
     const refused = await refusal(as(workerToken(cluster.token)).workers());
     expect(refused.code).toBe('UNAUTHORIZED');
     expect(refused.message).toMatch(/the worker token only registers workers/);
-    // Nor can it be turned into a job's token: those are minted by the master only.
-    const minted = await refusal(as(jobToken(workerToken(cluster.token), runId)).workers());
+    // Nor can it be turned into a job's token: those are minted by the master only. The run is
+    // still running, so the master's own token for it is accepted and the forged one is not.
+    const held = await client.submit({ name: 'held', jobs: [{ id: 'gate', kind: 'approval', message: 'hold' }] });
+    await waitJob(client, `${held.runId}/gate`, 'WAITING_APPROVAL');
+    expect(Array.isArray(await as(jobToken(cluster.token, held.runId)).workers())).toBe(true);
+    const minted = await refusal(as(jobToken(workerToken(cluster.token), held.runId)).workers());
     expect(minted.code).toBe('UNAUTHORIZED');
+    await client.cancelRun(held.runId);
   });
 
   it('a read token reads over TCP and HTTP and is refused every change', async () => {
