@@ -28,6 +28,12 @@ export type AttemptId = z.infer<typeof AttemptIdSchema>;
 
 export const BLOB_CHUNK_BYTES = 1024 * 1024;
 
+/** A client's name for one submission, kept with the run it created. */
+export const RequestIdSchema = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'a request id is printable ASCII without spaces');
+
+/** Where a listing of runs goes on: the creation time and id of the last run of the previous page. */
+export const RunCursorSchema = z.string().max(200).regex(/^\d+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a cursor is the `next` value of a previous page');
+
 export const HelloSchema = z.strictObject({
   id: z.number().int().nonnegative(),
   token: z.string().max(512).optional(),
@@ -46,20 +52,37 @@ export interface HelloResult {
   heartbeatMs?: number;
   /** Reclaimed attempts the master no longer wants: the worker stops them. */
   abandon?: AttemptId[];
+  /**
+   * How long the master waits for a silent worker before it runs the worker's attempts elsewhere:
+   * a worker cut off from the master for longer stops them (unless configured otherwise).
+   */
+  workerTimeoutMs?: number;
 }
 
+/**
+ * How a worker reports an attempt that ended. `LOST` is an attempt the worker gives back
+ * unfinished (its drain timeout ended while it ran): the master runs it again elsewhere without
+ * spending one of the job's retries.
+ */
 export const FinishedAttemptSchema = AttemptIdSchema.extend({
-  outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT']),
+  outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT', 'LOST']),
   exitCode: z.number().int().nullable(),
   error: z.string().max(4096).nullable(),
   errorCode: z.string().max(64).nullable(),
 });
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 
+/** How long a draining worker lets running attempts finish before it hands them back. */
+export const DrainTimeoutSchema = z.number().int().nonnegative().max(LIMITS.maxTimeoutMs);
+
 export const params = {
   ...dataParams,
   ...scheduleParams,
-  submit: z.strictObject({ run: RunSpecSchema }),
+  /**
+   * `requestId` makes a retried submission safe: the same id returns the run the first one created
+   * instead of creating a second.
+   */
+  submit: z.strictObject({ run: RunSpecSchema, requestId: RequestIdSchema.optional() }),
   'blob.missing': z.strictObject({ hashes: z.array(Sha256Schema).max(LIMITS.maxJobsPerRun) }),
   'blob.put': z.strictObject({
     sha256: Sha256Schema,
@@ -74,7 +97,13 @@ export const params = {
   'run.delete': z.strictObject({ runId: IdSchema }),
   /** `jobs: false` watches only the run's own status (cheaper when only the end matters). */
   'run.watch': z.strictObject({ runId: IdSchema, jobs: z.boolean().default(true) }),
-  'runs.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(50), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional(), tag: TagSchema.optional() }),
+  /** Newest first, one page at a time: pass a page's `next` as `after` for the page that follows. */
+  'runs.list': z.strictObject({
+    limit: z.number().int().min(1).max(1000).default(50),
+    status: z.enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional(),
+    tag: TagSchema.optional(),
+    after: RunCursorSchema.optional(),
+  }),
   'run.rerun': z.strictObject({ runId: IdSchema }),
   'job.retry': z.strictObject({ ref: JobRefSchema }),
   /** A DAG in Titan's v1 line format (Titan's `dag` command), with inline scripts or archive pointers into uploads. */
@@ -102,7 +131,10 @@ export const params = {
   'files.blob': z.strictObject({ area: FileAreaSchema, name: ScriptRefSchema.shape.name }),
   'service.stop': z.strictObject({ ref: JobRefSchema }),
   'worker.drain': z.strictObject({ id: z.string().min(1).max(300) }),
-  'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false) }),
+  /** Lets a drained worker take work again (not one that is shutting down). */
+  'worker.undrain': z.strictObject({ id: z.string().min(1).max(300) }),
+  /** `drainTimeoutMs` replaces the worker's own --drain-timeout for this shutdown. */
+  'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false), drainTimeoutMs: DrainTimeoutSchema.optional() }),
   stats: z.strictObject({}),
   'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
   'run.extend': z.strictObject({ runId: IdSchema, jobs: z.array(JobSpecSchema).min(1).max(LIMITS.maxJobsPerRun) }),
@@ -260,7 +292,8 @@ export interface Results extends DataResults, ScheduleResults {
   'dag.submit': { runId: string; jobs: string[] };
   'pipeline.parse': { pipeline: PipelineDoc };
   'run.watch': { subscription: number; snapshot: RunView };
-  'runs.list': { runs: RunSummary[] };
+  /** `next` is the cursor of the following page, null on the last one. */
+  'runs.list': { runs: RunSummary[]; next: string | null };
   'job.get': { job: JobView; attempts: AttemptRecord[] };
   'job.cancel': { job: JobView };
   'logs.get': LogChunk;
@@ -274,6 +307,7 @@ export interface Results extends DataResults, ScheduleResults {
   'files.blob': { sha256: string; size: number };
   'service.stop': { job: JobView };
   'worker.drain': { worker: WorkerView };
+  'worker.undrain': { worker: WorkerView };
   'worker.shutdown': { worker: WorkerView };
   stats: Stats;
   'attempts.finished': { accepted: number };
@@ -324,6 +358,11 @@ export const WorkerEvents = {
   dispatch: z.strictObject({ attempts: z.array(DispatchSchema) }),
   kill: AttemptIdSchema,
   spawnWorker: SpawnWorkerSchema,
+  /** Take no new work; `drainTimeoutMs` only comes with a shutdown. */
+  drain: z.strictObject({}),
+  shutdown: z.strictObject({ drainTimeoutMs: DrainTimeoutSchema.optional() }),
+  /** Take work again after a drain. */
+  undrain: z.strictObject({}),
 } as const;
 
 /** A service attempt's process started (with the port it was given), or passed its readiness probe. */
@@ -337,6 +376,10 @@ export type ServiceReport = z.infer<typeof ServiceReportSchema>;
 /** Worker → server events. */
 export const WorkerReportEvents = {
   heartbeat: z.strictObject({ running: z.number().int().nonnegative() }),
+  /** The worker received these dispatched attempts: until then the master may run them elsewhere at once. */
+  accepted: z.strictObject({ attempts: z.array(AttemptIdSchema).max(10_000) }),
+  /** The worker takes no more work; `exiting` when it will stop once drained (it cannot be undrained). */
+  drain: z.strictObject({ exiting: z.boolean().default(false) }),
   log: AttemptIdSchema.extend({ data: z.string().max(BLOB_CHUNK_BYTES) }),
   service: ServiceReportSchema,
 } as const;

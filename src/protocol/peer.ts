@@ -10,6 +10,18 @@ import { type ErrorBody, EventSchema, OP, TitanError, type Request, RequestSchem
 /** A HELLO is a few hundred bytes; a worker listing thousands of running attempts stays well under this. */
 const PRE_HELLO_MAX_PAYLOAD = 1024 * 1024;
 
+/**
+ * The event that answers an event the other side could not handle (events have no reply of
+ * their own). It never closes the connection: one bad event costs only itself.
+ */
+export const EVENT_ERROR = 'event.error';
+export interface EventError {
+  /** The event that failed, or null when it could not be read. */
+  event: string | null;
+  code: string;
+  message: string;
+}
+
 export type RequestHandler = (req: Request) => Promise<unknown> | unknown;
 export type EventHandler = (event: string, data: unknown) => void;
 export type HelloHandler = (payload: unknown) => Promise<unknown>;
@@ -173,11 +185,12 @@ export class Peer {
         return this.handleResponse(message);
       case OP.EVENT: {
         const parsed = EventSchema.safeParse(message);
-        if (!parsed.success) return this.replyError(null, 'BAD_REQUEST', `malformed event: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        if (!parsed.success) return this.notify(EVENT_ERROR, { event: null, code: 'BAD_REQUEST', message: `malformed event: ${parsed.error.issues[0]?.message ?? 'invalid'}` } satisfies EventError);
         try {
           this.onEvent(parsed.data.event, parsed.data.data);
         } catch (err) {
-          this.replyError(null, err instanceof TitanError ? err.code : 'BAD_REQUEST', errorMessage(err));
+          // Answers that one event; the connection and everything else on it carry on.
+          this.notify(EVENT_ERROR, { event: parsed.data.event, code: err instanceof TitanError ? err.code : 'BAD_REQUEST', message: errorMessage(err) } satisfies EventError);
         }
         return;
       }
