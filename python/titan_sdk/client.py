@@ -22,6 +22,7 @@ import ssl
 import tempfile
 import threading
 import time
+import uuid
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _wire
@@ -30,6 +31,7 @@ from .errors import (
     BadRequestError,
     NotFoundError,
     ProtocolError,
+    TitanConnectionError,
     TitanError,
     TitanFileNotFoundError,
     TitanTimeoutError,
@@ -307,9 +309,27 @@ class TitanClient(object):
             run["agentRunId"] = agent_run_id
         if tags:
             run["tags"] = list(tags)
-        reply = self.call("submit", {"run": run})
+        reply = self._submit_idempotent({"run": run, "requestId": uuid.uuid4().hex})
         self.last_run_id = reply["runId"]
         return reply
+
+    def _submit_idempotent(self, params: Dict[str, Any]) -> Dict[str, Any]:
+        # A connection that breaks after the request went out leaves its fate unknown: send it
+        # again under the same request id, which the master answers with the run the first one
+        # created. A master that cannot be reached before anything was sent is an error at once.
+        sent = False
+        wait = 0.25
+        while True:
+            conn = None
+            try:
+                conn = self._connection()
+                return conn.request("submit", params, None)
+            except TitanConnectionError:
+                if not (sent or conn is not None) or wait > 4.0:
+                    raise
+                sent = True
+            time.sleep(wait)
+            wait *= 2
 
     def extend_run(self, jobs: Sequence[TitanJob], run_id: Optional[str] = None) -> Dict[str, Any]:
         """Adds jobs to a run (parents may be any job of it; a finished run reopens). Inside a
@@ -645,12 +665,20 @@ class TitanClient(object):
         return self.call("run.get", {"runId": run_id})
 
     def runs(self, limit: int = 50, status: Optional[str] = None, tag: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The newest runs (one page; ``runs_page`` gives the pages after it)."""
+        return self.runs_page(limit, status, tag)["runs"]
+
+    def runs_page(self, limit: int = 50, status: Optional[str] = None, tag: Optional[str] = None, after: Optional[str] = None) -> Dict[str, Any]:
+        """``{runs, next}``: one page of runs, newest first; pass ``next`` as ``after`` for the
+        following page (None: no more)."""
         params = {"limit": limit}  # type: Dict[str, Any]
         if status is not None:
             params["status"] = status
         if tag is not None:
             params["tag"] = tag
-        return self.call("runs.list", params)["runs"]
+        if after is not None:
+            params["after"] = after
+        return self.call("runs.list", params)
 
     def get_job(self, ref: str) -> Dict[str, Any]:
         """``{job, attempts}`` of ``runId/jobId`` or a bare job id (its latest run)."""

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CapabilitySchema } from '../core/model.js';
+import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import type { MasterConfig } from '../server/start.js';
 import { loadServerTls, type ServerTls, ServerTlsError } from '../server/tls.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
@@ -29,6 +30,7 @@ export interface ClusterFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   retainDays?: number;
+  maxLostAttempts: number;
 }
 
 const positive =
@@ -39,6 +41,12 @@ const positive =
     return n;
   };
 const positiveSeconds = positive('seconds');
+
+function lostBudget(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 1000) throw new InvalidArgumentError('must be a whole number from 0 to 1000');
+  return n;
+}
 
 function portRange(value: string): readonly [number, number] {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
@@ -94,6 +102,7 @@ export function clusterOptions(command: Command): Command {
     .option('--tls-cert <file>', 'serve TLS on both ports with this certificate (PEM; with --tls-key): the HTTP port becomes https')
     .option('--tls-key <file>', "the private key (PEM) of --tls-cert")
     .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required')
+    .addOption(new Option('--max-lost-attempts <n>', "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries").default(DEFAULT_MAX_LOST_ATTEMPTS).argParser(lostBudget))
     .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
@@ -133,7 +142,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -158,5 +167,6 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(o.webDir !== undefined && { webDir: o.webDir }),
     ...(tls !== undefined && { tls }),
     ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
+    maxLostAttempts: o.maxLostAttempts,
   };
 }

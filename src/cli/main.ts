@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
 import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
-import type { JobView } from '../protocol/methods.js';
+import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
@@ -386,11 +386,13 @@ connectionOptions(
     .addOption(new Option('--status <status>', 'only runs in this status').choices([...RUN_STATUSES]))
     .addOption(new Option('--limit <n>', 'how many').default(20).argParser(int('--limit', 1, 1000)))
     .option('--tag <tag>', 'only runs carrying this tag (a pipeline\'s tags:)')
+    .option('--after <cursor>', 'the page after this one: <createdAt>:<runId> of the last run listed (printed as the next page\'s command)')
     .option('--json', 'print JSON', false),
-).action(async (o: ConnectionFlags & { status?: (typeof RUN_STATUSES)[number]; limit: number; tag?: string; json: boolean }) => {
+).action(async (o: ConnectionFlags & { status?: (typeof RUN_STATUSES)[number]; limit: number; tag?: string; after?: string; json: boolean }) => {
   if (o.tag !== undefined && !TagSchema.safeParse(o.tag).success) throw new UsageError(`--tag "${o.tag}" is not a tag (letters, digits and "_ . : = -")`);
+  if (o.after !== undefined && !RunCursorSchema.safeParse(o.after).success) throw new UsageError(`--after "${o.after}" is not a cursor: give <createdAt>:<runId> of the last run of the previous page`);
   await withClient(o, async (client) => {
-    const runs = await client.listRuns({ limit: o.limit, ...(o.status && { status: o.status }), ...(o.tag !== undefined && { tag: o.tag }) });
+    const { runs, next } = await client.runsPage({ limit: o.limit, ...(o.status && { status: o.status }), ...(o.tag !== undefined && { tag: o.tag }), ...(o.after !== undefined && { after: o.after }) });
     if (o.json) return json(runs);
     if (runs.length === 0) return print(o.tag === undefined && o.status === undefined ? 'no runs yet' : 'no matching runs');
     print(
@@ -399,6 +401,10 @@ connectionOptions(
         runs.map((r) => [r.runId, r.name, colourStatus(r.status), summarise(r.counts, r.total), when(r.createdAt), duration((r.finishedAt ?? Date.now()) - r.createdAt), r.tags.join(',')]),
       ),
     );
+    if (next !== null) {
+      const filters = [o.status && `--status ${o.status}`, o.tag !== undefined && `--tag ${o.tag}`, o.limit !== 20 && `--limit ${o.limit}`].filter(Boolean).join(' ');
+      process.stderr.write(`more runs: titan runs --after ${next}${filters && ` ${filters}`}\n`);
+    }
   });
 });
 

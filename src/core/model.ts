@@ -215,6 +215,11 @@ export interface JobRecord {
   service: ServiceState | null;
   /** Attempts used before a person last retried the job: its retry budget counts from there. */
   retryBase: number;
+  /**
+   * Attempts since then that the infrastructure lost (worker died, dispatch never delivered,
+   * handed back by a drain): they spend no retry, only the separate lost-attempt budget.
+   */
+  lost: number;
 }
 
 /** Several runs grouped by the `agentRunId` they were submitted with. */
@@ -235,6 +240,8 @@ export interface RunRecord {
   createdAt: number;
   finishedAt: number | null;
   tags: string[];
+  /** The client's id for the submission that created the run, when it gave one. */
+  requestId?: string;
 }
 
 /** A decision on an approval gate: by a person, or by the clock when the gate times out. */

@@ -12,6 +12,13 @@ export function backoffMs(retry: number, random: number): number {
   return Math.round(raw - spread + 2 * spread * random);
 }
 
+/**
+ * Attempts of one job the infrastructure may lose before the job is given up: generous, since a
+ * lost attempt is rarely the job's fault, but finite, so a job that keeps killing its workers
+ * stops. Counted apart from the job's retries.
+ */
+export const DEFAULT_MAX_LOST_ATTEMPTS = 10;
+
 /** Error codes the worker reports for failures that would fail the same way again. */
 export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE'] as const;
 export type FailFastCode = (typeof FAIL_FAST_CODES)[number];

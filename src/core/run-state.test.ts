@@ -13,6 +13,7 @@ import {
   finishAttempt,
   isCurrentAttempt,
   restoreRun,
+  retryJob,
   type RunState,
   startAttempt,
   timerDue,
@@ -248,12 +249,45 @@ describe('finishAttempt', () => {
     expect(statuses(state)).toEqual({ a: 'COMPLETED', b: 'QUEUED' });
   });
 
-  it('treats a lost worker as a failed attempt', () => {
-    const { state } = create(0, spec('a', { retries: 1 }));
+  it('queues an attempt lost to the infrastructure again at once, without spending a retry', () => {
+    const { state } = create(0, spec('a', { retries: 0 }));
     startAttempt(state, 'a', 'w1', 0);
     const effects = finishAttempt(state, 'a', 1, { outcome: 'LOST', exitCode: null, error: 'worker lost' }, 10, 0.5);
-    expect(status(state, 'a')).toBe('FAILED');
+    expect(job(state, 'a')).toMatchObject({ status: 'QUEUED', lost: 1, notBefore: null });
     expect(ofType(effects, 'attempt')[0]?.attempt.outcome).toBe('LOST');
+    expect(ofType(effects, 'enqueue')).toHaveLength(1);
+    startAttempt(state, 'a', 'w2', 20);
+    finishAttempt(state, 'a', 2, OK, 30, 0.5);
+    expect(job(state, 'a')).toMatchObject({ status: 'COMPLETED', attempt: 2 });
+  });
+
+  it('counts lost attempts apart: a real failure after losses still has the whole retry budget', () => {
+    const { state } = create(0, spec('a', { retries: 1 }));
+    for (let n = 1; n <= 3; n++) {
+      startAttempt(state, 'a', 'w1', n);
+      finishAttempt(state, 'a', n, { outcome: 'LOST', exitCode: null, error: 'worker lost' }, n, 0.5);
+    }
+    startAttempt(state, 'a', 'w1', 10);
+    finishAttempt(state, 'a', 4, FAIL, 11, 0.5);
+    expect(job(state, 'a')).toMatchObject({ status: 'FAILED', attempt: 4, lost: 3 });
+    timerDue(state, 'a', job(state, 'a').notBefore ?? 0, 0.5);
+    startAttempt(state, 'a', 'w1', 10_000);
+    finishAttempt(state, 'a', 5, FAIL, 10_001, 0.5);
+    expect(job(state, 'a')).toMatchObject({ status: 'DEAD', attempt: 5 });
+  });
+
+  it('gives a job up once it lost more attempts than the lost-attempt budget, and a manual retry resets the budget', () => {
+    const { state } = create(0, spec('a', { retries: 5 }), spec('b', after('a')));
+    for (let n = 1; n <= 3; n++) {
+      startAttempt(state, 'a', 'w1', n);
+      finishAttempt(state, 'a', n, { outcome: 'LOST', exitCode: null, error: `worker ${n} died` }, n, 0.5, 2);
+    }
+    expect(job(state, 'a')).toMatchObject({ status: 'DEAD', lost: 3 });
+    expect(job(state, 'a').error).toContain('3 attempts were lost to the infrastructure (the limit is 2)');
+    expect(job(state, 'a').error).toContain('worker 3 died');
+    expect(status(state, 'b')).toBe('SKIPPED');
+    retryJob(state, 'a', 100);
+    expect(job(state, 'a')).toMatchObject({ status: 'QUEUED', lost: 0, retryBase: 3 });
   });
 
   it('with retries exhausted, the job is DEAD, every descendant SKIPPED and the run FAILED', () => {

@@ -5,7 +5,7 @@
  */
 import type { AttemptOutcome, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus, ServiceState } from './model.js';
 import { isTerminal } from './model.js';
-import { backoffMs, isFailFast } from './retry.js';
+import { backoffMs, DEFAULT_MAX_LOST_ATTEMPTS, isFailFast } from './retry.js';
 
 export interface RunState {
   run: RunRecord;
@@ -50,6 +50,7 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
     finishedAt: null,
     service: spec.kind === 'service' ? { port: spec.service?.port ?? null, pid: null, readyAt: null, released: false, restarts: 0, crashes: 0 } : null,
     retryBase: 0,
+    lost: 0,
   };
 }
 
@@ -61,8 +62,8 @@ function releases(parent: JobRecord): boolean {
   return parent.status === 'COMPLETED' || (parent.service?.released === true && !isTerminal(parent.status));
 }
 
-export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number): { state: RunState; effects: Effect[] } {
-  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [] };
+export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number, requestId?: string): { state: RunState; effects: Effect[] } {
+  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(requestId !== undefined && { requestId }) };
   const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
   const effects: Effect[] = [{ type: 'run', run }];
   addJobs(state, spec.jobs, now, effects);
@@ -233,15 +234,17 @@ export function isCurrentAttempt(state: RunState, jobId: string, attempt: number
 }
 
 /**
- * The current attempt ended (completed, failed, timed out, or its worker was lost). Reports from
- * any other attempt are stale and change nothing.
+ * The current attempt ended (completed, failed, timed out, or lost to the infrastructure). Reports
+ * from any other attempt are stale and change nothing. A lost attempt is queued again at once and
+ * spends no retry: only more than `maxLost` losses end the job.
  */
-export function finishAttempt(state: RunState, jobId: string, attempt: number, result: AttemptResult, now: number, random: number): Effect[] {
+export function finishAttempt(state: RunState, jobId: string, attempt: number, result: AttemptResult, now: number, random: number, maxLost: number = DEFAULT_MAX_LOST_ATTEMPTS): Effect[] {
   const job = state.jobs.get(jobId);
   if (!job || !isCurrentAttempt(state, jobId, attempt)) return [];
   const effects: Effect[] = [attemptEnd(job, result.outcome, result.exitCode, result.error, now)];
   job.exitCode = result.exitCode;
   job.error = result.error;
+  if (result.outcome === 'LOST') job.lost++;
   if (job.service) {
     serviceEnded(state, job, job.service, result, now, random, effects);
     return effects;
@@ -250,7 +253,12 @@ export function finishAttempt(state: RunState, jobId: string, attempt: number, r
     finish(state, job, 'COMPLETED', now, effects, null);
     return effects;
   }
-  const retriesUsed = job.attempt - 1 - job.retryBase;
+  if (result.outcome === 'LOST') {
+    if (job.lost > maxLost) finish(state, job, 'DEAD', now, effects, `${job.lost} attempts were lost to the infrastructure (the limit is ${maxLost}): the job may be killing its workers; last: ${result.error ?? 'lost'}`);
+    else queue(job, now, effects);
+    return effects;
+  }
+  const retriesUsed = job.attempt - 1 - job.retryBase - job.lost;
   if (isFailFast(result.errorCode) || retriesUsed >= job.spec.retries) {
     finish(state, job, 'DEAD', now, effects, result.error);
     return effects;
@@ -412,6 +420,7 @@ export function retryJob(state: RunState, jobId: string, now: number): Effect[] 
     }
   }
   job.retryBase = job.attempt;
+  job.lost = 0;
   if (job.service) job.service.crashes = 0;
   for (const r of reopened) {
     r.status = 'PENDING';

@@ -12,10 +12,12 @@ import { TitanError } from '../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
 import { isTerminal, jobKey, LIMITS, parseJobRef, workerIdOf } from '../core/model.js';
 import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } from '../core/ready-queue.js';
+import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
 import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, retryJob, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
 import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
+import { parseRunCursor, runCursor } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
 import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarget } from './autoscaler.js';
@@ -54,6 +56,10 @@ export interface MasterOptions {
   onDesired?: (count: DesiredCount) => void;
   /** The token a job of this run gets as TITAN_TOKEN (see protocol/derived-tokens.ts). */
   jobToken: (runId: string) => string;
+  /** Attempts of one job the infrastructure may lose before the job is given up (default 10). */
+  maxLostAttempts?: number;
+  /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
+  log?: (line: string) => void;
 }
 
 export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
@@ -98,7 +104,10 @@ export class Master {
   private readonly jobToken: (runId: string) => string;
   private readonly random: () => number;
   private readonly committer: Committer;
-  private readonly workerTimeoutMs: number;
+  /** A worker silent for this long is dead; workers hear it, to stop their jobs when cut off as long. */
+  readonly workerTimeoutMs: number;
+  private readonly maxLost: number;
+  private readonly log: (line: string) => void;
   private readonly reclaimGraceMs: number;
   private readonly servicePorts: readonly [number, number];
   private readonly startedAt: number;
@@ -127,6 +136,8 @@ export class Master {
   private sweeper: { cancel(): void } | null = null;
   private closed = false;
   private readonly totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
+  /** Submissions with a client request id not yet durable: a retry of one joins it. */
+  private readonly submitting = new Map<string, Promise<{ runId: string; jobs: string[] }>>();
 
   constructor(options: MasterOptions) {
     this.store = options.store;
@@ -134,6 +145,8 @@ export class Master {
     this.jobToken = options.jobToken;
     this.random = options.random ?? Math.random;
     this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
+    this.maxLost = options.maxLostAttempts ?? DEFAULT_MAX_LOST_ATTEMPTS;
+    this.log = options.log ?? ((line) => void process.stderr.write(`titan master: ${line}\n`));
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
@@ -145,7 +158,7 @@ export class Master {
         process.stderr.write(`titan master: the store failed, stopping so that no unrecorded work is acknowledged: ${err.message}\n`);
         process.exit(70);
       });
-    this.committer = new Committer(this.store, onFatal, (line) => void process.stderr.write(`titan master: ${line}\n`));
+    this.committer = new Committer(this.store, onFatal, this.log);
     this.kv = new KvService(this.store, this.clock, onFatal);
     this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), this.store, this.clock, options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES, async (runId) => !this.deleting.has(runId) && (this.runs.has(runId) || (await this.store.getRun(runId)) !== null));
     this.uploads = new FileArea(join(options.dataDir, 'uploads'), options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
@@ -159,7 +172,7 @@ export class Master {
       },
     });
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
-    this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
+    this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: this.log });
   }
 
   private scalingTarget(): ScalingTarget {
@@ -200,13 +213,16 @@ export class Master {
 
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
   async start(): Promise<void> {
-    const t = await this.store.totals();
-    Object.assign(this.totals, { submitted: t.submitted, completed: t.completed, dead: t.dead, attempts: t.attempts });
+    Object.assign(this.totals, await this.store.totals());
     for (const { run, jobs } of await this.store.loadActiveRuns()) {
       const { state, effects } = restoreRun(run, jobs, this.clock.now());
       this.adopt(state);
       for (const job of jobs) {
-        if (job.status === 'RUNNING' && job.workerId !== null) this.unclaimed.set(jobKey(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
+        if (job.status !== 'RUNNING' || job.workerId === null) continue;
+        this.unclaimed.set(jobKey(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
+        // The store counts attempts as they end; these are still under way.
+        this.totals.attempts++;
+        if (job.attempt > 1) this.totals.retried++;
       }
       this.apply(state, effects);
     }
@@ -233,13 +249,39 @@ export class Master {
 
   // ---- submission and control -------------------------------------------------------------
 
-  async submit(spec: RunSpec): Promise<{ runId: string; jobs: string[] }> {
+  /**
+   * Creates a run. With a `requestId`, submitting again (a client retrying after a lost reply)
+   * returns the run the first submission created instead of creating another.
+   */
+  async submit(spec: RunSpec, requestId?: string): Promise<{ runId: string; jobs: string[] }> {
+    if (requestId === undefined) return this.createRun(spec);
+    const pending = this.submitting.get(requestId);
+    if (pending) return pending;
+    const work = (async () => {
+      const refused = 'the submission was not accepted';
+      this.committer.checkAvailable(refused);
+      await this.committer.readable();
+      const earlier = await this.store.findRunByRequest(requestId).catch((err: unknown) => {
+        throw err instanceof TitanError && err.code === 'UNAVAILABLE' ? new TitanError('UNAVAILABLE', `${refused}: ${err.message}`) : err;
+      });
+      if (earlier) return { runId: earlier.runId, jobs: spec.jobs.map((j) => j.id) };
+      return this.createRun(spec, requestId);
+    })();
+    this.submitting.set(requestId, work);
+    try {
+      return await work;
+    } finally {
+      this.submitting.delete(requestId);
+    }
+  }
+
+  private async createRun(spec: RunSpec, requestId?: string): Promise<{ runId: string; jobs: string[] }> {
     const problems = validateDag(spec.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(spec.jobs);
     this.committer.checkAvailable('the submission was not accepted');
     const runId = this.newRunId();
-    const { state, effects } = createRun(runId, spec, this.clock.now());
+    const { state, effects } = createRun(runId, spec, this.clock.now(), requestId);
     this.adopt(state);
     for (const job of state.jobs.values()) this.committer.newJob(job);
     this.totals.submitted += spec.jobs.length;
@@ -496,10 +538,15 @@ export class Master {
     return { run, jobs: (await this.store.getRunJobs(runId)).map(view) };
   }
 
-  async listRuns(limit: number, status?: RunRecord['status'], tag?: string): Promise<RunSummary[]> {
+  /** Runs newest first, a page at a time: `next` (null on the last page) is the `after` of the next page. */
+  async listRuns(query: { limit: number; status?: RunRecord['status']; tag?: string; after?: string }): Promise<{ runs: RunSummary[]; next: string | null }> {
     await this.committer.readable();
-    const rows = await this.store.listRuns({ limit, ...(status && { status }), ...(tag !== undefined && { tag }) });
-    return rows.map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
+    const { limit, status, tag, after } = query;
+    // One more than asked tells whether another page follows.
+    const rows = await this.store.listRuns({ limit: limit + 1, ...(status && { status }), ...(tag !== undefined && { tag }), ...(after !== undefined && { after: parseRunCursor(after) }) });
+    const runs = rows.slice(0, limit).map((r) => ({ ...r.run, counts: r.counts, total: r.total }));
+    const last = runs[runs.length - 1];
+    return { runs, next: rows.length > limit && last ? runCursor(last) : null };
   }
 
   async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> {
@@ -691,7 +738,9 @@ export class Master {
       this.autoscaler?.registered(id, announced.spawnedBy, announced.capabilities);
     }
     entry.link = link;
+    // A worker that still drains says so again right after HELLO.
     entry.draining = false;
+    entry.exiting = false;
     this.workersChanged();
     // Closed only once the new link is in place, so its detach does not forget the worker.
     stale?.close('replaced by a new connection from the same worker');
@@ -704,14 +753,17 @@ export class Master {
       const job = state?.jobs.get(a.jobId);
       if (state && job && job.workerId === id && isCurrentAttempt(state, a.jobId, a.attempt)) {
         entry.attempts.add(key);
+        entry.unaccepted.delete(key);
         this.unclaimed.delete(key);
         reported.add(key);
       } else {
         abandon.push(a);
       }
     }
-    for (const key of [...entry.attempts]) if (!reported.has(key)) this.loseAttempt(entry, key, `worker ${id} restarted without it`);
-    for (const [key, u] of this.unclaimed) if (u.workerId === id && !reported.has(key)) this.loseUnclaimedOne(key, `worker ${id} came back without it`);
+    const lost: string[] = [];
+    for (const key of [...entry.attempts]) if (!reported.has(key) && this.loseAttempt(entry, key, `worker ${id} came back without it`)) lost.push(key);
+    for (const [key, u] of this.unclaimed) if (u.workerId === id && !reported.has(key) && this.loseUnclaimedOne(key, `worker ${id} came back without it`)) lost.push(key);
+    this.logRequeued(lost, `worker ${id} rejoined without them`);
     this.kick();
     return { workerId: id, abandon };
   }
@@ -731,12 +783,28 @@ export class Master {
     return w.view(this.servicesOn(w));
   }
 
-  /** An operator's shutdown: drain, then the worker process exits. Permanent workers need `force`. */
-  requestShutdown(workerId: string, force: boolean): WorkerView {
+  /** An operator lets a drained worker take work again; one that is shutting down cannot. */
+  requestUndrain(workerId: string): WorkerView {
+    const w = this.knownWorker(workerId);
+    if (w.exiting) throw new TitanError('CONFLICT', `worker ${workerId} is shutting down and cannot take work again: start it anew`);
+    w.draining = false;
+    w.link?.undrain();
+    this.workersChanged();
+    this.kick();
+    return w.view(this.servicesOn(w));
+  }
+
+  /**
+   * An operator's shutdown: drain, then the worker process exits; what still runs after the
+   * drain timeout (`drainTimeoutMs`, else the worker's own) is handed back and runs elsewhere.
+   * Permanent workers need `force`.
+   */
+  requestShutdown(workerId: string, force: boolean, drainTimeoutMs?: number): WorkerView {
     const w = this.knownWorker(workerId);
     if (w.info.permanent && !force) throw new TitanError('CONFLICT', `worker ${workerId} is permanent; shut it down with --force`);
     w.draining = true;
-    w.link?.shutdown();
+    w.exiting = true;
+    w.link?.shutdown(drainTimeoutMs);
     this.workersChanged();
     return w.view(this.servicesOn(w));
   }
@@ -747,19 +815,36 @@ export class Master {
     return w;
   }
 
-  drainWorker(workerId: string): void {
+  /** The worker drains on its own (`exiting`: it was signalled and will stop). */
+  drainWorker(workerId: string, exiting: boolean): void {
     const w = this.workers.get(workerId);
-    if (w) w.draining = true;
+    if (!w) return;
+    w.draining = true;
+    w.exiting ||= exiting;
+    this.workersChanged();
+  }
+
+  /** The worker received these dispatches: from now on only its silence or its word loses them. */
+  attemptsAccepted(workerId: string, ids: readonly AttemptId[]): void {
+    const w = this.workers.get(workerId);
+    if (!w) return;
+    for (const a of ids) {
+      const job = this.runs.get(a.runId)?.jobs.get(a.jobId);
+      if (job?.attempt === a.attempt && job.workerId === workerId) w.unaccepted.delete(jobKey(a.runId, a.jobId));
+    }
   }
 
   /**
-   * The worker's connection closed. Its attempts keep their slots until it reconnects or the
-   * liveness timeout declares it dead; a worker with nothing running is simply forgotten.
+   * The worker's connection closed. Dispatches it never acknowledged run again elsewhere at once;
+   * its other attempts keep their slots until it reconnects or the liveness timeout declares it
+   * dead. A worker with nothing running is simply forgotten.
    */
   detachWorker(workerId: string, link: WorkerLink): void {
     const w = this.workers.get(workerId);
     if (!w || w.link !== link) return;
     w.link = null;
+    const lost = [...w.unaccepted].filter((key) => this.loseAttempt(w, key, `the connection to worker ${workerId} closed before it acknowledged the dispatch`));
+    this.logRequeued(lost, `the connection to worker ${workerId} closed before it acknowledged them`);
     if (w.attempts.size === 0) this.workers.delete(workerId);
     this.workersChanged();
   }
@@ -782,11 +867,12 @@ export class Master {
       if (!state || !job || job.workerId !== workerId || !isCurrentAttempt(state, r.jobId, r.attempt)) continue;
       const key = jobKey(r.runId, r.jobId);
       worker?.attempts.delete(key);
+      worker?.unaccepted.delete(key);
       this.unclaimed.delete(key);
       this.logs.close(r.runId, r.jobId, r.attempt);
       const result: AttemptResult = { outcome: r.outcome, exitCode: r.exitCode, error: r.error, errorCode: r.errorCode };
       const startedAt = job.startedAt ?? now;
-      this.apply(state, finishAttempt(state, r.jobId, r.attempt, result, now, this.random()));
+      this.apply(state, finishAttempt(state, r.jobId, r.attempt, result, now, this.random(), this.maxLost));
       worker?.remember({ runId: r.runId, jobId: r.jobId, status: isTerminal(job.status) ? job.status : 'FAILED', startedAt, finishedAt: now });
       accepted++;
     }
@@ -863,6 +949,7 @@ export class Master {
     const key = jobKey(job.runId, job.spec.id);
     const worker = this.workers.get(workerId);
     worker?.attempts.delete(key);
+    worker?.unaccepted.delete(key);
     this.unclaimed.delete(key);
     this.logs.close(job.runId, job.spec.id, attempt);
     const target: AttemptId = { runId: job.runId, jobId: job.spec.id, attempt };
@@ -968,11 +1055,17 @@ export class Master {
       this.queuedSince.delete(best.item.key);
       this.apply(state, startAttempt(state, job.spec.id, worker.id, now));
       worker.attempts.add(best.item.key);
+      worker.unaccepted.add(best.item.key);
       const items = outbox.get(worker) ?? [];
       if (items.length === 0) outbox.set(worker, items);
       items.push(this.dispatchOf(state, job));
     }
-    for (const [worker, items] of outbox) this.committer.afterCommit(() => worker.link?.dispatch(items));
+    // The link of now: should this one close before the commit, a later connection of the same
+    // worker must not receive attempts that were already re-queued.
+    for (const [worker, items] of outbox) {
+      const link = worker.link;
+      this.committer.afterCommit(() => link?.dispatch(items));
+    }
     // Worker load changed: the dashboard hears it (its feed coalesces bursts).
     if (outbox.size > 0 && this.clusterWatchers.size > 0) this.committer.afterCommit(() => this.workersChanged());
   }
@@ -1007,30 +1100,51 @@ export class Master {
     return env;
   }
 
-  private loseAttempt(worker: WorkerEntry, key: string, reason: string): void {
+  /** The worker's attempt is lost to the infrastructure; true when it was still current (and is now re-queued or given up). */
+  private loseAttempt(worker: WorkerEntry, key: string, reason: string): boolean {
     worker.attempts.delete(key);
+    worker.unaccepted.delete(key);
     const { runId, jobId } = parseJobRef(key);
     const state = this.runs.get(runId ?? '');
     const job = state?.jobs.get(jobId);
-    if (!state || !job || job.status !== 'RUNNING') return;
+    if (!state || !job || job.status !== 'RUNNING') return false;
     this.logs.close(job.runId, jobId, job.attempt);
-    this.apply(state, finishAttempt(state, jobId, job.attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random()));
-    this.kick();
+    this.lose(state, jobId, job.attempt, reason);
+    return true;
   }
 
-  private loseUnclaimedOne(key: string, reason: string): void {
+  private loseUnclaimedOne(key: string, reason: string): boolean {
     const u = this.unclaimed.get(key);
     this.unclaimed.delete(key);
-    if (!u) return;
+    if (!u) return false;
     const { runId, jobId } = parseJobRef(key);
     const state = this.runs.get(runId ?? '');
-    if (!state || !isCurrentAttempt(state, jobId, u.attempt)) return;
-    this.apply(state, finishAttempt(state, jobId, u.attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random()));
+    if (!state || !isCurrentAttempt(state, jobId, u.attempt)) return false;
+    this.lose(state, jobId, u.attempt, reason);
+    return true;
+  }
+
+  private lose(state: RunState, jobId: string, attempt: number, reason: string): void {
+    this.apply(state, finishAttempt(state, jobId, attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random(), this.maxLost));
     this.kick();
   }
 
   private loseUnclaimed(): void {
-    for (const [key, u] of [...this.unclaimed]) this.loseUnclaimedOne(key, `worker ${u.workerId} did not reclaim the attempt within ${this.reclaimGraceMs} ms of the master's restart`);
+    const byWorker = new Map<string, string[]>();
+    for (const [key, u] of [...this.unclaimed]) {
+      if (!this.loseUnclaimedOne(key, `worker ${u.workerId} did not reclaim the attempt within ${this.reclaimGraceMs} ms of the master's restart`)) continue;
+      const keys = byWorker.get(u.workerId);
+      if (keys) keys.push(key);
+      else byWorker.set(u.workerId, [key]);
+    }
+    for (const [workerId, keys] of byWorker) this.logRequeued(keys, `worker ${workerId} did not reclaim them within ${this.reclaimGraceMs} ms of the master's restart`);
+  }
+
+  /** One line for attempts lost together: they run again elsewhere, no retry spent. */
+  private logRequeued(keys: readonly string[], why: string): void {
+    if (keys.length === 0) return;
+    const shown = keys.slice(0, 5).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
+    this.log(`${keys.length} attempt${keys.length === 1 ? '' : 's'} lost (${why}): ${shown}; queued again without spending a retry`);
   }
 
   /** Declares silent workers dead; their attempts run again elsewhere. */
@@ -1040,11 +1154,14 @@ export class Master {
       const now = this.clock.now();
       for (const w of [...this.workers.values()]) {
         if (now - w.lastSeen <= this.workerTimeoutMs) continue;
-        w.link?.close(`no heartbeat for ${now - w.lastSeen} ms`);
+        const silence = `no heartbeat for ${now - w.lastSeen} ms`;
+        w.link?.close(silence);
         w.link = null;
         this.workers.delete(w.id);
         this.workersChanged();
-        for (const key of [...w.attempts]) this.loseAttempt(w, key, `worker ${w.id} stopped responding`);
+        this.log(`worker ${w.id} is dead (${silence}; the limit is ${this.workerTimeoutMs} ms)`);
+        const lost = [...w.attempts].filter((key) => this.loseAttempt(w, key, `worker ${w.id} stopped responding (${silence})`));
+        this.logRequeued(lost, `worker ${w.id} is dead`);
       }
       this.sweeper = this.clock.setTimer(sweep, Math.min(1000, this.workerTimeoutMs / 4));
     };

@@ -9,8 +9,10 @@ export interface WorkerLink {
   kill(attempt: AttemptId): void;
   /** Ask the worker to take no more work (it says so again after any reconnect). */
   drain(): void;
-  /** Ask the worker to drain and then exit. */
-  shutdown(): void;
+  /** Ask a drained worker to take work again. */
+  undrain(): void;
+  /** Ask the worker to drain and then exit; `drainTimeoutMs` replaces its own drain timeout. */
+  shutdown(drainTimeoutMs?: number): void;
   /** Ask a permanent worker to start an ephemeral worker on its host (the autoscaler). */
   spawnWorker(request: SpawnWorker): void;
   close(reason: string): void;
@@ -29,11 +31,15 @@ const HISTORY = 10;
 export class WorkerEntry implements WorkerLoad {
   link: WorkerLink | null = null;
   draining = false;
+  /** Draining because it will exit (signalled, or asked to shut down): it cannot be undrained. */
+  exiting = false;
   connectedAt: number;
   lastSeen: number;
   capabilities: ReadonlySet<string>;
   /** Job keys (`runId/jobId`) of the attempts running here. */
   readonly attempts = new Set<string>();
+  /** Those of them dispatched and not yet acknowledged: a connection lost before that loses them. */
+  readonly unaccepted = new Set<string>();
   /** The latest finished attempts, newest last (Titan's stats show a worker's recent history). */
   readonly history: FinishedHere[] = [];
 
@@ -74,6 +80,7 @@ export class WorkerEntry implements WorkerLoad {
       ...this.info,
       id: this.id,
       state: this.state,
+      exiting: this.exiting,
       running: this.running,
       connectedAt: this.connectedAt,
       lastSeen: this.lastSeen,

@@ -34,6 +34,14 @@ export const RequestIdSchema = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/
 /** Where a listing of runs goes on: the creation time and id of the last run of the previous page. */
 export const RunCursorSchema = z.string().max(200).regex(/^\d+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a cursor is the `next` value of a previous page');
 
+export const runCursor = (run: { createdAt: number; runId: string }): string => `${run.createdAt}:${run.runId}`;
+
+/** The position a cursor names; the cursor was checked by RunCursorSchema. */
+export function parseRunCursor(cursor: string): { createdAt: number; runId: string } {
+  const colon = cursor.indexOf(':');
+  return { createdAt: Number(cursor.slice(0, colon)), runId: cursor.slice(colon + 1) };
+}
+
 export const HelloSchema = z.strictObject({
   id: z.number().int().nonnegative(),
   token: z.string().max(512).optional(),
@@ -200,6 +208,8 @@ export interface GateDecisionResult {
 export interface WorkerView extends WorkerInfo {
   id: string;
   state: 'connected' | 'disconnected' | 'draining';
+  /** Draining because it will exit: it cannot be undrained. */
+  exiting: boolean;
   running: number;
   connectedAt: number;
   lastSeen: number;

@@ -11,6 +11,7 @@ const worker = (over: Partial<WorkerView> = {}): WorkerView => ({
   slots: 4,
   permanent: false,
   state: 'connected',
+  exiting: false,
   running: 0,
   connectedAt: 0,
   lastSeen: 0,

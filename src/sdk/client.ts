@@ -3,7 +3,7 @@
  * and token come from the constructor or, at call time, from TITAN_HOST, TITAN_PORT and
  * TITAN_TOKEN, so the same code works on a laptop and inside a job.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
@@ -69,6 +69,9 @@ export function defaultAddress(options: ClientOptions = {}): { host: string; por
   return { host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1', port, token: options.token ?? process.env.TITAN_TOKEN };
 }
 
+/** Waits before re-sending a submission whose connection broke: 250 ms doubling, the last one 4 s (about 8 s in all). */
+const SUBMIT_RETRY_MS = { first: 250, last: 4_000 };
+
 export class TitanClient {
   private peer: Promise<Peer> | null = null;
   private readonly listeners = new Map<number, (event: string, data: unknown) => void>();
@@ -77,9 +80,28 @@ export class TitanClient {
 
   // ---- submission -----------------------------------------------------------------------------
 
-  /** Uploads the scripts the master lacks, then submits the run; resolves once it is durable. */
+  /**
+   * Uploads the scripts the master lacks, then submits the run; resolves once it is durable. A
+   * connection lost before the reply leaves the submission's fate unknown: it is sent again
+   * under the same request id, which the master answers with the run the first one created.
+   */
   async submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<{ runId: string; jobs: string[] }> {
-    return this.call('submit', { run: { ...input, jobs: await this.prepare(input.jobs) } });
+    const params = { run: { ...input, jobs: await this.prepare(input.jobs) }, requestId: randomUUID() };
+    let sent = false;
+    for (let wait = SUBMIT_RETRY_MS.first; ; wait *= 2) {
+      let peer: Peer | null = null;
+      try {
+        peer = await this.connection();
+        return await peer.request<Results['submit']>('submit', params);
+      } catch (err) {
+        // Only a broken connection leaves the fate unknown (a reply, even UNAVAILABLE, is an
+        // answer); once it has, a master that cannot be reached yet may be restarting.
+        const unknown = peer === null ? sent : peer.closed;
+        if (!unknown || wait > SUBMIT_RETRY_MS.last) throw typedError(err);
+        sent = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   // ---- schedules ----------------------------------------------------------------------------
@@ -248,8 +270,14 @@ export class TitanClient {
     return this.call('run.get', { runId });
   }
 
+  /** The newest runs (one page; see runsPage for the pages after it). */
   async listRuns(options: { limit?: number; status?: RunRecord['status']; tag?: string } = {}): Promise<RunSummary[]> {
-    return (await this.call('runs.list', options)).runs;
+    return (await this.runsPage(options)).runs;
+  }
+
+  /** One page of runs, newest first; pass its `next` as `after` for the following page (null: no more). */
+  runsPage(options: { limit?: number; status?: RunRecord['status']; tag?: string; after?: string } = {}): Promise<Results['runs.list']> {
+    return this.call('runs.list', options);
   }
 
   getJob(ref: string): Promise<Results['job.get']> {

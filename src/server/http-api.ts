@@ -27,11 +27,11 @@ export function registerApiRoutes(app: FastifyInstance, master: Master): void {
 
   app.get('/api/runs', async (req) => {
     const q = queryOf(req);
-    const p = parseWith(RunsQuerySchema, { limit: numberOf(q.limit), status: q.status, tag: q.tag, q: q.q }, 'query');
-    if (p.q === undefined) return { runs: await master.listRuns(p.limit, p.status, p.tag) };
+    const p = parseWith(RunsQuerySchema, { limit: numberOf(q.limit), status: q.status, tag: q.tag, after: q.after, q: q.q }, 'query');
+    if (p.q === undefined) return master.listRuns(p);
     const needle = p.q.toLowerCase();
-    const window = await master.listRuns(RUN_SEARCH_WINDOW, p.status, p.tag);
-    return { runs: window.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit) };
+    const window = await master.listRuns({ ...p, limit: RUN_SEARCH_WINDOW });
+    return { runs: window.runs.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit), next: null };
   });
   app.get('/api/runs/:runId', async (req) => master.getRun(check('run.get', req.params).runId));
   app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
@@ -103,8 +103,10 @@ export function registerApiRoutes(app: FastifyInstance, master: Master): void {
 
   app.get('/api/workers', async () => ({ workers: master.listWorkers() }));
   app.post('/api/workers/:id/drain', async (req) => ({ worker: master.requestDrain(check('worker.drain', { id: (req.params as { id: string }).id }).id) }));
+  app.post('/api/workers/:id/undrain', async (req) => ({ worker: master.requestUndrain(check('worker.undrain', { id: (req.params as { id: string }).id }).id) }));
   app.post('/api/workers/:id/shutdown', async (req) => {
-    const p = check('worker.shutdown', { id: (req.params as { id: string }).id, force: bodyObject(req).force });
-    return { worker: master.requestShutdown(p.id, p.force) };
+    const body = bodyObject(req);
+    const p = check('worker.shutdown', { id: (req.params as { id: string }).id, force: body.force, drainTimeoutMs: body.drainTimeoutMs });
+    return { worker: master.requestShutdown(p.id, p.force, p.drainTimeoutMs) };
   });
 }

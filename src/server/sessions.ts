@@ -11,7 +11,7 @@ import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
 import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
 import { isScheduleMethod } from '../protocol/schedule-methods.js';
-import { BLOB_CHUNK_BYTES, type FileAreaName, type Hello, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import { BLOB_CHUNK_BYTES, type FileAreaName, type Hello, type HelloResult, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
 import type { FileArea } from '../master/file-area.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
@@ -64,6 +64,7 @@ function isMethod(name: string): name is Method {
 /** What a job's token may not do (see protocol/derived-tokens.ts): manage workers, decide gates, change schedules or the script library, delete runs. */
 const NOT_FOR_JOBS: ReadonlySet<string> = new Set([
   'worker.drain',
+  'worker.undrain',
   'worker.shutdown',
   'run.delete',
   'gate.decide',
@@ -118,8 +119,10 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
     if (isDataMethod(method)) return data(method, req.params);
     if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
     switch (method) {
-      case 'submit':
-        return master.submit(parse(method, req.params).run);
+      case 'submit': {
+        const p = parse(method, req.params);
+        return master.submit(p.run, p.requestId);
+      }
       case 'blob.missing':
         return { missing: parse(method, req.params).hashes.filter((h) => !master.blobs.has(h)) };
       case 'blob.put': {
@@ -148,7 +151,7 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
       }
       case 'runs.list': {
         const p = parse(method, req.params);
-        return master.listRuns(p.limit, p.status, p.tag).then((runs) => ({ runs }));
+        return master.listRuns(p);
       }
       case 'run.rerun':
         return master.rerun(parse(method, req.params).runId);
@@ -242,9 +245,11 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
         return master.stopService(parse(method, req.params).ref).then((job) => ({ job }));
       case 'worker.drain':
         return { worker: master.requestDrain(parse(method, req.params).id) };
+      case 'worker.undrain':
+        return { worker: master.requestUndrain(parse(method, req.params).id) };
       case 'worker.shutdown': {
         const p = parse(method, req.params);
-        return { worker: master.requestShutdown(p.id, p.force) };
+        return { worker: master.requestShutdown(p.id, p.force, p.drainTimeoutMs) };
       }
       case 'stats':
         parse(method, req.params);
@@ -274,13 +279,21 @@ function readFile(master: Master, area: FileAreaName, name: string, offset: numb
   return { data: content.subarray(offset, offset + BLOB_CHUNK_BYTES).toString('base64'), size: content.length };
 }
 
-function workerSession(peer: Peer, master: Master, hello: Hello): { version: number; serverVersion: string; workerId: string; heartbeatMs: number; abandon: unknown[] } {
+/** A worker's event, checked by its schema; a malformed one is answered with event.error. */
+function report<E extends keyof typeof WorkerReportEvents>(event: E, data: unknown): ReturnType<(typeof WorkerReportEvents)[E]['parse']> {
+  const parsed = WorkerReportEvents[event].safeParse(data);
+  if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed ${event} event: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data as ReturnType<(typeof WorkerReportEvents)[E]['parse']>;
+}
+
+function workerSession(peer: Peer, master: Master, hello: Hello): HelloResult {
   if (!hello.worker) throw new TitanError('BAD_REQUEST', 'a worker HELLO must describe the worker (host, port, capabilities, slots)');
   const link: WorkerLink = {
     dispatch: (attempts) => peer.notify('dispatch', { attempts }),
     kill: (attempt) => peer.notify('kill', attempt),
     drain: () => peer.notify('drain', {}),
-    shutdown: () => peer.notify('shutdown', {}),
+    undrain: () => peer.notify('undrain', {}),
+    shutdown: (drainTimeoutMs) => peer.notify('shutdown', drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
     spawnWorker: (request) => peer.notify('spawnWorker', request),
     close: (reason) => peer.fail('UNAVAILABLE', reason),
   };
@@ -294,20 +307,18 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
         peer.notify('heartbeat', {});
         return;
       case 'log': {
-        const parsed = WorkerReportEvents.log.safeParse(data);
-        if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed log event: ${describeIssues(parsed.error.issues)}`);
-        const log = parsed.data;
+        const log = report('log', data);
         master.workerLog(workerId, log, log.data);
         return;
       }
-      case 'service': {
-        const parsed = WorkerReportEvents.service.safeParse(data);
-        if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed service event: ${describeIssues(parsed.error.issues)}`);
-        master.serviceReport(workerId, parsed.data);
+      case 'service':
+        master.serviceReport(workerId, report('service', data));
         return;
-      }
+      case 'accepted':
+        master.attemptsAccepted(workerId, report('accepted', data).attempts);
+        return;
       case 'drain':
-        master.drainWorker(workerId);
+        master.drainWorker(workerId, report('drain', data ?? {}).exiting);
         return;
       default:
         throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
@@ -330,5 +341,5 @@ function workerSession(peer: Peer, master: Master, hello: Hello): { version: num
         throw new TitanError('UNKNOWN_METHOD', `unknown worker method "${req.method}"`);
     }
   };
-  return { version: 2, serverVersion: SERVER_VERSION, workerId, heartbeatMs: HEARTBEAT_MS, abandon };
+  return { version: 2, serverVersion: SERVER_VERSION, workerId, heartbeatMs: HEARTBEAT_MS, abandon, workerTimeoutMs: master.workerTimeoutMs };
 }

@@ -43,6 +43,8 @@ export interface MasterConfig {
   tls?: ServerTls;
   /** Finished runs are deleted this long after they finished (checked at start and hourly); kept when absent. */
   retainMs?: number;
+  /** How many attempts the infrastructure may lose per job before it is DEAD (core's default when absent). */
+  maxLostAttempts?: number;
 }
 
 export interface RunningMaster {
@@ -68,6 +70,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     store,
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
+    ...(config.maxLostAttempts !== undefined && { maxLostAttempts: config.maxLostAttempts }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
     ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
     ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),

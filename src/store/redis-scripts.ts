@@ -9,7 +9,7 @@
  *   titan:schema                       layout version
  *   titan:commit                       id of the last applied commit batch
  *   titan:meta                         hash: meta key → value
- *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags] n:<STATUS>…
+ *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order
@@ -22,7 +22,8 @@
  *   titan:job:<job>                    zset: run by createdAt, for every run that has a job of that id
  *   titan:attempts:<run>/<job>         hash: attempt number → JSON
  *   titan:decisions                    list: JSON, newest first
- *   titan:totals                       hash: submitted completed dead attempts
+ *   titan:totals                       hash: submitted completed dead attempts retried
+ *   titan:requests                     hash: client request id → the run its submission created
  *   titan:schedules                    hash: name → JSON
  *   titan:kv:meta                      hash: bus key → "<string|set>|<version>|<expiresAt or empty>"
  *   titan:kv:keys                      zset (score 0): live bus keys, for prefix listing in byte order
@@ -56,7 +57,7 @@ export const DIVERGED_ERROR = 'TITANDIVERGED';
 
 /**
  * ARGV: id, previous id ('' for none), then the sections, each a count followed by its entries:
- *   runs:      runId name agent('') status createdAt finishedAt('') tagsJSON('') nTags tag…
+ *   runs:      runId name agent('') status createdAt finishedAt('') requestId('') tagsJSON('') nTags tag…
  *   new jobs:  runId jobId spec state
  *   updates:   runId jobId state
  *   attempts:  runId jobId attempt JSON
@@ -78,7 +79,7 @@ local function status(state) return string.match(state, '^(%S+)') end
 
 local runs = {}
 for r = 1, tonumber(nxt()) do
-  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), tagsJson = nxt(), tags = {} }
+  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), request = nxt(), tagsJson = nxt(), tags = {} }
   for t = 1, tonumber(nxt()) do run.tags[t] = nxt() end
   runs[r] = run
 end
@@ -120,7 +121,7 @@ for _, d in ipairs(decisions) do
 end
 
 -- Write, in order: runs, new jobs, job updates, attempts, decisions.
-local totals = { submitted = 0, completed = 0, dead = 0, attempts = 0 }
+local totals = { submitted = 0, completed = 0, dead = 0, attempts = 0, retried = 0 }
 local function tally(s, d)
   if s == 'COMPLETED' then totals.completed = totals.completed + d elseif s == 'DEAD' then totals.dead = totals.dead + d end
 end
@@ -139,6 +140,10 @@ for _, run in ipairs(runs) do
   setOrDel(key, 'finishedAt', run.finishedAt)
   setOrDel(key, 'tags', run.tagsJson)
   if not old[3] then redis.call('ZADD', P .. 'runs', score, run.id) end
+  if not old[3] and run.request ~= '' then
+    redis.call('HSET', key, 'request', run.request)
+    redis.call('HSET', P .. 'requests', run.request, run.id)
+  end
   if old[1] ~= run.status then
     if old[1] then redis.call('ZREM', P .. 'runs:status:' .. old[1], run.id) end
     redis.call('ZADD', P .. 'runs:status:' .. run.status, score, run.id)
@@ -198,7 +203,10 @@ for _, u in ipairs(updates) do
 end
 
 for _, a in ipairs(attempts) do
-  if redis.call('HSET', P .. 'attempts:' .. a.run .. '/' .. a.job, a.n, a.json) == 1 then totals.attempts = totals.attempts + 1 end
+  if redis.call('HSET', P .. 'attempts:' .. a.run .. '/' .. a.job, a.n, a.json) == 1 then
+    totals.attempts = totals.attempts + 1
+    if tonumber(a.n) > 1 then totals.retried = totals.retried + 1 end
+  end
 end
 
 for _, d in ipairs(decisions) do redis.call('LPUSH', P .. 'decisions', d.json) end
@@ -222,8 +230,9 @@ return redis.call('ZRANGEBYSCORE', 'titan:runs:finished', '-inf', '(' .. ARGV[1]
 export const DELETE_RUN_LUA = `
 local P, id = 'titan:', ARGV[1]
 local rk = P .. 'run:' .. id
-local h = redis.call('HMGET', rk, 'status', 'createdAt', 'tags', 'agent')
+local h = redis.call('HMGET', rk, 'status', 'createdAt', 'tags', 'agent', 'request')
 if not h[2] then return 0 end
+if h[5] then redis.call('HDEL', P .. 'requests', h[5]) end
 if h[1] == 'RUNNING' then return redis.error_reply('${COMMIT_ERROR} run ' .. id .. ' is still running: cancel it first') end
 redis.call('ZREM', P .. 'runs', id)
 redis.call('ZREM', P .. 'runs:finished', id)
@@ -269,21 +278,27 @@ return { redis.call('LRANGE', rk .. ':order', 0, -1), redis.call('HGETALL', rk .
 `;
 
 /**
- * ARGV: index zset, 'desc' or 'asc', a status the runs must have ('' for any), limit (-1: none).
- * Returns { runId, run hash } per run, in index order.
+ * ARGV: index zset, 'desc' or 'asc', a status the runs must have ('' for any), limit (-1: none),
+ * and for 'desc' optionally a position (createdAt, runId): only runs strictly after it in
+ * newest-first order. Runs of one createdAt come in reverse byte order of their ids, as
+ * ZREVRANGE orders equal scores. Returns { runId, run hash } per run, in index order.
  */
 export const LIST_RUNS_LUA = `
 local index, dir, status, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local afterAt, afterId = ARGV[5], ARGV[6]
 local out = {}
 if limit == 0 then return out end
+local top = afterAt or '+inf'
 local start, chunk = 0, 256
 while true do
   local ids
-  if dir == 'desc' then ids = redis.call('ZREVRANGE', index, start, start + chunk - 1) else ids = redis.call('ZRANGE', index, start, start + chunk - 1) end
+  if dir == 'desc' then ids = redis.call('ZREVRANGEBYSCORE', index, top, '-inf', 'WITHSCORES', 'LIMIT', start, chunk) else ids = redis.call('ZRANGE', index, start, start + chunk - 1, 'WITHSCORES') end
   if #ids == 0 then return out end
-  for _, id in ipairs(ids) do
+  for k = 1, #ids, 2 do
+    local id = ids[k]
     local rk = 'titan:run:' .. id
-    if status == '' or redis.call('HGET', rk, 'status') == status then
+    local past = afterAt and tonumber(ids[k + 1]) == tonumber(afterAt) and id >= afterId
+    if not past and (status == '' or redis.call('HGET', rk, 'status') == status) then
       out[#out + 1] = { id, redis.call('HGETALL', rk) }
       if limit > 0 and #out >= limit then return out end
     end

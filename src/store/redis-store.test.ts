@@ -186,7 +186,7 @@ describe.runIf(available)('RedisStore', () => {
     await store.commit(b);
     // The reply was lost: the committer sends the same batch again.
     await store.commit(b);
-    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1 });
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1, retried: 0 });
     await expect(store.commit({ ...batch({ newJobs: [job('r1', 'a')] }), id: 'other' })).rejects.toThrow(/store commit failed at new job r1\/a: the job is already stored/);
   });
 

@@ -23,7 +23,7 @@ import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
 import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, MIGRATE_1_TO_2_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
-import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
+import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
 
 export type { RedisStoreOptions } from './redis-connection.js';
 
@@ -58,15 +58,16 @@ const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a
 const specEntry = (j: JobRecord): string => `${j.createdAt} ${JSON.stringify(j.spec)}`;
 
 const stateEntry = (j: JobRecord): string =>
-  `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase])}`;
+  `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase, j.lost])}`;
 
-type StateFields = [number, number | null, string | null, number | null, string | null, number | null, number | null, ServiceState | null, number];
+/** `lost` is absent from states written before it existed. */
+type StateFields = [number, number | null, string | null, number | null, string | null, number | null, number | null, ServiceState | null, number, number?];
 
 function toJob(runId: string, spec: string, state: string): JobRecord {
   const a = spec.indexOf(' ');
   const b = state.indexOf(' ');
   // Both were written by this store (stateEntry, specEntry) from a validated record.
-  const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase] = JSON.parse(state.slice(b + 1)) as StateFields;
+  const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase, lost = 0] = JSON.parse(state.slice(b + 1)) as StateFields;
   return {
     runId,
     spec: JSON.parse(spec.slice(a + 1)) as JobSpec,
@@ -81,6 +82,7 @@ function toJob(runId: string, spec: string, state: string): JobRecord {
     finishedAt,
     service,
     retryBase,
+    lost,
   };
 }
 
@@ -94,6 +96,7 @@ function toRun(runId: string, h: Record<string, string>): RunRecord {
     finishedAt: h.finishedAt === undefined ? null : Number(h.finishedAt),
     // Written by this store from a string array.
     tags: h.tags === undefined ? [] : (JSON.parse(h.tags) as string[]),
+    ...(h.request !== undefined && { requestId: h.request }),
   };
 }
 
@@ -132,7 +135,7 @@ const scheduleJson = (r: ScheduleRecord): string =>
 function encodeBatch(batch: StoreBatch): string[] {
   const args: string[] = [String(batch.runs.length)];
   for (const r of batch.runs) {
-    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
+    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
   }
   args.push(String(batch.newJobs.length));
   for (const j of batch.newJobs) args.push(j.runId, j.spec.id, specEntry(j), stateEntry(j));
@@ -232,17 +235,23 @@ export class RedisStore implements Store {
     return toJobs(runId, order, specs, states);
   }
 
-  private async listings(index: string, direction: 'asc' | 'desc', status: string, limit: number): Promise<RunListing[]> {
-    const rows = (await this.c.script('titanListRuns', [index, direction, status, String(limit)])) as [string, Flat][];
+  private async listings(index: string, direction: 'asc' | 'desc', status: string, limit: number, after?: RunPosition): Promise<RunListing[]> {
+    const cursor = after === undefined ? [] : [String(after.createdAt), after.runId];
+    const rows = (await this.c.script('titanListRuns', [index, direction, status, String(limit), ...cursor])) as [string, Flat][];
     return rows.map(([runId, h]) => toListing(runId, pairs(h)));
   }
 
-  async listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]> {
+  async listRuns(options: { limit: number; status?: RunStatus; tag?: string; after?: RunPosition }): Promise<RunListing[]> {
     if (!(options.limit > 0)) return [];
     const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
-    const { status, tag } = options;
-    if (tag !== undefined) return this.listings(`titan:runs:tag:${tag}`, 'desc', status ?? '', limit);
-    return this.listings(status === undefined ? 'titan:runs' : `titan:runs:status:${status}`, 'desc', '', limit);
+    const { status, tag, after } = options;
+    if (tag !== undefined) return this.listings(`titan:runs:tag:${tag}`, 'desc', status ?? '', limit, after);
+    return this.listings(status === undefined ? 'titan:runs' : `titan:runs:status:${status}`, 'desc', '', limit, after);
+  }
+
+  async findRunByRequest(requestId: string): Promise<RunRecord | null> {
+    const runId = await this.c.call(() => this.c.redis.hget('titan:requests', requestId));
+    return runId === null ? null : this.getRun(runId);
   }
 
   async listAgentRunStages(agentRunId: string): Promise<RunListing[]> {
@@ -275,8 +284,8 @@ export class RedisStore implements Store {
   }
 
   async totals(): Promise<JobTotals> {
-    const [submitted, completed, dead, attempts] = await this.c.call(() => this.c.redis.hmget('titan:totals', 'submitted', 'completed', 'dead', 'attempts'));
-    return { submitted: Number(submitted ?? 0), completed: Number(completed ?? 0), dead: Number(dead ?? 0), attempts: Number(attempts ?? 0) };
+    const [submitted, completed, dead, attempts, retried] = await this.c.call(() => this.c.redis.hmget('titan:totals', 'submitted', 'completed', 'dead', 'attempts', 'retried'));
+    return { submitted: Number(submitted ?? 0), completed: Number(completed ?? 0), dead: Number(dead ?? 0), attempts: Number(attempts ?? 0), retried: Number(retried ?? 0) };
   }
 
   async finishedRunsBefore(cutoff: number, limit: number): Promise<string[]> {

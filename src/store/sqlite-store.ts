@@ -25,7 +25,7 @@ import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
-import type { JobTotals, RunListing, Store, StoreBatch } from './store.js';
+import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
 
 /** Meta key of the totals of deleted runs (JSON of JobTotals). */
 const DELETED_TOTALS = 'deleted_totals';
@@ -38,6 +38,7 @@ interface RunRow {
   created_at: number;
   finished_at: number | null;
   tags: string | null;
+  request_id: string | null;
 }
 
 interface JobRow {
@@ -55,6 +56,7 @@ interface JobRow {
   finished_at: number | null;
   service: string | null;
   retry_base: number;
+  lost: number;
 }
 
 interface AttemptRow {
@@ -75,21 +77,16 @@ interface RunCountRow extends RunRow {
   n: number;
 }
 
-interface TotalsRow {
-  submitted: number;
-  completed: number;
-  dead: number;
-  attempts: number;
-}
+type TotalsRow = JobTotals;
 
 // Write statements bind positional parameters: better-sqlite3 binds an array of values faster
 // than it looks up named properties on an object, and these run several times per job.
-/** run_id, name, agent_run_id, status, created_at, finished_at, tags */
-type RunParams = [string, string, string | null, string, number, number | null, string | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, then the key: run_id, job_id */
-type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, string, string];
+/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id */
+type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null];
+/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, then the key: run_id, job_id */
+type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
 /** JOB_COLUMNS in order, then run_id again for run_created_at */
-type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, string];
+type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, number, string];
 /** ATTEMPT_COLUMNS in order */
 type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
 type DecisionParams = [string, string, number, string, string | null, number, string];
@@ -104,14 +101,14 @@ interface DecisionRow {
   reason: string;
 }
 
-const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags';
+const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id';
 const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base';
+  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base, lost';
 const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
 // ---- record <-> row mapping ----
 
-const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null];
+const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null];
 
 const rowToRun = (row: RunRow): RunRecord => ({
   runId: row.run_id,
@@ -122,6 +119,7 @@ const rowToRun = (row: RunRow): RunRecord => ({
   finishedAt: row.finished_at,
   // Written by this store from a string array.
   tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
+  ...(row.request_id !== null && { requestId: row.request_id }),
 });
 
 const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
@@ -135,6 +133,7 @@ const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.finishedAt ?? null,
   j.service ? JSON.stringify(j.service) : null,
   j.retryBase,
+  j.lost,
   j.runId,
   j.spec.id,
 ];
@@ -154,6 +153,7 @@ const jobToInsertParams = (j: JobRecord): JobInsertParams => [
   j.finishedAt ?? null,
   j.service ? JSON.stringify(j.service) : null,
   j.retryBase,
+  j.lost,
   j.runId,
 ];
 
@@ -173,6 +173,7 @@ const rowToJob = (row: JobRow): JobRecord => ({
   // Written by this store from a ServiceState.
   service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
   retryBase: row.retry_base,
+  lost: row.lost,
 });
 
 const attemptToParams = (a: AttemptRecord): AttemptParams => [
@@ -211,19 +212,19 @@ function prepareStatements(db: Database.Database) {
     // created_at is immutable: jobs.run_created_at holds a copy of it.
     upsertRun: db.prepare<RunParams>(
       `INSERT INTO runs (${RUN_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          name = excluded.name, agent_run_id = excluded.agent_run_id,
          status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags`,
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(
       `UPDATE jobs SET status = ?, attempt = ?, not_before = ?, worker_id = ?,
-         exit_code = ?, error = ?, started_at = ?, finished_at = ?, service = ?, retry_base = ?
+         exit_code = ?, error = ?, started_at = ?, finished_at = ?, service = ?, retry_base = ?, lost = ?
        WHERE run_id = ? AND job_id = ?`,
     ),
     upsertAttempt: db.prepare<AttemptParams>(
@@ -250,10 +251,6 @@ function prepareStatements(db: Database.Database) {
        WHERE r.status = 'RUNNING' ORDER BY j.seq`,
     ),
     // One query for the page of runs and their per-status job counts.
-    listRuns: db.prepare<{ limit: number }, RunCountRow>(listRunsSql('')),
-    listRunsByStatus: db.prepare<{ limit: number; status: string }, RunCountRow>(listRunsSql('WHERE status = @status')),
-    listRunsByTag: db.prepare<{ limit: number; tag: string }, RunCountRow>(listRunsSql(TAGGED)),
-    listRunsByStatusAndTag: db.prepare<{ limit: number; status: string; tag: string }, RunCountRow>(listRunsSql(`${TAGGED} AND status = @status`)),
     listAgentRunStages: db.prepare<{ limit: number; agent: string }, RunCountRow>(listRunsSql('WHERE agent_run_id = @agent')),
     listAgentRuns: db.prepare<[number], AgentRunRow>(
       `SELECT agent_run_id, COUNT(*) AS runs, SUM(status = 'RUNNING') AS active, MIN(created_at) AS first_at, MAX(created_at) AS last_at
@@ -271,9 +268,11 @@ function prepareStatements(db: Database.Database) {
       `SELECT COUNT(*) AS submitted,
          COALESCE(SUM(status = 'COMPLETED'), 0) AS completed,
          COALESCE(SUM(status = 'DEAD'), 0) AS dead,
-         (SELECT COUNT(*) FROM attempts) AS attempts
+         (SELECT COUNT(*) FROM attempts) AS attempts,
+         (SELECT COUNT(*) FROM attempts WHERE attempt > 1) AS retried
        FROM jobs`,
     ),
+    findRunByRequest: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE request_id = ?`),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -284,7 +283,8 @@ function prepareStatements(db: Database.Database) {
     runStatus: db.prepare<[string], { status: string }>('SELECT status FROM runs WHERE run_id = ?'),
     runTotals: db.prepare<{ run: string }, TotalsRow>(
       `SELECT COUNT(*) AS submitted, COALESCE(SUM(status = 'COMPLETED'), 0) AS completed, COALESCE(SUM(status = 'DEAD'), 0) AS dead,
-         (SELECT COUNT(*) FROM attempts WHERE run_id = @run) AS attempts
+         (SELECT COUNT(*) FROM attempts WHERE run_id = @run) AS attempts,
+         (SELECT COUNT(*) FROM attempts WHERE run_id = @run AND attempt > 1) AS retried
        FROM jobs WHERE run_id = @run`,
     ),
     deleteRunDecisions: db.prepare<[string]>('DELETE FROM gate_decisions WHERE run_id = ?'),
@@ -292,6 +292,13 @@ function prepareStatements(db: Database.Database) {
     deleteRunJobs: db.prepare<[string]>('DELETE FROM jobs WHERE run_id = ?'),
     deleteRunRow: db.prepare<[string]>('DELETE FROM runs WHERE run_id = ?'),
   };
+}
+
+const NO_TOTALS: JobTotals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
+
+/** Field-wise sum; fields missing from `b` (totals stored before they existed) count 0. */
+function addTotals(a: JobTotals, b: Partial<JobTotals>): JobTotals {
+  return { submitted: a.submitted + (b.submitted ?? 0), completed: a.completed + (b.completed ?? 0), dead: a.dead + (b.dead ?? 0), attempts: a.attempts + (b.attempts ?? 0), retried: a.retried + (b.retried ?? 0) };
 }
 
 /** Folds rows of (run, job status, count) into one listing per run, keeping their order. */
@@ -319,10 +326,17 @@ interface AgentRunRow {
   last_at: number;
 }
 
-const TAGGED = 'WHERE EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = @tag)';
+/** The filters of a run listing, each a condition on `runs` with its named parameters. */
+const RUN_FILTERS = {
+  status: 'status = @status',
+  tag: 'EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = @tag)',
+  after: '(created_at, run_id) < (@afterAt, @afterId)',
+} as const;
+type RunFilter = keyof typeof RUN_FILTERS;
+type RunListParams = { limit: number; status?: string; tag?: string; afterAt?: number; afterId?: string };
 
 function listRunsSql(where: string): string {
-  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags,
+  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags, r.request_id,
             j.status AS job_status, COUNT(j.run_id) AS n
           FROM (SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT @limit) AS r
           LEFT JOIN jobs AS j ON j.run_id = r.run_id
@@ -339,6 +353,8 @@ export class SqliteStore implements Store {
   private readonly deleteRunTx: (runId: string) => boolean;
   private readonly data: SqliteDataStore;
   private readonly schedules: SqliteScheduleStore;
+  /** A listing statement per combination of filters, prepared on first use. */
+  private readonly listings = new Map<string, Database.Statement<RunListParams, RunCountRow>>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -446,16 +462,24 @@ export class SqliteStore implements Store {
     return this.stmt.getRunJobs.all(runId).map(rowToJob);
   }
 
-  async listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]> {
+  async listRuns(options: { limit: number; status?: RunStatus; tag?: string; after?: RunPosition }): Promise<RunListing[]> {
     if (!(options.limit > 0)) return [];
     // SQLite rejects a non-integer LIMIT; -1 means no limit.
     const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
-    const { status, tag } = options;
-    const s = this.stmt;
-    let rows: RunCountRow[];
-    if (tag !== undefined) rows = status === undefined ? s.listRunsByTag.all({ limit, tag }) : s.listRunsByStatusAndTag.all({ limit, status, tag });
-    else rows = status === undefined ? s.listRuns.all({ limit }) : s.listRunsByStatus.all({ limit, status });
-    return groupCounts(rows);
+    const { status, tag, after } = options;
+    const filters = (['status', 'tag', 'after'] as const).filter((f) => options[f] !== undefined);
+    const params: RunListParams = { limit, ...(status !== undefined && { status }), ...(tag !== undefined && { tag }), ...(after !== undefined && { afterAt: after.createdAt, afterId: after.runId }) };
+    return groupCounts(this.listing(filters).all(params));
+  }
+
+  private listing(filters: readonly RunFilter[]): Database.Statement<RunListParams, RunCountRow> {
+    const key = filters.join(',');
+    let stmt = this.listings.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare<RunListParams, RunCountRow>(listRunsSql(filters.length === 0 ? '' : `WHERE ${filters.map((f) => RUN_FILTERS[f]).join(' AND ')}`));
+      this.listings.set(key, stmt);
+    }
+    return stmt;
   }
 
   async listAgentRunStages(agentRunId: string): Promise<RunListing[]> {
@@ -489,9 +513,12 @@ export class SqliteStore implements Store {
   }
 
   async totals(): Promise<JobTotals> {
-    const row = this.stmt.totals.get() ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
-    const deleted = this.deletedTotals();
-    return { submitted: row.submitted + deleted.submitted, completed: row.completed + deleted.completed, dead: row.dead + deleted.dead, attempts: row.attempts + deleted.attempts };
+    return addTotals(this.stmt.totals.get() ?? NO_TOTALS, this.deletedTotals());
+  }
+
+  async findRunByRequest(requestId: string): Promise<RunRecord | null> {
+    const row = this.stmt.findRunByRequest.get(requestId);
+    return row === undefined ? null : rowToRun(row);
   }
 
   async finishedRunsBefore(cutoff: number, limit: number): Promise<string[]> {
@@ -505,20 +532,14 @@ export class SqliteStore implements Store {
   /** What deleted runs had counted, kept so that the totals stay lifetime counts. */
   private deletedTotals(): JobTotals {
     const raw = this.stmt.getMeta.get(DELETED_TOTALS)?.value;
-    const t = raw ? (JSON.parse(raw) as Partial<JobTotals>) : {};
-    return { submitted: t.submitted ?? 0, completed: t.completed ?? 0, dead: t.dead ?? 0, attempts: t.attempts ?? 0 };
+    return addTotals(NO_TOTALS, raw ? (JSON.parse(raw) as Partial<JobTotals>) : {});
   }
 
   private removeRun(runId: string): boolean {
     const row = this.stmt.runStatus.get(runId);
     if (!row) return false;
     if (row.status === 'RUNNING') throw new TitanError('CONFLICT', `run ${runId} is still running: cancel it first`);
-    const gone = this.stmt.runTotals.get({ run: runId }) ?? { submitted: 0, completed: 0, dead: 0, attempts: 0 };
-    const kept = this.deletedTotals();
-    this.stmt.setMeta.run(
-      DELETED_TOTALS,
-      JSON.stringify({ submitted: kept.submitted + gone.submitted, completed: kept.completed + gone.completed, dead: kept.dead + gone.dead, attempts: kept.attempts + gone.attempts }),
-    );
+    this.stmt.setMeta.run(DELETED_TOTALS, JSON.stringify(addTotals(this.deletedTotals(), this.stmt.runTotals.get({ run: runId }) ?? NO_TOTALS)));
     this.stmt.deleteRunDecisions.run(runId);
     this.stmt.deleteRunAttempts.run(runId);
     this.stmt.deleteRunJobs.run(runId);

@@ -66,7 +66,7 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect(await store.listAttempts('r1', 'a')).toEqual([]);
     expect(await store.listRuns({ limit: 10 })).toEqual([]);
     expect(await store.loadActiveRuns()).toEqual([]);
-    expect(await store.totals()).toEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+    expect(await store.totals()).toEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 });
     expect(await store.getMeta('k')).toBeNull();
   });
 
@@ -288,6 +288,46 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect(await store.listRuns({ limit: 10, status: 'CANCELLED' })).toEqual([]);
   });
 
+  it('pages through runs after a position, ties on creation time broken by run id, with filters', async () => {
+    const store = await open();
+    for (const [id, at] of [['r1', 1_000], ['r2a', 2_000], ['r2b', 2_000], ['r2c', 2_000], ['r3', 3_000]] as const) await submit(store, run(id, at, id === 'r2b' ? 'COMPLETED' : 'RUNNING', { tags: id === 'r1' ? [] : ['t'] }), ['a']);
+    const pages: string[][] = [];
+    let after: { createdAt: number; runId: string } | undefined;
+    for (;;) {
+      const page = await store.listRuns({ limit: 2, ...(after && { after }) });
+      if (page.length === 0) break;
+      pages.push(page.map((l) => l.run.runId));
+      const last = page[page.length - 1]?.run;
+      after = last && { createdAt: last.createdAt, runId: last.runId };
+    }
+    expect(pages).toEqual([['r3', 'r2c'], ['r2b', 'r2a'], ['r1']]);
+    expect((await store.listRuns({ limit: 10, after: { createdAt: 2_000, runId: 'r2b' }, status: 'RUNNING' })).map((l) => l.run.runId)).toEqual(['r2a', 'r1']);
+    expect((await store.listRuns({ limit: 10, after: { createdAt: 3_000, runId: 'r3' }, tag: 't' })).map((l) => l.run.runId)).toEqual(['r2c', 'r2b', 'r2a']);
+    expect((await store.listRuns({ limit: 10, after: { createdAt: 2_000, runId: 'r2c' }, tag: 't', status: 'RUNNING' })).map((l) => l.run.runId)).toEqual(['r2a']);
+  });
+
+  it('finds a run by the request id of the submission that created it, until the run is deleted', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000, 'RUNNING', { requestId: 'req-1' }), ['a']);
+    await submit(store, run('r2', 2_000), ['a']);
+    expect(await store.findRunByRequest('req-1')).toStrictEqual(run('r1', 1_000, 'RUNNING', { requestId: 'req-1' }));
+    expect(await store.findRunByRequest('req-2')).toBeNull();
+    expect((await store.getRun('r2'))?.requestId).toBeUndefined();
+    // Later updates of the run keep its request id.
+    await store.commit(batch({ runs: [run('r1', 1_000, 'COMPLETED', { finishedAt: 1_500 })] }));
+    expect((await store.findRunByRequest('req-1'))?.status).toBe('COMPLETED');
+    expect(await store.deleteRun('r1')).toBe(true);
+    expect(await store.findRunByRequest('req-1')).toBeNull();
+  });
+
+  it('keeps the count of attempts lost to the infrastructure with the job', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['a']);
+    const updated = job('r1', 'a', { status: 'QUEUED', attempt: 3, lost: 2, retryBase: 1 });
+    await store.commit(batch({ jobs: [updated] }));
+    expect((await store.getRunJobs('r1'))[0]).toStrictEqual(updated);
+  });
+
   it('loads only RUNNING runs, each with all of its jobs', async () => {
     const store = await open();
     const r1 = await submit(store, run('r1', 1_000), ['a', 'b']);
@@ -324,7 +364,7 @@ describe.each(factories)('Store conformance: $name', (factory) => {
         attempts: [attempt('r1', 'a', 1), attempt('r1', 'b', 1), attempt('r1', 'b', 2), attempt('r2', 'b', 1)],
       }),
     );
-    expect(await store.totals()).toStrictEqual({ submitted: 5, completed: 2, dead: 1, attempts: 4 });
+    expect(await store.totals()).toStrictEqual({ submitted: 5, completed: 2, dead: 1, attempts: 4, retried: 1 });
   });
 
   it('gets and sets meta values', async () => {
@@ -341,7 +381,7 @@ describe.each(factories)('Store conformance: $name', (factory) => {
   it('accepts an empty batch', async () => {
     const store = await open();
     await store.commit(emptyBatch());
-    expect(await store.totals()).toStrictEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0 });
+    expect(await store.totals()).toStrictEqual({ submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 });
   });
 
   it('lists runs by tag, alone and with a status, following tag changes', async () => {
@@ -422,10 +462,10 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     for (const status of ['QUEUED', 'RUNNING', 'COMPLETED', 'COMPLETED'] as const) await store.commit(batch({ jobs: [job('r1', 'a', { status })] }));
     await store.commit(batch({ attempts: [attempt('r1', 'a', 1)] }));
     await store.commit(batch({ attempts: [attempt('r1', 'a', 1, { finishedAt: 3_000, outcome: 'COMPLETED', exitCode: 0 })] }));
-    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1 });
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 1, dead: 0, attempts: 1, retried: 0 });
     expect((await store.listRuns({ limit: 1 }))[0]).toMatchObject({ counts: { COMPLETED: 1 }, total: 1 });
     await store.commit(batch({ jobs: [job('r1', 'a', { status: 'DEAD' })] }));
-    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 0, dead: 1, attempts: 1 });
+    expect(await store.totals()).toStrictEqual({ submitted: 1, completed: 0, dead: 1, attempts: 1, retried: 0 });
     expect((await store.listRuns({ limit: 1 }))[0]).toMatchObject({ counts: { DEAD: 1 }, total: 1 });
   });
 

@@ -46,11 +46,19 @@ export interface RunListing {
   total: number;
 }
 
+/** Lifetime counts. `attempts` and `retried` (attempts after a job's first) count ended attempts. */
 export interface JobTotals {
   submitted: number;
   completed: number;
   dead: number;
   attempts: number;
+  retried: number;
+}
+
+/** Where a listing of runs resumes: strictly after this run in newest-first order. */
+export interface RunPosition {
+  createdAt: number;
+  runId: string;
 }
 
 export interface Store extends DataStore {
@@ -60,8 +68,10 @@ export interface Store extends DataStore {
   loadActiveRuns(): Promise<{ run: RunRecord; jobs: JobRecord[] }[]>;
   getRun(runId: string): Promise<RunRecord | null>;
   getRunJobs(runId: string): Promise<JobRecord[]>;
-  /** Newest first; optionally only runs of a status and/or carrying a tag. */
-  listRuns(options: { limit: number; status?: RunStatus; tag?: string }): Promise<RunListing[]>;
+  /** Newest first (by creation time, then run id); optionally only runs of a status and/or carrying a tag, after a position. */
+  listRuns(options: { limit: number; status?: RunStatus; tag?: string; after?: RunPosition }): Promise<RunListing[]>;
+  /** The run a submission with this client request id created, if any. */
+  findRunByRequest(requestId: string): Promise<RunRecord | null>;
   /** The runs of one agent run, oldest first, with per-status job counts. */
   listAgentRunStages(agentRunId: string): Promise<RunListing[]>;
   /** Agent runs, most recently active first. */

@@ -218,7 +218,7 @@ export class WorkerAgent {
   }
 
   private async greet(peer: Peer): Promise<void> {
-    peer.onEvent = (event, data) => this.onEvent(event, data);
+    peer.onEvent = (event, data) => this.onEvent(peer, event, data);
     let result: HelloResult;
     try {
       result = (await peer.hello({
@@ -261,7 +261,7 @@ export class WorkerAgent {
     let lastHeard = Date.now();
     peer.onEvent = (event, data) => {
       lastHeard = Date.now();
-      this.onEvent(event, data);
+      this.onEvent(peer, event, data);
     };
     this.heartbeat = setInterval(() => {
       // The master echoes every heartbeat; long silence means the connection is dead even if TCP has not noticed.
@@ -292,10 +292,12 @@ export class WorkerAgent {
     return ids.slice(0, MAX_HELLO_ATTEMPTS);
   }
 
-  private onEvent(event: string, data: unknown): void {
+  private onEvent(peer: Peer, event: string, data: unknown): void {
     if (event === 'dispatch') {
       const parsed = WorkerEvents.dispatch.safeParse(data);
       if (!parsed.success) return this.log(`ignored a malformed dispatch: ${parsed.error.issues[0]?.message}`);
+      // Said at once, so the master knows these arrived (it runs unacknowledged ones elsewhere).
+      peer.notify('accepted', { attempts: parsed.data.attempts.map((d) => ({ runId: d.runId, jobId: d.jobId, attempt: d.attempt })) });
       // Each item was validated by the dispatch schema above.
       for (const d of parsed.data.attempts) void this.run(d);
     } else if (event === 'drain') {
@@ -533,7 +535,14 @@ export class WorkerAgent {
       // A dispatch can arrive just before this side has finished its HELLO: wait for the session.
       const peer = await this.session();
       if (!peer) throw new Error('the worker is stopping');
-      const chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
+      let chunk: { data: string; size: number };
+      try {
+        chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
+      } catch (err) {
+        // A connection lost mid-download is the infrastructure's fault, not the job's: go on with the next session.
+        if (peer.closed) continue;
+        throw err;
+      }
       const data = Buffer.from(chunk.data, 'base64');
       parts.push(data);
       offset += data.length;

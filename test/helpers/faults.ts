@@ -234,6 +234,18 @@ export class CuttableProxy {
     return this.silence((link) => this.strandedSockets.add(link.client));
   }
 
+  /**
+   * One-way loss on every live connection: what the master sends is read and discarded, while
+   * what the worker sends still arrives (its heartbeats keep the master convinced it is there).
+   */
+  muteToWorker(): number {
+    for (const link of this.links) {
+      link.upstream.unpipe(link.client);
+      link.upstream.on('data', () => undefined);
+    }
+    return this.links.size;
+  }
+
   /** Stops forwarding on every live connection (what the master sends is read and discarded). */
   private silence(then: (link: Link) => void): number {
     const n = this.links.size;

@@ -34,6 +34,7 @@ export function jobRecord(runId: string, spec: JobSpec, extra: Partial<JobRecord
     finishedAt: null,
     service: null,
     retryBase: 0,
+    lost: 0,
     ...extra,
   };
 }

@@ -99,14 +99,21 @@ function orderViolations(jobs: readonly JobInput[], lines: readonly string[]): s
 
 const summary = (jobs: readonly JobView[]): string => JSON.stringify(jobs.filter((j) => j.status !== 'COMPLETED' || j.attempt !== 1).map((j) => ({ id: j.spec.id, status: j.status, attempt: j.attempt, worker: j.workerId, error: j.error })));
 
-describe('fault injection', () => {
+/**
+ * Every crash test runs with the default retries and with none: an attempt lost to the
+ * infrastructure (a dead worker, a dispatch never delivered, a connection dropped) is run again
+ * without spending a retry, so a `retries: 0` job completes all the same.
+ */
+describe.each([3, 0])('fault injection (retries: %i)', (retries) => {
+  const submit = (client: TitanClient, input: { name: string; jobs: JobInput[] }): Promise<{ runId: string }> => client.submit({ ...input, jobs: input.jobs.map((j) => ({ ...j, retries })) });
+
   it('finishes a 200-job DAG exactly once when the master is killed -9 in the middle and restarted', { timeout: 120_000 }, async () => {
     const c = await newCluster(['--reclaim-grace', '5'], 2, 4);
     const appendFile = join(c.dir, 'append.txt');
     const jobs = layeredDag(20, 10, appendFile, (l, i) => 50 + ((l * 37 + i * 61) % 101));
     const ids = jobs.map((j) => j.id);
     const client = c.client();
-    const { runId } = await client.submit({ name: 'master-kill', jobs });
+    const { runId } = await submit(client, { name: 'master-kill', jobs });
 
     await eventually(() => readLines(appendFile).length >= 67, 60_000, 'a third of the jobs to complete');
     const firstMaster = c.master ?? expect.unreachable('no master');
@@ -142,7 +149,7 @@ describe('fault injection', () => {
     const quick = ['q0', 'q1', 'q2', 'q3'];
     const long = ['l0', 'l1', 'l2', 'l3'];
     const client = c.client();
-    const { runId } = await client.submit({
+    const { runId } = await submit(client, {
       name: 'worker-kill',
       jobs: [
         ...quick.map((id) => ({ id, script: APPEND_SCRIPT, args: [id, '0.1', appendFile] })),
@@ -227,7 +234,7 @@ describe('fault injection', () => {
     const long = ['l0', 'l1', 'l2', 'l3'];
     const ids = [...short, ...long];
     const client = c.client();
-    const { runId } = await client.submit({
+    const { runId } = await submit(client, {
       name: 'master-restart',
       jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, short.includes(id) ? '1' : '5', appendFile, pidFile] })),
     });
@@ -257,7 +264,7 @@ describe('fault injection', () => {
     const pidFile = join(c.dir, 'pids.txt');
     const ids = ['j0', 'j1', 'j2', 'j3'];
     const client = c.client();
-    const { runId } = await client.submit({ name: 'no-comeback', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '2.5', appendFile, pidFile] })) });
+    const { runId } = await submit(client, { name: 'no-comeback', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '2.5', appendFile, pidFile] })) });
     await eventually(() => readPidFile(pidFile).length === ids.length, 30_000, 'every job to start');
     const first = readPidFile(pidFile);
     const victim = '127.0.0.1:8101';
@@ -291,6 +298,77 @@ describe('fault injection', () => {
     expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
   });
 
+  it('runs every job once when the master is killed -9 while its dispatches are still on the way', { timeout: 120_000 }, async () => {
+    const c = await newCluster(['--reclaim-grace', '5'], 1, 64);
+    const appendFile = join(c.dir, 'append.txt');
+    const ids = Array.from({ length: 300 }, (_, i) => `j${String(i).padStart(3, '0')}`);
+    const client = c.client();
+    const { runId } = await submit(client, { name: 'dispatch-kill', jobs: ids.map((id) => ({ id, script: APPEND_SCRIPT, args: [id, '0.05', appendFile] })) });
+    // Dispatches are committed before they are sent: a kill now leaves some committed and unsent.
+    await killNine((c.master ?? expect.unreachable('no master')).child);
+    client.close();
+    await c.startMaster();
+    const after = c.client();
+    const final = await waitRunDone(after, runId, 90_000);
+    expect(final.jobs.filter((j) => j.status !== 'COMPLETED').map((j) => `${j.spec.id}:${j.status}:${j.error}`)).toEqual([]);
+    expect(final.run.status).toBe('COMPLETED');
+    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+  });
+
+  it('runs the jobs of a frozen worker (SIGSTOP) elsewhere, and a job it held completes whatever its retries', { timeout: 120_000 }, async () => {
+    const timeoutS = 3;
+    const c = await newCluster(['--worker-timeout', String(timeoutS)], 2, 2);
+    const appendFile = join(c.dir, 'append.txt');
+    const pidFile = join(c.dir, 'pids.txt');
+    const ids = ['a0', 'a1', 'a2', 'a3'];
+    const client = c.client();
+    const { runId } = await submit(client, { name: 'frozen', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '6', appendFile, pidFile] })) });
+    await eventually(() => readPidFile(pidFile).length === ids.length, 30_000, 'every job to start');
+    const victim = '127.0.0.1:8101';
+    const frozen = readPidFile(pidFile).filter((r) => r.workerId === victim);
+    expect(frozen).toHaveLength(2);
+    const victimProc = c.workers[workerIndex(victim)] ?? expect.unreachable('no victim');
+    const pid = victimProc.child.pid ?? expect.unreachable('no pid');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await eventually(async () => (await client.workers()).every((w) => w.id !== victim), (timeoutS + 4) * 1000, 'the frozen worker to be declared dead');
+      await eventually(() => frozen.every((r) => readPidFile(pidFile).some((s) => s.id === r.id && s.attempt === 2)), 15_000, 'the frozen jobs to start again elsewhere');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const final = await waitRunDone(client, runId, 60_000);
+    expect(final.jobs.map((j) => `${j.spec.id}:${j.status}`)).toEqual(ids.map((id) => `${id}:COMPLETED`));
+    for (const r of frozen) {
+      const { attempts } = await client.getJob(`${runId}/${r.id}`);
+      expect(attempts.map((a) => [a.attempt, a.workerId, a.outcome])).toEqual([
+        [1, victim, 'LOST'],
+        [2, '127.0.0.1:8100', 'COMPLETED'],
+      ]);
+    }
+    // Only jobs that were genuinely running on the frozen worker may have finished twice.
+    const counts = readLines(appendFile).reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+    for (const id of ids) expect(counts.get(id) ?? 0, id).toBeGreaterThanOrEqual(1);
+    for (const id of ids.filter((i) => !frozen.some((r) => r.id === i))) expect(counts.get(id), id).toBe(1);
+  });
+
+  it('runs again elsewhere, without spending a retry, the dispatches a one-way loss kept from the worker', { timeout: 120_000 }, async () => {
+    const { c, p, worker } = await proxiedCluster();
+    await c.startWorker({ slots: 4 });
+    const appendFile = join(c.dir, 'append.txt');
+    const client = c.client();
+    await eventually(async () => (await client.workers()).length === 2, 10_000, 'both workers');
+    // From now on nothing the master sends reaches the proxied worker; its heartbeats still arrive.
+    expect(p.muteToWorker()).toBe(1);
+    const ids = Array.from({ length: 16 }, (_, i) => `m${i}`);
+    const { runId } = await submit(client, { name: 'one-way', jobs: ids.map((id) => ({ id, script: APPEND_SCRIPT, args: [id, '0.2', appendFile] })) });
+    const final = await waitRunDone(client, runId, 60_000);
+    expect(final.jobs.filter((j) => j.status !== 'COMPLETED').map((j) => `${j.spec.id}:${j.status}:${j.error}`), worker.output()).toEqual([]);
+    expect(notExactlyOnce(ids, readLines(appendFile))).toEqual({});
+    // Some dispatches went to the muted worker and were lost, never started.
+    const lost = (await Promise.all(ids.map(async (id) => (await client.getJob(`${runId}/${id}`)).attempts))).flat().filter((a) => a.outcome === 'LOST');
+    expect(lost.length).toBeGreaterThan(0);
+  });
+
   it('keeps attempt 1 of every job when only the network between a worker and the master drops', { timeout: 120_000 }, async () => {
     const { c, p } = await proxiedCluster();
     const appendFile = join(c.dir, 'append.txt');
@@ -299,7 +377,7 @@ describe('fault injection', () => {
     const long = ['l0', 'l1'];
     const ids = [...short, ...long];
     const client = c.client();
-    const { runId } = await client.submit({
+    const { runId } = await submit(client, {
       name: 'network-drop',
       jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, short.includes(id) ? '0.8' : '4', appendFile, pidFile] })),
     });
@@ -329,7 +407,7 @@ describe('fault injection', () => {
     const pidFile = join(c.dir, 'pids.txt');
     const ids = ['s0', 's1', 'l0', 'l1'];
     const client = c.client();
-    const { runId } = await client.submit({
+    const { runId } = await submit(client, {
       name: 'half-open',
       jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, id.startsWith('s') ? '0.8' : '4', appendFile, pidFile] })),
     });
@@ -363,7 +441,7 @@ describe('fault injection', () => {
     const pidFile = join(c.dir, 'pids.txt');
     const ids = ['q0', 'q1'];
     const client = c.client();
-    const { runId } = await client.submit({ name: 'silent', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '9', appendFile, pidFile] })) });
+    const { runId } = await submit(client, { name: 'silent', jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, '9', appendFile, pidFile] })) });
     await eventually(() => readPidFile(pidFile).length === ids.length, 30_000, 'every job to start');
 
     expect(p.blackhole()).toBe(1);
@@ -387,7 +465,7 @@ describe('fault injection', () => {
     const ids = ['first', 'long'];
     const client = c.client();
     p.resetOnReport = true;
-    const { runId } = await client.submit({
+    const { runId } = await submit(client, {
       name: 'report-reset',
       jobs: ids.map((id) => ({ id, script: LONG_SCRIPT, args: [id, id === 'first' ? '0.5' : '3', appendFile, pidFile] })),
     });
@@ -407,7 +485,7 @@ describe('fault injection', () => {
     const jobs = layeredDag(10, 8, appendFile, (l, i) => 100 + ((l * 13 + i * 29) % 80));
     const ids = jobs.map((j) => j.id);
     const client = c.client();
-    const { runId } = await client.submit({ name: 'garbage', jobs });
+    const { runId } = await submit(client, { name: 'garbage', jobs });
     await eventually(() => readLines(appendFile).length >= 8, 30_000, 'the first layer to complete');
 
     let replies: Buffer[] = [];

@@ -72,6 +72,8 @@ export interface GateDecisionResult {
 export interface WorkerView extends WorkerInfo {
   id: string;
   state: 'connected' | 'disconnected' | 'draining';
+  /** Draining because it will exit: it cannot be undrained. */
+  exiting: boolean;
   running: number;
   connectedAt: number;
   lastSeen: number;

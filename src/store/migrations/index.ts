@@ -9,6 +9,7 @@ import { sql as data } from './0003_data.js';
 import { sql as services } from './0004_services.js';
 import { sql as retryTags } from './0005_retry_tags.js';
 import { sql as schedules } from './0006_schedules.js';
+import { sql as lostRequests } from './0007_lost_requests.js';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'services', sql: services },
   { version: 5, name: 'retry_tags', sql: retryTags },
   { version: 6, name: 'schedules', sql: schedules },
+  { version: 7, name: 'lost_requests', sql: lostRequests },
 ];

@@ -15,6 +15,7 @@ import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 type Pending = { worker: WorkerView; action: 'drain' | 'shutdown' };
+type Action = Pending['action'] | 'undrain';
 
 const STATE_ORDER: Record<WorkerView['state'], number> = { connected: 0, draining: 1, disconnected: 2 };
 
@@ -53,10 +54,22 @@ export default function Workers() {
   const slots = rows.reduce((a, w) => a + (w.state === 'disconnected' ? 0 : w.slots), 0);
   const running = rows.reduce((a, w) => a + w.running, 0);
 
-  const ask = (worker: WorkerView, action: Pending['action']): void => {
+  const ask = (worker: WorkerView, action: Action): void => {
+    if (action === 'undrain') return void undrain(worker);
     setDialogError(null);
     setForced(false);
     setPending({ worker, action });
+  };
+
+  // Undoing a drain takes nothing away, so it needs no confirmation.
+  const undrain = async (worker: WorkerView): Promise<void> => {
+    try {
+      await apiPost(apiPath('workers', worker.id, 'undrain'));
+      setDone(`${worker.id} takes new jobs again.`);
+      void list.reload();
+    } catch (err) {
+      setDone(`Could not undrain ${worker.id}: ${errorText(err)}`);
+    }
   };
 
   const confirm = async (): Promise<void> => {
@@ -188,7 +201,7 @@ export default function Workers() {
   );
 }
 
-function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: WorkerView, action: Pending['action']) => void }) {
+function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: WorkerView, action: Action) => void }) {
   const gone = w.state === 'disconnected';
   // `attempts` holds every job on the worker, its services too: list those once, as services.
   const jobs = w.attempts.filter((a) => !w.services.some((s) => s.ref === a));
@@ -266,9 +279,15 @@ function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: 
       </td>
       <td>
         <div className="pg-actions">
-          <button type="button" className="btn btn-small" disabled={gone || w.state === 'draining'} onClick={() => onAction(w, 'drain')} aria-label={`Drain ${w.id}`}>
-            Drain
-          </button>
+          {w.state === 'draining' && !w.exiting ? (
+            <button type="button" className="btn btn-small" onClick={() => onAction(w, 'undrain')} aria-label={`Undrain ${w.id}`}>
+              Undrain
+            </button>
+          ) : (
+            <button type="button" className="btn btn-small" disabled={gone || w.state === 'draining'} onClick={() => onAction(w, 'drain')} aria-label={`Drain ${w.id}`}>
+              Drain
+            </button>
+          )}
           <button type="button" className="btn btn-small btn-bad-outline" disabled={gone} onClick={() => onAction(w, 'shutdown')} aria-label={`Shut down ${w.id}`}>
             Shut down
           </button>
