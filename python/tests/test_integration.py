@@ -487,6 +487,45 @@ class TestControl(IntegrationTestCase):
         self.assertIsInstance(self.client.services(), list)
         self.assertRegex(self.client.ping(), r"^\d+\.\d+")
 
+    def test_runs_page_goes_through_every_run(self) -> None:
+        tag = "paged-" + uuid.uuid4().hex[:8]
+        script = self.script("p.py", "print(1)\n")
+        ids = [self.client.submit_dag("paged", [TitanJob("a", script)], tags=[tag]).run_id for _ in range(3)]
+        seen = []
+        after = None
+        while True:
+            page = self.client.runs_page(limit=1, tag=tag, after=after)
+            seen.extend(r["runId"] for r in page["runs"])
+            if page["next"] is None:
+                break
+            after = page["next"]
+        self.assertEqual(seen, list(reversed(ids)))
+
+    def test_a_submission_whose_reply_was_lost_is_sent_again_and_makes_one_run(self) -> None:
+        tag = "resent-" + uuid.uuid4().hex[:8]
+        real = self.client._connection
+        lost = []
+
+        def connection() -> Any:
+            conn = real()
+            send = conn.request
+
+            def request(method: str, params: Any, timeout: Any) -> Any:
+                if method != "submit" or lost:
+                    return send(method, params, timeout)
+                send(method, params, timeout)
+                lost.append(params["requestId"])
+                conn.close()
+                raise TitanConnectionError("the connection broke before the reply (test)")
+
+            conn.request = request
+            return conn
+
+        self.client._connection = connection  # type: ignore[method-assign]
+        run_id = self.client.submit_dag("resent", [TitanJob("a", self.script("r.py", "print(1)\n"))], tags=[tag]).run_id
+        self.assertEqual(len(lost), 1)
+        self.assertEqual([r["runId"] for r in self.client.runs_page(tag=tag)["runs"]], [run_id])
+
 
 class TestConnection(IntegrationTestCase):
     def test_a_master_that_cannot_be_reached_raises_a_clear_error(self) -> None:

@@ -149,13 +149,16 @@ interface Link {
  * cut() destroys every proxied connection (both sides see it close); strand() closes only the
  * worker's side and leaves the master's side open and silent, like a connection whose peer
  * vanished without a FIN; while `refusing`, new connections are closed straight away;
- * `resetOnReport` resets the connection exactly when a results report passes.
+ * `resetOnReport` resets the connection exactly when a results report passes; `loseReplyTo` lets a
+ * request through and resets the connection in place of its reply.
  */
 export class CuttableProxy {
   port = 0;
   refusing = false;
   /** When set, the next worker→master chunk carrying a results report resets the connection. */
   resetOnReport = false;
+  /** When set, the next client chunk containing it is delivered, and the connection is reset instead of carrying the reply. */
+  loseReplyTo: string | null = null;
   resets = 0;
   /** Connections accepted and forwarded so far. */
   connections = 0;
@@ -192,6 +195,17 @@ export class CuttableProxy {
           client.resetAndDestroy();
           upstream.destroy();
           return;
+        }
+        if (this.loseReplyTo !== null && chunk.includes(this.loseReplyTo)) {
+          this.loseReplyTo = null;
+          upstream.unpipe(client);
+          upstream.once('data', () => {
+            this.resets++;
+            this.links.delete(link);
+            client.resetAndDestroy();
+            upstream.destroy();
+          });
+          upstream.resume();
         }
         if (!link.stranded) upstream.write(chunk);
       });
@@ -242,6 +256,7 @@ export class CuttableProxy {
     for (const link of this.links) {
       link.upstream.unpipe(link.client);
       link.upstream.on('data', () => undefined);
+      link.upstream.resume();
     }
     return this.links.size;
   }
