@@ -450,6 +450,23 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await screenshot(page, 'keyboard-nav', { fullPage: false });
     errors.expectNone('keyboard navigation');
   });
+
+  it('drains a worker after confirming, and undrains it with one click', async () => {
+    const { page, errors } = await signedIn('light', '/workers');
+    const row = page.locator('tr').filter({ hasText: '127.0.0.1:8100' });
+    await row.getByRole('button', { name: 'Drain 127.0.0.1:8100' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Drain', exact: true }).click();
+    await row.locator('.badge').filter({ hasText: 'Draining' }).waitFor();
+    expect((await client.workers())[0]?.state).toBe('draining');
+    await row.getByRole('button', { name: 'Undrain 127.0.0.1:8100' }).click();
+    await page.getByText('127.0.0.1:8100 takes new jobs again.').waitFor();
+    await row.locator('.badge').filter({ hasText: 'Connected' }).waitFor();
+    expect((await client.workers())[0]?.state).toBe('connected');
+    // It takes work again.
+    const { runId } = await client.submit({ name: 'after-undrain', jobs: [{ id: 'q', script: QUICK }] });
+    await waitRunStatus(client, runId, 'COMPLETED');
+    errors.expectNone('drain and undrain');
+  });
 });
 
 /** The React Flow node of a job (React Flow sets `data-id` to the node id, which is the job id). */
