@@ -1126,6 +1126,8 @@ export class Master {
 
   private lose(state: RunState, jobId: string, attempt: number, reason: string): void {
     this.apply(state, finishAttempt(state, jobId, attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.clock.now(), this.random(), this.maxLost));
+    const job = state.jobs.get(jobId);
+    if (job?.status === 'DEAD') this.log(`${jobKey(state.run.runId, jobId)} is DEAD: ${job.error ?? reason}`);
     this.kick();
   }
 
@@ -1144,7 +1146,7 @@ export class Master {
   private logRequeued(keys: readonly string[], why: string): void {
     if (keys.length === 0) return;
     const shown = keys.slice(0, 5).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
-    this.log(`${keys.length} attempt${keys.length === 1 ? '' : 's'} lost (${why}): ${shown}; queued again without spending a retry`);
+    this.log(`${keys.length} attempt${keys.length === 1 ? '' : 's'} lost (${why}): ${shown}; they run again without spending a retry, within --max-lost-attempts (${this.maxLost})`);
   }
 
   /** Declares silent workers dead; their attempts run again elsewhere. */

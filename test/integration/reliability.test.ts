@@ -98,6 +98,11 @@ describe('the lost-attempt budget', () => {
     const { attempts } = await client.getJob(`${runId}/k`);
     expect(attempts.map((a) => a.outcome)).toEqual(['LOST', 'LOST']);
     expect(new Set(attempts.map((a) => a.workerId)).size).toBe(2);
+    // The master's log says which workers it declared dead, what it re-queued, and what it gave up.
+    const log = (c.master ?? expect.unreachable('no master')).output();
+    for (const a of attempts) expect(log).toContain(`worker ${a.workerId} is dead (no heartbeat for`);
+    expect(log).toMatch(/1 attempt lost \(worker \S+ is dead\): \S+\/k; they run again without spending a retry/);
+    expect(log).toMatch(/\S+\/k is DEAD: 2 attempts were lost to the infrastructure/);
   });
 
   it('refuses a budget that is not a whole number', async () => {
