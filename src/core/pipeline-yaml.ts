@@ -9,7 +9,7 @@
  * for clients without a YAML library. It reads nothing: a job's `file` stays as written,
  * relative to the YAML's folder, for the caller to read, upload or zip (`project: true`).
  */
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, Lexer, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
@@ -19,6 +19,9 @@ import { ShellWordsError, splitShellWords } from './shell-words.js';
 
 /** The largest pipeline text accepted (in characters). */
 export const MAX_PIPELINE_YAML = 4 * 1024 * 1024;
+
+/** The deepest nesting of flow collections (`[`, `{`) accepted: a pipeline needs three or four. */
+export const MAX_YAML_NESTING = 64;
 
 /**
  * A job of a parsed pipeline: the job spec without what it runs, and instead the `file` as written
@@ -146,6 +149,25 @@ export interface PipelineYamlSource {
   yamlIndex: (number | null)[];
 }
 
+/**
+ * Refuses flow collections nested deeper than MAX_YAML_NESTING in one linear pass of the lexer,
+ * before the parser (whose work and stack grow with the depth) sees them.
+ */
+function checkNesting(text: string, path: string): void {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_YAML_NESTING) {
+        const line = text.slice(0, offset).split('\n').length;
+        throw new PipelineYamlError(`${path}:${line}: collections are nested more than ${MAX_YAML_NESTING} deep`);
+      }
+    } else if (token === ']' || token === '}') depth = Math.max(0, depth - 1);
+    // The lexer's markers (document start, scalar, flow end) are one control character not in the text.
+    if (!(token.length === 1 && token < ' ' && token !== '\n' && token !== '\t')) offset += token.length;
+  }
+}
+
 /** Parses and validates pipeline text; `path` only names it in errors. Throws PipelineYamlError. */
 export function parsePipelineYaml(text: string, path: string): PipelineDoc {
   return readPipelineYaml(text, path).doc;
@@ -154,6 +176,7 @@ export function parsePipelineYaml(text: string, path: string): PipelineDoc {
 /** parsePipelineYaml, with the positions a caller that reads the files needs. */
 export function readPipelineYaml(text: string, path: string): PipelineYamlSource {
   if (text.length > MAX_PIPELINE_YAML) throw new PipelineYamlError(`${path}: a pipeline file is limited to 4 MiB`);
+  checkNesting(text, path);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined): string => {

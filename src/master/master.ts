@@ -20,6 +20,7 @@ import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionRe
 import { parseRunCursor, runCursor } from '../protocol/methods.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
+import { PipelineParser } from './pipeline-parser.js';
 import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarget } from './autoscaler.js';
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
@@ -98,6 +99,8 @@ export class Master {
   readonly uploads: FileArea;
   /** Titan's script library (`perm_files/`): scripts deployed by name to run or serve later. */
   readonly registry: FileArea;
+  /** Parses pipeline YAML that clients send, off the event loop. */
+  readonly pipelines = new PipelineParser();
   /** Pipelines submitted on cron schedules. */
   readonly schedules: Schedules;
   private readonly clock: Clock;
@@ -244,6 +247,7 @@ export class Master {
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
     await this.kv.close();
+    await this.pipelines.close();
     this.logs.closeAll();
   }
 

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
 import { LIMITS, RunSpecSchema } from '../core/model.js';
-import { MAX_PIPELINE_YAML, readPipelineYaml } from '../core/pipeline-yaml.js';
+import { MAX_PIPELINE_YAML } from '../core/pipeline-yaml.js';
 import { Drafts, MAX_DRAFT_BYTES } from '../master/drafts.js';
 import { FileArea } from '../master/file-area.js';
 import type { Master } from '../master/master.js';
@@ -74,12 +74,12 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   app.post('/api/pipelines/parse', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
-    return { pipeline: readPipelineYaml(yaml, 'pipeline.yaml').doc };
+    return { pipeline: (await master.pipelines.read(yaml, 'pipeline.yaml')).doc };
   });
 
   app.post('/api/pipelines/deploy', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
-    const { doc, projectAt } = readPipelineYaml(yaml, 'pipeline.yaml');
+    const { doc, projectAt } = await master.pipelines.read(yaml, 'pipeline.yaml');
     if (doc.project) throw new TitanError('BAD_REQUEST', `${projectAt}: project mode is not available here: the script library has no folders; set "project: false" and name library scripts in "file"`);
     const jobs = doc.jobs.map(({ file, fileAt, ...job }) => {
       if (file === undefined) return job;

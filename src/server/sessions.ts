@@ -4,7 +4,6 @@
  */
 import { TitanError } from '../core/errors.js';
 import { parseJobRef } from '../core/model.js';
-import { parsePipelineYaml } from '../core/pipeline-yaml.js';
 import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
@@ -162,7 +161,7 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
       case 'pipeline.parse': {
         // An invalid pipeline throws a BAD_REQUEST whose message is the positioned one.
         const p = parse(method, req.params);
-        return { pipeline: parsePipelineYaml(p.text, p.path) };
+        return master.pipelines.read(p.text, p.path).then(({ doc }) => ({ pipeline: doc }));
       }
       case 'job.get':
         return master.getJob(parse(method, req.params).ref);
