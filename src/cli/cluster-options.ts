@@ -11,6 +11,7 @@ import type { MasterConfig } from '../server/start.js';
 import { loadServerTls, type ServerTls, ServerTlsError } from '../server/tls.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { allowList } from '../server/v1.js';
+import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';
 import { UsageError } from './connection.js';
 
 export interface ClusterFlags {
@@ -31,6 +32,9 @@ export interface ClusterFlags {
   tlsClientCa?: string;
   retainDays?: number;
   maxLostAttempts: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  httpRequestTimeout: number;
 }
 
 const positive =
@@ -42,11 +46,13 @@ const positive =
   };
 const positiveSeconds = positive('seconds');
 
-function lostBudget(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 1000) throw new InvalidArgumentError('must be a whole number from 0 to 1000');
-  return n;
-}
+const whole =
+  (min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
 
 function portRange(value: string): readonly [number, number] {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
@@ -102,7 +108,10 @@ export function clusterOptions(command: Command): Command {
     .option('--tls-cert <file>', 'serve TLS on both ports with this certificate (PEM; with --tls-key): the HTTP port becomes https')
     .option('--tls-key <file>', "the private key (PEM) of --tls-cert")
     .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required')
-    .addOption(new Option('--max-lost-attempts <n>', "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries").default(DEFAULT_MAX_LOST_ATTEMPTS).argParser(lostBudget))
+    .addOption(new Option('--max-lost-attempts <n>', "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries").default(DEFAULT_MAX_LOST_ATTEMPTS).argParser(whole(0, 1000)))
+    .addOption(new Option('--max-connections <n>', 'open connections each port (9090, 5000) accepts in all').default(DEFAULT_CONNECTION_LIMITS.total).argParser(whole(1, 1_000_000)))
+    .addOption(new Option('--max-connections-per-ip <n>', 'open connections each port accepts from one address').default(DEFAULT_CONNECTION_LIMITS.perAddress).argParser(whole(1, 1_000_000)))
+    .addOption(new Option('--http-request-timeout <seconds>', 'how long an HTTP client has to send a whole request, body included').default(HTTP_TIMEOUTS.requestMs / 1000).argParser(positiveSeconds))
     .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
@@ -142,7 +151,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'connections' | 'httpRequestTimeoutMs'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -168,5 +177,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(tls !== undefined && { tls }),
     ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
     maxLostAttempts: o.maxLostAttempts,
+    connections: { total: o.maxConnections, perAddress: o.maxConnectionsPerIp },
+    httpRequestTimeoutMs: o.httpRequestTimeout * 1000,
   };
 }

@@ -7,6 +7,8 @@
  * context whose guard demands the bearer token or a session cookie with its CSRF token, so a
  * route can only be added behind it; the dashboard's files are public (they hold no data).
  */
+import { createServer as createHttpServerOf } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
@@ -18,6 +20,7 @@ import { registerDataRoutes } from './http-data.js';
 import { registerMetricsRoute } from './http-metrics.js';
 import { registerEventRoutes, SseStreams } from './http-sse.js';
 import { defaultWebRoot, isServerPath, registerStatic, SECURITY_HEADERS } from './http-static.js';
+import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS, type HttpTimeouts } from './limits.js';
 import type { ServerTls } from './tls.js';
 
 export interface HttpOptions {
@@ -31,11 +34,29 @@ export interface HttpOptions {
   dataDir?: string | undefined;
   /** Serve HTTPS (with mutual TLS when it names a client CA); session cookies then get `Secure`. */
   tls?: ServerTls | undefined;
+  /** Caps on open connections (default DEFAULT_CONNECTION_LIMITS). */
+  connections?: ConnectionLimits | undefined;
+  /** Deadlines of an exchange (default HTTP_TIMEOUTS). */
+  timeouts?: HttpTimeouts | undefined;
 }
+
 
 export function createHttpServer(master: Master, options: HttpOptions): FastifyInstance {
   // Routes and hooks do not depend on the raw server's type, so the HTTPS instance is used as the HTTP one.
-  const app = options.tls ? (Fastify({ logger: false, bodyLimit: 1024 * 1024, https: options.tls }) as unknown as FastifyInstance) : Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const t = options.timeouts ?? HTTP_TIMEOUTS;
+  // Deadlines are checked every second (Node's default is every 30 s), so a slow client is cut off on time.
+  const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: 1_000 };
+  const tls = options.tls;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    serverFactory: (handler) => {
+      const server = tls ? createHttpsServer({ ...tls, ...deadlines }, handler) : createHttpServerOf(deadlines, handler);
+      server.setTimeout(t.idleMs, (socket) => socket.destroy());
+      return server;
+    },
+  }) as unknown as FastifyInstance;
+  new ConnectionCaps(options.connections ?? DEFAULT_CONNECTION_LIMITS).guard(app.server);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);

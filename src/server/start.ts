@@ -8,6 +8,7 @@ import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createHttpServer } from './http.js';
+import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
 import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
@@ -43,6 +44,10 @@ export interface MasterConfig {
   tls?: ServerTls;
   /** Finished runs are deleted this long after they finished (checked at start and hourly); kept when absent. */
   retainMs?: number;
+  /** Caps on open connections to each port (DEFAULT_CONNECTION_LIMITS when absent). */
+  connections?: ConnectionLimits;
+  /** How long an HTTP client has to send a whole request, body included (HTTP_TIMEOUTS when absent). */
+  httpRequestTimeoutMs?: number;
   /** How many attempts the infrastructure may lose per job before it is DEAD (core's default when absent). */
   maxLostAttempts?: number;
 }
@@ -79,9 +84,12 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   });
   await master.start();
   const retention = config.retainMs === undefined ? null : retainRuns(master, config.retainMs);
-  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls);
+  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls });
+  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
+    connections: config.connections,
+    ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
+  });
   await http.listen({ port: config.httpPort, host: config.host });
   const httpAddress = http.server.address() as AddressInfo;
   return {

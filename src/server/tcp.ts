@@ -12,11 +12,12 @@ import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
 import { V1_ERROR } from '../protocol/v1.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
+import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS } from './limits.js';
 import type { ServerTls } from './tls.js';
 import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
-export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls): Server {
+export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
   const handleV1 = v1Handler(master);
   const sockets = new Set<Socket>();
   const session = (socket: Socket): void => {
@@ -31,6 +32,7 @@ export function createTcpServer(master: Master, token: string, v1: V1Access = { 
   };
   // A handshake gets no longer than a HELLO; a failed one only closes that connection.
   const server = tls ? createTlsServer({ ...tls, handshakeTimeout: HELLO_TIMEOUT_MS }, session) : createServer(session);
+  new ConnectionCaps(limits).guard(server);
   // Raw connections, handshaking ones included, so that close() can end them all.
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
