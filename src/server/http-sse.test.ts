@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { SseStream } from './http-sse.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Master } from '../master/master.js';
+import { FeedTicker, PING_EVERY_MS, SseStream, STATS_EVERY_MS } from './http-sse.js';
 
 /** A response whose client reads nothing: everything written stays queued. */
 class StuckResponse extends EventEmitter {
@@ -69,5 +70,30 @@ describe('SseStream', () => {
     const b = open(1024);
     b.res.emit('close');
     expect(b.stream.isOpen).toBe(false);
+  });
+});
+
+describe('FeedTicker', () => {
+  it('computes the stats once per tick for every open feed, pings them, and stops when the last one closes', () => {
+    vi.useFakeTimers();
+    try {
+      let computed = 0;
+      const master = { stats: () => ({ tick: ++computed }) } as unknown as Master;
+      const ticker = new FeedTicker(master);
+      const feeds = [open(1 << 20), open(1 << 20), open(1 << 20)];
+      for (const f of feeds) ticker.add(f.stream);
+      vi.advanceTimersByTime(STATS_EVERY_MS);
+      expect(computed).toBe(1);
+      for (const f of feeds) expect(f.res.written).toEqual(['event: stats\ndata: {"tick":1}\n\n']);
+      vi.advanceTimersByTime(PING_EVERY_MS - STATS_EVERY_MS);
+      expect(computed).toBe(PING_EVERY_MS / STATS_EVERY_MS);
+      for (const f of feeds) expect(f.res.written.at(-1)).toBe(': ping\n\n');
+      for (const f of feeds) f.stream.end();
+      vi.advanceTimersByTime(STATS_EVERY_MS * 10);
+      expect(computed).toBe(PING_EVERY_MS / STATS_EVERY_MS);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -49,7 +49,12 @@ export class SseStream {
 
   /** Writes one event; drops the connection if the client has fallen too far behind. */
   send(event: string, data: unknown): void {
-    this.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.sendEncoded(event, JSON.stringify(data));
+  }
+
+  /** send(), for data already encoded as JSON (once for many streams). */
+  sendEncoded(event: string, json: string): void {
+    this.write(`event: ${event}\ndata: ${json}\n\n`);
   }
 
   comment(text: string): void {
@@ -128,7 +133,41 @@ export class SseStreams {
   }
 }
 
+/**
+ * The periodic part of every cluster feed on one pair of timers: the stats are computed and
+ * encoded once per tick however many streams are open, and the timers run only while one is.
+ */
+export class FeedTicker {
+  private readonly feeds = new Set<SseStream>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly master: Master) {}
+
+  add(stream: SseStream): void {
+    this.feeds.add(stream);
+    if (this.feeds.size === 1) {
+      this.timers = [
+        setInterval(() => this.broadcast('stats', JSON.stringify(this.master.stats())), STATS_EVERY_MS),
+        setInterval(() => {
+          for (const s of this.feeds) s.comment('ping');
+        }, PING_EVERY_MS),
+      ];
+    }
+    stream.onClose(() => {
+      this.feeds.delete(stream);
+      if (this.feeds.size > 0) return;
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+    });
+  }
+
+  private broadcast(event: string, json: string): void {
+    for (const s of this.feeds) s.sendEncoded(event, json);
+  }
+}
+
 export function registerEventRoutes(app: FastifyInstance, master: Master, streams: SseStreams): void {
+  const ticker = new FeedTicker(master);
   // No HEAD twins: a HEAD request would open a stream that sends nothing.
   app.get('/api/events', { exposeHeadRoute: false }, async (req, reply) => {
     const stream = streams.start(req, reply, EVENTS_BUFFER_LIMIT);
@@ -152,12 +191,9 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
         if (workersTimer === null) workersTimer = setTimeout(sendWorkers, Math.max(0, workersSentAt + WORKERS_COALESCE_MS - Date.now()));
       },
     });
-    const stats = setInterval(() => stream.send('stats', master.stats()), STATS_EVERY_MS);
-    const ping = setInterval(() => stream.comment('ping'), PING_EVERY_MS);
+    ticker.add(stream);
     stream.onClose(() => {
       stopWatching();
-      clearInterval(stats);
-      clearInterval(ping);
       if (workersTimer !== null) clearTimeout(workersTimer);
     });
     // The state now, so that a client (re)connecting needs no other request to be current.
