@@ -1,50 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cookieOf, LoginLimiter, registerAuth, SESSION_TTL_MS, SessionStore } from './http-auth.js';
+import { cookieOf, LoginLimiter, registerAuth } from './http-auth.js';
 import { principalOf } from './http-common.js';
-
-describe('SessionStore', () => {
-  it('creates random sessions whose expiry slides with each use, and forgets expired ones', () => {
-    let now = 1_000;
-    const store = new SessionStore(() => now);
-    const a = store.create('ana');
-    const b = store.create('bo');
-    expect(a.id).toMatch(/^[0-9a-f]{64}$/);
-    expect(a.csrf).toMatch(/^[0-9a-f]{64}$/);
-    expect(a.id).not.toBe(b.id);
-    expect(a.csrf).not.toBe(a.id);
-    now += SESSION_TTL_MS - 1;
-    expect(store.use(a.id)?.user).toBe('ana');
-    now += SESSION_TTL_MS - 1;
-    // Used just in time: still alive, 24 h after it was created.
-    expect(store.use(a.id)?.user).toBe('ana');
-    expect(store.use(b.id)).toBeNull();
-    expect(store.use(undefined)).toBeNull();
-    expect(store.use('nope')).toBeNull();
-    now += SESSION_TTL_MS;
-    store.sweep();
-    expect(store.size).toBe(0);
-  });
-
-  it('tells listeners when a session ends, once, and evicts the least recently used beyond its limit', () => {
-    const store = new SessionStore(Date.now, SESSION_TTL_MS, 2);
-    const a = store.create('a');
-    let ended = 0;
-    store.onEnd(a.id, () => ended++);
-    const stopped = store.onEnd(a.id, () => ended += 100);
-    stopped();
-    const b = store.create('b');
-    store.use(a.id);
-    store.create('c');
-    // b was the least recently used.
-    expect(store.use(b.id)).toBeNull();
-    expect(store.use(a.id)).not.toBeNull();
-    store.end(a.id);
-    store.end(a.id);
-    expect(ended).toBe(1);
-    expect(store.size).toBe(1);
-  });
-});
 
 describe('LoginLimiter', () => {
   it('allows 10 failures a minute per address, and forgets them after a success', () => {
@@ -108,6 +65,20 @@ describe('the auth routes and guard', () => {
     const again = await app.inject({ method: 'POST', url: '/api/login', payload: { token: 'the-token' }, headers: { cookie } });
     expect(again.statusCode).toBe(200);
     expect((await app.inject({ url: '/api/who', headers: { cookie } })).statusCode).toBe(401);
+  });
+
+  it('counts wrong bearer tokens toward the sign-in limit, never checks a password while locked out, and never locks out the right token', async () => {
+    build({ user: 'ana', password: 'pw' });
+    for (let i = 0; i < 10; i++) expect((await app.inject({ url: '/api/who', headers: { authorization: `Bearer guess-${i}` } })).statusCode).toBe(401);
+    const locked = await app.inject({ url: '/api/who', headers: { authorization: 'Bearer guess-10' } });
+    expect(locked.statusCode).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    // Even the right password is not looked at now.
+    expect((await app.inject({ method: 'POST', url: '/api/login', payload: { user: 'ana', password: 'pw' } })).statusCode).toBe(429);
+    expect((await app.inject({ method: 'POST', url: '/api/login', payload: { token: 'wrong' } })).statusCode).toBe(429);
+    // The cluster token cannot be guessed, so it always gets in.
+    expect((await app.inject({ url: '/api/who', headers: { authorization: 'Bearer the-token' } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/api/login', payload: { token: 'the-token' } })).statusCode).toBe(200);
   });
 
   it('refuses password sign-in when no user is configured', async () => {

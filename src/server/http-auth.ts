@@ -4,22 +4,22 @@
  * API clients (CLI, Prometheus, scripts) send the cluster token as `Authorization: Bearer`.
  * Browsers sign in once with `POST /api/login` (the token, or the dashboard user and password
  * given to the master) and get a `titan_session` cookie: HttpOnly, SameSite=Strict, Secure over
- * TLS. Sessions live in memory and expire after 12 hours without use. A cookie-authenticated
+ * TLS. Sessions (http-sessions.ts) expire after 12 hours without use and 7 days after sign-in,
+ * and survive a restart. A cookie-authenticated
  * request that changes anything (every method but GET and HEAD) must also carry the session's
  * CSRF token in `X-CSRF-Token`; a bearer request needs none, since browsers never add that
- * header on their own. Failed sign-ins are limited per client address.
+ * header on their own. Failed sign-ins and wrong bearer tokens are limited per client address;
+ * the right token is never locked out (it is not guessable), a password is not even checked
+ * while its address is locked out.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseWith, setPrincipal, type Principal } from './http-common.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
 import { tokenMatches } from './token.js';
+import { type Session, SessionStore } from './http-sessions.js';
 
 export const SESSION_COOKIE = 'titan_session';
-export const SESSION_TTL_MS = 12 * 3_600_000;
-/** Sessions kept at once; signing in beyond this ends the least recently used one. */
-const MAX_SESSIONS = 10_000;
 /** The name a session signed in with the cluster token gets (audit records show it). */
 export const TOKEN_USER = 'token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -27,88 +27,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export interface UiLogin {
   user: string;
   password: string;
-}
-
-export interface Session {
-  readonly id: string;
-  readonly user: string;
-  readonly csrf: string;
-  expiresAt: number;
-}
-
-/** Browser sessions, in memory, with a sliding expiry. */
-export class SessionStore {
-  /** In order of last use, least recent first (a Map keeps insertion order). */
-  private readonly sessions = new Map<string, Session>();
-  private readonly endListeners = new Map<string, Set<() => void>>();
-
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly ttlMs = SESSION_TTL_MS,
-    private readonly max = MAX_SESSIONS,
-  ) {}
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  create(user: string): Session {
-    const session: Session = { id: randomBytes(32).toString('hex'), user, csrf: randomBytes(32).toString('hex'), expiresAt: this.now() + this.ttlMs };
-    this.sessions.set(session.id, session);
-    while (this.sessions.size > this.max) this.end(this.sessions.keys().next().value as string);
-    return session;
-  }
-
-  /** The live session of this id, its expiry pushed back; null when unknown or expired. */
-  use(id: string | undefined): Session | null {
-    if (id === undefined) return null;
-    const session = this.sessions.get(id);
-    if (!session) return null;
-    const now = this.now();
-    if (session.expiresAt <= now) {
-      this.end(id);
-      return null;
-    }
-    session.expiresAt = now + this.ttlMs;
-    this.sessions.delete(id);
-    this.sessions.set(id, session);
-    return session;
-  }
-
-  /** Ends a session; whatever it had open (event streams) is told. */
-  end(id: string): void {
-    if (!this.sessions.delete(id)) return;
-    const listeners = this.endListeners.get(id);
-    this.endListeners.delete(id);
-    for (const fn of listeners ?? []) fn();
-  }
-
-  /** Calls `fn` when the session ends (sign-out, expiry); returns the function that stops that. */
-  onEnd(id: string, fn: () => void): () => void {
-    let set = this.endListeners.get(id);
-    if (!set) {
-      set = new Set();
-      this.endListeners.set(id, set);
-    }
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (set.size === 0 && this.endListeners.get(id) === set) this.endListeners.delete(id);
-    };
-  }
-
-  /** Ends every expired session (least recently used come first, so it stops at the first live one). */
-  sweep(): void {
-    const now = this.now();
-    for (const [id, session] of this.sessions) {
-      if (session.expiresAt > now) break;
-      this.end(id);
-    }
-  }
-
-  clear(): void {
-    for (const id of [...this.sessions.keys()]) this.end(id);
-  }
 }
 
 /** At most `max` failed sign-ins per client address in any `windowMs`. */
@@ -168,6 +86,9 @@ const LoginSchema = z.union([
 
 export interface AuthOptions {
   token: string;
+  /** Where sessions are kept across restarts (in memory only when absent). */
+  sessionsFile?: string | undefined;
+  log?: (line: string) => void;
   /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); absent: token sign-in only. */
   login?: UiLogin | undefined;
   now?: () => number;
@@ -187,13 +108,13 @@ const deny = (reply: FastifyReply, status: 401 | 403, message: string): FastifyR
 /** Registers `/api/login`, `/api/logout` and `/api/session` and returns the guard for the rest. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
   const now = options.now ?? Date.now;
-  const sessions = new SessionStore(now);
+  const sessions = new SessionStore({ now, ...(options.sessionsFile !== undefined && { file: options.sessionsFile }), ...(options.log && { log: options.log }) });
   const limiter = new LoginLimiter(now);
   const sweeper = setInterval(() => sessions.sweep(), 60_000);
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    sessions.clear();
+    sessions.close();
   });
 
   const cookie = (req: FastifyRequest, value: string, clear: boolean): string =>
@@ -203,17 +124,22 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
     return typeof given === 'string' && tokenMatches(given, session.csrf);
   };
 
-  app.post('/api/login', { bodyLimit: 8 * 1024 }, async (req, reply) => {
+  const lockedOut = (req: FastifyRequest, reply: FastifyReply): FastifyReply | null => {
     const wait = limiter.retryAfter(req.ip);
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      return reply.code(429).header('retry-after', String(seconds)).send({ code: 'RATE_LIMITED', message: `too many failed sign-ins from ${req.ip}; try again in ${seconds} s` });
-    }
+    if (wait === 0) return null;
+    const seconds = Math.ceil(wait / 1000);
+    return reply.code(429).header('retry-after', String(seconds)).send({ code: 'RATE_LIMITED', message: `too many failed sign-ins from ${req.ip}; try again in ${seconds} s` });
+  };
+
+  app.post('/api/login', { bodyLimit: 8 * 1024 }, async (req, reply) => {
     const body = parseWith(LoginSchema, req.body, 'sign-in (send JSON {token} or {user, password})');
     let user: string | null = null;
     let message = 'wrong token';
     if ('token' in body) {
       if (tokenMatches(body.token, options.token)) user = TOKEN_USER;
+      else if (lockedOut(req, reply)) return reply;
+    } else if (lockedOut(req, reply)) {
+      return reply;
     } else if (options.login) {
       // Both compared, always: the time taken says nothing about which one was wrong.
       const userOk = tokenMatches(body.user, options.login.user);
@@ -260,7 +186,11 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
         return undefined;
       }
       // The read token reads; the worker and job tokens are for the TCP port.
-      if (derivedRole(options.token, given)?.role !== 'read') return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
+      if (derivedRole(options.token, given)?.role !== 'read') {
+        if (lockedOut(req, reply)) return reply;
+        limiter.fail(req.ip);
+        return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
+      }
       if (!SAFE_METHODS.has(req.method)) return deny(reply, 403, `${req.method} changes the cluster: a read token only reads`);
       setPrincipal(req, { kind: 'token', user: 'read' });
       return undefined;

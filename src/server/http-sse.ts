@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobStatus } from '../core/model.js';
 import type { Master } from '../master/master.js';
 import type { JobView } from '../protocol/methods.js';
-import type { SessionStore } from './http-auth.js';
+import type { SessionStore } from './http-sessions.js';
 import { check, principalOf, refOf } from './http-common.js';
 
 /** Bytes a connection may have queued before it is dropped. */

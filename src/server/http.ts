@@ -8,6 +8,7 @@
  * route can only be added behind it; the dashboard's files are public (they hold no data).
  */
 import { createServer as createHttpServerOf } from 'node:http';
+import { join } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TitanError } from '../core/errors.js';
@@ -60,6 +61,8 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
+    // Over TLS, browsers are told to keep to https for this host from now on.
+    if (tls) reply.header('strict-transport-security', 'max-age=31536000');
     // Answers about the cluster (sessions and CSRF tokens among them) are never cached.
     if (isServerPath(req.url.split('?')[0] ?? '')) reply.header('cache-control', 'no-store');
   });
@@ -71,7 +74,7 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
   });
 
   app.get('/healthz', async () => ({ status: 'ok', uptimeMs: master.stats().uptimeMs }));
-  const auth = registerAuth(app, { token: options.token, login: options.login });
+  const auth = registerAuth(app, { token: options.token, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   const streams = new SseStreams(auth.sessions);
   app.addHook('preClose', async () => streams.endAll());
 

@@ -82,12 +82,14 @@ describe.skipIf(!haveOpenssl)('TLS and mutual TLS', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
-  it('serves the dashboard over https, and the sign-in cookie is Secure', async () => {
+  it('serves the dashboard over https with HSTS, and the sign-in cookie is Secure', async () => {
     const page = await https(tlsMaster.httpPort, '/');
     expect(page.status).toBe(200);
     const login = await https(tlsMaster.httpPort, '/api/login', { method: 'POST', body: JSON.stringify({ token }) });
     expect(login.status).toBe(200);
     expect(String(login.headers['set-cookie'])).toMatch(/titan_session=.*; Secure/);
+    // Browsers are told to keep to https for this host.
+    expect(page.headers['strict-transport-security']).toBe('max-age=31536000');
   });
 
   it('a plain CLI against the TLS master fails fast with a hint, exit 3', async () => {
