@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
+import { printable } from './format.js';
 
 export interface TlsFlags {
   tls?: boolean;
@@ -99,7 +100,7 @@ export const connectionOptions = (cmd: Command): Command =>
       .option('--data-dir <dir>', 'data directory whose token file to use'),
   );
 
-export const print = (text: string): void => void process.stdout.write(`${text}\n`);
+export const print = (text: string): void => void process.stdout.write(`${printable(text)}\n`);
 export const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
 
 /** Runs `fn` with a client for these flags and closes it afterwards. */

@@ -36,7 +36,36 @@ export function colourStatus(status: string): string {
 
 const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
+/** The colours and weights this module paints with: the only escape sequences let through. */
+const OWN_STYLE = /^\x1b\[(?:0|1|2|3[1-5])m/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_IN_CELL = /[\x00-\x1f\x7f-\x9f]/g;
+
+const escape = (c: string): string => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
+/**
+ * Text from the cluster (names, messages, errors) made safe for a terminal: control characters
+ * are shown as `\xNN`, so a hostile name cannot move the cursor, rewrite the screen or retitle the
+ * window. Line breaks and tabs stay unless `oneLine`; this module's own colours stay.
+ */
+export function printable(text: string, oneLine = false): string {
+  const pattern = oneLine ? CONTROL_IN_CELL : CONTROL;
+  let out = '';
+  let at = 0;
+  for (const m of text.matchAll(pattern)) {
+    const i = m.index;
+    if (i < at) continue;
+    const own = m[0] === '\x1b' ? OWN_STYLE.exec(text.slice(i)) : null;
+    out += text.slice(at, i) + (own ? own[0] : escape(m[0]));
+    at = i + (own ? own[0].length : 1);
+  }
+  return out + text.slice(at);
+}
+
 export function table(headers: string[], rows: string[][]): string {
+  rows = rows.map((r) => r.map((cell) => printable(cell, true)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]): string =>
     cells

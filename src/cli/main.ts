@@ -19,7 +19,7 @@ import { writePidFile } from './pid-file.js';
 import { readToken, workerToken } from '../protocol/derived-tokens.js';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError, withClient } from './connection.js';
-import { bold, bytes, colourStatus, dim, duration, table, when } from './format.js';
+import { bold, bytes, colourStatus, dim, duration, printable, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
@@ -280,7 +280,7 @@ connectionOptions(
       process.stdout.write(next.value.data);
     }
     const { job } = await client.getJob(ref);
-    process.stderr.write(`${ref} ${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${job.error && job.status !== 'COMPLETED' ? `: ${job.error}` : ''}\n`);
+    process.stderr.write(`${ref} ${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${job.error && job.status !== 'COMPLETED' ? `: ${printable(job.error)}` : ''}\n`);
     process.exitCode = exitCodeOf(job);
   });
 });
@@ -678,7 +678,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(2);
   }
   if (err instanceof TitanError) {
-    process.stderr.write(`titan: ${err.message}${err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? '' : ` [${err.code}]`}\n`);
+    process.stderr.write(`titan: ${printable(err.message)}${err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? '' : ` [${printable(err.code, true)}]`}\n`);
     process.exit(err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? 3 : 1);
   }
   process.stderr.write(`titan: ${(err as Error).stack ?? String(err)}\n`);
