@@ -149,6 +149,16 @@ describe('buildProjectZip', () => {
     expect(zip.files).toEqual(['link.py', 'main.py', 'real/x.py']);
   });
 
+  it('refuses a link to a file outside the project, unless .titanignore leaves it out', () => {
+    const outside = folder({ 'id_rsa': 'secret key' });
+    const dir = folder({ 'main.py': 'm' });
+    symlinkSync(join(outside, 'id_rsa'), join(dir, 'key'));
+    expect(() => buildProjectZip(dir)).toThrow(ProjectZipError);
+    expect(() => buildProjectZip(dir)).toThrow(/key is a link to .*id_rsa, outside the project folder .*leave the link out with \.titanignore/);
+    writeFileSync(join(dir, '.titanignore'), 'key\n');
+    expect(buildProjectZip(dir).files).toEqual(['.titanignore', 'main.py']);
+  });
+
   it('refuses a folder over its file or byte limit, saying how to fix it', () => {
     const dir = folder({ 'a.txt': 'aaaa', 'b.txt': 'bbbb', 'c.txt': 'cccc' });
     expect(() => listProjectFiles(dir, { maxFiles: 2 })).toThrow(ProjectZipError);

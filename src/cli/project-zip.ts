@@ -7,8 +7,8 @@
  * links to folders, and anything that is not a regular file, are skipped.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { LIMITS } from '../core/model.js';
 
@@ -167,6 +167,7 @@ export function listProjectFiles(folder: string, limits: ProjectZipLimits = {}):
   const maxFiles = limits.maxFiles ?? 10_000;
   const maxBytes = limits.maxBytes ?? LIMITS.maxBlobBytes;
   const matcher = IgnoreMatcher.forFolder(folder);
+  const root = realpathSync(folder);
   const files: { path: string; abs: string; size: number }[] = [];
   let bytes = 0;
   const walk = (dir: string, prefix: string): void => {
@@ -186,6 +187,12 @@ export function listProjectFiles(folder: string, limits: ProjectZipLimits = {}):
         const target = statSync(abs, { throwIfNoEntry: false });
         // A link to a folder could loop; a dangling link has nothing to store.
         if (!target?.isFile()) continue;
+        if (matcher.matches(path, false)) continue;
+        // What a link outside the project points at (a key, a password file) must not be uploaded by accident.
+        const real = realpathSync(abs);
+        if (relative(root, real).startsWith('..') || isAbsolute(relative(root, real))) {
+          throw new ProjectZipError(`${path} is a link to ${real}, outside the project folder ${folder}; copy the file in, or leave the link out with ${IGNORE_FILE}`);
+        }
         info = target;
       }
       if (info.isDirectory()) {

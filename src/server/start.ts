@@ -14,7 +14,7 @@ import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
-import { allowList } from './v1.js';
+import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
 
 export interface MasterConfig {
@@ -84,6 +84,10 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   });
   await master.start();
   const retention = config.retainMs === undefined ? null : retainRuns(master, config.retainMs);
+  const wide = config.legacyV1 ? publicBlocks(config.legacyV1Allow ?? []) : [];
+  if (wide.length > 0) {
+    process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
+  }
   const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
   await listen(tcp, config.port, config.host);
   const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,

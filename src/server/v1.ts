@@ -36,6 +36,30 @@ export function allowList(cidrs: readonly string[]): BlockList {
   return list;
 }
 
+/** Address blocks no host on the internet can come from: loopback, private, carrier-grade NAT, link-local, unique-local. */
+const PRIVATE_BLOCKS: readonly [string, number][] = [
+  ['127.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+];
+
+/** The blocks of `cidrs` (checked by allowList) that reach beyond private networks. */
+export function publicBlocks(cidrs: readonly string[]): string[] {
+  return cidrs.filter((cidr) => {
+    const [address = '', bits] = cidr.split('/');
+    const type = isIPv4(address) ? 'ipv4' : 'ipv6';
+    const prefix = bits === undefined ? (type === 'ipv4' ? 32 : 128) : Number(bits);
+    // Inside a private block when its own network address is, and it is no wider.
+    return !PRIVATE_BLOCKS.some(([net, size]) => isIPv4(net) === (type === 'ipv4') && prefix >= size && allowList([`${net}/${size}`]).check(address, type));
+  });
+}
+
 /** Why a v1 peer is refused, or null when it may talk. */
 export function v1Refusal(access: V1Access, remote: string | undefined): string | null {
   if (!access.enabled) return 'ERROR: the Titan v1 protocol is not enabled on this master (start it with --legacy-v1)';

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, launch, ROOT } from '../helpers/cluster.js';
+import { Cluster, kill, launch, ROOT, waitForOutput } from '../helpers/cluster.js';
 import { isGone, waitUntil } from '../helpers/processes.js';
 import { freePort, readPid, TempDir } from '../helpers/scripts.js';
 
@@ -429,6 +429,22 @@ print(json.dumps({"cancel": cancel, "statuses": statuses, "again": request(OP_CA
       expect(r.code, r.output).toBe(2);
       expect(r.output).toContain(`"${bad}" is not an IP address or CIDR block`);
     }
+  });
+
+  it('titan master warns loudly when --legacy-v1-allow reaches beyond private networks, and not for private ones', async () => {
+    const start = async (allow: string[]): Promise<string> => {
+      const proc = launch(['master', '--data-dir', join(tmp.path, `allow-${allow.length}`), '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--token', 'x', '--legacy-v1', '--legacy-v1-allow', ...allow]);
+      try {
+        await waitForOutput(proc, /listening on/, 20_000);
+        return proc.output();
+      } finally {
+        await kill(proc, 'SIGKILL');
+      }
+    };
+    const wide = await start(['10.0.0.0/8', '0.0.0.0/0', '8.8.8.0/24', '::/0']);
+    expect(wide).toMatch(/WARNING: --legacy-v1-allow 0\.0\.0\.0\/0, 8\.8\.8\.0\/24, ::\/0 reaches beyond private networks\. Titan's v1 protocol has no token/);
+    const narrow = await start(['10.1.0.0/16', '192.168.1.7', 'fd00::/8', '172.16.0.0/12']);
+    expect(narrow).not.toContain('WARNING');
   });
 });
 
