@@ -1,7 +1,9 @@
 /**
  * The embedded default Store: one SQLite file in WAL mode. Every statement is prepared once in
  * the constructor; a commit is one transaction. The work is synchronous (better-sqlite3); the
- * methods return promises only to share the Store interface with remote backends.
+ * methods return promises only to share the Store interface with remote backends. A write that
+ * fails because the disk is full is rolled back and refused with StoreUnavailableError, and the
+ * store is unavailable until there is room again (sqlite-errors.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -24,6 +26,7 @@ import type { KvStored } from './data-store.js';
 import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
+import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
 
@@ -359,6 +362,8 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    /** Null for an in-memory database, which has no disk to fill. */
+    private readonly guard: SqliteDiskGuard | null,
   ) {
     this.stmt = prepareStatements(db);
     // IMMEDIATE: take the write lock up front rather than upgrading mid-transaction.
@@ -371,7 +376,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */
-  static open(path: string): SqliteStore {
+  static open(path: string, disk: DiskGuardOptions = {}): SqliteStore {
     const inMemory = path === ':memory:';
     const file = inMemory ? path : resolve(path);
     let db: Database.Database | undefined;
@@ -385,7 +390,7 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db);
-      return new SqliteStore(db, file);
+      return new SqliteStore(db, file, inMemory ? null : new SqliteDiskGuard(dirname(file), disk));
     } catch (e) {
       if (db?.open) db.close();
       throw new Error(`cannot open store database ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -439,7 +444,40 @@ export class SqliteStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     // An empty batch would still cost an fsync.
     if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length + batch.decisions.length === 0) return;
-    this.commitTx(batch);
+    // A batch refused for a full disk was rolled back whole, so committing it again applies it once.
+    this.write(() => this.commitTx(batch));
+  }
+
+  /** Why writes cannot go through now (the disk is full), or null. */
+  unavailable(): Error | null {
+    return this.guard?.unavailable() ?? null;
+  }
+
+  /** Runs a write, turning a full disk into StoreUnavailableError with its transaction ended. */
+  private write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
+    }
+  }
+
+  private async writeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
+    }
+  }
+
+  /** better-sqlite3 rolls a failed transaction back itself; this covers a rollback that failed too. */
+  private rollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite ended it already
+    }
   }
 
   private readActiveRuns(): { run: RunRecord; jobs: JobRecord[] }[] {
@@ -526,7 +564,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteRun(runId: string): Promise<boolean> {
-    return this.deleteRunTx(runId);
+    return this.write(() => this.deleteRunTx(runId));
   }
 
   /** What deleted runs had counted, kept so that the totals stay lifetime counts. */
@@ -552,13 +590,13 @@ export class SqliteStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.stmt.setMeta.run(key, value);
+    this.write(() => this.stmt.setMeta.run(key, value));
   }
 
   // ---- data bus and artifacts (sqlite-data.ts) ----
 
   kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
-    return this.data.kvApply(ops, now);
+    return this.writeAsync(() => this.data.kvApply(ops, now));
   }
 
   kvGet(key: string, now: number): Promise<KvStored | null> {
@@ -578,7 +616,7 @@ export class SqliteStore implements Store {
   }
 
   artifactPut(info: ArtifactInfo): Promise<string | null> {
-    return this.data.artifactPut(info);
+    return this.writeAsync(() => this.data.artifactPut(info));
   }
 
   artifactGet(key: string): Promise<ArtifactInfo | null> {
@@ -590,13 +628,13 @@ export class SqliteStore implements Store {
   }
 
   artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
-    return this.data.artifactDelete(key);
+    return this.writeAsync(() => this.data.artifactDelete(key));
   }
 
   // ---- schedules (sqlite-schedules.ts) ----
 
   putSchedule(record: ScheduleRecord): Promise<void> {
-    return this.schedules.putSchedule(record);
+    return this.writeAsync(() => this.schedules.putSchedule(record));
   }
 
   getSchedule(name: string): Promise<ScheduleRecord | null> {
@@ -608,7 +646,7 @@ export class SqliteStore implements Store {
   }
 
   deleteSchedule(name: string): Promise<boolean> {
-    return this.schedules.deleteSchedule(name);
+    return this.writeAsync(() => this.schedules.deleteSchedule(name));
   }
 
   async close(): Promise<void> {
