@@ -4,7 +4,6 @@
  */
 import { closeSync, fsyncSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TitanError } from '../core/errors.js';
 
 export interface DiskSpace {
   /** What this process may still write (blocks available to unprivileged users). */
@@ -40,12 +39,6 @@ export function diskFullMessage(dir: string, cause: string | null, freeBytes?: n
     }
   }
   return `the disk holding ${dir} is full${cause === null ? '' : ` (${cause})`}: ${free === undefined ? 'free space unknown' : `${mib(free)} MiB free`}`;
-}
-
-/** An ENOSPC/EDQUOT from writing under `dir` as UNAVAILABLE naming the disk; any other error as it is. */
-export function noSpaceError(dir: string, err: unknown): unknown {
-  if (!isNoSpace(err)) return err;
-  return new TitanError('UNAVAILABLE', `${diskFullMessage(dir, err.code ?? 'ENOSPC')}; free some space and try again`);
 }
 
 /**
