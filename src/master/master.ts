@@ -150,7 +150,7 @@ export class Master {
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
-    this.logs = new LogStore(join(options.dataDir, 'logs'), options.maxLogBytes);
+    this.logs = new LogStore(join(options.dataDir, 'logs'), { ...(options.maxLogBytes !== undefined && { maxBytes: options.maxLogBytes }), log: this.log });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     const onFatal =
       options.onFatal ??
@@ -565,7 +565,9 @@ export class Master {
     if (n > Math.max(1, job.attempt)) throw new TitanError('NOT_FOUND', `job ${jobKey(job.runId, job.spec.id)} has no attempt ${n}`);
     const chunk = this.logs.read(job.runId, job.spec.id, n, offset, limit);
     const attemptOver = n < job.attempt || (job.status !== 'RUNNING' && job.status !== 'QUEUED');
-    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt };
+    const lost = this.logs.lostOf(job.runId, job.spec.id, n);
+    const removed = chunk.size === 0 ? this.logs.removedNote(job.runId) : null;
+    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt, ...(lost && { lost }), ...(removed !== null && { removed }) };
   }
 
   /**

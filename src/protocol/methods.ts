@@ -287,6 +287,10 @@ export interface LogChunk {
   /** True when the attempt has ended and every byte up to nextOffset has been read. */
   complete: boolean;
   attempts: number;
+  /** Output of this attempt the master could not store (a full disk), and why; absent when none was lost. */
+  lost?: { bytes: number; reason: string };
+  /** Why this run's stored output is gone (removed to keep stored logs under --max-logs-mb); absent otherwise. */
+  removed?: string;
 }
 
 export interface Results extends DataResults, ScheduleResults {
