@@ -31,6 +31,7 @@ export interface ClusterFlags {
   tlsClientCa?: string;
   retainDays?: number;
   maxLostAttempts: number;
+  minFreeMb: number;
 }
 
 const positive =
@@ -41,6 +42,12 @@ const positive =
     return n;
   };
 const positiveSeconds = positive('seconds');
+
+function mebibytes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 1_048_576) throw new InvalidArgumentError('must be a whole number of MiB from 0 to 1048576');
+  return n;
+}
 
 function lostBudget(value: string): number {
   const n = Number(value);
@@ -103,6 +110,7 @@ export function clusterOptions(command: Command): Command {
     .option('--tls-key <file>', "the private key (PEM) of --tls-cert")
     .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required')
     .addOption(new Option('--max-lost-attempts <n>', "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries").default(DEFAULT_MAX_LOST_ATTEMPTS).argParser(lostBudget))
+    .addOption(new Option('--min-free-mb <n>', "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free").default(256).argParser(mebibytes))
     .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
@@ -142,7 +150,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'minFreeBytes'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -168,5 +176,6 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(tls !== undefined && { tls }),
     ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
     maxLostAttempts: o.maxLostAttempts,
+    minFreeBytes: o.minFreeMb * 1024 * 1024,
   };
 }

@@ -442,6 +442,8 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
     print(`active runs ${s.runs.active}`);
     print(`jobs        ${summarise(s.jobs, Object.values(s.jobs).reduce((a, b) => a + (b ?? 0), 0)) || 'none active'}`);
     print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
+    if (s.disk) print(`disk        ${bytes(s.disk.freeBytes)} free of ${bytes(s.disk.totalBytes)}`);
+    if (s.disk?.low) print(bold(`WARNING: the master's data directory has ${bytes(s.disk.freeBytes)} free, below --min-free-mb (${bytes(s.disk.minFreeBytes)}); once the disk is full, submissions and data bus writes are refused and job output is lost`));
     const pools = Object.entries(s.pools);
     const desired = s.autoscaler.enabled ? s.autoscaler.desired : {};
     if (pools.length > 0) {

@@ -24,6 +24,7 @@ import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarge
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
+import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
 import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
@@ -60,6 +61,8 @@ export interface MasterOptions {
   maxLostAttempts?: number;
   /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
   log?: (line: string) => void;
+  /** Below this much free space on the data directory's disk the master warns (default 256 MiB). */
+  minFreeBytes?: number;
 }
 
 export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
@@ -128,6 +131,7 @@ export class Master {
   private readonly autoscaler: Autoscaler | null;
   /** The last hour in 10 s samples, for the dashboard's charts. */
   readonly history: MetricsHistory;
+  private readonly disk: DiskWatch;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly clusterWatchers = new Set<ClusterWatcher>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
@@ -171,6 +175,7 @@ export class Master {
         return { queued: this.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
       },
     });
+    this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, this.clock, this.log);
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
     this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: this.log });
   }
@@ -228,6 +233,7 @@ export class Master {
     }
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
     this.armSweeper();
+    this.disk.start();
     this.autoscaler?.start();
     this.history.start();
     await this.kv.start();
@@ -240,6 +246,7 @@ export class Master {
     this.sweeper?.cancel();
     await this.schedules.stop();
     this.autoscaler?.stop();
+    this.disk.stop();
     this.history.stop();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
@@ -667,6 +674,7 @@ export class Master {
         if (job.status === 'QUEUED') queuedByCapability[job.spec.requirement] = (queuedByCapability[job.spec.requirement] ?? 0) + 1;
       }
     }
+    const disk = this.disk.view();
     return {
       uptimeMs: this.clock.now() - this.startedAt,
       workers: this.workerTotals(),
@@ -676,6 +684,7 @@ export class Master {
       queuedByCapability,
       runs: { active: this.runs.size },
       totals: { ...this.totals },
+      ...(disk && { disk }),
     };
   }
 

@@ -268,6 +268,15 @@ export interface PoolView {
   services: number;
 }
 
+/** The disk holding the master's data directory, against its --min-free-mb watermark. */
+export interface DiskView {
+  freeBytes: number;
+  totalBytes: number;
+  minFreeBytes: number;
+  /** Free space is below minFreeBytes. */
+  low: boolean;
+}
+
 export interface Stats {
   uptimeMs: number;
   workers: { total: number; connected: number; slots: number; busySlots: number };
@@ -278,6 +287,8 @@ export interface Stats {
   queuedByCapability: Record<string, number>;
   runs: { active: number };
   totals: { submitted: number; completed: number; dead: number; attempts: number; retried: number };
+  /** Absent from masters that do not report it. */
+  disk?: DiskView;
 }
 
 export interface LogChunk {

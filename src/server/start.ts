@@ -45,6 +45,8 @@ export interface MasterConfig {
   retainMs?: number;
   /** How many attempts the infrastructure may lose per job before it is DEAD (core's default when absent). */
   maxLostAttempts?: number;
+  /** Below this much free space on the data directory's disk the master warns (its default when absent). */
+  minFreeBytes?: number;
 }
 
 export interface RunningMaster {
@@ -71,6 +73,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
     ...(config.maxLostAttempts !== undefined && { maxLostAttempts: config.maxLostAttempts }),
+    ...(config.minFreeBytes !== undefined && { minFreeBytes: config.minFreeBytes }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
     ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
     ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),
