@@ -32,6 +32,7 @@ export interface ClusterFlags {
   retainDays?: number;
   maxLostAttempts: number;
   minFreeMb: number;
+  maxLogsMb: number;
 }
 
 const positive =
@@ -111,6 +112,7 @@ export function clusterOptions(command: Command): Command {
     .option('--tls-client-ca <file>', 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required')
     .addOption(new Option('--max-lost-attempts <n>', "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries").default(DEFAULT_MAX_LOST_ATTEMPTS).argParser(lostBudget))
     .addOption(new Option('--min-free-mb <n>', "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free").default(256).argParser(mebibytes))
+    .addOption(new Option('--max-logs-mb <n>', 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)').default(0).argParser(mebibytes))
     .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
@@ -150,7 +152,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'minFreeBytes'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'minFreeBytes' | 'maxLogsBytes'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -177,5 +179,6 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
     maxLostAttempts: o.maxLostAttempts,
     minFreeBytes: o.minFreeMb * 1024 * 1024,
+    ...(o.maxLogsMb > 0 && { maxLogsBytes: o.maxLogsMb * 1024 * 1024 }),
   };
 }

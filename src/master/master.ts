@@ -28,6 +28,7 @@ import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
 import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
+import { LogCap } from './log-cap.js';
 import { LogStore } from './log-store.js';
 import { Schedules } from './schedules.js';
 import { Timers } from './timers.js';
@@ -49,6 +50,8 @@ export interface MasterOptions {
   maxArtifactBytes?: number;
   /** The most output one attempt keeps on the master, in bytes (default 128 MiB). */
   maxLogBytes?: number;
+  /** The most job output kept in all, in bytes: past it the logs of finished runs go, oldest first (default: no cap). */
+  maxLogsBytes?: number;
   /** Ports assigned to services that ask for none, inclusive (default 20000-29999). */
   servicePorts?: readonly [number, number];
   /** Starts and stops ephemeral workers by the load of each pool; off when absent. */
@@ -132,6 +135,7 @@ export class Master {
   /** The last hour in 10 s samples, for the dashboard's charts. */
   readonly history: MetricsHistory;
   private readonly disk: DiskWatch;
+  private readonly logCap: LogCap | null;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly clusterWatchers = new Set<ClusterWatcher>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
@@ -154,7 +158,9 @@ export class Master {
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
-    this.logs = new LogStore(join(options.dataDir, 'logs'), { ...(options.maxLogBytes !== undefined && { maxBytes: options.maxLogBytes }), log: this.log });
+    const logDir = join(options.dataDir, 'logs');
+    this.logCap = options.maxLogsBytes ? new LogCap({ dir: logDir, capBytes: options.maxLogsBytes, isActive: (runId) => this.runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock: this.clock, log: this.log }) : null;
+    this.logs = new LogStore(logDir, { ...(options.maxLogBytes !== undefined && { maxBytes: options.maxLogBytes }), log: this.log, ...(this.logCap && { usage: this.logCap }) });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     const onFatal =
       options.onFatal ??
@@ -232,6 +238,8 @@ export class Master {
       this.apply(state, effects);
     }
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
+    // After the active runs are known: their logs are never trimmed.
+    this.logCap?.start();
     this.armSweeper();
     this.disk.start();
     this.autoscaler?.start();

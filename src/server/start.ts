@@ -47,6 +47,8 @@ export interface MasterConfig {
   maxLostAttempts?: number;
   /** Below this much free space on the data directory's disk the master warns (its default when absent). */
   minFreeBytes?: number;
+  /** The most job output kept in all; no cap when absent. */
+  maxLogsBytes?: number;
 }
 
 export interface RunningMaster {
@@ -74,6 +76,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
     ...(config.maxLostAttempts !== undefined && { maxLostAttempts: config.maxLostAttempts }),
     ...(config.minFreeBytes !== undefined && { minFreeBytes: config.minFreeBytes }),
+    ...(config.maxLogsBytes !== undefined && { maxLogsBytes: config.maxLogsBytes }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
     ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
     ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),
