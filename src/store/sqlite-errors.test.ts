@@ -62,6 +62,15 @@ describe('SqliteDiskGuard', () => {
     expect(guard.unavailable()).toBeNull();
   });
 
+  it('is over at once when a write goes through (the committer retried its held batch)', () => {
+    const disk = fakeDisk(10 * MiB);
+    const guard = new SqliteDiskGuard('/data', disk.options);
+    guard.failed(sqliteError('SQLITE_FULL'), noRollback);
+    expect(guard.unavailable()).not.toBeNull();
+    guard.succeeded();
+    expect(guard.unavailable()).toBeNull();
+  });
+
   it('stays unavailable while a small write is still refused (a full quota shows free space)', () => {
     const disk = fakeDisk(10 * MiB);
     const guard = new SqliteDiskGuard('/data', disk.options);

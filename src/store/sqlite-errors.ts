@@ -66,6 +66,11 @@ export class SqliteDiskGuard {
     return this.failure;
   }
 
+  /** A write went through (a held batch was retried): the failure is over, whatever the last look said. */
+  succeeded(): void {
+    this.failure = null;
+  }
+
   /** Why writes cannot go through now, or null: after a failure, until there is room again. */
   unavailable(): StoreUnavailableError | null {
     if (this.failure === null) {

@@ -455,19 +455,25 @@ export class SqliteStore implements Store {
 
   /** Runs a write, turning a full disk into StoreUnavailableError with its transaction ended. */
   private write<T>(fn: () => T): T {
+    let result: T;
     try {
-      return fn();
+      result = fn();
     } catch (err) {
       throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
     }
+    this.guard?.succeeded();
+    return result;
   }
 
   private async writeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await fn();
+      result = await fn();
     } catch (err) {
       throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
     }
+    this.guard?.succeeded();
+    return result;
   }
 
   /** better-sqlite3 rolls a failed transaction back itself; this covers a rollback that failed too. */
