@@ -8,18 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  AttemptOutcome,
-  AgentRunSummary,
-  AttemptRecord,
-  GateDecision,
-  JobRecord,
-  JobSpec,
-  JobStatus,
-  RunRecord,
-  RunStatus,
-  ServiceState,
-} from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
@@ -27,181 +16,34 @@ import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
+import {
+  ATTEMPT_COLUMNS,
+  type AttemptParams,
+  attemptToParams,
+  type AttemptRow,
+  type DecisionParams,
+  type DecisionRow,
+  JOB_COLUMNS,
+  type JobInsertParams,
+  type JobRow,
+  jobToInsertParams,
+  jobToUpdateParams,
+  type JobUpdateParams,
+  RUN_COLUMNS,
+  type RunCountRow,
+  type RunParams,
+  type RunRow,
+  rowToAttempt,
+  rowToJob,
+  rowToRun,
+  runToParams,
+  type TotalsRow,
+} from './sqlite-rows.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
 
 /** Meta key of the totals of deleted runs (JSON of JobTotals). */
 const DELETED_TOTALS = 'deleted_totals';
-
-interface RunRow {
-  run_id: string;
-  name: string;
-  agent_run_id: string | null;
-  status: string;
-  created_at: number;
-  finished_at: number | null;
-  tags: string | null;
-  request_id: string | null;
-}
-
-interface JobRow {
-  run_id: string;
-  job_id: string;
-  spec: string;
-  status: string;
-  attempt: number;
-  not_before: number | null;
-  worker_id: string | null;
-  exit_code: number | null;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  service: string | null;
-  retry_base: number;
-  lost: number;
-}
-
-interface AttemptRow {
-  run_id: string;
-  job_id: string;
-  attempt: number;
-  worker_id: string;
-  started_at: number;
-  finished_at: number | null;
-  outcome: string | null;
-  exit_code: number | null;
-  error: string | null;
-}
-
-/** One row per (run, job status) of the listed runs; job_status is null for a run without jobs. */
-interface RunCountRow extends RunRow {
-  job_status: string | null;
-  n: number;
-}
-
-type TotalsRow = JobTotals;
-
-// Write statements bind positional parameters: better-sqlite3 binds an array of values faster
-// than it looks up named properties on an object, and these run several times per job.
-/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id */
-type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, then the key: run_id, job_id */
-type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
-/** JOB_COLUMNS in order, then run_id again for run_created_at */
-type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, number, string];
-/** ATTEMPT_COLUMNS in order */
-type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
-type DecisionParams = [string, string, number, string, string | null, number, string];
-
-interface DecisionRow {
-  run_id: string;
-  job_id: string;
-  approved: number;
-  decided_by: string;
-  comment: string | null;
-  at: number;
-  reason: string;
-}
-
-const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id';
-const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base, lost';
-const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
-
-// ---- record <-> row mapping ----
-
-const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null];
-
-const rowToRun = (row: RunRow): RunRecord => ({
-  runId: row.run_id,
-  name: row.name,
-  agentRunId: row.agent_run_id,
-  status: row.status as RunStatus,
-  createdAt: row.created_at,
-  finishedAt: row.finished_at,
-  // Written by this store from a string array.
-  tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
-  ...(row.request_id !== null && { requestId: row.request_id }),
-});
-
-const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
-  j.status,
-  j.attempt,
-  j.notBefore ?? null,
-  j.workerId ?? null,
-  j.exitCode ?? null,
-  j.error ?? null,
-  j.startedAt ?? null,
-  j.finishedAt ?? null,
-  j.service ? JSON.stringify(j.service) : null,
-  j.retryBase,
-  j.lost,
-  j.runId,
-  j.spec.id,
-];
-
-const jobToInsertParams = (j: JobRecord): JobInsertParams => [
-  j.runId,
-  j.spec.id,
-  JSON.stringify(j.spec),
-  j.status,
-  j.attempt,
-  j.notBefore ?? null,
-  j.workerId ?? null,
-  j.exitCode ?? null,
-  j.error ?? null,
-  j.createdAt,
-  j.startedAt ?? null,
-  j.finishedAt ?? null,
-  j.service ? JSON.stringify(j.service) : null,
-  j.retryBase,
-  j.lost,
-  j.runId,
-];
-
-const rowToJob = (row: JobRow): JobRecord => ({
-  runId: row.run_id,
-  // The spec was validated when it was submitted and is stored verbatim.
-  spec: JSON.parse(row.spec) as JobSpec,
-  status: row.status as JobStatus,
-  attempt: row.attempt,
-  notBefore: row.not_before,
-  workerId: row.worker_id,
-  exitCode: row.exit_code,
-  error: row.error,
-  createdAt: row.created_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  // Written by this store from a ServiceState.
-  service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
-  retryBase: row.retry_base,
-  lost: row.lost,
-});
-
-const attemptToParams = (a: AttemptRecord): AttemptParams => [
-  a.runId,
-  a.jobId,
-  a.attempt,
-  a.workerId,
-  a.startedAt,
-  a.finishedAt ?? null,
-  a.outcome ?? null,
-  a.exitCode ?? null,
-  a.error ?? null,
-];
-
-const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
-  runId: row.run_id,
-  jobId: row.job_id,
-  attempt: row.attempt,
-  workerId: row.worker_id,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  outcome: row.outcome as AttemptOutcome | null,
-  exitCode: row.exit_code,
-  error: row.error,
-});
 
 /** Adds context to a failed write so a rolled-back batch names the record that broke it. */
 function writeError(what: string, e: unknown): Error {
