@@ -35,6 +35,8 @@ export interface ClusterFlags {
   maxConnections: number;
   maxConnectionsPerIp: number;
   httpRequestTimeout: number;
+  minFreeMb: number;
+  maxLogsMb: number;
 }
 
 const positive =
@@ -112,6 +114,8 @@ export function clusterOptions(command: Command): Command {
     .addOption(new Option('--max-connections <n>', 'open connections each port (9090, 5000) accepts in all').default(DEFAULT_CONNECTION_LIMITS.total).argParser(whole(1, 1_000_000)))
     .addOption(new Option('--max-connections-per-ip <n>', 'open connections each port accepts from one address').default(DEFAULT_CONNECTION_LIMITS.perAddress).argParser(whole(1, 1_000_000)))
     .addOption(new Option('--http-request-timeout <seconds>', 'how long an HTTP client has to send a whole request, body included').default(HTTP_TIMEOUTS.requestMs / 1000).argParser(positiveSeconds))
+    .addOption(new Option('--min-free-mb <n>', "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free").default(256).argParser(whole(0, 1_048_576)))
+    .addOption(new Option('--max-logs-mb <n>', 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)').default(0).argParser(whole(0, 1_048_576)))
     .addOption(new Option('--retain-days <days>', 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them').argParser(positive('days')));
 }
 
@@ -151,7 +155,7 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'connections' | 'httpRequestTimeoutMs'> {
+export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'connections' | 'httpRequestTimeoutMs' | 'minFreeBytes' | 'maxLogsBytes'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -179,5 +183,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     maxLostAttempts: o.maxLostAttempts,
     connections: { total: o.maxConnections, perAddress: o.maxConnectionsPerIp },
     httpRequestTimeoutMs: o.httpRequestTimeout * 1000,
+    minFreeBytes: o.minFreeMb * 1024 * 1024,
+    ...(o.maxLogsMb > 0 && { maxLogsBytes: o.maxLogsMb * 1024 * 1024 }),
   };
 }

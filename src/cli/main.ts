@@ -14,6 +14,7 @@ import { VERSION } from '../core/version.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
+import { registerLogsCommand } from './log-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
 import { writePidFile } from './pid-file.js';
 import { readToken, workerToken } from '../protocol/derived-tokens.js';
@@ -336,29 +337,7 @@ connectionOptions(program.command('status').description("show a job's status (ru
   },
 );
 
-connectionOptions(
-  program
-    .command('logs')
-    .description("print a job's output")
-    .argument('<job>')
-    .option('-f, --follow', 'keep printing new output until the job finishes', false)
-    .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(int('--attempt', 1, 1000)))
-    .option('--json', 'print {attempt, data} (with -f: one such line per chunk, then {status})', false),
-).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number; json: boolean }) => {
-  await withClient(o, async (client) => {
-    if (!o.follow && o.json) {
-      const attempt = o.attempt ?? (await client.getJob(ref)).job.attempt;
-      return json({ attempt, data: attempt === 0 ? '' : await client.logs(ref, attempt) });
-    }
-    if (!o.follow) return void process.stdout.write(await client.logs(ref, o.attempt));
-    const it = client.followLogs(ref);
-    for (;;) {
-      const next = await it.next();
-      if (next.done) return o.json ? print(JSON.stringify({ status: next.value })) : void process.stderr.write(dim(`[job ${next.value}]\n`));
-      process.stdout.write(o.json ? `${JSON.stringify(next.value)}\n` : next.value.data);
-    }
-  });
-});
+registerLogsCommand(program);
 
 connectionOptions(
   program
@@ -463,6 +442,8 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
     print(`active runs ${s.runs.active}`);
     print(`jobs        ${summarise(s.jobs, Object.values(s.jobs).reduce((a, b) => a + (b ?? 0), 0)) || 'none active'}`);
     print(`totals      ${s.totals.submitted} submitted, ${s.totals.completed} completed, ${s.totals.dead} dead, ${s.totals.attempts} attempts (${s.totals.retried} retries)`);
+    if (s.disk) print(`disk        ${bytes(s.disk.freeBytes)} free of ${bytes(s.disk.totalBytes)}`);
+    if (s.disk?.low) print(bold(`WARNING: the master's data directory has ${bytes(s.disk.freeBytes)} free, below --min-free-mb (${bytes(s.disk.minFreeBytes)}); once the disk is full, submissions and data bus writes are refused and job output is lost`));
     const pools = Object.entries(s.pools);
     const desired = s.autoscaler.enabled ? s.autoscaler.desired : {};
     if (pools.length > 0) {

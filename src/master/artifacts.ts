@@ -4,6 +4,7 @@
  * the store. An upload streams into `artifacts/uploads/<id>` in order-checked chunks, hashed as
  * they arrive, and becomes visible only after the hash matches, the file is synced and its row is
  * committed: an acknowledged artifact survives a crash, and a half-written one is never served.
+ * On a full disk an upload fails with UNAVAILABLE and its partial file is removed at once.
  */
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { ARTIFACT_CHUNK_BYTES } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { DataStore } from '../store/data-store.js';
 import type { Clock } from './clock.js';
+import { noSpaceError } from './disk-writes.js';
 
 /** Open uploads at once, across all connections (each holds a file handle). */
 const MAX_UPLOADS = 256;
@@ -67,7 +69,9 @@ export class ArtifactStore {
     if (this.uploads.size >= MAX_UPLOADS) throw new TitanError('UNAVAILABLE', `${MAX_UPLOADS} uploads are already in progress; try again shortly`);
     const id = randomBytes(16).toString('hex');
     const path = join(this.uploadDir, id);
-    const file = await open(path, 'w');
+    const file = await open(path, 'w').catch((err: unknown) => {
+      throw noSpaceError(this.uploadDir, err);
+    });
     const info = { key: meta.key, size: meta.size, runId: meta.runId ?? null, jobId: meta.jobId ?? null, attempt: meta.attempt ?? null };
     this.uploads.set(id, { id, info, file, path, hash: createHash('sha256'), received: 0, writes: Promise.resolve(), failure: null });
     return { uploadId: id, chunkBytes: ARTIFACT_CHUNK_BYTES };
@@ -94,7 +98,11 @@ export class ArtifactStore {
     });
     u.writes = written;
     await written;
-    if (u.failure) throw new TitanError('INTERNAL', `cannot store upload of "${u.info.key}": ${u.failure.message}`);
+    if (u.failure) {
+      // The upload cannot go on: its partial file goes now rather than at the next start.
+      await this.abort(uploadId);
+      throw this.writeFailure(u);
+    }
     return { received: u.received };
   }
 
@@ -104,14 +112,15 @@ export class ArtifactStore {
     this.uploads.delete(uploadId);
     try {
       await u.writes;
-      if (u.failure) throw new TitanError('INTERNAL', `cannot store upload of "${u.info.key}": ${u.failure.message}`);
+      if (u.failure) throw this.writeFailure(u);
       if (u.received !== u.info.size) throw new TitanError('BAD_REQUEST', `upload of "${u.info.key}" is incomplete: ${u.received} of ${u.info.size} bytes arrived`);
       const actual = u.hash.digest('hex');
       if (actual !== sha256) throw new TitanError('BAD_REQUEST', `upload of "${u.info.key}" does not match its sha256: expected ${sha256}, got ${actual}`);
+      // A file system that allocates late (ext4) reports a full disk here rather than at the write.
       await u.file.sync();
     } catch (err) {
       await discard(u);
-      throw err;
+      throw noSpaceError(this.uploadDir, err);
     }
     await u.file.close();
     const info: ArtifactInfo = { ...u.info, sha256, createdAt: this.clock.now() };
@@ -126,9 +135,14 @@ export class ArtifactStore {
         await unlink(u.path);
       } else {
         const folder = join(this.dir, sha256.slice(0, 2));
-        mkdirSync(folder, { recursive: true });
-        await rename(u.path, target);
-        await syncDir(folder);
+        try {
+          mkdirSync(folder, { recursive: true });
+          await rename(u.path, target);
+          await syncDir(folder);
+        } catch (err) {
+          await unlink(u.path).catch(() => {});
+          throw noSpaceError(this.dir, err);
+        }
       }
       const orphaned = await this.store.artifactPut(info);
       if (orphaned) await removeFile(this.contentPath(orphaned));
@@ -200,6 +214,13 @@ export class ArtifactStore {
     const artifact = await this.store.artifactGet(key);
     if (!artifact) throw new TitanError('NOT_FOUND', `no artifact "${key}"`);
     return artifact;
+  }
+
+  /** Why an upload's file could not be written: a full disk is UNAVAILABLE, anything else INTERNAL. */
+  private writeFailure(u: Upload): unknown {
+    const failure = u.failure as Error;
+    const err = noSpaceError(this.uploadDir, failure);
+    return err === failure ? new TitanError('INTERNAL', `cannot store upload of "${u.info.key}": ${failure.message}`) : err;
   }
 
   private upload(uploadId: string): Upload {

@@ -1,12 +1,14 @@
 /**
  * Content-addressed files (scripts now, archives later) under `blobs/<aa>/<sha256>`. Uploads
  * arrive in order-checked chunks into a `.part` file and become visible only once their hash
- * matches, so a half-written or corrupted upload is never served.
+ * matches, so a half-written or corrupted upload is never served. On a full disk the upload is
+ * refused with UNAVAILABLE and its partial file removed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { TitanError } from '../core/errors.js';
+import { noSpaceError, writeAll } from './disk-writes.js';
 
 export class BlobStore {
   private readonly known = new Set<string>();
@@ -34,7 +36,11 @@ export class BlobStore {
     if (this.has(sha256)) return { size: statSync(this.pathOf(sha256)).size, complete: true };
     const path = this.pathOf(sha256);
     const part = `${path}.part`;
-    mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+    try {
+      mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+    } catch (err) {
+      throw noSpaceError(this.dir, err);
+    }
     const current = existsSync(part) ? statSync(part).size : 0;
     if (offset === 0 && current > 0) unlinkSync(part);
     else if (offset !== current) throw new TitanError('BAD_REQUEST', `upload of ${sha256} expected offset ${current}, got ${offset}`);
@@ -42,11 +48,17 @@ export class BlobStore {
       if (existsSync(part)) unlinkSync(part);
       throw new TitanError('BAD_REQUEST', `file ${sha256} exceeds the limit of ${this.maxBytes} bytes`);
     }
-    const fd = openSync(part, offset === 0 ? 'w' : 'a');
     try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(part, offset === 0 ? 'w' : 'a');
+      try {
+        writeAll(fd, data);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      // A partial chunk cannot be resumed from: the upload starts again from offset 0.
+      rmSync(part, { force: true });
+      throw noSpaceError(this.dir, err);
     }
     const size = offset + data.length;
     if (!final) return { size, complete: false };
@@ -55,7 +67,12 @@ export class BlobStore {
       unlinkSync(part);
       throw new TitanError('BAD_REQUEST', `upload does not match its hash: expected ${sha256}, got ${actual}`);
     }
-    renameSync(part, path);
+    try {
+      renameSync(part, path);
+    } catch (err) {
+      rmSync(part, { force: true });
+      throw noSpaceError(this.dir, err);
+    }
     this.known.add(sha256);
     return { size, complete: true };
   }

@@ -305,4 +305,23 @@ describe('Committer', () => {
     await committer.flushed();
     expect(() => committer.checkAvailable('refused')).not.toThrow();
   });
+
+  it('lets reads through at once while a batch is held by a store that still answers reads (a full disk)', async () => {
+    const { store, committer } = setup();
+    const gate = deferred();
+    let first = true;
+    store.onCommit = () => {
+      if (first) {
+        first = false;
+        return Promise.reject(new StoreUnavailableError('the disk holding /d is full (SQLITE_FULL): 0.0 MiB free', { readsWork: true }));
+      }
+      return gate.promise;
+    };
+    committer.run(run('r1'));
+    await turns();
+    expect(() => committer.checkAvailable('refused')).toThrow(/^refused: the disk holding \/d is full/);
+    await expect(committer.readable()).resolves.toBeUndefined();
+    gate.resolve();
+    await committer.flushed();
+  });
 });

@@ -3,10 +3,10 @@
  * transaction, and only then are the turn's acknowledgements and messages released. A reply or
  * a dispatch therefore never gets ahead of the state it depends on.
  *
- * A store that is unavailable for a while (a Redis server that went away) does not stop the
- * master: the batch is held and committed again, under the same id, until it goes through, and
- * its acknowledgements wait with it. Meanwhile `checkAvailable` refuses new work. Any other
- * failure is fatal (`onFatal`), as before.
+ * A store that is unavailable for a while (a Redis server that went away, a full disk under
+ * SQLite) does not stop the master: the batch is held and committed again, under the same id,
+ * until it goes through, and its acknowledgements wait with it. Meanwhile `checkAvailable`
+ * refuses new work. Any other failure is fatal (`onFatal`), as before.
  */
 import { randomBytes } from 'node:crypto';
 import { TitanError } from '../core/errors.js';
@@ -35,7 +35,7 @@ export class Committer {
   /** Commits so far and records written, for stats. */
   commits = 0;
   /** Why the batch in flight is held (the store is unavailable), or null. */
-  private held: Error | null = null;
+  private held: StoreUnavailableError | null = null;
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
 
@@ -96,10 +96,13 @@ export class Committer {
   }
 
   /**
-   * For reads that must see what was acknowledged: flushed(), but while a batch is held it fails
-   * at once with UNAVAILABLE instead of waiting for the store to come back.
+   * For reads that must see what was acknowledged: flushed(), but while a batch is held it does
+   * not wait for the store to come back. A store that still answers reads (a full disk) is read
+   * at once: nothing held was acknowledged, so what it holds is all that was. One that does not
+   * (a server out of reach) fails at once with UNAVAILABLE.
    */
   readable(): Promise<void> {
+    if (this.held?.readsWork) return Promise.resolve();
     if (this.held) return Promise.reject(new TitanError('UNAVAILABLE', `${this.held.message}; try again once it is back`));
     return this.flushed();
   }

@@ -5,10 +5,11 @@
  * name, so any valid name is a safe file name on every file system; the name is kept inside.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
+import { replaceFile } from './disk-writes.js';
 
 /** The largest draft content, as JSON (bytes). */
 export const MAX_DRAFT_BYTES = 1024 * 1024;
@@ -102,10 +103,7 @@ export class Drafts {
   }
 
   private write(draft: Draft): void {
-    const path = join(this.dir, this.fileOf(draft.name));
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(draft));
-    renameSync(tmp, path);
+    replaceFile(join(this.dir, this.fileOf(draft.name)), JSON.stringify(draft), this.dir);
   }
 
   private readFile(file: string): Draft | null {

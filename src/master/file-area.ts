@@ -3,10 +3,11 @@
  * published files) and its script registry (`perm_files/`). Names are bare file names, checked
  * before they touch the disk; a write replaces the file atomically, as Titan's overwrite does.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScriptRefSchema } from '../core/model.js';
 import { TitanError } from '../core/errors.js';
+import { replaceFile } from './disk-writes.js';
 
 const NameSchema = ScriptRefSchema.shape.name;
 
@@ -32,9 +33,7 @@ export class FileArea {
   put(name: string, data: Buffer): void {
     const path = join(this.dir, FileArea.check(name));
     if (data.length > this.maxBytes) throw new TitanError('BAD_REQUEST', `${name} is ${data.length} bytes; the limit is ${this.maxBytes}`);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    replaceFile(path, data, this.dir);
   }
 
   /** The file's content, or null when there is none of that name. */

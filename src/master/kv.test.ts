@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TitanError } from '../core/errors.js';
+import { MiB } from '../store/disk-space.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { Clock } from './clock.js';
@@ -144,5 +149,28 @@ describe('KvService', () => {
     await service.set('k', 'v', null);
     expect(fatal).toEqual([]);
     await service.close();
+  });
+
+  it('answers a write that meets a full disk with UNAVAILABLE naming the disk, and the master goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'titan-kv-full-'));
+    const disk = { freeBytes: 100 * MiB, now: 0 };
+    const onDisk = SqliteStore.open(join(dir, 'titan.db'), { space: () => ({ freeBytes: disk.freeBytes, totalBytes: 200 * MiB }), probe: () => null, now: () => disk.now });
+    const service = new KvService(onDisk, clock, (err) => fatal.push(err));
+    try {
+      // The page limit makes SQLite fail as it does on a full disk: SQLITE_FULL.
+      const db = Reflect.get(onDisk, 'db') as Database.Database;
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      await expect(service.set('big', 'v'.repeat(100_000), null)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^the disk holding .* is full \(SQLITE_FULL\)/) });
+      // Refused at once now, before the store is tried.
+      await expect(service.set('small', 'v', null)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      db.pragma('max_page_count = 1073741823');
+      disk.now += 1_000;
+      expect((await service.set('big', 'v'.repeat(100_000), null)).version).toBeGreaterThan(0);
+      expect(fatal).toEqual([]);
+    } finally {
+      await service.close();
+      await onDisk.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -185,9 +185,10 @@ export class KvService {
         this.clock.now(),
       );
     } catch (err) {
-      // An unavailable store (Redis went away) fails these writes and nothing else: the callers
-      // are told to try again, and nothing in memory depends on them. A write whose reply was
-      // lost with the connection may still have been applied, as with any timed-out request.
+      // An unavailable store (Redis went away, a full disk under SQLite) fails these writes and
+      // nothing else: the callers are told to try again, and nothing in memory depends on them. A
+      // write whose reply was lost with the connection may still have been applied, as with any
+      // timed-out request.
       if (err instanceof StoreUnavailableError) {
         for (const p of batch) p.reject(err);
         return;

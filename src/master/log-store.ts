@@ -3,28 +3,76 @@
  * appended synchronously so a read never lags a write, plus live listeners for `logs -f`.
  * An attempt's file stops at `maxBytes` with a line saying so, so one chatty job cannot fill
  * the master's disk. Ids are validated by the schemas before they reach a path.
+ *
+ * An append that fails (a full disk, no file handles left) never throws: the bytes that could
+ * not be stored are counted per attempt with the reason, kept in memory and in a marker file
+ * beside the log (`<attempt>.lost`) as soon as one can be written, and noted in the log itself
+ * where the gap is once writing works again, so that `titan logs` can say what is missing.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
+import { replaceFile, writeAvailable } from './disk-writes.js';
 
 export type LogListener = (attempt: number, data: string) => void;
 
 /** The default cap of one attempt's output: 128 MiB. */
 export const DEFAULT_MAX_LOG_BYTES = 128 * 1024 * 1024;
 
+/** Output of an attempt that could not be stored, and why (the latest reason). */
+export interface LogLoss {
+  bytes: number;
+  reason: string;
+}
+
+/** Hears the bytes stored and the runs whose logs are removed (the total kept under --max-logs-mb). */
+export interface LogUsage {
+  stored(runId: string, bytes: number): void;
+  removed(runId: string): void;
+}
+
+export interface LogStoreOptions {
+  /** The most one attempt keeps (default 128 MiB). */
+  maxBytes?: number;
+  /** Where the first loss of each attempt is reported (the master's log). */
+  log?: (line: string) => void;
+  usage?: LogUsage;
+}
+
 interface OpenLog {
   fd: number;
   bytes: number;
 }
 
+interface Loss extends LogLoss {
+  /** Bytes lost since the last note written into the log. */
+  unnoted: number;
+  /** Whether the marker file holds the current count. */
+  saved: boolean;
+}
+
+const LossSchema = z.strictObject({ bytes: z.number().int().nonnegative(), reason: z.string().max(4096) });
+const RemovedSchema = z.strictObject({ reason: z.string().max(4096) });
+
+/** The file of a run whose logs were removed, saying why (ids cannot start with a dot). */
+const REMOVED_NOTE = '.removed';
+
 export class LogStore {
   private readonly open = new Map<string, OpenLog>();
+  private readonly losses = new Map<string, Loss>();
   private readonly listeners = new Map<string, Set<LogListener>>();
+  private readonly maxBytes: number;
+  private readonly log: (line: string) => void;
+  private readonly usage: LogUsage | undefined;
 
   constructor(
     private readonly dir: string,
-    private readonly maxBytes: number = DEFAULT_MAX_LOG_BYTES,
+    options: LogStoreOptions = {},
   ) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.log = options.log ?? (() => undefined);
+    this.usage = options.usage;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -32,13 +80,21 @@ export class LogStore {
     return join(this.dir, runId, jobId, `${attempt}.log`);
   }
 
+  private lossPath(runId: string, jobId: string, attempt: number): string {
+    return join(this.dir, runId, jobId, `${attempt}.lost`);
+  }
+
   append(runId: string, jobId: string, attempt: number, data: string): void {
     const key = `${runId}/${jobId}#${attempt}`;
     let log = this.open.get(key);
     if (log === undefined) {
-      mkdirSync(join(this.dir, runId, jobId), { recursive: true });
-      const fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
-      log = { fd, bytes: fstatSync(fd).size };
+      try {
+        log = this.openLog(runId, jobId, attempt);
+      } catch (err) {
+        this.lose(runId, jobId, attempt, Buffer.byteLength(data), err);
+        this.tell(runId, jobId, attempt, data);
+        return;
+      }
       this.open.set(key, log);
     }
     if (log.bytes > this.maxBytes) return;
@@ -48,11 +104,62 @@ export class LogStore {
       const room = buf.subarray(0, this.maxBytes - log.bytes);
       buf = Buffer.concat([room.subarray(0, completeUtf8Length(room)), Buffer.from(`\n[titan: output truncated: an attempt keeps at most ${this.maxBytes} bytes on the master (--max-log-mb)]\n`)]);
     }
-    writeSync(log.fd, buf);
+    const loss = this.losses.get(key);
+    if (loss !== undefined && loss.unnoted > 0) this.note(runId, log, loss);
+    const { written, error } = writeAvailable(log.fd, buf);
     // Past the cap by the marker's length once truncated, so nothing more is written for this attempt.
-    log.bytes += buf.length;
-    const written = truncated ? buf.toString('utf8') : data;
-    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, written);
+    log.bytes += written;
+    this.usage?.stored(runId, written);
+    if (error !== null) this.lose(runId, jobId, attempt, buf.length - written, error);
+    else if (loss !== undefined && !loss.saved) this.save(runId, jobId, attempt, loss);
+    // Followers see the output even when it could not be stored.
+    this.tell(runId, jobId, attempt, truncated ? buf.toString('utf8') : data);
+  }
+
+  private openLog(runId: string, jobId: string, attempt: number): OpenLog {
+    mkdirSync(join(this.dir, runId, jobId), { recursive: true });
+    const fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
+    return { fd, bytes: fstatSync(fd).size };
+  }
+
+  private tell(runId: string, jobId: string, attempt: number, data: string): void {
+    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, data);
+  }
+
+  /** Counts output that could not be stored; the first loss of an attempt is logged. */
+  private lose(runId: string, jobId: string, attempt: number, bytes: number, err: unknown): void {
+    const key = `${runId}/${jobId}#${attempt}`;
+    const reason = isNoSpace(err) ? diskFullMessage(this.dir, err.code ?? 'ENOSPC') : err instanceof Error ? err.message : String(err);
+    let loss = this.losses.get(key);
+    if (loss === undefined) {
+      loss = { bytes: 0, reason, unnoted: 0, saved: false };
+      this.losses.set(key, loss);
+      this.log(`the output of ${runId}/${jobId} (attempt ${attempt}) could not be stored: ${reason}; what is lost is counted and titan logs reports it`);
+    }
+    loss.bytes += bytes;
+    loss.unnoted += bytes;
+    loss.reason = reason;
+    loss.saved = false;
+    this.save(runId, jobId, attempt, loss);
+  }
+
+  /** Marks the gap in the log where output went missing; tried again at the next append if it fails. */
+  private note(runId: string, log: OpenLog, loss: Loss): void {
+    const { written, error } = writeAvailable(log.fd, Buffer.from(`\n[titan: ${loss.unnoted} bytes of output could not be stored: ${loss.reason}]\n`));
+    log.bytes += written;
+    this.usage?.stored(runId, written);
+    if (error === null) loss.unnoted = 0;
+  }
+
+  /** Best effort: on a disk that is still full the count stays in memory until a later try. */
+  private save(runId: string, jobId: string, attempt: number, loss: Loss): void {
+    try {
+      mkdirSync(join(this.dir, runId, jobId), { recursive: true });
+      replaceFile(this.lossPath(runId, jobId, attempt), JSON.stringify({ bytes: loss.bytes, reason: loss.reason }), this.dir);
+      loss.saved = true;
+    } catch {
+      // tried again at the next append and at close
+    }
   }
 
   /** The attempt is over: release its file handle. */
@@ -63,6 +170,17 @@ export class LogStore {
       closeSync(log.fd);
       this.open.delete(key);
     }
+    const loss = this.losses.get(key);
+    if (loss !== undefined && !loss.saved) this.save(runId, jobId, attempt, loss);
+    // Once on disk, the marker file answers for it.
+    if (loss?.saved) this.losses.delete(key);
+  }
+
+  /** What of the attempt's output could not be stored, or null when nothing was lost. */
+  lostOf(runId: string, jobId: string, attempt: number): LogLoss | null {
+    const loss = this.losses.get(`${runId}/${jobId}#${attempt}`);
+    if (loss !== undefined) return { bytes: loss.bytes, reason: loss.reason };
+    return readJson(this.lossPath(runId, jobId, attempt), LossSchema);
   }
 
   /** Reads up to `limit` bytes from `offset`, never splitting a UTF-8 character. */
@@ -103,19 +221,48 @@ export class LogStore {
     };
   }
 
-  /** Removes every log of a run (a deleted run). */
-  removeRun(runId: string): void {
+  /**
+   * Removes every log of a run (a deleted run, or one removed to keep the total under a cap).
+   * With a `note`, a file saying why is left in their place (see removedNote).
+   */
+  removeRun(runId: string, note?: string): void {
     for (const [key, { fd }] of this.open) {
       if (!key.startsWith(`${runId}/`)) continue;
       closeSync(fd);
       this.open.delete(key);
     }
-    rmSync(join(this.dir, runId), { recursive: true, force: true });
+    for (const key of this.losses.keys()) if (key.startsWith(`${runId}/`)) this.losses.delete(key);
+    const dir = join(this.dir, runId);
+    rmSync(dir, { recursive: true, force: true });
+    this.usage?.removed(runId);
+    if (note === undefined) return;
+    try {
+      mkdirSync(dir, { recursive: true });
+      replaceFile(join(dir, REMOVED_NOTE), JSON.stringify({ reason: note }), this.dir);
+    } catch {
+      // a read then finds no output and no note: as after a deletion
+    }
+  }
+
+  /** Why the run's logs were removed, if they were (removeRun with a note). */
+  removedNote(runId: string): string | null {
+    return readJson(join(this.dir, runId, REMOVED_NOTE), RemovedSchema)?.reason ?? null;
   }
 
   closeAll(): void {
     for (const { fd } of this.open.values()) closeSync(fd);
     this.open.clear();
+  }
+}
+
+/** A small JSON file this store wrote, checked against its schema; null when absent or unreadable. */
+function readJson<T>(path: string, schema: z.ZodType<T>): T | null {
+  if (!existsSync(path)) return null;
+  try {
+    const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
   }
 }
 

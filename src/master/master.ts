@@ -25,9 +25,11 @@ import { type AutoscaleOptions, Autoscaler, type DesiredCount, type ScalingTarge
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
+import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
 import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
+import { LogCap } from './log-cap.js';
 import { LogStore } from './log-store.js';
 import { Schedules } from './schedules.js';
 import { Timers } from './timers.js';
@@ -49,6 +51,8 @@ export interface MasterOptions {
   maxArtifactBytes?: number;
   /** The most output one attempt keeps on the master, in bytes (default 128 MiB). */
   maxLogBytes?: number;
+  /** The most job output kept in all, in bytes: past it the logs of finished runs go, oldest first (default: no cap). */
+  maxLogsBytes?: number;
   /** Ports assigned to services that ask for none, inclusive (default 20000-29999). */
   servicePorts?: readonly [number, number];
   /** Starts and stops ephemeral workers by the load of each pool; off when absent. */
@@ -61,6 +65,8 @@ export interface MasterOptions {
   maxLostAttempts?: number;
   /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
   log?: (line: string) => void;
+  /** Below this much free space on the data directory's disk the master warns (default 256 MiB). */
+  minFreeBytes?: number;
 }
 
 export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
@@ -131,6 +137,8 @@ export class Master {
   private readonly autoscaler: Autoscaler | null;
   /** The last hour in 10 s samples, for the dashboard's charts. */
   readonly history: MetricsHistory;
+  private readonly disk: DiskWatch;
+  private readonly logCap: LogCap | null;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly clusterWatchers = new Set<ClusterWatcher>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
@@ -153,7 +161,9 @@ export class Master {
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
-    this.logs = new LogStore(join(options.dataDir, 'logs'), options.maxLogBytes);
+    const logDir = join(options.dataDir, 'logs');
+    this.logCap = options.maxLogsBytes ? new LogCap({ dir: logDir, capBytes: options.maxLogsBytes, isActive: (runId) => this.runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock: this.clock, log: this.log }) : null;
+    this.logs = new LogStore(logDir, { ...(options.maxLogBytes !== undefined && { maxBytes: options.maxLogBytes }), log: this.log, ...(this.logCap && { usage: this.logCap }) });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     const onFatal =
       options.onFatal ??
@@ -174,6 +184,7 @@ export class Master {
         return { queued: this.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
       },
     });
+    this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, this.clock, this.log);
     this.autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.scalingTarget(), this.clock, options.onDesired ?? (() => undefined)) : null;
     this.schedules = new Schedules({ store: this.store, clock: this.clock, submit: (run) => this.submit(run), isRunActive: (runId) => this.isRunActive(runId), check: (run) => this.checkScripts(run.jobs), log: this.log });
   }
@@ -230,7 +241,10 @@ export class Master {
       this.apply(state, effects);
     }
     if (this.unclaimed.size > 0) this.clock.setTimer(() => this.loseUnclaimed(), this.reclaimGraceMs);
+    // After the active runs are known: their logs are never trimmed.
+    this.logCap?.start();
     this.armSweeper();
+    this.disk.start();
     this.autoscaler?.start();
     this.history.start();
     await this.kv.start();
@@ -243,6 +257,7 @@ export class Master {
     this.sweeper?.cancel();
     await this.schedules.stop();
     this.autoscaler?.stop();
+    this.disk.stop();
     this.history.stop();
     for (const w of this.workers.values()) w.link?.close('master shutting down');
     await this.committer.flushed();
@@ -569,7 +584,9 @@ export class Master {
     if (n > Math.max(1, job.attempt)) throw new TitanError('NOT_FOUND', `job ${jobKey(job.runId, job.spec.id)} has no attempt ${n}`);
     const chunk = this.logs.read(job.runId, job.spec.id, n, offset, limit);
     const attemptOver = n < job.attempt || (job.status !== 'RUNNING' && job.status !== 'QUEUED');
-    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt };
+    const lost = this.logs.lostOf(job.runId, job.spec.id, n);
+    const removed = chunk.size === 0 ? this.logs.removedNote(job.runId) : null;
+    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt, ...(lost && { lost }), ...(removed !== null && { removed }) };
   }
 
   /**
@@ -669,6 +686,7 @@ export class Master {
         if (job.status === 'QUEUED') queuedByCapability[job.spec.requirement] = (queuedByCapability[job.spec.requirement] ?? 0) + 1;
       }
     }
+    const disk = this.disk.view();
     return {
       uptimeMs: this.clock.now() - this.startedAt,
       workers: this.workerTotals(),
@@ -678,6 +696,7 @@ export class Master {
       queuedByCapability,
       runs: { active: this.runs.size },
       totals: { ...this.totals },
+      ...(disk && { disk }),
     };
   }
 

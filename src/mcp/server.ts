@@ -180,11 +180,13 @@ export function createTitanMcpServer(options: TitanMcpOptions): McpServer {
   });
 
   tool('get_job_logs', { title: 'Job output', description: "The end of a job's output (the latest attempt by default), at most tail_lines lines and max_bytes bytes.", annotations: readOnly }, LogsInput, async (p) => {
-    const all = await client.logs(p.ref, p.attempt);
-    if (all.length === 0) return '(no output yet)';
-    const t = tail(all, p.tail_lines, p.max_bytes);
+    const out = await client.readLogs(p.ref, p.attempt);
+    // What the master could not keep is said too, so that a partial log is not taken for the whole.
+    const missing = [out.removed, out.lost && `${out.lost.bytes} bytes of the output could not be stored on the master: ${out.lost.reason}`].filter(Boolean).map((m) => `\n[${m}]`).join('');
+    if (out.data.length === 0) return missing === '' ? '(no output yet)' : `(no output)${missing}`;
+    const t = tail(out.data, p.tail_lines, p.max_bytes);
     const notes = [t.omittedLines > 0 ? `${t.omittedLines} earlier lines` : '', t.omittedBytes > 0 ? `${t.omittedBytes} more bytes` : ''].filter(Boolean);
-    return notes.length > 0 ? `[... ${notes.join(' and ')} not shown]\n${t.text}` : t.text;
+    return `${notes.length > 0 ? `[... ${notes.join(' and ')} not shown]\n${t.text}` : t.text}${missing}`;
   });
 
   for (const approved of [true, false]) {

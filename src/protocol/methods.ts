@@ -268,6 +268,15 @@ export interface PoolView {
   services: number;
 }
 
+/** The disk holding the master's data directory, against its --min-free-mb watermark. */
+export interface DiskView {
+  freeBytes: number;
+  totalBytes: number;
+  minFreeBytes: number;
+  /** Free space is below minFreeBytes. */
+  low: boolean;
+}
+
 export interface Stats {
   uptimeMs: number;
   workers: { total: number; connected: number; slots: number; busySlots: number };
@@ -278,6 +287,8 @@ export interface Stats {
   queuedByCapability: Record<string, number>;
   runs: { active: number };
   totals: { submitted: number; completed: number; dead: number; attempts: number; retried: number };
+  /** Absent from masters that do not report it. */
+  disk?: DiskView;
 }
 
 export interface LogChunk {
@@ -287,6 +298,10 @@ export interface LogChunk {
   /** True when the attempt has ended and every byte up to nextOffset has been read. */
   complete: boolean;
   attempts: number;
+  /** Output of this attempt the master could not store (a full disk), and why; absent when none was lost. */
+  lost?: { bytes: number; reason: string };
+  /** Why this run's stored output is gone (removed to keep stored logs under --max-logs-mb); absent otherwise. */
+  removed?: string;
 }
 
 export interface Results extends DataResults, ScheduleResults {

@@ -69,6 +69,18 @@ export function defaultAddress(options: ClientOptions = {}): { host: string; por
   return { host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1', port, token: options.token ?? process.env.TITAN_TOKEN };
 }
 
+/** One attempt's output as `readLogs` returns it. */
+export interface LogOutput {
+  attempt: number;
+  data: string;
+  /** Output the master could not store (a full disk), and why. */
+  lost?: { bytes: number; reason: string };
+  /** Why the run's stored output is gone. */
+  removed?: string;
+}
+
+const gapsOf = (chunk: LogChunk): Pick<LogOutput, 'lost' | 'removed'> => ({ ...(chunk.lost && { lost: chunk.lost }), ...(chunk.removed !== undefined && { removed: chunk.removed }) });
+
 /** Waits before re-sending a submission whose connection broke: 250 ms doubling, the last one 4 s (about 8 s in all). */
 const SUBMIT_RETRY_MS = { first: 250, last: 4_000 };
 
@@ -353,15 +365,30 @@ export class TitanClient {
 
   /** The whole output of one attempt (the latest by default). */
   async logs(ref: string, attempt?: number): Promise<string> {
+    return (await this.readLogs(ref, attempt)).data;
+  }
+
+  /**
+   * The whole output of one attempt (the latest by default), with what the master could not keep
+   * of it: `lost` (output it could not store, e.g. on a full disk) and `removed` (why the run's
+   * output is gone).
+   */
+  async readLogs(ref: string, attempt?: number): Promise<LogOutput> {
     let offset = 0;
     let text = '';
     for (;;) {
       const chunk: LogChunk = await this.call('logs.get', attempt === undefined ? { ref, offset } : { ref, attempt, offset });
       text += chunk.data;
-      if (chunk.nextOffset === offset) return text;
+      if (chunk.nextOffset === offset) return { attempt: chunk.attempt, data: text, ...gapsOf(chunk) };
       offset = chunk.nextOffset;
       attempt = chunk.attempt;
     }
+  }
+
+  /** What the master could not keep of an attempt's output (the latest by default), without its data. */
+  async logGaps(ref: string, attempt?: number): Promise<Omit<LogOutput, 'data'>> {
+    const chunk = await this.call('logs.get', attempt === undefined ? { ref, limit: 1 } : { ref, attempt, limit: 1 });
+    return { attempt: chunk.attempt, ...gapsOf(chunk) };
   }
 
   /** Output as it is produced, across retries, until the job reaches a terminal status. */

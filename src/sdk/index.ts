@@ -4,7 +4,7 @@
  * See docs/sdk-typescript.md.
  */
 export { TitanClient, defaultAddress } from './client.js';
-export type { ArchiveSource, ClientOptions, JobInput, JobLike, RunEvent, RunInput, ScriptSource, TlsClientOptions, TlsSetting } from './client.js';
+export type { ArchiveSource, ClientOptions, JobInput, JobLike, LogOutput, RunEvent, RunInput, ScriptSource, TlsClientOptions, TlsSetting } from './client.js';
 export { approval, ApprovalBuilder, durationMs, job, JobBuilder, service, ServiceBuilder, toJobInput } from './builders.js';
 export type { Duration, JobBuilderLike } from './builders.js';
 export {

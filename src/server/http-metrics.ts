@@ -33,6 +33,10 @@ function metricsRegistry(master: Master): Registry {
     g.set({ outcome: 'dead' }, t.dead);
   });
   gauge('titan_attempts_started', 'Attempts started since the store was created', [], (g) => g.set(master.stats().totals.attempts));
+  gauge('titan_disk_free_bytes', "Free bytes on the disk holding the master's data directory", [], (g) => {
+    const disk = master.stats().disk;
+    if (disk) g.set(disk.freeBytes);
+  });
   gauge('titan_uptime_seconds', 'Seconds since the master started', [], (g) => g.set(master.stats().uptimeMs / 1000));
   return registry;
 }

@@ -73,7 +73,10 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     return reply.code(status).send({ code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message: (err as Error).message });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', uptimeMs: master.stats().uptimeMs }));
+  app.get('/healthz', async () => {
+    const { uptimeMs, disk } = master.stats();
+    return { status: 'ok', uptimeMs, ...(disk && { disk }) };
+  });
   const auth = registerAuth(app, { token: options.token, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   const streams = new SseStreams(auth.sessions);
   app.addHook('preClose', async () => streams.endAll());

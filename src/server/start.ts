@@ -50,6 +50,10 @@ export interface MasterConfig {
   httpRequestTimeoutMs?: number;
   /** How many attempts the infrastructure may lose per job before it is DEAD (core's default when absent). */
   maxLostAttempts?: number;
+  /** Below this much free space on the data directory's disk the master warns (its default when absent). */
+  minFreeBytes?: number;
+  /** The most job output kept in all; no cap when absent. */
+  maxLogsBytes?: number;
 }
 
 export interface RunningMaster {
@@ -76,6 +80,8 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
     ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
     ...(config.maxLostAttempts !== undefined && { maxLostAttempts: config.maxLostAttempts }),
+    ...(config.minFreeBytes !== undefined && { minFreeBytes: config.minFreeBytes }),
+    ...(config.maxLogsBytes !== undefined && { maxLogsBytes: config.maxLogsBytes }),
     ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
     ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
     ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),

@@ -11,8 +11,8 @@ export interface KvStored extends KvKeyInfo {
 
 export interface DataStore {
   /**
-   * Why the store cannot take writes right now (a remote store whose connection is down), or
-   * null. Embedded stores leave it out: they are always there.
+   * Why the store cannot take writes right now (a remote store whose connection is down, the
+   * disk under an embedded store is full), or null. Stores that cannot tell leave it out.
    */
   unavailable?(): Error | null;
 

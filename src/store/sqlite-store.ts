@@ -1,204 +1,49 @@
 /**
  * The embedded default Store: one SQLite file in WAL mode. Every statement is prepared once in
  * the constructor; a commit is one transaction. The work is synchronous (better-sqlite3); the
- * methods return promises only to share the Store interface with remote backends.
+ * methods return promises only to share the Store interface with remote backends. A write that
+ * fails because the disk is full is rolled back and refused with StoreUnavailableError, and the
+ * store is unavailable until there is room again (sqlite-errors.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  AttemptOutcome,
-  AgentRunSummary,
-  AttemptRecord,
-  GateDecision,
-  JobRecord,
-  JobSpec,
-  JobStatus,
-  RunRecord,
-  RunStatus,
-  ServiceState,
-} from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
 import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
 import { SqliteDataStore } from './sqlite-data.js';
+import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
+import {
+  ATTEMPT_COLUMNS,
+  type AttemptParams,
+  attemptToParams,
+  type AttemptRow,
+  type DecisionParams,
+  type DecisionRow,
+  JOB_COLUMNS,
+  type JobInsertParams,
+  type JobRow,
+  jobToInsertParams,
+  jobToUpdateParams,
+  type JobUpdateParams,
+  RUN_COLUMNS,
+  type RunCountRow,
+  type RunParams,
+  type RunRow,
+  rowToAttempt,
+  rowToJob,
+  rowToRun,
+  runToParams,
+  type TotalsRow,
+} from './sqlite-rows.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
 
 /** Meta key of the totals of deleted runs (JSON of JobTotals). */
 const DELETED_TOTALS = 'deleted_totals';
-
-interface RunRow {
-  run_id: string;
-  name: string;
-  agent_run_id: string | null;
-  status: string;
-  created_at: number;
-  finished_at: number | null;
-  tags: string | null;
-  request_id: string | null;
-}
-
-interface JobRow {
-  run_id: string;
-  job_id: string;
-  spec: string;
-  status: string;
-  attempt: number;
-  not_before: number | null;
-  worker_id: string | null;
-  exit_code: number | null;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  service: string | null;
-  retry_base: number;
-  lost: number;
-}
-
-interface AttemptRow {
-  run_id: string;
-  job_id: string;
-  attempt: number;
-  worker_id: string;
-  started_at: number;
-  finished_at: number | null;
-  outcome: string | null;
-  exit_code: number | null;
-  error: string | null;
-}
-
-/** One row per (run, job status) of the listed runs; job_status is null for a run without jobs. */
-interface RunCountRow extends RunRow {
-  job_status: string | null;
-  n: number;
-}
-
-type TotalsRow = JobTotals;
-
-// Write statements bind positional parameters: better-sqlite3 binds an array of values faster
-// than it looks up named properties on an object, and these run several times per job.
-/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id */
-type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, then the key: run_id, job_id */
-type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
-/** JOB_COLUMNS in order, then run_id again for run_created_at */
-type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, number, string];
-/** ATTEMPT_COLUMNS in order */
-type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
-type DecisionParams = [string, string, number, string, string | null, number, string];
-
-interface DecisionRow {
-  run_id: string;
-  job_id: string;
-  approved: number;
-  decided_by: string;
-  comment: string | null;
-  at: number;
-  reason: string;
-}
-
-const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id';
-const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base, lost';
-const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
-
-// ---- record <-> row mapping ----
-
-const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null];
-
-const rowToRun = (row: RunRow): RunRecord => ({
-  runId: row.run_id,
-  name: row.name,
-  agentRunId: row.agent_run_id,
-  status: row.status as RunStatus,
-  createdAt: row.created_at,
-  finishedAt: row.finished_at,
-  // Written by this store from a string array.
-  tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
-  ...(row.request_id !== null && { requestId: row.request_id }),
-});
-
-const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
-  j.status,
-  j.attempt,
-  j.notBefore ?? null,
-  j.workerId ?? null,
-  j.exitCode ?? null,
-  j.error ?? null,
-  j.startedAt ?? null,
-  j.finishedAt ?? null,
-  j.service ? JSON.stringify(j.service) : null,
-  j.retryBase,
-  j.lost,
-  j.runId,
-  j.spec.id,
-];
-
-const jobToInsertParams = (j: JobRecord): JobInsertParams => [
-  j.runId,
-  j.spec.id,
-  JSON.stringify(j.spec),
-  j.status,
-  j.attempt,
-  j.notBefore ?? null,
-  j.workerId ?? null,
-  j.exitCode ?? null,
-  j.error ?? null,
-  j.createdAt,
-  j.startedAt ?? null,
-  j.finishedAt ?? null,
-  j.service ? JSON.stringify(j.service) : null,
-  j.retryBase,
-  j.lost,
-  j.runId,
-];
-
-const rowToJob = (row: JobRow): JobRecord => ({
-  runId: row.run_id,
-  // The spec was validated when it was submitted and is stored verbatim.
-  spec: JSON.parse(row.spec) as JobSpec,
-  status: row.status as JobStatus,
-  attempt: row.attempt,
-  notBefore: row.not_before,
-  workerId: row.worker_id,
-  exitCode: row.exit_code,
-  error: row.error,
-  createdAt: row.created_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  // Written by this store from a ServiceState.
-  service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
-  retryBase: row.retry_base,
-  lost: row.lost,
-});
-
-const attemptToParams = (a: AttemptRecord): AttemptParams => [
-  a.runId,
-  a.jobId,
-  a.attempt,
-  a.workerId,
-  a.startedAt,
-  a.finishedAt ?? null,
-  a.outcome ?? null,
-  a.exitCode ?? null,
-  a.error ?? null,
-];
-
-const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
-  runId: row.run_id,
-  jobId: row.job_id,
-  attempt: row.attempt,
-  workerId: row.worker_id,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  outcome: row.outcome as AttemptOutcome | null,
-  exitCode: row.exit_code,
-  error: row.error,
-});
 
 /** Adds context to a failed write so a rolled-back batch names the record that broke it. */
 function writeError(what: string, e: unknown): Error {
@@ -359,6 +204,8 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    /** Null for an in-memory database, which has no disk to fill. */
+    private readonly guard: SqliteDiskGuard | null,
   ) {
     this.stmt = prepareStatements(db);
     // IMMEDIATE: take the write lock up front rather than upgrading mid-transaction.
@@ -371,7 +218,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */
-  static open(path: string): SqliteStore {
+  static open(path: string, disk: DiskGuardOptions = {}): SqliteStore {
     const inMemory = path === ':memory:';
     const file = inMemory ? path : resolve(path);
     let db: Database.Database | undefined;
@@ -385,7 +232,7 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       migrate(db);
-      return new SqliteStore(db, file);
+      return new SqliteStore(db, file, inMemory ? null : new SqliteDiskGuard(dirname(file), disk));
     } catch (e) {
       if (db?.open) db.close();
       throw new Error(`cannot open store database ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -439,7 +286,46 @@ export class SqliteStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     // An empty batch would still cost an fsync.
     if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length + batch.decisions.length === 0) return;
-    this.commitTx(batch);
+    // A batch refused for a full disk was rolled back whole, so committing it again applies it once.
+    this.write(() => this.commitTx(batch));
+  }
+
+  /** Why writes cannot go through now (the disk is full), or null. */
+  unavailable(): Error | null {
+    return this.guard?.unavailable() ?? null;
+  }
+
+  /** Runs a write, turning a full disk into StoreUnavailableError with its transaction ended. */
+  private write<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
+    }
+    this.guard?.succeeded();
+    return result;
+  }
+
+  private async writeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      throw this.guard ? this.guard.failed(err, () => this.rollback()) : err;
+    }
+    this.guard?.succeeded();
+    return result;
+  }
+
+  /** better-sqlite3 rolls a failed transaction back itself; this covers a rollback that failed too. */
+  private rollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite ended it already
+    }
   }
 
   private readActiveRuns(): { run: RunRecord; jobs: JobRecord[] }[] {
@@ -526,7 +412,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteRun(runId: string): Promise<boolean> {
-    return this.deleteRunTx(runId);
+    return this.write(() => this.deleteRunTx(runId));
   }
 
   /** What deleted runs had counted, kept so that the totals stay lifetime counts. */
@@ -552,13 +438,13 @@ export class SqliteStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.stmt.setMeta.run(key, value);
+    this.write(() => this.stmt.setMeta.run(key, value));
   }
 
   // ---- data bus and artifacts (sqlite-data.ts) ----
 
   kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
-    return this.data.kvApply(ops, now);
+    return this.writeAsync(() => this.data.kvApply(ops, now));
   }
 
   kvGet(key: string, now: number): Promise<KvStored | null> {
@@ -578,7 +464,7 @@ export class SqliteStore implements Store {
   }
 
   artifactPut(info: ArtifactInfo): Promise<string | null> {
-    return this.data.artifactPut(info);
+    return this.writeAsync(() => this.data.artifactPut(info));
   }
 
   artifactGet(key: string): Promise<ArtifactInfo | null> {
@@ -590,13 +476,13 @@ export class SqliteStore implements Store {
   }
 
   artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
-    return this.data.artifactDelete(key);
+    return this.writeAsync(() => this.data.artifactDelete(key));
   }
 
   // ---- schedules (sqlite-schedules.ts) ----
 
   putSchedule(record: ScheduleRecord): Promise<void> {
-    return this.schedules.putSchedule(record);
+    return this.writeAsync(() => this.schedules.putSchedule(record));
   }
 
   getSchedule(name: string): Promise<ScheduleRecord | null> {
@@ -608,7 +494,7 @@ export class SqliteStore implements Store {
   }
 
   deleteSchedule(name: string): Promise<boolean> {
-    return this.schedules.deleteSchedule(name);
+    return this.writeAsync(() => this.schedules.deleteSchedule(name));
   }
 
   async close(): Promise<void> {

@@ -33,9 +33,13 @@ export interface StoreBatch {
  * UNAVAILABLE TitanError, so a client that meets it is told to try again.
  */
 export class StoreUnavailableError extends TitanError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Whether the store still answers reads (a full disk) or not (a server out of reach). */
+  readonly readsWork: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; readsWork?: boolean }) {
     super('UNAVAILABLE', message);
     this.name = 'StoreUnavailableError';
+    this.readsWork = options?.readsWork ?? false;
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
