@@ -242,6 +242,8 @@ export interface RunRecord {
   tags: string[];
   /** The client's id for the submission that created the run, when it gave one. */
   requestId?: string;
+  /** The run whose job submitted this one (with its job token): that job may act on this run too. */
+  startedBy?: string;
 }
 
 /** A decision on an approval gate: by a person, or by the clock when the gate times out. */

@@ -62,8 +62,8 @@ function releases(parent: JobRecord): boolean {
   return parent.status === 'COMPLETED' || (parent.service?.released === true && !isTerminal(parent.status));
 }
 
-export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number, requestId?: string): { state: RunState; effects: Effect[] } {
-  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(requestId !== undefined && { requestId }) };
+export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number, origin: { requestId?: string; startedBy?: string } = {}): { state: RunState; effects: Effect[] } {
+  const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(origin.requestId !== undefined && { requestId: origin.requestId }), ...(origin.startedBy !== undefined && { startedBy: origin.startedBy }) };
   const state: RunState = { run, jobs: new Map(), children: new Map(), waitingOn: new Map(), open: 0 };
   const effects: Effect[] = [{ type: 'run', run }];
   addJobs(state, spec.jobs, now, effects);

@@ -60,13 +60,19 @@ export interface MasterOptions {
   /** Hears each change of a pool's desired worker count (the scale webhook). */
   onDesired?: (count: DesiredCount) => void;
   /** The token a job of this run gets as TITAN_TOKEN (see protocol/derived-tokens.ts). */
-  jobToken: (runId: string) => string;
+  jobToken: (a: AttemptId) => string;
   /** Attempts of one job the infrastructure may lose before the job is given up (default 10). */
   maxLostAttempts?: number;
   /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
   log?: (line: string) => void;
   /** Below this much free space on the data directory's disk the master warns (default 256 MiB). */
   minFreeBytes?: number;
+}
+
+/** Where a submission comes from: the client's request id, and the run of the job that sent it. */
+export interface RunOrigin {
+  requestId?: string;
+  startedBy?: string;
 }
 
 export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
@@ -110,7 +116,7 @@ export class Master {
   /** Pipelines submitted on cron schedules. */
   readonly schedules: Schedules;
   private readonly clock: Clock;
-  private readonly jobToken: (runId: string) => string;
+  private readonly jobToken: (a: AttemptId) => string;
   private readonly random: () => number;
   private readonly committer: Committer;
   /** A worker silent for this long is dead; workers hear it, to stop their jobs when cut off as long. */
@@ -141,6 +147,8 @@ export class Master {
   private readonly logCap: LogCap | null;
   private readonly runWatchers = new Map<string, Set<RunWatcher>>();
   private readonly clusterWatchers = new Set<ClusterWatcher>();
+  /** What to do when an attempt stops running (its job's token sessions close), by job key. */
+  private readonly attemptEnders = new Map<string, Set<{ attempt: number; fn: () => void }>>();
   private readonly jobWatchers = new Map<string, Set<(job: JobRecord) => void>>();
   private readonly agentWatchers = new Map<string, Set<(run: RunRecord) => void>>();
   private kicked = false;
@@ -270,10 +278,12 @@ export class Master {
 
   /**
    * Creates a run. With a `requestId`, submitting again (a client retrying after a lost reply)
-   * returns the run the first submission created instead of creating another.
+   * returns the run the first submission created instead of creating another. `startedBy` is
+   * the run of the job whose token submitted it.
    */
-  async submit(spec: RunSpec, requestId?: string): Promise<{ runId: string; jobs: string[] }> {
-    if (requestId === undefined) return this.createRun(spec);
+  async submit(spec: RunSpec, origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
+    const { requestId } = origin;
+    if (requestId === undefined) return this.createRun(spec, origin);
     const pending = this.submitting.get(requestId);
     if (pending) return pending;
     const work = (async () => {
@@ -284,7 +294,7 @@ export class Master {
         throw err instanceof TitanError && err.code === 'UNAVAILABLE' ? new TitanError('UNAVAILABLE', `${refused}: ${err.message}`) : err;
       });
       if (earlier) return { runId: earlier.runId, jobs: spec.jobs.map((j) => j.id) };
-      return this.createRun(spec, requestId);
+      return this.createRun(spec, origin);
     })();
     this.submitting.set(requestId, work);
     try {
@@ -294,13 +304,13 @@ export class Master {
     }
   }
 
-  private async createRun(spec: RunSpec, requestId?: string): Promise<{ runId: string; jobs: string[] }> {
+  private async createRun(spec: RunSpec, origin: RunOrigin): Promise<{ runId: string; jobs: string[] }> {
     const problems = validateDag(spec.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(spec.jobs);
     this.committer.checkAvailable('the submission was not accepted');
     const runId = this.newRunId();
-    const { state, effects } = createRun(runId, spec, this.clock.now(), requestId);
+    const { state, effects } = createRun(runId, spec, this.clock.now(), origin);
     this.adopt(state);
     for (const job of state.jobs.values()) this.committer.newJob(job);
     this.totals.submitted += spec.jobs.length;
@@ -547,6 +557,41 @@ export class Master {
   /** Whether the run is still active: active runs are the ones in memory. */
   isRunActive(runId: string): boolean {
     return this.runs.has(runId);
+  }
+
+  /** Whether this attempt is its job's current one and still running (what keeps a job's token valid). */
+  attemptRunning(a: AttemptId): boolean {
+    const job = this.runs.get(a.runId)?.jobs.get(a.jobId);
+    return job?.status === 'RUNNING' && job.attempt === a.attempt;
+  }
+
+  /** Calls `fn` once the attempt is no longer running; returns the function that stops that. */
+  onAttemptEnd(a: AttemptId, fn: () => void): () => void {
+    if (!this.attemptRunning(a)) {
+      fn();
+      return () => {};
+    }
+    const entry = { attempt: a.attempt, fn };
+    addTo(this.attemptEnders, jobKey(a.runId, a.jobId), entry);
+    return () => this.attemptEnders.get(jobKey(a.runId, a.jobId))?.delete(entry);
+  }
+
+  /** The run a job reference names (a bare job id: its latest run). */
+  async runOfRef(ref: string): Promise<string> {
+    return (await this.resolve(ref)).runId;
+  }
+
+  /** Whether a job of run `own` may act on run `target`: its own, or one it submitted. */
+  async withinReach(own: string, target: string): Promise<boolean> {
+    if (own === target) return true;
+    const run = this.runs.get(target)?.run ?? (await this.store.getRun(target));
+    return run?.startedBy === own;
+  }
+
+  /** The agent run a run belongs to (null for none or an unknown run). */
+  async agentRunOf(runId: string): Promise<string | null> {
+    const run = this.runs.get(runId)?.run ?? (await this.store.getRun(runId));
+    return run?.agentRunId ?? null;
   }
 
   async getRun(runId: string): Promise<RunView> {
@@ -987,7 +1032,7 @@ export class Master {
     const hasJobWatchers = this.jobWatchers.size > 0;
     const cluster = this.clusterWatchers.size > 0;
     const finished = state.run.status !== 'RUNNING';
-    if (!watchers && !hasJobWatchers && !cluster && !finished) return;
+    if (!watchers && !hasJobWatchers && !cluster && !finished && this.attemptEnders.size === 0) return;
     this.committer.afterCommit(() => {
       const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(view) : null;
       if (views && views.length > 0) {
@@ -996,9 +1041,22 @@ export class Master {
       }
       if (runChanged) for (const w of this.clusterWatchers) w.run({ ...state.run });
       if (hasJobWatchers) for (const job of changed) for (const fn of this.jobWatchers.get(jobKey(runId, job.spec.id)) ?? []) fn(job);
+      if (this.attemptEnders.size > 0) for (const job of changed) this.endAttempts(job);
       if (runChanged) for (const w of watchers ?? []) w.run({ ...state.run });
       if (state.run.status !== 'RUNNING' && this.runs.get(runId) === state) this.retire(state);
     });
+  }
+
+  private endAttempts(job: JobRecord): void {
+    const key = jobKey(job.runId, job.spec.id);
+    const enders = this.attemptEnders.get(key);
+    if (!enders) return;
+    for (const e of [...enders]) {
+      if (job.status === 'RUNNING' && job.attempt === e.attempt) continue;
+      enders.delete(e);
+      e.fn();
+    }
+    if (enders.size === 0) this.attemptEnders.delete(key);
   }
 
   private publishStage(run: RunRecord): void {
@@ -1095,7 +1153,7 @@ export class Master {
 
   private dispatchOf(state: RunState, job: JobRecord): Dispatch {
     // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL): each has a script or an archive.
-    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null, token: this.jobToken(job.runId) };
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null, token: this.jobToken({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt }) };
     if (job.spec.script) d.script = job.spec.script;
     if (job.spec.archive) d.archive = job.spec.archive;
     const svc = job.spec.service;

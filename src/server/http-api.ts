@@ -9,8 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Master } from '../master/master.js';
 import { params } from '../protocol/methods.js';
+import { hideEnv } from '../protocol/access.js';
 import { scheduleParams } from '../protocol/schedule-methods.js';
-import { attachment, bodyObject, check, numberOf, parseWith, principalOf, queryOf, refOf } from './http-common.js';
+import { attachment, bodyObject, check, numberOf, parseWith, principalOf, queryOf, readsOnly, refOf } from './http-common.js';
 
 /** A search (`q`) looks through at most this many of the newest runs that match the other filters. */
 export const RUN_SEARCH_WINDOW = 1000;
@@ -33,11 +34,17 @@ export function registerApiRoutes(app: FastifyInstance, master: Master): void {
     const window = await master.listRuns({ ...p, limit: RUN_SEARCH_WINDOW });
     return { runs: window.runs.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit), next: null };
   });
-  app.get('/api/runs/:runId', async (req) => master.getRun(check('run.get', req.params).runId));
+  app.get('/api/runs/:runId', async (req) => {
+    const view = await master.getRun(check('run.get', req.params).runId);
+    return readsOnly(req) ? { ...view, jobs: view.jobs.map(hideEnv) } : view;
+  });
   app.post('/api/runs/:runId/cancel', async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
   app.delete('/api/runs/:runId', async (req) => ({ deleted: await master.deleteRun(check('run.delete', req.params).runId) }));
   app.post('/api/runs/:runId/rerun', async (req) => master.rerun(check('run.rerun', req.params).runId));
-  app.get('/api/runs/:runId/jobs/:jobId', async (req) => master.getJob(check('job.get', { ref: refOf(req.params) }).ref));
+  app.get('/api/runs/:runId/jobs/:jobId', async (req) => {
+    const found = await master.getJob(check('job.get', { ref: refOf(req.params) }).ref);
+    return readsOnly(req) ? { ...found, job: hideEnv(found.job) } : found;
+  });
   app.post('/api/runs/:runId/jobs/:jobId/cancel', async (req) => ({ job: await master.cancelJob(check('job.cancel', { ref: refOf(req.params) }).ref) }));
   app.post('/api/runs/:runId/jobs/:jobId/retry', async (req) => ({ job: await master.retryJob(check('job.retry', { ref: refOf(req.params) }).ref) }));
   app.post('/api/runs/:runId/jobs/:jobId/stop', async (req) => ({ job: await master.stopService(check('service.stop', { ref: refOf(req.params) }).ref) }));

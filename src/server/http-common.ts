@@ -24,6 +24,12 @@ export const STATUS_OF: Record<string, number> = {
 /** Who sent an authenticated request: a bearer-token client, or a browser session. */
 export type Principal = { kind: 'token'; user: string } | { kind: 'session'; user: string; sessionId: string };
 
+/** Whether the caller holds the read token, which sees no environment values. */
+export const readsOnly = (req: FastifyRequest): boolean => {
+  const p = principalOf(req);
+  return p.kind === 'token' && p.user === 'read';
+};
+
 /** Set by the API's auth hook on every request it lets through. */
 export function principalOf(req: FastifyRequest): Principal {
   const p = (req as FastifyRequest & { principal?: Principal }).principal;

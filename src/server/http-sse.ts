@@ -14,7 +14,8 @@ import type { JobStatus } from '../core/model.js';
 import type { Master } from '../master/master.js';
 import type { JobView } from '../protocol/methods.js';
 import type { SessionStore } from './http-sessions.js';
-import { check, principalOf, refOf } from './http-common.js';
+import { hideEnv } from '../protocol/access.js';
+import { check, principalOf, readsOnly, refOf } from './http-common.js';
 
 /** Bytes a connection may have queued before it is dropped. */
 export const EVENTS_BUFFER_LIMIT = 8 * 1024 * 1024;
@@ -178,7 +179,9 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
       workersSentAt = Date.now();
       stream.send('workers', { workers: master.listWorkers() });
     };
-    const sendJobs = (runId: string, jobs: JobView[]): void => {
+    const hidden = readsOnly(req);
+    const sendJobs = (runId: string, all: JobView[]): void => {
+      const jobs = hidden ? all.map(hideEnv) : all;
       // A huge submission would fill every client's buffer at once: the client fetches the run instead.
       if (jobs.length > JOBS_INLINE_MAX) return stream.send('resync', { runId, changed: jobs.length });
       for (let i = 0; i < jobs.length && stream.isOpen; i += JOBS_PER_EVENT) stream.send('jobs', { runId, jobs: jobs.slice(i, i + JOBS_PER_EVENT) });

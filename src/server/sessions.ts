@@ -10,7 +10,7 @@ import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
 import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
 import { isScheduleMethod } from '../protocol/schedule-methods.js';
-import { BLOB_CHUNK_BYTES, type FileAreaName, type Hello, type HelloResult, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import { type AttemptId, BLOB_CHUNK_BYTES, type FileAreaName, type Hello, type HelloResult, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
 import type { FileArea } from '../master/file-area.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
@@ -18,7 +18,8 @@ import type { Request } from '../protocol/v2.js';
 import { dataHandler } from './handlers-data.js';
 import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
-import { derivedRole } from '../protocol/derived-tokens.js';
+import { derivedRole, type TokenRole } from '../protocol/derived-tokens.js';
+import { ACCESS, hideEnv, type MethodAccess, refusal } from '../protocol/access.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -36,18 +37,45 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
     const hello = parsed.data;
     if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
-    const derived = tokenMatches(hello.token, token) ? { role: 'cluster' as const } : derivedRole(token, hello.token);
+    const derived: { role: TokenRole; attempt?: AttemptId } | null = tokenMatches(hello.token, token) ? { role: 'cluster' } : derivedRole(token, hello.token);
     if (derived === null) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
     const { role } = derived;
-    // A job's token lives as long as its run: one left in a log is useless afterwards.
-    if (role === 'job' && !master.isRunActive(derived.runId ?? '')) throw new TitanError('UNAUTHORIZED', `this job token's run ${derived.runId ?? ''} is no longer running`);
+    // A job's token lives as long as its attempt: one left in a log is useless afterwards.
+    if (derived.attempt && !master.attemptRunning(derived.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(derived.attempt)} is no longer running`);
     if (hello.role === 'worker') {
       if (role !== 'cluster' && role !== 'worker') throw new TitanError('UNAUTHORIZED', `a ${role} token cannot register a worker: use the worker token (titan token --role worker)`);
       return workerSession(peer, master, hello);
     }
     if (role === 'worker') throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token (or titan token --role read)');
-    return clientSession(peer, master, role);
+    return clientSession(peer, master, derived.attempt ? { role: 'job', attempt: derived.attempt } : { role: role === 'cluster' ? 'admin' : 'read' });
   };
+}
+
+/** Who a client session acts as: a role, and for a job's token the attempt it belongs to. */
+type SessionPrincipal = { role: 'admin' | 'read' } | { role: 'job'; attempt: AttemptId };
+
+const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
+
+/** The run a call names, for the methods a job may use on its own runs only. */
+async function runNamed(master: Master, raw: unknown): Promise<string> {
+  const p = (raw ?? {}) as { runId?: unknown; ref?: unknown };
+  if (typeof p.runId === 'string') return p.runId;
+  if (typeof p.ref === 'string') return master.runOfRef(p.ref);
+  throw new TitanError('BAD_REQUEST', 'the call names no run');
+}
+
+/** A job's token reaches its own run and the runs it submitted (see protocol/access.ts). */
+async function checkReach(master: Master, a: AttemptId, method: string, raw: unknown): Promise<void> {
+  if (!master.attemptRunning(a)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(a)} is no longer running`);
+  const reach = (ACCESS as Record<string, MethodAccess | undefined>)[method]?.job;
+  if (reach === 'run') {
+    const target = await runNamed(master, raw);
+    if (!(await master.withinReach(a.runId, target))) throw new TitanError('FORBIDDEN', `${method}: run ${target} is neither this job's run (${a.runId}) nor one it submitted`);
+  } else if (reach === 'agent') {
+    const wanted = (raw as { agentRunId?: unknown } | null)?.agentRunId;
+    const own = await master.agentRunOf(a.runId);
+    if (own === null || wanted !== own) throw new TitanError('FORBIDDEN', `${method}: a job's token reaches only the agent run of its own run${own === null ? ' (it has none)' : ` (${own})`}`);
+  }
 }
 
 function parse<M extends Method>(method: M, raw: unknown): ReturnType<(typeof params)[M]['parse']> {
@@ -60,67 +88,35 @@ function isMethod(name: string): name is Method {
   return Object.hasOwn(params, name);
 }
 
-/** What a job's token may not do (see protocol/derived-tokens.ts): manage workers, decide gates, change schedules or the script library, delete runs. */
-const NOT_FOR_JOBS: ReadonlySet<string> = new Set([
-  'worker.drain',
-  'worker.undrain',
-  'worker.shutdown',
-  'run.delete',
-  'gate.decide',
-  'files.put',
-  'schedule.put',
-  'schedule.pause',
-  'schedule.resume',
-  'schedule.delete',
-  'schedule.runNow',
-]);
-/** All a read token may do. */
-const READS: ReadonlySet<string> = new Set([
-  'run.get',
-  'run.watch',
-  'runs.list',
-  'job.get',
-  'logs.get',
-  'logs.follow',
-  'unsubscribe',
-  'agentRuns.list',
-  'agentRun.get',
-  'agentRun.watch',
-  'gates.list',
-  'workers.list',
-  'services.list',
-  'files.list',
-  'files.get',
-  'stats',
-  'pipeline.parse',
-  'schedules.list',
-  'kv.get',
-  'kv.keys',
-  'kv.smembers',
-  'kv.wait',
-  'artifact.get',
-  'artifact.list',
-]);
-
-function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'job'): { version: number; serverVersion: string } {
+function clientSession(peer: Peer, master: Master, principal: SessionPrincipal): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
   const data = dataHandler(peer, master);
+  const origin = principal.role === 'job' ? { startedBy: principal.attempt.runId } : {};
+  const hidden = principal.role === 'read';
   peer.onClose(() => {
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
   });
+  if (principal.role === 'job') {
+    const stop = master.onAttemptEnd(principal.attempt, () => peer.fail('UNAUTHORIZED', `this job token's attempt ${attemptName(principal.attempt)} has ended`));
+    peer.onClose(stop);
+  }
   peer.onRequest = (req: Request) => {
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
-    if (role === 'job' && NOT_FOR_JOBS.has(method)) throw new TitanError('FORBIDDEN', `${method} needs the cluster token, not a job's token`);
-    if (role === 'read' && !READS.has(method)) throw new TitanError('FORBIDDEN', `${method} changes the cluster: a read token only reads`);
+    const refused = refusal(principal.role, method);
+    if (refused !== null) throw new TitanError('FORBIDDEN', refused);
+    if (principal.role === 'job') return checkReach(master, principal.attempt, method, req.params).then(() => handle(req, method));
+    return handle(req, method);
+  };
+  const handle = (req: Request, method: Method): unknown => {
     if (isDataMethod(method)) return data(method, req.params);
     if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
     switch (method) {
       case 'submit': {
         const p = parse(method, req.params);
-        return master.submit(p.run, p.requestId);
+        return master.submit(p.run, { ...origin, ...(p.requestId !== undefined && { requestId: p.requestId }) });
       }
       case 'blob.missing':
         return { missing: parse(method, req.params).hashes.filter((h) => !master.blobs.has(h)) };
@@ -129,7 +125,7 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
         return master.blobs.put(p.sha256, p.offset, Buffer.from(p.data, 'base64'), p.final);
       }
       case 'run.get':
-        return master.getRun(parse(method, req.params).runId);
+        return master.getRun(parse(method, req.params).runId).then((view) => (hidden ? { ...view, jobs: view.jobs.map(hideEnv) } : view));
       case 'run.cancel':
         return master.cancelRun(parse(method, req.params).runId).then((cancelled) => ({ cancelled }));
       case 'run.delete':
@@ -141,11 +137,11 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
         return master
           .watchRun(p.runId, {
             run: (run) => peer.notify('run.update', { subscription, run }),
-            ...(p.jobs && { jobs: (jobs: JobView[]) => peer.notify('run.jobs', { subscription, jobs }) }),
+            ...(p.jobs && { jobs: (jobs: JobView[]) => peer.notify('run.jobs', { subscription, jobs: hidden ? jobs.map(hideEnv) : jobs }) }),
           })
           .then(({ snapshot, stop }) => {
             subscriptions.set(subscription, stop);
-            return { subscription, snapshot };
+            return { subscription, snapshot: hidden ? { ...snapshot, jobs: snapshot.jobs.map(hideEnv) } : snapshot };
           });
       }
       case 'runs.list': {
@@ -157,14 +153,14 @@ function clientSession(peer: Peer, master: Master, role: 'cluster' | 'read' | 'j
       case 'job.retry':
         return master.retryJob(parse(method, req.params).ref).then((job) => ({ job }));
       case 'dag.submit':
-        return submitV1Dag(master, parse(method, req.params).payload);
+        return submitV1Dag(master, parse(method, req.params).payload, origin);
       case 'pipeline.parse': {
         // An invalid pipeline throws a BAD_REQUEST whose message is the positioned one.
         const p = parse(method, req.params);
         return master.pipelines.read(p.text, p.path).then(({ doc }) => ({ pipeline: doc }));
       }
       case 'job.get':
-        return master.getJob(parse(method, req.params).ref);
+        return master.getJob(parse(method, req.params).ref).then((r) => (hidden ? { ...r, job: hideEnv(r.job) } : r));
       case 'job.cancel':
         return master.cancelJob(parse(method, req.params).ref).then((job) => ({ job }));
       case 'logs.get': {

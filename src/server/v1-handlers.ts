@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import { DEFAULT_CAPABILITY, IdSchema, type JobSpecInput, parseJobRef, RunSpecSchema } from '../core/model.js';
-import type { Master } from '../master/master.js';
+import type { Master, RunOrigin } from '../master/master.js';
 import { FileArea } from '../master/file-area.js';
 import { dataParams } from '../protocol/data-methods.js';
 import { describeIssues } from '../protocol/peer.js';
@@ -68,21 +68,21 @@ function toSpec(master: Master, j: V1Job): JobSpecInput {
   return spec;
 }
 
-async function submitSpecs(master: Master, name: string, jobs: JobSpecInput[]): Promise<{ runId: string; jobs: string[] }> {
+async function submitSpecs(master: Master, name: string, jobs: JobSpecInput[], origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
   const run = RunSpecSchema.safeParse({ name, jobs });
   if (!run.success) throw new TitanError('BAD_REQUEST', describeIssues(run.error.issues));
-  return master.submit(run.data);
+  return master.submit(run.data, origin);
 }
 
 /** A DAG in Titan's line format submitted as one run (v1 SUBMIT_DAG, and v2 `dag.submit`). */
-export function submitV1Dag(master: Master, payload: string): Promise<{ runId: string; jobs: string[] }> {
+export function submitV1Dag(master: Master, payload: string, origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
   let jobs: V1Job[];
   try {
     jobs = parseV1Dag(payload);
   } catch (err) {
     throw err instanceof V1DagError ? new TitanError('INVALID_DAG', err.message) : err;
   }
-  return submitSpecs(master, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => toSpec(master, j)));
+  return submitSpecs(master, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => toSpec(master, j)), origin);
 }
 
 export function v1Handler(master: Master): (opcode: number, payload: string) => Promise<V1Reply> {

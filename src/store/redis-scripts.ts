@@ -9,7 +9,7 @@
  *   titan:schema                       layout version
  *   titan:commit                       id of the last applied commit batch
  *   titan:meta                         hash: meta key → value
- *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request] n:<STATUS>…
+ *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order
@@ -57,7 +57,7 @@ export const DIVERGED_ERROR = 'TITANDIVERGED';
 
 /**
  * ARGV: id, previous id ('' for none), then the sections, each a count followed by its entries:
- *   runs:      runId name agent('') status createdAt finishedAt('') requestId('') tagsJSON('') nTags tag…
+ *   runs:      runId name agent('') status createdAt finishedAt('') requestId('') startedBy('') tagsJSON('') nTags tag…
  *   new jobs:  runId jobId spec state
  *   updates:   runId jobId state
  *   attempts:  runId jobId attempt JSON
@@ -79,7 +79,7 @@ local function status(state) return string.match(state, '^(%S+)') end
 
 local runs = {}
 for r = 1, tonumber(nxt()) do
-  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), request = nxt(), tagsJson = nxt(), tags = {} }
+  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), request = nxt(), startedBy = nxt(), tagsJson = nxt(), tags = {} }
   for t = 1, tonumber(nxt()) do run.tags[t] = nxt() end
   runs[r] = run
 end
@@ -144,6 +144,7 @@ for _, run in ipairs(runs) do
     redis.call('HSET', key, 'request', run.request)
     redis.call('HSET', P .. 'requests', run.request, run.id)
   end
+  if not old[3] and run.startedBy ~= '' then redis.call('HSET', key, 'startedBy', run.startedBy) end
   if old[1] ~= run.status then
     if old[1] then redis.call('ZREM', P .. 'runs:status:' .. old[1], run.id) end
     redis.call('ZADD', P .. 'runs:status:' .. run.status, score, run.id)

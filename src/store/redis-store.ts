@@ -97,6 +97,7 @@ function toRun(runId: string, h: Record<string, string>): RunRecord {
     // Written by this store from a string array.
     tags: h.tags === undefined ? [] : (JSON.parse(h.tags) as string[]),
     ...(h.request !== undefined && { requestId: h.request }),
+    ...(h.startedBy !== undefined && { startedBy: h.startedBy }),
   };
 }
 
@@ -135,7 +136,7 @@ const scheduleJson = (r: ScheduleRecord): string =>
 function encodeBatch(batch: StoreBatch): string[] {
   const args: string[] = [String(batch.runs.length)];
   for (const r of batch.runs) {
-    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
+    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.startedBy ?? '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
   }
   args.push(String(batch.newJobs.length));
   for (const j of batch.newJobs) args.push(j.runId, j.spec.id, specEntry(j), stateEntry(j));

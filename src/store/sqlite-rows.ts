@@ -15,6 +15,7 @@ export interface RunRow {
   finished_at: number | null;
   tags: string | null;
   request_id: string | null;
+  started_by: string | null;
 }
 
 export interface JobRow {
@@ -55,8 +56,8 @@ export interface RunCountRow extends RunRow {
 
 export type TotalsRow = JobTotals;
 
-/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id */
-export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null];
+/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by */
+export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null];
 /** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, then the key: run_id, job_id */
 export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
 /** JOB_COLUMNS in order, then run_id again for run_created_at */
@@ -75,12 +76,12 @@ export interface DecisionRow {
   reason: string;
 }
 
-export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id';
+export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by';
 export const JOB_COLUMNS =
   'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base, lost';
 export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
-export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null];
+export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null];
 
 export const rowToRun = (row: RunRow): RunRecord => ({
   runId: row.run_id,
@@ -92,6 +93,7 @@ export const rowToRun = (row: RunRow): RunRecord => ({
   // Written by this store from a string array.
   tags: row.tags === null ? [] : (JSON.parse(row.tags) as string[]),
   ...(row.request_id !== null && { requestId: row.request_id }),
+  ...(row.started_by !== null && { startedBy: row.started_by }),
 });
 
 export const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [

@@ -57,7 +57,7 @@ function prepareStatements(db: Database.Database) {
     // created_at is immutable: jobs.run_created_at holds a copy of it.
     upsertRun: db.prepare<RunParams>(
       `INSERT INTO runs (${RUN_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          name = excluded.name, agent_run_id = excluded.agent_run_id,
          status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags`,
@@ -181,7 +181,7 @@ type RunFilter = keyof typeof RUN_FILTERS;
 type RunListParams = { limit: number; status?: string; tag?: string; afterAt?: number; afterId?: string };
 
 function listRunsSql(where: string): string {
-  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags, r.request_id,
+  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags, r.request_id, r.started_by,
             j.status AS job_status, COUNT(j.run_id) AS n
           FROM (SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT @limit) AS r
           LEFT JOIN jobs AS j ON j.run_id = r.run_id

@@ -325,7 +325,7 @@ print(json.dumps(env))
       TITAN_ATTEMPT: '1',
       TITAN_HOST: '127.0.0.1',
       TITAN_PORT: String(cluster.port),
-      TITAN_TOKEN: jobToken(cluster.token, runId),
+      TITAN_TOKEN: jobToken(cluster.token, { runId, jobId: 'env-job', attempt: 1 }),
       GREETING: 'hello there',
       shared_is_dir: true,
     });
@@ -348,16 +348,17 @@ print("store:", c.store_get("job-token-check"))
     await waitRunStatus(client, runId, 'COMPLETED');
     expect(await client.logs(`${runId}/uses-sdk`)).toContain('store: written by the job');
 
-    // A token of a run that still runs: a client, but one that manages nothing.
-    const busy = await client.submit({ name: 'job-token-busy', jobs: [{ id: 'gate', kind: 'approval', message: 'hold' }] });
+    // The token of an attempt that still runs: a client, but one that manages nothing.
+    const busy = await client.submit({ name: 'job-token-busy', jobs: [{ id: 'hold', script: sh('sleep 60\n', 'hold.sh') }, { id: 'gate', kind: 'approval', message: 'hold' }] });
+    await waitJob(client, `${busy.runId}/hold`, 'RUNNING');
     await waitJob(client, `${busy.runId}/gate`, 'WAITING_APPROVAL');
-    const token = jobToken(cluster.token, busy.runId);
+    const token = jobToken(cluster.token, { runId: busy.runId, jobId: 'hold', attempt: 1 });
     const asJob = new TitanClient({ host: '127.0.0.1', port: cluster.port, token });
     try {
       expect((await asJob.workers()).length).toBeGreaterThan(0);
       const drain = await refusal(asJob.drainWorker((await asJob.workers())[0]?.id ?? ''));
       expect(drain.code).toBe('FORBIDDEN');
-      expect(drain.message).toMatch(/needs the cluster token/);
+      expect(drain.message).toMatch(/worker.drain administers the cluster: a job token cannot call it/);
       expect((await refusal(asJob.approve(`${busy.runId}/gate`))).code).toBe('FORBIDDEN');
     } finally {
       asJob.close();

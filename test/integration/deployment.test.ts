@@ -246,8 +246,8 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     await expect.poll(async () => (await jobStatus('long')).status, { timeout: 40_000, interval: 500 }).toBe('COMPLETED');
     const status = JSON.parse((await laptop(['status', 'long', '--json'])).stdout) as { attempts: unknown[] };
     expect(status.attempts).toHaveLength(1);
-    const out = (await laptop(['logs', 'long'])).stdout;
-    expect(out.match(/long job finished/g)).toHaveLength(1);
+    const logs = await laptop(['logs', 'long']);
+    expect(logs.stdout.match(/long job finished/g), `${logs.code} ${logs.stdout} ${logs.stderr}`).toHaveLength(1);
     // The run from before the upgrade is still there.
     expect((await jobStatus('extract')).status).toBe('COMPLETED');
   }, 240_000);

@@ -45,10 +45,11 @@ describe('worker and read tokens', () => {
     expect(refused.message).toMatch(/the worker token only registers workers/);
     // Nor can it be turned into a job's token: those are minted by the master only. The run is
     // still running, so the master's own token for it is accepted and the forged one is not.
-    const held = await client.submit({ name: 'held', jobs: [{ id: 'gate', kind: 'approval', message: 'hold' }] });
-    await waitJob(client, `${held.runId}/gate`, 'WAITING_APPROVAL');
-    expect(Array.isArray(await as(jobToken(cluster.token, held.runId)).workers())).toBe(true);
-    const minted = await refusal(as(jobToken(workerToken(cluster.token), held.runId)).workers());
+    const held = await client.submit({ name: 'held', jobs: [{ id: 'hold', requirement: 'TOKENS', script: { name: 'hold.sh', content: 'sleep 60\n' } }] });
+    await waitJob(client, `${held.runId}/hold`, 'RUNNING');
+    const attempt = { runId: held.runId, jobId: 'hold', attempt: 1 };
+    expect(Array.isArray(await as(jobToken(cluster.token, attempt)).workers())).toBe(true);
+    const minted = await refusal(as(jobToken(workerToken(cluster.token), attempt)).workers());
     expect(minted.code).toBe('UNAUTHORIZED');
     await client.cancelRun(held.runId);
   });
@@ -59,7 +60,7 @@ describe('worker and read tokens', () => {
     expect((await reader.stats()).totals.submitted).toBeGreaterThanOrEqual(0);
     const submit = await refusal(reader.submit({ name: 'nope', jobs: [{ id: 'x', script: py('print(1)\n', 'x.py') }] }));
     expect(submit.code).toBe('FORBIDDEN');
-    expect(submit.message).toMatch(/a read token only reads/);
+    expect(submit.message).toMatch(/a read token cannot call it/);
     expect((await refusal(reader.storePut('k', 'v'))).code).toBe('FORBIDDEN');
 
     const base = `http://127.0.0.1:${cluster.httpPort}`;

@@ -10,6 +10,7 @@ import { sql as services } from './0004_services.js';
 import { sql as retryTags } from './0005_retry_tags.js';
 import { sql as schedules } from './0006_schedules.js';
 import { sql as lostRequests } from './0007_lost_requests.js';
+import { sql as startedBy } from './0008_started_by.js';
 
 export interface Migration {
   readonly version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'retry_tags', sql: retryTags },
   { version: 6, name: 'schedules', sql: schedules },
   { version: 7, name: 'lost_requests', sql: lostRequests },
+  { version: 8, name: 'started_by', sql: startedBy },
 ];
