@@ -10,7 +10,7 @@ import { CapabilitySchema, DEFAULT_CAPABILITY, ReadinessSchema, RESTART_POLICIES
 import { VERSION } from '../core/version.js';
 import type { HelloResult } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure } from '../protocol/tls-dial.js';
+import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
 import { parseV1Dag, V1DagError } from '../protocol/v1-dag.js';
 import type { ScriptSource, TitanClient } from '../sdk/client.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
@@ -300,7 +300,7 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
   const token = findToken(flags);
   const { tls } = clientTls(flags);
-  const explain = (err: Error): string => explainTlsFailure(err, address, tls !== undefined)?.message ?? err.message;
+  const explain = (err: Error, connected: boolean): string => explainConnectFailure(err, address, { tls: tls !== undefined, connected })?.message ?? err.message;
   return new Promise((resolve) => {
     const { socket, ready } = dial(host, port, tls);
     let done = false;
@@ -312,15 +312,17 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
       resolve(result);
     };
     const timer = setTimeout(() => finish({ address, reachable: false, error: 'not reachable (no answer within 5 s)' }), 5000);
-    socket.once('error', (err) => finish({ address, reachable: false, error: `not reachable (${explain(err)})` }));
+    let connected = false;
+    socket.once('error', (err) => finish({ address, reachable: connected, error: `not reachable (${explain(err, connected)})` }));
     socket.once(ready, () => {
+      connected = true;
       const peer = new Peer(socket, { server: false });
       peer.hello({ ...(token !== undefined && { token }), role: 'client', versions: [2] }).then(
         (reply) => {
           const r = reply as HelloResult;
           finish({ address, reachable: true, serverVersion: r.serverVersion, protocol: r.version });
         },
-        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err)})` }),
+        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err, true)})` }),
       );
     });
   });

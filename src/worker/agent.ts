@@ -15,7 +15,7 @@ import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
+import { dial, explainConnectFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
 import { entryPath, extractArchive } from './archive.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
@@ -189,9 +189,14 @@ export class WorkerAgent {
 
   private dial(): void {
     if (this.stopping) return;
+    const address = `${this.config.masterHost}:${this.config.masterPort}`;
     const { socket, ready } = dial(this.config.masterHost, this.config.masterPort, this.config.tls);
     const peer = new Peer(socket, { server: false });
-    socket.once(ready, () => void this.greet(peer));
+    let connected = false;
+    socket.once(ready, () => {
+      connected = true;
+      void this.greet(peer);
+    });
     peer.onClose((err) => {
       const joined = this.peer === peer;
       if (joined) this.peer = null;
@@ -199,11 +204,11 @@ export class WorkerAgent {
       this.heartbeat = null;
       if (this.stopping) return;
       // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
-      const tlsWords = joined ? null : explainTlsFailure(err, `${this.config.masterHost}:${this.config.masterPort}`, Boolean(this.config.tls));
-      if (tlsWords?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', tlsWords.message));
+      const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
+      if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
       const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
       this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
-      this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${tlsWords?.message ?? err.message}); retrying in ${Math.round(delay)} ms`);
+      this.log(`${failure?.message ?? `connection to master ${address} lost (${err.message})`}; retrying in ${Math.round(delay)} ms`);
       setTimeout(() => this.dial(), delay);
     });
   }
