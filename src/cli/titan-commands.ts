@@ -16,6 +16,7 @@ import type { ScriptSource, TitanClient } from '../sdk/client.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
+import { shutdownWorker } from './workers-commands.js';
 
 const portArgument = (value: string): number => {
   const n = Number(value);
@@ -46,15 +47,6 @@ export async function resolveScript(client: TitanClient, script: string): Promis
     return { name: script, content: await client.getFile('scripts', script) };
   }
   throw new UsageError(`cannot read script ${script}: no such file${isBareName(script) ? ', and the script library has none of that name' : ''}`);
-}
-
-/** `titan workers shutdown` and Titan's `titan shutdown`. */
-export async function shutdownWorker(id: string, o: ConnectionFlags & { force: boolean; json: boolean }): Promise<void> {
-  await withClient(o, async (client) => {
-    const w = await client.shutdownWorker(id, o.force);
-    if (o.json) return json(w);
-    print(`${w.id} shutting down after ${w.running} running job(s)`);
-  });
 }
 
 const connectionArgs = (o: ConnectionFlags): string[] => [
