@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { int, seconds } from './arguments.js';
@@ -52,7 +52,7 @@ export function registerServerCommands(program: Command): void {
         host: hostname(),
         port: 0,
         workDir,
-        executor: new ProcessExecutor({ reaper }),
+        executor: new ProcessExecutor({ reaper, pidDir: pidDir(workDir) }),
         log,
         // The local worker shares this process with the master: shutting it down only drains it.
         onShutdown: () => void agent.drain(30_000),
@@ -155,7 +155,7 @@ export function registerServerCommands(program: Command): void {
         host: o.name,
         port: o.port,
         workDir,
-        executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
+        executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor({ ...(reaper && { reaper }), pidDir: pidDir(workDir) }),
         log,
         onShutdown: () => void stop().then(() => process.exit(0)),
         // Joined once, then refused (a changed token or certificate): exit with an error, so a supervisor notices.
@@ -183,6 +183,9 @@ export function registerServerCommands(program: Command): void {
       await untilSignal(stop);
     });
 }
+
+/** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
+const pidDir = (workDir: string): string => join(workDir, 'pids');
 
 /**
  * The worker's modules, loaded only by the commands that run one: a worker forks a process per

@@ -21,7 +21,6 @@ import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
-import { ServicePidFiles } from './service-pids.js';
 import { type PruneArea, pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
@@ -126,7 +125,6 @@ export class WorkerAgent {
   private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
   private readonly tlsEnv: Record<string, string> = {};
-  private readonly servicePids: ServicePidFiles;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
@@ -134,7 +132,6 @@ export class WorkerAgent {
     for (const name of TLS_ENV) delete this.baseEnv[name];
     if (config.tls) this.tlsEnv = tlsEnvFor(config.tlsFiles ?? {});
     mkdirSync(join(config.workDir, 'cache'), { recursive: true });
-    this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
     if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
   }
 
@@ -147,11 +144,11 @@ export class WorkerAgent {
   }
 
   /**
-   * Stops services left running by this worker's previous life, then connects (retrying with
-   * backoff); resolves after the first successful HELLO.
+   * Stops the process groups left running by this worker's previous life, then connects (retrying
+   * with backoff); resolves after the first successful HELLO.
    */
   async start(): Promise<void> {
-    for (const line of await this.servicePids.sweepLeftovers()) this.log(line);
+    for (const line of (await this.config.executor.sweepLeftovers?.()) ?? []) this.log(line);
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
     const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
@@ -382,8 +379,7 @@ export class WorkerAgent {
   /**
    * Runs a service attempt: a port (fixed, or a free one from the master's range) reaches the
    * process as PORT and as `{port}` in its arguments; the master hears when it started and when
-   * it passed its readiness probe. A pid file lets the next life of this worker stop it should
-   * this process die without doing so.
+   * it passed its readiness probe.
    */
   private async runService(attempt: Attempt, svc: ServiceDispatch, req: { key: string; scriptPath: string; args: string[]; cwd: string; outputDir: string; env: Record<string, string> }): Promise<void> {
     const taken = new Set<number>();
@@ -405,8 +401,6 @@ export class WorkerAgent {
       result = await running.done;
     } else {
       const pid = running.pid;
-      const pidKey = `${attempt.key}#${attempt.id.attempt}`;
-      this.servicePids.record(pidKey, pid);
       this.reportService(attempt, { ...attempt.id, phase: 'started', pid, port });
       const exited = new AbortController();
       void running.done.then(() => exited.abort());
@@ -414,7 +408,6 @@ export class WorkerAgent {
       if (probe.ready) this.reportService(attempt, { ...attempt.id, phase: 'ready', pid, port });
       else if (!exited.signal.aborted) running.kill(probe.reason);
       result = await running.done;
-      this.servicePids.forget(pidKey);
       if (!probe.ready && probe.reason !== 'aborted') result = { outcome: 'FAILED', exitCode: result.exitCode, error: probe.reason, errorCode: 'NOT_READY' };
     }
     this.finish(attempt, result);
