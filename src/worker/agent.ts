@@ -4,23 +4,21 @@
  * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
  * in the next HELLO so the master neither loses nor duplicates them.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { outputArtifactKey } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
-import { entryPath, extractArchive } from './archive.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { collectOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
+import { Stager, unpack } from './staging.js';
 import { type PruneArea, pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
@@ -104,7 +102,6 @@ export class WorkerAgent {
   private readonly attempts = new Map<string, Attempt>();
   /** Results the master has not yet acknowledged. */
   private readonly unacked = new Map<string, FinishedAttempt>();
-  private readonly fetches = new Map<string, Promise<string>>();
   private port: number;
   private workerId: string | null = null;
   private stopping = false;
@@ -125,13 +122,14 @@ export class WorkerAgent {
   private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
   private readonly tlsEnv: Record<string, string> = {};
+  private readonly stager: Stager;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
     // Jobs connect as this worker does: TLS settings of the worker's own environment are replaced, never mixed in.
     for (const name of TLS_ENV) delete this.baseEnv[name];
     if (config.tls) this.tlsEnv = tlsEnvFor(config.tlsFiles ?? {});
-    mkdirSync(join(config.workDir, 'cache'), { recursive: true });
+    this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
     if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
   }
 
@@ -335,7 +333,7 @@ export class WorkerAgent {
     const sharedDir = join(runDir, 'shared');
     const outputDir = join(cwd, 'out');
     try {
-      scriptPath = await this.stage(source);
+      scriptPath = await this.stager.stage(source);
       this.ensureSharedDir(sharedDir);
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
@@ -343,7 +341,7 @@ export class WorkerAgent {
     }
     if (d.archive) {
       // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
-      const unpacked = this.unpack(d.archive, scriptPath, join(cwd, 'archive'));
+      const unpacked = unpack(d.archive, scriptPath, join(cwd, 'archive'));
       if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
       scriptPath = unpacked.scriptPath;
       cwd = dirname(scriptPath);
@@ -478,26 +476,6 @@ export class WorkerAgent {
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /**
-   * Extracts the attempt's copy of an archive into `dest` and finds its entry, which is made
-   * executable like a staged script. Every failure fails fast: the same archive would fail again.
-   */
-  private unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
-    let scriptPath: string;
-    try {
-      extractArchive(readFileSync(zipPath), dest);
-      scriptPath = entryPath(dest, archive.entry);
-    } catch (err) {
-      return { error: `cannot unpack ${archive.name}: ${(err as Error).message}`, errorCode: 'BAD_ARCHIVE' };
-    }
-    if (statSync(scriptPath, { throwIfNoEntry: false })?.isFile() !== true) {
-      return { error: `entry ${archive.entry} not found in archive ${archive.name}`, errorCode: 'SCRIPT_NOT_FOUND' };
-    }
-    chmodSync(scriptPath, 0o755);
-    return { scriptPath };
-  }
-
-  /** Fetches a script or an archive into the content-addressed cache once, however many attempts need it. */
   /** Removes run folders and cache entries nothing has touched within the retention, and none an attempt here uses. */
   private prune(): void {
     const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
@@ -508,53 +486,6 @@ export class WorkerAgent {
       },
       (err: Error) => this.log(`cleaning the work folder failed: ${err.message}`),
     );
-  }
-
-  private stage(script: ScriptRef | ArchiveRef): Promise<string> {
-    const path = join(this.config.workDir, 'cache', script.sha256, script.name);
-    if (existsSync(path)) {
-      // A use keeps the entry from the pruner.
-      const now = new Date();
-      utimesSync(dirname(path), now, now);
-      return Promise.resolve(path);
-    }
-    let fetch = this.fetches.get(path);
-    if (!fetch) {
-      fetch = this.download(script, path).finally(() => this.fetches.delete(path));
-      this.fetches.set(path, fetch);
-    }
-    return fetch;
-  }
-
-  private async download(script: ScriptRef | ArchiveRef, path: string): Promise<string> {
-    const parts: Buffer[] = [];
-    let offset = 0;
-    for (;;) {
-      // A dispatch can arrive just before this side has finished its HELLO: wait for the session.
-      const peer = await this.session();
-      if (!peer) throw new Error('the worker is stopping');
-      let chunk: { data: string; size: number };
-      try {
-        chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
-      } catch (err) {
-        // A connection lost mid-download is the infrastructure's fault, not the job's: go on with the next session.
-        if (peer.closed) continue;
-        throw err;
-      }
-      const data = Buffer.from(chunk.data, 'base64');
-      parts.push(data);
-      offset += data.length;
-      if (offset >= chunk.size || data.length === 0) break;
-    }
-    const content = Buffer.concat(parts);
-    const actual = createHash('sha256').update(content).digest('hex');
-    if (actual !== script.sha256) throw new Error(`content does not match its hash ${script.sha256}`);
-    mkdirSync(join(this.config.workDir, 'cache', script.sha256), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, content);
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, path);
-    return path;
   }
 
   private output(attempt: Attempt, chunk: string): void {
