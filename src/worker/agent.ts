@@ -8,14 +8,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { outputArtifactKey } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
+import { AttemptOutput } from './attempt-output.js';
 import type { Executor, RunningAttempt } from './executor.js';
-import { collectOutputs } from './outputs.js';
+import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
 import { Stager, unpack } from './staging.js';
@@ -59,10 +58,7 @@ interface Attempt {
   /** The cached script or archive it runs from (kept from the pruner while it runs). */
   sha256: string | null;
   running: RunningAttempt | null;
-  /** Output not yet sent. */
-  pending: string[];
-  pendingBytes: number;
-  dropped: number;
+  output: AttemptOutput;
   /** What the master has been told about a service attempt, told again after a reconnect. */
   service: ServiceReport | null;
 }
@@ -70,18 +66,12 @@ interface Attempt {
 const LOG_FLUSH_MS = 100;
 const KEEP_RUNS_MS = 72 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
-/** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
-const LOG_EVENT_CHARS = 256 * 1024;
-/** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
-const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
 const RECONNECT_MIN_MS = 200;
 /** The protocol's limit on the attempts a HELLO may list. */
 const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
-/** Output files named in an attempt's log as not published, at most. */
-const MAX_OUTPUT_NOTES = 20;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
 /**
@@ -322,7 +312,7 @@ export class WorkerAgent {
   private async run(d: Dispatch): Promise<void> {
     const key = `${d.runId}/${d.jobId}`;
     const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
-    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
+    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, output: new AttemptOutput(id), service: null };
     this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
     this.attempts.set(key, attempt);
     const source = d.script ?? d.archive;
@@ -370,7 +360,7 @@ export class WorkerAgent {
     const result = await running.done;
     // Before the result, so a finished job's outputs are already on the master. A process that
     // never started (pid null) wrote nothing.
-    if (running.pid !== null) await this.publishOutputs(attempt, outputDir);
+    if (running.pid !== null) await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
     this.finish(attempt, result);
   }
 
@@ -416,44 +406,6 @@ export class WorkerAgent {
     this.peer?.notify('service', report);
   }
 
-  /**
-   * Uploads the attempt's output files as artifacts over this worker's connection. A file cut off
-   * by a lost connection is sent again on the next one; one the master refuses is named in the
-   * attempt's log, as is what was published.
-   */
-  private async publishOutputs(attempt: Attempt, dir: string): Promise<void> {
-    const { runId, jobId, attempt: n } = attempt.id;
-    const notes: string[] = [];
-    let found: Awaited<ReturnType<typeof collectOutputs>>;
-    try {
-      found = await collectOutputs(dir, (relative) => outputArtifactKey(runId, jobId, n, relative));
-    } catch (err) {
-      this.output(attempt, `[titan: cannot read the output directory ${dir}: ${(err as Error).message}]\n`);
-      return;
-    }
-    let published = 0;
-    let bytes = 0;
-    for (const file of found.files) {
-      for (;;) {
-        const peer = await this.session();
-        if (!peer) return;
-        try {
-          await uploadArtifact((method, params) => peer.request(method, params), file.key, file.path, { runId, jobId, attempt: n });
-          published++;
-          bytes += file.size;
-        } catch (err) {
-          if (peer.closed) continue;
-          notes.push(`${file.relative}: ${(err as Error).message}`);
-        }
-        break;
-      }
-    }
-    for (const reason of [...found.skipped, ...notes].slice(0, MAX_OUTPUT_NOTES)) this.output(attempt, `[titan: output file not published: ${reason}]\n`);
-    const unlisted = found.skipped.length + notes.length - MAX_OUTPUT_NOTES;
-    if (unlisted > 0) this.output(attempt, `[titan: ${unlisted} more output files not published]\n`);
-    if (published > 0) this.output(attempt, `[titan: published ${published} output file${published === 1 ? '' : 's'} (${bytes} bytes) as artifacts under ${outputArtifactKey(runId, jobId, n, '')}]\n`);
-  }
-
   /** The current session, or the next one; null once the worker is stopping. */
   private async session(): Promise<Peer | null> {
     while (!this.peer && !this.stopping) await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
@@ -489,18 +441,7 @@ export class WorkerAgent {
   }
 
   private output(attempt: Attempt, chunk: string): void {
-    attempt.pending.push(chunk);
-    attempt.pendingBytes += Buffer.byteLength(chunk);
-    // A fast writer is sent on at once while connected; only an unreachable master makes output wait (and drop).
-    if (this.peer && attempt.pendingBytes >= LOG_EVENT_CHARS) {
-      this.flushAttempt(attempt);
-      return;
-    }
-    while (attempt.pendingBytes > MAX_BUFFERED_LOG && attempt.pending.length > 1) {
-      const dropped = attempt.pending.shift() as string;
-      attempt.pendingBytes -= Buffer.byteLength(dropped);
-      attempt.dropped += Buffer.byteLength(dropped);
-    }
+    if (attempt.output.push(chunk, this.peer !== null)) return this.flushAttempt(attempt);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
@@ -514,23 +455,7 @@ export class WorkerAgent {
   }
 
   private flushAttempt(a: Attempt): void {
-    const peer = this.peer;
-    if (!peer || a.pending.length === 0) return;
-    let data = a.pending.join('');
-    if (a.dropped > 0) {
-      data = `[titan: ${a.dropped} bytes of output were dropped while the master was unreachable]\n${data}`;
-      a.dropped = 0;
-    }
-    a.pending = [];
-    a.pendingBytes = 0;
-    // Events are capped at 1 MiB of text; split large bursts, never inside a surrogate pair.
-    for (let i = 0; i < data.length; ) {
-      let end = Math.min(data.length, i + LOG_EVENT_CHARS);
-      const last = data.charCodeAt(end - 1);
-      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
-      peer.notify('log', { ...a.id, data: data.slice(i, end) });
-      i = end;
-    }
+    if (this.peer) a.output.flush(this.peer);
   }
 
   private scheduleReport(): void {
