@@ -4,16 +4,16 @@
  * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
  * in the next HELLO so the master neither loses nor duplicates them.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { TitanError } from '../core/errors.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainConnectFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
+import { dial, explainConnectFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
 import { AttemptOutput } from './attempt-output.js';
 import type { Executor, RunningAttempt } from './executor.js';
+import { JobEnvironment } from './job-env.js';
 import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
@@ -74,19 +74,6 @@ const RECONNECT_MAX_MS = 5000;
 const SILENT_MASTER_HEARTBEATS = 3;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
-/**
- * The compiled SDK entry of this worker's own install, given to every job as TITAN_SDK so a Node
- * script can `await import(process.env.TITAN_SDK)` with nothing installed. From dist/ it sits
- * beside this module; run from source (tsx), the build's copy is used.
- */
-const SDK_ENTRY = [new URL('../sdk/index.js', import.meta.url), new URL('../../dist/src/sdk/index.js', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../sdk/index.js', import.meta.url));
-
-/**
- * The Python SDK (`titan_sdk`) shipped with this install, put on every job's PYTHONPATH so job
- * scripts can `import titan_sdk` with nothing installed; null when this install has none.
- */
-const PYTHON_SDK_DIR = [new URL('../../../python/', import.meta.url), new URL('../../python/', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(join(p, 'titan_sdk', '__init__.py'))) ?? null;
-
 export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
@@ -105,22 +92,14 @@ export class WorkerAgent {
   private idleWaiters: (() => void)[] = [];
   /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
   private sessionWaiters: (() => void)[] = [];
-  /**
-   * The worker's own environment, copied once: reading process.env enumerates the real
-   * environment on every access, which cost tens of microseconds per attempt.
-   */
-  private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
-  private readonly tlsEnv: Record<string, string> = {};
+  private readonly jobEnv: JobEnvironment;
   private readonly stager: Stager;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
-    // Jobs connect as this worker does: TLS settings of the worker's own environment are replaced, never mixed in.
-    for (const name of TLS_ENV) delete this.baseEnv[name];
-    if (config.tls) this.tlsEnv = tlsEnvFor(config.tlsFiles ?? {});
+    this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null);
     this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
-    if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
   }
 
   get id(): string | null {
@@ -336,21 +315,7 @@ export class WorkerAgent {
       scriptPath = unpacked.scriptPath;
       cwd = dirname(scriptPath);
     }
-    const env: Record<string, string> = {
-      ...this.baseEnv,
-      ...d.env,
-      TITAN_HOST: this.config.masterHost,
-      TITAN_PORT: String(this.config.masterPort),
-      TITAN_TOKEN: d.token,
-      ...this.tlsEnv,
-      TITAN_RUN_ID: d.runId,
-      TITAN_JOB_ID: d.jobId,
-      TITAN_ATTEMPT: String(d.attempt),
-      TITAN_SHARED_DIR: sharedDir,
-      TITAN_OUTPUT_DIR: outputDir,
-      TITAN_WORKER_ID: this.workerId ?? '',
-      TITAN_SDK: SDK_ENTRY,
-    };
+    const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);
     if (d.service) {
       await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });
       return;
