@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
-import { int, seconds } from './arguments.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
+import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
 import { clientTls, findToken, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
@@ -28,8 +29,9 @@ export function registerServerCommands(program: Command): void {
     .option('--token <token>', 'cluster token (generated on first start when omitted)')
     .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
     .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
-    .option('--key <file>', 'the private key of --cert'),
-  ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
+    .option('--key <file>', 'the private key of --cert')
+    .addOption(drainTimeoutOption()),
+  ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string; drainTimeout: number }) => {
       const config = clusterConfig(o);
       if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
       // The local worker dials this master as any worker would, with TLS when the master serves it.
@@ -54,8 +56,8 @@ export function registerServerCommands(program: Command): void {
         workDir,
         executor: new ProcessExecutor({ reaper, pidDir: pidDir(workDir) }),
         log,
-        // The local worker shares this process with the master: shutting it down only drains it.
-        onShutdown: () => void agent.drain(30_000),
+        // The local worker shares this process with the master: a shutdown only drains and disconnects it.
+        drainTimeoutMs: o.drainTimeout,
         onFatal: (err) => log(`stopped: ${err.message}`),
         onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: workerTls ? tlsEnvFor(workerTls.files) : {} }, agent.id ?? '', request, log),
       });
@@ -74,7 +76,7 @@ export function registerServerCommands(program: Command): void {
     titan workers
   Press Ctrl-C to stop.`);
       await untilSignal(async () => {
-        await agent.drain(10_000);
+        await agent.drain();
         reaper.close();
         await m.close();
       });
@@ -133,8 +135,12 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
     .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
     .addOption(new Option('--keep-runs-hours <n>', 'remove run folders (attempt outputs, unpacked archives) and cached scripts untouched this long').default(72).argParser(int('--keep-runs-hours', 1, 87_600)))
-    .option('--pid-file <path>', 'write this process id there at start (removed on exit)'),
-  ).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number }) => {
+    .option('--pid-file <path>', 'write this process id there at start (removed on exit)')
+    .addOption(drainTimeoutOption())
+    .addOption(
+      new Option('--stop-after-disconnect <seconds|never>', "stop running jobs once the master has been unreachable this long (it has run them elsewhere by then); they are reported lost when it is back (default: the master's --worker-timeout)").argParser(stopAfterDisconnect),
+    ),
+  ).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number; drainTimeout: number; stopAfterDisconnect?: number | 'never' }) => {
       const { host, port } = parseHostPort(o.master, 9090);
       const token = findToken(o);
       const tls = clientTls(o);
@@ -157,7 +163,12 @@ export function registerServerCommands(program: Command): void {
         workDir,
         executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor({ ...(reaper && { reaper }), pidDir: pidDir(workDir) }),
         log,
-        onShutdown: () => void stop().then(() => process.exit(0)),
+        drainTimeoutMs: o.drainTimeout,
+        ...(o.stopAfterDisconnect !== undefined && { stopAfterDisconnect: o.stopAfterDisconnect }),
+        onShutdown: () => {
+          reaper?.close();
+          process.exit(0);
+        },
         // Joined once, then refused (a changed token or certificate): exit with an error, so a supervisor notices.
         onFatal: (err) => {
           process.stderr.write(`titan worker: ${err.message}\n`);
@@ -171,8 +182,8 @@ export function registerServerCommands(program: Command): void {
         }),
       });
       const stop = async (): Promise<void> => {
-        process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
-        await agent.drain(30_000);
+        process.stderr.write(`draining: finishing running jobs for up to ${o.drainTimeout / 1000} s, then handing back the rest (signal again to stop now)\n`);
+        await agent.drain();
         reaper?.close();
       };
       if (o.pidFile !== undefined) writePidFile(o.pidFile);
@@ -183,6 +194,12 @@ export function registerServerCommands(program: Command): void {
       await untilSignal(stop);
     });
 }
+
+/** `--drain-timeout` of a worker process, `titan worker`'s or `titan up`'s own. */
+const drainTimeoutOption = (): Option =>
+  new Option('--drain-timeout <seconds>', 'when the worker drains to stop (a signal, titan workers shutdown), how long running jobs may finish; those still running then are handed back and run elsewhere without spending a retry')
+    .default(DEFAULT_DRAIN_TIMEOUT_MS, String(DEFAULT_DRAIN_TIMEOUT_MS / 1000))
+    .argParser(drainTimeout);
 
 /** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
 const pidDir = (workDir: string): string => join(workDir, 'pids');

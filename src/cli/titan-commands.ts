@@ -16,7 +16,7 @@ import type { ScriptSource, TitanClient } from '../sdk/client.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
-import { shutdownWorker } from './workers-commands.js';
+import { shutdownOptions, type ShutdownFlags, shutdownWorker } from './workers-commands.js';
 
 const portArgument = (value: string): number => {
   const n = Number(value);
@@ -198,16 +198,16 @@ Examples:
     });
 
   connectionOptions(
-    program
-      .command('shutdown')
-      .description("drain a worker, then stop its process (Titan's shutdown; the same as titan workers shutdown)")
-      .argument('<worker>', 'host:port, as titan workers shows (or the host, with the port next)')
-      .argument('[port]', "the worker's port, when the host is given alone (Titan's shutdown <host> <port>)")
-      .option('--force', 'also shut down a permanent worker', false)
-      .option('--json', 'print the worker as JSON', false),
+    shutdownOptions(
+      program
+        .command('shutdown')
+        .description("drain a worker, then stop its process (Titan's shutdown; the same as titan workers shutdown)")
+        .argument('<worker>', 'host:port, as titan workers shows (or the host, with the port next)')
+        .argument('[port]', "the worker's port, when the host is given alone (Titan's shutdown <host> <port>)"),
+    ),
   )
     .addHelpText('after', '\nExamples:\n  titan shutdown 10.0.0.7:8101\n  titan shutdown 10.0.0.7 8101 --force\n')
-    .action(async (worker: string, port: string | undefined, o: ConnectionFlags & { force: boolean; json: boolean }) => {
+    .action(async (worker: string, port: string | undefined, o: ShutdownFlags) => {
       if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`"${port}" is not a port`);
       await shutdownWorker(port === undefined ? worker : `${worker}:${port}`, o);
     });

@@ -338,13 +338,22 @@ export class TitanClient {
     return (await this.call('service.stop', { ref })).job;
   }
 
+  /** The worker finishes what it runs and takes no new work. */
   async drainWorker(id: string): Promise<WorkerView> {
     return (await this.call('worker.drain', { id })).worker;
   }
 
-  /** Drains the worker, then its process exits; a permanent worker needs `force`. */
-  async shutdownWorker(id: string, force = false): Promise<WorkerView> {
-    return (await this.call('worker.shutdown', { id, force })).worker;
+  /** A drained worker takes work again; ConflictError for one that is shutting down. */
+  async undrainWorker(id: string): Promise<WorkerView> {
+    return (await this.call('worker.undrain', { id })).worker;
+  }
+
+  /**
+   * Drains the worker, then its process exits; a permanent worker needs `force`. What still runs
+   * after `drainTimeoutMs` (default: the worker's --drain-timeout) is handed back and runs elsewhere.
+   */
+  async shutdownWorker(id: string, options: { force?: boolean; drainTimeoutMs?: number } = {}): Promise<WorkerView> {
+    return (await this.call('worker.shutdown', { id, force: options.force ?? false, ...(options.drainTimeoutMs !== undefined && { drainTimeoutMs: options.drainTimeoutMs }) })).worker;
   }
 
   stats(): Promise<Stats> {

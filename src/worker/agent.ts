@@ -2,7 +2,8 @@
  * The worker agent: dials the master, keeps one v2 session, runs what it is dispatched and
  * reports back. Results and output outlive a dropped connection: they are kept until the master
  * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
- * in the next HELLO so the master neither loses nor duplicates them.
+ * in the next HELLO so the master neither loses nor duplicates them. A drain for shutdown, or a
+ * master unreachable for too long, hands running attempts back (see stop-policy.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +19,7 @@ import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
 import { Stager, unpack } from './staging.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DrainGrace, handedBackReason, inSeconds, MasterContact, type StopAfterDisconnect, unreachableReason } from './stop-policy.js';
 import { type PruneArea, pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
@@ -36,8 +38,12 @@ export interface WorkerConfig {
   port: number;
   workDir: string;
   executor: Executor;
-  /** Called when the master asks this worker to shut down (the process decides how to exit). */
+  /** Called once a shutdown the master asked for has drained and disconnected: the process decides how to exit. */
   onShutdown?: () => void;
+  /** How long a drain for shutdown lets running attempts finish before handing them back (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Stop running attempts after the master has been unreachable this long (default: its own worker timeout). */
+  stopAfterDisconnect?: StopAfterDisconnect;
   /**
    * Called when the worker gives up after having joined (a token or certificate the master no
    * longer accepts): the process should exit with an error. Before the first join, start() rejects.
@@ -59,6 +65,8 @@ interface Attempt {
   sha256: string | null;
   running: RunningAttempt | null;
   output: AttemptOutput;
+  /** Set when this side ends the attempt; `lost`: it is reported LOST, to run again without spending a retry. */
+  ended: { reason: string; lost: boolean } | null;
   /** What the master has been told about a service attempt, told again after a reconnect. */
   service: ServiceReport | null;
 }
@@ -83,6 +91,9 @@ export class WorkerAgent {
   private workerId: string | null = null;
   private stopping = false;
   private draining = false;
+  /** The drain for shutdown, once one began: the worker then only winds down. */
+  private exit: { grace: DrainGrace; done: Promise<void> } | null = null;
+  private readonly contact: MasterContact;
   private reconnectDelay = RECONNECT_MIN_MS;
   private heartbeat: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
@@ -100,6 +111,7 @@ export class WorkerAgent {
     this.port = config.port;
     this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null);
     this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
+    this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => this.masterUnreachable(afterMs));
   }
 
   get id(): string | null {
@@ -123,23 +135,56 @@ export class WorkerAgent {
     return ready;
   }
 
-  /** Stops taking work, lets running attempts finish (up to `graceMs`), reports, disconnects. */
-  async drain(graceMs: number): Promise<void> {
-    this.draining = true;
-    this.peer?.notify('drain');
-    if (this.attempts.size > 0) {
-      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([idle, timeout]);
+  /**
+   * Drains for shutdown: takes no new work, lets running attempts finish for up to `graceMs`,
+   * hands back what still runs then (LOST: the master runs it elsewhere without spending a retry),
+   * reports and disconnects. A second call joins the drain under way, ending it sooner if its
+   * grace is shorter.
+   */
+  drain(graceMs = this.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    if (this.exit) {
+      this.exit.grace.shorten(graceMs);
+      return this.exit.done;
     }
-    for (const a of this.attempts.values()) a.running?.kill('the worker is shutting down');
-    if (this.attempts.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const grace = new DrainGrace(graceMs);
+    this.draining = true;
+    this.peer?.notify('drain', { exiting: true });
+    this.exit = { grace, done: this.windDown(grace) };
+    return this.exit.done;
+  }
+
+  private async windDown(grace: DrainGrace): Promise<void> {
+    const ended = await Promise.race([this.idle().then(() => null), grace.ended]);
+    if (ended !== null) {
+      if (this.attempts.size > 0) this.log(`the drain's grace of ${inSeconds(ended)} ended: handing back ${this.attempts.size} running attempt(s)`);
+      for (const a of this.attempts.values()) this.end(a, handedBackReason(ended), true);
+    }
+    await this.idle();
+    grace.cancel();
     await this.reportNow();
     this.stop();
   }
 
+  private idle(): Promise<void> {
+    return this.attempts.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Ends an attempt from this side: kills its process, or keeps it from starting if it has none yet. */
+  private end(a: Attempt, reason: string, lost: boolean): void {
+    a.ended ??= { reason, lost };
+    a.running?.kill(reason);
+  }
+
+  /** The master has surely given this worker's attempts to others by now: stop them (see MasterContact). */
+  private masterUnreachable(afterMs: number): void {
+    if (this.attempts.size === 0 || this.stopping) return;
+    this.log(`the master has been unreachable for ${inSeconds(afterMs)}: stopping ${this.attempts.size} running attempt(s), to be reported lost once it is back`);
+    for (const a of this.attempts.values()) this.end(a, unreachableReason(afterMs), true);
+  }
+
   stop(): void {
     this.stopping = true;
+    this.contact.close();
     for (const wake of this.sessionWaiters.splice(0)) wake();
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
@@ -163,7 +208,10 @@ export class WorkerAgent {
     });
     peer.onClose((err) => {
       const joined = this.peer === peer;
-      if (joined) this.peer = null;
+      if (joined) {
+        this.peer = null;
+        this.contact.lost();
+      }
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       if (this.stopping) return;
@@ -224,24 +272,24 @@ export class WorkerAgent {
     for (const a of result.abandon ?? []) {
       // Only the attempt the master named: a newer attempt of the same job is not abandoned.
       const held = this.attempts.get(`${a.runId}/${a.jobId}`);
-      if (held?.id.attempt === a.attempt) held.running?.kill('the master re-assigned this attempt');
+      if (held?.id.attempt === a.attempt) this.end(held, 'the master re-assigned this attempt', false);
     }
     const heartbeatMs = result.heartbeatMs ?? 2000;
-    let lastHeard = Date.now();
+    this.contact.joined(result);
     peer.onEvent = (event, data) => {
-      lastHeard = Date.now();
+      this.contact.heard();
       this.onEvent(peer, event, data);
     };
     this.heartbeat = setInterval(() => {
       // The master echoes every heartbeat; long silence means the connection is dead even if TCP has not noticed.
-      if (Date.now() - lastHeard > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
-        peer.abort(`no word from the master for ${Date.now() - lastHeard} ms`);
+      if (this.contact.silentMs > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
+        peer.abort(`no word from the master for ${Math.round(this.contact.silentMs)} ms`);
         return;
       }
       this.peer?.notify('heartbeat', { running: this.attempts.size });
     }, heartbeatMs);
     this.heartbeat.unref();
-    if (this.draining) peer.notify('drain');
+    if (this.draining) peer.notify('drain', { exiting: this.exit !== null });
     for (const a of this.attempts.values()) if (a.service) peer.notify('service', a.service);
     this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);
     this.flushLogs();
@@ -270,11 +318,19 @@ export class WorkerAgent {
       // Each item was validated by the dispatch schema above.
       for (const d of parsed.data.attempts) void this.run(d);
     } else if (event === 'drain') {
+      this.log('drained by the master: taking no new work');
       this.draining = true;
+    } else if (event === 'undrain') {
+      // The master refuses to undrain a worker it knows is shutting down; say it again should it have forgotten.
+      if (this.exit) return peer.notify('drain', { exiting: true });
+      this.log('undrained by the master: taking work again');
+      this.draining = false;
     } else if (event === 'shutdown') {
-      this.log('the master asked this worker to shut down: draining');
-      this.draining = true;
-      this.config.onShutdown?.();
+      const parsed = WorkerEvents.shutdown.safeParse(data ?? {});
+      if (!parsed.success) return this.log(`ignored a malformed shutdown request: ${parsed.error.issues[0]?.message}`);
+      const graceMs = parsed.data.drainTimeoutMs ?? this.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      this.log(`the master asked this worker to shut down: draining, for up to ${inSeconds(graceMs)}`);
+      void this.drain(graceMs).then(() => this.config.onShutdown?.());
     } else if (event === 'spawnWorker') {
       const parsed = WorkerEvents.spawnWorker.safeParse(data);
       if (!parsed.success) return this.log(`ignored a malformed spawnWorker request: ${parsed.error.issues[0]?.message}`);
@@ -284,15 +340,16 @@ export class WorkerAgent {
       const parsed = WorkerEvents.kill.safeParse(data);
       if (!parsed.success) return;
       const a = this.attempts.get(`${parsed.data.runId}/${parsed.data.jobId}`);
-      if (a && a.id.attempt === parsed.data.attempt) a.running?.kill('cancelled by the master');
+      if (a && a.id.attempt === parsed.data.attempt) this.end(a, 'cancelled by the master', false);
     }
   }
 
   private async run(d: Dispatch): Promise<void> {
     const key = `${d.runId}/${d.jobId}`;
     const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
-    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, output: new AttemptOutput(id), service: null };
-    this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
+    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, output: new AttemptOutput(id), ended: null, service: null };
+    const older = this.attempts.get(key);
+    if (older) this.end(older, 'superseded by a newer attempt', false);
     this.attempts.set(key, attempt);
     const source = d.script ?? d.archive;
     if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
@@ -315,6 +372,8 @@ export class WorkerAgent {
       scriptPath = unpacked.scriptPath;
       cwd = dirname(scriptPath);
     }
+    // Ended while its code was being fetched (handed back, cancelled): it never starts.
+    if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
     const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);
     if (d.service) {
       await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });
@@ -388,7 +447,10 @@ export class WorkerAgent {
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
     this.flushAttempt(attempt);
     if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
-    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...result });
+    // Given back unfinished, it runs again elsewhere without spending a retry; one that completed all the same stands.
+    const handedBack = attempt.ended?.lost === true && result.outcome !== 'COMPLETED';
+    const reported = handedBack ? { outcome: 'LOST' as const, exitCode: result.exitCode, error: attempt.ended?.reason ?? null, errorCode: null } : result;
+    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...reported });
     this.scheduleReport();
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
