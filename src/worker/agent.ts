@@ -381,10 +381,11 @@ export class WorkerAgent {
     }
     const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
     attempt.running = running;
-    const result = await running.done;
+    const result = this.asReported(attempt, await running.done);
     // Before the result, so a finished job's outputs are already on the master. A process that
-    // never started (pid null) wrote nothing.
-    if (running.pid !== null) await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
+    // never started (pid null) wrote nothing; one handed back unfinished runs again, and the
+    // attempt that finishes it publishes (nor does it wait for a master that may be unreachable).
+    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
     this.finish(attempt, result);
   }
 
@@ -447,12 +448,15 @@ export class WorkerAgent {
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
     this.flushAttempt(attempt);
     if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
-    // Given back unfinished, it runs again elsewhere without spending a retry; one that completed all the same stands.
-    const handedBack = attempt.ended?.lost === true && result.outcome !== 'COMPLETED';
-    const reported = handedBack ? { outcome: 'LOST' as const, exitCode: result.exitCode, error: attempt.ended?.reason ?? null, errorCode: null } : result;
-    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...reported });
+    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...this.asReported(attempt, result) });
     this.scheduleReport();
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Given back unfinished, an attempt is LOST: it runs again elsewhere without spending a retry. One that completed all the same stands. */
+  private asReported(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): Omit<FinishedAttempt, keyof AttemptId> {
+    if (attempt.ended?.lost !== true || result.outcome === 'COMPLETED') return result;
+    return { outcome: 'LOST', exitCode: result.exitCode, error: attempt.ended.reason, errorCode: null };
   }
 
   /** Removes run folders and cache entries nothing has touched within the retention, and none an attempt here uses. */
