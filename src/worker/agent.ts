@@ -15,6 +15,7 @@ import { dial, explainConnectFailure, type TlsFiles, type TlsSetting } from '../
 import { AttemptOutput } from './attempt-output.js';
 import type { Executor, RunningAttempt } from './executor.js';
 import { JobEnvironment } from './job-env.js';
+import { Outbox } from './outbox.js';
 import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
@@ -85,8 +86,7 @@ const MAX_KNOWN_SHARED_DIRS = 1024;
 export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
-  /** Results the master has not yet acknowledged. */
-  private readonly unacked = new Map<string, FinishedAttempt>();
+  private readonly outbox: Outbox;
   private port: number;
   private workerId: string | null = null;
   private stopping = false;
@@ -98,7 +98,6 @@ export class WorkerAgent {
   private heartbeat: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private reportScheduled = false;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private idleWaiters: (() => void)[] = [];
   /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
@@ -111,6 +110,7 @@ export class WorkerAgent {
     this.port = config.port;
     this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null);
     this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
+    this.outbox = new Outbox(() => this.peer, (line) => this.log(line));
     this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => this.masterUnreachable(afterMs));
   }
 
@@ -161,7 +161,7 @@ export class WorkerAgent {
     }
     await this.idle();
     grace.cancel();
-    await this.reportNow();
+    await this.outbox.sendNow();
     this.stop();
   }
 
@@ -292,8 +292,9 @@ export class WorkerAgent {
     if (this.draining) peer.notify('drain', { exiting: this.exit !== null });
     for (const a of this.attempts.values()) if (a.service) peer.notify('service', a.service);
     this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);
+    this.outbox.flushOutput(peer);
     this.flushLogs();
-    this.scheduleReport();
+    this.outbox.schedule();
     this.connectedOnce?.resolve();
     this.connectedOnce = null;
   }
@@ -304,9 +305,7 @@ export class WorkerAgent {
    * would be declared lost by the master and its job run a second time.
    */
   private held(): AttemptId[] {
-    const ids: AttemptId[] = [...this.attempts.values()].map((a) => a.id);
-    for (const r of this.unacked.values()) ids.push({ runId: r.runId, jobId: r.jobId, attempt: r.attempt });
-    return ids.slice(0, MAX_HELLO_ATTEMPTS);
+    return [...[...this.attempts.values()].map((a) => a.id), ...this.outbox.ids()].slice(0, MAX_HELLO_ATTEMPTS);
   }
 
   private onEvent(peer: Peer, event: string, data: unknown): void {
@@ -446,10 +445,8 @@ export class WorkerAgent {
   }
 
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
-    this.flushAttempt(attempt);
     if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
-    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...this.asReported(attempt, result) });
-    this.scheduleReport();
+    this.outbox.add({ ...attempt.id, ...this.asReported(attempt, result) }, attempt.output);
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
@@ -487,32 +484,5 @@ export class WorkerAgent {
 
   private flushAttempt(a: Attempt): void {
     if (this.peer) a.output.flush(this.peer);
-  }
-
-  private scheduleReport(): void {
-    if (this.reportScheduled) return;
-    this.reportScheduled = true;
-    setImmediate(() => {
-      this.reportScheduled = false;
-      void this.reportNow();
-    });
-  }
-
-  /** Sends every unacknowledged result; they are forgotten only once the master has committed them. */
-  private async reportNow(): Promise<void> {
-    const peer = this.peer;
-    if (!peer || this.unacked.size === 0) return;
-    const batch = [...this.unacked.entries()].slice(0, 10_000);
-    try {
-      await peer.request('attempts.finished', { results: batch.map(([, r]) => r) });
-    } catch (err) {
-      // A broken connection, however it broke (closed, reset, failed by the master), leaves the
-      // outcome unknown: keep the results for the next session. Only a reply from the master is a
-      // refusal, and re-sending a refused batch would repeat forever.
-      if (peer.closed) return;
-      this.log(`the master refused ${batch.length} results: ${(err as Error).message}`);
-    }
-    for (const [key, r] of batch) if (this.unacked.get(key) === r) this.unacked.delete(key);
-    if (this.unacked.size > 0) this.scheduleReport();
   }
 }

@@ -18,6 +18,11 @@ export class AttemptOutput {
 
   constructor(private readonly id: AttemptId) {}
 
+  /** Bytes held, not yet sent. */
+  get bytes(): number {
+    return this.pendingBytes;
+  }
+
   /** Holds a chunk; true when so much is held that it should be sent now rather than with the next batch. */
   push(chunk: string, connected: boolean): boolean {
     this.pending.push(chunk);

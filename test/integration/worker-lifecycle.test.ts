@@ -4,6 +4,7 @@
  * killed -9 (with its reaper) leaves behind are stopped by its next life before it joins, and a
  * worker cut off from the master for longer than allowed stops its jobs.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
@@ -175,13 +176,24 @@ describe('worker lifecycle', () => {
     await p.listen();
     const worker = await startWorkerVia(c, p.port, 4, { port: 8100, args: ['--stop-after-disconnect', '2'] });
     const pidFile = join(c.dir, 'pids.txt');
+    const go = join(c.dir, 'go');
     const client = c.client();
-    const { runId } = await client.submit({ name: 'cut-off', jobs: [{ id: 'long', script: HELD, args: [pidFile], retries: 0 }] });
+    // `brief` ends, with its last words, while the worker is cut off: before the stop, so it stands.
+    const brief = sh('echo "waiting"\nwhile [ ! -e "$1" ]; do sleep 0.05; done\necho "finished while cut off"\n', 'brief.sh');
+    const { runId } = await client.submit({
+      name: 'cut-off',
+      jobs: [
+        { id: 'long', script: HELD, args: [pidFile], retries: 0 },
+        { id: 'brief', script: brief, args: [go], retries: 0 },
+      ],
+    });
     const pids = await firstAttemptPids(pidFile);
+    await eventually(async () => (await client.logs(`${runId}/brief`)).includes('waiting'), 10_000, 'brief to start');
 
     p.refusing = true;
     expect(p.cut()).toBe(1);
     const cutAt = Date.now();
+    writeFileSync(go, '');
     await eventually(() => pids.every((pid) => !pidAlive(pid)), 5000, 'the job to be stopped');
     expect(Date.now() - cutAt).toBeLessThan(3500);
     expect(worker.output()).toMatch(/the master has been unreachable for 2 s: stopping 1 running attempt/);
@@ -194,6 +206,9 @@ describe('worker lifecycle', () => {
       [2, '127.0.0.1:8100', 'COMPLETED'],
     ]);
     expect((await client.getJob(`${runId}/long`)).attempts[0]?.error).toBe('stopped: the master was unreachable for 2 s');
+    // What it wrote while the master was unreachable arrived with its result.
+    expect((await client.getJob(`${runId}/brief`)).attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'COMPLETED']]);
+    expect(await client.logs(`${runId}/brief`)).toBe('waiting\nfinished while cut off\n');
   });
 
   it("by default a cut-off worker stops its job after the master's worker timeout; the master, which re-ran it elsewhere, ignores the late report", { timeout: 60_000 }, async () => {
