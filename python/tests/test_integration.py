@@ -526,6 +526,15 @@ class TestControl(IntegrationTestCase):
         self.assertEqual(len(lost), 1)
         self.assertEqual([r["runId"] for r in self.client.runs_page(tag=tag)["runs"]], [run_id])
 
+    def test_drain_and_undrain_a_worker(self) -> None:
+        worker_id = self.client.workers()[0]["id"]
+        try:
+            self.assertEqual(self.client.drain_worker(worker_id)["state"], "draining")
+        finally:
+            undrained = self.client.undrain_worker(worker_id)
+        self.assertEqual(undrained["state"], "connected")
+        self.assertFalse(undrained["exiting"])
+
 
 class TestConnection(IntegrationTestCase):
     def test_a_master_that_cannot_be_reached_raises_a_clear_error(self) -> None:

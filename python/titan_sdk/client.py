@@ -840,10 +840,21 @@ class TitanClient(object):
         return "STOPPED: {}".format(service_id)
 
     def drain_worker(self, worker_id: str) -> Dict[str, Any]:
+        """The worker finishes what it runs and takes no new work."""
         return self.call("worker.drain", {"id": worker_id})["worker"]
 
-    def shutdown_worker(self, worker_id: str, force: bool = False) -> Dict[str, Any]:
-        return self.call("worker.shutdown", {"id": worker_id, "force": force})["worker"]
+    def undrain_worker(self, worker_id: str) -> Dict[str, Any]:
+        """A drained worker takes work again; ConflictError for one that is shutting down."""
+        return self.call("worker.undrain", {"id": worker_id})["worker"]
+
+    def shutdown_worker(self, worker_id: str, force: bool = False, drain_timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Drains the worker, then its process exits (a permanent one needs ``force``). What still
+        runs after ``drain_timeout`` seconds (default: the worker's ``--drain-timeout``) is handed
+        back and runs elsewhere without spending a retry."""
+        params: Dict[str, Any] = {"id": worker_id, "force": force}
+        if drain_timeout is not None:
+            params["drainTimeoutMs"] = int(round(drain_timeout * 1000))
+        return self.call("worker.shutdown", params)["worker"]
 
     # ---- schedules and agent runs ---------------------------------------------------------------
 

@@ -2,45 +2,28 @@
  * The `titan` command. Exit codes: 0 success; 1 the work failed (a job or run did not complete);
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
 import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
+import { int, seconds } from './arguments.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerLogsCommand } from './log-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
-import { writePidFile } from './pid-file.js';
 import { readToken, workerToken } from '../protocol/derived-tokens.js';
-import { tlsEnvFor } from '../protocol/tls-dial.js';
-import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, findToken, json, loadPart, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, printable, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
+import { registerServerCommands } from './server-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
-import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
-import { registerTitanCommands, resolveScript, shutdownWorker } from './titan-commands.js';
+import { registerTitanCommands, resolveScript } from './titan-commands.js';
 import { awaitService, followRun } from './waiting.js';
-
-const int = (name: string, min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
-
-const seconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
-};
-
+import { registerWorkersCommands } from './workers-commands.js';
 
 const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
@@ -61,173 +44,7 @@ Examples:
 `,
   );
 
-clusterOptions(
-  program
-  .command('up')
-  .description('start a master and one local worker in this process (the local cluster)')
-  .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
-  .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
-  .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
-  .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
-  .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
-  .option('--token <token>', 'cluster token (generated on first start when omitted)')
-  .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
-  .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
-  .option('--key <file>', 'the private key of --cert'),
-).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string }) => {
-    const config = clusterConfig(o);
-    if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
-    // The local worker dials this master as any worker would, with TLS when the master serves it.
-    const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? selfSignedCa(o.tlsCert), ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
-    if (config.tls?.requestCert && workerTls?.files.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
-    const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
-    const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(o.token !== undefined && { token: o.token }) });
-    const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
-    const workDir = resolve(m.dataDir, 'worker');
-    const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
-    const reaper = Reaper.start();
-    const agent = new WorkerAgent({
-      masterHost,
-      masterPort: m.port,
-      token: m.token,
-      ...(workerTls?.tls && { tls: workerTls.tls, tlsFiles: workerTls.files }),
-      capabilities: splitList(o.capabilities),
-      slots: o.slots,
-      permanent: true,
-      host: hostname(),
-      port: 0,
-      workDir,
-      executor: new ProcessExecutor({ reaper }),
-      log,
-      // The local worker shares this process with the master: shutting it down only drains it.
-      onShutdown: () => void agent.drain(30_000),
-      onFatal: (err) => log(`stopped: ${err.message}`),
-      onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: workerTls ? tlsEnvFor(workerTls.files) : {} }, agent.id ?? '', request, log),
-    });
-    await agent.start();
-    const shown = o.host === '0.0.0.0' ? hostname() : o.host;
-    print(`${bold('Titan is up.')}
-  master      ${shown}:${m.port}  (clients and workers)
-  dashboard   ${m.tls ? 'https' : 'http'}://${shown}:${m.httpPort}/  (log in with the token; also /api, /metrics, /healthz)${m.tls ? `
-  tls         both ports${config.tls?.requestCert ? ', client certificates required (mutual TLS)' : ''}; clients use --ca <file> or TITAN_CA` : ''}
-  data        ${m.dataDir}
-  token       ${m.token}${m.tokenCreated ? '  (new; saved in the data directory)' : ''}
-  worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}]
-
-From another shell in this folder (or with TITAN_TOKEN set):
-  titan run hello.py -- arg1 "two words"
-  titan workers
-Press Ctrl-C to stop.`);
-    await untilSignal(async () => {
-      await agent.drain(10_000);
-      reaper.close();
-      await m.close();
-    });
-  });
-
-clusterOptions(
-  program
-  .command('master')
-  .description('run the master (control plane) in the foreground')
-  .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
-  .option('--host <address>', 'address to listen on', '0.0.0.0')
-  .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
-  .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
-  .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
-  .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
-  .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
-  .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
-  .addOption(new Option('--max-log-mb <n>', "the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)").default(128).argParser(int('--max-log-mb', 1, 1_048_576)))
-  .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
-).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; maxLogMb: number; pidFile?: string }) => {
-    const token = o.token ?? process.env.TITAN_TOKEN;
-    const { startMaster } = await loadPart('titan master', 'the master bundle or a Titan checkout', () => import('../server/start.js'));
-    const m = await startMaster({
-      dataDir: o.dataDir,
-      host: o.host,
-      port: o.port,
-      httpPort: o.httpPort,
-      workerTimeoutMs: o.workerTimeout * 1000,
-      reclaimGraceMs: o.reclaimGrace * 1000,
-      maxArtifactBytes: o.maxArtifactMb * 1024 * 1024,
-      maxLogBytes: o.maxLogMb * 1024 * 1024,
-      ...clusterConfig(o),
-      ...(token !== undefined && { token }),
-    });
-    print(`titan master listening on ${o.host}:${m.port} (${m.tls ? 'https' : 'http'} ${m.httpPort}), data in ${m.dataDir}`);
-    if (m.tls) print(`tls: on both ports, dashboard at https://${o.host === '0.0.0.0' ? hostname() : o.host}:${m.httpPort}/${o.tlsClientCa !== undefined ? '; client certificates required (mutual TLS)' : ''}`);
-    print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
-    print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
-    if (o.pidFile !== undefined) writePidFile(o.pidFile);
-    await untilSignal(() => m.close());
-  });
-
-tlsOptions(
-  program
-  .command('worker')
-  .description('run a worker that joins a master and executes jobs')
-  .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
-  .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
-  .option('--data-dir <dir>', 'data directory whose token file to use')
-  .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
-  .addOption(new Option('--slots <n>', 'jobs run at once').default(4).argParser(int('--slots', 1, 1024)))
-  .option('--permanent', 'never scaled down or shut down automatically', false)
-  .addOption(new Option('--port <port>', 'advertised port in the worker name host:port (0: the master picks)').default(0).argParser(int('--port', 0, 65535)))
-  .option('--name <host>', 'advertised host name', hostname())
-  .option('--work-dir <dir>', 'where scripts are cached and attempts run', 'titan-worker')
-  .addOption(new Option('--executor <kind>', 'process (default) or noop (benchmarks: completes without running anything)').choices(['process', 'noop']).default('process').hideHelp())
-  .option('--spawned-by <worker>', 'set by the autoscaler on the ephemeral workers it starts: the permanent worker that spawned this one')
-  .addOption(new Option('--keep-runs-hours <n>', 'remove run folders (attempt outputs, unpacked archives) and cached scripts untouched this long').default(72).argParser(int('--keep-runs-hours', 1, 87_600)))
-  .option('--pid-file <path>', 'write this process id there at start (removed on exit)'),
-).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number }) => {
-    const { host, port } = parseHostPort(o.master, 9090);
-    const token = findToken(o);
-    const tls = clientTls(o);
-    if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
-    if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
-    const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
-    const workDir = resolve(o.workDir);
-    const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-    const reaper = o.executor === 'process' ? Reaper.start() : null;
-    const agent = new WorkerAgent({
-      masterHost: host,
-      masterPort: port,
-      token,
-      ...(tls.tls && { tls: tls.tls, tlsFiles: tls.files }),
-      capabilities: splitList(o.capabilities),
-      slots: o.slots,
-      permanent: o.permanent,
-      host: o.name,
-      port: o.port,
-      workDir,
-      executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor(reaper ? { reaper } : {}),
-      log,
-      onShutdown: () => void stop().then(() => process.exit(0)),
-      // Joined once, then refused (a changed token or certificate): exit with an error, so a supervisor notices.
-      onFatal: (err) => {
-        process.stderr.write(`titan worker: ${err.message}\n`);
-        reaper?.close();
-        process.exit(3);
-      },
-      ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
-      keepRunsMs: o.keepRunsHours * 3600_000,
-      ...(o.permanent && {
-        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tls.tls ? tlsEnvFor(tls.files) : {} }, agent.id ?? '', request, log),
-      }),
-    });
-    const stop = async (): Promise<void> => {
-      process.stderr.write('draining: finishing running jobs (signal again to stop now)\n');
-      await agent.drain(30_000);
-      reaper?.close();
-    };
-    if (o.pidFile !== undefined) writePidFile(o.pidFile);
-    agent.start().catch((err: Error) => {
-      process.stderr.write(`titan worker: ${err.message}\n`);
-      process.exit(3);
-    });
-    await untilSignal(stop);
-  });
+registerServerCommands(program);
 
 connectionOptions(
   program
@@ -387,51 +204,7 @@ connectionOptions(
   });
 });
 
-const workersCommand = program.command('workers').description('workers: list, drain, shut down');
-connectionOptions(workersCommand.command('list', { isDefault: true }).description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
-  await withClient(o, async (client) => {
-    const workers = await client.workers();
-    if (o.json) return json(workers);
-    if (workers.length === 0) return print('no workers connected');
-    print(
-      table(
-        ['WORKER', 'STATE', 'CAPABILITIES', 'LOAD', 'KIND', 'LAST SEEN', 'SERVICES'],
-        workers.map((w) => [
-          w.id,
-          w.state,
-          w.capabilities.join(','),
-          `${w.running}/${w.slots}`,
-          w.permanent ? 'permanent' : w.spawnedBy ? `ephemeral (autoscaled by ${w.spawnedBy})` : 'ephemeral',
-          `${duration(Date.now() - w.lastSeen)} ago`,
-          w.services.map((v) => `${v.ref}${v.port === null ? '' : `:${v.port}`}`).join(', ') || '-',
-        ]),
-      ),
-    );
-  });
-});
-
-connectionOptions(
-  workersCommand
-    .command('drain')
-    .description('let a worker finish what it runs and take no more work')
-    .argument('<worker>', 'host:port, as titan workers shows')
-    .option('--json', 'print the worker as JSON', false),
-).action(async (id: string, o: ConnectionFlags & { json: boolean }) => {
-  await withClient(o, async (client) => {
-    const w = await client.drainWorker(id);
-    if (o.json) return json(w);
-    print(`${w.id} draining (${w.running} running)`);
-  });
-});
-
-connectionOptions(
-  workersCommand
-    .command('shutdown')
-    .description('drain a worker, then stop its process')
-    .argument('<worker>', 'host:port, as titan workers shows')
-    .option('--force', 'also shut down a permanent worker', false)
-    .option('--json', 'print the worker as JSON', false),
-).action((id: string, o: ConnectionFlags & { force: boolean; json: boolean }) => shutdownWorker(id, o));
+registerWorkersCommands(program);
 
 connectionOptions(program.command('stats').description('cluster statistics').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
   await withClient(o, async (client) => {
@@ -573,40 +346,9 @@ program
     print(token);
   });
 
-/**
- * The worker's modules, loaded only by the commands that run one: a worker forks a process per
- * attempt, and fork time grows with the parent's memory, so it must not carry the master's.
- */
-async function loadWorker(): Promise<typeof import('../worker/agent.js') & typeof import('../worker/executor.js') & typeof import('../worker/reaper.js') & typeof import('../worker/spawner.js')> {
-  const [agent, executor, reaper, spawner] = await Promise.all([import('../worker/agent.js'), import('../worker/executor.js'), import('../worker/reaper.js'), import('../worker/spawner.js')]);
-  return { ...agent, ...executor, ...reaper, ...spawner };
-}
-
-/** The --tls-cert file as the local worker's CA when it is self-signed; otherwise `titan up` needs --ca. */
-function selfSignedCa(certFile: string | undefined): string | undefined {
-  if (certFile === undefined) return undefined;
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(readFileSync(certFile));
-  } catch {
-    return certFile; // Unreadable or not PEM: the master's own check names the file.
-  }
-  if (cert.checkIssued(cert)) return certFile;
-  throw new UsageError(`--tls-cert ${certFile} is signed by a CA (${cert.issuer.replaceAll('\n', ', ')}): give the local worker that CA with --ca <file>`);
-}
-
 function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {
   const parts = Object.entries(counts).map(([s, n]) => `${n} ${colourStatus(s)}`);
   return `${parts.join(', ')}${total > 0 ? ` (${total})` : ''}`;
-}
-
-function splitList(text: string): string[] {
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (items.length === 0) throw new UsageError('give at least one capability');
-  return items;
 }
 
 function parseEnv(pairs: string[]): Record<string, string> {
@@ -617,29 +359,6 @@ function parseEnv(pairs: string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
-}
-
-/** Runs `stop` on the first SIGINT/SIGTERM; a second signal exits at once. */
-function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolvePromise) => {
-    let stopping = false;
-    const onSignal = (): void => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      stop().then(
-        () => {
-          resolvePromise();
-          process.exit(0);
-        },
-        (err: Error) => {
-          process.stderr.write(`titan: error while stopping: ${err.message}\n`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 registerStoreCommands(program);

@@ -10,12 +10,13 @@ import { CapabilitySchema, DEFAULT_CAPABILITY, ReadinessSchema, RESTART_POLICIES
 import { VERSION } from '../core/version.js';
 import type { HelloResult } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure } from '../protocol/tls-dial.js';
+import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
 import { parseV1Dag, V1DagError } from '../protocol/v1-dag.js';
 import type { ScriptSource, TitanClient } from '../sdk/client.js';
 import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
+import { shutdownOptions, type ShutdownFlags, shutdownWorker } from './workers-commands.js';
 
 const portArgument = (value: string): number => {
   const n = Number(value);
@@ -46,15 +47,6 @@ export async function resolveScript(client: TitanClient, script: string): Promis
     return { name: script, content: await client.getFile('scripts', script) };
   }
   throw new UsageError(`cannot read script ${script}: no such file${isBareName(script) ? ', and the script library has none of that name' : ''}`);
-}
-
-/** `titan workers shutdown` and Titan's `titan shutdown`. */
-export async function shutdownWorker(id: string, o: ConnectionFlags & { force: boolean; json: boolean }): Promise<void> {
-  await withClient(o, async (client) => {
-    const w = await client.shutdownWorker(id, o.force);
-    if (o.json) return json(w);
-    print(`${w.id} shutting down after ${w.running} running job(s)`);
-  });
 }
 
 const connectionArgs = (o: ConnectionFlags): string[] => [
@@ -206,16 +198,16 @@ Examples:
     });
 
   connectionOptions(
-    program
-      .command('shutdown')
-      .description("drain a worker, then stop its process (Titan's shutdown; the same as titan workers shutdown)")
-      .argument('<worker>', 'host:port, as titan workers shows (or the host, with the port next)')
-      .argument('[port]', "the worker's port, when the host is given alone (Titan's shutdown <host> <port>)")
-      .option('--force', 'also shut down a permanent worker', false)
-      .option('--json', 'print the worker as JSON', false),
+    shutdownOptions(
+      program
+        .command('shutdown')
+        .description("drain a worker, then stop its process (Titan's shutdown; the same as titan workers shutdown)")
+        .argument('<worker>', 'host:port, as titan workers shows (or the host, with the port next)')
+        .argument('[port]', "the worker's port, when the host is given alone (Titan's shutdown <host> <port>)"),
+    ),
   )
     .addHelpText('after', '\nExamples:\n  titan shutdown 10.0.0.7:8101\n  titan shutdown 10.0.0.7 8101 --force\n')
-    .action(async (worker: string, port: string | undefined, o: ConnectionFlags & { force: boolean; json: boolean }) => {
+    .action(async (worker: string, port: string | undefined, o: ShutdownFlags) => {
       if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new UsageError(`"${port}" is not a port`);
       await shutdownWorker(port === undefined ? worker : `${worker}:${port}`, o);
     });
@@ -300,7 +292,7 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
   const token = findToken(flags);
   const { tls } = clientTls(flags);
-  const explain = (err: Error): string => explainTlsFailure(err, address, tls !== undefined)?.message ?? err.message;
+  const explain = (err: Error, connected: boolean): string => explainConnectFailure(err, address, { tls: tls !== undefined, connected })?.message ?? err.message;
   return new Promise((resolve) => {
     const { socket, ready } = dial(host, port, tls);
     let done = false;
@@ -312,15 +304,17 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
       resolve(result);
     };
     const timer = setTimeout(() => finish({ address, reachable: false, error: 'not reachable (no answer within 5 s)' }), 5000);
-    socket.once('error', (err) => finish({ address, reachable: false, error: `not reachable (${explain(err)})` }));
+    let connected = false;
+    socket.once('error', (err) => finish({ address, reachable: connected, error: `not reachable (${explain(err, connected)})` }));
     socket.once(ready, () => {
+      connected = true;
       const peer = new Peer(socket, { server: false });
       peer.hello({ ...(token !== undefined && { token }), role: 'client', versions: [2] }).then(
         (reply) => {
           const r = reply as HelloResult;
           finish({ address, reachable: true, serverVersion: r.serverVersion, protocol: r.version });
         },
-        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err)})` }),
+        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err, true)})` }),
       );
     });
   });

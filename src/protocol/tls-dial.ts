@@ -2,7 +2,8 @@
  * Dialling the master's TCP port, in the clear or inside TLS: shared by the SDK and the worker.
  * TLS settings come from the caller or, when it gives none, from TITAN_TLS, TITAN_CA, TITAN_CERT
  * and TITAN_KEY (read at call time, as the worker hands them to jobs), and a failure is explained
- * in words that name the likely mistake.
+ * in words that name its real cause: the network when the master was never reached, TLS only for a
+ * TLS error.
  */
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
@@ -86,11 +87,33 @@ const CERT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** Network failures, in words: the master was never reached, whatever TLS would have said. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  EHOSTDOWN: 'host is down',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network is down',
+  ENOTFOUND: 'unknown host name',
+  EAI_AGAIN: 'the host name could not be resolved',
+};
+
+export interface ConnectFailure {
+  message: string;
+  /** Retrying cannot help (an untrusted certificate, TLS on one side only). */
+  fatal: boolean;
+}
+
 /**
- * Words for a failure to connect or to greet, or null when it is not about TLS. `tls` says
- * whether this side used it: a plain client sees a TLS master hang up on its first frame.
+ * Words for a failure to connect or to greet. `tls`: whether this side used TLS; `connected`:
+ * whether the connection (and its TLS handshake) was up, so the failure came while greeting.
+ * Only a real TLS error blames TLS; a master that was never reached is named as such. Null when
+ * a connected session failed for another reason (the caller's own words are better then).
  */
-export function explainTlsFailure(err: Error, address: string, tls: boolean): { message: string; fatal: boolean } | null {
+export function explainConnectFailure(err: Error, address: string, { tls, connected }: { tls: boolean; connected: boolean }): ConnectFailure | null {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (tls) {
     if (CERT_CODES.has(code)) return { message: `the master at ${address} has a certificate this side does not trust (${code}: ${err.message}); check --ca (TITAN_CA) and that the certificate names the host dialled`, fatal: true };
@@ -100,11 +123,17 @@ export function explainTlsFailure(err: Error, address: string, tls: boolean): { 
     if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|UNKNOWN_PROTOCOL/.test(code) || /wrong version number|packet length too long/i.test(err.message)) {
       return { message: `the master at ${address} does not speak TLS (${code || err.message}); drop --tls/--ca, or start the master with --tls-cert and --tls-key`, fatal: true };
     }
-    return null;
-  }
-  const hungUp = code === 'ECONNRESET' || code === 'EPIPE' || code === 'UNAVAILABLE' || code === 'BAD_FRAME';
-  if (hungUp && !/ECONNREFUSED|timed out/.test(err.message)) {
+  } else if (connected && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UNAVAILABLE' || code === 'BAD_FRAME')) {
+    // Reached, then hung up on (or answered in bytes that are no frame) at the first frame: what a TLS master does to a plain client.
     return { message: `the master at ${address} closed the connection before answering (${err.message}): is the master using TLS? use --tls/--ca (TITAN_TLS, TITAN_CA)`, fatal: false };
   }
+  const words = NETWORK_WORDS[code];
+  if (words !== undefined) {
+    // A TLS socket that closes before its handshake says "disconnected before secure TLS connection": nothing was said in TLS yet.
+    const when = tls && !connected && code === 'ECONNRESET' ? ' before the TLS handshake' : '';
+    const what = connected ? `lost the connection to the master at ${address}` : `cannot reach the master at ${address}`;
+    return { message: `${what}: ${words}${when} (${code})`, fatal: false };
+  }
+  if (!connected) return { message: `cannot reach the master at ${address}: ${err.message}`, fatal: false };
   return null;
 }

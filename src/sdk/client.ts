@@ -18,7 +18,7 @@ import type { KvWaitResult } from '../protocol/data-methods.js';
 import type { AgentRunView, ClientEvents, GateDecisionResult, JobView, LogChunk, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView, FileAreaName, FileInfo } from '../protocol/methods.js';
 import { BLOB_CHUNK_BYTES } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure, type TlsClientOptions, type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
+import { type ConnectFailure, dial, explainConnectFailure, type TlsClientOptions, type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { type ArchiveSource, ArchiveLoader } from './archive-source.js';
 import { fetchToFile, provenanceFromEnv } from './artifacts.js';
 import { BadRequestError, typedError, UnavailableError } from './errors.js';
@@ -350,13 +350,22 @@ export class TitanClient {
     return (await this.call('service.stop', { ref })).job;
   }
 
+  /** The worker finishes what it runs and takes no new work. */
   async drainWorker(id: string): Promise<WorkerView> {
     return (await this.call('worker.drain', { id })).worker;
   }
 
-  /** Drains the worker, then its process exits; a permanent worker needs `force`. */
-  async shutdownWorker(id: string, force = false): Promise<WorkerView> {
-    return (await this.call('worker.shutdown', { id, force })).worker;
+  /** A drained worker takes work again; ConflictError for one that is shutting down. */
+  async undrainWorker(id: string): Promise<WorkerView> {
+    return (await this.call('worker.undrain', { id })).worker;
+  }
+
+  /**
+   * Drains the worker, then its process exits; a permanent worker needs `force`. What still runs
+   * after `drainTimeoutMs` (default: the worker's --drain-timeout) is handed back and runs elsewhere.
+   */
+  async shutdownWorker(id: string, options: { force?: boolean; drainTimeoutMs?: number } = {}): Promise<WorkerView> {
+    return (await this.call('worker.shutdown', { id, force: options.force ?? false, ...(options.drainTimeoutMs !== undefined && { drainTimeoutMs: options.drainTimeoutMs }) })).worker;
   }
 
   stats(): Promise<Stats> {
@@ -654,20 +663,19 @@ export class TitanClient {
     const { host, port, token } = defaultAddress(this.options);
     const tls = this.options.tls ?? tlsFromEnvironment();
     const address = `${host}:${port}`;
-    const failure = (err: Error): Error => {
-      const tlsWords = explainTlsFailure(err, address, tls !== false);
-      return tlsWords ? new UnavailableError(tlsWords.message, err) : (typedError(err) as Error);
-    };
+    const explain = (err: Error, connected: boolean): ConnectFailure | null => explainConnectFailure(err, address, { tls: tls !== false, connected });
     return new Promise<Peer>((resolve, reject) => {
       const { socket, ready } = dial(host, port, tls);
-      const timer = setTimeout(() => socket.destroy(new Error('timed out')), this.options.connectTimeoutMs ?? 10_000);
+      const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+      let connected = false;
       socket.once('error', (err) => {
         clearTimeout(timer);
-        const tlsWords = explainTlsFailure(err, address, tls !== false);
-        reject(new UnavailableError(tlsWords?.message ?? `cannot reach the master at ${address}: ${err.message}`, err));
+        reject(new UnavailableError(explain(err, connected)?.message ?? `cannot reach the master at ${address}: ${err.message}`, err));
       });
       socket.once(ready, () => {
         clearTimeout(timer);
+        connected = true;
         const peer = new Peer(socket, { server: false });
         peer.onEvent = (event, data) => {
           const sub = (data as { subscription?: number } | undefined)?.subscription;
@@ -681,7 +689,10 @@ export class TitanClient {
             this.current = peer;
             resolve(peer);
           },
-          (err: Error) => reject(failure(err)),
+          (err: Error) => {
+            const words = explain(err, true);
+            reject(words ? new UnavailableError(words.message, err) : typedError(err));
+          },
         );
       });
     });

@@ -2,26 +2,25 @@
  * The worker agent: dials the master, keeps one v2 session, runs what it is dispatched and
  * reports back. Results and output outlive a dropped connection: they are kept until the master
  * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
- * in the next HELLO so the master neither loses nor duplicates them.
+ * in the next HELLO so the master neither loses nor duplicates them. A drain for shutdown, or a
+ * master unreachable for too long, hands running attempts back (see stop-policy.ts).
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { outputArtifactKey } from '../core/data.js';
+import { dirname, join } from 'node:path';
 import { TitanError } from '../core/errors.js';
-import type { ArchiveRef, ScriptRef } from '../core/model.js';
-import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainTlsFailure, TLS_ENV, type TlsFiles, type TlsSetting, tlsEnvFor } from '../protocol/tls-dial.js';
-import { entryPath, extractArchive } from './archive.js';
+import { dial, explainConnectFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
+import { AttemptOutput } from './attempt-output.js';
 import type { Executor, RunningAttempt } from './executor.js';
-import { collectOutputs } from './outputs.js';
+import { JobEnvironment } from './job-env.js';
+import { Outbox } from './outbox.js';
+import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
 import { waitUntilReady } from './readiness.js';
-import { ServicePidFiles } from './service-pids.js';
+import { Stager, unpack } from './staging.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DrainGrace, handedBackReason, inSeconds, MasterContact, type StopAfterDisconnect, unreachableReason } from './stop-policy.js';
 import { type PruneArea, pruneWorkDir } from './work-dir-pruner.js';
 
 export interface WorkerConfig {
@@ -40,8 +39,12 @@ export interface WorkerConfig {
   port: number;
   workDir: string;
   executor: Executor;
-  /** Called when the master asks this worker to shut down (the process decides how to exit). */
+  /** Called once a shutdown the master asked for has drained and disconnected: the process decides how to exit. */
   onShutdown?: () => void;
+  /** How long a drain for shutdown lets running attempts finish before handing them back (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Stop running attempts after the master has been unreachable this long (default: its own worker timeout). */
+  stopAfterDisconnect?: StopAfterDisconnect;
   /**
    * Called when the worker gives up after having joined (a token or certificate the master no
    * longer accepts): the process should exit with an error. Before the first join, start() rejects.
@@ -62,10 +65,9 @@ interface Attempt {
   /** The cached script or archive it runs from (kept from the pruner while it runs). */
   sha256: string | null;
   running: RunningAttempt | null;
-  /** Output not yet sent. */
-  pending: string[];
-  pendingBytes: number;
-  dropped: number;
+  output: AttemptOutput;
+  /** Set when this side ends the attempt; `lost`: it is reported LOST, to run again without spending a retry. */
+  ended: { reason: string; lost: boolean } | null;
   /** What the master has been told about a service attempt, told again after a reconnect. */
   service: ServiceReport | null;
 }
@@ -73,69 +75,43 @@ interface Attempt {
 const LOG_FLUSH_MS = 100;
 const KEEP_RUNS_MS = 72 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
-/** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
-const LOG_EVENT_CHARS = 256 * 1024;
-/** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
-const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
 const RECONNECT_MIN_MS = 200;
 /** The protocol's limit on the attempts a HELLO may list. */
 const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
-/** Output files named in an attempt's log as not published, at most. */
-const MAX_OUTPUT_NOTES = 20;
 /** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
-/**
- * The compiled SDK entry of this worker's own install, given to every job as TITAN_SDK so a Node
- * script can `await import(process.env.TITAN_SDK)` with nothing installed. From dist/ it sits
- * beside this module; run from source (tsx), the build's copy is used.
- */
-const SDK_ENTRY = [new URL('../sdk/index.js', import.meta.url), new URL('../../dist/src/sdk/index.js', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../sdk/index.js', import.meta.url));
-
-/**
- * The Python SDK (`titan_sdk`) shipped with this install, put on every job's PYTHONPATH so job
- * scripts can `import titan_sdk` with nothing installed; null when this install has none.
- */
-const PYTHON_SDK_DIR = [new URL('../../../python/', import.meta.url), new URL('../../python/', import.meta.url)].map((u) => fileURLToPath(u)).find((p) => existsSync(join(p, 'titan_sdk', '__init__.py'))) ?? null;
-
 export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
-  /** Results the master has not yet acknowledged. */
-  private readonly unacked = new Map<string, FinishedAttempt>();
-  private readonly fetches = new Map<string, Promise<string>>();
+  private readonly outbox: Outbox;
   private port: number;
   private workerId: string | null = null;
   private stopping = false;
   private draining = false;
+  /** The drain for shutdown, once one began: the worker then only winds down. */
+  private exit: { grace: DrainGrace; done: Promise<void> } | null = null;
+  private readonly contact: MasterContact;
   private reconnectDelay = RECONNECT_MIN_MS;
   private heartbeat: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private reportScheduled = false;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private idleWaiters: (() => void)[] = [];
   /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
   private sessionWaiters: (() => void)[] = [];
-  /**
-   * The worker's own environment, copied once: reading process.env enumerates the real
-   * environment on every access, which cost tens of microseconds per attempt.
-   */
-  private readonly baseEnv: Record<string, string> = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   private readonly sharedDirs = new Set<string>();
-  private readonly tlsEnv: Record<string, string> = {};
-  private readonly servicePids: ServicePidFiles;
+  private readonly jobEnv: JobEnvironment;
+  private readonly stager: Stager;
 
   constructor(private readonly config: WorkerConfig) {
     this.port = config.port;
-    // Jobs connect as this worker does: TLS settings of the worker's own environment are replaced, never mixed in.
-    for (const name of TLS_ENV) delete this.baseEnv[name];
-    if (config.tls) this.tlsEnv = tlsEnvFor(config.tlsFiles ?? {});
-    mkdirSync(join(config.workDir, 'cache'), { recursive: true });
-    this.servicePids = new ServicePidFiles(join(config.workDir, 'services'));
-    if (PYTHON_SDK_DIR !== null) this.baseEnv.PYTHONPATH = [PYTHON_SDK_DIR, this.baseEnv.PYTHONPATH].filter((p) => p).join(delimiter);
+    this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null);
+    this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
+    this.outbox = new Outbox(() => this.peer, (line) => this.log(line));
+    this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => this.masterUnreachable(afterMs));
   }
 
   get id(): string | null {
@@ -147,11 +123,11 @@ export class WorkerAgent {
   }
 
   /**
-   * Stops services left running by this worker's previous life, then connects (retrying with
-   * backoff); resolves after the first successful HELLO.
+   * Stops the process groups left running by this worker's previous life, then connects (retrying
+   * with backoff); resolves after the first successful HELLO.
    */
   async start(): Promise<void> {
-    for (const line of await this.servicePids.sweepLeftovers()) this.log(line);
+    for (const line of (await this.config.executor.sweepLeftovers?.()) ?? []) this.log(line);
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
     const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
@@ -159,23 +135,56 @@ export class WorkerAgent {
     return ready;
   }
 
-  /** Stops taking work, lets running attempts finish (up to `graceMs`), reports, disconnects. */
-  async drain(graceMs: number): Promise<void> {
-    this.draining = true;
-    this.peer?.notify('drain');
-    if (this.attempts.size > 0) {
-      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([idle, timeout]);
+  /**
+   * Drains for shutdown: takes no new work, lets running attempts finish for up to `graceMs`,
+   * hands back what still runs then (LOST: the master runs it elsewhere without spending a retry),
+   * reports and disconnects. A second call joins the drain under way, ending it sooner if its
+   * grace is shorter.
+   */
+  drain(graceMs = this.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    if (this.exit) {
+      this.exit.grace.shorten(graceMs);
+      return this.exit.done;
     }
-    for (const a of this.attempts.values()) a.running?.kill('the worker is shutting down');
-    if (this.attempts.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.reportNow();
+    const grace = new DrainGrace(graceMs);
+    this.draining = true;
+    this.peer?.notify('drain', { exiting: true });
+    this.exit = { grace, done: this.windDown(grace) };
+    return this.exit.done;
+  }
+
+  private async windDown(grace: DrainGrace): Promise<void> {
+    const ended = await Promise.race([this.idle().then(() => null), grace.ended]);
+    if (ended !== null) {
+      if (this.attempts.size > 0) this.log(`the drain's grace of ${inSeconds(ended)} ended: handing back ${this.attempts.size} running attempt(s)`);
+      for (const a of this.attempts.values()) this.end(a, handedBackReason(ended), true);
+    }
+    await this.idle();
+    grace.cancel();
+    await this.outbox.sendNow();
     this.stop();
+  }
+
+  private idle(): Promise<void> {
+    return this.attempts.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Ends an attempt from this side: kills its process, or keeps it from starting if it has none yet. */
+  private end(a: Attempt, reason: string, lost: boolean): void {
+    a.ended ??= { reason, lost };
+    a.running?.kill(reason);
+  }
+
+  /** The master has surely given this worker's attempts to others by now: stop them (see MasterContact). */
+  private masterUnreachable(afterMs: number): void {
+    if (this.attempts.size === 0 || this.stopping) return;
+    this.log(`the master has been unreachable for ${inSeconds(afterMs)}: stopping ${this.attempts.size} running attempt(s), to be reported lost once it is back`);
+    for (const a of this.attempts.values()) this.end(a, unreachableReason(afterMs), true);
   }
 
   stop(): void {
     this.stopping = true;
+    this.contact.close();
     for (const wake of this.sessionWaiters.splice(0)) wake();
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
@@ -189,21 +198,29 @@ export class WorkerAgent {
 
   private dial(): void {
     if (this.stopping) return;
+    const address = `${this.config.masterHost}:${this.config.masterPort}`;
     const { socket, ready } = dial(this.config.masterHost, this.config.masterPort, this.config.tls);
     const peer = new Peer(socket, { server: false });
-    socket.once(ready, () => void this.greet(peer));
+    let connected = false;
+    socket.once(ready, () => {
+      connected = true;
+      void this.greet(peer);
+    });
     peer.onClose((err) => {
       const joined = this.peer === peer;
-      if (joined) this.peer = null;
+      if (joined) {
+        this.peer = null;
+        this.contact.lost();
+      }
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       if (this.stopping) return;
       // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
-      const tlsWords = joined ? null : explainTlsFailure(err, `${this.config.masterHost}:${this.config.masterPort}`, Boolean(this.config.tls));
-      if (tlsWords?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', tlsWords.message));
+      const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
+      if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
       const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
       this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
-      this.log(`connection to master ${this.config.masterHost}:${this.config.masterPort} lost (${tlsWords?.message ?? err.message}); retrying in ${Math.round(delay)} ms`);
+      this.log(`${failure?.message ?? `connection to master ${address} lost (${err.message})`}; retrying in ${Math.round(delay)} ms`);
       setTimeout(() => this.dial(), delay);
     });
   }
@@ -255,28 +272,29 @@ export class WorkerAgent {
     for (const a of result.abandon ?? []) {
       // Only the attempt the master named: a newer attempt of the same job is not abandoned.
       const held = this.attempts.get(`${a.runId}/${a.jobId}`);
-      if (held?.id.attempt === a.attempt) held.running?.kill('the master re-assigned this attempt');
+      if (held?.id.attempt === a.attempt) this.end(held, 'the master re-assigned this attempt', false);
     }
     const heartbeatMs = result.heartbeatMs ?? 2000;
-    let lastHeard = Date.now();
+    this.contact.joined(result);
     peer.onEvent = (event, data) => {
-      lastHeard = Date.now();
+      this.contact.heard();
       this.onEvent(peer, event, data);
     };
     this.heartbeat = setInterval(() => {
       // The master echoes every heartbeat; long silence means the connection is dead even if TCP has not noticed.
-      if (Date.now() - lastHeard > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
-        peer.abort(`no word from the master for ${Date.now() - lastHeard} ms`);
+      if (this.contact.silentMs > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
+        peer.abort(`no word from the master for ${Math.round(this.contact.silentMs)} ms`);
         return;
       }
       this.peer?.notify('heartbeat', { running: this.attempts.size });
     }, heartbeatMs);
     this.heartbeat.unref();
-    if (this.draining) peer.notify('drain');
+    if (this.draining) peer.notify('drain', { exiting: this.exit !== null });
     for (const a of this.attempts.values()) if (a.service) peer.notify('service', a.service);
     this.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.workerId}`);
+    this.outbox.flushOutput(peer);
     this.flushLogs();
-    this.scheduleReport();
+    this.outbox.schedule();
     this.connectedOnce?.resolve();
     this.connectedOnce = null;
   }
@@ -287,9 +305,7 @@ export class WorkerAgent {
    * would be declared lost by the master and its job run a second time.
    */
   private held(): AttemptId[] {
-    const ids: AttemptId[] = [...this.attempts.values()].map((a) => a.id);
-    for (const r of this.unacked.values()) ids.push({ runId: r.runId, jobId: r.jobId, attempt: r.attempt });
-    return ids.slice(0, MAX_HELLO_ATTEMPTS);
+    return [...[...this.attempts.values()].map((a) => a.id), ...this.outbox.ids()].slice(0, MAX_HELLO_ATTEMPTS);
   }
 
   private onEvent(peer: Peer, event: string, data: unknown): void {
@@ -301,11 +317,19 @@ export class WorkerAgent {
       // Each item was validated by the dispatch schema above.
       for (const d of parsed.data.attempts) void this.run(d);
     } else if (event === 'drain') {
+      this.log('drained by the master: taking no new work');
       this.draining = true;
+    } else if (event === 'undrain') {
+      // The master refuses to undrain a worker it knows is shutting down; say it again should it have forgotten.
+      if (this.exit) return peer.notify('drain', { exiting: true });
+      this.log('undrained by the master: taking work again');
+      this.draining = false;
     } else if (event === 'shutdown') {
-      this.log('the master asked this worker to shut down: draining');
-      this.draining = true;
-      this.config.onShutdown?.();
+      const parsed = WorkerEvents.shutdown.safeParse(data ?? {});
+      if (!parsed.success) return this.log(`ignored a malformed shutdown request: ${parsed.error.issues[0]?.message}`);
+      const graceMs = parsed.data.drainTimeoutMs ?? this.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      this.log(`the master asked this worker to shut down: draining, for up to ${inSeconds(graceMs)}`);
+      void this.drain(graceMs).then(() => this.config.onShutdown?.());
     } else if (event === 'spawnWorker') {
       const parsed = WorkerEvents.spawnWorker.safeParse(data);
       if (!parsed.success) return this.log(`ignored a malformed spawnWorker request: ${parsed.error.issues[0]?.message}`);
@@ -315,15 +339,16 @@ export class WorkerAgent {
       const parsed = WorkerEvents.kill.safeParse(data);
       if (!parsed.success) return;
       const a = this.attempts.get(`${parsed.data.runId}/${parsed.data.jobId}`);
-      if (a && a.id.attempt === parsed.data.attempt) a.running?.kill('cancelled by the master');
+      if (a && a.id.attempt === parsed.data.attempt) this.end(a, 'cancelled by the master', false);
     }
   }
 
   private async run(d: Dispatch): Promise<void> {
     const key = `${d.runId}/${d.jobId}`;
     const id: AttemptId = { runId: d.runId, jobId: d.jobId, attempt: d.attempt };
-    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, pending: [], pendingBytes: 0, dropped: 0, service: null };
-    this.attempts.get(key)?.running?.kill('superseded by a newer attempt');
+    const attempt: Attempt = { id, key, sha256: (d.script ?? d.archive)?.sha256 ?? null, running: null, output: new AttemptOutput(id), ended: null, service: null };
+    const older = this.attempts.get(key);
+    if (older) this.end(older, 'superseded by a newer attempt', false);
     this.attempts.set(key, attempt);
     const source = d.script ?? d.archive;
     if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
@@ -333,7 +358,7 @@ export class WorkerAgent {
     const sharedDir = join(runDir, 'shared');
     const outputDir = join(cwd, 'out');
     try {
-      scriptPath = await this.stage(source);
+      scriptPath = await this.stager.stage(source);
       this.ensureSharedDir(sharedDir);
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
@@ -341,44 +366,32 @@ export class WorkerAgent {
     }
     if (d.archive) {
       // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
-      const unpacked = this.unpack(d.archive, scriptPath, join(cwd, 'archive'));
+      const unpacked = unpack(d.archive, scriptPath, join(cwd, 'archive'));
       if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
       scriptPath = unpacked.scriptPath;
       cwd = dirname(scriptPath);
     }
-    const env: Record<string, string> = {
-      ...this.baseEnv,
-      ...d.env,
-      TITAN_HOST: this.config.masterHost,
-      TITAN_PORT: String(this.config.masterPort),
-      TITAN_TOKEN: d.token,
-      ...this.tlsEnv,
-      TITAN_RUN_ID: d.runId,
-      TITAN_JOB_ID: d.jobId,
-      TITAN_ATTEMPT: String(d.attempt),
-      TITAN_SHARED_DIR: sharedDir,
-      TITAN_OUTPUT_DIR: outputDir,
-      TITAN_WORKER_ID: this.workerId ?? '',
-      TITAN_SDK: SDK_ENTRY,
-    };
+    // Ended while its code was being fetched (handed back, cancelled): it never starts.
+    if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
+    const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);
     if (d.service) {
       await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });
       return;
     }
     const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
     attempt.running = running;
-    const result = await running.done;
+    const result = this.asReported(attempt, await running.done);
     // Before the result, so a finished job's outputs are already on the master. A process that
-    // never started (pid null) wrote nothing.
-    if (running.pid !== null) await this.publishOutputs(attempt, outputDir);
+    // never started (pid null) wrote nothing; one handed back unfinished runs again, and the
+    // attempt that finishes it publishes (nor does it wait for a master that may be unreachable).
+    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
     this.finish(attempt, result);
   }
 
   /**
    * Runs a service attempt: a port (fixed, or a free one from the master's range) reaches the
    * process as PORT and as `{port}` in its arguments; the master hears when it started and when
-   * it passed its readiness probe. A pid file lets the next life of this worker stop it should
-   * this process die without doing so.
+   * it passed its readiness probe.
    */
   private async runService(attempt: Attempt, svc: ServiceDispatch, req: { key: string; scriptPath: string; args: string[]; cwd: string; outputDir: string; env: Record<string, string> }): Promise<void> {
     const taken = new Set<number>();
@@ -400,8 +413,6 @@ export class WorkerAgent {
       result = await running.done;
     } else {
       const pid = running.pid;
-      const pidKey = `${attempt.key}#${attempt.id.attempt}`;
-      this.servicePids.record(pidKey, pid);
       this.reportService(attempt, { ...attempt.id, phase: 'started', pid, port });
       const exited = new AbortController();
       void running.done.then(() => exited.abort());
@@ -409,7 +420,6 @@ export class WorkerAgent {
       if (probe.ready) this.reportService(attempt, { ...attempt.id, phase: 'ready', pid, port });
       else if (!exited.signal.aborted) running.kill(probe.reason);
       result = await running.done;
-      this.servicePids.forget(pidKey);
       if (!probe.ready && probe.reason !== 'aborted') result = { outcome: 'FAILED', exitCode: result.exitCode, error: probe.reason, errorCode: 'NOT_READY' };
     }
     this.finish(attempt, result);
@@ -418,44 +428,6 @@ export class WorkerAgent {
   private reportService(attempt: Attempt, report: ServiceReport): void {
     attempt.service = report;
     this.peer?.notify('service', report);
-  }
-
-  /**
-   * Uploads the attempt's output files as artifacts over this worker's connection. A file cut off
-   * by a lost connection is sent again on the next one; one the master refuses is named in the
-   * attempt's log, as is what was published.
-   */
-  private async publishOutputs(attempt: Attempt, dir: string): Promise<void> {
-    const { runId, jobId, attempt: n } = attempt.id;
-    const notes: string[] = [];
-    let found: Awaited<ReturnType<typeof collectOutputs>>;
-    try {
-      found = await collectOutputs(dir, (relative) => outputArtifactKey(runId, jobId, n, relative));
-    } catch (err) {
-      this.output(attempt, `[titan: cannot read the output directory ${dir}: ${(err as Error).message}]\n`);
-      return;
-    }
-    let published = 0;
-    let bytes = 0;
-    for (const file of found.files) {
-      for (;;) {
-        const peer = await this.session();
-        if (!peer) return;
-        try {
-          await uploadArtifact((method, params) => peer.request(method, params), file.key, file.path, { runId, jobId, attempt: n });
-          published++;
-          bytes += file.size;
-        } catch (err) {
-          if (peer.closed) continue;
-          notes.push(`${file.relative}: ${(err as Error).message}`);
-        }
-        break;
-      }
-    }
-    for (const reason of [...found.skipped, ...notes].slice(0, MAX_OUTPUT_NOTES)) this.output(attempt, `[titan: output file not published: ${reason}]\n`);
-    const unlisted = found.skipped.length + notes.length - MAX_OUTPUT_NOTES;
-    if (unlisted > 0) this.output(attempt, `[titan: ${unlisted} more output files not published]\n`);
-    if (published > 0) this.output(attempt, `[titan: published ${published} output file${published === 1 ? '' : 's'} (${bytes} bytes) as artifacts under ${outputArtifactKey(runId, jobId, n, '')}]\n`);
   }
 
   /** The current session, or the next one; null once the worker is stopping. */
@@ -473,33 +445,17 @@ export class WorkerAgent {
   }
 
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
-    this.flushAttempt(attempt);
     if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
-    this.unacked.set(`${attempt.key}#${attempt.id.attempt}`, { ...attempt.id, ...result });
-    this.scheduleReport();
+    this.outbox.add({ ...attempt.id, ...this.asReported(attempt, result) }, attempt.output);
     if (this.attempts.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /**
-   * Extracts the attempt's copy of an archive into `dest` and finds its entry, which is made
-   * executable like a staged script. Every failure fails fast: the same archive would fail again.
-   */
-  private unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
-    let scriptPath: string;
-    try {
-      extractArchive(readFileSync(zipPath), dest);
-      scriptPath = entryPath(dest, archive.entry);
-    } catch (err) {
-      return { error: `cannot unpack ${archive.name}: ${(err as Error).message}`, errorCode: 'BAD_ARCHIVE' };
-    }
-    if (statSync(scriptPath, { throwIfNoEntry: false })?.isFile() !== true) {
-      return { error: `entry ${archive.entry} not found in archive ${archive.name}`, errorCode: 'SCRIPT_NOT_FOUND' };
-    }
-    chmodSync(scriptPath, 0o755);
-    return { scriptPath };
+  /** Given back unfinished, an attempt is LOST: it runs again elsewhere without spending a retry. One that completed all the same stands. */
+  private asReported(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): Omit<FinishedAttempt, keyof AttemptId> {
+    if (attempt.ended?.lost !== true || result.outcome === 'COMPLETED') return result;
+    return { outcome: 'LOST', exitCode: result.exitCode, error: attempt.ended.reason, errorCode: null };
   }
 
-  /** Fetches a script or an archive into the content-addressed cache once, however many attempts need it. */
   /** Removes run folders and cache entries nothing has touched within the retention, and none an attempt here uses. */
   private prune(): void {
     const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
@@ -512,66 +468,8 @@ export class WorkerAgent {
     );
   }
 
-  private stage(script: ScriptRef | ArchiveRef): Promise<string> {
-    const path = join(this.config.workDir, 'cache', script.sha256, script.name);
-    if (existsSync(path)) {
-      // A use keeps the entry from the pruner.
-      const now = new Date();
-      utimesSync(dirname(path), now, now);
-      return Promise.resolve(path);
-    }
-    let fetch = this.fetches.get(path);
-    if (!fetch) {
-      fetch = this.download(script, path).finally(() => this.fetches.delete(path));
-      this.fetches.set(path, fetch);
-    }
-    return fetch;
-  }
-
-  private async download(script: ScriptRef | ArchiveRef, path: string): Promise<string> {
-    const parts: Buffer[] = [];
-    let offset = 0;
-    for (;;) {
-      // A dispatch can arrive just before this side has finished its HELLO: wait for the session.
-      const peer = await this.session();
-      if (!peer) throw new Error('the worker is stopping');
-      let chunk: { data: string; size: number };
-      try {
-        chunk = await peer.request<{ data: string; size: number }>('blob.get', { sha256: script.sha256, offset });
-      } catch (err) {
-        // A connection lost mid-download is the infrastructure's fault, not the job's: go on with the next session.
-        if (peer.closed) continue;
-        throw err;
-      }
-      const data = Buffer.from(chunk.data, 'base64');
-      parts.push(data);
-      offset += data.length;
-      if (offset >= chunk.size || data.length === 0) break;
-    }
-    const content = Buffer.concat(parts);
-    const actual = createHash('sha256').update(content).digest('hex');
-    if (actual !== script.sha256) throw new Error(`content does not match its hash ${script.sha256}`);
-    mkdirSync(join(this.config.workDir, 'cache', script.sha256), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, content);
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, path);
-    return path;
-  }
-
   private output(attempt: Attempt, chunk: string): void {
-    attempt.pending.push(chunk);
-    attempt.pendingBytes += Buffer.byteLength(chunk);
-    // A fast writer is sent on at once while connected; only an unreachable master makes output wait (and drop).
-    if (this.peer && attempt.pendingBytes >= LOG_EVENT_CHARS) {
-      this.flushAttempt(attempt);
-      return;
-    }
-    while (attempt.pendingBytes > MAX_BUFFERED_LOG && attempt.pending.length > 1) {
-      const dropped = attempt.pending.shift() as string;
-      attempt.pendingBytes -= Buffer.byteLength(dropped);
-      attempt.dropped += Buffer.byteLength(dropped);
-    }
+    if (attempt.output.push(chunk, this.peer !== null)) return this.flushAttempt(attempt);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
@@ -585,49 +483,6 @@ export class WorkerAgent {
   }
 
   private flushAttempt(a: Attempt): void {
-    const peer = this.peer;
-    if (!peer || a.pending.length === 0) return;
-    let data = a.pending.join('');
-    if (a.dropped > 0) {
-      data = `[titan: ${a.dropped} bytes of output were dropped while the master was unreachable]\n${data}`;
-      a.dropped = 0;
-    }
-    a.pending = [];
-    a.pendingBytes = 0;
-    // Events are capped at 1 MiB of text; split large bursts, never inside a surrogate pair.
-    for (let i = 0; i < data.length; ) {
-      let end = Math.min(data.length, i + LOG_EVENT_CHARS);
-      const last = data.charCodeAt(end - 1);
-      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
-      peer.notify('log', { ...a.id, data: data.slice(i, end) });
-      i = end;
-    }
-  }
-
-  private scheduleReport(): void {
-    if (this.reportScheduled) return;
-    this.reportScheduled = true;
-    setImmediate(() => {
-      this.reportScheduled = false;
-      void this.reportNow();
-    });
-  }
-
-  /** Sends every unacknowledged result; they are forgotten only once the master has committed them. */
-  private async reportNow(): Promise<void> {
-    const peer = this.peer;
-    if (!peer || this.unacked.size === 0) return;
-    const batch = [...this.unacked.entries()].slice(0, 10_000);
-    try {
-      await peer.request('attempts.finished', { results: batch.map(([, r]) => r) });
-    } catch (err) {
-      // A broken connection, however it broke (closed, reset, failed by the master), leaves the
-      // outcome unknown: keep the results for the next session. Only a reply from the master is a
-      // refusal, and re-sending a refused batch would repeat forever.
-      if (peer.closed) return;
-      this.log(`the master refused ${batch.length} results: ${(err as Error).message}`);
-    }
-    for (const [key, r] of batch) if (this.unacked.get(key) === r) this.unacked.delete(key);
-    if (this.unacked.size > 0) this.scheduleReport();
+    if (this.peer) a.output.flush(this.peer);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -253,6 +253,38 @@ wait
         }
       }
     }
+  });
+});
+
+describe('ProcessExecutor pid files', () => {
+  it('records each running attempt\'s process group under its key, and removes the file when it ends', { timeout: 15_000 }, async () => {
+    const pidDir = join(dir, 'pids-running');
+    const executor = new ProcessExecutor({ pidDir });
+    const path = script('held.sh', 'echo started\nsleep 1000\n');
+    const { attempt, output } = start(executor, request(path, { key: 'run-7/job-a#2' }));
+    await waitUntil(() => output() === 'started\n' && readdirSync(pidDir).length > 0, 5000);
+    const files = readdirSync(pidDir);
+    expect(files).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(pidDir, files[0] as string), 'utf8'))).toEqual({ pgid: attempt.pid, startTime: expect.any(Number), key: 'run-7/job-a#2' });
+    attempt.kill('the test is over');
+    await attempt.done;
+    expect(await waitUntil(() => readdirSync(pidDir).length === 0, 2000)).toBe(true);
+  });
+
+  it('a new executor on the same folder stops the groups an earlier one left running', { timeout: 15_000 }, async () => {
+    const pidDir = join(dir, 'pids-leftover');
+    const pidFile = join(dir, 'leftover-group.pids');
+    const path = script('orphan.sh', 'sleep 1000 & echo $! >> "$1"\necho $$ >> "$1"\nwait\n');
+    // The first life's attempt: never ended, as if its worker and its reaper had been killed -9.
+    start(new ProcessExecutor({ pidDir }), request(path, { key: 'run-1/orphan#1', args: [pidFile] }));
+    const pids = await waitForFile(pidFile, 2);
+    expect(pids.every((p) => !isGone(p))).toBe(true);
+    expect(await waitUntil(() => readdirSync(pidDir).length === 1, 2000)).toBe(true);
+
+    const report = await new ProcessExecutor({ pidDir }).sweepLeftovers();
+    expect(report).toEqual([`stopped leftover attempt run-1/orphan#1 (process group ${pids[1]})`]);
+    expect(await waitUntil(() => pids.every(isGone), 3000)).toBe(true);
+    expect(readdirSync(pidDir)).toEqual([]);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * Runs one job attempt as a child process. Each attempt is its own process group so a timeout,
- * a kill or the attempt's own exit can take down everything the script started.
+ * a kill or the attempt's own exit can take down everything the script started. While it runs,
+ * the group is tracked by the orphan reaper and recorded in a pid file, so neither the worker's
+ * death nor that of both the worker and its reaper leaves it running unsupervised.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { delimiter, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { FailFastCode } from '../core/retry.js';
+import { PidFiles } from './pid-files.js';
 import type { Reaper } from './reaper.js';
 
 export interface ExecutionRequest {
@@ -45,6 +48,11 @@ export interface RunningAttempt {
 
 export interface Executor {
   start(req: ExecutionRequest, onOutput: (chunk: string) => void): RunningAttempt;
+  /**
+   * Stops the process groups a previous life of this worker left running; one line per group
+   * saying what happened. Called once at start, before any attempt.
+   */
+  sweepLeftovers?(): Promise<string[]>;
 }
 
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -114,10 +122,17 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
 export class ProcessExecutor implements Executor {
   private readonly killGraceMs: number;
   private readonly reaper: Reaper | undefined;
+  private readonly pidFiles: PidFiles | undefined;
 
-  constructor(options: { killGraceMs?: number; reaper?: Reaper } = {}) {
+  /** `pidDir`: where each running attempt's process group is recorded (the worker's own folder). */
+  constructor(options: { killGraceMs?: number; reaper?: Reaper; pidDir?: string } = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.reaper = options.reaper;
+    this.pidFiles = options.pidDir === undefined ? undefined : new PidFiles(options.pidDir);
+  }
+
+  sweepLeftovers(): Promise<string[]> {
+    return this.pidFiles?.sweepLeftovers() ?? Promise.resolve([]);
   }
 
   start(req: ExecutionRequest, onOutput: (chunk: string) => void): RunningAttempt {
@@ -158,7 +173,7 @@ export class ProcessExecutor implements Executor {
       // Synchronous spawn failures are argument problems (e.g. a NUL byte in an argument).
       return finishedAttempt(failed('SPAWN_FAILED', `cannot start ${req.key}: ${err instanceof Error ? err.message : String(err)}`));
     }
-    return new Attempt(child, req, direct, interp.command, onOutput, this.killGraceMs, this.reaper);
+    return new Attempt(child, req, direct, interp.command, onOutput, this.killGraceMs, this.reaper, this.pidFiles);
   }
 }
 
@@ -187,6 +202,7 @@ class Attempt implements RunningAttempt {
     private readonly onOutput: (chunk: string) => void,
     private readonly killGraceMs: number,
     private readonly reaper: Reaper | undefined,
+    private readonly pidFiles: PidFiles | undefined,
   ) {
     this.done = new Promise((resolve) => (this.resolve = resolve));
     this.pid = child.pid ?? null;
@@ -208,6 +224,8 @@ class Attempt implements RunningAttempt {
 
     if (this.pid === null) return; // the 'error' event follows on the next tick
     this.reaper?.track(this.pid);
+    // The attempt runs all the same; only a restart after the worker and its reaper both died would miss it.
+    this.pidFiles?.record(req.key, this.pid).catch((err: unknown) => this.emit(`[titan: could not record the attempt's pid file: ${err instanceof Error ? err.message : String(err)}]\n`));
 
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) this.pipe(stream);
@@ -282,7 +300,11 @@ class Attempt implements RunningAttempt {
     clearTimeout(this.timeoutTimer);
     clearTimeout(this.graceTimer);
     clearTimeout(this.drainTimer);
-    if (this.pid !== null) this.reaper?.untrack(this.pid);
+    if (this.pid !== null) {
+      this.reaper?.untrack(this.pid);
+      // A file left behind names a group that is gone: the next start's sweep says so and removes it.
+      this.pidFiles?.forget(this.req.key).catch(() => undefined);
+    }
     this.resolve(this.result());
   }
 

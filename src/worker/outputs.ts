@@ -7,10 +7,15 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactKeyProblem } from '../core/data.js';
+import { artifactKeyProblem, outputArtifactKey } from '../core/data.js';
+import { uploadArtifact } from '../protocol/artifact-transfer.js';
+import type { AttemptId } from '../protocol/methods.js';
+import type { Peer } from '../protocol/peer.js';
 
 export const MAX_OUTPUT_FILES = 1000;
 export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024 * 1024;
+/** Output files named in an attempt's log as not published, at most. */
+const MAX_OUTPUT_NOTES = 20;
 
 export interface OutputFile {
   path: string;
@@ -65,4 +70,43 @@ export async function collectOutputs(dir: string, keyOf: (relative: string) => s
   };
   await walk(dir, '');
   return { files, skipped };
+}
+
+/**
+ * Uploads the attempt's output files as artifacts over the worker's connection (`session`: the
+ * current one or the next; null once the worker stops). A file cut off by a lost connection is
+ * sent again on the next one; one the master refuses is named in the attempt's log (`note`), as
+ * is what was published.
+ */
+export async function publishOutputs(id: AttemptId, dir: string, session: () => Promise<Peer | null>, note: (line: string) => void): Promise<void> {
+  const { runId, jobId, attempt: n } = id;
+  const notes: string[] = [];
+  let found: Awaited<ReturnType<typeof collectOutputs>>;
+  try {
+    found = await collectOutputs(dir, (relative) => outputArtifactKey(runId, jobId, n, relative));
+  } catch (err) {
+    note(`[titan: cannot read the output directory ${dir}: ${(err as Error).message}]\n`);
+    return;
+  }
+  let published = 0;
+  let bytes = 0;
+  for (const file of found.files) {
+    for (;;) {
+      const peer = await session();
+      if (!peer) return;
+      try {
+        await uploadArtifact((method, params) => peer.request(method, params), file.key, file.path, { runId, jobId, attempt: n });
+        published++;
+        bytes += file.size;
+      } catch (err) {
+        if (peer.closed) continue;
+        notes.push(`${file.relative}: ${(err as Error).message}`);
+      }
+      break;
+    }
+  }
+  for (const reason of [...found.skipped, ...notes].slice(0, MAX_OUTPUT_NOTES)) note(`[titan: output file not published: ${reason}]\n`);
+  const unlisted = found.skipped.length + notes.length - MAX_OUTPUT_NOTES;
+  if (unlisted > 0) note(`[titan: ${unlisted} more output files not published]\n`);
+  if (published > 0) note(`[titan: published ${published} output file${published === 1 ? '' : 's'} (${bytes} bytes) as artifacts under ${outputArtifactKey(runId, jobId, n, '')}]\n`);
 }

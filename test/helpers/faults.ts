@@ -114,7 +114,7 @@ export function workerIndex(workerId: string): number {
  * `waitFor` in its output (default: it joined). It is added to cluster.workers, so cluster.stop()
  * kills it.
  */
-export async function startWorkerVia(cluster: Cluster, masterPort: number, slots = 4, options: { port?: number; waitFor?: RegExp } = {}): Promise<Proc> {
+export async function startWorkerVia(cluster: Cluster, masterPort: number, slots = 4, options: { port?: number; waitFor?: RegExp; args?: string[] } = {}): Promise<Proc> {
   const index = cluster.workers.length;
   const args = [
     'worker',
@@ -130,6 +130,7 @@ export async function startWorkerVia(cluster: Cluster, masterPort: number, slots
     '127.0.0.1',
     '--work-dir',
     join(cluster.dir, `worker-${index}`),
+    ...(options.args ?? []),
   ];
   const proc = launch(args);
   cluster.workers.push(proc);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView, Stats, WorkerView } from '../../src/protocol/methods.js';
 import type { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, eventually, kill } from '../helpers/cluster.js';
-import { isGone, pidAlive, waitUntil } from '../helpers/processes.js';
+import { cmdline, isGone, pidAlive, reaperOf, waitUntil } from '../helpers/processes.js';
 import { readPid, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -97,14 +97,6 @@ async function cliJson<T>(cluster: Cluster, args: string[]): Promise<T> {
 }
 
 /** The pid's command line, or '' once it is gone. */
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
 /** Kills, as a group, each observed service process still alive whose command line is under `dir`. */
 function killLeftovers(pids: Iterable<number>, dir: string): void {
   for (const pid of pids) {
@@ -119,22 +111,6 @@ function killLeftovers(pids: Iterable<number>, dir: string): void {
       }
     }
   }
-}
-
-/** The worker's orphan reaper: the child of `workerPid` running reaper-main. */
-function reaperOf(workerPid: number): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === workerPid && cmdline(Number(name)).includes('reaper-main')) found.push(Number(name));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return found;
 }
 
 /** Stops the service from the CLI and waits until its process is gone. */
@@ -513,9 +489,9 @@ describe('services across restarts', () => {
     const ref = `${runId}/svc`;
     const old = await waitUp(client, ref);
     seenPids.add(old.pid);
-    const pidFiles = readdirSync(join(workDir, 'services')).filter((n) => n.endsWith('.json'));
+    const pidFiles = readdirSync(join(workDir, 'pids')).filter((n) => n.endsWith('.json'));
     expect(pidFiles).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(workDir, 'services', pidFiles[0] as string), 'utf8'))).toMatchObject({ pgid: old.pid, key: `${ref}#1` });
+    expect(JSON.parse(readFileSync(join(workDir, 'pids', pidFiles[0] as string), 'utf8'))).toMatchObject({ pgid: old.pid, key: `${ref}#1` });
 
     // Kill the worker and its orphan reaper, so only the pid file knows about the service.
     const worker = cluster.workers[cluster.workers.length - 1] ?? expect.unreachable('no worker');
@@ -530,7 +506,7 @@ describe('services across restarts', () => {
     expect(pidAlive(old.pid), 'the service outlived its worker and reaper').toBe(true);
 
     const restarted = await cluster.startWorker({ slots: 4, port: 8100, workDir });
-    expect(restarted.output()).toContain(`stopped leftover service ${ref}#1 (process group ${old.pid})`);
+    expect(restarted.output()).toContain(`stopped leftover attempt ${ref}#1 (process group ${old.pid})`);
     expect(await waitUntil(() => isGone(old.pid), 5000), 'the leftover service is gone').toBe(true);
 
     const again = await waitUp(client, ref, 2);
@@ -545,6 +521,6 @@ describe('services across restarts', () => {
 
     await stopAndCheck(cluster, ref, again.pid);
     // The stopped service's pid file is gone too.
-    expect(await waitUntil(() => readdirSync(join(workDir, 'services')).length === 0, 5000)).toBe(true);
+    expect(await waitUntil(() => readdirSync(join(workDir, 'pids')).length === 0, 5000)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServicePidFiles } from './service-pids.js';
+import { PidFiles } from './pid-files.js';
 import { isGone, pidAlive, waitUntil } from '../../test/helpers/processes.js';
 
 let root: string;
@@ -13,7 +13,7 @@ let dir: string;
 const groups = new Set<number>();
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'titan-service-pids-'));
+  root = mkdtempSync(join(tmpdir(), 'titan-pid-files-'));
   dir = join(root, 'pids');
 });
 
@@ -29,8 +29,8 @@ afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Starts a bash script as its own process group, like the worker starts a service. */
-function service(script: string): ChildProcess & { pid: number } {
+/** Starts a bash script as its own process group, like the worker starts an attempt. */
+function group(script: string): ChildProcess & { pid: number } {
   const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   if (child.pid === undefined) throw new Error('spawn failed');
   groups.add(child.pid);
@@ -45,19 +45,19 @@ async function firstLine(child: ChildProcess): Promise<string> {
 
 const files = (): string[] => readdirSync(dir);
 
-describe('ServicePidFiles', () => {
-  it('records a service under a hashed file name and forgets it', () => {
-    const pids = new ServicePidFiles(dir);
-    pids.record('run-1/job-a#3', process.pid);
+describe('PidFiles', () => {
+  it('records an attempt under a hashed file name and forgets it', async () => {
+    const pids = new PidFiles(dir);
+    await pids.record('run-1/job-a#3', process.pid);
     expect(files()).toHaveLength(1);
     const [name] = files();
     expect(name).toMatch(/^[0-9a-f]{64}\.json$/);
     const record: unknown = JSON.parse(readFileSync(join(dir, name!), 'utf8'));
     expect(record).toEqual({ pgid: process.pid, startTime: expect.any(Number), key: 'run-1/job-a#3' });
 
-    pids.forget('run-1/job-a#3');
+    await pids.forget('run-1/job-a#3');
     expect(files()).toEqual([]);
-    pids.forget('run-1/job-a#3');
+    await pids.forget('run-1/job-a#3');
   });
 
   it('reads the start time after the last ")", whatever the command name holds', async () => {
@@ -67,8 +67,8 @@ describe('ServicePidFiles', () => {
     const child = spawn(odd, ['60'], { detached: true, stdio: 'ignore' });
     groups.add(child.pid!);
     await once(child, 'spawn');
-    const pids = new ServicePidFiles(dir);
-    pids.record('run/odd#1', child.pid!);
+    const pids = new PidFiles(dir);
+    await pids.record('run/odd#1', child.pid!);
 
     const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
     expect(stat).toContain('(x) 1 2 (y) z)');
@@ -76,57 +76,57 @@ describe('ServicePidFiles', () => {
     const [name] = files();
     expect(JSON.parse(readFileSync(join(dir, name!), 'utf8'))).toMatchObject({ startTime: expected });
 
-    expect(await pids.sweepLeftovers()).toEqual([`stopped leftover service run/odd#1 (process group ${child.pid})`]);
+    expect(await pids.sweepLeftovers()).toEqual([`stopped leftover attempt run/odd#1 (process group ${child.pid})`]);
     expect(isGone(child.pid!)).toBe(true);
   });
 
-  it('keeps keys with slashes and .. inside its directory', () => {
-    const pids = new ServicePidFiles(dir);
-    for (const key of ['../../escape', 'run/../../job#1', '/etc/passwd', '..']) pids.record(key, process.pid);
+  it('keeps keys with slashes and .. inside its directory', async () => {
+    const pids = new PidFiles(dir);
+    for (const key of ['../../escape', 'run/../../job#1', '/etc/passwd', '..']) await pids.record(key, process.pid);
     expect(files()).toHaveLength(4);
     expect(files().every((f) => /^[0-9a-f]{64}\.json$/.test(f))).toBe(true);
     expect(readdirSync(root)).toEqual(['pids']);
   });
 
-  it('refuses a pgid that would signal every process or its own group', () => {
-    const pids = new ServicePidFiles(dir);
-    expect(() => pids.record('k', 1)).toThrow(RangeError);
-    expect(() => pids.record('k', 0)).toThrow(RangeError);
+  it('refuses a pgid that would signal every process or its own group', async () => {
+    const pids = new PidFiles(dir);
+    await expect(pids.record('k', 1)).rejects.toThrow(RangeError);
+    await expect(pids.record('k', 0)).rejects.toThrow(RangeError);
     expect(files()).toEqual([]);
   });
 
-  it('stops a leftover service and everything in its group, and removes the file', async () => {
-    const child = service('sleep 60 & echo $!; wait');
+  it('stops a leftover attempt and everything in its group, and removes the file', async () => {
+    const child = group('sleep 60 & echo $!; wait');
     const grandchild = Number(await firstLine(child));
-    new ServicePidFiles(dir).record('run/svc#1', child.pid);
+    await new PidFiles(dir).record('run/svc#1', child.pid);
 
     // A new life of the worker finds the file.
-    const report = await new ServicePidFiles(dir).sweepLeftovers();
-    expect(report).toEqual([`stopped leftover service run/svc#1 (process group ${child.pid})`]);
+    const report = await new PidFiles(dir).sweepLeftovers();
+    expect(report).toEqual([`stopped leftover attempt run/svc#1 (process group ${child.pid})`]);
     expect(isGone(child.pid)).toBe(true);
     expect(await waitUntil(() => isGone(grandchild), 1000)).toBe(true);
     expect(files()).toEqual([]);
   });
 
   it('kills a group that ignores SIGTERM once the grace period is over', async () => {
-    const child = service('trap "" TERM; echo ready; while :; do sleep 0.05; done');
+    const child = group('trap "" TERM; echo ready; while :; do sleep 0.05; done');
     expect(await firstLine(child)).toBe('ready');
-    const pids = new ServicePidFiles(dir);
-    pids.record('run/stubborn#2', child.pid);
+    const pids = new PidFiles(dir);
+    await pids.record('run/stubborn#2', child.pid);
 
     const started = Date.now();
     const report = await pids.sweepLeftovers(300);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(report).toEqual([`killed leftover service run/stubborn#2 (process group ${child.pid}) after it ignored SIGTERM for 300 ms`]);
+    expect(report).toEqual([`killed leftover attempt run/stubborn#2 (process group ${child.pid}) after it ignored SIGTERM for 300 ms`]);
     expect(await waitUntil(() => isGone(child.pid), 1000)).toBe(true);
     expect(files()).toEqual([]);
   });
 
   it('leaves alone a live process whose start time does not match the record (a reused pid)', async () => {
-    const child = service('echo ready; exec sleep 60');
+    const child = group('echo ready; exec sleep 60');
     await firstLine(child);
-    const pids = new ServicePidFiles(dir);
-    pids.record('run/old#1', child.pid);
+    const pids = new PidFiles(dir);
+    await pids.record('run/old#1', child.pid);
     const [name] = files();
     const file = join(dir, name!);
     const record = JSON.parse(readFileSync(file, 'utf8')) as { startTime: number };
@@ -134,22 +134,40 @@ describe('ServicePidFiles', () => {
     writeFileSync(file, JSON.stringify({ ...record, startTime: record.startTime - 1 }));
 
     const report = await pids.sweepLeftovers(300);
-    expect(report).toEqual([`left pid ${child.pid} alone: it now belongs to another process, not leftover service run/old#1`]);
+    expect(report).toEqual([`left pid ${child.pid} alone: it now belongs to another process, not leftover attempt run/old#1`]);
     expect(pidAlive(child.pid)).toBe(true);
     expect(files()).toEqual([]);
   });
 
-  it('reports a service that is already gone', async () => {
-    const child = service('exit 0');
+  it('reports an attempt that is already gone', async () => {
+    const child = group('echo ready; sleep 0.2');
+    await firstLine(child);
+    const pids = new PidFiles(dir);
+    await pids.record('run/done#1', child.pid);
     await once(child, 'exit');
-    const pids = new ServicePidFiles(dir);
-    pids.record('run/done#1', child.pid);
-    expect(await pids.sweepLeftovers()).toEqual([`leftover service run/done#1 (pid ${child.pid}) was already gone`]);
+    expect(await pids.sweepLeftovers()).toEqual([`leftover attempt run/done#1 (pid ${child.pid}) was already gone`]);
+    expect(files()).toEqual([]);
+  });
+
+  it('does not record a group that has already ended', async () => {
+    const child = group('exit 0');
+    await once(child, 'exit');
+    await new PidFiles(dir).record('run/quick#1', child.pid);
+    expect(files()).toEqual([]);
+  });
+
+  it('a removal asked for at once waits for the recording it undoes', async () => {
+    const child = group('echo ready; exec sleep 60');
+    await firstLine(child);
+    const pids = new PidFiles(dir);
+    const recorded = pids.record('run/brief#1', child.pid);
+    const forgotten = pids.forget('run/brief#1');
+    await Promise.all([recorded, forgotten]);
     expect(files()).toEqual([]);
   });
 
   it('removes and reports corrupt files without signalling anything they name', async () => {
-    const pids = new ServicePidFiles(dir);
+    const pids = new PidFiles(dir);
     writeFileSync(join(dir, 'garbage.json'), 'not json{');
     writeFileSync(join(dir, 'everyone.json'), JSON.stringify({ pgid: 1, startTime: null, key: 'run/evil#1' }));
     writeFileSync(join(dir, 'nokey.json'), JSON.stringify({ pgid: 12345, startTime: null }));
@@ -164,6 +182,6 @@ describe('ServicePidFiles', () => {
   });
 
   it('sweeps an empty directory to an empty report', async () => {
-    expect(await new ServicePidFiles(dir).sweepLeftovers()).toEqual([]);
+    expect(await new PidFiles(dir).sweepLeftovers()).toEqual([]);
   });
 });

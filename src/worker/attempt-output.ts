@@ -1,0 +1,59 @@
+/**
+ * An attempt's output on its way to the master: held until it is sent, up to 4 MiB while the
+ * master is unreachable (the oldest is dropped beyond that, and the log says so), and sent as
+ * `log` events small enough for the protocol.
+ */
+import type { AttemptId } from '../protocol/methods.js';
+import type { Peer } from '../protocol/peer.js';
+
+/** Characters per log event: well under the event's 1 MiB limit even when every one is 3 UTF-8 bytes. */
+const LOG_EVENT_CHARS = 256 * 1024;
+/** Output buffered per attempt while the master is unreachable; the oldest is dropped beyond it. */
+const MAX_BUFFERED_LOG = 4 * 1024 * 1024;
+
+export class AttemptOutput {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private dropped = 0;
+
+  constructor(private readonly id: AttemptId) {}
+
+  /** Bytes held, not yet sent. */
+  get bytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Holds a chunk; true when so much is held that it should be sent now rather than with the next batch. */
+  push(chunk: string, connected: boolean): boolean {
+    this.pending.push(chunk);
+    this.pendingBytes += Buffer.byteLength(chunk);
+    // A fast writer is sent on at once while connected; only an unreachable master makes output wait (and drop).
+    if (connected && this.pendingBytes >= LOG_EVENT_CHARS) return true;
+    while (this.pendingBytes > MAX_BUFFERED_LOG && this.pending.length > 1) {
+      const dropped = this.pending.shift() as string;
+      this.pendingBytes -= Buffer.byteLength(dropped);
+      this.dropped += Buffer.byteLength(dropped);
+    }
+    return false;
+  }
+
+  /** Sends everything held. */
+  flush(peer: Peer): void {
+    if (this.pending.length === 0) return;
+    let data = this.pending.join('');
+    if (this.dropped > 0) {
+      data = `[titan: ${this.dropped} bytes of output were dropped while the master was unreachable]\n${data}`;
+      this.dropped = 0;
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Events are capped at 1 MiB of text; split large bursts, never inside a surrogate pair.
+    for (let i = 0; i < data.length; ) {
+      let end = Math.min(data.length, i + LOG_EVENT_CHARS);
+      const last = data.charCodeAt(end - 1);
+      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
+      peer.notify('log', { ...this.id, data: data.slice(i, end) });
+      i = end;
+    }
+  }
+}
