@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DagProblem, validateDag } from './dag.js';
+import { LIMITS } from './model.js';
 
 type Node = { id: string; dependsOn: string[] };
 
@@ -32,6 +33,12 @@ describe('validateDag', () => {
   it('accepts an empty list and a single job', () => {
     expect(validateDag([])).toEqual([]);
     expect(validateDag([job('a')])).toEqual([]);
+  });
+
+  it('refuses to let a run grow past the job cap, counting the jobs it already holds', () => {
+    const existing = new Set(Array.from({ length: LIMITS.maxJobsPerRun - 1 }, (_, i) => `e${i}`));
+    expect(validateDag([{ id: 'last', dependsOn: [] }], existing)).toEqual([]);
+    expect(validateDag([{ id: 'x', dependsOn: [] }, { id: 'y', dependsOn: [] }], existing)).toEqual([{ code: 'TOO_MANY_JOBS', message: `the run would hold ${LIMITS.maxJobsPerRun + 1} jobs; a run holds at most ${LIMITS.maxJobsPerRun}` }]);
   });
 
   it('reports a duplicate id, naming it', () => {

@@ -1,8 +1,8 @@
-/** Structural validation of a run's job graph: duplicate ids, unknown parents, cycles. */
-import type { JobSpec } from './model.js';
+/** Structural validation of a run's job graph: its size, duplicate ids, unknown parents, cycles. */
+import { type JobSpec, LIMITS } from './model.js';
 
 export interface DagProblem {
-  code: 'DUPLICATE_ID' | 'UNKNOWN_PARENT' | 'SELF_DEPENDENCY' | 'CYCLE';
+  code: 'DUPLICATE_ID' | 'UNKNOWN_PARENT' | 'SELF_DEPENDENCY' | 'CYCLE' | 'TOO_MANY_JOBS';
   message: string;
 }
 
@@ -12,6 +12,9 @@ export interface DagProblem {
  */
 export function validateDag(jobs: readonly Pick<JobSpec, 'id' | 'dependsOn'>[], existing: ReadonlySet<string> = new Set()): DagProblem[] {
   const problems: DagProblem[] = [];
+  // Jobs added at runtime count with those already there: extending a run many times cannot grow it past the cap.
+  const total = existing.size + jobs.length;
+  if (total > LIMITS.maxJobsPerRun) return [{ code: 'TOO_MANY_JOBS', message: `the run would hold ${total} jobs; a run holds at most ${LIMITS.maxJobsPerRun}` }];
   const ids = new Set<string>();
   for (const job of jobs) {
     if (ids.has(job.id) || existing.has(job.id)) {
