@@ -3,7 +3,7 @@
  * published files) and its script registry (`perm_files/`). Names are bare file names, checked
  * before they touch the disk; a write replaces the file atomically, as Titan's overwrite does.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScriptRefSchema } from '../core/model.js';
 import { TitanError } from '../core/errors.js';
@@ -44,6 +44,26 @@ export class FileArea {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
+    }
+  }
+
+  /** Up to `length` bytes from `offset`, and the file's size; null when there is no file of that name. Only the chunk is read. */
+  read(name: string, offset: number, length: number): { data: Buffer; size: number } | null {
+    const path = join(this.dir, FileArea.check(name));
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const data = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+      const got = data.length > 0 ? readSync(fd, data, 0, data.length, offset) : 0;
+      return { data: data.subarray(0, got), size };
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -269,9 +269,9 @@ function putFile(master: Master, area: FileAreaName, name: string, sha256: strin
 }
 
 function readFile(master: Master, area: FileAreaName, name: string, offset: number): { data: string; size: number } {
-  const content = fileArea(master, area).get(name);
-  if (!content) throw new TitanError('NOT_FOUND', `no file ${name} in ${area}`);
-  return { data: content.subarray(offset, offset + BLOB_CHUNK_BYTES).toString('base64'), size: content.length };
+  const chunk = fileArea(master, area).read(name, offset, BLOB_CHUNK_BYTES);
+  if (!chunk) throw new TitanError('NOT_FOUND', `no file ${name} in ${area}`);
+  return { data: chunk.data.toString('base64'), size: chunk.size };
 }
 
 /** A worker's event, checked by its schema; a malformed one is answered with event.error. */

@@ -1,5 +1,5 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
@@ -70,7 +70,7 @@ export interface RunningMaster {
 
 export async function startMaster(config: MasterConfig): Promise<RunningMaster> {
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  privateDataDir(dataDir);
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
   const master = new Master({
@@ -143,8 +143,26 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
 }
 
 /** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
+/**
+ * The data directory holds the token, the state and every job's output: it is the master's
+ * alone (0700) whatever the umask, and one that was open to others is closed, saying so.
+ */
+function privateDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dataDir).mode & 0o777;
+  if (mode === 0o700) return;
+  chmodSync(dataDir, 0o700);
+  process.stderr.write(`titan master: the data directory ${dataDir} was open to others (mode ${mode.toString(8)}); it is now 0700\n`);
+}
+
 async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
-  if (url === undefined) return SqliteStore.open(join(dataDir, 'titan.db'));
+  if (url === undefined) {
+    // SQLite gives its journal files the database's mode: create it private first.
+    const db = join(dataDir, 'titan.db');
+    closeSync(openSync(db, 'a', 0o600));
+    chmodSync(db, 0o600);
+    return SqliteStore.open(db);
+  }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
   const store = await RedisStore.open(url, { log });
   log(`state is kept in the Redis store at ${store.display}`);
