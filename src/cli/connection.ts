@@ -20,7 +20,27 @@ export interface TlsFlags {
 export interface ConnectionFlags extends TlsFlags {
   master?: string;
   token?: string;
+  tokenFile?: string;
   dataDir?: string;
+}
+
+/** The token in the first line of a file (`--token-file`), so that it is never on a command line. */
+export function tokenFromFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--token-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const token = (text.split(/\r?\n/)[0] ?? '').trim();
+  if (token === '') throw new UsageError(`--token-file: the first line of ${file} is empty; put the token there`);
+  return token;
+}
+
+/** --token or --token-file (not both), when either was given. */
+export function givenToken(flags: { token?: string; tokenFile?: string }): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new UsageError('give --token or --token-file, not both');
+  return flags.tokenFile !== undefined ? tokenFromFile(flags.tokenFile) : flags.token;
 }
 
 /** The TLS to use (undefined: plain TCP) and its files as absolute paths; a bad file is a usage error naming it. */
@@ -50,7 +70,8 @@ export function parseHostPort(text: string, defaultPort: number): { host: string
 }
 
 export function findToken(flags: ConnectionFlags): string | undefined {
-  if (flags.token) return flags.token;
+  const given = givenToken(flags);
+  if (given) return given;
   if (process.env.TITAN_TOKEN) return process.env.TITAN_TOKEN;
   const file = join(resolve(flags.dataDir ?? process.env.TITAN_DATA_DIR ?? 'titan-data'), 'token');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
@@ -96,7 +117,8 @@ export const connectionOptions = (cmd: Command): Command =>
   tlsOptions(
     cmd
       .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
-      .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+      .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); --token-file keeps it out of ps')
+      .option('--token-file <file>', 'read the token from the first line of this file')
       .option('--data-dir <dir>', 'data directory whose token file to use'),
   );
 

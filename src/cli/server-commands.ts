@@ -11,7 +11,7 @@ import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
 import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
-import { clientTls, findToken, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
+import { clientTls, findToken, givenToken, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
 import { writePidFile } from './pid-file.js';
 
@@ -27,18 +27,19 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
     .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
     .option('--token <token>', 'cluster token (generated on first start when omitted)')
+    .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
     .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
     .option('--key <file>', 'the private key of --cert')
     .addOption(drainTimeoutOption()),
-  ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string; drainTimeout: number }) => {
+  ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string; tokenFile?: string; drainTimeout: number }) => {
       const config = clusterConfig(o);
       if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
       // The local worker dials this master as any worker would, with TLS when the master serves it.
       const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? selfSignedCa(o.tlsCert), ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
       if (config.tls?.requestCert && workerTls?.files.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
       const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
-      const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(o.token !== undefined && { token: o.token }) });
+      const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(givenToken(o) !== undefined && { token: givenToken(o) }) });
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
       const workDir = resolve(m.dataDir, 'worker');
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
@@ -91,13 +92,14 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
     .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
+    .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
     .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
     .addOption(new Option('--max-artifact-mb <n>', 'the largest artifact accepted, in MiB').default(512).argParser(int('--max-artifact-mb', 1, 1_048_576)))
     .addOption(new Option('--max-log-mb <n>', "the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)").default(128).argParser(int('--max-log-mb', 1, 1_048_576)))
     .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
-  ).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; maxLogMb: number; pidFile?: string }) => {
-      const token = o.token ?? process.env.TITAN_TOKEN;
+  ).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; tokenFile?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; maxLogMb: number; pidFile?: string }) => {
+      const token = givenToken(o) ?? process.env.TITAN_TOKEN;
       const { startMaster } = await loadPart('titan master', 'the master bundle or a Titan checkout', () => import('../server/start.js'));
       const m = await startMaster({
         dataDir: o.dataDir,
@@ -125,6 +127,7 @@ export function registerServerCommands(program: Command): void {
     .description('run a worker that joins a master and executes jobs')
     .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
     .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+    .option('--token-file <file>', 'read the token from the first line of this file (kept out of ps)')
     .option('--data-dir <dir>', 'data directory whose token file to use')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
     .addOption(new Option('--slots <n>', 'jobs run at once').default(4).argParser(int('--slots', 1, 1024)))
