@@ -8,6 +8,7 @@ import type { Master } from '../master/master.js';
 import { type DataMethod, dataParams } from '../protocol/data-methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
+import { checkRoom, SESSION_LIMITS } from './limits.js';
 
 export function parseData<M extends DataMethod>(method: M, raw: unknown): ReturnType<(typeof dataParams)[M]['parse']> {
   const result = dataParams[method].safeParse(raw ?? {});
@@ -62,6 +63,7 @@ export function dataHandler(peer: Peer, master: Master): DataHandler {
       }
       case 'kv.wait': {
         const p = parseData(method, raw);
+        checkRoom(waits.size, SESSION_LIMITS.waits, 'kv.wait calls');
         const wait = kv.wait(p.key, p.sinceVersion, p.timeoutMs);
         waits.add(wait.cancel);
         try {
@@ -72,6 +74,7 @@ export function dataHandler(peer: Peer, master: Master): DataHandler {
       }
       case 'artifact.put.begin': {
         const p = parseData(method, raw);
+        checkRoom(uploads.size, SESSION_LIMITS.uploads, 'unfinished artifact uploads');
         const begun = await artifacts.begin(p);
         uploads.add(begun.uploadId);
         return begun;

@@ -5,6 +5,7 @@
  * exchange. Kept free of the servers themselves, so the CLI can read the defaults for its flags.
  */
 import type { Server, Socket } from 'node:net';
+import { TitanError } from '../core/errors.js';
 
 export interface ConnectionLimits {
   /** Open connections on one port, from everyone. */
@@ -14,6 +15,14 @@ export interface ConnectionLimits {
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { total: 4096, perAddress: 512 };
+
+/** What one v2 session may hold open at once, so that one client cannot take what all share. */
+export const SESSION_LIMITS = { subscriptions: 256, waits: 256, uploads: 16 };
+
+/** Throws UNAVAILABLE when a session already holds `limit` of `what`. */
+export function checkRoom(held: number, limit: number, what: string): void {
+  if (held >= limit) throw new TitanError('UNAVAILABLE', `this connection already holds ${limit} ${what}, the most one connection may; end some first`);
+}
 
 export interface HttpTimeouts {
   headersMs: number;

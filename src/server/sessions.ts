@@ -20,6 +20,7 @@ import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
 import { derivedRole, type TokenRole } from '../protocol/derived-tokens.js';
 import { ACCESS, hideEnv, type MethodAccess, refusal } from '../protocol/access.js';
+import { checkRoom, SESSION_LIMITS } from './limits.js';
 import { tokenMatches } from './token.js';
 
 export const SERVER_VERSION = VERSION;
@@ -133,6 +134,9 @@ function clientSession(peer: Peer, master: Master, principal: SessionPrincipal):
       case 'run.watch': {
         // A subscription is named by the request that opened it (ids are unique per connection).
         const subscription = req.id;
+        checkRoom(subscriptions.size, SESSION_LIMITS.subscriptions, 'subscriptions');
+        // Held from now, so a burst of requests cannot all pass the check before any is counted.
+        subscriptions.set(subscription, () => undefined);
         const p = parse(method, req.params);
         return master
           .watchRun(p.runId, {
@@ -169,6 +173,8 @@ function clientSession(peer: Peer, master: Master, principal: SessionPrincipal):
       }
       case 'logs.follow': {
         const subscription = req.id;
+        checkRoom(subscriptions.size, SESSION_LIMITS.subscriptions, 'subscriptions');
+        subscriptions.set(subscription, () => undefined);
         const ref = parse(method, req.params).ref;
         return master
           .followLogs(ref, {
@@ -199,6 +205,8 @@ function clientSession(peer: Peer, master: Master, principal: SessionPrincipal):
         return master.getAgentRun(parse(method, req.params).agentRunId);
       case 'agentRun.watch': {
         const subscription = req.id;
+        checkRoom(subscriptions.size, SESSION_LIMITS.subscriptions, 'subscriptions');
+        subscriptions.set(subscription, () => undefined);
         return master
           .watchAgentRun(parse(method, req.params).agentRunId, (run) => peer.notify('agentRun.stage', { subscription, run }))
           .then(({ snapshot, stop }) => {

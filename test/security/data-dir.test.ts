@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, kill, type Proc, waitForOutput } from '../helpers/cluster.js';
+import { CLI, eventually, kill, type Proc, waitForOutput } from '../helpers/cluster.js';
 
 const root = mkdtempSync(join(tmpdir(), 'titan-perms-'));
 let master: Proc | null = null;
@@ -30,10 +30,11 @@ describe('the data directory', () => {
     master = { child, output: () => out };
     const [, , httpPort] = await waitForOutput(master, /listening on 127\.0\.0\.1:(\d+) \(http (\d+)\)/, 20_000);
     expect(out).toContain(`the data directory ${dataDir} was open to others (mode 755); it is now 0700`);
-    const token = /token: (\S+)/.exec(out)?.[1] ?? expect.unreachable('no token printed');
+    const [, token] = await waitForOutput(master, /token: (\S+)/, 10_000);
     const login = await fetch(`http://127.0.0.1:${httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
     expect(login.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Sessions are written shortly after a sign-in.
+    await eventually(() => existsSync(join(dataDir, 'sessions.json')), 10_000, 'the sessions file');
     expect(modeOf(dataDir)).toBe('700');
     for (const file of ['token', 'titan.db', 'titan.db-wal', 'sessions.json']) {
       const path = join(dataDir, file);
