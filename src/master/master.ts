@@ -576,9 +576,10 @@ export class Master {
     return () => this.attemptEnders.get(jobKey(a.runId, a.jobId))?.delete(entry);
   }
 
-  /** The run a job reference names (a bare job id: its latest run). */
-  async runOfRef(ref: string): Promise<string> {
-    return (await this.resolve(ref)).runId;
+  /** The job a reference names, as `runId/jobId` (a bare job id: its latest run). */
+  async qualifyRef(ref: string): Promise<{ runId: string; ref: string }> {
+    const job = await this.resolve(ref);
+    return { runId: job.runId, ref: jobKey(job.runId, job.spec.id) };
   }
 
   /** Whether a job of run `own` may act on run `target`: its own, or one it submitted. */

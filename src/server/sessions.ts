@@ -57,26 +57,33 @@ type SessionPrincipal = { role: 'admin' | 'read' } | { role: 'job'; attempt: Att
 
 const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
 
-/** The run a call names, for the methods a job may use on its own runs only. */
-async function runNamed(master: Master, raw: unknown): Promise<string> {
+/**
+ * The run a call names, and its parameters with a job reference made whole (`runId/jobId`), so
+ * that what was checked is what runs: a bare job id could name another run by then.
+ */
+async function runNamed(master: Master, raw: unknown): Promise<{ runId: string; params: unknown }> {
   const p = (raw ?? {}) as { runId?: unknown; ref?: unknown };
-  if (typeof p.runId === 'string') return p.runId;
-  if (typeof p.ref === 'string') return master.runOfRef(p.ref);
-  throw new TitanError('BAD_REQUEST', 'the call names no run');
+  if (typeof p.runId === 'string') return { runId: p.runId, params: raw };
+  if (typeof p.ref !== 'string') throw new TitanError('BAD_REQUEST', 'the call names no run');
+  const { runId, ref } = await master.qualifyRef(p.ref);
+  return { runId, params: { ...p, ref } };
 }
 
-/** A job's token reaches its own run and the runs it submitted (see protocol/access.ts). */
-async function checkReach(master: Master, a: AttemptId, method: string, raw: unknown): Promise<void> {
+/** A job's token reaches its own run and the runs it submitted (see protocol/access.ts); returns the parameters to use. */
+async function checkReach(master: Master, a: AttemptId, method: string, raw: unknown): Promise<unknown> {
   if (!master.attemptRunning(a)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(a)} is no longer running`);
   const reach = (ACCESS as Record<string, MethodAccess | undefined>)[method]?.job;
   if (reach === 'run') {
-    const target = await runNamed(master, raw);
+    const { runId: target, params: checked } = await runNamed(master, raw);
     if (!(await master.withinReach(a.runId, target))) throw new TitanError('FORBIDDEN', `${method}: run ${target} is neither this job's run (${a.runId}) nor one it submitted`);
-  } else if (reach === 'agent') {
+    return checked;
+  }
+  if (reach === 'agent') {
     const wanted = (raw as { agentRunId?: unknown } | null)?.agentRunId;
     const own = await master.agentRunOf(a.runId);
     if (own === null || wanted !== own) throw new TitanError('FORBIDDEN', `${method}: a job's token reaches only the agent run of its own run${own === null ? ' (it has none)' : ` (${own})`}`);
   }
+  return raw;
 }
 
 function parse<M extends Method>(method: M, raw: unknown): ReturnType<(typeof params)[M]['parse']> {
@@ -108,7 +115,7 @@ function clientSession(peer: Peer, master: Master, principal: SessionPrincipal):
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
     const refused = refusal(principal.role, method);
     if (refused !== null) throw new TitanError('FORBIDDEN', refused);
-    if (principal.role === 'job') return checkReach(master, principal.attempt, method, req.params).then(() => handle(req, method));
+    if (principal.role === 'job') return checkReach(master, principal.attempt, method, req.params).then((checked) => handle({ ...req, params: checked }, method));
     return handle(req, method);
   };
   const handle = (req: Request, method: Method): unknown => {

@@ -73,6 +73,8 @@ describe('access policy', () => {
       () => job.call('agentRun.get', { agentRunId: 'someone-else' }),
       () => job.listRuns(),
       () => job.call('gates.list', {}),
+      // A bare job id names that job's latest run: here the victim's.
+      () => job.cancel('v'),
     ];
     for (const attack of attacks) {
       const err = await refusal(attack());
@@ -81,6 +83,7 @@ describe('access policy', () => {
     expect((await admin.getRun(victim.runId)).jobs[0]?.status).toBe('RUNNING');
     // Its own run, its agent run, and a run it submits are within reach.
     expect((await job.getRun(attacker.runId)).run.runId).toBe(attacker.runId);
+    expect((await job.getJob('a')).job.runId).toBe(attacker.runId);
     expect((await job.call('agentRun.get', { agentRunId: 'agent-7' })).agentRunId).toBe('agent-7');
     const child = await job.submit({ name: 'child', jobs: [{ id: 'c', script: HOLD }] });
     expect((await job.getRun(child.runId)).run.name).toBe('child');
