@@ -6,11 +6,9 @@ import { TitanError } from '../core/errors.js';
 import { parseJobRef } from '../core/model.js';
 import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
-import { HEARTBEAT_MS } from '../master/master.js';
-import type { WorkerLink } from '../master/workers.js';
-import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
+import { isDataMethod } from '../protocol/data-methods.js';
 import { isScheduleMethod } from '../protocol/schedule-methods.js';
-import { type AttemptId, BLOB_CHUNK_BYTES, type FileAreaName, type Hello, type HelloResult, HelloSchema, type JobView, type Method, params, WORKER_METHODS, WorkerReportEvents } from '../protocol/methods.js';
+import { type AttemptId, BLOB_CHUNK_BYTES, type FileAreaName, HelloSchema, type JobView, type Method, WORKER_METHODS } from '../protocol/methods.js';
 import type { FileArea } from '../master/file-area.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
@@ -18,12 +16,14 @@ import type { Request } from '../protocol/v2.js';
 import { dataHandler } from './handlers-data.js';
 import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
+import { isMethod, parse } from './method-params.js';
+import { workerSession } from './worker-session.js';
 import { derivedRole, type TokenRole } from '../protocol/derived-tokens.js';
 import { ACCESS, hideEnv, type MethodAccess, refusal } from '../protocol/access.js';
 import { checkRoom, SESSION_LIMITS } from './limits.js';
 import { tokenMatches } from './token.js';
 
-export const SERVER_VERSION = VERSION;
+const SERVER_VERSION = VERSION;
 
 /** Unauthenticated connections get this long to say HELLO. */
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -84,16 +84,6 @@ async function checkReach(master: Master, a: AttemptId, method: string, raw: unk
     if (own === null || wanted !== own) throw new TitanError('FORBIDDEN', `${method}: a job's token reaches only the agent run of its own run${own === null ? ' (it has none)' : ` (${own})`}`);
   }
   return raw;
-}
-
-function parse<M extends Method>(method: M, raw: unknown): ReturnType<(typeof params)[M]['parse']> {
-  const result = params[method].safeParse(raw ?? {});
-  if (!result.success) throw new TitanError('BAD_REQUEST', `invalid parameters for ${method}: ${describeIssues(result.error.issues)}`);
-  return result.data as ReturnType<(typeof params)[M]['parse']>;
-}
-
-function isMethod(name: string): name is Method {
-  return Object.hasOwn(params, name);
 }
 
 function clientSession(peer: Peer, master: Master, principal: SessionPrincipal): { version: number; serverVersion: string } {
@@ -287,69 +277,4 @@ function readFile(master: Master, area: FileAreaName, name: string, offset: numb
   const chunk = fileArea(master, area).read(name, offset, BLOB_CHUNK_BYTES);
   if (!chunk) throw new TitanError('NOT_FOUND', `no file ${name} in ${area}`);
   return { data: chunk.data.toString('base64'), size: chunk.size };
-}
-
-/** A worker's event, checked by its schema; a malformed one is answered with event.error. */
-function report<E extends keyof typeof WorkerReportEvents>(event: E, data: unknown): ReturnType<(typeof WorkerReportEvents)[E]['parse']> {
-  const parsed = WorkerReportEvents[event].safeParse(data);
-  if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed ${event} event: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data as ReturnType<(typeof WorkerReportEvents)[E]['parse']>;
-}
-
-function workerSession(peer: Peer, master: Master, hello: Hello): HelloResult {
-  if (!hello.worker) throw new TitanError('BAD_REQUEST', 'a worker HELLO must describe the worker (host, port, capabilities, slots)');
-  const link: WorkerLink = {
-    dispatch: (attempts) => peer.notify('dispatch', { attempts }),
-    kill: (attempt) => peer.notify('kill', attempt),
-    drain: () => peer.notify('drain', {}),
-    undrain: () => peer.notify('undrain', {}),
-    shutdown: (drainTimeoutMs) => peer.notify('shutdown', drainTimeoutMs === undefined ? {} : { drainTimeoutMs }),
-    spawnWorker: (request) => peer.notify('spawnWorker', request),
-    close: (reason) => peer.fail('UNAVAILABLE', reason),
-  };
-  const { workerId, abandon } = master.attachWorker(hello.worker, hello.running ?? [], link);
-  peer.onClose(() => master.detachWorker(workerId, link));
-  peer.onEvent = (event, data) => {
-    master.touchWorker(workerId);
-    switch (event) {
-      case 'heartbeat':
-        // Echoed so the worker can tell a silent, half-open connection from a quiet master.
-        peer.notify('heartbeat', {});
-        return;
-      case 'log': {
-        const log = report('log', data);
-        master.workerLog(workerId, log, log.data);
-        return;
-      }
-      case 'service':
-        master.serviceReport(workerId, report('service', data));
-        return;
-      case 'accepted':
-        master.attemptsAccepted(workerId, report('accepted', data).attempts);
-        return;
-      case 'drain':
-        master.drainWorker(workerId, report('drain', data ?? {}).exiting);
-        return;
-      default:
-        throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
-    }
-  };
-  const data = dataHandler(peer, master);
-  peer.onRequest = (req: Request) => {
-    master.touchWorker(workerId);
-    // A worker uploads its attempts' output files as artifacts.
-    if (isDataMethod(req.method) && WORKER_DATA_METHODS.has(req.method)) return data(req.method, req.params);
-    switch (req.method) {
-      case 'attempts.finished':
-        return master.attemptsFinished(workerId, parse('attempts.finished', req.params).results).then((accepted) => ({ accepted }));
-      case 'blob.get': {
-        const p = parse('blob.get', req.params);
-        const { data, size } = master.blobs.read(p.sha256, p.offset, 1024 * 1024);
-        return { data: data.toString('base64'), size };
-      }
-      default:
-        throw new TitanError('UNKNOWN_METHOD', `unknown worker method "${req.method}"`);
-    }
-  };
-  return { version: 2, serverVersion: SERVER_VERSION, workerId, heartbeatMs: HEARTBEAT_MS, abandon, workerTimeoutMs: master.workerTimeoutMs };
 }
