@@ -15,6 +15,8 @@ import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { registerApiRoutes } from './http-api.js';
 import { registerAuth, type UiLogin } from './http-auth.js';
+import { decideByTheMethodTable } from './http-access.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import { registerConstructorRoutes } from './http-constructor.js';
 import { STATUS_OF } from './http-common.js';
 import { registerDataRoutes } from './http-data.js';
@@ -25,8 +27,8 @@ import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, HTTP_
 import type { ServerTls } from './tls.js';
 
 export interface HttpOptions {
-  /** The cluster token: bearer token of API clients, and one way to sign in. */
-  token: string;
+  /** Who may call: the cluster token, named tokens and users, and the audit of what they did. */
+  gate: Gatekeeper;
   /** The dashboard's user and password; without them browsers sign in with the token. */
   login?: UiLogin | undefined;
   /** The built dashboard (default: `dist/web` of this installation). */
@@ -77,14 +79,15 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     const { uptimeMs, disk } = master.stats();
     return { status: 'ok', uptimeMs, ...(disk && { disk }) };
   });
-  const auth = registerAuth(app, { token: options.token, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
+  const auth = registerAuth(app, { gate: options.gate, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   const streams = new SseStreams(auth.sessions);
   app.addHook('preClose', async () => streams.endAll());
 
   void app.register(async (api) => {
     api.addHook('onRequest', auth.guard);
+    decideByTheMethodTable(api, options.gate);
     registerMetricsRoute(api, master);
-    registerApiRoutes(api, master);
+    registerApiRoutes(api, master, options.gate);
     registerDataRoutes(api, master);
     registerEventRoutes(api, master, streams);
     if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.dataDir);

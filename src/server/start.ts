@@ -16,6 +16,9 @@ import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
+import { AuditLog } from './audit-log.js';
+import { Gatekeeper } from './gatekeeper.js';
+import { Identities } from './identities.js';
 
 export interface MasterConfig {
   dataDir: string;
@@ -94,9 +97,11 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   if (wide.length > 0) {
     process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
   }
-  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
+  const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log));
+  const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
+  const http = createHttpServer(master, { gate, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
     connections: config.connections,
     ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
   });
@@ -115,6 +120,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
       await new Promise<void>((r) => tcp.close(() => r()));
       await http.close();
       await master.close();
+      await gate.audit.flushed();
       await store.close();
     },
   };

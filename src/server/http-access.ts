@@ -1,0 +1,50 @@
+/**
+ * Every API route names the client method it performs (`config: { access }`), and whether the
+ * caller may is decided by that method's entry in protocol/access.ts: the same table the TCP
+ * sessions use. A route that names none cannot be registered. State-changing calls are audited.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TitanError } from '../core/errors.js';
+import { changesState, isTableMethod, refusal } from '../protocol/access.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { principalOf, signedIn } from './http-common.js';
+
+export interface RouteAccess {
+  /** The client method this route performs (a key of ACCESS or DOOR_ONLY_ACCESS). */
+  access: string;
+}
+
+const methodOf = (req: FastifyRequest): string => (req.routeOptions.config as Partial<RouteAccess>).access ?? '';
+
+type Audited = FastifyRequest & { failure?: string };
+
+export function decideByTheMethodTable(api: FastifyInstance, gate: Gatekeeper): void {
+  api.addHook('onRoute', (route) => {
+    const method = (route.config as Partial<RouteAccess> | undefined)?.access;
+    // HEAD routes are made by Fastify from GET ones and carry their config.
+    if (method === undefined || !isTableMethod(method)) {
+      throw new Error(`the route ${route.method} ${route.url} must name the client method it performs (config.access), one of protocol/access.ts`);
+    }
+  });
+  api.addHook('preHandler', async (req) => {
+    const refused = refusal(principalOf(req), methodOf(req));
+    if (refused !== null) throw new TitanError('FORBIDDEN', refused);
+  });
+  api.addHook('onError', async (req, _reply, err) => {
+    (req as Audited).failure = err.message;
+  });
+  api.addHook('onResponse', async (req, reply) => {
+    const method = methodOf(req);
+    const who = signedIn(req);
+    if (!changesState(method) || who === undefined) return;
+    const failed = reply.statusCode >= 400 ? ((req as Audited).failure ?? `HTTP ${reply.statusCode}`) : null;
+    gate.record(who, 'http', req.ip, method, { ...(req.params as object), ...bodyTarget(req.body) }, failed);
+  });
+}
+
+/** A body's naming fields (a gate's ref), never its content. */
+function bodyTarget(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object') return {};
+  const ref = (body as { ref?: unknown }).ref;
+  return typeof ref === 'string' ? { ref } : {};
+}
