@@ -3,7 +3,7 @@
  * process), `titan master` and `titan worker`.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
@@ -43,6 +43,7 @@ export function registerServerCommands(program: Command): void {
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
       const workDir = resolve(m.dataDir, 'worker');
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
+      privateWorkDir(workDir, log);
       const reaper = Reaper.start();
       const agent = new WorkerAgent({
         masterHost,
@@ -152,6 +153,7 @@ export function registerServerCommands(program: Command): void {
       const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const workDir = resolve(o.workDir);
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      privateWorkDir(workDir, log);
       const reaper = o.executor === 'process' ? Reaper.start() : null;
       const agent = new WorkerAgent({
         masterHost: host,
@@ -206,6 +208,20 @@ const drainTimeoutOption = (): Option =>
 
 /** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
 const pidDir = (workDir: string): string => join(workDir, 'pids');
+
+/**
+ * A worker's work directory (cached scripts, attempt folders) and its pid records are its own:
+ * 0700 whatever the umask; one found open to others (an older version's) is closed, saying so.
+ */
+function privateWorkDir(workDir: string, log: (line: string) => void): void {
+  for (const dir of [workDir, pidDir(workDir)]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const mode = statSync(dir).mode & 0o777;
+    if (mode === 0o700) continue;
+    chmodSync(dir, 0o700);
+    log(`the work directory ${dir} was open to others (mode ${mode.toString(8)}); it is now 0700`);
+  }
+}
 
 /**
  * The worker's modules, loaded only by the commands that run one: a worker forks a process per
