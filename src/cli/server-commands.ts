@@ -3,7 +3,7 @@
  * process), `titan master` and `titan worker`.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
@@ -11,7 +11,7 @@ import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
 import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
-import { clientTls, findToken, givenToken, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
+import { clientTls, findToken, givenToken, loadPart, ON_ARGV, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
 import { writePidFile } from './pid-file.js';
 
@@ -26,7 +26,7 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
     .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
     .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
-    .option('--token <token>', 'cluster token (generated on first start when omitted)')
+    .option('--token <token>', `cluster token (generated on first start when omitted); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
     .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
@@ -43,6 +43,7 @@ export function registerServerCommands(program: Command): void {
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
       const workDir = resolve(m.dataDir, 'worker');
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
+      privateWorkDir(workDir, log);
       const reaper = Reaper.start();
       const agent = new WorkerAgent({
         masterHost,
@@ -91,7 +92,7 @@ export function registerServerCommands(program: Command): void {
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
+    .option('--token <token>', `cluster token (default: TITAN_TOKEN, else generated on first start); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
     .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
@@ -116,7 +117,7 @@ export function registerServerCommands(program: Command): void {
       print(`titan master listening on ${o.host}:${m.port} (${m.tls ? 'https' : 'http'} ${m.httpPort}), data in ${m.dataDir}`);
       if (m.tls) print(`tls: on both ports, dashboard at https://${o.host === '0.0.0.0' ? hostname() : o.host}:${m.httpPort}/${o.tlsClientCa !== undefined ? '; client certificates required (mutual TLS)' : ''}`);
       print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
-      print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
+      print(`workers join with: titan worker --master <this-host>:${m.port} --token-file <a file holding the worker token: titan token --role worker>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
       if (o.pidFile !== undefined) writePidFile(o.pidFile);
       await untilSignal(() => m.close());
     });
@@ -126,7 +127,7 @@ export function registerServerCommands(program: Command): void {
     .command('worker')
     .description('run a worker that joins a master and executes jobs')
     .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+    .option('--token <token>', `the worker token or the cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the token from the first line of this file (kept out of ps)')
     .option('--data-dir <dir>', 'data directory whose token file to use')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
@@ -147,11 +148,12 @@ export function registerServerCommands(program: Command): void {
       const { host, port } = parseHostPort(o.master, 9090);
       const token = findToken(o);
       const tls = clientTls(o);
-      if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
+      if (!token) throw new UsageError('a worker needs the worker token: pass --token-file <file>, set TITAN_TOKEN, or run it where the master keeps titan-data');
       if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
       const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const workDir = resolve(o.workDir);
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      privateWorkDir(workDir, log);
       const reaper = o.executor === 'process' ? Reaper.start() : null;
       const agent = new WorkerAgent({
         masterHost: host,
@@ -206,6 +208,20 @@ const drainTimeoutOption = (): Option =>
 
 /** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
 const pidDir = (workDir: string): string => join(workDir, 'pids');
+
+/**
+ * A worker's work directory (cached scripts, attempt folders) and its pid records are its own:
+ * 0700 whatever the umask; one found open to others (an older version's) is closed, saying so.
+ */
+function privateWorkDir(workDir: string, log: (line: string) => void): void {
+  for (const dir of [workDir, pidDir(workDir)]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const mode = statSync(dir).mode & 0o777;
+    if (mode === 0o700) continue;
+    chmodSync(dir, 0o700);
+    log(`the work directory ${dir} was open to others (mode ${mode.toString(8)}); it is now 0700`);
+  }
+}
 
 /**
  * The worker's modules, loaded only by the commands that run one: a worker forks a process per

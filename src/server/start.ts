@@ -1,5 +1,5 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
@@ -7,6 +7,7 @@ import { Master } from '../master/master.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { privateDataDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
 import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
 import type { UiLogin } from './http-auth.js';
@@ -73,7 +74,7 @@ export interface RunningMaster {
 
 export async function startMaster(config: MasterConfig): Promise<RunningMaster> {
   const dataDir = resolve(config.dataDir);
-  privateDataDir(dataDir);
+  privateDataDir(dataDir, (line) => void process.stderr.write(`titan master: ${line}\n`));
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
   const master = new Master({
@@ -149,18 +150,6 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
 }
 
 /** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
-/**
- * The data directory holds the token, the state and every job's output: it is the master's
- * alone (0700) whatever the umask, and one that was open to others is closed, saying so.
- */
-function privateDataDir(dataDir: string): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const mode = statSync(dataDir).mode & 0o777;
-  if (mode === 0o700) return;
-  chmodSync(dataDir, 0o700);
-  process.stderr.write(`titan master: the data directory ${dataDir} was open to others (mode ${mode.toString(8)}); it is now 0700\n`);
-}
-
 async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url === undefined) {
     // SQLite gives its journal files the database's mode: create it private first.

@@ -27,7 +27,8 @@ export interface SpawnerConfig {
 /** Launches the worker and returns its pid (null when it could not be started). */
 export function spawnEphemeralWorker(config: SpawnerConfig, parentId: string, request: SpawnWorker, log: (line: string) => void): number | null {
   const dir = join(config.workDir, 'ephemeral', request.spawnId);
-  mkdirSync(dir, { recursive: true });
+  // Private like its parent's work directory, whatever the umask.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out = openSync(join(dir, 'worker.log'), 'a');
   try {
     const args = [
