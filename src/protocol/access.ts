@@ -181,3 +181,20 @@ export function refusal(who: Pick<Principal, 'name' | 'kind' | 'permissions'>, m
 
 /** The reach of a job's token for a method. */
 export const jobReach = (method: string): JobReach | undefined => accessOf(method)?.job;
+
+/** Titan's key-based gates wait on this key (`…:<gate>`); writing anything but WAITING there decides the gate. */
+export const TITAN_GATE_STATUS_PREFIX = 'titan:hitl:status:';
+
+/**
+ * Why a data bus call that decides a Titan-style gate is refused to `who`, or null: such a write
+ * is a gate decision, so it needs `approve` like `gate.decide` (the gate's own job may still
+ * register itself as WAITING).
+ */
+export function titanGateRefusal(who: Pick<Principal, 'name' | 'kind' | 'permissions'>, method: string, params: unknown): string | null {
+  if (who.permissions.includes('approve')) return null;
+  if (method !== 'kv.set' && method !== 'kv.cas' && method !== 'kv.del') return null;
+  const p = (params ?? {}) as { key?: unknown; value?: unknown };
+  if (typeof p.key !== 'string' || !p.key.startsWith(TITAN_GATE_STATUS_PREFIX)) return null;
+  if (method !== 'kv.del' && p.value === 'WAITING') return null;
+  return `${method} on ${p.key} decides a Titan gate: ${callerName(who)} cannot decide gates`;
+}

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TitanError } from '../core/errors.js';
-import { changesState, isTableMethod, refusal } from '../protocol/access.js';
+import { changesState, isTableMethod, refusal, titanGateRefusal } from '../protocol/access.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { principalOf, signedIn } from './http-common.js';
 
@@ -27,7 +27,9 @@ export function decideByTheMethodTable(api: FastifyInstance, gate: Gatekeeper): 
     }
   });
   api.addHook('preHandler', async (req) => {
-    const refused = refusal(principalOf(req), methodOf(req));
+    const who = principalOf(req);
+    const method = methodOf(req);
+    const refused = refusal(who, method) ?? titanGateRefusal(who, method, callParams(req));
     if (refused !== null) throw new TitanError('FORBIDDEN', refused);
   });
   api.addHook('onError', async (req, _reply, err) => {
@@ -38,13 +40,13 @@ export function decideByTheMethodTable(api: FastifyInstance, gate: Gatekeeper): 
     const who = signedIn(req);
     if (!changesState(method) || who === undefined) return;
     const failed = reply.statusCode >= 400 ? ((req as Audited).failure ?? `HTTP ${reply.statusCode}`) : null;
-    gate.record(who, 'http', req.ip, method, { ...(req.params as object), ...bodyTarget(req.body) }, failed);
+    gate.record(who, 'http', req.ip, method, callParams(req), failed);
   });
 }
 
-/** A body's naming fields (a gate's ref), never its content. */
-function bodyTarget(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object') return {};
-  const ref = (body as { ref?: unknown }).ref;
-  return typeof ref === 'string' ? { ref } : {};
+/** The call's parameters as the method would take them: the path's (a data bus key is the path's tail), then the body's. */
+function callParams(req: FastifyRequest): Record<string, unknown> {
+  const path = req.params as Record<string, unknown>;
+  const body = req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : { value: req.body };
+  return { ...body, ...path, ...(typeof path['*'] === 'string' && { key: path['*'] }) };
 }

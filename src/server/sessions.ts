@@ -19,7 +19,7 @@ import { submitV1Dag } from './v1-handlers.js';
 import { isMethod, parse } from './method-params.js';
 import { workerSession } from './worker-session.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
-import { changesState, hideEnv, jobReach, type Principal, refusal } from '../protocol/access.js';
+import { changesState, hideEnv, jobReach, type Principal, refusal, titanGateRefusal } from '../protocol/access.js';
 import { isAccessMethod } from '../protocol/access-methods.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { handleAccess } from './handlers-access.js';
@@ -106,7 +106,7 @@ function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: 
       peer.fail('UNAUTHORIZED', revoked);
       throw new TitanError('UNAUTHORIZED', revoked);
     }
-    const refused = refusal(principal, method);
+    const refused = refusal(principal, method) ?? titanGateRefusal(principal, method, req.params);
     if (refused !== null) throw new TitanError('FORBIDDEN', refused);
     const checked = attempt ? await checkReach(master, attempt, method, req.params) : req.params;
     return handle({ ...req, params: checked }, method);

@@ -136,7 +136,8 @@ jobs:
       ],
     });
     await waitJob(client, `${runId}/hitl-gate-train`, 'RUNNING');
-    const listed = await waitFor(async () => (await client.gates()).pending.find((g) => g.ref === 'hitl-gate-train'));
+    // The script registers the status before the message: wait for both.
+    const listed = await waitFor(async () => (await client.gates()).pending.find((g) => g.ref === 'hitl-gate-train' && g.message !== null));
     expect(listed).toMatchObject({ style: 'titan', message: 'Titan-style approval?' });
     const cli = await cluster.cli(['approve', 'hitl-gate-train', '-m', 'ok'], { env: { TITAN_TOKEN: await cluster.namedToken('ana', ['approver']) } });
     expect(cli.code, cli.stderr).toBe(0);
