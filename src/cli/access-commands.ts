@@ -70,7 +70,12 @@ export function registerAccessCommands(program: Command): void {
       .option('--json', 'print {token, info}', false)
       .addHelpText('after', '\nExamples:\n  titan token create alice --role operator,approver\n  titan token create ci --role operator --expires 30d\n  titan token create claude --role operator     an agent (MCP) that cannot decide gates\n'),
   ).action(async (name: string, o: ConnectionFlags & { role: GrantableRole[]; expires: string; json: boolean }) => {
-    const expiresAt = expiryOf(o.expires);
+    let expiresAt: number | null;
+    try {
+      expiresAt = expiryOf(o.expires);
+    } catch (err) {
+      throw new UsageError(`--expires ${o.expires}: ${(err as Error).message}`);
+    }
     await withClient(o, async (client) => {
       const created = await client.call('token.create', { name, roles: o.role, expiresAt });
       if (o.json) return json(created);

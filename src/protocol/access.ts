@@ -50,6 +50,8 @@ export interface Principal {
   attempt?: { runId: string; jobId: string; attempt: number };
   /** Which issue of a named token or user this is, so that a revoked one is known at once. */
   credential?: string;
+  /** When a named token stops working (ms since the epoch). */
+  expiresAt?: number;
 }
 
 export const permissionsOf = (roles: readonly Role[]): Permission[] => [...new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r]))];

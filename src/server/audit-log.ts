@@ -110,7 +110,7 @@ export class AuditLog {
   }
 }
 
-/** What an action's parameters name, for the record. */
+/** What an action's parameters (or, for a submission, its result) name, for the record. */
 export function targetOf(params: unknown): string | null {
   if (params === null || typeof params !== 'object') return null;
   const p = params as Record<string, unknown>;

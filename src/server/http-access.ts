@@ -44,9 +44,21 @@ export function decideByTheMethodTable(api: FastifyInstance, gate: Gatekeeper): 
   });
 }
 
-/** The call's parameters as the method would take them: the path's (a data bus key is the path's tail), then the body's. */
+/** Fields that name what a call acts on (what the audit records as its target). */
+const NAMING = ['ref', 'runId', 'jobId', 'agentRunId', 'key', 'id', 'name'];
+
+/**
+ * The call's parameters as the method would take them. What it acts on comes from the path when
+ * the path names it (a job as `runId/jobId`, a data bus key as the path's tail), so a body cannot
+ * change what is checked or recorded; the body gives the rest (a value, a gate's ref on routes
+ * whose path names nothing).
+ */
 function callParams(req: FastifyRequest): Record<string, unknown> {
   const path = req.params as Record<string, unknown>;
-  const body = req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? (req.body as Record<string, unknown>) : { value: req.body };
-  return { ...body, ...path, ...(typeof path['*'] === 'string' && { key: path['*'] }) };
+  const body: Record<string, unknown> = req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? { ...(req.body as Record<string, unknown>) } : { value: req.body };
+  const named: Record<string, unknown> = { ...path };
+  if (typeof path.runId === 'string' && typeof path.jobId === 'string') named.ref = `${path.runId}/${path.jobId}`;
+  if (typeof path['*'] === 'string') named.key = path['*'];
+  if (NAMING.some((field) => field in named)) for (const field of NAMING) delete body[field];
+  return { ...body, ...named };
 }

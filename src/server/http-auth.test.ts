@@ -32,7 +32,7 @@ describe('the auth routes and guard', () => {
 
   const build = (login?: { user: string; password: string }, trustProxy = false): FastifyInstance => {
     app = Fastify({ trustProxy });
-    const auth = registerAuth(app, { gate: new Gatekeeper('the-token', new Identities(), new AuditLog(null)), login });
+    const auth = registerAuth(app, { gate: new Gatekeeper('the-token', new Identities(), new AuditLog(null), login) });
     void app.register(async (api) => {
       api.addHook('onRequest', auth.guard);
       api.get('/api/who', async (req) => ({ name: principalOf(req).name, session: sessionIdOf(req) !== undefined }));

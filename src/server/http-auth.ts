@@ -15,18 +15,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseWith, setPrincipal } from './http-common.js';
-import { type Principal, ROLE_PERMISSIONS } from '../protocol/access.js';
+import type { Principal } from '../protocol/access.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { tokenMatches } from './token.js';
 import { type Session, SessionStore } from './http-sessions.js';
 
 export const SESSION_COOKIE = 'titan_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export interface UiLogin {
-  user: string;
-  password: string;
-}
 
 /** At most `max` failed sign-ins per client address in any `windowMs`. */
 export class LoginLimiter {
@@ -88,8 +83,6 @@ export interface AuthOptions {
   /** Where sessions are kept across restarts (in memory only when absent). */
   sessionsFile?: string | undefined;
   log?: (line: string) => void;
-  /** The dashboard's administrator (`--ui-user`, `--ui-password-file`), beside the users of `titan user add`. */
-  login?: UiLogin | undefined;
   now?: () => number;
 }
 
@@ -145,10 +138,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
       if (who === null && lockedOut(req, reply)) return reply;
     } else if (lockedOut(req, reply)) {
       return reply;
-    } else if (options.login === undefined && options.gate.identities.listUsers().length === 0) {
+    } else if (!options.gate.hasUsers) {
       message = 'this master has no dashboard users (add one with titan user add, or start it with --ui-user and --ui-password-file); sign in with the cluster token';
     } else {
-      who = await signIn(body.user, body.password);
+      who = await options.gate.signIn(body.user, body.password);
       message = 'wrong user or password';
     }
     if (who === null) {
@@ -162,16 +155,6 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
     reply.header('set-cookie', cookie(req, session.id, false));
     return { user: session.user, csrf: session.csrf, permissions: who.permissions };
   });
-
-  /** The `--ui-user` administrator, else a user of `titan user add`; both checked, so the time taken says nothing. */
-  const signIn = async (user: string, password: string): Promise<Principal | null> => {
-    const admin = options.login;
-    const userOk = admin !== undefined && tokenMatches(user, admin.user);
-    const passwordOk = admin !== undefined && tokenMatches(password, admin.password);
-    const named = await options.gate.identities.verifyPassword(user, password);
-    if (userOk && passwordOk) return { name: user, kind: 'user', permissions: ROLE_PERMISSIONS.admin };
-    return named;
-  };
 
   app.post('/api/logout', async (req, reply) => {
     const session = sessions.use(cookieOf(req, SESSION_COOKIE));

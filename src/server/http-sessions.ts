@@ -28,7 +28,7 @@ export interface Session {
   expiresAt: number;
 }
 
-const PrincipalSchema = z.object({ name: z.string().max(200), kind: z.enum(['cluster', 'read', 'token', 'user', 'job', 'v1']), permissions: z.array(z.enum(['read', 'operate', 'approve', 'admin'])), credential: z.string().max(200).optional() });
+const PrincipalSchema = z.object({ name: z.string().max(200), kind: z.enum(['cluster', 'read', 'token', 'user', 'job', 'v1']), permissions: z.array(z.enum(['read', 'operate', 'approve', 'admin'])), credential: z.string().max(200).optional(), expiresAt: z.number().optional() });
 
 const SavedSchema = z.object({
   sessions: z.array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), user: z.string().max(200), who: PrincipalSchema, csrf: z.string().max(128), createdAt: z.number(), expiresAt: z.number() })).max(MAX_SESSIONS),

@@ -15,7 +15,8 @@ import type { Master } from '../master/master.js';
 import type { JobView } from '../protocol/methods.js';
 import type { SessionStore } from './http-sessions.js';
 import { hideEnv } from '../protocol/access.js';
-import { check, readsOnly, refOf, sessionIdOf } from './http-common.js';
+import { check, principalOf, readsOnly, refOf, sessionIdOf } from './http-common.js';
+import type { Gatekeeper } from './gatekeeper.js';
 
 /** Bytes a connection may have queued before it is dropped. */
 export const EVENTS_BUFFER_LIMIT = 8 * 1024 * 1024;
@@ -96,7 +97,10 @@ export class SseStream {
 export class SseStreams {
   private readonly open = new Set<SseStream>();
 
-  constructor(private readonly sessions: SessionStore) {}
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly gate: Gatekeeper,
+  ) {}
 
   get size(): number {
     return this.open.size;
@@ -124,6 +128,13 @@ export class SseStreams {
       const stop = this.sessions.onEnd(sessionId, () => stream.end());
       stream.onClose(stop);
     }
+    // A revoked token or removed user stops listening at once, and its session ends.
+    stream.onClose(
+      this.gate.watch(principalOf(req), () => {
+        if (sessionId !== undefined) this.sessions.end(sessionId);
+        stream.end();
+      }),
+    );
     // Reconnect after 3 s rather than the browser's default.
     reply.raw.write('retry: 3000\n\n');
     return stream;

@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { registerApiRoutes } from './http-api.js';
-import { registerAuth, type UiLogin } from './http-auth.js';
+import { registerAuth } from './http-auth.js';
 import { decideByTheMethodTable } from './http-access.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { registerConstructorRoutes } from './http-constructor.js';
@@ -29,8 +29,6 @@ import type { ServerTls } from './tls.js';
 export interface HttpOptions {
   /** Who may call: the cluster token, named tokens and users, and the audit of what they did. */
   gate: Gatekeeper;
-  /** The dashboard's user and password; without them browsers sign in with the token. */
-  login?: UiLogin | undefined;
   /** The built dashboard (default: `dist/web` of this installation). */
   webRoot?: string | undefined;
   /** The master's data directory: the constructor's drafts are kept in its `drafts/`; the constructor routes are served only with it. */
@@ -79,8 +77,8 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     const { uptimeMs, disk } = master.stats();
     return { status: 'ok', uptimeMs, ...(disk && { disk }) };
   });
-  const auth = registerAuth(app, { gate: options.gate, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
-  const streams = new SseStreams(auth.sessions);
+  const auth = registerAuth(app, { gate: options.gate, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
+  const streams = new SseStreams(auth.sessions, options.gate);
   app.addHook('preClose', async () => streams.endAll());
 
   void app.register(async (api) => {

@@ -52,6 +52,7 @@ export class Identities {
   private readonly tokens = new Map<string, StoredToken>();
   private readonly users = new Map<string, StoredUser>();
   private readonly now: () => number;
+  private readonly listeners = new Set<() => void>();
   /** Compared against when a user is unknown, so the time taken does not say whether it exists. */
   private readonly decoy = { salt: randomBytes(16).toString('hex'), hash: randomBytes(32).toString('hex') };
 
@@ -63,6 +64,12 @@ export class Identities {
       for (const t of parsed.data.tokens) this.tokens.set(t.name, t);
       for (const u of parsed.data.users) this.users.set(u.name, u);
     }
+  }
+
+  /** Calls `listener` after a token is revoked or a user removed; returns the unsubscribe. */
+  onRevocation(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** A new token for `name`; its secret is returned this once and never kept. */
@@ -86,17 +93,20 @@ export class Identities {
     if (!stored) throw new TitanError('NOT_FOUND', `no token named ${name}`);
     this.tokens.delete(name);
     this.save();
+    for (const listener of [...this.listeners]) listener();
     return tokenInfo(stored);
   }
 
   /** The principal of a named token, or null when `given` is not one or is wrong, revoked or expired. */
   verifyToken(given: string): Principal | null {
     if (!given.startsWith(TOKEN_PREFIX)) return null;
-    const [id = '', secret = ''] = given.slice(TOKEN_PREFIX.length).split('.', 2);
+    const parts = given.slice(TOKEN_PREFIX.length).split('.');
+    if (parts.length !== 2) return null;
+    const [id, secret] = parts as [string, string];
     const stored = [...this.tokens.values()].find((t) => t.id === id);
     if (!stored || !timingSafeEqual(sha256(secret), Buffer.from(stored.hash, 'hex'))) return null;
     if (stored.expiresAt !== null && stored.expiresAt <= this.now()) return null;
-    return { name: stored.name, kind: 'token', permissions: permissionsOf(stored.roles), credential: stored.id };
+    return { name: stored.name, kind: 'token', permissions: permissionsOf(stored.roles), credential: stored.id, ...(stored.expiresAt !== null && { expiresAt: stored.expiresAt }) };
   }
 
   async addUser(name: string, roles: readonly GrantableRole[], password: string, by: string): Promise<IdentityInfo> {
@@ -118,6 +128,7 @@ export class Identities {
     if (!stored) throw new TitanError('NOT_FOUND', `no user named ${name}`);
     this.users.delete(name);
     this.save();
+    for (const listener of [...this.listeners]) listener();
     return userInfo(stored);
   }
 

@@ -96,6 +96,8 @@ function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: 
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
   });
+  // Revoked, removed or expired: cut off at once, even a session that only listens.
+  peer.onClose(gate.watch(principal, (reason) => peer.fail('UNAUTHORIZED', reason)));
   if (attempt) {
     const stop = master.onAttemptEnd(attempt, () => peer.fail('UNAUTHORIZED', `this job token's attempt ${attemptName(attempt)} has ended`));
     peer.onClose(stop);
@@ -118,7 +120,7 @@ function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: 
     if (!changesState(method)) return authorized(req, method);
     return authorized(req, method).then(
       (result) => {
-        gate.record(principal, 'tcp', from, method, req.params, null);
+        gate.record(principal, 'tcp', from, method, req.params, null, result);
         return result;
       },
       (err: unknown) => {

@@ -10,7 +10,6 @@ import type { Store } from '../store/store.js';
 import { privateDataDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
 import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
-import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
@@ -18,7 +17,7 @@ import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
 import { AuditLog } from './audit-log.js';
-import { Gatekeeper } from './gatekeeper.js';
+import { Gatekeeper, type UiLogin } from './gatekeeper.js';
 import { Identities } from './identities.js';
 
 export interface MasterConfig {
@@ -99,10 +98,10 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
   }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
-  const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log));
+  const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
   const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { gate, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
+  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
     connections: config.connections,
     ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
   });
