@@ -330,6 +330,22 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     errors.expectNone("Titan's addresses");
   });
 
+  it('a job no worker can take says why in its panel', async () => {
+    const { page, errors } = await signedIn();
+    const { runId } = await client.submit({ name: 'e2e-needs-gpu', jobs: [{ id: 'train', script: QUICK, requirement: 'GPU' }] });
+    try {
+      await waitJob(client, `${runId}/train`, 'QUEUED');
+      await page.goto(`${base}/runs/${runId}?job=train`);
+      const waiting = page.locator('aside.job-panel .job-waiting');
+      await waiting.waitFor();
+      expect(await waiting.textContent()).toBe('Waiting: no connected worker offers GPU; 1 GENERAL worker is connected');
+      await screenshot(page, 'job-waiting', { fullPage: false });
+      errors.expectNone('the panel of a waiting job');
+    } finally {
+      await client.cancelRun(runId);
+    }
+  });
+
   it("a job's first line of output appears in its panel while it is still running", async () => {
     const { page, errors } = await signedIn();
     const { runId } = await client.submit({ name: 'e2e-talker', jobs: [{ id: 'talker', script: TALKER }] });
