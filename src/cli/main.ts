@@ -22,7 +22,7 @@ import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
 import { registerTitanCommands, resolveScript } from './titan-commands.js';
-import { awaitService, followRun } from './waiting.js';
+import { awaitService, followRun, sayWhyWaiting } from './waiting.js';
 import { registerWorkersCommands } from './workers-commands.js';
 
 const program = new Command('titan')
@@ -88,6 +88,7 @@ connectionOptions(
       process.exitCode = exitCodeOf(job);
       return;
     }
+    sayWhyWaiting(client, runId);
     let lastAttempt = 0;
     const it = client.followLogs(ref);
     for (;;) {
@@ -139,7 +140,7 @@ connectionOptions(program.command('status').description("show a job's status (ru
     await withClient(o, async (client) => {
       const { job, attempts } = await client.getJob(ref);
       if (o.json) return json({ job, attempts });
-      print(`${bold(job.ref)}  ${colourStatus(job.status)}`);
+      print(`${bold(job.ref)}  ${colourStatus(job.status)}${job.waitingReason === null ? '' : `: ${job.waitingReason}`}`);
       if (job.spec.script) print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
       else print(`  gate       ${job.spec.message ?? '(no message)'}`);
       print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);

@@ -301,3 +301,6 @@ export const WorkerInfoSchema = z.strictObject({
 export type WorkerInfo = z.infer<typeof WorkerInfoSchema>;
 
 export const workerIdOf = (w: Pick<WorkerInfo, 'host' | 'port'>): string => `${w.host}:${w.port}`;
+
+/** A worker as the master sees it: taking work, draining (taking none), or gone and awaited back. */
+export type WorkerState = 'connected' | 'draining' | 'disconnected';

@@ -27,6 +27,7 @@ import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
 import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
+import { JobViews } from './job-views.js';
 import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
 import { LogCap } from './log-cap.js';
@@ -99,8 +100,6 @@ export interface LogFollower {
 
 export const HEARTBEAT_MS = 2000;
 
-const view = (job: JobRecord): JobView => ({ ...job, ref: jobKey(job.runId, job.spec.id) });
-
 export class Master {
   readonly store: Store;
   readonly logs: LogStore;
@@ -136,6 +135,7 @@ export class Master {
   private readonly queue = new ReadyQueue();
   private readonly timers: Timers;
   private readonly workers = new Map<string, WorkerEntry>();
+  private readonly views = new JobViews(this.runs, this.workers, (w) => this.servicesOn(w));
   /** Attempts found RUNNING at start-up that no worker has reclaimed yet. */
   private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
   /** When each job waiting in a capability lane was queued; kept only for the autoscaler. */
@@ -366,7 +366,7 @@ export class Master {
       if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`);
       this.apply(state, effects);
       await this.committer.flushed();
-      return { ref: jobKey(live.runId, live.spec.id), approved, job: view(live) };
+      return { ref: jobKey(live.runId, live.spec.id), approved, job: this.views.one(live) };
     }
     const gate = parseJobRef(ref).jobId.replace(/^DAG-/, '');
     if (await decideTitanGate(this.kv, gate, approved)) {
@@ -374,7 +374,7 @@ export class Master {
       // takes records (a finished one may be deleted meanwhile).
       if (job && this.runs.has(job.runId)) this.committer.decision({ runId: job.runId, jobId: job.spec.id, approved, by, comment, at: this.clock.now(), reason: 'decided' });
       await this.committer.flushed();
-      return { ref: gate, approved, job: job ? view(job) : null };
+      return { ref: gate, approved, job: job ? this.views.one(job) : null };
     }
     if (job) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is not a gate waiting for a decision`);
     throw new TitanError('NOT_FOUND', `no gate ${ref}`);
@@ -423,7 +423,7 @@ export class Master {
     if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(job);
+    return this.views.one(job);
   }
 
   /** Runs a job that died or was cancelled again, with a fresh retry budget (see core retryJob). */
@@ -437,7 +437,7 @@ export class Master {
     if (!this.runs.has(state.run.runId)) this.adopt(state);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(live);
+    return this.views.one(live);
   }
 
   /** Submits a run's jobs again as a new run (the jobs added at runtime included). */
@@ -532,7 +532,7 @@ export class Master {
     if (!effects) throw new TitanError('CONFLICT', `service ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(job);
+    return this.views.one(job);
   }
 
   /** A service attempt started its process or passed its readiness probe on `workerId`. */
@@ -597,10 +597,10 @@ export class Master {
 
   async getRun(runId: string): Promise<RunView> {
     const state = this.runs.get(runId);
-    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(view) };
+    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(this.views.batch()) };
     const run = await this.store.getRun(runId);
     if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
-    return { run, jobs: (await this.store.getRunJobs(runId)).map(view) };
+    return { run, jobs: (await this.store.getRunJobs(runId)).map(this.views.batch()) };
   }
 
   /** Runs newest first, a page at a time: `next` (null on the last page) is the `after` of the next page. */
@@ -621,7 +621,7 @@ export class Master {
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
       attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
     }
-    return { job: view(job), attempts };
+    return { job: this.views.one(job), attempts };
   }
 
   async readLogs(ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> {
@@ -1035,7 +1035,7 @@ export class Master {
     const finished = state.run.status !== 'RUNNING';
     if (!watchers && !hasJobWatchers && !cluster && !finished && this.attemptEnders.size === 0) return;
     this.committer.afterCommit(() => {
-      const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(view) : null;
+      const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(this.views.batch()) : null;
       if (views && views.length > 0) {
         for (const w of watchers ?? []) w.jobs?.(views);
         for (const w of this.clusterWatchers) w.jobs(runId, views);

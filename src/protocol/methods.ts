@@ -3,7 +3,7 @@
  * The server validates parameters with these schemas; the SDK and the worker are typed by them.
  */
 import { z } from 'zod';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../core/model.js';
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
@@ -170,6 +170,8 @@ export const WORKER_METHODS: ReadonlySet<Method> = new Set(['attempts.finished',
 export interface JobView extends JobRecord {
   /** `runId/jobId`. */
   ref: string;
+  /** Why a QUEUED job is not placed (core/waiting-reason.ts), as the view was built; null otherwise, or when a worker is about to take it. */
+  waitingReason: string | null;
 }
 
 export interface RunView {
@@ -210,7 +212,7 @@ export interface GateDecisionResult {
 
 export interface WorkerView extends WorkerInfo {
   id: string;
-  state: 'connected' | 'disconnected' | 'draining';
+  state: WorkerState;
   /** Draining because it will exit: it cannot be undrained. */
   exiting: boolean;
   running: number;
