@@ -1,5 +1,5 @@
 /**
- * The public entry of the TypeScript SDK: `import { TitanClient, job } from 'titan-ts/sdk'`, or
+ * The public entry of the TypeScript SDK: `import { TitanClient, job } from 'titan-ts'` (or `'titan-ts/sdk'`), or
  * inside a job with no configuration: `await import(process.env.TITAN_SDK)`.
  * See docs/sdk-typescript.md.
  */
