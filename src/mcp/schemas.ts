@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArtifactKeySchema, DATA_LIMITS, KvKeySchema, KvValueSchema } from '../core/data.js';
-import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
 
 /** `runId/jobId`, or a bare job id meaning that job in its latest run. */
 export const JobRefSchema = z
@@ -33,10 +33,10 @@ const jobFields = {
   script_name: ScriptNameSchema.optional(),
   script_content: ScriptContentSchema.optional(),
   args: ArgsSchema,
-  requirement: CapabilitySchema.default('GENERAL').describe('capability the worker must have, e.g. GENERAL or GPU'),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).default(1).describe('higher runs first'),
-  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(0).describe('retries after a failure'),
-  timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe('kill the job after this long (a gate: how long it waits for a decision)'),
+  requirement: CapabilitySchema.default(DEFAULT_CAPABILITY).describe('capability the worker must have, e.g. GENERAL or GPU'),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).default(DEFAULT_PRIORITY).describe('higher runs first'),
+  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(DEFAULT_RETRIES).describe('retries after a failure, each after a growing backoff (1 s, 2 s, 4 s, ...)'),
+  timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe(`kill the job after this long (default: no limit); a gate: how long it waits for a decision (default ${DEFAULT_GATE_WAIT_MS / 3_600_000} hours)`),
   delay_seconds: z.number().min(0).max(LIMITS.maxDelayMs / 1000).optional().describe('wait this long before the job may start'),
   env: EnvSchema,
   message: z.string().max(4096).optional().describe('an approval gate: the question it asks'),

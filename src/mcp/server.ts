@@ -54,9 +54,6 @@ export interface TitanMcpOptions {
   log?: (line: string) => void;
 }
 
-/** Titan's default wait for a gate's decision: 48 hours. */
-const DEFAULT_GATE_WAIT_MS = 172_800_000;
-
 const INSTRUCTIONS = `Titan runs scripts, DAG pipelines, services and approval gates on a cluster of workers.
 A job is referred to as runId/jobId, or by its bare job id for its latest run. Submitting returns
 the run id; wait_for_run follows a run to its end, get_job_logs shows a job's output. Scripts are
@@ -130,7 +127,7 @@ export function createTitanMcpServer(options: TitanMcpOptions): McpServer {
       const messages = new Map(p.jobs.filter((j) => j.kind !== 'approval' && j.hitl_message !== undefined).map((j) => [j.id, j.hitl_message as string]));
       const all = injectGates(jobs, (job): JobInput | null => {
         const message = messages.get(job.id);
-        return message === undefined ? null : { id: gateIdFor(job.id), kind: 'approval', message, timeoutMs: DEFAULT_GATE_WAIT_MS };
+        return message === undefined ? null : { id: gateIdFor(job.id), kind: 'approval', message };
       });
       const submitted = await client.submit({ name: p.name, jobs: all, ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }) });
       return { runId: submitted.runId, jobs: submitted.jobs };
@@ -356,7 +353,7 @@ const ms = (seconds: number): number => Math.max(1, Math.round(seconds * 1000));
 function toJob(id: string, j: JobFieldsInput, dependsOn: string[]): JobInput {
   const delay = j.delay_seconds === undefined ? {} : { delayMs: Math.round(j.delay_seconds * 1000) };
   if (j.kind === 'approval') {
-    return { id, kind: 'approval', ...(j.message !== undefined && { message: j.message }), dependsOn, ...delay, timeoutMs: j.timeout_seconds === undefined ? DEFAULT_GATE_WAIT_MS : ms(j.timeout_seconds) };
+    return { id, kind: 'approval', ...(j.message !== undefined && { message: j.message }), dependsOn, ...delay, ...(j.timeout_seconds !== undefined && { timeoutMs: ms(j.timeout_seconds) }) };
   }
   return {
     id,
