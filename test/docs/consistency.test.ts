@@ -2,11 +2,13 @@
  * What several docs state about one fact must agree, with each other and with the code:
  * - how a job reaches the master's SDKs: the worker's own Python SDK is first on every job's
  *   PYTHONPATH (src/worker/job-env.ts; test/integration/job-sdks.test.ts runs it), so no doc may
- *   send Python jobs to `--legacy-v1`.
+ *   send Python jobs to `--legacy-v1`;
+ * - every MCP tool the server registers has its row in docs/mcp.md, and no row names a tool it lacks.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TOOL_NAMES } from '../../src/mcp/server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -29,5 +31,10 @@ describe('the docs agree', () => {
     // The examples' READMEs describe one example each, not what every job gets.
     const silent = DOCS.filter(({ path }) => !path.startsWith('examples/')).filter(({ paragraphs }) => paragraphs.some((p) => /TITAN_SDK\)/.test(p)) && !paragraphs.some((p) => /import titan_sdk|from titan_sdk import/.test(p) && /PYTHONPATH/.test(p))).map((d) => d.path);
     expect(silent).toEqual([]);
+  });
+
+  it('docs/mcp.md has one row for each MCP tool', () => {
+    const rows = [...readFileSync(join(ROOT, 'docs/mcp.md'), 'utf8').matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(rows.sort()).toEqual([...TOOL_NAMES].sort());
   });
 });
