@@ -97,7 +97,7 @@ export { spec, done };
       }),
     );
     await sh(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], project.path);
-  });
+  }, 180_000);
 
   it('loads in Node by the package name, and its titan command runs', async () => {
     const probe = `const root = await import('${NAME}'); const sdk = await import('${NAME}/sdk');
