@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
+import { DEFAULT_RETRIES, type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { int, seconds } from './arguments.js';
@@ -54,7 +54,7 @@ connectionOptions(
     .argument('[args...]', 'arguments for the script (put them after --)')
     .option('--requirement <capability>', 'capability the worker must have', 'GENERAL')
     .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
-    .addOption(new Option('--retries <n>', 'retries after a failure').default(0).argParser(int('--retries', 0, 100)))
+    .addOption(new Option('--retries <n>', 'retries after a failure').default(DEFAULT_RETRIES).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
     .option('--env <KEY=VALUE>', 'an environment variable for the job (repeatable)', (pair: string, all: string[] = []) => [...all, pair])
     .option('--detach', 'submit and print the job reference without waiting', false)
