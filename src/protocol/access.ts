@@ -14,7 +14,7 @@
  * - `never`: not at all (listings of other runs, gates, services).
  */
 import type { DataMethod } from './data-methods.js';
-import type { Method } from './methods.js';
+import type { Method, WorkerMethod } from './methods.js';
 import type { ScheduleMethod } from './schedule-methods.js';
 
 export type Permission = 'read' | 'operate' | 'approve' | 'admin';
@@ -34,7 +34,7 @@ export const ROLE_PERMISSIONS = {
 
 export type ClientRole = keyof typeof ROLE_PERMISSIONS;
 
-type ClientMethod = Exclude<Method, 'attempts.finished' | 'blob.get'> | DataMethod | ScheduleMethod;
+type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });

@@ -18,6 +18,7 @@ import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
 import { isMethod, parse } from './method-params.js';
 import { workerSession } from './worker-session.js';
+import { jobUploads } from './upload-checks.js';
 import { derivedRole, type TokenRole } from '../protocol/derived-tokens.js';
 import { ACCESS, hideEnv, type MethodAccess, refusal } from '../protocol/access.js';
 import { checkRoom, SESSION_LIMITS } from './limits.js';
@@ -45,7 +46,7 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (derived.attempt && !master.attemptRunning(derived.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(derived.attempt)} is no longer running`);
     if (hello.role === 'worker') {
       if (role !== 'cluster' && role !== 'worker') throw new TitanError('UNAUTHORIZED', `a ${role} token cannot register a worker: use the worker token (titan token --role worker)`);
-      return workerSession(peer, master, hello);
+      return workerSession(peer, master, hello, token);
     }
     if (role === 'worker') throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token (or titan token --role read)');
     return clientSession(peer, master, derived.attempt ? { role: 'job', attempt: derived.attempt } : { role: role === 'cluster' ? 'admin' : 'read' });
@@ -88,7 +89,7 @@ async function checkReach(master: Master, a: AttemptId, method: string, raw: unk
 
 function clientSession(peer: Peer, master: Master, principal: SessionPrincipal): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
-  const data = dataHandler(peer, master);
+  const data = principal.role === 'job' ? dataHandler(peer, master, jobUploads(principal.attempt)) : dataHandler(peer, master);
   const origin = principal.role === 'job' ? { startedBy: principal.attempt.runId } : {};
   const hidden = principal.role === 'read';
   peer.onClose(() => {
