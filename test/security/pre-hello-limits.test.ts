@@ -5,14 +5,17 @@
  * 1 MiB frame and send as much of it as the master accepts, and then 800 that each hold the
  * largest frame allowed unfinished, move the master's memory (VmRSS) by less than 100 MB, while a
  * client with the token, connecting in the middle of it, submits a job that runs to completion;
- * the held connections are closed at the HELLO deadline. The per-address connection cap is raised
+ * the held connections are closed at the HELLO deadline. A connection the master refused (Titan's v1
+ * when it is off, an unknown version) is dropped soon after the answer even if its peer keeps it
+ * open. The per-address connection cap is raised
  * for this test so that all 800 reach the frame decoder rather than being turned away at the door.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameDecoder, HEADER_SIZE, V2 } from '../../src/protocol/frame.js';
+import { FrameDecoder, HEADER_SIZE, V1, V2 } from '../../src/protocol/frame.js';
 import { PRE_HELLO_MAX_PAYLOAD } from '../../src/protocol/peer.js';
+import { LINGER_MS } from '../../src/server/limits.js';
 import { OP } from '../../src/protocol/v2.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
 import { RawConnection, sh, waitRunStatus } from '../helpers/scripts.js';
@@ -134,6 +137,31 @@ describe('limits before HELLO', () => {
     const ok = await RawConnection.open(cluster.port);
     expect(await ok.hello(cluster.token)).toMatchObject({ ok: true });
     ok.end();
+  });
+
+  it('drops refused connections whose peers keep their side open after the answer', { timeout: 30_000 }, async () => {
+    const fds = (): number => readdirSync(`/proc/${pid}/fd`).length;
+    const before = fds();
+    const sockets: Socket[] = [];
+    // Titan's v1 (not enabled here), and a version nobody speaks: each is answered, then dropped.
+    for (const first of [Buffer.from([V1, 0x01, 0, 0, 0, 0, 0, 0]), Buffer.from([9])]) {
+      for (let i = 0; i < 50; i++) {
+        // Half-open allowed: this side does not end when the master does.
+        const socket = connect({ host: '127.0.0.1', port: cluster.port, allowHalfOpen: true });
+        socket.on('error', () => undefined);
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+        const ended = new Promise((resolve) => socket.once('end', resolve));
+        socket.write(first);
+        await ended;
+        expect(answer).toMatch(first[0] === V1 ? /not enabled on this master/ : /unsupported protocol version 9/);
+        sockets.push(socket);
+      }
+    }
+    // The master holds them for a while after its answer, then lets them go.
+    expect(fds() - before).toBeGreaterThanOrEqual(90);
+    await eventually(() => fds() - before <= 5, LINGER_MS + 5_000, 'the master to drop the connections it answered');
+    for (const s of sockets) s.destroy();
   });
 
   it("800 tokenless connections of 1 MiB each move the master's memory by less than 100 MB, and a real client is served throughout", { timeout: 90_000 }, async ({ annotate }) => {
