@@ -170,7 +170,7 @@ export class Master {
     this.maxLost = options.maxLostAttempts ?? DEFAULT_MAX_LOST_ATTEMPTS;
     this.log = options.log ?? ((line) => void process.stderr.write(`titan master: ${line}\n`));
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
-    this.names = new WorkerNames(this.clock, this.workerTimeoutMs, (name) => this.workers.has(name) || [...this.unclaimed.values()].some((u) => u.workerId === name));
+    this.names = new WorkerNames(this.clock, this.workerTimeoutMs, this.workers, this.unclaimed);
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
     const logDir = join(options.dataDir, 'logs');
