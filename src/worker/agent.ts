@@ -2,8 +2,9 @@
  * The worker agent: dials the master, keeps one v2 session, runs what it is dispatched and
  * reports back. Results and output outlive a dropped connection: they are kept until the master
  * acknowledges them and re-sent after reconnecting, and the attempts still running are reclaimed
- * right after the next HELLO so the master neither loses nor duplicates them. A drain for shutdown, or a
- * master unreachable for too long, hands running attempts back (see stop-policy.ts).
+ * right after the next HELLO so the master neither loses nor duplicates them. A drain for
+ * shutdown, or a master unreachable for too long, hands running attempts back (see
+ * stop-policy.ts). The worker's name and its credential are kept by identity.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';

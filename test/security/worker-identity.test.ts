@@ -19,7 +19,7 @@ import { HandWorker } from '../helpers/hand-worker.js';
 import { GATED_PY, readPid, refusal, sh, waitJob } from '../helpers/scripts.js';
 
 const VICTIM = '127.0.0.1:8100';
-const WORKER_TIMEOUT_S = 6;
+const WORKER_TIMEOUT_S = 15;
 
 describe('worker identities', () => {
   const cluster = new Cluster(['--worker-timeout', String(WORKER_TIMEOUT_S)]);
@@ -166,7 +166,7 @@ describe('worker identities', () => {
     await expectUntouched(job.ref);
   });
 
-  it('gives a restarted worker its name back at once with its credential file; one without it only once the master forgets the old worker', { timeout: 90_000 }, async () => {
+  it('gives a restarted worker its name back at once with its credential file; one without it only once the master forgets the old worker', { timeout: 120_000 }, async () => {
     const workDir = join(cluster.dir, 'worker-restarted');
     const first = await cluster.startWorker({ port: 0, workDir });
     const id = /joined master \S+ as (\S+)/.exec(first.output())?.[1] ?? expect.unreachable('no worker id');
@@ -180,7 +180,7 @@ describe('worker identities', () => {
     const port = id.slice(id.lastIndexOf(':') + 1);
     const stranger = launch(['worker', '--master', `127.0.0.1:${cluster.port}`, '--token', workerToken(cluster.token), '--port', port, '--name', '127.0.0.1', '--work-dir', join(cluster.dir, 'worker-stranger')]);
     cluster.workers.push(stranger);
-    await waitForOutput(stranger, /belongs to a live worker/, 10_000);
+    await waitForOutput(stranger, /belongs to a live worker/, 20_000);
 
     const second = await cluster.startWorker({ port: 0, workDir });
     expect(second.output()).toContain(`as ${id}`);
@@ -190,7 +190,7 @@ describe('worker identities', () => {
 
     // The restarted worker stops; once the master has forgotten it, the stranger, still retrying, gets the name.
     await kill(second, 'SIGTERM');
-    const joined = await waitForOutput(stranger, /joined master \S+ as (\S+)/, 30_000);
+    const joined = await waitForOutput(stranger, /joined master \S+ as (\S+)/, (WORKER_TIMEOUT_S + 30) * 1000);
     expect(joined[1]).toBe(id);
     expect(stranger.output()).toMatch(/master refused this worker: worker name \S+ belongs to a live worker[^\n]*\n[^\n]*retrying in \d+ ms/);
   });
