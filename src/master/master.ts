@@ -15,6 +15,7 @@ import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } f
 import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
+import { type AttemptClaim, claimOf, isRunningOn } from '../core/attempt-claims.js';
 import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, retryJob, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
 import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../protocol/methods.js';
@@ -36,6 +37,7 @@ import { Schedules } from './schedules.js';
 import { Timers } from './timers.js';
 import { decideTitanGate, listTitanGates } from './titan-gates.js';
 import { type FinishedHere, type WorkerLink, WorkerEntry } from './workers.js';
+import { WorkerNames } from './worker-names.js';
 
 export interface MasterOptions {
   dataDir: string;
@@ -136,6 +138,7 @@ export class Master {
   private readonly timers: Timers;
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly views = new JobViews(this.runs, this.workers, (w) => this.servicesOn(w));
+  private readonly names: WorkerNames;
   /** Attempts found RUNNING at start-up that no worker has reclaimed yet. */
   private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
   /** When each job waiting in a capability lane was queued; kept only for the autoscaler. */
@@ -167,6 +170,7 @@ export class Master {
     this.maxLost = options.maxLostAttempts ?? DEFAULT_MAX_LOST_ATTEMPTS;
     this.log = options.log ?? ((line) => void process.stderr.write(`titan master: ${line}\n`));
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
+    this.names = new WorkerNames(this.clock, this.workerTimeoutMs, this.workers, this.unclaimed);
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
     const logDir = join(options.dataDir, 'logs');
@@ -779,13 +783,14 @@ export class Master {
   // ---- workers --------------------------------------------------------------------------------
 
   /**
-   * A worker said HELLO. Reconciles what it still runs with what the master expected: attempts
-   * both agree on continue, attempts only the worker has are abandoned (it stops them), attempts
-   * only the master expected are lost and run again.
+   * A worker said HELLO. A name the master still knows needs its credential (`proven`: the name
+   * the worker's credential proves, if any). The worker takes no work until it has said what it
+   * holds (reclaimAttempts).
    */
-  attachWorker(info: WorkerInfo, running: readonly AttemptId[], link: WorkerLink): { workerId: string; abandon: AttemptId[] } {
+  attachWorker(info: WorkerInfo, link: WorkerLink, proven: string | null): string {
     const announced = info.port === 0 ? { ...info, port: this.freePort(info.host) } : info;
     const id = workerIdOf(announced);
+    this.names.claim(id, proven);
     const now = this.clock.now();
     let entry = this.workers.get(id);
     let stale: WorkerLink | null = null;
@@ -807,20 +812,29 @@ export class Master {
       this.autoscaler?.registered(id, announced.spawnedBy, announced.capabilities);
     }
     entry.link = link;
+    entry.reclaimed = false;
     // A worker that still drains says so again right after HELLO.
     entry.draining = false;
     entry.exiting = false;
     this.workersChanged();
     // Closed only once the new link is in place, so its detach does not forget the worker.
     stale?.close('replaced by a new connection from the same worker');
+    return id;
+  }
 
+  /**
+   * What the worker on `link` holds, reconciled with what the master expected: attempts both agree on
+   * continue, those only the worker has are abandoned (returned), the others run again. Then it takes work.
+   */
+  reclaimAttempts(id: string, link: WorkerLink, running: readonly AttemptId[]): AttemptId[] {
+    const entry = this.workers.get(id);
+    if (entry?.link !== link) throw new TitanError('UNAVAILABLE', `worker ${id} has a newer connection: this one reclaims nothing`);
+    entry.reclaimed = true;
     const abandon: AttemptId[] = [];
     const reported = new Set<string>();
     for (const a of running) {
       const key = jobKey(a.runId, a.jobId);
-      const state = this.runs.get(a.runId);
-      const job = state?.jobs.get(a.jobId);
-      if (state && job && job.workerId === id && isCurrentAttempt(state, a.jobId, a.attempt)) {
+      if (isRunningOn(this.attemptClaim(a), id)) {
         entry.attempts.add(key);
         entry.unaccepted.delete(key);
         this.unclaimed.delete(key);
@@ -834,7 +848,7 @@ export class Master {
     for (const [key, u] of this.unclaimed) if (u.workerId === id && !reported.has(key) && this.loseUnclaimedOne(key, `worker ${id} came back without it`)) lost.push(key);
     this.logRequeued(lost, `worker ${id} rejoined without them`);
     this.kick();
-    return { workerId: id, abandon };
+    return abandon;
   }
 
   /** Any frame from a worker proves it is alive. */
@@ -914,8 +928,13 @@ export class Master {
     w.link = null;
     const lost = [...w.unaccepted].filter((key) => this.loseAttempt(w, key, `the connection to worker ${workerId} closed before it acknowledged the dispatch`));
     this.logRequeued(lost, `the connection to worker ${workerId} closed before it acknowledged them`);
-    if (w.attempts.size === 0) this.workers.delete(workerId);
+    if (w.attempts.size === 0 && this.workers.delete(workerId)) this.names.forgot(workerId);
     this.workersChanged();
+  }
+
+  /** Whose the attempt is, for checking what a worker says about it. */
+  attemptClaim(a: AttemptId): AttemptClaim {
+    return claimOf(this.runs.get(a.runId)?.jobs.get(a.jobId), a.attempt);
   }
 
   workerLog(workerId: string, a: AttemptId, data: string): void {
@@ -1253,7 +1272,7 @@ export class Master {
   }
 
   private freePort(host: string): number {
-    for (let port = 8080; ; port++) if (!this.workers.has(`${host}:${port}`)) return port;
+    for (let port = 8080; ; port++) if (!this.names.taken(`${host}:${port}`)) return port;
   }
 
   private newRunId(): string {

@@ -14,7 +14,7 @@
  * - `never`: not at all (listings of other runs, gates, services).
  */
 import type { DataMethod } from './data-methods.js';
-import type { Method } from './methods.js';
+import type { Method, WorkerMethod } from './methods.js';
 import type { Permission, Principal } from './roles.js';
 import type { ScheduleMethod } from './schedule-methods.js';
 
@@ -25,7 +25,7 @@ export interface MethodAccess {
   job: JobReach;
 }
 
-type ClientMethod = Exclude<Method, 'attempts.finished' | 'blob.get'> | DataMethod | ScheduleMethod;
+type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });
