@@ -9,6 +9,7 @@ import type { ScheduleSpec, ScheduleView } from '../core/schedule.js';
 import type { RunInput, TitanClient } from '../sdk/client.js';
 import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
 import { table, when } from './format.js';
+import { defaultSubcommand } from './subcommands.js';
 
 function checkedName(name: string, what = 'schedule name'): string {
   const result = IdSchema.safeParse(name);
@@ -47,7 +48,7 @@ export async function registerSchedule(client: TitanClient, run: RunInput, sched
 export function registerScheduleCommands(program: Command): void {
   const schedules = program.command('schedules').description('pipelines submitted on a cron schedule (titan submit registers a pipeline that has a schedule)');
 
-  connectionOptions(schedules.command('list', { isDefault: true }).description('schedules with their next fire time, last run and the latest decision').option('--json', 'print JSON', false)).action(
+  connectionOptions(defaultSubcommand(schedules, 'list').description('schedules with their next fire time, last run and the latest decision').option('--json', 'print JSON', false)).action(
     async (o: ConnectionFlags & { json: boolean }) => {
       await withClient(o, async (client) => {
         const list = await client.schedules();

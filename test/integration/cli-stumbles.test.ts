@@ -1,0 +1,202 @@
+/**
+ * What real users stumbled on with the `titan` command, each against a real master and worker:
+ * a reader that closes early, mistakes that printed stack traces, subcommand typos, Titan's
+ * `run <file> GPU`, exit codes of `logs -f` and repeated words in `status`.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView } from '../../src/protocol/methods.js';
+import { CLI, Cluster, kill, launch, waitForOutput } from '../helpers/cluster.js';
+import { readPid, TempDir } from '../helpers/scripts.js';
+
+/** What a stack trace looks like in Node's output. */
+const STACK = /^\s+at .+[:(]\d+/m;
+
+describe('stumbles with the titan CLI', () => {
+  const cluster = new Cluster();
+  const tmp = new TempDir('titan-cli-stumbles-');
+  const env = (): Record<string, string> => ({ TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: cluster.token });
+
+  /** Runs the CLI with its standard output closed before it writes anything, as by `| head -c0`. */
+  const withClosedReader = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+
+  /** Runs `sh -c script` (the CLI is $TITAN) and returns its standard error, which ends with the CLI's exit code. */
+  const shell = (script: string): Promise<string> =>
+    new Promise((resolve) => {
+      const child = spawn('bash', ['-c', script], { cwd: tmp.path, env: { ...process.env, NO_COLOR: '1', TITAN: `${process.execPath} ${CLI}`, ...env() }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', () => resolve(stderr));
+    });
+
+  const refOf = (stdout: string): string => stdout.trim();
+
+  beforeAll(async () => {
+    await cluster.startMaster();
+    await cluster.startWorker();
+    tmp.write('hello.py', 'import sys\nprint("hello", sys.argv[1:])\n');
+    tmp.write('many.py', 'for i in range(200000):\n    print("line", i)\n');
+    tmp.write('fail.py', 'import sys\nsys.exit(4)\n');
+    tmp.write('gated.py', 'import os, sys, time\nopen(sys.argv[1], "w").write(str(os.getpid()))\nwhile not os.path.exists(sys.argv[2]):\n    time.sleep(0.05)\n');
+  });
+  afterAll(async () => {
+    await cluster.stop();
+    tmp.remove();
+  });
+
+  describe('a reader that closes early', () => {
+    let manyRef = '';
+
+    beforeAll(async () => {
+      const r = await cluster.cli(['run', '--json', tmp.file('many.py')]);
+      expect(r.code, r.stderr).toBe(0);
+      manyRef = (JSON.parse(r.stdout) as JobView).ref;
+    });
+
+    it('titan logs | head -1 ends quietly with exit 0', async () => {
+      for (const follow of [[], ['-f']]) {
+        const stderr = await shell(`$TITAN logs ${manyRef} ${follow.join(' ')} | head -1 >/dev/null; echo "exit=\${PIPESTATUS[0]}" >&2`);
+        expect(stderr, stderr).toMatch(/exit=0\n$/);
+        expect(stderr).not.toMatch(STACK);
+        expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+      }
+    });
+
+    it('every kind of command ends quietly when its standard output is already closed', async () => {
+      for (const args of [['status', manyRef], ['logs', manyRef], ['stats', '--json'], ['runs'], ['workers'], ['run', tmp.file('many.py')], ['completion', 'bash'], ['--help']]) {
+        const r = await withClosedReader(args);
+        expect(r.stderr, args.join(' ')).not.toMatch(STACK);
+        expect(r.stderr, args.join(' ')).not.toMatch(/EPIPE|Unhandled/);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      }
+    });
+  });
+
+  describe("a user's mistake is one line, never a stack trace", () => {
+    it('a YAML alias bomb given to titan submit', async () => {
+      const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefgh'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+      const bomb = tmp.write('bomb.yaml', `name: bomb\nvars:\n${levels.map((l) => `  ${l}`).join('\n')}\njobs:\n  - id: a\n    file: hello.py\n    args: *h\n`);
+      const r = await cluster.cli(['submit', bomb]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`titan: ${bomb}:4:10: the aliases (*name) expand to more than 100 copies of their anchors (nested anchors multiply); write the values out instead\n`);
+    });
+
+    it('the master refuses the same text sent to pipeline.parse, in one line', async () => {
+      const text = `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\njobs: *c\n`;
+      await expect(cluster.client().call('pipeline.parse', { text, path: 'bomb.yaml' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^bomb\.yaml:2:\d+: the aliases \(\*name\) expand to more than 100 copies/) });
+    });
+
+    it('an unreadable password file, or a script that is a folder', async () => {
+      const user = await cluster.cli(['user', 'add', 'alice', '--role', 'read', '--password-file', tmp.file('no-such-file')]);
+      expect(user.code).toBe(2);
+      expect(user.stderr).toBe(`titan: --password-file: cannot read ${tmp.file('no-such-file')}: ENOENT\n`);
+      tmp.write('folder/.keep', '');
+      const folder = await cluster.cli(['run', tmp.file('folder')]);
+      expect(folder.code).toBe(2);
+      expect(folder.stderr).toBe(`titan: cannot read script ${tmp.file('folder')}: it is a folder, not a file\n`);
+    });
+  });
+
+  it('a subcommand typo is an unknown command with a suggestion, exit 2', async () => {
+    for (const [words, wrong, right] of [
+      ['workers dran 127.0.0.1:1', 'dran', 'drain'],
+      ['workers --json dran', 'dran', 'drain'],
+      ['schedules puase nightly', 'puase', 'pause'],
+      ['agent-runs shw a1', 'shw', 'show'],
+      ['token craete ci', 'craete', 'create'],
+      ['artifacts lst', 'lst', 'list'],
+      ['store gett k', 'gett', 'get'],
+    ] as const) {
+      const r = await cluster.cli(words.split(' '));
+      expect(r.code, words).toBe(2);
+      expect(r.stderr, words).toBe(`error: unknown command '${wrong}'\n(Did you mean ${right}?)\n(run with --help for usage)\n`);
+    }
+    // The default subcommand still runs alone and with its options, and a named one keeps its own check.
+    expect((await cluster.cli(['workers', '--json'])).code).toBe(0);
+    expect((await cluster.cli(['token', '--role', 'read'])).code).toBe(0);
+    const extra = await cluster.cli(['workers', 'list', 'extra']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/too many arguments for 'list'/);
+  });
+
+  describe("titan run <file> GPU (Titan's requirement word)", () => {
+    it('a Titan capability after the script is the requirement; after -- it is an argument', async () => {
+      const onGpu = await cluster.cli(['run', '--detach', '--json', tmp.file('hello.py'), 'GPU']);
+      expect(onGpu.code, onGpu.stderr).toBe(0);
+      expect(onGpu.stderr).toContain('requirement GPU (to pass "GPU" to the script instead, put it after --)');
+      const { ref } = JSON.parse(onGpu.stdout) as { ref: string };
+      const { job } = await cluster.client().getJob(ref);
+      expect(job.spec).toMatchObject({ requirement: 'GPU', args: [] });
+      await cluster.client().cancel(ref);
+
+      const general = await cluster.cli(['run', tmp.file('hello.py'), 'GENERAL']);
+      expect(general.code, general.stderr).toBe(0);
+      expect(general.stdout).toBe('hello []\n');
+      const literal = await cluster.cli(['run', tmp.file('hello.py'), 'x', '--', 'GPU', 'HIGH_MEM']);
+      expect(literal.stdout).toBe("hello ['x', 'GPU', 'HIGH_MEM']\n");
+      expect(literal.stderr).not.toContain('requirement');
+      const custom = await cluster.cli(['run', tmp.file('hello.py'), 'TPU']);
+      expect(custom.stdout).toBe("hello ['TPU']\n");
+      const twice = await cluster.cli(['run', tmp.file('hello.py'), 'GPU', '--requirement', 'GENERAL']);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toBe('titan: give the requirement once: "GPU" after the script or --requirement GENERAL\n');
+    });
+
+    it('titan run --help says how', async () => {
+      const help = (await cluster.cli(['run', '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain('arguments for the script, after -- (everything after -- reaches it as written); a last word before -- that is one of GENERAL, GPU, HIGH_MEM, PYTHON is the requirement instead');
+      expect(help).toContain('titan run train.py -- GPU (GPU is an argument of the script)');
+    });
+  });
+
+  describe('how a job that did not complete is reported', () => {
+    let failedRef = '';
+
+    beforeAll(async () => {
+      const r = await cluster.cli(['run', tmp.file('fail.py')]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/ DEAD \(exit code 4\)\n$/);
+      failedRef = /submitted (\S+)/.exec(r.stderr)?.[1] ?? '';
+    });
+
+    it('titan logs -f exits 1 with the final status on stderr when the job is DEAD', async () => {
+      const r = await cluster.cli(['logs', failedRef, '-f']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe('[job DEAD (exit code 4)]\n');
+      const asJson = await cluster.cli(['logs', failedRef, '-f', '--json']);
+      expect(asJson.code).toBe(1);
+      expect(asJson.stdout).toBe('{"status":"DEAD"}\n');
+    });
+
+    it('titan logs -f exits 1 when the job it follows is cancelled', async () => {
+      const pid = tmp.file('cancelled.pid');
+      const ref = refOf((await cluster.cli(['run', '--detach', tmp.file('gated.py'), '--', pid, tmp.file('never')])).stdout);
+      await readPid(pid);
+      const follower = launch(['logs', ref, '-f'], env());
+      try {
+        const exited = new Promise<number | null>((resolve) => follower.child.once('exit', (code) => resolve(code)));
+        expect((await cluster.cli(['cancel', ref])).code).toBe(0);
+        await waitForOutput(follower, /\[job CANCELLED/, 20_000);
+        expect(await exited).toBe(1);
+        expect(follower.output()).toMatch(/^\[job CANCELLED: .+\]\n$/m);
+      } finally {
+        await kill(follower, 'SIGKILL');
+      }
+    });
+
+    it('titan status never says the same thing twice', async () => {
+      const r = await cluster.cli(['status', failedRef]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^ {2}exit code {2}4$/m);
+      expect(r.stdout).not.toMatch(/^ {2}error/m);
+      expect(r.stdout.match(/exit code 4/g) ?? []).toHaveLength(1); // the attempts table's DETAIL
+    });
+  });
+});
