@@ -13,17 +13,18 @@ import { endQuietlyWhenOutputCloses, exitWithFailure } from './failure.js';
 import { addExamples } from './help-examples.js';
 import { registerLogsCommand } from './log-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
+import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerAccessCommands } from './access-commands.js';
 import { type ConnectionFlags, connectionOptions, json, loadPart, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, errorBeyondExitCode, outcome, table, when } from './format.js';
-import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
+import { registerScheduleCommands } from './schedule-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
 import { defaultSubcommand } from './subcommands.js';
 import { registerTitanCommands, resolveScript } from './titan-commands.js';
-import { awaitService, followRun } from './waiting.js';
+import { awaitService } from './waiting.js';
 import { registerWorkersCommands } from './workers-commands.js';
 
 endQuietlyWhenOutputCloses();
@@ -113,36 +114,7 @@ connectionOptions(
   });
 });
 
-connectionOptions(
-  program
-    .command('submit')
-    .description('submit a pipeline YAML file as a new run (one with a schedule is registered to run at its fire times)')
-    .argument('<pipeline.yaml>')
-    .option('--wait', 'follow the run until it finishes (or only its services still run); exit 0 only if every job completed or is a service that is up', false)
-    .option('--agent-run <id>', 'make this run a stage of an agent run')
-    .option('--now', 'a pipeline with a schedule: also run it once now (--wait then follows that run)', false)
-    .option('--json', 'print the result as JSON', false),
-).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string; now: boolean }) => {
-  const { loadPipeline } = await import('./pipeline.js');
-  const pipeline = loadPipeline(file);
-  // A pipeline with a schedule is registered under its name, not run (unless --now).
-  const { schedule, ...input } = o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun };
-  if (o.now && !schedule) throw new UsageError('--now applies to a pipeline with a schedule; without one, submit runs it at once');
-  if (schedule && o.wait && !o.now) throw new UsageError('a pipeline with a schedule is registered, not run: add --now to also run it once (--wait then follows that run)');
-  await withClient(o, async (client) => {
-    let runId: string;
-    if (schedule) {
-      const ran = await registerSchedule(client, input, schedule, o);
-      if (ran === null || !o.wait) return;
-      runId = ran;
-    } else {
-      const submitted = await client.submit(input);
-      if (!o.wait) return o.json ? json(submitted) : print(`submitted run ${submitted.runId} (${pipeline.name}) with ${submitted.jobs.length} jobs`);
-      runId = submitted.runId;
-    }
-    await followRun(client, runId, o);
-  });
-});
+registerPipelineCommands(program);
 
 connectionOptions(program.command('status').description("show a job's status (runId/jobId, or a job id for its latest run)").argument('<job>').option('--json', 'print JSON', false)).action(
   async (ref: string, o: ConnectionFlags & { json: boolean }) => {

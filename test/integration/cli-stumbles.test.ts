@@ -1,7 +1,8 @@
 /**
  * What real users stumbled on with the `titan` command, each against a real master and worker:
  * a reader that closes early, mistakes that printed stack traces, subcommand typos, Titan's
- * `run <file> GPU`, exit codes of `logs -f` and repeated words in `status`.
+ * `run <file> GPU`, exit codes of `logs -f`, repeated words in `status`, and checking a pipeline
+ * without submitting it.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,12 +81,14 @@ describe('stumbles with the titan CLI', () => {
   });
 
   describe("a user's mistake is one line, never a stack trace", () => {
-    it('a YAML alias bomb given to titan submit', async () => {
+    it('a YAML alias bomb given to titan submit (and validate)', async () => {
       const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefgh'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
       const bomb = tmp.write('bomb.yaml', `name: bomb\nvars:\n${levels.map((l) => `  ${l}`).join('\n')}\njobs:\n  - id: a\n    file: hello.py\n    args: *h\n`);
-      const r = await cluster.cli(['submit', bomb]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe(`titan: ${bomb}:4:10: the aliases (*name) expand to more than 100 copies of their anchors (nested anchors multiply); write the values out instead\n`);
+      for (const command of ['submit', 'validate']) {
+        const r = await cluster.cli([command, bomb]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe(`titan: ${bomb}:4:10: the aliases (*name) expand to more than 100 copies of their anchors (nested anchors multiply); write the values out instead\n`);
+      }
     });
 
     it('the master refuses the same text sent to pipeline.parse, in one line', async () => {
@@ -197,6 +200,53 @@ describe('stumbles with the titan CLI', () => {
       expect(r.stdout).toMatch(/^ {2}exit code {2}4$/m);
       expect(r.stdout).not.toMatch(/^ {2}error/m);
       expect(r.stdout.match(/exit code 4/g) ?? []).toHaveLength(1); // the attempts table's DETAIL
+    });
+  });
+
+  describe('titan validate and titan submit --dry-run', () => {
+    it('says a good pipeline is valid without submitting it', async () => {
+      const yaml = tmp.write('good/pipeline.yaml', 'name: good\njobs:\n  - id: a\n    file: a.py\n  - id: b\n    file: a.py\n    depends_on: a\n');
+      tmp.write('good/a.py', 'print(1)\n');
+      const before = (await cluster.client().runsPage({ limit: 1000 })).runs.length;
+      const validate = await cluster.cli(['validate', yaml]);
+      expect(validate.code, validate.stderr).toBe(0);
+      expect(validate.stdout).toBe('pipeline good: 2 jobs, valid\n');
+      const dry = await cluster.cli(['submit', yaml, '--dry-run']);
+      expect(dry.stdout).toBe('pipeline good: 2 jobs, valid\n');
+      expect(JSON.parse((await cluster.cli(['validate', yaml, '--json'])).stdout)).toEqual({ valid: true, name: 'good', jobs: 2, schedule: null, nextAt: null });
+      expect((await cluster.client().runsPage({ limit: 1000 })).runs.length).toBe(before);
+      // No master is needed.
+      const offline = await cluster.cli(['validate', yaml], { env: { TITAN_PORT: '1' } });
+      expect(offline.code).toBe(0);
+    });
+
+    it('names a schedule and its next run', async () => {
+      const yaml = tmp.write('nightly/pipeline.yaml', 'name: nightly\nschedule: {cron: "0 9 * * *", timezone: Europe/Berlin}\njobs:\n  - id: a\n    file: a.py\n');
+      tmp.write('nightly/a.py', 'print(1)\n');
+      const r = await cluster.cli(['validate', yaml]);
+      expect(r.stdout).toMatch(/^pipeline nightly: 1 job, valid; scheduled "0 9 \* \* \*" \(Europe\/Berlin\), next run \d{4}-\d\d-\d\d 09:00:00 Europe\/Berlin\n$/);
+    });
+
+    it('lists what submit would refuse, with exit 2', async () => {
+      tmp.write('bad/a.py', 'print(1)\n');
+      const cases: [string, string, string[]][] = [
+        ['typo.yaml', 'jobs:\n  - id: a\n    file: a.py\n    depend_on: b\n', ['typo.yaml:4:5: unknown key "depend_on" (did you mean "depends_on"?)']],
+        ['missing.yaml', 'jobs:\n  - id: a\n    file: nothere.py\n', [`missing.yaml: job "a": cannot read ${tmp.file('bad/nothere.py')}: no such file`]],
+        ['cycle.yaml', 'jobs:\n  - id: a\n    file: a.py\n    depends_on: b\n  - id: b\n    file: a.py\n    depends_on: a\n', ['cycle.yaml: the jobs form a cycle: b -> a -> b']],
+        ['twice.yaml', 'jobs:\n  - id: a\n    file: a.py\n  - id: a\n    file: a.py\n    depends_on: z\n', ['twice.yaml: job id "a" is used more than once', 'twice.yaml: job "a" depends on "z", which is not a job of this run']],
+        ['cron.yaml', 'schedule: "0 0 30 2 *"\njobs:\n  - id: a\n    file: a.py\n', ['cron.yaml:1:11: "schedule" never matches a date (check the day and month fields)']],
+        ['named.yaml', 'name: two words\nschedule: "0 9 * * *"\njobs:\n  - id: a\n    file: a.py\n', ['named.yaml: bad pipeline name for a schedule "two words": may contain only letters, digits, "_", "-" and "." and must not start with "." or "-"']],
+        ['project.yaml', 'project: true\njobs:\n  - id: a\n    file: gone.py\n', ['project.yaml:4:11: "jobs.0.file" gone.py names no file in the project folder']],
+      ];
+      for (const [name, text, lines] of cases) {
+        const yaml = tmp.write(`bad/${name}`, text);
+        for (const args of [['validate', yaml], ['submit', yaml, '--dry-run']]) {
+          const r = await cluster.cli(args);
+          expect(r.code, `${args.join(' ')}: ${r.stdout}`).toBe(2);
+          expect(r.stderr).toBe(lines.map((line) => `titan: ${tmp.file('bad/')}${line}\n`).join(''));
+          expect(r.stdout).toBe('');
+        }
+      }
     });
   });
 });
