@@ -1,8 +1,8 @@
 /**
  * What real users stumbled on with the `titan` command, each against a real master and worker:
  * a reader that closes early, mistakes that printed stack traces, subcommand typos, Titan's
- * `run <file> GPU`, exit codes of `logs -f`, repeated words in `status`, and checking a pipeline
- * without submitting it.
+ * `run <file> GPU`, exit codes of `logs -f`, repeated words in `status`, checking a pipeline
+ * without submitting it, and the data bus commands the README promises.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -247,6 +247,69 @@ describe('stumbles with the titan CLI', () => {
           expect(r.stdout).toBe('');
         }
       }
+    });
+  });
+
+  describe('the data bus commands', () => {
+    it('incr adds and prints the result', async () => {
+      expect((await cluster.cli(['store', 'incr', 'bus:n'])).stdout).toBe('1\n');
+      expect(JSON.parse((await cluster.cli(['store', 'incr', 'bus:n', '--by', '-5', '--json'])).stdout)).toMatchObject({ key: 'bus:n', value: -4 });
+      await cluster.cli(['store', 'set', 'bus:word', 'hello']);
+      const notInt = await cluster.cli(['store', 'incr', 'bus:word']);
+      expect(notInt.code).toBe(1);
+      expect((await cluster.cli(['store', 'incr', 'bus:n', '--by', '1.5'])).code).toBe(2);
+    });
+
+    it('cas swaps only from the expected value, creates with --absent and deletes with --delete', async () => {
+      await cluster.cli(['store', 'set', 'bus:state', 'idle']);
+      const swap = await cluster.cli(['store', 'cas', 'bus:state', 'idle', 'busy']);
+      expect(swap.code, swap.stderr).toBe(0);
+      expect(swap.stdout).toMatch(/^set bus:state \(version \d+\)\n$/);
+      const stale = await cluster.cli(['store', 'cas', 'bus:state', 'idle', 'busy']);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toBe('titan: bus:state was not changed: it holds "busy", not "idle"\n');
+      expect((await cluster.cli(['store', 'cas', 'bus:lock', 'me', '--absent'])).code).toBe(0);
+      const taken = await cluster.cli(['store', 'cas', 'bus:lock', 'you', '--absent', '--json']);
+      expect(taken.code).toBe(1);
+      expect(JSON.parse(taken.stdout)).toMatchObject({ key: 'bus:lock', swapped: false, value: 'me' });
+      expect((await cluster.cli(['store', 'cas', 'bus:lock', 'me', '--delete'])).stdout).toBe('deleted bus:lock\n');
+      expect((await cluster.cli(['store', 'get', 'bus:lock'])).code).toBe(1);
+      const wrong = await cluster.cli(['store', 'cas', 'bus:lock', 'a', 'b', 'c']);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toBe('titan: 3 value(s) after the key; the form is: titan store cas KEY EXPECTED NEW\n');
+    });
+
+    it('sadd, srem and smembers keep a set', async () => {
+      expect((await cluster.cli(['store', 'sadd', 'bus:seen', 'a.csv', 'b.csv', 'c.csv'])).stdout).toBe('added 3 of 3 member(s) to bus:seen\n');
+      expect(JSON.parse((await cluster.cli(['store', 'sadd', 'bus:seen', 'a.csv', 'd.csv', '--json'])).stdout)).toMatchObject({ key: 'bus:seen', added: 1 });
+      expect((await cluster.cli(['store', 'srem', 'bus:seen', 'a.csv', 'zzz'])).stdout).toBe('removed 1 of 2 member(s) from bus:seen\n');
+      expect((await cluster.cli(['store', 'smembers', 'bus:seen'])).stdout.split('\n').filter(Boolean).sort()).toEqual(['b.csv', 'c.csv', 'd.csv']);
+      expect((await cluster.cli(['store', 'smembers', 'bus:none'])).stdout).toBe('');
+      const empty = await cluster.cli(['store', 'sadd', 'bus:seen', '']);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toBe('titan: bad member "": a set member must not be empty\n');
+    });
+
+    it('wait returns at the next change with the value, and exits 1 when the timeout passes first', async () => {
+      const waiter = launch(['store', 'wait', 'bus:ready', '--timeout', '30'], env());
+      try {
+        const exited = new Promise<number | null>((resolve) => waiter.child.once('exit', (code) => resolve(code)));
+        // The waiter is registered once its connection is up; a set before that would be missed, so set until it returns.
+        for (let i = 0; waiter.child.exitCode === null && i < 100; i++) {
+          await cluster.cli(['store', 'set', 'bus:ready', `go ${i}`]);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(await exited).toBe(0);
+        expect(waiter.output()).toMatch(/^go \d+\n$/);
+      } finally {
+        await kill(waiter, 'SIGKILL');
+      }
+      const already = await cluster.cli(['store', 'wait', 'bus:ready', '--since', '0']);
+      expect(already.code).toBe(0);
+      expect(already.stdout).toMatch(/^go \d+\n$/);
+      const late = await cluster.cli(['store', 'wait', 'bus:quiet', '--timeout', '0.5']);
+      expect(late.code).toBe(1);
+      expect(late.stderr).toBe('titan: bus:quiet did not change within 0.5 s\n');
     });
   });
 });
