@@ -163,7 +163,7 @@ describe('stumbles with the titan CLI', () => {
     let failedRef = '';
 
     beforeAll(async () => {
-      const r = await cluster.cli(['run', tmp.file('fail.py')]);
+      const r = await cluster.cli(['run', tmp.file('fail.py'), '--retries', '0']);
       expect(r.code).toBe(4);
       expect(r.stderr).toMatch(/ DEAD \(exit code 4\)\n$/);
       failedRef = /submitted (\S+)/.exec(r.stderr)?.[1] ?? '';
