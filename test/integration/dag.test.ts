@@ -358,7 +358,7 @@ print("store:", c.store_get("job-token-check"))
       expect((await asJob.workers()).length).toBeGreaterThan(0);
       const drain = await refusal(asJob.drainWorker((await asJob.workers())[0]?.id ?? ''));
       expect(drain.code).toBe('FORBIDDEN');
-      expect(drain.message).toMatch(/worker.drain administers the cluster: a job token cannot call it/);
+      expect(drain.message).toMatch(/worker.drain administers the cluster: a job's token cannot call it/);
       expect((await refusal(asJob.approve(`${busy.runId}/gate`))).code).toBe('FORBIDDEN');
     } finally {
       asJob.close();
@@ -367,7 +367,7 @@ print("store:", c.store_get("job-token-check"))
     try {
       const code = await new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
       expect(code).toBe(3);
-      expect(worker.output()).toMatch(/a job token cannot register a worker/);
+      expect(worker.output()).toMatch(/a job's token cannot register a worker/);
     } finally {
       await kill(worker, 'SIGKILL');
     }
