@@ -16,6 +16,8 @@ import { py, refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 const QUICK = sh('echo "step $TITAN_JOB_ID done"\n', 'quick.sh');
 /** Sleeps for argv[1] seconds between two lines of output. */
 const SLEEPY = sh('echo "start $TITAN_JOB_ID"\nsleep "$1"\necho "end $TITAN_JOB_ID"\n', 'sleepy.sh');
+/** Runs until the test sets the data bus key named by its argument: how long a job runs is the test's to say, however loaded the machine. */
+const HELD = py('import sys\nfrom titan_sdk import TitanClient\nTitanClient().wait_for_value(sys.argv[1], timeout=120)\n', 'held.py');
 const TALKER = sh('echo "first line from the talker"\nsleep 3\necho "second line from the talker"\n', 'talker.sh');
 /** A service that is up at once and ends by itself when its worker is gone (or after two minutes). */
 const SERVICE = py(
@@ -247,13 +249,14 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
 
   it('a submitted DAG appears and its nodes change from running to completed live', async () => {
     const { page, errors } = await signedIn();
+    const release = `e2e-diamond-${Date.now()}`;
     const { runId } = await client.submit({
       name: 'e2e-diamond',
       jobs: [
         { id: 'a', script: SLEEPY, args: ['1.5'] },
-        { id: 'b', script: SLEEPY, args: ['1'], dependsOn: ['a'] },
+        { id: 'b', script: HELD, args: [`${release}/b`], dependsOn: ['a'] },
         { id: 'c', script: SLEEPY, args: ['1'], dependsOn: ['a'] },
-        { id: 'd', script: SLEEPY, args: ['1'], dependsOn: ['b', 'c'] },
+        { id: 'd', script: HELD, args: [`${release}/d`], dependsOn: ['b', 'c'] },
       ],
     });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs', exact: true }).click();
@@ -273,11 +276,13 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     expect(await node(page, 'b').locator('.job-node').getAttribute('class')).toContain('tone-running');
     expect(await statusOf(page, 'a')).toBe('Completed');
     await screenshot(page, 'dag-live-running', { fullPage: false });
+    await client.set(`${release}/b`, 'go');
     await node(page, 'd').locator('.job-node-status', { hasText: /^Running$/ }).waitFor({ timeout: 15_000 });
     expect(await statusOf(page, 'b')).toBe('Completed');
     expect(await node(page, 'b').locator('.job-node').getAttribute('class')).toContain('tone-completed');
     const completedColour = await toneOf(node(page, 'b'));
     expect(completedColour).not.toBe(runningColour);
+    await client.set(`${release}/d`, 'go');
     await node(page, 'd').locator('.job-node-status', { hasText: /^Completed$/ }).waitFor({ timeout: 15_000 });
     await page.locator('.page-header .badge', { hasText: 'Completed' }).waitFor({ timeout: 10_000 });
     for (const id of ['a', 'b', 'c', 'd']) expect(await statusOf(page, id)).toBe('Completed');
