@@ -1,0 +1,68 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { blockedAt, JobFiles, prepareWorkDir, usableBy, WorkDirError } from './job-files.js';
+
+const root = mkdtempSync(join(tmpdir(), 'titan-job-files-'));
+chmodSync(root, 0o755);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const nobody = { uid: 65534, gid: 65534 };
+const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+const isRoot = process.getuid?.() === 0;
+
+describe('a work directory laid out for jobs run as another user', () => {
+  it('is passable but not listable, with the pid folder and any file at its root private', () => {
+    const work = join(root, 'work');
+    mkdirSync(work);
+    writeFileSync(join(work, 'credential'), 'secret', { mode: 0o644 });
+    const notes = prepareWorkDir(work, nobody);
+    expect(notes).toEqual([`${join(work, 'credential')} was open to others (mode 644); it is now 0600`]);
+    expect([modeOf(work), modeOf(join(work, 'runs')), modeOf(join(work, 'cache')), modeOf(join(work, 'pids')), modeOf(join(work, 'credential'))]).toEqual(['711', '711', '711', '700', '600']);
+    expect(prepareWorkDir(work, nobody)).toEqual([]);
+  });
+
+  it("is refused when a folder on its way is closed to the jobs' user, naming that folder", () => {
+    const closed = join(root, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    chmodSync(closed, 0o700);
+    const work = join(closed, 'work');
+    expect(() => prepareWorkDir(work, nobody)).toThrow(WorkDirError);
+    expect(() => prepareWorkDir(work, nobody)).toThrow(`${closed} is closed to them (mode 700)`);
+    // The worker's own user and root pass anywhere.
+    expect(prepareWorkDir(work, null)).toEqual([]);
+  });
+
+  it('tells what a user can reach by the owner, group and other bits', () => {
+    const dir = join(root, 'bits');
+    mkdirSync(dir);
+    chmodSync(dir, 0o710);
+    expect(blockedAt(dir, nobody)).toBe(dir);
+    expect(blockedAt(join(dir, 'missing', 'deeper'), { uid: 4242, gid: statSync(dir).gid })).toBeNull();
+    chmodSync(dir, 0o711);
+    writeFileSync(join(dir, 'f'), 'x', { mode: 0o640 });
+    chmodSync(join(dir, 'f'), 0o640);
+    expect(usableBy(join(dir, 'f'), nobody, 'read')).toBe(false);
+    expect(usableBy(join(dir, 'f'), { uid: 4242, gid: statSync(dir).gid }, 'read')).toBe(true);
+    expect(usableBy(join(dir, 'f'), { uid: 4242, gid: statSync(dir).gid }, 'run')).toBe(false);
+    expect(usableBy(join(dir, 'missing'), nobody, 'read')).toBe(false);
+  });
+});
+
+describe.skipIf(!isRoot)("a run's and an attempt's folders", () => {
+  it("belong to the jobs' user, 0700, inside a run folder that is the worker's and passable", () => {
+    const work = join(root, 'owned');
+    prepareWorkDir(work, nobody);
+    const files = new JobFiles(nobody);
+    const runDir = join(work, 'runs', 'r1');
+    const shared = files.sharedDir(runDir);
+    files.attemptDir(join(runDir, 'j.1'), join(runDir, 'j.1', 'out'));
+    mkdirSync(join(runDir, 'j.1', 'archive', 'src'), { recursive: true });
+    writeFileSync(join(runDir, 'j.1', 'archive', 'src', 'main.py'), 'print(1)\n');
+    files.handOver(join(runDir, 'j.1', 'archive'));
+    expect([statSync(runDir).uid, modeOf(runDir)]).toEqual([0, '711']);
+    for (const path of [shared, join(runDir, 'j.1'), join(runDir, 'j.1', 'out'), join(runDir, 'j.1', 'archive', 'src', 'main.py')]) expect(statSync(path).uid, path).toBe(65534);
+    expect([modeOf(shared), modeOf(join(runDir, 'j.1')), modeOf(join(runDir, 'j.1', 'out'))]).toEqual(['700', '700', '700']);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Who may read what in a worker's work directory when jobs run as another user (see job-user.ts).
+ * The work directory's root, `runs/` and `cache/` are the worker's, mode 0711: a job passes
+ * through them to its own folders and its staged script but cannot list them. `pids/` is 0700 and
+ * any file at the root is kept 0600, so the worker's own records stay out of a job's reach. A
+ * run's shared folder, each attempt's folder and all inside them (outputs, an unpacked archive)
+ * belong to the job's user, 0700.
+ */
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, parse, sep } from 'node:path';
+
+/** A work directory jobs could not use; the CLI shows it as a usage error. */
+export class WorkDirError extends Error {}
+
+/** The uid and gid jobs run as; null: the worker's own (no ownership to hand over). */
+export type JobOwner = { uid: number; gid: number } | null;
+
+const WORKER_DIRS = ['runs', 'cache'] as const;
+const PRIVATE_DIRS = ['pids'] as const;
+/** Runs whose shared folder is known to exist; forgotten in bulk beyond this many. */
+const MAX_KNOWN_SHARED_DIRS = 1024;
+
+/** What the bits of `mode` allow `owner` (the job's user, its primary group only: supplementary groups are dropped with the switch). */
+function allows(stat: { uid: number; gid: number; mode: number }, owner: { uid: number; gid: number }, bit: 1 | 4): boolean {
+  if (stat.uid === owner.uid) return (stat.mode & (bit << 6)) !== 0;
+  if (stat.gid === owner.gid) return (stat.mode & (bit << 3)) !== 0;
+  return (stat.mode & bit) !== 0;
+}
+
+/** The first folder on the way to `path` (itself included when a folder) that `owner` may not pass through; null when none. */
+export function blockedAt(path: string, owner: { uid: number; gid: number }): string | null {
+  const { root } = parse(path);
+  let at = root;
+  for (const part of ['', ...path.slice(root.length).split(sep).filter(Boolean)]) {
+    at = join(at, part);
+    const stat = statSync(at, { throwIfNoEntry: false });
+    if (!stat) return null;
+    if (stat.isDirectory() && !allows(stat, owner, 1)) return at;
+  }
+  return null;
+}
+
+/** Whether `owner` can use the file `path`: its folders passable, and the file readable (`read`) or executable (`run`). */
+export function usableBy(path: string, owner: { uid: number; gid: number }, need: 'read' | 'run'): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return false;
+  }
+  return blockedAt(dirname(real), owner) === null && allows(statSync(real), owner, need === 'read' ? 4 : 1);
+}
+
+/**
+ * Lays out the work directory (created when missing) for jobs run by `owner` and checks they can
+ * reach it. Throws WorkDirError naming the folder that bars them. Returns one line per file at the
+ * root that was open to others and is now 0600.
+ */
+export function prepareWorkDir(workDir: string, owner: JobOwner): string[] {
+  const notes: string[] = [];
+  makeDir(workDir, 0o711);
+  for (const name of WORKER_DIRS) makeDir(join(workDir, name), 0o711);
+  for (const name of PRIVATE_DIRS) makeDir(join(workDir, name), 0o700);
+  for (const entry of readdirSync(workDir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(workDir, entry.name);
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) === 0) continue;
+    chmodSync(file, 0o600);
+    notes.push(`${file} was open to others (mode ${mode.toString(8)}); it is now 0600`);
+  }
+  if (owner !== null && owner.uid !== 0) {
+    const blocked = blockedAt(realpathSync(workDir), owner);
+    if (blocked !== null) {
+      throw new WorkDirError(
+        `jobs run as uid ${owner.uid}, who cannot reach the work directory ${workDir}: ${blocked} is closed to them (mode ${(statSync(blocked).mode & 0o777).toString(8)}). Choose a --work-dir they can reach (e.g. under /var/lib or /srv), or open ${blocked} to them (chmod o+x)`,
+      );
+    }
+  }
+  return notes;
+}
+
+/** Makes `dir` (and its missing parents) with this mode, set explicitly: the umask (0077 under systemd) would close it to the job's user. */
+function makeDir(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true, mode });
+  if ((statSync(dir).mode & 0o777) !== mode) chmodSync(dir, mode);
+}
+
+/** Makes `dir` (and its missing parents) and hands it to the job's user. */
+function makeOwned(dir: string, owner: JobOwner): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+}
+
+/** The per-run and per-attempt folders of one worker, owned by the user its jobs run as. */
+export class JobFiles {
+  private readonly sharedDirs = new Set<string>();
+
+  constructor(private readonly owner: JobOwner) {}
+
+  /** Creates a run's folder (the worker's, passable) and its shared folder (the job user's) once rather than once per attempt. */
+  sharedDir(runDir: string): string {
+    const dir = join(runDir, 'shared');
+    if (this.sharedDirs.has(dir)) return dir;
+    makeDir(runDir, 0o711);
+    makeOwned(dir, this.owner);
+    if (this.sharedDirs.size >= MAX_KNOWN_SHARED_DIRS) this.sharedDirs.clear();
+    this.sharedDirs.add(dir);
+    return dir;
+  }
+
+  /** Creates an attempt's folder and its output folder inside, both the job user's. */
+  attemptDir(dir: string, outputDir: string): void {
+    makeOwned(dir, this.owner);
+    makeOwned(outputDir, this.owner);
+  }
+
+  /** Hands what the worker wrote for the job (an unpacked archive) to the job's user. */
+  handOver(tree: string): void {
+    if (!this.owner) return;
+    const { uid, gid } = this.owner;
+    const walk = (path: string): void => {
+      // lchown: a link is never followed out of the tree.
+      lchownSync(path, uid, gid);
+      if (!lstatSync(path).isDirectory()) return;
+      for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(tree);
+  }
+}
