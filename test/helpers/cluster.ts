@@ -41,8 +41,9 @@ export class Cluster {
 
   constructor(private readonly masterArgs: string[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'titan-test-'));
-    // Passable (not listable): a worker started as root runs its jobs as an unprivileged user, who reaches their folders through it.
-    chmodSync(this.dir, 0o711);
+    // A worker started as root runs its jobs as an unprivileged user: they reach their folders through
+    // here, and tests have them write files here.
+    chmodSync(this.dir, 0o777);
   }
 
   /** Starts (or restarts, keeping the data directory and ports) the master. */

@@ -31,6 +31,8 @@ export class TempDir {
   write(name: string, content: string): string {
     const path = this.file(name);
     mkdirSync(dirname(path), { recursive: true });
+    // Its folders open to write as the scratch folder itself is.
+    for (let dir = dirname(path); dir.startsWith(`${this.path}/`); dir = dirname(dir)) chmodSync(dir, 0o777);
     writeFileSync(path, content);
     return path;
   }
