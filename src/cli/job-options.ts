@@ -21,14 +21,14 @@ export interface JobFlags {
 
 function collectPassEnv(value: string, previous: string[]): string[] {
   const parsed = PassEnvSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(`"${value}" ${parsed.error.issues[0]?.message ?? 'is not a variable name'}`);
+  if (!parsed.success) throw new InvalidArgumentError(`"${value}": ${parsed.error.issues[0]?.message ?? 'not a variable name'}`);
   return [...previous, parsed.data];
 }
 
 export const jobOptions = (cmd: Command): Command =>
   cmd
     .option('--run-as <user>', 'run jobs as this user (a worker started as root only; its default is nobody, and --run-as root keeps root)')
-    .addOption(new Option('--pass-env <name>', "also give jobs this variable of the worker's environment: a NAME, or a PREFIX* such as AWS_* (repeatable)").argParser(collectPassEnv).default([]))
+    .addOption(new Option('--pass-env <name>', "also give jobs this variable of the worker's environment: a NAME, or a PREFIX* such as AWS_* (repeatable)").argParser(collectPassEnv).default([], 'none'))
     .option('--job-cert <file>', "the client certificate jobs present to a master that requires mutual TLS (with --job-key); the worker's own --key never reaches a job")
     .option('--job-key <file>', 'the private key of --job-cert, readable by the user jobs run as');
 

@@ -360,22 +360,28 @@ export class WorkerAgent {
     let scriptPath: string;
     let sharedDir: string;
     const runDir = join(this.config.workDir, 'runs', d.runId);
-    let cwd = join(runDir, `${d.jobId}.${d.attempt}`);
-    const outputDir = join(cwd, 'out');
+    const attemptDir = join(runDir, `${d.jobId}.${d.attempt}`);
+    let cwd = attemptDir;
+    const outputDir = join(attemptDir, 'out');
     try {
       scriptPath = await this.stager.stage(source);
       sharedDir = this.files.sharedDir(runDir);
-      this.files.attemptDir(cwd, outputDir);
+      this.files.attemptDir(attemptDir, outputDir);
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
       return;
     }
     if (d.archive) {
       // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
-      const unpacked = unpack(d.archive, scriptPath, join(cwd, 'archive'), this.files);
+      const unpacked = unpack(d.archive, scriptPath, join(attemptDir, 'archive'));
       if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
       scriptPath = unpacked.scriptPath;
       cwd = dirname(scriptPath);
+    }
+    try {
+      this.files.handOver(attemptDir);
+    } catch (err) {
+      return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not give the attempt's folder to the job's user: ${(err as Error).message}`, errorCode: 'STAGING' });
     }
     // Ended while its code was being fetched (handed back, cancelled): it never starts.
     if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
@@ -391,7 +397,7 @@ export class WorkerAgent {
     // Before the result, so a finished job's outputs are already on the master. A process that
     // never started (pid null) wrote nothing; one handed back unfinished runs again, and the
     // attempt that finishes it publishes (nor does it wait for a master that may be unreachable).
-    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
+    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, this.owner, () => this.session(), (line) => this.output(attempt, line));
     this.finish(attempt, result);
   }
 
@@ -459,7 +465,7 @@ export class WorkerAgent {
   private prune(): void {
     const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
     const isBusy = (area: PruneArea, name: string): boolean => [...this.attempts.values()].some((a) => (area === 'runs' ? a.id.runId === name : a.sha256 === name));
-    pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), isBusy }).then(
+    pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), isBusy, owner: this.owner }).then(
       ({ runs, cached }) => {
         if (runs + cached > 0) this.log(`removed ${runs} run folder${runs === 1 ? '' : 's'} and ${cached} cached file${cached === 1 ? '' : 's'} untouched for ${Math.round(keepMs / 3600_000)} h`);
       },

@@ -32,6 +32,7 @@ const RESERVED_PREFIX = 'TITAN_';
  */
 export const PassEnvSchema = z
   .string()
+  .refine((p) => p !== '*', 'a lone * would hand jobs the whole environment again; name the variables, or prefixes such as AWS_*')
   .regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'must be a variable name, or a prefix ending in * (e.g. AWS_*)')
   .refine((p) => !p.toUpperCase().startsWith(RESERVED_PREFIX), `TITAN_ variables are the worker's own; jobs get theirs from the worker`);
 

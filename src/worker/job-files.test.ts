@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ const root = mkdtempSync(join(tmpdir(), 'titan-job-files-'));
 chmodSync(root, 0o755);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const nobody = { uid: 65534, gid: 65534 };
+const NOBODY = 65534;
+const nobody = { uid: NOBODY, gid: NOBODY };
 const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 const isRoot = process.getuid?.() === 0;
 
@@ -57,12 +58,31 @@ describe.skipIf(!isRoot)("a run's and an attempt's folders", () => {
     const files = new JobFiles(nobody);
     const runDir = join(work, 'runs', 'r1');
     const shared = files.sharedDir(runDir);
-    files.attemptDir(join(runDir, 'j.1'), join(runDir, 'j.1', 'out'));
-    mkdirSync(join(runDir, 'j.1', 'archive', 'src'), { recursive: true });
-    writeFileSync(join(runDir, 'j.1', 'archive', 'src', 'main.py'), 'print(1)\n');
-    files.handOver(join(runDir, 'j.1', 'archive'));
+    const attempt = join(runDir, 'j.1');
+    files.attemptDir(attempt, join(attempt, 'out'));
+    // The worker's own until handed over, with what it unpacked there.
+    expect(statSync(attempt).uid).toBe(0);
+    mkdirSync(join(attempt, 'archive', 'src'), { recursive: true });
+    writeFileSync(join(attempt, 'archive', 'src', 'main.py'), 'print(1)\n');
+    const outside = join(root, 'not-theirs');
+    writeFileSync(outside, 'secret', { mode: 0o600 });
+    symlinkSync(outside, join(attempt, 'archive', 'link'));
+    files.handOver(attempt);
     expect([statSync(runDir).uid, modeOf(runDir)]).toEqual([0, '711']);
-    for (const path of [shared, join(runDir, 'j.1'), join(runDir, 'j.1', 'out'), join(runDir, 'j.1', 'archive', 'src', 'main.py')]) expect(statSync(path).uid, path).toBe(65534);
-    expect([modeOf(shared), modeOf(join(runDir, 'j.1')), modeOf(join(runDir, 'j.1', 'out'))]).toEqual(['700', '700', '700']);
+    for (const path of [shared, attempt, join(attempt, 'out'), join(attempt, 'archive', 'src', 'main.py'), join(attempt, 'archive')]) expect(statSync(path).uid, path).toBe(NOBODY);
+    expect([modeOf(shared), modeOf(attempt), modeOf(join(attempt, 'out'))]).toEqual(['700', '700', '700']);
+    // A link is handed over itself; what it points to is not.
+    expect(lstatSync(join(attempt, 'archive', 'link')).uid).toBe(NOBODY);
+    expect(statSync(outside).uid).toBe(0);
+  });
+
+  it('moves aside a folder an earlier dispatch of the same attempt left to the jobs\' user', () => {
+    const files = new JobFiles(nobody);
+    const attempt = join(root, 'owned', 'runs', 'r1', 'j.2');
+    files.attemptDir(attempt, join(attempt, 'out'));
+    files.handOver(attempt);
+    files.attemptDir(attempt, join(attempt, 'out'));
+    expect(statSync(attempt).uid).toBe(0);
+    expect(readdirSync(join(root, 'owned', 'runs', 'r1')).filter((n) => n.startsWith('j.2.'))).toHaveLength(1);
   });
 });

@@ -4,9 +4,11 @@
  * through them to its own folders and its staged script but cannot list them. `pids/` is 0700 and
  * any file at the root is kept 0600, so the worker's own records stay out of a job's reach. A
  * run's shared folder, each attempt's folder and all inside them (outputs, an unpacked archive)
- * belong to the job's user, 0700.
+ * belong to the job's user, 0700. The worker (root) never works by path inside a folder the job's
+ * user already holds: a link swapped in there could turn its writes and ownership changes onto
+ * any file of the machine.
  */
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, parse, sep } from 'node:path';
 
 /** A work directory jobs could not use; the CLI shows it as a usage error. */
@@ -86,12 +88,6 @@ function makeDir(dir: string, mode: number): void {
   if ((statSync(dir).mode & 0o777) !== mode) chmodSync(dir, mode);
 }
 
-/** Makes `dir` (and its missing parents) and hands it to the job's user. */
-function makeOwned(dir: string, owner: JobOwner): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-}
-
 /** The per-run and per-attempt folders of one worker, owned by the user its jobs run as. */
 export class JobFiles {
   private readonly sharedDirs = new Set<string>();
@@ -103,28 +99,36 @@ export class JobFiles {
     const dir = join(runDir, 'shared');
     if (this.sharedDirs.has(dir)) return dir;
     makeDir(runDir, 0o711);
-    makeOwned(dir, this.owner);
+    // Made in the run's folder, which stays the worker's: nothing on this path is the job user's yet.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (this.owner) chownSync(dir, this.owner.uid, this.owner.gid);
     if (this.sharedDirs.size >= MAX_KNOWN_SHARED_DIRS) this.sharedDirs.clear();
     this.sharedDirs.add(dir);
     return dir;
   }
 
-  /** Creates an attempt's folder and its output folder inside, both the job user's. */
+  /**
+   * Creates an attempt's folder and its output folder inside, the worker's until handOver. One
+   * left by an earlier dispatch of the same attempt, already the job user's, is moved aside first.
+   */
   attemptDir(dir: string, outputDir: string): void {
-    makeOwned(dir, this.owner);
-    makeOwned(outputDir, this.owner);
+    const earlier = lstatSync(dir, { throwIfNoEntry: false });
+    if (this.owner && earlier && earlier.uid !== process.getuid?.()) renameSync(dir, `${dir}.${Date.now()}`);
+    mkdirSync(outputDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Hands what the worker wrote for the job (an unpacked archive) to the job's user. */
-  handOver(tree: string): void {
+  /**
+   * Hands an attempt's folder, with all the worker put there (out/, an unpacked archive), to the
+   * job's user, deepest first: until the folder itself changes hands, nothing in it is theirs to
+   * change under the worker's feet.
+   */
+  handOver(dir: string): void {
     if (!this.owner) return;
     const { uid, gid } = this.owner;
     const walk = (path: string): void => {
-      // lchown: a link is never followed out of the tree.
+      if (lstatSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
       lchownSync(path, uid, gid);
-      if (!lstatSync(path).isDirectory()) return;
-      for (const name of readdirSync(path)) walk(join(path, name));
     };
-    walk(tree);
+    walk(dir);
   }
 }

@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import type { Peer } from '../protocol/peer.js';
 import { entryPath, extractArchive } from './archive.js';
-import type { JobFiles } from './job-files.js';
 
 export class Stager {
   private readonly fetches = new Map<string, Promise<string>>();
@@ -75,15 +74,13 @@ export class Stager {
 }
 
 /**
- * Extracts the attempt's copy of an archive into `dest`, hands it to the job's user (`files`) and
- * finds its entry, which is made executable like a staged script. Every failure fails fast: the
- * same archive would fail again.
+ * Extracts the attempt's copy of an archive into `dest` and finds its entry, which is made
+ * executable like a staged script. Every failure fails fast: the same archive would fail again.
  */
-export function unpack(archive: ArchiveRef, zipPath: string, dest: string, files: Pick<JobFiles, 'handOver'>): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
+export function unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
   let scriptPath: string;
   try {
     extractArchive(readFileSync(zipPath), dest);
-    files.handOver(dest);
     scriptPath = entryPath(dest, archive.entry);
   } catch (err) {
     return { error: `cannot unpack ${archive.name}: ${(err as Error).message}`, errorCode: 'BAD_ARCHIVE' };

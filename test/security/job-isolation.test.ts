@@ -139,6 +139,14 @@ describe.skipIf(!isRoot)('jobs on a worker started as root', () => {
     expect(existsSync(join(isolatedDir(), 'cache', 'planted'))).toBe(false);
   });
 
+  it("cannot have the worker publish the worker's files by putting a link in place of its output folder", async () => {
+    const script = sh('rm -rf "$TITAN_OUTPUT_DIR" && ln -s "$1" "$TITAN_OUTPUT_DIR" && echo linked\n', 'link-out.sh');
+    const { ref, log } = await runOn(client, 'ISOLATED', script, [isolatedDir()]);
+    const [runId, jobId] = ref.split('/');
+    expect(log).toBe(`linked\n[titan: cannot read the output directory ${join(isolatedDir(), 'runs', runId ?? '', `${jobId}.1`, 'out')}: it is not the job's own folder]\n`);
+    expect(await client.listArtifacts({ prefix: `runs/${ref}/` })).toEqual([]);
+  });
+
   it('--run-as root keeps root, says so loudly, and still passes only the base environment', async () => {
     const worker = cluster.workers[1] as Proc;
     expect(worker.output()).toMatch(/WARNING: jobs run as root \(--run-as root\)/);
