@@ -55,6 +55,7 @@ describe('--pass-env entries', () => {
   it('are names or prefixes ending in *, never everything or a TITAN_ variable', () => {
     for (const ok of ['AWS_REGION', 'AWS_*', 'http_proxy', '_X']) expect(PassEnvSchema.safeParse(ok).success, ok).toBe(true);
     for (const bad of ['*', 'TITAN_TOKEN', 'TITAN_*', 'titan_key', 'A-B', '1X', 'A*B', '']) expect(PassEnvSchema.safeParse(bad).success, bad).toBe(false);
+    expect(PassEnvSchema.safeParse('*').error?.issues[0]?.message).toMatch(/^a lone \* would hand jobs the whole environment again/);
   });
 });
 
