@@ -18,9 +18,13 @@ Starts the Titan master in the background and prints how to reach it.
 Other options are passed to "titan master" (e.g. --autoscale GPU=2, --store redis://host:6379/0,
 --ui-user NAME --ui-password-file FILE); relative paths in them are taken from the bundle folder.
 
-Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN (use this
-cluster token instead of the generated one; it is saved in the data folder and kept for later
-starts), TITAN_NODE (the node binary to use), TITAN_START_TIMEOUT (seconds to wait, default 60).
+  --token-file F  use the cluster token in the first line of this file instead of the generated
+                  one; it is saved in the data folder and kept for later starts (TITAN_TOKEN_FILE,
+                  or the token itself in TITAN_TOKEN, work too). The master reads it from the data
+                  folder: no command line ever holds it.
+
+Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN_FILE,
+TITAN_TOKEN, TITAN_NODE (the node binary to use), TITAN_START_TIMEOUT (seconds to wait, default 60).
 Stop it with ./stop_master.sh; its output goes to master.log.
 EOF
 }
@@ -28,6 +32,7 @@ EOF
 PORT=9090
 HTTP_PORT=5000
 DATA_DIR=${TITAN_DATA_DIR:-$DIR/titan-data}
+TOKEN_FILE=${TITAN_TOKEN_FILE:-}
 EXTRA=()
 
 need_value() {
@@ -47,9 +52,12 @@ while [ $# -gt 0 ]; do
     --http-port=*) HTTP_PORT=${1#*=}; shift ;;
     --data-dir) need_value "$1" $#; DATA_DIR=$2; shift 2 ;;
     --data-dir=*) DATA_DIR=${1#*=}; shift ;;
-    # Keep the token off the command line (other users can read it with ps): hand it over by environment.
-    --token) need_value "$1" $#; export TITAN_TOKEN=$2; shift 2 ;;
-    --token=*) export TITAN_TOKEN=${1#*=}; shift ;;
+    --token-file) need_value "$1" $#; TOKEN_FILE=$2; shift 2 ;;
+    --token-file=*) TOKEN_FILE=${1#*=}; shift ;;
+    # Still taken, though ps shows this script's command line while it runs: the token is saved in
+    # the data folder below and never passed on.
+    --token) need_value "$1" $#; export TITAN_TOKEN=$2; TOKEN_FILE=''; shift 2 ;;
+    --token=*) export TITAN_TOKEN=${1#*=}; TOKEN_FILE=''; shift ;;
     --pid-file | --pid-file=*)
       titan_err "error: --pid-file is set by this script ($DIR/run/master.pid)"
       exit 2
@@ -57,6 +65,19 @@ while [ $# -gt 0 ]; do
     *) EXTRA+=("$1"); shift ;;
   esac
 done
+
+if [ -n "$TOKEN_FILE" ]; then
+  if [ ! -f "$TOKEN_FILE" ] || [ ! -r "$TOKEN_FILE" ]; then
+    titan_err "error: --token-file: cannot read \"$TOKEN_FILE\""
+    exit 2
+  fi
+  TITAN_TOKEN=$(head -n 1 "$TOKEN_FILE" | tr -d ' \t\r')
+  if [ -z "$TITAN_TOKEN" ]; then
+    titan_err "error: --token-file: the first line of \"$TOKEN_FILE\" is empty; put the cluster token there"
+    exit 2
+  fi
+  export TITAN_TOKEN
+fi
 
 if ! titan_valid_port "$PORT"; then
   titan_err "error: --port must be a number from 1 to 65535 (got \"$PORT\"); see ./start_master.sh --help"
@@ -112,8 +133,9 @@ summary() {
   echo "Cluster token (the dashboard, the CLI and the SDKs; keep it private):"
   echo "  $token"
   echo
-  echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, run"
-  echo "  TITAN_TOKEN=$wtoken ./start_worker.sh $join$tls_join"
+  echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, save the worker"
+  echo "token in the file token there (start_worker.sh reads it from that file, never from a command line):"
+  echo "  (umask 077 && echo '$wtoken' >token) && ./start_worker.sh $join$tls_join"
   echo "  (the worker token registers workers and nothing else; the jobs get tokens of their own)"
   echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
   echo

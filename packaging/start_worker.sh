@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start a Titan worker in the background from this bundle folder; it connects out to the master.
 # Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true]
-#                          [--token T] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]
+#                          [--token-file FILE] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]
+# The worker token is read from the file "token" in this folder (or --token-file FILE), and the
+# worker gets the file's path, never the token itself: a command line is visible to every user (ps).
 set -euo pipefail
 umask 077
 
@@ -9,7 +11,7 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=common.sh
 . "$DIR/lib/common.sh"
 
-USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token T] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]'
+USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token-file FILE] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]'
 
 usage() {
   cat <<EOF
@@ -20,7 +22,10 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   PORT                       names this worker NAME:PORT, so several workers on one VM stay distinct (default 8085)
   CAPABILITY                 what it offers jobs, a comma list like GPU,HIGH_MEM (default GPU)
   PERMANENT                  true or false: permanent workers are never scaled down (default true)
-  --token T                  the worker token (or set TITAN_TOKEN); start_master.sh printed it
+  --token-file FILE          the file whose first line is the worker token (default TITAN_TOKEN_FILE,
+                             else ./token in this folder); start_master.sh printed the token
+  --token T                  the worker token itself, saved in ./token for later starts (also TITAN_TOKEN);
+                             while this script runs, ps shows it: prefer the token file
   --slots N                  jobs run at once (default TITAN_SLOTS, else the number of CPUs)
   --name NAME                the name it advertises (default: this host's name)
   --keep-runs-hours N        remove run folders and cached scripts untouched this long (default 72)
@@ -29,7 +34,7 @@ Starts a Titan worker in the background. It connects out to the master (no inbou
   --cert FILE --key FILE     this worker's client certificate, for a master with --tls-client-ca
                              (or set TITAN_CERT and TITAN_KEY); jobs get the same settings
 
-Example: TITAN_TOKEN=<worker token> ./start_worker.sh 10.0.0.2
+Example: (umask 077 && echo '<worker token>' >token) && ./start_worker.sh 10.0.0.2
 Stop it with ./stop_worker.sh [PORT]; its output goes to worker.log (worker-PORT.log for other ports).
 EOF
 }
@@ -44,7 +49,8 @@ need_value() {
   [ "$2" -ge 2 ] || bad "$1 needs a value"
 }
 
-TOKEN=${TITAN_TOKEN:-}
+TOKEN=''
+TOKEN_FILE=''
 SLOTS=${TITAN_SLOTS:-}
 KEEP=()
 NAME=''
@@ -54,6 +60,8 @@ while [ $# -gt 0 ]; do
     -h | --help) usage; exit 0 ;;
     --token) need_value "$1" $#; TOKEN=$2; shift 2 ;;
     --token=*) TOKEN=${1#*=}; shift ;;
+    --token-file) need_value "$1" $#; TOKEN_FILE=$2; shift 2 ;;
+    --token-file=*) TOKEN_FILE=${1#*=}; shift ;;
     --slots) need_value "$1" $#; SLOTS=$2; shift 2 ;;
     --slots=*) SLOTS=${1#*=}; shift ;;
     --name) need_value "$1" $#; NAME=$2; shift 2 ;;
@@ -117,12 +125,29 @@ if [ -z "$NAME" ]; then
 fi
 case $NAME in '' | *[[:space:]]*) bad "--name must be a host name without spaces (got \"$NAME\")" ;; esac
 
-if [ -z "$TOKEN" ]; then
-  titan_err "$USAGE"
-  titan_err "error: the worker token is needed, e.g.  TITAN_TOKEN=<worker token> ./start_worker.sh $MASTER"
-  titan_err "start_master.sh printed it on the master (or run: bin/titan.js token --role worker, in the master's bundle folder)."
-  exit 2
+# The token: --token-file or --token, else TITAN_TOKEN_FILE, else TITAN_TOKEN, else ./token.
+[ -z "$TOKEN" ] || [ -z "$TOKEN_FILE" ] || bad "give --token-file or --token, not both"
+[ -n "$TOKEN$TOKEN_FILE" ] || TOKEN_FILE=${TITAN_TOKEN_FILE:-}
+[ -n "$TOKEN$TOKEN_FILE" ] || TOKEN=${TITAN_TOKEN:-}
+if [ -n "$TOKEN" ]; then
+  # Kept in ./token (mode 600), so that later starts need nothing and the worker reads it from there.
+  printf '%s\n' "$TOKEN" >"$DIR/token"
+  chmod 600 "$DIR/token"
+  TOKEN_FILE=$DIR/token
+elif [ -z "$TOKEN_FILE" ]; then
+  TOKEN_FILE=$DIR/token
+  if [ ! -e "$TOKEN_FILE" ]; then
+    titan_err "$USAGE"
+    titan_err "error: the worker token is needed: put it in $TOKEN_FILE, e.g."
+    titan_err "  (umask 077 && echo '<worker token>' >token) && ./start_worker.sh $MASTER"
+    titan_err "or name another file with --token-file FILE. start_master.sh printed the token on the master"
+    titan_err "(or run: bin/titan.js token --role worker, in the master's bundle folder)."
+    exit 2
+  fi
 fi
+[ -f "$TOKEN_FILE" ] && [ -r "$TOKEN_FILE" ] || bad "cannot read the token file \"$TOKEN_FILE\""
+[ -n "$(head -n 1 "$TOKEN_FILE" | tr -d ' \t\r')" ] || bad "the first line of \"$TOKEN_FILE\" is empty; put the worker token there"
+case $TOKEN_FILE in /*) ;; *) TOKEN_FILE=$(cd "$(dirname "$TOKEN_FILE")" && pwd -P)/$(basename "$TOKEN_FILE") ;; esac
 
 # TLS files as absolute paths (the worker runs from the bundle folder and hands them to jobs).
 for var in TITAN_CA TITAN_CERT TITAN_KEY; do
@@ -163,13 +188,13 @@ fi
 } >>"$LOG"
 START_SIZE=$(titan_log_size "$LOG")
 
-ARGS=(worker --master "$MHOST:$MPORT" --capabilities "$CAPABILITY" --port "$PORT"
+ARGS=(worker --master "$MHOST:$MPORT" --token-file "$TOKEN_FILE" --capabilities "$CAPABILITY" --port "$PORT"
   --slots "$SLOTS" --name "$NAME" --work-dir "$WORK_DIR" --pid-file "$PID_FILE")
 [ "$PERMANENT" = true ] && ARGS+=(--permanent)
 ARGS+=(${KEEP[@]+"${KEEP[@]}"})
 
-# The token goes by environment only: the command line is visible to every user (ps).
-export TITAN_TOKEN=$TOKEN
+# The worker reads the token from its file: neither its command line nor its environment holds it.
+unset TITAN_TOKEN TITAN_TOKEN_FILE
 titan_start_bg "$LOG" "$NODE" "$DIR/bin/titan.js" "${ARGS[@]}"
 bg=$TITAN_BG_PID
 

@@ -6,7 +6,8 @@
     python -m titan_sdk approve|reject <gate> [--comment TEXT]
 
 The master's address and token come from TITAN_HOST, TITAN_PORT and TITAN_TOKEN, or --host,
---port and --token. The YAML is parsed and validated by the master (no YAML package needed).
+--port and --token (which ps shows to other users: prefer TITAN_TOKEN). The YAML is parsed and
+validated by the master (no YAML package needed).
 Exit codes: 0 success; 1 a failure (an error reply, a run that did not complete, a timeout);
 2 bad usage.
 """
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m titan_sdk", description="Titan's Python command line (v2 protocol).")
     parser.add_argument("--host", help="the master's host (default: TITAN_HOST, else 127.0.0.1)")
     parser.add_argument("--port", type=int, help="the master's port (default: TITAN_PORT, else 9090)")
-    parser.add_argument("--token", help="the cluster token (default: TITAN_TOKEN)")
+    parser.add_argument("--token", help="the cluster token (default: TITAN_TOKEN); visible to other local users in ps: prefer TITAN_TOKEN")
     parser.add_argument("--version", action="version", version="titan_sdk " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="command")
 

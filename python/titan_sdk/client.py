@@ -12,12 +12,10 @@ statuses); the other methods return the master's JSON as dicts and lists.
 """
 
 import base64
-import getpass
 import hashlib
 import os
 import posixpath
 import re
-import socket
 import ssl
 import tempfile
 import threading
@@ -811,14 +809,15 @@ class TitanClient(object):
 
     gates = list_gates
 
-    def approve(self, ref: str, comment: Optional[str] = None, by: Optional[str] = None) -> Dict[str, Any]:
+    def approve(self, ref: str, comment: Optional[str] = None) -> Dict[str, Any]:
         """Approves a gate: ``runId/gateId``, a gate id (``hitl-gate-<job>``; its latest run), or
-        a Titan-style gate. ConflictError unless it is waiting. Returns ``{ref, approved, job}``."""
-        return self.call("gate.decide", {"ref": ref, "approved": True, "by": by or _who_am_i(), "comment": comment})
+        a Titan-style gate. ConflictError unless it is waiting. Returns ``{ref, approved, job}``.
+        The master records the decision under the name of this client's token."""
+        return self.call("gate.decide", {"ref": ref, "approved": True, "comment": comment})
 
-    def reject(self, ref: str, comment: Optional[str] = None, by: Optional[str] = None) -> Dict[str, Any]:
+    def reject(self, ref: str, comment: Optional[str] = None) -> Dict[str, Any]:
         """Rejects a gate: it fails and the jobs after it are skipped."""
-        return self.call("gate.decide", {"ref": ref, "approved": False, "by": by or _who_am_i(), "comment": comment})
+        return self.call("gate.decide", {"ref": ref, "approved": False, "comment": comment})
 
     # ---- cluster --------------------------------------------------------------------------------
 
@@ -976,14 +975,3 @@ def _artifact_key_ok(key: str) -> bool:
     if not key or len(key) > 1024 or key.startswith("/"):
         return False
     return all(seg not in ("", ".", "..") and _ARTIFACT_SEGMENT.match(seg) is not None for seg in key.split("/"))
-
-
-def _who_am_i() -> str:
-    """Who decides, when the caller does not say: the local user at this host."""
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-    return "{}@{}".format(user, socket.gethostname())
-
-

@@ -112,12 +112,15 @@ export const tlsOptions = (cmd: Command): Command =>
     .option('--cert <file>', 'client certificate (PEM) for a master that requires mutual TLS; implies --tls (default: TITAN_CERT)')
     .option('--key <file>', "the client certificate's private key (PEM) (default: TITAN_KEY)");
 
+/** What the help of every --token option says: a command line is no place for a secret. */
+export const ON_ARGV = 'visible to other local users in ps: prefer --token-file';
+
 /** Adds --master, --token, --data-dir and the TLS options to a command that talks to a master. */
 export const connectionOptions = (cmd: Command): Command =>
   tlsOptions(
     cmd
       .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
-      .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); --token-file keeps it out of ps')
+      .option('--token <token>', `cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`)
       .option('--token-file <file>', 'read the token from the first line of this file')
       .option('--data-dir <dir>', 'data directory whose token file to use'),
   );

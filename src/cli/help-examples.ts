@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 
 const EXAMPLES: Record<string, string[]> = {
   up: ['titan up', 'titan up --slots 8 --capabilities GENERAL,GPU', 'titan up --autoscale GENERAL=4', 'titan up --data-dir /srv/titan/data --work-dir /srv/titan/jobs'],
-  master: ['titan master --data-dir /var/lib/titan', 'titan master --port 9090 --http-port 5000 --autoscale GPU=2'],
-  worker: ['titan worker --master 10.0.0.5:9090 --token $TITAN_TOKEN', 'titan worker --master 10.0.0.5:9090 --capabilities GPU --slots 2 --permanent', 'titan worker --master 10.0.0.5:9090 --drain-timeout 300 --stop-after-disconnect never', "sudo titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker.token --run-as titan-job --pass-env 'AWS_*'"],
+  master: ['titan master --data-dir /var/lib/titan', 'titan master --port 9090 --http-port 5000 --autoscale GPU=2', 'titan master --token-file /etc/titan/cluster-token'],
+  worker: ['titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker-token', 'titan worker --master 10.0.0.5:9090 --capabilities GPU --slots 2 --permanent', 'titan worker --master 10.0.0.5:9090 --drain-timeout 300 --stop-after-disconnect never', "sudo titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker-token --run-as titan-job --pass-env 'AWS_*'"],
   run: ['titan run hello.py -- arg1 "two words"', 'titan run train.py --requirement GPU --retries 2 --env MODEL=small', 'titan run api.py --service --port 8080 --readiness /health'],
   submit: ['titan submit pipeline.yaml', 'titan submit pipeline.yaml --wait', 'titan submit pipeline.yaml --json'],
   status: ['titan status r1a2b3c/train', 'titan status train --json'],

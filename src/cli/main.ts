@@ -13,8 +13,8 @@ import { registerCompletionCommand } from './completion.js';
 import { addExamples } from './help-examples.js';
 import { registerLogsCommand } from './log-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
-import { readToken, workerToken } from '../protocol/derived-tokens.js';
-import { type ConnectionFlags, connectionOptions, findToken, json, loadPart, print, UsageError, withClient } from './connection.js';
+import { registerAccessCommands } from './access-commands.js';
+import { type ConnectionFlags, connectionOptions, json, loadPart, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, duration, printable, table, when } from './format.js';
 import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
 import { registerServerCommands } from './server-commands.js';
@@ -300,11 +300,10 @@ for (const [name, approved] of [['approve', true], ['reject', false]] as const) 
       .description(approved ? 'approve a gate: its downstream jobs run' : 'reject a gate: it fails and its downstream jobs are skipped')
       .argument('<gate>', 'runId/gateId, or a gate id for its latest run')
       .option('-m, --message <comment>', 'a comment recorded with the decision')
-      .option('--by <name>', 'who decides (default: user@host)')
       .option('--json', 'print the decision as JSON', false),
-  ).action(async (ref: string, o: ConnectionFlags & { message?: string; by?: string; json: boolean }) => {
+  ).action(async (ref: string, o: ConnectionFlags & { message?: string; json: boolean }) => {
     await withClient(o, async (client) => {
-      const options = { ...(o.message !== undefined && { comment: o.message }), ...(o.by !== undefined && { by: o.by }) };
+      const options = o.message !== undefined ? { comment: o.message } : {};
       const result = approved ? await client.approve(ref, options) : await client.reject(ref, options);
       if (o.json) return json(result);
       print(`${result.ref} ${approved ? 'approved' : 'rejected'}${result.job ? ` (${colourStatus(result.job.status)})` : ''}`);
@@ -330,21 +329,7 @@ program
     for (const b of built) print(`${b.kind.padEnd(6)} ${b.path}  ${bytes(b.bytes)} (${b.files} files)  sha256 ${b.sha256}`);
   });
 
-program
-  .command('token')
-  .description('print the cluster token this CLI would use, or a token derived from it for one role')
-  .option('--data-dir <dir>', 'data directory whose token file to read')
-  .addOption(new Option('--role <role>', 'worker: registers workers and nothing else (for worker machines); read: reads only (monitoring)').choices(['worker', 'read']))
-  .option('--json', 'print {token}', false)
-  .addHelpText('after', '\nExamples:\n  titan token\n  titan token --role worker      what start_worker.sh on a worker machine needs\n  titan token --role read --json\n')
-  .action((o: ConnectionFlags & { json: boolean; role?: 'worker' | 'read' }) => {
-    const cluster = findToken(o);
-    if (!cluster) throw new UsageError('no token: set TITAN_TOKEN or run in the folder where `titan up` keeps titan-data');
-    if (o.role !== undefined && /^(worker|read|job)\./.test(cluster)) throw new UsageError('--role derives from the cluster token, and this is already a derived token');
-    const token = o.role === 'worker' ? workerToken(cluster) : o.role === 'read' ? readToken(cluster) : cluster;
-    if (o.json) return json({ token, ...(o.role !== undefined && { role: o.role }) });
-    print(token);
-  });
+registerAccessCommands(program);
 
 function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {
   const parts = Object.entries(counts).map(([s, n]) => `${n} ${colourStatus(s)}`);

@@ -11,7 +11,7 @@ import { tlsEnvFor } from '../protocol/tls-dial.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
 import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
-import { clientTls, findToken, givenToken, loadPart, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
+import { clientTls, findToken, givenToken, loadPart, ON_ARGV, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
 import { type JobFlags, jobOptions, jobSetup, refuseOverlap } from './job-options.js';
 import { writePidFile } from './pid-file.js';
@@ -28,7 +28,7 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
     .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
     .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
-    .option('--token <token>', 'cluster token (generated on first start when omitted)')
+    .option('--token <token>', `cluster token (generated on first start when omitted); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
     .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
@@ -100,7 +100,7 @@ export function registerServerCommands(program: Command): void {
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, else generated on first start)')
+    .option('--token <token>', `cluster token (default: TITAN_TOKEN, else generated on first start); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .addOption(new Option('--worker-timeout <seconds>', 'declare a silent worker dead after this long').default(10).argParser(seconds))
     .addOption(new Option('--reclaim-grace <seconds>', 'after a restart, how long running attempts wait for their workers').default(15).argParser(seconds))
@@ -125,7 +125,7 @@ export function registerServerCommands(program: Command): void {
       print(`titan master listening on ${o.host}:${m.port} (${m.tls ? 'https' : 'http'} ${m.httpPort}), data in ${m.dataDir}`);
       if (m.tls) print(`tls: on both ports, dashboard at https://${o.host === '0.0.0.0' ? hostname() : o.host}:${m.httpPort}/${o.tlsClientCa !== undefined ? '; client certificates required (mutual TLS)' : ''}`);
       print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
-      print(`workers join with: titan worker --master <this-host>:${m.port} --token <token>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
+      print(`workers join with: titan worker --master <this-host>:${m.port} --token-file <a file holding the worker token: titan token --role worker>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
       if (o.pidFile !== undefined) writePidFile(o.pidFile);
       await untilSignal(() => m.close());
     });
@@ -135,7 +135,7 @@ export function registerServerCommands(program: Command): void {
     .command('worker')
     .description('run a worker that joins a master and executes jobs')
     .option('--master <host:port>', 'the master to join', '127.0.0.1:9090')
-    .option('--token <token>', 'cluster token (default: TITAN_TOKEN, or the token file in ./titan-data)')
+    .option('--token <token>', `the worker token or the cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the token from the first line of this file (kept out of ps)')
     .option('--data-dir <dir>', 'data directory whose token file to use')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
@@ -158,7 +158,7 @@ export function registerServerCommands(program: Command): void {
       // Read once: the worker's children (its reaper, ephemeral workers, jobs) must not inherit it.
       delete process.env.TITAN_TOKEN;
       const tls = clientTls(o);
-      if (!token) throw new UsageError('a worker needs the cluster token: pass --token, set TITAN_TOKEN, or run it where the master keeps titan-data');
+      if (!token) throw new UsageError('a worker needs the worker token: pass --token-file <file>, set TITAN_TOKEN, or run it where the master keeps titan-data');
       if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
       const workDir = resolve(o.workDir);
       // A master's data directory named here, or found in this folder, is local: jobs must not run inside it.

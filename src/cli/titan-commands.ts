@@ -52,6 +52,7 @@ export async function resolveScript(client: TitanClient, script: string): Promis
 const connectionArgs = (o: ConnectionFlags): string[] => [
   ...(o.master !== undefined ? ['--master', o.master] : []),
   ...(o.token !== undefined ? ['--token', o.token] : []),
+  ...(o.tokenFile !== undefined ? ['--token-file', o.tokenFile] : []),
   ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
 ];
 

@@ -7,7 +7,7 @@
  * On a full disk an upload fails with UNAVAILABLE and its partial file is removed at once.
  */
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactInfo } from '../core/data.js';
@@ -15,7 +15,7 @@ import { ARTIFACT_CHUNK_BYTES } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { DataStore } from '../store/data-store.js';
 import type { Clock } from './clock.js';
-import { noSpaceError } from './disk-writes.js';
+import { makePrivateDir, noSpaceError, PRIVATE_FILE } from './disk-writes.js';
 
 /** Open uploads at once, across all connections (each holds a file handle). */
 const MAX_UPLOADS = 256;
@@ -55,7 +55,7 @@ export class ArtifactStore {
     private readonly runTakesArtifacts: (runId: string) => Promise<boolean> = async () => true,
   ) {
     this.uploadDir = join(dir, 'uploads');
-    mkdirSync(this.uploadDir, { recursive: true });
+    makePrivateDir(this.uploadDir);
     // Uploads cut off by a restart cannot resume: the connections that owned them are gone.
     for (const name of readdirSync(this.uploadDir)) rmSync(join(this.uploadDir, name), { force: true });
   }
@@ -69,7 +69,7 @@ export class ArtifactStore {
     if (this.uploads.size >= MAX_UPLOADS) throw new TitanError('UNAVAILABLE', `${MAX_UPLOADS} uploads are already in progress; try again shortly`);
     const id = randomBytes(16).toString('hex');
     const path = join(this.uploadDir, id);
-    const file = await open(path, 'w').catch((err: unknown) => {
+    const file = await open(path, 'w', PRIVATE_FILE).catch((err: unknown) => {
       throw noSpaceError(this.uploadDir, err);
     });
     const info = { key: meta.key, size: meta.size, runId: meta.runId ?? null, jobId: meta.jobId ?? null, attempt: meta.attempt ?? null };
@@ -136,7 +136,7 @@ export class ArtifactStore {
       } else {
         const folder = join(this.dir, sha256.slice(0, 2));
         try {
-          mkdirSync(folder, { recursive: true });
+          makePrivateDir(folder);
           await rename(u.path, target);
           await syncDir(folder);
         } catch (err) {

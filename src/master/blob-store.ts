@@ -5,10 +5,10 @@
  * refused with UNAVAILABLE and its partial file removed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { TitanError } from '../core/errors.js';
-import { noSpaceError, writeAll } from './disk-writes.js';
+import { makePrivateDir, noSpaceError, PRIVATE_FILE, writeAll } from './disk-writes.js';
 
 export class BlobStore {
   private readonly known = new Set<string>();
@@ -17,7 +17,7 @@ export class BlobStore {
     private readonly dir: string,
     private readonly maxBytes: number,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   private pathOf(sha256: string): string {
@@ -37,7 +37,7 @@ export class BlobStore {
     const path = this.pathOf(sha256);
     const part = `${path}.part`;
     try {
-      mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+      makePrivateDir(join(this.dir, sha256.slice(0, 2)));
     } catch (err) {
       throw noSpaceError(this.dir, err);
     }
@@ -49,7 +49,7 @@ export class BlobStore {
       throw new TitanError('BAD_REQUEST', `file ${sha256} exceeds the limit of ${this.maxBytes} bytes`);
     }
     try {
-      const fd = openSync(part, offset === 0 ? 'w' : 'a');
+      const fd = openSync(part, offset === 0 ? 'w' : 'a', PRIVATE_FILE);
       try {
         writeAll(fd, data);
       } finally {

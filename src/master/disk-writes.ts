@@ -1,11 +1,22 @@
 /**
  * Writing the master's own files (scripts, uploads, artifacts, drafts, logs) on a disk that may
  * fill up: writes are completed or fail, a full disk is UNAVAILABLE naming the disk, and a
- * temporary file is never left behind by a failed write.
+ * temporary file is never left behind by a failed write. Everything is created private, whatever
+ * the umask: job output, uploads and scripts are readable with the cluster's tokens only.
  */
-import { renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { TitanError } from '../core/errors.js';
 import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
+
+/** The mode of every file the master creates in its data directory. */
+export const PRIVATE_FILE = 0o600;
+/** The mode of every folder the master creates in its data directory. */
+export const PRIVATE_DIR = 0o700;
+
+/** Creates `dir` and any missing parents, each private. */
+export function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+}
 
 /** An ENOSPC/EDQUOT met writing under `dir` as UNAVAILABLE naming the disk; any other error as it is. */
 export function noSpaceError(dir: string, err: unknown): unknown {
@@ -41,7 +52,7 @@ export function writeAll(fd: number, data: Buffer): void {
 export function replaceFile(path: string, data: string | Buffer, dir: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { mode: PRIVATE_FILE });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

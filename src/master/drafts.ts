@@ -5,11 +5,11 @@
  * name, so any valid name is a safe file name on every file system; the name is kept inside.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
-import { replaceFile } from './disk-writes.js';
+import { makePrivateDir, replaceFile } from './disk-writes.js';
 
 /** The largest draft content, as JSON (bytes). */
 export const MAX_DRAFT_BYTES = 1024 * 1024;
@@ -39,7 +39,7 @@ export class Drafts {
     /** Told about a draft file that cannot be read (it is left out of the list). */
     private readonly warn: (line: string) => void = () => undefined,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   /** Throws BAD_REQUEST unless `name` is a valid draft name. */

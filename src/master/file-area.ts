@@ -3,11 +3,11 @@
  * published files) and its script registry (`perm_files/`). Names are bare file names, checked
  * before they touch the disk; a write replaces the file atomically, as Titan's overwrite does.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScriptRefSchema } from '../core/model.js';
 import { TitanError } from '../core/errors.js';
-import { replaceFile } from './disk-writes.js';
+import { makePrivateDir, replaceFile } from './disk-writes.js';
 
 const NameSchema = ScriptRefSchema.shape.name;
 
@@ -16,7 +16,7 @@ export class FileArea {
     private readonly dir: string,
     private readonly maxBytes: number,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   static valid(name: string): boolean {

@@ -9,11 +9,11 @@
  * beside the log (`<attempt>.lost`) as soon as one can be written, and noted in the log itself
  * where the gap is once writing works again, so that `titan logs` can say what is missing.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
-import { replaceFile, writeAvailable } from './disk-writes.js';
+import { makePrivateDir, PRIVATE_FILE, replaceFile, writeAvailable } from './disk-writes.js';
 
 export type LogListener = (attempt: number, data: string) => void;
 
@@ -73,7 +73,7 @@ export class LogStore {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.log = options.log ?? (() => undefined);
     this.usage = options.usage;
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   pathOf(runId: string, jobId: string, attempt: number): string {
@@ -117,8 +117,8 @@ export class LogStore {
   }
 
   private openLog(runId: string, jobId: string, attempt: number): OpenLog {
-    mkdirSync(join(this.dir, runId, jobId), { recursive: true });
-    const fd = openSync(this.pathOf(runId, jobId, attempt), 'a');
+    makePrivateDir(join(this.dir, runId, jobId));
+    const fd = openSync(this.pathOf(runId, jobId, attempt), 'a', PRIVATE_FILE);
     return { fd, bytes: fstatSync(fd).size };
   }
 
@@ -154,7 +154,7 @@ export class LogStore {
   /** Best effort: on a disk that is still full the count stays in memory until a later try. */
   private save(runId: string, jobId: string, attempt: number, loss: Loss): void {
     try {
-      mkdirSync(join(this.dir, runId, jobId), { recursive: true });
+      makePrivateDir(join(this.dir, runId, jobId));
       replaceFile(this.lossPath(runId, jobId, attempt), JSON.stringify({ bytes: loss.bytes, reason: loss.reason }), this.dir);
       loss.saved = true;
     } catch {
@@ -237,7 +237,7 @@ export class LogStore {
     this.usage?.removed(runId);
     if (note === undefined) return;
     try {
-      mkdirSync(dir, { recursive: true });
+      makePrivateDir(dir);
       replaceFile(join(dir, REMOVED_NOTE), JSON.stringify({ reason: note }), this.dir);
     } catch {
       // a read then finds no output and no note: as after a deletion

@@ -4,11 +4,12 @@
  * gates are listed and decided through the same doors as native ones; a decision writes the
  * status key the script is waiting for and, unlike Titan, takes the gate off the queue.
  */
+import { TITAN_GATE_STATUS_PREFIX } from '../protocol/access.js';
 import type { GateView } from '../protocol/methods.js';
 import type { KvService } from './kv.js';
 
 export const HITL_QUEUE = 'titan:hitl:queue';
-const statusKey = (gate: string): string => `titan:hitl:status:${gate}`;
+const statusKey = (gate: string): string => `${TITAN_GATE_STATUS_PREFIX}${gate}`;
 
 async function value(kv: KvService, key: string): Promise<string | null> {
   try {

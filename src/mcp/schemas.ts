@@ -111,8 +111,7 @@ export const LogsInput = z.strictObject({
 
 export const DecideInput = z.strictObject({
   gate: JobRefSchema.describe('the gate: runId/gateId, or a gate id for its latest run (Titan\'s gates are hitl-gate-<job>)'),
-  comment: z.string().max(4096).optional().describe('recorded with the decision'),
-  by: z.string().min(1).max(200).optional().describe('who decides (default: user@host of the MCP server)'),
+  comment: z.string().max(4096).optional().describe('recorded with the decision, under the name of the MCP server\'s token'),
 });
 
 export const StoreGetInput = z.strictObject({ key: KvKeySchema });

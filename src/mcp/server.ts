@@ -199,7 +199,8 @@ export function createTitanMcpServer(options: TitanMcpOptions): McpServer {
       },
       DecideInput,
       async (p) => {
-        const decision = { ...(p.comment !== undefined && { comment: p.comment }), ...(p.by !== undefined && { by: p.by }) };
+        await mayDecideGates(client);
+        const decision = p.comment !== undefined ? { comment: p.comment } : {};
         const result = approved ? await client.approve(p.gate, decision) : await client.reject(p.gate, decision);
         return { ref: result.ref, decision: approved ? 'approved' : 'rejected', job: result.job ? jobView(result.job) : null };
       },
@@ -409,4 +410,18 @@ function asText(data: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * An agent decides gates only when a person granted it that: its token must be a named one with
+ * the approver (or admin) role. The cluster token, which an agent is often handed for convenience,
+ * does not count, so a gate meant for a person is never passed by the agent it holds back.
+ */
+async function mayDecideGates(client: TitanClient): Promise<void> {
+  const me = await client.call('whoami', {});
+  if (me.kind === 'token' && me.permissions.includes('approve')) return;
+  throw new TitanError(
+    'FORBIDDEN',
+    `this MCP server acts as ${me.name}, which no one granted the right to decide gates: a person decides them (titan approve, the dashboard), or gives the agent a named token with that role (titan token create NAME --role operator,approver, then titan mcp --token-file FILE)`,
+  );
 }

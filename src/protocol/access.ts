@@ -25,14 +25,36 @@ export interface MethodAccess {
   job: JobReach;
 }
 
-/** What a role holds. */
+/** What each role holds; a named token or dashboard user holds one or more of them. */
 export const ROLE_PERMISSIONS = {
   admin: ['read', 'operate', 'approve', 'admin'],
+  operator: ['read', 'operate'],
+  approver: ['read', 'approve'],
   read: ['read'],
   job: ['read', 'operate'],
 } as const satisfies Record<string, readonly Permission[]>;
 
-export type ClientRole = keyof typeof ROLE_PERMISSIONS;
+export type Role = keyof typeof ROLE_PERMISSIONS;
+/** Roles a person may grant to a named token or a dashboard user (`job` is minted per attempt). */
+export const GRANTABLE_ROLES = ['admin', 'operator', 'approver', 'read'] as const satisfies readonly Role[];
+export type GrantableRole = (typeof GRANTABLE_ROLES)[number];
+
+/**
+ * Who a request comes from, whatever the door: the name audit records and gate decisions show
+ * (never one the client typed), what it may do, and for a job's token the attempt it belongs to.
+ */
+export interface Principal {
+  name: string;
+  kind: 'cluster' | 'read' | 'token' | 'user' | 'job' | 'v1';
+  permissions: readonly Permission[];
+  attempt?: { runId: string; jobId: string; attempt: number };
+  /** Which issue of a named token or user this is, so that a revoked one is known at once. */
+  credential?: string;
+  /** When a named token stops working (ms since the epoch). */
+  expiresAt?: number;
+}
+
+export const permissionsOf = (roles: readonly Role[]): Permission[] => [...new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r]))];
 
 type ClientMethod = Exclude<Method, 'attempts.finished' | 'blob.get'> | DataMethod | ScheduleMethod;
 
@@ -100,7 +122,26 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'artifact.put.part': operate('free'),
   'artifact.put.commit': operate('free'),
   'artifact.delete': { needs: 'operate', job: 'never' },
+  // people and the audit
+  whoami: read('free'),
+  'token.create': admin,
+  'token.list': admin,
+  'token.revoke': admin,
+  'user.add': admin,
+  'user.list': admin,
+  'user.remove': admin,
+  'audit.list': admin,
 };
+
+/** What only one door offers: the dashboard's drafts (HTTP), clearing Titan's statistics (v1). */
+export const DOOR_ONLY_ACCESS = {
+  'stats.clear': admin,
+  'drafts.list': read('never'),
+  'drafts.get': read('never'),
+  'drafts.put': operate('never'),
+  'drafts.rename': operate('never'),
+  'drafts.delete': operate('never'),
+} as const satisfies Record<string, MethodAccess>;
 
 /** What a read-only caller sees of a job: the names of its environment variables, never their values. */
 export function hideEnv<T extends { spec: { env: Record<string, string> } }>(job: T): T {
@@ -114,14 +155,48 @@ const WORDS: Record<Permission, string> = {
   admin: 'administers the cluster',
 };
 
+const callerName = (who: Pick<Principal, 'name' | 'kind'>): string =>
+  ({ cluster: 'the cluster token', read: 'a read token', job: "a job's token", token: `the token ${who.name}`, user: `the user ${who.name}`, v1: who.name })[who.kind];
+
+const accessOf = (method: string): MethodAccess | undefined => (ACCESS as Record<string, MethodAccess | undefined>)[method] ?? (DOOR_ONLY_ACCESS as Record<string, MethodAccess | undefined>)[method];
+
+/** Whether a name is a method of the table (what an HTTP route must name). */
+export const isTableMethod = (method: string): boolean => accessOf(method) !== undefined;
+
+/** Whether a method changes anything (what the audit log records). */
+export const changesState = (method: string): boolean => {
+  const needs = accessOf(method)?.needs;
+  return needs !== undefined && needs !== 'read';
+};
+
 /**
- * Whether `role` may call `method` at all (a job's reach is checked by the door against the run
+ * Whether `who` may call `method` at all (a job's reach is checked by the door against the run
  * the call names); the refusal says why, or null when allowed.
  */
-export function refusal(role: ClientRole, method: string): string | null {
-  const access = (ACCESS as Record<string, MethodAccess | undefined>)[method];
+export function refusal(who: Pick<Principal, 'name' | 'kind' | 'permissions'>, method: string): string | null {
+  const access = accessOf(method);
   if (access === undefined) return `${method} is not a client method`;
-  if (!(ROLE_PERMISSIONS[role] as readonly Permission[]).includes(access.needs)) return `${method} ${WORDS[access.needs]}: a ${role} token cannot call it`;
-  if (role === 'job' && access.job === 'never') return `${method} reaches beyond a job's own runs: a job's token cannot call it`;
+  if (!who.permissions.includes(access.needs)) return `${method} ${WORDS[access.needs]}: ${callerName(who)} cannot call it`;
+  if (who.kind === 'job' && access.job === 'never') return `${method} reaches beyond a job's own runs: a job's token cannot call it`;
   return null;
+}
+
+/** The reach of a job's token for a method. */
+export const jobReach = (method: string): JobReach | undefined => accessOf(method)?.job;
+
+/** Titan's key-based gates wait on this key (`…:<gate>`); writing anything but WAITING there decides the gate. */
+export const TITAN_GATE_STATUS_PREFIX = 'titan:hitl:status:';
+
+/**
+ * Why a data bus call that decides a Titan-style gate is refused to `who`, or null: such a write
+ * is a gate decision, so it needs `approve` like `gate.decide` (the gate's own job may still
+ * register itself as WAITING).
+ */
+export function titanGateRefusal(who: Pick<Principal, 'name' | 'kind' | 'permissions'>, method: string, params: unknown): string | null {
+  if (who.permissions.includes('approve')) return null;
+  if (method !== 'kv.set' && method !== 'kv.cas' && method !== 'kv.del') return null;
+  const p = (params ?? {}) as { key?: unknown; value?: unknown };
+  if (typeof p.key !== 'string' || !p.key.startsWith(TITAN_GATE_STATUS_PREFIX)) return null;
+  if (method !== 'kv.del' && p.value === 'WAITING') return null;
+  return `${method} on ${p.key} decides a Titan gate: ${callerName(who)} cannot decide gates`;
 }

@@ -9,6 +9,7 @@ import type { ScalingPolicy } from '../core/autoscale.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataResults, dataParams } from './data-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
+import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
@@ -86,6 +87,7 @@ export const DrainTimeoutSchema = z.number().int().nonnegative().max(LIMITS.maxT
 export const params = {
   ...dataParams,
   ...scheduleParams,
+  ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
    * instead of creating a second.
@@ -153,7 +155,8 @@ export const params = {
   'gate.decide': z.strictObject({
     ref: JobRefSchema,
     approved: z.boolean(),
-    by: z.string().min(1).max(200),
+    /** Ignored: the decision records who the caller authenticated as. Accepted from older clients. */
+    by: z.string().max(200).optional(),
     comment: z.string().max(4096).nullable().default(null),
   }),
 } as const;
@@ -304,7 +307,7 @@ export interface LogChunk {
   removed?: string;
 }
 
-export interface Results extends DataResults, ScheduleResults {
+export interface Results extends DataResults, ScheduleResults, AccessResults {
   submit: { runId: string; jobs: string[] };
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

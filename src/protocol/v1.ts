@@ -28,6 +28,29 @@ export const V1_OP = {
   KV_SMEMBERS: 0x63,
 } as const;
 
+/** The client method each v1 command performs: its permission and whether it is audited come from access.ts. */
+export const V1_METHOD: Record<number, string> = {
+  [V1_OP.SUBMIT_JOB]: 'submit',
+  [V1_OP.SUBMIT_DAG]: 'dag.submit',
+  [V1_OP.DEPLOY]: 'submit',
+  [V1_OP.RUN]: 'submit',
+  [V1_OP.STOP]: 'service.stop',
+  [V1_OP.STATS]: 'stats',
+  [V1_OP.STATS_JSON]: 'stats',
+  [V1_OP.CLEAN_STATS]: 'stats.clear',
+  [V1_OP.KILL_WORKER]: 'worker.shutdown',
+  [V1_OP.GET_LOGS]: 'logs.get',
+  [V1_OP.UPLOAD_ASSET]: 'files.put',
+  [V1_OP.FETCH_ASSET]: 'files.get',
+  [V1_OP.GET_JOB_STATUS]: 'job.get',
+  [V1_OP.CANCEL_JOB]: 'job.cancel',
+  [V1_OP.DEPLOY_SCRIPT]: 'files.put',
+  [V1_OP.KV_SET]: 'kv.set',
+  [V1_OP.KV_GET]: 'kv.get',
+  [V1_OP.KV_SADD]: 'kv.sadd',
+  [V1_OP.KV_SMEMBERS]: 'kv.smembers',
+};
+
 /** Reply opcodes: every success is ACK, every failure ERROR (Titan sent some failures as ACK). */
 export const V1_ACK = 0x50;
 export const V1_ERROR = 0x51;

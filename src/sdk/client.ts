@@ -5,7 +5,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
@@ -217,13 +216,16 @@ export class TitanClient {
     return this.call('gates.list', { history });
   }
 
-  /** Approves a gate: a native one (`runId/gateId` or a gate id), or a Titan-style one by its gate id. */
-  approve(ref: string, options: { comment?: string; by?: string } = {}): Promise<GateDecisionResult> {
-    return this.call('gate.decide', { ref, approved: true, by: options.by ?? whoAmI(), comment: options.comment ?? null });
+  /**
+   * Approves a gate: a native one (`runId/gateId` or a gate id), or a Titan-style one by its gate
+   * id. The master records the decision under the name of this client's token.
+   */
+  approve(ref: string, options: { comment?: string } = {}): Promise<GateDecisionResult> {
+    return this.call('gate.decide', { ref, approved: true, comment: options.comment ?? null });
   }
 
-  reject(ref: string, options: { comment?: string; by?: string } = {}): Promise<GateDecisionResult> {
-    return this.call('gate.decide', { ref, approved: false, by: options.by ?? whoAmI(), comment: options.comment ?? null });
+  reject(ref: string, options: { comment?: string } = {}): Promise<GateDecisionResult> {
+    return this.call('gate.decide', { ref, approved: false, comment: options.comment ?? null });
   }
 
   /** Runs one script as a one-job run. */
@@ -709,17 +711,6 @@ function tlsFromEnvironment(): TlsSetting {
   } catch (err) {
     throw new BadRequestError(`TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY: ${(err as Error).message}`);
   }
-}
-
-/** Who decides, when the caller does not say: the local user at this host. */
-function whoAmI(): string {
-  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (some containers): keep the environment's answer
-  }
-  return `${user}@${hostname()}`;
 }
 
 /** A job that has ended, or a service that is up. */

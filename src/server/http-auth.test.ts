@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cookieOf, LoginLimiter, registerAuth } from './http-auth.js';
-import { principalOf } from './http-common.js';
+import { AuditLog } from './audit-log.js';
+import { Gatekeeper } from './gatekeeper.js';
+import { principalOf, sessionIdOf } from './http-common.js';
+import { Identities } from './identities.js';
 
 describe('LoginLimiter', () => {
   it('allows 10 failures a minute per address, and forgets them after a success', () => {
@@ -29,11 +32,11 @@ describe('the auth routes and guard', () => {
 
   const build = (login?: { user: string; password: string }, trustProxy = false): FastifyInstance => {
     app = Fastify({ trustProxy });
-    const auth = registerAuth(app, { token: 'the-token', login });
+    const auth = registerAuth(app, { gate: new Gatekeeper('the-token', new Identities(), new AuditLog(null), login) });
     void app.register(async (api) => {
       api.addHook('onRequest', auth.guard);
-      api.get('/api/who', async (req) => principalOf(req));
-      api.post('/api/change', async (req) => ({ by: principalOf(req).user }));
+      api.get('/api/who', async (req) => ({ name: principalOf(req).name, session: sessionIdOf(req) !== undefined }));
+      api.post('/api/change', async (req) => ({ by: principalOf(req).name }));
     });
     return app;
   };
@@ -50,14 +53,14 @@ describe('the auth routes and guard', () => {
     expect(user).toBe('ana');
     const cookie = cookieFrom(byPassword.headers['set-cookie']);
 
-    expect((await app.inject({ url: '/api/who', headers: { cookie } })).json()).toMatchObject({ kind: 'session', user: 'ana' });
-    expect((await app.inject({ url: '/api/who', headers: { authorization: 'Bearer the-token' } })).json()).toEqual({ kind: 'token', user: 'token' });
+    expect((await app.inject({ url: '/api/who', headers: { cookie } })).json()).toEqual({ name: 'ana', session: true });
+    expect((await app.inject({ url: '/api/who', headers: { authorization: 'Bearer the-token' } })).json()).toEqual({ name: 'cluster-token', session: false });
     expect((await app.inject({ url: '/api/who', headers: { authorization: 'Bearer nope', cookie } })).statusCode).toBe(401);
     expect((await app.inject({ url: '/api/who', headers: { authorization: 'Basic x' } })).statusCode).toBe(401);
     expect((await app.inject({ url: '/api/who' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'POST', url: '/api/change', headers: { cookie } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/change', headers: { cookie, 'x-csrf-token': csrf } })).json()).toEqual({ by: 'ana' });
-    expect((await app.inject({ method: 'POST', url: '/api/change', headers: { authorization: 'Bearer the-token' } })).json()).toEqual({ by: 'token' });
+    expect((await app.inject({ method: 'POST', url: '/api/change', headers: { authorization: 'Bearer the-token' } })).json()).toEqual({ by: 'cluster-token' });
     // Several cookies in one header.
     expect((await app.inject({ url: '/api/who', headers: { cookie: `a=b; ${cookie}; c=d` } })).statusCode).toBe(200);
 

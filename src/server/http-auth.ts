@@ -14,20 +14,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseWith, setPrincipal, type Principal } from './http-common.js';
-import { derivedRole } from '../protocol/derived-tokens.js';
+import { parseWith, setPrincipal } from './http-common.js';
+import type { Principal } from '../protocol/access.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import { tokenMatches } from './token.js';
 import { type Session, SessionStore } from './http-sessions.js';
 
 export const SESSION_COOKIE = 'titan_session';
-/** The name a session signed in with the cluster token gets (audit records show it). */
-export const TOKEN_USER = 'token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export interface UiLogin {
-  user: string;
-  password: string;
-}
 
 /** At most `max` failed sign-ins per client address in any `windowMs`. */
 export class LoginLimiter {
@@ -85,12 +79,10 @@ const LoginSchema = z.union([
 ]);
 
 export interface AuthOptions {
-  token: string;
+  gate: Gatekeeper;
   /** Where sessions are kept across restarts (in memory only when absent). */
   sessionsFile?: string | undefined;
   log?: (line: string) => void;
-  /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); absent: token sign-in only. */
-  login?: UiLogin | undefined;
   now?: () => number;
 }
 
@@ -131,34 +123,37 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
     return reply.code(429).header('retry-after', String(seconds)).send({ code: 'RATE_LIMITED', message: `too many failed sign-ins from ${req.ip}; try again in ${seconds} s` });
   };
 
+  /** A token's principal as a client of this API: a job's token is for the TCP port only. */
+  const clientOf = (given: string | undefined): Principal | null => {
+    const who = options.gate.authenticate(given);
+    return who?.kind === 'job' ? null : who;
+  };
+
   app.post('/api/login', { bodyLimit: 8 * 1024 }, async (req, reply) => {
     const body = parseWith(LoginSchema, req.body, 'sign-in (send JSON {token} or {user, password})');
-    let user: string | null = null;
+    let who: Principal | null = null;
     let message = 'wrong token';
     if ('token' in body) {
-      if (tokenMatches(body.token, options.token)) user = TOKEN_USER;
-      else if (lockedOut(req, reply)) return reply;
+      who = clientOf(body.token);
+      if (who === null && lockedOut(req, reply)) return reply;
     } else if (lockedOut(req, reply)) {
       return reply;
-    } else if (options.login) {
-      // Both compared, always: the time taken says nothing about which one was wrong.
-      const userOk = tokenMatches(body.user, options.login.user);
-      const passwordOk = tokenMatches(body.password, options.login.password);
-      if (userOk && passwordOk) user = options.login.user;
-      message = 'wrong user or password';
+    } else if (!options.gate.hasUsers) {
+      message = 'this master has no dashboard users (add one with titan user add, or start it with --ui-user and --ui-password-file); sign in with the cluster token';
     } else {
-      message = 'this master has no dashboard user (start it with --ui-user and --ui-password-file); sign in with the cluster token';
+      who = await options.gate.signIn(body.user, body.password);
+      message = 'wrong user or password';
     }
-    if (user === null) {
+    if (who === null) {
       limiter.fail(req.ip);
       return deny(reply, 401, message);
     }
     limiter.succeed(req.ip);
     const previous = cookieOf(req, SESSION_COOKIE);
     if (previous !== undefined) sessions.end(previous);
-    const session = sessions.create(user);
+    const session = sessions.create(who);
     reply.header('set-cookie', cookie(req, session.id, false));
-    return { user: session.user, csrf: session.csrf };
+    return { user: session.user, csrf: session.csrf, permissions: who.permissions };
   });
 
   app.post('/api/logout', async (req, reply) => {
@@ -173,35 +168,33 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
   app.get('/api/session', async (req, reply) => {
     const session = sessions.use(cookieOf(req, SESSION_COOKIE));
     if (!session) return deny(reply, 401, 'not signed in (POST /api/login)');
-    return { user: session.user, csrf: session.csrf };
+    return { user: session.user, csrf: session.csrf, permissions: session.who.permissions };
   });
 
   // Answering from an async hook: send, then return the reply so that the handler does not run.
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const header = req.headers.authorization;
     if (header !== undefined) {
-      const given = header.startsWith('Bearer ') ? header.slice(7) : undefined;
-      if (tokenMatches(given, options.token)) {
-        setPrincipal(req, { kind: 'token', user: TOKEN_USER });
-        return undefined;
-      }
-      // The read token reads; the worker and job tokens are for the TCP port.
-      if (derivedRole(options.token, given)?.role !== 'read') {
+      const who = clientOf(header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      if (who === null) {
         if (lockedOut(req, reply)) return reply;
         limiter.fail(req.ip);
-        return deny(reply, 401, 'wrong token: send the cluster token as "Authorization: Bearer <token>"');
+        return deny(reply, 401, 'wrong, revoked or expired token: send the cluster token or a named one as "Authorization: Bearer <token>"');
       }
-      if (!SAFE_METHODS.has(req.method)) return deny(reply, 403, `${req.method} changes the cluster: a read token only reads`);
-      setPrincipal(req, { kind: 'token', user: 'read' });
+      setPrincipal(req, who);
       return undefined;
     }
     const session = sessions.use(cookieOf(req, SESSION_COOKIE));
     if (!session) return deny(reply, 401, 'sign in (POST /api/login) or send the cluster token as "Authorization: Bearer <token>"');
+    const revoked = options.gate.revoked(session.who);
+    if (revoked !== null) {
+      sessions.end(session.id);
+      return deny(reply, 401, `${revoked}: sign in again`);
+    }
     if (!SAFE_METHODS.has(req.method) && !csrfOk(req, session)) {
       return deny(reply, 403, `${req.method} with a session cookie needs the X-CSRF-Token header (GET /api/session returns it)`);
     }
-    const principal: Principal = { kind: 'session', user: session.user, sessionId: session.id };
-    setPrincipal(req, principal);
+    setPrincipal(req, session.who, session.id);
     return undefined;
   };
 

@@ -8,6 +8,7 @@ import { TitanError } from '../core/errors.js';
 import { IdSchema } from '../core/model.js';
 import { params } from '../protocol/methods.js';
 import { describeIssues } from '../protocol/peer.js';
+import type { Principal } from '../protocol/access.js';
 
 export const STATUS_OF: Record<string, number> = {
   BAD_REQUEST: 400,
@@ -21,24 +22,27 @@ export const STATUS_OF: Record<string, number> = {
   INTERNAL: 500,
 };
 
-/** Who sent an authenticated request: a bearer-token client, or a browser session. */
-export type Principal = { kind: 'token'; user: string } | { kind: 'session'; user: string; sessionId: string };
+/** Whether the caller may not run jobs, and so sees the names of environment variables, not their values. */
+export const readsOnly = (req: FastifyRequest): boolean => !principalOf(req).permissions.includes('operate');
 
-/** Whether the caller holds the read token, which sees no environment values. */
-export const readsOnly = (req: FastifyRequest): boolean => {
-  const p = principalOf(req);
-  return p.kind === 'token' && p.user === 'read';
-};
+type Authenticated = FastifyRequest & { principal?: Principal; sessionId?: string };
+
+/** Who a request is from, once the auth hook let it through. */
+export const signedIn = (req: FastifyRequest): Principal | undefined => (req as Authenticated).principal;
 
 /** Set by the API's auth hook on every request it lets through. */
 export function principalOf(req: FastifyRequest): Principal {
-  const p = (req as FastifyRequest & { principal?: Principal }).principal;
+  const p = signedIn(req);
   if (!p) throw new TitanError('UNAUTHORIZED', 'not signed in');
   return p;
 }
 
-export function setPrincipal(req: FastifyRequest, principal: Principal): void {
-  (req as FastifyRequest & { principal?: Principal }).principal = principal;
+/** The browser session a request came with, if it came with one rather than a bearer token. */
+export const sessionIdOf = (req: FastifyRequest): string | undefined => (req as Authenticated).sessionId;
+
+export function setPrincipal(req: FastifyRequest, principal: Principal, sessionId?: string): void {
+  (req as Authenticated).principal = principal;
+  if (sessionId !== undefined) (req as Authenticated).sessionId = sessionId;
 }
 
 /** Validates with a zod schema; failures are 400 with every problem named. */

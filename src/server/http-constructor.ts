@@ -12,7 +12,8 @@ import { MAX_PIPELINE_YAML } from '../core/pipeline-yaml.js';
 import { Drafts, MAX_DRAFT_BYTES } from '../master/drafts.js';
 import { FileArea } from '../master/file-area.js';
 import type { Master } from '../master/master.js';
-import { bodyObject, parseWith } from './http-common.js';
+import { bodyObject, parseWith, principalOf } from './http-common.js';
+import { refusal } from '../protocol/access.js';
 
 /** Library scripts larger than this are not sent for viewing. */
 export const MAX_VIEW_BYTES = 1024 * 1024;
@@ -32,17 +33,17 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   // ---- drafts -----------------------------------------------------------------------------------
 
-  app.get('/api/drafts', async () => ({ drafts: drafts.list() }));
-  app.get('/api/drafts/:name', async (req) => drafts.get(nameOf(req.params)));
-  app.put('/api/drafts/:name', { bodyLimit: MAX_DRAFT_BYTES + 64 * 1024 }, async (req) => {
+  app.get('/api/drafts', { config: { access: 'drafts.list' } }, async () => ({ drafts: drafts.list() }));
+  app.get('/api/drafts/:name', { config: { access: 'drafts.get' } }, async (req) => drafts.get(nameOf(req.params)));
+  app.put('/api/drafts/:name', { config: { access: 'drafts.put' }, bodyLimit: MAX_DRAFT_BYTES + 64 * 1024 }, async (req) => {
     const name = Drafts.check(nameOf(req.params));
     return drafts.put(name, parseWith(ContentBody, bodyObject(req), 'draft').content);
   });
-  app.post('/api/drafts/:name/rename', async (req) => {
+  app.post('/api/drafts/:name/rename', { config: { access: 'drafts.rename' } }, async (req) => {
     const p = parseWith(RenameBody, bodyObject(req), 'rename');
     return drafts.rename(nameOf(req.params), p.to, p.overwrite);
   });
-  app.delete('/api/drafts/:name', async (req) => {
+  app.delete('/api/drafts/:name', { config: { access: 'drafts.delete' } }, async (req) => {
     const name = nameOf(req.params);
     drafts.delete(name);
     return { name, deleted: true };
@@ -50,8 +51,8 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   // ---- script library ---------------------------------------------------------------------------
 
-  app.get('/api/scripts', async () => ({ scripts: master.registry.list() }));
-  app.get('/api/scripts/:name', async (req, reply) => {
+  app.get('/api/scripts', { config: { access: 'files.list' } }, async () => ({ scripts: master.registry.list() }));
+  app.get('/api/scripts/:name', { config: { access: 'files.get' } }, async (req, reply) => {
     const name = FileArea.check(nameOf(req.params));
     const data = master.registry.get(name);
     if (data === null) throw new TitanError('NOT_FOUND', `no script ${name} in the library`);
@@ -62,7 +63,7 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
     // The script's bytes as sent: text/plain is not decoded, application/octet-stream is accepted.
     raw.removeContentTypeParser('text/plain');
     raw.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: LIMITS.maxScriptBytes }, (_req, body, done) => done(null, body));
-    raw.put('/api/scripts/:name', { bodyLimit: LIMITS.maxScriptBytes }, async (req) => {
+    raw.put('/api/scripts/:name', { config: { access: 'files.put' }, bodyLimit: LIMITS.maxScriptBytes }, async (req) => {
       const name = FileArea.check(nameOf(req.params));
       if (!Buffer.isBuffer(req.body)) throw new TitanError('BAD_REQUEST', 'send the script as the body (content-type: text/plain or application/octet-stream)');
       master.registry.put(name, req.body);
@@ -72,12 +73,12 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   // ---- pipelines --------------------------------------------------------------------------------
 
-  app.post('/api/pipelines/parse', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
+  app.post('/api/pipelines/parse', { config: { access: 'pipeline.parse' }, bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
     return { pipeline: (await master.pipelines.read(yaml, 'pipeline.yaml')).doc };
   });
 
-  app.post('/api/pipelines/deploy', { bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
+  app.post('/api/pipelines/deploy', { config: { access: 'submit' }, bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
     const { doc, projectAt } = await master.pipelines.read(yaml, 'pipeline.yaml');
     if (doc.project) throw new TitanError('BAD_REQUEST', `${projectAt}: project mode is not available here: the script library has no folders; set "project: false" and name library scripts in "file"`);
@@ -92,6 +93,8 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
     });
     const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, jobs }, 'pipeline');
     if (doc.schedule !== undefined) {
+      const refused = refusal(principalOf(req), 'schedule.put');
+      if (refused !== null) throw new TitanError('FORBIDDEN', refused);
       const { schedule } = await master.schedules.upsert(doc.name, doc.schedule, run);
       return { schedule: schedule.name, nextAt: schedule.nextAt };
     }

@@ -22,30 +22,30 @@ const PUT_BODY_LIMIT = 6 * DATA_LIMITS.maxValueBytes + 64 * 1024;
 const keyOf = (req: FastifyRequest): string => (req.params as { '*': string })['*'];
 
 export function registerDataRoutes(app: FastifyInstance, master: Master): void {
-  app.get('/api/kv', async (req) => {
+  app.get('/api/kv', { config: { access: 'kv.keys' } }, async (req) => {
     const q = queryOf(req);
     const p = parseData('kv.keys', { prefix: q.prefix, limit: numberOf(q.limit) });
     return master.kv.keys(p.prefix, p.limit);
   });
-  app.get('/api/kv/*', async (req) => {
+  app.get('/api/kv/*', { config: { access: 'kv.get' } }, async (req) => {
     const { key } = parseData('kv.get', { key: keyOf(req) });
     const entry = await master.kv.get(key);
     if (entry.version === 0) throw new TitanError('NOT_FOUND', `no key "${key}"`);
     return { key, ...entry };
   });
-  app.put('/api/kv/*', { bodyLimit: PUT_BODY_LIMIT }, async (req) => {
+  app.put('/api/kv/*', { config: { access: 'kv.set' },  bodyLimit: PUT_BODY_LIMIT }, async (req) => {
     const body = typeof req.body === 'object' && req.body !== null ? req.body : { value: req.body };
     const p = parseData('kv.set', { ...body, key: keyOf(req) });
     return master.kv.set(p.key, p.value, p.ttlMs ?? null);
   });
-  app.delete('/api/kv/*', async (req) => master.kv.del(parseData('kv.del', { key: keyOf(req) }).key));
+  app.delete('/api/kv/*', { config: { access: 'kv.del' } }, async (req) => master.kv.del(parseData('kv.del', { key: keyOf(req) }).key));
 
-  app.get('/api/artifacts', async (req) => {
+  app.get('/api/artifacts', { config: { access: 'artifact.list' } }, async (req) => {
     const q = queryOf(req);
     const p = parseData('artifact.list', { prefix: q.prefix, runId: q.runId, limit: numberOf(q.limit) });
     return master.artifacts.list(p.prefix, p.runId, p.limit);
   });
-  app.get('/api/artifacts/download/*', async (req, reply) => {
+  app.get('/api/artifacts/download/*', { config: { access: 'artifact.get' } }, async (req, reply) => {
     const { key } = parseData('artifact.get', { key: keyOf(req) });
     const first = await master.artifacts.read(key, 0, ARTIFACT_CHUNK_BYTES);
     const { artifact } = first;

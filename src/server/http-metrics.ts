@@ -5,7 +5,7 @@ import type { Master } from '../master/master.js';
 
 export function registerMetricsRoute(app: FastifyInstance, master: Master): void {
   const registry = metricsRegistry(master);
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', { config: { access: 'stats' } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }
 
 function metricsRegistry(master: Master): Registry {

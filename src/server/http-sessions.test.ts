@@ -3,16 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SESSION_MAX_AGE_MS, SESSION_TTL_MS, SessionStore } from './http-sessions.js';
+import type { Principal } from '../protocol/access.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-sessions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const user = (name: string): Principal => ({ name, kind: 'user', permissions: ['read'] });
 
 describe('SessionStore', () => {
   it('creates random sessions whose expiry slides with each use, and forgets expired ones', () => {
     let now = 1_000;
     const store = new SessionStore({ now: () => now });
-    const a = store.create('ana');
-    const b = store.create('bo');
+    const a = store.create(user('ana'));
+    const b = store.create(user('bo'));
     expect(a.id).toMatch(/^[0-9a-f]{64}$/);
     expect(a.csrf).toMatch(/^[0-9a-f]{64}$/);
     expect(a.id).not.toBe(b.id);
@@ -32,14 +35,14 @@ describe('SessionStore', () => {
 
   it('tells listeners when a session ends, once, and evicts the least recently used beyond its limit', () => {
     const store = new SessionStore({ max: 2 });
-    const a = store.create('a');
+    const a = store.create(user('a'));
     let ended = 0;
     store.onEnd(a.id, () => ended++);
     const stopped = store.onEnd(a.id, () => ended += 100);
     stopped();
-    const b = store.create('b');
+    const b = store.create(user('b'));
     store.use(a.id);
-    store.create('c');
+    store.create(user('c'));
     // b was the least recently used.
     expect(store.use(b.id)).toBeNull();
     expect(store.use(a.id)).not.toBeNull();
@@ -55,8 +58,8 @@ describe('SessionStore across restarts', () => {
     const file = join(dir, 'sessions.json');
     let now = 1_000;
     const before = new SessionStore({ now: () => now, file });
-    const a = before.create('ana');
-    const gone = before.create('bo');
+    const a = before.create(user('ana'));
+    const gone = before.create(user('bo'));
     before.end(gone.id);
     before.close();
     const text = readFileSync(file, 'utf8');
@@ -72,7 +75,7 @@ describe('SessionStore across restarts', () => {
   it('ends a session 7 days after sign-in however busy it was', () => {
     let now = 0;
     const store = new SessionStore({ now: () => now });
-    const s = store.create('ana');
+    const s = store.create(user('ana'));
     while (now + SESSION_TTL_MS / 2 < SESSION_MAX_AGE_MS) {
       now += SESSION_TTL_MS / 2;
       expect(store.use(s.id)).not.toBeNull();

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { Principal } from '../protocol/access.js';
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const SESSION_MAX_AGE_MS = 7 * 24 * 3_600_000;
@@ -20,15 +21,19 @@ const SAVE_DELAY_MS = 1_000;
 export interface Session {
   readonly id: string;
   readonly user: string;
+  /** Who signed in, with what they may do (a session of a removed user ends). */
+  readonly who: Principal;
   readonly csrf: string;
   readonly createdAt: number;
   expiresAt: number;
 }
 
+const PrincipalSchema = z.object({ name: z.string().max(200), kind: z.enum(['cluster', 'read', 'token', 'user', 'job', 'v1']), permissions: z.array(z.enum(['read', 'operate', 'approve', 'admin'])), credential: z.string().max(200).optional(), expiresAt: z.number().optional() });
+
 const SavedSchema = z.object({
-  sessions: z.array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), user: z.string().max(200), csrf: z.string().max(128), createdAt: z.number(), expiresAt: z.number() })).max(MAX_SESSIONS),
+  sessions: z.array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), user: z.string().max(200), who: PrincipalSchema, csrf: z.string().max(128), createdAt: z.number(), expiresAt: z.number() })).max(MAX_SESSIONS),
 });
-type Saved = z.infer<typeof SavedSchema>['sessions'][number];
+type Saved = Omit<z.infer<typeof SavedSchema>['sessions'][number], 'who'> & { who: Principal };
 
 const hashOf = (id: string): string => createHash('sha256').update(id).digest('hex');
 
@@ -67,9 +72,9 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  create(user: string): Session {
+  create(who: Principal): Session {
     const now = this.now();
-    const session: Session = { id: randomBytes(32).toString('hex'), user, csrf: randomBytes(32).toString('hex'), createdAt: now, expiresAt: this.expiry(now, now) };
+    const session: Session = { id: randomBytes(32).toString('hex'), user: who.name, who, csrf: randomBytes(32).toString('hex'), createdAt: now, expiresAt: this.expiry(now, now) };
     this.sessions.set(hashOf(session.id), session);
     while (this.sessions.size > this.max) this.endHash(this.sessions.keys().next().value as string);
     this.save();
@@ -88,7 +93,7 @@ export class SessionStore {
       return null;
     }
     // A session read back from the file learns its id from the cookie that proves it.
-    const session: Session = 'id' in found ? found : { id, user: found.user, csrf: found.csrf, createdAt: found.createdAt, expiresAt: found.expiresAt };
+    const session: Session = 'id' in found ? found : { id, user: found.user, who: found.who, csrf: found.csrf, createdAt: found.createdAt, expiresAt: found.expiresAt };
     session.expiresAt = this.expiry(session.createdAt, now);
     this.sessions.delete(hash);
     this.sessions.set(hash, session);
@@ -180,7 +185,7 @@ export class SessionStore {
     this.savedExpiry.clear();
     const sessions: Saved[] = [];
     for (const [hash, s] of this.sessions) {
-      sessions.push({ hash, user: s.user, csrf: s.csrf, createdAt: s.createdAt, expiresAt: s.expiresAt });
+      sessions.push({ hash, user: s.user, who: s.who, csrf: s.csrf, createdAt: s.createdAt, expiresAt: s.expiresAt });
       this.savedExpiry.set(hash, s.expiresAt);
     }
     try {

@@ -15,7 +15,8 @@ import type { Master } from '../master/master.js';
 import type { JobView } from '../protocol/methods.js';
 import type { SessionStore } from './http-sessions.js';
 import { hideEnv } from '../protocol/access.js';
-import { check, principalOf, readsOnly, refOf } from './http-common.js';
+import { check, principalOf, readsOnly, refOf, sessionIdOf } from './http-common.js';
+import type { Gatekeeper } from './gatekeeper.js';
 
 /** Bytes a connection may have queued before it is dropped. */
 export const EVENTS_BUFFER_LIMIT = 8 * 1024 * 1024;
@@ -96,7 +97,10 @@ export class SseStream {
 export class SseStreams {
   private readonly open = new Set<SseStream>();
 
-  constructor(private readonly sessions: SessionStore) {}
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly gate: Gatekeeper,
+  ) {}
 
   get size(): number {
     return this.open.size;
@@ -119,11 +123,18 @@ export class SseStreams {
     const stream = new SseStream(reply.raw, limit);
     this.open.add(stream);
     stream.onClose(() => this.open.delete(stream));
-    const principal = principalOf(req);
-    if (principal.kind === 'session') {
-      const stop = this.sessions.onEnd(principal.sessionId, () => stream.end());
+    const sessionId = sessionIdOf(req);
+    if (sessionId !== undefined) {
+      const stop = this.sessions.onEnd(sessionId, () => stream.end());
       stream.onClose(stop);
     }
+    // A revoked token or removed user stops listening at once, and its session ends.
+    stream.onClose(
+      this.gate.watch(principalOf(req), () => {
+        if (sessionId !== undefined) this.sessions.end(sessionId);
+        stream.end();
+      }),
+    );
     // Reconnect after 3 s rather than the browser's default.
     reply.raw.write('retry: 3000\n\n');
     return stream;
@@ -170,7 +181,7 @@ export class FeedTicker {
 export function registerEventRoutes(app: FastifyInstance, master: Master, streams: SseStreams): void {
   const ticker = new FeedTicker(master);
   // No HEAD twins: a HEAD request would open a stream that sends nothing.
-  app.get('/api/events', { exposeHeadRoute: false }, async (req, reply) => {
+  app.get('/api/events', { config: { access: 'runs.list' },  exposeHeadRoute: false }, async (req, reply) => {
     const stream = streams.start(req, reply, EVENTS_BUFFER_LIMIT);
     let workersTimer: NodeJS.Timeout | null = null;
     let workersSentAt = 0;
@@ -205,7 +216,7 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
     return reply;
   });
 
-  app.get('/api/runs/:runId/jobs/:jobId/logs/stream', { exposeHeadRoute: false }, async (req, reply) => {
+  app.get('/api/runs/:runId/jobs/:jobId/logs/stream', { config: { access: 'logs.follow' },  exposeHeadRoute: false }, async (req, reply) => {
     const ref = check('logs.follow', { ref: refOf(req.params) }).ref;
     // An unknown job is a plain JSON 404, before the stream starts.
     await master.getJob(ref);

@@ -14,7 +14,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { registerApiRoutes } from './http-api.js';
-import { registerAuth, type UiLogin } from './http-auth.js';
+import { registerAuth } from './http-auth.js';
+import { decideByTheMethodTable } from './http-access.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import { registerConstructorRoutes } from './http-constructor.js';
 import { STATUS_OF } from './http-common.js';
 import { registerDataRoutes } from './http-data.js';
@@ -25,10 +27,8 @@ import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, HTTP_
 import type { ServerTls } from './tls.js';
 
 export interface HttpOptions {
-  /** The cluster token: bearer token of API clients, and one way to sign in. */
-  token: string;
-  /** The dashboard's user and password; without them browsers sign in with the token. */
-  login?: UiLogin | undefined;
+  /** Who may call: the cluster token, named tokens and users, and the audit of what they did. */
+  gate: Gatekeeper;
   /** The built dashboard (default: `dist/web` of this installation). */
   webRoot?: string | undefined;
   /** The master's data directory: the constructor's drafts are kept in its `drafts/`; the constructor routes are served only with it. */
@@ -77,14 +77,15 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     const { uptimeMs, disk } = master.stats();
     return { status: 'ok', uptimeMs, ...(disk && { disk }) };
   });
-  const auth = registerAuth(app, { token: options.token, login: options.login, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
-  const streams = new SseStreams(auth.sessions);
+  const auth = registerAuth(app, { gate: options.gate, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
+  const streams = new SseStreams(auth.sessions, options.gate);
   app.addHook('preClose', async () => streams.endAll());
 
   void app.register(async (api) => {
     api.addHook('onRequest', auth.guard);
+    decideByTheMethodTable(api, options.gate);
     registerMetricsRoute(api, master);
-    registerApiRoutes(api, master);
+    registerApiRoutes(api, master, options.gate);
     registerDataRoutes(api, master);
     registerEventRoutes(api, master, streams);
     if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.dataDir);

@@ -18,17 +18,19 @@ import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
 import { isMethod, parse } from './method-params.js';
 import { workerSession } from './worker-session.js';
-import { derivedRole, type TokenRole } from '../protocol/derived-tokens.js';
-import { ACCESS, hideEnv, type MethodAccess, refusal } from '../protocol/access.js';
+import { derivedRole } from '../protocol/derived-tokens.js';
+import { changesState, hideEnv, jobReach, type Principal, refusal, titanGateRefusal } from '../protocol/access.js';
+import { isAccessMethod } from '../protocol/access-methods.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { handleAccess } from './handlers-access.js';
 import { checkRoom, SESSION_LIMITS } from './limits.js';
-import { tokenMatches } from './token.js';
 
 const SERVER_VERSION = VERSION;
 
 /** Unauthenticated connections get this long to say HELLO. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
-export function serveV2(peer: Peer, master: Master, token: string): void {
+export function serveV2(peer: Peer, master: Master, gate: Gatekeeper, from: string | undefined): void {
   const timer = setTimeout(() => peer.fail('UNAUTHORIZED', `no HELLO within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS);
   timer.unref();
   peer.onClose(() => clearTimeout(timer));
@@ -38,22 +40,19 @@ export function serveV2(peer: Peer, master: Master, token: string): void {
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `malformed HELLO: ${describeIssues(parsed.error.issues)}`);
     const hello = parsed.data;
     if (!hello.versions.includes(2)) throw new TitanError('BAD_REQUEST', `no common protocol version: this server speaks 2, the client offered ${hello.versions.join(', ')}`);
-    const derived: { role: TokenRole; attempt?: AttemptId } | null = tokenMatches(hello.token, token) ? { role: 'cluster' } : derivedRole(token, hello.token);
-    if (derived === null) throw new TitanError('UNAUTHORIZED', 'invalid or missing token: pass the cluster token (TITAN_TOKEN or --token)');
-    const { role } = derived;
+    const workerToken = derivedRole(gate.clusterToken, hello.token)?.role === 'worker';
+    const principal = workerToken ? null : gate.authenticate(hello.token);
+    if (!workerToken && principal === null) throw new TitanError('UNAUTHORIZED', 'invalid, revoked or expired token: pass the cluster token or a named one (TITAN_TOKEN or --token-file)');
     // A job's token lives as long as its attempt: one left in a log is useless afterwards.
-    if (derived.attempt && !master.attemptRunning(derived.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(derived.attempt)} is no longer running`);
+    if (principal?.attempt && !master.attemptRunning(principal.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(principal.attempt)} is no longer running`);
     if (hello.role === 'worker') {
-      if (role !== 'cluster' && role !== 'worker') throw new TitanError('UNAUTHORIZED', `a ${role} token cannot register a worker: use the worker token (titan token --role worker)`);
+      if (!workerToken && principal?.kind !== 'cluster') throw new TitanError('UNAUTHORIZED', `${principal?.name ?? 'this token'} cannot register a worker: use the worker token (titan token --role worker)`);
       return workerSession(peer, master, hello);
     }
-    if (role === 'worker') throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token (or titan token --role read)');
-    return clientSession(peer, master, derived.attempt ? { role: 'job', attempt: derived.attempt } : { role: role === 'cluster' ? 'admin' : 'read' });
+    if (principal === null) throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token, a named token or the read token');
+    return clientSession(peer, master, gate, principal, from ?? 'unknown');
   };
 }
-
-/** Who a client session acts as: a role, and for a job's token the attempt it belongs to. */
-type SessionPrincipal = { role: 'admin' | 'read' } | { role: 'job'; attempt: AttemptId };
 
 const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
 
@@ -72,7 +71,7 @@ async function runNamed(master: Master, raw: unknown): Promise<{ runId: string; 
 /** A job's token reaches its own run and the runs it submitted (see protocol/access.ts); returns the parameters to use. */
 async function checkReach(master: Master, a: AttemptId, method: string, raw: unknown): Promise<unknown> {
   if (!master.attemptRunning(a)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(a)} is no longer running`);
-  const reach = (ACCESS as Record<string, MethodAccess | undefined>)[method]?.job;
+  const reach = jobReach(method);
   if (reach === 'run') {
     const { runId: target, params: checked } = await runNamed(master, raw);
     if (!(await master.withinReach(a.runId, target))) throw new TitanError('FORBIDDEN', `${method}: run ${target} is neither this job's run (${a.runId}) nor one it submitted`);
@@ -86,31 +85,54 @@ async function checkReach(master: Master, a: AttemptId, method: string, raw: unk
   return raw;
 }
 
-function clientSession(peer: Peer, master: Master, principal: SessionPrincipal): { version: number; serverVersion: string } {
+function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: Principal, from: string): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
   const data = dataHandler(peer, master);
-  const origin = principal.role === 'job' ? { startedBy: principal.attempt.runId } : {};
-  const hidden = principal.role === 'read';
+  const attempt = principal.attempt;
+  const origin = attempt ? { startedBy: attempt.runId } : {};
+  // Environment values are for those who may run jobs: the others see the variables' names.
+  const hidden = !principal.permissions.includes('operate');
   peer.onClose(() => {
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
   });
-  if (principal.role === 'job') {
-    const stop = master.onAttemptEnd(principal.attempt, () => peer.fail('UNAUTHORIZED', `this job token's attempt ${attemptName(principal.attempt)} has ended`));
+  // Revoked, removed or expired: cut off at once, even a session that only listens.
+  peer.onClose(gate.watch(principal, (reason) => peer.fail('UNAUTHORIZED', reason)));
+  if (attempt) {
+    const stop = master.onAttemptEnd(attempt, () => peer.fail('UNAUTHORIZED', `this job token's attempt ${attemptName(attempt)} has ended`));
     peer.onClose(stop);
   }
+  const authorized = async (req: Request, method: Method): Promise<unknown> => {
+    const revoked = gate.revoked(principal);
+    if (revoked !== null) {
+      peer.fail('UNAUTHORIZED', revoked);
+      throw new TitanError('UNAUTHORIZED', revoked);
+    }
+    const refused = refusal(principal, method) ?? titanGateRefusal(principal, method, req.params);
+    if (refused !== null) throw new TitanError('FORBIDDEN', refused);
+    const checked = attempt ? await checkReach(master, attempt, method, req.params) : req.params;
+    return handle({ ...req, params: checked }, method);
+  };
   peer.onRequest = (req: Request) => {
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
-    const refused = refusal(principal.role, method);
-    if (refused !== null) throw new TitanError('FORBIDDEN', refused);
-    if (principal.role === 'job') return checkReach(master, principal.attempt, method, req.params).then((checked) => handle({ ...req, params: checked }, method));
-    return handle(req, method);
+    if (!changesState(method)) return authorized(req, method);
+    return authorized(req, method).then(
+      (result) => {
+        gate.record(principal, 'tcp', from, method, req.params, null, result);
+        return result;
+      },
+      (err: unknown) => {
+        gate.record(principal, 'tcp', from, method, req.params, err);
+        throw err;
+      },
+    );
   };
   const handle = (req: Request, method: Method): unknown => {
     if (isDataMethod(method)) return data(method, req.params);
     if (isScheduleMethod(method)) return handleSchedule(master, method, req.params);
+    if (isAccessMethod(method)) return handleAccess(gate, principal, method, req.params);
     switch (method) {
       case 'submit': {
         const p = parse(method, req.params);
@@ -217,7 +239,7 @@ function clientSession(peer: Peer, master: Master, principal: SessionPrincipal):
       }
       case 'gate.decide': {
         const p = parse(method, req.params);
-        return master.decideGate(p.ref, p.approved, p.by, p.comment);
+        return master.decideGate(p.ref, p.approved, principal.name, p.comment);
       }
       case 'workers.list':
         parse(method, req.params);

@@ -1,5 +1,5 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
@@ -7,15 +7,18 @@ import { Master } from '../master/master.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { privateDataDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
 import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
-import type { UiLogin } from './http-auth.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
+import { AuditLog } from './audit-log.js';
+import { Gatekeeper, type UiLogin } from './gatekeeper.js';
+import { Identities } from './identities.js';
 
 export interface MasterConfig {
   dataDir: string;
@@ -70,7 +73,7 @@ export interface RunningMaster {
 
 export async function startMaster(config: MasterConfig): Promise<RunningMaster> {
   const dataDir = resolve(config.dataDir);
-  privateDataDir(dataDir);
+  privateDataDir(dataDir, (line) => void process.stderr.write(`titan master: ${line}\n`));
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
   const master = new Master({
@@ -94,9 +97,11 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
   if (wide.length > 0) {
     process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
   }
-  const tcp = createTcpServer(master, token, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
+  const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
+  const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
   await listen(tcp, config.port, config.host);
-  const http = createHttpServer(master, { token, login: config.ui, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
+  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
     connections: config.connections,
     ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
   });
@@ -115,6 +120,7 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
       await new Promise<void>((r) => tcp.close(() => r()));
       await http.close();
       await master.close();
+      await gate.audit.flushed();
       await store.close();
     },
   };
@@ -143,18 +149,6 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
 }
 
 /** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
-/**
- * The data directory holds the token, the state and every job's output: it is the master's
- * alone (0700) whatever the umask, and one that was open to others is closed, saying so.
- */
-function privateDataDir(dataDir: string): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const mode = statSync(dataDir).mode & 0o777;
-  if (mode === 0o700) return;
-  chmodSync(dataDir, 0o700);
-  process.stderr.write(`titan master: the data directory ${dataDir} was open to others (mode ${mode.toString(8)}); it is now 0700\n`);
-}
-
 async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url === undefined) {
     // SQLite gives its journal files the database's mode: create it private first.

@@ -10,14 +10,16 @@ import type { Master } from '../master/master.js';
 import { encodeFrame, V1, V2 } from '../protocol/frame.js';
 import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
-import { V1_ERROR } from '../protocol/v1.js';
+import { V1_ERROR, V1_METHOD, type V1Reply } from '../protocol/v1.js';
+import { changesState } from '../protocol/access.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
 import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS } from './limits.js';
 import type { ServerTls } from './tls.js';
 import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
-export function createTcpServer(master: Master, token: string, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
+export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
   const handleV1 = v1Handler(master);
   const sockets = new Set<Socket>();
   const session = (socket: Socket): void => {
@@ -27,7 +29,7 @@ export function createTcpServer(master: Master, token: string, v1: V1Access = { 
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       clearTimeout(silent);
-      route(socket, first, master, token, v1, handleV1);
+      route(socket, first, master, gate, v1, handleV1);
     });
   };
   // A handshake gets no longer than a HELLO; a failed one only closes that connection.
@@ -47,18 +49,18 @@ export function createTcpServer(master: Master, token: string, v1: V1Access = { 
   return server;
 }
 
-function route(socket: Socket, first: Buffer, master: Master, token: string, v1: V1Access, handleV1: ReturnType<typeof v1Handler>): void {
+function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, v1: V1Access, handleV1: ReturnType<typeof v1Handler>): void {
   const version = first[0];
   if (version === V2) {
     const peer = new Peer(socket, { server: true });
-    serveV2(peer, master, token);
+    serveV2(peer, master, gate, socket.remoteAddress);
     peer.feed(first);
     return;
   }
   if (version === V1) {
     const refusal = v1Refusal(v1, socket.remoteAddress);
     if (refusal) socket.end(encodeFrame(V1, V1_ERROR, refusal));
-    else serveV1(socket, first, handleV1);
+    else serveV1(socket, first, auditedV1(gate, socket.remoteAddress, handleV1));
     return;
   }
   // Only a Titan client could mistake the version byte, so with v1 on it is answered in v1.
@@ -68,4 +70,18 @@ function route(socket: Socket, first: Buffer, master: Master, token: string, v1:
   }
   const message = JSON.stringify({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `unsupported protocol version ${version} (this server speaks 1 and 2)` } });
   socket.end(encodeFrame(V2, OP.RESPONSE, message));
+}
+
+/**
+ * Titan's v1 has no token: a command is whoever the allowed address is, with every permission,
+ * and its state-changing commands are audited under that address.
+ */
+function auditedV1(gate: Gatekeeper, from: string | undefined, handle: ReturnType<typeof v1Handler>): ReturnType<typeof v1Handler> {
+  const who = { name: `v1@${from ?? 'unknown'}`, kind: 'v1' as const, permissions: ['read', 'operate', 'approve', 'admin'] as const };
+  return async (opcode: number, payload: string): Promise<V1Reply> => {
+    const reply = await handle(opcode, payload);
+    const method = V1_METHOD[opcode];
+    if (method !== undefined && changesState(method)) gate.record(who, 'v1', from, method, { name: payload.split('|')[0]?.slice(0, 100) }, reply.ok ? null : reply.text);
+    return reply;
+  };
 }

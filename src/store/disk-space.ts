@@ -49,7 +49,8 @@ export function probeWrite(dir: string, bytes = 64 * 1024): NodeJS.ErrnoExceptio
   const path = join(dir, '.titan-space-probe');
   let fd: number | null = null;
   try {
-    fd = openSync(path, 'w');
+    // Private like everything in the data directory, even for the moment it exists.
+    fd = openSync(path, 'w', 0o600);
     // A nearly full disk takes part of a write without an error.
     if (writeSync(fd, Buffer.alloc(bytes)) < bytes) return Object.assign(new Error('ENOSPC: the probe was written only in part'), { code: 'ENOSPC' });
     fsyncSync(fd);

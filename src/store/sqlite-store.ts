@@ -223,7 +223,7 @@ export class SqliteStore implements Store {
     const file = inMemory ? path : resolve(path);
     let db: Database.Database | undefined;
     try {
-      if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+      if (!inMemory) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       db = new Database(file);
       // First, so that the WAL switch and migrations wait for another process's lock.
       db.pragma('busy_timeout = 5000');

@@ -10,21 +10,31 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const NOBODY = 65534;
 const nobody = { uid: NOBODY, gid: NOBODY };
-const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 const isRoot = process.getuid?.() === 0;
+const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
 describe('a work directory laid out for jobs run as another user', () => {
-  it('is passable but not listable, with the pid folder and any file at its root private', () => {
+  it.skipIf(!isRoot)("is passable by the jobs' group only, never listable, with the pid folder and any file at its root private", () => {
     const work = join(root, 'work');
     mkdirSync(work);
+    chmodSync(work, 0o755);
     writeFileSync(join(work, 'credential'), 'secret', { mode: 0o644 });
     const notes = prepareWorkDir(work, nobody);
-    expect(notes).toEqual([`${join(work, 'credential')} was open to others (mode 644); it is now 0600`]);
-    expect([modeOf(work), modeOf(join(work, 'runs')), modeOf(join(work, 'cache')), modeOf(join(work, 'pids')), modeOf(join(work, 'credential'))]).toEqual(['711', '711', '711', '700', '600']);
+    expect(notes).toEqual([`the work directory ${work} was open to others (mode 755); it is now 0710`, `${join(work, 'credential')} was open to others (mode 644); it is now 0600`]);
+    const passed = ['', 'runs', 'cache', 'ephemeral'].map((name) => join(work, name));
+    expect(passed.map(modeOf)).toEqual(['710', '710', '710', '710']);
+    expect(passed.map((dir) => statSync(dir).gid)).toEqual([NOBODY, NOBODY, NOBODY, NOBODY]);
+    expect([modeOf(join(work, 'pids')), modeOf(join(work, 'credential'))]).toEqual(['700', '600']);
     expect(prepareWorkDir(work, nobody)).toEqual([]);
   });
 
-  it("is refused when a folder on its way is closed to the jobs' user, naming that folder", () => {
+  it('is all the worker\'s own, 0700, when jobs run as the worker', () => {
+    const work = join(root, 'own');
+    expect(prepareWorkDir(work, null)).toEqual([]);
+    expect(['', 'runs', 'cache', 'ephemeral', 'pids'].map((name) => modeOf(join(work, name)))).toEqual(['700', '700', '700', '700', '700']);
+  });
+
+  it.skipIf(!isRoot)("is refused when a folder on its way is closed to the jobs' user, naming that folder", () => {
     const closed = join(root, 'closed');
     mkdirSync(closed, { mode: 0o700 });
     chmodSync(closed, 0o700);

@@ -1,10 +1,10 @@
 /**
- * Who may read what in a worker's work directory when jobs run as another user (see job-user.ts).
- * The work directory's root, `runs/` and `cache/` are the worker's, mode 0711: a job passes
- * through them to its own folders and its staged script but cannot list them. `pids/` is 0700 and
- * any file at the root is kept 0600, so the worker's own records stay out of a job's reach. A
- * run's shared folder, each attempt's folder and all inside them (outputs, an unpacked archive)
- * belong to the job's user, 0700. The worker (root) never works by path inside a folder the job's
+ * Who may read what in a worker's work directory. It is the worker's own, 0700 whatever the umask,
+ * with `pids/` 0700 and any file at its root 0600. When jobs run as another user (see
+ * job-user.ts), the root, `runs/`, `cache/` and `ephemeral/` are 0710 with the jobs' group: a job
+ * passes through them to its own folders and its staged script but can list none of them, and
+ * other users cannot even pass. A run's shared folder, each attempt's folder and all inside them
+ * (outputs, an unpacked archive) belong to the job's user, 0700. The worker (root) never works by path inside a folder the job's
  * user already holds: a link swapped in there could turn its writes and ownership changes onto
  * any file of the machine.
  */
@@ -17,8 +17,8 @@ export class WorkDirError extends Error {}
 /** The uid and gid jobs run as; null: the worker's own (no ownership to hand over). */
 export type JobOwner = { uid: number; gid: number } | null;
 
-const WORKER_DIRS = ['runs', 'cache'] as const;
-const PRIVATE_DIRS = ['pids'] as const;
+/** Folders jobs pass through; `ephemeral/` holds the work directories of the workers this one starts. */
+const PASSED_DIRS = ['runs', 'cache', 'ephemeral'] as const;
 /** Runs whose shared folder is known to exist; forgotten in bulk beyond this many. */
 const MAX_KNOWN_SHARED_DIRS = 1024;
 
@@ -54,15 +54,29 @@ export function usableBy(path: string, owner: { uid: number; gid: number }, need
 }
 
 /**
+ * Makes one of the work directory's own folders with `mode` (and the jobs' group, when they run as
+ * another user); the line to log when it was open to others (an older version's), else null.
+ */
+function ownFolder(dir: string, mode: number, owner: JobOwner): string | null {
+  mkdirSync(dir, { recursive: true, mode });
+  const stat = statSync(dir);
+  if (owner !== null && stat.gid !== owner.gid) chownSync(dir, -1, owner.gid);
+  const was = stat.mode & 0o777;
+  if (was === mode) return null;
+  chmodSync(dir, mode);
+  return (was & 0o007) === 0 ? null : `the work directory ${dir} was open to others (mode ${was.toString(8)}); it is now 0${mode.toString(8)}`;
+}
+
+/**
  * Lays out the work directory (created when missing) for jobs run by `owner` and checks they can
- * reach it. Throws WorkDirError naming the folder that bars them. Returns one line per file at the
- * root that was open to others and is now 0600.
+ * reach it. Throws WorkDirError naming the folder that bars them. Returns one line per folder or
+ * file that was open to others and is now closed.
  */
 export function prepareWorkDir(workDir: string, owner: JobOwner): string[] {
-  const notes: string[] = [];
-  makeDir(workDir, 0o711);
-  for (const name of WORKER_DIRS) makeDir(join(workDir, name), 0o711);
-  for (const name of PRIVATE_DIRS) makeDir(join(workDir, name), 0o700);
+  // Missing parents are made as usual: only the work directory itself is closed.
+  mkdirSync(dirname(workDir), { recursive: true });
+  const passed = owner === null ? 0o700 : 0o710;
+  const notes = [ownFolder(workDir, passed, owner), ...PASSED_DIRS.map((name) => ownFolder(join(workDir, name), passed, owner)), ownFolder(join(workDir, 'pids'), 0o700, null)].filter((n): n is string => n !== null);
   for (const entry of readdirSync(workDir, { withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = join(workDir, entry.name);
@@ -71,7 +85,7 @@ export function prepareWorkDir(workDir: string, owner: JobOwner): string[] {
     chmodSync(file, 0o600);
     notes.push(`${file} was open to others (mode ${mode.toString(8)}); it is now 0600`);
   }
-  if (owner !== null && owner.uid !== 0) {
+  if (owner !== null) {
     const blocked = blockedAt(realpathSync(workDir), owner);
     if (blocked !== null) {
       throw new WorkDirError(
@@ -80,12 +94,6 @@ export function prepareWorkDir(workDir: string, owner: JobOwner): string[] {
     }
   }
   return notes;
-}
-
-/** Makes `dir` (and its missing parents) with this mode, set explicitly: the umask (0077 under systemd) would close it to the job's user. */
-function makeDir(dir: string, mode: number): void {
-  mkdirSync(dir, { recursive: true, mode });
-  if ((statSync(dir).mode & 0o777) !== mode) chmodSync(dir, mode);
 }
 
 /** The per-run and per-attempt folders of one worker, owned by the user its jobs run as. */
@@ -98,7 +106,9 @@ export class JobFiles {
   sharedDir(runDir: string): string {
     const dir = join(runDir, 'shared');
     if (this.sharedDirs.has(dir)) return dir;
-    makeDir(runDir, 0o711);
+    // Passable whatever the umask; only the jobs' group reaches it anyway, through runs/.
+    mkdirSync(runDir, { recursive: true, mode: 0o711 });
+    if ((statSync(runDir).mode & 0o777) !== 0o711) chmodSync(runDir, 0o711);
     // Made in the run's folder, which stays the worker's: nothing on this path is the job user's yet.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (this.owner) chownSync(dir, this.owner.uid, this.owner.gid);

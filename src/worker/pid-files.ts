@@ -83,7 +83,8 @@ export class PidFiles {
   private readonly queued = new Map<string, Promise<void>>();
 
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    // The worker's own: 0700 (with any parent it creates, the work directory too), whatever the umask.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   /**

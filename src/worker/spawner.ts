@@ -7,7 +7,7 @@
  * (the same --run-as, --pass-env and job certificate).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnWorker } from '../protocol/methods.js';
 
@@ -30,9 +30,8 @@ export interface SpawnerConfig {
 /** Launches the worker and returns its pid (null when it could not be started). */
 export function spawnEphemeralWorker(config: SpawnerConfig, parentId: string, request: SpawnWorker, log: (line: string) => void): number | null {
   const dir = join(config.workDir, 'ephemeral', request.spawnId);
-  mkdirSync(dir, { recursive: true });
-  // Passable whatever the umask: the ephemeral worker's jobs reach their folders through it.
-  chmodSync(join(config.workDir, 'ephemeral'), 0o711);
+  // Private like its parent's work directory, whatever the umask (`ephemeral/` itself is laid out by prepareWorkDir).
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out = openSync(join(dir, 'worker.log'), 'a', 0o600);
   try {
     const args = [

@@ -226,6 +226,12 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       expect(await row.locator('.meter-text').textContent()).toMatch(/^[1-8]\/8$/);
       expect(await row.locator('.chip').textContent()).toBe('GENERAL');
     });
+    await visit('/audit', 'audit', async (p) => {
+      // The seeding submitted runs with the cluster token over TCP.
+      const row = p.locator('tr').filter({ hasText: 'cluster-token' }).filter({ hasText: 'submit' }).first();
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(/tcp from \S*127\.0\.0\.1/);
+    });
   };
 
   it('every page loads with its data and no console errors (light theme)', async () => {
@@ -337,7 +343,7 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     const done = await waitRunStatus(client, runId, 'COMPLETED');
     expect(done.jobs.find((j) => j.spec.id === 'deploy')?.status).toBe('COMPLETED');
     const decision = (await client.gates(20)).history.find((d) => d.runId === runId && d.jobId === 'gate');
-    expect(decision).toMatchObject({ approved: true, by: 'token', comment: 'ship it, from the browser', reason: 'decided' });
+    expect(decision).toMatchObject({ approved: true, by: 'cluster-token', comment: 'ship it, from the browser', reason: 'decided' });
     // The badge counts one fewer (and disappears at zero).
     if (waiting > 1) await badge.filter({ hasText: new RegExp(`^${waiting - 1}$`) }).waitFor();
     else await badge.waitFor({ state: 'detached' });
@@ -437,15 +443,15 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to main content');
     const labels: string[] = [];
-    for (let i = 0; i < 16 && labels.length < 10; i++) {
+    for (let i = 0; i < 18 && labels.length < 11; i++) {
       await page.keyboard.press('Tab');
       const f = await focused();
       if (f.inNav) labels.push(f.label);
     }
-    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers']);
+    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers', 'Audit']);
     // Enter on a focused nav link goes there; focus moves to the page.
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Workers', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     expect(await page.evaluate('document.activeElement?.id')).toBe('main');
     await screenshot(page, 'keyboard-nav', { fullPage: false });
     errors.expectNone('keyboard navigation');

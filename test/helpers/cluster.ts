@@ -85,13 +85,26 @@ export class Cluster {
     return proc;
   }
 
-  client(): TitanClient {
-    const c = new TitanClient({ host: '127.0.0.1', port: this.port, token: this.token });
+  /** A client with the cluster token, or with `token` (a named one, say). */
+  private readonly named = new Map<string, string>();
+
+  client(token = this.token): TitanClient {
+    const c = new TitanClient({ host: '127.0.0.1', port: this.port, token });
     this.clients.push(c);
     return c;
   }
 
   /** Runs the CLI against this cluster and returns its exit code and output. */
+  /** A named token (titan token create) with these roles, created once per name. */
+  async namedToken(name: string, roles: ('admin' | 'operator' | 'approver' | 'read')[]): Promise<string> {
+    const known = this.named.get(name);
+    if (known !== undefined) return known;
+    const admin = this.client();
+    const { token } = await admin.call('token.create', { name, roles, expiresAt: null });
+    this.named.set(name, token);
+    return token;
+  }
+
   cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return runCli(args, { cwd: options.cwd ?? this.dir, env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: String(this.port), TITAN_TOKEN: this.token, ...options.env } });
   }

@@ -185,8 +185,8 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     token = readFileSync(join(masterDir(), 'titan-data', 'token'), 'utf8').trim();
     expect(started.stdout).toContain(token);
     expect(started.stdout).toContain(`http://${IP.master}:5000`);
-    // The join command carries the worker token, not the cluster token.
-    workerToken = /TITAN_TOKEN=(\S+) \.\/start_worker\.sh/.exec(started.stdout)?.[1] ?? '';
+    // The join command saves the worker token, not the cluster token, in the worker's token file.
+    workerToken = /\(umask 077 && echo '(\S+)' >token\) && \.\/start_worker\.sh /.exec(started.stdout)?.[1] ?? '';
     expect(workerToken.startsWith('worker.')).toBe(true);
 
     // Without the token a worker refuses to start and says what to do.
@@ -194,7 +194,8 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(noToken.code).toBe(2);
     expect(noToken.stdout + noToken.stderr).toMatch(/token/i);
 
-    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL'], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
+    writeFileSync(join(workerDir(), 'token'), `${workerToken}\n`, { mode: 0o600 });
+    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL'], { timeoutMs: 60_000 });
     expect(joined.code, joined.stdout + joined.stderr).toBe(0);
     expect(joined.stdout).toMatch(/joined/);
     expect(readFileSync(join(workerDir(), 'worker.log'), 'utf8')).toContain(`joined master ${IP.master}:9090`);
@@ -288,10 +289,10 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(started.stdout).toContain(`https://${IP.master}:5000/`);
     expect(started.stdout).toContain('--ca');
 
-    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL', '--ca', ca], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
+    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL', '--ca', ca], { timeoutMs: 60_000 });
     expect(joined.code, joined.stdout + joined.stderr).toBe(0);
     // A second worker that does not trust the master's certificate stops and says why.
-    const untrusted = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086', 'GENERAL', '--ca', join(certs, 'other-ca.pem')], { env: { TITAN_TOKEN: workerToken }, timeoutMs: 60_000 });
+    const untrusted = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086', 'GENERAL', '--ca', join(certs, 'other-ca.pem')], { timeoutMs: 60_000 });
     expect(untrusted.code).toBe(1);
     expect(untrusted.stderr).toMatch(/certificate/);
 

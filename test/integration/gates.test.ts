@@ -51,7 +51,8 @@ jobs:
     expect((await client.workers())[0]?.running).toBe(0);
     expect((await client.getJob(`${runId}/deploy`)).job.status).toBe('PENDING');
 
-    const approved = await cluster.cli(['approve', `${runId}/hitl-gate-build`, '-m', 'ship it', '--by', 'ana']);
+    // The decision is recorded under the name of the token that made it.
+    const approved = await cluster.cli(['approve', `${runId}/hitl-gate-build`, '-m', 'ship it'], { env: { TITAN_TOKEN: await cluster.namedToken('ana', ['approver']) } });
     expect(approved.code, approved.stderr).toBe(0);
     const done = await waitRunStatus(client, runId, 'COMPLETED');
     expect(done.jobs.map((j) => j.spec.id).sort()).toEqual(['build', 'deploy', 'hitl-gate-build']);
@@ -70,7 +71,8 @@ jobs:
       ],
     });
     await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');
-    const rejected = await client.reject(`${runId}/gate`, { comment: 'not now', by: 'bo' });
+    const bo = cluster.client(await cluster.namedToken('bo', ['approver']));
+    const rejected = await bo.reject(`${runId}/gate`, { comment: 'not now' });
     expect(rejected.job?.status).toBe('DEAD');
     const view = await waitRunStatus(client, runId, 'FAILED');
     expect(Object.fromEntries(view.jobs.map((j) => [j.spec.id, j.status]))).toEqual({ gate: 'DEAD', after: 'SKIPPED', later: 'SKIPPED' });
@@ -134,9 +136,10 @@ jobs:
       ],
     });
     await waitJob(client, `${runId}/hitl-gate-train`, 'RUNNING');
-    const listed = await waitFor(async () => (await client.gates()).pending.find((g) => g.ref === 'hitl-gate-train'));
+    // The script registers the status before the message: wait for both.
+    const listed = await waitFor(async () => (await client.gates()).pending.find((g) => g.ref === 'hitl-gate-train' && g.message !== null));
     expect(listed).toMatchObject({ style: 'titan', message: 'Titan-style approval?' });
-    const cli = await cluster.cli(['approve', 'hitl-gate-train', '-m', 'ok', '--by', 'ana']);
+    const cli = await cluster.cli(['approve', 'hitl-gate-train', '-m', 'ok'], { env: { TITAN_TOKEN: await cluster.namedToken('ana', ['approver']) } });
     expect(cli.code, cli.stderr).toBe(0);
     await waitRunStatus(client, runId, 'COMPLETED');
     expect(await client.logs(`${runId}/hitl-gate-train`)).toBe('approved\n');
@@ -173,7 +176,7 @@ describe('a gate across a master restart', () => {
     await cluster.startMaster();
     const again = cluster.client();
     expect((await again.gates()).pending.map((g) => g.ref)).toEqual([`${runId}/gate`]);
-    await again.approve(`${runId}/gate`, { by: 'ops' });
+    await again.approve(`${runId}/gate`);
     await waitRunStatus(again, runId, 'COMPLETED');
   });
 });

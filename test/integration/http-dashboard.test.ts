@@ -158,14 +158,14 @@ describe('the dashboard over HTTP', () => {
   describe('sign-in and sessions', () => {
     it('signs in with the token: an HttpOnly, SameSite=Strict session cookie that works for GET', async () => {
       const s = await login({ token: cluster.token });
-      expect(s.user).toBe('token');
+      expect(s.user).toBe('cluster-token');
       expect(s.csrf).toMatch(/^[0-9a-f]{64}$/);
       expect(s.setCookie).toMatch(/HttpOnly/);
       expect(s.setCookie).toMatch(/SameSite=Strict/);
       expect(s.setCookie).toMatch(/Path=\//);
       expect(s.setCookie).not.toMatch(/Secure/);
       const session = await fetch(url('/api/session'), { headers: { cookie: s.cookie } });
-      expect(await session.json()).toEqual({ user: 'token', csrf: s.csrf });
+      expect(await session.json()).toEqual({ user: 'cluster-token', csrf: s.csrf, permissions: ['read', 'operate', 'approve', 'admin'] });
       const stats = await fetch(url('/api/stats'), { headers: { cookie: s.cookie } });
       expect(stats.status).toBe(200);
       expect(((await stats.json()) as { workers: { connected: number } }).workers.connected).toBe(1);
@@ -212,7 +212,7 @@ describe('the dashboard over HTTP', () => {
     it('signs in with --ui-user and --ui-password-file, and decides gates as that user', async () => {
       const s = await login({ user: 'ana', password: PASSWORD });
       expect(s.user).toBe('ana');
-      expect(await (await fetch(url('/api/session'), { headers: { cookie: s.cookie } })).json()).toEqual({ user: 'ana', csrf: s.csrf });
+      expect(await (await fetch(url('/api/session'), { headers: { cookie: s.cookie } })).json()).toEqual({ user: 'ana', csrf: s.csrf, permissions: ['read', 'operate', 'approve', 'admin'] });
       const client = cluster.client();
       const { runId } = await client.submit({ name: 'http-gate', jobs: [{ id: 'gate', kind: 'approval', message: 'ship?' }, { id: 'after', script: QUICK, dependsOn: ['gate'] }] });
       await waitJob(client, `${runId}/gate`, 'WAITING_APPROVAL');

@@ -86,10 +86,11 @@ describe('titan mcp', () => {
     outside.write('secret.py', 'print("must not run")\n');
     symlinkSync(outside.file('secret.py'), root.file('link.py'));
     rootBefore = listing(root.path);
+    // A person granted this agent everything, deciding gates included, under the name "agent".
     transport = new StdioClientTransport({
       command: process.execPath,
       args: [CLI, 'mcp', '--root', root.path],
-      env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: cluster.token, NO_COLOR: '1' },
+      env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: await cluster.namedToken('agent', ['admin']), NO_COLOR: '1' },
       cwd: cluster.dir,
       stderr: 'pipe',
     });
@@ -208,7 +209,7 @@ jobs:
     });
     await waitJob(sdk, `${runId}/hitl-gate-build`, 'WAITING_APPROVAL');
     expect(await okJson('get_job_status', { ref: `${runId}/hitl-gate-build` })).toMatchObject({ kind: 'approval', status: 'WAITING_APPROVAL', message: 'Ship it?' });
-    expect(await okJson('approve', { gate: `${runId}/hitl-gate-build`, comment: 'looks good', by: 'agent' })).toMatchObject({ ref: `${runId}/hitl-gate-build`, decision: 'approved' });
+    expect(await okJson('approve', { gate: `${runId}/hitl-gate-build`, comment: 'looks good' })).toMatchObject({ ref: `${runId}/hitl-gate-build`, decision: 'approved' });
     expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'COMPLETED' });
     const { history } = await sdk.gates(10);
     expect(history.find((d) => d.runId === runId)).toMatchObject({ approved: true, by: 'agent', comment: 'looks good' });
@@ -285,6 +286,27 @@ jobs:
     expect(end.finished).toBe(true);
     expect(end.jobs[0]?.status).not.toBe('RUNNING');
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('an agent holding the cluster token or an operator token cannot decide gates, under any name', async () => {
+    const { runId } = await sdk.submit({ name: 'held', jobs: [{ id: 'gate', kind: 'approval', message: 'for a person' }] });
+    await waitJob(sdk, `${runId}/gate`, 'WAITING_APPROVAL');
+    for (const token of [cluster.token, await cluster.namedToken('operator-agent', ['operator'])]) {
+      const other = new Client({ name: 'titan-mcp-test-2', version: '1.0.0' });
+      await other.connect(
+        new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--root', root.path], env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: String(cluster.port), TITAN_TOKEN: token, NO_COLOR: '1' }, cwd: cluster.dir, stderr: 'pipe' }),
+      );
+      try {
+        const r = (await other.callTool({ name: 'approve', arguments: { gate: `${runId}/gate`, comment: 'self-approved' } })) as ToolResult;
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/no one granted the right to decide gates/);
+        expect(((await other.callTool({ name: 'approve', arguments: { gate: `${runId}/gate`, by: 'alice' } })) as ToolResult).isError).toBe(true);
+      } finally {
+        await other.close();
+      }
+    }
+    expect((await sdk.getJob(`${runId}/gate`)).job.status).toBe('WAITING_APPROVAL');
+    await sdk.cancelRun(runId);
   });
 
   it('bad input and master refusals are tool errors; the server keeps serving', async () => {

@@ -5,7 +5,7 @@
  * the job runs again; a read token sees the names of environment variables, not their values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS, type ClientRole, refusal as policyRefusal } from '../../src/protocol/access.js';
+import { ACCESS, type Permission, permissionsOf, type Principal, refusal as policyRefusal } from '../../src/protocol/access.js';
 import { jobToken, readToken } from '../../src/protocol/derived-tokens.js';
 import { WORKER_METHODS } from '../../src/protocol/methods.js';
 import { TitanClient } from '../../src/sdk/client.js';
@@ -42,18 +42,29 @@ describe('access policy', () => {
 
   it('refuses every method to every role exactly where the table says', async () => {
     const { token } = await holding('policy');
-    const clients: Record<ClientRole, TitanClient> = { admin, read: as(readToken(cluster.token)), job: as(token) };
+    const named = async (name: string, roles: ('operator' | 'approver' | 'read' | 'admin')[]): Promise<[Principal, TitanClient]> => {
+      const created = await admin.call('token.create', { name, roles, expiresAt: null });
+      return [{ name, kind: 'token', permissions: permissionsOf(roles) }, as(created.token)];
+    };
+    const everyone: [Principal, TitanClient][] = [
+      [{ name: 'cluster-token', kind: 'cluster', permissions: permissionsOf(['admin']) }, admin],
+      [{ name: 'read-token', kind: 'read', permissions: ['read'] as Permission[] }, as(readToken(cluster.token))],
+      [{ name: 'job', kind: 'job', permissions: permissionsOf(['job']) }, as(token)],
+      await named('policy-operator', ['operator']),
+      await named('policy-approver', ['approver']),
+      await named('policy-reader', ['read']),
+    ];
     const wrong: string[] = [];
-    for (const role of Object.keys(clients) as ClientRole[]) {
+    for (const [who, client] of everyone) {
       for (const method of [...Object.keys(ACCESS), ...WORKER_METHODS]) {
         // The agent reach is checked against the call's agent run: tried below.
-        if (role === 'job' && (ACCESS as Record<string, { job: string } | undefined>)[method]?.job === 'agent') continue;
-        const expected = WORKER_METHODS.has(method as never) || policyRefusal(role, method) !== null;
-        const code = await clients[role].call(method as never, {} as never).then(
+        if (who.kind === 'job' && (ACCESS as Record<string, { job: string } | undefined>)[method]?.job === 'agent') continue;
+        const expected = WORKER_METHODS.has(method as never) || policyRefusal(who, method) !== null;
+        const code = await client.call(method as never, {} as never).then(
           () => 'OK',
           (err: { code?: string }) => err.code ?? 'ERROR',
         );
-        if ((code === 'FORBIDDEN') !== expected) wrong.push(`${role} ${method}: ${code}, the table says ${expected ? 'refuse' : 'allow'}`);
+        if ((code === 'FORBIDDEN') !== expected) wrong.push(`${who.name} ${method}: ${code}, the table says ${expected ? 'refuse' : 'allow'}`);
       }
     }
     expect(wrong).toEqual([]);

@@ -35,7 +35,7 @@ describe('dashboard sessions', () => {
     await cluster.startMaster();
     const after = await session(kept.cookie);
     expect(after.status).toBe(200);
-    expect(await after.json()).toEqual({ user: 'token', csrf: kept.csrf });
+    expect(await after.json()).toEqual({ user: 'cluster-token', csrf: kept.csrf, permissions: ['read', 'operate', 'approve', 'admin'] });
     expect((await session(out.cookie)).status).toBe(401);
     const file = join(cluster.dir, 'data', 'sessions.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -18,6 +18,7 @@ const Store = lazy(() => import('./pages/Store.tsx'));
 const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
 const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));
+const Audit = lazy(() => import('./pages/Audit.tsx'));
 
 const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: ComponentType; title: string }> = {
   overview: { component: Overview, title: 'Overview' },
@@ -32,9 +33,10 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: Compo
   artifacts: { component: Artifacts, title: 'Artifacts' },
   workers: { component: Workers, title: 'Workers' },
   constructor: { component: Constructor, title: 'Constructor' },
+  audit: { component: Audit, title: 'Audit' },
 };
 
-const NAV: { to: string; label: string; icon: string }[] = [
+const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
   { to: '/', label: 'Overview', icon: '◫' },
   { to: '/runs', label: 'Runs', icon: '☰' },
   { to: '/constructor', label: 'Constructor', icon: '✎' },
@@ -45,6 +47,7 @@ const NAV: { to: string; label: string; icon: string }[] = [
   { to: '/store', label: 'Store', icon: '⛁' },
   { to: '/artifacts', label: 'Artifacts', icon: '▤' },
   { to: '/workers', label: 'Workers', icon: '▣' },
+  { to: '/audit', label: 'Audit', icon: '⚖', admin: true },
 ];
 
 export default function App() {
@@ -80,10 +83,10 @@ export default function App() {
   }
   if (!checked) return <Loading label="Connecting to the master…" />;
   if (route.name === 'login' || !session) return <Login />;
-  return <Shell user={session.user} />;
+  return <Shell user={session.user} permissions={session.permissions ?? []} />;
 }
 
-function Shell({ user }: { user: string }) {
+function Shell({ user, permissions }: { user: string; permissions: readonly string[] }) {
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
   const first = useRef(true);
@@ -119,7 +122,7 @@ function Shell({ user }: { user: string }) {
           </Link>
           <nav aria-label="Main">
             <ul className="nav-list">
-              {NAV.map((item) => (
+              {NAV.filter((item) => !item.admin || permissions.includes('admin')).map((item) => (
                 <li key={item.to}>
                   <Link to={item.to} className={`nav-link${section === item.to ? ' active' : ''}`} aria-current={section === item.to ? 'page' : undefined}>
                     <span className="nav-icon" aria-hidden="true">

@@ -14,6 +14,7 @@ export type RouteName =
   | 'artifacts'
   | 'workers'
   | 'constructor'
+  | 'audit'
   | 'notFound';
 
 export interface RouteMatch {
@@ -37,6 +38,7 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['artifacts', '/artifacts'],
   ['workers', '/workers'],
   ['constructor', '/constructor'],
+  ['audit', '/audit'],
 ];
 
 /** Matches a pattern against a path (a trailing slash is ignored); null when it does not match. */

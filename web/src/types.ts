@@ -192,6 +192,22 @@ export interface MetricsSample {
 export interface SessionInfo {
   user: string;
   csrf: string;
+  /** What the signed-in user may do: read, operate, approve, admin. */
+  permissions: string[];
+}
+
+/** One state-changing action of the audit log. */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  who: string;
+  kind: string;
+  via: 'tcp' | 'http' | 'v1';
+  from: string;
+  action: string;
+  target: string | null;
+  ok: boolean;
+  error?: string;
 }
 
 export interface JobDetail {
