@@ -135,7 +135,10 @@ summary() {
   echo
   echo "Start a worker: on each worker VM, in the unzipped titan-worker-bundle folder, save the worker"
   echo "token in the file token there (start_worker.sh reads it from that file, never from a command line):"
-  echo "  (umask 077 && echo '$wtoken' >token) && ./start_worker.sh $join$tls_join"
+  # GENERAL, not Titan's default GPU: jobs that name no requirement (most, and the guide's first)
+  # run only on GENERAL workers.
+  echo "  (umask 077 && echo '$wtoken' >token) && ./start_worker.sh $join 8085 GENERAL$tls_join"
+  echo "  (GENERAL runs the jobs that name no requirement; a GPU VM: GENERAL,GPU instead of GENERAL)"
   echo "  (the worker token registers workers and nothing else; the jobs get tokens of their own)"
   echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
   echo

@@ -87,6 +87,9 @@ done
 MASTER=${POS[0]}
 PORT=${POS[1]:-8085}
 CAPABILITY=${POS[2]:-GPU}
+# Titan's default, kept for its users' scripts; said after the start, since GENERAL jobs skip it.
+CAPABILITY_DEFAULTED=false
+[ -n "${POS[2]:-}" ] || CAPABILITY_DEFAULTED=true
 PERMANENT=${POS[3]:-true}
 
 # MASTER_HOST[:MASTER_PORT]; [IPv6]:PORT works too.
@@ -209,6 +212,10 @@ while [ "$i" -lt 100 ]; do
   if new_lines | grep -q 'joined master'; then
     pid=$(titan_running "$PID_FILE") || pid=$bg
     echo "worker $NAME:$PORT [$CAPABILITY] joined the master at $MHOST:$MPORT (pid $pid), log: $LOG"
+    if [ "$CAPABILITY_DEFAULTED" = true ]; then
+      echo "note: it runs only jobs that require GPU (the default CAPABILITY). Jobs that name no requirement need"
+      echo "      a GENERAL worker: ./stop_worker.sh $PORT && ./start_worker.sh $MASTER $PORT GENERAL   (or GENERAL,GPU)"
+    fi
     exit 0
   fi
   if ! kill -0 "$bg" 2>/dev/null; then

@@ -42,12 +42,12 @@ class TestDefaults(JobTestCase):
         self.assertEqual(job.to_dict(), {
             "job_id": "a", "filename": self.script, "job_type": "RUN_PAYLOAD", "args": [], "parents": [], "port": 0,
             "is_archive": False, "priority": 1, "delay": 0, "affinity": "none", "requirement": "GENERAL",
-            "hitl_message": None, "max_wait_seconds": 172800, "retries": None, "timeout": None, "env": {},
+            "hitl_message": None, "max_wait_seconds": 172800, "retries": 3, "timeout": None, "env": {},
         })
         self.assertEqual(job.to_spec(), {
             "id": "a", "kind": "run", "dependsOn": [], "priority": 1, "delayMs": 0,
             "script": {"name": "step.py", "sha256": hashlib.sha256(b"print('hi')\n").hexdigest()},
-            "args": [], "requirement": "GENERAL", "affinity": "none", "env": {},
+            "args": [], "requirement": "GENERAL", "affinity": "none", "env": {}, "retries": 3,
         })
         self.assertEqual(DEFAULT_GATE_WAIT_SECONDS, 172800)
 

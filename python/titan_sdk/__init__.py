@@ -27,7 +27,7 @@ from .errors import (
     UnauthorizedError,
     UnavailableError,
 )
-from .jobs import DEFAULT_GATE_WAIT_SECONDS, TitanJob, gate_id_for, split_args, strip_dag_prefix
+from .jobs import DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_SECONDS, DEFAULT_PRIORITY, DEFAULT_RETRIES, TitanJob, gate_id_for, split_args, strip_dag_prefix
 
 __version__ = "0.1.0"
 
@@ -49,7 +49,10 @@ __all__ = [
     "InternalError",
     "TitanTimeoutError",
     "TitanFileNotFoundError",
+    "DEFAULT_CAPABILITY",
     "DEFAULT_GATE_WAIT_SECONDS",
+    "DEFAULT_PRIORITY",
+    "DEFAULT_RETRIES",
     "gate_id_for",
     "split_args",
     "strip_dag_prefix",

@@ -17,7 +17,10 @@ from .errors import BadRequestError, TitanFileNotFoundError
 
 __all__ = [
     "TitanJob",
+    "DEFAULT_CAPABILITY",
     "DEFAULT_GATE_WAIT_SECONDS",
+    "DEFAULT_PRIORITY",
+    "DEFAULT_RETRIES",
     "GATE_PREFIX",
     "gate_id_for",
     "split_args",
@@ -26,7 +29,15 @@ __all__ = [
     "jobs_to_specs",
 ]
 
-#: Titan's default wait for a gate's decision: 48 hours.
+# A job's defaults, the master's own (src/core/defaults.ts), so that a job is the same whichever
+# door it came through; test/integration/defaults.test.ts keeps the two equal.
+#: Retries after a failed attempt.
+DEFAULT_RETRIES = 3
+#: Higher runs first.
+DEFAULT_PRIORITY = 1
+#: The capability a job needs when it names none.
+DEFAULT_CAPABILITY = "GENERAL"
+#: How long a gate waits for a decision: Titan's 48 hours.
 DEFAULT_GATE_WAIT_SECONDS = 172800
 #: Titan's gate ids: ``hitl-gate-<job id>``.
 GATE_PREFIX = "hitl-gate-"
@@ -116,10 +127,10 @@ class TitanJob(object):
         parents: Optional[Iterable[str]] = None,
         port: int = 0,
         is_archive: bool = False,
-        priority: int = 1,
+        priority: int = DEFAULT_PRIORITY,
         delay: int = 0,
         affinity: Union[bool, str] = False,
-        requirement: Optional[str] = "GENERAL",
+        requirement: Optional[str] = DEFAULT_CAPABILITY,
         hitl_message: Optional[str] = None,
         max_wait_seconds: float = DEFAULT_GATE_WAIT_SECONDS,
         retries: Optional[int] = None,
@@ -143,10 +154,10 @@ class TitanJob(object):
         if self.delay < 0:
             raise BadRequestError("job {!r}: delay is milliseconds from 0, got {}".format(self.id, delay))
         self.affinity = _affinity(affinity)
-        self.requirement = (requirement or "").replace("|", "").strip() or "GENERAL"
+        self.requirement = (requirement or "").replace("|", "").strip() or DEFAULT_CAPABILITY
         self.hitl_message = hitl_message
         self.max_wait_seconds = max_wait_seconds
-        self.retries = None if retries is None else _integer("retries", retries)
+        self.retries = DEFAULT_RETRIES if retries is None else _integer("retries", retries)
         self.timeout = timeout
         self.env = {str(k): _arg_text(v) for k, v in (env or {}).items()}
         self.content = None  # type: Optional[bytes]
@@ -251,8 +262,7 @@ class TitanJob(object):
         spec["requirement"] = self.requirement
         spec["affinity"] = self.affinity
         spec["env"] = dict(self.env)
-        if self.retries is not None:
-            spec["retries"] = self.retries
+        spec["retries"] = self.retries
         if self.timeout is not None:
             spec["timeoutMs"] = _ms("timeout", self.timeout)
         return spec

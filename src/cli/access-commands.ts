@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { GRANTABLE_ROLES, type GrantableRole } from '../protocol/access.js';
+import { GRANTABLE_ROLES, type GrantableRole } from '../protocol/roles.js';
 import { readToken, workerToken } from '../protocol/derived-tokens.js';
 import type { IdentityInfo } from '../protocol/access-methods.js';
 import { type ConnectionFlags, connectionOptions, findToken, json, print, UsageError, withClient } from './connection.js';

@@ -38,9 +38,7 @@ const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 /** The colours and weights this module paints with: the only escape sequences let through. */
 const OWN_STYLE = /^\x1b\[(?:0|1|2|3[1-5])m/;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL_IN_CELL = /[\x00-\x1f\x7f-\x9f]/g;
 
 const escape = (c: string): string => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;

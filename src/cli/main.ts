@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
+import { DEFAULT_RETRIES, type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { int, seconds } from './arguments.js';
@@ -22,7 +22,7 @@ import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
 import { registerTitanCommands, resolveScript } from './titan-commands.js';
-import { awaitService, followRun } from './waiting.js';
+import { awaitService, followRun, sayWhyWaiting } from './waiting.js';
 import { registerWorkersCommands } from './workers-commands.js';
 
 const program = new Command('titan')
@@ -54,7 +54,7 @@ connectionOptions(
     .argument('[args...]', 'arguments for the script (put them after --)')
     .option('--requirement <capability>', 'capability the worker must have', 'GENERAL')
     .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
-    .addOption(new Option('--retries <n>', 'retries after a failure').default(0).argParser(int('--retries', 0, 100)))
+    .addOption(new Option('--retries <n>', 'retries after a failure').default(DEFAULT_RETRIES).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
     .option('--env <KEY=VALUE>', 'an environment variable for the job (repeatable)', (pair: string, all: string[] = []) => [...all, pair])
     .option('--detach', 'submit and print the job reference without waiting', false)
@@ -88,6 +88,7 @@ connectionOptions(
       process.exitCode = exitCodeOf(job);
       return;
     }
+    sayWhyWaiting(client, runId);
     let lastAttempt = 0;
     const it = client.followLogs(ref);
     for (;;) {
@@ -139,7 +140,7 @@ connectionOptions(program.command('status').description("show a job's status (ru
     await withClient(o, async (client) => {
       const { job, attempts } = await client.getJob(ref);
       if (o.json) return json({ job, attempts });
-      print(`${bold(job.ref)}  ${colourStatus(job.status)}`);
+      print(`${bold(job.ref)}  ${colourStatus(job.status)}${job.waitingReason === null ? '' : `: ${job.waitingReason}`}`);
       if (job.spec.script) print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
       else print(`  gate       ${job.spec.message ?? '(no message)'}`);
       print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);

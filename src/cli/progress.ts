@@ -1,6 +1,7 @@
 /**
  * Live progress of a run: on a terminal, a block redrawn in place (counts by status, elapsed
- * time, the running jobs); elsewhere, one plain line per change.
+ * time, the running jobs, why queued jobs wait); elsewhere, one plain line per change, with the
+ * reason a job cannot be placed the first time that reason appears.
  */
 import type { JobStatus } from '../core/model.js';
 import { JOB_STATUSES } from '../core/model.js';
@@ -14,6 +15,7 @@ export class Progress {
   private drawn = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly live: boolean;
+  private readonly reasonsSeen = new Set<string>();
 
   constructor(
     private readonly snapshot: RunView,
@@ -27,6 +29,10 @@ export class Progress {
       this.timer.unref();
     } else {
       out.write(`run ${snapshot.run.runId} (${snapshot.run.name}): ${snapshot.jobs.length} jobs\n`);
+      for (const j of snapshot.jobs) {
+        const reason = newWaitingReason(this.reasonsSeen, j);
+        if (reason !== null) out.write(`${clock()} ${j.spec.id} QUEUED: ${reason}\n`);
+      }
     }
   }
 
@@ -34,10 +40,12 @@ export class Progress {
     if (event.type !== 'job') return;
     const before = this.jobs.get(event.job.spec.id);
     this.jobs.set(event.job.spec.id, event.job);
-    if (this.live || before?.status === event.job.status) return;
+    if (this.live) return;
     const j = event.job;
-    const where = j.status === 'RUNNING' ? ` (attempt ${j.attempt} on ${j.workerId})` : j.error && j.status !== 'COMPLETED' ? `: ${j.error}` : '';
-    this.out.write(`${new Date().toISOString().slice(11, 19)} ${j.spec.id} ${j.status}${where}\n`);
+    const reason = newWaitingReason(this.reasonsSeen, j);
+    if (before?.status === j.status && reason === null) return;
+    const where = j.status === 'RUNNING' ? ` (attempt ${j.attempt} on ${j.workerId})` : reason !== null ? `: ${reason}` : j.error && j.status !== 'COMPLETED' ? `: ${j.error}` : '';
+    this.out.write(`${clock()} ${j.spec.id} ${j.status}${where}\n`);
   }
 
   finish(final: RunView): void {
@@ -50,9 +58,11 @@ export class Progress {
   private draw(): void {
     const counts = new Map<JobStatus, number>();
     const running: string[] = [];
+    const reasons = new Set<string>();
     for (const j of this.jobs.values()) {
       counts.set(j.status, (counts.get(j.status) ?? 0) + 1);
       if (j.status === 'RUNNING') running.push(`${j.spec.id}@${j.workerId}`);
+      if (j.status === 'QUEUED' && j.waitingReason !== null) reasons.add(j.waitingReason);
     }
     const summary = JOB_STATUSES.filter((s) => counts.has(s))
       .map((s) => `${colourStatus(s)} ${counts.get(s)}`)
@@ -61,9 +71,20 @@ export class Progress {
       `${bold(`run ${this.snapshot.run.runId}`)} ${this.snapshot.run.name}  ${duration(Date.now() - this.started)}`,
       `  ${summary}`,
       `  running: ${running.length === 0 ? '-' : running.slice(0, 8).join(', ') + (running.length > 8 ? ` (+${running.length - 8})` : '')}`,
+      ...[...reasons].slice(0, 3).map((r) => `  waiting: ${r}`),
     ];
     const up = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
-    this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    // Clearing to the end of the screen removes the lines of a taller block drawn before.
+    this.out.write(up + lines.map((l) => `\x1b[2K${l}\n`).join('') + '\x1b[J');
     this.drawn = lines.length;
   }
+}
+
+const clock = (): string => new Date().toISOString().slice(11, 19);
+
+/** A queued job's reason for waiting, the first time that reason is seen (null otherwise). */
+export function newWaitingReason(seen: Set<string>, j: JobView): string | null {
+  if (j.status !== 'QUEUED' || j.waitingReason === null || seen.has(j.waitingReason)) return null;
+  seen.add(j.waitingReason);
+  return j.waitingReason;
 }

@@ -1,12 +1,13 @@
 /**
  * What the commands that wait share: following a run with the live progress display (submit,
- * dag, retry, rerun) and waiting until a service is up (run --service, deploy).
+ * dag, retry, rerun), saying why a job cannot be placed (run) and waiting until a service is up
+ * (run --service, deploy).
  */
 import type { JobView, RunView } from '../protocol/methods.js';
 import type { TitanClient } from '../sdk/client.js';
 import { json, print } from './connection.js';
 import { colourStatus, dim, duration, table } from './format.js';
-import { Progress } from './progress.js';
+import { newWaitingReason, Progress } from './progress.js';
 
 export function printJobs(jobs: JobView[]): void {
   print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
@@ -35,6 +36,23 @@ export async function followRun(client: TitanClient, runId: string, o: { json: b
   if (!o.json && up.length > 0) print(`${up.length} service(s) keep running: see titan services; stop one with titan stop <service>`);
   process.exitCode = final.jobs.every((j) => j.status === 'COMPLETED' || up.includes(j)) ? 0 : 1;
   return final;
+}
+
+/**
+ * Says on standard error why a job of the run cannot be placed, once for each reason, until the
+ * run ends (or the client closes): `titan run` shows the job's output, which says nothing while it waits.
+ */
+export function sayWhyWaiting(client: TitanClient, runId: string): void {
+  const seen = new Set<string>();
+  void (async () => {
+    for await (const e of client.watchRun(runId)) {
+      for (const j of e.type === 'snapshot' ? e.view.jobs : e.type === 'job' ? [e.job] : []) {
+        const reason = newWaitingReason(seen, j);
+        if (reason !== null) process.stderr.write(dim(`${j.ref} QUEUED: ${reason}\n`));
+      }
+    }
+    // Best effort: the job's output and exit code, which `run` is for, do not depend on it.
+  })().catch(() => undefined);
 }
 
 /**

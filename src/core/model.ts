@@ -4,6 +4,7 @@
  * contract everywhere else.
  */
 import { z } from 'zod';
+import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
 
 export const JOB_STATUSES = [
   'PENDING',
@@ -40,9 +41,7 @@ export const LIMITS = {
   maxNameLength: 200,
 } as const;
 
-export const DEFAULT_RETRIES = 3;
-export const DEFAULT_PRIORITY = 1;
-export const DEFAULT_CAPABILITY = 'GENERAL';
+export { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
 
 /** Ids appear in file paths and in `runId/jobId` references, so they are a safe, small alphabet. */
 export const IdSchema = z
@@ -180,7 +179,9 @@ export const JobSpecSchema = z
     if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
     if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
-  });
+  })
+  // A gate's timeout is how long it waits for a decision; a run job without one has no limit.
+  .transform((job) => (job.kind === 'approval' && job.timeoutMs === undefined ? { ...job, timeoutMs: DEFAULT_GATE_WAIT_MS } : job));
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
@@ -301,3 +302,6 @@ export const WorkerInfoSchema = z.strictObject({
 export type WorkerInfo = z.infer<typeof WorkerInfoSchema>;
 
 export const workerIdOf = (w: Pick<WorkerInfo, 'host' | 'port'>): string => `${w.host}:${w.port}`;
+
+/** A worker as the master sees it: taking work, draining (taking none), or gone and awaited back. */
+export type WorkerState = 'connected' | 'draining' | 'disconnected';

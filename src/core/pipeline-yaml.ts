@@ -13,7 +13,7 @@ import { isMap, Lexer, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
-import { CapabilitySchema, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
 import { type ScheduleSpec, ScheduleSpecSchema } from './schedule.js';
 import { ShellWordsError, splitShellWords } from './shell-words.js';
 
@@ -71,7 +71,7 @@ const JobYamlSchema = z.strictObject({
   message: z.string().max(4096).optional(),
   /** Titan's way to gate a job: a gate is injected after it, its children rewired to the gate. */
   hitl_message: z.string().max(4096).optional(),
-  /** How long a gate waits for a decision (Titan's default: 48 hours). */
+  /** How long a gate waits for a decision (default DEFAULT_GATE_WAIT_MS, Titan's 48 hours). */
   max_wait_seconds: z.number().positive().max(LIMITS.maxTimeoutMs / 1000).optional(),
   /** A list (each item one argument), or Titan's string form, split like a shell would. */
   args: z
@@ -91,7 +91,7 @@ const JobYamlSchema = z.strictObject({
     .default([]),
   depends_on: z.union([IdSchema.transform((s) => [s]), z.array(IdSchema)]).default([]),
   requirement: CapabilitySchema.nullable().default(null),
-  priority: z.number().int().default(1),
+  priority: z.number().int().default(DEFAULT_PRIORITY),
   delay: z.number().min(0).max(LIMITS.maxDelayMs / 1000).default(0),
   retries: z.number().int().min(0).max(LIMITS.maxRetries).optional(),
   timeout: z.number().min(0.001, 'must be at least 0.001 (one millisecond)').max(LIMITS.maxTimeoutMs / 1000).optional(),
@@ -107,9 +107,6 @@ const JobYamlSchema = z.strictObject({
   if (job.type === 'service' && job.timeout !== undefined) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'does not apply to a service (it runs until stopped); use ready_timeout' });
   if (job.type === 'approval' && job.file !== undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is not allowed on an approval gate (it runs no script)' });
 });
-
-/** Titan's default wait for a gate's decision. */
-const DEFAULT_GATE_WAIT_S = 172_800;
 
 /** `schedule: "<cron>"` (UTC), or a mapping with cron, timezone, overlap and missed. */
 const ScheduleYamlSchema = z.unknown().transform((value, ctx): ScheduleSpec => {
@@ -208,7 +205,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
   }
   const p = parsed.data;
   const locate = (keys: (string | number)[]): string => at((doc.getIn(keys, true) as { range?: [number, number, number] } | undefined)?.range?.[0]);
-  const gateWait = (j: { max_wait_seconds?: number | undefined }): number => Math.round((j.max_wait_seconds ?? DEFAULT_GATE_WAIT_S) * 1000);
+  const gateWait = (j: { max_wait_seconds?: number | undefined }): number => (j.max_wait_seconds === undefined ? DEFAULT_GATE_WAIT_MS : Math.round(j.max_wait_seconds * 1000));
   const jobs: PipelineJob[] = p.jobs.map((j, i) =>
     j.type === 'approval'
       ? {
@@ -235,7 +232,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
           fileAt: locate(['jobs', i, 'file']),
           args: j.args,
           dependsOn: j.depends_on,
-          requirement: j.requirement ?? 'GENERAL',
+          requirement: j.requirement ?? DEFAULT_CAPABILITY,
           priority: j.priority,
           delayMs: Math.round(j.delay * 1000),
           ...(j.retries !== undefined && { retries: j.retries }),

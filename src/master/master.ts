@@ -15,6 +15,7 @@ import { capabilityLane, comesFirst, type QueuedItem, ReadyQueue, workerLane } f
 import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import { pickWorker } from '../core/routing.js';
 import type { AttemptResult, Effect, RunState } from '../core/run-state.js';
+import { type AttemptClaim, claimOf, isRunningOn } from '../core/attempt-claims.js';
 import { affinityTarget, cancelJob, cancelRun, createRun, decideGate, extendRun, finishAttempt, gateDeadline, isCurrentAttempt, restoreRun, retryJob, serviceReported, startAttempt, stopService, timerDue } from '../core/run-state.js';
 import type { AgentRunView, AttemptId, Dispatch, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../protocol/methods.js';
@@ -27,6 +28,7 @@ import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
 import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
+import { JobViews } from './job-views.js';
 import { MetricsHistory } from './metrics-history.js';
 import { KvService } from './kv.js';
 import { LogCap } from './log-cap.js';
@@ -35,6 +37,7 @@ import { Schedules } from './schedules.js';
 import { Timers } from './timers.js';
 import { decideTitanGate, listTitanGates } from './titan-gates.js';
 import { type FinishedHere, type WorkerLink, WorkerEntry } from './workers.js';
+import { WorkerNames } from './worker-names.js';
 
 export interface MasterOptions {
   dataDir: string;
@@ -99,8 +102,6 @@ export interface LogFollower {
 
 export const HEARTBEAT_MS = 2000;
 
-const view = (job: JobRecord): JobView => ({ ...job, ref: jobKey(job.runId, job.spec.id) });
-
 export class Master {
   readonly store: Store;
   readonly logs: LogStore;
@@ -136,6 +137,8 @@ export class Master {
   private readonly queue = new ReadyQueue();
   private readonly timers: Timers;
   private readonly workers = new Map<string, WorkerEntry>();
+  private readonly views = new JobViews(this.runs, this.workers, (w) => this.servicesOn(w));
+  private readonly names: WorkerNames;
   /** Attempts found RUNNING at start-up that no worker has reclaimed yet. */
   private readonly unclaimed = new Map<string, { workerId: string; attempt: number }>();
   /** When each job waiting in a capability lane was queued; kept only for the autoscaler. */
@@ -167,6 +170,7 @@ export class Master {
     this.maxLost = options.maxLostAttempts ?? DEFAULT_MAX_LOST_ATTEMPTS;
     this.log = options.log ?? ((line) => void process.stderr.write(`titan master: ${line}\n`));
     this.reclaimGraceMs = options.reclaimGraceMs ?? 15_000;
+    this.names = new WorkerNames(this.clock, this.workerTimeoutMs, this.workers, this.unclaimed);
     this.servicePorts = options.servicePorts ?? DEFAULT_SERVICE_PORTS;
     this.startedAt = this.clock.now();
     const logDir = join(options.dataDir, 'logs');
@@ -366,7 +370,7 @@ export class Master {
       if (!effects) throw new TitanError('CONFLICT', `gate ${jobKey(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`);
       this.apply(state, effects);
       await this.committer.flushed();
-      return { ref: jobKey(live.runId, live.spec.id), approved, job: view(live) };
+      return { ref: jobKey(live.runId, live.spec.id), approved, job: this.views.one(live) };
     }
     const gate = parseJobRef(ref).jobId.replace(/^DAG-/, '');
     if (await decideTitanGate(this.kv, gate, approved)) {
@@ -374,7 +378,7 @@ export class Master {
       // takes records (a finished one may be deleted meanwhile).
       if (job && this.runs.has(job.runId)) this.committer.decision({ runId: job.runId, jobId: job.spec.id, approved, by, comment, at: this.clock.now(), reason: 'decided' });
       await this.committer.flushed();
-      return { ref: gate, approved, job: job ? view(job) : null };
+      return { ref: gate, approved, job: job ? this.views.one(job) : null };
     }
     if (job) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is not a gate waiting for a decision`);
     throw new TitanError('NOT_FOUND', `no gate ${ref}`);
@@ -423,7 +427,7 @@ export class Master {
     if (!effects) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(job);
+    return this.views.one(job);
   }
 
   /** Runs a job that died or was cancelled again, with a fresh retry budget (see core retryJob). */
@@ -437,7 +441,7 @@ export class Master {
     if (!this.runs.has(state.run.runId)) this.adopt(state);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(live);
+    return this.views.one(live);
   }
 
   /** Submits a run's jobs again as a new run (the jobs added at runtime included). */
@@ -532,7 +536,7 @@ export class Master {
     if (!effects) throw new TitanError('CONFLICT', `service ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
     this.apply(state, effects);
     await this.committer.flushed();
-    return view(job);
+    return this.views.one(job);
   }
 
   /** A service attempt started its process or passed its readiness probe on `workerId`. */
@@ -597,10 +601,10 @@ export class Master {
 
   async getRun(runId: string): Promise<RunView> {
     const state = this.runs.get(runId);
-    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(view) };
+    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(this.views.batch()) };
     const run = await this.store.getRun(runId);
     if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
-    return { run, jobs: (await this.store.getRunJobs(runId)).map(view) };
+    return { run, jobs: (await this.store.getRunJobs(runId)).map(this.views.batch()) };
   }
 
   /** Runs newest first, a page at a time: `next` (null on the last page) is the `after` of the next page. */
@@ -621,7 +625,7 @@ export class Master {
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
       attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
     }
-    return { job: view(job), attempts };
+    return { job: this.views.one(job), attempts };
   }
 
   async readLogs(ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> {
@@ -779,13 +783,14 @@ export class Master {
   // ---- workers --------------------------------------------------------------------------------
 
   /**
-   * A worker said HELLO. Reconciles what it still runs with what the master expected: attempts
-   * both agree on continue, attempts only the worker has are abandoned (it stops them), attempts
-   * only the master expected are lost and run again.
+   * A worker said HELLO. A name the master still knows needs its credential (`proven`: the name
+   * the worker's credential proves, if any). The worker takes no work until it has said what it
+   * holds (reclaimAttempts).
    */
-  attachWorker(info: WorkerInfo, running: readonly AttemptId[], link: WorkerLink): { workerId: string; abandon: AttemptId[] } {
+  attachWorker(info: WorkerInfo, link: WorkerLink, proven: string | null): string {
     const announced = info.port === 0 ? { ...info, port: this.freePort(info.host) } : info;
     const id = workerIdOf(announced);
+    this.names.claim(id, proven);
     const now = this.clock.now();
     let entry = this.workers.get(id);
     let stale: WorkerLink | null = null;
@@ -807,20 +812,29 @@ export class Master {
       this.autoscaler?.registered(id, announced.spawnedBy, announced.capabilities);
     }
     entry.link = link;
+    entry.reclaimed = false;
     // A worker that still drains says so again right after HELLO.
     entry.draining = false;
     entry.exiting = false;
     this.workersChanged();
     // Closed only once the new link is in place, so its detach does not forget the worker.
     stale?.close('replaced by a new connection from the same worker');
+    return id;
+  }
 
+  /**
+   * What the worker on `link` holds, reconciled with what the master expected: attempts both agree on
+   * continue, those only the worker has are abandoned (returned), the others run again. Then it takes work.
+   */
+  reclaimAttempts(id: string, link: WorkerLink, running: readonly AttemptId[]): AttemptId[] {
+    const entry = this.workers.get(id);
+    if (entry?.link !== link) throw new TitanError('UNAVAILABLE', `worker ${id} has a newer connection: this one reclaims nothing`);
+    entry.reclaimed = true;
     const abandon: AttemptId[] = [];
     const reported = new Set<string>();
     for (const a of running) {
       const key = jobKey(a.runId, a.jobId);
-      const state = this.runs.get(a.runId);
-      const job = state?.jobs.get(a.jobId);
-      if (state && job && job.workerId === id && isCurrentAttempt(state, a.jobId, a.attempt)) {
+      if (isRunningOn(this.attemptClaim(a), id)) {
         entry.attempts.add(key);
         entry.unaccepted.delete(key);
         this.unclaimed.delete(key);
@@ -834,7 +848,7 @@ export class Master {
     for (const [key, u] of this.unclaimed) if (u.workerId === id && !reported.has(key) && this.loseUnclaimedOne(key, `worker ${id} came back without it`)) lost.push(key);
     this.logRequeued(lost, `worker ${id} rejoined without them`);
     this.kick();
-    return { workerId: id, abandon };
+    return abandon;
   }
 
   /** Any frame from a worker proves it is alive. */
@@ -914,8 +928,13 @@ export class Master {
     w.link = null;
     const lost = [...w.unaccepted].filter((key) => this.loseAttempt(w, key, `the connection to worker ${workerId} closed before it acknowledged the dispatch`));
     this.logRequeued(lost, `the connection to worker ${workerId} closed before it acknowledged them`);
-    if (w.attempts.size === 0) this.workers.delete(workerId);
+    if (w.attempts.size === 0 && this.workers.delete(workerId)) this.names.forgot(workerId);
     this.workersChanged();
+  }
+
+  /** Whose the attempt is, for checking what a worker says about it. */
+  attemptClaim(a: AttemptId): AttemptClaim {
+    return claimOf(this.runs.get(a.runId)?.jobs.get(a.jobId), a.attempt);
   }
 
   workerLog(workerId: string, a: AttemptId, data: string): void {
@@ -1035,7 +1054,7 @@ export class Master {
     const finished = state.run.status !== 'RUNNING';
     if (!watchers && !hasJobWatchers && !cluster && !finished && this.attemptEnders.size === 0) return;
     this.committer.afterCommit(() => {
-      const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(view) : null;
+      const views = cluster || (watchers && [...watchers].some((w) => w.jobs)) ? [...changed].map(this.views.batch()) : null;
       if (views && views.length > 0) {
         for (const w of watchers ?? []) w.jobs?.(views);
         for (const w of this.clusterWatchers) w.jobs(runId, views);
@@ -1253,7 +1272,7 @@ export class Master {
   }
 
   private freePort(host: string): number {
-    for (let port = 8080; ; port++) if (!this.workers.has(`${host}:${port}`)) return port;
+    for (let port = 8080; ; port++) if (!this.names.taken(`${host}:${port}`)) return port;
   }
 
   private newRunId(): string {

@@ -30,6 +30,8 @@ const HISTORY = 10;
 
 export class WorkerEntry implements WorkerLoad {
   link: WorkerLink | null = null;
+  /** The worker on `link` has said what it holds (worker.reclaim): until then it gets no work. */
+  reclaimed = false;
   draining = false;
   /** Draining because it will exit (signalled, or asked to shut down): it cannot be undrained. */
   exiting = false;
@@ -67,7 +69,7 @@ export class WorkerEntry implements WorkerLoad {
   }
 
   get accepting(): boolean {
-    return this.link !== null && !this.draining;
+    return this.link !== null && this.reclaimed && !this.draining;
   }
 
   get state(): WorkerView['state'] {

@@ -4,8 +4,8 @@
  * MCP client shows the model; the rules the JSON Schema cannot say are checked by refinements.
  */
 import { z } from 'zod';
-import { ArtifactKeySchema, DATA_LIMITS, KvKeySchema, KvValueSchema } from '../core/data.js';
-import { CapabilitySchema, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
+import { ArtifactKeySchema, DATA_LIMITS, KvKeySchema, KvPrefixSchema, KvValueSchema } from '../core/data.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
 
 /** `runId/jobId`, or a bare job id meaning that job in its latest run. */
 export const JobRefSchema = z
@@ -33,10 +33,10 @@ const jobFields = {
   script_name: ScriptNameSchema.optional(),
   script_content: ScriptContentSchema.optional(),
   args: ArgsSchema,
-  requirement: CapabilitySchema.default('GENERAL').describe('capability the worker must have, e.g. GENERAL or GPU'),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).default(1).describe('higher runs first'),
-  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(0).describe('retries after a failure'),
-  timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe('kill the job after this long (a gate: how long it waits for a decision)'),
+  requirement: CapabilitySchema.default(DEFAULT_CAPABILITY).describe('capability the worker must have, e.g. GENERAL or GPU'),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).default(DEFAULT_PRIORITY).describe('higher runs first'),
+  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(DEFAULT_RETRIES).describe('retries after a failure, each after a growing backoff (1 s, 2 s, 4 s, ...)'),
+  timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe(`kill the job after this long (default: no limit); a gate: how long it waits for a decision (default ${DEFAULT_GATE_WAIT_MS / 3_600_000} hours)`),
   delay_seconds: z.number().min(0).max(LIMITS.maxDelayMs / 1000).optional().describe('wait this long before the job may start'),
   env: EnvSchema,
   message: z.string().max(4096).optional().describe('an approval gate: the question it asks'),
@@ -45,7 +45,7 @@ const jobFields = {
   restart: z.enum(RESTART_POLICIES).optional().describe('a service: when to restart it (default "always")'),
 };
 
-type JobFields = z.output<z.ZodObject<typeof jobFields>>;
+export type JobFields = z.output<z.ZodObject<typeof jobFields>>;
 
 function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
   if (job.kind === 'approval') {
@@ -88,10 +88,19 @@ export const DagJobSchema = z
     if (job.kind === 'approval' && job.hitl_message !== undefined) ctx.addIssue({ code: 'custom', path: ['hitl_message'], message: 'does not apply to an approval gate; give its question as message' });
   });
 
+export type DagJob = z.output<typeof DagJobSchema>;
+
+const DagJobsSchema = z.array(DagJobSchema).min(1, 'give at least one job').max(10_000);
+
 export const SubmitDagInput = z.strictObject({
   name: RunNameSchema.default('dag').describe('the run name'),
-  jobs: z.array(DagJobSchema).min(1, 'a DAG needs at least one job').max(10_000),
+  jobs: DagJobsSchema,
   agent_run_id: AgentRunSchema,
+});
+
+export const ExtendRunInput = z.strictObject({
+  run_id: IdSchema.describe('the run to add to (a finished run is reopened)'),
+  jobs: DagJobsSchema.describe('the new jobs, as in submit_dag; depends_on may name jobs already in the run'),
 });
 
 export const SubmitYamlInput = z.strictObject({
@@ -166,5 +175,16 @@ export const PutArtifactInput = z
   .superRefine((p, ctx) => {
     if (p.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(p.content.replace(/\s+/g, ''))) ctx.addIssue({ code: 'custom', path: ['content'], message: 'is not valid base64' });
   });
+
+export const RunIdInput = z.strictObject({ run_id: IdSchema });
+
+export const ListGatesInput = z.strictObject({
+  history: z.number().int().min(0).max(1000).default(0).describe('also return this many of the latest decisions'),
+});
+
+export const ListKeysInput = z.strictObject({
+  prefix: KvPrefixSchema.default('').describe('only keys starting with this, e.g. "agent:"'),
+  limit: z.number().int().min(1).max(DATA_LIMITS.maxListLimit).default(100),
+});
 
 export const NoInput = z.strictObject({});

@@ -2,8 +2,9 @@
  * What the MCP tools return: compact JSON views of jobs and runs (a model reads them, so only
  * what helps decide the next step, with times as ISO strings), and the tail of a log.
  */
-import type { AttemptRecord, RunRecord } from '../core/model.js';
-import type { JobView, RunSummary, RunView } from '../protocol/methods.js';
+import type { KvKeyInfo } from '../core/data.js';
+import type { AttemptRecord, GateDecision, RunRecord } from '../core/model.js';
+import type { GateView, JobView, RunSummary, RunView, WorkerView } from '../protocol/methods.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -41,6 +42,35 @@ export function runSummaryView(r: RunSummary): Record<string, unknown> {
 
 export function runView(v: RunView): Record<string, unknown> {
   return { ...runRecordView(v.run), jobs: v.jobs.map(jobView) };
+}
+
+export function gateView(g: GateView): Record<string, unknown> {
+  return { ref: g.ref, runName: g.runName, message: g.message, style: g.style, openedAt: iso(g.openedAt), deadline: iso(g.deadline) };
+}
+
+export function decisionView(d: GateDecision): Record<string, unknown> {
+  return { ref: `${d.runId}/${d.jobId}`, decision: d.approved ? 'approved' : 'rejected', by: d.by, comment: d.comment, at: iso(d.at), reason: d.reason };
+}
+
+export function workerView(w: WorkerView): Record<string, unknown> {
+  return {
+    id: w.id,
+    state: w.state,
+    ...(w.exiting && { exiting: true }),
+    capabilities: w.capabilities,
+    slots: w.slots,
+    running: w.running,
+    permanent: w.permanent,
+    attempts: w.attempts,
+    services: w.services,
+    version: w.version ?? null,
+    connectedAt: iso(w.connectedAt),
+    lastSeen: iso(w.lastSeen),
+  };
+}
+
+export function keyView(k: KvKeyInfo): Record<string, unknown> {
+  return { key: k.key, type: k.type, version: k.version, expiresAt: iso(k.expiresAt) };
 }
 
 /** The last `lines` lines and at most `maxBytes` bytes of `text`, with a note of what was left out. */

@@ -4,7 +4,7 @@
  * and `Results` of methods.ts.
  */
 import { z } from 'zod';
-import { GRANTABLE_ROLES, type GrantableRole, type Permission, type Principal } from './access.js';
+import { GRANTABLE_ROLES, type GrantableRole, type Permission, type Principal } from './roles.js';
 
 /** A token's or user's name: what audit records and gate decisions show. */
 export const NameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'a name is up to 64 letters, digits, "_", ".", "@" or "-", starting with a letter or digit');

@@ -52,6 +52,9 @@ export const dataParams = {
 
 export type DataMethod = keyof typeof dataParams;
 
+/** An upload's key, size and provenance (the attempt it comes from), as `artifact.put.begin` takes them. */
+export type UploadBegin = z.infer<(typeof dataParams)['artifact.put.begin']>;
+
 /** What a worker session may call besides its own methods: uploading its attempts' outputs. */
 export const WORKER_DATA_METHODS: ReadonlySet<DataMethod> = new Set(['artifact.put.begin', 'artifact.put.part', 'artifact.put.commit']);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivedRole, jobToken, readToken, workerToken } from './derived-tokens.js';
+import { credentialName, derivedRole, jobToken, readToken, workerCredential, workerToken } from './derived-tokens.js';
 
 const A1 = { runId: 'r1a2b3', jobId: 'fetch', attempt: 1 };
 
@@ -39,5 +39,26 @@ describe('derived tokens', () => {
   it('keeps run and job ids that contain dots', () => {
     const a = { runId: 'nightly.2026-11-25', jobId: 'step.1', attempt: 3 };
     expect(derivedRole('k', jobToken('k', a))?.attempt).toEqual(a);
+  });
+
+  describe('worker credentials', () => {
+    const name = 'gpu-1.example.com:8080';
+
+    it('prove their name, only under the cluster token they come from, and are no token', () => {
+      const credential = workerCredential('secret', name);
+      expect(credential).not.toContain('secret');
+      expect(credentialName('secret', credential)).toBe(name);
+      expect(credentialName('other', credential)).toBeNull();
+      expect(derivedRole('secret', credential)).toBeNull();
+    });
+
+    it("cannot be minted from the worker token, nor turned into another name's", () => {
+      const credential = workerCredential('secret', name);
+      const mac = credential.slice(credential.lastIndexOf('.') + 1);
+      const flip = (t: string): string => `${t.slice(0, -1)}${t.endsWith('A') ? 'B' : 'A'}`;
+      for (const forged of [workerCredential(workerToken('secret'), name), `node.gpu-1.example.com:8081.${mac}`, `node.${mac}`, flip(credential), 'node.', 'node..', `node.${name}.`, workerToken('secret'), undefined]) {
+        expect(credentialName('secret', forged), String(forged)).toBeNull();
+      }
+    });
   });
 });

@@ -9,9 +9,15 @@
  *   for each attempt it dispatches and valid only while that attempt runs (a retried or reopened
  *   job gets a new one; the old one never comes back): a client limited to its own run and the
  *   runs it submits (see access.ts).
+ * - `node.<name>.<mac>`: a worker's own credential, bound to its name (`host:port`). The master
+ *   hands it to a worker when the worker enrols (with the worker token) and asks for it whenever
+ *   the name is one it still knows, so another holder of the worker token cannot take over a live
+ *   worker's name, attempts or reports. It is not a token: HELLO still carries the worker token.
  *
- * Each mac is an HMAC-SHA256 of the cluster token (a job token's under a key derived from it that
- * no worker holds), so a worker token cannot be turned into a client.
+ * Each mac is an HMAC-SHA256 of the cluster token (job tokens' and worker credentials' under keys
+ * derived from it that no worker holds), so a worker token cannot be turned into a client, nor
+ * one worker's credential into another's. Being derived, they need no storage and survive a
+ * master restart; changing the cluster token revokes them all.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -40,6 +46,25 @@ export function jobToken(clusterToken: string, a: TokenAttempt): string {
 export function jobTokenMinter(clusterToken: string): (a: TokenAttempt) => string {
   const key = mac(clusterToken, 'job');
   return (a) => `job.${attemptName(a)}.${mac(key, attemptName(a))}`;
+}
+
+/** A worker's credential for its name; the master mints it at HELLO. */
+export function workerCredential(clusterToken: string, name: string): string {
+  return `node.${name}.${mac(mac(clusterToken, 'node'), name)}`;
+}
+
+/** The name a credential is for, unchecked (a worker reads its own credential with it); null when it is no credential. */
+export function credentialFor(credential: string): string | null {
+  if (!credential.startsWith('node.')) return null;
+  // The name may hold dots; the mac (base64url) holds none.
+  const name = credential.slice('node.'.length, credential.lastIndexOf('.'));
+  return name === '' ? null : name;
+}
+
+/** The worker name a credential proves, or null when `given` is none (or not minted under this cluster token). */
+export function credentialName(clusterToken: string, given: string | undefined): string | null {
+  const name = given === undefined ? null : credentialFor(given);
+  return name !== null && same(given ?? '', workerCredential(clusterToken, name)) ? name : null;
 }
 
 const same = (a: string, b: string): boolean => {

@@ -3,7 +3,7 @@
  * The server validates parameters with these schemas; the SDK and the worker are typed by them.
  */
 import { z } from 'zod';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../core/model.js';
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
@@ -29,6 +29,9 @@ export type AttemptId = z.infer<typeof AttemptIdSchema>;
 
 export const BLOB_CHUNK_BYTES = 1024 * 1024;
 
+/** The most attempts one `worker.reclaim` lists (a worker holds its slots' attempts and their unacknowledged results). */
+export const MAX_RECLAIM_ATTEMPTS = 10_000;
+
 /** A client's name for one submission, kept with the run it created. */
 export const RequestIdSchema = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'a request id is printable ASCII without spaces');
 
@@ -49,18 +52,29 @@ export const HelloSchema = z.strictObject({
   role: z.enum(['client', 'worker']),
   versions: z.array(z.number().int()).min(1),
   worker: WorkerInfoSchema.optional(),
-  /** Attempts a reconnecting worker still holds: running, or finished with an unacknowledged result. */
-  running: z.array(AttemptIdSchema).max(4096).optional(),
+  /** A worker's own credential (`node.<name>.<mac>`), from an earlier HELLO's reply: it proves the worker's name. */
+  credential: z
+    .string()
+    .max(400)
+    .regex(/^node\.[A-Za-z0-9_.:-]+\.[A-Za-z0-9_-]+$/, 'a worker credential is node.<name>.<mac>, as the master gave it')
+    .optional(),
 });
 export type Hello = z.infer<typeof HelloSchema>;
+
+/**
+ * In the UNAUTHORIZED refusal of a HELLO whose worker name belongs to a worker the master still
+ * knows: a worker refused so retries (the name comes free once the master forgets the old one),
+ * where a wrong token makes it stop.
+ */
+export const NAME_TAKEN = 'belongs to a live worker';
 
 export interface HelloResult {
   version: number;
   serverVersion: string;
   workerId?: string;
+  /** The worker's credential for `workerId`: presented in its later HELLOs, it keeps the name the worker's own. */
+  credential?: string;
   heartbeatMs?: number;
-  /** Reclaimed attempts the master no longer wants: the worker stops them. */
-  abandon?: AttemptId[];
   /**
    * How long the master waits for a silent worker before it runs the worker's attempts elsewhere:
    * a worker cut off from the master for longer stops them (unless configured otherwise).
@@ -147,6 +161,11 @@ export const params = {
   'worker.shutdown': z.strictObject({ id: z.string().min(1).max(300), force: z.boolean().default(false), drainTimeoutMs: DrainTimeoutSchema.optional() }),
   stats: z.strictObject({}),
   'attempts.finished': z.strictObject({ results: z.array(FinishedAttemptSchema).min(1).max(10_000) }),
+  /**
+   * A worker's first request after HELLO: the attempts it still holds (running, or finished with a
+   * result not yet acknowledged). Until it arrives the master sends the worker nothing new.
+   */
+  'worker.reclaim': z.strictObject({ running: z.array(AttemptIdSchema).max(MAX_RECLAIM_ATTEMPTS) }),
   'run.extend': z.strictObject({ runId: IdSchema, jobs: z.array(JobSpecSchema).min(1).max(LIMITS.maxJobsPerRun) }),
   'agentRuns.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(20) }),
   'agentRun.get': z.strictObject({ agentRunId: IdSchema }),
@@ -164,12 +183,15 @@ export const params = {
 export type Method = keyof typeof params;
 export type ParamsOf<M extends Method> = z.input<(typeof params)[M]>;
 
-/** Methods only a worker session may call, and methods only a client may call. */
-export const WORKER_METHODS: ReadonlySet<Method> = new Set(['attempts.finished', 'blob.get']);
+/** Methods only a worker session may call. */
+export type WorkerMethod = 'attempts.finished' | 'blob.get' | 'worker.reclaim';
+export const WORKER_METHODS: ReadonlySet<Method> = new Set<WorkerMethod>(['attempts.finished', 'blob.get', 'worker.reclaim']);
 
 export interface JobView extends JobRecord {
   /** `runId/jobId`. */
   ref: string;
+  /** Why a QUEUED job is not placed (core/waiting-reason.ts), as the view was built; null otherwise, or when a worker is about to take it. */
+  waitingReason: string | null;
 }
 
 export interface RunView {
@@ -210,7 +232,7 @@ export interface GateDecisionResult {
 
 export interface WorkerView extends WorkerInfo {
   id: string;
-  state: 'connected' | 'disconnected' | 'draining';
+  state: WorkerState;
   /** Draining because it will exit: it cannot be undrained. */
   exiting: boolean;
   running: number;
@@ -339,6 +361,8 @@ export interface Results extends DataResults, ScheduleResults, AccessResults {
   'worker.shutdown': { worker: WorkerView };
   stats: Stats;
   'attempts.finished': { accepted: number };
+  /** Reclaimed attempts the master no longer wants: the worker stops them. */
+  'worker.reclaim': { abandon: AttemptId[] };
   'run.extend': { runId: string; jobs: string[] };
   'agentRuns.list': { agentRuns: AgentRunSummary[] };
   'agentRun.get': AgentRunView;

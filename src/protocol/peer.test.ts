@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, V2 } from './frame.js';
-import { Peer } from './peer.js';
+import { Peer, PRE_HELLO_MAX_PAYLOAD } from './peer.js';
+import { HelloSchema } from './methods.js';
+import { workerCredential } from './derived-tokens.js';
 import { OP, type Request, TitanError } from './v2.js';
 import { mulberry32 } from '../../test/helpers/random.js';
 
@@ -258,6 +260,58 @@ describe('Peer', () => {
       raw.send(OP.REQUEST, { id: 3, method: 'ping' });
       expect((await raw.next()).body).toEqual({ id: 3, ok: true, result: { echo: null } });
       expect(server.closed).toBe(false);
+    });
+
+    it('refuses a frame over the pre-HELLO limit at its header, naming the limit, and closes', async () => {
+      const { server, raw } = await rawSession({ greet: false });
+      // The header alone: the payload it announces is never sent, nor waited for.
+      const header = Buffer.from([V2, OP.HELLO, 0, 0, 0, 0, 0, 0]);
+      header.writeUInt32BE(1024 * 1024, 4);
+      raw.socket.write(header);
+      expect((await raw.next()).body).toEqual({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `a frame before HELLO may be at most ${PRE_HELLO_MAX_PAYLOAD} bytes; this one announces ${1024 * 1024}` } });
+      await withTimeout(raw.closed, 5000, 'close');
+      expect(server.closed).toBe(true);
+    });
+
+    it('takes frames up to the full limit once HELLO is accepted', async () => {
+      const { raw } = await rawSession({ greet: true });
+      raw.send(OP.REQUEST, { id: 2, method: 'big', params: 'x'.repeat(4 * PRE_HELLO_MAX_PAYLOAD) });
+      expect((await raw.next()).body).toMatchObject({ id: 2, ok: true });
+    });
+
+    it('the largest valid HELLO fits the pre-HELLO limit with room to spare', () => {
+      const worker = {
+        host: 'h'.repeat(255),
+        port: 65535,
+        capabilities: Array.from({ length: 32 }, (_, i) => `${'C'.repeat(62)}${String(i).padStart(2, '0')}`),
+        slots: 1024,
+        permanent: true,
+        pid: 4_194_304,
+        version: 'v'.repeat(64),
+        spawnedBy: 's'.repeat(300),
+      };
+      // A token of characters that take several bytes of UTF-8.
+      const hello = { id: Number.MAX_SAFE_INTEGER, token: 'é€'.repeat(256), role: 'worker', versions: [2], worker, credential: workerCredential('k', `${worker.host}:${worker.port}`).padEnd(400, 'x') };
+      expect(HelloSchema.safeParse(hello).success).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(hello))).toBeLessThan(PRE_HELLO_MAX_PAYLOAD * 0.75);
+    });
+
+    it('a HELLO sent while the first is being handled is refused, and the first goes on', async () => {
+      const pair = await socketPair();
+      const server = new Peer(pair.server, { server: true });
+      let handled = 0;
+      let release = (): void => {};
+      server.onHello = () => {
+        handled++;
+        return new Promise((resolve) => (release = () => resolve({ version: 2 })));
+      };
+      const raw = new RawClient(pair.client);
+      raw.send(OP.HELLO, { id: 1, role: 'client', versions: [2] });
+      raw.send(OP.HELLO, { id: 2, role: 'client', versions: [2] });
+      expect((await raw.next()).body).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'unexpected HELLO' } });
+      release();
+      expect((await raw.next()).body).toEqual({ id: 1, ok: true, result: { version: 2 } });
+      expect(handled).toBe(1);
     });
 
     it('a client Peer (not a server) needs no HELLO', async () => {

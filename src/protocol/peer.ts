@@ -7,8 +7,12 @@ import type { Socket } from 'node:net';
 import { encodeFrame, type Frame, FrameDecoder, FrameError, V2, V2_MAX_PAYLOAD } from './frame.js';
 import { type ErrorBody, EventSchema, OP, TitanError, type Request, RequestSchema, ResponseSchema } from './v2.js';
 
-/** A HELLO is a few hundred bytes; a worker listing thousands of running attempts stays well under this. */
-const PRE_HELLO_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * The largest frame a peer may send before its HELLO is accepted. A HELLO is a few hundred bytes
+ * (one with every field at its longest stays near 5 KiB), so an unauthenticated connection costs
+ * the server at most this much buffer; what a worker holds is listed after HELLO (`worker.reclaim`).
+ */
+export const PRE_HELLO_MAX_PAYLOAD = 8 * 1024;
 
 /**
  * The event that answers an event the other side could not handle (events have no reply of
@@ -152,7 +156,8 @@ export class Peer {
       frames = this.decoder.push(chunk);
     } catch (err) {
       const e = err as FrameError;
-      this.fail('BAD_FRAME', e.message);
+      const early = !this.greeted && e.code === 'TOO_LARGE';
+      this.fail('BAD_FRAME', early ? `a frame before HELLO may be at most ${PRE_HELLO_MAX_PAYLOAD} bytes; this one announces ${e.length}` : e.message);
       return;
     }
     for (const frame of frames) {
@@ -205,6 +210,8 @@ export class Peer {
       return;
     }
     const handler = this.onHello;
+    // One HELLO at a time: another arriving while this one is handled is refused, not handled twice.
+    this.onHello = null;
     const id = typeof (message as { id?: unknown })?.id === 'number' ? (message as { id: number }).id : 0;
     handler(message).then(
       (result) => {

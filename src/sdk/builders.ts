@@ -87,19 +87,19 @@ abstract class WorkBuilder extends BaseBuilder {
     return this;
   }
 
-  /** The capability a worker must have (default GENERAL), e.g. `GPU`. */
+  /** The capability a worker must have (default DEFAULT_CAPABILITY, GENERAL), e.g. `GPU`. */
   requires(capability: string): this {
     this.spec.requirement = capability;
     return this;
   }
 
-  /** Higher runs first (default 1). */
+  /** Higher runs first (default DEFAULT_PRIORITY, 1). */
   priority(priority: number): this {
     this.spec.priority = priority;
     return this;
   }
 
-  /** Retries after a failure (default 3). */
+  /** Retries after a failure (default DEFAULT_RETRIES, 3). */
   retries(retries: number): this {
     this.spec.retries = retries;
     return this;
@@ -182,7 +182,7 @@ export class ApprovalBuilder extends BaseBuilder {
     super({ id, kind: 'approval', ...(message !== undefined && { message }) });
   }
 
-  /** How long the gate waits for a decision (default 48 h); then it fails and what follows is skipped. */
+  /** How long the gate waits for a decision (default DEFAULT_GATE_WAIT_MS, 48 h); then it fails and what follows is skipped. */
   timeout(duration: Duration): this {
     this.spec.timeoutMs = durationMs(duration);
     return this;

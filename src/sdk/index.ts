@@ -1,5 +1,5 @@
 /**
- * The public entry of the TypeScript SDK: `import { TitanClient, job } from 'titan-ts/sdk'`, or
+ * The public entry of the TypeScript SDK: `import { TitanClient, job } from 'titan-ts'` (or `'titan-ts/sdk'`), or
  * inside a job with no configuration: `await import(process.env.TITAN_SDK)`.
  * See docs/sdk-typescript.md.
  */
@@ -22,6 +22,7 @@ export {
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { isTerminal, JOB_STATUSES, RUN_STATUSES, TERMINAL_JOB_STATUSES } from '../core/model.js';
+export { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../core/defaults.js';
 export type { Affinity, ArchiveRef, JobKind, JobRecord, JobSpec, JobSpecInput, JobStatus, Readiness, RestartPolicy, RunRecord, RunStatus, RunSpecInput, ScriptRef, ServiceSpec } from '../core/model.js';
 export type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 export type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';

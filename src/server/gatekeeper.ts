@@ -4,7 +4,7 @@
  * HTTP API and the dashboard's sign-in all ask here.
  */
 import { createHash } from 'node:crypto';
-import { type Principal, ROLE_PERMISSIONS } from '../protocol/access.js';
+import { type Principal, ROLE_PERMISSIONS } from '../protocol/roles.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
 import { type AuditLog, type AuditRecord, targetOf } from './audit-log.js';
 import type { Identities } from './identities.js';

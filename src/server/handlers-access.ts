@@ -2,7 +2,7 @@
  * The identity and audit methods of a client session (`whoami`, `token.*`, `user.*`,
  * `audit.list`), on the gatekeeper's identities and audit log.
  */
-import type { Principal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 import { type AccessMethod, type AccessResults } from '../protocol/access-methods.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { parse } from './method-params.js';

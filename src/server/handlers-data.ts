@@ -5,7 +5,7 @@
  */
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
-import { type DataMethod, dataParams } from '../protocol/data-methods.js';
+import { type DataMethod, dataParams, type UploadBegin } from '../protocol/data-methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import { checkRoom, SESSION_LIMITS } from './limits.js';
@@ -18,7 +18,10 @@ export function parseData<M extends DataMethod>(method: M, raw: unknown): Return
 
 export type DataHandler = (method: DataMethod, raw: unknown) => Promise<unknown>;
 
-export function dataHandler(peer: Peer, master: Master): DataHandler {
+/** What a session may upload: the upload as asked, or as it must be recorded; throws FORBIDDEN otherwise (see upload-checks.ts). */
+export type UploadCheck = (begin: UploadBegin) => UploadBegin;
+
+export function dataHandler(peer: Peer, master: Master, checkUpload: UploadCheck = (begin) => begin): DataHandler {
   const waits = new Set<() => void>();
   const uploads = new Set<string>();
   peer.onClose(() => {
@@ -73,7 +76,7 @@ export function dataHandler(peer: Peer, master: Master): DataHandler {
         }
       }
       case 'artifact.put.begin': {
-        const p = parseData(method, raw);
+        const p = checkUpload(parseData(method, raw));
         checkRoom(uploads.size, SESSION_LIMITS.uploads, 'unfinished artifact uploads');
         const begun = await artifacts.begin(p);
         uploads.add(begun.uploadId);

@@ -15,7 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseWith, setPrincipal } from './http-common.js';
-import type { Principal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { tokenMatches } from './token.js';
 import { type Session, SessionStore } from './http-sessions.js';

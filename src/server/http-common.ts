@@ -8,7 +8,7 @@ import { TitanError } from '../core/errors.js';
 import { IdSchema } from '../core/model.js';
 import { params } from '../protocol/methods.js';
 import { describeIssues } from '../protocol/peer.js';
-import type { Principal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 
 export const STATUS_OF: Record<string, number> = {
   BAD_REQUEST: 400,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SESSION_MAX_AGE_MS, SESSION_TTL_MS, SessionStore } from './http-sessions.js';
-import type { Principal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-sessions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

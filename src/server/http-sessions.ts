@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Principal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 export const SESSION_MAX_AGE_MS = 7 * 24 * 3_600_000;

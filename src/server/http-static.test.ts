@@ -48,7 +48,8 @@ describe('registerStatic', () => {
     expect(index.body).toContain('id="root"');
     expect(index.headers['cache-control']).toBe('no-cache');
     expect(index.headers['content-security-policy']).toBe(SECURITY_HEADERS['content-security-policy']);
-    for (const route of ['/runs/abc', '/runs/abc/jobs/x?tab=logs', '/assets/missing-route']) {
+    // Titan's addresses too: the app replaces them with its own (web/src/routes.ts).
+    for (const route of ['/runs/abc', '/runs/abc/jobs/x?tab=logs', '/assets/missing-route', '/dags', '/dags/', '/dags/new', '/dags/DAG-ml-pipeline?job=DAG-train', '/dags/DAG-v1.2', '/agents']) {
       const res = await app.inject({ url: route });
       expect(res.statusCode, route).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);

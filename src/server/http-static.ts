@@ -3,7 +3,8 @@
  *
  * The built web app (`dist/web`, made by `npm run build`) is served from `/`; a GET of any other
  * path that is neither an API path nor a file gets `index.html`, so the app's own routes
- * (`/runs/<id>`) load it. Without a build, `/` explains how to make one. Every response gets a
+ * (`/runs/<id>`) load it, and so do Titan's (`/dags/new`, `/dags/<dag_id>?job=…`, `/agents`), which
+ * the app replaces with its own. Without a build, `/` explains how to make one. Every response gets a
  * strict Content Security Policy (no inline scripts or styles, no framing, nothing from other
  * origins), `nosniff`, no referrer and no framing; unknown API paths answer JSON, never HTML.
  */

@@ -10,7 +10,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
-import { GRANTABLE_ROLES, type GrantableRole, permissionsOf, type Principal } from '../protocol/access.js';
+import { GRANTABLE_ROLES, type GrantableRole, permissionsOf, type Principal } from '../protocol/roles.js';
 import { type IdentityInfo, NameSchema } from '../protocol/access-methods.js';
 
 const TOKEN_PREFIX = 'tok.';

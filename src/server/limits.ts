@@ -24,6 +24,23 @@ export function checkRoom(held: number, limit: number, what: string): void {
   if (held >= limit) throw new TitanError('UNAVAILABLE', `this connection already holds ${limit} ${what}, the most one connection may; end some first`);
 }
 
+/** How long a peer may keep its side of a connection open once the master's last frame has left. */
+export const LINGER_MS = 5_000;
+
+/**
+ * Ends a connection with a last frame. A peer that closes its side in reply (as every client
+ * does) is gone at once; one that keeps it open is dropped LINGER_MS after the frame has been
+ * handed to the network, so a refused or answered connection holds nothing for long.
+ */
+export function endWith(socket: Socket, frame: Buffer): void {
+  let timer: NodeJS.Timeout | undefined;
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(frame, () => {
+    timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+  });
+}
+
 export interface HttpTimeouts {
   headersMs: number;
   requestMs: number;

@@ -18,8 +18,10 @@ import { handleSchedule } from './handlers-schedules.js';
 import { submitV1Dag } from './v1-handlers.js';
 import { isMethod, parse } from './method-params.js';
 import { workerSession } from './worker-session.js';
+import { jobUploads } from './upload-checks.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
-import { changesState, hideEnv, jobReach, type Principal, refusal, titanGateRefusal } from '../protocol/access.js';
+import { changesState, hideEnv, jobReach, refusal, titanGateRefusal } from '../protocol/access.js';
+import type { Principal } from '../protocol/roles.js';
 import { isAccessMethod } from '../protocol/access-methods.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { handleAccess } from './handlers-access.js';
@@ -47,7 +49,7 @@ export function serveV2(peer: Peer, master: Master, gate: Gatekeeper, from: stri
     if (principal?.attempt && !master.attemptRunning(principal.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(principal.attempt)} is no longer running`);
     if (hello.role === 'worker') {
       if (!workerToken && principal?.kind !== 'cluster') throw new TitanError('UNAUTHORIZED', `${principal?.name ?? 'this token'} cannot register a worker: use the worker token (titan token --role worker)`);
-      return workerSession(peer, master, hello);
+      return workerSession(peer, master, hello, gate.clusterToken);
     }
     if (principal === null) throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token, a named token or the read token');
     return clientSession(peer, master, gate, principal, from ?? 'unknown');
@@ -87,8 +89,8 @@ async function checkReach(master: Master, a: AttemptId, method: string, raw: unk
 
 function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: Principal, from: string): { version: number; serverVersion: string } {
   const subscriptions = new Map<number, () => void>();
-  const data = dataHandler(peer, master);
   const attempt = principal.attempt;
+  const data = attempt ? dataHandler(peer, master, jobUploads(attempt)) : dataHandler(peer, master);
   const origin = attempt ? { startedBy: attempt.runId } : {};
   // Environment values are for those who may run jobs: the others see the variables' names.
   const hidden = !principal.permissions.includes('operate');

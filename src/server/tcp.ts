@@ -14,7 +14,7 @@ import { V1_ERROR, V1_METHOD, type V1Reply } from '../protocol/v1.js';
 import { changesState } from '../protocol/access.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
-import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS } from './limits.js';
+import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, endWith } from './limits.js';
 import type { ServerTls } from './tls.js';
 import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
@@ -59,17 +59,17 @@ function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, 
   }
   if (version === V1) {
     const refusal = v1Refusal(v1, socket.remoteAddress);
-    if (refusal) socket.end(encodeFrame(V1, V1_ERROR, refusal));
+    if (refusal) endWith(socket, encodeFrame(V1, V1_ERROR, refusal));
     else serveV1(socket, first, auditedV1(gate, socket.remoteAddress, handleV1));
     return;
   }
   // Only a Titan client could mistake the version byte, so with v1 on it is answered in v1.
   if (v1.enabled) {
-    socket.end(encodeFrame(V1, V1_ERROR, `ERROR: Version Mismatch! Server expects v1 (this server speaks 1 and 2; got version ${version})`));
+    endWith(socket, encodeFrame(V1, V1_ERROR, `ERROR: Version Mismatch! Server expects v1 (this server speaks 1 and 2; got version ${version})`));
     return;
   }
   const message = JSON.stringify({ id: null, ok: false, error: { code: 'BAD_FRAME', message: `unsupported protocol version ${version} (this server speaks 1 and 2)` } });
-  socket.end(encodeFrame(V2, OP.RESPONSE, message));
+  endWith(socket, encodeFrame(V2, OP.RESPONSE, message));
 }
 
 /**

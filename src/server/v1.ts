@@ -1,11 +1,14 @@
 /**
  * A v1 connection: Titan's clients send one frame and read one reply, then the server closes.
  * Frames over 10 MiB or in another version get an ERROR reply naming the problem before the
- * close (Titan closed silently), and a request that never completes is dropped after a while.
+ * close (Titan closed silently), a request that never completes is dropped after a while, and so
+ * is a peer that keeps the connection open after the reply. v1 carries no token: only loopback
+ * and the addresses of --legacy-v1-allow are read beyond the first byte.
  */
 import { BlockList, isIPv4, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, FrameError, V1, V1_MAX_PAYLOAD } from '../protocol/frame.js';
 import { V1_ACK, V1_ERROR, type V1Reply } from '../protocol/v1.js';
+import { endWith } from './limits.js';
 
 /** How long a client has to send its whole request. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -76,7 +79,7 @@ export function serveV1(socket: Socket, first: Buffer, handle: (opcode: number, 
     done = true;
     clearTimeout(timer);
     socket.removeListener('data', onData);
-    socket.end(encodeFrame(V1, r.ok ? V1_ACK : V1_ERROR, r.text));
+    endWith(socket, encodeFrame(V1, r.ok ? V1_ACK : V1_ERROR, r.text));
   };
   const timer = setTimeout(() => reply({ ok: false, text: `ERROR: the request was not complete within ${REQUEST_TIMEOUT_MS / 1000} s` }), REQUEST_TIMEOUT_MS);
   const onData = (chunk: Buffer): void => {

@@ -1,18 +1,20 @@
 /**
  * The worker agent: dials the master, keeps one v2 session, runs what it is dispatched and
  * reports back. Results and output outlive a dropped connection: they are kept until the master
- * acknowledges them and re-sent after reconnecting, and the attempts still running are announced
- * in the next HELLO so the master neither loses nor duplicates them. A drain for shutdown, or a
- * master unreachable for too long, hands running attempts back (see stop-policy.ts).
+ * acknowledges them and re-sent after reconnecting, and the attempts still running are reclaimed
+ * right after the next HELLO so the master neither loses nor duplicates them. A drain for
+ * shutdown, or a master unreachable for too long, hands running attempts back (see
+ * stop-policy.ts). The worker's name and its credential are kept by identity.ts.
  */
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TitanError } from '../core/errors.js';
-import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
+import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, MAX_RECLAIM_ATTEMPTS, NAME_TAKEN, type Results, type ServiceDispatch, type ServiceReport, type SpawnWorker, WorkerEvents } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
 import { AttemptOutput } from './attempt-output.js';
 import type { ExecutionRequest, Executor, RunningAttempt } from './executor.js';
+import { WorkerIdentity } from './identity.js';
 import { JobEnvironment, type JobSettings } from './job-env.js';
 import { type JobOwner, JobFiles } from './job-files.js';
 import { Outbox } from './outbox.js';
@@ -79,8 +81,6 @@ const LOG_FLUSH_MS = 100;
 const KEEP_RUNS_MS = 72 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
 const RECONNECT_MIN_MS = 200;
-/** The protocol's limit on the attempts a HELLO may list. */
-const MAX_HELLO_ATTEMPTS = 4096;
 const RECONNECT_MAX_MS = 5000;
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
@@ -88,7 +88,7 @@ export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
   private readonly outbox: Outbox;
-  private port: number;
+  private readonly identity: WorkerIdentity;
   private workerId: string | null = null;
   private stopping = false;
   private draining = false;
@@ -109,7 +109,7 @@ export class WorkerAgent {
   private readonly stager: Stager;
 
   constructor(private readonly config: WorkerConfig) {
-    this.port = config.port;
+    this.identity = new WorkerIdentity(config.host ?? hostname(), config.port, config.workDir, (line) => this.log(line));
     const jobs = config.jobs ?? { user: null, passEnv: [] };
     this.owner = jobs.user && { uid: jobs.user.uid, gid: jobs.user.gid };
     this.files = new JobFiles(this.owner);
@@ -242,27 +242,35 @@ export class WorkerAgent {
   private async greet(peer: Peer): Promise<void> {
     peer.onEvent = (event, data) => this.onEvent(peer, event, data);
     let result: HelloResult;
+    let abandon: AttemptId[];
     try {
+      const { port, credential } = this.identity.hello();
       result = (await peer.hello({
         token: this.config.token,
         role: 'worker',
         versions: [2],
         worker: {
-          host: this.config.host ?? hostname(),
-          port: this.port,
+          host: this.identity.host,
+          port,
           capabilities: this.config.capabilities,
           slots: this.config.slots,
           permanent: this.config.permanent,
           pid: process.pid,
           ...(this.config.spawnedBy !== undefined && { spawnedBy: this.config.spawnedBy }),
         },
-        running: this.held(),
+        ...(credential !== undefined && { credential }),
       })) as HelloResult;
+      // Kept before the reclaim: should the connection drop now, the next HELLO proves the name.
+      this.identity.joined(result);
+      // Said first, so the master has reconciled what this worker holds before anything else arrives.
+      abandon = (await peer.request<Results['worker.reclaim']>('worker.reclaim', { running: this.held() })).abandon;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const refusal = `master refused this worker: ${(err as Error).message}`;
-      // A wrong token or a malformed description will not fix itself: stop instead of retrying.
-      if (code === 'UNAUTHORIZED' || code === 'BAD_REQUEST') this.giveUp(new TitanError(code, refusal));
+      const message = (err as Error).message;
+      const refusal = `master refused this worker: ${message}`;
+      // A wrong token or a malformed description will not fix itself: stop instead of retrying. A
+      // name that belongs to a worker the master still knows comes free once it forgets that worker.
+      if ((code === 'UNAUTHORIZED' && !message.includes(NAME_TAKEN)) || code === 'BAD_REQUEST') this.giveUp(new TitanError(code, refusal));
       else this.log(refusal);
       peer.close();
       return;
@@ -271,10 +279,7 @@ export class WorkerAgent {
     for (const wake of this.sessionWaiters.splice(0)) wake();
     this.reconnectDelay = RECONNECT_MIN_MS;
     this.workerId = result.workerId ?? null;
-    // Keep the name the master gave us, so a reconnect is recognised as the same worker.
-    const assigned = Number(this.workerId?.slice(this.workerId.lastIndexOf(':') + 1));
-    if (Number.isInteger(assigned) && assigned > 0) this.port = assigned;
-    for (const a of result.abandon ?? []) {
+    for (const a of abandon) {
       // Only the attempt the master named: a newer attempt of the same job is not abandoned.
       const held = this.attempts.get(`${a.runId}/${a.jobId}`);
       if (held?.id.attempt === a.attempt) this.end(held, 'the master re-assigned this attempt', false);
@@ -305,12 +310,12 @@ export class WorkerAgent {
   }
 
   /**
-   * The attempts to announce in HELLO: those still running, then those finished whose results
-   * the master has not acknowledged (re-sent right after HELLO). A finished attempt left out
-   * would be declared lost by the master and its job run a second time.
+   * The attempts to reclaim after HELLO: those still running, then those finished whose results
+   * the master has not acknowledged (re-sent right after). A finished attempt left out would be
+   * declared lost by the master and its job run a second time.
    */
   private held(): AttemptId[] {
-    return [...[...this.attempts.values()].map((a) => a.id), ...this.outbox.ids()].slice(0, MAX_HELLO_ATTEMPTS);
+    return [...[...this.attempts.values()].map((a) => a.id), ...this.outbox.ids()].slice(0, MAX_RECLAIM_ATTEMPTS);
   }
 
   private onEvent(peer: Peer, event: string, data: unknown): void {
@@ -361,28 +366,22 @@ export class WorkerAgent {
     let sharedDir: string;
     const runDir = join(this.config.workDir, 'runs', d.runId);
     const attemptDir = join(runDir, `${d.jobId}.${d.attempt}`);
-    let cwd = attemptDir;
     const outputDir = join(attemptDir, 'out');
     try {
       scriptPath = await this.stager.stage(source);
       sharedDir = this.files.sharedDir(runDir);
       this.files.attemptDir(attemptDir, outputDir);
+      // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
+      const unpacked = d.archive ? unpack(d.archive, scriptPath, join(attemptDir, 'archive')) : { scriptPath };
+      // Last: while the worker writes in the folder, nothing there is the job user's.
+      this.files.handOver(attemptDir);
+      if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
+      scriptPath = unpacked.scriptPath;
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
       return;
     }
-    if (d.archive) {
-      // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
-      const unpacked = unpack(d.archive, scriptPath, join(attemptDir, 'archive'));
-      if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
-      scriptPath = unpacked.scriptPath;
-      cwd = dirname(scriptPath);
-    }
-    try {
-      this.files.handOver(attemptDir);
-    } catch (err) {
-      return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not give the attempt's folder to the job's user: ${(err as Error).message}`, errorCode: 'STAGING' });
-    }
+    const cwd = d.archive ? dirname(scriptPath) : attemptDir;
     // Ended while its code was being fetched (handed back, cancelled): it never starts.
     if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
     const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);

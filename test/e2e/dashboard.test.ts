@@ -295,6 +295,57 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     errors.expectNone('the live DAG');
   });
 
+  it("Titan's addresses lead to the matching pages: the constructor, a run with its job panel, the runs, the agent runs", async () => {
+    const { page, errors } = await signedIn();
+    await page.goto(`${base}/dags/new`);
+    await page.getByRole('toolbar', { name: 'Constructor' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/constructor');
+
+    // A run id, and Titan's DAG-<name> (the latest run of that pipeline) with its DAG-<job> ids.
+    for (const [path, query] of [
+      [`/dags/${seeded.pipeline}`, '?job=report'],
+      ['/dags/DAG-e2e-pipeline', '?job=DAG-report'],
+    ] as const) {
+      await page.goto(`${base}${path}${query}`);
+      await page.waitForURL(`${base}/runs/${seeded.pipeline}?job=report`);
+      await page.getByRole('heading', { name: /e2e-pipeline/, level: 1 }).waitFor();
+      const panel = page.locator('aside.job-panel');
+      await panel.getByRole('heading', { name: /report/ }).waitFor();
+      await panel.locator('pre.log', { hasText: 'step report done' }).waitFor();
+    }
+    // Back goes to where the browser was before, not to Titan's address (it was replaced).
+    await page.goBack();
+    await page.waitForURL(`${base}/runs/${seeded.pipeline}?job=report`);
+
+    await page.goto(`${base}/dags`);
+    await page.waitForURL(`${base}/runs`);
+    await page.getByRole('link', { name: 'e2e-pipeline', exact: true }).waitFor();
+    await page.goto(`${base}/agents`);
+    await page.waitForURL(`${base}/agent-runs`);
+    await page.getByRole('link', { name: seeded.agent }).waitFor();
+    // A name that never ran: an empty state, as Titan had, not an error (the browser logs the last try, by id).
+    errors.allow({ text: /status of 404/, url: /\/api\/runs\/DAG-never-ran$/ });
+    await page.goto(`${base}/dags/DAG-never-ran`);
+    await page.getByText('no pipeline of that name has run').waitFor();
+    errors.expectNone("Titan's addresses");
+  });
+
+  it('a job no worker can take says why in its panel', async () => {
+    const { page, errors } = await signedIn();
+    const { runId } = await client.submit({ name: 'e2e-needs-gpu', jobs: [{ id: 'train', script: QUICK, requirement: 'GPU' }] });
+    try {
+      await waitJob(client, `${runId}/train`, 'QUEUED');
+      await page.goto(`${base}/runs/${runId}?job=train`);
+      const waiting = page.locator('aside.job-panel .job-waiting');
+      await waiting.waitFor();
+      expect(await waiting.textContent()).toBe('Waiting: no connected worker offers GPU; 1 GENERAL worker is connected');
+      await screenshot(page, 'job-waiting', { fullPage: false });
+      errors.expectNone('the panel of a waiting job');
+    } finally {
+      await client.cancelRun(runId);
+    }
+  });
+
   it("a job's first line of output appears in its panel while it is still running", async () => {
     const { page, errors } = await signedIn();
     const { runId } = await client.submit({ name: 'e2e-talker', jobs: [{ id: 'talker', script: TALKER }] });

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptRecord } from '../../src/core/model.js';
+import { type AttemptRecord, DEFAULT_CAPABILITY, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../src/core/model.js';
 import type { JobView, RunSummary, Stats, WorkerView } from '../../src/protocol/methods.js';
 import { Cluster, kill, launch, runCli, waitForOutput } from '../helpers/cluster.js';
 import { readPid, TempDir, waitJob, waitRunStatus } from '../helpers/scripts.js';
@@ -52,7 +52,7 @@ describe('the titan CLI', () => {
     });
 
     it("exits with the script's own exit code when it fails", async () => {
-      const r = await cluster.cli(['run', tmp.file('exit3.py')]);
+      const r = await cluster.cli(['run', '--retries', '0', tmp.file('exit3.py')]);
       expect(r.code).toBe(3);
       expect(r.stdout).toBe('about to fail\n');
       expect(r.stderr).toMatch(/DEAD \(exit code 3\)/);
@@ -69,7 +69,7 @@ describe('the titan CLI', () => {
 
     it('exits non-zero and names the timeout when --timeout kills the script', async () => {
       const script = tmp.write('sleepy.sh', 'echo sleeping\nsleep 300\n');
-      const r = await cluster.cli(['run', '--timeout', '1', script]);
+      const r = await cluster.cli(['run', '--retries', '0', '--timeout', '1', script]);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('sleeping\n');
       expect(r.stderr).toMatch(/DEAD.*timed out/);
@@ -203,7 +203,7 @@ jobs:
       expect(r.stdout).toContain(ref);
       expect(r.stdout).toMatch(new RegExp(`^${ref}\\s+COMPLETED$`, 'm'));
       expect(r.stdout).toContain('hello.py "look"');
-      expect(r.stdout).toMatch(/requires\s+GENERAL\s+priority 1\s+retries 0/);
+      expect(r.stdout).toMatch(new RegExp(`requires\\s+${DEFAULT_CAPABILITY}\\s+priority ${DEFAULT_PRIORITY}\\s+retries ${DEFAULT_RETRIES}`));
       expect(r.stdout).toMatch(/exit code\s+0/);
       expect(r.stdout).toMatch(/^ATTEMPT\s+WORKER/m);
       expect(r.stdout).toMatch(/^1\s+127\.0\.0\.1:\d+\s.*COMPLETED/m);

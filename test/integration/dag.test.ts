@@ -358,7 +358,7 @@ print("store:", c.store_get("job-token-check"))
       expect((await asJob.workers()).length).toBeGreaterThan(0);
       const drain = await refusal(asJob.drainWorker((await asJob.workers())[0]?.id ?? ''));
       expect(drain.code).toBe('FORBIDDEN');
-      expect(drain.message).toMatch(/worker.drain administers the cluster: a job token cannot call it/);
+      expect(drain.message).toMatch(/worker.drain administers the cluster: a job's token cannot call it/);
       expect((await refusal(asJob.approve(`${busy.runId}/gate`))).code).toBe('FORBIDDEN');
     } finally {
       asJob.close();

@@ -194,10 +194,14 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     expect(noToken.code).toBe(2);
     expect(noToken.stdout + noToken.stderr).toMatch(/token/i);
 
-    writeFileSync(join(workerDir(), 'token'), `${workerToken}\n`, { mode: 0o600 });
-    const joined = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8085', 'GENERAL'], { timeoutMs: 60_000 });
+    // The join command, run on the worker VM exactly as printed: a GENERAL worker, which the jobs
+    // below (they name no requirement) need; Titan's default GPU would leave them queued.
+    const joinCommand = /^ {2}(\(umask 077 && echo '\S+' >token\) && \.\/start_worker\.sh .*)$/m.exec(started.stdout)?.[1] ?? '';
+    expect(joinCommand).toMatch(new RegExp(`\\./start_worker\\.sh ${IP.master.replace(/\./g, '\\.')} 8085 GENERAL$`));
+    const joined = await inNs(NS.worker, ['bash', '-c', joinCommand], { cwd: workerDir(), timeoutMs: 60_000 });
     expect(joined.code, joined.stdout + joined.stderr).toBe(0);
-    expect(joined.stdout).toMatch(/joined/);
+    expect(joined.stdout).toMatch(/\[GENERAL\] joined/);
+    expect(readFileSync(join(workerDir(), 'token'), 'utf8').trim()).toBe(workerToken);
     expect(readFileSync(join(workerDir(), 'worker.log'), 'utf8')).toContain(`joined master ${IP.master}:9090`);
 
     // A worker opens no port: nothing listens in its namespace.
@@ -217,7 +221,16 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     const extract = await laptop(['logs', 'extract']);
     expect(extract.stdout).toMatch(/extract on .* sdk titan_sdk/);
     expect((await laptop(['logs', 'report'])).stdout).toContain('report with the TypeScript SDK: function');
-    expect((await jobStatus('report')).workerId).toMatch(/:8085$/);
+    const report = await jobStatus('report');
+    expect([report.status, report.spec.requirement]).toEqual(['COMPLETED', 'GENERAL']);
+    expect(report.workerId).toMatch(/:8085$/);
+
+    // A worker started with Titan's default capability (GPU) says what it will not run.
+    const gpu = await inNs(NS.worker, [join(workerDir(), 'start_worker.sh'), IP.master, '8086'], { timeoutMs: 60_000 });
+    expect(gpu.code, gpu.stdout + gpu.stderr).toBe(0);
+    expect(gpu.stdout).toContain('[GPU] joined');
+    expect(gpu.stdout).toMatch(/Jobs that name no requirement need\s+a GENERAL worker: \.\/stop_worker\.sh 8086 && \.\/start_worker\.sh \S+ 8086 GENERAL/);
+    expect((await inNs(NS.worker, [join(workerDir(), 'stop_worker.sh'), '8086'], { timeoutMs: 60_000 })).code).toBe(0);
 
     // The dashboard, served by the master on its one HTTP port.
     const page = await inNs(NS.client, [process.execPath, '-e', `fetch('http://${IP.master}:5000/').then(async (r) => console.log(r.status, r.headers.get('content-type'), await r.text()))`]);

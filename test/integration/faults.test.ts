@@ -428,9 +428,9 @@ describe.each([3, 0])('fault injection (retries: %i)', (retries) => {
     await expectEachRanOnce(client, runId, ids, appendFile);
     expect(readPidFile(pidFile)).toHaveLength(ids.length);
 
-    // Another process with the same name is still refused, and does not displace the worker.
+    // Another process with the same name (and without its credential) is still refused, and does not displace the worker.
     const pid = worker.child.pid;
-    await startWorkerVia(c, c.port, 4, { port: 8100, waitFor: /already connected/ });
+    await startWorkerVia(c, c.port, 4, { port: 8100, waitFor: /belongs to a live worker/ });
     const workers = await client.workers();
     expect(workers.map((w) => [w.id, w.state, w.pid])).toEqual([['127.0.0.1:8100', 'connected', pid]]);
   });
@@ -508,7 +508,7 @@ describe.each([3, 0])('fault injection (retries: %i)', (retries) => {
 
     expect(waves).toBeGreaterThan(0);
     // The oversized HELLO header was refused with an error, not swallowed.
-    expect(replies.some((r) => r.toString('utf8').includes('exceeds the limit'))).toBe(true);
+    expect(replies.some((r) => r.toString('utf8').includes('a frame before HELLO may be at most'))).toBe(true);
     expect(final.run.status).toBe('COMPLETED');
     expect(summary(final.jobs)).toBe('[]');
     const lines = readLines(appendFile);

@@ -113,6 +113,10 @@ describe('titan mcp', () => {
       expect(t.inputSchema.type).toBe('object');
       expect(t.description).toBeTruthy();
     }
+    // What an agent needs to run a whole workflow, with what each may do.
+    const hints = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
+    for (const name of ['list_gates', 'list_workers', 'list_store_keys']) expect(hints[name], name).toMatchObject({ readOnlyHint: true });
+    for (const name of ['retry_job', 'rerun_run', 'extend_run']) expect(hints[name], name).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     const submit = tools.find((t) => t.name === 'submit_job');
     expect(Object.keys(submit?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['script_name', 'script_content', 'args', 'requirement', 'priority', 'retries', 'timeout_seconds']));
   });
@@ -251,6 +255,80 @@ jobs:
     const cancelled = await okJson<{ status: string }[]>('list_runs', { status: 'CANCELLED' });
     expect(cancelled.length).toBeGreaterThanOrEqual(2);
     expect(cancelled.every((r) => r.status === 'CANCELLED')).toBe(true);
+  });
+
+  it('list_workers shows the worker, its capabilities and busy slots', async () => {
+    const workers = await okJson<{ id: string; state: string; capabilities: string[]; slots: number; running: number; attempts: string[]; connectedAt: string }[]>('list_workers');
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatchObject({ state: 'connected', capabilities: ['GENERAL'], slots: 4, running: 0, attempts: [] });
+    expect(Date.parse(workers[0]?.connectedAt ?? '')).toBeGreaterThan(0);
+    expect(await refused('list_workers', { all: true })).toMatch(/all|unrecognized/i);
+  });
+
+  it('list_store_keys lists the keys under a prefix, and says when the list is cut', async () => {
+    for (const key of ['agent:b', 'agent:a', 'other:c']) await ok('store_put', { key, value: key });
+    const listed = await okJson<{ keys: { key: string; type: string; version: number; expiresAt: string | null }[]; truncated: boolean }>('list_store_keys', { prefix: 'agent:' });
+    expect(listed.truncated).toBe(false);
+    expect(listed.keys.map((k) => k.key)).toEqual(['agent:a', 'agent:b']);
+    expect(listed.keys[0]).toMatchObject({ type: 'string', version: expect.any(Number), expiresAt: null });
+    expect(await okJson('list_store_keys', { prefix: 'agent:', limit: 1 })).toMatchObject({ keys: [{ key: 'agent:a' }], truncated: true });
+    expect(await refused('list_store_keys', { prefix: 'bad prefix!' })).toContain('a prefix may contain only');
+  });
+
+  it('list_gates shows a waiting gate with its question and deadline, and history the decision', async () => {
+    const { runId } = await okJson<{ runId: string }>('submit_dag', { name: 'gates-list', jobs: [{ id: 'go', kind: 'approval', message: 'Go ahead?', timeout_seconds: 600 }] });
+    await waitJob(sdk, `${runId}/go`, 'WAITING_APPROVAL');
+    const { pending, history } = await okJson<{ pending: { ref: string; runName: string; message: string; style: string; openedAt: string; deadline: string }[]; history?: unknown[] }>('list_gates');
+    expect(history).toBeUndefined();
+    const gate = pending.find((g) => g.ref === `${runId}/go`);
+    expect(gate).toMatchObject({ runName: 'gates-list', message: 'Go ahead?', style: 'native' });
+    expect(Date.parse(gate?.deadline ?? '') - Date.parse(gate?.openedAt ?? '')).toBe(600_000);
+    await ok('approve', { gate: `${runId}/go`, comment: 'go' });
+    const after = await okJson<{ pending: { ref: string }[]; history: { ref: string; decision: string; by: string; comment: string; reason: string }[] }>('list_gates', { history: 5 });
+    expect(after.pending.map((g) => g.ref)).not.toContain(`${runId}/go`);
+    expect(after.history[0]).toMatchObject({ ref: `${runId}/go`, decision: 'approved', by: 'agent', comment: 'go', reason: 'decided' });
+  });
+
+  it('retry_job runs a dead job again in its run, and refuses one that completed', async () => {
+    const marker = outside.file('retry.marker');
+    const script = 'import os, sys\nif not os.path.exists(sys.argv[1]):\n    open(sys.argv[1], "w").close()\n    sys.exit(4)\nprint("second time lucky", flush=True)\n';
+    const { runId, ref } = await okJson<{ runId: string; ref: string }>('submit_job', { script_name: 'flaky.py', script_content: script, args: [marker], retries: 0 });
+    const failed = await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 });
+    expect(failed).toMatchObject({ finished: true, status: 'FAILED' });
+    expect(failed.jobs[0]?.status).toBe('DEAD');
+    expect((await okJson<{ ref: string; status: string }>('retry_job', { ref })).status).toMatch(/^(PENDING|QUEUED|RUNNING|COMPLETED)$/);
+    expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'COMPLETED' });
+    expect(await ok('get_job_logs', { ref })).toContain('second time lucky');
+    expect(await okJson<{ attempts: unknown[] }>('get_job_status', { ref })).toMatchObject({ attempts: [{ outcome: 'FAILED', exitCode: 4 }, { outcome: 'COMPLETED' }] });
+    expect(await refused('retry_job', { ref })).toContain('CONFLICT');
+  });
+
+  it('rerun_run submits a finished run again as a new run', async () => {
+    const first = await okJson<{ runId: string }>('submit_dag', { name: 'again', jobs: [{ id: 'a', script_content: 'print("run a")\n' }, { id: 'b', script_content: 'print("run b")\n', depends_on: ['a'] }] });
+    await okJson<RunResult>('wait_for_run', { run_id: first.runId, timeout_seconds: 30 });
+    const again = await okJson<{ runId: string; rerunOf: string; jobs: string[] }>('rerun_run', { run_id: first.runId });
+    expect(again.runId).not.toBe(first.runId);
+    expect(again).toMatchObject({ rerunOf: first.runId, jobs: ['a', 'b'] });
+    const done = await okJson<RunResult & { name: string }>('wait_for_run', { run_id: again.runId, timeout_seconds: 30 });
+    expect(done).toMatchObject({ finished: true, status: 'COMPLETED', name: 'again' });
+    expect(await ok('get_job_logs', { ref: `${again.runId}/b` })).toContain('run b');
+    expect(await refused('rerun_run', { run_id: 'no-such-run' })).toContain('NOT_FOUND');
+  });
+
+  it('extend_run adds jobs, with their gates, to a run; they may depend on its jobs', async () => {
+    const { runId } = await okJson<{ runId: string }>('submit_dag', { name: 'growing', jobs: [{ id: 'first', script_content: 'print("first")\n' }, { id: 'hold', kind: 'approval', depends_on: ['first'] }] });
+    await waitJob(sdk, `${runId}/first`, 'COMPLETED');
+    const added = await okJson<{ runId: string; jobs: string[] }>('extend_run', { run_id: runId, jobs: [{ id: 'added', script_name: 'added.sh', script_content: 'echo "added after first"\n', depends_on: ['first'], hitl_message: 'Keep it?' }, { id: 'last', script_content: 'print("last")\n', depends_on: ['added'] }] });
+    expect(added).toEqual({ runId, jobs: ['added', 'hitl-gate-added', 'last'] });
+    await waitJob(sdk, `${runId}/added`, 'COMPLETED');
+    expect(await ok('get_job_logs', { ref: `${runId}/added` })).toContain('added after first');
+    await waitJob(sdk, `${runId}/hitl-gate-added`, 'WAITING_APPROVAL');
+    expect(await okJson('get_job_status', { ref: `${runId}/last` })).toMatchObject({ status: 'PENDING', dependsOn: ['hitl-gate-added'] });
+    expect(await refused('extend_run', { run_id: runId, jobs: [{ id: 'orphan', script_content: 'x', depends_on: ['nowhere'] }] })).toContain('nowhere');
+    expect(await okJson('cancel', { ref: runId, run: true })).toMatchObject({ runId });
+    // A finished run is reopened for the jobs added to it.
+    expect(await okJson('extend_run', { run_id: runId, jobs: [{ id: 'late', script_content: 'print("late")\n', depends_on: ['first'] }] })).toEqual({ runId, jobs: ['late'] });
+    await waitJob(sdk, `${runId}/late`, 'COMPLETED');
   });
 
   it('artifacts: put from text and base64, list, get as text or base64 under a size cap', async () => {

@@ -103,6 +103,7 @@ describe('capability routing', () => {
     await waitRunStatus(client, later.runId, 'COMPLETED');
     const waiting = await client.getJob(`${fpga.runId}/fpga`);
     expect(waiting.job.status).toBe('QUEUED');
+    expect(waiting.job.waitingReason).toBe('no connected worker offers FPGA; 2 workers are connected: 1 GENERAL, 1 GPU');
     expect(waiting.job.attempt).toBe(0);
     expect(waiting.attempts).toEqual([]);
     expect((await client.stats()).queuedByCapability.FPGA).toBe(1);
@@ -112,6 +113,7 @@ describe('capability routing', () => {
     const fpgaWorker = await workerWith(client, 'FPGA');
     const view = await waitRunStatus(client, fpga.runId, 'COMPLETED', 20_000);
     expect(jobOf(view, 'fpga').workerId).toBe(fpgaWorker);
+    expect(jobOf(view, 'fpga').waitingReason).toBeNull();
     expect(readEvents(log).map((e) => `${e.id} ${e.event}`)).toEqual(['later start', 'later end', 'fpga start', 'fpga end']);
   });
 });

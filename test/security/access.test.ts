@@ -5,7 +5,8 @@
  * the job runs again; a read token sees the names of environment variables, not their values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS, type Permission, permissionsOf, type Principal, refusal as policyRefusal } from '../../src/protocol/access.js';
+import { ACCESS, refusal as policyRefusal } from '../../src/protocol/access.js';
+import { type Permission, permissionsOf, type Principal } from '../../src/protocol/roles.js';
 import { jobToken, readToken } from '../../src/protocol/derived-tokens.js';
 import { WORKER_METHODS } from '../../src/protocol/methods.js';
 import { TitanClient } from '../../src/sdk/client.js';

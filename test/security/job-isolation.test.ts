@@ -33,12 +33,13 @@ echo done
   'ancestors.sh',
 );
 
-/** Tries the worker's own files: its work directory's listing, a file at its root, the attempt's own pid file. */
+/** Tries the worker's own files: its work directory's listing, its credential, a file left open at its root, the attempt's own pid file. */
 const WORKER_FILES_SH = sh(
   `w=$1
 echo "uid $(id -u) gid $(id -g)"
 ls "$w" >/dev/null 2>&1 && echo "listed the work dir" || echo "work dir: not listable"
 cat "$w/credential" 2>/dev/null && echo "read the credential" || echo "credential: unreadable"
+cat "$w/left-open" 2>/dev/null && echo "read the file left open" || echo "left-open: unreadable"
 ls "$w/pids" >/dev/null 2>&1 && echo "listed the pids" || echo "pids: not listable"
 pid_file="$w/pids/$(printf '%s' "$TITAN_RUN_ID/$TITAN_JOB_ID#$TITAN_ATTEMPT" | sha256sum | cut -d' ' -f1).json"
 cat "$pid_file" 2>/dev/null && echo "read the pid file" || echo "pid file: unreadable"
@@ -82,9 +83,9 @@ describe.skipIf(!isRoot)('jobs on a worker started as root', () => {
 
   beforeAll(async () => {
     await cluster.startMaster();
-    // A credential the worker keeps at the top of its work directory, left open by mistake.
+    // A file of the worker's at the top of its work directory, left open by mistake.
     mkdirSync(isolatedDir());
-    writeFileSync(join(isolatedDir(), 'credential'), WORKER_SECRET, { mode: 0o644 });
+    writeFileSync(join(isolatedDir(), 'left-open'), WORKER_SECRET, { mode: 0o644 });
     isolated = await startWorker('isolated', 'ISOLATED', ['--pass-env', 'PASSED_VAR', '--pass-env', 'AWS_*']);
     await startWorker('as-root', 'AS_ROOT', ['--run-as', 'root']);
     client = cluster.client();
@@ -126,6 +127,7 @@ describe.skipIf(!isRoot)('jobs on a worker started as root', () => {
         `uid ${NOBODY} gid ${NOBODY}`,
         'work dir: not listable',
         'credential: unreadable',
+        'left-open: unreadable',
         'pids: not listable',
         'pid file: unreadable',
         'cache: read-only',
@@ -135,7 +137,9 @@ describe.skipIf(!isRoot)('jobs on a worker started as root', () => {
         '',
       ].join('\n'),
     );
-    expect(isolated.output()).toContain(`${join(isolatedDir(), 'credential')} was open to others (mode 644); it is now 0600`);
+    // The worker's credential is there, and the file left open was closed at start.
+    expect(existsSync(join(isolatedDir(), 'credential'))).toBe(true);
+    expect(isolated.output()).toContain(`${join(isolatedDir(), 'left-open')} was open to others (mode 644); it is now 0600`);
     expect(existsSync(join(isolatedDir(), 'cache', 'planted'))).toBe(false);
   });
 

@@ -19,8 +19,9 @@ const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
 const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));
 const Audit = lazy(() => import('./pages/Audit.tsx'));
+const TitanDag = lazy(() => import('./pages/TitanDag.tsx'));
 
-const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: ComponentType; title: string }> = {
+const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { component: ComponentType; title: string }> = {
   overview: { component: Overview, title: 'Overview' },
   runs: { component: Runs, title: 'Runs' },
   run: { component: RunPage, title: 'Run' },
@@ -34,6 +35,7 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound'>, { component: Compo
   workers: { component: Workers, title: 'Workers' },
   constructor: { component: Constructor, title: 'Constructor' },
   audit: { component: Audit, title: 'Audit' },
+  titanDag: { component: TitanDag, title: 'Run' },
 };
 
 const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
@@ -64,9 +66,16 @@ export default function App() {
   };
   useEffect(check, []);
 
+  // Titan's addresses: ours replaces them, the query (`?job=`) kept.
+  const redirectTo = route.name === 'redirect' ? route.params.to : undefined;
+  const search = route.query.toString();
+  useEffect(() => {
+    if (redirectTo !== undefined) navigate(`${redirectTo}${search ? `?${search}` : ''}`, { replace: true });
+  }, [redirectTo, search]);
+
   // Signed out (or never signed in): every page but /login goes there, remembering where it was.
   useEffect(() => {
-    if (!checked) return;
+    if (!checked || route.name === 'redirect') return;
     if (!session && route.name !== 'login') {
       const here = route.pathname + (route.query.toString() ? `?${route.query.toString()}` : '');
       navigate(`/login${here !== '/' ? `?next=${encodeURIComponent(here)}` : ''}`, { replace: true });
@@ -81,7 +90,7 @@ export default function App() {
       </main>
     );
   }
-  if (!checked) return <Loading label="Connecting to the master…" />;
+  if (!checked || redirectTo !== undefined) return <Loading label="Connecting to the master…" />;
   if (route.name === 'login' || !session) return <Login />;
   return <Shell user={session.user} permissions={session.permissions ?? []} />;
 }
@@ -90,7 +99,7 @@ function Shell({ user, permissions }: { user: string; permissions: readonly stri
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
   const first = useRef(true);
-  const page = route.name === 'login' || route.name === 'notFound' ? null : PAGES[route.name];
+  const page = route.name === 'login' || route.name === 'notFound' || route.name === 'redirect' ? null : PAGES[route.name];
 
   useEffect(() => {
     document.title = `${page?.title ?? 'Not found'} · Titan`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchPattern, matchRoute, pathOf, safeNext, sectionOf } from './routes.ts';
+import { matchPattern, matchRoute, pathOf, safeNext, sectionOf, titanDagNames, titanJobId } from './routes.ts';
 
 describe('routes', () => {
   it('matches every page', () => {
@@ -35,5 +35,31 @@ describe('routes', () => {
     expect(safeNext('/\\evil.example')).toBe('/');
     expect(safeNext('/login?next=/x')).toBe('/');
     expect(safeNext(null)).toBe('/');
+  });
+
+  it("sends Titan's dashboard addresses to the matching pages", () => {
+    expect(matchRoute('/dags')).toEqual({ name: 'redirect', params: { to: '/runs' } });
+    expect(matchRoute('/dags/')).toEqual({ name: 'redirect', params: { to: '/runs' } });
+    expect(matchRoute('/dags/new')).toEqual({ name: 'redirect', params: { to: '/constructor' } });
+    expect(matchRoute('/dags/new/')).toEqual({ name: 'redirect', params: { to: '/constructor' } });
+    expect(matchRoute('/agents')).toEqual({ name: 'redirect', params: { to: '/agent-runs' } });
+    expect(matchRoute('/dags/DAG-ml-pipeline')).toEqual({ name: 'titanDag', params: { dagId: 'DAG-ml-pipeline' } });
+    expect(matchRoute('/dags/r1a2b3c')).toEqual({ name: 'titanDag', params: { dagId: 'r1a2b3c' } });
+    expect(matchRoute('/dags/DAG-a%20b').params.dagId).toBe('DAG-a b');
+    // Titan had no page below these.
+    for (const p of ['/dags/x/y', '/agents/a1', '/dags/new/x']) expect(matchRoute(p).name, p).toBe('notFound');
+  });
+
+  it("reads Titan's dag ids as pipeline names and its job ids as ours", () => {
+    expect(titanDagNames('DAG-ml-pipeline')).toEqual(['ml-pipeline', 'DAG-ml-pipeline']);
+    expect(titanDagNames('ml-pipeline')).toEqual(['ml-pipeline']);
+    expect(titanDagNames('DAG-')).toEqual(['DAG-']);
+    const jobs = ['prepare', 'DAG-odd', 'train'];
+    expect(titanJobId('DAG-train', jobs)).toBe('train');
+    expect(titanJobId('train', jobs)).toBe('train');
+    // A job whose own id starts with DAG- keeps it; an unknown one is left for the run page to report.
+    expect(titanJobId('DAG-odd', jobs)).toBe('DAG-odd');
+    expect(titanJobId('DAG-nothing', jobs)).toBe('DAG-nothing');
+    expect(titanJobId('nothing', jobs)).toBe('nothing');
   });
 });

@@ -15,11 +15,13 @@ export type RouteName =
   | 'workers'
   | 'constructor'
   | 'audit'
+  | 'titanDag'
+  | 'redirect'
   | 'notFound';
 
 export interface RouteMatch {
   name: RouteName;
-  /** Decoded path parameters (`runId`, `id`). */
+  /** Decoded path parameters (`runId`, `id`, `dagId`; `to` of a redirect). */
   params: Record<string, string>;
 }
 
@@ -39,6 +41,19 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['workers', '/workers'],
   ['constructor', '/constructor'],
   ['audit', '/audit'],
+  // Titan's address of a pipeline: resolved to a run by its page, which then replaces the address.
+  ['titanDag', '/dags/:dagId'],
+];
+
+/**
+ * Titan's dashboard addresses (its deployment guide and its own links send people there) and the
+ * pages they are here; the app replaces the address with ours. `/dags/new` comes before the
+ * `titanDag` pattern, which would take `new` for a pipeline.
+ */
+export const TITAN_REDIRECTS: readonly (readonly [string, string])[] = [
+  ['/dags', '/runs'],
+  ['/dags/new', '/constructor'],
+  ['/agents', '/agent-runs'],
 ];
 
 /** Matches a pattern against a path (a trailing slash is ignored); null when it does not match. */
@@ -67,6 +82,7 @@ export function matchPattern(pattern: string, pathname: string): Record<string, 
 }
 
 export function matchRoute(pathname: string): RouteMatch {
+  for (const [pattern, to] of TITAN_REDIRECTS) if (matchPattern(pattern, pathname)) return { name: 'redirect', params: { to } };
   for (const [name, pattern] of ROUTES) {
     const params = matchPattern(pattern, pathname);
     if (params) return { name, params };
@@ -75,7 +91,7 @@ export function matchRoute(pathname: string): RouteMatch {
 }
 
 /** The path of a route with its parameters filled in and escaped. */
-export function pathOf(name: Exclude<RouteName, 'notFound'>, params: Record<string, string> = {}): string {
+export function pathOf(name: Exclude<RouteName, 'notFound' | 'redirect'>, params: Record<string, string> = {}): string {
   const entry = ROUTES.find(([n]) => n === name);
   if (!entry) throw new Error(`no route ${name}`);
   return entry[1].replace(/:([A-Za-z]+)/g, (_, key: string) => {
@@ -95,4 +111,16 @@ export function sectionOf(pathname: string): string {
 export function safeNext(next: string | null): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.startsWith('/login')) return '/';
   return next;
+}
+
+/** The run names a Titan DAG id may stand for, likeliest first: Titan named the pipeline `<name>` `DAG-<name>`. */
+export function titanDagNames(dagId: string): string[] {
+  return dagId.startsWith('DAG-') && dagId.length > 4 ? [dagId.slice(4), dagId] : [dagId];
+}
+
+/** The job a Titan `?job=` names among a run's jobs: the id as given, else Titan's `DAG-<id>` as `<id>`. */
+export function titanJobId(job: string, jobIds: readonly string[]): string {
+  if (jobIds.includes(job) || !job.startsWith('DAG-')) return job;
+  const bare = job.slice(4);
+  return jobIds.includes(bare) ? bare : job;
 }

@@ -20,11 +20,12 @@ export type {
   RunStatus,
   ServiceState,
   WorkerInfo,
+  WorkerState,
 } from '../../src/core/model.ts';
 export type { ScheduleRecord, ScheduleSpec, ScheduleView } from '../../src/core/schedule.ts';
 export type { ScalingPolicy } from '../../src/core/autoscale.ts';
 
-import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo } from '../../src/core/model.ts';
+import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../../src/core/model.ts';
 import type { ScalingPolicy } from '../../src/core/autoscale.ts';
 
 export const JOB_STATUS_LIST: readonly JobStatus[] = ['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'DEAD', 'CANCELLED', 'SKIPPED', 'WAITING_APPROVAL'];
@@ -35,6 +36,8 @@ export const RUN_STATUS_LIST = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] a
 export interface JobView extends JobRecord {
   /** `runId/jobId`. */
   ref: string;
+  /** Why a QUEUED job is not placed; null otherwise. */
+  waitingReason: string | null;
 }
 
 export interface RunView {
@@ -71,7 +74,7 @@ export interface GateDecisionResult {
 
 export interface WorkerView extends WorkerInfo {
   id: string;
-  state: 'connected' | 'disconnected' | 'draining';
+  state: WorkerState;
   /** Draining because it will exit: it cannot be undrained. */
   exiting: boolean;
   running: number;

@@ -27,6 +27,7 @@ import { errorText, PageHeader } from '../../components/ui.tsx';
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
 import { navigate, useSearchParam } from '../../router.tsx';
 import { useTheme } from '../../theme.ts';
+import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../../../src/core/defaults.ts';
 import { deleteDraft, DRAFT_NAME, type DraftInfo, listDrafts, loadDraft, renameDraft, saveDraft, uploadScript } from './drafts.ts';
 import {
   addNode,
@@ -899,15 +900,15 @@ function NodeEditor({
             ))}
           </datalist>
           {text('args', 'Arguments', "--day 2026-11-24 --label 'two words'")}
-          {text('requirement', 'Requirement (capability)', 'GENERAL', 'c-pools')}
+          {text('requirement', 'Requirement (capability)', DEFAULT_CAPABILITY, 'c-pools')}
           <datalist id="c-pools">
             {pools.map((p) => (
               <option key={p} value={p} />
             ))}
           </datalist>
-          {text('priority', 'Priority', '1')}
+          {text('priority', 'Priority', String(DEFAULT_PRIORITY))}
           {text('delay', 'Delay (s)', '0')}
-          {text('retries', 'Retries', '3')}
+          {text('retries', 'Retries', String(DEFAULT_RETRIES))}
           {node.kind === 'run' && text('timeout', 'Timeout (s)', 'none')}
           {node.kind === 'service' && text('port', 'Port', 'assigned')}
           <div className="field">
@@ -929,7 +930,7 @@ function NodeEditor({
       {node.kind === 'approval' && (
         <>
           {text('message', 'Message', 'Deploy to production?')}
-          {text('maxWaitSeconds', 'Max wait (s)', '172800')}
+          {text('maxWaitSeconds', 'Max wait (s)', String(DEFAULT_GATE_WAIT_MS / 1000))}
         </>
       )}
     </div>

@@ -4,6 +4,9 @@
  * validation, and an undo/redo history of snapshots. Pure, unit-tested.
  */
 
+// `.js`, not `.ts`: the root tsconfig compiles this module too (test/integration/defaults.test.ts).
+import { DEFAULT_CAPABILITY, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../../../src/core/defaults.js';
+
 export type NodeKind = 'run' | 'service' | 'approval';
 export const NODE_KINDS: readonly NodeKind[] = ['run', 'service', 'approval'];
 
@@ -318,7 +321,7 @@ export function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const DEFAULTS = { priority: 1, delayMs: 0, retries: 3, requirement: 'GENERAL' };
+const DEFAULTS = { priority: DEFAULT_PRIORITY, delayMs: 0, retries: DEFAULT_RETRIES, requirement: DEFAULT_CAPABILITY };
 
 export function fromPipeline(doc: ParsedPipeline): Model {
   const keys = new Map<string, string>();

@@ -1,6 +1,6 @@
 /** One job of a run: what it is, how it went (attempts, worker, timings), its output, and what can be done to it. */
 import { type ReactNode, useEffect, useState } from 'react';
-import { apiPath, apiPost, type GatesList, type JobDetail, type JobView, notifyGatesChanged, useApi } from '../../api.ts';
+import { apiPath, apiPost, type GatesList, type JobDetail, type JobView, notifyGatesChanged, useApi, useClusterEvents } from '../../api.ts';
 import { Ago, ErrorBox, errorText, JobStatusBadge, useNow } from '../../components/ui.tsx';
 import { formatDuration, formatTime } from '../../format.ts';
 import { isTerminalStatus } from '../../status.ts';
@@ -25,6 +25,13 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
   const [attempt, setAttempt] = useState<number | null>(null);
   useEffect(() => setAttempt(null), [runId, jobId]);
 
+  // Why it waits depends on the workers too: read again when they change (the job's own events come with the run).
+  useClusterEvents((...[event]) => {
+    if (event === 'workers' && job.status === 'QUEUED') void detail.reload();
+  });
+  const fresh = detail.data?.job.status === 'QUEUED' ? detail.data.job : job;
+  const waitingReason = job.status === 'QUEUED' ? fresh.waitingReason : null;
+
   const dependents = jobs.filter((j) => j.spec.dependsOn.includes(jobId)).map((j) => j.spec.id);
   const gate = pendingGate ? gates.data?.pending.find((g) => g.ref === job.ref) : undefined;
 
@@ -47,6 +54,12 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
           </span>
         )}
       </div>
+      {waitingReason !== null && (
+        <p className="job-waiting" role="status">
+          <strong>Waiting: </strong>
+          {waitingReason}
+        </p>
+      )}
       {job.error && (
         <p className="job-error" role="note">
           <strong>Error: </strong>
