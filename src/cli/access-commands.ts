@@ -9,6 +9,7 @@ import { readToken, workerToken } from '../protocol/derived-tokens.js';
 import type { IdentityInfo } from '../protocol/access-methods.js';
 import { type ConnectionFlags, connectionOptions, findToken, json, print, UsageError, withClient } from './connection.js';
 import { table, when } from './format.js';
+import { defaultSubcommand } from './subcommands.js';
 
 /** A named token lives this long unless told otherwise: every credential expires. */
 const DEFAULT_EXPIRY = '90d';
@@ -44,8 +45,7 @@ function identityTable(list: IdentityInfo[], withExpiry: boolean): string {
 
 export function registerAccessCommands(program: Command): void {
   const token = program.command('token').description('the cluster token, tokens derived from it, and named tokens for people and programs');
-  token
-    .command('show', { isDefault: true })
+  defaultSubcommand(token, 'show')
     .description('print the cluster token this CLI would use, or a token derived from it for one role')
     .option('--data-dir <dir>', 'data directory whose token file to read')
     .addOption(new Option('--role <role>', 'worker: registers workers and nothing else (for worker machines); read: reads only (monitoring)').choices(['worker', 'read']))
@@ -110,7 +110,13 @@ export function registerAccessCommands(program: Command): void {
       .requiredOption('--password-file <file>', 'a file whose first line is the password (at least 12 characters); - reads standard input')
       .option('--json', 'print JSON', false),
   ).action(async (name: string, o: ConnectionFlags & { role: GrantableRole[]; passwordFile: string; json: boolean }) => {
-    const password = (readFileSync(o.passwordFile === '-' ? 0 : o.passwordFile, 'utf8').split(/\r?\n/)[0] ?? '').trim();
+    let text: string;
+    try {
+      text = readFileSync(o.passwordFile === '-' ? 0 : o.passwordFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--password-file: cannot read ${o.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const password = (text.split(/\r?\n/)[0] ?? '').trim();
     await withClient(o, async (client) => {
       const added = await client.call('user.add', { name, roles: o.role, password });
       if (o.json) return json(added);

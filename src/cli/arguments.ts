@@ -29,3 +29,20 @@ export const stopAfterDisconnect = (value: string): number | 'never' => {
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n * 1000 > LIMITS.maxTimeoutMs) throw new InvalidArgumentError(`must be "never" or a positive number of seconds up to ${LIMITS.maxTimeoutMs / 1000}`);
   return Math.max(1, Math.round(n * 1000));
 };
+
+/**
+ * Titan's capability tags. `titan run <file> GPU` takes one of them for the requirement, as
+ * Titan's `run <file> [requirement]` does; other (custom) capabilities need --requirement.
+ */
+export const TITAN_CAPABILITIES: readonly string[] = ['GENERAL', 'GPU', 'HIGH_MEM', 'PYTHON'];
+
+/**
+ * Splits `titan run`'s words after the script: a Titan capability as the last word before `--` is
+ * the requirement; every word after `--` (`literal` of them, at the end) is the script's as written.
+ */
+export function requirementWord(words: readonly string[], literal: number): { args: string[]; requirement: string | null } {
+  const before = words.length - literal;
+  const last = before > 0 ? (words[before - 1] as string) : null;
+  if (last === null || !TITAN_CAPABILITIES.includes(last)) return { args: [...words], requirement: null };
+  return { args: words.filter((_, i) => i !== before - 1), requirement: last };
+}

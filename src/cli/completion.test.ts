@@ -50,6 +50,12 @@ describe('completionScript', () => {
       // After an option that takes a free value, and for plain arguments, the shell completes file names.
       expect(complete('titan', 'submit', '--master', '')).toBe('');
       expect(complete('titan', 'submit', '')).toBe('');
+      // npx titan …: the same completions; npx running anything else is left to the default.
+      expect(complete('npx', 'titan', 'wo')).toBe('workers');
+      expect(complete('npx', 'titan', 'workers', '')).toBe('list shutdown help');
+      expect(complete('npx', 'titan', 'runs', '--status', '')).toBe('RUNNING FAILED');
+      expect(complete('npx', 'other', '')).toBe('');
+      expect(complete('npx', 'ti')).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -62,6 +68,8 @@ describe('completionScript', () => {
     expect(script).toContain("'--status:only these'");
     expect(script).toContain("'runs|--status') compadd -- 'RUNNING' 'FAILED'; return ;;");
     expect(script).toContain('compdef _titan titan');
+    expect(script).toContain('(( $+_comps[npx] )) || compdef _titan npx');
+    expect(script).toContain('[[ "${words[2]}" == titan ]] && (( CURRENT > 2 )) || { _files; return }');
   });
 
   it('fish: one complete line per command and option, with conditions on the command typed', () => {
@@ -70,5 +78,6 @@ describe('completionScript', () => {
     expect(script).toContain("complete -c titan -n '__titan_is \\'workers shutdown\\'' -l force -d 'even permanent'");
     expect(script).toContain("complete -c titan -n '__titan_is \\'runs\\'' -l status -x -a 'RUNNING FAILED' -d 'only these'");
     expect(script).toContain("complete -c titan -n '__titan_is \\'submit\\'' -l master -r -d 'where'");
+    expect(script).toContain("complete -c npx -f -n 'test (count (commandline -opc)) -ge 2; and test (commandline -opc)[2] = titan' -a '(__titan_npx)'");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printable, table } from './format.js';
+import { outcome, printable, table } from './format.js';
 
 describe('printable', () => {
   it('shows control characters as \\xNN, so a hostile name cannot drive the terminal', () => {
@@ -17,5 +17,15 @@ describe('printable', () => {
 
   it('is applied to every table cell', () => {
     expect(table(['NAME'], [['a\nb\x1b[2J']]).split('\n')).toEqual([expect.stringContaining('NAME'), 'a\\x0ab\\x1b[2J']);
+  });
+});
+
+describe('outcome', () => {
+  it('says how a job ended without repeating its exit code as its error', () => {
+    expect(outcome({ status: 'DEAD', exitCode: 4, error: 'exit code 4' })).toBe('DEAD (exit code 4)');
+    expect(outcome({ status: 'DEAD', exitCode: null, error: 'timed out after 1 s' })).toBe('DEAD: timed out after 1 s');
+    expect(outcome({ status: 'DEAD', exitCode: 137, error: 'killed by SIGKILL' })).toBe('DEAD (exit code 137): killed by SIGKILL');
+    expect(outcome({ status: 'COMPLETED', exitCode: 0, error: null })).toBe('COMPLETED (exit code 0)');
+    expect(outcome({ status: 'CANCELLED', exitCode: null, error: 'cancelled\x1b[2J' })).toBe('CANCELLED: cancelled\\x1b[2J');
   });
 });

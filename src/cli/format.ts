@@ -34,6 +34,17 @@ export function colourStatus(status: string): string {
   }
 }
 
+/** A job's error when it says more than its exit code (a plain failure's error is only that), else null. */
+export function errorBeyondExitCode(job: { status: string; exitCode: number | null; error: string | null }): string | null {
+  return job.error && job.status !== 'COMPLETED' && job.error !== `exit code ${job.exitCode}` ? job.error : null;
+}
+
+/** How a job ended, for people: `DEAD (exit code 4)`, `DEAD: timed out after 1 s`, never the same words twice. */
+export function outcome(job: { status: string; exitCode: number | null; error: string | null }): string {
+  const error = errorBeyondExitCode(job);
+  return `${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${error !== null ? `: ${printable(error)}` : ''}`;
+}
+
 const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 /** The colours and weights this module paints with: the only escape sequences let through. */

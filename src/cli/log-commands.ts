@@ -1,12 +1,13 @@
 /**
  * `titan logs`: a job's output. When the master could not keep all of it (output it could not
  * store, e.g. on a full disk, or a run's output removed under --max-logs-mb) it says so on stderr
- * and exits 1, so that a script never takes a partial log for the whole one.
+ * and exits 1, so that a script never takes a partial log for the whole one; likewise `-f` exits 1
+ * when the job it followed ended without completing.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LogOutput } from '../sdk/client.js';
 import { type ConnectionFlags, connectionOptions, json, print, withClient } from './connection.js';
-import { dim } from './format.js';
+import { dim, outcome } from './format.js';
 
 const attemptNumber = (value: string): number => {
   const n = Number(value);
@@ -25,9 +26,9 @@ export function registerLogsCommand(program: Command): void {
   connectionOptions(
     program
       .command('logs')
-      .description("print a job's output (exit code 1 when the master could not keep all of it)")
+      .description("print a job's output (exit code 1 when the master could not keep all of it, or with -f when the job did not complete)")
       .argument('<job>')
-      .option('-f, --follow', 'keep printing new output until the job finishes', false)
+      .option('-f, --follow', 'keep printing new output until the job finishes; exit 1 if it ends DEAD, CANCELLED or SKIPPED', false)
       .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(attemptNumber))
       .option('--json', 'print {attempt, data} (with lost and removed when output is missing; with -f: one such line per chunk, then {status})', false),
   ).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number; json: boolean }) => {
@@ -47,8 +48,11 @@ export function registerLogsCommand(program: Command): void {
           process.stdout.write(o.json ? `${JSON.stringify(next.value)}\n` : next.value.data);
           continue;
         }
+        // The job did not complete: a script that follows it must see it failed, and why.
+        const ended = next.value === 'COMPLETED' ? null : (await client.getJob(ref)).job;
         if (o.json) print(JSON.stringify({ status: next.value }));
-        else process.stderr.write(dim(`[job ${next.value}]\n`));
+        else process.stderr.write(ended ? `[job ${outcome(ended)}]\n` : dim(`[job ${next.value}]\n`));
+        if (ended) process.exitCode = 1;
         return reportGaps(ref, await client.logGaps(ref));
       }
     });

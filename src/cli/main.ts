@@ -3,27 +3,31 @@
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
 import { Command, Option } from 'commander';
-import { TitanError } from '../core/errors.js';
 import { DEFAULT_RETRIES, type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
-import { int, seconds } from './arguments.js';
+import { int, requirementWord, seconds, TITAN_CAPABILITIES } from './arguments.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
+import { endQuietlyWhenOutputCloses, exitWithFailure } from './failure.js';
 import { addExamples } from './help-examples.js';
 import { registerLogsCommand } from './log-commands.js';
 import { registerMcpCommand } from './mcp-command.js';
+import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerAccessCommands } from './access-commands.js';
 import { type ConnectionFlags, connectionOptions, json, loadPart, print, UsageError, withClient } from './connection.js';
-import { bold, bytes, colourStatus, dim, duration, printable, table, when } from './format.js';
-import { registerSchedule, registerScheduleCommands } from './schedule-commands.js';
+import { bold, bytes, colourStatus, dim, duration, errorBeyondExitCode, outcome, table, when } from './format.js';
+import { registerScheduleCommands } from './schedule-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
+import { defaultSubcommand } from './subcommands.js';
 import { registerTitanCommands, resolveScript } from './titan-commands.js';
-import { awaitService, followRun, sayWhyWaiting } from './waiting.js';
+import { awaitService, sayWhyWaiting } from './waiting.js';
 import { registerWorkersCommands } from './workers-commands.js';
+
+endQuietlyWhenOutputCloses();
 
 const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
@@ -51,8 +55,8 @@ connectionOptions(
     .command('run')
     .description('run one script on the cluster, show its output and exit with its status')
     .argument('<script>', 'a local script file (.py, .js, .sh or an executable), or else the name of a script in the library (titan files scripts)')
-    .argument('[args...]', 'arguments for the script (put them after --)')
-    .option('--requirement <capability>', 'capability the worker must have', 'GENERAL')
+    .argument('[args...]', `arguments for the script, after -- (everything after -- reaches it as written); a last word before -- that is one of ${TITAN_CAPABILITIES.join(', ')} is the requirement instead, as in Titan's run <file> GPU`)
+    .option('--requirement <capability>', 'capability the worker must have (or give a Titan capability as the word after the script)', 'GENERAL')
     .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
     .addOption(new Option('--retries <n>', 'retries after a failure').default(DEFAULT_RETRIES).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
@@ -63,14 +67,21 @@ connectionOptions(
     .addOption(new Option('--readiness <probe>', 'a service: tcp, none, or an HTTP path such as /health').default('tcp'))
     .addOption(new Option('--restart <policy>', 'a service: when to restart it').choices(RESTART_POLICIES).default('always'))
     .option('--json', 'print the final job (with --detach: its reference) as JSON instead of its output', false),
-).action(async (script: string, args: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean; service: boolean; port?: number; readiness: string; restart: RestartPolicy; json: boolean }) => {
+).action(async (script: string, words: string[], o: ConnectionFlags & { requirement: string; priority: number; retries: number; timeout?: number; env?: string[]; detach: boolean; service: boolean; port?: number; readiness: string; restart: RestartPolicy; json: boolean }, command: Command) => {
   if (!o.service && o.port !== undefined) throw new UsageError('--port applies to a service: add --service');
+  // Commander drops the `--` itself: what follows it in the command line is the script's, literally.
+  const dash = process.argv.indexOf('--');
+  const { args, requirement } = requirementWord(words, dash < 0 ? 0 : process.argv.length - dash - 1);
+  if (requirement !== null) {
+    if (command.getOptionValueSource('requirement') !== 'default') throw new UsageError(`give the requirement once: "${requirement}" after the script or --requirement ${o.requirement}`);
+    process.stderr.write(dim(`requirement ${requirement} (to pass "${requirement}" to the script instead, put it after --)\n`));
+  }
   const readiness = ReadinessSchema.safeParse(o.readiness);
   if (!readiness.success) throw new UsageError(`--readiness must be tcp, none or an HTTP path starting with "/", got "${o.readiness}"`);
   await withClient(o, async (client) => {
     const source = await resolveScript(client, script);
     const { runId, jobId } = await client.runScript(source, args, {
-      requirement: o.requirement,
+      requirement: requirement ?? o.requirement,
       priority: o.priority,
       retries: o.retries,
       env: parseEnv(o.env ?? []),
@@ -99,41 +110,12 @@ connectionOptions(
       process.stdout.write(next.value.data);
     }
     const { job } = await client.getJob(ref);
-    process.stderr.write(`${ref} ${colourStatus(job.status)}${job.exitCode !== null ? ` (exit code ${job.exitCode})` : ''}${job.error && job.status !== 'COMPLETED' ? `: ${printable(job.error)}` : ''}\n`);
+    process.stderr.write(`${ref} ${outcome(job)}\n`);
     process.exitCode = exitCodeOf(job);
   });
 });
 
-connectionOptions(
-  program
-    .command('submit')
-    .description('submit a pipeline YAML file as a new run (one with a schedule is registered to run at its fire times)')
-    .argument('<pipeline.yaml>')
-    .option('--wait', 'follow the run until it finishes (or only its services still run); exit 0 only if every job completed or is a service that is up', false)
-    .option('--agent-run <id>', 'make this run a stage of an agent run')
-    .option('--now', 'a pipeline with a schedule: also run it once now (--wait then follows that run)', false)
-    .option('--json', 'print the result as JSON', false),
-).action(async (file: string, o: ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string; now: boolean }) => {
-  const { loadPipeline } = await import('./pipeline.js');
-  const pipeline = loadPipeline(file);
-  // A pipeline with a schedule is registered under its name, not run (unless --now).
-  const { schedule, ...input } = o.agentRun === undefined ? pipeline : { ...pipeline, agentRunId: o.agentRun };
-  if (o.now && !schedule) throw new UsageError('--now applies to a pipeline with a schedule; without one, submit runs it at once');
-  if (schedule && o.wait && !o.now) throw new UsageError('a pipeline with a schedule is registered, not run: add --now to also run it once (--wait then follows that run)');
-  await withClient(o, async (client) => {
-    let runId: string;
-    if (schedule) {
-      const ran = await registerSchedule(client, input, schedule, o);
-      if (ran === null || !o.wait) return;
-      runId = ran;
-    } else {
-      const submitted = await client.submit(input);
-      if (!o.wait) return o.json ? json(submitted) : print(`submitted run ${submitted.runId} (${pipeline.name}) with ${submitted.jobs.length} jobs`);
-      runId = submitted.runId;
-    }
-    await followRun(client, runId, o);
-  });
-});
+registerPipelineCommands(program);
 
 connectionOptions(program.command('status').description("show a job's status (runId/jobId, or a job id for its latest run)").argument('<job>').option('--json', 'print JSON', false)).action(
   async (ref: string, o: ConnectionFlags & { json: boolean }) => {
@@ -146,7 +128,8 @@ connectionOptions(program.command('status').description("show a job's status (ru
       print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);
       if (job.spec.dependsOn.length > 0) print(`  after      ${job.spec.dependsOn.join(', ')}`);
       if (job.exitCode !== null) print(`  exit code  ${job.exitCode}`);
-      if (job.error && job.status !== 'COMPLETED') print(`  error      ${job.error}`);
+      const error = errorBeyondExitCode(job);
+      if (error !== null) print(`  error      ${error}`);
       if (attempts.length > 0) {
         print('');
         print(table(['ATTEMPT', 'WORKER', 'STARTED', 'TOOK', 'OUTCOME', 'DETAIL'], attempts.map((a) => [String(a.attempt), a.workerId, when(a.startedAt), duration(a.finishedAt === null ? null : a.finishedAt - a.startedAt), a.outcome ? colourStatus(a.outcome) : colourStatus('RUNNING'), a.error ?? (a.exitCode !== null ? `exit ${a.exitCode}` : '')])));
@@ -241,8 +224,7 @@ connectionOptions(program.command('stats').description('cluster statistics').opt
 
 const agentRuns = program.command('agent-runs').description('agent runs: several runs grouped by --agent-run / agentRunId');
 connectionOptions(
-  agentRuns
-    .command('list', { isDefault: true })
+  defaultSubcommand(agentRuns, 'list')
     .description('agent runs, most recently active first')
     .addOption(new Option('--limit <n>', 'how many').default(20).argParser(int('--limit', 1, 1000)))
     .option('--json', 'print JSON', false),
@@ -358,15 +340,4 @@ registerCompletionCommand(program);
 // Last, once every command exists: examples for the commands that show none of their own.
 addExamples(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`titan: ${err.message}\n`);
-    process.exit(2);
-  }
-  if (err instanceof TitanError) {
-    process.stderr.write(`titan: ${printable(err.message)}${err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? '' : ` [${printable(err.code, true)}]`}\n`);
-    process.exit(err.code === 'UNAVAILABLE' || err.code === 'UNAUTHORIZED' ? 3 : 1);
-  }
-  process.stderr.write(`titan: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch(exitWithFailure);

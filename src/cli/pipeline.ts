@@ -7,10 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { type PipelineJob, PipelineYamlError, readPipelineYaml } from '../core/pipeline-yaml.js';
+import { validateDag } from '../core/dag.js';
 import type { ScheduleSpec } from '../core/schedule.js';
 import type { ArchiveSource, JobInput, RunInput } from '../sdk/client.js';
 import { UsageError } from './connection.js';
 import { buildProjectZip, IGNORE_FILE, ProjectZipError } from './project-zip.js';
+import { pipelineNameProblem } from './schedule-commands.js';
 
 /** A pipeline file: the run it describes and, when it has one, the schedule it is submitted on. */
 export type Pipeline = RunInput & { schedule?: ScheduleSpec };
@@ -30,6 +32,22 @@ export function loadPipeline(path: string): Pipeline {
   for (const job of pipeline.jobs) {
     if (typeof job.script === 'string' && !existsSync(job.script)) throw new PipelineError(`${path}: job "${job.id}": cannot read ${job.script}: no such file`);
   }
+  return pipeline;
+}
+
+/**
+ * A pipeline file checked as far as it can be without a master, all that `titan submit` checks
+ * before it sends and `titan validate` reports: the file (YAML, scripts, the project zip), the
+ * job graph as the master checks it (duplicate ids, unknown parents, cycles) and the name a
+ * schedule is registered under. Every problem of the last two is listed, one per line.
+ */
+export function checkedPipeline(path: string): Pipeline {
+  const pipeline = loadPipeline(path);
+  const problems = validateDag(pipeline.jobs.map((j) => ({ id: j.id, dependsOn: j.dependsOn ?? [] }))).map((p) => p.message);
+  // A schedule is registered under the pipeline's name (its cron was checked with the YAML).
+  const badName = pipeline.schedule ? pipelineNameProblem(pipeline.name ?? 'pipeline') : null;
+  if (badName !== null) problems.push(badName);
+  if (problems.length > 0) throw new PipelineError(problems.map((p) => `${path}: ${p}`).join('\n'));
   return pipeline;
 }
 

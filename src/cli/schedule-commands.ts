@@ -9,15 +9,24 @@ import type { ScheduleSpec, ScheduleView } from '../core/schedule.js';
 import type { RunInput, TitanClient } from '../sdk/client.js';
 import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
 import { table, when } from './format.js';
+import { defaultSubcommand } from './subcommands.js';
 
-function checkedName(name: string, what = 'schedule name'): string {
+function nameProblem(name: string, what: string): string | null {
   const result = IdSchema.safeParse(name);
-  if (!result.success) throw new UsageError(`bad ${what} "${name}": ${result.error.issues[0]?.message ?? 'invalid'}`);
-  return result.data;
+  return result.success ? null : `bad ${what} "${name}": ${result.error.issues[0]?.message ?? 'invalid'}`;
 }
 
+function checkedName(name: string): string {
+  const problem = nameProblem(name, 'schedule name');
+  if (problem !== null) throw new UsageError(problem);
+  return name;
+}
+
+/** Why a pipeline's name cannot name its schedule (it is registered under it), or null when it can. */
+export const pipelineNameProblem = (name: string): string | null => nameProblem(name, 'pipeline name for a schedule');
+
 /** `2026-05-02 09:00:00 Europe/Berlin`, the time in the schedule's own zone. */
-function zoned(ms: number | null, timezone: string): string {
+export function zoned(ms: number | null, timezone: string): string {
   if (ms === null) return '-';
   if (timezone === 'UTC') return `${when(ms)} UTC`;
   const local = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
@@ -31,7 +40,8 @@ const next = (s: ScheduleView): string => (s.paused ? 'paused' : s.nextAt === nu
  * it runs next; with `now`, also submits it once. Returns the run id of that run, if any.
  */
 export async function registerSchedule(client: TitanClient, run: RunInput, schedule: ScheduleSpec, o: { now: boolean; json: boolean }): Promise<string | null> {
-  const name = checkedName(run.name ?? 'pipeline', 'pipeline name for a schedule');
+  // Its name was checked with the pipeline (checkedPipeline).
+  const name = run.name ?? 'pipeline';
   const put = await client.putSchedule(name, schedule, run);
   const ran = o.now ? await client.runScheduleNow(name) : null;
   if (o.json) {
@@ -47,7 +57,7 @@ export async function registerSchedule(client: TitanClient, run: RunInput, sched
 export function registerScheduleCommands(program: Command): void {
   const schedules = program.command('schedules').description('pipelines submitted on a cron schedule (titan submit registers a pipeline that has a schedule)');
 
-  connectionOptions(schedules.command('list', { isDefault: true }).description('schedules with their next fire time, last run and the latest decision').option('--json', 'print JSON', false)).action(
+  connectionOptions(defaultSubcommand(schedules, 'list').description('schedules with their next fire time, last run and the latest decision').option('--json', 'print JSON', false)).action(
     async (o: ConnectionFlags & { json: boolean }) => {
       await withClient(o, async (client) => {
         const list = await client.schedules();

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
+import type { MasterConfig, RunningMaster } from '../server/start.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
 import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js';
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
@@ -45,8 +46,8 @@ export function registerServerCommands(program: Command): void {
       const workDir = resolve(o.workDir ?? `${resolve(o.dataDir)}-worker`);
       refuseOverlap(o.dataDir, workDir);
       const jobs = jobSetup(o, workDir, workerTls?.files.ca);
-      const [{ startMaster }, { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker }] = await Promise.all([loadPart('titan up', 'the master bundle or a Titan checkout', () => import('../server/start.js')), loadWorker()]);
-      const m = await startMaster({ dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(givenToken(o) !== undefined && { token: givenToken(o) }) });
+      const { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
+      const m = await runMaster('titan up', { dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(givenToken(o) !== undefined && { token: givenToken(o) }) });
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
       for (const line of jobs.notices) log(line);
@@ -77,15 +78,17 @@ export function registerServerCommands(program: Command): void {
     dashboard   ${m.tls ? 'https' : 'http'}://${shown}:${m.httpPort}/  (log in with the token; also /api, /metrics, /healthz)${m.tls ? `
     tls         both ports${config.tls?.requestCert ? ', client certificates required (mutual TLS)' : ''}; clients use --ca <file> or TITAN_CA` : ''}
     data        ${m.dataDir}
-    work dir    ${workDir}
     token       ${m.token}${m.tokenCreated ? '  (new; saved in the data directory)' : ''}
-    worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}]
+    worker      ${agent.id} with ${o.slots} slots [${splitList(o.capabilities).join(', ')}], work directory ${workDir}
 
   From another shell in this folder (or with TITAN_TOKEN set):
     titan run hello.py -- arg1 "two words"
     titan workers
   Press Ctrl-C to stop.`);
       await untilSignal(async () => {
+        // Said at once: a drain may take up to --drain-timeout, and silence reads as a hang.
+        const running = agent.runningCount;
+        process.stderr.write(running > 0 ? `draining the local worker: ${running} running job(s) may finish for up to ${o.drainTimeout / 1000} s; Ctrl-C again to stop now\n` : 'stopping: no jobs are running\n');
         await agent.drain();
         reaper.close();
         await m.close();
@@ -109,8 +112,7 @@ export function registerServerCommands(program: Command): void {
     .option('--pid-file <path>', 'write this process id there once listening (removed on exit)'),
   ).action(async (o: ClusterFlags & { dataDir: string; host: string; port: number; httpPort: number; token?: string; tokenFile?: string; workerTimeout: number; reclaimGrace: number; maxArtifactMb: number; maxLogMb: number; pidFile?: string }) => {
       const token = givenToken(o) ?? process.env.TITAN_TOKEN;
-      const { startMaster } = await loadPart('titan master', 'the master bundle or a Titan checkout', () => import('../server/start.js'));
-      const m = await startMaster({
+      const m = await runMaster('titan master', {
         dataDir: o.dataDir,
         host: o.host,
         port: o.port,
@@ -127,7 +129,10 @@ export function registerServerCommands(program: Command): void {
       print(`token: ${m.token}${m.tokenCreated ? ' (new; saved in the data directory)' : ''}`);
       print(`workers join with: titan worker --master <this-host>:${m.port} --token-file <a file holding the worker token: titan token --role worker>${m.tls ? ` --ca <ca-file>${o.tlsClientCa !== undefined ? ' --cert <file> --key <file>' : ''}` : ''}`);
       if (o.pidFile !== undefined) writePidFile(o.pidFile);
-      await untilSignal(() => m.close());
+      await untilSignal(() => {
+        process.stderr.write('stopping the master (signal again to stop now)\n');
+        return m.close();
+      });
     });
 
   jobOptions(tlsOptions(
@@ -202,17 +207,30 @@ export function registerServerCommands(program: Command): void {
         }),
       });
       const stop = async (): Promise<void> => {
-        process.stderr.write(`draining: finishing running jobs for up to ${o.drainTimeout / 1000} s, then handing back the rest (signal again to stop now)\n`);
+        process.stderr.write(`draining: ${agent.runningCount} running job(s) may finish for up to ${o.drainTimeout / 1000} s, then what still runs is handed back (signal again to stop now)\n`);
         await agent.drain();
         reaper?.close();
       };
       if (o.pidFile !== undefined) writePidFile(o.pidFile);
+      // The work directory grows (cached scripts, attempt folders): say where, so that it is found and ignored.
+      log(`titan worker starting: work directory ${workDir}, joining ${host}:${port}`);
       agent.start().catch((err: Error) => {
         process.stderr.write(`titan worker: ${err.message}\n`);
         process.exit(3);
       });
       await untilSignal(stop);
     });
+}
+
+/** Starts the master; a port or address it cannot listen on is bad input, said in one line. */
+async function runMaster(command: string, config: MasterConfig): Promise<RunningMaster> {
+  const { startMaster, ListenError } = await loadPart(command, 'the master bundle or a Titan checkout', () => import('../server/start.js'));
+  try {
+    return await startMaster(config);
+  } catch (err) {
+    if (err instanceof ListenError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** `--drain-timeout` of a worker process, `titan worker`'s or `titan up`'s own. */

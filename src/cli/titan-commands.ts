@@ -41,7 +41,10 @@ function checkFile(file: string): string {
  * the library of that name, fetched from the master. Neither is bad input (exit 2).
  */
 export async function resolveScript(client: TitanClient, script: string): Promise<ScriptSource> {
-  if (existsSync(script)) return script;
+  if (existsSync(script)) {
+    if (statSync(script).isDirectory()) throw new UsageError(`cannot read script ${script}: it is a folder, not a file`);
+    return script;
+  }
   if (isBareName(script) && (await client.listFiles('scripts')).some((f) => f.name === script)) {
     process.stderr.write(dim(`${script} is not a local file: using ${script} from the script library\n`));
     return { name: script, content: await client.getFile('scripts', script) };

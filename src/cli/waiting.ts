@@ -6,7 +6,7 @@
 import type { JobView, RunView } from '../protocol/methods.js';
 import type { TitanClient } from '../sdk/client.js';
 import { json, print } from './connection.js';
-import { colourStatus, dim, duration, table } from './format.js';
+import { colourStatus, dim, duration, outcome, table } from './format.js';
 import { newWaitingReason, Progress } from './progress.js';
 
 export function printJobs(jobs: JobView[]): void {
@@ -66,7 +66,7 @@ export async function awaitService(client: TitanClient, runId: string, jobId: st
   const job = jobs.find((j) => j.spec.id === jobId) ?? (jobs[0] as JobView);
   if (job.status !== 'RUNNING') {
     if (o.json) json(job);
-    process.stderr.write(`${ref} ${colourStatus(job.status)}${job.error ? `: ${job.error}` : ''} (see titan logs ${ref})\n`);
+    process.stderr.write(`${ref} ${outcome(job)} (see titan logs ${ref})\n`);
     process.exitCode = 1;
     return job;
   }

@@ -1,12 +1,13 @@
 /** `titan workers`: list the workers, drain one (and undrain it), shut one down. */
 import { type Command, Option } from 'commander';
 import { drainTimeout } from './arguments.js';
+import { defaultSubcommand } from './subcommands.js';
 import { type ConnectionFlags, connectionOptions, json, print, withClient } from './connection.js';
 import { duration, table } from './format.js';
 
 export function registerWorkersCommands(program: Command): void {
   const workersCommand = program.command('workers').description('workers: list, drain, undrain, shut down');
-  connectionOptions(workersCommand.command('list', { isDefault: true }).description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(defaultSubcommand(workersCommand, 'list').description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const workers = await client.workers();
       if (o.json) return json(workers);

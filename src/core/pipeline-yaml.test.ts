@@ -141,4 +141,14 @@ jobs:
     expect(refusal(`jobs:\n  - id: a\n`).message).toBe('p.yaml: "jobs.0.file" is required for a run job');
     expect(refusal(`# ${'x'.repeat(4 * 1024 * 1024)}\n`).message).toBe('p.yaml: a pipeline file is limited to 4 MiB');
   });
+
+  it('refuses aliases that expand past the limit ("billion laughs") at the first alias, and keeps a few', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((l, i) => `${l}: &${l} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+    const bomb = `name: bomb\nvars:\n${levels.map((l) => `  ${l}`).join('\n')}\njobs:\n  - id: a\n    file: a.py\n    args: *h\n`;
+    const err = refusal(bomb);
+    expect(err.message).toBe('p.yaml:4:10: the aliases (*name) expand to more than 100 copies of their anchors (nested anchors multiply); write the values out instead');
+    expect(err.code).toBe('BAD_REQUEST');
+    const reuse = parsePipelineYaml(`jobs:\n  - id: a\n    file: a.py\n    env: &env { MODE: fast }\n  - id: b\n    file: b.py\n    env: *env\n`, 'p.yaml');
+    expect(reuse.jobs.map((j) => j.env)).toEqual([{ MODE: 'fast' }, { MODE: 'fast' }]);
+  });
 });

@@ -9,7 +9,7 @@
  * for clients without a YAML library. It reads nothing: a job's `file` stays as written,
  * relative to the YAML's folder, for the caller to read, upload or zip (`project: true`).
  */
-import { isMap, Lexer, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, Lexer, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
@@ -22,6 +22,12 @@ export const MAX_PIPELINE_YAML = 4 * 1024 * 1024;
 
 /** The deepest nesting of flow collections (`[`, `{`) accepted: a pipeline needs three or four. */
 export const MAX_YAML_NESTING = 64;
+
+/**
+ * How many copies aliases (`*name`) may make of what their anchors hold, nested ones multiplied:
+ * a pipeline reuses a few values, while a "billion laughs" text expands to billions of nodes.
+ */
+export const MAX_YAML_ALIAS_COPIES = 100;
 
 /**
  * A job of a parsed pipeline: the job spec without what it runs, and instead the `file` as written
@@ -186,7 +192,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
     throw new PipelineYamlError(`${at(e?.pos[0])}: invalid YAML: ${e?.message.split('\n')[0]}`);
   }
   if (!isMap(doc.contents)) throw new PipelineYamlError(`${path}: a pipeline is a mapping with "name" and "jobs"`);
-  const parsed = PipelineSchema.safeParse(doc.toJS());
+  const parsed = PipelineSchema.safeParse(expand(doc, path, at));
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
@@ -264,6 +270,24 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
     projectAt: locate(['project']),
     yamlIndex,
   };
+}
+
+/** The document as plain values, refusing aliases that would expand past MAX_YAML_ALIAS_COPIES. */
+function expand(doc: Document, path: string, at: (offset: number | undefined) => string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COPIES });
+  } catch (err) {
+    // The yaml library refuses alias resolution (too many copies) with a ReferenceError.
+    if (!(err instanceof ReferenceError)) throw err;
+    let first: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        first = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    throw new PipelineYamlError(`${first === undefined ? path : at(first)}: the aliases (*name) expand to more than ${MAX_YAML_ALIAS_COPIES} copies of their anchors (nested anchors multiply); write the values out instead`);
+  }
 }
 
 /** The known key within edit distance 2, if any. */

@@ -124,7 +124,8 @@ const WORDS: Record<Permission, string> = {
   admin: 'administers the cluster',
 };
 
-const callerName = (who: Pick<Principal, 'name' | 'kind'>): string =>
+/** How a refusal names the caller: "a read token", "the token alice". */
+export const callerName = (who: Pick<Principal, 'name' | 'kind'>): string =>
   ({ cluster: 'the cluster token', read: 'a read token', job: "a job's token", token: `the token ${who.name}`, user: `the user ${who.name}`, v1: who.name })[who.kind];
 
 const accessOf = (method: string): MethodAccess | undefined => (ACCESS as Record<string, MethodAccess | undefined>)[method] ?? (DOOR_ONLY_ACCESS as Record<string, MethodAccess | undefined>)[method];

@@ -20,7 +20,7 @@ import { isMethod, parse } from './method-params.js';
 import { workerSession } from './worker-session.js';
 import { jobUploads } from './upload-checks.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
-import { changesState, hideEnv, jobReach, refusal, titanGateRefusal } from '../protocol/access.js';
+import { callerName, changesState, hideEnv, jobReach, refusal, titanGateRefusal } from '../protocol/access.js';
 import type { Principal } from '../protocol/roles.js';
 import { isAccessMethod } from '../protocol/access-methods.js';
 import type { Gatekeeper } from './gatekeeper.js';
@@ -48,7 +48,7 @@ export function serveV2(peer: Peer, master: Master, gate: Gatekeeper, from: stri
     // A job's token lives as long as its attempt: one left in a log is useless afterwards.
     if (principal?.attempt && !master.attemptRunning(principal.attempt)) throw new TitanError('UNAUTHORIZED', `this job token's attempt ${attemptName(principal.attempt)} is no longer running`);
     if (hello.role === 'worker') {
-      if (!workerToken && principal?.kind !== 'cluster') throw new TitanError('UNAUTHORIZED', `${principal?.name ?? 'this token'} cannot register a worker: use the worker token (titan token --role worker)`);
+      if (!workerToken && principal?.kind !== 'cluster') throw new TitanError('UNAUTHORIZED', `${principal ? callerName(principal) : 'this token'} cannot register a worker: use the worker token (titan token --role worker)`);
       return workerSession(peer, master, hello, gate.clusterToken);
     }
     if (principal === null) throw new TitanError('UNAUTHORIZED', 'the worker token only registers workers: clients use the cluster token, a named token or the read token');

@@ -1,7 +1,7 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
-import { chmodSync, closeSync, openSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
-import { join, resolve } from 'node:path';
+import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
 import { Master } from '../master/master.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -71,11 +71,40 @@ export interface RunningMaster {
   close(): Promise<void>;
 }
 
+/**
+ * A port the master cannot listen on (taken, not this machine's address, privileged), naming the
+ * option that chooses another: a mistake in the command line or the machine, not a fault.
+ */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
 export async function startMaster(config: MasterConfig): Promise<RunningMaster> {
   const dataDir = resolve(config.dataDir);
+  // Before anything is opened or created: a busy port is most often another master, perhaps on
+  // this very data directory, whose store must not be opened a second time.
+  await checkPorts(config);
+  const created = firstMissing(dataDir);
+  // What has been opened so far, closed in reverse when a later step fails.
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    return await start(config, dataDir, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    // A start that failed leaves no data directory (and no new token) behind; one that was there stays.
+    if (created !== null) rmSync(created, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function start(config: MasterConfig, dataDir: string, opened: (() => Promise<unknown>)[]): Promise<RunningMaster> {
   privateDataDir(dataDir, (line) => void process.stderr.write(`titan master: ${line}\n`));
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
+  opened.push(() => store.close());
   const master = new Master({
     dataDir,
     jobToken: jobTokenMinter(token),
@@ -92,20 +121,29 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
+  opened.push(() => master.close());
   const retention = config.retainMs === undefined ? null : retainRuns(master, config.retainMs);
+  if (retention) opened.push(() => retention.stop());
   const wide = config.legacyV1 ? publicBlocks(config.legacyV1Allow ?? []) : [];
   if (wide.length > 0) {
     process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
   }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
   const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
+  opened.push(() => gate.audit.flushed());
   const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
-  await listen(tcp, config.port, config.host);
+  await listen(tcp, config.port, config.host, '--port');
+  opened.push(() => new Promise<void>((r) => tcp.close(() => r())));
   const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
     connections: config.connections,
     ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
   });
-  await http.listen({ port: config.httpPort, host: config.host });
+  try {
+    await http.listen({ port: config.httpPort, host: config.host });
+  } catch (err) {
+    await http.close().catch(() => undefined);
+    throw listenError(err as NodeJS.ErrnoException, config.httpPort, config.host, '--http-port');
+  }
   const httpAddress = http.server.address() as AddressInfo;
   return {
     master,
@@ -124,6 +162,31 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
       await store.close();
     },
   };
+}
+
+/** The outermost folder of `path` that does not exist yet (what creating it would create), or null. */
+function firstMissing(path: string): string | null {
+  let missing: string | null = null;
+  for (let dir = path; !existsSync(dir); dir = dirname(dir)) {
+    missing = dir;
+    if (dirname(dir) === dir) break;
+  }
+  return missing;
+}
+
+/** Binds both ports at once for a moment (0: any free one, nothing to check), so that each is known to be free. */
+async function checkPorts(config: MasterConfig): Promise<void> {
+  const probes: Server[] = [];
+  try {
+    for (const [port, flag] of [[config.port, '--port'], [config.httpPort, '--http-port']] as const) {
+      if (port === 0) continue;
+      const probe = createServer();
+      await listen(probe, port, config.host, flag);
+      probes.push(probe);
+    }
+  } finally {
+    await Promise.all(probes.map((p) => new Promise<void>((r) => p.close(() => r()))));
+  }
 }
 
 /** Deletes runs finished longer ago than `retainMs`, now and every hour; stop() waits for a sweep under way. */
@@ -163,11 +226,25 @@ async function openStore(url: string | undefined, dataDir: string): Promise<Stor
   return store;
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string, flag: '--port' | '--http-port'): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use; choose another with --port`) : err);
-    });
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, port, host, flag)));
     server.listen(port, host, () => resolvePromise());
   });
+}
+
+/** A failure to listen as one line that names the port and the option to change; other errors unchanged. */
+function listenError(err: NodeJS.ErrnoException, port: number, host: string, flag: '--port' | '--http-port'): Error {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ListenError(`port ${port} on ${host} is already in use (another master?); choose another with ${flag}`);
+    case 'EACCES':
+      return new ListenError(`port ${port} on ${host} needs privileges this user does not have; choose one above 1023 with ${flag}`);
+    case 'EADDRNOTAVAIL':
+      return new ListenError(`cannot listen on ${host}: it is not an address of this machine; choose another with --host`);
+    case 'ENOTFOUND':
+      return new ListenError(`cannot listen on ${host}: no such host name; choose another with --host`);
+    default:
+      return err;
+  }
 }

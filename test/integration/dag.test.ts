@@ -367,7 +367,7 @@ print("store:", c.store_get("job-token-check"))
     try {
       const code = await new Promise<number | null>((resolve) => worker.child.once('exit', (c) => resolve(c)));
       expect(code).toBe(3);
-      expect(worker.output()).toMatch(/job:\S+ cannot register a worker: use the worker token/);
+      expect(worker.output()).toMatch(/a job's token cannot register a worker/);
     } finally {
       await kill(worker, 'SIGKILL');
     }

@@ -175,7 +175,7 @@ describe.skipIf(!isRoot)('jobs under titan up', () => {
     up = launch(['up', '--data-dir', dataDir, '--port', '0', '--http-port', '0']);
     const [, port] = await waitForOutput(up, /master\s+127\.0\.0\.1:(\d+)/, 30_000);
     const [, token] = await waitForOutput(up, /token\s+(\S+)/, 10_000);
-    expect(up.output()).toContain(`work dir    ${dataDir}-worker`);
+    expect(up.output()).toContain(`work directory ${dataDir}-worker`);
     const client = new TitanClient({ host: '127.0.0.1', port: Number(port), token });
     try {
       const script = sh(`id -u; pwd; cat ../../../../token 2>&1; cat "$1/token" 2>&1; ls "$1" 2>&1; true\n`, 'steal.sh');
