@@ -5,7 +5,7 @@
  * a scenario throws or the bench is interrupted; processes are only ever signalled by their pid.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TitanClient } from '../src/sdk/client.js';
@@ -28,6 +28,8 @@ export function trackChild<T extends ChildProcess>(child: T): T {
 
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `titan-bench-${prefix}-`));
+  // Passable: a worker started as root runs its jobs as an unprivileged user, who reaches their folders through it.
+  chmodSync(dir, 0o711);
   tempDirs.add(dir);
   return dir;
 }

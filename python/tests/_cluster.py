@@ -72,6 +72,8 @@ class Proc(object):
 class Cluster(object):
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="titan-py-sdk-")
+        # Passable: a worker started as root runs its jobs as an unprivileged user, who reaches their folders through here.
+        os.chmod(self.dir, 0o711)
         self.token = "py-test-" + uuid.uuid4().hex
         self.port = 0
         self.master = None  # type: Optional[Proc]

@@ -6,9 +6,9 @@ import type { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
 const EXAMPLES: Record<string, string[]> = {
-  up: ['titan up', 'titan up --slots 8 --capabilities GENERAL,GPU', 'titan up --autoscale GENERAL=4'],
+  up: ['titan up', 'titan up --slots 8 --capabilities GENERAL,GPU', 'titan up --autoscale GENERAL=4', 'titan up --data-dir /srv/titan/data --work-dir /srv/titan/jobs'],
   master: ['titan master --data-dir /var/lib/titan', 'titan master --port 9090 --http-port 5000 --autoscale GPU=2', 'titan master --token-file /etc/titan/cluster-token'],
-  worker: ['titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker-token', 'titan worker --master 10.0.0.5:9090 --capabilities GPU --slots 2 --permanent', 'titan worker --master 10.0.0.5:9090 --drain-timeout 300 --stop-after-disconnect never'],
+  worker: ['titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker-token', 'titan worker --master 10.0.0.5:9090 --capabilities GPU --slots 2 --permanent', 'titan worker --master 10.0.0.5:9090 --drain-timeout 300 --stop-after-disconnect never', "sudo titan worker --master 10.0.0.5:9090 --token-file /etc/titan/worker-token --run-as titan-job --pass-env 'AWS_*'"],
   run: [
     'titan run hello.py -- arg1 "two words"',
     "titan run train.py GPU   (on a GPU worker, as Titan's run <file> <requirement>)",

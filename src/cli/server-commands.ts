@@ -3,7 +3,7 @@
  * process), `titan master` and `titan worker`.
  */
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
@@ -14,14 +14,16 @@ import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js'
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
 import { clientTls, findToken, givenToken, loadPart, ON_ARGV, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
+import { type JobFlags, jobOptions, jobSetup, refuseOverlap } from './job-options.js';
 import { writePidFile } from './pid-file.js';
 
 export function registerServerCommands(program: Command): void {
-  clusterOptions(
+  clusterOptions(jobOptions(
     program
     .command('up')
     .description('start a master and one local worker in this process (the local cluster)')
     .option('--data-dir <dir>', 'where state, logs and the token live', 'titan-data')
+    .option('--work-dir <dir>', 'where the local worker caches scripts and runs jobs; never inside --data-dir (default: <data-dir>-worker, beside it)')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
@@ -33,18 +35,22 @@ export function registerServerCommands(program: Command): void {
     .option('--cert <file>', "with --tls-client-ca: the local worker's client certificate (PEM)")
     .option('--key <file>', 'the private key of --cert')
     .addOption(drainTimeoutOption()),
-  ).action(async (o: ClusterFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string; tokenFile?: string; drainTimeout: number }) => {
+  )).action(async (o: ClusterFlags & JobFlags & Omit<TlsFlags, 'tls'> & { dataDir: string; workDir?: string; host: string; port: number; httpPort: number; slots: number; capabilities: string; token?: string; tokenFile?: string; drainTimeout: number }) => {
+      // Children (the reaper, ephemeral workers, jobs) must not inherit a token from this shell.
+      delete process.env.TITAN_TOKEN;
       const config = clusterConfig(o);
       if (!config.tls && (o.ca !== undefined || o.cert !== undefined || o.key !== undefined)) throw new UsageError('--ca, --cert and --key of `titan up` are for its local worker on a TLS master: add --tls-cert and --tls-key');
       // The local worker dials this master as any worker would, with TLS when the master serves it.
       const workerTls = config.tls ? clientTls({ tls: true, ca: o.ca ?? selfSignedCa(o.tlsCert), ...(o.cert !== undefined && { cert: o.cert }), ...(o.key !== undefined && { key: o.key }) }) : undefined;
       if (config.tls?.requestCert && workerTls?.files.cert === undefined) throw new UsageError('with --tls-client-ca the local worker needs a client certificate: add --cert and --key');
+      const workDir = resolve(o.workDir ?? `${resolve(o.dataDir)}-worker`);
+      refuseOverlap(o.dataDir, workDir);
+      const jobs = jobSetup(o, workDir, workerTls?.files.ca);
       const { WorkerAgent, ProcessExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const m = await runMaster('titan up', { dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(givenToken(o) !== undefined && { token: givenToken(o) }) });
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
-      const workDir = resolve(m.dataDir, 'worker');
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
-      privateWorkDir(workDir, log);
+      for (const line of jobs.notices) log(line);
       const reaper = Reaper.start();
       const agent = new WorkerAgent({
         masterHost,
@@ -57,12 +63,13 @@ export function registerServerCommands(program: Command): void {
         host: hostname(),
         port: 0,
         workDir,
+        jobs: jobs.settings,
         executor: new ProcessExecutor({ reaper, pidDir: pidDir(workDir) }),
         log,
         // The local worker shares this process with the master: a shutdown only drains and disconnects it.
         drainTimeoutMs: o.drainTimeout,
         onFatal: (err) => log(`stopped: ${err.message}`),
-        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: workerTls ? tlsEnvFor(workerTls.files) : {} }, agent.id ?? '', request, log),
+        onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${masterHost}:${m.port}`, token: m.token, name: hostname(), workDir, env: workerTls ? tlsEnvFor(workerTls.files) : {}, jobArgs: jobs.args }, agent.id ?? '', request, log),
       });
       await agent.start();
       const shown = o.host === '0.0.0.0' ? hostname() : o.host;
@@ -128,7 +135,7 @@ export function registerServerCommands(program: Command): void {
       });
     });
 
-  tlsOptions(
+  jobOptions(tlsOptions(
     program
     .command('worker')
     .description('run a worker that joins a master and executes jobs')
@@ -150,16 +157,22 @@ export function registerServerCommands(program: Command): void {
     .addOption(
       new Option('--stop-after-disconnect <seconds|never>', "stop running jobs once the master has been unreachable this long (it has run them elsewhere by then); they are reported lost when it is back (default: the master's --worker-timeout)").argParser(stopAfterDisconnect),
     ),
-  ).action(async (o: TlsFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number; drainTimeout: number; stopAfterDisconnect?: number | 'never' }) => {
+  )).action(async (o: TlsFlags & JobFlags & { master: string; token?: string; dataDir?: string; capabilities: string; slots: number; permanent: boolean; port: number; name: string; workDir: string; executor: string; spawnedBy?: string; pidFile?: string; keepRunsHours: number; drainTimeout: number; stopAfterDisconnect?: number | 'never' }) => {
       const { host, port } = parseHostPort(o.master, 9090);
       const token = findToken(o);
+      // Read once: the worker's children (its reaper, ephemeral workers, jobs) must not inherit it.
+      delete process.env.TITAN_TOKEN;
       const tls = clientTls(o);
       if (!token) throw new UsageError('a worker needs the worker token: pass --token-file <file>, set TITAN_TOKEN, or run it where the master keeps titan-data');
       if (o.spawnedBy !== undefined && o.permanent) throw new UsageError('--spawned-by marks an ephemeral worker; it cannot be --permanent');
-      const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const workDir = resolve(o.workDir);
+      // A master's data directory named here, or found in this folder, is local: jobs must not run inside it.
+      const dataDir = o.dataDir ?? process.env.TITAN_DATA_DIR ?? (existsSync('titan-data') ? 'titan-data' : undefined);
+      if (dataDir !== undefined) refuseOverlap(dataDir, workDir);
+      const jobs = jobSetup(o, workDir, tls.files.ca);
+      const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      privateWorkDir(workDir, log);
+      for (const line of jobs.notices) log(line);
       const reaper = o.executor === 'process' ? Reaper.start() : null;
       const agent = new WorkerAgent({
         masterHost: host,
@@ -172,6 +185,7 @@ export function registerServerCommands(program: Command): void {
         host: o.name,
         port: o.port,
         workDir,
+        jobs: jobs.settings,
         executor: o.executor === 'noop' ? new NoopExecutor() : new ProcessExecutor({ ...(reaper && { reaper }), pidDir: pidDir(workDir) }),
         log,
         drainTimeoutMs: o.drainTimeout,
@@ -189,7 +203,7 @@ export function registerServerCommands(program: Command): void {
         ...(o.spawnedBy !== undefined && { spawnedBy: o.spawnedBy }),
         keepRunsMs: o.keepRunsHours * 3600_000,
         ...(o.permanent && {
-          onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tls.tls ? tlsEnvFor(tls.files) : {} }, agent.id ?? '', request, log),
+          onSpawnWorker: (request) => void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${host}:${port}`, token, name: o.name, workDir, env: tls.tls ? tlsEnvFor(tls.files) : {}, jobArgs: jobs.args }, agent.id ?? '', request, log),
         }),
       });
       const stop = async (): Promise<void> => {
@@ -227,20 +241,6 @@ const drainTimeoutOption = (): Option =>
 
 /** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
 const pidDir = (workDir: string): string => join(workDir, 'pids');
-
-/**
- * A worker's work directory (cached scripts, attempt folders) and its pid records are its own:
- * 0700 whatever the umask; one found open to others (an older version's) is closed, saying so.
- */
-function privateWorkDir(workDir: string, log: (line: string) => void): void {
-  for (const dir of [workDir, pidDir(workDir)]) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const mode = statSync(dir).mode & 0o777;
-    if (mode === 0o700) continue;
-    chmodSync(dir, 0o700);
-    log(`the work directory ${dir} was open to others (mode ${mode.toString(8)}); it is now 0700`);
-  }
-}
 
 /**
  * The worker's modules, loaded only by the commands that run one: a worker forks a process per

@@ -17,6 +17,12 @@ export type DataCall = <M extends DataMethod>(method: M, params: ParamsOf<M>) =>
 /** A local file's path, or the content itself. */
 export type ArtifactSource = string | Uint8Array;
 
+/** A file its uploader opened and checked itself (the worker, before it publishes a job's output); closed by the upload. */
+export interface OpenedFile {
+  path: string;
+  handle: FileHandle;
+}
+
 export interface Provenance {
   runId?: string;
   jobId?: string;
@@ -32,22 +38,27 @@ interface Reader {
   close(): Promise<void>;
 }
 
-async function readerFor(source: ArtifactSource): Promise<Reader> {
-  if (typeof source !== 'string') {
+async function readerFor(source: ArtifactSource | OpenedFile): Promise<Reader> {
+  if (source instanceof Uint8Array) {
     const content = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     return { size: content.length, read: async (offset, length) => content.subarray(offset, offset + length), close: async () => {} };
   }
   let file: FileHandle;
-  try {
-    file = await open(source, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TitanError('BAD_REQUEST', `cannot read ${source}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  if (typeof source !== 'string') {
+    file = source.handle;
+  } else {
+    try {
+      file = await open(source, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new TitanError('BAD_REQUEST', `cannot read ${source}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
   }
   const stats = await file.stat();
+  const name = typeof source === 'string' ? source : source.path;
   if (!stats.isFile()) {
     await file.close();
-    throw new TitanError('BAD_REQUEST', `cannot read ${source}: not a regular file`);
+    throw new TitanError('BAD_REQUEST', `cannot read ${name}: not a regular file`);
   }
   const size = stats.size;
   return {
@@ -61,7 +72,7 @@ async function readerFor(source: ArtifactSource): Promise<Reader> {
   };
 }
 
-export async function uploadArtifact(call: DataCall, key: string, source: ArtifactSource, provenance: Provenance = {}): Promise<ArtifactInfo> {
+export async function uploadArtifact(call: DataCall, key: string, source: ArtifactSource | OpenedFile, provenance: Provenance = {}): Promise<ArtifactInfo> {
   const reader = await readerFor(source);
   try {
     const { uploadId, chunkBytes } = await call('artifact.put.begin', { key, size: reader.size, ...provenance });
@@ -69,7 +80,7 @@ export async function uploadArtifact(call: DataCall, key: string, source: Artifa
     const inFlight: Promise<unknown>[] = [];
     for (let offset = 0; offset < reader.size; ) {
       const chunk = await reader.read(offset, chunkBytes);
-      if (chunk.length === 0) throw new TitanError('BAD_REQUEST', `${String(source)} shrank while it was being uploaded`);
+      if (chunk.length === 0) throw new TitanError('BAD_REQUEST', `${typeof source === 'string' ? source : 'path' in source ? source.path : 'the content'} shrank while it was being uploaded`);
       hash.update(chunk);
       const sent = call('artifact.put.part', { uploadId, offset, data: chunk.toString('base64') });
       // Marked handled now: if an earlier part fails, this one's rejection is not left unobserved.

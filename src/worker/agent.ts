@@ -6,7 +6,6 @@
  * shutdown, or a master unreachable for too long, hands running attempts back (see
  * stop-policy.ts). The worker's name and its credential are kept by identity.ts.
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TitanError } from '../core/errors.js';
@@ -14,9 +13,10 @@ import { type AttemptId, type Dispatch, type FinishedAttempt, type HelloResult, 
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure, type TlsFiles, type TlsSetting } from '../protocol/tls-dial.js';
 import { AttemptOutput } from './attempt-output.js';
-import type { Executor, RunningAttempt } from './executor.js';
+import type { ExecutionRequest, Executor, RunningAttempt } from './executor.js';
 import { WorkerIdentity } from './identity.js';
-import { JobEnvironment } from './job-env.js';
+import { JobEnvironment, type JobSettings } from './job-env.js';
+import { type JobOwner, JobFiles } from './job-files.js';
 import { Outbox } from './outbox.js';
 import { publishOutputs } from './outputs.js';
 import { pickFreePort, portIsFree } from './ports.js';
@@ -31,14 +31,17 @@ export interface WorkerConfig {
   token: string;
   /** TLS to the master (see TitanClient's `tls`); absent: plain TCP. */
   tls?: TlsSetting;
-  /** The files behind `tls` (absolute paths), passed to jobs as TITAN_CA/TITAN_CERT/TITAN_KEY. */
+  /** The files behind `tls` (absolute paths); jobs get the CA (TITAN_CA), never the worker's key. */
   tlsFiles?: TlsFiles;
+  /** Who jobs run as and what of the worker's environment they get; default: as the worker, the base environment only. */
+  jobs?: JobSettings;
   capabilities: string[];
   slots: number;
   permanent: boolean;
   /** Advertised name `host:port` (Titan's identity); port 0 lets the master pick one. */
   host?: string;
   port: number;
+  /** Laid out for the jobs' user by prepareWorkDir (job-files.ts) before the worker starts. */
   workDir: string;
   executor: Executor;
   /** Called once a shutdown the master asked for has drained and disconnected: the process decides how to exit. */
@@ -81,8 +84,6 @@ const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5000;
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
-/** Runs whose shared directory is known to exist; forgotten in bulk beyond this many. */
-const MAX_KNOWN_SHARED_DIRS = 1024;
 export class WorkerAgent {
   private peer: Peer | null = null;
   private readonly attempts = new Map<string, Attempt>();
@@ -102,13 +103,17 @@ export class WorkerAgent {
   private idleWaiters: (() => void)[] = [];
   /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
   private sessionWaiters: (() => void)[] = [];
-  private readonly sharedDirs = new Set<string>();
+  private readonly owner: JobOwner;
+  private readonly files: JobFiles;
   private readonly jobEnv: JobEnvironment;
   private readonly stager: Stager;
 
   constructor(private readonly config: WorkerConfig) {
     this.identity = new WorkerIdentity(config.host ?? hostname(), config.port, config.workDir, (line) => this.log(line));
-    this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null);
+    const jobs = config.jobs ?? { user: null, passEnv: [] };
+    this.owner = jobs.user && { uid: jobs.user.uid, gid: jobs.user.gid };
+    this.files = new JobFiles(this.owner);
+    this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null, jobs);
     this.stager = new Stager(join(config.workDir, 'cache'), () => this.session());
     this.outbox = new Outbox(() => this.peer, (line) => this.log(line));
     this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => this.masterUnreachable(afterMs));
@@ -358,38 +363,40 @@ export class WorkerAgent {
     const source = d.script ?? d.archive;
     if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
     let scriptPath: string;
+    let sharedDir: string;
     const runDir = join(this.config.workDir, 'runs', d.runId);
-    let cwd = join(runDir, `${d.jobId}.${d.attempt}`);
-    const sharedDir = join(runDir, 'shared');
-    const outputDir = join(cwd, 'out');
+    const attemptDir = join(runDir, `${d.jobId}.${d.attempt}`);
+    const outputDir = join(attemptDir, 'out');
     try {
       scriptPath = await this.stager.stage(source);
-      this.ensureSharedDir(sharedDir);
+      sharedDir = this.files.sharedDir(runDir);
+      this.files.attemptDir(attemptDir, outputDir);
+      // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
+      const unpacked = d.archive ? unpack(d.archive, scriptPath, join(attemptDir, 'archive')) : { scriptPath };
+      // Last: while the worker writes in the folder, nothing there is the job user's.
+      this.files.handOver(attemptDir);
+      if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
+      scriptPath = unpacked.scriptPath;
     } catch (err) {
       this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `could not stage ${source.name}: ${(err as Error).message}`, errorCode: 'STAGING' });
       return;
     }
-    if (d.archive) {
-      // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
-      const unpacked = unpack(d.archive, scriptPath, join(cwd, 'archive'));
-      if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
-      scriptPath = unpacked.scriptPath;
-      cwd = dirname(scriptPath);
-    }
+    const cwd = d.archive ? dirname(scriptPath) : attemptDir;
     // Ended while its code was being fetched (handed back, cancelled): it never starts.
     if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
     const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);
+    const req = { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, ...(this.owner && { user: this.owner }) };
     if (d.service) {
-      await this.runService(attempt, d.service, { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env });
+      await this.runService(attempt, d.service, req);
       return;
     }
-    const running = this.config.executor.start({ key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
+    const running = this.config.executor.start({ ...req, timeoutMs: d.timeoutMs }, (chunk) => this.output(attempt, chunk));
     attempt.running = running;
     const result = this.asReported(attempt, await running.done);
     // Before the result, so a finished job's outputs are already on the master. A process that
     // never started (pid null) wrote nothing; one handed back unfinished runs again, and the
     // attempt that finishes it publishes (nor does it wait for a master that may be unreachable).
-    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, () => this.session(), (line) => this.output(attempt, line));
+    if (running.pid !== null && result.outcome !== 'LOST') await publishOutputs(attempt.id, outputDir, this.owner, () => this.session(), (line) => this.output(attempt, line));
     this.finish(attempt, result);
   }
 
@@ -398,7 +405,7 @@ export class WorkerAgent {
    * process as PORT and as `{port}` in its arguments; the master hears when it started and when
    * it passed its readiness probe.
    */
-  private async runService(attempt: Attempt, svc: ServiceDispatch, req: { key: string; scriptPath: string; args: string[]; cwd: string; outputDir: string; env: Record<string, string> }): Promise<void> {
+  private async runService(attempt: Attempt, svc: ServiceDispatch, req: Omit<ExecutionRequest, 'timeoutMs'>): Promise<void> {
     const taken = new Set<number>();
     for (const a of this.attempts.values()) if (a.service) taken.add(a.service.port);
     let port: number | null;
@@ -441,14 +448,6 @@ export class WorkerAgent {
     return this.stopping ? null : this.peer;
   }
 
-  /** Creates a run's shared directory once rather than once per attempt. */
-  private ensureSharedDir(dir: string): void {
-    if (this.sharedDirs.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    if (this.sharedDirs.size >= MAX_KNOWN_SHARED_DIRS) this.sharedDirs.clear();
-    this.sharedDirs.add(dir);
-  }
-
   private finish(attempt: Attempt, result: Omit<FinishedAttempt, keyof AttemptId>): void {
     if (this.attempts.get(attempt.key) === attempt) this.attempts.delete(attempt.key);
     this.outbox.add({ ...attempt.id, ...this.asReported(attempt, result) }, attempt.output);
@@ -465,7 +464,7 @@ export class WorkerAgent {
   private prune(): void {
     const keepMs = this.config.keepRunsMs ?? KEEP_RUNS_MS;
     const isBusy = (area: PruneArea, name: string): boolean => [...this.attempts.values()].some((a) => (area === 'runs' ? a.id.runId === name : a.sha256 === name));
-    pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), isBusy }).then(
+    pruneWorkDir(this.config.workDir, { olderThanMs: keepMs, now: Date.now(), isBusy, owner: this.owner }).then(
       ({ runs, cached }) => {
         if (runs + cached > 0) this.log(`removed ${runs} run folder${runs === 1 ? '' : 's'} and ${cached} cached file${cached === 1 ? '' : 's'} untouched for ${Math.round(keepMs / 3600_000)} h`);
       },

@@ -256,6 +256,26 @@ wait
   });
 });
 
+describe.skipIf(process.getuid?.() !== 0)('ProcessExecutor running a job as another user', () => {
+  it('starts it with that uid and gid, and still kills its whole group on timeout', { timeout: 15_000 }, async () => {
+    const own = mkdtempSync(join(tmpdir(), 'titan-executor-nobody-'));
+    chmodSync(own, 0o777);
+    try {
+      const path = script('as-nobody.sh', `id -u; id -g; sleep 1000 & echo $! > "$1"; sleep 1000\n`);
+      chmodSync(dir, 0o711);
+      const pidFile = join(own, 'bg.pid');
+      const { attempt, output } = start(new ProcessExecutor({ killGraceMs: 300 }), request(path, { args: [pidFile], cwd: own, timeoutMs: 1000, user: { uid: 65534, gid: 65534 } }));
+      const result = await attempt.done;
+      expect(result.outcome).toBe('TIMED_OUT');
+      expect(output()).toBe('65534\n65534\n');
+      const background = Number(readFileSync(pidFile, 'utf8'));
+      expect(await waitUntil(() => isGone(background), 3000)).toBe(true);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ProcessExecutor pid files', () => {
   it('records each running attempt\'s process group under its key, and removes the file when it ends', { timeout: 15_000 }, async () => {
     const pidDir = join(dir, 'pids-running');

@@ -27,6 +27,8 @@ export interface ExecutionRequest {
   /** Full environment for the child. */
   env: Record<string, string>;
   timeoutMs: number | null;
+  /** Run as this user and group (the worker must be root); absent: as the worker itself. */
+  user?: { uid: number; gid: number };
 }
 
 export type ExecutionErrorCode = FailFastCode | 'TIMEOUT' | 'EXIT' | 'SIGNAL' | 'SPAWN_FAILED';
@@ -165,6 +167,7 @@ export class ProcessExecutor implements Executor {
       child = spawn(interp.command, [...interp.args, ...req.args], {
         cwd: req.cwd,
         env: req.env,
+        ...(req.user && { uid: req.user.uid, gid: req.user.gid }),
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,

@@ -3,14 +3,18 @@
  * `runs/<runId>/<jobId>/<attempt>/<relative path>`. Collection walks the directory without
  * following symbolic links (a job must not publish what lies outside its directory) and stops at
  * a bounded number of files and bytes; what it leaves out is reported, never silently dropped.
+ * The worker may read more than the job (it is root when jobs run as another user), and the job
+ * may still change its folder while the worker reads it: each file is opened without following a
+ * link and published only if what was opened belongs to the job's user.
  */
-import type { Dirent } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { type FileHandle, lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactKeyProblem, outputArtifactKey } from '../core/data.js';
 import { uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { AttemptId } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
+import type { JobOwner } from './job-files.js';
 
 export const MAX_OUTPUT_FILES = 1000;
 export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024 * 1024;
@@ -73,16 +77,37 @@ export async function collectOutputs(dir: string, keyOf: (relative: string) => s
 }
 
 /**
+ * Opens an output file for reading, refusing a link (swapped in after the walk) and, when jobs run
+ * as another user (`owner`), a file that is not theirs (reached through a linked folder or a hard link).
+ */
+export async function openOutput(path: string, owner: JobOwner): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error('not a regular file (symbolic links are not followed)');
+    throw err;
+  }
+  const stat = await handle.stat();
+  if (stat.isFile() && (owner === null || stat.uid === owner.uid)) return handle;
+  await handle.close();
+  throw new Error(stat.isFile() ? `not the job's own file (owned by uid ${stat.uid})` : 'not a regular file');
+}
+
+/**
  * Uploads the attempt's output files as artifacts over the worker's connection (`session`: the
  * current one or the next; null once the worker stops). A file cut off by a lost connection is
- * sent again on the next one; one the master refuses is named in the attempt's log (`note`), as
- * is what was published.
+ * sent again on the next one; one the master refuses, or that is not the job's own (`owner`: the
+ * user jobs run as), is named in the attempt's log (`note`), as is what was published.
  */
-export async function publishOutputs(id: AttemptId, dir: string, session: () => Promise<Peer | null>, note: (line: string) => void): Promise<void> {
+export async function publishOutputs(id: AttemptId, dir: string, owner: JobOwner, session: () => Promise<Peer | null>, note: (line: string) => void): Promise<void> {
   const { runId, jobId, attempt: n } = id;
   const notes: string[] = [];
   let found: Awaited<ReturnType<typeof collectOutputs>>;
   try {
+    // A job that put a link (or another user's folder) in place of its output folder publishes nothing.
+    const own = await lstat(dir).catch(() => null);
+    if (own !== null && (!own.isDirectory() || (owner !== null && own.uid !== owner.uid))) throw new Error("it is not the job's own folder");
     found = await collectOutputs(dir, (relative) => outputArtifactKey(runId, jobId, n, relative));
   } catch (err) {
     note(`[titan: cannot read the output directory ${dir}: ${(err as Error).message}]\n`);
@@ -95,7 +120,8 @@ export async function publishOutputs(id: AttemptId, dir: string, session: () => 
       const peer = await session();
       if (!peer) return;
       try {
-        await uploadArtifact((method, params) => peer.request(method, params), file.key, file.path, { runId, jobId, attempt: n });
+        const handle = await openOutput(file.path, owner);
+        await uploadArtifact((method, params) => peer.request(method, params), file.key, { path: file.path, handle }, { runId, jobId, attempt: n });
         published++;
         bytes += file.size;
       } catch (err) {

@@ -46,6 +46,8 @@ export class Reaper {
       // Never write to the worker's stdout or stderr.
       stdio: ['pipe', 'ignore', 'ignore'],
       cwd: '/',
+      // It needs nothing from the environment, and so is given none of the worker's secrets.
+      env: {},
       windowsHide: true,
     });
     return new Reaper(child);

@@ -61,7 +61,10 @@ export class Stager {
     const content = Buffer.concat(parts);
     const actual = createHash('sha256').update(content).digest('hex');
     if (actual !== script.sha256) throw new Error(`content does not match its hash ${script.sha256}`);
-    mkdirSync(join(this.cacheDir, script.sha256), { recursive: true });
+    const dir = join(this.cacheDir, script.sha256);
+    mkdirSync(dir, { recursive: true });
+    // Passable, not listable, whatever the umask: a job running as another user reads its own script here.
+    chmodSync(dir, 0o711);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, content);
     chmodSync(tmp, 0o755);

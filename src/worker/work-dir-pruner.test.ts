@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,6 +38,26 @@ describe('pruneWorkDir', () => {
     expect(existsSync(join(work, 'runs/old'))).toBe(false);
     expect(existsSync(join(work, 'cache/aaaa'))).toBe(false);
     for (const kept of ['runs/old-but-busy', 'runs/recent', 'runs/old-with-new-attempt', 'cache/bbbb', 'cache/cccc']) expect(existsSync(join(work, kept))).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("empties the run folders of jobs run as another user as that user, and so never past a link they left", async () => {
+    work = mkdtempSync(join(tmpdir(), 'titan-prune-'));
+    chmodSync(work, 0o711);
+    const nobody = { uid: 65534, gid: 65534 };
+    folder('runs/old', 80 * HOUR, 'job.1');
+    const secret = join(work, 'secret');
+    writeFileSync(secret, 'the worker\'s', { mode: 0o600 });
+    mkdirSync(join(work, 'private'), { mode: 0o700 });
+    writeFileSync(join(work, 'private', 'kept'), 'x');
+    symlinkSync(secret, join(work, 'runs/old/job.1/link'));
+    symlinkSync(join(work, 'private'), join(work, 'runs/old/job.1/dir-link'));
+    for (const path of ['runs/old/job.1/file', 'runs/old/job.1/link', 'runs/old/job.1/dir-link', 'runs/old/job.1']) chownSync(join(work, path), nobody.uid, nobody.gid);
+    utimesSync(join(work, 'runs/old/job.1'), new Date(Date.now() - 80 * HOUR), new Date(Date.now() - 80 * HOUR));
+    const result = await pruneWorkDir(work, { olderThanMs: 72 * HOUR, now: Date.now(), isBusy: () => false, owner: nobody });
+    expect(result).toEqual({ runs: 1, cached: 0 });
+    expect(readdirSync(work).sort()).toEqual(['private', 'runs', 'secret']);
+    expect(readdirSync(join(work, 'runs'))).toEqual([]);
+    expect(existsSync(join(work, 'private', 'kept'))).toBe(true);
   });
 
   it('does nothing on a fresh work folder', async () => {

@@ -4,7 +4,7 @@
  * private temporary directory, and cleanup by the pids this helper spawned.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TitanClient } from '../../src/sdk/client.js';
@@ -41,6 +41,9 @@ export class Cluster {
 
   constructor(private readonly masterArgs: string[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'titan-test-'));
+    // A worker started as root runs its jobs as an unprivileged user: they reach their folders through
+    // here, and tests have them write files here.
+    chmodSync(this.dir, 0o777);
   }
 
   /** Starts (or restarts, keeping the data directory and ports) the master. */

@@ -2,7 +2,7 @@
  * Small helpers for integration tests: temporary folders, job scripts, waiting for runs and jobs,
  * and a raw TCP connection that speaks (or deliberately mangles) Titan's frames.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,8 @@ export class TempDir {
 
   constructor(prefix = 'titan-scripts-') {
     this.path = mkdtempSync(join(tmpdir(), prefix));
+    // Jobs write here, and a worker started as root runs them as an unprivileged user.
+    chmodSync(this.path, 0o777);
   }
 
   file(name: string): string {
@@ -29,6 +31,8 @@ export class TempDir {
   write(name: string, content: string): string {
     const path = this.file(name);
     mkdirSync(dirname(path), { recursive: true });
+    // Its folders open to write as the scratch folder itself is.
+    for (let dir = dirname(path); dir.startsWith(`${this.path}/`); dir = dirname(dir)) chmodSync(dir, 0o777);
     writeFileSync(path, content);
     return path;
   }

@@ -87,7 +87,8 @@ describe('starting servers with the titan CLI', () => {
     const up = launch(['up', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', join(tmp.path, 'up'), '--drain-timeout', '120'], { TITAN_TOKEN: '' });
     started.push(up);
     const banner = await waitForOutput(up, /master +127\.0\.0\.1:(\d+)[\s\S]*token +(\S+)[\s\S]*worker +\S+ with 4 slots \[GENERAL\], work directory (\S+)/, 20_000);
-    expect(banner[3]).toBe(join(tmp.path, 'up', 'worker'));
+    // Beside the data directory, never inside it.
+    expect(banner[3]).toBe(`${join(tmp.path, 'up')}-worker`);
     const script = tmp.write('long.py', 'import os, sys, time\nopen(sys.argv[1], "w").write(str(os.getpid()))\ntime.sleep(300)\n');
     const r = await runCli(['run', '--detach', script, '--', tmp.file('long.pid')], { env: { TITAN_HOST: '127.0.0.1', TITAN_PORT: banner[1] as string, TITAN_TOKEN: banner[2] as string } });
     expect(r.code, r.stderr).toBe(0);
@@ -118,7 +119,7 @@ describe('starting servers with the titan CLI', () => {
     } finally {
       await cluster.stop();
     }
-    const ignored = execFileSync('git', ['check-ignore', 'titan-worker/run/x', 'titan-data/token', 'examples/etl/titan-worker/x'], { cwd: ROOT, encoding: 'utf8' });
-    expect(ignored.split('\n').filter(Boolean)).toHaveLength(3);
+    const ignored = execFileSync('git', ['check-ignore', 'titan-worker/run/x', 'titan-data/token', 'titan-data-worker/runs/x', 'examples/etl/titan-worker/x'], { cwd: ROOT, encoding: 'utf8' });
+    expect(ignored.split('\n').filter(Boolean)).toHaveLength(4);
   });
 });

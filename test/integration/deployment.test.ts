@@ -9,7 +9,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,8 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'titan-deploy-'));
+    // Passable: the worker (started as root) runs jobs as an unprivileged user, who must reach its work directory.
+    chmodSync(dir, 0o711);
     const built = spawnSync(process.execPath, [CLI, 'package', '--out', join(dir, 'out'), '--json'], { encoding: 'utf8', timeout: 120_000 });
     if (built.status !== 0) throw new Error(`titan package failed: ${built.stderr}`);
     makeNetwork();

@@ -19,11 +19,11 @@ afterEach(async () => {
   cluster = null;
 });
 
-async function newCluster(workers: number, masterArgs: string[] = []): Promise<Cluster> {
+async function newCluster(workers: number, masterArgs: string[] = [], workerArgs: string[] = []): Promise<Cluster> {
   const c = new Cluster(masterArgs);
   cluster = c;
   await c.startMaster();
-  for (let i = 0; i < workers; i++) await c.startWorker({ slots: 4 });
+  for (let i = 0; i < workers; i++) await c.startWorker({ slots: 4, args: workerArgs });
   return c;
 }
 
@@ -87,7 +87,10 @@ describe('submission request ids', () => {
 
 describe('the lost-attempt budget', () => {
   it('stops a job that keeps killing its workers once --max-lost-attempts is spent, without touching its retries', { timeout: 60_000 }, async () => {
-    const c = await newCluster(3, ['--max-lost-attempts', '1', '--worker-timeout', '2']);
+    // The job stands for one that brings its worker down (a crash, the OOM killer): it kills its
+    // worker itself, which only a job running as the worker's own user can; by default a worker
+    // started as root (as here) runs jobs as nobody, who could not.
+    const c = await newCluster(3, ['--max-lost-attempts', '1', '--worker-timeout', '2'], ['--run-as', 'root']);
     const client = c.client();
     const killer = { name: 'killer.sh', content: 'kill -9 "$PPID"\nsleep 30\n' };
     const { runId } = await client.submit({ name: 'killer', jobs: [{ id: 'k', script: killer, retries: 0 }] });

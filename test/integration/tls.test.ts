@@ -4,7 +4,7 @@
  * made with openssl in a temporary folder. Every process started here is killed by pid.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ import { freePort } from '../helpers/scripts.js';
 if (!haveOpenssl) console.warn(`tls.test.ts: skipped, openssl is not at ${OPENSSL} (needed to make the test certificates)`);
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-tls-'));
+// Workers started as root run jobs as an unprivileged user: they reach their folders and the CA through here.
+chmodSync(dir, 0o711);
 const file = (name: string): string => join(dir, name);
 const token = `tls-token-${process.pid}`;
 const procs: Proc[] = [];
@@ -54,12 +56,16 @@ describe.skipIf(!haveOpenssl)('TLS and mutual TLS', () => {
   let plainMaster = { port: 0, httpPort: 0 };
   const ca = ['--ca', file('ca.pem')];
   const clientCert = ['--cert', file('client.pem'), '--key', file('client.key')];
+  // Jobs present a certificate of their own under mutual TLS, never the worker's key (here the same certificate, its key readable by the jobs' user).
+  const jobCert = ['--job-cert', file('client.pem'), '--job-key', file('job.key')];
 
   beforeAll(async () => {
     makeCertificates(dir);
+    copyFileSync(file('client.key'), file('job.key'));
+    chmodSync(file('job.key'), 0o644);
     const serverTls = ['--tls-cert', file('server.pem'), '--tls-key', file('server.key')];
     [tlsMaster, mutualMaster, plainMaster] = await Promise.all([startMaster('tls', serverTls), startMaster('mutual', [...serverTls, '--tls-client-ca', file('ca.pem')]), startMaster('plain', [])]);
-    await Promise.all([startWorker('w-tls', tlsMaster.port, ca), startWorker('w-mutual', mutualMaster.port, [...ca, ...clientCert])]);
+    await Promise.all([startWorker('w-tls', tlsMaster.port, ca), startWorker('w-mutual', mutualMaster.port, [...ca, ...clientCert, ...jobCert])]);
   }, 60_000);
 
   afterAll(async () => {
@@ -123,10 +129,10 @@ describe.skipIf(!haveOpenssl)('TLS and mutual TLS', () => {
     expect(withCert.stdout).toContain('127.0.0.1');
   });
 
-  it('mutual TLS: a worker with a client certificate runs a job, and its jobs connect with it', async () => {
-    writeFileSync(file('mutual.py'), 'from titan_sdk import TitanClient\nTitanClient().store_put("m", "ok")\nprint("mutual", TitanClient().store_get("m"))\n');
+  it("mutual TLS: a worker with a client certificate runs a job, and its jobs connect with the job certificate, never the worker's key", async () => {
+    writeFileSync(file('mutual.py'), 'import os\nfrom titan_sdk import TitanClient\nTitanClient().store_put("m", "ok")\nprint("mutual", TitanClient().store_get("m"), os.environ["TITAN_KEY"])\n');
     const r = await cli(['run', file('mutual.py'), '--master', `127.0.0.1:${mutualMaster.port}`, '--token', token, ...ca, ...clientCert]);
-    expect(r.stdout + r.stderr).toContain('mutual ok');
+    expect(r.stdout + r.stderr).toContain(`mutual ok ${file('job.key')}`);
     expect(r.code).toBe(0);
   }, 30_000);
 

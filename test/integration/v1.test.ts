@@ -6,8 +6,8 @@
  * access rules of --legacy-v1.
  *
  * The gate script polls every HITL_POLL_SECONDS (Titan: 5 s). v1 job lines cannot carry
- * environment variables, so the variable is set in the worker's environment, which every job
- * inherits; the gate's arguments stay exactly those Titan's SDK sends.
+ * environment variables, so the variable is set in the worker's environment and passed on to
+ * its jobs (--pass-env); the gate's arguments stay exactly those Titan's SDK sends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -95,10 +95,10 @@ describe('Titan v1 protocol (--legacy-v1)', () => {
 
   beforeAll(async () => {
     await cluster.startMaster();
-    // The worker's environment reaches every job it runs: the gate script polls every 0.5 s.
+    // Passed from the worker's environment to every job it runs: the gate script polls every 0.5 s.
     process.env.HITL_POLL_SECONDS = '0.5';
     try {
-      await cluster.startWorker({ slots: 4 });
+      await cluster.startWorker({ slots: 4, args: ['--pass-env', 'HITL_POLL_SECONDS'] });
     } finally {
       delete process.env.HITL_POLL_SECONDS;
     }

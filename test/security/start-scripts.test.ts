@@ -5,7 +5,7 @@
  * TITAN_TOKEN, and the running processes' command lines and environments are read from /proc.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ const unavailable = process.platform !== 'linux' ? '/proc is Linux only' : spawn
 if (unavailable) console.warn(`start script test skipped: ${unavailable}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-start-scripts-'));
+// Passable: the worker, started as root, runs its jobs as nobody, who must reach its work directory.
+chmodSync(dir, 0o711);
 const masterDir = join(dir, 'titan-master-bundle');
 const workerDir = join(dir, 'titan-worker-bundle');
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8', TITAN_NODE: process.execPath };

@@ -2,13 +2,15 @@
  * Tokens never need to be on a command line, where `ps` shows them to every user of the machine:
  * the master, workers and clients read them from a file (`--token-file`), and the help says so.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kill, launch, type Proc, runCli, waitForOutput } from '../helpers/cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-token-file-'));
+// Passable: the worker (started as root here) checks that its jobs' user can reach its work directory.
+chmodSync(dir, 0o711);
 const procs: Proc[] = [];
 afterAll(async () => {
   for (const p of procs) await kill(p, 'SIGKILL');

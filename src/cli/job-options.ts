@@ -1,0 +1,105 @@
+/**
+ * Options of `titan worker` and `titan up` for the jobs their worker runs, which are untrusted
+ * code: the user they run as (--run-as), the worker variables they get beyond the base
+ * environment (--pass-env), the client certificate they present to a master that requires mutual
+ * TLS (--job-cert, --job-key), and where they run: never inside the master's data directory.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type JobSettings, PassEnvSchema, PYTHON_SDK_DIR, SDK_ENTRY } from '../worker/job-env.js';
+import { prepareWorkDir, usableBy, WorkDirError } from '../worker/job-files.js';
+import { chooseJobUser, RunAsError } from '../worker/job-user.js';
+import { UsageError } from './connection.js';
+
+export interface JobFlags {
+  runAs?: string;
+  passEnv: string[];
+  jobCert?: string;
+  jobKey?: string;
+}
+
+function collectPassEnv(value: string, previous: string[]): string[] {
+  const parsed = PassEnvSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`"${value}": ${parsed.error.issues[0]?.message ?? 'not a variable name'}`);
+  return [...previous, parsed.data];
+}
+
+export const jobOptions = (cmd: Command): Command =>
+  cmd
+    .option('--run-as <user>', 'run jobs as this user (a worker started as root only; its default is nobody, and --run-as root keeps root)')
+    .addOption(new Option('--pass-env <name>', "also give jobs this variable of the worker's environment: a NAME, or a PREFIX* such as AWS_* (repeatable)").argParser(collectPassEnv).default([], 'none'))
+    .option('--job-cert <file>', "the client certificate jobs present to a master that requires mutual TLS (with --job-key); the worker's own --key never reaches a job")
+    .option('--job-key <file>', 'the private key of --job-cert, readable by the user jobs run as');
+
+export interface JobSetup {
+  settings: JobSettings;
+  /** The same options, for the ephemeral workers this worker starts. */
+  args: string[];
+  /** What to log once at start: who jobs run as, and anything they will not be able to read. */
+  notices: string[];
+}
+
+/**
+ * Who jobs run as and what they get, with the work directory laid out for them. A user that
+ * cannot be switched to, or a work directory they cannot reach, is a usage error naming it.
+ * `tlsCa`: the CA the worker trusts, handed to jobs.
+ */
+export function jobSetup(o: JobFlags, workDir: string, tlsCa: string | undefined): JobSetup {
+  let choice: ReturnType<typeof chooseJobUser>;
+  try {
+    choice = chooseJobUser(o.runAs, process.getuid?.());
+  } catch (err) {
+    if (err instanceof RunAsError) throw new UsageError(err.message);
+    throw err;
+  }
+  if ((o.jobCert === undefined) !== (o.jobKey === undefined)) throw new UsageError('--job-cert and --job-key go together');
+  const cert = o.jobCert !== undefined && o.jobKey !== undefined ? { cert: resolve(o.jobCert), key: resolve(o.jobKey) } : undefined;
+  const { user } = choice;
+  const notices = [choice.notice];
+  try {
+    notices.push(...prepareWorkDir(workDir, user));
+  } catch (err) {
+    if (err instanceof WorkDirError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (user) {
+    const needed: [string, string | null | undefined, 'read' | 'run'][] = [
+      ['Node.js', process.execPath, 'run'],
+      ['the TypeScript SDK', SDK_ENTRY, 'read'],
+      ['the Python SDK', PYTHON_SDK_DIR && join(PYTHON_SDK_DIR, 'titan_sdk', '__init__.py'), 'read'],
+      ['the CA file', tlsCa, 'read'],
+      ['--job-cert', cert?.cert, 'read'],
+      ['--job-key', cert?.key, 'read'],
+    ];
+    for (const [what, path, need] of needed) {
+      if (path && !usableBy(path, user, need)) notices.push(`warning: jobs run as ${user.name}, who cannot ${need} ${what} (${path}); jobs that need it will fail`);
+    }
+  }
+  const args = [...(o.runAs !== undefined ? ['--run-as', o.runAs] : []), ...o.passEnv.flatMap((p) => ['--pass-env', p]), ...(cert ? ['--job-cert', cert.cert, '--job-key', cert.key] : [])];
+  return { settings: { user, passEnv: o.passEnv, ...(cert && { cert }) }, args, notices };
+}
+
+/** The path with its links resolved, as far as it exists (a folder not made yet is judged by its parent). */
+function canonical(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(canonical(parent), basename(abs));
+  }
+}
+
+const within = (path: string, folder: string): boolean => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/**
+ * Refuses a work directory inside the master's data directory, where jobs would run beside the
+ * cluster token and the database, and a data directory inside the work directory.
+ */
+export function refuseOverlap(dataDir: string, workDir: string): void {
+  const data = canonical(dataDir);
+  const work = canonical(workDir);
+  if (within(work, data)) throw new UsageError(`the work directory ${workDir} is inside the data directory ${dataDir}: jobs would run beside the cluster token and the database; choose a --work-dir outside it`);
+  if (within(data, work)) throw new UsageError(`the data directory ${dataDir} is inside the work directory ${workDir}: jobs would run beside the cluster token and the database; choose a --work-dir outside it`);
+}
