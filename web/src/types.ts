@@ -24,6 +24,7 @@ export type {
 } from '../../src/core/model.ts';
 export type { ScheduleRecord, ScheduleSpec, ScheduleView } from '../../src/core/schedule.ts';
 export type { ScalingPolicy } from '../../src/core/autoscale.ts';
+export type { AuditEntry } from '../../src/protocol/access-methods.ts';
 
 import type { AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../../src/core/model.ts';
 import type { ScalingPolicy } from '../../src/core/autoscale.ts';
@@ -199,19 +200,6 @@ export interface SessionInfo {
   permissions: string[];
 }
 
-/** One state-changing action of the audit log. */
-export interface AuditEntry {
-  seq: number;
-  at: number;
-  who: string;
-  kind: string;
-  via: 'tcp' | 'http' | 'v1';
-  from: string;
-  action: string;
-  target: string | null;
-  ok: boolean;
-  error?: string;
-}
 
 export interface JobDetail {
   job: JobView;
