@@ -23,6 +23,8 @@ export type JobReach = 'run' | 'free' | 'agent' | 'never';
 export interface MethodAccess {
   needs: Permission;
   job: JobReach;
+  /** A step of a larger action (content staged for a submission or an upload): the audit records that action, not each step. */
+  step?: true;
 }
 
 type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
@@ -35,8 +37,8 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   // runs and jobs
   submit: operate('free'),
   'dag.submit': operate('free'),
-  'blob.missing': operate('free'),
-  'blob.put': operate('free'),
+  'blob.missing': { ...operate('free'), step: true },
+  'blob.put': { ...operate('free'), step: true },
   'pipeline.parse': read('free'),
   'run.get': read('run'),
   'run.watch': read('run'),
@@ -87,8 +89,8 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'kv.srem': operate('free'),
   'artifact.get': read('free'),
   'artifact.list': read('free'),
-  'artifact.put.begin': operate('free'),
-  'artifact.put.part': operate('free'),
+  'artifact.put.begin': { ...operate('free'), step: true },
+  'artifact.put.part': { ...operate('free'), step: true },
   'artifact.put.commit': operate('free'),
   'artifact.delete': { needs: 'operate', job: 'never' },
   // people and the audit
@@ -133,10 +135,10 @@ const accessOf = (method: string): MethodAccess | undefined => (ACCESS as Record
 /** Whether a name is a method of the table (what an HTTP route must name). */
 export const isTableMethod = (method: string): boolean => accessOf(method) !== undefined;
 
-/** Whether a method changes anything (what the audit log records). */
+/** Whether a method changes anything by itself (what the audit log records). */
 export const changesState = (method: string): boolean => {
-  const needs = accessOf(method)?.needs;
-  return needs !== undefined && needs !== 'read';
+  const access = accessOf(method);
+  return access !== undefined && access.needs !== 'read' && access.step !== true;
 };
 
 /**
