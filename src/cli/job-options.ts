@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type JobSettings, PassEnvSchema, PYTHON_SDK_DIR, SDK_ENTRY } from '../worker/job-env.js';
-import { prepareWorkDir, usableBy, WorkDirError } from '../worker/job-files.js';
+import { checkWorkDirReach, prepareWorkDir, usableBy, WorkDirError } from '../worker/job-files.js';
 import { chooseJobUser, RunAsError } from '../worker/job-user.js';
 import { UsageError } from './connection.js';
 
@@ -40,10 +40,26 @@ export interface JobSetup {
   notices: string[];
 }
 
+/** A work directory problem as a usage error naming it. */
+function asUsage<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof WorkDirError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /**
- * Who jobs run as and what they get, with the work directory laid out for them. A user that
- * cannot be switched to, or a work directory they cannot reach, is a usage error naming it.
- * `tlsCa`: the CA the worker trusts, handed to jobs.
+ * Lays the work directory out for the jobs' user (see prepareWorkDir), once nothing else can
+ * refuse the start; returns the lines to log.
+ */
+export const layOutWorkDir = (workDir: string, jobs: JobSetup): string[] => asUsage(() => prepareWorkDir(workDir, jobs.settings.user));
+
+/**
+ * Who jobs run as and what they get, checked before anything is made: a user that cannot be
+ * switched to, or a work directory they could not reach, is a usage error naming it. `tlsCa`: the
+ * CA the worker trusts, handed to jobs.
  */
 export function jobSetup(o: JobFlags, workDir: string, tlsCa: string | undefined): JobSetup {
   let choice: ReturnType<typeof chooseJobUser>;
@@ -57,12 +73,7 @@ export function jobSetup(o: JobFlags, workDir: string, tlsCa: string | undefined
   const cert = o.jobCert !== undefined && o.jobKey !== undefined ? { cert: resolve(o.jobCert), key: resolve(o.jobKey) } : undefined;
   const { user } = choice;
   const notices = [choice.notice];
-  try {
-    notices.push(...prepareWorkDir(workDir, user));
-  } catch (err) {
-    if (err instanceof WorkDirError) throw new UsageError(err.message);
-    throw err;
-  }
+  asUsage(() => checkWorkDirReach(workDir, user));
   if (user) {
     const needed: [string, string | null | undefined, 'read' | 'run'][] = [
       ['Node.js', process.execPath, 'run'],

@@ -14,7 +14,7 @@ import { drainTimeout, int, seconds, stopAfterDisconnect } from './arguments.js'
 import { type ClusterFlags, clusterConfig, clusterOptions } from './cluster-options.js';
 import { clientTls, findToken, givenToken, loadPart, ON_ARGV, parseHostPort, print, type TlsFlags, tlsOptions, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
-import { type JobFlags, jobOptions, jobSetup, refuseOverlap } from './job-options.js';
+import { type JobFlags, jobOptions, jobSetup, layOutWorkDir, refuseOverlap } from './job-options.js';
 import { writePidFile } from './pid-file.js';
 
 export function registerServerCommands(program: Command): void {
@@ -50,7 +50,7 @@ export function registerServerCommands(program: Command): void {
       const m = await runMaster('titan up', { dataDir: o.dataDir, host: o.host, port: o.port, httpPort: o.httpPort, ...config, ...(givenToken(o) !== undefined && { token: givenToken(o) }) });
       const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
       const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}\n`);
-      for (const line of jobs.notices) log(line);
+      for (const line of [...jobs.notices, ...layOutWorkDir(workDir, jobs)]) log(line);
       const reaper = Reaper.start();
       const agent = new WorkerAgent({
         masterHost,
@@ -172,7 +172,7 @@ export function registerServerCommands(program: Command): void {
       const jobs = jobSetup(o, workDir, tls.files.ca);
       const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
       const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      for (const line of jobs.notices) log(line);
+      for (const line of [...jobs.notices, ...layOutWorkDir(workDir, jobs)]) log(line);
       const reaper = o.executor === 'process' ? Reaper.start() : null;
       const agent = new WorkerAgent({
         masterHost: host,

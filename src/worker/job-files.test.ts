@@ -1,8 +1,8 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blockedAt, JobFiles, prepareWorkDir, usableBy, WorkDirError } from './job-files.js';
+import { blockedAt, checkWorkDirReach, JobFiles, prepareWorkDir, usableBy, WorkDirError } from './job-files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'titan-job-files-'));
 chmodSync(root, 0o755);
@@ -41,6 +41,11 @@ describe('a work directory laid out for jobs run as another user', () => {
     const work = join(closed, 'work');
     expect(() => prepareWorkDir(work, nobody)).toThrow(WorkDirError);
     expect(() => prepareWorkDir(work, nobody)).toThrow(`${closed} is closed to them (mode 700)`);
+    // Checked before anything is made, as far as the folders above it exist.
+    expect(() => checkWorkDirReach(join(closed, 'other', 'deeper'), nobody)).toThrow(`${closed} is closed to them`);
+    expect(existsSync(join(closed, 'other'))).toBe(false);
+    // A closed work directory itself is no obstacle: it is laid out anew.
+    expect(() => checkWorkDirReach(closed, nobody)).not.toThrow();
     // The worker's own user and root pass anywhere.
     expect(prepareWorkDir(work, null)).toEqual([]);
   });

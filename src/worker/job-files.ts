@@ -8,8 +8,8 @@
  * user already holds: a link swapped in there could turn its writes and ownership changes onto
  * any file of the machine.
  */
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, statSync } from 'node:fs';
-import { dirname, join, parse, sep } from 'node:path';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, parse, resolve, sep } from 'node:path';
 
 /** A work directory jobs could not use; the CLI shows it as a usage error. */
 export class WorkDirError extends Error {}
@@ -85,15 +85,27 @@ export function prepareWorkDir(workDir: string, owner: JobOwner): string[] {
     chmodSync(file, 0o600);
     notes.push(`${file} was open to others (mode ${mode.toString(8)}); it is now 0600`);
   }
-  if (owner !== null) {
-    const blocked = blockedAt(realpathSync(workDir), owner);
-    if (blocked !== null) {
-      throw new WorkDirError(
-        `jobs run as uid ${owner.uid}, who cannot reach the work directory ${workDir}: ${blocked} is closed to them (mode ${(statSync(blocked).mode & 0o777).toString(8)}). Choose a --work-dir they can reach (e.g. under /var/lib or /srv), or open ${blocked} to them (chmod o+x)`,
-      );
-    }
-  }
+  if (owner !== null) refuseBlocked(workDir, realpathSync(workDir), owner);
   return notes;
+}
+
+function refuseBlocked(workDir: string, path: string, owner: { uid: number; gid: number }): void {
+  const blocked = blockedAt(path, owner);
+  if (blocked === null) return;
+  throw new WorkDirError(
+    `jobs run as uid ${owner.uid}, who cannot reach the work directory ${workDir}: ${blocked} is closed to them (mode ${(statSync(blocked).mode & 0o777).toString(8)}). Choose a --work-dir they can reach (e.g. under /var/lib or /srv), or open ${blocked} to them (chmod o+x)`,
+  );
+}
+
+/**
+ * Checks, before anything is made, that jobs run by `owner` can reach the folders above the work
+ * directory (as far as they exist: prepareWorkDir makes the rest and checks again). Throws WorkDirError.
+ */
+export function checkWorkDirReach(workDir: string, owner: JobOwner): void {
+  if (owner === null) return;
+  let above = dirname(resolve(workDir));
+  while (!existsSync(above) && dirname(above) !== above) above = dirname(above);
+  refuseBlocked(workDir, realpathSync(above), owner);
 }
 
 /** The per-run and per-attempt folders of one worker, owned by the user its jobs run as. */
