@@ -370,11 +370,12 @@ export class WorkerAgent {
     try {
       scriptPath = await this.stager.stage(source);
       sharedDir = this.files.sharedDir(runDir);
-      this.files.attemptDir(attemptDir, outputDir);
+      const folders = this.config.executor.folders;
+      if (folders) this.files.attemptDir(attemptDir, outputDir);
       // Unpacked beside out/ (never into it), and run from the entry's own folder as Titan does.
       const unpacked = d.archive ? unpack(d.archive, scriptPath, join(attemptDir, 'archive')) : { scriptPath };
       // Last: while the worker writes in the folder, nothing there is the job user's.
-      this.files.handOver(attemptDir);
+      if (folders) this.files.handOver(attemptDir);
       if ('error' in unpacked) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, ...unpacked });
       scriptPath = unpacked.scriptPath;
     } catch (err) {
@@ -385,7 +386,7 @@ export class WorkerAgent {
     // Ended while its code was being fetched (handed back, cancelled): it never starts.
     if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
     const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.workerId);
-    const req = { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, outputDir, env, ...(this.owner && { user: this.owner }) };
+    const req = { key: `${key}#${d.attempt}`, scriptPath, args: d.args, cwd, env, ...(this.owner && { user: this.owner }) };
     if (d.service) {
       await this.runService(attempt, d.service, req);
       return;

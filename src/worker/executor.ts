@@ -5,7 +5,7 @@
  * death nor that of both the worker and its reaper leaves it running unsupervised.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -20,10 +20,8 @@ export interface ExecutionRequest {
   scriptPath: string;
   /** Passed as a list, never split or re-quoted. */
   args: string[];
-  /** The attempt's own directory; the executor creates it if it runs anything there. */
+  /** Where the process starts: the attempt's folder (or an unpacked archive's), made by the worker beforehand. */
   cwd: string;
-  /** A directory inside cwd for the attempt's output files ($TITAN_OUTPUT_DIR), created with it. */
-  outputDir?: string;
   /** Full environment for the child. */
   env: Record<string, string>;
   timeoutMs: number | null;
@@ -49,6 +47,8 @@ export interface RunningAttempt {
 }
 
 export interface Executor {
+  /** Whether an attempt runs in folders of its own: a process does; an executor that runs nothing needs none made. */
+  readonly folders: boolean;
   start(req: ExecutionRequest, onOutput: (chunk: string) => void): RunningAttempt;
   /**
    * Stops the process groups a previous life of this worker left running; one line per group
@@ -122,6 +122,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
 }
 
 export class ProcessExecutor implements Executor {
+  readonly folders = true;
   private readonly killGraceMs: number;
   private readonly reaper: Reaper | undefined;
   private readonly pidFiles: PidFiles | undefined;
@@ -141,8 +142,8 @@ export class ProcessExecutor implements Executor {
     const interp = interpreterFor(req.scriptPath);
     const direct = interp.command === req.scriptPath;
 
-    // One of two sync fs calls on the hot path (with the mkdir below): for a directly executed file it also tells
-    // "missing" from "not executable" before a spawn is wasted.
+    // The one sync fs call of a start: for a directly executed file it also tells "missing" from
+    // "not executable" before a spawn is wasted.
     try {
       accessSync(req.scriptPath, direct ? fsConstants.X_OK : fsConstants.F_OK);
     } catch (err) {
@@ -153,13 +154,6 @@ export class ProcessExecutor implements Executor {
         return finishedAttempt(failed('NOT_EXECUTABLE', `script is not executable and has no known extension: ${req.scriptPath}`));
       }
       return finishedAttempt(failed('SPAWN_FAILED', `cannot access script ${req.scriptPath}: ${String(err)}`));
-    }
-
-    const dir = req.outputDir ?? req.cwd;
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      return finishedAttempt(failed('SPAWN_FAILED', `cannot create the working directory ${dir}: ${err instanceof Error ? err.message : String(err)}`));
     }
 
     let child: ChildProcess;
@@ -328,6 +322,8 @@ class Attempt implements RunningAttempt {
 
 /** Completes every attempt at once, so benchmarks can measure orchestration alone. */
 export class NoopExecutor implements Executor {
+  readonly folders = false;
+
   start(_req: ExecutionRequest, _onOutput: (chunk: string) => void): RunningAttempt {
     return finishedAttempt({ outcome: 'COMPLETED', exitCode: 0, error: null, errorCode: null });
   }

@@ -134,8 +134,8 @@ export class JobFiles {
    * left by an earlier dispatch of the same attempt, already the job user's, is moved aside first.
    */
   attemptDir(dir: string, outputDir: string): void {
-    const earlier = lstatSync(dir, { throwIfNoEntry: false });
-    if (this.owner && earlier && earlier.uid !== process.getuid?.()) renameSync(dir, `${dir}.${Date.now()}`);
+    const earlier = this.owner && lstatSync(dir, { throwIfNoEntry: false });
+    if (earlier && earlier.uid !== process.getuid?.()) renameSync(dir, `${dir}.${Date.now()}`);
     mkdirSync(outputDir, { recursive: true, mode: 0o700 });
   }
 
