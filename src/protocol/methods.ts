@@ -27,6 +27,9 @@ export interface FileInfo {
 export const AttemptIdSchema = z.strictObject({ runId: IdSchema, jobId: IdSchema, attempt: z.number().int().positive() });
 export type AttemptId = z.infer<typeof AttemptIdSchema>;
 
+/** How messages name an attempt: `runId/jobId#attempt`. */
+export const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
+
 export const BLOB_CHUNK_BYTES = 1024 * 1024;
 
 /** The most attempts one `worker.reclaim` lists (a worker holds its slots' attempts and their unacknowledged results). */

@@ -6,7 +6,8 @@
  * Lines are appended in batches off the request's path; a write that fails (a full disk) keeps
  * its lines and tries again with the next batch, so an action is never refused for its record.
  */
-import { appendFile, chmodSync, closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import type { AuditEntry } from '../protocol/access-methods.js';
 
 /** Entries kept in memory (older ones are in the file). */
@@ -21,7 +22,11 @@ export type AuditRecord = Omit<AuditEntry, 'seq' | 'at'>;
 export class AuditLog {
   private readonly recent: AuditEntry[] = [];
   private pending: string[] = [];
-  private writing = false;
+  /** The append under way, if any. */
+  private writing: Promise<void> | null = null;
+  private scheduled = false;
+  /** Bytes in the file, counted here so that no write needs a stat. */
+  private size = 0;
   private seq = 0;
   private warned = false;
 
@@ -39,7 +44,7 @@ export class AuditLog {
     if (this.recent.length > AUDIT_MEMORY) this.recent.splice(0, this.recent.length - AUDIT_MEMORY);
     if (this.file === null) return;
     this.pending.push(`${JSON.stringify(full)}\n`);
-    if (!this.writing) setImmediate(() => this.flush());
+    this.schedule();
   }
 
   /** Newest first, at most `limit`, older than `before` when given. */
@@ -48,44 +53,61 @@ export class AuditLog {
     return older.slice(-limit).reverse();
   }
 
-  /** Resolves once the entries recorded so far were written (or the attempt failed). */
+  /** Resolves once the entries recorded so far were written, or a write failed (they stay pending). */
   async flushed(): Promise<void> {
-    this.flush();
-    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+    // Tried at least once, so that lines kept after a failure are written if they now can be.
+    await (this.writing ?? this.flush());
+    while (this.writing !== null || (this.pending.length > 0 && !this.warned)) await (this.writing ?? this.flush());
   }
 
-  private flush(): void {
-    const file = this.file;
-    if (file === null || this.writing || this.pending.length === 0) return;
-    this.writing = true;
-    const batch = this.pending;
-    this.pending = [];
-    this.rotate(file);
-    appendFile(file, batch.join(''), { mode: 0o600 }, (err) => {
-      this.writing = false;
-      if (err) {
-        this.pending = [...batch, ...this.pending];
-        if (!this.warned) this.log(`the audit log could not be written (${err.message}); its entries are kept and written once it can be`);
-        this.warned = true;
-        return;
-      }
-      this.warned = false;
-      if (this.pending.length > 0) setImmediate(() => this.flush());
+  private schedule(): void {
+    if (this.scheduled || this.writing !== null) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
     });
   }
 
+  /** Appends what is pending in one write; a failed one keeps its lines for the next. */
+  private flush(): Promise<void> {
+    const file = this.file;
+    if (file === null || this.writing !== null || this.pending.length === 0) return this.writing ?? Promise.resolve();
+    const text = this.pending.join('');
+    this.pending = [];
+    this.rotate(file);
+    this.writing = appendFile(file, text, { mode: 0o600 }).then(
+      () => {
+        this.size += Buffer.byteLength(text);
+        this.warned = false;
+      },
+      (err: Error) => {
+        this.pending.unshift(text);
+        if (!this.warned) this.log(`the audit log could not be written (${err.message}); its entries are kept and written once it can be`);
+        this.warned = true;
+      },
+    );
+    void this.writing.then(() => {
+      this.writing = null;
+      if (this.pending.length > 0 && !this.warned) this.schedule();
+    });
+    return this.writing;
+  }
+
   private rotate(file: string): void {
+    if (this.size < AUDIT_ROTATE_BYTES) return;
     try {
-      if (statSync(file).size < AUDIT_ROTATE_BYTES) return;
       renameSync(file, `${file}.1`);
       chmodSync(`${file}.1`, 0o600);
-    } catch {
-      // No file yet: the append creates it.
+      this.size = 0;
+    } catch (err) {
+      this.log(`the audit log could not be rotated (${(err as Error).message}); it grows on`);
     }
   }
 
   private loadTail(file: string): void {
     const size = statSync(file).size;
+    this.size = size;
     const length = Math.min(size, TAIL_BYTES);
     const buffer = Buffer.alloc(length);
     const fd = openSync(file, 'r');

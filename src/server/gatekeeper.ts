@@ -4,6 +4,7 @@
  * HTTP API and the dashboard's sign-in all ask here.
  */
 import { createHash } from 'node:crypto';
+import { attemptName } from '../protocol/methods.js';
 import { type Principal, ROLE_PERMISSIONS } from '../protocol/roles.js';
 import { derivedRole } from '../protocol/derived-tokens.js';
 import { type AuditLog, type AuditRecord, targetOf } from './audit-log.js';
@@ -59,7 +60,7 @@ export class Gatekeeper {
     if (derived?.role === 'read') return READ;
     if (derived?.role === 'job' && derived.attempt) {
       const a = derived.attempt;
-      return { name: `job:${a.runId}/${a.jobId}#${a.attempt}`, kind: 'job', permissions: ROLE_PERMISSIONS.job, attempt: a };
+      return { name: `job:${attemptName(a)}`, kind: 'job', permissions: ROLE_PERMISSIONS.job, attempt: a };
     }
     return this.identities.verifyToken(given);
   }

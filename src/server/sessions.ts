@@ -8,7 +8,7 @@ import { VERSION } from '../core/version.js';
 import type { Master } from '../master/master.js';
 import { isDataMethod } from '../protocol/data-methods.js';
 import { isScheduleMethod } from '../protocol/schedule-methods.js';
-import { type AttemptId, BLOB_CHUNK_BYTES, type FileAreaName, HelloSchema, type JobView, type Method, WORKER_METHODS } from '../protocol/methods.js';
+import { type AttemptId, attemptName, BLOB_CHUNK_BYTES, type FileAreaName, HelloSchema, type JobView, type Method, WORKER_METHODS } from '../protocol/methods.js';
 import type { FileArea } from '../master/file-area.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
@@ -56,8 +56,6 @@ export function serveV2(peer: Peer, master: Master, gate: Gatekeeper, from: stri
   };
 }
 
-const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
-
 /**
  * The run a call names, and its parameters with a job reference made whole (`runId/jobId`), so
  * that what was checked is what runs: a bare job id could name another run by then.
@@ -104,32 +102,30 @@ function clientSession(peer: Peer, master: Master, gate: Gatekeeper, principal: 
     const stop = master.onAttemptEnd(attempt, () => peer.fail('UNAUTHORIZED', `this job token's attempt ${attemptName(attempt)} has ended`));
     peer.onClose(stop);
   }
-  const authorized = async (req: Request, method: Method): Promise<unknown> => {
-    const revoked = gate.revoked(principal);
-    if (revoked !== null) {
-      peer.fail('UNAUTHORIZED', revoked);
-      throw new TitanError('UNAUTHORIZED', revoked);
-    }
+  // Revocation and expiry need no check here: gate.watch above closes the session the moment they happen.
+  const authorized = (req: Request, method: Method): unknown => {
     const refused = refusal(principal, method) ?? titanGateRefusal(principal, method, req.params);
     if (refused !== null) throw new TitanError('FORBIDDEN', refused);
-    const checked = attempt ? await checkReach(master, attempt, method, req.params) : req.params;
-    return handle({ ...req, params: checked }, method);
+    if (attempt) return checkReach(master, attempt, method, req.params).then((checked) => handle({ ...req, params: checked }, method));
+    return handle(req, method);
   };
   peer.onRequest = (req: Request) => {
     const method = req.method;
     if (!isMethod(method)) throw new TitanError('UNKNOWN_METHOD', `unknown method "${method}"`);
     if (WORKER_METHODS.has(method)) throw new TitanError('FORBIDDEN', `${method} is for workers only`);
     if (!changesState(method)) return authorized(req, method);
-    return authorized(req, method).then(
-      (result) => {
-        gate.record(principal, 'tcp', from, method, req.params, null, result);
-        return result;
-      },
-      (err: unknown) => {
-        gate.record(principal, 'tcp', from, method, req.params, err);
-        throw err;
-      },
-    );
+    return Promise.resolve()
+      .then(() => authorized(req, method))
+      .then(
+        (result) => {
+          gate.record(principal, 'tcp', from, method, req.params, null, result);
+          return result;
+        },
+        (err: unknown) => {
+          gate.record(principal, 'tcp', from, method, req.params, err);
+          throw err;
+        },
+      );
   };
   const handle = (req: Request, method: Method): unknown => {
     if (isDataMethod(method)) return data(method, req.params);

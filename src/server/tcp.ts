@@ -12,6 +12,7 @@ import { Peer } from '../protocol/peer.js';
 import { OP } from '../protocol/v2.js';
 import { V1_ERROR, V1_METHOD, type V1Reply } from '../protocol/v1.js';
 import { changesState } from '../protocol/access.js';
+import { type Principal, ROLE_PERMISSIONS } from '../protocol/roles.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { HELLO_TIMEOUT_MS, serveV2 } from './sessions.js';
 import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, endWith } from './limits.js';
@@ -77,7 +78,7 @@ function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, 
  * and its state-changing commands are audited under that address.
  */
 function auditedV1(gate: Gatekeeper, from: string | undefined, handle: ReturnType<typeof v1Handler>): ReturnType<typeof v1Handler> {
-  const who = { name: `v1@${from ?? 'unknown'}`, kind: 'v1' as const, permissions: ['read', 'operate', 'approve', 'admin'] as const };
+  const who: Principal = { name: `v1@${from ?? 'unknown'}`, kind: 'v1', permissions: ROLE_PERMISSIONS.admin };
   return async (opcode: number, payload: string): Promise<V1Reply> => {
     const reply = await handle(opcode, payload);
     const method = V1_METHOD[opcode];

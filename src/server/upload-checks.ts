@@ -11,12 +11,10 @@
 import { type AttemptClaim, isRunningOn } from '../core/attempt-claims.js';
 import { outputArtifactKey } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { AttemptId } from '../protocol/methods.js';
+import { type AttemptId, attemptName } from '../protocol/methods.js';
 import type { UploadCheck } from './handlers-data.js';
 
 const OUTPUTS = 'runs/';
-
-const attemptName = (a: AttemptId): string => `${a.runId}/${a.jobId}#${a.attempt}`;
 
 /** A worker's uploads: `claimOf` tells whose an attempt is (Master.attemptClaim). */
 export function workerUploads(workerId: string, claimOf: (a: AttemptId) => AttemptClaim): UploadCheck {

@@ -12,7 +12,7 @@ import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
 import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
 import { credentialName, workerCredential } from '../protocol/derived-tokens.js';
-import { type AttemptId, type Hello, type HelloResult, WorkerReportEvents } from '../protocol/methods.js';
+import { type AttemptId, attemptName, type Hello, type HelloResult, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
@@ -35,7 +35,7 @@ function report<E extends keyof typeof WorkerReportEvents>(event: E, data: unkno
 function checkOwn(master: Master, workerId: string, what: string, attempts: readonly AttemptId[]): void {
   const foreign = attempts.filter((a) => isForeign(master.attemptClaim(a), workerId));
   if (foreign.length === 0) return;
-  const names = foreign.slice(0, 5).map((a) => `${a.runId}/${a.jobId}#${a.attempt}`).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+  const names = foreign.slice(0, 5).map(attemptName).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
   throw new TitanError('FORBIDDEN', `${what} refused: worker ${workerId} reports only on its own attempts, and ${names} ${foreign.length === 1 ? 'was' : 'were'} not dispatched to it`);
 }
 
