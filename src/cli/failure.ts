@@ -4,6 +4,7 @@
  * never for a user's mistake or the machine's state (a missing file, a busy port, a closed pipe).
  */
 import { TitanError } from '../core/errors.js';
+import { StoreOpenError } from '../store/store.js';
 import { UsageError } from './connection.js';
 import { printable } from './format.js';
 
@@ -24,7 +25,7 @@ export function endQuietlyWhenOutputCloses(): void {
 /** Node's error for a failed system call (a file, a socket): its message already names both. */
 const isSystemError = (err: unknown): err is NodeJS.ErrnoException => err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 
-/** A failed system call, or an error that explains one (`cannot reach the Redis store at …: ECONNREFUSED`). */
+/** A failed system call, or an error that explains one (`cannot read the token file …: EACCES`). */
 const fromSystem = (err: unknown): err is Error => isSystemError(err) || (err instanceof Error && isSystemError(err.cause));
 
 /** Says what went wrong in one line and exits with the code of the contract. */
@@ -39,7 +40,7 @@ export function exitWithFailure(err: unknown): never {
     process.stderr.write(`titan: ${printable(err.message)}${unreachable ? '' : ` [${printable(err.code, true)}]`}\n`);
     process.exit(unreachable ? 3 : 1);
   }
-  if (fromSystem(err)) {
+  if (fromSystem(err) || err instanceof StoreOpenError) {
     process.stderr.write(`titan: ${printable(err.message, true)}\n`);
     process.exit(1);
   }

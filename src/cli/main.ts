@@ -3,7 +3,7 @@
  * 2 bad command-line input or pipeline file; 3 the master could not be reached or refused.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_RETRIES, type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
+import { DEFAULT_CAPABILITY, DEFAULT_PRIORITY, DEFAULT_RETRIES, type JobStatus, ReadinessSchema, RESTART_POLICIES, type RestartPolicy, RUN_STATUSES, TagSchema } from '../core/model.js';
 import { type JobView, RunCursorSchema } from '../protocol/methods.js';
 import { VERSION } from '../core/version.js';
 import { int, requirementWord, seconds, TITAN_CAPABILITIES } from './arguments.js';
@@ -56,8 +56,8 @@ connectionOptions(
     .description('run one script on the cluster, show its output and exit with its status')
     .argument('<script>', 'a local script file (.py, .js, .sh or an executable), or else the name of a script in the library (titan files scripts)')
     .argument('[args...]', `arguments for the script, after -- (everything after -- reaches it as written); a last word before -- that is one of ${TITAN_CAPABILITIES.join(', ')} is the requirement instead, as in Titan's run <file> GPU`)
-    .option('--requirement <capability>', 'capability the worker must have (or give a Titan capability as the word after the script)', 'GENERAL')
-    .addOption(new Option('--priority <n>', 'higher runs first').default(1).argParser(int('--priority', -1_000_000, 1_000_000)))
+    .option('--requirement <capability>', 'capability the worker must have (or give a Titan capability as the word after the script)', DEFAULT_CAPABILITY)
+    .addOption(new Option('--priority <n>', 'higher runs first').default(DEFAULT_PRIORITY).argParser(int('--priority', -1_000_000, 1_000_000)))
     .addOption(new Option('--retries <n>', 'retries after a failure').default(DEFAULT_RETRIES).argParser(int('--retries', 0, 100)))
     .addOption(new Option('--timeout <seconds>', 'kill the job after this long').argParser(seconds))
     .option('--env <KEY=VALUE>', 'an environment variable for the job (repeatable)', (pair: string, all: string[] = []) => [...all, pair])

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { DEFAULT_CAPABILITY } from '../core/defaults.js';
 import { tlsEnvFor } from '../protocol/tls-dial.js';
 import type { MasterConfig, RunningMaster } from '../server/start.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
@@ -28,7 +29,7 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--port <port>', 'TCP port for clients and workers').default(9090).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--http-port <port>', 'HTTP port').default(5000).argParser(int('--http-port', 0, 65535)))
     .addOption(new Option('--slots <n>', 'slots of the local worker').default(4).argParser(int('--slots', 1, 1024)))
-    .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', 'GENERAL')
+    .option('--capabilities <list>', 'capabilities of the local worker, comma-separated', DEFAULT_CAPABILITY)
     .option('--token <token>', `cluster token (generated on first start when omitted); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the cluster token from the first line of this file (kept out of ps)')
     .option('--ca <file>', 'with --tls-cert: the CA the local worker trusts for the master (default: the --tls-cert file when it is self-signed)')
@@ -143,7 +144,7 @@ export function registerServerCommands(program: Command): void {
     .option('--token <token>', `the worker token or the cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`)
     .option('--token-file <file>', 'read the token from the first line of this file (kept out of ps)')
     .option('--data-dir <dir>', 'data directory whose token file to use')
-    .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', 'GENERAL')
+    .option('--capabilities <list>', 'capabilities, comma-separated (e.g. GPU,HIGH_MEM)', DEFAULT_CAPABILITY)
     .addOption(new Option('--slots <n>', 'jobs run at once').default(4).argParser(int('--slots', 1, 1024)))
     .option('--permanent', 'never scaled down or shut down automatically', false)
     .addOption(new Option('--port <port>', 'advertised port in the worker name host:port (0: the master picks)').default(0).argParser(int('--port', 0, 65535)))

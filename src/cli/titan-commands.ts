@@ -150,7 +150,6 @@ Examples:
         const { runId, jobId } = await client.runScript(script, [], {
           kind: 'service',
           requirement,
-          retries: 0,
           service: { readiness: readiness.data, restart: o.restart, ...(port !== undefined && port !== 0 && { port }) },
         });
         await awaitService(client, runId, jobId, o);

@@ -84,7 +84,7 @@ export class RedisConnection {
       await c.redis.connect();
     } catch (err) {
       c.redis.disconnect();
-      throw new Error(`cannot reach the Redis store at ${target.display}: ${describe(err, c.lastError)}`, { cause: err });
+      throw new StoreUnavailableError(`cannot reach the Redis store at ${target.display}: ${describe(err, c.lastError)}`, { cause: err });
     }
     return c;
   }

@@ -23,7 +23,7 @@ import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
 import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, MIGRATE_1_TO_2_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
-import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
+import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
 
 export type { RedisStoreOptions } from './redis-connection.js';
 
@@ -187,7 +187,8 @@ export class RedisStore implements Store {
       return new RedisStore(c, last ?? '');
     } catch (err) {
       await c.close();
-      throw new Error(`cannot open the Redis store at ${target.display}: ${(err as Error).message}`, { cause: err });
+      if (err instanceof StoreUnavailableError) throw err;
+      throw new StoreOpenError(`cannot open the Redis store at ${target.display}: ${(err as Error).message}`, { cause: err });
     }
   }
 

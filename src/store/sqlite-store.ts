@@ -40,7 +40,7 @@ import {
   type TotalsRow,
 } from './sqlite-rows.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
-import type { JobTotals, RunListing, RunPosition, Store, StoreBatch } from './store.js';
+import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
 /** Meta key of the totals of deleted runs (JSON of JobTotals). */
 const DELETED_TOTALS = 'deleted_totals';
@@ -235,7 +235,7 @@ export class SqliteStore implements Store {
       return new SqliteStore(db, file, inMemory ? null : new SqliteDiskGuard(dirname(file), disk));
     } catch (e) {
       if (db?.open) db.close();
-      throw new Error(`cannot open store database ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new StoreOpenError(`cannot open store database ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 

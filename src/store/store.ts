@@ -44,6 +44,17 @@ export class StoreUnavailableError extends TitanError {
   }
 }
 
+/**
+ * The store cannot be opened as it is (a file that is not a database, a layout newer than this
+ * build): trying again will not help, its operator must act, so it is reported as one line.
+ */
+export class StoreOpenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreOpenError';
+  }
+}
+
 export interface RunListing {
   run: RunRecord;
   counts: Partial<Record<JobStatus, number>>;

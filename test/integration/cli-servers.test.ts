@@ -77,9 +77,20 @@ describe('starting servers with the titan CLI', () => {
       expect(away.stderr).toBe('titan: cannot listen on 192.0.2.1: it is not an address of this machine; choose another with --host\n');
       // An unreachable store fails once the data directory exists: it is removed again.
       const store = await runCli(['master', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', join(tmp.path, 'nostore', 'titan-data'), '--store', `redis://127.0.0.1:${await freePort()}/0`], { env: { TITAN_TOKEN: '' } });
-      expect(store.code).toBe(1);
+      expect(store.code).toBe(3);
+      expect(store.stderr).toMatch(/^titan: cannot reach the Redis store at redis:\/\/127\.0\.0\.1:\d+\/0: .+\n$/);
       expect(existsSync(join(tmp.path, 'nostore'))).toBe(false);
       expect(existsSync(join(tmp.path, 'away'))).toBe(false);
+    });
+
+    it('a data directory whose database is not one says so in one line and leaves the file as it was', async () => {
+      const dataDir = join(tmp.path, 'corrupt');
+      tmp.write('corrupt/titan.db', 'not a database\n');
+      const r = await runCli(['master', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', dataDir], { env: { TITAN_TOKEN: '' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr).toMatch(new RegExp(`^(titan master: .+\\n)*titan: cannot open store database ${dataDir}/titan\\.db: file is not a database\\n$`));
+      expect(readFileSync(join(dataDir, 'titan.db'), 'utf8')).toBe('not a database\n');
     });
   });
 

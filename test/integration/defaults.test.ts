@@ -17,7 +17,7 @@ import type { JobSpec } from '../../src/core/model.js';
 import { approval, job } from '../../src/sdk/builders.js';
 import type { TitanClient } from '../../src/sdk/client.js';
 import { addNode, emptyModel, toYaml } from '../../web/src/pages/constructor/model.js';
-import { CLI, Cluster, ROOT } from '../helpers/cluster.js';
+import { CLI, Cluster, eventually, ROOT } from '../helpers/cluster.js';
 import { TempDir } from '../helpers/scripts.js';
 
 const exec = promisify(execFile);
@@ -106,6 +106,17 @@ describe('job defaults are the same through every door', () => {
     const r = await cluster.cli(['run', '--detach', tmp.file('step.py')]);
     expect(r.code, r.stderr).toBe(0);
     await expectRunDefaults(r.stdout.trim());
+  });
+
+  it('titan deploy, whose service gets the same retries and priority as any job', async () => {
+    const before = new Set((await sdk.listRuns({ limit: 50 })).map((r) => r.runId));
+    const deploy = cluster.cli(['deploy', tmp.file('step.py')]);
+    // No worker runs here, so the service waits QUEUED: read its spec, then cancel it to end the command.
+    const runId = await eventually(async () => (await sdk.listRuns({ limit: 5 })).find((r) => !before.has(r.runId) && r.counts.QUEUED === 1)?.runId, 15_000, 'the deployed service');
+    const spec = await specOf(`${runId}/step.py`);
+    expect([spec.kind, spec.retries, spec.priority, spec.requirement]).toEqual(['service', DEFAULT_RETRIES, DEFAULT_PRIORITY, DEFAULT_CAPABILITY]);
+    await sdk.cancelRun(runId);
+    expect((await deploy).code).toBe(1);
   });
 
   it("Titan's v1 protocol (retries, which v1 cannot say)", async () => {
