@@ -1,7 +1,8 @@
 /**
  * Every pipeline under examples/ end to end on a real cluster, through the CLI as its README
  * says: a GENERAL worker and a GPU worker; the gate approved with `titan approve`; the service
- * stopped afterwards; the cron pipeline registered, listed, run once and deleted.
+ * stopped afterwards; the cron pipeline registered, listed, run once and deleted. The walkthrough
+ * docs/first-hour.md is run as written, on `titan up`, by first-hour.test.ts.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
