@@ -24,7 +24,7 @@ import { registerShellCommand } from './shell.js';
 import { registerStoreCommands } from './store-commands.js';
 import { defaultSubcommand } from './subcommands.js';
 import { registerTitanCommands, resolveScript } from './titan-commands.js';
-import { awaitService, sayWhyWaiting } from './waiting.js';
+import { awaitService, sayOnInterrupt, sayWhyWaiting } from './waiting.js';
 import { registerWorkersCommands } from './workers-commands.js';
 
 endQuietlyWhenOutputCloses();
@@ -92,6 +92,7 @@ connectionOptions(
     if (o.detach) return o.json ? json({ runId, jobId, ref }) : print(ref);
     if (o.service) return void (await awaitService(client, runId, jobId, o));
     process.stderr.write(dim(`submitted ${ref}\n`));
+    sayOnInterrupt(ref, `titan cancel ${ref}`);
     const exitCodeOf = (job: JobView): number => (job.status === 'COMPLETED' ? 0 : job.exitCode && job.exitCode > 0 ? job.exitCode : 1);
     if (o.json) {
       const job = await client.waitForJob(ref);
@@ -123,9 +124,13 @@ connectionOptions(program.command('status').description("show a job's status (ru
       const { job, attempts } = await client.getJob(ref);
       if (o.json) return json({ job, attempts });
       print(`${bold(job.ref)}  ${colourStatus(job.status)}${job.waitingReason === null ? '' : `: ${job.waitingReason}`}`);
-      if (job.spec.script) print(`  script     ${job.spec.script.name} ${job.spec.args.map((a) => JSON.stringify(a)).join(' ')}`);
-      else print(`  gate       ${job.spec.message ?? '(no message)'}`);
-      print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);
+      if (job.spec.script) {
+        print(`  script     ${[job.spec.script.name, ...job.spec.args.map((a) => JSON.stringify(a))].join(' ')}`);
+        print(`  requires   ${job.spec.requirement}   priority ${job.spec.priority}   retries ${job.spec.retries}`);
+      } else {
+        // A gate takes no worker and is never retried: its requirement and retries mean nothing.
+        print(`  gate       ${job.spec.message ?? '(no message)'}`);
+      }
       if (job.spec.dependsOn.length > 0) print(`  after      ${job.spec.dependsOn.join(', ')}`);
       if (job.exitCode !== null) print(`  exit code  ${job.exitCode}`);
       const error = errorBeyondExitCode(job);

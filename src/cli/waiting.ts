@@ -9,6 +9,17 @@ import { json, print } from './connection.js';
 import { colourStatus, dim, duration, outcome, table } from './format.js';
 import { newWaitingReason, Progress } from './progress.js';
 
+/**
+ * Ctrl-C while a command waits stops the waiting, not the work: say so and how to stop the work
+ * too, then exit 130 as after any interrupt.
+ */
+export function sayOnInterrupt(what: string, stop: string): void {
+  process.once('SIGINT', () => {
+    process.stderr.write(`\ntitan: stopped waiting; ${what} goes on (${stop} stops it)\n`);
+    process.exit(130);
+  });
+}
+
 export function printJobs(jobs: JobView[]): void {
   print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
 }
@@ -19,6 +30,7 @@ export function printJobs(jobs: JobView[]): void {
  * only if every job completed or is a service that is up.
  */
 export async function followRun(client: TitanClient, runId: string, o: { json: boolean }): Promise<RunView> {
+  sayOnInterrupt(`run ${runId}`, `titan cancel --run ${runId}`);
   let progress: Progress | null = null;
   const final = await client.waitForRun(
     runId,
@@ -62,6 +74,7 @@ export function sayWhyWaiting(client: TitanClient, runId: string): void {
 export async function awaitService(client: TitanClient, runId: string, jobId: string, o: { json: boolean }): Promise<JobView> {
   const ref = `${runId}/${jobId}`;
   process.stderr.write(dim(`submitted ${ref}; waiting until it is ready\n`));
+  sayOnInterrupt(`service ${ref}`, `titan stop ${ref}`);
   const { jobs } = await client.waitForRun(runId, undefined, { untilServicesUp: true });
   const job = jobs.find((j) => j.spec.id === jobId) ?? (jobs[0] as JobView);
   if (job.status !== 'RUNNING') {

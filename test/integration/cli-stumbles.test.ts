@@ -152,6 +152,22 @@ describe('stumbles with the titan CLI', () => {
       expect(twice.stderr).toBe('titan: give the requirement once: "GPU" after the script or --requirement GENERAL\n');
     });
 
+    it('Ctrl-C while titan run waits leaves the job queued and says how to cancel it, exit 130', async () => {
+      const run = launch(['run', tmp.file('hello.py'), 'GPU'], env());
+      try {
+        const ref = (await waitForOutput(run, /submitted (\S+)\n/, 20_000))[1] as string;
+        await waitForOutput(run, /QUEUED: /, 20_000);
+        const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
+        run.child.kill('SIGINT');
+        expect(await exited).toBe(130);
+        expect(run.output()).toContain(`titan: stopped waiting; ${ref} goes on (titan cancel ${ref} stops it)\n`);
+        expect((await cluster.client().getJob(ref)).job.status).toBe('QUEUED');
+        await cluster.client().cancel(ref);
+      } finally {
+        await kill(run, 'SIGKILL');
+      }
+    });
+
     it('titan run --help says how', async () => {
       const help = (await cluster.cli(['run', '--help'])).stdout.replace(/\s+/g, ' ');
       expect(help).toContain('arguments for the script, after -- (everything after -- reaches it as written); a last word before -- that is one of GENERAL, GPU, HIGH_MEM, PYTHON is the requirement instead');
@@ -200,6 +216,15 @@ describe('stumbles with the titan CLI', () => {
       expect(r.stdout).toMatch(/^ {2}exit code {2}4$/m);
       expect(r.stdout).not.toMatch(/^ {2}error/m);
       expect(r.stdout.match(/exit code 4/g) ?? []).toHaveLength(1); // the attempts table's DETAIL
+    });
+
+    it('titan status of a gate shows its message, not a requirement or retries it has no use for', async () => {
+      const { runId } = await cluster.client().submit({ name: 'gated', jobs: [{ id: 'ok', kind: 'approval', message: 'ship it?' }] });
+      const r = await cluster.cli(['status', `${runId}/ok`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^ {2}gate {7}ship it\?$/m);
+      expect(r.stdout).not.toMatch(/requires|retries/);
+      await cluster.client().cancelRun(runId);
     });
   });
 
