@@ -3,8 +3,7 @@
  * code of the contract in main.ts. A stack trace is printed only for a fault of Titan's own,
  * never for a user's mistake or the machine's state (a missing file, a busy port, a closed pipe).
  */
-import { TitanError } from '../core/errors.js';
-import { StoreOpenError } from '../store/store.js';
+import { SetupError, TitanError } from '../core/errors.js';
 import { UsageError } from './connection.js';
 import { printable } from './format.js';
 
@@ -40,9 +39,9 @@ export function exitWithFailure(err: unknown): never {
     process.stderr.write(`titan: ${printable(err.message)}${unreachable ? '' : ` [${printable(err.code, true)}]`}\n`);
     process.exit(unreachable ? 3 : 1);
   }
-  if (fromSystem(err) || err instanceof StoreOpenError) {
+  if (fromSystem(err) || err instanceof SetupError) {
     process.stderr.write(`titan: ${printable(err.message, true)}\n`);
-    process.exit(1);
+    process.exit(err instanceof SetupError && err.usage ? 2 : 1);
   }
   process.stderr.write(`titan: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

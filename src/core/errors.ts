@@ -21,3 +21,18 @@ export class TitanError extends Error {
     this.name = 'TitanError';
   }
 }
+
+/**
+ * What a server found wrong in the place it starts in (a file that is not a database, a
+ * directory another process holds): its operator must act, so it is said in one line, never as a
+ * stack trace. `usage`: the command line can choose otherwise (exit 2, like a busy port).
+ */
+export class SetupError extends Error {
+  readonly usage: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; usage?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SetupError';
+    this.usage = options?.usage ?? false;
+  }
+}

@@ -8,6 +8,7 @@ import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { privateDataDir } from './data-dir.js';
+import { lockDir } from './dir-lock.js';
 import { createHttpServer } from './http.js';
 import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
 import { scaleWebhook } from './scale-webhook.js';
@@ -102,6 +103,8 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
 
 async function start(config: MasterConfig, dataDir: string, opened: (() => Promise<unknown>)[]): Promise<RunningMaster> {
   privateDataDir(dataDir, (line) => void process.stderr.write(`titan master: ${line}\n`));
+  const unlock = lockDir(dataDir, { role: 'master', option: '--data-dir' });
+  opened.push(async () => unlock());
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
   opened.push(() => store.close());
@@ -160,6 +163,7 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
       await master.close();
       await gate.audit.flushed();
       await store.close();
+      unlock();
     },
   };
 }

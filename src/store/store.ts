@@ -4,7 +4,7 @@
  * clients need. SQLite is the embedded default; other backends implement the same interface and
  * pass the same conformance suite.
  */
-import { TitanError } from '../core/errors.js';
+import { SetupError, TitanError } from '../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { DataStore } from './data-store.js';
@@ -46,9 +46,9 @@ export class StoreUnavailableError extends TitanError {
 
 /**
  * The store cannot be opened as it is (a file that is not a database, a layout newer than this
- * build): trying again will not help, its operator must act, so it is reported as one line.
+ * build): trying again will not help, its operator must act.
  */
-export class StoreOpenError extends Error {
+export class StoreOpenError extends SetupError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreOpenError';

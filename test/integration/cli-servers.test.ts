@@ -1,6 +1,6 @@
 /**
  * What users stumbled on starting servers with the `titan` command: a busy port (one line naming
- * the port and the option, no data directory left behind), a silent Ctrl-C on `titan up` while it
+ * the port and the option, no data directory left behind), a data directory another master holds, a silent Ctrl-C on `titan up` while it
  * drains, and a worker's work directory left untracked in a checkout.
  */
 import { execFileSync } from 'node:child_process';
@@ -68,7 +68,14 @@ describe('starting servers with the titan CLI', () => {
       expect(second.stderr).toBe(`titan: port ${port} on 127.0.0.1 is already in use (another master?); choose another with --port\n`);
       expect(readFileSync(join(tmp.path, 'kept', 'token'), 'utf8')).toBe(token);
       expect(readdirSync(join(tmp.path, 'kept')).sort()).toEqual(entries);
+      // On other ports: refused by the data directory's lock, which names the master holding it.
+      const other = await runCli(['master', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--data-dir', join(tmp.path, 'kept')], { env: { TITAN_TOKEN: '' } });
+      expect(other.code).toBe(2);
+      expect(other.stderr).toMatch(new RegExp(`^titan: ${join(tmp.path, 'kept')} is in use by another master \\(pid ${master.child.pid}\\); stop it first, or choose another directory with --data-dir`));
+      expect(other.stderr).not.toMatch(STACK);
+      expect(readFileSync(join(tmp.path, 'kept', 'token'), 'utf8')).toBe(token);
       await kill(master, 'SIGTERM');
+      expect(existsSync(join(tmp.path, 'kept', 'master.lock'))).toBe(false);
     });
 
     it('an address that is not this machine\'s names --host, and a failure after the data directory was made removes it', async () => {
