@@ -10,7 +10,7 @@ import zipfile
 
 from titan_sdk import BadRequestError, TitanFileNotFoundError
 from titan_sdk._project import IgnoreMatcher, build_project_zip, zip_base_name
-from titan_sdk.client import _pipeline_specs
+from titan_sdk._pipeline import pipeline_specs as _pipeline_specs
 
 
 class FolderTestCase(unittest.TestCase):

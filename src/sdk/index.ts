@@ -5,6 +5,16 @@
  */
 export { TitanClient, defaultAddress } from './client.js';
 export type { ArchiveSource, ClientOptions, JobInput, JobLike, LogOutput, RunEvent, RunInput, ScriptSource, TlsClientOptions, TlsSetting } from './client.js';
+export type { AgentRunClient } from './agent-runs.js';
+export type { ArtifactClient } from './artifacts.js';
+export type { FileClient } from './files.js';
+export type { GateClient } from './gates.js';
+export type { JobClient } from './jobs.js';
+export type { RunClient } from './runs.js';
+export type { ScheduleClient } from './schedules.js';
+export type { ServiceClient } from './services.js';
+export type { StoreClient } from './store.js';
+export type { WorkerClient } from './workers.js';
 export { approval, ApprovalBuilder, durationMs, job, JobBuilder, service, ServiceBuilder, toJobInput } from './builders.js';
 export type { Duration, JobBuilderLike } from './builders.js';
 export {
