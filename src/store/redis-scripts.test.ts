@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { TempDir } from '../../test/helpers/scripts.js';
+import { KEY, PREFIX, RUN_PART } from './redis-keys.js';
+import { COMMIT_ERROR, DIVERGED_ERROR, loadRedisScripts, redisScripts } from './redis-scripts.js';
+
+describe('the Redis scripts', () => {
+  const dirs: TempDir[] = [];
+  const folder = (files: Record<string, string>): URL => {
+    const dir = new TempDir('titan-lua-');
+    dirs.push(dir);
+    for (const [name, text] of Object.entries(files)) dir.write(name, text);
+    return pathToFileURL(`${dir.path}/`);
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+
+  it('loads every script with its includes expanded', () => {
+    const scripts = redisScripts();
+    expect(Object.keys(scripts)).toContain('titanCommit');
+    for (const [name, lua] of Object.entries(scripts)) {
+      expect(lua, name).not.toMatch(/@include/);
+      expect(lua, name).toContain(`local KEY = {\n  schema = '${KEY.schema}',`);
+    }
+    expect(scripts.titanCommit).toContain(`local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'`);
+    expect(scripts.titanCommit).toContain('local function leaveAgent(agent, id)');
+    expect(scripts.titanKvApply).toContain('local function parse(m)');
+  });
+
+  it('gives Lua the key names of redis-keys.ts', () => {
+    const lua = redisScripts().titanFindJob;
+    for (const [field, name] of [...Object.entries(KEY), ...Object.entries(PREFIX), ...Object.entries(RUN_PART)]) expect(lua).toContain(`  ${field} = '${name}',`);
+  });
+
+  it('names a missing include and the script that wants it', () => {
+    const dir = folder({ 'commit.lua': '--- @include "keys"\n--- @include "nowhere"\nreturn 1\n' });
+    expect(() => loadRedisScripts(dir)).toThrow('Lua script commit.lua: no fragment "nowhere" to include (commit.lua → nowhere)');
+  });
+
+  it('refuses an include cycle between fragment files', () => {
+    const dir = folder({ 'commit.lua': '--- @include "a"\n', 'includes/a.lua': '--- @include "b"\n', 'includes/b.lua': '--- @include "a"\n' });
+    expect(() => loadRedisScripts(dir)).toThrow('Lua script commit.lua: include cycle commit.lua → a → b → a');
+  });
+
+  it('says which script file is missing', () => {
+    expect(() => loadRedisScripts(folder({}))).toThrow(/Lua script commit\.lua is missing from /);
+  });
+});
