@@ -38,6 +38,11 @@ describe('the Redis scripts', () => {
     expect(() => loadRedisScripts(dir)).toThrow('Lua script commit.lua: no fragment "nowhere" to include (commit.lua → nowhere)');
   });
 
+  it('reads fragments only from includes/', () => {
+    const dir = folder({ 'commit.lua': '--- @include "../secret"\n', 'secret.lua': 'return 1\n' });
+    expect(() => loadRedisScripts(dir)).toThrow('Lua script commit.lua: no fragment "../secret" to include (commit.lua → ../secret)');
+  });
+
   it('refuses an include cycle between fragment files', () => {
     const dir = folder({ 'commit.lua': '--- @include "a"\n', 'includes/a.lua': '--- @include "b"\n', 'includes/b.lua': '--- @include "a"\n' });
     expect(() => loadRedisScripts(dir)).toThrow('Lua script commit.lua: include cycle commit.lua → a → b → a');

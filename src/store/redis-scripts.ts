@@ -8,6 +8,7 @@
  * redis-keys.ts: this needs a standalone server (Redis, Valkey, KeyDB), not Redis Cluster.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expandIncludes } from './lua-includes.js';
 import { luaKeysFragment } from './redis-keys.js';
 
@@ -42,10 +43,10 @@ const SCRIPT_FILES = {
 export type RedisScriptName = keyof typeof SCRIPT_FILES;
 
 /** Fragments made from TypeScript definitions, so both sides share one source. */
-const GENERATED: Record<string, () => string> = {
-  keys: luaKeysFragment,
-  errors: () => `local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'`,
-};
+const GENERATED = new Map<string, () => string>([
+  ['keys', luaKeysFragment],
+  ['errors', () => `local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'`],
+]);
 
 const SCRIPT_DIR = new URL('./redis-lua/', import.meta.url);
 
@@ -63,11 +64,12 @@ function readLua(url: URL): string | undefined {
  * `name` is generated (above) or read from `includes/<name>.lua`.
  */
 export function loadRedisScripts(dir: URL = SCRIPT_DIR): Record<RedisScriptName, string> {
-  const fragment = (name: string): string | undefined => GENERATED[name]?.() ?? (/^[\w-]+$/.test(name) ? readLua(new URL(`includes/${name}.lua`, dir)) : undefined);
+  // A fragment's name is a plain file name: an include cannot reach outside includes/.
+  const fragment = (name: string): string | undefined => GENERATED.get(name)?.() ?? (/^[\w-]+$/.test(name) ? readLua(new URL(`includes/${name}.lua`, dir)) : undefined);
   const scripts = {} as Record<RedisScriptName, string>;
   for (const [command, file] of Object.entries(SCRIPT_FILES) as [RedisScriptName, string][]) {
     const source = readLua(new URL(file, dir));
-    if (source === undefined) throw new Error(`Lua script ${file} is missing from ${dir.pathname}: the build copies redis-lua/ beside the compiled store`);
+    if (source === undefined) throw new Error(`Lua script ${file} is missing from ${fileURLToPath(dir)}: the build copies redis-lua/ beside the compiled store`);
     scripts[command] = expandIncludes(file, source, fragment);
   }
   return scripts;
