@@ -87,15 +87,21 @@ export const attemptsKey = (runId: string, jobId: string): string => `${PREFIX.a
 /** Names are plain ASCII, so each is written into Lua as it is. */
 const LUA_SAFE = /^[\w:]+$/;
 
-function luaTable(name: string, entries: Record<string, string>): string {
-  const fields = Object.entries(entries).map(([field, value]) => {
+/** `runsFinished` → `RUNS_FINISHED`. */
+const upperSnake = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+function luaLocals(group: string, entries: Record<string, string>): string[] {
+  return Object.entries(entries).map(([field, value]) => {
     if (!LUA_SAFE.test(value)) throw new Error(`Redis key name ${JSON.stringify(value)} cannot be written into Lua as it is`);
-    return `  ${field} = '${value}',`;
+    return `local ${group}_${upperSnake(field)} = '${value}'`;
   });
-  return `local ${name} = {\n${fields.join('\n')}\n}`;
 }
 
-/** The Lua fragment `keys`: the tables KEY, PREFIX and RUN_PART of this module. */
+/**
+ * The Lua fragment `keys`: a local per name of this module (`KEY.runsFinished` is
+ * `KEY_RUNS_FINISHED`, `PREFIX.run` is `PREFIX_RUN`, `RUN_PART.specs` is `RUN_PART_SPECS`).
+ * Locals rather than tables: a table would be built again at every call of a script.
+ */
 export function luaKeysFragment(): string {
-  return ['-- Key names, generated from redis-keys.ts.', luaTable('KEY', KEY), luaTable('PREFIX', PREFIX), luaTable('RUN_PART', RUN_PART)].join('\n');
+  return ['-- Key names, generated from redis-keys.ts.', ...luaLocals('KEY', KEY), ...luaLocals('PREFIX', PREFIX), ...luaLocals('RUN_PART', RUN_PART)].join('\n');
 }

@@ -21,7 +21,9 @@ describe('the Redis scripts', () => {
     expect(Object.keys(scripts)).toContain('titanCommit');
     for (const [name, lua] of Object.entries(scripts)) {
       expect(lua, name).not.toMatch(/@include/);
-      expect(lua, name).toContain(`local KEY = {\n  schema = '${KEY.schema}',`);
+      expect(lua, name).toContain(`local KEY_SCHEMA = '${KEY.schema}'`);
+      // Every key name a script uses is one the fragment defines (a typo would be a global, refused at run time).
+      for (const used of new Set(lua.match(/\b(KEY|PREFIX|RUN_PART)_[A-Z_]+\b/g))) expect(lua, `${name} uses ${used}`).toContain(`local ${used} = '`);
     }
     expect(scripts.titanCommit).toContain(`local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'`);
     expect(scripts.titanCommit).toContain('local function leaveAgent(agent, id)');
@@ -30,7 +32,12 @@ describe('the Redis scripts', () => {
 
   it('gives Lua the key names of redis-keys.ts', () => {
     const lua = redisScripts().titanFindJob;
-    for (const [field, name] of [...Object.entries(KEY), ...Object.entries(PREFIX), ...Object.entries(RUN_PART)]) expect(lua).toContain(`  ${field} = '${name}',`);
+    expect(lua).toContain(`local KEY_RUNS_FINISHED = '${KEY.runsFinished}'`);
+    expect(lua).toContain(`local PREFIX_RUNS_STATUS = '${PREFIX.runsStatus}'`);
+    expect(lua).toContain(`local PREFIX_BUS = '${PREFIX.bus}'`);
+    expect(lua).toContain(`local RUN_PART_SPECS = '${RUN_PART.specs}'`);
+    const defined = lua.match(/^local (KEY|PREFIX|RUN_PART)_\w+ = /gm) ?? [];
+    expect(defined).toHaveLength(Object.keys(KEY).length + Object.keys(PREFIX).length + Object.keys(RUN_PART).length);
   });
 
   it('names a missing include and the script that wants it', () => {

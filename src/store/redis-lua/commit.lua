@@ -9,7 +9,7 @@
 --- @include "errors"
 --- @include "agent-index"
 local id, prev = ARGV[1], ARGV[2]
-local last = redis.call('GET', KEY.commit)
+local last = redis.call('GET', KEY_COMMIT)
 if last == id then return 'DUP' end
 if (last or '') ~= prev then
   return redis.error_reply(DIVERGED_ERROR .. ' ' .. (last or ''))
@@ -38,12 +38,12 @@ for k = 1, tonumber(nxt()) do decisions[k] = { run = nxt(), job = nxt(), json = 
 local runKnown, jobKnown = {}, {}
 for _, run in ipairs(runs) do runKnown[run.id] = true end
 local function runExists(r)
-  if runKnown[r] == nil then runKnown[r] = redis.call('EXISTS', PREFIX.run .. r) == 1 end
+  if runKnown[r] == nil then runKnown[r] = redis.call('EXISTS', PREFIX_RUN .. r) == 1 end
   return runKnown[r]
 end
 local function jobExists(r, j)
   local k = r .. '/' .. j
-  if jobKnown[k] == nil then jobKnown[k] = redis.call('HEXISTS', PREFIX.run .. r .. RUN_PART.jobs, j) == 1 end
+  if jobKnown[k] == nil then jobKnown[k] = redis.call('HEXISTS', PREFIX_RUN .. r .. RUN_PART_JOBS, j) == 1 end
   return jobKnown[k]
 end
 for _, nj in ipairs(newJobs) do
@@ -72,7 +72,7 @@ local function setOrDel(key, field, value)
 end
 
 for _, run in ipairs(runs) do
-  local key = PREFIX.run .. run.id
+  local key = PREFIX_RUN .. run.id
   local old = redis.call('HMGET', key, 'status', 'agent', 'createdAt', 'tags')
   -- createdAt never changes once stored.
   local created = old[3] or run.createdAt
@@ -81,57 +81,57 @@ for _, run in ipairs(runs) do
   setOrDel(key, 'agent', run.agent)
   setOrDel(key, 'finishedAt', run.finishedAt)
   setOrDel(key, 'tags', run.tagsJson)
-  if not old[3] then redis.call('ZADD', KEY.runs, score, run.id) end
+  if not old[3] then redis.call('ZADD', KEY_RUNS, score, run.id) end
   if not old[3] and run.request ~= '' then
     redis.call('HSET', key, 'request', run.request)
-    redis.call('HSET', KEY.requests, run.request, run.id)
+    redis.call('HSET', KEY_REQUESTS, run.request, run.id)
   end
   if not old[3] and run.startedBy ~= '' then redis.call('HSET', key, 'startedBy', run.startedBy) end
   if old[1] ~= run.status then
-    if old[1] then redis.call('ZREM', PREFIX.runsStatus .. old[1], run.id) end
-    redis.call('ZADD', PREFIX.runsStatus .. run.status, score, run.id)
+    if old[1] then redis.call('ZREM', PREFIX_RUNS_STATUS .. old[1], run.id) end
+    redis.call('ZADD', PREFIX_RUNS_STATUS .. run.status, score, run.id)
   end
   if run.status ~= 'RUNNING' and run.finishedAt ~= '' then
-    redis.call('ZADD', KEY.runsFinished, run.finishedAt, run.id)
+    redis.call('ZADD', KEY_RUNS_FINISHED, run.finishedAt, run.id)
   else
-    redis.call('ZREM', KEY.runsFinished, run.id)
+    redis.call('ZREM', KEY_RUNS_FINISHED, run.id)
   end
   local keep = {}
   for _, t in ipairs(run.tags) do keep[t] = true end
   if old[4] then
     for _, t in ipairs(cjson.decode(old[4])) do
-      if not keep[t] then redis.call('ZREM', PREFIX.runsTag .. t, run.id) end
+      if not keep[t] then redis.call('ZREM', PREFIX_RUNS_TAG .. t, run.id) end
     end
   end
-  for t in pairs(keep) do redis.call('ZADD', PREFIX.runsTag .. t, score, run.id) end
+  for t in pairs(keep) do redis.call('ZADD', PREFIX_RUNS_TAG .. t, score, run.id) end
   local oldAgent = old[2] or ''
   if oldAgent ~= run.agent then
     if oldAgent ~= '' then leaveAgent(oldAgent, run.id) end
     if run.agent ~= '' then
-      redis.call('ZADD', PREFIX.runsAgent .. run.agent, score, run.id)
-      local cur = redis.call('ZSCORE', KEY.agents, run.agent)
-      if not cur or tonumber(cur) < score then redis.call('ZADD', KEY.agents, score, run.agent) end
+      redis.call('ZADD', PREFIX_RUNS_AGENT .. run.agent, score, run.id)
+      local cur = redis.call('ZSCORE', KEY_AGENTS, run.agent)
+      if not cur or tonumber(cur) < score then redis.call('ZADD', KEY_AGENTS, score, run.agent) end
     end
   end
 end
 
 for _, nj in ipairs(newJobs) do
-  local rk = PREFIX.run .. nj.run
+  local rk = PREFIX_RUN .. nj.run
   local s = status(nj.state)
-  redis.call('HSET', rk .. RUN_PART.specs, nj.job, nj.spec)
-  redis.call('HSET', rk .. RUN_PART.jobs, nj.job, nj.state)
-  redis.call('RPUSH', rk .. RUN_PART.order, nj.job)
-  redis.call('ZADD', PREFIX.job .. nj.job, redis.call('HGET', rk, 'createdAt'), nj.run)
+  redis.call('HSET', rk .. RUN_PART_SPECS, nj.job, nj.spec)
+  redis.call('HSET', rk .. RUN_PART_JOBS, nj.job, nj.state)
+  redis.call('RPUSH', rk .. RUN_PART_ORDER, nj.job)
+  redis.call('ZADD', PREFIX_JOB .. nj.job, redis.call('HGET', rk, 'createdAt'), nj.run)
   redis.call('HINCRBY', rk, 'n:' .. s, 1)
   totals.submitted = totals.submitted + 1
   tally(s, 1)
 end
 
 for _, u in ipairs(updates) do
-  local rk = PREFIX.run .. u.run
-  local was = status(redis.call('HGET', rk .. RUN_PART.jobs, u.job))
+  local rk = PREFIX_RUN .. u.run
+  local was = status(redis.call('HGET', rk .. RUN_PART_JOBS, u.job))
   local s = status(u.state)
-  redis.call('HSET', rk .. RUN_PART.jobs, u.job, u.state)
+  redis.call('HSET', rk .. RUN_PART_JOBS, u.job, u.state)
   if was ~= s then
     redis.call('HINCRBY', rk, 'n:' .. was, -1)
     redis.call('HINCRBY', rk, 'n:' .. s, 1)
@@ -141,16 +141,16 @@ for _, u in ipairs(updates) do
 end
 
 for _, a in ipairs(attempts) do
-  if redis.call('HSET', PREFIX.attempts .. a.run .. '/' .. a.job, a.n, a.json) == 1 then
+  if redis.call('HSET', PREFIX_ATTEMPTS .. a.run .. '/' .. a.job, a.n, a.json) == 1 then
     totals.attempts = totals.attempts + 1
     if tonumber(a.n) > 1 then totals.retried = totals.retried + 1 end
   end
 end
 
-for _, d in ipairs(decisions) do redis.call('LPUSH', KEY.decisions, d.json) end
+for _, d in ipairs(decisions) do redis.call('LPUSH', KEY_DECISIONS, d.json) end
 
 for field, n in pairs(totals) do
-  if n ~= 0 then redis.call('HINCRBY', KEY.totals, field, n) end
+  if n ~= 0 then redis.call('HINCRBY', KEY_TOTALS, field, n) end
 end
-redis.call('SET', KEY.commit, id)
+redis.call('SET', KEY_COMMIT, id)
 return 'OK'

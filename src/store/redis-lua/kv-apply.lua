@@ -15,11 +15,11 @@ local function load(key)
   local m = redis.call('HGET', M, key)
   if not m then return nil end
   local row = parse(m)
-  if row.type == 'string' then row.value = redis.call('GET', PREFIX.bus .. key) or nil end
+  if row.type == 'string' then row.value = redis.call('GET', PREFIX_BUS .. key) or nil end
   return row
 end
 local function removeKey(key)
-  redis.call('DEL', PREFIX.bus .. key)
+  redis.call('DEL', PREFIX_BUS .. key)
   redis.call('HDEL', M, key)
   redis.call('ZREM', KEYS_Z, key)
   redis.call('ZREM', EXP_Z, key)
@@ -40,7 +40,7 @@ end
 local function write(key, value, expiresAt, count)
   revision = revision + 1
   -- SET replaces a set as well.
-  redis.call('SET', PREFIX.bus .. key, value)
+  redis.call('SET', PREFIX_BUS .. key, value)
   writeMeta(key, 'string', revision, expiresAt)
   return ok(true, revision, value, expiresAt, count)
 end
@@ -91,7 +91,7 @@ local function apply(op, key, a, row, expired)
     return unchanged(1)
   elseif op == 'sadd' then
     if row and row.type == 'string' then return { '0', 'type', 'string', 'a set' } end
-    local setKey = PREFIX.bus .. key
+    local setKey = PREFIX_BUS .. key
     -- An absent key has no members, whatever was left under its name outside Titan.
     if not row then redis.call('DEL', setKey) end
     local seen, added = {}, {}
@@ -116,7 +116,7 @@ local function apply(op, key, a, row, expired)
   elseif op == 'srem' then
     if row and row.type == 'string' then return { '0', 'type', 'string', 'a set' } end
     if not row then return unchanged(0) end
-    local setKey = PREFIX.bus .. key
+    local setKey = PREFIX_BUS .. key
     local n = 0
     for _, m in ipairs(a.members) do n = n + redis.call('SREM', setKey, m) end
     if n == 0 then return ok(false, row.version, nil, row.expiresAt, 0) end

@@ -7,7 +7,7 @@ local row = parse(m)
 if row.expiresAt and row.expiresAt <= now then return false end
 local v = 'N'
 if row.type == 'string' then
-  local s = redis.call('GET', PREFIX.bus .. key)
+  local s = redis.call('GET', PREFIX_BUS .. key)
   if s then v = 'V' .. s end
 end
 local e = ''

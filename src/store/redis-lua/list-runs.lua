@@ -15,7 +15,7 @@ while true do
   if #ids == 0 then return out end
   for k = 1, #ids, 2 do
     local id = ids[k]
-    local rk = PREFIX.run .. id
+    local rk = PREFIX_RUN .. id
     local past = afterAt and tonumber(ids[k + 1]) == tonumber(afterAt) and id >= afterId
     if not past and (status == '' or redis.call('HGET', rk, 'status') == status) then
       out[#out + 1] = { id, redis.call('HGETALL', rk) }
