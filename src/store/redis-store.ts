@@ -1,7 +1,8 @@
 /**
  * A Store on a Redis server (Redis, Valkey or KeyDB, standalone), for a master whose state should
  * live outside its own disk: `titan master --store redis://host:6379/0`. The semantics are the
- * SQLite store's, checked by the same conformance suite; the layout is in redis-keys.ts, the scripts in redis-lua/.
+ * SQLite store's, checked by the same conformance suite. The layout is in redis-keys.ts, the Lua
+ * scripts in redis-lua/ (loaded by redis-scripts.ts).
  *
  * - A commit is one Lua script: all of the batch or none of it. It is durable when it resolves
  *   only if the server runs with `appendonly yes` and `appendfsync always` (checked at open, with
@@ -160,7 +161,14 @@ export class RedisStore implements Store {
    */
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const target = parseRedisUrl(url);
-    const c = await RedisConnection.open(target, options, redisScripts());
+    let scripts: Record<string, string>;
+    try {
+      scripts = redisScripts();
+    } catch (err) {
+      // An install that lacks its scripts (or has a broken one) cannot use any Redis store.
+      throw new StoreOpenError(`cannot open the Redis store at ${target.display}: ${(err as Error).message}`, { cause: err });
+    }
+    const c = await RedisConnection.open(target, options, scripts);
     try {
       await c.call(() => c.redis.set(KEY.schema, String(REDIS_SCHEMA_VERSION), 'NX'));
       // Layouts this build knows how to bring up to date, each in one script (all or nothing).
