@@ -1,10 +1,11 @@
 /**
  * `titan package`: the master and worker bundles of a multi-VM deployment, built from a checkout
  * after `npm run build`. Each zip unpacks to one folder laid out like the checkout (bin/, dist/,
- * node_modules/), so the compiled code finds its dashboard, SDKs and helper processes the same
- * way, plus the start/stop scripts, a README and systemd units from `packaging/`. Only what the
- * programs import is copied: the worker bundle is pure JavaScript (no native module), the master
- * bundle carries the SQLite module compiled for this machine's Node, recorded in bundle.json.
+ * node_modules/), so the compiled code finds its dashboard, SDKs, helper processes and the Redis
+ * store's Lua scripts the same way, plus the start/stop scripts, a README and systemd units from
+ * `packaging/`. Only what the programs import is copied (and the Lua scripts, which they read):
+ * the worker bundle is pure JavaScript (no native module), the master bundle carries the SQLite
+ * module compiled for this machine's Node, recorded in bundle.json.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,11 @@ const SPECS: Record<BundleKind, BundleSpec> = {
       'README.md': 'README-master.md',
       'systemd/titan-master.service': 'titan-master.service',
     },
-    folders: [{ from: 'dist/web', keep: (p) => !p.endsWith('.map') }],
+    folders: [
+      { from: 'dist/web', keep: (p) => !p.endsWith('.map') },
+      // Read by the Redis store at run time, not imported, so the trace does not see them.
+      { from: 'dist/src/store/redis-lua', keep: (p) => p.endsWith('.lua') },
+    ],
     nativeAllowed: true,
   },
   worker: {

@@ -10,17 +10,7 @@ import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome, KvType } from '../core/d
 import { DATA_LIMITS } from '../core/data.js';
 import type { DataStore, KvStored } from './data-store.js';
 import type { RedisConnection } from './redis-connection.js';
-import { ARTIFACT_DELETE_LUA, ARTIFACT_LIST_LUA, ARTIFACT_PUT_LUA, KV_APPLY_LUA, KV_GET_LUA, KV_KEYS_LUA, KV_MEMBERS_LUA } from './redis-scripts.js';
-
-export const DATA_SCRIPTS = {
-  titanKvApply: KV_APPLY_LUA,
-  titanKvGet: KV_GET_LUA,
-  titanKvMembers: KV_MEMBERS_LUA,
-  titanKvKeys: KV_KEYS_LUA,
-  titanArtifactPut: ARTIFACT_PUT_LUA,
-  titanArtifactDelete: ARTIFACT_DELETE_LUA,
-  titanArtifactList: ARTIFACT_LIST_LUA,
-};
+import { KEY } from './redis-keys.js';
 
 /** Quotes a stored value for an error message without flooding it (as the SQLite store does). */
 const excerpt = (text: string): string => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
@@ -112,7 +102,7 @@ export class RedisDataStore implements DataStore {
   }
 
   async kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
-    const flat = await this.c.call(() => this.c.redis.zrange('titan:kv:expiring', '0', '-1', 'WITHSCORES'));
+    const flat = await this.c.call(() => this.c.redis.zrange(KEY.kvExpiring, '0', '-1', 'WITHSCORES'));
     const out: { key: string; expiresAt: number }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) out.push({ key: flat[i] as string, expiresAt: Number(flat[i + 1]) });
     return out;
@@ -124,7 +114,7 @@ export class RedisDataStore implements DataStore {
   }
 
   async artifactGet(key: string): Promise<ArtifactInfo | null> {
-    const json = await this.c.call(() => this.c.redis.hget('titan:artifacts', key));
+    const json = await this.c.call(() => this.c.redis.hget(KEY.artifacts, key));
     // Written by this store from an ArtifactInfo.
     return json === null ? null : (JSON.parse(json) as ArtifactInfo);
   }

@@ -1,7 +1,8 @@
 /**
  * A Store on a Redis server (Redis, Valkey or KeyDB, standalone), for a master whose state should
  * live outside its own disk: `titan master --store redis://host:6379/0`. The semantics are the
- * SQLite store's, checked by the same conformance suite; the layout is in redis-scripts.ts.
+ * SQLite store's, checked by the same conformance suite. The layout is in redis-keys.ts, the Lua
+ * scripts in redis-lua/ (loaded by redis-scripts.ts).
  *
  * - A commit is one Lua script: all of the batch or none of it. It is durable when it resolves
  *   only if the server runs with `appendonly yes` and `appendfsync always` (checked at open, with
@@ -19,26 +20,14 @@ import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
-import { DATA_SCRIPTS, RedisDataStore } from './redis-data.js';
-import { COMMIT_ERROR, COMMIT_LUA, DELETE_RUN_LUA, DIVERGED_ERROR, FIND_JOB_LUA, FINISHED_BEFORE_LUA, LIST_AGENTS_LUA, LIST_RUNS_LUA, LOAD_ACTIVE_LUA, MIGRATE_1_TO_2_LUA, REDIS_SCHEMA_VERSION, RUN_JOBS_LUA } from './redis-scripts.js';
+import { RedisDataStore } from './redis-data.js';
+import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
+import { COMMIT_ERROR, DIVERGED_ERROR, REDIS_SCHEMA_VERSION, redisScripts } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
 import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
 
 export type { RedisStoreOptions } from './redis-connection.js';
-
-const SCRIPTS = {
-  ...DATA_SCRIPTS,
-  titanCommit: COMMIT_LUA,
-  titanLoadActive: LOAD_ACTIVE_LUA,
-  titanRunJobs: RUN_JOBS_LUA,
-  titanListRuns: LIST_RUNS_LUA,
-  titanListAgents: LIST_AGENTS_LUA,
-  titanFindJob: FIND_JOB_LUA,
-  titanFinishedBefore: FINISHED_BEFORE_LUA,
-  titanDeleteRun: DELETE_RUN_LUA,
-  titanMigrate1to2: MIGRATE_1_TO_2_LUA,
-};
 
 type Flat = string[];
 
@@ -132,7 +121,7 @@ const decisionJson = (d: GateDecision): string => JSON.stringify({ runId: d.runI
 const scheduleJson = (r: ScheduleRecord): string =>
   JSON.stringify({ name: r.name, spec: r.spec, run: r.run, paused: r.paused, nextAt: r.nextAt, lastAt: r.lastAt, lastRunId: r.lastRunId, createdAt: r.createdAt, updatedAt: r.updatedAt });
 
-/** The commit script's arguments (see COMMIT_LUA). */
+/** The commit script's arguments (see redis-lua/commit.lua). */
 function encodeBatch(batch: StoreBatch): string[] {
   const args: string[] = [String(batch.runs.length)];
   for (const r of batch.runs) {
@@ -172,18 +161,25 @@ export class RedisStore implements Store {
    */
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const target = parseRedisUrl(url);
-    const c = await RedisConnection.open(target, options, SCRIPTS);
+    let scripts: Record<string, string>;
     try {
-      await c.call(() => c.redis.set('titan:schema', String(REDIS_SCHEMA_VERSION), 'NX'));
+      scripts = redisScripts();
+    } catch (err) {
+      // An install that lacks its scripts (or has a broken one) cannot use any Redis store.
+      throw new StoreOpenError(`cannot open the Redis store at ${target.display}: ${(err as Error).message}`, { cause: err });
+    }
+    const c = await RedisConnection.open(target, options, scripts);
+    try {
+      await c.call(() => c.redis.set(KEY.schema, String(REDIS_SCHEMA_VERSION), 'NX'));
       // Layouts this build knows how to bring up to date, each in one script (all or nothing).
-      if ((await c.call(() => c.redis.get('titan:schema'))) === '1') await c.script('titanMigrate1to2', []);
-      const schema = await c.call(() => c.redis.get('titan:schema'));
+      if ((await c.call(() => c.redis.get(KEY.schema))) === '1') await c.script('titanMigrate1to2', []);
+      const schema = await c.call(() => c.redis.get(KEY.schema));
       if (schema !== String(REDIS_SCHEMA_VERSION)) {
         const newer = /^\d+$/.test(schema ?? '') && Number(schema) > REDIS_SCHEMA_VERSION;
-        throw new Error(newer ? `its layout version ${schema} is newer than this build supports (latest ${REDIS_SCHEMA_VERSION})` : `titan:schema holds "${schema}", not a Titan layout version`);
+        throw new Error(newer ? `its layout version ${schema} is newer than this build supports (latest ${REDIS_SCHEMA_VERSION})` : `${KEY.schema} holds "${schema}", not a Titan layout version`);
       }
       for (const warning of await c.durabilityWarnings()) options.log?.(`warning: ${warning}`);
-      const last = await c.call(() => c.redis.get('titan:commit'));
+      const last = await c.call(() => c.redis.get(KEY.commit));
       return new RedisStore(c, last ?? '');
     } catch (err) {
       await c.close();
@@ -228,7 +224,7 @@ export class RedisStore implements Store {
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
-    const h = await this.c.call(() => this.c.redis.hgetall(`titan:run:${runId}`));
+    const h = await this.c.call(() => this.c.redis.hgetall(runKey(runId)));
     return h.createdAt === undefined ? null : toRun(runId, h);
   }
 
@@ -247,17 +243,17 @@ export class RedisStore implements Store {
     if (!(options.limit > 0)) return [];
     const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
     const { status, tag, after } = options;
-    if (tag !== undefined) return this.listings(`titan:runs:tag:${tag}`, 'desc', status ?? '', limit, after);
-    return this.listings(status === undefined ? 'titan:runs' : `titan:runs:status:${status}`, 'desc', '', limit, after);
+    if (tag !== undefined) return this.listings(runsByTagKey(tag), 'desc', status ?? '', limit, after);
+    return this.listings(status === undefined ? KEY.runs : runsByStatusKey(status), 'desc', '', limit, after);
   }
 
   async findRunByRequest(requestId: string): Promise<RunRecord | null> {
-    const runId = await this.c.call(() => this.c.redis.hget('titan:requests', requestId));
+    const runId = await this.c.call(() => this.c.redis.hget(KEY.requests, requestId));
     return runId === null ? null : this.getRun(runId);
   }
 
   async listAgentRunStages(agentRunId: string): Promise<RunListing[]> {
-    return this.listings(`titan:runs:agent:${agentRunId}`, 'asc', '', -1);
+    return this.listings(runsByAgentKey(agentRunId), 'asc', '', -1);
   }
 
   async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {
@@ -272,7 +268,7 @@ export class RedisStore implements Store {
   }
 
   async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {
-    const h = await this.c.call(() => this.c.redis.hgetall(`titan:attempts:${runId}/${jobId}`));
+    const h = await this.c.call(() => this.c.redis.hgetall(attemptsKey(runId, jobId)));
     return Object.entries(h)
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([, json]) => JSON.parse(json) as AttemptRecord);
@@ -281,12 +277,12 @@ export class RedisStore implements Store {
   async listDecisions(limit: number): Promise<GateDecision[]> {
     if (!(limit > 0)) return [];
     const end = Number.isFinite(limit) ? Math.floor(limit) - 1 : -1;
-    const rows = await this.c.call(() => this.c.redis.lrange('titan:decisions', 0, end));
+    const rows = await this.c.call(() => this.c.redis.lrange(KEY.decisions, 0, end));
     return rows.map((json) => JSON.parse(json) as GateDecision);
   }
 
   async totals(): Promise<JobTotals> {
-    const [submitted, completed, dead, attempts, retried] = await this.c.call(() => this.c.redis.hmget('titan:totals', 'submitted', 'completed', 'dead', 'attempts', 'retried'));
+    const [submitted, completed, dead, attempts, retried] = await this.c.call(() => this.c.redis.hmget(KEY.totals, 'submitted', 'completed', 'dead', 'attempts', 'retried'));
     return { submitted: Number(submitted ?? 0), completed: Number(completed ?? 0), dead: Number(dead ?? 0), attempts: Number(attempts ?? 0), retried: Number(retried ?? 0) };
   }
 
@@ -305,33 +301,33 @@ export class RedisStore implements Store {
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return this.c.call(() => this.c.redis.hget('titan:meta', key));
+    return this.c.call(() => this.c.redis.hget(KEY.meta, key));
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.c.call(() => this.c.redis.hset('titan:meta', key, value));
+    await this.c.call(() => this.c.redis.hset(KEY.meta, key, value));
   }
 
   // ---- schedules: one hash field each, the record as JSON ----
 
   async putSchedule(record: ScheduleRecord): Promise<void> {
-    await this.c.call(() => this.c.redis.hset('titan:schedules', record.name, scheduleJson(record)));
+    await this.c.call(() => this.c.redis.hset(KEY.schedules, record.name, scheduleJson(record)));
   }
 
   async getSchedule(name: string): Promise<ScheduleRecord | null> {
-    const json = await this.c.call(() => this.c.redis.hget('titan:schedules', name));
+    const json = await this.c.call(() => this.c.redis.hget(KEY.schedules, name));
     return json === null ? null : toSchedule(json);
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    const all = await this.c.call(() => this.c.redis.hgetall('titan:schedules'));
+    const all = await this.c.call(() => this.c.redis.hgetall(KEY.schedules));
     return Object.keys(all)
       .sort(byteOrder)
       .map((name) => toSchedule(all[name] as string));
   }
 
   async deleteSchedule(name: string): Promise<boolean> {
-    return (await this.c.call(() => this.c.redis.hdel('titan:schedules', name))) > 0;
+    return (await this.c.call(() => this.c.redis.hdel(KEY.schedules, name))) > 0;
   }
 
   // ---- data bus and artifacts (redis-data.ts) ----

@@ -157,6 +157,7 @@ describe.skipIf(unavailable !== null)('multi-VM deployment in network namespaces
     const worker = files(workerDir());
     expect(master).toContain('node_modules/better-sqlite3/build/Release/better_sqlite3.node');
     expect(master).toContain('dist/web/index.html');
+    expect(master).toEqual(expect.arrayContaining(['dist/src/store/redis-scripts.js', 'dist/src/store/redis-lua/commit.lua', 'dist/src/store/redis-lua/includes/agent-index.lua']));
     expect(master).toEqual(expect.arrayContaining(['start_master.sh', 'stop_master.sh', 'README.md', 'bundle.json', 'systemd/titan-master.service']));
     expect(worker.filter((p) => p.endsWith('.node'))).toEqual([]);
     expect(worker.some((p) => p.startsWith('node_modules/better-sqlite3/') || p.startsWith('node_modules/fastify/') || p.startsWith('dist/web/'))).toBe(false);

@@ -57,8 +57,8 @@ describe('npm pack (slow: packs and installs the package)', () => {
     project.remove();
   });
 
-  it('ships the compiled SDK with its declarations, the dashboard, the Python SDK and the command', () => {
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/titan.js', 'dist/src/sdk/index.js', 'dist/src/sdk/index.d.ts', 'dist/src/cli/main.js', 'dist/src/worker/job-env.js', 'dist/web/index.html', 'python/titan_sdk/__init__.py', 'python/titan_sdk/client.py']));
+  it('ships the compiled SDK with its declarations, the Redis store\'s Lua scripts, the dashboard, the Python SDK and the command', () => {
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/titan.js', 'dist/src/sdk/index.js', 'dist/src/sdk/index.d.ts', 'dist/src/cli/main.js', 'dist/src/worker/job-env.js', 'dist/src/store/redis-lua/commit.lua', 'dist/src/store/redis-lua/includes/kv-common.lua', 'dist/web/index.html', 'python/titan_sdk/__init__.py', 'python/titan_sdk/client.py']));
   });
 
   it('ships no tests, CI files, TypeScript sources, source maps or Python caches', () => {
