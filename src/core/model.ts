@@ -5,26 +5,9 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
+import type { JobStatus, RunStatus } from './statuses.js';
 
-export const JOB_STATUSES = [
-  'PENDING',
-  'QUEUED',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'DEAD',
-  'CANCELLED',
-  'SKIPPED',
-  'WAITING_APPROVAL',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Statuses a job never leaves. FAILED is not among them: it means "failed, retry pending". */
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'DEAD', 'CANCELLED', 'SKIPPED']);
-export const isTerminal = (s: JobStatus): boolean => TERMINAL_JOB_STATUSES.has(s);
-
-export const RUN_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
 export const LIMITS = {
   maxJobsPerRun: 100_000,

@@ -10,7 +10,7 @@ import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataResults, dataParams } from './data-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
-import { V1_MAX_PAYLOAD } from './frame.js';
+import { V1_MAX_PAYLOAD } from './frame-limits.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
