@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../core/model.js';
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
+import { ReportedFailureCodeSchema } from '../core/failure-codes.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataResults, dataParams } from './data-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
@@ -94,7 +95,7 @@ export const FinishedAttemptSchema = AttemptIdSchema.extend({
   outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT', 'LOST']),
   exitCode: z.number().int().nullable(),
   error: z.string().max(4096).nullable(),
-  errorCode: z.string().max(64).nullable(),
+  errorCode: ReportedFailureCodeSchema.nullable(),
 });
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 
