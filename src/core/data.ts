@@ -3,26 +3,14 @@
  * key rules, limits, and the records shared by protocol, store, master, SDK and CLI.
  */
 import { z } from 'zod';
+import { DATA_LIMITS, KV_KEY_CHARS_TEXT, KV_KEY_PATTERN, KV_PREFIX_PATTERN } from './data-rules.js';
+import { utf8ByteLength } from './utf8.js';
 
-export const DATA_LIMITS = {
-  maxKeyLength: 512,
-  maxValueBytes: 1024 * 1024,
-  /** Members are small, so a whole set (at most maxSetMembers) fits in one reply frame. */
-  maxMemberBytes: 512,
-  maxSetMembers: 10_000,
-  maxMembersPerCall: 1_000,
-  maxListLimit: 10_000,
-  maxWaitMs: 3_600_000,
-  maxTtlMs: 366 * 24 * 3600 * 1000,
-  maxArtifactKeyLength: 1024,
-} as const;
+export { DATA_LIMITS } from './data-rules.js';
 
 /** Bytes of artifact data per chunk on the wire (base64 in v2 frames). */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
-
-const KEY_CHARS = /^[A-Za-z0-9_.:/@+=,-]+$/;
-const KEY_CHARS_TEXT = 'letters, digits and "_ . : / @ + = , -"';
 
 /**
  * A data bus key. The alphabet is small and URL-safe so a key works unescaped in the HTTP path
@@ -33,24 +21,24 @@ export const KvKeySchema = z
   .string()
   .min(1, 'a key must not be empty')
   .max(DATA_LIMITS.maxKeyLength, `a key has at most ${DATA_LIMITS.maxKeyLength} characters`)
-  .regex(KEY_CHARS, `a key may contain only ${KEY_CHARS_TEXT}`);
+  .regex(KV_KEY_PATTERN, `a key may contain only ${KV_KEY_CHARS_TEXT}`);
 
 /** A key prefix for listing: the key alphabet, or empty for every key. */
 export const KvPrefixSchema = z
   .string()
   .max(DATA_LIMITS.maxKeyLength)
-  .regex(/^[A-Za-z0-9_.:/@+=,-]*$/, `a prefix may contain only ${KEY_CHARS_TEXT}`);
+  .regex(KV_PREFIX_PATTERN, `a prefix may contain only ${KV_KEY_CHARS_TEXT}`);
 
 export const KvValueSchema = z
   .string()
-  .refine((v) => Buffer.byteLength(v, 'utf8') <= DATA_LIMITS.maxValueBytes, `a value is at most ${DATA_LIMITS.maxValueBytes} bytes (1 MiB) of UTF-8`);
+  .refine((v) => utf8ByteLength(v) <= DATA_LIMITS.maxValueBytes, `a value is at most ${DATA_LIMITS.maxValueBytes} bytes (1 MiB) of UTF-8`);
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const KvMemberSchema = z
   .string()
   .min(1, 'a set member must not be empty')
-  .refine((m) => Buffer.byteLength(m, 'utf8') <= DATA_LIMITS.maxMemberBytes, `a set member is at most ${DATA_LIMITS.maxMemberBytes} bytes`)
+  .refine((m) => utf8ByteLength(m) <= DATA_LIMITS.maxMemberBytes, `a set member is at most ${DATA_LIMITS.maxMemberBytes} bytes`)
   .refine((m) => !CONTROL.test(m), 'a set member must not contain control characters');
 
 export const TtlMsSchema = z.number().int().min(1, 'a TTL is at least 1 ms').max(DATA_LIMITS.maxTtlMs);

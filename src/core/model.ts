@@ -5,26 +5,10 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
+import { CAPABILITY_PATTERN, CAPABILITY_RULE_TEXT, ENV_NAME_PATTERN, ID_PATTERN, ID_RULE_TEXT, TAG_PATTERN, TAG_RULE_TEXT } from './names.js';
+import type { JobStatus, RunStatus } from './statuses.js';
 
-export const JOB_STATUSES = [
-  'PENDING',
-  'QUEUED',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'DEAD',
-  'CANCELLED',
-  'SKIPPED',
-  'WAITING_APPROVAL',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-/** Statuses a job never leaves. FAILED is not among them: it means "failed, retry pending". */
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'DEAD', 'CANCELLED', 'SKIPPED']);
-export const isTerminal = (s: JobStatus): boolean => TERMINAL_JOB_STATUSES.has(s);
-
-export const RUN_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
 export const LIMITS = {
   maxJobsPerRun: 100_000,
@@ -48,13 +32,13 @@ export const IdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`)
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'may contain only letters, digits, "_", "-" and "." and must not start with "." or "-"');
+  .regex(ID_PATTERN, ID_RULE_TEXT);
 
 export const CapabilitySchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'capability tags contain only letters, digits, "_", "-" and "."');
+  .regex(CAPABILITY_PATTERN, CAPABILITY_RULE_TEXT);
 
 export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 
@@ -169,7 +153,7 @@ export const JobSpecSchema = z
   timeoutMs: z.number().int().positive().max(LIMITS.maxTimeoutMs).optional(),
   affinity: AffinitySchema.default('none'),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), ExecStringSchema)
+    .record(z.string().regex(ENV_NAME_PATTERN, 'environment names are identifiers'), ExecStringSchema)
     .refine((e) => Object.keys(e).length <= LIMITS.maxEnvEntries, `at most ${LIMITS.maxEnvEntries} environment entries`)
     .default({}),
   })
@@ -185,7 +169,7 @@ export const JobSpecSchema = z
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
-export const TagSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:=-]+$/, 'a tag contains only letters, digits and "_ . : = -"');
+export const TagSchema = z.string().min(1).max(64).regex(TAG_PATTERN, TAG_RULE_TEXT);
 
 export const RunSpecSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.maxNameLength).default('run'),

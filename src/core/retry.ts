@@ -1,4 +1,5 @@
 /** Retry policy: exponential backoff with jitter, and the failures that retrying cannot fix. */
+import type { FailureCode } from './failure-codes.js';
 
 export const BACKOFF = { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2 } as const;
 
@@ -19,8 +20,8 @@ export function backoffMs(retry: number, random: number): number {
  */
 export const DEFAULT_MAX_LOST_ATTEMPTS = 10;
 
-/** Error codes the worker reports for failures that would fail the same way again. */
-export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE'] as const;
+/** Failure codes the worker reports for failures that would fail the same way again. */
+export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE'] as const satisfies readonly FailureCode[];
 export type FailFastCode = (typeof FAIL_FAST_CODES)[number];
 
 export const isFailFast = (code: string | null | undefined): boolean =>

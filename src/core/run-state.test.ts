@@ -375,7 +375,7 @@ describe('finishAttempt', () => {
   it('an error code that is not fail-fast is retried', () => {
     const { state } = create(0, spec('a', { retries: 5 }));
     startAttempt(state, 'a', 'w1', 0);
-    finishAttempt(state, 'a', 1, { ...FAIL, errorCode: 'EXIT_NONZERO' }, 5, 0.5);
+    finishAttempt(state, 'a', 1, { ...FAIL, errorCode: 'EXIT' }, 5, 0.5);
     expect(status(state, 'a')).toBe('FAILED');
   });
 

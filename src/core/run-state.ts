@@ -3,6 +3,7 @@
  * state and returns the effects the master must carry out (persist, queue, arm a timer, kill).
  * No I/O and no clock: the time and any randomness are arguments.
  */
+import type { FailureCode } from './failure-codes.js';
 import type { AttemptOutcome, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunSpec, RunStatus, ServiceState } from './model.js';
 import { isTerminal } from './model.js';
 import { backoffMs, DEFAULT_MAX_LOST_ATTEMPTS, isFailFast } from './retry.js';
@@ -32,7 +33,7 @@ export interface AttemptResult {
   exitCode: number | null;
   error: string | null;
   /** A failure class reported by the worker; fail-fast classes skip the remaining retries. */
-  errorCode?: string | null;
+  errorCode?: FailureCode | null;
 }
 
 function newJob(runId: string, spec: JobSpec, now: number): JobRecord {

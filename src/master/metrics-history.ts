@@ -2,18 +2,8 @@
  * The last hour of the cluster in samples (one every 10 s): jobs finished, queue depth and slots
  * in use, for the dashboard's charts. Kept in memory only: a restart starts a new hour.
  */
+import type { MetricsSample } from '../protocol/http-views.js';
 import type { Clock } from './clock.js';
-
-export interface MetricsSample {
-  at: number;
-  /** Jobs that completed and died since the previous sample. */
-  completed: number;
-  dead: number;
-  queued: number;
-  busySlots: number;
-  slots: number;
-  workers: number;
-}
 
 export interface MetricsSource {
   totals(): { completed: number; dead: number };

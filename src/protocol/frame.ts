@@ -3,13 +3,9 @@
  * The decoder accumulates bytes and yields whole frames; it never trusts a length beyond the
  * configured limit, so a hostile header cannot make it allocate.
  */
-export const HEADER_SIZE = 8;
-export const V1 = 1;
-export const V2 = 2;
-/** Titan's limit for v1 frames (exactly 10 MiB is allowed). */
-export const V1_MAX_PAYLOAD = 10 * 1024 * 1024;
-/** v2 moves large data in chunks, so its frames stay small. */
-export const V2_MAX_PAYLOAD = 16 * 1024 * 1024;
+import { HEADER_SIZE, V1, V1_MAX_PAYLOAD, V2, V2_MAX_PAYLOAD } from './frame-limits.js';
+
+export { HEADER_SIZE, V1, V1_MAX_PAYLOAD, V2, V2_MAX_PAYLOAD };
 
 export interface Frame {
   version: number;

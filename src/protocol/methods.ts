@@ -6,11 +6,12 @@ import { z } from 'zod';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RestartPolicy, RunRecord, WorkerInfo, WorkerState } from '../core/model.js';
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
+import { ReportedFailureCodeSchema } from '../core/failure-codes.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataResults, dataParams } from './data-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
-import { V1_MAX_PAYLOAD } from './frame.js';
+import { V1_MAX_PAYLOAD } from './frame-limits.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
@@ -94,7 +95,7 @@ export const FinishedAttemptSchema = AttemptIdSchema.extend({
   outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT', 'LOST']),
   exitCode: z.number().int().nullable(),
   error: z.string().max(4096).nullable(),
-  errorCode: z.string().max(64).nullable(),
+  errorCode: ReportedFailureCodeSchema.nullable(),
 });
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 

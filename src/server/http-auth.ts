@@ -15,6 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseWith, setPrincipal } from './http-common.js';
+import type { SessionInfo } from '../protocol/http-views.js';
 import type { Principal } from '../protocol/roles.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { tokenMatches } from './token.js';
@@ -153,7 +154,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
     if (previous !== undefined) sessions.end(previous);
     const session = sessions.create(who);
     reply.header('set-cookie', cookie(req, session.id, false));
-    return { user: session.user, csrf: session.csrf, permissions: who.permissions };
+    return { user: session.user, csrf: session.csrf, permissions: who.permissions } satisfies SessionInfo;
   });
 
   app.post('/api/logout', async (req, reply) => {
@@ -168,7 +169,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): Auth {
   app.get('/api/session', async (req, reply) => {
     const session = sessions.use(cookieOf(req, SESSION_COOKIE));
     if (!session) return deny(reply, 401, 'not signed in (POST /api/login)');
-    return { user: session.user, csrf: session.csrf, permissions: session.who.permissions };
+    return { user: session.user, csrf: session.csrf, permissions: session.who.permissions } satisfies SessionInfo;
   });
 
   // Answering from an async hook: send, then return the reply so that the handler does not run.

@@ -9,6 +9,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import type { FailureCode } from '../core/failure-codes.js';
 import type { FailFastCode } from '../core/retry.js';
 import { PidFiles } from './pid-files.js';
 import type { Reaper } from './reaper.js';
@@ -29,7 +30,7 @@ export interface ExecutionRequest {
   user?: { uid: number; gid: number };
 }
 
-export type ExecutionErrorCode = FailFastCode | 'TIMEOUT' | 'EXIT' | 'SIGNAL' | 'SPAWN_FAILED';
+export type ExecutionErrorCode = Extract<FailureCode, FailFastCode | 'TIMEOUT' | 'EXIT' | 'SIGNAL' | 'SPAWN_FAILED'>;
 
 export interface ExecutionResult {
   outcome: 'COMPLETED' | 'FAILED' | 'TIMED_OUT';

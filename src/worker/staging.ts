@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { FailureCode } from '../core/failure-codes.js';
 import type { ArchiveRef, ScriptRef } from '../core/model.js';
 import type { Peer } from '../protocol/peer.js';
 import { entryPath, extractArchive } from './archive.js';
@@ -77,7 +78,7 @@ export class Stager {
  * Extracts the attempt's copy of an archive into `dest` and finds its entry, which is made
  * executable like a staged script. Every failure fails fast: the same archive would fail again.
  */
-export function unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND' } {
+export function unpack(archive: ArchiveRef, zipPath: string, dest: string): { scriptPath: string } | { error: string; errorCode: Extract<FailureCode, 'BAD_ARCHIVE' | 'SCRIPT_NOT_FOUND'> } {
   let scriptPath: string;
   try {
     extractArchive(readFileSync(zipPath), dest);

@@ -2,6 +2,7 @@
  * How each job and run status looks: a label, a symbol (so colour is never the only cue) and a
  * tone, which names the CSS colour variables `--st-<tone>` and `--st-<tone>-bg` in styles.css.
  */
+import { TERMINAL_JOB_STATUSES } from '../../src/core/statuses.ts';
 import type { JobStatus, RunStatus } from './types.ts';
 
 export type Tone = 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'dead' | 'cancelled' | 'skipped' | 'approval';
@@ -46,7 +47,7 @@ export function runStatusInfo(status: string): StatusInfo {
 /** The CSS colour of a tone (a custom property, so it follows the theme). */
 export const toneColor = (tone: Tone): string => `var(--st-${tone})`;
 
-const TERMINAL = new Set<string>(['COMPLETED', 'DEAD', 'CANCELLED', 'SKIPPED']);
+const TERMINAL: ReadonlySet<string> = TERMINAL_JOB_STATUSES;
 export const isTerminalStatus = (status: string): boolean => TERMINAL.has(status);
 
 /** Statuses in the order the UI lists them (pipeline order: waiting, working, done, bad). */

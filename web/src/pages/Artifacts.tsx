@@ -5,6 +5,7 @@
  * a download link. The filters are in the URL (`?prefix=&runId=`), so the run page can link here.
  */
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { ID_PATTERN, ID_RULE_TEXT } from '../../../src/core/names.ts';
 import { query, useApi, type ArtifactInfo } from '../api.ts';
 import { RunLink, runUrl } from '../components/links.tsx';
 import { Ago, Empty, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
@@ -20,7 +21,6 @@ interface ListAnswer {
 }
 
 const LIMITS = [100, 500, 1000, 5000] as const;
-const RUN_ID_RE = /^[A-Za-z0-9_.-]*$/;
 
 const downloadUrl = (key: string): string => `/api/artifacts/download/${keyPath(key)}`;
 
@@ -82,7 +82,7 @@ function Filters({ prefix, runId, limit, onApply, onLimit }: { prefix: string; r
   const [r, setR] = useState(runId);
   useEffect(() => setP(prefix), [prefix]);
   useEffect(() => setR(runId), [runId]);
-  const runErr = RUN_ID_RE.test(r.trim()) ? null : 'a run id has only letters, digits and "_ . -"';
+  const runErr = r.trim() === '' || ID_PATTERN.test(r.trim()) ? null : `a run id ${ID_RULE_TEXT}`;
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     if (!runErr) onApply(p.trim(), r.trim());

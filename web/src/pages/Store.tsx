@@ -5,6 +5,7 @@
  * (`?prefix=&key=`), so a view can be linked. A save warns when the key changed since it was opened.
  */
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { DATA_LIMITS, KV_KEY_CHARS_TEXT, KV_KEY_PATTERN, KV_PREFIX_PATTERN } from '../../../src/core/data-rules.ts';
 import { ApiError, apiDelete, apiGet, apiPut, query, useApi, type KvKeyInfo } from '../api.ts';
 import { Ago, Empty, ErrorBox, Loading, PageHeader, errorText } from '../components/ui.tsx';
 import { formatBytes, formatDuration } from '../format.ts';
@@ -26,10 +27,8 @@ interface KvValue {
   expiresAt: number | null;
 }
 
-const KEY_RE = /^[A-Za-z0-9_.:/@+=,-]+$/;
-const PREFIX_RE = /^[A-Za-z0-9_.:/@+=,-]*$/;
-const MAX_KEY = 512;
-const MAX_TTL_S = 366 * 24 * 3600;
+const MAX_KEY = DATA_LIMITS.maxKeyLength;
+const MAX_TTL_S = DATA_LIMITS.maxTtlMs / 1000;
 const LIMITS = [100, 500, 1000, 5000] as const;
 
 const kvUrl = (key: string): string => `/api/kv/${keyPath(key)}`;
@@ -37,7 +36,7 @@ const kvUrl = (key: string): string => `/api/kv/${keyPath(key)}`;
 function keyProblem(key: string): string | null {
   if (key === '') return 'enter a key';
   if (key.length > MAX_KEY) return `a key has at most ${MAX_KEY} characters`;
-  if (!KEY_RE.test(key)) return 'a key may contain only letters, digits and "_ . : / @ + = , -"';
+  if (!KV_KEY_PATTERN.test(key)) return `a key may contain only ${KV_KEY_CHARS_TEXT}`;
   return null;
 }
 
@@ -127,7 +126,7 @@ function PrefixForm({ applied, onApply }: { applied: string; onApply: (p: string
   const [text, setText] = useState(applied);
   const id = useId();
   useEffect(() => setText(applied), [applied]);
-  const problem = PREFIX_RE.test(text) ? null : 'a prefix may contain only letters, digits and "_ . : / @ + = , -"';
+  const problem = KV_PREFIX_PATTERN.test(text) ? null : `a prefix may contain only ${KV_KEY_CHARS_TEXT}`;
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     if (!problem) onApply(text);
