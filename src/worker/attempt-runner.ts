@@ -18,8 +18,8 @@ import type { WorkerConfig } from './worker-config.js';
 
 export interface RunnerParts {
   attempts: Attempts;
-  outbox: Outbox;
-  logs: OutputBatcher;
+  outbox: Pick<Outbox, 'add'>;
+  logs: Pick<OutputBatcher, 'push'>;
   /** The session: the current one, the next one, and the id the master gave this worker. */
   link: { readonly peer: Peer | null; readonly workerId: string | null; session(): Promise<Peer | null> };
   /** This worker's host. */

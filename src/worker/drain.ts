@@ -12,9 +12,9 @@ import type { WorkerConfig } from './worker-config.js';
 
 export interface DrainParts {
   attempts: Attempts;
-  outbox: Outbox;
+  outbox: Pick<Outbox, 'sendNow'>;
   /** The current session, if any. */
-  peer: () => Peer | null;
+  peer: () => Pick<Peer, 'notify'> | null;
   /** Disconnects for good. */
   stop: () => void;
   log: (line: string) => void;
@@ -67,7 +67,7 @@ export class Drain {
   }
 
   /** Said again to each new session. */
-  announce(peer: Peer): void {
+  announce(peer: Pick<Peer, 'notify'>): void {
     if (this.draining) peer.notify('drain', { exiting: this.exit !== null });
   }
 
