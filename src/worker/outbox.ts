@@ -3,9 +3,10 @@
  * acknowledged it (it acknowledges once committed), and output not yet sent, which goes before
  * the results. Both outlive a dropped connection and go out on the next session.
  */
-import type { AttemptId, FinishedAttempt } from '../protocol/methods.js';
+import { type AttemptId, attemptName, type FinishedAttempt } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import type { AttemptOutput } from './attempt-output.js';
+import { attemptIdOf } from './attempts.js';
 
 /** Output of ended attempts kept for an unreachable master, in all; the oldest goes beyond it. */
 const MAX_UNSENT_OUTPUT = 64 * 1024 * 1024;
@@ -33,13 +34,13 @@ export class Outbox {
       this.unsentBytes += output.bytes;
       while (this.unsentBytes > MAX_UNSENT_OUTPUT && this.unsentOutput.length > 1) this.unsentBytes -= (this.unsentOutput.shift() as AttemptOutput).bytes;
     }
-    this.unacked.set(`${result.runId}/${result.jobId}#${result.attempt}`, result);
+    this.unacked.set(attemptName(result), result);
     this.schedule();
   }
 
   /** The attempts whose results the master has not acknowledged. */
   ids(): AttemptId[] {
-    return [...this.unacked.values()].map((r) => ({ runId: r.runId, jobId: r.jobId, attempt: r.attempt }));
+    return [...this.unacked.values()].map(attemptIdOf);
   }
 
   /** Sends the held output of ended attempts; their results follow on the same connection. */

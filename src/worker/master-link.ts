@@ -1,0 +1,190 @@
+/**
+ * The worker's one session with the master: dialled, and dialled again with backoff whenever it
+ * drops; opened by HELLO and at once by the reclaim of what the worker holds, so the master
+ * neither loses nor duplicates its attempts; kept by heartbeats, and presumed dead after long
+ * silence from the master. A refusal that will not fix itself (a wrong token, an untrusted
+ * certificate) stops it for good.
+ */
+import { TitanError } from '../core/errors.js';
+import { type AttemptId, type HelloResult, NAME_TAKEN, type Results } from '../protocol/methods.js';
+import { Peer } from '../protocol/peer.js';
+import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
+import type { WorkerIdentity } from './identity.js';
+import { MasterContact } from './stop-policy.js';
+import type { WorkerConfig } from './worker-config.js';
+
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 5000;
+/** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
+const SILENT_MASTER_HEARTBEATS = 3;
+
+type LinkConfig = Pick<WorkerConfig, 'masterHost' | 'masterPort' | 'token' | 'tls' | 'capabilities' | 'slots' | 'permanent' | 'spawnedBy' | 'stopAfterDisconnect' | 'onFatal'>;
+
+/** What the session asks of the rest of the worker, and tells it. */
+export interface LinkHooks {
+  /** The attempts to reclaim right after HELLO. */
+  held(): AttemptId[];
+  /** A session began: the master has reconciled what this worker holds and names the attempts to abandon. */
+  joined(peer: Peer, abandon: AttemptId[]): void;
+  event(peer: Peer, event: string, data: unknown): void;
+  /** Attempts running, said with each heartbeat. */
+  running(): number;
+  /** The master has been unreachable longer than the worker waits for it (see MasterContact). */
+  unreachable(afterMs: number): void;
+  log(line: string): void;
+}
+
+export class MasterLink {
+  private current: Peer | null = null;
+  private id: string | null = null;
+  private stopping = false;
+  private readonly contact: MasterContact;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
+  private sessionWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly config: LinkConfig,
+    private readonly identity: WorkerIdentity,
+    private readonly hooks: LinkHooks,
+  ) {
+    this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => hooks.unreachable(afterMs));
+  }
+
+  /** The current session, if any. */
+  get peer(): Peer | null {
+    return this.current;
+  }
+
+  /** The id the master gave this worker at its last HELLO. */
+  get workerId(): string | null {
+    return this.id;
+  }
+
+  /** Stopped, or given up: no session comes any more. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** Connects, retrying with backoff; resolves after the first successful HELLO. */
+  connect(): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => (this.connectedOnce = { resolve, reject }));
+    this.dial();
+    return ready;
+  }
+
+  /** The current session, or the next one; null once the worker is stopping. */
+  async session(): Promise<Peer | null> {
+    while (!this.current && !this.stopping) await new Promise<void>((resolve) => this.sessionWaiters.push(resolve));
+    return this.stopping ? null : this.current;
+  }
+
+  close(): void {
+    this.stopping = true;
+    this.contact.close();
+    for (const wake of this.sessionWaiters.splice(0)) wake();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.current?.close();
+  }
+
+  private dial(): void {
+    if (this.stopping) return;
+    const address = `${this.config.masterHost}:${this.config.masterPort}`;
+    const { socket, ready } = dial(this.config.masterHost, this.config.masterPort, this.config.tls);
+    const peer = new Peer(socket, { server: false });
+    let connected = false;
+    socket.once(ready, () => {
+      connected = true;
+      void this.greet(peer);
+    });
+    peer.onClose((err) => {
+      const joined = this.current === peer;
+      if (joined) {
+        this.current = null;
+        this.contact.lost();
+      }
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+      if (this.stopping) return;
+      // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
+      const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
+      if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
+      const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
+      this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
+      this.hooks.log(`${failure?.message ?? `connection to master ${address} lost (${err.message})`}; retrying in ${Math.round(delay)} ms`);
+      setTimeout(() => this.dial(), delay);
+    });
+  }
+
+  /** Stops for good: connect() rejects, or, once joined, the process is told to exit with an error. */
+  private giveUp(err: TitanError): void {
+    this.hooks.log(err.message);
+    this.stopping = true;
+    if (this.connectedOnce) this.connectedOnce.reject(err);
+    else this.config.onFatal?.(err);
+    this.connectedOnce = null;
+  }
+
+  private async greet(peer: Peer): Promise<void> {
+    peer.onEvent = (event, data) => this.hooks.event(peer, event, data);
+    let result: HelloResult;
+    let abandon: AttemptId[];
+    try {
+      const { port, credential } = this.identity.hello();
+      result = (await peer.hello({
+        token: this.config.token,
+        role: 'worker',
+        versions: [2],
+        worker: {
+          host: this.identity.host,
+          port,
+          capabilities: this.config.capabilities,
+          slots: this.config.slots,
+          permanent: this.config.permanent,
+          pid: process.pid,
+          ...(this.config.spawnedBy !== undefined && { spawnedBy: this.config.spawnedBy }),
+        },
+        ...(credential !== undefined && { credential }),
+      })) as HelloResult;
+      // Kept before the reclaim: should the connection drop now, the next HELLO proves the name.
+      this.identity.joined(result);
+      // Said first, so the master has reconciled what this worker holds before anything else arrives.
+      abandon = (await peer.request<Results['worker.reclaim']>('worker.reclaim', { running: this.hooks.held() })).abandon;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const message = (err as Error).message;
+      const refusal = `master refused this worker: ${message}`;
+      // A wrong token or a malformed description will not fix itself: stop instead of retrying. A
+      // name that belongs to a worker the master still knows comes free once it forgets that worker.
+      if ((code === 'UNAUTHORIZED' && !message.includes(NAME_TAKEN)) || code === 'BAD_REQUEST') this.giveUp(new TitanError(code, refusal));
+      else this.hooks.log(refusal);
+      peer.close();
+      return;
+    }
+    this.current = peer;
+    for (const wake of this.sessionWaiters.splice(0)) wake();
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.id = result.workerId ?? null;
+    const heartbeatMs = result.heartbeatMs ?? 2000;
+    this.contact.joined(result);
+    peer.onEvent = (event, data) => {
+      this.contact.heard();
+      this.hooks.event(peer, event, data);
+    };
+    this.heartbeat = setInterval(() => {
+      // The master echoes every heartbeat; long silence means the connection is dead even if TCP has not noticed.
+      if (this.contact.silentMs > SILENT_MASTER_HEARTBEATS * heartbeatMs) {
+        peer.abort(`no word from the master for ${Math.round(this.contact.silentMs)} ms`);
+        return;
+      }
+      this.current?.notify('heartbeat', { running: this.hooks.running() });
+    }, heartbeatMs);
+    this.heartbeat.unref();
+    this.hooks.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.id}`);
+    this.hooks.joined(peer, abandon);
+    this.connectedOnce?.resolve();
+    this.connectedOnce = null;
+  }
+}
