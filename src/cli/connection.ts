@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
 import { printable } from './format.js';
@@ -127,6 +127,9 @@ export const connectionOptions = (cmd: Command): Command =>
 
 export const print = (text: string): void => void process.stdout.write(`${printable(text)}\n`);
 export const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+/** `--json`, declared here once for every command that can print JSON; `help` says what it prints. */
+export const jsonOption = (help = 'print JSON'): Option => new Option('--json', help).default(false);
 
 /** Runs `fn` with a client for these flags and closes it afterwards. */
 export async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T> {
