@@ -8,7 +8,12 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
+import { ON_ARGV } from '../config/setting.js';
+import { CLIENT_TLS_SETTINGS } from '../config/client-settings.js';
 import { printable } from './format.js';
+import { settingOptions } from './setting-options.js';
+
+export { ON_ARGV };
 
 export interface TlsFlags {
   tls?: boolean;
@@ -105,15 +110,7 @@ export async function loadPart<T>(what: string, where: string, load: () => Promi
 }
 
 /** Adds --tls, --ca, --cert and --key: how to reach a master that serves TLS. */
-export const tlsOptions = (cmd: Command): Command =>
-  cmd
-    .option('--tls', 'connect with TLS, trusting the system CAs (default: TITAN_TLS=1)')
-    .option('--ca <file>', 'trust this CA certificate (PEM) for the master; implies --tls (default: TITAN_CA)')
-    .option('--cert <file>', 'client certificate (PEM) for a master that requires mutual TLS; implies --tls (default: TITAN_CERT)')
-    .option('--key <file>', "the client certificate's private key (PEM) (default: TITAN_KEY)");
-
-/** What the help of every --token option says: a command line is no place for a secret. */
-export const ON_ARGV = 'visible to other local users in ps: prefer --token-file';
+export const tlsOptions = (cmd: Command): Command => settingOptions(cmd, CLIENT_TLS_SETTINGS);
 
 /** Adds --master, --token, --data-dir and the TLS options to a command that talks to a master. */
 export const connectionOptions = (cmd: Command): Command =>
