@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { GRANTABLE_ROLES, type GrantableRole } from '../protocol/roles.js';
 import { readToken, workerToken } from '../protocol/derived-tokens.js';
 import type { IdentityInfo } from '../protocol/access-methods.js';
-import { type ConnectionFlags, connectionOptions, findToken, json, print, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, findToken, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import { table, when } from './format.js';
 import { defaultSubcommand } from './subcommands.js';
 
@@ -49,7 +49,7 @@ export function registerAccessCommands(program: Command): void {
     .description('print the cluster token this CLI would use, or a token derived from it for one role')
     .option('--data-dir <dir>', 'data directory whose token file to read')
     .addOption(new Option('--role <role>', 'worker: registers workers and nothing else (for worker machines); read: reads only (monitoring)').choices(['worker', 'read']))
-    .option('--json', 'print {token}', false)
+    .addOption(jsonOption('print {token}'))
     .addHelpText('after', '\nExamples:\n  titan token\n  titan token --role worker      what start_worker.sh on a worker machine needs\n  titan token --role read --json\n')
     .action((o: ConnectionFlags & { json: boolean; role?: 'worker' | 'read' }) => {
       const cluster = findToken(o);
@@ -67,7 +67,7 @@ export function registerAccessCommands(program: Command): void {
       .argument('<name>', 'who or what will hold it: audit records and gate decisions show this name')
       .requiredOption('--role <roles>', ROLE_HELP, roles)
       .option('--expires <when>', 'a duration (90d, 12h), a date (2027-01-31) or never', DEFAULT_EXPIRY)
-      .option('--json', 'print {token, info}', false)
+      .addOption(jsonOption('print {token, info}'))
       .addHelpText('after', '\nExamples:\n  titan token create alice --role operator,approver\n  titan token create ci --role operator --expires 30d\n  titan token create claude --role operator     an agent (MCP) that cannot decide gates\n'),
   ).action(async (name: string, o: ConnectionFlags & { role: GrantableRole[]; expires: string; json: boolean }) => {
     let expiresAt: number | null;
@@ -84,7 +84,7 @@ export function registerAccessCommands(program: Command): void {
     });
   });
 
-  connectionOptions(token.command('list').description('named tokens: their roles, who created them, when they expire (never the tokens)').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(token.command('list').description('named tokens: their roles, who created them, when they expire (never the tokens)').addOption(jsonOption())).action(async (o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const { tokens } = await client.call('token.list', {});
       if (o.json) return json(tokens);
@@ -92,7 +92,7 @@ export function registerAccessCommands(program: Command): void {
     });
   });
 
-  connectionOptions(token.command('revoke').description('revoke a named token: its sessions end at their next request').argument('<name>').option('--json', 'print JSON', false)).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(token.command('revoke').description('revoke a named token: its sessions end at their next request').argument('<name>').addOption(jsonOption())).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const revoked = await client.call('token.revoke', { name });
       if (o.json) return json(revoked);
@@ -108,7 +108,7 @@ export function registerAccessCommands(program: Command): void {
       .argument('<name>')
       .requiredOption('--role <roles>', ROLE_HELP, roles)
       .requiredOption('--password-file <file>', 'a file whose first line is the password (at least 12 characters); - reads standard input')
-      .option('--json', 'print JSON', false),
+      .addOption(jsonOption()),
   ).action(async (name: string, o: ConnectionFlags & { role: GrantableRole[]; passwordFile: string; json: boolean }) => {
     let text: string;
     try {
@@ -123,14 +123,14 @@ export function registerAccessCommands(program: Command): void {
       print(`user ${name} (${o.role.join(',')}) added`);
     });
   });
-  connectionOptions(user.command('list').description('dashboard users and their roles').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(user.command('list').description('dashboard users and their roles').addOption(jsonOption())).action(async (o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const { users } = await client.call('user.list', {});
       if (o.json) return json(users);
       print(users.length === 0 ? 'no dashboard users (besides --ui-user)' : identityTable(users, false));
     });
   });
-  connectionOptions(user.command('remove').description('remove a dashboard user: their sessions end at once').argument('<name>').option('--json', 'print JSON', false)).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(user.command('remove').description('remove a dashboard user: their sessions end at once').argument('<name>').addOption(jsonOption())).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const removed = await client.call('user.remove', { name });
       if (o.json) return json(removed);
@@ -147,7 +147,7 @@ export function registerAccessCommands(program: Command): void {
         if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('a number from 1 to 1000');
         return n;
       }, 50)
-      .option('--json', 'print JSON', false),
+      .addOption(jsonOption()),
   ).action(async (o: ConnectionFlags & { limit: number; json: boolean }) => {
     await withClient(o, async (client) => {
       const { entries } = await client.call('audit.list', { limit: o.limit });

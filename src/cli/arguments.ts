@@ -1,34 +1,14 @@
 /** Parsers for numeric command-line arguments, shared by the commands; a bad value is exit 2. */
-import { InvalidArgumentError } from 'commander';
-import { LIMITS } from '../core/model.js';
-import { DrainTimeoutSchema } from '../protocol/methods.js';
+import { integer, positiveNumber } from '../config/setting.js';
+import { drainTimeoutMs } from '../config/worker-settings.js';
+import { commanderParser } from './setting-options.js';
 
-export const int = (name: string, min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-};
+export const int = (name: string, min: number, max: number): ((value: string) => number) => commanderParser(integer(name, min, max));
 
-export const seconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
-  return n;
-};
+export const seconds = commanderParser(positiveNumber('seconds'));
 
-/** A drain's grace in seconds (0: hand running jobs back at once), as milliseconds. */
-export const drainTimeout = (value: string): number => {
-  const ms = DrainTimeoutSchema.safeParse(Math.round(Number(value) * 1000));
-  if (value.trim() === '' || !ms.success) throw new InvalidArgumentError(`must be a number of seconds from 0 to ${LIMITS.maxTimeoutMs / 1000}`);
-  return ms.data;
-};
-
-/** `never`, or a positive number of seconds as milliseconds. */
-export const stopAfterDisconnect = (value: string): number | 'never' => {
-  if (value === 'never') return 'never';
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n * 1000 > LIMITS.maxTimeoutMs) throw new InvalidArgumentError(`must be "never" or a positive number of seconds up to ${LIMITS.maxTimeoutMs / 1000}`);
-  return Math.max(1, Math.round(n * 1000));
-};
+/** A drain's grace in seconds (0: hand running jobs back at once), as milliseconds: the worker setting's rule. */
+export const drainTimeout = commanderParser(drainTimeoutMs);
 
 /**
  * Titan's capability tags. `titan run <file> GPU` takes one of them for the requirement, as

@@ -7,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { artifactKeyProblem, DATA_LIMITS } from '../core/data.js';
 import { IdSchema } from '../core/model.js';
-import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import { bytes, table, when } from './format.js';
 
 function checkKey(key: string): string {
@@ -37,7 +37,7 @@ export function registerArtifactCommands(program: Command): void {
         .argument('[prefix]', 'e.g. "runs/<runId>/"', '')
         .addOption(new Option('--run <runId>', 'only what the jobs of this run produced').argParser(runId))
         .addOption(new Option('--limit <n>', 'at most this many').default(1000).argParser(limit))
-        .option('--json', 'print JSON', false),
+        .addOption(jsonOption()),
     )
     .action(async (prefix: string, o: ConnectionFlags & { run?: string; limit: number; json: boolean }) => {
       await withClient(o, async (client) => {
@@ -60,7 +60,7 @@ export function registerArtifactCommands(program: Command): void {
         .description('download an artifact (sha256 verified) into the current folder, or where -o says ("-": standard output)')
         .argument('<key>')
         .option('-o, --output <file>', 'where to write it')
-        .option('--json', 'print the artifact and where it was saved as JSON', false),
+        .addOption(jsonOption('print the artifact and where it was saved as JSON')),
     )
     .action(async (key: string, o: ConnectionFlags & { output?: string; json: boolean }) => {
       checkKey(key);
@@ -79,7 +79,7 @@ export function registerArtifactCommands(program: Command): void {
       });
     });
 
-  connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>').option('--json', 'print the artifact as JSON', false))
+  connectionOptions(artifacts.command('put').description('upload a file as an artifact (replacing one with the same key)').argument('<key>').argument('<file>').addOption(jsonOption('print the artifact as JSON')))
     .action(async (key: string, file: string, o: ConnectionFlags & { json: boolean }) => {
       checkKey(key);
       if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`cannot read ${file}: not a file`);
@@ -90,7 +90,7 @@ export function registerArtifactCommands(program: Command): void {
       });
     });
 
-  connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>').option('--json', 'print {key, deleted}', false)).action(
+  connectionOptions(artifacts.command('rm').description('delete an artifact (exit 1 when it was absent)').argument('<key>').addOption(jsonOption('print {key, deleted}'))).action(
     async (key: string, o: ConnectionFlags & { json: boolean }) => {
       checkKey(key);
       await withClient(o, async (client) => {

@@ -5,10 +5,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
+import { ON_ARGV } from '../config/setting.js';
+import { CLIENT_TLS_SETTINGS } from '../config/client-settings.js';
 import { printable } from './format.js';
+import { settingOptions } from './setting-options.js';
+
+export { ON_ARGV };
 
 export interface TlsFlags {
   tls?: boolean;
@@ -105,15 +110,7 @@ export async function loadPart<T>(what: string, where: string, load: () => Promi
 }
 
 /** Adds --tls, --ca, --cert and --key: how to reach a master that serves TLS. */
-export const tlsOptions = (cmd: Command): Command =>
-  cmd
-    .option('--tls', 'connect with TLS, trusting the system CAs (default: TITAN_TLS=1)')
-    .option('--ca <file>', 'trust this CA certificate (PEM) for the master; implies --tls (default: TITAN_CA)')
-    .option('--cert <file>', 'client certificate (PEM) for a master that requires mutual TLS; implies --tls (default: TITAN_CERT)')
-    .option('--key <file>', "the client certificate's private key (PEM) (default: TITAN_KEY)");
-
-/** What the help of every --token option says: a command line is no place for a secret. */
-export const ON_ARGV = 'visible to other local users in ps: prefer --token-file';
+export const tlsOptions = (cmd: Command): Command => settingOptions(cmd, CLIENT_TLS_SETTINGS);
 
 /** Adds --master, --token, --data-dir and the TLS options to a command that talks to a master. */
 export const connectionOptions = (cmd: Command): Command =>
@@ -127,6 +124,9 @@ export const connectionOptions = (cmd: Command): Command =>
 
 export const print = (text: string): void => void process.stdout.write(`${printable(text)}\n`);
 export const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+/** `--json`, declared here once for every command that can print JSON; `help` says what it prints. */
+export const jsonOption = (help = 'print JSON'): Option => new Option('--json', help).default(false);
 
 /** Runs `fn` with a client for these flags and closes it afterwards. */
 export async function withClient<T>(flags: ConnectionFlags, fn: (client: TitanClient) => Promise<T>): Promise<T> {

@@ -110,3 +110,9 @@ export function bytes(n: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** Job counts by status, e.g. `2 COMPLETED, 1 RUNNING (3)`. */
+export function summarise(counts: Partial<Record<JobStatus, number>>, total: number): string {
+  const parts = Object.entries(counts).map(([s, n]) => `${n} ${colourStatus(s)}`);
+  return `${parts.join(', ')}${total > 0 ? ` (${total})` : ''}`;
+}

@@ -6,31 +6,18 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type JobSettings, PassEnvSchema, PYTHON_SDK_DIR, SDK_ENTRY } from '../worker/job-env.js';
+import type { Command } from 'commander';
+import type { SettingsOf } from '../config/setting.js';
+import { JOB_SETTINGS } from '../config/worker-settings.js';
+import { type JobSettings, PYTHON_SDK_DIR, SDK_ENTRY } from '../worker/job-env.js';
 import { checkWorkDirReach, prepareWorkDir, usableBy, WorkDirError } from '../worker/job-files.js';
 import { chooseJobUser, RunAsError } from '../worker/job-user.js';
 import { UsageError } from './connection.js';
+import { settingOptions } from './setting-options.js';
 
-export interface JobFlags {
-  runAs?: string;
-  passEnv: string[];
-  jobCert?: string;
-  jobKey?: string;
-}
+export type JobFlags = SettingsOf<typeof JOB_SETTINGS>;
 
-function collectPassEnv(value: string, previous: string[]): string[] {
-  const parsed = PassEnvSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(`"${value}": ${parsed.error.issues[0]?.message ?? 'not a variable name'}`);
-  return [...previous, parsed.data];
-}
-
-export const jobOptions = (cmd: Command): Command =>
-  cmd
-    .option('--run-as <user>', 'run jobs as this user (a worker started as root only; its default is nobody, and --run-as root keeps root)')
-    .addOption(new Option('--pass-env <name>', "also give jobs this variable of the worker's environment: a NAME, or a PREFIX* such as AWS_* (repeatable)").argParser(collectPassEnv).default([], 'none'))
-    .option('--job-cert <file>', "the client certificate jobs present to a master that requires mutual TLS (with --job-key); the worker's own --key never reaches a job")
-    .option('--job-key <file>', 'the private key of --job-cert, readable by the user jobs run as');
+export const jobOptions = (cmd: Command): Command => settingOptions(cmd, JOB_SETTINGS);
 
 export interface JobSetup {
   settings: JobSettings;

@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { LogOutput } from '../sdk/client.js';
-import { type ConnectionFlags, connectionOptions, json, print, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, withClient } from './connection.js';
 import { dim, outcome } from './format.js';
 
 const attemptNumber = (value: string): number => {
@@ -30,7 +30,7 @@ export function registerLogsCommand(program: Command): void {
       .argument('<job>')
       .option('-f, --follow', 'keep printing new output until the job finishes; exit 1 if it ends DEAD, CANCELLED or SKIPPED', false)
       .addOption(new Option('--attempt <n>', 'which attempt (default: the latest)').argParser(attemptNumber))
-      .option('--json', 'print {attempt, data} (with lost and removed when output is missing; with -f: one such line per chunk, then {status})', false),
+      .addOption(jsonOption('print {attempt, data} (with lost and removed when output is missing; with -f: one such line per chunk, then {status})')),
   ).action(async (ref: string, o: ConnectionFlags & { follow: boolean; attempt?: number; json: boolean }) => {
     await withClient(o, async (client) => {
       if (!o.follow) {

@@ -3,7 +3,7 @@
  * both check the file with checkedPipeline (pipeline.ts); validate stops there and says so.
  */
 import type { Command } from 'commander';
-import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import type { Pipeline } from './pipeline.js';
 import { registerSchedule, zoned } from './schedule-commands.js';
 import { followRun } from './waiting.js';
@@ -20,7 +20,7 @@ export function registerPipelineCommands(program: Command): void {
       .option('--agent-run <id>', 'make this run a stage of an agent run')
       .option('--now', 'a pipeline with a schedule: also run it once now (--wait then follows that run)', false)
       .option('--dry-run', 'check the pipeline as submit does and print its summary, sending nothing (the same as titan validate)', false)
-      .option('--json', 'print the result as JSON', false),
+      .addOption(jsonOption('print the result as JSON')),
   ).action(async (file: string, o: SubmitFlags) => {
     const pipeline = await checked(file);
     // A pipeline with a schedule is registered under its name, not run (unless --now).
@@ -47,7 +47,7 @@ export function registerPipelineCommands(program: Command): void {
     .command('validate')
     .description('check a pipeline YAML file as titan submit does (YAML, scripts, project folder, job graph, schedule) without a master; exit 2 when it is not valid')
     .argument('<pipeline.yaml>')
-    .option('--json', 'print {valid, name, jobs, schedule, nextAt} as JSON', false)
+    .addOption(jsonOption('print {valid, name, jobs, schedule, nextAt} as JSON'))
     .addHelpText('after', '\nExamples:\n  titan validate pipeline.yaml\n  titan submit pipeline.yaml --dry-run     the same\n')
     .action(async (file: string, o: { json: boolean }) => summarise(await checked(file), o));
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { IdSchema } from '../core/model.js';
 import type { ScheduleSpec, ScheduleView } from '../core/schedule.js';
 import type { RunInput, TitanClient } from '../sdk/client.js';
-import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import { table, when } from './format.js';
 import { defaultSubcommand } from './subcommands.js';
 
@@ -57,7 +57,7 @@ export async function registerSchedule(client: TitanClient, run: RunInput, sched
 export function registerScheduleCommands(program: Command): void {
   const schedules = program.command('schedules').description('pipelines submitted on a cron schedule (titan submit registers a pipeline that has a schedule)');
 
-  connectionOptions(defaultSubcommand(schedules, 'list').description('schedules with their next fire time, last run and the latest decision').option('--json', 'print JSON', false)).action(
+  connectionOptions(defaultSubcommand(schedules, 'list').description('schedules with their next fire time, last run and the latest decision').addOption(jsonOption())).action(
     async (o: ConnectionFlags & { json: boolean }) => {
       await withClient(o, async (client) => {
         const list = await client.schedules();
@@ -95,7 +95,7 @@ export function registerScheduleCommands(program: Command): void {
     ],
   ];
   for (const [command, description, act] of actions) {
-    connectionOptions(schedules.command(command).description(description).argument('<name>').option('--json', 'print JSON', false)).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
+    connectionOptions(schedules.command(command).description(description).argument('<name>').addOption(jsonOption())).action(async (name: string, o: ConnectionFlags & { json: boolean }) => {
       checkedName(name);
       await withClient(o, async (client) => {
         const { value, text } = await act(client, name);

@@ -1,10 +1,10 @@
 /** `titan services` and `titan stop <service>`. */
 import type { Command } from 'commander';
-import { type ConnectionFlags, connectionOptions, json, print, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, withClient } from './connection.js';
 import { colourStatus, duration, table } from './format.js';
 
 export function registerServiceCommands(program: Command): void {
-  connectionOptions(program.command('services').description('list services: where they run, their port, pid, uptime and restarts').option('--json', 'print JSON', false)).action(
+  connectionOptions(program.command('services').description('list services: where they run, their port, pid, uptime and restarts').addOption(jsonOption())).action(
     async (o: ConnectionFlags & { json: boolean }) => {
       await withClient(o, async (client) => {
         const services = await client.services();
@@ -34,7 +34,7 @@ export function registerServiceCommands(program: Command): void {
       .command('stop')
       .description('stop a service for good (it is not restarted)')
       .argument('<service>', 'runId/jobId, or a job id for its latest run')
-      .option('--json', 'print the stopped job as JSON', false),
+      .addOption(jsonOption('print the stopped job as JSON')),
   ).action(async (ref: string, o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const job = await client.stopService(ref);

@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DATA_LIMITS, KvKeySchema, KvMemberSchema, KvPrefixSchema, KvValueSchema } from '../core/data.js';
-import { type ConnectionFlags, connectionOptions, json, print, UsageError, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import { duration, table } from './format.js';
 
 function checked(schema: typeof KvKeySchema | typeof KvPrefixSchema | typeof KvMemberSchema | typeof KvValueSchema, text: string, what: string): string {
@@ -52,7 +52,7 @@ const expiry = (expiresAt: number | null): string => (expiresAt === null ? '-' :
 export function registerStoreCommands(program: Command): void {
   const store = program.command('store').description('the data bus: durable keys and sets shared by jobs and people');
 
-  connectionOptions(store.command('get').description("print a key's value (exit 1 when it is absent)").argument('<key>').option('--json', 'print {value, version, expiresAt}', false))
+  connectionOptions(store.command('get').description("print a key's value (exit 1 when it is absent)").argument('<key>').addOption(jsonOption('print {value, version, expiresAt}')))
     .action(async (key: string, o: ConnectionFlags & { json: boolean }) => {
       checked(KvKeySchema, key, 'key');
       await withClient(o, async (client) => {
@@ -73,7 +73,7 @@ export function registerStoreCommands(program: Command): void {
         .argument('<key>')
         .argument('<value>')
         .addOption(new Option('--ttl <seconds>', 'delete the key after this long').argParser(ttlSeconds))
-        .option('--json', 'print {key, version}', false),
+        .addOption(jsonOption('print {key, version}')),
     )
     .action(async (key: string, value: string, o: ConnectionFlags & { ttl?: number; json: boolean }) => {
       checked(KvKeySchema, key, 'key');
@@ -85,7 +85,7 @@ export function registerStoreCommands(program: Command): void {
       });
     });
 
-  connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>').option('--json', 'print {key, deleted}', false)).action(
+  connectionOptions(store.command('del').description('delete a key (exit 1 when it was absent)').argument('<key>').addOption(jsonOption('print {key, deleted}'))).action(
     async (key: string, o: ConnectionFlags & { json: boolean }) => {
       checked(KvKeySchema, key, 'key');
       await withClient(o, async (client) => {
@@ -104,7 +104,7 @@ export function registerStoreCommands(program: Command): void {
         .description('list keys, optionally only those starting with a prefix')
         .argument('[prefix]', 'e.g. "user:"', '')
         .addOption(new Option('--limit <n>', 'at most this many').default(1000).argParser(limit))
-        .option('--json', 'print JSON', false),
+        .addOption(jsonOption()),
     )
     .action(async (prefix: string, o: ConnectionFlags & { limit: number; json: boolean }) => {
       checked(KvPrefixSchema, prefix, 'prefix');
@@ -123,7 +123,7 @@ export function registerStoreCommands(program: Command): void {
       .description('add to an integer value (an absent key counts as 0) and print the result')
       .argument('<key>')
       .addOption(new Option('--by <n>', 'how much to add').default(1).argParser(integer))
-      .option('--json', 'print {key, value, version}', false),
+      .addOption(jsonOption('print {key, value, version}')),
   ).action(async (key: string, o: ConnectionFlags & { by: number; json: boolean }) => {
     checked(KvKeySchema, key, 'key');
     await withClient(o, async (client) => {
@@ -142,7 +142,7 @@ export function registerStoreCommands(program: Command): void {
       .option('--absent', 'expect the key to be absent (create it only if nobody has)', false)
       .option('--delete', 'delete the key instead of setting it (only if it still holds EXPECTED)', false)
       .addOption(new Option('--ttl <seconds>', 'delete the new value after this long').argParser(ttlSeconds))
-      .option('--json', 'print {key, swapped, value, version}: the value now held', false),
+      .addOption(jsonOption('print {key, swapped, value, version}: the value now held')),
   ).action(async (key: string, values: string[], o: ConnectionFlags & { absent: boolean; delete: boolean; ttl?: number; json: boolean }) => {
     checked(KvKeySchema, key, 'key');
     const wanted = (o.absent ? 0 : 1) + (o.delete ? 0 : 1);
@@ -164,7 +164,7 @@ export function registerStoreCommands(program: Command): void {
     ['sadd', 'add members to a set (those already in it are kept once)', 'added'],
     ['srem', 'remove members from a set', 'removed'],
   ] as const) {
-    connectionOptions(store.command(name).description(description).argument('<key>').argument('<member...>').option('--json', `print {key, ${verb}, version}`, false)).action(
+    connectionOptions(store.command(name).description(description).argument('<key>').argument('<member...>').addOption(jsonOption(`print {key, ${verb}, version}`))).action(
       async (key: string, members: string[], o: ConnectionFlags & { json: boolean }) => {
         checked(KvKeySchema, key, 'key');
         for (const m of members) checked(KvMemberSchema, m, 'member');
@@ -179,7 +179,7 @@ export function registerStoreCommands(program: Command): void {
     );
   }
 
-  connectionOptions(store.command('smembers').description("print a set's members, one per line (none for an absent key)").argument('<key>').option('--json', 'print {key, members, version}', false)).action(
+  connectionOptions(store.command('smembers').description("print a set's members, one per line (none for an absent key)").argument('<key>').addOption(jsonOption('print {key, members, version}'))).action(
     async (key: string, o: ConnectionFlags & { json: boolean }) => {
       checked(KvKeySchema, key, 'key');
       await withClient(o, async (client) => {
@@ -197,7 +197,7 @@ export function registerStoreCommands(program: Command): void {
       .argument('<key>')
       .addOption(new Option('--since <version>', 'return at once if the key is no longer at this version (0: wait until it exists)').argParser(versionNumber))
       .addOption(new Option('--timeout <seconds>', 'give up after this long').default(60).argParser(waitSeconds))
-      .option('--json', 'print {key, changed, value, version}', false),
+      .addOption(jsonOption('print {key, changed, value, version}')),
   ).action(async (key: string, o: ConnectionFlags & { since?: number; timeout: number; json: boolean }) => {
     checked(KvKeySchema, key, 'key');
     await withClient(o, async (client) => {

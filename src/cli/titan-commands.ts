@@ -13,7 +13,7 @@ import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
 import { parseV1Dag, V1DagError } from '../protocol/v1-dag.js';
 import type { ScriptSource, TitanClient } from '../sdk/client.js';
-import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, parseHostPort, print, UsageError, withClient } from './connection.js';
+import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, jsonOption, parseHostPort, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
 import { shutdownOptions, type ShutdownFlags, shutdownWorker } from './workers-commands.js';
@@ -73,7 +73,7 @@ export function registerTitanCommands(program: Command): void {
       .argument('<file>', 'a local file')
       .option('--name <name>', 'the name to store it under (default: the file name)')
       .option('--scripts', 'store it in the script library (what titan deploy and titan run <name> use)', false)
-      .option('--json', 'print {name, size, area}', false),
+      .addOption(jsonOption('print {name, size, area}')),
   )
     .addHelpText('after', '\nExamples:\n  titan upload data.csv\n  titan upload build/model.zip --name model-v2.zip\n  titan upload worker.py --scripts\n')
     .action(async (file: string, o: ConnectionFlags & { name?: string; scripts: boolean; json: boolean }) => {
@@ -92,7 +92,7 @@ export function registerTitanCommands(program: Command): void {
       .command('files')
       .description('list the files stored on the master: uploads (default) or the script library')
       .addArgument(new Argument('[area]', 'uploads or scripts').choices(['uploads', 'scripts']).default('uploads'))
-      .option('--json', 'print JSON', false),
+      .addOption(jsonOption()),
   )
     .addHelpText('after', '\nExamples:\n  titan files\n  titan files scripts --json\n')
     .action(async (area: 'uploads' | 'scripts', o: ConnectionFlags & { json: boolean }) => {
@@ -114,7 +114,7 @@ export function registerTitanCommands(program: Command): void {
       .addOption(new Option('--readiness <probe>', 'a service: tcp, none, or an HTTP path such as /health').default('tcp'))
       .addOption(new Option('--restart <policy>', 'a service: when to restart it').choices(RESTART_POLICIES).default('always'))
       .option('--wait', 'a pipeline: follow the run with live progress (as titan submit --wait)', false)
-      .option('--json', 'print the result as JSON', false),
+      .addOption(jsonOption('print the result as JSON')),
   )
     .addHelpText(
       'after',
@@ -163,7 +163,7 @@ Examples:
       .argument('[payload]', 'the DAG (quote it); or use --file')
       .option('--file <file>', 'read the DAG from this file ("-": standard input)')
       .option('--wait', 'follow the run with live progress; exit 0 only if every job completed', false)
-      .option('--json', 'print the result as JSON', false),
+      .addOption(jsonOption('print the result as JSON')),
   )
     .addHelpText(
       'after',
@@ -221,7 +221,7 @@ Examples:
       .description('run a DEAD or CANCELLED job again in its run, with a fresh retry budget (what it skipped waits for it again)')
       .argument('<job>', 'runId/jobId, or a job id for its latest run')
       .option('--wait', 'follow the run with live progress; exit 0 only if every job then completed', false)
-      .option('--json', 'print the job (with --wait: the final run) as JSON', false),
+      .addOption(jsonOption('print the job (with --wait: the final run) as JSON')),
   )
     .addHelpText('after', '\nExamples:\n  titan retry r1a2b3c/train\n  titan retry train --wait\n')
     .action(async (ref: string, o: ConnectionFlags & { wait: boolean; json: boolean }) => {
@@ -239,7 +239,7 @@ Examples:
       .description("submit a run's jobs again as a new run")
       .argument('<runId>')
       .option('--wait', 'follow the new run with live progress; exit 0 only if every job completed', false)
-      .option('--json', 'print the result as JSON', false),
+      .addOption(jsonOption('print the result as JSON')),
   )
     .addHelpText('after', '\nExamples:\n  titan rerun r1a2b3c\n  titan rerun r1a2b3c --wait\n')
     .action(async (runId: string, o: ConnectionFlags & { wait: boolean; json: boolean }) => {
@@ -256,7 +256,7 @@ Examples:
       .command('delete-run')
       .description('delete finished runs: their jobs, attempts, gate decisions, logs and artifacts (a running run is refused)')
       .argument('<runId...>')
-      .option('--json', 'print {runId, deleted} for each', false),
+      .addOption(jsonOption('print {runId, deleted} for each')),
   )
     .addHelpText('after', '\nExamples:\n  titan delete-run r1a2b3c\n  titan delete-run r1a2b3c r4d5e6f --json\n')
     .action(async (runIds: string[], o: ConnectionFlags & { json: boolean }) => {
@@ -269,7 +269,7 @@ Examples:
       });
     });
 
-  connectionOptions(program.command('version').description("this CLI's version and, when the master answers, the master's").option('--json', 'print JSON', false))
+  connectionOptions(program.command('version').description("this CLI's version and, when the master answers, the master's").addOption(jsonOption()))
     .addHelpText('after', '\nExamples:\n  titan version\n  titan version --master 10.0.0.5:9090 --json\n')
     .action(async (o: ConnectionFlags & { json: boolean }) => {
       const master = await masterVersion(o);

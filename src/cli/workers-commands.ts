@@ -2,12 +2,12 @@
 import { type Command, Option } from 'commander';
 import { drainTimeout } from './arguments.js';
 import { defaultSubcommand } from './subcommands.js';
-import { type ConnectionFlags, connectionOptions, json, print, withClient } from './connection.js';
+import { type ConnectionFlags, connectionOptions, json, jsonOption, print, withClient } from './connection.js';
 import { duration, table } from './format.js';
 
 export function registerWorkersCommands(program: Command): void {
   const workersCommand = program.command('workers').description('workers: list, drain, undrain, shut down');
-  connectionOptions(defaultSubcommand(workersCommand, 'list').description('list workers').option('--json', 'print JSON', false)).action(async (o: ConnectionFlags & { json: boolean }) => {
+  connectionOptions(defaultSubcommand(workersCommand, 'list').description('list workers').addOption(jsonOption())).action(async (o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const workers = await client.workers();
       if (o.json) return json(workers);
@@ -34,7 +34,7 @@ export function registerWorkersCommands(program: Command): void {
       .command('drain')
       .description('let a worker finish what it runs and take no more work')
       .argument('<worker>', 'host:port, as titan workers shows')
-      .option('--json', 'print the worker as JSON', false),
+      .addOption(jsonOption('print the worker as JSON')),
   ).action(async (id: string, o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const w = await client.drainWorker(id);
@@ -48,7 +48,7 @@ export function registerWorkersCommands(program: Command): void {
       .command('undrain')
       .description('let a drained worker take work again (not one that is shutting down)')
       .argument('<worker>', 'host:port, as titan workers shows')
-      .option('--json', 'print the worker as JSON', false),
+      .addOption(jsonOption('print the worker as JSON')),
   ).action(async (id: string, o: ConnectionFlags & { json: boolean }) => {
     await withClient(o, async (client) => {
       const w = await client.undrainWorker(id);
@@ -69,7 +69,7 @@ export function shutdownOptions(command: Command): Command {
   return command
     .option('--force', 'also shut down a permanent worker', false)
     .addOption(new Option('--drain-timeout <seconds>', "how long its running jobs may finish; those still running then are handed back and run elsewhere without spending a retry (default: the worker's own --drain-timeout)").argParser(drainTimeout))
-    .option('--json', 'print the worker as JSON', false);
+    .addOption(jsonOption('print the worker as JSON'));
 }
 
 /** `titan workers shutdown` and Titan's `titan shutdown`. */

@@ -1,0 +1,92 @@
+/**
+ * The master's settings, each defined once: the options of `titan master`, all of which `titan up`
+ * offers too (see src/cli/server-options.ts). src/server/start.ts takes them as MasterConfig.
+ */
+import { CapabilitySchema } from '../core/model.js';
+import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
+import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';
+import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
+import { integer, ON_ARGV, positiveNumber, rule, type SettingsOf, type Setting, text, wholeNumber } from './setting.js';
+
+function portRange(value: string): readonly [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new Error('must be a port range LOW-HIGH within 1-65535, e.g. 20000-29999');
+  return [lo, hi];
+}
+
+const maxOf = (text: string, what: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new Error(`${what} must be a whole number of workers from 0 to 1000`);
+  return n;
+};
+
+/** `4` (every pool at most 4) or `GPU=2,GENERAL=4` (pools not named get none). */
+function autoscaleSpec(value: string): { perPool: Record<string, number>; fallback: number } {
+  if (/^\d+$/.test(value)) return { perPool: {}, fallback: maxOf(value, 'the maximum') };
+  const perPool: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const [pool = '', max = ''] = part.split('=');
+    if (!CapabilitySchema.safeParse(pool).success || max === '') throw new Error(`"${part}" is not POOL=MAX (e.g. GPU=2,GENERAL=4)`);
+    perPool[pool] = maxOf(max, `the maximum for ${pool}`);
+  }
+  return { perPool, fallback: 0 };
+}
+
+/** `sqlite` (the default) or a Redis URL, checked now so that a typo fails before anything starts. */
+function storeUrl(value: string): string | undefined {
+  if (value === 'sqlite') return undefined;
+  if (!isRedisUrl(value)) throw new Error('must be sqlite or a Redis URL: redis://[user:password@]host:port/db (rediss:// for TLS)');
+  parseRedisUrl(value);
+  return value;
+}
+
+const seconds = positiveNumber('seconds');
+
+export const MASTER_SETTINGS = {
+  dataDir: { flag: '--data-dir <dir>', help: 'where state, logs and the token live', parse: text(), default: 'titan-data' },
+  host: { flag: '--host <address>', help: 'address to listen on', parse: text(), default: '0.0.0.0' },
+  port: { flag: '--port <port>', help: 'TCP port for clients and workers', parse: integer('--port', 0, 65535), default: 9090 },
+  httpPort: { flag: '--http-port <port>', help: 'HTTP port', parse: integer('--http-port', 0, 65535), default: 5000 },
+  token: { flag: '--token <token>', help: `cluster token (default: TITAN_TOKEN, else generated on first start); ${ON_ARGV}`, parse: text(), env: 'TITAN_TOKEN' },
+  tokenFile: { flag: '--token-file <file>', help: 'read the cluster token from the first line of this file (kept out of ps)', parse: text() },
+  workerTimeout: { flag: '--worker-timeout <seconds>', help: 'declare a silent worker dead after this long', parse: seconds, default: 10 },
+  reclaimGrace: { flag: '--reclaim-grace <seconds>', help: 'after a restart, how long running attempts wait for their workers', parse: seconds, default: 15 },
+  maxArtifactMb: { flag: '--max-artifact-mb <n>', help: 'the largest artifact accepted, in MiB', parse: integer('--max-artifact-mb', 1, 1_048_576), default: 512 },
+  maxLogMb: { flag: '--max-log-mb <n>', help: 'the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)', parse: integer('--max-log-mb', 1, 1_048_576), default: 128 },
+  pidFile: { flag: '--pid-file <path>', help: 'write this process id there once listening (removed on exit)', parse: text() },
+  store: {
+    flag: '--store <url>',
+    help: 'where the master keeps its state: sqlite (the default: titan.db in the data directory) or a Redis server, redis://[user:password@]host:port/db (rediss:// for TLS)',
+    parse: rule(storeUrl),
+    defaultText: 'sqlite',
+  },
+  servicePorts: { flag: '--service-ports <low-high>', help: 'ports assigned to services that ask for none', parse: rule(portRange), default: [20_000, 29_999] as const, defaultText: '20000-29999' },
+  autoscale: { flag: '--autoscale <max>', help: 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)', parse: rule(autoscaleSpec) },
+  scaleUpAfter: { flag: '--scale-up-after <seconds>', help: 'how long jobs wait with no free slot before a worker is started', parse: seconds, default: 10 },
+  idleStop: { flag: '--idle-stop <seconds>', help: 'stop an autoscaled worker idle this long', parse: seconds, default: 120 },
+  scaleWebhook: { flag: '--scale-webhook <url>', help: "POST each pool's desired worker count to this URL as it changes", parse: text() },
+  legacyV1: { flag: '--legacy-v1', help: "also speak Titan's v1 protocol on the TCP port, for Titan's own clients (it has no token: loopback only unless --legacy-v1-allow)", default: false },
+  legacyV1Allow: { flag: '--legacy-v1-allow <cidr...>', help: 'let v1 clients from these address blocks in too (e.g. 10.0.0.0/8)', each: text() },
+  uiUser: { flag: '--ui-user <name>', help: 'a dashboard user who signs in with a password (with --ui-password-file); the token always works too', parse: text() },
+  uiPasswordFile: { flag: '--ui-password-file <file>', help: "the file holding --ui-user's password (its first line)", parse: text() },
+  webDir: { flag: '--web-dir <dir>', help: 'serve the dashboard from this folder instead of the built one (dist/web)', parse: text() },
+  tlsCert: { flag: '--tls-cert <file>', help: 'serve TLS on both ports with this certificate (PEM; with --tls-key): the HTTP port becomes https', parse: text() },
+  tlsKey: { flag: '--tls-key <file>', help: 'the private key (PEM) of --tls-cert', parse: text() },
+  tlsClientCa: { flag: '--tls-client-ca <file>', help: 'mutual TLS: admit only clients (TCP and HTTPS) whose certificate this CA signed; the token is still required', parse: text() },
+  maxLostAttempts: {
+    flag: '--max-lost-attempts <n>',
+    help: "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries",
+    parse: wholeNumber(0, 1000),
+    default: DEFAULT_MAX_LOST_ATTEMPTS,
+  },
+  maxConnections: { flag: '--max-connections <n>', help: 'open connections each port (9090, 5000) accepts in all', parse: wholeNumber(1, 1_000_000), default: DEFAULT_CONNECTION_LIMITS.total },
+  maxConnectionsPerIp: { flag: '--max-connections-per-ip <n>', help: 'open connections each port accepts from one address', parse: wholeNumber(1, 1_000_000), default: DEFAULT_CONNECTION_LIMITS.perAddress },
+  httpRequestTimeout: { flag: '--http-request-timeout <seconds>', help: 'how long an HTTP client has to send a whole request, body included', parse: seconds, default: HTTP_TIMEOUTS.requestMs / 1000 },
+  minFreeMb: { flag: '--min-free-mb <n>', help: "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free", parse: wholeNumber(0, 1_048_576), default: 256 },
+  maxLogsMb: { flag: '--max-logs-mb <n>', help: 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)', parse: wholeNumber(0, 1_048_576), default: 0 },
+  retainDays: { flag: '--retain-days <days>', help: 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them', parse: positiveNumber('days') },
+} satisfies Record<string, Setting>;
+
+export type MasterSettings = SettingsOf<typeof MASTER_SETTINGS>;
