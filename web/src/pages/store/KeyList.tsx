@@ -1,8 +1,9 @@
 /** The store's list of keys: crumbs of the prefix, shortcuts to narrower prefixes, search, limit, and the sortable table. */
 import { useId, useMemo, useState } from 'react';
-import { Ago, Empty } from '../../components/ui.tsx';
+import type { KvKeyInfo } from '../../api.ts';
+import { type Column, DataTable } from '../../components/DataTable.tsx';
+import { Ago } from '../../components/ui.tsx';
 import { plural } from '../parts/common.tsx';
-import { SortTh, useSort } from '../parts/sort.tsx';
 import { crumbsOf, groupsOf, type KeysAnswer, LIMITS } from './keys.ts';
 
 export default function KeyList({
@@ -27,11 +28,22 @@ export default function KeyList({
   const needle = search.trim().toLowerCase();
   const shown = useMemo(() => (needle ? answer.keys.filter((k) => k.key.toLowerCase().includes(needle)) : answer.keys), [answer.keys, needle]);
   const groups = useMemo(() => groupsOf(answer.keys, prefix).filter(([, n]) => n > 1), [answer.keys, prefix]);
-  const sorter = useSort(
-    shown,
-    { key: (k) => k.key, type: (k) => k.type, version: (k) => k.version, expiresAt: (k) => k.expiresAt },
-    { key: 'key', dir: 'asc' },
-  );
+  const columns: Column<KvKeyInfo>[] = [
+    {
+      id: 'key',
+      header: 'Key',
+      rowHeader: true,
+      sortValue: (k) => k.key,
+      cell: (k) => (
+        <button type="button" className="link-button pg-key" onClick={() => onOpen(k.key)} aria-current={k.key === selected ? 'true' : undefined}>
+          <code>{k.key}</code>
+        </button>
+      ),
+    },
+    { id: 'type', header: 'Type', sortValue: (k) => k.type, cell: (k) => k.type },
+    { id: 'version', header: 'Version', className: 'pg-num', sortValue: (k) => k.version, cell: (k) => k.version },
+    { id: 'expiresAt', header: 'Expires', sortValue: (k) => k.expiresAt, cell: (k) => (k.expiresAt !== null ? <Ago at={k.expiresAt} /> : <span className="muted">never</span>) },
+  ];
   const crumbs = crumbsOf(prefix);
 
   return (
@@ -96,44 +108,15 @@ export default function KeyList({
         {prefix ? ` starting with “${prefix}”` : ''}
         {answer.truncated ? ` (the first ${limit}; narrow the prefix or raise the limit to see more)` : ''}
       </p>
-      {shown.length === 0 ? (
-        <Empty>{answer.keys.length === 0 ? (prefix ? 'No key starts with this prefix.' : 'The store is empty.') : 'No listed key matches the search.'}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table pg-table pg-keys">
-            <thead>
-              <tr>
-                <SortTh sorter={sorter} sortKey="key">
-                  Key
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="type">
-                  Type
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="version" className="pg-num">
-                  Version
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="expiresAt">
-                  Expires
-                </SortTh>
-              </tr>
-            </thead>
-            <tbody>
-              {sorter.rows.map((k) => (
-                <tr key={k.key} className={k.key === selected ? 'row-selected' : undefined} aria-selected={k.key === selected}>
-                  <th scope="row">
-                    <button type="button" className="link-button pg-key" onClick={() => onOpen(k.key)} aria-current={k.key === selected ? 'true' : undefined}>
-                      <code>{k.key}</code>
-                    </button>
-                  </th>
-                  <td>{k.type}</td>
-                  <td className="pg-num">{k.version}</td>
-                  <td>{k.expiresAt !== null ? <Ago at={k.expiresAt} /> : <span className="muted">never</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        rows={shown}
+        columns={columns}
+        rowKey={(k) => k.key}
+        className="pg-table pg-keys"
+        initialSort={{ id: 'key', dir: 'asc' }}
+        rowProps={(k) => ({ className: k.key === selected ? 'row-selected' : undefined, 'aria-selected': k.key === selected })}
+        empty={answer.keys.length === 0 ? (prefix ? 'No key starts with this prefix.' : 'The store is empty.') : 'No listed key matches the search.'}
+      />
     </>
   );
 }
