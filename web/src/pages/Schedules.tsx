@@ -72,7 +72,7 @@ export default function Schedules() {
         </>
       ),
     },
-    { id: 'nextAt', header: 'Next run', sortValue: (s) => s.nextAt, cell: (s) => <>{s.nextAt !== null ? <Ago at={s.nextAt} /> : <span className="muted">{s.paused ? 'paused' : 'none'}</span>}</> },
+    { id: 'nextAt', header: 'Next run', sortValue: (s) => s.nextAt, cell: (s) => (s.nextAt !== null ? <Ago at={s.nextAt} /> : <span className="muted">{s.paused ? 'paused' : 'none'}</span>) },
     {
       id: 'lastAt',
       header: 'Last run',
