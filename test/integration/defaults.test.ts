@@ -16,7 +16,8 @@ import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RET
 import type { JobSpec } from '../../src/core/model.js';
 import { approval, job } from '../../src/sdk/builders.js';
 import type { TitanClient } from '../../src/sdk/client.js';
-import { addNode, emptyModel, toYaml } from '../../web/src/pages/constructor/model.js';
+import { addNode, emptyModel } from '../../web/src/pages/constructor/model.js';
+import { toYaml } from '../../web/src/pages/constructor/yaml.js';
 import { CLI, Cluster, eventually, ROOT } from '../helpers/cluster.js';
 import { TempDir } from '../helpers/scripts.js';
 

@@ -14,7 +14,7 @@ const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const AgentRuns = lazy(() => import('./pages/AgentRuns.tsx'));
 const Services = lazy(() => import('./pages/Services.tsx'));
 const Schedules = lazy(() => import('./pages/Schedules.tsx'));
-const Store = lazy(() => import('./pages/Store.tsx'));
+const Store = lazy(() => import('./pages/store/Store.tsx'));
 const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
 const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));

@@ -6,13 +6,13 @@
  */
 import { useState } from 'react';
 import { apiPath, query, useApi, type AgentRunSummary, type AgentRunView, type JobStatus, type RunSummary } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
 import { Ago, Empty, ErrorBox, Loading, PageHeader, RunStatusBadge, useNow } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, useRoute } from '../router.tsx';
 import { JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
 import { plural, useLiveReload } from './parts/common.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 const LIMITS = [20, 50, 200, 1000] as const;
@@ -23,23 +23,38 @@ export default function AgentRuns({ id: idProp }: { id?: string } = {}) {
   return id ? <AgentRunDetail key={id} id={id} /> : <AgentRunList />;
 }
 
+const agentRunUrl = (a: AgentRunSummary): string => `/agent-runs/${encodeURIComponent(a.agentRunId)}`;
+
+const COLUMNS: Column<AgentRunSummary>[] = [
+  {
+    id: 'id',
+    header: 'Agent run',
+    rowHeader: true,
+    sortValue: (a) => a.agentRunId,
+    cell: (a) => (
+      <Link to={agentRunUrl(a)}>
+        <code>{a.agentRunId}</code>
+      </Link>
+    ),
+  },
+  { id: 'runs', header: 'Stages', className: 'pg-num', sortValue: (a) => a.runs, cell: (a) => a.runs },
+  { id: 'active', header: 'Active', className: 'pg-num', sortValue: (a) => a.active, cell: (a) => (a.active > 0 ? <strong className="pg-active">{a.active} active</strong> : <span className="muted">0</span>) },
+  { id: 'firstAt', header: 'Started', sortValue: (a) => a.firstAt, cell: (a) => <Ago at={a.firstAt} /> },
+  { id: 'lastAt', header: 'Latest stage', sortValue: (a) => a.lastAt, cell: (a) => <Ago at={a.lastAt} /> },
+  {
+    id: 'span',
+    header: 'Span',
+    title: () => "from the first stage's start to the latest stage's start",
+    sortValue: (a) => a.lastAt - a.firstAt,
+    cell: (a) => (a.runs > 1 ? formatDuration(a.lastAt - a.firstAt) : <span className="muted">—</span>),
+  },
+];
+
 function AgentRunList() {
   const [limit, setLimit] = useState<number>(50);
   const list = useApi<{ agentRuns: AgentRunSummary[] }>(`/api/agent-runs${query({ limit })}`);
   useLiveReload((event, data) => event === 'run' && data.run.agentRunId !== null, list.reload);
   const rows = list.data?.agentRuns ?? [];
-  const sorter = useSort(
-    rows,
-    {
-      id: (a) => a.agentRunId,
-      runs: (a) => a.runs,
-      active: (a) => a.active,
-      firstAt: (a) => a.firstAt,
-      lastAt: (a) => a.lastAt,
-      span: (a) => a.lastAt - a.firstAt,
-    },
-    { key: 'lastAt', dir: 'desc' },
-  );
 
   return (
     <div className="page">
@@ -61,58 +76,21 @@ function AgentRunList() {
       <ErrorBox error={list.error} onRetry={() => void list.reload()} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
-          line).
-        </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table pg-table">
-            <thead>
-              <tr>
-                <SortTh sorter={sorter} sortKey="id">
-                  Agent run
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="runs" className="pg-num">
-                  Stages
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="active" className="pg-num">
-                  Active
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="firstAt">
-                  Started
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="lastAt">
-                  Latest stage
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="span">
-                  Span
-                </SortTh>
-              </tr>
-            </thead>
-            <tbody>
-              {sorter.rows.map((a) => (
-                <tr key={a.agentRunId}>
-                  <th scope="row">
-                    <Link to={`/agent-runs/${encodeURIComponent(a.agentRunId)}`}>
-                      <code>{a.agentRunId}</code>
-                    </Link>
-                  </th>
-                  <td className="pg-num">{a.runs}</td>
-                  <td className="pg-num">{a.active > 0 ? <strong className="pg-active">{a.active} active</strong> : <span className="muted">0</span>}</td>
-                  <td>
-                    <Ago at={a.firstAt} />
-                  </td>
-                  <td>
-                    <Ago at={a.lastAt} />
-                  </td>
-                  <td title="from the first stage's start to the latest stage's start">{a.runs > 1 ? formatDuration(a.lastAt - a.firstAt) : <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={COLUMNS}
+          rowKey={(a) => a.agentRunId}
+          rowLink={agentRunUrl}
+          className="pg-table"
+          initialSort={{ id: 'lastAt', dir: 'desc' }}
+          empty={
+            <>
+              No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
+              line).
+            </>
+          }
+        />
       )}
     </div>
   );

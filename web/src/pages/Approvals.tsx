@@ -6,12 +6,12 @@
  */
 import { useId, useState } from 'react';
 import { apiPost, notifyGatesChanged, usePolling, type GateDecision, type GateDecisionResult, type GatesList, type GateView } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { runUrl } from '../components/links.tsx';
 import { Ago, Empty, ErrorBox, Loading, PageHeader, errorText, useNow } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { Outcome, StateBadge, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 const HISTORY = 50;
@@ -64,7 +64,7 @@ export default function Approvals() {
         <h2 id="ap-history">
           Decisions <span className="muted small">(the latest {HISTORY})</span>
         </h2>
-        {gates.data ? history.length === 0 ? <Empty>No gate has been decided yet.</Empty> : <History rows={history} /> : null}
+        {gates.data ? <DataTable rows={history} columns={HISTORY_COLUMNS} rowKey={(d) => `${d.runId}/${d.jobId}/${d.at}`} className="pg-table" initialSort={{ id: 'at', dir: 'desc' }} empty="No gate has been decided yet." /> : null}
       </section>
     </div>
   );
@@ -193,77 +193,43 @@ function GateCard({ gate, onDecided }: { gate: GateView; onDecided: (r: GateDeci
   );
 }
 
-/** The route deciding a native gate (Titan-style gates have no run, so no route: see GateCard). */
-
-function History({ rows }: { rows: GateDecision[] }) {
-  const sorter = useSort(
-    rows,
-    {
-      decision: (d) => (d.reason === 'timeout' ? 'timeout' : d.approved ? 'approved' : 'rejected'),
-      gate: (d) => `${d.runId}/${d.jobId}`,
-      by: (d) => (d.reason === 'timeout' ? '' : d.by),
-      at: (d) => d.at,
-    },
-    { key: 'at', dir: 'desc' },
-  );
-  return (
-    <div className="table-wrap">
-      <table className="table pg-table">
-        <thead>
-          <tr>
-            <SortTh sorter={sorter} sortKey="decision">
-              Decision
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="gate">
-              Gate
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="by">
-              By
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="at">
-              When
-            </SortTh>
-            <th scope="col">Comment</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sorter.rows.map((d) => (
-            <tr key={`${d.runId}/${d.jobId}/${d.at}`}>
-              <td>
-                {d.reason === 'timeout' ? (
-                  <StateBadge tone="dead" symbol="⌛" title="nobody decided before the gate's deadline">
-                    Timed out
-                  </StateBadge>
-                ) : d.approved ? (
-                  <StateBadge tone="completed" symbol="✓">
-                    Approved
-                  </StateBadge>
-                ) : (
-                  <StateBadge tone="dead" symbol="✕">
-                    Rejected
-                  </StateBadge>
-                )}
-              </td>
-              <td>
-                {d.runId ? (
-                  <Link to={runUrl(d.runId, d.jobId)}>
-                    <code>
-                      {d.runId}/{d.jobId}
-                    </code>
-                  </Link>
-                ) : (
-                  <code>{d.jobId}</code>
-                )}
-              </td>
-              <td>{d.reason === 'timeout' ? <span className="muted">the deadline</span> : d.by}</td>
-              <td>
-                <Ago at={d.at} />
-              </td>
-              <td className="pg-wrap">{d.comment ?? <span className="muted">—</span>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+/** The decided gates, newest first. */
+const HISTORY_COLUMNS: Column<GateDecision>[] = [
+  {
+    id: 'decision',
+    header: 'Decision',
+    sortValue: (d) => (d.reason === 'timeout' ? 'timeout' : d.approved ? 'approved' : 'rejected'),
+    cell: (d) =>
+      d.reason === 'timeout' ? (
+        <StateBadge tone="dead" symbol="⌛" title="nobody decided before the gate's deadline">
+          Timed out
+        </StateBadge>
+      ) : d.approved ? (
+        <StateBadge tone="completed" symbol="✓">
+          Approved
+        </StateBadge>
+      ) : (
+        <StateBadge tone="dead" symbol="✕">
+          Rejected
+        </StateBadge>
+      ),
+  },
+  {
+    id: 'gate',
+    header: 'Gate',
+    sortValue: (d) => `${d.runId}/${d.jobId}`,
+    cell: (d) =>
+      d.runId ? (
+        <Link to={runUrl(d.runId, d.jobId)}>
+          <code>
+            {d.runId}/{d.jobId}
+          </code>
+        </Link>
+      ) : (
+        <code>{d.jobId}</code>
+      ),
+  },
+  { id: 'by', header: 'By', sortValue: (d) => (d.reason === 'timeout' ? '' : d.by), cell: (d) => (d.reason === 'timeout' ? <span className="muted">the deadline</span> : d.by) },
+  { id: 'at', header: 'When', sortValue: (d) => d.at, cell: (d) => <Ago at={d.at} /> },
+  { id: 'comment', header: 'Comment', cellClassName: 'pg-wrap', cell: (d) => d.comment ?? <span className="muted">—</span> },
+];

@@ -7,12 +7,12 @@
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { ID_PATTERN, ID_RULE_TEXT } from '../../../src/core/names.ts';
 import { query, useApi, type ArtifactInfo } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
+import { Ago, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
 import { formatBytes } from '../format.ts';
 import { Link, useSearchParam } from '../router.tsx';
 import { keyPath, plural } from './parts/common.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 interface ListAnswer {
@@ -59,17 +59,22 @@ export default function Artifacts() {
       <ErrorBox error={list.error} onRetry={() => void list.reload()} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          {prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
-        </Empty>
       ) : (
         <>
-          <p className="muted small" aria-live="polite">
-            {plural(rows.length, 'artifact')}, {formatBytes(totalBytes)}
-            {list.data.truncated ? ` (the first ${limit}; narrow the filters or raise the limit to see more)` : ''}
-          </p>
-          <ArtifactTable rows={rows} prefix={prefix} runFilter={runId} onBrowse={(p) => setPrefix(p || null, { push: true })} onRun={(r) => setRun(r, { push: true })} />
+          {rows.length > 0 ? (
+            <p className="muted small" aria-live="polite">
+              {plural(rows.length, 'artifact')}, {formatBytes(totalBytes)}
+              {list.data.truncated ? ` (the first ${limit}; narrow the filters or raise the limit to see more)` : ''}
+            </p>
+          ) : null}
+          <ArtifactTable
+            rows={rows}
+            prefix={prefix}
+            runFilter={runId}
+            onBrowse={(p) => setPrefix(p || null, { push: true })}
+            onRun={(r) => setRun(r, { push: true })}
+            empty={prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
+          />
         </>
       )}
     </div>
@@ -163,107 +168,101 @@ function Crumbs({ prefix, onBrowse }: { prefix: string; onBrowse: (p: string) =>
   );
 }
 
-function ArtifactTable({ rows, prefix, runFilter, onBrowse, onRun }: { rows: ArtifactInfo[]; prefix: string; runFilter: string; onBrowse: (p: string) => void; onRun: (runId: string) => void }) {
-  const sorter = useSort(
-    rows,
-    {
-      key: (a) => a.key,
-      size: (a) => a.size,
-      createdAt: (a) => a.createdAt,
-      run: (a) => (a.runId ? `${a.runId}/${a.jobId ?? ''}/${String(a.attempt ?? 0).padStart(6, '0')}` : null),
-    },
-    { key: 'createdAt', dir: 'desc' },
-  );
+function ArtifactTable({
+  rows,
+  prefix,
+  runFilter,
+  onBrowse,
+  onRun,
+  empty,
+}: {
+  rows: ArtifactInfo[];
+  prefix: string;
+  runFilter: string;
+  onBrowse: (p: string) => void;
+  onRun: (runId: string) => void;
+  empty: string;
+}) {
   // The "folder" of a key under the current prefix, to browse into (only for keys deeper than it).
   const folderOf = (key: string): string | null => {
     const rest = key.slice(prefix.length);
     const slash = rest.lastIndexOf('/');
     return slash > 0 ? prefix + rest.slice(0, slash + 1) : null;
   };
-  return (
-    <div className="table-wrap">
-      <table className="table pg-table">
-        <thead>
-          <tr>
-            <SortTh sorter={sorter} sortKey="key">
-              Key
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="size" className="pg-num">
-              Size
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="createdAt">
-              Created
-            </SortTh>
-            <SortTh sorter={sorter} sortKey="run">
-              Made by
-            </SortTh>
-            <th scope="col">SHA-256</th>
-            <th scope="col">Download</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sorter.rows.map((a) => {
-            const folder = folderOf(a.key);
-            return (
-              <tr key={a.key}>
-                <th scope="row" className="pg-wrap">
-                  {folder ? (
-                    <button type="button" className="link-button pg-folder" onClick={() => onBrowse(folder)} title={`Show only the artifacts under ${folder}`}>
-                      <code>{folder.slice(prefix.length)}</code>
-                    </button>
-                  ) : null}
-                  <code>{a.key.slice((folder ?? prefix).length)}</code>
-                </th>
-                <td className="pg-num" title={`${a.size} bytes`}>
-                  {formatBytes(a.size)}
-                </td>
-                <td>
-                  <Ago at={a.createdAt} />
-                </td>
-                <td>
-                  {a.runId ? (
-                    <>
-                      <RunLink runId={a.runId} />
-                      {a.jobId ? (
-                        <>
-                          {' / '}
-                          <Link to={runUrl(a.runId, a.jobId)}>
-                            <code>{a.jobId}</code>
-                          </Link>
-                        </>
-                      ) : null}
-                      {a.attempt !== null ? <span className="muted small"> (attempt {a.attempt})</span> : null}{' '}
-                      {runFilter === a.runId ? null : (
-                        <button
-                          type="button"
-                          className="btn btn-small btn-ghost pg-only"
-                          onClick={() => onRun(a.runId ?? '')}
-                          title={`Show only the artifacts of run ${a.runId}`}
-                          aria-label={`Show only the artifacts of run ${a.runId}`}
-                        >
-                          filter
-                        </button>
-                      )}
-                    </>
-                  ) : (
-                    <span className="muted">published directly</span>
-                  )}
-                </td>
-                <td>
-                  <code className="pg-hash" title={a.sha256}>
-                    {a.sha256.slice(0, 12)}…
-                  </code>
-                </td>
-                <td>
-                  <a className="btn btn-small" href={downloadUrl(a.key)} download={baseName(a.key)} aria-label={`Download ${a.key}`}>
-                    Download
-                  </a>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
-  );
+  const columns: Column<ArtifactInfo>[] = [
+    {
+      id: 'key',
+      header: 'Key',
+      rowHeader: true,
+      cellClassName: 'pg-wrap',
+      sortValue: (a) => a.key,
+      cell: (a) => {
+        const folder = folderOf(a.key);
+        return (
+          <>
+            {folder ? (
+              <button type="button" className="link-button pg-folder" onClick={() => onBrowse(folder)} title={`Show only the artifacts under ${folder}`}>
+                <code>{folder.slice(prefix.length)}</code>
+              </button>
+            ) : null}
+            <code>{a.key.slice((folder ?? prefix).length)}</code>
+          </>
+        );
+      },
+    },
+    { id: 'size', header: 'Size', className: 'pg-num', title: (a) => `${a.size} bytes`, sortValue: (a) => a.size, cell: (a) => formatBytes(a.size) },
+    { id: 'createdAt', header: 'Created', sortValue: (a) => a.createdAt, cell: (a) => <Ago at={a.createdAt} /> },
+    {
+      id: 'run',
+      header: 'Made by',
+      sortValue: (a) => (a.runId ? `${a.runId}/${a.jobId ?? ''}/${String(a.attempt ?? 0).padStart(6, '0')}` : null),
+      cell: (a) =>
+        a.runId ? (
+          <>
+            <RunLink runId={a.runId} />
+            {a.jobId ? (
+              <>
+                {' / '}
+                <Link to={runUrl(a.runId, a.jobId)}>
+                  <code>{a.jobId}</code>
+                </Link>
+              </>
+            ) : null}
+            {a.attempt !== null ? <span className="muted small"> (attempt {a.attempt})</span> : null}{' '}
+            {runFilter === a.runId ? null : (
+              <button
+                type="button"
+                className="btn btn-small btn-ghost pg-only"
+                onClick={() => onRun(a.runId ?? '')}
+                title={`Show only the artifacts of run ${a.runId}`}
+                aria-label={`Show only the artifacts of run ${a.runId}`}
+              >
+                filter
+              </button>
+            )}
+          </>
+        ) : (
+          <span className="muted">published directly</span>
+        ),
+    },
+    {
+      id: 'sha256',
+      header: 'SHA-256',
+      cell: (a) => (
+        <code className="pg-hash" title={a.sha256}>
+          {a.sha256.slice(0, 12)}…
+        </code>
+      ),
+    },
+    {
+      id: 'download',
+      header: 'Download',
+      cell: (a) => (
+        <a className="btn btn-small" href={downloadUrl(a.key)} download={baseName(a.key)} aria-label={`Download ${a.key}`}>
+          Download
+        </a>
+      ),
+    },
+  ];
+  return <DataTable rows={rows} columns={columns} rowKey={(a) => a.key} className="pg-table" initialSort={{ id: 'createdAt', dir: 'desc' }} empty={empty} />;
 }

@@ -5,9 +5,29 @@
  */
 import { usePolling } from '../api.ts';
 import type { AuditEntry } from '../types.ts';
-import { Ago, Empty, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
+import { type Column, DataTable } from '../components/DataTable.tsx';
+import { Ago, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
 import { formatTime } from '../format.ts';
 import './pages.css';
+
+/** Newest first, as the master answers: the order is the record. */
+const COLUMNS: Column<AuditEntry>[] = [
+  { id: 'when', header: 'When', title: (e) => formatTime(e.at), cell: (e) => <Ago at={e.at} /> },
+  { id: 'who', header: 'Who', rowHeader: true, cell: (e) => <code>{e.who}</code> },
+  { id: 'action', header: 'Action', cell: (e) => <code>{e.action}</code> },
+  { id: 'target', header: 'Target', cell: (e) => (e.target === null ? <span className="muted">—</span> : <code className="pg-nowrap">{e.target}</code>) },
+  {
+    id: 'through',
+    header: 'Through',
+    cellClassName: 'muted small',
+    cell: (e) => (
+      <>
+        {e.via} from {e.from}
+      </>
+    ),
+  },
+  { id: 'result', header: 'Result', cell: (e) => (e.ok ? 'ok' : <span style={{ color: 'var(--st-dead)' }}>refused: {e.error}</span>) },
+];
 
 export default function Audit() {
   const list = usePolling<{ entries: AuditEntry[] }>('/api/audit?limit=500', 10_000);
@@ -22,43 +42,14 @@ export default function Audit() {
       <ErrorBox error={list.error} onRetry={() => void list.reload()} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here.</Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table pg-table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Through</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((e) => (
-                <tr key={e.seq}>
-                  <td title={formatTime(e.at)}>
-                    <Ago at={e.at} />
-                  </td>
-                  <th scope="row">
-                    <code>{e.who}</code>
-                  </th>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>{e.target === null ? <span className="muted">—</span> : <code className="pg-nowrap">{e.target}</code>}</td>
-                  <td className="muted small">
-                    {e.via} from {e.from}
-                  </td>
-                  <td>{e.ok ? 'ok' : <span style={{ color: "var(--st-dead)" }}>refused: {e.error}</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={COLUMNS}
+          rowKey={(e) => String(e.seq)}
+          className="pg-table"
+          empty="Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here."
+        />
       )}
     </div>
   );

@@ -1,8 +1,9 @@
 /** Runs: a searchable, filterable table kept current by the live `run` and `jobs` events. */
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { query, RUN_STATUS_LIST, type RunSummary, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { runUrl } from '../components/links.tsx';
-import { Ago, CountsBar, Empty, ErrorBox, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
+import { Ago, CountsBar, ErrorBox, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { runStatusInfo } from '../status.ts';
@@ -155,75 +156,61 @@ export default function Runs() {
       <ErrorBox error={runs.error} onRetry={() => void runs.reload()} />
       {runs.loading && !runs.data ? (
         <Loading />
-      ) : shown.length === 0 ? (
-        !runs.error && <Empty>{filtered ? 'No run matches these filters.' : 'No runs yet. Submit one with titan submit or titan pipeline run.'}</Empty>
-      ) : (
-        <RunsTable runs={shown} onTag={(tag) => set({ tag })} />
+      ) : runs.error && shown.length === 0 ? null : (
+        <DataTable
+          rows={shown}
+          columns={runColumns((tag) => set({ tag }))}
+          rowKey={(r) => r.runId}
+          className="runs-table"
+          caption="Runs, newest first"
+          rowLink={(r) => runUrl(r.runId)}
+          empty={filtered ? 'No run matches these filters.' : 'No runs yet. Submit one with titan submit or titan pipeline run.'}
+        />
       )}
     </div>
   );
 }
 
-function RunsTable({ runs, onTag }: { runs: RunSummary[]; onTag: (tag: string) => void }) {
-  return (
-    <div className="table-wrap">
-      <table className="table runs-table">
-        <caption className="visually-hidden">Runs, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col">Name</th>
-            <th scope="col">Run id</th>
-            <th scope="col">Agent run</th>
-            <th scope="col">Tags</th>
-            <th scope="col">Jobs</th>
-            <th scope="col">Created</th>
-            <th scope="col">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <tr key={r.runId}>
-              <td>
-                <RunStatusBadge status={r.status} />
-              </td>
-              <td className="cell-name">
-                <Link to={runUrl(r.runId)}>{r.name}</Link>
-              </td>
-              <td>
-                <code className="small">{r.runId}</code>
-              </td>
-              <td>
-                {r.agentRunId ? (
-                  <Link to={`/agent-runs/${encodeURIComponent(r.agentRunId)}`}>
-                    <code className="small">{r.agentRunId}</code>
-                  </Link>
-                ) : (
-                  <span className="muted">—</span>
-                )}
-              </td>
-              <td>
-                <ul className="chips">
-                  {r.tags.map((t) => (
-                    <li key={t}>
-                      <button type="button" className="chip chip-button" onClick={() => onTag(t)} title={`Show runs tagged ${t}`}>
-                        {t}
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td className="cell-progress">
-                <CountsBar counts={r.counts} total={r.total} />
-              </td>
-              <td>
-                <Ago at={r.createdAt} />
-              </td>
-              <td title={r.finishedAt ? `finished ${formatTime(r.finishedAt)}` : 'still running'}>{formatDuration((r.finishedAt ?? Date.now()) - r.createdAt)}</td>
-            </tr>
+/** The master's order, newest first. */
+function runColumns(onTag: (tag: string) => void): Column<RunSummary>[] {
+  return [
+    { id: 'status', header: 'Status', cell: (r) => <RunStatusBadge status={r.status} /> },
+    { id: 'name', header: 'Name', cellClassName: 'cell-name', cell: (r) => <Link to={runUrl(r.runId)}>{r.name}</Link> },
+    { id: 'runId', header: 'Run id', cell: (r) => <code className="small">{r.runId}</code> },
+    {
+      id: 'agentRun',
+      header: 'Agent run',
+      cell: (r) =>
+        r.agentRunId ? (
+          <Link to={`/agent-runs/${encodeURIComponent(r.agentRunId)}`}>
+            <code className="small">{r.agentRunId}</code>
+          </Link>
+        ) : (
+          <span className="muted">—</span>
+        ),
+    },
+    {
+      id: 'tags',
+      header: 'Tags',
+      cell: (r) => (
+        <ul className="chips">
+          {r.tags.map((t) => (
+            <li key={t}>
+              <button type="button" className="chip chip-button" onClick={() => onTag(t)} title={`Show runs tagged ${t}`}>
+                {t}
+              </button>
+            </li>
           ))}
-        </tbody>
-      </table>
-    </div>
-  );
+        </ul>
+      ),
+    },
+    { id: 'jobs', header: 'Jobs', cellClassName: 'cell-progress', cell: (r) => <CountsBar counts={r.counts} total={r.total} /> },
+    { id: 'createdAt', header: 'Created', cell: (r) => <Ago at={r.createdAt} /> },
+    {
+      id: 'duration',
+      header: 'Duration',
+      title: (r) => (r.finishedAt ? `finished ${formatTime(r.finishedAt)}` : 'still running'),
+      cell: (r) => formatDuration((r.finishedAt ?? Date.now()) - r.createdAt),
+    },
+  ];
 }

@@ -6,12 +6,12 @@
  */
 import { useState, type ReactNode } from 'react';
 import { apiDelete, apiPath, apiPost, usePolling, type ScheduleView } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, Loading, PageHeader, errorText } from '../components/ui.tsx';
+import { Ago, ErrorBox, Loading, PageHeader, errorText } from '../components/ui.tsx';
 import { formatTime } from '../format.ts';
 import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 type Action = 'pause' | 'resume' | 'run-now';
@@ -26,17 +26,129 @@ export default function Schedules() {
   const [deleteError, setDeleteError] = useState<string | null>(null);
 
   const rows = list.data?.schedules ?? [];
-  const sorter = useSort(
-    rows,
+  const columns: Column<ScheduleView>[] = [
     {
-      name: (s) => s.name,
-      state: (s) => s.paused,
-      nextAt: (s) => s.nextAt,
-      lastAt: (s) => s.lastAt,
-      decision: (s) => s.lastDecisionAt,
+      id: 'name',
+      header: 'Schedule',
+      rowHeader: true,
+      sortValue: (s) => s.name,
+      cell: (s) => (
+        <>
+          <code className="pg-nowrap">{s.name}</code>
+          <div className="muted small">
+            {s.run.name !== s.name ? `${s.run.name} · ` : ''}
+            {plural(s.run.jobs.length, 'job')}
+          </div>
+        </>
+      ),
     },
-    { key: 'name', dir: 'asc' },
-  );
+    {
+      id: 'when',
+      header: 'When',
+      cell: (s) => (
+        <>
+          <code>{s.spec.cron}</code>
+          <div className="muted small">
+            {s.spec.timezone} · overlap: {s.spec.overlap} · missed: {s.spec.missed}
+          </div>
+        </>
+      ),
+    },
+    {
+      id: 'state',
+      header: 'State',
+      sortValue: (s) => s.paused,
+      cell: (s) => (
+        <>
+          {s.paused ? (
+            <StateBadge tone="pending" symbol="⏸" title="no fire time submits a run until it is resumed">
+              Paused
+            </StateBadge>
+          ) : (
+            <StateBadge tone="running" symbol="◷">
+              Active
+            </StateBadge>
+          )}
+        </>
+      ),
+    },
+    { id: 'nextAt', header: 'Next run', sortValue: (s) => s.nextAt, cell: (s) => (s.nextAt !== null ? <Ago at={s.nextAt} /> : <span className="muted">{s.paused ? 'paused' : 'none'}</span>) },
+    {
+      id: 'lastAt',
+      header: 'Last run',
+      sortValue: (s) => s.lastAt,
+      cell: (s) => (
+        <>
+          {s.lastAt !== null ? (
+            <>
+              <Ago at={s.lastAt} />
+              {s.lastRunId ? (
+                <div className="small">
+                  <RunLink runId={s.lastRunId} />
+                </div>
+              ) : null}
+            </>
+          ) : (
+            <span className="muted">never</span>
+          )}
+        </>
+      ),
+    },
+    {
+      id: 'decision',
+      header: 'Last decision',
+      cellClassName: 'pg-wrap',
+      sortValue: (s) => s.lastDecisionAt,
+      cell: (s) => (
+        <>
+          {s.lastDecision ? (
+            <>
+              <span>{s.lastDecision}</span>
+              {s.lastDecisionAt !== null ? (
+                <div className="muted small" title={formatTime(s.lastDecisionAt)}>
+                  <Ago at={s.lastDecisionAt} />
+                </div>
+              ) : null}
+            </>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </>
+      ),
+    },
+    {
+      id: 'actions',
+      header: 'Actions',
+      cell: (s) => (
+        <div className="pg-actions">
+          <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'run-now')} aria-label={`Run ${s.name} now`}>
+            {busy === `${s.name}:run-now` ? 'Submitting…' : 'Run now'}
+          </button>
+          {s.paused ? (
+            <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'resume')} aria-label={`Resume ${s.name}`}>
+              {busy === `${s.name}:resume` ? 'Resuming…' : 'Resume'}
+            </button>
+          ) : (
+            <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'pause')} aria-label={`Pause ${s.name}`}>
+              {busy === `${s.name}:pause` ? 'Pausing…' : 'Pause'}
+            </button>
+          )}
+          <button
+            type="button"
+            className="btn btn-small btn-bad-outline"
+            disabled={busy !== null}
+            onClick={() => {
+              setDeleteError(null);
+              setDeleting(s);
+            }}
+            aria-label={`Delete ${s.name}`}
+          >
+            Delete
+          </button>
+        </div>
+      ),
+    },
+  ];
 
   const act = async (s: ScheduleView, action: Action): Promise<void> => {
     setBusy(`${s.name}:${action}`);
@@ -92,123 +204,19 @@ export default function Schedules() {
         }} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
-        </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table pg-table">
-            <thead>
-              <tr>
-                <SortTh sorter={sorter} sortKey="name">
-                  Schedule
-                </SortTh>
-                <th scope="col">When</th>
-                <SortTh sorter={sorter} sortKey="state">
-                  State
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="nextAt">
-                  Next run
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="lastAt">
-                  Last run
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="decision">
-                  Last decision
-                </SortTh>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorter.rows.map((s) => (
-                <tr key={s.name}>
-                  <th scope="row">
-                    <code className="pg-nowrap">{s.name}</code>
-                    <div className="muted small">
-                      {s.run.name !== s.name ? `${s.run.name} · ` : ''}
-                      {plural(s.run.jobs.length, 'job')}
-                    </div>
-                  </th>
-                  <td>
-                    <code>{s.spec.cron}</code>
-                    <div className="muted small">
-                      {s.spec.timezone} · overlap: {s.spec.overlap} · missed: {s.spec.missed}
-                    </div>
-                  </td>
-                  <td>
-                    {s.paused ? (
-                      <StateBadge tone="pending" symbol="⏸" title="no fire time submits a run until it is resumed">
-                        Paused
-                      </StateBadge>
-                    ) : (
-                      <StateBadge tone="running" symbol="◷">
-                        Active
-                      </StateBadge>
-                    )}
-                  </td>
-                  <td>{s.nextAt !== null ? <Ago at={s.nextAt} /> : <span className="muted">{s.paused ? 'paused' : 'none'}</span>}</td>
-                  <td>
-                    {s.lastAt !== null ? (
-                      <>
-                        <Ago at={s.lastAt} />
-                        {s.lastRunId ? (
-                          <div className="small">
-                            <RunLink runId={s.lastRunId} />
-                          </div>
-                        ) : null}
-                      </>
-                    ) : (
-                      <span className="muted">never</span>
-                    )}
-                  </td>
-                  <td className="pg-wrap">
-                    {s.lastDecision ? (
-                      <>
-                        <span>{s.lastDecision}</span>
-                        {s.lastDecisionAt !== null ? (
-                          <div className="muted small" title={formatTime(s.lastDecisionAt)}>
-                            <Ago at={s.lastDecisionAt} />
-                          </div>
-                        ) : null}
-                      </>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                  <td>
-                    <div className="pg-actions">
-                      <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'run-now')} aria-label={`Run ${s.name} now`}>
-                        {busy === `${s.name}:run-now` ? 'Submitting…' : 'Run now'}
-                      </button>
-                      {s.paused ? (
-                        <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'resume')} aria-label={`Resume ${s.name}`}>
-                          {busy === `${s.name}:resume` ? 'Resuming…' : 'Resume'}
-                        </button>
-                      ) : (
-                        <button type="button" className="btn btn-small" disabled={busy !== null} onClick={() => void act(s, 'pause')} aria-label={`Pause ${s.name}`}>
-                          {busy === `${s.name}:pause` ? 'Pausing…' : 'Pause'}
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        className="btn btn-small btn-bad-outline"
-                        disabled={busy !== null}
-                        onClick={() => {
-                          setDeleteError(null);
-                          setDeleting(s);
-                        }}
-                        aria-label={`Delete ${s.name}`}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={columns}
+          rowKey={(s) => s.name}
+          className="pg-table"
+          initialSort={{ id: 'name', dir: 'asc' }}
+          empty={
+            <>
+              No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
+            </>
+          }
+        />
       )}
       {deleting ? (
         <ConfirmDialog

@@ -5,13 +5,13 @@
  */
 import { useState } from 'react';
 import { apiPath, apiPost, useApi, type JobView, type ServiceView } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, JobStatusBadge, Loading, PageHeader, errorText } from '../components/ui.tsx';
+import { Ago, ErrorBox, JobStatusBadge, Loading, PageHeader, errorText } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { isTerminalStatus } from '../status.ts';
 import { Outcome, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 export default function Services() {
@@ -24,19 +24,68 @@ export default function Services() {
 
   const rows = list.data?.services ?? [];
   const up = rows.filter((s) => s.upSince !== null).length;
-  const sorter = useSort(
-    rows,
+  const columns: Column<ServiceView>[] = [
     {
-      service: (s) => s.jobId,
-      run: (s) => s.runName,
-      status: (s) => s.status,
-      worker: (s) => s.workerId,
-      port: (s) => s.port,
-      upSince: (s) => s.upSince,
-      restarts: (s) => s.restarts,
+      id: 'service',
+      header: 'Service',
+      rowHeader: true,
+      sortValue: (s) => s.jobId,
+      cell: (s) => (
+        <>
+          <Link to={runUrl(s.runId, s.jobId)}>
+            <code>{s.jobId}</code>
+          </Link>
+          {s.error ? (
+            <p className="pg-cell-error small" title={s.error}>
+              {s.error}
+            </p>
+          ) : null}
+        </>
+      ),
     },
-    { key: 'service', dir: 'asc' },
-  );
+    { id: 'run', header: 'Run', sortValue: (s) => s.runName, cell: (s) => <RunLink runId={s.runId}>{s.runName}</RunLink> },
+    { id: 'status', header: 'Status', sortValue: (s) => s.status, cell: (s) => <JobStatusBadge status={s.status} /> },
+    { id: 'worker', header: 'Worker', sortValue: (s) => s.workerId, cell: (s) => (s.workerId ? <code>{s.workerId}</code> : <span className="muted">—</span>) },
+    { id: 'port', header: 'Port', className: 'pg-num', sortValue: (s) => s.port, cell: (s) => s.port ?? <span className="muted">—</span> },
+    { id: 'pid', header: 'PID', className: 'pg-num', cell: (s) => s.pid ?? <span className="muted">—</span> },
+    { id: 'upSince', header: 'Up since', sortValue: (s) => s.upSince, cell: (s) => (s.upSince !== null ? <Ago at={s.upSince} /> : <span className="muted">not up</span>) },
+    {
+      id: 'restarts',
+      header: 'Restarts',
+      className: 'pg-num',
+      sortValue: (s) => s.restarts,
+      title: (s) => `attempt ${s.attempt}; restart policy: ${s.restart}`,
+      cell: (s) => (
+        <>
+          {s.restarts} <span className="muted small">({s.restart})</span>
+        </>
+      ),
+    },
+    {
+      id: 'actions',
+      header: 'Actions',
+      cell: (s) => (
+        <div className="pg-actions">
+          <Link className="btn btn-small" to={runUrl(s.runId, s.jobId)} aria-label={`Logs of ${s.ref}`}>
+            Logs
+          </Link>
+          {!isTerminalStatus(s.status) ? (
+            <button
+              type="button"
+              className="btn btn-small btn-bad-outline"
+              onClick={() => {
+                setDialogError(null);
+                setStopping(s);
+              }}
+              aria-label={`Stop ${s.ref}`}
+            >
+              Stop
+            </button>
+          ) : null}
+        </div>
+      ),
+    },
+  ];
 
   const stop = async (): Promise<void> => {
     if (!stopping) return;
@@ -68,93 +117,19 @@ export default function Services() {
       <Outcome done={done} onDismiss={() => setDone(null)} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          No services in the active runs. A pipeline job with <code>type: service</code> runs as one (or <code>titan deploy</code>).
-        </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table pg-table">
-            <thead>
-              <tr>
-                <SortTh sorter={sorter} sortKey="service">
-                  Service
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="run">
-                  Run
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="status">
-                  Status
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="worker">
-                  Worker
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="port" className="pg-num">
-                  Port
-                </SortTh>
-                <th scope="col" className="pg-num">
-                  PID
-                </th>
-                <SortTh sorter={sorter} sortKey="upSince">
-                  Up since
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="restarts" className="pg-num">
-                  Restarts
-                </SortTh>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorter.rows.map((s) => (
-                <tr key={s.ref}>
-                  <th scope="row">
-                    <Link to={runUrl(s.runId, s.jobId)}>
-                      <code>{s.jobId}</code>
-                    </Link>
-                    {s.error ? (
-                      <p className="pg-cell-error small" title={s.error}>
-                        {s.error}
-                      </p>
-                    ) : null}
-                  </th>
-                  <td>
-                    <RunLink runId={s.runId}>{s.runName}</RunLink>
-                  </td>
-                  <td>
-                    <JobStatusBadge status={s.status} />
-                  </td>
-                  <td>{s.workerId ? <code>{s.workerId}</code> : <span className="muted">—</span>}</td>
-                  <td className="pg-num">{s.port ?? <span className="muted">—</span>}</td>
-                  <td className="pg-num">{s.pid ?? <span className="muted">—</span>}</td>
-                  <td>{s.upSince !== null ? <Ago at={s.upSince} /> : <span className="muted">not up</span>}</td>
-                  <td className="pg-num" title={`attempt ${s.attempt}; restart policy: ${s.restart}`}>
-                    {s.restarts} <span className="muted small">({s.restart})</span>
-                  </td>
-                  <td>
-                    <div className="pg-actions">
-                      <Link className="btn btn-small" to={runUrl(s.runId, s.jobId)} aria-label={`Logs of ${s.ref}`}>
-                        Logs
-                      </Link>
-                      {!isTerminalStatus(s.status) ? (
-                        <button
-                          type="button"
-                          className="btn btn-small btn-bad-outline"
-                          onClick={() => {
-                            setDialogError(null);
-                            setStopping(s);
-                          }}
-                          aria-label={`Stop ${s.ref}`}
-                        >
-                          Stop
-                        </button>
-                      ) : null}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={columns}
+          rowKey={(s) => s.ref}
+          className="pg-table"
+          initialSort={{ id: 'service', dir: 'asc' }}
+          empty={
+            <>
+              No services in the active runs. A pipeline job with <code>type: service</code> runs as one (or <code>titan deploy</code>).
+            </>
+          }
+        />
       )}
       {stopping ? (
         <ConfirmDialog title={`Stop service ${stopping.jobId}?`} confirmLabel="Stop service" danger busy={busy} error={dialogError} onConfirm={() => void stop()} onCancel={() => setStopping(null)}>

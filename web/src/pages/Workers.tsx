@@ -7,11 +7,11 @@
  */
 import { useId, useMemo, useState } from 'react';
 import { apiPath, apiPost, useApi, useClusterEvents, type WorkerView } from '../api.ts';
+import { type Column, DataTable } from '../components/DataTable.tsx';
 import { JobRefLink } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, Loading, Meter, PageHeader, errorText } from '../components/ui.tsx';
+import { Ago, ErrorBox, Loading, Meter, PageHeader, errorText } from '../components/ui.tsx';
 import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
-import { SortTh, useSort } from './parts/sort.tsx';
 import './pages.css';
 
 type Pending = { worker: WorkerView; action: 'drain' | 'shutdown' };
@@ -39,18 +39,6 @@ export default function Workers() {
   const all = list.data?.workers ?? [];
   const capabilities = useMemo(() => [...new Set(all.flatMap((w) => w.capabilities))].sort(), [all]);
   const rows = useMemo(() => (capability ? all.filter((w) => w.capabilities.includes(capability)) : all), [all, capability]);
-  const sorter = useSort(
-    rows,
-    {
-      id: (w) => w.id,
-      state: (w) => STATE_ORDER[w.state],
-      kind: (w) => (w.permanent ? 0 : 1),
-      load: (w) => (w.slots > 0 ? w.running / w.slots : 0),
-      connectedAt: (w) => w.connectedAt,
-      lastSeen: (w) => w.lastSeen,
-    },
-    { key: 'state', dir: 'asc' },
-  );
   const slots = rows.reduce((a, w) => a + (w.state === 'disconnected' ? 0 : w.slots), 0);
   const running = rows.reduce((a, w) => a + w.running, 0);
 
@@ -118,51 +106,24 @@ export default function Workers() {
       <Outcome done={done} onDismiss={() => setDone(null)} />
       {!list.data ? (
         !list.error && <Loading />
-      ) : rows.length === 0 ? (
-        <Empty>
-          {all.length === 0 ? (
-            <>
-              No workers. Start one with <code>titan worker --master HOST:PORT</code>.
-            </>
-          ) : (
-            'No worker has this capability.'
-          )}
-        </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table pg-table pg-workers">
-            <thead>
-              <tr>
-                <SortTh sorter={sorter} sortKey="id">
-                  Worker
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="state">
-                  State
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="kind">
-                  Kind
-                </SortTh>
-                <th scope="col">Capabilities</th>
-                <SortTh sorter={sorter} sortKey="load">
-                  Slots busy
-                </SortTh>
-                <th scope="col">Running</th>
-                <SortTh sorter={sorter} sortKey="connectedAt">
-                  Connected
-                </SortTh>
-                <SortTh sorter={sorter} sortKey="lastSeen">
-                  Last seen
-                </SortTh>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorter.rows.map((w) => (
-                <WorkerRow key={w.id} worker={w} onAction={ask} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={workerColumns(ask)}
+          rowKey={(w) => w.id}
+          className="pg-table pg-workers"
+          initialSort={{ id: 'state', dir: 'asc' }}
+          rowProps={(w) => ({ className: w.state === 'disconnected' ? 'pg-dim' : undefined })}
+          empty={
+            all.length === 0 ? (
+              <>
+                No workers. Start one with <code>titan worker --master HOST:PORT</code>.
+              </>
+            ) : (
+              'No worker has this capability.'
+            )
+          }
+        />
       )}
       {pending ? (
         <ConfirmDialog
@@ -201,24 +162,35 @@ export default function Workers() {
   );
 }
 
-function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: WorkerView, action: Action) => void }) {
-  const gone = w.state === 'disconnected';
-  // `attempts` holds every job on the worker, its services too: list those once, as services.
-  const jobs = w.attempts.filter((a) => !w.services.some((s) => s.ref === a));
-  return (
-    <tr className={gone ? 'pg-dim' : undefined}>
-      <th scope="row">
-        <code>{w.id}</code>
-        {w.version || w.pid !== undefined ? (
-          <div className="muted small">
-            {w.version ? `v${w.version}` : ''}
-            {w.version && w.pid !== undefined ? ' · ' : ''}
-            {w.pid !== undefined ? `pid ${w.pid}` : ''}
-          </div>
-        ) : null}
-      </th>
-      <td>
-        {w.state === 'connected' ? (
+/** The jobs on the worker that are not its services (`attempts` holds both: list services once, as services). */
+const jobsOf = (w: WorkerView): string[] => w.attempts.filter((a) => !w.services.some((s) => s.ref === a));
+
+function workerColumns(onAction: (w: WorkerView, action: Action) => void): Column<WorkerView>[] {
+  return [
+    {
+      id: 'id',
+      header: 'Worker',
+      rowHeader: true,
+      sortValue: (w) => w.id,
+      cell: (w) => (
+        <>
+          <code>{w.id}</code>
+          {w.version || w.pid !== undefined ? (
+            <div className="muted small">
+              {w.version ? `v${w.version}` : ''}
+              {w.version && w.pid !== undefined ? ' · ' : ''}
+              {w.pid !== undefined ? `pid ${w.pid}` : ''}
+            </div>
+          ) : null}
+        </>
+      ),
+    },
+    {
+      id: 'state',
+      header: 'State',
+      sortValue: (w) => STATE_ORDER[w.state],
+      cell: (w) =>
+        w.state === 'connected' ? (
           <StateBadge tone="completed" symbol="●">
             Connected
           </StateBadge>
@@ -230,13 +202,23 @@ function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: 
           <StateBadge tone="dead" symbol="○" title="its connection is gone; its jobs are held until it returns or is declared dead">
             Disconnected
           </StateBadge>
-        )}
-      </td>
-      <td>
-        {w.permanent ? 'permanent' : 'ephemeral'}
-        {w.spawnedBy ? <div className="muted small">spawned by {w.spawnedBy}</div> : null}
-      </td>
-      <td>
+        ),
+    },
+    {
+      id: 'kind',
+      header: 'Kind',
+      sortValue: (w) => (w.permanent ? 0 : 1),
+      cell: (w) => (
+        <>
+          {w.permanent ? 'permanent' : 'ephemeral'}
+          {w.spawnedBy ? <div className="muted small">spawned by {w.spawnedBy}</div> : null}
+        </>
+      ),
+    },
+    {
+      id: 'capabilities',
+      header: 'Capabilities',
+      cell: (w) => (
         <ul className="chips" aria-label="Capabilities">
           {w.capabilities.map((c) => (
             <li key={c} className="chip">
@@ -244,18 +226,25 @@ function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: 
             </li>
           ))}
         </ul>
-      </td>
-      <td className="cell-meter">
-        <Meter value={w.running} max={w.slots} label={`${w.id}: ${w.running} of ${w.slots} slots busy`} />
-      </td>
-      <td>
-        {jobs.length === 0 && w.services.length === 0 ? (
+      ),
+    },
+    {
+      id: 'load',
+      header: 'Slots busy',
+      cellClassName: 'cell-meter',
+      sortValue: (w) => (w.slots > 0 ? w.running / w.slots : 0),
+      cell: (w) => <Meter value={w.running} max={w.slots} label={`${w.id}: ${w.running} of ${w.slots} slots busy`} />,
+    },
+    {
+      id: 'running',
+      header: 'Running',
+      cell: (w) => {
+        const jobs = jobsOf(w);
+        return jobs.length === 0 && w.services.length === 0 ? (
           <span className="muted">idle</span>
         ) : (
           <details className="pg-details">
-            <summary>
-              {[jobs.length > 0 ? plural(jobs.length, 'job') : '', w.services.length > 0 ? plural(w.services.length, 'service') : ''].filter(Boolean).join(', ')}
-            </summary>
+            <summary>{[jobs.length > 0 ? plural(jobs.length, 'job') : '', w.services.length > 0 ? plural(w.services.length, 'service') : ''].filter(Boolean).join(', ')}</summary>
             <ul className="pg-plain-list">
               {w.services.map((s) => (
                 <li key={`s:${s.ref}`}>
@@ -263,36 +252,39 @@ function WorkerRow({ worker: w, onAction }: { worker: WorkerView; onAction: (w: 
                 </li>
               ))}
               {jobs.map((a) => (
-                  <li key={`a:${a}`}>
-                    <JobRefLink jobRef={a} />
-                  </li>
-                ))}
+                <li key={`a:${a}`}>
+                  <JobRefLink jobRef={a} />
+                </li>
+              ))}
             </ul>
           </details>
-        )}
-      </td>
-      <td>
-        <Ago at={w.connectedAt} />
-      </td>
-      <td>
-        <Ago at={w.lastSeen} />
-      </td>
-      <td>
-        <div className="pg-actions">
-          {w.state === 'draining' && !w.exiting ? (
-            <button type="button" className="btn btn-small" onClick={() => onAction(w, 'undrain')} aria-label={`Undrain ${w.id}`}>
-              Undrain
+        );
+      },
+    },
+    { id: 'connectedAt', header: 'Connected', sortValue: (w) => w.connectedAt, cell: (w) => <Ago at={w.connectedAt} /> },
+    { id: 'lastSeen', header: 'Last seen', sortValue: (w) => w.lastSeen, cell: (w) => <Ago at={w.lastSeen} /> },
+    {
+      id: 'actions',
+      header: 'Actions',
+      cell: (w) => {
+        const gone = w.state === 'disconnected';
+        return (
+          <div className="pg-actions">
+            {w.state === 'draining' && !w.exiting ? (
+              <button type="button" className="btn btn-small" onClick={() => onAction(w, 'undrain')} aria-label={`Undrain ${w.id}`}>
+                Undrain
+              </button>
+            ) : (
+              <button type="button" className="btn btn-small" disabled={gone || w.state === 'draining'} onClick={() => onAction(w, 'drain')} aria-label={`Drain ${w.id}`}>
+                Drain
+              </button>
+            )}
+            <button type="button" className="btn btn-small btn-bad-outline" disabled={gone} onClick={() => onAction(w, 'shutdown')} aria-label={`Shut down ${w.id}`}>
+              Shut down
             </button>
-          ) : (
-            <button type="button" className="btn btn-small" disabled={gone || w.state === 'draining'} onClick={() => onAction(w, 'drain')} aria-label={`Drain ${w.id}`}>
-              Drain
-            </button>
-          )}
-          <button type="button" className="btn btn-small btn-bad-outline" disabled={gone} onClick={() => onAction(w, 'shutdown')} aria-label={`Shut down ${w.id}`}>
-            Shut down
-          </button>
-        </div>
-      </td>
-    </tr>
-  );
+          </div>
+        );
+      },
+    },
+  ];
 }

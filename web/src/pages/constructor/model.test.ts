@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addNode,
-  commit,
-  commitSince,
-  connect,
-  duplicateNodes,
-  emptyModel,
-  fromPipeline,
-  moveNodes,
-  pipelineOfRun,
-  historyOf,
-  type Model,
-  redo,
-  removeNodes,
-  replacePresent,
-  splitShell,
-  toPython,
-  toTypeScript,
-  toYaml,
-  undo,
-  updateNode,
-  validate,
-  yamlString,
-} from './model.ts';
+import { commit, commitSince, historyOf, redo, replacePresent, undo } from './history.ts';
+import { addNode, connect, duplicateNodes, emptyModel, type Model, moveNodes, removeNodes, updateNode } from './model.ts';
+import { fromPipeline, pipelineOfRun } from './pipeline.ts';
+import { splitShell, toPython, toTypeScript } from './sdkCode.ts';
+import { validate } from './validate.ts';
+import { toYaml, yamlString } from './yaml.ts';
 
 function diamond(): { model: Model; a: string; b: string; c: string; d: string } {
   let m = emptyModel();

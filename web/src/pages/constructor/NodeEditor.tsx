@@ -1,0 +1,125 @@
+/** The side editor of the selected node: its id, kind, script (with upload) and every field of its kind. */
+import { useState } from 'react';
+import { useApi } from '../../api.ts';
+import { errorText } from '../../components/ui.tsx';
+import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../../../src/core/defaults.ts';
+import { uploadScript } from './drafts.ts';
+import FieldError from './FieldError.tsx';
+import { KIND_LABEL } from './kinds.ts';
+import type { CNode, NodeFields, NodeKind } from './model.ts';
+import type { NodePatch } from './useConstructorModel.ts';
+import type { Issue } from './validate.ts';
+
+export default function NodeEditor({
+  node,
+  issues,
+  pools,
+  scriptsVersion,
+  onUploaded,
+  onEdit,
+}: {
+  node: CNode;
+  issues: Issue[];
+  pools: string[];
+  scriptsVersion: number;
+  onUploaded: () => void;
+  onEdit: (key: string, field: string, patch: NodePatch) => void;
+}) {
+  const scripts = useApi<{ scripts: { name: string }[] }>('/api/scripts', [scriptsVersion]);
+  const [uploadMessage, setUploadMessage] = useState('');
+  const f = node.fields;
+  const set = (field: keyof NodeFields, value: string): void => onEdit(node.key, field, { fields: { [field]: value } });
+  // An upload from the editor becomes this node's script at once.
+  const upload = async (file: File | undefined): Promise<void> => {
+    if (!file) return;
+    try {
+      await uploadScript(file.name, file);
+      set('file', file.name);
+      setUploadMessage(`Uploaded ${file.name}`);
+      onUploaded();
+    } catch (err) {
+      setUploadMessage(`Upload failed: ${errorText(err)}`);
+    }
+  };
+  const text = (field: keyof NodeFields, label: string, placeholder = '', list?: string) => (
+    <div className="field">
+      <label htmlFor={`c-f-${field}`}>{label}</label>
+      <input id={`c-f-${field}`} type="text" value={f[field]} placeholder={placeholder} list={list} onChange={(e) => set(field, e.target.value)} aria-invalid={issues.some((i) => i.field === field && i.level === 'error')} />
+      <FieldError issues={issues} field={field} />
+    </div>
+  );
+  return (
+    <div className="c-editor">
+      <h2>
+        {KIND_LABEL[node.kind]} <span className="c-hint">{node.id}</span>
+      </h2>
+      <div className="field">
+        <label htmlFor="c-f-id">Id</label>
+        <input id="c-f-id" type="text" value={node.id} onChange={(e) => onEdit(node.key, 'id', { id: e.target.value })} aria-invalid={issues.some((i) => i.field === 'id')} />
+        <FieldError issues={issues} field="id" />
+      </div>
+      <div className="field">
+        <label htmlFor="c-f-kind">Type</label>
+        <select id="c-f-kind" value={node.kind} onChange={(e) => onEdit(node.key, 'kind', { kind: e.target.value as NodeKind })}>
+          <option value="run">run (task)</option>
+          <option value="service">service</option>
+          <option value="approval">approval</option>
+        </select>
+      </div>
+      {node.kind !== 'approval' && (
+        <>
+          {text('file', 'Script (from the library)', 'extract.py', 'c-scripts')}
+          <label className="btn btn-small c-upload">
+            Upload a script for this node…
+            <input type="file" className="visually-hidden" data-testid="c-node-upload" onChange={(e) => void upload(e.target.files?.[0]).finally(() => (e.target.value = ''))} />
+          </label>
+          {uploadMessage && (
+            <span className="c-hint" role="status">
+              {uploadMessage}
+            </span>
+          )}
+          {scripts.data && f.file.trim() !== '' && !scripts.data.scripts.some((x) => x.name === f.file.trim()) && (
+            <span className="c-field-warning">{f.file.trim()} is not in the library: upload it before deploying</span>
+          )}
+          <datalist id="c-scripts">
+            {(scripts.data?.scripts ?? []).map((s) => (
+              <option key={s.name} value={s.name} />
+            ))}
+          </datalist>
+          {text('args', 'Arguments', "--day 2026-11-24 --label 'two words'")}
+          {text('requirement', 'Requirement (capability)', DEFAULT_CAPABILITY, 'c-pools')}
+          <datalist id="c-pools">
+            {pools.map((p) => (
+              <option key={p} value={p} />
+            ))}
+          </datalist>
+          {text('priority', 'Priority', String(DEFAULT_PRIORITY))}
+          {text('delay', 'Delay (s)', '0')}
+          {text('retries', 'Retries', String(DEFAULT_RETRIES))}
+          {node.kind === 'run' && text('timeout', 'Timeout (s)', 'none')}
+          {node.kind === 'service' && text('port', 'Port', 'assigned')}
+          <div className="field">
+            <label htmlFor="c-f-affinity">Affinity</label>
+            <select id="c-f-affinity" value={f.affinity} onChange={(e) => set('affinity', e.target.value)}>
+              <option value="">none</option>
+              <option value="true">prefer the first parent’s worker</option>
+              <option value="required">required</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="c-f-env">Environment (NAME=value a line)</label>
+            <textarea id="c-f-env" rows={3} value={f.env} onChange={(e) => set('env', e.target.value)} spellCheck={false} />
+            <FieldError issues={issues} field="env" />
+          </div>
+          {node.kind === 'run' && text('hitlMessage', 'Approval after it (hitl_message)', '')}
+        </>
+      )}
+      {node.kind === 'approval' && (
+        <>
+          {text('message', 'Message', 'Deploy to production?')}
+          {text('maxWaitSeconds', 'Max wait (s)', String(DEFAULT_GATE_WAIT_MS / 1000))}
+        </>
+      )}
+    </div>
+  );
+}
