@@ -55,7 +55,7 @@ export function registerServerCommands(program: Command): void {
     const masterHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
     const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}
 `);
-    const { agent, closeReaper } = await composeWorker({
+    const { agent, release } = await composeWorker({
       master: { host: masterHost, port: m.port },
       token: m.token,
       tls: workerTls,
@@ -86,7 +86,7 @@ export function registerServerCommands(program: Command): void {
       const running = agent.runningCount;
       process.stderr.write(running > 0 ? `draining the local worker: ${running} running job(s) may finish for up to ${o.drainTimeout / 1000} s; Ctrl-C again to stop now\n` : 'stopping: no jobs are running\n');
       await agent.drain();
-      closeReaper();
+      release();
       await m.close();
     });
   });
@@ -118,7 +118,7 @@ export function registerServerCommands(program: Command): void {
     if (dataDir !== undefined) refuseOverlap(dataDir, workDir);
     const jobs = jobSetup(o, workDir, tls.files.ca);
     const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-    const { agent, closeReaper } = await composeWorker({
+    const { agent, release } = await composeWorker({
       master,
       token,
       tls,
@@ -127,20 +127,20 @@ export function registerServerCommands(program: Command): void {
       jobs,
       log,
       onShutdown: () => {
-        closeReaper();
+        release();
         process.exit(0);
       },
       // Joined once, then refused (a changed token or certificate): exit with an error, so a supervisor notices.
       onFatal: (err) => {
         process.stderr.write(`titan worker: ${err.message}\n`);
-        closeReaper();
+        release();
         process.exit(3);
       },
     });
     const stop = async (): Promise<void> => {
       process.stderr.write(`draining: ${agent.runningCount} running job(s) may finish for up to ${o.drainTimeout / 1000} s, then what still runs is handed back (signal again to stop now)\n`);
       await agent.drain();
-      closeReaper();
+      release();
     };
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
     // The work directory grows (cached scripts, attempt folders): say where, so that it is found and ignored.

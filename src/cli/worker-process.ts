@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { WorkerSettings } from '../config/worker-settings.js';
 import { type TlsClientOptions, type TlsFiles, tlsEnvFor } from '../protocol/tls-dial.js';
+import { lockDir } from '../server/dir-lock.js';
 import type { WorkerAgent } from '../worker/agent.js';
 import { UsageError } from './connection.js';
 import { type JobSetup, layOutWorkDir } from './job-options.js';
@@ -28,8 +29,8 @@ export interface WorkerPlan {
 
 export interface ComposedWorker {
   agent: WorkerAgent;
-  /** Stops the reaper that ends the process groups of this worker's attempts. */
-  closeReaper(): void;
+  /** Stops the reaper that ends the process groups of this worker's attempts, and frees the work directory. */
+  release(): void;
 }
 
 /** Where a worker records its attempts' process groups, for its next life to stop what this one leaves. */
@@ -59,6 +60,8 @@ export async function composeWorker(plan: WorkerPlan): Promise<ComposedWorker> {
   const capabilities = splitList(o.capabilities);
   const { WorkerAgent, ProcessExecutor, NoopExecutor, Reaper, spawnEphemeralWorker } = await loadWorker();
   for (const line of [...jobs.notices, ...layOutWorkDir(workDir, jobs)]) log(line);
+  // Before the reaper: it stops what a previous worker on this directory left running.
+  const unlock = lockDir(workDir, { role: 'worker', option: '--work-dir' });
   const reaper = o.executor === 'process' ? Reaper.start() : null;
   const agent: WorkerAgent = new WorkerAgent({
     masterHost: plan.master.host,
@@ -85,5 +88,11 @@ export async function composeWorker(plan: WorkerPlan): Promise<ComposedWorker> {
         void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${plan.master.host}:${plan.master.port}`, token: plan.token, name: o.name, workDir, env: tls?.tls ? tlsEnvFor(tls.files) : {}, jobArgs: jobs.args }, agent.id ?? '', request, log),
     }),
   });
-  return { agent, closeReaper: () => reaper?.close() };
+  return {
+    agent,
+    release: () => {
+      reaper?.close();
+      unlock();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * What users stumbled on starting servers with the `titan` command: a busy port (one line naming
- * the port and the option, no data directory left behind), a data directory another master holds, a silent Ctrl-C on `titan up` while it
+ * the port and the option, no data directory left behind), a data directory another master holds (a work directory another worker holds), a silent Ctrl-C on `titan up` while it
  * drains, and a worker's work directory left untracked in a checkout.
  */
 import { execFileSync } from 'node:child_process';
@@ -134,6 +134,11 @@ describe('starting servers with the titan CLI', () => {
       const workDir = join(cluster.dir, 'w');
       const worker = await cluster.startWorker({ workDir });
       expect(worker.output()).toContain(`titan worker starting: work directory ${workDir}, joining 127.0.0.1:${cluster.port}`);
+      // A second worker on the same work directory would stop the first one's jobs as leftovers: refused.
+      const second = await runCli(['worker', '--master', `127.0.0.1:${cluster.port}`, '--work-dir', workDir], { env: { TITAN_TOKEN: cluster.token } });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`titan: ${workDir} is in use by another worker (pid ${worker.child.pid}); stop it first, or choose another directory with --work-dir`);
+      expect(second.stderr).not.toMatch(STACK);
     } finally {
       await cluster.stop();
     }
