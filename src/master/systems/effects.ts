@@ -90,24 +90,28 @@ export class EffectApplier implements EffectSink {
     this.r.bus.emit('ready', undefined);
   }
 
-  /** After the commit, tell watchers what changed and retire a finished run from memory. */
+  /**
+   * After the commit, tell watchers what changed and retire a finished run from memory. The run's
+   * watchers are taken now: an earlier commit of the same batch may retire the run first.
+   */
   private publish(state: RunState, changed: Set<JobRecord>, runChanged: boolean): void {
     const { bus, runs } = this.r;
     const runId = state.run.runId;
-    const watched = bus.listensTo('run', runId);
+    const watchers = bus.topic('run', runId);
+    const jobWatchers = bus.topic('jobs', runId);
     const cluster = bus.listens('run');
     const finished = state.run.status !== 'RUNNING';
-    if (!watched && !cluster && !finished && !bus.listensTo('job') && !bus.listensTo('attempt')) return;
+    if (!watchers && !cluster && !finished && !bus.listensTo('job') && !bus.listensTo('attempt')) return;
     this.r.committer.afterCommit(() => {
-      const views = cluster || bus.listensTo('jobs', runId) ? [...changed].map(this.r.jobViews.batch()) : null;
+      const views = cluster || (jobWatchers && jobWatchers.handlers.length > 0) ? [...changed].map(this.r.jobViews.batch()) : null;
       if (views && views.length > 0) {
-        bus.emitTo('jobs', runId, views);
+        jobWatchers?.emit(views);
         bus.emit('jobs', views, runId);
       }
       if (runChanged) bus.emit('run', state.run, runId);
       if (bus.listensTo('job')) for (const job of changed) bus.emitTo('job', jobKey(runId, job.spec.id), job);
       if (bus.listensTo('attempt')) for (const job of changed) bus.emitTo('attempt', jobKey(runId, job.spec.id), job);
-      if (runChanged) bus.emitTo('run', runId, state.run);
+      if (runChanged) watchers?.emit(state.run);
       if (state.run.status !== 'RUNNING' && runs.get(runId) === state) runs.retire(state);
     });
   }

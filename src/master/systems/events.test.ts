@@ -90,4 +90,18 @@ describe('EventBus', () => {
     bus.emit('ping', 2);
     expect(heard).toEqual([1, 2, 20]);
   });
+
+  it('a topic held by an emitter reaches its handlers after the key is dropped, but not one that stopped', () => {
+    const bus = new EventBus<TestEvents>();
+    const heard: string[] = [];
+    bus.onKey('note', 'r1', (s) => heard.push(`a:${s}`));
+    const stopB = bus.onKey('note', 'r1', (s) => heard.push(`b:${s}`));
+    const held = bus.topic('note', 'r1');
+    bus.dropKey('note', 'r1');
+    stopB();
+    held?.emit('late');
+    bus.emitTo('note', 'r1', 'gone');
+    expect(heard).toEqual(['a:late']);
+    expect(bus.topic('note', 'r1')).toBeUndefined();
+  });
 });

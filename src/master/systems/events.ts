@@ -31,13 +31,30 @@ export interface MasterEvents {
 export type Handler<T> = (payload: T, key: string) => void;
 
 /**
- * Handlers are kept in arrays replaced on each change (copy on write): subscribing is rare,
- * emitting is on the dispatch path, and an array is walked without allocating an iterator. A
- * handler that stops during an emit still hears that one event; one added hears the next.
+ * The handlers of one name and key. An emitter may hold it from a change to its commit: handlers
+ * that stop meanwhile are not told, and a key dropped meanwhile (its run retired by an earlier
+ * commit of the same batch) still reaches the handlers it had.
+ */
+export class Topic<T> {
+  /** Replaced on each change (copy on write), so it is walked without an iterator. */
+  handlers: readonly Handler<T>[] = [];
+
+  constructor(readonly key: string) {}
+
+  emit(payload: T): void {
+    const list = this.handlers;
+    for (let i = 0; i < list.length; i++) (list[i] as Handler<T>)(payload, this.key);
+  }
+}
+
+/**
+ * Subscribing is rare and emitting is on the dispatch path: handler lists are arrays replaced on
+ * each change, walked without allocating. A handler that stops during an emit of `emit` still
+ * hears that one event; one added hears the next.
  */
 export class EventBus<E> {
   private readonly all = new Map<keyof E, Handler<never>[]>();
-  private readonly keyed = new Map<keyof E, Map<string, Handler<never>[]>>();
+  private readonly keyed = new Map<keyof E, Map<string, Topic<never>>>();
 
   /** Hears every event of `name` emitted with `emit`; returns the function that stops it. */
   on<K extends keyof E>(name: K, fn: Handler<E[K]>): () => void {
@@ -49,17 +66,17 @@ export class EventBus<E> {
     };
   }
 
-  /** Hears the events of `name` emitted to `key` with `emitTo`; returns the function that stops it. */
+  /** Hears the events of `name` emitted to `key`; returns the function that stops it. */
   onKey<K extends keyof E>(name: K, key: string, fn: Handler<E[K]>): () => void {
     let byKey = this.keyed.get(name);
     if (!byKey) this.keyed.set(name, (byKey = new Map()));
-    byKey.set(key, [...(byKey.get(key) ?? []), fn]);
+    let topic = byKey.get(key) as Topic<E[K]> | undefined;
+    if (!topic) byKey.set(key, (topic = new Topic<E[K]>(key)) as Topic<never>);
+    const held = topic;
+    held.handlers = [...held.handlers, fn];
     return () => {
-      const current = byKey.get(key);
-      if (!current?.includes(fn)) return;
-      const rest = current.filter((h) => h !== fn);
-      if (rest.length > 0) byKey.set(key, rest);
-      else byKey.delete(key);
+      held.handlers = held.handlers.filter((h) => h !== fn);
+      if (held.handlers.length === 0 && byKey.get(key) === held) byKey.delete(key);
     };
   }
 
@@ -71,8 +88,12 @@ export class EventBus<E> {
 
   /** Tells the handlers of `name` for this key only. */
   emitTo<K extends keyof E>(name: K, key: string, payload: E[K]): void {
-    const list = this.keyed.get(name)?.get(key) as Handler<E[K]>[] | undefined;
-    if (list) for (let i = 0; i < list.length; i++) (list[i] as Handler<E[K]>)(payload, key);
+    this.topic(name, key)?.emit(payload);
+  }
+
+  /** The handlers of `name` for this key, to hold until a commit; undefined when none. */
+  topic<K extends keyof E>(name: K, key: string): Topic<E[K]> | undefined {
+    return this.keyed.get(name)?.get(key) as Topic<E[K]> | undefined;
   }
 
   /** Whether anything hears every `name` event. */
@@ -87,7 +108,7 @@ export class EventBus<E> {
     return key === undefined ? byKey.size > 0 : byKey.has(key);
   }
 
-  /** Forgets every handler of `name` for this key (what they watched is gone). */
+  /** Forgets the handlers of `name` for this key (what they watched is gone); a topic already held still reaches them. */
   dropKey(name: keyof E, key: string): void {
     this.keyed.get(name)?.delete(key);
   }
