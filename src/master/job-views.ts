@@ -13,7 +13,7 @@ import type { WorkerEntry } from './workers.js';
 
 export class JobViews {
   constructor(
-    private readonly runs: ReadonlyMap<string, RunState>,
+    private readonly runs: { get(runId: string): RunState | undefined },
     private readonly workers: ReadonlyMap<string, WorkerEntry>,
     private readonly servicesOn: (w: WorkerEntry) => readonly { port: number | null }[],
   ) {}
