@@ -2,10 +2,13 @@
  * Input schemas of the MCP tools. They are strict (an unknown argument is an error, so a typo is
  * reported instead of ignored) and free of transforms, so each converts to the JSON Schema the
  * MCP client shows the model; the rules the JSON Schema cannot say are checked by refinements.
+ * Where a tool takes a v2 method's parameters, its schema is that method's (P), picked or
+ * extended, so the tool checks exactly what the master will.
  */
 import { z } from 'zod';
-import { ArtifactKeySchema, DATA_LIMITS, KvKeySchema, KvPrefixSchema, KvValueSchema } from '../core/data.js';
-import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RUN_STATUSES, ScriptRefSchema } from '../core/model.js';
+import { DATA_LIMITS } from '../core/data.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES } from '../core/model.js';
+import { METHOD_PARAMS as P } from '../sdk/method-params.js';
 
 /** `runId/jobId`, or a bare job id meaning that job in its latest run. */
 export const JobRefSchema = z
@@ -16,7 +19,7 @@ export const JobRefSchema = z
   .describe('runId/jobId, or a bare job id for that job in its latest run');
 
 /** A bare file name: no folder, no "..", no NUL. */
-export const FileNameSchema = ScriptRefSchema.shape.name;
+export const FileNameSchema = P['files.put'].shape.name;
 
 const ScriptNameSchema = FileNameSchema.describe('file name of the script, e.g. "train.py"; its extension picks the interpreter (.py, .js, .sh, or an executable)');
 const ScriptContentSchema = z
@@ -113,7 +116,7 @@ export const JobRefInput = z.strictObject({ ref: JobRefSchema });
 
 export const LogsInput = z.strictObject({
   ref: JobRefSchema,
-  attempt: z.number().int().positive().optional().describe('which attempt (default: the latest)'),
+  attempt: P['logs.get'].shape.attempt.describe('which attempt (default: the latest)'),
   tail_lines: z.number().int().min(1).max(10_000).default(200).describe('at most this many lines from the end'),
   max_bytes: z.number().int().min(1).max(1024 * 1024).default(64 * 1024).describe('at most this many bytes from the end'),
 });
@@ -123,11 +126,9 @@ export const DecideInput = z.strictObject({
   comment: z.string().max(4096).optional().describe('recorded with the decision, under the name of the MCP server\'s token'),
 });
 
-export const StoreGetInput = z.strictObject({ key: KvKeySchema });
+export const StoreGetInput = P['kv.get'];
 
-export const StorePutInput = z.strictObject({
-  key: KvKeySchema,
-  value: KvValueSchema,
+export const StorePutInput = P['kv.set'].pick({ key: true, value: true }).extend({
   ttl_seconds: z.number().positive().max(DATA_LIMITS.maxTtlMs / 1000).optional().describe('delete the key after this long'),
 });
 
@@ -147,28 +148,26 @@ export const WaitInput = z.strictObject({
   until_services_up: z.boolean().default(false).describe('return once every job has ended except services, which are up'),
 });
 
-export const ListRunsInput = z.strictObject({
-  limit: z.number().int().min(1).max(1000).default(20),
-  status: z.enum(RUN_STATUSES).optional(),
+export const ListRunsInput = P['runs.list'].pick({ status: true }).extend({
+  limit: P['runs.list'].shape.limit.removeDefault().default(20),
 });
 
 export const ListArtifactsInput = z.strictObject({
-  prefix: z.string().max(DATA_LIMITS.maxArtifactKeyLength).default('').describe('only keys starting with this'),
-  run_id: IdSchema.optional().describe('only the output files of this run'),
-  limit: z.number().int().min(1).max(DATA_LIMITS.maxListLimit).default(100),
+  prefix: P['artifact.list'].shape.prefix.describe('only keys starting with this'),
+  run_id: P['artifact.list'].shape.runId.describe('only the output files of this run'),
+  limit: P['artifact.list'].shape.limit.removeDefault().default(100),
 });
 
 export const MAX_ARTIFACT_READ = 4 * 1024 * 1024;
 
-export const GetArtifactInput = z.strictObject({
-  key: ArtifactKeySchema,
+export const GetArtifactInput = P['artifact.get'].pick({ key: true }).extend({
   encoding: z.enum(['auto', 'text', 'base64']).default('auto').describe('"auto": text when the content is valid UTF-8, else base64'),
   max_bytes: z.number().int().min(1).max(MAX_ARTIFACT_READ).default(256 * 1024).describe('refuse artifacts larger than this'),
 });
 
 export const PutArtifactInput = z
   .strictObject({
-    key: ArtifactKeySchema,
+    key: P['artifact.put.begin'].shape.key,
     content: z.string().max(Math.ceil((MAX_ARTIFACT_READ * 4) / 3) + 4).describe('the content: text, or base64 with encoding "base64"'),
     encoding: z.enum(['text', 'base64']).default('text'),
   })
@@ -176,15 +175,16 @@ export const PutArtifactInput = z
     if (p.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(p.content.replace(/\s+/g, ''))) ctx.addIssue({ code: 'custom', path: ['content'], message: 'is not valid base64' });
   });
 
-export const RunIdInput = z.strictObject({ run_id: IdSchema });
+export const RunIdInput = z.strictObject({ run_id: P['run.rerun'].shape.runId });
 
-export const ListGatesInput = z.strictObject({
-  history: z.number().int().min(0).max(1000).default(0).describe('also return this many of the latest decisions'),
+export const ListGatesInput = P['gates.list'].extend({
+  history: P['gates.list'].shape.history.describe('also return this many of the latest decisions'),
 });
 
-export const ListKeysInput = z.strictObject({
-  prefix: KvPrefixSchema.default('').describe('only keys starting with this, e.g. "agent:"'),
-  limit: z.number().int().min(1).max(DATA_LIMITS.maxListLimit).default(100),
+export const ListKeysInput = P['kv.keys'].extend({
+  prefix: P['kv.keys'].shape.prefix.describe('only keys starting with this, e.g. "agent:"'),
+  limit: P['kv.keys'].shape.limit.removeDefault().default(100),
 });
 
-export const NoInput = z.strictObject({});
+/** Tools of methods without parameters (stats, workers.list) and ping. */
+export const NoInput = P.stats;

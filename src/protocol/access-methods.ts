@@ -26,8 +26,6 @@ export const accessParams = {
 
 export type AccessMethod = keyof typeof accessParams;
 
-export const isAccessMethod = (name: string): name is AccessMethod => Object.hasOwn(accessParams, name);
-
 export interface IdentityInfo {
   name: string;
   roles: GrantableRole[];

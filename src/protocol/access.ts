@@ -27,7 +27,8 @@ export interface MethodAccess {
   step?: true;
 }
 
-type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
+/** Every method a client may call (the worker's own methods are not in this table). */
+export type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });

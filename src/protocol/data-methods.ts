@@ -56,9 +56,10 @@ export type DataMethod = keyof typeof dataParams;
 export type UploadBegin = z.infer<(typeof dataParams)['artifact.put.begin']>;
 
 /** What a worker session may call besides its own methods: uploading its attempts' outputs. */
-export const WORKER_DATA_METHODS: ReadonlySet<DataMethod> = new Set(['artifact.put.begin', 'artifact.put.part', 'artifact.put.commit']);
+export type WorkerDataMethod = 'artifact.put.begin' | 'artifact.put.part' | 'artifact.put.commit';
+export const WORKER_DATA_METHODS: ReadonlySet<DataMethod> = new Set<WorkerDataMethod>(['artifact.put.begin', 'artifact.put.part', 'artifact.put.commit']);
+export const isWorkerDataMethod = (name: string): name is WorkerDataMethod => (WORKER_DATA_METHODS as ReadonlySet<string>).has(name);
 
-export const isDataMethod = (name: string): name is DataMethod => Object.hasOwn(dataParams, name);
 
 export interface KvWaitResult {
   /** False when the timeout passed first; value and version are then the key's current state. */

@@ -23,8 +23,6 @@ export const scheduleParams = {
 
 export type ScheduleMethod = keyof typeof scheduleParams;
 
-export const isScheduleMethod = (name: string): name is ScheduleMethod => Object.hasOwn(scheduleParams, name);
-
 export interface ScheduleResults {
   'schedules.list': { schedules: ScheduleView[] };
   'schedule.put': { schedule: ScheduleView; created: boolean };

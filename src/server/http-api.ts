@@ -1,7 +1,8 @@
 /**
  * The JSON API of the dashboard and of HTTP clients: runs, jobs and their logs, approval gates,
- * agent runs, schedules, workers, services and statistics. Every value from the path, the query
- * or the body is checked with the protocol's schemas; errors are `{code, message}`.
+ * agent runs, schedules, workers, services and statistics. A route maps the path, the query and
+ * the body onto the parameters of the method it performs, which the command table checks and
+ * carries out (commands/table.ts); errors are `{code, message}`.
  * docs/http-api.md describes each route.
  */
 import { Readable } from 'node:stream';
@@ -9,10 +10,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Master } from '../master/master.js';
 import { params } from '../protocol/methods.js';
-import { hideEnv } from '../protocol/access.js';
-import { scheduleParams } from '../protocol/schedule-methods.js';
+import type { ResultOf } from './commands/command.js';
+import { type CallMethod, checkParams, COMMANDS, performCall, type Wording } from './commands/table.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import { attachment, bodyObject, check, numberOf, parseWith, principalOf, queryOf, readsOnly, refOf } from './http-common.js';
+import { attachment, bodyObject, callOf, ISSUES, numberOf, parseWith, queryOf, refOf } from './http-common.js';
 
 /** A search (`q`) looks through at most this many of the newest runs that match the other filters. */
 export const RUN_SEARCH_WINDOW = 1000;
@@ -21,42 +22,41 @@ const LOG_CHUNK = 1024 * 1024;
 const RunsQuerySchema = params['runs.list'].extend({ q: z.string().min(1).max(200).optional() });
 
 export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Gatekeeper): void {
-  app.get('/api/stats', { config: { access: 'stats' } }, async () => master.stats());
+  /** Performs the method of the table with the parameters a route took from the path, query and body. */
+  const call = <M extends CallMethod>(req: FastifyRequest, method: M, raw: unknown, wording: Wording = ISSUES): Promise<ResultOf<M>> => performCall(method, callOf(req, master, gate), raw, wording);
+  const idOf = (req: FastifyRequest): unknown => (req.params as { id: string }).id;
+
+  app.get('/api/stats', { config: { access: 'stats' } }, async (req) => call(req, 'stats', {}));
   app.get('/api/metrics/history', { config: { access: 'stats' } }, async () => ({ samples: master.history.list() }));
-  app.get('/api/services', { config: { access: 'services.list' } }, async () => ({ services: master.listServices() }));
+  app.get('/api/services', { config: { access: 'services.list' } }, async (req) => call(req, 'services.list', {}));
 
   // ---- runs and jobs ----------------------------------------------------------------------------
 
   app.get('/api/runs', { config: { access: 'runs.list' } }, async (req) => {
     const q = queryOf(req);
-    const p = parseWith(RunsQuerySchema, { limit: numberOf(q.limit), status: q.status, tag: q.tag, after: q.after, q: q.q }, 'query');
-    if (p.q === undefined) return master.listRuns(p);
-    const needle = p.q.toLowerCase();
-    const window = await master.listRuns({ ...p, limit: RUN_SEARCH_WINDOW });
+    const { q: search, ...p } = parseWith(RunsQuerySchema, { limit: numberOf(q.limit), status: q.status, tag: q.tag, after: q.after, q: q.q }, 'query');
+    const list = COMMANDS['runs.list'];
+    const ctx = callOf(req, master, gate);
+    if (search === undefined) return list.handle(ctx, p);
+    const needle = search.toLowerCase();
+    const window = await list.handle(ctx, { ...p, limit: RUN_SEARCH_WINDOW });
     return { runs: window.runs.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit), next: null };
   });
-  app.get('/api/runs/:runId', { config: { access: 'run.get' } }, async (req) => {
-    const view = await master.getRun(check('run.get', req.params).runId);
-    return readsOnly(req) ? { ...view, jobs: view.jobs.map(hideEnv) } : view;
-  });
-  app.post('/api/runs/:runId/cancel', { config: { access: 'run.cancel' } }, async (req) => ({ cancelled: await master.cancelRun(check('run.cancel', req.params).runId) }));
-  app.delete('/api/runs/:runId', { config: { access: 'run.delete' } }, async (req) => ({ deleted: await master.deleteRun(check('run.delete', req.params).runId) }));
-  app.post('/api/runs/:runId/rerun', { config: { access: 'run.rerun' } }, async (req) => master.rerun(check('run.rerun', req.params).runId));
-  app.get('/api/runs/:runId/jobs/:jobId', { config: { access: 'job.get' } }, async (req) => {
-    const found = await master.getJob(check('job.get', { ref: refOf(req.params) }).ref);
-    return readsOnly(req) ? { ...found, job: hideEnv(found.job) } : found;
-  });
-  app.post('/api/runs/:runId/jobs/:jobId/cancel', { config: { access: 'job.cancel' } }, async (req) => ({ job: await master.cancelJob(check('job.cancel', { ref: refOf(req.params) }).ref) }));
-  app.post('/api/runs/:runId/jobs/:jobId/retry', { config: { access: 'job.retry' } }, async (req) => ({ job: await master.retryJob(check('job.retry', { ref: refOf(req.params) }).ref) }));
-  app.post('/api/runs/:runId/jobs/:jobId/stop', { config: { access: 'service.stop' } }, async (req) => ({ job: await master.stopService(check('service.stop', { ref: refOf(req.params) }).ref) }));
+  app.get('/api/runs/:runId', { config: { access: 'run.get' } }, async (req) => call(req, 'run.get', req.params));
+  app.post('/api/runs/:runId/cancel', { config: { access: 'run.cancel' } }, async (req) => call(req, 'run.cancel', req.params));
+  app.delete('/api/runs/:runId', { config: { access: 'run.delete' } }, async (req) => call(req, 'run.delete', req.params));
+  app.post('/api/runs/:runId/rerun', { config: { access: 'run.rerun' } }, async (req) => call(req, 'run.rerun', req.params));
+  app.get('/api/runs/:runId/jobs/:jobId', { config: { access: 'job.get' } }, async (req) => call(req, 'job.get', { ref: refOf(req.params) }));
+  app.post('/api/runs/:runId/jobs/:jobId/cancel', { config: { access: 'job.cancel' } }, async (req) => call(req, 'job.cancel', { ref: refOf(req.params) }));
+  app.post('/api/runs/:runId/jobs/:jobId/retry', { config: { access: 'job.retry' } }, async (req) => call(req, 'job.retry', { ref: refOf(req.params) }));
+  app.post('/api/runs/:runId/jobs/:jobId/stop', { config: { access: 'service.stop' } }, async (req) => call(req, 'service.stop', { ref: refOf(req.params) }));
 
   app.get('/api/runs/:runId/jobs/:jobId/logs', { config: { access: 'logs.get' } }, async (req) => {
     const q = queryOf(req);
-    const p = check('logs.get', { ref: refOf(req.params), attempt: numberOf(q.attempt), offset: numberOf(q.offset), limit: numberOf(q.limit) });
-    return master.readLogs(p.ref, p.attempt, p.offset, p.limit);
+    return call(req, 'logs.get', { ref: refOf(req.params), attempt: numberOf(q.attempt), offset: numberOf(q.offset), limit: numberOf(q.limit) });
   });
   app.get('/api/runs/:runId/jobs/:jobId/logs/download', { config: { access: 'logs.get' } }, async (req, reply) => {
-    const p = check('logs.get', { ref: refOf(req.params), attempt: numberOf(queryOf(req).attempt) });
+    const p = checkParams('logs.get', { ref: refOf(req.params), attempt: numberOf(queryOf(req).attempt) }, ISSUES);
     const first = await master.readLogs(p.ref, p.attempt, 0, LOG_CHUNK);
     const { runId, jobId } = req.params as { runId: string; jobId: string };
     async function* chunks(): AsyncGenerator<string> {
@@ -75,17 +75,10 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
 
   // ---- approval gates -------------------------------------------------------------------------
 
-  app.get('/api/gates', { config: { access: 'gates.list' } }, async (req) => {
-    const p = check('gates.list', { history: numberOf(queryOf(req).history) });
-    return { pending: await master.listGates(), history: p.history > 0 ? await master.gateHistory(p.history) : [] };
-  });
+  app.get('/api/gates', { config: { access: 'gates.list' } }, async (req) => call(req, 'gates.list', { history: numberOf(queryOf(req).history) }));
   for (const [action, approved] of [['approve', true], ['reject', false]] as const) {
     // The decision is recorded under who signed in or whose token it is, never a name from the body.
-    const decide = (req: FastifyRequest, ref: unknown) => {
-      const body = bodyObject(req);
-      const p = check('gate.decide', { ref, approved, comment: body.comment ?? null });
-      return master.decideGate(p.ref, p.approved, principalOf(req).name, p.comment);
-    };
+    const decide = (req: FastifyRequest, ref: unknown) => call(req, 'gate.decide', { ref, approved, comment: bodyObject(req).comment ?? null });
     const config = { access: 'gate.decide' };
     app.post(`/api/runs/:runId/jobs/:jobId/${action}`, { config }, async (req) => decide(req, refOf(req.params)));
     // Any gate by its reference, Titan-style gates (named by their gate id) included.
@@ -96,32 +89,31 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
 
   app.get('/api/audit', { config: { access: 'audit.list' } }, async (req) => {
     const q = queryOf(req);
-    const p = check('audit.list', { limit: numberOf(q.limit), before: numberOf(q.before) });
-    return { entries: gate.audit.list(p.limit, p.before) };
+    return call(req, 'audit.list', { limit: numberOf(q.limit), before: numberOf(q.before) });
   });
 
   // ---- agent runs -------------------------------------------------------------------------------
 
-  app.get('/api/agent-runs', { config: { access: 'agentRuns.list' } }, async (req) => ({ agentRuns: await master.listAgentRuns(check('agentRuns.list', { limit: numberOf(queryOf(req).limit) }).limit) }));
-  app.get('/api/agent-runs/:id', { config: { access: 'agentRun.get' } }, async (req) => master.getAgentRun(check('agentRun.get', { agentRunId: (req.params as { id: string }).id }).agentRunId));
+  app.get('/api/agent-runs', { config: { access: 'agentRuns.list' } }, async (req) => call(req, 'agentRuns.list', { limit: numberOf(queryOf(req).limit) }));
+  app.get('/api/agent-runs/:id', { config: { access: 'agentRun.get' } }, async (req) => call(req, 'agentRun.get', { agentRunId: idOf(req) }));
 
   // ---- schedules --------------------------------------------------------------------------------
 
-  const scheduleName = (p: unknown): string => parseWith(scheduleParams['schedule.pause'], { name: (p as { name: string }).name }, 'schedule name').name;
-  app.get('/api/schedules', { config: { access: 'schedules.list' } }, async () => ({ schedules: master.schedules.list() }));
-  app.post('/api/schedules/:name/pause', { config: { access: 'schedule.pause' } }, async (req) => ({ schedule: await master.schedules.pause(scheduleName(req.params)) }));
-  app.post('/api/schedules/:name/resume', { config: { access: 'schedule.resume' } }, async (req) => ({ schedule: await master.schedules.resume(scheduleName(req.params)) }));
-  app.post('/api/schedules/:name/run-now', { config: { access: 'schedule.runNow' } }, async (req) => master.schedules.runNow(scheduleName(req.params)));
-  app.delete('/api/schedules/:name', { config: { access: 'schedule.delete' } }, async (req) => ({ schedule: await master.schedules.delete(scheduleName(req.params)) }));
+  const scheduleName: Wording = (issues) => `invalid schedule name: ${issues}`;
+  const named = (req: FastifyRequest) => ({ name: (req.params as { name: string }).name });
+  app.get('/api/schedules', { config: { access: 'schedules.list' } }, async (req) => call(req, 'schedules.list', {}));
+  app.post('/api/schedules/:name/pause', { config: { access: 'schedule.pause' } }, async (req) => call(req, 'schedule.pause', named(req), scheduleName));
+  app.post('/api/schedules/:name/resume', { config: { access: 'schedule.resume' } }, async (req) => call(req, 'schedule.resume', named(req), scheduleName));
+  app.post('/api/schedules/:name/run-now', { config: { access: 'schedule.runNow' } }, async (req) => call(req, 'schedule.runNow', named(req), scheduleName));
+  app.delete('/api/schedules/:name', { config: { access: 'schedule.delete' } }, async (req) => call(req, 'schedule.delete', named(req), scheduleName));
 
   // ---- workers ----------------------------------------------------------------------------------
 
-  app.get('/api/workers', { config: { access: 'workers.list' } }, async () => ({ workers: master.listWorkers() }));
-  app.post('/api/workers/:id/drain', { config: { access: 'worker.drain' } }, async (req) => ({ worker: master.requestDrain(check('worker.drain', { id: (req.params as { id: string }).id }).id) }));
-  app.post('/api/workers/:id/undrain', { config: { access: 'worker.undrain' } }, async (req) => ({ worker: master.requestUndrain(check('worker.undrain', { id: (req.params as { id: string }).id }).id) }));
+  app.get('/api/workers', { config: { access: 'workers.list' } }, async (req) => call(req, 'workers.list', {}));
+  app.post('/api/workers/:id/drain', { config: { access: 'worker.drain' } }, async (req) => call(req, 'worker.drain', { id: idOf(req) }));
+  app.post('/api/workers/:id/undrain', { config: { access: 'worker.undrain' } }, async (req) => call(req, 'worker.undrain', { id: idOf(req) }));
   app.post('/api/workers/:id/shutdown', { config: { access: 'worker.shutdown' } }, async (req) => {
     const body = bodyObject(req);
-    const p = check('worker.shutdown', { id: (req.params as { id: string }).id, force: body.force, drainTimeoutMs: body.drainTimeoutMs });
-    return { worker: master.requestShutdown(p.id, p.force, p.drainTimeoutMs) };
+    return call(req, 'worker.shutdown', { id: idOf(req), force: body.force, drainTimeoutMs: body.drainTimeoutMs });
   });
 }

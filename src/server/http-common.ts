@@ -6,9 +6,12 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
 import { IdSchema } from '../core/model.js';
-import { params } from '../protocol/methods.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Principal } from '../protocol/roles.js';
+import type { Master } from '../master/master.js';
+import type { CommandContext } from './commands/command.js';
+import type { Wording } from './commands/table.js';
+import type { Gatekeeper } from './gatekeeper.js';
 
 export const STATUS_OF: Record<string, number> = {
   BAD_REQUEST: 400,
@@ -52,12 +55,11 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, what: st
   return result.data;
 }
 
-/** Validates with the parameter schema of a v2 method. */
-export function check<M extends keyof typeof params>(method: M, raw: unknown): z.output<(typeof params)[M]> {
-  const result = params[method].safeParse(raw);
-  if (!result.success) throw new TitanError('BAD_REQUEST', describeIssues(result.error.issues));
-  return result.data as z.output<(typeof params)[M]>;
-}
+/** A route's call of a command: the caller, who submits nothing on a job's behalf over HTTP. */
+export const callOf = (req: FastifyRequest, master: Master, gate: Gatekeeper): CommandContext => ({ master, gate, principal: principalOf(req), origin: {} });
+
+/** How the API's routes word parameters a method's schema refused: the problems alone. */
+export const ISSUES: Wording = (issues) => issues;
 
 export type Query = Record<string, string | string[] | undefined>;
 

@@ -12,7 +12,9 @@ import { MAX_PIPELINE_YAML } from '../core/pipeline-yaml.js';
 import { Drafts, MAX_DRAFT_BYTES } from '../master/drafts.js';
 import { FileArea } from '../master/file-area.js';
 import type { Master } from '../master/master.js';
-import { bodyObject, parseWith, principalOf } from './http-common.js';
+import { COMMANDS, performCall } from './commands/table.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { bodyObject, callOf, parseWith } from './http-common.js';
 import { refusal } from '../protocol/access.js';
 
 /** Library scripts larger than this are not sent for viewing. */
@@ -28,7 +30,7 @@ const PIPELINE_BODY_LIMIT = 2 * MAX_PIPELINE_YAML;
 
 const nameOf = (params: unknown): string => parseWith(NameParam, params, 'path').name;
 
-export function registerConstructorRoutes(app: FastifyInstance, master: Master, dataDir: string): void {
+export function registerConstructorRoutes(app: FastifyInstance, master: Master, gate: Gatekeeper, dataDir: string): void {
   const drafts = new Drafts(join(dataDir, 'drafts'), Date.now, (line) => void process.stderr.write(`titan master: ${line}\n`));
 
   // ---- drafts -----------------------------------------------------------------------------------
@@ -51,7 +53,7 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   // ---- script library ---------------------------------------------------------------------------
 
-  app.get('/api/scripts', { config: { access: 'files.list' } }, async () => ({ scripts: master.registry.list() }));
+  app.get('/api/scripts', { config: { access: 'files.list' } }, async (req) => ({ scripts: (await performCall('files.list', callOf(req, master, gate), { area: 'scripts' })).files }));
   app.get('/api/scripts/:name', { config: { access: 'files.get' } }, async (req, reply) => {
     const name = FileArea.check(nameOf(req.params));
     const data = master.registry.get(name);
@@ -75,7 +77,7 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
 
   app.post('/api/pipelines/parse', { config: { access: 'pipeline.parse' }, bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
-    return { pipeline: (await master.pipelines.read(yaml, 'pipeline.yaml')).doc };
+    return performCall('pipeline.parse', callOf(req, master, gate), { text: yaml });
   });
 
   app.post('/api/pipelines/deploy', { config: { access: 'submit' }, bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
@@ -92,13 +94,14 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
       return { ...job, script: { name, sha256: master.blobs.putBuffer(data) } };
     });
     const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, jobs }, 'pipeline');
+    const ctx = callOf(req, master, gate);
     if (doc.schedule !== undefined) {
-      const refused = refusal(principalOf(req), 'schedule.put');
+      const refused = refusal(ctx.principal, 'schedule.put');
       if (refused !== null) throw new TitanError('FORBIDDEN', refused);
-      const { schedule } = await master.schedules.upsert(doc.name, doc.schedule, run);
+      const { schedule } = await COMMANDS['schedule.put'].handle(ctx, { name: doc.name, schedule: doc.schedule, run });
       return { schedule: schedule.name, nextAt: schedule.nextAt };
     }
-    const { runId } = await master.submit(run);
+    const { runId } = await COMMANDS.submit.handle(ctx, { run });
     return { runId };
   });
 }

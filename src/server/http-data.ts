@@ -13,40 +13,38 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ARTIFACT_CHUNK_BYTES, DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
-import { parseData } from './handlers-data.js';
-import { attachment, numberOf, queryOf } from './http-common.js';
+import { checkParams, perform } from './commands/table.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { attachment, callOf, numberOf, queryOf } from './http-common.js';
 
 /** A 1 MiB value may grow sixfold as JSON (\u escapes). */
 const PUT_BODY_LIMIT = 6 * DATA_LIMITS.maxValueBytes + 64 * 1024;
 
 const keyOf = (req: FastifyRequest): string => (req.params as { '*': string })['*'];
 
-export function registerDataRoutes(app: FastifyInstance, master: Master): void {
+export function registerDataRoutes(app: FastifyInstance, master: Master, gate: Gatekeeper): void {
   app.get('/api/kv', { config: { access: 'kv.keys' } }, async (req) => {
     const q = queryOf(req);
-    const p = parseData('kv.keys', { prefix: q.prefix, limit: numberOf(q.limit) });
-    return master.kv.keys(p.prefix, p.limit);
+    return perform('kv.keys', callOf(req, master, gate), { prefix: q.prefix, limit: numberOf(q.limit) });
   });
   app.get('/api/kv/*', { config: { access: 'kv.get' } }, async (req) => {
-    const { key } = parseData('kv.get', { key: keyOf(req) });
-    const entry = await master.kv.get(key);
+    const key = keyOf(req);
+    const entry = await perform('kv.get', callOf(req, master, gate), { key });
     if (entry.version === 0) throw new TitanError('NOT_FOUND', `no key "${key}"`);
     return { key, ...entry };
   });
-  app.put('/api/kv/*', { config: { access: 'kv.set' },  bodyLimit: PUT_BODY_LIMIT }, async (req) => {
+  app.put('/api/kv/*', { config: { access: 'kv.set' }, bodyLimit: PUT_BODY_LIMIT }, async (req) => {
     const body = typeof req.body === 'object' && req.body !== null ? req.body : { value: req.body };
-    const p = parseData('kv.set', { ...body, key: keyOf(req) });
-    return master.kv.set(p.key, p.value, p.ttlMs ?? null);
+    return perform('kv.set', callOf(req, master, gate), { ...body, key: keyOf(req) });
   });
-  app.delete('/api/kv/*', { config: { access: 'kv.del' } }, async (req) => master.kv.del(parseData('kv.del', { key: keyOf(req) }).key));
+  app.delete('/api/kv/*', { config: { access: 'kv.del' } }, async (req) => perform('kv.del', callOf(req, master, gate), { key: keyOf(req) }));
 
   app.get('/api/artifacts', { config: { access: 'artifact.list' } }, async (req) => {
     const q = queryOf(req);
-    const p = parseData('artifact.list', { prefix: q.prefix, runId: q.runId, limit: numberOf(q.limit) });
-    return master.artifacts.list(p.prefix, p.runId, p.limit);
+    return perform('artifact.list', callOf(req, master, gate), { prefix: q.prefix, runId: q.runId, limit: numberOf(q.limit) });
   });
   app.get('/api/artifacts/download/*', { config: { access: 'artifact.get' } }, async (req, reply) => {
-    const { key } = parseData('artifact.get', { key: keyOf(req) });
+    const { key } = checkParams('artifact.get', { key: keyOf(req) });
     const first = await master.artifacts.read(key, 0, ARTIFACT_CHUNK_BYTES);
     const { artifact } = first;
     // Every later chunk must come from the same content: a key replaced meanwhile fails the download.

@@ -12,10 +12,11 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobStatus } from '../core/model.js';
 import type { Master } from '../master/master.js';
+import { checkParams } from './commands/table.js';
 import type { JobView } from '../protocol/methods.js';
 import type { SessionStore } from './http-sessions.js';
 import { hideEnv } from '../protocol/access.js';
-import { check, principalOf, readsOnly, refOf, sessionIdOf } from './http-common.js';
+import { ISSUES, principalOf, readsOnly, refOf, sessionIdOf } from './http-common.js';
 import type { Gatekeeper } from './gatekeeper.js';
 
 /** Bytes a connection may have queued before it is dropped. */
@@ -217,7 +218,7 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
   });
 
   app.get('/api/runs/:runId/jobs/:jobId/logs/stream', { config: { access: 'logs.follow' },  exposeHeadRoute: false }, async (req, reply) => {
-    const ref = check('logs.follow', { ref: refOf(req.params) }).ref;
+    const ref = checkParams('logs.follow', { ref: refOf(req.params) }, ISSUES).ref;
     // An unknown job is a plain JSON 404, before the stream starts.
     await master.getJob(ref);
     const stream = streams.start(req, reply, LOG_BUFFER_LIMIT);

@@ -86,9 +86,9 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     decideByTheMethodTable(api, options.gate);
     registerMetricsRoute(api, master);
     registerApiRoutes(api, master, options.gate);
-    registerDataRoutes(api, master);
+    registerDataRoutes(api, master, options.gate);
     registerEventRoutes(api, master, streams);
-    if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.dataDir);
+    if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.gate, options.dataDir);
   });
 
   registerStatic(app, options.webRoot ?? defaultWebRoot());

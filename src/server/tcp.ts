@@ -21,7 +21,6 @@ import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
 export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
-  const handleV1 = v1Handler(master);
   const sockets = new Set<Socket>();
   const session = (socket: Socket): void => {
     // The HELLO deadline starts at connect (after the handshake with TLS): a connection that never sends a byte is closed too.
@@ -30,7 +29,7 @@ export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access =
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       clearTimeout(silent);
-      route(socket, first, master, gate, v1, handleV1);
+      route(socket, first, master, gate, v1);
     });
   };
   // A handshake gets no longer than a HELLO; a failed one only closes that connection.
@@ -50,7 +49,7 @@ export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access =
   return server;
 }
 
-function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, v1: V1Access, handleV1: ReturnType<typeof v1Handler>): void {
+function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, v1: V1Access): void {
   const version = first[0];
   if (version === V2) {
     const peer = new Peer(socket, { server: true });
@@ -61,7 +60,7 @@ function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, 
   if (version === V1) {
     const refusal = v1Refusal(v1, socket.remoteAddress);
     if (refusal) endWith(socket, encodeFrame(V1, V1_ERROR, refusal));
-    else serveV1(socket, first, auditedV1(gate, socket.remoteAddress, handleV1));
+    else serveV1(socket, first, auditedV1(master, gate, socket.remoteAddress));
     return;
   }
   // Only a Titan client could mistake the version byte, so with v1 on it is answered in v1.
@@ -77,8 +76,9 @@ function route(socket: Socket, first: Buffer, master: Master, gate: Gatekeeper, 
  * Titan's v1 has no token: a command is whoever the allowed address is, with every permission,
  * and its state-changing commands are audited under that address.
  */
-function auditedV1(gate: Gatekeeper, from: string | undefined, handle: ReturnType<typeof v1Handler>): ReturnType<typeof v1Handler> {
+function auditedV1(master: Master, gate: Gatekeeper, from: string | undefined): ReturnType<typeof v1Handler> {
   const who: Principal = { name: `v1@${from ?? 'unknown'}`, kind: 'v1', permissions: ROLE_PERMISSIONS.admin };
+  const handle = v1Handler({ master, gate, principal: who, origin: {} });
   return async (opcode: number, payload: string): Promise<V1Reply> => {
     const reply = await handle(opcode, payload);
     const method = V1_METHOD[opcode];

@@ -12,7 +12,7 @@ import { type AttemptClaim, isRunningOn } from '../core/attempt-claims.js';
 import { outputArtifactKey } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import { type AttemptId, attemptName } from '../protocol/methods.js';
-import type { UploadCheck } from './handlers-data.js';
+import type { UploadCheck } from './commands/session-state.js';
 
 const OUTPUTS = 'runs/';
 

@@ -1,19 +1,22 @@
 /**
- * Titan's v1 requests, translated into the same master calls the v2 sessions make (no second
- * engine), answered with Titan's exact reply strings. Where Titan's answer was a defect (a
+ * Titan's v1 requests, performed by the command table's handlers where a v2 method does the same
+ * (protocol/v1.ts, V1_METHOD), else by the same master calls (no second engine), and answered
+ * with Titan's exact reply strings. Where Titan's answer was a defect (a
  * rejected DAG reported as accepted, SADD always 0, cancelled children left PENDING) the answer
  * is the correct one in Titan's words.
  */
 import { randomUUID } from 'node:crypto';
 import { DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import { DEFAULT_CAPABILITY, IdSchema, type JobSpecInput, parseJobRef, RunSpecSchema } from '../core/model.js';
-import type { Master, RunOrigin } from '../master/master.js';
+import { DEFAULT_CAPABILITY, IdSchema, type JobSpecInput, parseJobRef } from '../core/model.js';
 import { FileArea } from '../master/file-area.js';
 import { dataParams } from '../protocol/data-methods.js';
 import { describeIssues } from '../protocol/peer.js';
 import { ack, fail, titanStatsJson, titanStatsText, titanStatus, unknownOpcode, V1_OP, type TitanStatsInput, type V1Reply } from '../protocol/v1.js';
-import { parseV1Dag, parseV1Job, V1DagError, type V1Job } from '../protocol/v1-dag.js';
+import { parseV1Job, V1DagError } from '../protocol/v1-dag.js';
+import type { CommandContext, ParamsOf, ResultOf } from './commands/command.js';
+import { submitTitanJobs, titanJobSpec } from './commands/submissions.js';
+import { type CallMethod, handleCall } from './commands/table.js';
 
 /** The most log text one reply carries (the tail is kept); well inside the 10 MiB frame. */
 const MAX_LOG_REPLY_BYTES = 8 * 1024 * 1024;
@@ -40,52 +43,11 @@ function errorText(err: unknown): string {
   return `ERROR: ${(err as Error).message}`;
 }
 
-/** Resolves a v1 job's script: inline content becomes a blob; an archive pointer names an upload. */
-function toSpec(master: Master, j: V1Job): JobSpecInput {
-  const spec: JobSpecInput = {
-    id: j.id,
-    args: j.args,
-    dependsOn: j.dependsOn,
-    requirement: j.requirement,
-    priority: j.priority,
-    delayMs: j.delayMs,
-    affinity: j.affinity ? 'soft' : 'none',
-  };
-  if (j.kind === 'service') {
-    // Port 0 means "no port": one is assigned, and nothing is probed.
-    spec.kind = 'service';
-    spec.service = j.port === null ? { readiness: 'none' } : { port: j.port, readiness: 'tcp' };
-  }
-  // Titan's gate script exits 1 on a rejection or a timeout: that decision is final, not a failure to retry.
-  if (j.source.type === 'inline' && j.source.fileName === 'hitl_gate.py') spec.retries = 0;
-  if (j.source.type === 'inline') {
-    spec.script = { name: j.source.fileName, sha256: master.blobs.putBuffer(Buffer.from(j.source.base64, 'base64')) };
-  } else {
-    const zip = master.uploads.get(j.source.zip);
-    if (!zip) throw new TitanError('BAD_REQUEST', `Asset not found: ${j.source.zip} (Did you upload it to uploads?)`);
-    spec.archive = { name: j.source.zip, sha256: master.blobs.putBuffer(zip), entry: j.source.entry };
-  }
-  return spec;
-}
-
-async function submitSpecs(master: Master, name: string, jobs: JobSpecInput[], origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
-  const run = RunSpecSchema.safeParse({ name, jobs });
-  if (!run.success) throw new TitanError('BAD_REQUEST', describeIssues(run.error.issues));
-  return master.submit(run.data, origin);
-}
-
-/** A DAG in Titan's line format submitted as one run (v1 SUBMIT_DAG, and v2 `dag.submit`). */
-export function submitV1Dag(master: Master, payload: string, origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
-  let jobs: V1Job[];
-  try {
-    jobs = parseV1Dag(payload);
-  } catch (err) {
-    throw err instanceof V1DagError ? new TitanError('INVALID_DAG', err.message) : err;
-  }
-  return submitSpecs(master, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => toSpec(master, j)), origin);
-}
-
-export function v1Handler(master: Master): (opcode: number, payload: string) => Promise<V1Reply> {
+/** The commands of one v1 connection, whose caller `ctx` names (v1 carries no token). */
+export function v1Handler(ctx: CommandContext): (opcode: number, payload: string) => Promise<V1Reply> {
+  const { master } = ctx;
+  /** What a command performs for a v2 client; the command checked its parameters in Titan's terms. */
+  const handle = <M extends CallMethod>(method: M, p: ParamsOf<M>): Promise<ResultOf<M>> => handleCall(method, ctx, p);
   /** A job from the script library, run once or kept up as a service. */
   const fromRegistry = async (name: string, requirement: string, service: { port: number | null } | null): Promise<string | null> => {
     const content = master.registry.get(name);
@@ -96,7 +58,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       spec.kind = 'service';
       spec.service = service.port === null ? { readiness: 'none' } : { port: service.port, readiness: 'tcp' };
     }
-    await submitSpecs(master, name, [spec]);
+    await submitTitanJobs(ctx, name, [spec]);
     return id;
   };
 
@@ -134,13 +96,13 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
 
   const handlers: Record<number, (payload: string) => Promise<V1Reply>> = {
     [V1_OP.SUBMIT_DAG]: async (payload) => {
-      await submitV1Dag(master, payload);
+      await handle('dag.submit', { payload });
       return ack('DAG_ACCEPTED');
     },
     [V1_OP.SUBMIT_JOB]: async (payload) => {
       const job = parseV1Job(payload);
-      const spec = toSpec(master, { ...job, id: job.id === '' ? newTaskId() : job.id });
-      await submitSpecs(master, `v1:${spec.id}`, [spec]);
+      const spec = titanJobSpec(ctx, { ...job, id: job.id === '' ? newTaskId() : job.id });
+      await submitTitanJobs(ctx, `v1:${spec.id}`, [spec]);
       return ack('JOB_ACCEPTED');
     },
     [V1_OP.RUN]: async (payload) => {
@@ -163,7 +125,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       const id = payload.trim();
       if (id === '') return fail('ERROR: Missing Service ID');
       try {
-        await master.stopService(id);
+        await handle('service.stop', { ref: id });
         return ack(`STOPPED: ${id}`);
       } catch (err) {
         if (err instanceof TitanError && err.code === 'CONFLICT') return fail(`UNKNOWN_SERVICE: ${id}`);
@@ -187,7 +149,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       if (!worker) return fail(`ERROR: Worker node ${port} not found in registry.`);
       if (worker.permanent) return fail(`ERROR: Cannot auto-shutdown PERMANENT worker ${host}:${port}`);
       const services = worker.services.length;
-      master.requestShutdown(worker.id, false);
+      await handle('worker.shutdown', { id: worker.id, force: false });
       return ack(`SUCCESS: Worker ${port} and ${services} services shut down.`);
     },
     [V1_OP.GET_LOGS]: async (payload) => {
@@ -227,7 +189,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
     },
     [V1_OP.GET_JOB_STATUS]: async (payload) => {
       try {
-        return ack(titanStatus((await master.getJob(payload.trim())).job.status));
+        return ack(titanStatus((await handle('job.get', { ref: payload.trim() })).job.status));
       } catch (err) {
         if (err instanceof TitanError && err.code === 'NOT_FOUND') return ack('NULL');
         throw err;
@@ -235,7 +197,7 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
     },
     [V1_OP.CANCEL_JOB]: async (payload) => {
       try {
-        await master.cancelJob(payload.trim());
+        await handle('job.cancel', { ref: payload.trim() });
         return ack('CANCELLED');
       } catch (err) {
         if (err instanceof TitanError && (err.code === 'NOT_FOUND' || err.code === 'CONFLICT')) return fail('NOT_FOUND');
@@ -261,18 +223,18 @@ export function v1Handler(master: Master): (opcode: number, payload: string) => 
       if (!parts) return fail('ERROR: Invalid Format');
       const [key, value] = parts;
       if (Buffer.byteLength(value) > DATA_LIMITS.maxValueBytes) return fail(`ERROR: a value is limited to ${DATA_LIMITS.maxValueBytes} bytes`);
-      await master.kv.set(kvKey(key), value, null);
+      await handle('kv.set', { key: kvKey(key), value });
       return ack('OK');
     },
-    [V1_OP.KV_GET]: async (payload) => ack((await master.kv.get(kvKey(payload))).value ?? 'NULL'),
+    [V1_OP.KV_GET]: async (payload) => ack((await handle('kv.get', { key: kvKey(payload) })).value ?? 'NULL'),
     [V1_OP.KV_SADD]: async (payload) => {
       const parts = splitFirst(payload);
       if (!parts) return fail('ERROR: Invalid Format');
       const [key, member] = parts;
       if (Buffer.byteLength(member) > DATA_LIMITS.maxMemberBytes) return fail(`ERROR: a set member is limited to ${DATA_LIMITS.maxMemberBytes} bytes`);
-      return ack(String((await master.kv.sadd(kvKey(key), [member])).added));
+      return ack(String((await handle('kv.sadd', { key: kvKey(key), members: [member] })).added));
     },
-    [V1_OP.KV_SMEMBERS]: async (payload) => ack((await master.kv.smembers(kvKey(payload))).members.join(',')),
+    [V1_OP.KV_SMEMBERS]: async (payload) => ack((await handle('kv.smembers', { key: kvKey(payload) })).members.join(',')),
   };
 
   return async (opcode, payload) => {

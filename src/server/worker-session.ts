@@ -10,14 +10,14 @@ import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
-import { isDataMethod, WORKER_DATA_METHODS } from '../protocol/data-methods.js';
+import { isWorkerDataMethod } from '../protocol/data-methods.js';
 import { credentialName, workerCredential } from '../protocol/derived-tokens.js';
 import { type AttemptId, attemptName, type Hello, type HelloResult, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
-import { dataHandler } from './handlers-data.js';
-import { parse } from './method-params.js';
+import { SessionState } from './commands/session-state.js';
+import { checkParams, perform } from './commands/table.js';
 import { workerUploads } from './upload-checks.js';
 import { VERSION as SERVER_VERSION } from '../core/version.js';
 
@@ -92,26 +92,26 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
         throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
     }
   };
-  const data = dataHandler(peer, master, workerUploads(workerId, (a) => master.attemptClaim(a)));
+  const uploads = { master, session: new SessionState(peer, master, workerUploads(workerId, (a) => master.attemptClaim(a))) };
   peer.onRequest = (req: Request) => {
     master.touchWorker(workerId);
     // A worker uploads its attempts' output files as artifacts.
-    if (isDataMethod(req.method) && WORKER_DATA_METHODS.has(req.method)) return data(req.method, req.params);
+    if (isWorkerDataMethod(req.method)) return perform(req.method, uploads, req.params);
     switch (req.method) {
       case 'worker.reclaim': {
         if (reclaimed) throw new TitanError('CONFLICT', 'this connection has already reclaimed its attempts');
-        const abandon = master.reclaimAttempts(workerId, link, parse('worker.reclaim', req.params).running);
+        const abandon = master.reclaimAttempts(workerId, link, checkParams('worker.reclaim', req.params).running);
         reclaimed = true;
         clearTimeout(reclaimDeadline);
         return { abandon };
       }
       case 'attempts.finished': {
-        const { results } = parse('attempts.finished', req.params);
+        const { results } = checkParams('attempts.finished', req.params);
         checkOwn(master, workerId, 'attempts.finished', results);
         return master.attemptsFinished(workerId, results).then((accepted) => ({ accepted }));
       }
       case 'blob.get': {
-        const p = parse('blob.get', req.params);
+        const p = checkParams('blob.get', req.params);
         const { data, size } = master.blobs.read(p.sha256, p.offset, 1024 * 1024);
         return { data: data.toString('base64'), size };
       }
