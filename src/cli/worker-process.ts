@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { WorkerSettings } from '../config/worker-settings.js';
 import { type TlsClientOptions, type TlsFiles, tlsEnvFor } from '../protocol/tls-dial.js';
-import { lockDir } from '../server/dir-lock.js';
+import { lockDir } from '../worker/dir-lock.js';
 import type { WorkerAgent } from '../worker/agent.js';
 import { UsageError } from './connection.js';
 import { type JobSetup, layOutWorkDir } from './job-options.js';

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fieldsOf, processExists, startTimeIn, startTimeOf, statFields } from './process-identity.js';
 
 interface PidRecord {
   pgid: number;
@@ -34,39 +35,8 @@ function parseRecord(text: string): PidRecord {
   return { pgid, startTime: startTime as number | null, key };
 }
 
-/** The fields of /proc/<pid>/stat from field 3 (state) on. */
-// The command name (field 2) is in parentheses and may itself hold spaces and ')'.
-const fieldsOf = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ');
-
-/** The fields of /proc/<pid>/stat from field 3 (state) on, or null if the process is not there. */
-function statFields(pid: number): string[] | null {
-  try {
-    return fieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** Clock ticks after boot when the process started (field 22); null where /proc cannot tell. */
-function startTimeIn(fields: string[] | null): number | null {
-  const ticks = Number(fields?.[22 - 3]);
-  return Number.isSafeInteger(ticks) ? ticks : null;
-}
-
-const startTimeOf = (pid: number): number | null => startTimeIn(statFields(pid));
-
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but is not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Gone, or a zombie: a dead leader's parent may be a worker that no longer exists to reap it. */
-const isGone = (pid: number): boolean => !exists(pid) || statFields(pid)?.[0] === 'Z';
+const isGone = (pid: number): boolean => !processExists(pid) || statFields(pid)?.[0] === 'Z';
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -100,7 +70,7 @@ export class PidFiles {
         stat = await readFile(`/proc/${pgid}/stat`, 'utf8');
       } catch {
         // Gone already (a job that ended at once): nothing to record. Without /proc, no start time to keep.
-        if (!exists(pgid)) return;
+        if (!processExists(pgid)) return;
         stat = '';
       }
       const record: PidRecord = { pgid, startTime: startTimeIn(stat === '' ? null : fieldsOf(stat)), key };
@@ -151,7 +121,7 @@ export class PidFiles {
   }
 
   private async stop({ pgid, startTime, key }: PidRecord, graceMs: number): Promise<string> {
-    if (!exists(pgid)) return `leftover attempt ${key} (pid ${pgid}) was already gone`;
+    if (!processExists(pgid)) return `leftover attempt ${key} (pid ${pgid}) was already gone`;
     if (pgid === process.pid || (startTime !== null && startTimeOf(pgid) !== startTime)) {
       return `left pid ${pgid} alone: it now belongs to another process, not leftover attempt ${key}`;
     }

@@ -16,7 +16,7 @@ describe('lockDir', () => {
 
   it('holds the directory with this process\'s pid until released', () => {
     const release = lockDir(dir, MASTER);
-    expect(readFileSync(join(dir, 'master.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(dir, 'master.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\\n$`));
     release();
     expect(existsSync(join(dir, 'master.lock'))).toBe(false);
   });
@@ -40,8 +40,21 @@ describe('lockDir', () => {
     await new Promise((r) => gone.once('exit', r));
     writeFileSync(join(dir, 'master.lock'), `${gone.pid}\n`);
     const release = lockDir(dir, MASTER);
-    expect(readFileSync(join(dir, 'master.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(dir, 'master.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
     release();
+  });
+
+  it('takes over a lock whose pid now names another process (one that started at another time)', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(dir, 'master.lock'), `${other.pid} 1\n`);
+      const release = lockDir(dir, MASTER);
+      expect(readFileSync(join(dir, 'master.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+      release();
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
   });
 
   it('a release after another took the lock over leaves theirs alone', () => {
