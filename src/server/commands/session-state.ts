@@ -41,9 +41,18 @@ export class SessionState {
   async subscribe<T>(id: number, open: () => Promise<{ stop: () => void; result: T }>): Promise<T> {
     checkRoom(this.subscriptions.size, SESSION_LIMITS.subscriptions, 'subscriptions');
     this.subscriptions.set(id, () => undefined);
-    const { stop, result } = await open();
-    this.subscriptions.set(id, stop);
-    return result;
+    let opened: { stop: () => void; result: T };
+    try {
+      opened = await open();
+    } catch (err) {
+      // Nothing was opened (an unknown run, say): its place is free again.
+      this.subscriptions.delete(id);
+      throw err;
+    }
+    // The connection may have closed (or the subscription been ended) while it opened.
+    if (!this.subscriptions.has(id)) opened.stop();
+    else this.subscriptions.set(id, opened.stop);
+    return opened.result;
   }
 
   unsubscribe(id: number): void {
