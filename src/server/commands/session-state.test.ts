@@ -28,7 +28,7 @@ describe('SessionState.subscribe', () => {
     const state = new SessionState(peer, master);
     let stopped = 0;
     let opened!: () => void;
-    const subscribing = state.subscribe(1, () => new Promise((resolve) => (opened = () => resolve({ stop: () => stopped++, result: 'snapshot' }))));
+    const subscribing = state.subscribe(1, () => new Promise<{ stop: () => void; result: string }>((resolve) => (opened = () => resolve({ stop: () => stopped++, result: 'snapshot' }))));
     close();
     opened();
     await expect(subscribing).resolves.toBe('snapshot');
