@@ -1,5 +1,4 @@
 /** The cluster at a glance: totals, job counts, pools, the last hour in charts, and every worker. */
-import { useMemo } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { type MetricsSample, type Stats, useApi, useClusterEvents, usePolling, type WorkerView } from '../api.ts';
 import { Ago, Empty, ErrorBox, JobStatusBadge, Loading, Meter, PageHeader } from '../components/ui.tsx';
@@ -133,23 +132,13 @@ function Pools({ stats }: { stats: Stats }) {
   );
 }
 
-interface ChartRow {
-  at: number;
-  completed: number;
-  dead: number;
-  queued: number;
-  busySlots: number;
-  slots: number;
-}
-
-function Charts({ samples }: { samples: MetricsSample[] }) {
-  const rows: ChartRow[] = useMemo(() => samples.map((s) => ({ at: s.at, completed: s.completed, dead: s.dead, queued: s.queued, busySlots: s.busySlots, slots: s.slots })), [samples]);
+function Charts({ samples: rows }: { samples: MetricsSample[] }) {
   if (rows.length < 2) return <Empty>Collecting samples (one every 10 s); the charts fill in over the next minute.</Empty>;
   const totalDone = rows.reduce((a, r) => a + r.completed, 0);
   const totalDead = rows.reduce((a, r) => a + r.dead, 0);
-  const last = rows[rows.length - 1] as ChartRow;
+  const last = rows[rows.length - 1] as MetricsSample;
   const maxQueued = rows.reduce((a, r) => Math.max(a, r.queued), 0);
-  const short = last.at - (rows[0] as ChartRow).at < 15 * 60_000;
+  const short = last.at - (rows[0] as MetricsSample).at < 15 * 60_000;
   const axis = {
     dataKey: 'at',
     type: 'number' as const,
