@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'INVALID_DAG'
   | 'UNKNOWN_METHOD'
   | 'UNAVAILABLE'
+  /** A standby master, or a leader that lost its lease: try the leader (ErrorBody.leader when known). */
+  | 'NOT_LEADER'
   | 'INTERNAL';
 
 export class TitanError extends Error {

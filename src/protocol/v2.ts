@@ -20,7 +20,8 @@ export const RequestSchema = z.strictObject({
 });
 export type Request = z.infer<typeof RequestSchema>;
 
-export const ErrorBodySchema = z.strictObject({ code: z.string(), message: z.string() });
+/** `leader`: with NOT_LEADER, the `host:port` of the master that leads now, when known. */
+export const ErrorBodySchema = z.strictObject({ code: z.string(), message: z.string(), leader: z.string().max(300).optional() });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 export const ResponseSchema = z.union([
