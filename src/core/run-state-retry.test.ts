@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { jobSpec } from '../../test/helpers/records.js';
 import type { JobRecord } from './model.js';
-import { cancelJob, createRun, finishAttempt, retryJob, type RunState, startAttempt, timerDue } from './run-state.js';
+import { finishAttempt, startAttempt, timerDue } from './attempt-transitions.js';
+import type { RunState } from './run-state.js';
+import { cancelJob, createRun, retryJob } from './run-transitions.js';
 
 const FAIL = { outcome: 'FAILED', exitCode: 1, error: 'exit code 1' } as const;
 const OK = { outcome: 'COMPLETED', exitCode: 0, error: null } as const;

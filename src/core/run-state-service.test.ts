@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { jobSpec } from '../../test/helpers/records.js';
 import type { JobRecord, JobSpec, ServiceSpec } from './model.js';
-import { createRun, type Effect, finishAttempt, restoreRun, type RunState, SERVICE_STABLE_MS, serviceReported, startAttempt, stopService, timerDue } from './run-state.js';
+import { finishAttempt, startAttempt, timerDue } from './attempt-transitions.js';
+import type { Effect, RunState } from './run-state.js';
+import { createRun, restoreRun } from './run-transitions.js';
+import { SERVICE_STABLE_MS, serviceReported, stopService } from './service-transitions.js';
 
 const service = (id: string, svc: Partial<ServiceSpec> = {}, extra: Partial<JobSpec> = {}): JobSpec =>
   jobSpec(id, { kind: 'service', service: { readiness: 'tcp', readyTimeoutMs: 60_000, restart: 'always', crashLoopLimit: 3, ...svc }, ...extra });

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { jobRecord, jobSpec } from '../../test/helpers/records.js';
 import type { JobRecord, JobSpec, JobStatus, RunRecord, RunSpec } from './model.js';
-import {
-  affinityTarget,
-  cancelJob,
-  cancelRun,
-  decideGate,
-  TIMEOUT_GRACE_MS,
-  createRun,
-  type Effect,
-  extendRun,
-  finishAttempt,
-  isCurrentAttempt,
-  restoreRun,
-  retryJob,
-  type RunState,
-  startAttempt,
-  timerDue,
-} from './run-state.js';
+import { finishAttempt, startAttempt, timerDue } from './attempt-transitions.js';
+import { TIMEOUT_GRACE_MS } from './job-deadlines.js';
+import { affinityTarget, type Effect, isCurrentAttempt, type RunState } from './run-state.js';
+import { cancelJob, cancelRun, createRun, decideGate, extendRun, restoreRun, retryJob } from './run-transitions.js';
 
 const spec = (id: string, options: Partial<Omit<JobSpec, 'id'>> = {}): JobSpec => jobSpec(id, options);
 

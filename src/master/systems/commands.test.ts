@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TitanError } from '../../core/errors.js';
-import { createRun, type Effect, type RunState } from '../../core/run-state.js';
+import type { Effect, RunState } from '../../core/run-state.js';
+import { createRun } from '../../core/run-transitions.js';
 import { jobSpec } from '../../../test/helpers/records.js';
 import { masterResources, type TestResources } from '../../../test/helpers/master-resources.js';
 import { Commands } from './commands.js';

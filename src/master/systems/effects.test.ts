@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRun, finishAttempt, startAttempt } from '../../core/run-state.js';
+import { finishAttempt, startAttempt } from '../../core/attempt-transitions.js';
+import { createRun } from '../../core/run-transitions.js';
 import { jobSpec } from '../../../test/helpers/records.js';
 import { masterResources, type TestResources } from '../../../test/helpers/master-resources.js';
 import { EffectApplier } from './effects.js';

@@ -7,7 +7,8 @@
 import type { AttemptRecord, JobRecord, RunRecord } from '../../core/model.js';
 import { jobKey, parseJobRef } from '../../core/model.js';
 import { capabilityLane, workerLane } from '../../core/ready-queue.js';
-import { affinityTarget, type Effect, type RunState, timerDue } from '../../core/run-state.js';
+import { timerDue } from '../../core/attempt-transitions.js';
+import { affinityTarget, type Effect, type RunState } from '../../core/run-state.js';
 import type { AttemptId } from '../../protocol/methods.js';
 import type { EffectSink, MasterResources } from './resources.js';
 

@@ -6,7 +6,8 @@
 import { TitanError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/model.js';
 import { jobKey, parseJobRef } from '../../core/model.js';
-import { restoreRun, type RunState } from '../../core/run-state.js';
+import type { RunState } from '../../core/run-state.js';
+import { restoreRun } from '../../core/run-transitions.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../clock.js';
 import type { Committer } from '../committer.js';

@@ -6,7 +6,7 @@
 import { TitanError } from '../../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord } from '../../core/model.js';
 import { jobKey } from '../../core/model.js';
-import { gateDeadline } from '../../core/run-state.js';
+import { gateDeadline } from '../../core/job-deadlines.js';
 import type { AgentRunView, AttemptId, AutoscalerView, DiskView, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceView, Stats } from '../../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../../protocol/methods.js';
 import { listTitanGates } from '../titan-gates.js';

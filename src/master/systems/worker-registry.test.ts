@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRun, type RunState } from '../../core/run-state.js';
+import type { RunState } from '../../core/run-state.js';
+import { createRun } from '../../core/run-transitions.js';
 import { jobSpec } from '../../../test/helpers/records.js';
 import { masterResources, RecordingLink, type TestResources, workerInfo } from '../../../test/helpers/master-resources.js';
 import { Dispatcher } from './dispatch.js';
