@@ -39,3 +39,53 @@ export interface DataStore {
   /** `orphaned` is the content hash no key references any more once this one is gone. */
   artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }>;
 }
+
+/**
+ * The DataStore part of a Store, forwarded to the backend's own DataStore, so that each backend
+ * need not restate it. A backend whose writes need watching (a disk that fills up) wraps them
+ * in `dataWrite`.
+ */
+export abstract class ForwardingDataStore implements DataStore {
+  protected abstract readonly data: DataStore;
+
+  /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
+  protected dataWrite<T>(write: () => Promise<T>): Promise<T> {
+    return write();
+  }
+
+  kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
+    return this.dataWrite(() => this.data.kvApply(ops, now));
+  }
+
+  kvGet(key: string, now: number): Promise<KvStored | null> {
+    return this.data.kvGet(key, now);
+  }
+
+  kvMembers(key: string): Promise<string[]> {
+    return this.data.kvMembers(key);
+  }
+
+  kvKeys(prefix: string, limit: number, now: number): Promise<{ keys: KvKeyInfo[]; truncated: boolean }> {
+    return this.data.kvKeys(prefix, limit, now);
+  }
+
+  kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
+    return this.data.kvExpiring();
+  }
+
+  artifactPut(info: ArtifactInfo): Promise<string | null> {
+    return this.dataWrite(() => this.data.artifactPut(info));
+  }
+
+  artifactGet(key: string): Promise<ArtifactInfo | null> {
+    return this.data.artifactGet(key);
+  }
+
+  artifactList(options: { prefix: string; runId?: string; limit: number }): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
+    return this.data.artifactList(options);
+  }
+
+  artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
+    return this.dataWrite(() => this.data.artifactDelete(key));
+  }
+}

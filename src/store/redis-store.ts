@@ -16,16 +16,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
-import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { KvStored } from './data-store.js';
+import { ForwardingDataStore } from './data-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataStore } from './redis-data.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
 import { COMMIT_ERROR, DIVERGED_ERROR, REDIS_SCHEMA_VERSION, redisScripts } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
-import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
+import { isEmptyBatch, type JobTotals, listingLimit, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
 
 export type { RedisStoreOptions } from './redis-connection.js';
 
@@ -138,8 +137,8 @@ function encodeBatch(batch: StoreBatch): string[] {
   return args;
 }
 
-export class RedisStore implements Store {
-  private readonly data: RedisDataStore;
+export class RedisStore extends ForwardingDataStore implements Store {
+  protected readonly data: RedisDataStore;
   /** The id of the last batch this store committed (or found at open): the script checks it. */
   private lastCommit: string;
   /** Names this store's batches when the caller gives them no id. */
@@ -150,6 +149,7 @@ export class RedisStore implements Store {
     private readonly c: RedisConnection,
     lastCommit: string,
   ) {
+    super();
     this.data = new RedisDataStore(c);
     this.lastCommit = lastCommit;
   }
@@ -198,7 +198,7 @@ export class RedisStore implements Store {
   }
 
   async commit(batch: StoreBatch): Promise<void> {
-    if (batch.runs.length + batch.newJobs.length + batch.jobs.length + batch.attempts.length + batch.decisions.length === 0) return;
+    if (isEmptyBatch(batch)) return;
     const id = batch.id ?? `${this.idPrefix}-${++this.seq}`;
     try {
       await this.c.script('titanCommit', [id, this.lastCommit, ...encodeBatch(batch)]);
@@ -240,8 +240,8 @@ export class RedisStore implements Store {
   }
 
   async listRuns(options: { limit: number; status?: RunStatus; tag?: string; after?: RunPosition }): Promise<RunListing[]> {
-    if (!(options.limit > 0)) return [];
-    const limit = Number.isFinite(options.limit) ? Math.floor(options.limit) : -1;
+    const limit = listingLimit(options.limit);
+    if (limit === null) return [];
     const { status, tag, after } = options;
     if (tag !== undefined) return this.listings(runsByTagKey(tag), 'desc', status ?? '', limit, after);
     return this.listings(status === undefined ? KEY.runs : runsByStatusKey(status), 'desc', '', limit, after);
@@ -328,44 +328,6 @@ export class RedisStore implements Store {
 
   async deleteSchedule(name: string): Promise<boolean> {
     return (await this.c.call(() => this.c.redis.hdel(KEY.schedules, name))) > 0;
-  }
-
-  // ---- data bus and artifacts (redis-data.ts) ----
-
-  kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
-    return this.data.kvApply(ops, now);
-  }
-
-  kvGet(key: string, now: number): Promise<KvStored | null> {
-    return this.data.kvGet(key, now);
-  }
-
-  kvMembers(key: string): Promise<string[]> {
-    return this.data.kvMembers(key);
-  }
-
-  kvKeys(prefix: string, limit: number, now: number): Promise<{ keys: KvKeyInfo[]; truncated: boolean }> {
-    return this.data.kvKeys(prefix, limit, now);
-  }
-
-  kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
-    return this.data.kvExpiring();
-  }
-
-  artifactPut(info: ArtifactInfo): Promise<string | null> {
-    return this.data.artifactPut(info);
-  }
-
-  artifactGet(key: string): Promise<ArtifactInfo | null> {
-    return this.data.artifactGet(key);
-  }
-
-  artifactList(options: { prefix: string; runId?: string; limit: number }): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
-    return this.data.artifactList(options);
-  }
-
-  artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
-    return this.data.artifactDelete(key);
   }
 
   async close(): Promise<void> {

@@ -58,10 +58,10 @@ export type TotalsRow = JobTotals;
 
 /** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by */
 export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null];
-/** status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, then the key: run_id, job_id */
+/** JOB_STATE_COLUMNS in order, then the key: run_id, job_id */
 export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
-/** JOB_COLUMNS in order, then run_id again for run_created_at */
-export type JobInsertParams = [string, string, string, string, number, number | null, string | null, number | null, string | null, number, number | null, number | null, string | null, number, number, string];
+/** JOB_COLUMNS in order (an update's parameters, then spec and created_at), then run_id again for run_created_at */
+export type JobInsertParams = [...JobUpdateParams, string, number, string];
 /** ATTEMPT_COLUMNS in order */
 export type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
 export type DecisionParams = [string, string, number, string, string | null, number, string];
@@ -77,8 +77,10 @@ export interface DecisionRow {
 }
 
 export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by';
-export const JOB_COLUMNS =
-  'run_id, job_id, spec, status, attempt, not_before, worker_id, exit_code, error, created_at, started_at, finished_at, service, retry_base, lost';
+/** What a job's transitions change: an update writes these, the spec and created_at never change. */
+export const JOB_STATE_COLUMNS = ['status', 'attempt', 'not_before', 'worker_id', 'exit_code', 'error', 'started_at', 'finished_at', 'service', 'retry_base', 'lost'] as const;
+/** In the order of an insert's parameters. */
+export const JOB_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id', 'spec', 'created_at'].join(', ');
 export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
 export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null];
@@ -112,24 +114,7 @@ export const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.spec.id,
 ];
 
-export const jobToInsertParams = (j: JobRecord): JobInsertParams => [
-  j.runId,
-  j.spec.id,
-  JSON.stringify(j.spec),
-  j.status,
-  j.attempt,
-  j.notBefore ?? null,
-  j.workerId ?? null,
-  j.exitCode ?? null,
-  j.error ?? null,
-  j.createdAt,
-  j.startedAt ?? null,
-  j.finishedAt ?? null,
-  j.service ? JSON.stringify(j.service) : null,
-  j.retryBase,
-  j.lost,
-  j.runId,
-];
+export const jobToInsertParams = (j: JobRecord): JobInsertParams => [...jobToUpdateParams(j), JSON.stringify(j.spec), j.createdAt, j.runId];
 
 export const rowToJob = (row: JobRow): JobRecord => ({
   runId: row.run_id,

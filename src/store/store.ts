@@ -118,3 +118,15 @@ export interface Store extends DataStore {
 }
 
 export const emptyBatch = (): StoreBatch => ({ runs: [], newJobs: [], jobs: [], attempts: [], decisions: [] });
+
+/** A batch without records, which a store skips: writing it would still cost an fsync. */
+export const isEmptyBatch = (b: StoreBatch): boolean => b.runs.length + b.newJobs.length + b.jobs.length + b.attempts.length + b.decisions.length === 0;
+
+/**
+ * The LIMIT of a run listing: null when nothing is to be listed, -1 for no limit (an infinite
+ * one), else the limit rounded down (SQLite and the listing script take integers only).
+ */
+export const listingLimit = (limit: number): number | null => {
+  if (!(limit > 0)) return null;
+  return Number.isFinite(limit) ? Math.floor(limit) : -1;
+};
