@@ -295,6 +295,20 @@ class TestSubscriptions(WireTestCase):
         with self.assertRaisesRegex(TitanTimeoutError, "run r1 did not finish within 0.2 s"):
             self.client(self.master(handler)).wait_for_run("r1", timeout=0.2)
 
+    def test_wait_for_job_with_a_timeout(self) -> None:
+        running = {"spec": {"id": "a"}, "status": "RUNNING", "runId": "r1", "ref": "r1/a"}
+
+        def handler(conn: socket.socket, req: Dict[str, Any]) -> None:
+            if req["method"] == "job.get":
+                reply(conn, req, {"job": running, "attempts": []})
+            elif req["method"] == "run.watch":
+                sub = req["id"]
+                reply(conn, req, {"subscription": sub, "snapshot": {"run": {"runId": "r1", "status": "RUNNING"}, "jobs": [running]}})
+                send_frame(conn, 0x23, {"event": "run.jobs", "data": {"subscription": sub, "jobs": [running]}})
+
+        with self.assertRaisesRegex(TitanTimeoutError, "job r1/a did not finish within 0.2 s"):
+            self.client(self.master(handler)).wait_for_job("r1/a", timeout=0.2)
+
 
 class TestAddress(WireTestCase):
     def test_the_environment_is_read_when_the_connection_opens(self) -> None:

@@ -1,11 +1,11 @@
 """``client.job``: one job of a run: its state, control, output, and the wait for its end."""
 
-import time
 from typing import Any, Dict, List, Optional
 
 from ._core import TERMINAL, SubClient
+from ._deadline import Deadline
 from ._results import LogStream, titan_status
-from .errors import NotFoundError, TitanTimeoutError
+from .errors import NotFoundError
 
 
 class JobClient(SubClient):
@@ -65,7 +65,7 @@ class JobClient(SubClient):
         job = self.get(ref)["job"]
         if job["status"] in TERMINAL:
             return job
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         job_id = job["spec"]["id"]
         sub = self._client._connection().subscribe("run.watch", {"runId": job["runId"], "jobs": True}, timeout=timeout)
         try:
@@ -73,13 +73,7 @@ class JobClient(SubClient):
                 if seen["spec"]["id"] == job_id and seen["status"] in TERMINAL:
                     return seen
             while True:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise TitanTimeoutError("job {} did not finish within {:g} s".format(ref, timeout))
-                try:
-                    event, data = sub.next(left)
-                except TitanTimeoutError:
-                    raise TitanTimeoutError("job {} did not finish within {:g} s".format(ref, timeout))
+                event, data = deadline.next_event(sub, "job {}".format(ref))
                 if event == "run.jobs":
                     for seen in data.get("jobs", []):
                         if seen["spec"]["id"] == job_id and seen["status"] in TERMINAL:
