@@ -1,6 +1,6 @@
 """``client.job``: one job of a run: its state, control, output, and the wait for its end."""
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ._core import TERMINAL, SubClient
 from ._deadline import Deadline
@@ -31,18 +31,10 @@ class JobClient(SubClient):
 
     def logs(self, ref: str, attempt: Optional[int] = None) -> str:
         """The whole output of one attempt (the latest by default)."""
-        text = []  # type: List[str]
-        offset = 0
-        while True:
-            params = {"ref": ref, "offset": offset}  # type: Dict[str, Any]
-            if attempt is not None:
-                params["attempt"] = attempt
-            chunk = self._call("logs.get", params)
-            text.append(chunk.get("data", ""))
-            if chunk["nextOffset"] == offset:
-                return "".join(text)
-            offset = chunk["nextOffset"]
-            attempt = chunk["attempt"]
+        params = {"ref": ref}  # type: Dict[str, Any]
+        if attempt is not None:
+            params["attempt"] = attempt
+        return "".join(chunk.get("data", "") for chunk in self._pages("logs.get", params, "attempt", lambda chunk: chunk["attempt"]))
 
     def follow(self, ref: str, timeout: Optional[float] = None) -> LogStream:
         """Output as it is produced, across retries, until the job reaches a terminal status:

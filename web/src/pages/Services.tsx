@@ -82,8 +82,10 @@ export default function Services() {
     },
   ];
 
-  const stop = (s: ServiceView): Promise<string> =>
-    apiPost<{ job: JobView }>(apiPath('runs', s.runId, 'jobs', s.jobId, 'stop')).then(({ job }) => `Stopping ${job.ref}: it will not be restarted.`);
+  const stop = async (s: ServiceView): Promise<string> => {
+    const { job } = await apiPost<{ job: JobView }>(apiPath('runs', s.runId, 'jobs', s.jobId, 'stop'));
+    return `Stopping ${job.ref}: it will not be restarted.`;
+  };
 
   return (
     <div className="page">
