@@ -2,6 +2,8 @@
 token, request ids, typed errors, subscription events, connection failures, and the address
 read from the environment at call time."""
 
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -294,6 +296,46 @@ class TestSubscriptions(WireTestCase):
 
         with self.assertRaisesRegex(TitanTimeoutError, "run r1 did not finish within 0.2 s"):
             self.client(self.master(handler)).wait_for_run("r1", timeout=0.2)
+
+    def test_wait_for_job_with_a_timeout(self) -> None:
+        running = {"spec": {"id": "a"}, "status": "RUNNING", "runId": "r1", "ref": "r1/a"}
+
+        def handler(conn: socket.socket, req: Dict[str, Any]) -> None:
+            if req["method"] == "job.get":
+                reply(conn, req, {"job": running, "attempts": []})
+            elif req["method"] == "run.watch":
+                sub = req["id"]
+                reply(conn, req, {"subscription": sub, "snapshot": {"run": {"runId": "r1", "status": "RUNNING"}, "jobs": [running]}})
+                send_frame(conn, 0x23, {"event": "run.jobs", "data": {"subscription": sub, "jobs": [running]}})
+
+        with self.assertRaisesRegex(TitanTimeoutError, "job r1/a did not finish within 0.2 s"):
+            self.client(self.master(handler)).wait_for_job("r1/a", timeout=0.2)
+
+
+class TestPagedReads(WireTestCase):
+    def test_logs_are_read_page_by_page_from_the_attempt_the_first_page_named(self) -> None:
+        pages = {0: ("one\n", 4), 4: ("two\n", 8), 8: ("", 8)}
+
+        def handler(conn: socket.socket, req: Dict[str, Any]) -> None:
+            data, next_offset = pages[req["params"]["offset"]]
+            reply(conn, req, {"attempt": 2, "data": data, "nextOffset": next_offset})
+
+        m = self.master(handler)
+        self.assertEqual(self.client(m).job.logs("r1/a"), "one\ntwo\n")
+        self.assertEqual([r["params"] for r in m.requests], [{"ref": "r1/a", "offset": 0}, {"ref": "r1/a", "offset": 4, "attempt": 2}, {"ref": "r1/a", "offset": 8, "attempt": 2}])
+
+    def test_an_artifact_is_read_in_chunks_of_the_content_the_first_chunk_named(self) -> None:
+        content = b"hello artifact"
+        sha = hashlib.sha256(content).hexdigest()
+
+        def handler(conn: socket.socket, req: Dict[str, Any]) -> None:
+            offset = req["params"]["offset"]
+            part = content[offset:offset + 8]
+            reply(conn, req, {"artifact": {"key": "k", "sha256": sha, "size": len(content)}, "data": base64.b64encode(part).decode("ascii"), "nextOffset": offset + len(part)})
+
+        m = self.master(handler)
+        self.assertEqual(self.client(m).artifact.read("k"), content)
+        self.assertEqual([r["params"] for r in m.requests], [{"key": "k", "offset": 0}, {"key": "k", "offset": 8, "sha256": sha}])
 
 
 class TestAddress(WireTestCase):

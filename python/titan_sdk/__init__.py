@@ -12,21 +12,8 @@ See docs/sdk-python.md.
 """
 
 from .client import LogStream, SubmitResult, TitanClient, titan_status
-from .errors import (
-    BadRequestError,
-    ConflictError,
-    ForbiddenError,
-    InternalError,
-    InvalidDagError,
-    NotFoundError,
-    ProtocolError,
-    TitanConnectionError,
-    TitanError,
-    TitanFileNotFoundError,
-    TitanTimeoutError,
-    UnauthorizedError,
-    UnavailableError,
-)
+from . import errors
+from .errors import *  # noqa: F401,F403 (the error classes, named once in errors.__all__)
 from .jobs import DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_SECONDS, DEFAULT_PRIORITY, DEFAULT_RETRIES, TitanJob, gate_id_for, split_args, strip_dag_prefix
 
 __version__ = "0.1.0"
@@ -36,19 +23,6 @@ __all__ = [
     "TitanJob",
     "SubmitResult",
     "LogStream",
-    "TitanError",
-    "BadRequestError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "ConflictError",
-    "InvalidDagError",
-    "UnavailableError",
-    "TitanConnectionError",
-    "ProtocolError",
-    "InternalError",
-    "TitanTimeoutError",
-    "TitanFileNotFoundError",
     "DEFAULT_CAPABILITY",
     "DEFAULT_GATE_WAIT_SECONDS",
     "DEFAULT_PRIORITY",
@@ -59,3 +33,4 @@ __all__ = [
     "titan_status",
     "__version__",
 ]
+__all__ += errors.__all__

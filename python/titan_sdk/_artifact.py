@@ -68,15 +68,9 @@ class ArtifactClient(SubClient):
 
     def _download(self, key: str, sink: Callable[[bytes], Any]) -> Dict[str, Any]:
         digest = hashlib.sha256()
-        pinned = None  # type: Optional[str]
         offset = 0
-        while True:
-            params = {"key": key, "offset": offset}  # type: Dict[str, Any]
-            if pinned is not None:
-                params["sha256"] = pinned
-            reply = self._call("artifact.get", params)
+        for reply in self._pages("artifact.get", {"key": key}, "sha256", lambda reply: reply["artifact"]["sha256"]):
             artifact = reply["artifact"]
-            pinned = artifact["sha256"]
             data = base64.b64decode(reply["data"])
             if not data and offset < artifact["size"]:
                 raise TitanError("INTERNAL", "the master sent no data for {!r} at offset {}".format(key, offset))
@@ -89,6 +83,7 @@ class ArtifactClient(SubClient):
             if actual != artifact["sha256"]:
                 raise TitanError("INTERNAL", "download of {!r} does not match its sha256: expected {}, got {}".format(key, artifact["sha256"], actual))
             return artifact
+        raise TitanError("INTERNAL", "the master sent no more data for {!r} at offset {}".format(key, offset))
 
     def list(self, prefix: str = "", run_id: Optional[str] = None, limit: int = 1000) -> List[Dict[str, Any]]:
         params = {"prefix": prefix, "limit": limit}  # type: Dict[str, Any]

@@ -4,7 +4,7 @@ local file helpers."""
 
 import base64
 import os
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 from .errors import BadRequestError, TitanFileNotFoundError
 
@@ -56,6 +56,19 @@ class SubClient(object):
         if timeout is None:
             return self._client.call(method, params)
         return self._client.call(method, params, timeout)
+
+    def _pages(self, method: str, params: Dict[str, Any], pin: str, pinned: Callable[[Any], Any]) -> Iterator[Any]:
+        """The replies of a read by offset (``method`` answers ``nextOffset``) from 0 until one adds
+        nothing. Each request after the first sends ``pin`` as ``pinned`` of the reply before, so
+        every page is of the version the read began with (one attempt's log, one content)."""
+        offset = 0
+        while True:
+            reply = self._call(method, dict(params, offset=offset))
+            yield reply
+            params = dict(params, **{pin: pinned(reply)})
+            if reply["nextOffset"] == offset:
+                return
+            offset = reply["nextOffset"]
 
 
 def upload_blobs(client: "TitanClient", blobs: Mapping[str, bytes]) -> None:

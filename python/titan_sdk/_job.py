@@ -1,11 +1,11 @@
 """``client.job``: one job of a run: its state, control, output, and the wait for its end."""
 
-import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ._core import TERMINAL, SubClient
+from ._deadline import Deadline
 from ._results import LogStream, titan_status
-from .errors import NotFoundError, TitanTimeoutError
+from .errors import NotFoundError
 
 
 class JobClient(SubClient):
@@ -31,18 +31,10 @@ class JobClient(SubClient):
 
     def logs(self, ref: str, attempt: Optional[int] = None) -> str:
         """The whole output of one attempt (the latest by default)."""
-        text = []  # type: List[str]
-        offset = 0
-        while True:
-            params = {"ref": ref, "offset": offset}  # type: Dict[str, Any]
-            if attempt is not None:
-                params["attempt"] = attempt
-            chunk = self._call("logs.get", params)
-            text.append(chunk.get("data", ""))
-            if chunk["nextOffset"] == offset:
-                return "".join(text)
-            offset = chunk["nextOffset"]
-            attempt = chunk["attempt"]
+        params = {"ref": ref}  # type: Dict[str, Any]
+        if attempt is not None:
+            params["attempt"] = attempt
+        return "".join(chunk.get("data", "") for chunk in self._pages("logs.get", params, "attempt", lambda chunk: chunk["attempt"]))
 
     def follow(self, ref: str, timeout: Optional[float] = None) -> LogStream:
         """Output as it is produced, across retries, until the job reaches a terminal status:
@@ -65,7 +57,7 @@ class JobClient(SubClient):
         job = self.get(ref)["job"]
         if job["status"] in TERMINAL:
             return job
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         job_id = job["spec"]["id"]
         sub = self._client._connection().subscribe("run.watch", {"runId": job["runId"], "jobs": True}, timeout=timeout)
         try:
@@ -73,13 +65,7 @@ class JobClient(SubClient):
                 if seen["spec"]["id"] == job_id and seen["status"] in TERMINAL:
                     return seen
             while True:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise TitanTimeoutError("job {} did not finish within {:g} s".format(ref, timeout))
-                try:
-                    event, data = sub.next(left)
-                except TitanTimeoutError:
-                    raise TitanTimeoutError("job {} did not finish within {:g} s".format(ref, timeout))
+                event, data = deadline.next_event(sub, "job {}".format(ref))
                 if event == "run.jobs":
                     for seen in data.get("jobs", []):
                         if seen["spec"]["id"] == job_id and seen["status"] in TERMINAL:

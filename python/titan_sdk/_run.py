@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._core import TERMINAL, SubClient, upload_blobs
+from ._deadline import Deadline
 from ._pipeline import pipeline_specs
 from ._results import SubmitResult
 from .errors import BadRequestError, NotFoundError, ProtocolError, TitanConnectionError, TitanFileNotFoundError, TitanTimeoutError
@@ -196,7 +197,7 @@ class RunClient(SubClient):
         run_id = run_id or self._client.last_run_id
         if not run_id:
             raise BadRequestError("wait_for_run needs a run id")
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         sub = self._client._connection().subscribe("run.watch", {"runId": run_id, "jobs": True}, timeout=timeout)
         try:
             snapshot = sub.reply["snapshot"]
@@ -205,15 +206,7 @@ class RunClient(SubClient):
             while run["status"] == "RUNNING":
                 if until_services_up and jobs and all(_settled(j) for j in jobs.values()) and any(j["status"] not in TERMINAL for j in jobs.values()):
                     break
-                left = None
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise TitanTimeoutError("run {} did not finish within {:g} s".format(run_id, timeout))
-                try:
-                    event, data = sub.next(left)
-                except TitanTimeoutError:
-                    raise TitanTimeoutError("run {} did not finish within {:g} s".format(run_id, timeout))
+                event, data = deadline.next_event(sub, "run {}".format(run_id))
                 if event == "run.jobs":
                     for job in data.get("jobs", []):
                         jobs[job["spec"]["id"]] = job

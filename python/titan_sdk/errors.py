@@ -8,6 +8,7 @@ if e.code == "NOT_FOUND"``. A master that cannot be reached, or a connection tha
 
 from typing import Dict, Optional, Type
 
+# The error classes, which the package exports as they are listed here.
 __all__ = [
     "TitanError",
     "BadRequestError",
@@ -22,7 +23,6 @@ __all__ = [
     "InternalError",
     "TitanTimeoutError",
     "TitanFileNotFoundError",
-    "error_for",
 ]
 
 

@@ -7,15 +7,18 @@
  */
 import { z } from 'zod';
 import { DATA_LIMITS } from '../core/data.js';
-import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES, IdSchema, LIMITS, ReadinessSchema, RESTART_POLICIES } from '../core/model.js';
+import { DEFAULT_GATE_WAIT_MS, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, RESTART_POLICIES, RunSpecSchema, ServiceSpecSchema } from '../core/model.js';
+import { ENV_NAME_PATTERN, ID_PATTERN } from '../core/names.js';
 import { METHOD_PARAMS as P } from '../sdk/method-params.js';
 
-/** `runId/jobId`, or a bare job id meaning that job in its latest run. */
-export const JobRefSchema = z
-  .string()
-  .min(1)
-  .max(2 * LIMITS.maxIdLength + 1)
-  .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]*\/)?[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a job reference is runId/jobId, or a job id for that job in its latest run')
+const ID = ID_PATTERN.source.slice(1, -1);
+
+/**
+ * `runId/jobId`, or a bare job id meaning that job in its latest run: the protocol's reference,
+ * its form checked here too so that a model's malformed reference is named as such.
+ */
+const JobRefSchema = P['job.get'].shape.ref
+  .regex(new RegExp(`^(${ID}/)?${ID}$`), 'a job reference is runId/jobId, or a job id for that job in its latest run')
   .describe('runId/jobId, or a bare job id for that job in its latest run');
 
 /** A bare file name: no folder, no "..", no NUL. */
@@ -27,8 +30,9 @@ const ScriptContentSchema = z
   .refine((s) => Buffer.byteLength(s) <= LIMITS.maxScriptBytes, `a script is at most ${LIMITS.maxScriptBytes} bytes`)
   .describe('the whole script, as text');
 const ArgsSchema = z.array(z.string().max(LIMITS.maxArgLength)).max(LIMITS.maxArgs).default([]).describe('arguments passed to the script');
-const EnvSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(LIMITS.maxArgLength)).optional().describe('extra environment variables for the job');
+const EnvSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'environment names are identifiers'), z.string().max(LIMITS.maxArgLength)).optional().describe('extra environment variables for the job');
 const SecondsSchema = (max: number) => z.number().positive().max(max);
+const jobSpec = JobSpecSchema.in.shape;
 
 /** What one job of submit_job and submit_dag may say; `kind` decides which fields apply. */
 const jobFields = {
@@ -36,14 +40,14 @@ const jobFields = {
   script_name: ScriptNameSchema.optional(),
   script_content: ScriptContentSchema.optional(),
   args: ArgsSchema,
-  requirement: CapabilitySchema.default(DEFAULT_CAPABILITY).describe('capability the worker must have, e.g. GENERAL or GPU'),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).default(DEFAULT_PRIORITY).describe('higher runs first'),
-  retries: z.number().int().min(0).max(LIMITS.maxRetries).default(DEFAULT_RETRIES).describe('retries after a failure, each after a growing backoff (1 s, 2 s, 4 s, ...)'),
+  requirement: jobSpec.requirement.describe('capability the worker must have, e.g. GENERAL or GPU'),
+  priority: jobSpec.priority.describe('higher runs first'),
+  retries: jobSpec.retries.describe('retries after a failure, each after a growing backoff (1 s, 2 s, 4 s, ...)'),
   timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe(`kill the job after this long (default: no limit); a gate: how long it waits for a decision (default ${DEFAULT_GATE_WAIT_MS / 3_600_000} hours)`),
   delay_seconds: z.number().min(0).max(LIMITS.maxDelayMs / 1000).optional().describe('wait this long before the job may start'),
   env: EnvSchema,
-  message: z.string().max(4096).optional().describe('an approval gate: the question it asks'),
-  port: z.number().int().min(1).max(65535).optional().describe('a service: a fixed port (default: a free one from the master\'s range)'),
+  message: jobSpec.message.describe('an approval gate: the question it asks'),
+  port: ServiceSpecSchema.shape.port.describe('a service: a fixed port (default: a free one from the master\'s range)'),
   readiness: ReadinessSchema.optional().describe('a service: "tcp" (default), "none", or an HTTP path such as "/health"'),
   restart: z.enum(RESTART_POLICIES).optional().describe('a service: when to restart it (default "always")'),
 };
@@ -67,7 +71,7 @@ function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
   }
 }
 
-const RunNameSchema = z.string().min(1).max(LIMITS.maxNameLength);
+const RunNameSchema = RunSpecSchema.shape.name.removeDefault();
 const AgentRunSchema = IdSchema.optional().describe('make the run a stage of this agent run');
 
 export const SubmitJobInput = z
@@ -84,7 +88,7 @@ export const DagJobSchema = z
     id: IdSchema.describe('job id, unique in the run'),
     ...jobFields,
     depends_on: z.array(IdSchema).default([]).describe('ids of the jobs that must complete first'),
-    hitl_message: z.string().max(4096).optional().describe('Titan\'s gate: insert an approval gate after this job asking this question; its dependents wait for the decision'),
+    hitl_message: jobSpec.message.describe('Titan\'s gate: insert an approval gate after this job asking this question; its dependents wait for the decision'),
   })
   .superRefine(checkJob)
   .superRefine((job, ctx) => {
@@ -107,12 +111,12 @@ export const ExtendRunInput = z.strictObject({
 });
 
 export const SubmitYamlInput = z.strictObject({
-  yaml: z.string().min(1).max(4 * 1024 * 1024).describe('the pipeline YAML (name, jobs with id, file, depends_on, ...) as text'),
+  yaml: P['pipeline.parse'].shape.text.min(1).describe('the pipeline YAML (name, jobs with id, file, depends_on, ...) as text'),
   base_dir: z.string().max(4096).default('.').describe('folder, relative to the server\'s root folder, that the jobs\' "file:" paths are relative to'),
   agent_run_id: AgentRunSchema,
 });
 
-export const JobRefInput = z.strictObject({ ref: JobRefSchema });
+export const JobRefInput = P['job.get'].extend({ ref: JobRefSchema });
 
 export const LogsInput = z.strictObject({
   ref: JobRefSchema,
@@ -123,7 +127,7 @@ export const LogsInput = z.strictObject({
 
 export const DecideInput = z.strictObject({
   gate: JobRefSchema.describe('the gate: runId/gateId, or a gate id for its latest run (Titan\'s gates are hitl-gate-<job>)'),
-  comment: z.string().max(4096).optional().describe('recorded with the decision, under the name of the MCP server\'s token'),
+  comment: P['gate.decide'].shape.comment.removeDefault().unwrap().optional().describe('recorded with the decision, under the name of the MCP server\'s token'),
 });
 
 export const StoreGetInput = P['kv.get'];
@@ -138,7 +142,7 @@ export const DeployScriptInput = z.strictObject({
 });
 
 export const CancelInput = z.strictObject({
-  ref: z.string().min(1).max(2 * LIMITS.maxIdLength + 1).describe('a job (runId/jobId or job id), or a run id with run: true'),
+  ref: P['job.cancel'].shape.ref.describe('a job (runId/jobId or job id), or a run id with run: true'),
   run: z.boolean().default(false).describe('ref is a run id: cancel all of the run'),
 });
 

@@ -44,6 +44,15 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: (() => 
   );
 }
 
+/** The error of a form's last submission, as the form words it; nothing without one. */
+export function FormError({ error }: { error: string | null | undefined }) {
+  return error ? (
+    <p className="error-box" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
     <p className="muted loading" role="status">

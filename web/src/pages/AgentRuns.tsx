@@ -8,11 +8,12 @@ import { useState } from 'react';
 import { apiPath, query, useApi, type AgentRunSummary, type AgentRunView, type JobStatus, type RunSummary } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, Loading, PageHeader, RunStatusBadge, useNow } from '../components/ui.tsx';
+import { Ago, Empty, PageHeader, RunStatusBadge, useNow } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, useRoute } from '../router.tsx';
 import { JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
-import { plural, useLiveReload } from './parts/common.tsx';
+import { Chips, plural, useLiveReload } from './parts/common.tsx';
+import { LimitSelect, Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 const LIMITS = [20, 50, 200, 1000] as const;
@@ -59,39 +60,27 @@ function AgentRunList() {
   return (
     <div className="page">
       <PageHeader title="Agent runs" subtitle="Runs an agent submitted under one agent-run id, each run a stage.">
-        <div className="field field-inline">
-          <label htmlFor="agent-runs-limit">Show</label>
-          <select id="agent-runs-limit" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
-            {LIMITS.map((n) => (
-              <option key={n} value={n}>
-                latest {n}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <LimitSelect id="agent-runs-limit" label="Show" value={limit} limits={LIMITS} option={(n) => `latest ${n}`} onChange={setLimit} />
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <DataTable
-          rows={rows}
-          columns={COLUMNS}
-          rowKey={(a) => a.agentRunId}
-          rowLink={agentRunUrl}
-          className="pg-table"
-          initialSort={{ id: 'lastAt', dir: 'desc' }}
-          empty={
-            <>
-              No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
-              line).
-            </>
-          }
-        />
-      )}
+      <Loaded state={list}>
+        {() => (
+          <DataTable
+            rows={rows}
+            columns={COLUMNS}
+            rowKey={(a) => a.agentRunId}
+            rowLink={agentRunUrl}
+            className="pg-table"
+            initialSort={{ id: 'lastAt', dir: 'desc' }}
+            empty={
+              <>
+                No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
+                line).
+              </>
+            }
+          />
+        )}
+      </Loaded>
     </div>
   );
 }
@@ -129,22 +118,21 @@ function AgentRunDetail({ id }: { id: string }) {
           ) : undefined
         }
       >
-        <button type="button" className="btn" onClick={() => void view.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={view.reload} />
       </PageHeader>
-      <ErrorBox error={view.error} onRetry={() => void view.reload()} />
-      {!view.data ? (
-        !view.error && <Loading />
-      ) : stages.length === 0 ? (
-        <Empty>This agent run has no stages.</Empty>
-      ) : (
-        <ol className="pg-timeline" aria-label={`Stages of agent run ${id}`}>
-          {stages.map((s, i) => (
-            <Stage key={s.runId} stage={s} index={i} previous={stages[i - 1]} />
-          ))}
-        </ol>
-      )}
+      <Loaded state={view}>
+        {() =>
+          stages.length === 0 ? (
+            <Empty>This agent run has no stages.</Empty>
+          ) : (
+            <ol className="pg-timeline" aria-label={`Stages of agent run ${id}`}>
+              {stages.map((s, i) => (
+                <Stage key={s.runId} stage={s} index={i} previous={stages[i - 1]} />
+              ))}
+            </ol>
+          )
+        }
+      </Loaded>
     </div>
   );
 }
@@ -190,13 +178,7 @@ function Stage({ stage, index, previous }: { stage: RunSummary; index: number; p
           </p>
           <JobCounts stage={stage} />
           {stage.tags.length > 0 ? (
-            <ul className="chips" aria-label="Tags">
-              {stage.tags.map((t) => (
-                <li key={t} className="chip">
-                  {t}
-                </li>
-              ))}
-            </ul>
+            <Chips label="Tags" items={stage.tags} />
           ) : null}
         </div>
       </div>

@@ -8,7 +8,7 @@ import { useId, useState } from 'react';
 import { apiPost, notifyGatesChanged, usePolling, type GateDecision, type GateDecisionResult, type GatesList, type GateView } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { runUrl } from '../components/links.tsx';
-import { Ago, Empty, ErrorBox, Loading, PageHeader, errorText, useNow } from '../components/ui.tsx';
+import { Ago, Empty, ErrorBox, FormError, Loading, PageHeader, errorText, useNow } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { Outcome, StateBadge, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
@@ -167,11 +167,7 @@ function GateCard({ gate, onDecided }: { gate: GateView; onDecided: (r: GateDeci
             <span aria-hidden="true">✕</span> {busy === 'reject' ? 'Rejecting…' : 'Reject…'}
           </button>
         </div>
-        {error ? (
-          <p className="error-box" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
       </form>
       {confirmReject ? (
         <ConfirmDialog

@@ -9,10 +9,12 @@ import { ID_PATTERN, ID_RULE_TEXT } from '../../../src/core/names.ts';
 import { query, useApi, type ArtifactInfo } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
-import { Ago, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
+import { Ago, PageHeader } from '../components/ui.tsx';
 import { formatBytes } from '../format.ts';
 import { Link, useSearchParam } from '../router.tsx';
 import { keyPath, plural } from './parts/common.tsx';
+import { crumbsOf, PrefixCrumbs } from './parts/crumbs.tsx';
+import { LimitSelect, Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 interface ListAnswer {
@@ -41,9 +43,7 @@ export default function Artifacts() {
   return (
     <div className="page">
       <PageHeader title="Artifacts" subtitle="Files kept on the master: what jobs publish, and the files they leave in their output directory.">
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
       <Filters
         prefix={prefix}
@@ -55,28 +55,27 @@ export default function Artifacts() {
         }}
         onLimit={setLimit}
       />
-      <Crumbs prefix={prefix} onBrowse={(p) => setPrefix(p || null, { push: true })} />
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <>
-          {rows.length > 0 ? (
-            <p className="muted small" aria-live="polite">
-              {plural(rows.length, 'artifact')}, {formatBytes(totalBytes)}
-              {list.data.truncated ? ` (the first ${limit}; narrow the filters or raise the limit to see more)` : ''}
-            </p>
-          ) : null}
-          <ArtifactTable
-            rows={rows}
-            prefix={prefix}
-            runFilter={runId}
-            onBrowse={(p) => setPrefix(p || null, { push: true })}
-            onRun={(r) => setRun(r, { push: true })}
-            empty={prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
-          />
-        </>
-      )}
+      {prefix !== '' ? <PrefixCrumbs crumbs={crumbsOf(prefix, '/')} all="All artifacts" onBrowse={(p) => setPrefix(p || null, { push: true })} /> : null}
+      <Loaded state={list}>
+        {(data) => (
+          <>
+            {rows.length > 0 ? (
+              <p className="muted small" aria-live="polite">
+                {plural(rows.length, 'artifact')}, {formatBytes(totalBytes)}
+                {data.truncated ? ` (the first ${limit}; narrow the filters or raise the limit to see more)` : ''}
+              </p>
+            ) : null}
+            <ArtifactTable
+              rows={rows}
+              prefix={prefix}
+              runFilter={runId}
+              onBrowse={(p) => setPrefix(p || null, { push: true })}
+              onRun={(r) => setRun(r, { push: true })}
+              empty={prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
+            />
+          </>
+        )}
+      </Loaded>
     </div>
   );
 }
@@ -112,16 +111,7 @@ function Filters({ prefix, runId, limit, onApply, onLimit }: { prefix: string; r
           aria-describedby={runErr ? `${id}-run-err` : undefined}
         />
       </div>
-      <div className="field field-inline">
-        <label htmlFor={`${id}-limit`}>At most</label>
-        <select id={`${id}-limit`} value={limit} onChange={(e) => onLimit(Number(e.target.value))}>
-          {LIMITS.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </div>
+      <LimitSelect id={`${id}-limit`} label="At most" value={limit} limits={LIMITS} option={String} onChange={onLimit} />
       <button type="submit" className="btn" disabled={runErr !== null}>
         Apply
       </button>
@@ -136,35 +126,6 @@ function Filters({ prefix, runId, limit, onApply, onLimit }: { prefix: string; r
         </p>
       ) : null}
     </form>
-  );
-}
-
-/** The prefix as "/"-separated crumbs, each one a button that browses there. */
-function Crumbs({ prefix, onBrowse }: { prefix: string; onBrowse: (p: string) => void }) {
-  if (prefix === '') return null;
-  const parts = prefix.split('/');
-  const crumbs = parts.map((seg, i) => ({ label: seg + (i < parts.length - 1 ? '/' : ''), to: parts.slice(0, i + 1).join('/') + (i < parts.length - 1 ? '/' : '') })).filter((c) => c.label !== '');
-  return (
-    <nav className="pg-crumbs" aria-label="Prefix">
-      <ol>
-        <li>
-          <button type="button" className="link-button" onClick={() => onBrowse('')}>
-            All artifacts
-          </button>
-        </li>
-        {crumbs.map((c, i) => (
-          <li key={c.to}>
-            {i === crumbs.length - 1 ? (
-              <code aria-current="location">{c.label}</code>
-            ) : (
-              <button type="button" className="link-button" onClick={() => onBrowse(c.to)}>
-                <code>{c.label}</code>
-              </button>
-            )}
-          </li>
-        ))}
-      </ol>
-    </nav>
   );
 }
 

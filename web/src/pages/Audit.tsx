@@ -6,8 +6,9 @@
 import { usePolling } from '../api.ts';
 import type { AuditEntry } from '../types.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
-import { Ago, ErrorBox, Loading, PageHeader } from '../components/ui.tsx';
+import { Ago, PageHeader } from '../components/ui.tsx';
 import { formatTime } from '../format.ts';
+import { Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 /** Newest first, as the master answers: the order is the record. */
@@ -35,22 +36,19 @@ export default function Audit() {
   return (
     <div className="page">
       <PageHeader title="Audit" subtitle="Who changed what, when and from where: the newest 500 actions.">
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <DataTable
-          rows={rows}
-          columns={COLUMNS}
-          rowKey={(e) => String(e.seq)}
-          className="pg-table"
-          empty="Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here."
-        />
-      )}
+      <Loaded state={list}>
+        {() => (
+          <DataTable
+            rows={rows}
+            columns={COLUMNS}
+            rowKey={(e) => String(e.seq)}
+            className="pg-table"
+            empty="Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here."
+          />
+        )}
+      </Loaded>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /** Sign in with the cluster token, or with a user name and password. */
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, login } from '../api.ts';
+import { FormError } from '../components/ui.tsx';
 import { navigate, useRoute } from '../router.tsx';
 import { safeNext } from '../routes.ts';
 import { useTheme } from '../theme.ts';
@@ -95,11 +96,7 @@ export default function Login() {
             </div>
           </>
         )}
-        {error && (
-          <p className="error-box" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -1,11 +1,14 @@
 /** The cluster at a glance: totals, job counts, pools, the last hour in charts, and every worker. */
+import type { ReactNode } from 'react';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { type MetricsSample, type Stats, useApi, useClusterEvents, usePolling, type WorkerView } from '../api.ts';
-import { Ago, Empty, ErrorBox, JobStatusBadge, Loading, Meter, PageHeader } from '../components/ui.tsx';
+import { Ago, Empty, JobStatusBadge, Meter, PageHeader } from '../components/ui.tsx';
 import { formatClock, formatDuration, formatTime } from '../format.ts';
 import { JobRefLink } from '../components/links.tsx';
 import { Link } from '../router.tsx';
 import { JOB_STATUS_ORDER } from '../status.ts';
+import { Chips } from './parts/common.tsx';
+import { Loaded } from './parts/list-parts.tsx';
 
 export default function Overview() {
   const stats = useApi<Stats>('/api/stats');
@@ -20,12 +23,10 @@ export default function Overview() {
   return (
     <div className="page">
       <PageHeader title="Overview" subtitle={stats.data ? `Master up ${formatDuration(stats.data.uptimeMs)}` : undefined} />
-      <ErrorBox error={stats.error} onRetry={() => void stats.reload()} />
-      {stats.data ? <Summary stats={stats.data} /> : !stats.error && <Loading />}
+      <Loaded state={stats}>{(data) => <Summary stats={data} />}</Loaded>
       <section aria-labelledby="charts-title" className="section">
         <h2 id="charts-title">Last hour</h2>
-        <ErrorBox error={history.error} onRetry={() => void history.reload()} />
-        {history.data ? <Charts samples={history.data.samples} /> : !history.error && <Loading />}
+        <Loaded state={history}>{(data) => <Charts samples={data.samples} />}</Loaded>
       </section>
       {stats.data && <Pools stats={stats.data} />}
       <section aria-labelledby="workers-title" className="section">
@@ -35,8 +36,7 @@ export default function Overview() {
             Manage workers
           </Link>
         </div>
-        <ErrorBox error={workers.error} onRetry={() => void workers.reload()} />
-        {workers.data ? <WorkerCards workers={workers.data.workers} /> : !workers.error && <Loading />}
+        <Loaded state={workers}>{(data) => <WorkerCards workers={data.workers} />}</Loaded>
       </section>
     </div>
   );
@@ -139,68 +139,45 @@ function Charts({ samples: rows }: { samples: MetricsSample[] }) {
   const last = rows[rows.length - 1] as MetricsSample;
   const maxQueued = rows.reduce((a, r) => Math.max(a, r.queued), 0);
   const short = last.at - (rows[0] as MetricsSample).at < 15 * 60_000;
-  const axis = {
-    dataKey: 'at',
-    type: 'number' as const,
-    domain: ['dataMin', 'dataMax'] as [string, string],
-    tickFormatter: (v: number) => formatClock(v, short),
-    stroke: 'var(--muted)',
-    fontSize: 12,
-    minTickGap: 40,
-  };
-  const tooltip = {
-    labelFormatter: (v: unknown) => formatTime(Number(v)),
-    contentStyle: { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' },
-  };
+  const chart = { rows, short };
   return (
     <div className="charts">
-      <figure className="chart" aria-label={`Throughput: ${totalDone} jobs completed and ${totalDead} dead in the last hour`}>
-        <figcaption>
-          Throughput <span className="muted">(jobs finished per 10 s)</span>
-        </figcaption>
-        <ResponsiveContainer width="100%" height={180}>
-          <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
-            <XAxis {...axis} />
-            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
-            <Tooltip {...tooltip} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Bar dataKey="completed" name="completed" stackId="f" fill="var(--st-completed)" isAnimationActive={false} />
-            <Bar dataKey="dead" name="dead" stackId="f" fill="var(--st-dead)" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
-      </figure>
-      <figure className="chart" aria-label={`Queue depth: ${last.queued} queued now, at most ${maxQueued} in the last hour`}>
-        <figcaption>
-          Queue depth <span className="muted">(jobs waiting for a slot)</span>
-        </figcaption>
-        <ResponsiveContainer width="100%" height={180}>
-          <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
-            <XAxis {...axis} />
-            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
-            <Tooltip {...tooltip} />
-            <Area type="monotone" dataKey="queued" name="queued" stroke="var(--st-queued)" fill="var(--st-queued)" fillOpacity={0.25} isAnimationActive={false} />
-          </AreaChart>
-        </ResponsiveContainer>
-      </figure>
-      <figure className="chart" aria-label={`Worker load: ${last.busySlots} of ${last.slots} slots busy now`}>
-        <figcaption>
-          Worker load <span className="muted">(busy slots of all slots)</span>
-        </figcaption>
-        <ResponsiveContainer width="100%" height={180}>
-          <AreaChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
-            <XAxis {...axis} />
-            <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
-            <Tooltip {...tooltip} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Area type="stepAfter" dataKey="busySlots" name="busy slots" stroke="var(--st-running)" fill="var(--st-running)" fillOpacity={0.3} isAnimationActive={false} />
-            <Line type="stepAfter" dataKey="slots" name="slots" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
-          </AreaChart>
-        </ResponsiveContainer>
-      </figure>
+      <ChartFigure {...chart} label={`Throughput: ${totalDone} jobs completed and ${totalDead} dead in the last hour`} title="Throughput" note="jobs finished per 10 s" bars legend>
+        <Bar dataKey="completed" name="completed" stackId="f" fill="var(--st-completed)" isAnimationActive={false} />
+        <Bar dataKey="dead" name="dead" stackId="f" fill="var(--st-dead)" isAnimationActive={false} />
+      </ChartFigure>
+      <ChartFigure {...chart} label={`Queue depth: ${last.queued} queued now, at most ${maxQueued} in the last hour`} title="Queue depth" note="jobs waiting for a slot">
+        <Area type="monotone" dataKey="queued" name="queued" stroke="var(--st-queued)" fill="var(--st-queued)" fillOpacity={0.25} isAnimationActive={false} />
+      </ChartFigure>
+      <ChartFigure {...chart} label={`Worker load: ${last.busySlots} of ${last.slots} slots busy now`} title="Worker load" note="busy slots of all slots" legend>
+        <Area type="stepAfter" dataKey="busySlots" name="busy slots" stroke="var(--st-running)" fill="var(--st-running)" fillOpacity={0.3} isAnimationActive={false} />
+        <Line type="stepAfter" dataKey="slots" name="slots" stroke="var(--muted)" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
+      </ChartFigure>
     </div>
+  );
+}
+
+const TOOLTIP_STYLE = { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' };
+
+/** One chart of the last hour over time: its caption, grid, axes and tooltip; `children` are its series. */
+function ChartFigure({ rows, short, label, title, note, bars, legend, children }: { rows: MetricsSample[]; short: boolean; label: string; title: string; note: string; bars?: boolean; legend?: boolean; children: ReactNode }) {
+  const Chart = bars ? BarChart : AreaChart;
+  return (
+    <figure className="chart" aria-label={label}>
+      <figcaption>
+        {title} <span className="muted">({note})</span>
+      </figcaption>
+      <ResponsiveContainer width="100%" height={180}>
+        <Chart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" vertical={false} />
+          <XAxis dataKey="at" type="number" domain={['dataMin', 'dataMax']} tickFormatter={(v: number) => formatClock(v, short)} stroke="var(--muted)" fontSize={12} minTickGap={40} />
+          <YAxis allowDecimals={false} stroke="var(--muted)" fontSize={12} />
+          <Tooltip labelFormatter={(v: unknown) => formatTime(Number(v))} contentStyle={TOOLTIP_STYLE} />
+          {legend && <Legend wrapperStyle={{ fontSize: 12 }} />}
+          {children}
+        </Chart>
+      </ResponsiveContainer>
+    </figure>
   );
 }
 
@@ -228,13 +205,7 @@ function WorkerCards({ workers }: { workers: WorkerView[] }) {
             <span className="pill">{w.permanent ? 'permanent' : 'ephemeral'}</span>
             {w.spawnedBy && <span className="muted small">spawned by {w.spawnedBy}</span>}
           </div>
-          <ul className="chips" aria-label="Capabilities">
-            {w.capabilities.map((c) => (
-              <li key={c} className="chip">
-                {c}
-              </li>
-            ))}
-          </ul>
+          <Chips label="Capabilities" items={w.capabilities} />
           <Meter value={w.running} max={w.slots} label={`${w.running} of ${w.slots} slots busy`} />
           {jobsOf(w).length > 0 && (
             <details className="card-list">

@@ -7,6 +7,7 @@ import { Ago, CountsBar, ErrorBox, Loading, PageHeader, RunStatusBadge } from '.
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { runStatusInfo } from '../status.ts';
+import { LimitSelect } from './parts/list-parts.tsx';
 
 const LIMITS = [50, 200, 1000];
 
@@ -128,16 +129,7 @@ export default function Runs() {
             ))}
           </select>
         </div>
-        <div className="field field-inline">
-          <label htmlFor="runs-limit">Show</label>
-          <select id="runs-limit" value={filters.limit} onChange={(e) => set({ limit: Number(e.target.value) })}>
-            {LIMITS.map((n) => (
-              <option key={n} value={n}>
-                latest {n}
-              </option>
-            ))}
-          </select>
-        </div>
+        <LimitSelect id="runs-limit" label="Show" value={filters.limit} limits={LIMITS} option={(n) => `latest ${n}`} onChange={(limit) => set({ limit })} />
         {filtered && (
           <button
             type="button"

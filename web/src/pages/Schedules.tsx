@@ -8,10 +8,11 @@ import { useState, type ReactNode } from 'react';
 import { apiDelete, apiPath, apiPost, usePolling, type ScheduleView } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink } from '../components/links.tsx';
-import { Ago, ErrorBox, Loading, PageHeader, errorText } from '../components/ui.tsx';
+import { Ago, PageHeader, errorText } from '../components/ui.tsx';
 import { formatTime } from '../format.ts';
 import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
+import { Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 type Action = 'pause' | 'resume' | 'run-now';
@@ -193,31 +194,28 @@ export default function Schedules() {
   return (
     <div className="page">
       <PageHeader title="Schedules" subtitle="Pipelines submitted at the fire times of a cron expression.">
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
       <Outcome error={error} done={done} onDismiss={() => {
           setError(null);
           setDone(null);
         }} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <DataTable
-          rows={rows}
-          columns={columns}
-          rowKey={(s) => s.name}
-          className="pg-table"
-          initialSort={{ id: 'name', dir: 'asc' }}
-          empty={
-            <>
-              No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
-            </>
-          }
-        />
-      )}
+      <Loaded state={list}>
+        {() => (
+          <DataTable
+            rows={rows}
+            columns={columns}
+            rowKey={(s) => s.name}
+            className="pg-table"
+            initialSort={{ id: 'name', dir: 'asc' }}
+            empty={
+              <>
+                No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
+              </>
+            }
+          />
+        )}
+      </Loaded>
       {deleting ? (
         <ConfirmDialog
           title={`Delete the schedule ${deleting.name}?`}

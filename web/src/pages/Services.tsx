@@ -3,24 +3,22 @@
  * is up, its restarts and restart policy and its last error; stop one (it is not restarted), or
  * open its live logs on the run page. Live on `jobs` and `workers` events.
  */
-import { useState } from 'react';
 import { apiPath, apiPost, useApi, type JobView, type ServiceView } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
-import { Ago, ErrorBox, JobStatusBadge, Loading, PageHeader, errorText } from '../components/ui.tsx';
+import { Ago, JobStatusBadge, PageHeader } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { isTerminalStatus } from '../status.ts';
 import { Outcome, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
+import { useConfirmation } from './parts/confirmation.ts';
+import { Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 export default function Services() {
   const list = useApi<{ services: ServiceView[] }>('/api/services');
   useLiveReload(['jobs', 'workers'], list.reload);
-  const [stopping, setStopping] = useState<ServiceView | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [dialogError, setDialogError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const stopping = useConfirmation<ServiceView>(list.reload);
 
   const rows = list.data?.services ?? [];
   const up = rows.filter((s) => s.upSince !== null).length;
@@ -73,10 +71,7 @@ export default function Services() {
             <button
               type="button"
               className="btn btn-small btn-bad-outline"
-              onClick={() => {
-                setDialogError(null);
-                setStopping(s);
-              }}
+              onClick={() => stopping.ask(s)}
               aria-label={`Stop ${s.ref}`}
             >
               Stop
@@ -87,20 +82,9 @@ export default function Services() {
     },
   ];
 
-  const stop = async (): Promise<void> => {
-    if (!stopping) return;
-    setBusy(true);
-    setDialogError(null);
-    try {
-      const { job } = await apiPost<{ job: JobView }>(apiPath('runs', stopping.runId, 'jobs', stopping.jobId, 'stop'));
-      setDone(`Stopping ${job.ref}: it will not be restarted.`);
-      setStopping(null);
-      void list.reload();
-    } catch (err) {
-      setDialogError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+  const stop = async (s: ServiceView): Promise<string> => {
+    const { job } = await apiPost<{ job: JobView }>(apiPath('runs', s.runId, 'jobs', s.jobId, 'stop'));
+    return `Stopping ${job.ref}: it will not be restarted.`;
   };
 
   return (
@@ -109,32 +93,29 @@ export default function Services() {
         title="Services"
         subtitle={list.data && rows.length > 0 ? `${plural(rows.length, 'service')} of active runs, ${up} up. The master keeps them running and restarts them by their policy.` : 'Long-running jobs of active runs, kept up and restarted by their policy.'}
       >
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-      <Outcome done={done} onDismiss={() => setDone(null)} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <DataTable
-          rows={rows}
-          columns={columns}
-          rowKey={(s) => s.ref}
-          className="pg-table"
-          initialSort={{ id: 'service', dir: 'asc' }}
-          empty={
-            <>
-              No services in the active runs. A pipeline job with <code>type: service</code> runs as one (or <code>titan deploy</code>).
-            </>
-          }
-        />
-      )}
-      {stopping ? (
-        <ConfirmDialog title={`Stop service ${stopping.jobId}?`} confirmLabel="Stop service" danger busy={busy} error={dialogError} onConfirm={() => void stop()} onCancel={() => setStopping(null)}>
+      <Outcome done={stopping.done} onDismiss={() => stopping.setDone(null)} />
+      <Loaded state={list}>
+        {() => (
+          <DataTable
+            rows={rows}
+            columns={columns}
+            rowKey={(s) => s.ref}
+            className="pg-table"
+            initialSort={{ id: 'service', dir: 'asc' }}
+            empty={
+              <>
+                No services in the active runs. A pipeline job with <code>type: service</code> runs as one (or <code>titan deploy</code>).
+              </>
+            }
+          />
+        )}
+      </Loaded>
+      {stopping.pending ? (
+        <ConfirmDialog title={`Stop service ${stopping.pending.jobId}?`} confirmLabel="Stop service" danger busy={stopping.busy} error={stopping.error} onConfirm={() => void stopping.confirm(stop)} onCancel={stopping.cancel}>
           <p>
-            The service <code>{stopping.ref}</code> of run “{stopping.runName}” is stopped for good: it is not restarted, whatever its restart policy ({stopping.restart}).
+            The service <code>{stopping.pending.ref}</code> of run “{stopping.pending.runName}” is stopped for good: it is not restarted, whatever its restart policy ({stopping.pending.restart}).
           </p>
         </ConfirmDialog>
       ) : null}

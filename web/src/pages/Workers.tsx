@@ -9,9 +9,11 @@ import { useId, useMemo, useState } from 'react';
 import { apiPath, apiPost, useApi, useClusterEvents, type WorkerView } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { JobRefLink } from '../components/links.tsx';
-import { Ago, ErrorBox, Loading, Meter, PageHeader, errorText } from '../components/ui.tsx';
-import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
+import { Ago, Meter, PageHeader, errorText } from '../components/ui.tsx';
+import { Chips, Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
+import { useConfirmation } from './parts/confirmation.ts';
+import { Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
 
 type Pending = { worker: WorkerView; action: 'drain' | 'shutdown' };
@@ -28,11 +30,9 @@ export default function Workers() {
   // `workers` events come on joins, leaves and drains; the jobs on each worker and its last
   // heartbeat change without one, so job changes and the periodic stats refresh the list too.
   useLiveReload(['jobs', 'stats'], list.reload, 2000);
-  const [pending, setPending] = useState<Pending | null>(null);
+  const confirmation = useConfirmation<Pending>(list.reload);
+  const { pending, setDone } = confirmation;
   const [forced, setForced] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [dialogError, setDialogError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const [capability, setCapability] = useState('');
   const capId = useId();
 
@@ -44,9 +44,8 @@ export default function Workers() {
 
   const ask = (worker: WorkerView, action: Action): void => {
     if (action === 'undrain') return void undrain(worker);
-    setDialogError(null);
     setForced(false);
-    setPending({ worker, action });
+    confirmation.ask({ worker, action });
   };
 
   // Undoing a drain takes nothing away, so it needs no confirmation.
@@ -60,26 +59,13 @@ export default function Workers() {
     }
   };
 
-  const confirm = async (): Promise<void> => {
-    if (!pending) return;
-    const { worker, action } = pending;
-    setBusy(true);
-    setDialogError(null);
-    try {
-      if (action === 'drain') {
-        await apiPost(apiPath('workers', worker.id, 'drain'));
-        setDone(`Draining ${worker.id}: it finishes what it runs and takes no new jobs.`);
-      } else {
-        await apiPost(apiPath('workers', worker.id, 'shutdown'), { force: worker.permanent });
-        setDone(`Shutting down ${worker.id}: it drains, then its process exits.`);
-      }
-      setPending(null);
-      void list.reload();
-    } catch (err) {
-      setDialogError(errorText(err));
-    } finally {
-      setBusy(false);
+  const act = async ({ worker, action }: Pending): Promise<string> => {
+    if (action === 'drain') {
+      await apiPost(apiPath('workers', worker.id, 'drain'));
+      return `Draining ${worker.id}: it finishes what it runs and takes no new jobs.`;
     }
+    await apiPost(apiPath('workers', worker.id, 'shutdown'), { force: worker.permanent });
+    return `Shutting down ${worker.id}: it drains, then its process exits.`;
   };
 
   return (
@@ -98,43 +84,40 @@ export default function Workers() {
             </select>
           </div>
         ) : null}
-        <button type="button" className="btn" onClick={() => void list.reload()}>
-          Refresh
-        </button>
+        <RefreshButton onRefresh={list.reload} />
       </PageHeader>
-      <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-      <Outcome done={done} onDismiss={() => setDone(null)} />
-      {!list.data ? (
-        !list.error && <Loading />
-      ) : (
-        <DataTable
-          rows={rows}
-          columns={workerColumns(ask)}
-          rowKey={(w) => w.id}
-          className="pg-table pg-workers"
-          initialSort={{ id: 'state', dir: 'asc' }}
-          rowProps={(w) => ({ className: w.state === 'disconnected' ? 'pg-dim' : undefined })}
-          empty={
-            all.length === 0 ? (
-              <>
-                No workers. Start one with <code>titan worker --master HOST:PORT</code>.
-              </>
-            ) : (
-              'No worker has this capability.'
-            )
-          }
-        />
-      )}
+      <Outcome done={confirmation.done} onDismiss={() => setDone(null)} />
+      <Loaded state={list}>
+        {() => (
+          <DataTable
+            rows={rows}
+            columns={workerColumns(ask)}
+            rowKey={(w) => w.id}
+            className="pg-table pg-workers"
+            initialSort={{ id: 'state', dir: 'asc' }}
+            rowProps={(w) => ({ className: w.state === 'disconnected' ? 'pg-dim' : undefined })}
+            empty={
+              all.length === 0 ? (
+                <>
+                  No workers. Start one with <code>titan worker --master HOST:PORT</code>.
+                </>
+              ) : (
+                'No worker has this capability.'
+              )
+            }
+          />
+        )}
+      </Loaded>
       {pending ? (
         <ConfirmDialog
           title={pending.action === 'drain' ? `Drain ${pending.worker.id}?` : `Shut down ${pending.worker.id}?`}
           confirmLabel={pending.action === 'drain' ? 'Drain' : pending.worker.permanent ? 'Force shutdown' : 'Shut down'}
           danger={pending.action === 'shutdown'}
-          busy={busy}
+          busy={confirmation.busy}
           confirmDisabled={pending.action === 'shutdown' && pending.worker.permanent && !forced}
-          error={dialogError}
-          onConfirm={() => void confirm()}
-          onCancel={() => setPending(null)}
+          error={confirmation.error}
+          onConfirm={() => void confirmation.confirm(act)}
+          onCancel={confirmation.cancel}
         >
           {pending.action === 'drain' ? (
             <p>
@@ -218,15 +201,7 @@ function workerColumns(onAction: (w: WorkerView, action: Action) => void): Colum
     {
       id: 'capabilities',
       header: 'Capabilities',
-      cell: (w) => (
-        <ul className="chips" aria-label="Capabilities">
-          {w.capabilities.map((c) => (
-            <li key={c} className="chip">
-              {c}
-            </li>
-          ))}
-        </ul>
-      ),
+      cell: (w) => <Chips label="Capabilities" items={w.capabilities} />,
     },
     {
       id: 'load',

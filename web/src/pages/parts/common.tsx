@@ -19,6 +19,19 @@ export function StateBadge({ tone, symbol, children, title }: { tone: Tone; symb
   );
 }
 
+/** A labelled list of short words (a worker's capabilities). */
+export function Chips({ label, items }: { label: string; items: readonly string[] }) {
+  return (
+    <ul className="chips" aria-label={label}>
+      {items.map((c) => (
+        <li key={c} className="chip">
+          {c}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Which live events a page reloads on: event names, or a test of each event and its data. */
 export type EventFilter = readonly ClusterEventName[] | ((...event: Parameters<ClusterEventHandler>) => boolean);
 

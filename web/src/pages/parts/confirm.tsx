@@ -3,6 +3,7 @@
  * Focus starts on Cancel so a stray Enter does not confirm a destructive action.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { FormError } from '../../components/ui.tsx';
 
 export interface ConfirmProps {
   title: string;
@@ -63,11 +64,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, busy, con
         <div id={bodyId} className="pg-dialog-body">
           {children}
         </div>
-        {error ? (
-          <p className="error-box" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <div className="pg-dialog-actions">
           <button type="button" ref={cancelRef} className="btn" onClick={onCancel} disabled={busy}>
             Cancel

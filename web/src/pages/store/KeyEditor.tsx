@@ -1,7 +1,7 @@
 /** Creating or editing a key: its name, its value and an optional TTL; a save warns when the key changed since it was opened. */
 import { type FormEvent, useId, useState } from 'react';
 import { ApiError, apiGet, apiPut } from '../../api.ts';
-import { errorText } from '../../components/ui.tsx';
+import { FormError, errorText } from '../../components/ui.tsx';
 import { formatBytes, formatDuration } from '../../format.ts';
 import { keyProblem, kvUrl, type KvValue, MAX_KEY, MAX_TTL_S } from './keys.ts';
 
@@ -132,11 +132,7 @@ export default function KeyEditor({
           {conflict}
         </p>
       ) : null}
-      {error ? (
-        <p className="error-box" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       <div className="pg-actions">
         <button type="submit" className="btn btn-primary" disabled={busy || keyErr !== null || ttlErr !== null}>
           {busy ? 'Saving…' : conflict ? 'Overwrite' : 'Save'}

@@ -4,7 +4,9 @@ import type { KvKeyInfo } from '../../api.ts';
 import { type Column, DataTable } from '../../components/DataTable.tsx';
 import { Ago } from '../../components/ui.tsx';
 import { plural } from '../parts/common.tsx';
-import { crumbsOf, groupsOf, type KeysAnswer, LIMITS } from './keys.ts';
+import { crumbsOf, PrefixCrumbs } from '../parts/crumbs.tsx';
+import { LimitSelect } from '../parts/list-parts.tsx';
+import { groupsOf, type KeysAnswer, LIMITS } from './keys.ts';
 
 export default function KeyList({
   answer,
@@ -44,34 +46,9 @@ export default function KeyList({
     { id: 'version', header: 'Version', className: 'pg-num', sortValue: (k) => k.version, cell: (k) => k.version },
     { id: 'expiresAt', header: 'Expires', sortValue: (k) => k.expiresAt, cell: (k) => (k.expiresAt !== null ? <Ago at={k.expiresAt} /> : <span className="muted">never</span>) },
   ];
-  const crumbs = crumbsOf(prefix);
-
   return (
     <>
-      <nav className="pg-crumbs" aria-label="Prefix">
-        <ol>
-          <li>
-            {prefix === '' ? (
-              <span aria-current="location">All keys</span>
-            ) : (
-              <button type="button" className="link-button" onClick={() => onBrowse('')}>
-                All keys
-              </button>
-            )}
-          </li>
-          {crumbs.map((c, i) => (
-            <li key={c}>
-              {i === crumbs.length - 1 ? (
-                <code aria-current="location">{c.slice((crumbs[i - 1] ?? '').length)}</code>
-              ) : (
-                <button type="button" className="link-button" onClick={() => onBrowse(c)}>
-                  <code>{c.slice((crumbs[i - 1] ?? '').length)}</code>
-                </button>
-              )}
-            </li>
-          ))}
-        </ol>
-      </nav>
+      <PrefixCrumbs crumbs={crumbsOf(prefix, '/:')} all="All keys" onBrowse={onBrowse} />
       {groups.length > 0 ? (
         <div className="pg-groups">
           <span className="muted small">Narrow to:</span>
@@ -91,16 +68,7 @@ export default function KeyList({
           <label htmlFor={`${id}-search`}>Search</label>
           <input id={`${id}-search`} type="search" value={search} onChange={(e) => setSearch(e.target.value)} spellCheck={false} autoComplete="off" placeholder="part of a listed key" />
         </div>
-        <div className="field field-inline">
-          <label htmlFor={`${id}-limit`}>At most</label>
-          <select id={`${id}-limit`} value={limit} onChange={(e) => onLimit(Number(e.target.value))}>
-            {LIMITS.map((n) => (
-              <option key={n} value={n}>
-                {n} keys
-              </option>
-            ))}
-          </select>
-        </div>
+        <LimitSelect id={`${id}-limit`} label="At most" value={limit} limits={LIMITS} option={(n) => `${n} keys`} onChange={onLimit} />
       </div>
       <p className="muted small" aria-live="polite">
         {needle ? `${shown.length} of ` : ''}

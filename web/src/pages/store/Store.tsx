@@ -6,9 +6,10 @@
  */
 import { useState } from 'react';
 import { query, useApi } from '../../api.ts';
-import { Empty, ErrorBox, Loading, PageHeader } from '../../components/ui.tsx';
+import { Empty, PageHeader } from '../../components/ui.tsx';
 import { useSearchParam } from '../../router.tsx';
 import { Outcome } from '../parts/common.tsx';
+import { Loaded } from '../parts/list-parts.tsx';
 import KeyEditor from './KeyEditor.tsx';
 import { type KeysAnswer } from './keys.ts';
 import KeyList from './KeyList.tsx';
@@ -57,8 +58,7 @@ export default function Store() {
       <div className="pg-split">
         <section className="pg-pane" aria-label="Keys">
           <PrefixForm applied={applied} onApply={browse} />
-          <ErrorBox error={list.error} onRetry={() => void list.reload()} />
-          {!list.data ? !list.error && <Loading /> : <KeyList answer={list.data} prefix={applied} limit={limit} onLimit={setLimit} selected={selected} onOpen={open} onBrowse={browse} />}
+          <Loaded state={list}>{(data) => <KeyList answer={data} prefix={applied} limit={limit} onLimit={setLimit} selected={selected} onOpen={open} onBrowse={browse} />}</Loaded>
         </section>
         <section className="pg-pane pg-detail" aria-label={creating ? 'New key' : selected ? `Key ${selected}` : 'Key'}>
           {creating ? (

@@ -28,17 +28,6 @@ export function keyProblem(key: string): string | null {
   return null;
 }
 
-/** Splits a prefix into cumulative crumbs at "/" and ":" (`a:b/c` → `a:`, `a:b/`, `a:b/c`). */
-export function crumbsOf(prefix: string): string[] {
-  const crumbs: string[] = [];
-  for (let i = 0; i < prefix.length; i++) {
-    const c = prefix[i];
-    if (c === '/' || c === ':') crumbs.push(prefix.slice(0, i + 1));
-  }
-  if (prefix !== '' && crumbs[crumbs.length - 1] !== prefix) crumbs.push(prefix);
-  return crumbs;
-}
-
 /** The next segments below `prefix` among `keys` (up to and including the next "/" or ":"), with counts. */
 export function groupsOf(keys: KvKeyInfo[], prefix: string): [string, number][] {
   const groups = new Map<string, number>();
