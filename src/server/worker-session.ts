@@ -86,7 +86,7 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
         return;
       }
       case 'drain':
-        master.drainWorker(workerId, report('drain', data ?? {}).exiting);
+        master.workerDraining(workerId, report('drain', data ?? {}).exiting);
         return;
       default:
         throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);

@@ -230,8 +230,8 @@ export class WorkerRegistry {
     return this.view(w);
   }
 
-  /** The worker drains on its own (`exiting`: it was signalled and will stop). */
-  drainWorker(workerId: string, exiting: boolean): void {
+  /** The worker reports that it drains on its own (`exiting`: it was signalled and will stop). */
+  workerDraining(workerId: string, exiting: boolean): void {
     const w = this.r.workers.get(workerId);
     if (!w) return;
     w.draining = true;
