@@ -1,5 +1,5 @@
 /**
- * The data bus on the master. Writes made during one event-loop turn are applied in one store
+ * The data bus's keys on the master. Writes made during one event-loop turn are applied in one store
  * transaction (group commit, as for runs) and answered only once it is durable. Waiters on a key
  * are woken after the commit that changed it: nobody polls. TTLs are keyed timers, re-armed from
  * the store at start-up; reads already treat a key past its expiry as absent.
@@ -7,7 +7,7 @@
 import { TitanError } from '../core/errors.js';
 import type { KvEntry, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { DataResults, KvWaitResult } from '../protocol/data-methods.js';
-import type { DataStore } from '../store/data-store.js';
+import type { DataBusStore } from '../store/data-bus-store.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { Timers } from './timers.js';
@@ -38,7 +38,7 @@ export class KvService {
   private closed = false;
 
   constructor(
-    private readonly store: DataStore,
+    private readonly store: DataBusStore,
     private readonly clock: Clock,
     private readonly onFatal: (err: Error) => void,
   ) {

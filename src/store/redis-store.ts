@@ -18,9 +18,9 @@ import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { KvStored } from './data-store.js';
+import type { KvStored } from './data-bus-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
-import { RedisDataStore } from './redis-data.js';
+import { RedisDataBusStore } from './redis-data-bus.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
 import { COMMIT_ERROR, DIVERGED_ERROR, REDIS_SCHEMA_VERSION, redisScripts } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -139,7 +139,7 @@ function encodeBatch(batch: StoreBatch): string[] {
 }
 
 export class RedisStore implements Store {
-  private readonly data: RedisDataStore;
+  private readonly data: RedisDataBusStore;
   /** The id of the last batch this store committed (or found at open): the script checks it. */
   private lastCommit: string;
   /** Names this store's batches when the caller gives them no id. */
@@ -150,7 +150,7 @@ export class RedisStore implements Store {
     private readonly c: RedisConnection,
     lastCommit: string,
   ) {
-    this.data = new RedisDataStore(c);
+    this.data = new RedisDataBusStore(c);
     this.lastCommit = lastCommit;
   }
 
@@ -330,7 +330,7 @@ export class RedisStore implements Store {
     return (await this.c.call(() => this.c.redis.hdel(KEY.schedules, name))) > 0;
   }
 
-  // ---- data bus and artifacts (redis-data.ts) ----
+  // ---- data bus: keys and artifacts (redis-data-bus.ts) ----
 
   kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
     return this.data.kvApply(ops, now);

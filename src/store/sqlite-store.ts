@@ -11,10 +11,10 @@ import Database from 'better-sqlite3';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { KvStored } from './data-store.js';
+import type { KvStored } from './data-bus-store.js';
 import { TitanError } from '../core/errors.js';
 import { migrate } from './migrate.js';
-import { SqliteDataStore } from './sqlite-data.js';
+import { SqliteDataBusStore } from './sqlite-data-bus.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import {
   ATTEMPT_COLUMNS,
@@ -196,7 +196,7 @@ export class SqliteStore implements Store {
   private readonly commitTx: (batch: StoreBatch) => void;
   private readonly loadActiveTx: () => { run: RunRecord; jobs: JobRecord[] }[];
   private readonly deleteRunTx: (runId: string) => boolean;
-  private readonly data: SqliteDataStore;
+  private readonly data: SqliteDataBusStore;
   private readonly schedules: SqliteScheduleStore;
   /** A listing statement per combination of filters, prepared on first use. */
   private readonly listings = new Map<string, Database.Statement<RunListParams, RunCountRow>>();
@@ -213,7 +213,7 @@ export class SqliteStore implements Store {
     // Both reads in one transaction so they see the same snapshot.
     this.loadActiveTx = db.transaction(() => this.readActiveRuns());
     this.deleteRunTx = db.transaction((runId: string) => this.removeRun(runId)).immediate;
-    this.data = new SqliteDataStore(db);
+    this.data = new SqliteDataBusStore(db);
     this.schedules = new SqliteScheduleStore(db);
   }
 
@@ -441,7 +441,7 @@ export class SqliteStore implements Store {
     this.write(() => this.stmt.setMeta.run(key, value));
   }
 
-  // ---- data bus and artifacts (sqlite-data.ts) ----
+  // ---- data bus: keys and artifacts (sqlite-data-bus.ts) ----
 
   kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
     return this.writeAsync(() => this.data.kvApply(ops, now));

@@ -1,5 +1,5 @@
 /**
- * The persistence of the data bus and of artifact metadata, part of every Store. Each write
+ * The persistence of the data bus (its keys and artifact metadata), part of every Store. Each write
  * resolves once it is durable.
  */
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
@@ -9,7 +9,7 @@ export interface KvStored extends KvKeyInfo {
   value: string | null;
 }
 
-export interface DataStore {
+export interface DataBusStore {
   /**
    * Why the store cannot take writes right now (a remote store whose connection is down, the
    * disk under an embedded store is full), or null. Stores that cannot tell leave it out.
