@@ -13,7 +13,7 @@
  * - `agent`: on the agent run its own run belongs to;
  * - `never`: not at all (listings of other runs, gates, services).
  */
-import type { DataMethod } from './data-methods.js';
+import type { DataBusMethod } from './data-bus-methods.js';
 import type { Method, WorkerMethod } from './methods.js';
 import type { Permission, Principal } from './roles.js';
 import type { ScheduleMethod } from './schedule-methods.js';
@@ -28,7 +28,7 @@ export interface MethodAccess {
 }
 
 /** Every method a client may call (the worker's own methods are not in this table). */
-export type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
+export type ClientMethod = Exclude<Method, WorkerMethod> | DataBusMethod | ScheduleMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });
