@@ -2,8 +2,8 @@
  * Who may call what: every client method, declared once, with the permission it needs and how
  * far a job's token reaches with it. The v2 sessions and the HTTP API both decide by this table.
  *
- * Permissions: `read` (views, logs, the data bus and artifacts to read), `operate` (submit and
- * steer runs, write to the data bus and artifacts), `approve` (decide gates), `admin` (workers,
+ * Permissions: `read` (views, logs, the data bus to read), `operate` (submit and
+ * steer runs, write to the data bus), `approve` (decide gates), `admin` (workers,
  * schedules, the script library, deleting runs). The cluster token holds all four, the read token
  * only `read`. A job's token holds `read` and `operate`, and only where `job` says:
  *
@@ -77,7 +77,7 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'schedule.resume': admin,
   'schedule.delete': admin,
   'schedule.runNow': admin,
-  // the data bus and artifacts
+  // the data bus: keys and artifacts
   'kv.get': read('free'),
   'kv.keys': read('free'),
   'kv.smembers': read('free'),

@@ -50,7 +50,7 @@ export class TitanClient {
   readonly schedule: ScheduleClient;
   /** Agent runs. */
   readonly agent: AgentRunClient;
-  /** The data bus: keys, sets, waiting for a change. */
+  /** The data bus's keys (Titan's name "store"): strings, sets, waiting for a change. */
   readonly store: StoreClient;
   /** Artifacts, kept on the master by key. */
   readonly artifact: ArtifactClient;
