@@ -1,6 +1,6 @@
 /**
- * `titan store get|set|del|keys|incr|cas|sadd|srem|smembers|wait`: the data bus from the command
- * line. Exit codes as everywhere: 1 when the key is absent (get, del), a compare-and-swap finds
+ * `titan store get|set|del|keys|incr|cas|sadd|srem|smembers|wait`: the data bus's keys from the
+ * command line. Exit codes as everywhere: 1 when the key is absent (get, del), a compare-and-swap finds
  * another value, a wait times out, or the master refuses; 2 for a malformed key, member or option.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';

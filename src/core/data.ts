@@ -1,6 +1,6 @@
 /**
- * The data bus (a durable key-value store with sets) and artifacts (files kept on the master):
- * key rules, limits, and the records shared by protocol, store, master, SDK and CLI.
+ * The data bus: its keys (a durable key-value store with sets) and artifacts (files kept on the
+ * master): key rules, limits, and the records shared by protocol, store, master, SDK and CLI.
  */
 import { z } from 'zod';
 import { DATA_LIMITS, KV_KEY_CHARS_TEXT, KV_KEY_PATTERN, KV_PREFIX_PATTERN } from './data-rules.js';

@@ -268,7 +268,8 @@ export function parseJobRef(text: string): JobRef {
   return { runId: text.slice(0, slash), jobId: text.slice(slash + 1) };
 }
 
-export const jobKey = (runId: string, jobId: string): string => `${runId}/${jobId}`;
+/** The canonical job ref of a job: `runId/jobId`. */
+export const jobRef = (runId: string, jobId: string): string => `${runId}/${jobId}`;
 
 /** Worker identity and capacity, as a worker announces it. */
 export const WorkerInfoSchema = z.strictObject({

@@ -1,5 +1,5 @@
 /**
- * Artifacts: files kept on the master under keys. Content is stored once per hash under
+ * Artifacts, the data bus's files: kept on the master under keys. Content is stored once per hash under
  * `artifacts/<aa>/<sha256>` (as blobs are); the key → content mapping with its provenance lives in
  * the store. An upload streams into `artifacts/uploads/<id>` in order-checked chunks, hashed as
  * they arrive, and becomes visible only after the hash matches, the file is synced and its row is
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { ArtifactInfo } from '../core/data.js';
 import { ARTIFACT_CHUNK_BYTES } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { DataStore } from '../store/data-store.js';
+import type { DataBusStore } from '../store/data-bus-store.js';
 import type { Clock } from './clock.js';
 import { makePrivateDir, noSpaceError, PRIVATE_FILE } from './disk-writes.js';
 
@@ -48,7 +48,7 @@ export class ArtifactStore {
 
   constructor(
     private readonly dir: string,
-    private readonly store: DataStore,
+    private readonly store: DataBusStore,
     private readonly clock: Clock,
     readonly maxBytes: number,
     /** Whether a run still takes artifacts (a deleted one, or one being deleted, does not). */

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { TitanError } from '../core/errors.js';
 import type { AttemptRecord, GateDecision, JobRecord, RunRecord } from '../core/model.js';
-import { jobKey } from '../core/model.js';
+import { jobRef } from '../core/model.js';
 import { type Store, type StoreBatch, StoreUnavailableError } from '../store/store.js';
 
 interface Pending {
@@ -61,12 +61,12 @@ export class Committer {
   }
 
   newJob(job: JobRecord): void {
-    this.pending.newJobs.set(jobKey(job.runId, job.spec.id), job);
+    this.pending.newJobs.set(jobRef(job.runId, job.spec.id), job);
     this.schedule();
   }
 
   job(job: JobRecord): void {
-    const key = jobKey(job.runId, job.spec.id);
+    const key = jobRef(job.runId, job.spec.id);
     // A job created in this same batch is inserted once, with its latest fields (the caller may
     // pass the same object or a newer copy).
     if (this.pending.newJobs.has(key)) this.pending.newJobs.set(key, job);

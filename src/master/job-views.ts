@@ -5,7 +5,7 @@
  * a job still QUEUED by then really waits.
  */
 import type { JobRecord } from '../core/model.js';
-import { jobKey } from '../core/model.js';
+import { jobRef } from '../core/model.js';
 import { affinityTarget, type RunState } from '../core/run-state.js';
 import { waitingReason } from '../core/waiting-reason.js';
 import type { JobView } from '../protocol/methods.js';
@@ -22,7 +22,7 @@ export class JobViews {
   batch(): (job: JobRecord) => JobView {
     const byLane = new Map<string, string | null>();
     return (job) => {
-      const ref = jobKey(job.runId, job.spec.id);
+      const ref = jobRef(job.runId, job.spec.id);
       if (job.status !== 'QUEUED') return { ...job, ref, waitingReason: null };
       const state = this.runs.get(job.runId);
       const placement = { requirement: job.spec.requirement, affinity: job.spec.affinity, preferredWorker: state ? affinityTarget(state, job) : null };

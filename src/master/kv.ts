@@ -1,13 +1,13 @@
 /**
- * The data bus on the master. Writes made during one event-loop turn are applied in one store
+ * The data bus's keys on the master. Writes made during one event-loop turn are applied in one store
  * transaction (group commit, as for runs) and answered only once it is durable. Waiters on a key
  * are woken after the commit that changed it: nobody polls. TTLs are keyed timers, re-armed from
  * the store at start-up; reads already treat a key past its expiry as absent.
  */
 import { TitanError } from '../core/errors.js';
 import type { KvEntry, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
-import type { DataResults, KvWaitResult } from '../protocol/data-methods.js';
-import type { DataStore } from '../store/data-store.js';
+import type { DataBusResults, KvWaitResult } from '../protocol/data-bus-methods.js';
+import type { DataBusStore } from '../store/data-bus-store.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { Timers } from './timers.js';
@@ -38,7 +38,7 @@ export class KvService {
   private closed = false;
 
   constructor(
-    private readonly store: DataStore,
+    private readonly store: DataBusStore,
     private readonly clock: Clock,
     private readonly onFatal: (err: Error) => void,
   ) {
@@ -73,7 +73,7 @@ export class KvService {
     return { value: stored.value, version: stored.version, expiresAt: stored.expiresAt };
   }
 
-  async smembers(key: string): Promise<DataResults['kv.smembers']> {
+  async smembers(key: string): Promise<DataBusResults['kv.smembers']> {
     const stored = await this.store.kvGet(key, this.clock.now());
     if (!stored) return { members: [], version: 0 };
     if (stored.type === 'string') throw wrongType(key, 'string', 'a set');
@@ -86,31 +86,31 @@ export class KvService {
 
   // ---- writes -----------------------------------------------------------------------------------
 
-  async set(key: string, value: string, ttlMs: number | null): Promise<DataResults['kv.set']> {
+  async set(key: string, value: string, ttlMs: number | null): Promise<DataBusResults['kv.set']> {
     const o = await this.write({ op: 'set', key, value, ttlMs });
     return { version: o.version, expiresAt: o.expiresAt };
   }
 
-  async del(key: string): Promise<DataResults['kv.del']> {
+  async del(key: string): Promise<DataBusResults['kv.del']> {
     return { deleted: (await this.write({ op: 'del', key })).count };
   }
 
-  async incr(key: string, by: number): Promise<DataResults['kv.incr']> {
+  async incr(key: string, by: number): Promise<DataBusResults['kv.incr']> {
     const o = await this.write({ op: 'incr', key, by });
     return { value: o.count, version: o.version };
   }
 
-  async cas(key: string, expected: string | null, value: string | null, ttlMs: number | null): Promise<DataResults['kv.cas']> {
+  async cas(key: string, expected: string | null, value: string | null, ttlMs: number | null): Promise<DataBusResults['kv.cas']> {
     const o = await this.write({ op: 'cas', key, expected, value, ttlMs });
     return { swapped: o.count === 1, value: o.value, version: o.version };
   }
 
-  async sadd(key: string, members: string[]): Promise<DataResults['kv.sadd']> {
+  async sadd(key: string, members: string[]): Promise<DataBusResults['kv.sadd']> {
     const o = await this.write({ op: 'sadd', key, members });
     return { added: o.count, version: o.version };
   }
 
-  async srem(key: string, members: string[]): Promise<DataResults['kv.srem']> {
+  async srem(key: string, members: string[]): Promise<DataBusResults['kv.srem']> {
     const o = await this.write({ op: 'srem', key, members });
     return { removed: o.count, version: o.version };
   }

@@ -268,7 +268,7 @@ export class Master {
   requestDrain = (workerId: string): WorkerView => this.workers.requestDrain(workerId);
   requestUndrain = (workerId: string): WorkerView => this.workers.requestUndrain(workerId);
   requestShutdown = (workerId: string, force: boolean, drainTimeoutMs?: number): WorkerView => this.workers.requestShutdown(workerId, force, drainTimeoutMs);
-  drainWorker = (workerId: string, exiting: boolean): void => this.workers.drainWorker(workerId, exiting);
+  workerDraining = (workerId: string, exiting: boolean): void => this.workers.workerDraining(workerId, exiting);
   attemptsAccepted = (workerId: string, ids: readonly AttemptId[]): void => this.workers.attemptsAccepted(workerId, ids);
   detachWorker = (workerId: string, link: WorkerLink): void => this.workers.detachWorker(workerId, link);
   attemptClaim = (a: AttemptId): AttemptClaim => this.workers.attemptClaim(a);

@@ -38,7 +38,7 @@ export class WorkerEntry implements WorkerLoad {
   connectedAt: number;
   lastSeen: number;
   capabilities: ReadonlySet<string>;
-  /** Job keys (`runId/jobId`) of the attempts running here. */
+  /** Job refs (`runId/jobId`) of the attempts running here. */
   readonly attempts = new Set<string>();
   /** Those of them dispatched and not yet acknowledged: a connection lost before that loses them. */
   readonly unaccepted = new Set<string>();

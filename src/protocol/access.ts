@@ -2,8 +2,8 @@
  * Who may call what: every client method, declared once, with the permission it needs and how
  * far a job's token reaches with it. The v2 sessions and the HTTP API both decide by this table.
  *
- * Permissions: `read` (views, logs, the data bus and artifacts to read), `operate` (submit and
- * steer runs, write to the data bus and artifacts), `approve` (decide gates), `admin` (workers,
+ * Permissions: `read` (views, logs, the data bus to read), `operate` (submit and
+ * steer runs, write to the data bus), `approve` (decide gates), `admin` (workers,
  * schedules, the script library, deleting runs). The cluster token holds all four, the read token
  * only `read`. A job's token holds `read` and `operate`, and only where `job` says:
  *
@@ -13,7 +13,7 @@
  * - `agent`: on the agent run its own run belongs to;
  * - `never`: not at all (listings of other runs, gates, services).
  */
-import type { DataMethod } from './data-methods.js';
+import type { DataBusMethod } from './data-bus-methods.js';
 import type { Method, WorkerMethod } from './methods.js';
 import type { Permission, Principal } from './roles.js';
 import type { ScheduleMethod } from './schedule-methods.js';
@@ -28,7 +28,7 @@ export interface MethodAccess {
 }
 
 /** Every method a client may call (the worker's own methods are not in this table). */
-export type ClientMethod = Exclude<Method, WorkerMethod> | DataMethod | ScheduleMethod;
+export type ClientMethod = Exclude<Method, WorkerMethod> | DataBusMethod | ScheduleMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });
@@ -77,7 +77,7 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'schedule.resume': admin,
   'schedule.delete': admin,
   'schedule.runNow': admin,
-  // the data bus and artifacts
+  // the data bus: keys and artifacts
   'kv.get': read('free'),
   'kv.keys': read('free'),
   'kv.smembers': read('free'),

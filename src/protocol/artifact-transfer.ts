@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { ArtifactInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import type { DataMethod } from './data-methods.js';
+import type { DataBusMethod } from './data-bus-methods.js';
 import type { ParamsOf, Results } from './methods.js';
 
 /** Sends one request on a v2 connection. */
-export type DataCall = <M extends DataMethod>(method: M, params: ParamsOf<M>) => Promise<Results[M]>;
+export type DataBusCall = <M extends DataBusMethod>(method: M, params: ParamsOf<M>) => Promise<Results[M]>;
 
 /** A local file's path, or the content itself. */
 export type ArtifactSource = string | Uint8Array;
@@ -72,7 +72,7 @@ async function readerFor(source: ArtifactSource | OpenedFile): Promise<Reader> {
   };
 }
 
-export async function uploadArtifact(call: DataCall, key: string, source: ArtifactSource | OpenedFile, provenance: Provenance = {}): Promise<ArtifactInfo> {
+export async function uploadArtifact(call: DataBusCall, key: string, source: ArtifactSource | OpenedFile, provenance: Provenance = {}): Promise<ArtifactInfo> {
   const reader = await readerFor(source);
   try {
     const { uploadId, chunkBytes } = await call('artifact.put.begin', { key, size: reader.size, ...provenance });
@@ -97,7 +97,7 @@ export async function uploadArtifact(call: DataCall, key: string, source: Artifa
 }
 
 /** Streams an artifact's content to `sink` in order; resolves with its description once the hash checked out. */
-export async function downloadArtifact(call: DataCall, key: string, sink: (chunk: Buffer) => Promise<void> | void): Promise<ArtifactInfo> {
+export async function downloadArtifact(call: DataBusCall, key: string, sink: (chunk: Buffer) => Promise<void> | void): Promise<ArtifactInfo> {
   const hash = createHash('sha256');
   let pinned: string | undefined;
   for (let offset = 0; ; ) {

@@ -8,7 +8,7 @@ import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, Re
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { ReportedFailureCodeSchema } from '../core/failure-codes.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
-import { type DataResults, dataParams } from './data-methods.js';
+import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
@@ -103,7 +103,7 @@ export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 export const DrainTimeoutSchema = z.number().int().nonnegative().max(LIMITS.maxTimeoutMs);
 
 export const params = {
-  ...dataParams,
+  ...dataBusParams,
   ...scheduleParams,
   ...accessParams,
   /**
@@ -333,7 +333,7 @@ export interface LogChunk {
   removed?: string;
 }
 
-export interface Results extends DataResults, ScheduleResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, AccessResults {
   submit: { runId: string; jobs: string[] };
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

@@ -2,11 +2,11 @@
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import type { ArtifactInfo } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
-import { type ArtifactSource, type DataCall, downloadArtifact, type Provenance, uploadArtifact } from '../protocol/artifact-transfer.js';
+import { type ArtifactSource, type DataBusCall, downloadArtifact, type Provenance, uploadArtifact } from '../protocol/artifact-transfer.js';
 import type { Transport } from './connection.js';
 
 export class ArtifactClient {
-  private readonly call: DataCall;
+  private readonly call: DataBusCall;
 
   constructor(private readonly transport: Transport) {
     this.call = (method, params) => this.transport.call(method, params);
@@ -55,7 +55,7 @@ export function provenanceFromEnv(env: NodeJS.ProcessEnv = process.env): Provena
 }
 
 /** Streams an artifact into `destPath` through a `.part` file that replaces it only once verified. */
-export async function fetchToFile(call: DataCall, key: string, destPath: string): Promise<ArtifactInfo> {
+export async function fetchToFile(call: DataBusCall, key: string, destPath: string): Promise<ArtifactInfo> {
   const part = `${destPath}.part`;
   let file: FileHandle;
   try {

@@ -13,7 +13,7 @@ import type { AgentRunSummary, JobStatus, RunRecord } from '../core/model.js';
 import type { PipelineDoc, PipelineJob } from '../core/pipeline-yaml.js';
 import type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 import type { ArtifactSource } from '../protocol/artifact-transfer.js';
-import type { KvWaitResult } from '../protocol/data-methods.js';
+import type { KvWaitResult } from '../protocol/data-bus-methods.js';
 import type { AgentRunView, FileAreaName, FileInfo, GateDecisionResult, JobView, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
 import type { TlsClientOptions, TlsSetting } from '../protocol/tls-dial.js';
 import { AgentRunClient } from './agent-runs.js';
@@ -50,7 +50,7 @@ export class TitanClient {
   readonly schedule: ScheduleClient;
   /** Agent runs. */
   readonly agent: AgentRunClient;
-  /** The data bus: keys, sets, waiting for a change. */
+  /** The data bus's keys (Titan's name "store"): strings, sets, waiting for a change. */
   readonly store: StoreClient;
   /** Artifacts, kept on the master by key. */
   readonly artifact: ArtifactClient;

@@ -37,5 +37,5 @@ export type { Affinity, ArchiveRef, JobKind, JobRecord, JobSpec, JobSpecInput, J
 export type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
 export type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 export type { ArtifactSource } from '../protocol/artifact-transfer.js';
-export type { KvWaitResult } from '../protocol/data-methods.js';
+export type { KvWaitResult } from '../protocol/data-bus-methods.js';
 export type { AgentRunView, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, ServiceView, Stats, WorkerView, FileAreaName, FileInfo } from '../protocol/methods.js';

@@ -1,6 +1,6 @@
-/** `client.store`: the data bus: durable keys, sets and waiting for a change (docs/protocol.md). */
+/** `client.store` (Titan's name): the data bus's keys: strings, sets and waiting for a change (docs/protocol.md). */
 import type { KvEntry, KvKeyInfo } from '../core/data.js';
-import type { KvWaitResult } from '../protocol/data-methods.js';
+import type { KvWaitResult } from '../protocol/data-bus-methods.js';
 import type { Transport } from './connection.js';
 
 export class StoreClient {

@@ -1,7 +1,7 @@
 /**
- * The data bus and artifacts over HTTP.
+ * The data bus over HTTP.
  *
- * Data bus: `GET /api/kv?prefix&limit` lists keys; `GET`, `PUT` (JSON `{value, ttlMs?}`) and
+ * Keys: `GET /api/kv?prefix&limit` lists keys; `GET`, `PUT` (JSON `{value, ttlMs?}`) and
  * `DELETE` on `/api/kv/<key>`. Artifacts: `GET /api/artifacts?prefix&runId&limit` lists them;
  * `GET /api/artifacts/download/<key>` streams one as an attachment with its exact length and its
  * sha256 in `X-Titan-Sha256`. Keys may contain "/", so each is the rest of the path. Errors go

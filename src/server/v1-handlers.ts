@@ -10,7 +10,7 @@ import { DATA_LIMITS } from '../core/data.js';
 import { TitanError } from '../core/errors.js';
 import { DEFAULT_CAPABILITY, IdSchema, type JobSpecInput, parseJobRef } from '../core/model.js';
 import { FileArea } from '../master/file-area.js';
-import { dataParams } from '../protocol/data-methods.js';
+import { dataBusParams } from '../protocol/data-bus-methods.js';
 import { describeIssues } from '../protocol/peer.js';
 import { ack, fail, titanStatsJson, titanStatsText, titanStatus, unknownOpcode, V1_OP, type TitanStatsInput, type V1Reply } from '../protocol/v1.js';
 import { parseV1Job, V1DagError } from '../protocol/v1-dag.js';
@@ -63,7 +63,7 @@ export function v1Handler(ctx: CommandContext): (opcode: number, payload: string
   };
 
   const kvKey = (key: string): string => {
-    const parsed = dataParams['kv.get'].safeParse({ key });
+    const parsed = dataBusParams['kv.get'].safeParse({ key });
     if (!parsed.success) throw new TitanError('BAD_REQUEST', `invalid key: ${describeIssues(parsed.error.issues)}`);
     return parsed.data.key;
   };

@@ -10,7 +10,7 @@ import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
 import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
-import { isWorkerDataMethod } from '../protocol/data-methods.js';
+import { isWorkerDataBusMethod } from '../protocol/data-bus-methods.js';
 import { credentialName, workerCredential } from '../protocol/derived-tokens.js';
 import { type AttemptId, attemptName, type Hello, type HelloResult, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
@@ -86,7 +86,7 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
         return;
       }
       case 'drain':
-        master.drainWorker(workerId, report('drain', data ?? {}).exiting);
+        master.workerDraining(workerId, report('drain', data ?? {}).exiting);
         return;
       default:
         throw new TitanError('BAD_REQUEST', `unknown worker event "${event}"`);
@@ -96,7 +96,7 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
   peer.onRequest = (req: Request) => {
     master.touchWorker(workerId);
     // A worker uploads its attempts' output files as artifacts.
-    if (isWorkerDataMethod(req.method)) return perform(req.method, uploads, req.params);
+    if (isWorkerDataBusMethod(req.method)) return perform(req.method, uploads, req.params);
     switch (req.method) {
       case 'worker.reclaim': {
         if (reclaimed) throw new TitanError('CONFLICT', 'this connection has already reclaimed its attempts');

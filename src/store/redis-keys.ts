@@ -3,7 +3,7 @@
  * Lua scripts get the same names from the `keys` fragment generated from this module
  * (`luaKeysFragment`) when they are loaded, so a name cannot differ between the two sides.
  *
- * Layout (engine state under `titan:`, the data bus under `user:` as Titan stored it):
+ * Layout (engine state under `titan:`, the data bus's keys under `user:` as Titan stored them):
  *   titan:schema                       layout version
  *   titan:commit                       id of the last applied commit batch
  *   titan:meta                         hash: meta key → value
@@ -26,7 +26,7 @@
  *   titan:kv:meta                      hash: bus key → "<string|set>|<version>|<expiresAt or empty>"
  *   titan:kv:keys                      zset (score 0): live bus keys, for prefix listing in byte order
  *   titan:kv:expiring                  zset: bus key by expiresAt
- *   titan:kv:revision                  the version counter of the data bus
+ *   titan:kv:revision                  the version counter of the data bus's keys
  *   user:<key>                         the bus key's value (a string) or members (a set)
  *   titan:artifacts                    hash: artifact key → JSON
  *   titan:artifacts:keys               zset (score 0): artifact keys in byte order
@@ -67,7 +67,7 @@ export const PREFIX = {
   job: `${ENGINE}job:`,
   attempts: `${ENGINE}attempts:`,
   artifactsRun: `${ENGINE}artifacts:run:`,
-  /** The data bus, where Titan kept it. */
+  /** The data bus's keys, where Titan kept them. */
   bus: 'user:',
 } as const;
 

@@ -17,9 +17,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import { ForwardingDataStore } from './data-store.js';
+import { ForwardingDataBusStore } from './data-bus-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
-import { RedisDataStore } from './redis-data.js';
+import { RedisDataBusStore } from './redis-data-bus.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
 import { COMMIT_ERROR, DIVERGED_ERROR, REDIS_SCHEMA_VERSION, redisScripts } from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -137,8 +137,8 @@ function encodeBatch(batch: StoreBatch): string[] {
   return args;
 }
 
-export class RedisStore extends ForwardingDataStore implements Store {
-  protected readonly data: RedisDataStore;
+export class RedisStore extends ForwardingDataBusStore implements Store {
+  protected readonly data: RedisDataBusStore;
   /** The id of the last batch this store committed (or found at open): the script checks it. */
   private lastCommit: string;
   /** Names this store's batches when the caller gives them no id. */
@@ -150,7 +150,7 @@ export class RedisStore extends ForwardingDataStore implements Store {
     lastCommit: string,
   ) {
     super();
-    this.data = new RedisDataStore(c);
+    this.data = new RedisDataBusStore(c);
     this.lastCommit = lastCommit;
   }
 

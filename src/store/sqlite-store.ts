@@ -15,18 +15,18 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import { ForwardingDataStore } from './data-store.js';
+import { ForwardingDataBusStore } from './data-bus-store.js';
 import { migrate } from './migrate.js';
 import { SqliteBatchWriter } from './sqlite-commit.js';
-import { SqliteDataStore } from './sqlite-data.js';
+import { SqliteDataBusStore } from './sqlite-data-bus.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import { SqliteRunQueries } from './sqlite-runs.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import { SqliteTotals } from './sqlite-totals.js';
 import { isEmptyBatch, type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
-export class SqliteStore extends ForwardingDataStore implements Store {
-  protected readonly data: SqliteDataStore;
+export class SqliteStore extends ForwardingDataBusStore implements Store {
+  protected readonly data: SqliteDataBusStore;
   private readonly batches: SqliteBatchWriter;
   private readonly runs: SqliteRunQueries;
   private readonly lifetime: SqliteTotals;
@@ -42,7 +42,7 @@ export class SqliteStore extends ForwardingDataStore implements Store {
     this.batches = new SqliteBatchWriter(db);
     this.runs = new SqliteRunQueries(db);
     this.lifetime = new SqliteTotals(db);
-    this.data = new SqliteDataStore(db);
+    this.data = new SqliteDataBusStore(db);
     this.schedules = new SqliteScheduleStore(db);
   }
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { validateDag } from '../../core/dag.js';
 import { TitanError } from '../../core/errors.js';
 import type { JobRecord, JobSpec, RunSpec } from '../../core/model.js';
-import { jobKey, parseJobRef } from '../../core/model.js';
+import { jobRef, parseJobRef } from '../../core/model.js';
 import type { Effect, RunState } from '../../core/run-state.js';
 import { cancelJob, cancelRun, createRun, decideGate, extendRun, retryJob } from '../../core/run-transitions.js';
 import { stopService } from '../../core/service-transitions.js';
@@ -151,9 +151,9 @@ export class Commands {
       await this.change({
         refused: 'the decision was not recorded',
         decide: (now) => withState(state, decideGate(state, live.spec.id, approved, by, comment, now)),
-        conflict: () => `gate ${jobKey(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`,
+        conflict: () => `gate ${jobRef(live.runId, live.spec.id)} is ${live.status}, not waiting for a decision`,
       });
-      return { ref: jobKey(live.runId, live.spec.id), approved, job: jobViews.one(live) };
+      return { ref: jobRef(live.runId, live.spec.id), approved, job: jobViews.one(live) };
     }
     const gate = parseJobRef(ref).jobId.replace(/^DAG-/, '');
     if (await decideTitanGate(this.r.kv, gate, approved)) {
@@ -163,7 +163,7 @@ export class Commands {
       await committer.flushed();
       return { ref: gate, approved, job: job ? jobViews.one(job) : null };
     }
-    if (job) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is not a gate waiting for a decision`);
+    if (job) throw new TitanError('CONFLICT', `job ${jobRef(job.runId, job.spec.id)} is not a gate waiting for a decision`);
     throw new TitanError('NOT_FOUND', `no gate ${ref}`);
   }
 
@@ -172,7 +172,7 @@ export class Commands {
     await this.change({
       refused: 'the job was not cancelled',
       decide: (now) => withState(state, cancelJob(state, job.spec.id, now)),
-      conflict: () => `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`,
+      conflict: () => `job ${jobRef(job.runId, job.spec.id)} is already ${job.status}`,
     });
     return this.r.jobViews.one(job);
   }
@@ -185,7 +185,7 @@ export class Commands {
     await this.change({
       refused: 'the job was not retried',
       decide: (now) => withState(state, retryJob(state, live.spec.id, now)),
-      conflict: () => `job ${jobKey(live.runId, live.spec.id)} is ${live.status}: only a DEAD or CANCELLED job can be retried`,
+      conflict: () => `job ${jobRef(live.runId, live.spec.id)} is ${live.status}: only a DEAD or CANCELLED job can be retried`,
     });
     return this.r.jobViews.one(live);
   }
@@ -204,11 +204,11 @@ export class Commands {
   /** Stops a service for good: its process is killed and it is not restarted. */
   async stopService(ref: string): Promise<JobView> {
     const { state, job } = await this.r.runs.resolveActive(ref);
-    if (job.spec.kind !== 'service') throw new TitanError('BAD_REQUEST', `job ${jobKey(job.runId, job.spec.id)} is not a service (cancel it instead)`);
+    if (job.spec.kind !== 'service') throw new TitanError('BAD_REQUEST', `job ${jobRef(job.runId, job.spec.id)} is not a service (cancel it instead)`);
     await this.change({
       refused: 'the service was not stopped',
       decide: (now) => withState(state, stopService(state, job.spec.id, now)),
-      conflict: () => `service ${jobKey(job.runId, job.spec.id)} is already ${job.status}`,
+      conflict: () => `service ${jobRef(job.runId, job.spec.id)} is already ${job.status}`,
     });
     return this.r.jobViews.one(job);
   }

@@ -5,7 +5,7 @@
  * retires. Work that became placeable is announced as `ready`, never dispatched from here.
  */
 import type { AttemptRecord, JobRecord, RunRecord } from '../../core/model.js';
-import { jobKey, parseJobRef } from '../../core/model.js';
+import { jobRef, parseJobRef } from '../../core/model.js';
 import { capabilityLane, workerLane } from '../../core/ready-queue.js';
 import { timerDue } from '../../core/attempt-transitions.js';
 import { affinityTarget, type Effect, type RunState } from '../../core/run-state.js';
@@ -31,7 +31,7 @@ export class EffectApplier implements EffectSink {
           this.publishStage(e.run);
           break;
         case 'enqueue': {
-          const key = jobKey(e.job.runId, e.job.spec.id);
+          const key = jobRef(e.job.runId, e.job.spec.id);
           const lane = this.laneOf(state, e.job);
           this.r.queue.push(lane, key, e.job.spec.priority);
           if (this.r.settings.autoscale && lane === capabilityLane(e.job.spec.requirement)) this.r.queuedSince.set(key, { pool: e.job.spec.requirement, at: this.r.clock.now() });
@@ -39,11 +39,11 @@ export class EffectApplier implements EffectSink {
           break;
         }
         case 'dequeue':
-          this.r.queue.remove(jobKey(e.job.runId, e.job.spec.id));
-          this.r.queuedSince.delete(jobKey(e.job.runId, e.job.spec.id));
+          this.r.queue.remove(jobRef(e.job.runId, e.job.spec.id));
+          this.r.queuedSince.delete(jobRef(e.job.runId, e.job.spec.id));
           break;
         case 'timer':
-          this.r.timers.set(jobKey(e.job.runId, e.job.spec.id), e.at);
+          this.r.timers.set(jobRef(e.job.runId, e.job.spec.id), e.at);
           break;
         case 'kill':
           this.releaseForKill(e.workerId, e.job, e.attempt);
@@ -80,7 +80,7 @@ export class EffectApplier implements EffectSink {
   }
 
   private releaseForKill(workerId: string, job: JobRecord, attempt: number): void {
-    const key = jobKey(job.runId, job.spec.id);
+    const key = jobRef(job.runId, job.spec.id);
     const worker = this.r.workers.get(workerId);
     worker?.attempts.delete(key);
     worker?.unaccepted.delete(key);
@@ -110,8 +110,8 @@ export class EffectApplier implements EffectSink {
         bus.emit('jobs', views, runId);
       }
       if (runChanged) bus.emit('run', state.run, runId);
-      if (bus.listensTo('job')) for (const job of changed) bus.emitTo('job', jobKey(runId, job.spec.id), job);
-      if (bus.listensTo('attempt')) for (const job of changed) bus.emitTo('attempt', jobKey(runId, job.spec.id), job);
+      if (bus.listensTo('job')) for (const job of changed) bus.emitTo('job', jobRef(runId, job.spec.id), job);
+      if (bus.listensTo('attempt')) for (const job of changed) bus.emitTo('attempt', jobRef(runId, job.spec.id), job);
       if (runChanged) watchers?.emit(state.run);
       if (state.run.status !== 'RUNNING' && runs.get(runId) === state) runs.retire(state);
     });

@@ -2,7 +2,7 @@
  * The master's event bus: named events with typed payloads. Systems announce what happened here
  * instead of calling each other, which is what keeps apply → publish → dispatch → apply from
  * being an import cycle. A handler hears either every event of a name (`on`) or only those of one
- * key (`onKey`: a run id, a job key, an agent run id); the emitter decides which it addresses, so
+ * key (`onKey`: a run id, a job ref, an agent run id); the emitter decides which it addresses, so
  * one commit can tell its watchers in a fixed order.
  */
 import type { JobRecord, RunRecord, WorkerInfo } from '../../core/model.js';
@@ -20,9 +20,9 @@ export interface MasterEvents {
   jobs: JobView[];
   /** A run changed; keyed by run id. */
   run: RunRecord;
-  /** A job changed (log followers); keyed by job key. */
+  /** A job changed (log followers); keyed by job ref. */
   job: JobRecord;
-  /** A job changed after its watchers heard it: attempts that ended let go of what they held; keyed by job key. */
+  /** A job changed after its watchers heard it: attempts that ended let go of what they held; keyed by job ref. */
   attempt: JobRecord;
   /** A run of an agent run changed; keyed by agent run id. */
   stage: RunRecord;

@@ -5,7 +5,7 @@
  */
 import { TitanError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/model.js';
-import { jobKey, parseJobRef } from '../../core/model.js';
+import { jobRef, parseJobRef } from '../../core/model.js';
 import type { RunState } from '../../core/run-state.js';
 import { restoreRun } from '../../core/run-transitions.js';
 import type { Store } from '../../store/store.js';
@@ -72,7 +72,7 @@ export class RunTable {
     this.d.bus.dropKey('jobs', runId);
     for (const jobId of state.jobs.keys()) {
       if (this.latestRun.get(jobId) === runId) this.latestRun.delete(jobId);
-      this.d.timers.cancel(jobKey(runId, jobId));
+      this.d.timers.cancel(jobRef(runId, jobId));
     }
   }
 
@@ -139,17 +139,17 @@ export class RunTable {
     const job = await this.resolve(ref);
     const state = this.runs.get(job.runId);
     const live = state?.jobs.get(job.spec.id);
-    if (!state || !live) throw new TitanError('CONFLICT', `job ${jobKey(job.runId, job.spec.id)} is already ${job.status}`);
+    if (!state || !live) throw new TitanError('CONFLICT', `job ${jobRef(job.runId, job.spec.id)} is already ${job.status}`);
     return { state, job: live };
   }
 
   /** The services running on a worker, with their ports. */
   servicesOn(w: WorkerEntry): { ref: string; port: number | null }[] {
     const out: { ref: string; port: number | null }[] = [];
-    for (const key of w.attempts) {
-      const { runId, jobId } = parseJobRef(key);
+    for (const ref of w.attempts) {
+      const { runId, jobId } = parseJobRef(ref);
       const svc = this.runs.get(runId ?? '')?.jobs.get(jobId)?.service;
-      if (svc) out.push({ ref: key, port: svc.port });
+      if (svc) out.push({ ref, port: svc.port });
     }
     return out;
   }

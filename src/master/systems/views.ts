@@ -5,7 +5,7 @@
  */
 import { TitanError } from '../../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord } from '../../core/model.js';
-import { jobKey } from '../../core/model.js';
+import { jobRef } from '../../core/model.js';
 import { gateDeadline } from '../../core/job-deadlines.js';
 import type { AgentRunView, AttemptId, AutoscalerView, DiskView, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceView, Stats } from '../../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../../protocol/methods.js';
@@ -39,7 +39,7 @@ export class Views {
   /** The job a reference names, as `runId/jobId` (a bare job id: its latest run). */
   async qualifyRef(ref: string): Promise<{ runId: string; ref: string }> {
     const job = await this.r.runs.resolve(ref);
-    return { runId: job.runId, ref: jobKey(job.runId, job.spec.id) };
+    return { runId: job.runId, ref: jobRef(job.runId, job.spec.id) };
   }
 
   /** Whether a job of run `own` may act on run `target`: its own, or one it submitted. */
@@ -88,7 +88,7 @@ export class Views {
     const { logs } = this.r;
     const job = await this.r.runs.resolve(ref);
     const n = attempt ?? Math.max(1, job.attempt);
-    if (n > Math.max(1, job.attempt)) throw new TitanError('NOT_FOUND', `job ${jobKey(job.runId, job.spec.id)} has no attempt ${n}`);
+    if (n > Math.max(1, job.attempt)) throw new TitanError('NOT_FOUND', `job ${jobRef(job.runId, job.spec.id)} has no attempt ${n}`);
     const chunk = logs.read(job.runId, job.spec.id, n, offset, limit);
     const attemptOver = n < job.attempt || (job.status !== 'RUNNING' && job.status !== 'QUEUED');
     const lost = logs.lostOf(job.runId, job.spec.id, n);
@@ -114,7 +114,7 @@ export class Views {
     for (const state of this.r.runs.values()) {
       for (const job of state.jobs.values()) {
         if (job.status !== 'WAITING_APPROVAL') continue;
-        gates.push({ ref: jobKey(job.runId, job.spec.id), runId: job.runId, runName: state.run.name, jobId: job.spec.id, message: job.spec.message ?? null, openedAt: job.startedAt ?? job.createdAt, deadline: gateDeadline(job), style: 'native' });
+        gates.push({ ref: jobRef(job.runId, job.spec.id), runId: job.runId, runName: state.run.name, jobId: job.spec.id, message: job.spec.message ?? null, openedAt: job.startedAt ?? job.createdAt, deadline: gateDeadline(job), style: 'native' });
       }
     }
     return gates.sort((a, b) => a.openedAt - b.openedAt);
@@ -204,7 +204,7 @@ export class Views {
 function serviceView(job: JobRecord, runName: string): ServiceView {
   const svc = job.service as NonNullable<JobRecord['service']>;
   return {
-    ref: jobKey(job.runId, job.spec.id),
+    ref: jobRef(job.runId, job.spec.id),
     runId: job.runId,
     runName,
     jobId: job.spec.id,

@@ -4,7 +4,7 @@
  * effects system emits once a commit is durable, so nothing is heard before it is recorded.
  */
 import type { JobRecord, JobStatus, RunRecord } from '../../core/model.js';
-import { isTerminal, jobKey } from '../../core/model.js';
+import { isTerminal, jobRef } from '../../core/model.js';
 import type { AgentRunView, AttemptId, JobView, RunView } from '../../protocol/methods.js';
 import type { MasterResources } from './resources.js';
 
@@ -78,7 +78,7 @@ export class Watchers {
       fn();
       return () => {};
     }
-    const stop = this.r.bus.onKey('attempt', jobKey(a.runId, a.jobId), (job) => {
+    const stop = this.r.bus.onKey('attempt', jobRef(a.runId, a.jobId), (job) => {
       if (job.status === 'RUNNING' && job.attempt === a.attempt) return;
       stop();
       fn();
@@ -105,7 +105,7 @@ export class Watchers {
       return () => {};
     }
     const stopLogs = logs.listen(job.runId, job.spec.id, (attempt, data) => follower.data(attempt, data));
-    const stopJob = this.r.bus.onKey('job', jobKey(job.runId, job.spec.id), (j: JobRecord) => {
+    const stopJob = this.r.bus.onKey('job', jobRef(job.runId, job.spec.id), (j: JobRecord) => {
       if (!isTerminal(j.status)) return;
       stop();
       follower.end(j.status);

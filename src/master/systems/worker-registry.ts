@@ -6,7 +6,7 @@
  */
 import { TitanError } from '../../core/errors.js';
 import type { JobRecord, RunRecord, WorkerInfo } from '../../core/model.js';
-import { isTerminal, jobKey, parseJobRef, workerIdOf } from '../../core/model.js';
+import { isTerminal, jobRef, parseJobRef, workerIdOf } from '../../core/model.js';
 import { type AttemptClaim, claimOf, isRunningOn } from '../../core/attempt-claims.js';
 import { finishAttempt } from '../../core/attempt-transitions.js';
 import { type AttemptResult, isCurrentAttempt, type RunState } from '../../core/run-state.js';
@@ -41,7 +41,7 @@ export class WorkerRegistry {
       this.r.runs.adopt(state);
       for (const job of jobs) {
         if (job.status !== 'RUNNING' || job.workerId === null) continue;
-        this.r.unclaimed.set(jobKey(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
+        this.r.unclaimed.set(jobRef(run.runId, job.spec.id), { workerId: job.workerId, attempt: job.attempt });
         // The store counts attempts as they end; these are still under way.
         totals.attempts++;
         if (job.attempt > 1) totals.retried++;
@@ -173,7 +173,7 @@ export class WorkerRegistry {
     const abandon: AttemptId[] = [];
     const reported = new Set<string>();
     for (const a of running) {
-      const key = jobKey(a.runId, a.jobId);
+      const key = jobRef(a.runId, a.jobId);
       if (isRunningOn(this.attemptClaim(a), id)) {
         entry.attempts.add(key);
         entry.unaccepted.delete(key);
@@ -232,8 +232,8 @@ export class WorkerRegistry {
     return this.view(w);
   }
 
-  /** The worker drains on its own (`exiting`: it was signalled and will stop). */
-  drainWorker(workerId: string, exiting: boolean): void {
+  /** The worker reports that it drains on its own (`exiting`: it was signalled and will stop). */
+  workerDraining(workerId: string, exiting: boolean): void {
     const w = this.r.workers.get(workerId);
     if (!w) return;
     w.draining = true;
@@ -247,7 +247,7 @@ export class WorkerRegistry {
     if (!w) return;
     for (const a of ids) {
       const job = this.r.runs.job(a.runId, a.jobId);
-      if (job?.attempt === a.attempt && job.workerId === workerId) w.unaccepted.delete(jobKey(a.runId, a.jobId));
+      if (job?.attempt === a.attempt && job.workerId === workerId) w.unaccepted.delete(jobRef(a.runId, a.jobId));
     }
   }
 
@@ -296,7 +296,7 @@ export class WorkerRegistry {
       const state = runs.get(r.runId);
       const job = state?.jobs.get(r.jobId);
       if (!state || !job || job.workerId !== workerId || !isCurrentAttempt(state, r.jobId, r.attempt)) continue;
-      const key = jobKey(r.runId, r.jobId);
+      const key = jobRef(r.runId, r.jobId);
       worker?.attempts.delete(key);
       worker?.unaccepted.delete(key);
       this.r.unclaimed.delete(key);
@@ -372,7 +372,7 @@ export class WorkerRegistry {
   private lose(state: RunState, jobId: string, attempt: number, reason: string): void {
     this.effects.apply(state, finishAttempt(state, jobId, attempt, { outcome: 'LOST', exitCode: null, error: reason }, this.r.clock.now(), this.r.random(), this.r.settings.maxLost));
     const job = state.jobs.get(jobId);
-    if (job?.status === 'DEAD') this.r.log(`${jobKey(state.run.runId, jobId)} is DEAD: ${job.error ?? reason}`);
+    if (job?.status === 'DEAD') this.r.log(`${jobRef(state.run.runId, jobId)} is DEAD: ${job.error ?? reason}`);
     this.kick();
   }
 

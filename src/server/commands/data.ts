@@ -1,4 +1,4 @@
-/** The data bus (`kv.*`) on the master's KvService. */
+/** The data bus's keys (`kv.*`) on the master's KvService. */
 import { checkRoom, SESSION_LIMITS } from '../limits.js';
 import { command, sessionCommand } from './command.js';
 

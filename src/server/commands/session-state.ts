@@ -3,7 +3,7 @@
  * them), `kv.wait` calls and unfinished artifact uploads. All of it ends with the connection.
  */
 import type { Master } from '../../master/master.js';
-import type { UploadBegin } from '../../protocol/data-methods.js';
+import type { UploadBegin } from '../../protocol/data-bus-methods.js';
 import type { Peer } from '../../protocol/peer.js';
 import { checkRoom, SESSION_LIMITS } from '../limits.js';
 

@@ -1,5 +1,5 @@
 /**
- * The data bus and artifacts. kv keeps rowids (not WITHOUT ROWID) because values reach 1 MiB,
+ * The data bus: keys and artifacts. kv keeps rowids (not WITHOUT ROWID) because values reach 1 MiB,
  * far beyond what a clustered index row should hold.
  */
 export const sql = `

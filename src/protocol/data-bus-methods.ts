@@ -1,6 +1,6 @@
 /**
- * v2 methods of the data bus (`kv.*`) and artifacts (`artifact.*`): parameter schemas and result
- * types, merged into `params` and `Results` of methods.ts.
+ * v2 methods of the data bus, its keys (`kv.*`) and artifacts (`artifact.*`): parameter schemas
+ * and result types, merged into `params` and `Results` of methods.ts.
  */
 import { z } from 'zod';
 import type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
@@ -16,7 +16,7 @@ const ChunkSchema = z
   .max(Math.ceil(ARTIFACT_CHUNK_BYTES / 3) * 4)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
-export const dataParams = {
+export const dataBusParams = {
   'kv.get': z.strictObject({ key: KvKeySchema }),
   'kv.set': z.strictObject({ key: KvKeySchema, value: KvValueSchema, ttlMs: TtlMsSchema.optional() }),
   'kv.del': z.strictObject({ key: KvKeySchema }),
@@ -50,15 +50,15 @@ export const dataParams = {
   'artifact.delete': z.strictObject({ key: ArtifactKeySchema }),
 } as const;
 
-export type DataMethod = keyof typeof dataParams;
+export type DataBusMethod = keyof typeof dataBusParams;
 
 /** An upload's key, size and provenance (the attempt it comes from), as `artifact.put.begin` takes them. */
-export type UploadBegin = z.infer<(typeof dataParams)['artifact.put.begin']>;
+export type UploadBegin = z.infer<(typeof dataBusParams)['artifact.put.begin']>;
 
 /** What a worker session may call besides its own methods: uploading its attempts' outputs. */
-export type WorkerDataMethod = 'artifact.put.begin' | 'artifact.put.part' | 'artifact.put.commit';
-export const WORKER_DATA_METHODS: ReadonlySet<DataMethod> = new Set<WorkerDataMethod>(['artifact.put.begin', 'artifact.put.part', 'artifact.put.commit']);
-export const isWorkerDataMethod = (name: string): name is WorkerDataMethod => (WORKER_DATA_METHODS as ReadonlySet<string>).has(name);
+export type WorkerDataBusMethod = 'artifact.put.begin' | 'artifact.put.part' | 'artifact.put.commit';
+export const WORKER_DATA_BUS_METHODS: ReadonlySet<DataBusMethod> = new Set<WorkerDataBusMethod>(['artifact.put.begin', 'artifact.put.part', 'artifact.put.commit']);
+export const isWorkerDataBusMethod = (name: string): name is WorkerDataBusMethod => (WORKER_DATA_BUS_METHODS as ReadonlySet<string>).has(name);
 
 
 export interface KvWaitResult {
@@ -69,7 +69,7 @@ export interface KvWaitResult {
   version: number;
 }
 
-export interface DataResults {
+export interface DataBusResults {
   'kv.get': KvEntry;
   'kv.set': { version: number; expiresAt: number | null };
   'kv.del': { deleted: number };

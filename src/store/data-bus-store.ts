@@ -1,5 +1,5 @@
 /**
- * The persistence of the data bus and of artifact metadata, part of every Store. Each write
+ * The persistence of the data bus (its keys and artifact metadata), part of every Store. Each write
  * resolves once it is durable.
  */
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
@@ -9,7 +9,7 @@ export interface KvStored extends KvKeyInfo {
   value: string | null;
 }
 
-export interface DataStore {
+export interface DataBusStore {
   /**
    * Why the store cannot take writes right now (a remote store whose connection is down, the
    * disk under an embedded store is full), or null. Stores that cannot tell leave it out.
@@ -41,12 +41,12 @@ export interface DataStore {
 }
 
 /**
- * The DataStore part of a Store, forwarded to the backend's own DataStore, so that each backend
+ * The DataBusStore part of a Store, forwarded to the backend's own DataBusStore, so that each backend
  * need not restate it. A backend whose writes need watching (a disk that fills up) wraps them
  * in `dataWrite`.
  */
-export abstract class ForwardingDataStore implements DataStore {
-  protected abstract readonly data: DataStore;
+export abstract class ForwardingDataBusStore implements DataBusStore {
+  protected abstract readonly data: DataBusStore;
 
   /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
   protected dataWrite<T>(write: () => Promise<T>): Promise<T> {

@@ -1,12 +1,12 @@
 /**
- * The data bus and artifact metadata in SQLite (tables of migration 0003). A kvApply batch is one
- * IMMEDIATE transaction: each op reads the key, decides and writes inside it, so read-modify-write
- * ops (incr, cas, sadd) need no lock of their own and many ops share one fsync.
+ * The data bus (its keys and artifact metadata) in SQLite (tables of migration 0003). A kvApply
+ * batch is one IMMEDIATE transaction: each op reads the key, decides and writes inside it, so
+ * read-modify-write ops (incr, cas, sadd) need no lock of their own and many ops share one fsync.
  */
 import type Database from 'better-sqlite3';
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome, KvType } from '../core/data.js';
 import { DATA_LIMITS, parseKvInteger } from '../core/data.js';
-import type { DataStore, KvStored } from './data-store.js';
+import type { DataBusStore, KvStored } from './data-bus-store.js';
 
 interface KvRow {
   key: string;
@@ -98,7 +98,7 @@ function prepare(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepare>;
 
-export class SqliteDataStore implements DataStore {
+export class SqliteDataBusStore implements DataBusStore {
   private readonly s: Statements;
   private readonly applyTx: (ops: readonly KvOp[], now: number) => KvOutcome[];
   private readonly putArtifactTx: (info: ArtifactInfo) => string | null;

@@ -1,5 +1,5 @@
 /**
- * The data bus and artifact metadata in Redis. A bus key `k` lives where Titan kept it, at
+ * The data bus (its keys and artifact metadata) in Redis. A key `k` lives where Titan kept it, at
  * `user:k` (a plain string, or a Redis set for a set key), so tools that read Titan's keys keep
  * working; its version and expiry sit beside it in `titan:kv:meta`. A kvApply batch is one Lua
  * script: each op reads, decides and writes inside it, exactly as the SQLite store's transaction
@@ -8,7 +8,7 @@
  */
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome, KvType } from '../core/data.js';
 import { DATA_LIMITS } from '../core/data.js';
-import type { DataStore, KvStored } from './data-store.js';
+import type { DataBusStore, KvStored } from './data-bus-store.js';
 import type { RedisConnection } from './redis-connection.js';
 import { KEY } from './redis-keys.js';
 
@@ -66,7 +66,7 @@ function decodeOutcome(op: KvOp, reply: readonly string[]): KvOutcome {
   }
 }
 
-export class RedisDataStore implements DataStore {
+export class RedisDataBusStore implements DataBusStore {
   constructor(private readonly c: RedisConnection) {}
 
   unavailable(): Error | null {
