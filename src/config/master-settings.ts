@@ -1,6 +1,7 @@
 /**
  * The master's settings, each defined once: the options of `titan master`, all of which `titan up`
- * offers too (see src/cli/server-options.ts). src/server/start.ts takes them as MasterConfig.
+ * offers too (see src/cli/server-commands.ts). src/server/start.ts takes them as MasterConfig; the
+ * defaults the Master applies too are MASTER_DEFAULTS', shown here in the command line's units.
  */
 import { CapabilitySchema } from '../core/model.js';
 import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';

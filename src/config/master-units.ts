@@ -2,7 +2,7 @@
  * The master's settings, given in the command line's units (seconds, MiB, days), in the units the
  * Master and the servers take (milliseconds, bytes): the one place each is converted.
  */
-import type { AutoscaleOptions } from '../master/autoscaler.js';
+import type { ScalingPolicy } from '../core/autoscale.js';
 import type { ConnectionLimits } from '../server/limits.js';
 import { MiB } from '../store/disk-space.js';
 import type { MasterTuning } from './master-defaults.js';
@@ -15,7 +15,7 @@ export interface MasterUnits {
   /** What the Master takes. */
   tuning: MasterTuning;
   /** The autoscaler's policy; absent: no autoscaling. */
-  autoscale?: AutoscaleOptions;
+  autoscale?: { policy: ScalingPolicy };
   /** Caps on open connections to each port. */
   connections: ConnectionLimits;
   /** How long an HTTP client has to send a whole request, body included. */
