@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ClusterFlags, clusterConfig } from './cluster-options.js';
+import { type ClusterFlags, clusterConfig, masterConfig } from './cluster-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,5 +27,16 @@ describe('dashboard flags', () => {
     expect(() => clusterConfig({ ...base, uiUser: 'ana', uiPasswordFile: join(dir, 'missing') })).toThrow(/cannot read .*ENOENT/);
     expect(() => clusterConfig({ ...base, uiUser: 'ana', uiPasswordFile: empty })).toThrow(/first line .* is empty/);
     expect(() => clusterConfig({ ...base, uiUser: 'a\nb', uiPasswordFile: empty })).toThrow(/printable/);
+  });
+});
+
+describe('the MasterConfig of the command line', () => {
+  it("keeps the master's settings but those the command reads itself, and none of a local worker's", () => {
+    const upSettings = { ...base, dataDir: 'd', host: '127.0.0.1', port: 0, httpPort: 0, token: 'from-flag', pidFile: 'p', workerTimeout: 10, reclaimGrace: 15, maxArtifactMb: 512, maxLogMb: 128, slots: 8 };
+    const config = masterConfig(upSettings, 'resolved');
+    expect(config).toMatchObject({ dataDir: 'd', port: 0, workerTimeout: 10, servicePorts: [20_000, 29_999], token: 'resolved' });
+    expect(Object.keys(config)).not.toContain('pidFile');
+    expect(Object.keys(config)).not.toContain('slots');
+    expect(masterConfig({ ...upSettings, token: undefined }, undefined).token).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
 /**
  * The master's settings (src/config/master-settings.ts) as the MasterConfig `titan master` and
- * `titan up` start it with: units converted, the TLS and password files read, and combinations
- * that cannot work refused with a usage error.
+ * `titan up` start it with: the token, TLS and password files read, and combinations that cannot
+ * work refused with a usage error.
  */
 import { readFileSync } from 'node:fs';
-import type { MasterSettings } from '../config/master-settings.js';
+import { MASTER_SETTINGS, type MasterSettings, READ_BY_COMMAND } from '../config/master-settings.js';
 import type { MasterConfig } from '../server/start.js';
 import { loadServerTls, type ServerTls, ServerTlsError } from '../server/tls.js';
 import { allowList } from '../server/v1.js';
@@ -15,18 +15,15 @@ export type ClusterFlags = Omit<MasterSettings, 'dataDir' | 'host' | 'port' | 'h
 
 /** The MasterConfig of these settings and this token (none: the data directory's, or a new one). */
 export function masterConfig(o: MasterSettings, token: string | undefined): MasterConfig {
-  return {
-    dataDir: o.dataDir,
-    host: o.host,
-    port: o.port,
-    httpPort: o.httpPort,
-    workerTimeoutMs: o.workerTimeout * 1000,
-    reclaimGraceMs: o.reclaimGrace * 1000,
-    maxArtifactBytes: o.maxArtifactMb * 1024 * 1024,
-    maxLogBytes: o.maxLogMb * 1024 * 1024,
-    ...clusterConfig(o),
-    ...(token !== undefined && { token }),
-  };
+  return { ...clusterConfig(o), ...(token !== undefined && { token }) };
+}
+
+type ReadByCommand = (typeof READ_BY_COMMAND)[number];
+
+/** The master's settings in `o` (which may hold a local worker's too) that it starts with as they are. */
+function startSettings<F extends ClusterFlags>(o: F): Omit<F, ReadByCommand> {
+  const read: readonly string[] = READ_BY_COMMAND;
+  return Object.fromEntries(Object.entries(o).filter(([key]) => key in MASTER_SETTINGS && !read.includes(key))) as Omit<F, ReadByCommand>;
 }
 
 /** The TLS files, read and checked now; refused with a usage error naming the file. */
@@ -65,7 +62,8 @@ function uiLogin(o: ClusterFlags): { user: string; password: string } | undefine
   return { user: o.uiUser, password };
 }
 
-export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts' | 'autoscale' | 'scaleWebhook' | 'legacyV1' | 'legacyV1Allow' | 'ui' | 'webDir' | 'tls' | 'retainMs' | 'maxLostAttempts' | 'connections' | 'httpRequestTimeoutMs' | 'minFreeBytes' | 'maxLogsBytes'> {
+/** The settings with the files they name read, once the combinations that cannot work are refused. */
+export function clusterConfig<F extends ClusterFlags>(o: F): Omit<F, ReadByCommand> & Pick<MasterConfig, 'ui' | 'tls'> {
   if (o.legacyV1Allow !== undefined && !o.legacyV1) throw new UsageError('--legacy-v1-allow needs --legacy-v1');
   try {
     allowList(o.legacyV1Allow ?? []);
@@ -73,27 +71,7 @@ export function clusterConfig(o: ClusterFlags): Pick<MasterConfig, 'servicePorts
     throw new UsageError(`--legacy-v1-allow: ${(err as Error).message}`);
   }
   if (o.scaleWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(o.scaleWebhook)) throw new UsageError(`--scale-webhook must be an http:// or https:// URL, got "${o.scaleWebhook}"`);
-  // The webhook alone runs the planner with no maximum: it reports demand without starting anything.
   const ui = uiLogin(o);
   const tls = serverTls(o);
-  const scaling = o.autoscale ?? (o.scaleWebhook !== undefined ? { perPool: {}, fallback: 0 } : undefined);
-  return {
-    ...(o.store !== undefined && { store: o.store }),
-    servicePorts: o.servicePorts,
-    ...(scaling && {
-      autoscale: { policy: { scaleUpAfterMs: o.scaleUpAfter * 1000, idleStopMs: o.idleStop * 1000, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },
-    }),
-    ...(o.scaleWebhook !== undefined && { scaleWebhook: o.scaleWebhook }),
-    legacyV1: o.legacyV1,
-    ...(o.legacyV1Allow !== undefined && { legacyV1Allow: o.legacyV1Allow }),
-    ...(ui !== undefined && { ui }),
-    ...(o.webDir !== undefined && { webDir: o.webDir }),
-    ...(tls !== undefined && { tls }),
-    ...(o.retainDays !== undefined && { retainMs: o.retainDays * 86_400_000 }),
-    maxLostAttempts: o.maxLostAttempts,
-    connections: { total: o.maxConnections, perAddress: o.maxConnectionsPerIp },
-    httpRequestTimeoutMs: o.httpRequestTimeout * 1000,
-    minFreeBytes: o.minFreeMb * 1024 * 1024,
-    ...(o.maxLogsMb > 0 && { maxLogsBytes: o.maxLogsMb * 1024 * 1024 }),
-  };
+  return { ...startSettings(o), ...(ui !== undefined && { ui }), ...(tls !== undefined && { tls }) };
 }

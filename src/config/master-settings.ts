@@ -1,11 +1,13 @@
 /**
  * The master's settings, each defined once: the options of `titan master`, all of which `titan up`
- * offers too (see src/cli/server-options.ts). src/server/start.ts takes them as MasterConfig.
+ * offers too (see src/cli/server-commands.ts). src/server/start.ts takes them as MasterConfig; the
+ * defaults the Master applies too are MASTER_DEFAULTS', shown here in the command line's units.
  */
 import { CapabilitySchema } from '../core/model.js';
-import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';
+import { MiB } from '../store/disk-space.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
+import { MASTER_DEFAULTS } from './master-defaults.js';
 import { integer, ON_ARGV, positiveNumber, rule, type SettingsOf, type Setting, text, wholeNumber } from './setting.js';
 
 function portRange(value: string): readonly [number, number] {
@@ -51,10 +53,10 @@ export const MASTER_SETTINGS = {
   httpPort: { flag: '--http-port <port>', help: 'HTTP port', parse: integer('--http-port', 0, 65535), default: 5000 },
   token: { flag: '--token <token>', help: `cluster token (default: TITAN_TOKEN, else generated on first start); ${ON_ARGV}`, parse: text(), env: 'TITAN_TOKEN' },
   tokenFile: { flag: '--token-file <file>', help: 'read the cluster token from the first line of this file (kept out of ps)', parse: text() },
-  workerTimeout: { flag: '--worker-timeout <seconds>', help: 'declare a silent worker dead after this long', parse: seconds, default: 10 },
-  reclaimGrace: { flag: '--reclaim-grace <seconds>', help: 'after a restart, how long running attempts wait for their workers', parse: seconds, default: 15 },
-  maxArtifactMb: { flag: '--max-artifact-mb <n>', help: 'the largest artifact accepted, in MiB', parse: integer('--max-artifact-mb', 1, 1_048_576), default: 512 },
-  maxLogMb: { flag: '--max-log-mb <n>', help: 'the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)', parse: integer('--max-log-mb', 1, 1_048_576), default: 128 },
+  workerTimeout: { flag: '--worker-timeout <seconds>', help: 'declare a silent worker dead after this long', parse: seconds, default: MASTER_DEFAULTS.workerTimeoutMs / 1000 },
+  reclaimGrace: { flag: '--reclaim-grace <seconds>', help: 'after a restart, how long running attempts wait for their workers', parse: seconds, default: MASTER_DEFAULTS.reclaimGraceMs / 1000 },
+  maxArtifactMb: { flag: '--max-artifact-mb <n>', help: 'the largest artifact accepted, in MiB', parse: integer('--max-artifact-mb', 1, 1_048_576), default: MASTER_DEFAULTS.maxArtifactBytes / MiB },
+  maxLogMb: { flag: '--max-log-mb <n>', help: 'the most output one attempt keeps on the master, in MiB (the rest is dropped with a note)', parse: integer('--max-log-mb', 1, 1_048_576), default: MASTER_DEFAULTS.maxLogBytes / MiB },
   pidFile: { flag: '--pid-file <path>', help: 'write this process id there once listening (removed on exit)', parse: text() },
   store: {
     flag: '--store <url>',
@@ -62,7 +64,7 @@ export const MASTER_SETTINGS = {
     parse: rule(storeUrl),
     defaultText: 'sqlite',
   },
-  servicePorts: { flag: '--service-ports <low-high>', help: 'ports assigned to services that ask for none', parse: rule(portRange), default: [20_000, 29_999] as const, defaultText: '20000-29999' },
+  servicePorts: { flag: '--service-ports <low-high>', help: 'ports assigned to services that ask for none', parse: rule(portRange), default: MASTER_DEFAULTS.servicePorts, defaultText: MASTER_DEFAULTS.servicePorts.join('-') },
   autoscale: { flag: '--autoscale <max>', help: 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)', parse: rule(autoscaleSpec) },
   scaleUpAfter: { flag: '--scale-up-after <seconds>', help: 'how long jobs wait with no free slot before a worker is started', parse: seconds, default: 10 },
   idleStop: { flag: '--idle-stop <seconds>', help: 'stop an autoscaled worker idle this long', parse: seconds, default: 120 },
@@ -79,14 +81,24 @@ export const MASTER_SETTINGS = {
     flag: '--max-lost-attempts <n>',
     help: "how many of a job's attempts the infrastructure may lose (a worker's death, an undelivered dispatch) before the job is DEAD; these never spend its retries",
     parse: wholeNumber(0, 1000),
-    default: DEFAULT_MAX_LOST_ATTEMPTS,
+    default: MASTER_DEFAULTS.maxLostAttempts,
   },
   maxConnections: { flag: '--max-connections <n>', help: 'open connections each port (9090, 5000) accepts in all', parse: wholeNumber(1, 1_000_000), default: DEFAULT_CONNECTION_LIMITS.total },
   maxConnectionsPerIp: { flag: '--max-connections-per-ip <n>', help: 'open connections each port accepts from one address', parse: wholeNumber(1, 1_000_000), default: DEFAULT_CONNECTION_LIMITS.perAddress },
   httpRequestTimeout: { flag: '--http-request-timeout <seconds>', help: 'how long an HTTP client has to send a whole request, body included', parse: seconds, default: HTTP_TIMEOUTS.requestMs / 1000 },
-  minFreeMb: { flag: '--min-free-mb <n>', help: "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free", parse: wholeNumber(0, 1_048_576), default: 256 },
-  maxLogsMb: { flag: '--max-logs-mb <n>', help: 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)', parse: wholeNumber(0, 1_048_576), default: 0 },
+  minFreeMb: { flag: '--min-free-mb <n>', help: "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free", parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.minFreeBytes / MiB },
+  maxLogsMb: { flag: '--max-logs-mb <n>', help: 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)', parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.maxLogsBytes / MiB },
   retainDays: { flag: '--retain-days <days>', help: 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them', parse: positiveNumber('days') },
 } satisfies Record<string, Setting>;
 
 export type MasterSettings = SettingsOf<typeof MASTER_SETTINGS>;
+
+/**
+ * The settings the command reads itself, and so does not hand to the master as they are: the token
+ * (from its flag, file or TITAN_TOKEN), the files of TLS and of the dashboard's password (read and
+ * checked before anything starts), and the pid file it writes.
+ */
+export const READ_BY_COMMAND = ['token', 'tokenFile', 'pidFile', 'tlsCert', 'tlsKey', 'tlsClientCa', 'uiUser', 'uiPasswordFile'] as const satisfies readonly (keyof typeof MASTER_SETTINGS)[];
+
+/** The settings a master starts with as the command line gives them (src/server/start.ts's MasterConfig). */
+export type MasterStartSettings = Omit<MasterSettings, (typeof READ_BY_COMMAND)[number]>;

@@ -10,7 +10,6 @@ export { DATA_LIMITS } from './data-rules.js';
 
 /** Bytes of artifact data per chunk on the wire (base64 in v2 frames). */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
 
 /**
  * A data bus key. The alphabet is small and URL-safe so a key works unescaped in the HTTP path

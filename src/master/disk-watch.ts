@@ -7,7 +7,6 @@ import type { DiskView } from '../protocol/methods.js';
 import { MiB, type SpaceOf, spaceOf } from '../store/disk-space.js';
 import type { Clock } from './clock.js';
 
-export const DEFAULT_MIN_FREE_BYTES = 256 * MiB;
 const CHECK_MS = 5_000;
 
 const mib = (bytes: number): string => (bytes / MiB).toFixed(1);

@@ -12,13 +12,11 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MASTER_DEFAULTS } from '../config/master-defaults.js';
 import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
 import { makePrivateDir, PRIVATE_FILE, replaceFile, writeAvailable } from './disk-writes.js';
 
 export type LogListener = (attempt: number, data: string) => void;
-
-/** The default cap of one attempt's output: 128 MiB. */
-export const DEFAULT_MAX_LOG_BYTES = 128 * 1024 * 1024;
 
 /** Output of an attempt that could not be stored, and why (the latest reason). */
 export interface LogLoss {
@@ -33,7 +31,7 @@ export interface LogUsage {
 }
 
 export interface LogStoreOptions {
-  /** The most one attempt keeps (default 128 MiB). */
+  /** The most one attempt keeps (default: the master's, MASTER_DEFAULTS.maxLogBytes). */
   maxBytes?: number;
   /** Where the first loss of each attempt is reported (the master's log). */
   log?: (line: string) => void;
@@ -70,7 +68,7 @@ export class LogStore {
     private readonly dir: string,
     options: LogStoreOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.maxBytes = options.maxBytes ?? MASTER_DEFAULTS.maxLogBytes;
     this.log = options.log ?? (() => undefined);
     this.usage = options.usage;
     makePrivateDir(dir);

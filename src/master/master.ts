@@ -8,13 +8,12 @@
  * one resources bag and talking to the others through its event bus (see docs/architecture.md).
  */
 import { join } from 'node:path';
-import { DEFAULT_MAX_ARTIFACT_BYTES } from '../core/data.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobSpec, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
 import { LIMITS } from '../core/model.js';
 import { ReadyQueue } from '../core/ready-queue.js';
-import { DEFAULT_MAX_LOST_ATTEMPTS } from '../core/retry.js';
 import type { AttemptClaim } from '../core/attempt-claims.js';
 import type { AgentRunView, AttemptId, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
+import { MASTER_DEFAULTS, type MasterTuning } from '../config/master-defaults.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
 import { PipelineParser } from './pipeline-parser.js';
@@ -22,7 +21,7 @@ import { type AutoscaleOptions, Autoscaler, type DesiredCount } from './autoscal
 import { BlobStore } from './blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import { Committer } from './committer.js';
-import { DEFAULT_MIN_FREE_BYTES, DiskWatch } from './disk-watch.js';
+import { DiskWatch } from './disk-watch.js';
 import { FileArea } from './file-area.js';
 import { JobViews } from './job-views.js';
 import { MetricsHistory } from './metrics-history.js';
@@ -45,40 +44,26 @@ import { WorkerRegistry } from './systems/worker-registry.js';
 export type { ClusterWatcher, LogFollower, RunOrigin, RunWatcher };
 export { serviceEnvName } from './systems/dispatch.js';
 
-export interface MasterOptions {
+/**
+ * What the Master takes: its settings (MasterTuning, each MASTER_DEFAULTS when absent) and the
+ * parts it is built with.
+ */
+export interface MasterOptions extends Partial<MasterTuning> {
   dataDir: string;
   store: Store;
   clock?: Clock;
   random?: () => number;
-  /** A worker silent for this long is dead and its attempts run again elsewhere. */
-  workerTimeoutMs?: number;
-  /** After a restart, how long running attempts wait for their workers to reclaim them. */
-  reclaimGraceMs?: number;
   /** Called when the store fails: the master cannot keep its promises and must stop. */
   onFatal?: (err: Error) => void;
-  /** The largest artifact accepted, in bytes (default 512 MiB). */
-  maxArtifactBytes?: number;
-  /** The most output one attempt keeps on the master, in bytes (default 128 MiB). */
-  maxLogBytes?: number;
-  /** The most job output kept in all, in bytes: past it the logs of finished runs go, oldest first (default: no cap). */
-  maxLogsBytes?: number;
-  /** Ports assigned to services that ask for none, inclusive (default 20000-29999). */
-  servicePorts?: readonly [number, number];
   /** Starts and stops ephemeral workers by the load of each pool; off when absent. */
   autoscale?: AutoscaleOptions;
   /** Hears each change of a pool's desired worker count (the scale webhook). */
   onDesired?: (count: DesiredCount) => void;
   /** The token a job of this run gets as TITAN_TOKEN (see protocol/derived-tokens.ts). */
   jobToken: (a: AttemptId) => string;
-  /** Attempts of one job the infrastructure may lose before the job is given up (default 10). */
-  maxLostAttempts?: number;
   /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
   log?: (line: string) => void;
-  /** Below this much free space on the data directory's disk the master warns (default 256 MiB). */
-  minFreeBytes?: number;
 }
-
-export const DEFAULT_SERVICE_PORTS: readonly [number, number] = [20_000, 29_999];
 
 export const HEARTBEAT_MS = 2000;
 
@@ -115,7 +100,7 @@ export class Master {
     const store = (this.store = options.store);
     const clock = options.clock ?? systemClock;
     const log = options.log ?? ((line: string) => void process.stderr.write(`titan master: ${line}\n`));
-    this.workerTimeoutMs = options.workerTimeoutMs ?? 10_000;
+    this.workerTimeoutMs = options.workerTimeoutMs ?? MASTER_DEFAULTS.workerTimeoutMs;
     const startedAt = clock.now();
     const onFatal =
       options.onFatal ??
@@ -128,16 +113,17 @@ export class Master {
     const timers = new Timers(clock, (key) => this.effects.onTimer(key));
     const runs = new RunTable({ store, committer, clock, timers, bus });
     const logDir = join(options.dataDir, 'logs');
-    this.logCap = options.maxLogsBytes ? new LogCap({ dir: logDir, capBytes: options.maxLogsBytes, isActive: (runId) => runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock, log }) : null;
-    this.logs = new LogStore(logDir, { ...(options.maxLogBytes !== undefined && { maxBytes: options.maxLogBytes }), log, ...(this.logCap && { usage: this.logCap }) });
+    const maxLogsBytes = options.maxLogsBytes ?? MASTER_DEFAULTS.maxLogsBytes;
+    this.logCap = maxLogsBytes ? new LogCap({ dir: logDir, capBytes: maxLogsBytes, isActive: (runId) => runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock, log }) : null;
+    this.logs = new LogStore(logDir, { maxBytes: options.maxLogBytes ?? MASTER_DEFAULTS.maxLogBytes, log, ...(this.logCap && { usage: this.logCap }) });
     this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
     this.kv = new KvService(store, clock, onFatal);
-    const maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
+    const maxArtifactBytes = options.maxArtifactBytes ?? MASTER_DEFAULTS.maxArtifactBytes;
     this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), store, clock, maxArtifactBytes, (runId) => runs.exists(runId));
     this.uploads = new FileArea(join(options.dataDir, 'uploads'), maxArtifactBytes);
     this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
     const workers = new Map<string, WorkerEntry>();
-    const settings = { workerTimeoutMs: this.workerTimeoutMs, maxLost: options.maxLostAttempts ?? DEFAULT_MAX_LOST_ATTEMPTS, reclaimGraceMs: options.reclaimGraceMs ?? 15_000, servicePorts: options.servicePorts ?? DEFAULT_SERVICE_PORTS, jobToken: options.jobToken, autoscale: options.autoscale !== undefined };
+    const settings = { workerTimeoutMs: this.workerTimeoutMs, maxLost: options.maxLostAttempts ?? MASTER_DEFAULTS.maxLostAttempts, reclaimGraceMs: options.reclaimGraceMs ?? MASTER_DEFAULTS.reclaimGraceMs, servicePorts: options.servicePorts ?? MASTER_DEFAULTS.servicePorts, jobToken: options.jobToken, autoscale: options.autoscale !== undefined };
     const totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
     const jobViews = new JobViews(runs, workers, (w) => runs.servicesOn(w));
     const r: MasterResources = { store, committer, clock, random: options.random ?? Math.random, log, bus, settings, totals, logs: this.logs, blobs: this.blobs, kv: this.kv, artifacts: this.artifacts, runs, workers, unclaimed: new Map(), queue: new ReadyQueue(), queuedSince: new Map(), timers, jobViews };
@@ -146,7 +132,7 @@ export class Master {
     this.dispatcher = new Dispatcher(r, this.effects);
     this.workers = new WorkerRegistry(r, this.effects);
     this.commands = new Commands(r, this.effects);
-    this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES, clock, log);
+    this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? MASTER_DEFAULTS.minFreeBytes, clock, log);
     const autoscaler = options.autoscale ? new Autoscaler(options.autoscale, this.workers.scalingTarget(), clock, options.onDesired ?? (() => undefined)) : null;
     if (autoscaler) bus.on('registered', (info, id) => autoscaler.registered(id, info.spawnedBy, info.capabilities));
     this.autoscaler = autoscaler;

@@ -2,7 +2,8 @@
 import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import type { AutoscaleOptions } from '../master/autoscaler.js';
+import type { MasterStartSettings } from '../config/master-settings.js';
+import { masterUnits } from '../config/master-units.js';
 import { Master } from '../master/master.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -10,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { lockDir } from '../worker/dir-lock.js';
 import { privateDataDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
-import { type ConnectionLimits, HTTP_TIMEOUTS } from './limits.js';
+import { HTTP_TIMEOUTS } from './limits.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
@@ -21,43 +22,17 @@ import { AuditLog } from './audit-log.js';
 import { Gatekeeper, type UiLogin } from './gatekeeper.js';
 import { Identities } from './identities.js';
 
-export interface MasterConfig {
-  dataDir: string;
-  /** A Redis URL (redis://, rediss://) to keep state in that server; the embedded SQLite store when absent. */
-  store?: string;
-  host: string;
-  port: number;
-  httpPort: number;
+/**
+ * What a master starts with: its settings as the command line gives them (MASTER_SETTINGS but
+ * those the command reads itself), and what the command made of those.
+ */
+export interface MasterConfig extends MasterStartSettings {
+  /** The cluster token (its flag, its file or TITAN_TOKEN); absent: the data directory's, or a new one. */
   token?: string;
-  workerTimeoutMs?: number;
-  reclaimGraceMs?: number;
-  maxArtifactBytes?: number;
-  maxLogBytes?: number;
-  servicePorts?: readonly [number, number];
-  autoscale?: AutoscaleOptions;
-  /** POSTs each change of a pool's desired worker count here. */
-  scaleWebhook?: string;
-  /** Serve Titan's v1 protocol (unauthenticated: loopback, plus `legacyV1Allow` CIDR blocks). */
-  legacyV1?: boolean;
-  legacyV1Allow?: readonly string[];
   /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); the token always signs in too. */
   ui?: UiLogin;
-  /** Serve the dashboard from this folder instead of the built-in `dist/web`. */
-  webDir?: string;
   /** TLS on both ports (loaded by loadServerTls); with a client CA, mutual TLS. */
   tls?: ServerTls;
-  /** Finished runs are deleted this long after they finished (checked at start and hourly); kept when absent. */
-  retainMs?: number;
-  /** Caps on open connections to each port (DEFAULT_CONNECTION_LIMITS when absent). */
-  connections?: ConnectionLimits;
-  /** How long an HTTP client has to send a whole request, body included (HTTP_TIMEOUTS when absent). */
-  httpRequestTimeoutMs?: number;
-  /** How many attempts the infrastructure may lose per job before it is DEAD (core's default when absent). */
-  maxLostAttempts?: number;
-  /** Below this much free space on the data directory's disk the master warns (its default when absent). */
-  minFreeBytes?: number;
-  /** The most job output kept in all; no cap when absent. */
-  maxLogsBytes?: number;
 }
 
 export interface RunningMaster {
@@ -108,24 +83,18 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   const { token, created } = loadOrCreateToken(dataDir, config.token);
   const store = await openStore(config.store, dataDir);
   opened.push(() => store.close());
+  const units = masterUnits(config);
   const master = new Master({
     dataDir,
     jobToken: jobTokenMinter(token),
     store,
-    ...(config.workerTimeoutMs !== undefined && { workerTimeoutMs: config.workerTimeoutMs }),
-    ...(config.reclaimGraceMs !== undefined && { reclaimGraceMs: config.reclaimGraceMs }),
-    ...(config.maxLostAttempts !== undefined && { maxLostAttempts: config.maxLostAttempts }),
-    ...(config.minFreeBytes !== undefined && { minFreeBytes: config.minFreeBytes }),
-    ...(config.maxLogsBytes !== undefined && { maxLogsBytes: config.maxLogsBytes }),
-    ...(config.maxArtifactBytes !== undefined && { maxArtifactBytes: config.maxArtifactBytes }),
-    ...(config.maxLogBytes !== undefined && { maxLogBytes: config.maxLogBytes }),
-    ...(config.servicePorts !== undefined && { servicePorts: config.servicePorts }),
-    ...(config.autoscale !== undefined && { autoscale: config.autoscale }),
+    ...units.tuning,
+    ...(units.autoscale !== undefined && { autoscale: units.autoscale }),
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
   opened.push(() => master.close());
-  const retention = config.retainMs === undefined ? null : retainRuns(master, config.retainMs);
+  const retention = units.retainMs === undefined ? null : retainRuns(master, units.retainMs);
   if (retention) opened.push(() => retention.stop());
   const wide = config.legacyV1 ? publicBlocks(config.legacyV1Allow ?? []) : [];
   if (wide.length > 0) {
@@ -134,12 +103,12 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
   const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
   opened.push(() => gate.audit.flushed());
-  const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, config.connections);
+  const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, units.connections);
   await listen(tcp, config.port, config.host, '--port');
   opened.push(() => new Promise<void>((r) => tcp.close(() => r())));
   const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
-    connections: config.connections,
-    ...(config.httpRequestTimeoutMs !== undefined && { timeouts: { ...HTTP_TIMEOUTS, requestMs: config.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, config.httpRequestTimeoutMs) } }),
+    connections: units.connections,
+    timeouts: { ...HTTP_TIMEOUTS, requestMs: units.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, units.httpRequestTimeoutMs) },
   });
   try {
     await http.listen({ port: config.httpPort, host: config.host });

@@ -4,6 +4,7 @@
  * workers, the ready queue). A system reaches another only through the bus or a narrow interface
  * defined here, never through its internals.
  */
+import type { MasterTuning } from '../../config/master-defaults.js';
 import type { ReadyQueue } from '../../core/ready-queue.js';
 import type { Effect, RunState } from '../../core/run-state.js';
 import type { AttemptId } from '../../protocol/methods.js';
@@ -20,15 +21,9 @@ import type { WorkerEntry } from '../workers.js';
 import type { EventBus, MasterEvents } from './events.js';
 import type { RunTable } from './runs.js';
 
-export interface MasterSettings {
-  /** A worker silent for this long is dead and its attempts run again elsewhere. */
-  workerTimeoutMs: number;
-  /** Attempts of one job the infrastructure may lose before the job is given up. */
-  maxLost: number;
-  /** After a restart, how long running attempts wait for their workers to reclaim them. */
-  reclaimGraceMs: number;
-  /** Ports assigned to services that ask for none, inclusive. */
-  servicePorts: readonly [number, number];
+/** The master's settings the systems read (see MasterTuning for each), and what they are built with. */
+export interface MasterSettings extends Pick<MasterTuning, 'workerTimeoutMs' | 'reclaimGraceMs' | 'servicePorts'> {
+  maxLost: MasterTuning['maxLostAttempts'];
   /** The token a job gets as TITAN_TOKEN. */
   jobToken: (a: AttemptId) => string;
   /** Whether the autoscaler runs: only then is the wait of each queued job tracked. */
