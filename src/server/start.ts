@@ -4,6 +4,8 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { AutoscaleOptions } from '../master/autoscaler.js';
 import { Master } from '../master/master.js';
+import { PostgresStore } from '../store/postgres-store.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +25,7 @@ import { Identities } from './identities.js';
 
 export interface MasterConfig {
   dataDir: string;
-  /** A Redis URL (redis://, rediss://) to keep state in that server; the embedded SQLite store when absent. */
+  /** A PostgreSQL (postgres://) or Redis (redis://, rediss://) URL to keep state in that server; the embedded SQLite store when absent. */
   store?: string;
   host: string;
   port: number;
@@ -215,7 +217,7 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
   };
 }
 
-/** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
+/** PostgreSQL or Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
 async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url === undefined) {
     // SQLite gives its journal files the database's mode: create it private first.
@@ -225,6 +227,11 @@ async function openStore(url: string | undefined, dataDir: string): Promise<Stor
     return SqliteStore.open(db);
   }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  if (isPostgresUrl(url)) {
+    const pgStore = await PostgresStore.open(url, { log });
+    log(`state is kept in the PostgreSQL store at ${pgStore.display}`);
+    return pgStore;
+  }
   const store = await RedisStore.open(url, { log });
   log(`state is kept in the Redis store at ${store.display}`);
   return store;
