@@ -63,6 +63,7 @@ export const MASTER_SETTINGS = {
     help: 'where the master keeps its state: sqlite (the default: titan.db in the data directory), a Redis server, redis://[user:password@]host:port/db (rediss:// for TLS), or a PostgreSQL database, postgres://user:password@host:port/database',
     parse: rule(storeUrl),
     defaultText: 'sqlite',
+    secret: true,
   },
   servicePorts: { flag: '--service-ports <low-high>', help: 'ports assigned to services that ask for none', parse: rule(portRange), default: [20_000, 29_999] as const, defaultText: '20000-29999' },
   autoscale: { flag: '--autoscale <max>', help: 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)', parse: rule(autoscaleSpec) },
