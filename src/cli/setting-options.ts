@@ -5,7 +5,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 import { isSwitch, type Setting } from '../config/setting.js';
-import { UsageError } from './connection.js';
+import { SetupError } from '../core/errors.js';
 
 /** What one command says differently of a setting: its own help or default (e.g. `titan up` listens on loopback). */
 export interface SettingOverride {
@@ -31,7 +31,7 @@ export function commanderParser<T>(schema: z.ZodType<T, string>): (value: string
 function secretParser<T>(flag: string, schema: z.ZodType<T, string>): (value: string) => T {
   return (value) => {
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new UsageError(`option '${flag}' is invalid: ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+    if (!parsed.success) throw new SetupError(`option '${flag}' is invalid: ${parsed.error.issues[0]?.message ?? 'is not valid'}`, { usage: true });
     return parsed.data;
   };
 }
