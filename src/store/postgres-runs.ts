@@ -38,12 +38,38 @@ const placeholders = (n: number, from = 1): string => Array.from({ length: n }, 
 const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${placeholders(9)})
   ON CONFLICT (run_id) DO UPDATE SET name = excluded.name, agent_run_id = excluded.agent_run_id,
     status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags`;
-const INSERT_JOB = `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-  VALUES (${placeholders(15)}, (SELECT created_at FROM runs WHERE run_id = $16))`;
-const UPDATE_JOB = `UPDATE jobs SET status = $1, attempt = $2, not_before = $3, worker_id = $4, exit_code = $5, error = $6,
-    started_at = $7, finished_at = $8, service = $9, retry_base = $10, lost = $11
-  WHERE run_id = $12 AND job_id = $13`;
-const UPSERT_ATTEMPT = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (${placeholders(9)})
+// Jobs and attempts go in one statement per kind, their fields as one array per column (a
+// submission of thousands of jobs is one round trip, not thousands).
+
+/** `unnest($from::type[], …) WITH ORDINALITY AS u (names…, ord)`: the rows of column arrays. */
+function unnest(types: readonly string[], names: string, from = 1): string {
+  return `unnest(${types.map((t, i) => `$${i + from}::${t}[]`).join(', ')}) WITH ORDINALITY AS u (${names}, ord)`;
+}
+
+/** Row parameters as one array per column. */
+const columnsOf = (rows: readonly (readonly unknown[])[], width: number): unknown[][] => Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
+
+/** The last record of each key, in first-seen order: applying them one by one would leave the last. */
+function lastPerKey<T>(records: readonly T[], key: (r: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const r of records) byKey.set(key(r), r);
+  return [...byKey.values()];
+}
+
+const JOB_TYPES = ['text', 'text', 'text', 'text', 'integer', 'bigint', 'text', 'integer', 'text', 'bigint', 'bigint', 'bigint', 'text', 'integer', 'integer'];
+const INSERT_JOBS = `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
+  SELECT ${JOB_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, (SELECT created_at FROM runs WHERE runs.run_id = u.run_id)
+  FROM ${unnest(JOB_TYPES, JOB_COLUMNS)} ORDER BY u.ord`;
+const UPDATE_TYPES = ['text', 'integer', 'bigint', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'integer', 'text', 'text'];
+const UPDATE_JOBS = `UPDATE jobs AS j SET status = u.status, attempt = u.attempt, not_before = u.not_before, worker_id = u.worker_id,
+    exit_code = u.exit_code, error = u.error, started_at = u.started_at, finished_at = u.finished_at, service = u.service,
+    retry_base = u.retry_base, lost = u.lost
+  FROM ${unnest(UPDATE_TYPES, 'status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, run_id, job_id')}
+  WHERE j.run_id = u.run_id AND j.job_id = u.job_id
+  RETURNING j.run_id, j.job_id`;
+const ATTEMPT_TYPES = ['text', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'text'];
+const UPSERT_ATTEMPTS = `INSERT INTO attempts (${ATTEMPT_COLUMNS})
+  SELECT ${ATTEMPT_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')} FROM ${unnest(ATTEMPT_TYPES, ATTEMPT_COLUMNS)} ORDER BY u.ord
   ON CONFLICT (run_id, job_id, attempt) DO UPDATE SET worker_id = excluded.worker_id, started_at = excluded.started_at,
     finished_at = excluded.finished_at, outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error`;
 const INSERT_DECISION = 'INSERT INTO gate_decisions (run_id, job_id, approved, decided_by, comment, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)';
@@ -119,20 +145,28 @@ export class PostgresRuns {
     for (const r of batch.runs) {
       await sql.query(UPSERT_RUN, runToParams(r)).catch((e: unknown) => Promise.reject(writeError(`run ${r.runId}`, e)));
     }
-    for (const j of batch.newJobs) {
-      await sql.query(INSERT_JOB, jobToInsertParams(j)).catch((e: unknown) => {
+    if (batch.newJobs.length > 0) {
+      const rows = batch.newJobs.map((j) => jobToInsertParams(j).slice(0, JOB_TYPES.length));
+      await sql.query(INSERT_JOBS, columnsOf(rows, JOB_TYPES.length)).catch((e: unknown) => {
         // run_created_at is copied from the run by a subquery, so a missing run surfaces as NOT NULL.
         const noRun = (e as { code?: string; column?: string }).code === NOT_NULL_VIOLATION && (e as { column?: string }).column === 'run_created_at';
-        return Promise.reject(writeError(`new job ${j.runId}/${j.spec.id}`, noRun ? new Error(`no such run ${j.runId}`) : e));
+        const runs = [...new Set(batch.newJobs.map((j) => j.runId))].join(', ');
+        return Promise.reject(writeError(`new jobs of ${runs}`, noRun ? new Error(`no such run (of ${runs})`) : e));
       });
     }
-    for (const j of batch.jobs) {
-      const result = await sql.query(UPDATE_JOB, jobToUpdateParams(j)).catch((e: unknown) => Promise.reject(writeError(`job ${j.runId}/${j.spec.id}`, e)));
+    const jobs = lastPerKey(batch.jobs, (j) => `${j.runId}\n${j.spec.id}`);
+    if (jobs.length > 0) {
+      const result = await sql.query<{ run_id: string; job_id: string }>(UPDATE_JOBS, columnsOf(jobs.map(jobToUpdateParams), UPDATE_TYPES.length)).catch((e: unknown) => Promise.reject(writeError('job updates', e)));
       // Updating a job that was never inserted would silently lose its state.
-      if (result.rowCount === 0) throw writeError(`job ${j.runId}/${j.spec.id}`, new Error('no such job'));
+      if (result.rows.length < jobs.length) {
+        const found = new Set(result.rows.map((r) => `${r.run_id}\n${r.job_id}`));
+        const missing = jobs.find((j) => !found.has(`${j.runId}\n${j.spec.id}`));
+        throw writeError(`job ${missing?.runId}/${missing?.spec.id}`, new Error('no such job'));
+      }
     }
-    for (const a of batch.attempts) {
-      await sql.query(UPSERT_ATTEMPT, attemptToParams(a)).catch((e: unknown) => Promise.reject(writeError(`attempt ${a.runId}/${a.jobId}#${a.attempt}`, e)));
+    const attempts = lastPerKey(batch.attempts, (a) => `${a.runId}\n${a.jobId}\n${a.attempt}`);
+    if (attempts.length > 0) {
+      await sql.query(UPSERT_ATTEMPTS, columnsOf(attempts.map(attemptToParams), ATTEMPT_TYPES.length)).catch((e: unknown) => Promise.reject(writeError('attempts', e)));
     }
     for (const d of batch.decisions) {
       await sql.query(INSERT_DECISION, [d.runId, d.jobId, d.approved ? 1 : 0, d.by, d.comment, d.at, d.reason]).catch((e: unknown) => Promise.reject(writeError(`decision on ${d.runId}/${d.jobId}`, e)));
