@@ -27,7 +27,7 @@ import {
 import type { JobTotals, RunListing, RunPosition, StoreBatch } from './store.js';
 
 /** Meta key of the totals of deleted runs (JSON of JobTotals), as in SQLite. */
-export const DELETED_TOTALS = 'deleted_totals';
+const DELETED_TOTALS = 'deleted_totals';
 /** Applied batch ids are kept this long: a retry comes within seconds, after a lost reply. */
 const KEEP_BATCH_IDS = '1 hour';
 /** Pruning old batch ids rides along with one commit in this many. */
@@ -82,7 +82,7 @@ const TOTALS_OF = (where: string): string =>
 const NO_TOTALS: JobTotals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
 
 /** Field-wise sum; fields missing from `b` (totals stored before they existed) count 0. */
-export function addTotals(a: JobTotals, b: Partial<JobTotals>): JobTotals {
+function addTotals(a: JobTotals, b: Partial<JobTotals>): JobTotals {
   return { submitted: a.submitted + (b.submitted ?? 0), completed: a.completed + (b.completed ?? 0), dead: a.dead + (b.dead ?? 0), attempts: a.attempts + (b.attempts ?? 0), retried: a.retried + (b.retried ?? 0) };
 }
 

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postgresBinDir, PostgresServer } from '../../test/helpers/postgres.js';
 import { freePort } from '../../test/helpers/scripts.js';
-import { attempt, batch, job, run, submit } from '../../test/helpers/store-fixtures.js';
+import { attempt, batch, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
 import { FencedError, type MasterAddress } from './lease.js';
 import { PostgresStore } from './postgres-store.js';
 import { parsePostgresUrl } from './postgres-url.js';
@@ -159,11 +159,15 @@ describe.runIf(available)('PostgresStore', () => {
     await expect(old.kvApply([{ op: 'set', key: 'k', value: 'after', ttlMs: null }], 2_000)).rejects.toBeInstanceOf(FencedError);
     await expect(old.setMeta('m', 'x')).rejects.toBeInstanceOf(FencedError);
     await expect(old.deleteRun('r1')).rejects.toBeInstanceOf(FencedError);
+    await expect(old.putSchedule(schedule('nightly'))).rejects.toBeInstanceOf(FencedError);
+    await expect(old.artifactPut({ key: 'report', sha256: 'a'.repeat(64), size: 1, runId: null, jobId: null, attempt: null, createdAt: 1 })).rejects.toBeInstanceOf(FencedError);
 
     expect((await next.getRun('r1'))?.status).toBe('RUNNING');
     expect((await next.getRunJobs('r1')).map((j) => j.spec.id)).toEqual(['a']);
     expect((await next.kvGet('k', 2_000))?.value).toBe('before');
     expect(await next.getMeta('m')).toBeNull();
+    expect(await next.listSchedules()).toEqual([]);
+    expect(await next.artifactGet('report')).toBeNull();
     // The new leader writes.
     await next.commit(batch({ runs: [run('r1', 1_000, 'COMPLETED', { finishedAt: 2_000 })] }));
     expect((await old.getRun('r1'))?.status).toBe('COMPLETED');
