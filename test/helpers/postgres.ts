@@ -43,9 +43,28 @@ export function postgresBinDir(): string | null {
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** Runs a PostgreSQL program, as the `postgres` user when this process is root. */
+const hasRunuser = (): boolean =>
+  ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].some((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+const shellQuote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
+
+/** The command line of a PostgreSQL program, as the `postgres` user when this process is root (initdb refuses root). */
+function asPostgres(bin: string, args: string[]): [string, string[]] {
+  if (!isRoot()) return [bin, args];
+  if (hasRunuser()) return ['runuser', ['-u', 'postgres', '--', bin, ...args]];
+  return ['su', ['postgres', '-s', '/bin/sh', '-c', [bin, ...args].map(shellQuote).join(' ')]];
+}
+
+/** Runs a PostgreSQL program (as the `postgres` user when this process is root). */
 function runAs(bin: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
-  const [file, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const [file, argv] = asPostgres(bin, args);
   return new Promise((resolve, reject) => {
     execFile(file, argv, { cwd, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${bin} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
