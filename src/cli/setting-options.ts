@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
 import { isSwitch, type Setting } from '../config/setting.js';
+import { SetupError } from '../core/errors.js';
 
 /** What one command says differently of a setting: its own help or default (e.g. `titan up` listens on loopback). */
 export interface SettingOverride {
@@ -23,6 +24,18 @@ export function commanderParser<T>(schema: z.ZodType<T, string>): (value: string
   };
 }
 
+/**
+ * The parser of a setting whose value may carry a password: commander's "is invalid" error would
+ * repeat the value, so a bad one is a usage error (exit 2) that names the flag alone.
+ */
+function secretParser<T>(flag: string, schema: z.ZodType<T, string>): (value: string) => T {
+  return (value) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new SetupError(`option '${flag}' is invalid: ${parsed.error.issues[0]?.message ?? 'is not valid'}`, { usage: true });
+    return parsed.data;
+  };
+}
+
 /** The commander option of one setting, with a command's overrides. */
 export function settingOption(s: Setting, override: SettingOverride = {}): Option {
   const option = new Option(s.flag, override.help ?? s.help);
@@ -37,7 +50,7 @@ export function settingOption(s: Setting, override: SettingOverride = {}): Optio
     return option.argParser((text: string, previous: unknown) => [...(Array.isArray(previous) ? (previous as unknown[]) : []), one(text)]);
   }
   if (s.choices) return option.choices(s.choices);
-  return option.argParser(commanderParser(s.parse));
+  return option.argParser(s.secret ? secretParser(s.flag, s.parse) : commanderParser(s.parse));
 }
 
 /**

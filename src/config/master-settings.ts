@@ -6,6 +6,7 @@
 import { CapabilitySchema } from '../core/model.js';
 import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';
 import { MiB } from '../store/disk-space.js';
+import { isPostgresUrl, parsePostgresUrl } from '../store/postgres-url.js';
 import { isRedisUrl, parseRedisUrl } from '../store/redis-url.js';
 import { MASTER_DEFAULTS } from './master-defaults.js';
 import { integer, ON_ARGV, positiveNumber, rule, type SettingsOf, type Setting, text, wholeNumber } from './setting.js';
@@ -36,11 +37,12 @@ function autoscaleSpec(value: string): { perPool: Record<string, number>; fallba
   return { perPool, fallback: 0 };
 }
 
-/** `sqlite` (the default) or a Redis URL, checked now so that a typo fails before anything starts. */
+/** `sqlite` (the default), a Redis URL or a PostgreSQL URL, checked now so that a typo fails before anything starts. */
 function storeUrl(value: string): string | undefined {
   if (value === 'sqlite') return undefined;
-  if (!isRedisUrl(value)) throw new Error('must be sqlite or a Redis URL: redis://[user:password@]host:port/db (rediss:// for TLS)');
-  parseRedisUrl(value);
+  if (isPostgresUrl(value)) parsePostgresUrl(value);
+  else if (isRedisUrl(value)) parseRedisUrl(value);
+  else throw new Error('must be sqlite or a Redis URL: redis://[user:password@]host:port/db (rediss:// for TLS), or a PostgreSQL URL: postgres://user:password@host:port/database');
   return value;
 }
 
@@ -60,9 +62,10 @@ export const MASTER_SETTINGS = {
   pidFile: { flag: '--pid-file <path>', help: 'write this process id there once listening (removed on exit)', parse: text() },
   store: {
     flag: '--store <url>',
-    help: 'where the master keeps its state: sqlite (the default: titan.db in the data directory) or a Redis server, redis://[user:password@]host:port/db (rediss:// for TLS)',
+    help: 'where the master keeps its state: sqlite (the default: titan.db in the data directory), a Redis server, redis://[user:password@]host:port/db (rediss:// for TLS), or a PostgreSQL database, postgres://user:password@host:port/database',
     parse: rule(storeUrl),
     defaultText: 'sqlite',
+    secret: true,
   },
   servicePorts: { flag: '--service-ports <low-high>', help: 'ports assigned to services that ask for none', parse: rule(portRange), default: MASTER_DEFAULTS.servicePorts, defaultText: MASTER_DEFAULTS.servicePorts.join('-') },
   autoscale: { flag: '--autoscale <max>', help: 'start ephemeral workers via permanent ones: the most per pool, as N or POOL=N,... (e.g. GPU=2,GENERAL=4)', parse: rule(autoscaleSpec) },

@@ -15,6 +15,8 @@ interface SettingBase {
   readonly env?: string;
   /** Left out of --help (e.g. for benchmarks only). */
   readonly hidden?: boolean;
+  /** Its value may carry a password (a store URL): a bad one is reported without repeating it. */
+  readonly secret?: boolean;
 }
 
 /** A flag with a value; `choices` lists the only values it takes. */

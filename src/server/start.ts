@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { MasterStartSettings } from '../config/master-settings.js';
 import { masterUnits } from '../config/master-units.js';
 import { Master } from '../master/master.js';
+import { PostgresStore } from '../store/postgres-store.js';
+import { isPostgresUrl } from '../store/postgres-url.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -184,7 +186,7 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
   };
 }
 
-/** Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
+/** PostgreSQL or Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
 async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
   if (url === undefined) {
     // SQLite gives its journal files the database's mode: create it private first.
@@ -194,6 +196,11 @@ async function openStore(url: string | undefined, dataDir: string): Promise<Stor
     return SqliteStore.open(db);
   }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  if (isPostgresUrl(url)) {
+    const pgStore = await PostgresStore.open(url, { log });
+    log(`state is kept in the PostgreSQL store at ${pgStore.display}`);
+    return pgStore;
+  }
   const store = await RedisStore.open(url, { log });
   log(`state is kept in the Redis store at ${store.display}`);
   return store;

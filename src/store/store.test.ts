@@ -1,7 +1,8 @@
 /**
  * The Store conformance suite: every test runs on every backend of storeBackends() (SQLite always;
- * Redis on a private redis-server, required in CI). Tests specific to one backend live in
- * sqlite-store.test.ts, sqlite-schedules.test.ts and redis-store.test.ts.
+ * Redis on a private redis-server and PostgreSQL on a private server, both required in CI). Tests
+ * specific to one backend live in sqlite-store.test.ts, sqlite-schedules.test.ts,
+ * redis-store.test.ts and postgres-store.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ afterEach(async () => {
 });
 
 if (missing !== null) {
-  describe('Store conformance: redis', () => {
+  describe('Store conformance: server backends', () => {
     it('runs in CI', () => {
       throw new Error(missing);
     });

@@ -1,0 +1,9 @@
+/**
+ * The PostgreSQL schema migrations, numbered like SQLite's (src/store/migrations/) but a sequence
+ * of their own. Append-only: never edit or renumber a released migration, add the next one.
+ * They run together in one transaction at open (postgres-migrate.ts).
+ */
+import type { Migration } from '../migrations/index.js';
+import { sql as initial } from './0001_initial.js';
+
+export const PG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
