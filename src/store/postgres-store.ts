@@ -18,7 +18,7 @@ import type { ScheduleRecord } from '../core/schedule.js';
 import type { KvStored } from './data-bus-store.js';
 import type { LeasedStore } from './lease.js';
 import { PostgresConnection, type PostgresStoreOptions } from './postgres-connection.js';
-import { PostgresDataBusStore } from './postgres-data.js';
+import { PostgresDataBusStore } from './postgres-data-bus.js';
 import { PostgresLease } from './postgres-lease.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { PostgresRuns } from './postgres-runs.js';
@@ -154,7 +154,7 @@ export class PostgresStore implements Store, LeasedStore {
     return this.schedules.deleteSchedule(name);
   }
 
-  // ---- data bus and artifacts (postgres-data.ts) ----
+  // ---- data bus and artifacts (postgres-data-bus.ts) ----
 
   kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
     return this.data.kvApply(ops, now);
