@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DATA_LIMITS, KV_KEY_CHARS_TEXT, KV_KEY_PATTERN, KV_PREFIX_PATTERN } from './data-rules.js';
 import { utf8ByteLength } from './utf8.js';
+import { hasNoNul, NUL_RULE } from './stored-text.js';
 
 export { DATA_LIMITS } from './data-rules.js';
 
@@ -30,7 +31,8 @@ export const KvPrefixSchema = z
 
 export const KvValueSchema = z
   .string()
-  .refine((v) => utf8ByteLength(v) <= DATA_LIMITS.maxValueBytes, `a value is at most ${DATA_LIMITS.maxValueBytes} bytes (1 MiB) of UTF-8`);
+  .refine((v) => utf8ByteLength(v) <= DATA_LIMITS.maxValueBytes, `a value is at most ${DATA_LIMITS.maxValueBytes} bytes (1 MiB) of UTF-8`)
+  .refine(hasNoNul, `a value ${NUL_RULE}`);
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
 import { CAPABILITY_PATTERN, CAPABILITY_RULE_TEXT, ENV_NAME_PATTERN, ID_PATTERN, ID_RULE_TEXT, TAG_PATTERN, TAG_RULE_TEXT } from './names.js';
 import type { JobStatus, RunStatus } from './statuses.js';
+import { hasNoNul, NUL_RULE } from './stored-text.js';
 
 export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
@@ -172,7 +173,7 @@ export type JobSpecInput = z.input<typeof JobSpecSchema>;
 export const TagSchema = z.string().min(1).max(64).regex(TAG_PATTERN, TAG_RULE_TEXT);
 
 export const RunSpecSchema = z.strictObject({
-  name: z.string().min(1).max(LIMITS.maxNameLength).default('run'),
+  name: z.string().min(1).max(LIMITS.maxNameLength).refine(hasNoNul, `a run's name ${NUL_RULE}`).default('run'),
   agentRunId: IdSchema.optional(),
   /** Labels for finding runs again (`titan runs --tag`). */
   tags: z.array(TagSchema).max(32).default([]),

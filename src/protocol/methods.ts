@@ -12,6 +12,7 @@ import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
+import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
 export const JobRefSchema = z.string().min(1).max(2 * LIMITS.maxIdLength + 1);
@@ -94,7 +95,7 @@ export interface HelloResult {
 export const FinishedAttemptSchema = AttemptIdSchema.extend({
   outcome: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT', 'LOST']),
   exitCode: z.number().int().nullable(),
-  error: z.string().max(4096).nullable(),
+  error: z.string().max(4096).transform(scrubNul).nullable(),
   errorCode: ReportedFailureCodeSchema.nullable(),
 });
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
@@ -180,7 +181,7 @@ export const params = {
     approved: z.boolean(),
     /** Ignored: the decision records who the caller authenticated as. Accepted from older clients. */
     by: z.string().max(200).optional(),
-    comment: z.string().max(4096).nullable().default(null),
+    comment: z.string().max(4096).refine(hasNoNul, `a comment ${NUL_RULE}`).nullable().default(null),
   }),
 } as const;
 
