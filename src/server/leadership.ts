@@ -4,8 +4,7 @@
  * LeaderLease interface, so it is the same on every store that has one.
  *
  * Losing the lease is final for this process: `onLost` is called once, when a renewal is refused
- * or when none was confirmed for a whole TTL (by this master's clock, counted from before the
- * request was sent, so never later than the store's own expiry).
+ * (another master acquired the lease) or when a write was fenced off (see watchFenced).
  */
 import { hostname } from 'node:os';
 import { FencedError, type LeaderLease, type MasterAddress } from '../store/lease.js';
@@ -25,11 +24,8 @@ export function advertisedHost(host: string, advertise: string | undefined): str
 
 export class Leadership {
   private epoch = 0;
-  /** When the last renewal that the store confirmed was sent. */
-  private confirmedAt = 0;
   private known: MasterAddress | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
   private stopped = false;
   private lostOnce = false;
   private onLost: (why: string) => void = () => undefined;
@@ -39,7 +35,6 @@ export class Leadership {
     readonly me: MasterAddress,
     private readonly log: (line: string) => void,
     private readonly timing: LeaseTiming = LEASE_TIMING,
-    private readonly now: () => number = Date.now,
   ) {}
 
   /** The master that leads, as this one last saw it: itself once it leads, null when unknown. */
@@ -57,12 +52,10 @@ export class Leadership {
     let said = '';
     for (;;) {
       if (this.stopped) throw new Error('stopped while standing by');
-      const sentAt = this.now();
       try {
         const result = await this.lease.acquire(this.me, this.timing.ttlMs);
         if (result.acquired) {
           this.epoch = result.epoch;
-          this.confirmedAt = sentAt;
           this.log(`leading the cluster (epoch ${result.epoch})`);
           return result.epoch;
         }
@@ -77,27 +70,25 @@ export class Leadership {
     }
   }
 
-  /** Renews the lease every `renewEveryMs`; `onLost` is called once if it is lost. */
+  /**
+   * Renews the lease every `renewEveryMs`; `onLost` is called once when a renewal is refused.
+   * While the store cannot be reached the master holds on, as its commits do: every write it
+   * makes waits for the store and is refused if another master acquired the lease meanwhile.
+   */
   keep(onLost: (why: string) => void): void {
     this.onLost = onLost;
-    const lose = (why: string): void => this.lost(why);
-    const arm = (): void => {
-      if (this.watchdog) clearTimeout(this.watchdog);
-      this.watchdog = setTimeout(() => lose(`the lease was not renewed within ${this.timing.ttlMs} ms`), Math.max(0, this.confirmedAt + this.timing.ttlMs - this.now()));
-    };
+    let failing = false;
     const tick = async (): Promise<void> => {
-      const sentAt = this.now();
       try {
-        if (!(await this.lease.renew(this.me, this.epoch, this.timing.ttlMs))) return lose(`another master holds the lease now (this one led at epoch ${this.epoch})`);
-        this.confirmedAt = sentAt;
-        arm();
+        if (!(await this.lease.renew(this.me, this.epoch, this.timing.ttlMs))) return this.lost(`another master acquired the lease (this one led at epoch ${this.epoch})`);
+        if (failing) this.log('renewed the leadership again');
+        failing = false;
       } catch (err) {
-        // Tried again at the next tick; the watchdog steps down if none succeeds in time.
-        this.log(`renewing the leadership failed: ${(err as Error).message}`);
+        if (!failing) this.log(`cannot renew the leadership (${(err as Error).message}); holding on, trying every ${this.timing.renewEveryMs} ms: nothing is written unless this master still leads`);
+        failing = true;
       }
       if (!this.stopped) this.timer = setTimeout(() => void tick(), this.timing.renewEveryMs);
     };
-    arm();
     this.timer = setTimeout(() => void tick(), this.timing.renewEveryMs);
   }
 
@@ -113,7 +104,6 @@ export class Leadership {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.watchdog) clearTimeout(this.watchdog);
   }
 
   /** Stops renewing and gives the lease up, so a standby takes over at once. */

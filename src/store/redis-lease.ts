@@ -1,7 +1,9 @@
 /**
  * The cluster's leadership in Redis: the key `titan:lease` holds the holder and its epoch and
  * expires by the server's clock (PX), and `titan:lease:epoch` counts the epochs granted (INCR),
- * so an epoch only rises. Each operation is one script (redis-lua/lease-*.lua). Fencing is the
+ * so an epoch only rises. Each operation is one script (redis-lua/lease-*.lua). A renewal after
+ * the lease expired still succeeds while no other master acquired it since (the counter says so).
+ * Fencing is the
  * write scripts' own check of that counter (redis-lua/includes/fence.lua), made atomically with
  * the write.
  */
@@ -44,7 +46,7 @@ export class RedisLease implements LeaderLease {
   }
 
   async renew(me: MasterAddress, epoch: number, ttlMs: number): Promise<boolean> {
-    return (await this.c.script('titanLeaseRenew', [checkId(me), String(epoch), Math.ceil(ttlMs)])) === 1;
+    return (await this.c.script('titanLeaseRenew', [checkId(me), String(epoch), JSON.stringify({ tcp: me.tcp, http: me.http }), Math.ceil(ttlMs)])) === 1;
   }
 
   async release(me: MasterAddress, epoch: number): Promise<void> {
