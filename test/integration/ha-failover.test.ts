@@ -3,7 +3,8 @@
  * where the leader is (HTTP /healthz, 503 and 307; TCP NOT_LEADER). The leader killed -9: the
  * standby leads within 5 s and finishes what was acknowledged, each job's work done once. The
  * leader paused (SIGSTOP) past its lease and resumed: the standby took over, and the old leader
- * writes nothing and exits with its documented message and code. Required in CI: without
+ * writes nothing and exits with its documented message and code. The leader stopped cleanly
+ * releases the lease, so the standby leads at once. Required in CI: without
  * redis-server these tests fail instead of skipping.
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
@@ -115,7 +116,9 @@ describe.runIf(available)('masters sharing a Redis store', () => {
     const job = (id: string, more: Partial<JobInput> = {}): JobInput => ({ id, script: APPEND_SCRIPT, args: [id, '0.2', appendFile], ...more });
     const client = c.client();
     const { runId } = await client.submit({ name: 'failover', jobs: [job('first'), job('second', { dependsOn: ['first'], requirement: 'LATER' }), job('third', { dependsOn: ['second'] })] });
-    await expect.poll(() => readLines(appendFile), { timeout: 30_000 }).toEqual(['first']);
+    // Killed once `first` is recorded as done: its attempt is no longer in flight anywhere.
+    await expect.poll(async () => (await client.getRun(runId)).jobs.map((j) => `${j.spec.id}:${j.status}`), { timeout: 30_000 }).toEqual(['first:COMPLETED', 'second:QUEUED', 'third:PENDING']);
+    expect(readLines(appendFile)).toEqual(['first']);
     client.close();
 
     const killed = Date.now();
@@ -131,6 +134,20 @@ describe.runIf(available)('masters sharing a Redis store', () => {
     const final = await waitRunDone(after, runId, 60_000);
     expect(final.jobs.map((j) => `${j.spec.id}:${j.status}:${j.attempt}`).sort()).toEqual(['first:COMPLETED:1', 'second:COMPLETED:1', 'third:COMPLETED:1']);
     expect(notExactlyOnce(['first', 'second', 'third'], readLines(appendFile))).toEqual({});
+  });
+
+  it('hands the lease over at once when the leader is stopped cleanly (SIGTERM)', { timeout: 60_000 }, async () => {
+    const { c, r, http } = await twoMasters();
+    const leader = c.master ?? expect.unreachable('no master');
+    const stopped = Date.now();
+    const exited = new Promise<number | null>((resolve) => leader.child.once('exit', (code) => resolve(code)));
+    leader.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Well before the 3 s the lease would take to expire: it was released.
+    expect(await leadsWithin(http, stopped, 10_000), 'takeover time').toBeLessThan(2_500);
+    const store = new Redis(r.url, { maxRetriesPerRequest: 0 });
+    stores.push(store);
+    expect(await store.get('titan:lease:epoch')).toBe('2');
   });
 
   it('fences a leader paused past its lease: resumed, it writes nothing and exits, and the new leader carries on', { timeout: 120_000 }, async () => {
