@@ -11,7 +11,7 @@ import { allowList } from '../server/v1.js';
 import { UsageError } from './connection.js';
 
 /** The settings of the cluster's behaviour: all but where the master lives and who it is. */
-export type ClusterFlags = Omit<MasterSettings, 'dataDir' | 'host' | 'port' | 'httpPort' | 'token' | 'tokenFile' | 'workerTimeout' | 'reclaimGrace' | 'maxArtifactMb' | 'maxLogMb' | 'pidFile'>;
+export type ClusterFlags = Omit<MasterSettings, 'dataDir' | 'host' | 'port' | 'httpPort' | 'advertise' | 'token' | 'tokenFile' | 'workerTimeout' | 'reclaimGrace' | 'maxArtifactMb' | 'maxLogMb' | 'pidFile'>;
 
 /** The MasterConfig of these settings and this token (none: the data directory's, or a new one). */
 export function masterConfig(o: MasterSettings, token: string | undefined): MasterConfig {

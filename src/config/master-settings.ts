@@ -53,6 +53,11 @@ export const MASTER_SETTINGS = {
   host: { flag: '--host <address>', help: 'address to listen on', parse: text(), default: '0.0.0.0' },
   port: { flag: '--port <port>', help: 'TCP port for clients and workers', parse: integer('--port', 0, 65535), default: 9090 },
   httpPort: { flag: '--http-port <port>', help: 'HTTP port', parse: integer('--http-port', 0, 65535), default: 5000 },
+  advertise: {
+    flag: '--advertise <host>',
+    help: 'the host other masters, workers and clients are told to reach this master at, when masters share a store (default: --host, or this machine\'s name when --host is 0.0.0.0)',
+    parse: text(),
+  },
   token: { flag: '--token <token>', help: `cluster token (default: TITAN_TOKEN, else generated on first start); ${ON_ARGV}`, parse: text(), env: 'TITAN_TOKEN' },
   tokenFile: { flag: '--token-file <file>', help: 'read the cluster token from the first line of this file (kept out of ps)', parse: text() },
   workerTimeout: { flag: '--worker-timeout <seconds>', help: 'declare a silent worker dead after this long', parse: seconds, default: MASTER_DEFAULTS.workerTimeoutMs / 1000 },

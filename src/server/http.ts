@@ -25,6 +25,7 @@ import { registerEventRoutes, SseStreams } from './http-sse.js';
 import { defaultWebRoot, isServerPath, registerStatic, SECURITY_HEADERS } from './http-static.js';
 import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS, type HttpTimeouts } from './limits.js';
 import type { ServerTls } from './tls.js';
+import type { MasterAddress } from '../store/lease.js';
 
 export interface HttpOptions {
   /** Who may call: the cluster token, named tokens and users, and the audit of what they did. */
@@ -39,10 +40,16 @@ export interface HttpOptions {
   connections?: ConnectionLimits | undefined;
   /** Deadlines of an exchange (default HTTP_TIMEOUTS). */
   timeouts?: HttpTimeouts | undefined;
+  /** This master's address, when it leads masters that share a store (shown by /healthz). */
+  self?: MasterAddress | undefined;
 }
 
 
-export function createHttpServer(master: Master, options: HttpOptions): FastifyInstance {
+/**
+ * The transport every HTTP door shares (the leader's and a standby's): HTTP or HTTPS with the
+ * exchange deadlines, the connection caps and the security headers on every response.
+ */
+export function createHttpTransport(options: Pick<HttpOptions, 'tls' | 'connections' | 'timeouts'>): FastifyInstance {
   // Routes and hooks do not depend on the raw server's type, so the HTTPS instance is used as the HTTP one.
   const t = options.timeouts ?? HTTP_TIMEOUTS;
   // Deadlines are checked every second (Node's default is every 30 s), so a slow client is cut off on time.
@@ -66,6 +73,11 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     // Answers about the cluster (sessions and CSRF tokens among them) are never cached.
     if (isServerPath(req.url.split('?')[0] ?? '')) reply.header('cache-control', 'no-store');
   });
+  return app;
+}
+
+export function createHttpServer(master: Master, options: HttpOptions): FastifyInstance {
+  const app = createHttpTransport(options);
 
   app.setErrorHandler(async (err, _req, reply) => {
     if (err instanceof TitanError) return reply.code(STATUS_OF[err.code] ?? 500).send({ code: err.code, message: err.message });
@@ -75,7 +87,8 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
 
   app.get('/healthz', async () => {
     const { uptimeMs, disk } = master.stats();
-    return { status: 'ok', uptimeMs, ...(disk && { disk }) };
+    const self = options.self;
+    return { status: 'ok', uptimeMs, ...(disk && { disk }), role: 'leader', ...(self && { leader: { tcp: self.tcp, http: self.http } }) };
   });
   const auth = registerAuth(app, { gate: options.gate, sessionsFile: options.dataDir === undefined ? undefined : join(options.dataDir, 'sessions.json'), log: (line) => void process.stderr.write(`titan master: ${line}\n`) });
   const streams = new SseStreams(auth.sessions, options.gate);

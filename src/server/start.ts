@@ -1,9 +1,10 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { MasterStartSettings } from '../config/master-settings.js';
-import { masterUnits } from '../config/master-units.js';
+import { type MasterUnits, masterUnits } from '../config/master-units.js';
 import { Master } from '../master/master.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { isPostgresUrl } from '../store/postgres-url.js';
@@ -13,7 +14,7 @@ import type { Store } from '../store/store.js';
 import { lockDir } from '../worker/dir-lock.js';
 import { privateDataDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
-import { HTTP_TIMEOUTS } from './limits.js';
+import { HTTP_TIMEOUTS, type HttpTimeouts } from './limits.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { createTcpServer } from './tcp.js';
@@ -23,6 +24,9 @@ import { loadOrCreateToken } from './token.js';
 import { AuditLog } from './audit-log.js';
 import { Gatekeeper, type UiLogin } from './gatekeeper.js';
 import { Identities } from './identities.js';
+import { FencedError, hasLease, type LeasedStore } from '../store/lease.js';
+import { advertisedHost, Leadership, LOST_LEADERSHIP_EXIT, watchFenced } from './leadership.js';
+import { createStandbyHttpServer, createStandbyTcpServer } from './standby.js';
 
 /**
  * What a master starts with: its settings as the command line gives them (MASTER_SETTINGS but
@@ -30,6 +34,11 @@ import { Identities } from './identities.js';
  */
 export interface MasterConfig extends MasterStartSettings {
   /** The cluster token (its flag, its file or TITAN_TOKEN); absent: the data directory's, or a new one. */
+  /**
+   * Called once when this master loses the leadership of masters sharing a store; by default it
+   * says why in one line and exits with LOST_LEADERSHIP_EXIT.
+   */
+  onLostLeadership?: (why: string) => void;
   token?: string;
   /** The dashboard's user and password (`--ui-user`, `--ui-password-file`); the token always signs in too. */
   ui?: UiLogin;
@@ -83,9 +92,27 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   const unlock = lockDir(dataDir, { role: 'master', option: '--data-dir' });
   opened.push(async () => unlock());
   const { token, created } = loadOrCreateToken(dataDir, config.token);
-  const store = await openStore(config.store, dataDir);
-  opened.push(() => store.close());
   const units = masterUnits(config);
+  const shared = await openStore(config.store, dataDir);
+  opened.push(() => shared.close());
+  let store: Store = shared;
+  let leadership: Leadership | null = null;
+  let ports = { tcp: config.port, http: config.httpPort };
+  if (hasLease(shared)) {
+    const lead = await standBy(config, units, shared);
+    leadership = lead.leadership;
+    ports = lead.ports;
+    opened.push(() => lead.leadership.release());
+    // Opened now, so it starts from the store as the last leader left it (as after a restart),
+    // and fenced before anything is read, so that no write lands once another master leads.
+    const own = await openStore(config.store, dataDir, false);
+    opened.push(() => own.close());
+    if (!hasLease(own)) throw new Error('the store lost its lease between two openings');
+    (own as LeasedStore).lease.fence(lead.epoch);
+    const lost = config.onLostLeadership ?? exitLostLeadership;
+    lead.leadership.keep(lost);
+    store = watchFenced(own, (err: FencedError) => lead.leadership.lost(err.message));
+  }
   const master = new Master({
     dataDir,
     jobToken: jobTokenMinter(token),
@@ -106,17 +133,17 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
   opened.push(() => gate.audit.flushed());
   const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, units.connections);
-  await listen(tcp, config.port, config.host, '--port');
+  await listen(tcp, ports.tcp, config.host, '--port');
   opened.push(() => new Promise<void>((r) => tcp.close(() => r())));
-  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls,
+  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls, self: leadership?.me,
     connections: units.connections,
-    timeouts: { ...HTTP_TIMEOUTS, requestMs: units.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, units.httpRequestTimeoutMs) },
+    timeouts: httpTimeouts(units),
   });
   try {
-    await http.listen({ port: config.httpPort, host: config.host });
+    await http.listen({ port: ports.http, host: config.host });
   } catch (err) {
     await http.close().catch(() => undefined);
-    throw listenError(err as NodeJS.ErrnoException, config.httpPort, config.host, '--http-port');
+    throw listenError(err as NodeJS.ErrnoException, ports.http, config.host, '--http-port');
   }
   const httpAddress = http.server.address() as AddressInfo;
   return {
@@ -133,7 +160,10 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
       await http.close();
       await master.close();
       await gate.audit.flushed();
-      await store.close();
+      // After the last write: a standby takes over at once instead of waiting for the lease to expire.
+      await leadership?.release().catch(() => undefined);
+      if (store !== shared) await store.close();
+      await shared.close();
       unlock();
     },
   };
@@ -186,8 +216,54 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
   };
 }
 
+/**
+ * Stands by on the master's ports until this master acquires the lease of `store`: the standby
+ * doors answer meanwhile, and are closed before it returns, so that the full master can listen.
+ */
+async function standBy(config: MasterConfig, units: MasterUnits, store: LeasedStore): Promise<{ leadership: Leadership; epoch: number; ports: { tcp: number; http: number } }> {
+  const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
+  const host = advertisedHost(config.host, config.advertise);
+  let leadership: Leadership | null = null;
+  const leader = (): ReturnType<Leadership['leader']> => leadership?.leader() ?? null;
+  const tcp = createStandbyTcpServer(leader, config.tls, units.connections);
+  const http = createStandbyHttpServer(leader, { tls: config.tls, connections: units.connections, timeouts: httpTimeouts(units) });
+  const closeDoors = async (): Promise<void> => {
+    await new Promise<void>((r) => tcp.close(() => r()));
+    await http.close();
+  };
+  try {
+    await listen(tcp, config.port, config.host, '--port');
+    await http.listen({ port: config.httpPort, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+      throw listenError(err, config.httpPort, config.host, '--http-port');
+    });
+  } catch (err) {
+    await closeDoors().catch(() => undefined);
+    throw err;
+  }
+  const ports = { tcp: (tcp.address() as AddressInfo).port, http: (http.server.address() as AddressInfo).port };
+  const me = { id: randomBytes(8).toString('hex'), tcp: `${host}:${ports.tcp}`, http: `${config.tls ? 'https' : 'http'}://${host}:${ports.http}` };
+  const current = new Leadership(store.lease, me, log);
+  leadership = current;
+  let epoch: number;
+  try {
+    epoch = await current.acquire();
+  } finally {
+    await closeDoors();
+  }
+  return { leadership: current, epoch, ports };
+}
+
+/** The HTTP deadlines of both doors, the leader's and a standby's. */
+const httpTimeouts = (units: MasterUnits): HttpTimeouts => ({ ...HTTP_TIMEOUTS, requestMs: units.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, units.httpRequestTimeoutMs) });
+
+/** A master that lost the leadership stops at once: another one leads, and a supervisor starts this one again as a standby. */
+function exitLostLeadership(why: string): void {
+  process.stderr.write(`titan master: lost the leadership (${why}); exiting with code ${LOST_LEADERSHIP_EXIT} so that it is started again as a standby\n`);
+  process.exit(LOST_LEADERSHIP_EXIT);
+}
+
 /** PostgreSQL or Redis when a URL is given (logs, uploads and artifact files stay in the data directory), else SQLite. */
-async function openStore(url: string | undefined, dataDir: string): Promise<Store> {
+async function openStore(url: string | undefined, dataDir: string, announce = true): Promise<Store> {
   if (url === undefined) {
     // SQLite gives its journal files the database's mode: create it private first.
     const db = join(dataDir, 'titan.db');
@@ -198,11 +274,11 @@ async function openStore(url: string | undefined, dataDir: string): Promise<Stor
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
   if (isPostgresUrl(url)) {
     const pgStore = await PostgresStore.open(url, { log });
-    log(`state is kept in the PostgreSQL store at ${pgStore.display}`);
+    if (announce) log(`state is kept in the PostgreSQL store at ${pgStore.display}`);
     return pgStore;
   }
   const store = await RedisStore.open(url, { log });
-  log(`state is kept in the Redis store at ${store.display}`);
+  if (announce) log(`state is kept in the Redis store at ${store.display}`);
   return store;
 }
 

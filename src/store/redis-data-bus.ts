@@ -11,6 +11,10 @@ import { DATA_LIMITS } from '../core/data.js';
 import type { DataBusStore, KvStored } from './data-bus-store.js';
 import type { RedisConnection } from './redis-connection.js';
 import { KEY } from './redis-keys.js';
+import type { RedisScriptName } from './redis-scripts.js';
+
+/** Runs a write script as the store does: fenced once the store is. */
+export type WriteScript = (name: RedisScriptName, args: (string | number)[]) => Promise<unknown>;
 
 /** Quotes a stored value for an error message without flooding it (as the SQLite store does). */
 const excerpt = (text: string): string => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
@@ -67,7 +71,10 @@ function decodeOutcome(op: KvOp, reply: readonly string[]): KvOutcome {
 }
 
 export class RedisDataBusStore implements DataBusStore {
-  constructor(private readonly c: RedisConnection) {}
+  constructor(
+    private readonly c: RedisConnection,
+    private readonly write: WriteScript,
+  ) {}
 
   unavailable(): Error | null {
     return this.c.unavailable();
@@ -75,7 +82,7 @@ export class RedisDataBusStore implements DataBusStore {
 
   async kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
     if (ops.length === 0) return [];
-    const replies = (await this.c.script('titanKvApply', [String(now), String(DATA_LIMITS.maxSetMembers), ...encodeOps(ops)])) as string[][];
+    const replies = (await this.write('titanKvApply', [String(now), String(DATA_LIMITS.maxSetMembers), ...encodeOps(ops)])) as string[][];
     return ops.map((op, i) => decodeOutcome(op, replies[i] ?? []));
   }
 
@@ -109,7 +116,7 @@ export class RedisDataBusStore implements DataBusStore {
   }
 
   async artifactPut(info: ArtifactInfo): Promise<string | null> {
-    const orphan = (await this.c.script('titanArtifactPut', [info.key, info.sha256, info.runId ?? '', JSON.stringify(artifactRecord(info))])) as string | null;
+    const orphan = (await this.write('titanArtifactPut', [info.key, info.sha256, info.runId ?? '', JSON.stringify(artifactRecord(info))])) as string | null;
     return orphan ?? null;
   }
 
@@ -128,7 +135,7 @@ export class RedisDataBusStore implements DataBusStore {
   }
 
   async artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
-    const [deleted = '0', orphaned = ''] = (await this.c.script('titanArtifactDelete', [key])) as string[];
+    const [deleted = '0', orphaned = ''] = (await this.write('titanArtifactDelete', [key])) as string[];
     return { deleted: deleted === '1', orphaned: orphaned === '' ? null : orphaned };
   }
 }

@@ -7,6 +7,8 @@
  *   titan:schema                       layout version
  *   titan:commit                       id of the last applied commit batch
  *   titan:meta                         hash: meta key → value
+ *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
+ *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
  *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
@@ -42,6 +44,8 @@ export const KEY = {
   schema: `${ENGINE}schema`,
   commit: `${ENGINE}commit`,
   meta: `${ENGINE}meta`,
+  lease: `${ENGINE}lease`,
+  leaseEpoch: `${ENGINE}lease:epoch`,
   runs: `${ENGINE}runs`,
   runsFinished: `${ENGINE}runs:finished`,
   agents: `${ENGINE}agents`,

@@ -19,6 +19,8 @@ export const REDIS_SCHEMA_VERSION = 2;
 export const COMMIT_ERROR = 'TITANCOMMIT';
 /** The commit script's error when titan:commit is not the commit this store wrote last. */
 export const DIVERGED_ERROR = 'TITANDIVERGED';
+/** A write script's error when another master acquired the lease since this store was fenced. */
+export const FENCED_ERROR = 'TITANFENCED';
 
 /** Each command the connection defines, and the file of its script. */
 const SCRIPT_FILES = {
@@ -38,6 +40,13 @@ const SCRIPT_FILES = {
   titanArtifactPut: 'artifact-put.lua',
   titanArtifactDelete: 'artifact-delete.lua',
   titanArtifactList: 'artifact-list.lua',
+  titanMetaSet: 'meta-set.lua',
+  titanSchedulePut: 'schedule-put.lua',
+  titanScheduleDelete: 'schedule-delete.lua',
+  titanLeaseAcquire: 'lease-acquire.lua',
+  titanLeaseRenew: 'lease-renew.lua',
+  titanLeaseRelease: 'lease-release.lua',
+  titanLeaseCurrent: 'lease-current.lua',
 } as const;
 
 export type RedisScriptName = keyof typeof SCRIPT_FILES;
@@ -45,7 +54,7 @@ export type RedisScriptName = keyof typeof SCRIPT_FILES;
 /** Fragments made from TypeScript definitions, so both sides share one source. */
 const GENERATED = new Map<string, () => string>([
   ['keys', luaKeysFragment],
-  ['errors', () => `local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'`],
+  ['errors', () => `local COMMIT_ERROR, DIVERGED_ERROR = '${COMMIT_ERROR}', '${DIVERGED_ERROR}'\nlocal FENCED_ERROR = '${FENCED_ERROR}'`],
 ]);
 
 const SCRIPT_DIR = new URL('./redis-lua/', import.meta.url);

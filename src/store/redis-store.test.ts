@@ -7,10 +7,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, redisServerBinary } from '../../test/helpers/redis.js';
-import { attempt, batch, job, run, submit } from '../../test/helpers/store-fixtures.js';
+import { attempt, batch, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
 import { RedisStore } from './redis-store.js';
 import { parseRedisUrl } from './redis-url.js';
 import { StoreUnavailableError } from './store.js';
+import { FencedError, hasLease, type MasterAddress } from './lease.js';
 
 const available = redisServerBinary() !== null;
 const required = process.env.CI === 'true' || process.env.CI === '1';
@@ -233,6 +234,100 @@ describe.runIf(available)('RedisStore', () => {
     expect((await store.kvGet('k', 1_000))?.value).toBe('v');
     await store.commit(batch({ jobs: [job('r1', 'a', { status: 'QUEUED' })] }));
     expect((await store.findJob('a', 'r1'))?.status).toBe('QUEUED');
+  });
+
+  describe('leadership', () => {
+    const a: MasterAddress = { id: 'master-a', tcp: '10.0.0.1:9090', http: 'http://10.0.0.1:5000' };
+    const b: MasterAddress = { id: 'master-b', tcp: '10.0.0.2:9090', http: 'http://10.0.0.2:5000' };
+
+    it('grants the lease to one master at a time, by the server\'s clock, with an epoch that only rises', async () => {
+      const store = await open();
+      expect(hasLease(store)).toBe(true);
+      expect(await store.lease.current()).toBeNull();
+
+      const first = await store.lease.acquire(a, 1_000);
+      expect(first).toEqual({ acquired: true, epoch: 1 });
+      const held = await store.lease.acquire(b, 1_000);
+      expect(held.acquired).toBe(false);
+      if (held.acquired) return;
+      expect(held.current).toMatchObject({ holder: a, epoch: 1 });
+      expect(held.current?.expiresInMs).toBeGreaterThan(0);
+      expect(held.current?.expiresInMs).toBeLessThanOrEqual(1_000);
+      expect(await store.lease.current()).toMatchObject({ holder: a, epoch: 1 });
+
+      // Renewed by its holder at its epoch only.
+      expect(await store.lease.renew(b, 1, 1_000)).toBe(false);
+      expect(await store.lease.renew(a, 2, 1_000)).toBe(false);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await store.lease.renew(a, 1, 1_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 600));
+      // 1.2 s after it was taken, still held thanks to the renewal.
+      expect(await store.lease.current()).toMatchObject({ holder: a, epoch: 1 });
+
+      // Not renewed, it expires; while nobody else took it, its holder may renew it still.
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await store.lease.current()).toBeNull();
+      expect(await store.lease.renew(a, 1, 1_000)).toBe(true);
+      expect(await store.lease.current()).toMatchObject({ holder: a, epoch: 1 });
+      // Once another master took it, with a greater epoch, the renewal comes too late.
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await store.lease.acquire(b, 1_000)).toEqual({ acquired: true, epoch: 2 });
+      expect(await store.lease.renew(a, 1, 1_000)).toBe(false);
+
+      // Released: free at once; releasing it again, or by another master, does nothing.
+      await store.lease.release(a, 2);
+      expect(await store.lease.current()).toMatchObject({ holder: b, epoch: 2 });
+      await store.lease.release(b, 2);
+      expect(await store.lease.current()).toBeNull();
+      expect(await store.lease.acquire(a, 1_000)).toEqual({ acquired: true, epoch: 3 });
+      // The same master taking it again gets a new epoch too, fencing its own earlier writes.
+      expect(await store.lease.acquire(a, 1_000)).toEqual({ acquired: true, epoch: 4 });
+      const r = await client();
+      expect(await r.get('titan:lease:epoch')).toBe('4');
+    });
+
+    it('refuses every write of a fenced store once another master holds the lease, and changes nothing', async () => {
+      const old = await open();
+      await submit(old, run('r1', 1_000), ['a']);
+      const { epoch } = (await old.lease.acquire(a, 60_000)) as { epoch: number };
+      old.lease.fence(epoch);
+      // While it leads, its writes go through.
+      await old.commit(batch({ jobs: [job('r1', 'a', { status: 'QUEUED' })] }));
+      await old.kvApply([{ op: 'set', key: 'k', value: 'v1', ttlMs: null }], 1_000);
+      await old.setMeta('m', 'v1');
+
+      // Its lease is given to another master (as after it expired while this one was paused).
+      const r = await client();
+      await r.del('titan:lease');
+      const next = await open();
+      expect(await next.lease.acquire(b, 60_000)).toEqual({ acquired: true, epoch: epoch + 1 });
+      const keysBefore = (await r.keys('*')).sort();
+      const snapshot = async (): Promise<unknown[]> => [await r.get('titan:commit'), await r.hgetall('titan:run:r1:jobs'), await r.get('user:k'), await r.hgetall('titan:kv:meta'), await r.hgetall('titan:meta'), await r.hgetall('titan:schedules'), await r.hgetall('titan:totals')];
+      const before = await snapshot();
+
+      const refused = await Promise.all([
+        old.commit(batch({ jobs: [job('r1', 'a', { status: 'COMPLETED' })], attempts: [attempt('r1', 'a', 1)] })).catch((e: unknown) => e),
+        old.kvApply([{ op: 'set', key: 'k', value: 'v2', ttlMs: null }, { op: 'sadd', key: 's', members: ['x'] }], 2_000).catch((e: unknown) => e),
+        old.setMeta('m', 'v2').catch((e: unknown) => e),
+        old.artifactPut({ key: 'runs/r1/a/1/out.txt', sha256: 'a'.repeat(64), size: 1, runId: 'r1', jobId: 'a', attempt: 1, createdAt: 1 }).catch((e: unknown) => e),
+        old.deleteRun('r1').catch((e: unknown) => e),
+        old.putSchedule(schedule('nightly')).catch((e: unknown) => e),
+      ]);
+      for (const err of refused) {
+        expect(err).toBeInstanceOf(FencedError);
+        expect((err as FencedError).code).toBe('NOT_LEADER');
+        expect((err as FencedError).epoch).toBe(epoch);
+      }
+      expect(await snapshot()).toStrictEqual(before);
+      expect((await r.keys('*')).sort()).toStrictEqual(keysBefore);
+      expect((await next.findJob('a', 'r1'))?.status).toBe('QUEUED');
+      // Reads still work, and the new leader's store writes.
+      expect((await old.kvGet('k', 1_000))?.value).toBe('v1');
+      expect(await next.getMeta('m')).toBe('v1');
+      next.lease.fence(epoch + 1);
+      await next.setMeta('m', 'v3');
+      expect(await r.hget('titan:meta', 'm')).toBe('v3');
+    });
   });
 
   it('connects with a password and says so when it is wrong, without printing it', { timeout: 60_000 }, async () => {

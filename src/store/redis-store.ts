@@ -13,6 +13,9 @@
  *   writes to the same database. Either way this master's memory no longer matches the store.
  * - While the server cannot be reached, every call fails at once with StoreUnavailableError.
  * - Artifact files stay on the master's disk; only their metadata is here.
+ * - Several masters may share one database: the lease (redis-lease.ts) says which leads, and once
+ *   the leader fenced this store with its epoch, every write script refuses to write (FencedError)
+ *   after another master acquired the lease.
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
@@ -21,7 +24,9 @@ import { ForwardingDataBusStore } from './data-bus-store.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
-import { COMMIT_ERROR, DIVERGED_ERROR, REDIS_SCHEMA_VERSION, redisScripts } from './redis-scripts.js';
+import { COMMIT_ERROR, DIVERGED_ERROR, FENCED_ERROR, REDIS_SCHEMA_VERSION, type RedisScriptName, redisScripts } from './redis-scripts.js';
+import { FencedError, type LeaderLease, type LeasedStore } from './lease.js';
+import { RedisLease } from './redis-lease.js';
 import { parseRedisUrl } from './redis-url.js';
 import { TitanError } from '../core/errors.js';
 import { isEmptyBatch, type JobTotals, listingLimit, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
@@ -137,8 +142,11 @@ function encodeBatch(batch: StoreBatch): string[] {
   return args;
 }
 
-export class RedisStore extends ForwardingDataBusStore implements Store {
+export class RedisStore extends ForwardingDataBusStore implements Store, LeasedStore {
+  readonly lease: LeaderLease;
   protected readonly data: RedisDataBusStore;
+  /** The epoch every write carries once this store is fenced ('' before). */
+  private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
   private lastCommit: string;
   /** Names this store's batches when the caller gives them no id. */
@@ -150,8 +158,11 @@ export class RedisStore extends ForwardingDataBusStore implements Store {
     lastCommit: string,
   ) {
     super();
-    this.data = new RedisDataBusStore(c);
+    this.data = new RedisDataBusStore(c, (name, args) => this.write(name, args));
     this.lastCommit = lastCommit;
+    this.lease = new RedisLease(c, (epoch) => {
+      this.fenceEpoch = String(epoch);
+    });
   }
 
   /**
@@ -197,11 +208,21 @@ export class RedisStore extends ForwardingDataBusStore implements Store {
     return this.c.unavailable();
   }
 
+  /** Runs a write script with the fencing epoch first; a fenced-off write becomes FencedError. */
+  private async write(name: RedisScriptName, args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.c.script(name, [this.fenceEpoch, ...args]);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith(FENCED_ERROR)) throw new FencedError(Number(this.fenceEpoch));
+      throw err;
+    }
+  }
+
   async commit(batch: StoreBatch): Promise<void> {
     if (isEmptyBatch(batch)) return;
     const id = batch.id ?? `${this.idPrefix}-${++this.seq}`;
     try {
-      await this.c.script('titanCommit', [id, this.lastCommit, ...encodeBatch(batch)]);
+      await this.write('titanCommit', [id, this.lastCommit, ...encodeBatch(batch)]);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (message.startsWith(COMMIT_ERROR)) throw new Error(message.slice(COMMIT_ERROR.length + 1), { cause: err });
@@ -292,7 +313,7 @@ export class RedisStore extends ForwardingDataBusStore implements Store {
 
   async deleteRun(runId: string): Promise<boolean> {
     try {
-      return (await this.c.script('titanDeleteRun', [runId])) === 1;
+      return (await this.write('titanDeleteRun', [runId])) === 1;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (message.startsWith(COMMIT_ERROR)) throw new TitanError('CONFLICT', message.slice(COMMIT_ERROR.length + 1));
@@ -305,13 +326,13 @@ export class RedisStore extends ForwardingDataBusStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.c.call(() => this.c.redis.hset(KEY.meta, key, value));
+    await this.write('titanMetaSet', [key, value]);
   }
 
   // ---- schedules: one hash field each, the record as JSON ----
 
   async putSchedule(record: ScheduleRecord): Promise<void> {
-    await this.c.call(() => this.c.redis.hset(KEY.schedules, record.name, scheduleJson(record)));
+    await this.write('titanSchedulePut', [record.name, scheduleJson(record)]);
   }
 
   async getSchedule(name: string): Promise<ScheduleRecord | null> {
@@ -327,7 +348,7 @@ export class RedisStore extends ForwardingDataBusStore implements Store {
   }
 
   async deleteSchedule(name: string): Promise<boolean> {
-    return (await this.c.call(() => this.c.redis.hdel(KEY.schedules, name))) > 0;
+    return (await this.write('titanScheduleDelete', [name])) === 1;
   }
 
   async close(): Promise<void> {

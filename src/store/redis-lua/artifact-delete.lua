@@ -1,4 +1,5 @@
--- ARGV: key. Returns { deleted ('1'/'0'), orphaned sha256 or '' }.
+-- ARGV (after the fencing epoch, see includes/fence.lua): key. Returns { deleted ('1'/'0'), orphaned sha256 or '' }.
+--- @include "fence"
 --- @include "keys"
 local H, REFS = KEY_ARTIFACTS, KEY_ARTIFACT_REFS
 local key = ARGV[1]

@@ -1,4 +1,5 @@
--- ARGV: key, sha256, runId (''), JSON. Returns the content hash no key references any more, or nil.
+-- ARGV (after the fencing epoch, see includes/fence.lua): key, sha256, runId (''), JSON. Returns the content hash no key references any more, or nil.
+--- @include "fence"
 --- @include "keys"
 local H, REFS = KEY_ARTIFACTS, KEY_ARTIFACT_REFS
 local key, sha, run, json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

@@ -1,10 +1,11 @@
--- ARGV: id, previous id ('' for none), then the sections, each a count followed by its entries:
+-- ARGV (after the fencing epoch, see includes/fence.lua): id, previous id ('' for none), then the sections, each a count followed by its entries:
 --   runs:      runId name agent('') status createdAt finishedAt('') requestId('') startedBy('') tagsJSON('') nTags tag…
 --   new jobs:  runId jobId spec state
 --   updates:   runId jobId state
 --   attempts:  runId jobId attempt JSON
 --   decisions: runId jobId JSON
 -- Returns 'OK', or 'DUP' when the batch of that id was already applied.
+--- @include "fence"
 --- @include "keys"
 --- @include "errors"
 --- @include "agent-index"

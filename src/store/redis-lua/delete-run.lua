@@ -1,5 +1,6 @@
--- ARGV: runId. Removes a finished run, its jobs, attempts, index entries and gate decisions;
+-- ARGV (after the fencing epoch, see includes/fence.lua): runId. Removes a finished run, its jobs, attempts, index entries and gate decisions;
 -- the totals are lifetime counts and stay. 1 when removed, 0 when there is no such run.
+--- @include "fence"
 --- @include "keys"
 --- @include "errors"
 --- @include "agent-index"

@@ -1,8 +1,9 @@
--- ARGV: now, the most members a set may have, the op count, then each op: name, key, and
+-- ARGV (after the fencing epoch, see includes/fence.lua): now, the most members a set may have, the op count, then each op: name, key, and
 --   set: value ttl('')  |  del  |  incr: by  |  cas: expected value ttl('')  (expected and value
 --   are 'N' for null or 'V' + the string)  |  sadd/srem: n member…  |  expire
 -- Returns one array per op: { '1', changed, version, value ('N' or 'V'..), expiresAt (''), count }
 -- or { '0', kind, detail… } for an op that could not apply (it wrote nothing).
+--- @include "fence"
 --- @include "kv-common"
 local now, maxMembers = tonumber(ARGV[1]), tonumber(ARGV[2])
 local revision = tonumber(redis.call('GET', REV) or '0')
