@@ -50,6 +50,7 @@ const seconds = positiveNumber('seconds');
 
 export const MASTER_SETTINGS = {
   dataDir: { flag: '--data-dir <dir>', help: 'where state, logs and the token live', parse: text(), default: 'titan-data' },
+  blobDir: { flag: '--blob-dir <dir>', help: 'where uploaded scripts, artifact files and job logs live (default: the data directory); masters sharing a store need the same shared folder', parse: text() },
   host: { flag: '--host <address>', help: 'address to listen on', parse: text(), default: '0.0.0.0' },
   port: { flag: '--port <port>', help: 'TCP port for clients and workers', parse: integer('--port', 0, 65535), default: 9090 },
   httpPort: { flag: '--http-port <port>', help: 'HTTP port', parse: integer('--http-port', 0, 65535), default: 5000 },

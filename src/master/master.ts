@@ -50,6 +50,8 @@ export { serviceEnvName } from './systems/dispatch.js';
  */
 export interface MasterOptions extends Partial<MasterTuning> {
   dataDir: string;
+  /** Where uploaded scripts and archives, artifact files and job logs live (default: dataDir); masters sharing a store share it. */
+  blobDir?: string;
   store: Store;
   clock?: Clock;
   random?: () => number;
@@ -112,16 +114,17 @@ export class Master {
     const committer = new Committer(store, onFatal, log);
     const timers = new Timers(clock, (key) => this.effects.onTimer(key));
     const runs = new RunTable({ store, committer, clock, timers, bus });
-    const logDir = join(options.dataDir, 'logs');
+    const files = options.blobDir ?? options.dataDir;
+    const logDir = join(files, 'logs');
     const maxLogsBytes = options.maxLogsBytes ?? MASTER_DEFAULTS.maxLogsBytes;
     this.logCap = maxLogsBytes ? new LogCap({ dir: logDir, capBytes: maxLogsBytes, isActive: (runId) => runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock, log }) : null;
     this.logs = new LogStore(logDir, { maxBytes: options.maxLogBytes ?? MASTER_DEFAULTS.maxLogBytes, log, ...(this.logCap && { usage: this.logCap }) });
-    this.blobs = new BlobStore(join(options.dataDir, 'blobs'), LIMITS.maxBlobBytes);
+    this.blobs = new BlobStore(join(files, 'blobs'), LIMITS.maxBlobBytes);
     this.kv = new KvService(store, clock, onFatal);
     const maxArtifactBytes = options.maxArtifactBytes ?? MASTER_DEFAULTS.maxArtifactBytes;
-    this.artifacts = new ArtifactStore(join(options.dataDir, 'artifacts'), store, clock, maxArtifactBytes, (runId) => runs.exists(runId));
-    this.uploads = new FileArea(join(options.dataDir, 'uploads'), maxArtifactBytes);
-    this.registry = new FileArea(join(options.dataDir, 'scripts'), LIMITS.maxScriptBytes);
+    this.artifacts = new ArtifactStore(join(files, 'artifacts'), store, clock, maxArtifactBytes, (runId) => runs.exists(runId));
+    this.uploads = new FileArea(join(files, 'uploads'), maxArtifactBytes);
+    this.registry = new FileArea(join(files, 'scripts'), LIMITS.maxScriptBytes);
     const workers = new Map<string, WorkerEntry>();
     const settings = { workerTimeoutMs: this.workerTimeoutMs, maxLost: options.maxLostAttempts ?? MASTER_DEFAULTS.maxLostAttempts, reclaimGraceMs: options.reclaimGraceMs ?? MASTER_DEFAULTS.reclaimGraceMs, servicePorts: options.servicePorts ?? MASTER_DEFAULTS.servicePorts, jobToken: options.jobToken, autoscale: options.autoscale !== undefined };
     const totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };

@@ -1,6 +1,6 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { MasterStartSettings } from '../config/master-settings.js';
@@ -115,6 +115,7 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   }
   const master = new Master({
     dataDir,
+    ...(config.blobDir !== undefined && { blobDir: privateDir(resolve(config.blobDir)) }),
     jobToken: jobTokenMinter(token),
     store,
     ...units.tuning,
@@ -303,4 +304,11 @@ function listenError(err: NodeJS.ErrnoException, port: number, host: string, fla
     default:
       return err;
   }
+}
+
+/** A folder of the master's files other than its data directory: created private, like the data directory. */
+function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
 }

@@ -7,7 +7,8 @@
  * releases the lease, so the standby leads at once. Required in CI: without
  * redis-server these tests fail instead of skipping.
  */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ let redis: RedisServer | null = null;
 const extra: Proc[] = [];
 const clients: TitanClient[] = [];
 const stores: Redis[] = [];
+const folders: string[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
@@ -43,6 +45,7 @@ afterEach(async () => {
   cluster = null;
   await redis?.remove();
   redis = null;
+  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
 });
 
 interface Health {
@@ -70,17 +73,16 @@ async function leadsWithin(httpPort: number, since: number, timeoutMs: number): 
 async function twoMasters(): Promise<{ c: Cluster; r: RedisServer; standby: Proc; tcp: number; http: number }> {
   const r = await RedisServer.start();
   redis = r;
-  const c = new Cluster(['--store', r.url, '--reclaim-grace', '3']);
+  // Script contents, logs and artifact files are files, not store records: both masters keep them in
+  // one shared folder (--blob-dir), as masters on shared storage do, so the next leader has them.
+  const folder = mkdtempSync(join(tmpdir(), 'titan-ha-'));
+  folders.push(folder);
+  const shared = join(folder, 'files');
+  const c = new Cluster(['--store', r.url, '--reclaim-grace', '3', '--blob-dir', shared]);
   cluster = c;
   await c.startMaster();
   const [tcp, http] = [await freePort(), await freePort()];
-  // Script contents stay on a master's disk, not in the store: the two share their blob folder, as
-  // masters on shared storage do, so that the next leader has the scripts of runs it takes over.
-  const blobs = join(c.dir, 'data', 'blobs');
-  mkdirSync(blobs, { recursive: true, mode: 0o700 });
-  mkdirSync(join(c.dir, 'data-b'), { mode: 0o700 });
-  symlinkSync(blobs, join(c.dir, 'data-b', 'blobs'));
-  const standby = launch(['master', '--store', r.url, '--data-dir', join(c.dir, 'data-b'), '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
+  const standby = launch(['master', '--store', r.url, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
   extra.push(standby);
   await waitForOutput(standby, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
   return { c, r, standby, tcp, http };
