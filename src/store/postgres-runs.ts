@@ -12,6 +12,7 @@ import {
   type AttemptRow,
   type DecisionRow,
   JOB_COLUMNS,
+  JOB_STATE_COLUMNS,
   type JobRow,
   jobToInsertParams,
   jobToUpdateParams,
@@ -56,15 +57,22 @@ function lastPerKey<T>(records: readonly T[], key: (r: T) => string): T[] {
   return [...byKey.values()];
 }
 
-const JOB_TYPES = ['text', 'text', 'text', 'text', 'integer', 'bigint', 'text', 'integer', 'text', 'bigint', 'bigint', 'bigint', 'text', 'integer', 'integer'];
+/** The SQL type of each column a job's insert or update sends, so the parameter arrays follow the shared column lists. */
+const JOB_COLUMN_TYPES: Record<string, string> = {
+  status: 'text', attempt: 'integer', not_before: 'bigint', worker_id: 'text', exit_code: 'integer', error: 'text', started_at: 'bigint', finished_at: 'bigint',
+  service: 'text', retry_base: 'integer', lost: 'integer', run_id: 'text', job_id: 'text', spec: 'text', created_at: 'bigint',
+};
+const typesOf = (columns: readonly string[]): string[] => columns.map((c) => JOB_COLUMN_TYPES[c] ?? expectType(c));
+function expectType(column: string): never {
+  throw new Error(`no SQL type for the job column ${column}`);
+}
+const JOB_TYPES = typesOf(JOB_COLUMNS.split(', '));
 const INSERT_JOBS = `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
   SELECT ${JOB_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, (SELECT created_at FROM runs WHERE runs.run_id = u.run_id)
   FROM ${unnest(JOB_TYPES, JOB_COLUMNS)} ORDER BY u.ord`;
-const UPDATE_TYPES = ['text', 'integer', 'bigint', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'integer', 'text', 'text'];
-const UPDATE_JOBS = `UPDATE jobs AS j SET status = u.status, attempt = u.attempt, not_before = u.not_before, worker_id = u.worker_id,
-    exit_code = u.exit_code, error = u.error, started_at = u.started_at, finished_at = u.finished_at, service = u.service,
-    retry_base = u.retry_base, lost = u.lost
-  FROM ${unnest(UPDATE_TYPES, 'status, attempt, not_before, worker_id, exit_code, error, started_at, finished_at, service, retry_base, lost, run_id, job_id')}
+const UPDATE_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id'];
+const UPDATE_JOBS = `UPDATE jobs AS j SET ${JOB_STATE_COLUMNS.map((c) => `${c} = u.${c}`).join(', ')}
+  FROM ${unnest(typesOf(UPDATE_COLUMNS), UPDATE_COLUMNS.join(', '))}
   WHERE j.run_id = u.run_id AND j.job_id = u.job_id
   RETURNING j.run_id, j.job_id`;
 const ATTEMPT_TYPES = ['text', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'text'];
@@ -156,7 +164,7 @@ export class PostgresRuns {
     }
     const jobs = lastPerKey(batch.jobs, (j) => `${j.runId}\n${j.spec.id}`);
     if (jobs.length > 0) {
-      const result = await sql.query<{ run_id: string; job_id: string }>(UPDATE_JOBS, columnsOf(jobs.map(jobToUpdateParams), UPDATE_TYPES.length)).catch((e: unknown) => Promise.reject(writeError('job updates', e)));
+      const result = await sql.query<{ run_id: string; job_id: string }>(UPDATE_JOBS, columnsOf(jobs.map(jobToUpdateParams), UPDATE_COLUMNS.length)).catch((e: unknown) => Promise.reject(writeError('job updates', e)));
       // Updating a job that was never inserted would silently lose its state.
       if (result.rows.length < jobs.length) {
         const found = new Set(result.rows.map((r) => `${r.run_id}\n${r.job_id}`));

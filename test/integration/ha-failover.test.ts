@@ -7,17 +7,15 @@
  * releases the lease, so the standby leads at once. Required in CI: without
  * redis-server these tests fail instead of skipping.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type JobInput, TitanClient } from '../../src/sdk/client.js';
 import { LOST_LEADERSHIP_EXIT } from '../../src/server/leadership.js';
-import { Cluster, kill, launch, type Proc, waitForOutput } from '../helpers/cluster.js';
 import { APPEND_SCRIPT, killNine, notExactlyOnce, readLines, sleep, startWorkerVia, waitRunDone } from '../helpers/faults.js';
 import { RedisServer, redisServerBinary } from '../helpers/redis.js';
-import { freePort, RawConnection } from '../helpers/scripts.js';
+import { health, leadsWithin, type TwoMasters, twoMasters } from '../helpers/ha.js';
+import { RawConnection } from '../helpers/scripts.js';
 
 const available = redisServerBinary() !== null;
 const required = process.env.CI === 'true' || process.env.CI === '1';
@@ -30,67 +28,31 @@ if (!available && required) {
   });
 }
 
-let cluster: Cluster | null = null;
+let pair: TwoMasters | null = null;
 let redis: RedisServer | null = null;
-const extra: Proc[] = [];
 const clients: TitanClient[] = [];
 const stores: Redis[] = [];
-const folders: string[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   for (const r of stores.splice(0)) r.disconnect();
-  for (const p of extra.splice(0)) await kill(p, 'SIGKILL');
-  await cluster?.stop();
-  cluster = null;
+  await pair?.stop();
+  pair = null;
   await redis?.remove();
   redis = null;
-  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
 });
 
-interface Health {
-  role: 'leader' | 'standby';
-  leader?: { tcp: string; http: string } | null;
-  status?: string;
-}
-
-const health = async (httpPort: number): Promise<Health> => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json() as Promise<Health>;
-
-/** Polls until the master on `httpPort` answers /healthz as leader; returns when, in ms since `since`. */
-async function leadsWithin(httpPort: number, since: number, timeoutMs: number): Promise<number> {
-  for (;;) {
-    const role = await health(httpPort).then(
-      (h) => h.role,
-      () => null,
-    );
-    if (role === 'leader') return Date.now() - since;
-    if (Date.now() - since > timeoutMs) throw new Error(`the master on http port ${httpPort} did not lead within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** A Redis store, a leader (the cluster's master) and a standby on its own ports and data directory. */
-async function twoMasters(): Promise<{ c: Cluster; r: RedisServer; standby: Proc; tcp: number; http: number }> {
+/** A private Redis store, a leader (the cluster's master) and a standby. */
+async function twoMastersOnRedis(): Promise<TwoMasters & { r: RedisServer }> {
   const r = await RedisServer.start();
   redis = r;
-  // Script contents, logs and artifact files are files, not store records: both masters keep them in
-  // one shared folder (--blob-dir), as masters on shared storage do, so the next leader has them.
-  const folder = mkdtempSync(join(tmpdir(), 'titan-ha-'));
-  folders.push(folder);
-  const shared = join(folder, 'files');
-  const c = new Cluster(['--store', r.url, '--reclaim-grace', '3', '--blob-dir', shared]);
-  cluster = c;
-  await c.startMaster();
-  const [tcp, http] = [await freePort(), await freePort()];
-  const standby = launch(['master', '--store', r.url, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
-  extra.push(standby);
-  await waitForOutput(standby, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
-  return { c, r, standby, tcp, http };
+  pair = await twoMasters(r.url);
+  return { ...pair, r };
 }
 
 describe.runIf(available)('masters sharing a Redis store', () => {
   it('tells who leads, and fails over within 5 s of the leader being killed -9 without losing or repeating work', { timeout: 120_000 }, async () => {
-    const { c, tcp, http } = await twoMasters();
+    const { c, tcp, http } = await twoMastersOnRedis();
     const leader = { tcp: `127.0.0.1:${c.port}`, http: `http://127.0.0.1:${c.httpPort}` };
 
     // Roles, as load balancers and monitoring read them.
@@ -139,7 +101,7 @@ describe.runIf(available)('masters sharing a Redis store', () => {
   });
 
   it('hands the lease over at once when the leader is stopped cleanly (SIGTERM)', { timeout: 60_000 }, async () => {
-    const { c, r, http } = await twoMasters();
+    const { c, r, http } = await twoMastersOnRedis();
     const leader = c.master ?? expect.unreachable('no master');
     const stopped = Date.now();
     const exited = new Promise<number | null>((resolve) => leader.child.once('exit', (code) => resolve(code)));
@@ -153,7 +115,7 @@ describe.runIf(available)('masters sharing a Redis store', () => {
   });
 
   it('fences a leader paused past its lease: resumed, it writes nothing and exits, and the new leader carries on', { timeout: 120_000 }, async () => {
-    const { c, r, tcp, http } = await twoMasters();
+    const { c, r, tcp, http } = await twoMastersOnRedis();
     const store = new Redis(r.url, { maxRetriesPerRequest: 0 });
     stores.push(store);
     expect(await store.get('titan:lease:epoch')).toBe('1');

@@ -1,0 +1,65 @@
+/**
+ * Masters sharing a store, as real processes: the cluster's master leads, a second one stands by on
+ * its own ports and data directory. Both keep their files in one shared --blob-dir, as masters on
+ * shared storage do, so that the next leader has the scripts of the runs it takes over.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster, kill, launch, type Proc, waitForOutput } from './cluster.js';
+import { sleep } from './faults.js';
+import { freePort } from './scripts.js';
+
+export interface Health {
+  role: 'leader' | 'standby';
+  leader?: { tcp: string; http: string } | null;
+  status?: string;
+}
+
+export const health = async (httpPort: number): Promise<Health> => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json() as Promise<Health>;
+
+/** Polls until the master on `httpPort` answers /healthz as leader; returns when, in ms since `since`. */
+export async function leadsWithin(httpPort: number, since: number, timeoutMs: number): Promise<number> {
+  for (;;) {
+    const role = await health(httpPort).then(
+      (h) => h.role,
+      () => null,
+    );
+    if (role === 'leader') return Date.now() - since;
+    if (Date.now() - since > timeoutMs) throw new Error(`the master on http port ${httpPort} did not lead within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+export interface TwoMasters {
+  /** The leader is `c.master`. */
+  c: Cluster;
+  standby: Proc;
+  tcp: number;
+  http: number;
+  /** Kills both masters and their workers and removes their folders. */
+  stop(): Promise<void>;
+}
+
+export async function twoMasters(storeUrl: string): Promise<TwoMasters> {
+  const folder = mkdtempSync(join(tmpdir(), 'titan-ha-'));
+  const shared = join(folder, 'files');
+  const c = new Cluster(['--store', storeUrl, '--reclaim-grace', '3', '--blob-dir', shared]);
+  const [tcp, http] = [await freePort(), await freePort()];
+  let standby: Proc | null = null;
+  const stop = async (): Promise<void> => {
+    if (standby) await kill(standby, 'SIGKILL');
+    await c.stop();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    // The leader first, so that it is the one holding the lease when the standby starts.
+    await c.startMaster();
+    standby = launch(['master', '--store', storeUrl, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
+    await waitForOutput(standby, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { c, standby, tcp, http, stop };
+}
