@@ -110,9 +110,12 @@ export class Peer {
     this.socket.end();
   }
 
-  /** Drops a connection that has gone silent; pending requests fail with UNAVAILABLE. */
-  abort(reason: string): void {
-    this.shutdown(new TitanError('UNAVAILABLE', reason));
+  /**
+   * Drops a connection that has gone silent (pending requests fail with UNAVAILABLE), or one
+   * whose other side answered that it cannot serve it (pending requests fail with that error).
+   */
+  abort(reason: string | TitanError): void {
+    this.shutdown(typeof reason === 'string' ? new TitanError('UNAVAILABLE', reason) : reason);
   }
 
   /** Sends an error and closes: for input after which the stream cannot be trusted. */
