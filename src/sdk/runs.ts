@@ -32,9 +32,12 @@ export class RunClient {
     return { runId, jobId: id };
   }
 
-  /** Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`, joined by " ; "). */
+  /**
+   * Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`,
+   * joined by " ; "); sent again under the same request id after a lost reply, as `submit` is.
+   */
   submitTitanDag(payload: string): Promise<{ runId: string; jobs: string[] }> {
-    return this.transport.call('dag.submit', { payload });
+    return this.transport.resend('dag.submit', { payload, requestId: randomUUID() });
   }
 
   /**
