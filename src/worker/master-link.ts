@@ -95,13 +95,17 @@ export class MasterLink {
     this.current?.close();
   }
 
-  /** Dials the next master to try, after the wait the search asks for. */
-  private dial(): void {
+  /** Dials the next master to try, after the wait the search asks for; `why` the last try failed, said with what comes next. */
+  private dial(why?: string): void {
     if (this.stopping) return;
     const { master, waitMs } = this.search.next();
-    if (waitMs === 0) return this.dialOne(master);
+    if (waitMs === 0) {
+      if (why !== undefined) this.hooks.log(`${why}; trying ${formatMaster(master)}`);
+      return this.dialOne(master);
+    }
     const delay = waitMs * (0.8 + 0.4 * Math.random());
-    this.hooks.log(`no master leads among ${this.search.describeTried()} yet; trying again in ${Math.round(delay)} ms`);
+    const none = this.search.several ? `; no master leads among ${this.search.describeTried()} yet` : '';
+    this.hooks.log(`${why ?? 'no master answered'}${none}; retrying in ${Math.round(delay)} ms`);
     setTimeout(() => this.dialOne(master), delay);
   }
 
@@ -124,18 +128,19 @@ export class MasterLink {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       if (this.stopping) return;
+      let why: string;
       if (err instanceof TitanError && err.code === 'NOT_LEADER') {
         // A standby, or a leader deposed mid-session: go to the leader it names, or the next address.
         this.search.refused(leaderHint(err), master);
-        this.hooks.log(`master ${address} does not lead${leaderHint(err) === undefined ? '' : ` (the leader is ${leaderHint(err)})`}: ${err.message}`);
+        why = `master ${address} does not lead${leaderHint(err) === undefined ? '' : ` (the leader is ${leaderHint(err)})`}: ${err.message}`;
       } else {
         // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
         const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
         if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
-        this.hooks.log(failure?.message ?? `connection to master ${address} lost (${err.message})`);
+        why = failure?.message ?? `connection to master ${address} lost (${err.message})`;
       }
       if (joined) this.search.restart();
-      this.dial();
+      this.dial(why);
     });
   }
 
