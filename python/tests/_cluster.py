@@ -88,7 +88,7 @@ class Cluster(object):
     def _env(self, extra: Optional[dict] = None) -> dict:
         env = dict(os.environ)
         env["NO_COLOR"] = "1"
-        for name in ("TITAN_HOST", "TITAN_PORT", "TITAN_TOKEN"):
+        for name in ("TITAN_HOST", "TITAN_PORT", "TITAN_TOKEN", "TITAN_MASTERS"):
             env.pop(name, None)
         env.update(extra or {})
         return env

@@ -10,7 +10,7 @@ from ._core import TERMINAL, SubClient, upload_blobs
 from ._deadline import Deadline
 from ._pipeline import pipeline_specs
 from ._results import SubmitResult
-from .errors import BadRequestError, NotFoundError, ProtocolError, TitanConnectionError, TitanFileNotFoundError, TitanTimeoutError
+from .errors import BadRequestError, NotFoundError, NotLeaderError, ProtocolError, TitanConnectionError, TitanFileNotFoundError, TitanTimeoutError
 from .jobs import TitanJob, jobs_to_specs
 
 
@@ -120,9 +120,10 @@ class RunClient(SubClient):
         return reply
 
     def _submit_idempotent(self, params: Dict[str, Any]) -> Dict[str, Any]:
-        # A connection that breaks after the request went out leaves its fate unknown: send it
-        # again under the same request id, which the master answers with the run the first one
-        # created. A master that cannot be reached before anything was sent is an error at once.
+        # A connection that breaks after the request went out leaves its fate unknown, as does a
+        # leader deposed while it handled it: send it again under the same request id, which the
+        # master (or the one that took over) answers with the run the first one created. A master
+        # that cannot be reached before anything was sent is an error at once.
         sent = False
         wait = 0.25
         while True:
@@ -130,6 +131,11 @@ class RunClient(SubClient):
             try:
                 conn = self._client._connection()
                 return conn.request("submit", params, None)
+            except NotLeaderError as err:
+                if wait > 4.0:
+                    raise
+                self._client._deposed(conn, err)
+                sent = True
             except TitanConnectionError:
                 if not (sent or conn is not None) or wait > 4.0:
                     raise
@@ -206,7 +212,24 @@ class RunClient(SubClient):
             while run["status"] == "RUNNING":
                 if until_services_up and jobs and all(_settled(j) for j in jobs.values()) and any(j["status"] not in TERMINAL for j in jobs.values()):
                     break
-                event, data = deadline.next_event(sub, "run {}".format(run_id))
+                try:
+                    event, data = deadline.next_event(sub, "run {}".format(run_id))
+                except TitanConnectionError:
+                    # The master restarted, or another one leads now: watch again there, and pass
+                    # on what changed in between.
+                    sub.close()
+                    sub = self._resubscribe(run_id, timeout)
+                    snapshot = sub.reply["snapshot"]
+                    for job in snapshot["jobs"]:
+                        if jobs.get(job["spec"]["id"]) != job:
+                            jobs[job["spec"]["id"]] = job
+                            if on_event is not None:
+                                on_event("job", job)
+                    if snapshot["run"] != run:
+                        run = snapshot["run"]
+                        if on_event is not None:
+                            on_event("run", run)
+                    continue
                 if event == "run.jobs":
                     for job in data.get("jobs", []):
                         jobs[job["spec"]["id"]] = job
@@ -219,6 +242,19 @@ class RunClient(SubClient):
             return {"run": run, "jobs": list(jobs.values())}
         finally:
             sub.close()
+
+    def _resubscribe(self, run_id: str, timeout: Optional[float]) -> Any:
+        """``run.watch`` again after its connection was lost, waiting as a resent submission does
+        (0.25 s doubling, about 8 s in all) for a master to lead."""
+        wait = 0.25
+        while True:
+            try:
+                return self._client._connection().subscribe("run.watch", {"runId": run_id, "jobs": True}, timeout=timeout)
+            except (TitanConnectionError, NotLeaderError):
+                if wait > 4.0:
+                    raise
+            time.sleep(wait)
+            wait *= 2
 
 
 def _settled(job: Dict[str, Any]) -> bool:

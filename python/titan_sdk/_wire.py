@@ -238,7 +238,7 @@ class Connection(object):
             raise TitanConnectionError("the connection to the master at {} broke during the greeting: {}{}".format(self.address, _describe(err), hint))
         if not body.get("ok"):
             err = body.get("error") or {}
-            raise error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "the master refused the connection")))
+            raise error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "the master refused the connection")), err.get("leader"))
         result = body.get("result") or {}
         return str(result.get("serverVersion", ""))
 
@@ -290,7 +290,7 @@ class Connection(object):
         if rid is None:
             # A connection-level error (bad frame or JSON): fail everything in flight.
             err = body.get("error") or {}
-            failure = error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "")))
+            failure = error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "")), err.get("leader"))
             for key in list(self._pending):
                 self._settle(key, False, failure)
             return
@@ -298,7 +298,7 @@ class Connection(object):
             self._settle(rid, True, body.get("result"))
         else:
             err = body.get("error") or {}
-            self._settle(rid, False, error_for(str(err.get("code", "INTERNAL")), str(err.get("message", ""))))
+            self._settle(rid, False, error_for(str(err.get("code", "INTERNAL")), str(err.get("message", "")), err.get("leader")))
 
     def _settle(self, rid: Any, ok: bool, value: Any) -> None:
         pending = self._pending.pop(rid, None)

@@ -1,9 +1,11 @@
 """``TitanClient``: the Python SDK over the v2 protocol (docs/protocol.md).
 
 One persistent connection per client, opened on first use and reopened by the next call after it
-drops. Host, port and token come from the constructor or, when the connection opens, from
-``TITAN_HOST`` (default ``127.0.0.1``), ``TITAN_PORT`` (default ``9090``) and ``TITAN_TOKEN``, so
-``TitanClient()`` needs no configuration inside a job. Every failure raises a
+drops. The master and token come from the constructor or, when the connection opens, from
+``TITAN_MASTERS`` (several masters sharing a store, comma-separated) or ``TITAN_HOST`` (default
+``127.0.0.1``) and ``TITAN_PORT`` (default ``9090``), and ``TITAN_TOKEN``, so ``TitanClient()``
+needs no configuration inside a job. With several masters the client finds the one that leads
+(a standby answers ``NOT_LEADER``) and follows it through a failover. Every failure raises a
 :class:`~titan_sdk.errors.TitanError` subclass carrying the master's message.
 
 The methods live in sub-clients by concept (``client.run``, ``client.store``, ...; the modules
@@ -12,9 +14,11 @@ sub-client with the same signature; Titan's methods keep Titan's names, argument
 a Titan script compares (``_titan.py``); the other methods return the master's JSON as dicts and lists.
 """
 
+import os
 import ssl
 import threading
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _wire
 from ._agent import AgentRunClient
@@ -23,6 +27,7 @@ from ._core import CHUNK_BYTES, DEFAULT_HOST, DEFAULT_PORT, resolve_address
 from ._file import FileClient
 from ._gate import GateClient
 from ._job import JobClient
+from ._masters import LeaderSearch, Master, parse_masters
 from ._results import LogStream, SubmitResult, titan_status
 from ._run import RunClient
 from ._schedule import ScheduleClient
@@ -30,7 +35,11 @@ from ._service import ServiceClient
 from ._store import StoreClient
 from ._titan import TitanNames
 from ._worker import WorkerClient
+from .errors import BadRequestError, NotLeaderError, TitanConnectionError, TitanError
 from .jobs import TitanJob
+
+#: Requests refused with NOT_LEADER (nothing was done) are sent again to the leader this many times at most.
+NOT_LEADER_TRIES = 4
 
 __all__ = ["TitanClient", "SubmitResult", "LogStream", "resolve_address", "titan_status", "CHUNK_BYTES", "DEFAULT_HOST", "DEFAULT_PORT"]
 
@@ -38,11 +47,13 @@ __all__ = ["TitanClient", "SubmitResult", "LogStream", "resolve_address", "titan
 class TitanClient(TitanNames):
     """A client of the Titan master (v2 protocol).
 
-    ``TitanClient()`` reads ``TITAN_HOST``, ``TITAN_PORT`` and ``TITAN_TOKEN`` when it connects;
-    ``TitanClient(host, port, token)`` fixes them. TLS likewise: ``TITAN_TLS=1`` (system CAs),
+    ``TitanClient()`` reads ``TITAN_MASTERS`` (or ``TITAN_HOST`` and ``TITAN_PORT``) and
+    ``TITAN_TOKEN`` when it connects; ``TitanClient(host, port, token)`` fixes them, and
+    ``TitanClient(masters=["a:9090", "b:9090"])`` names several masters sharing a store, of
+    which the client finds and follows the leader. TLS likewise: ``TITAN_TLS=1`` (system CAs),
     ``TITAN_CA`` (a CA file), ``TITAN_CERT`` and ``TITAN_KEY`` (a client certificate for mutual
     TLS), or ``tls=`` an ``ssl.SSLContext``. ``connect_timeout`` bounds the TCP connect and
-    the greeting (seconds). Use it as a context manager, or call ``close()``, to close the
+    the greeting (seconds); with several masters, how long to look for the leader. Use it as a context manager, or call ``close()``, to close the
     connection; a process may also just exit.
 
     Its methods are grouped by concept in sub-clients, all sending over the client's one
@@ -52,8 +63,10 @@ class TitanClient(TitanNames):
     (``submit_dag``, ``wait_for_run``, ``store_put``, ...) remain, delegating to them.
     """
 
-    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, token: Optional[str] = None, connect_timeout: float = 10.0, tls: Optional[ssl.SSLContext] = None) -> None:
+    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, token: Optional[str] = None, connect_timeout: float = 10.0, tls: Optional[ssl.SSLContext] = None, masters: Optional[Union[str, Sequence[str]]] = None) -> None:
         self.host = host
+        #: Several masters sharing a store (``["a:9090", "b:9090"]`` or ``"a:9090,b:9090"``), instead of host and port.
+        self.masters = masters
         #: An ``ssl.SSLContext`` for TLS to the master; None: ``TITAN_TLS``/``TITAN_CA``/``TITAN_CERT``/``TITAN_KEY`` decide at connect time.
         self.tls = tls
         self.port = port
@@ -63,22 +76,88 @@ class TitanClient(TitanNames):
         self.last_run_id = None  # type: Optional[str]
         self._conn = None  # type: Optional[_wire.Connection]
         self._lock = threading.Lock()
+        self._search = None  # type: Optional[Tuple[List[Master], LeaderSearch]]
 
     # ---- connection -----------------------------------------------------------------------------
+
+    def _master_list(self) -> Tuple[List[Master], Optional[str]]:
+        """The masters to try, in order, and the token: ``masters``, else host and port, else
+        ``TITAN_MASTERS``, else ``TITAN_HOST`` and ``TITAN_PORT``."""
+        if self.masters is not None:
+            return parse_masters(self.masters), self.token or os.environ.get("TITAN_TOKEN") or None
+        env = os.environ.get("TITAN_MASTERS")
+        if self.host is None and self.port is None and env:
+            try:
+                return parse_masters(env), self.token or os.environ.get("TITAN_TOKEN") or None
+            except TitanError as err:
+                raise BadRequestError("TITAN_MASTERS: {}".format(err.message))
+        host, port, token = resolve_address(self.host, self.port, self.token)
+        return [(host, port)], token
 
     def _connection(self) -> _wire.Connection:
         with self._lock:
             conn = self._conn
             if conn is None or conn.closed:
-                host, port, token = resolve_address(self.host, self.port, self.token)
+                masters, token = self._master_list()
                 tls = self.tls if self.tls is not None else _wire.tls_context_from_env()
-                conn = _wire.Connection(host, port, token, self.connect_timeout, tls)
+                if self._search is None or self._search[0] != masters:
+                    self._search = (masters, LeaderSearch(masters))
+                conn = self._dial_leader(self._search[1], token, tls)
                 self._conn = conn
             return conn
 
+    def _dial_leader(self, search: LeaderSearch, token: Optional[str], tls: Optional[ssl.SSLContext]) -> _wire.Connection:
+        """Dials the masters in turn until one leads: a standby's hint is dialled next; rounds
+        are repeated with backoff until ``connect_timeout``. One address that cannot be reached
+        is an error at once, as it always was."""
+        deadline = time.monotonic() + self.connect_timeout
+        standby = False
+        last = None  # type: Optional[TitanError]
+        search.restart()
+        while True:
+            master, wait = search.next()
+            if last is not None and (wait > 0 or time.monotonic() >= deadline):
+                if not search.several and not standby:
+                    raise last
+                if time.monotonic() + wait >= deadline:
+                    raise TitanConnectionError("no master answered as leader within {:g} s (tried {}); last: {}".format(self.connect_timeout, ", ".join(search.tried), last))
+                time.sleep(wait)
+            try:
+                budget = self.connect_timeout if last is None else max(0.1, deadline - time.monotonic())
+                conn = _wire.Connection(master[0], master[1], token, budget, tls)
+            except NotLeaderError as err:
+                standby = True
+                search.refused(err.leader, master)
+                last = err
+                continue
+            except TitanConnectionError as err:
+                last = err
+                continue
+            search.found(master)
+            return conn
+
+    def _deposed(self, conn: _wire.Connection, err: NotLeaderError) -> None:
+        """``conn``'s master no longer leads: the next connection goes to the leader it named."""
+        if self._search is not None:
+            self._search[1].refused(err.leader, (conn.host, conn.port))
+        with self._lock:
+            if self._conn is conn:
+                self._conn = None
+        conn.close()
+
     def call(self, method: str, params: Optional[Dict[str, Any]] = None, timeout: Optional[float] = None) -> Any:
-        """Sends one v2 request and returns its result (any method of docs/protocol.md)."""
-        return self._connection().request(method, params if params is not None else {}, timeout)
+        """Sends one v2 request and returns its result (any method of docs/protocol.md). A
+        master that answers NOT_LEADER did nothing with it: it is sent again to the leader."""
+        tries = 1
+        while True:
+            conn = self._connection()
+            try:
+                return conn.request(method, params if params is not None else {}, timeout)
+            except NotLeaderError as err:
+                if tries >= NOT_LEADER_TRIES:
+                    raise
+                tries += 1
+                self._deposed(conn, err)
 
     def ping(self) -> str:
         """Connects (if not connected) and returns the master's version."""

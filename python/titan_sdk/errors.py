@@ -18,6 +18,7 @@ __all__ = [
     "ConflictError",
     "InvalidDagError",
     "UnavailableError",
+    "NotLeaderError",
     "TitanConnectionError",
     "ProtocolError",
     "InternalError",
@@ -98,6 +99,18 @@ class UnavailableError(_Coded):
     code = "UNAVAILABLE"
 
 
+class NotLeaderError(_Coded):
+    """A standby master, or one that lost the leadership (``NOT_LEADER``): ``leader`` is the
+    ``host:port`` of the master that leads, when it said. The client follows the leader by
+    itself; this is raised only when no master led within the connect timeout."""
+
+    code = "NOT_LEADER"
+
+    def __init__(self, message: str = "", leader: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.leader = leader
+
+
 class TitanConnectionError(UnavailableError, ConnectionError):
     """The master cannot be reached, or the connection to it broke.
 
@@ -145,11 +158,15 @@ _BY_CODE: Dict[str, Type[TitanError]] = {
     "INVALID_DAG": InvalidDagError,
     "UNAVAILABLE": UnavailableError,
     "INTERNAL": InternalError,
+    "NOT_LEADER": NotLeaderError,
 }
 
 
-def error_for(code: str, message: str) -> TitanError:
-    """The typed error for an error reply ``{code, message}``; unknown codes give a plain TitanError."""
+def error_for(code: str, message: str, leader: Optional[str] = None) -> TitanError:
+    """The typed error for an error reply ``{code, message}`` (with ``leader`` for NOT_LEADER);
+    unknown codes give a plain TitanError."""
+    if code == "NOT_LEADER":
+        return NotLeaderError(message, leader if isinstance(leader, str) and leader else None)
     cls = _BY_CODE.get(code)
     if cls is not None:
         return cls(message)

@@ -1,11 +1,13 @@
 /**
- * Where the CLI finds the master: flags, then TITAN_HOST/TITAN_PORT/TITAN_TOKEN, then the token
- * file of a local data directory (so `titan up` in this folder needs no export). TLS likewise:
- * --tls/--ca/--cert/--key, then TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY.
+ * Where the CLI finds the master: flags, then TITAN_MASTERS (several masters sharing a store) or
+ * TITAN_HOST/TITAN_PORT, and TITAN_TOKEN, then the token file of a local data directory (so
+ * `titan up` in this folder needs no export). TLS likewise: --tls/--ca/--cert/--key, then
+ * TITAN_TLS/TITAN_CA/TITAN_CERT/TITAN_KEY.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { formatMaster, type MasterEndpoint, MasterListError, parseMasters } from '../protocol/masters.js';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
 import { ON_ARGV } from '../config/setting.js';
@@ -67,14 +69,27 @@ export function clientTls(flags: TlsFlags): { tls: TlsClientOptions | undefined;
   }
 }
 
-export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
-  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`"${text}" is not HOST or HOST:PORT`);
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+/**
+ * The masters a command talks to, in the order to try them: --master (one address, or several
+ * comma-separated), else TITAN_MASTERS, else TITAN_HOST and TITAN_PORT, else 127.0.0.1:9090.
+ */
+export function mastersFor(flags: { master?: string }): MasterEndpoint[] {
+  const read = (list: string, what: string): MasterEndpoint[] => {
+    try {
+      return parseMasters(list);
+    } catch (err) {
+      if (err instanceof MasterListError) throw new UsageError(`${what}: ${err.message}`);
+      throw err;
+    }
+  };
+  if (flags.master !== undefined) return read(flags.master, '--master');
+  if (process.env.TITAN_MASTERS) return read(process.env.TITAN_MASTERS, 'TITAN_MASTERS');
+  const port = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
+  return [{ host: process.env.TITAN_HOST ?? '127.0.0.1', port }];
 }
 
-export function findToken(flags: ConnectionFlags): string | undefined {
+export function findToken(flags: Pick<ConnectionFlags, 'token' | 'tokenFile' | 'dataDir'>): string | undefined {
   const given = givenToken(flags);
   if (given) return given;
   if (process.env.TITAN_TOKEN) return process.env.TITAN_TOKEN;
@@ -83,13 +98,11 @@ export function findToken(flags: ConnectionFlags): string | undefined {
 }
 
 export function clientFor(flags: ConnectionFlags): TitanClient {
-  const envPort = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
-  if (!flags.master && (!Number.isInteger(envPort) || envPort < 1 || envPort > 65535)) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
-  const address = flags.master ? parseHostPort(flags.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: envPort };
+  const masters = mastersFor(flags).map(formatMaster);
   const token = findToken(flags);
   // Explicit even when off, so that the client does not read TITAN_TLS a second time.
   const { tls } = clientTls(flags);
-  return new TitanClient({ ...address, ...(token !== undefined && { token }), tls: tls ?? false });
+  return new TitanClient({ masters, ...(token !== undefined && { token }), tls: tls ?? false });
 }
 
 /** Bad command-line input: exit code 2. */
@@ -116,7 +129,7 @@ export const tlsOptions = (cmd: Command): Command => settingOptions(cmd, CLIENT_
 export const connectionOptions = (cmd: Command): Command =>
   tlsOptions(
     cmd
-      .option('--master <host:port>', 'master address (default: TITAN_HOST:TITAN_PORT or 127.0.0.1:9090)')
+      .option('--master <host:port,...>', 'master address, or the addresses of several masters sharing a store, comma-separated (default: TITAN_MASTERS, or TITAN_HOST:TITAN_PORT, or 127.0.0.1:9090)')
       .option('--token <token>', `cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`)
       .option('--token-file <file>', 'read the token from the first line of this file')
       .option('--data-dir <dir>', 'data directory whose token file to use'),

@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { TitanError } from '../core/errors.js';
-import { type ConnectionFlags, clientFor, connectionOptions, loadPart, parseHostPort, UsageError } from './connection.js';
+import { formatMaster } from '../protocol/masters.js';
+import { type ConnectionFlags, clientFor, connectionOptions, loadPart, mastersFor, UsageError } from './connection.js';
 
 export function registerMcpCommand(program: Command): void {
   connectionOptions(
@@ -24,8 +25,7 @@ export function registerMcpCommand(program: Command): void {
       throw new UsageError((err as Error).message);
     }
     const client = clientFor(o);
-    const address = o.master ? parseHostPort(o.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: process.env.TITAN_PORT ?? 9090 };
-    const master = `${address.host}:${address.port}`;
+    const master = mastersFor(o).map(formatMaster).join(',');
     // A failed request is a tool error; nothing that goes wrong afterwards may take the server down.
     process.on('unhandledRejection', (err) => log(`unexpected: ${err instanceof TitanError ? err.message : ((err as Error)?.stack ?? String(err))}`));
     const server = createTitanMcpServer({ client, root, parsePipeline, master, log });

@@ -12,7 +12,9 @@ import { MASTER_SETTINGS, type MasterSettings } from '../config/master-settings.
 import { LEFT_OUT_OF_UP, type LocalWorkerSettings, WORKER_SETTINGS, type WorkerSettings } from '../config/worker-settings.js';
 import type { MasterConfig, RunningMaster } from '../server/start.js';
 import { masterConfig } from './cluster-options.js';
-import { clientTls, findToken, givenToken, loadPart, ON_ARGV, parseHostPort, print, UsageError } from './connection.js';
+import { masterList } from '../config/worker-settings.js';
+import { formatMaster, type MasterEndpoint } from '../protocol/masters.js';
+import { clientTls, findToken, givenToken, loadPart, ON_ARGV, print, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
 import { jobSetup, refuseOverlap } from './job-options.js';
 import { writePidFile } from './pid-file.js';
@@ -56,7 +58,7 @@ export function registerServerCommands(program: Command): void {
     const log = (line: string): void => void process.stderr.write(`${dim('worker:')} ${line}
 `);
     const { agent, release } = await composeWorker({
-      master: { host: masterHost, port: m.port },
+      masters: [{ host: masterHost, port: m.port }],
       token: m.token,
       tls: workerTls,
       settings: { ...o, permanent: true, name: hostname(), port: 0, executor: 'process' },
@@ -105,7 +107,7 @@ export function registerServerCommands(program: Command): void {
   });
 
   settingOptions(program.command('worker').description('run a worker that joins a master and executes jobs'), WORKER_SETTINGS).action(async (o: WorkerSettings) => {
-    const master = parseHostPort(o.master, 9090);
+    const masters = o.master ?? workerMastersFromEnv();
     const token = findToken(o);
     // Read once: the worker's children (its reaper, ephemeral workers, jobs) must not inherit it.
     delete process.env.TITAN_TOKEN;
@@ -119,7 +121,7 @@ export function registerServerCommands(program: Command): void {
     const jobs = jobSetup(o, workDir, tls.files.ca);
     const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     const { agent, release } = await composeWorker({
-      master,
+      masters,
       token,
       tls,
       settings: o,
@@ -144,13 +146,22 @@ export function registerServerCommands(program: Command): void {
     };
     if (o.pidFile !== undefined) writePidFile(o.pidFile);
     // The work directory grows (cached scripts, attempt folders): say where, so that it is found and ignored.
-    log(`titan worker starting: work directory ${workDir}, joining ${master.host}:${master.port}`);
+    log(`titan worker starting: work directory ${workDir}, joining ${masters.length > 1 ? `the leader among ${masters.map(formatMaster).join(', ')}` : formatMaster(masters[0] as MasterEndpoint)}`);
     agent.start().catch((err: Error) => {
       process.stderr.write(`titan worker: ${err.message}\n`);
       process.exit(3);
     });
     await untilSignal(stop);
   });
+}
+
+/** The masters of a worker started without --master: TITAN_MASTERS, else the local one. */
+function workerMastersFromEnv(): MasterEndpoint[] {
+  const env = process.env[WORKER_SETTINGS.master.env];
+  if (!env) return [{ host: '127.0.0.1', port: 9090 }];
+  const parsed = masterList.safeParse(env);
+  if (!parsed.success) throw new UsageError(`${WORKER_SETTINGS.master.env}: ${parsed.error.issues[0]?.message ?? 'not a list of master addresses'}`);
+  return parsed.data;
 }
 
 /** Starts the master; a port or address it cannot listen on is bad input, said in one line. */

@@ -10,7 +10,8 @@ import { constants, homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { type ConnectionFlags, connectionOptions, parseHostPort } from './connection.js';
+import { formatMaster, type MasterEndpoint } from '../protocol/masters.js';
+import { type ConnectionFlags, connectionOptions, mastersFor } from './connection.js';
 import { dim } from './format.js';
 import { splitShellWords } from '../core/shell-words.js';
 
@@ -52,9 +53,12 @@ export function saveHistory(file: string, history: string[]): void {
 export function childEnvironment(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
   if (flags.master !== undefined) {
-    const { host, port } = parseHostPort(flags.master, 9090);
-    out.TITAN_HOST = host;
-    out.TITAN_PORT = String(port);
+    const masters = mastersFor(flags);
+    const [first] = masters as [MasterEndpoint, ...MasterEndpoint[]];
+    out.TITAN_HOST = first.host;
+    out.TITAN_PORT = String(first.port);
+    // Read before TITAN_HOST and TITAN_PORT: it must name what the flag named.
+    out.TITAN_MASTERS = masters.map(formatMaster).join(',');
   }
   if (flags.token !== undefined) out.TITAN_TOKEN = flags.token;
   if (flags.dataDir !== undefined) out.TITAN_DATA_DIR = flags.dataDir;

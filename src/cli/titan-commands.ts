@@ -10,10 +10,11 @@ import { CapabilitySchema, DEFAULT_CAPABILITY, ReadinessSchema, RESTART_POLICIES
 import { VERSION } from '../core/version.js';
 import type { HelloResult } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
-import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
+import { formatMaster, leaderHint, type MasterEndpoint } from '../protocol/masters.js';
+import { dial, explainConnectFailure, type TlsClientOptions } from '../protocol/tls-dial.js';
 import { parseV1Dag, V1DagError } from '../protocol/v1-dag.js';
 import type { ScriptSource, TitanClient } from '../sdk/client.js';
-import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, jsonOption, parseHostPort, print, UsageError, withClient } from './connection.js';
+import { clientTls, type ConnectionFlags, connectionOptions, findToken, json, jsonOption, mastersFor, print, UsageError, withClient } from './connection.js';
 import { bold, bytes, colourStatus, dim, table, when } from './format.js';
 import { awaitService, followRun } from './waiting.js';
 import { shutdownOptions, type ShutdownFlags, shutdownWorker } from './workers-commands.js';
@@ -287,14 +288,25 @@ interface MasterVersion {
   error?: string;
 }
 
-/** The master's HELLO reply (its version), or why there is none; never throws for an unreachable master. */
-function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
-  const envPort = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
-  const { host, port } = flags.master ? parseHostPort(flags.master, 9090) : { host: process.env.TITAN_HOST ?? '127.0.0.1', port: envPort };
-  const address = `${host}:${port}`;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
+/**
+ * The master's HELLO reply (its version), or why there is none; never throws for an unreachable
+ * master. With several addresses, the first that answers, else why the first did not.
+ */
+async function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
+  const masters = mastersFor(flags);
   const token = findToken(flags);
   const { tls } = clientTls(flags);
+  let first: MasterVersion | null = null;
+  for (const master of masters) {
+    const answer = await versionOf(master, token, tls);
+    if (answer.serverVersion !== undefined) return answer;
+    first ??= answer;
+  }
+  return first as MasterVersion;
+}
+
+function versionOf({ host, port }: MasterEndpoint, token: string | undefined, tls: TlsClientOptions | undefined): Promise<MasterVersion> {
+  const address = formatMaster({ host, port });
   const explain = (err: Error, connected: boolean): string => explainConnectFailure(err, address, { tls: tls !== undefined, connected })?.message ?? err.message;
   return new Promise((resolve) => {
     const { socket, ready } = dial(host, port, tls);
@@ -317,8 +329,16 @@ function masterVersion(flags: ConnectionFlags): Promise<MasterVersion> {
           const r = reply as HelloResult;
           finish({ address, reachable: true, serverVersion: r.serverVersion, protocol: r.version });
         },
-        (err: Error) => finish({ address, reachable: true, error: err instanceof TitanError && err.code === 'UNAUTHORIZED' ? `reachable, but it refused the token (${err.message})` : `no answer (${explain(err, true)})` }),
+        (err: Error) => finish({ address, reachable: true, error: refusal(err, explain) }),
       );
     });
   });
+}
+
+/** Why a master that was reached gave no version. */
+function refusal(err: Error, explain: (err: Error, connected: boolean) => string): string {
+  if (!(err instanceof TitanError)) return `no answer (${explain(err, true)})`;
+  if (err.code === 'UNAUTHORIZED') return `reachable, but it refused the token (${err.message})`;
+  if (err.code === 'NOT_LEADER') return `reachable, a standby${leaderHint(err) === undefined ? '' : ` (the leader is ${leaderHint(err)})`}`;
+  return `no answer (${explain(err, true)})`;
 }

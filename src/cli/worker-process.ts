@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { WorkerSettings } from '../config/worker-settings.js';
+import { formatMaster, type MasterEndpoint } from '../protocol/masters.js';
 import { type TlsClientOptions, type TlsFiles, tlsEnvFor } from '../protocol/tls-dial.js';
 import { lockDir } from '../worker/dir-lock.js';
 import type { WorkerAgent } from '../worker/agent.js';
@@ -12,7 +13,8 @@ import { UsageError } from './connection.js';
 import { type JobSetup, layOutWorkDir } from './job-options.js';
 
 export interface WorkerPlan {
-  master: { host: string; port: number };
+  /** The master, or several sharing a store, in the order to try them. */
+  masters: MasterEndpoint[];
   token: string;
   /** TLS to the master; undefined: plain TCP. */
   tls: { tls: TlsClientOptions | undefined; files: TlsFiles } | undefined;
@@ -64,8 +66,7 @@ export async function composeWorker(plan: WorkerPlan): Promise<ComposedWorker> {
   const unlock = lockDir(workDir, { role: 'worker', option: '--work-dir' });
   const reaper = o.executor === 'process' ? Reaper.start() : null;
   const agent: WorkerAgent = new WorkerAgent({
-    masterHost: plan.master.host,
-    masterPort: plan.master.port,
+    masters: plan.masters,
     token: plan.token,
     ...(tls?.tls && { tls: tls.tls, tlsFiles: tls.files }),
     capabilities,
@@ -85,7 +86,7 @@ export async function composeWorker(plan: WorkerPlan): Promise<ComposedWorker> {
     keepRunsMs: o.keepRunsHours * 3600_000,
     ...(o.permanent && {
       onSpawnWorker: (request) =>
-        void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: `${plan.master.host}:${plan.master.port}`, token: plan.token, name: o.name, workDir, env: tls?.tls ? tlsEnvFor(tls.files) : {}, jobArgs: jobs.args }, agent.id ?? '', request, log),
+        void spawnEphemeralWorker({ entry: process.argv[1] ?? '', master: plan.masters.map(formatMaster).join(','), token: plan.token, name: o.name, workDir, env: tls?.tls ? tlsEnvFor(tls.files) : {}, jobArgs: jobs.args }, agent.id ?? '', request, log),
     }),
   });
   return {

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_CAPABILITY } from '../core/defaults.js';
 import { LIMITS } from '../core/model.js';
+import { MasterListError, parseMasters } from '../protocol/masters.js';
 import { DrainTimeoutSchema } from '../protocol/methods.js';
 import { PassEnvSchema } from '../worker/job-env.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../worker/stop-policy.js';
@@ -17,6 +18,16 @@ export const drainTimeoutMs = rule((value) => {
   const ms = DrainTimeoutSchema.safeParse(Math.round(Number(value) * 1000));
   if (value.trim() === '' || !ms.success) throw new Error(`must be a number of seconds from 0 to ${LIMITS.maxTimeoutMs / 1000}`);
   return ms.data;
+});
+
+/** One master address, or several masters sharing a store, comma-separated (see protocol/masters). */
+export const masterList = rule((value) => {
+  try {
+    return parseMasters(value);
+  } catch (err) {
+    if (err instanceof MasterListError) throw new Error(err.message);
+    throw err;
+  }
 });
 
 /** `never`, or a positive number of seconds as milliseconds. */
@@ -42,7 +53,13 @@ export const JOB_SETTINGS = {
 } satisfies Record<string, Setting>;
 
 export const WORKER_SETTINGS = {
-  master: { flag: '--master <host:port>', help: 'the master to join', parse: text(), default: '127.0.0.1:9090' },
+  master: {
+    flag: '--master <host:port,...>',
+    help: 'the master to join; with several masters sharing a store, their addresses comma-separated (the worker follows the leader)',
+    parse: masterList,
+    env: 'TITAN_MASTERS',
+    defaultText: 'TITAN_MASTERS, or 127.0.0.1:9090',
+  },
   token: { flag: '--token <token>', help: `the worker token or the cluster token (default: TITAN_TOKEN, or the token file in ./titan-data); ${ON_ARGV}`, parse: text(), env: 'TITAN_TOKEN' },
   tokenFile: { flag: '--token-file <file>', help: 'read the token from the first line of this file (kept out of ps)', parse: text() },
   dataDir: { flag: '--data-dir <dir>', help: 'data directory whose token file to use', parse: text(), env: 'TITAN_DATA_DIR' },

@@ -135,8 +135,11 @@ export const params = {
   }),
   'run.rerun': z.strictObject({ runId: IdSchema }),
   'job.retry': z.strictObject({ ref: JobRefSchema }),
-  /** A DAG in Titan's v1 line format (Titan's `dag` command), with inline scripts or archive pointers into uploads. */
-  'dag.submit': z.strictObject({ payload: z.string().min(1).max(V1_MAX_PAYLOAD) }),
+  /**
+   * A DAG in Titan's v1 line format (Titan's `dag` command), with inline scripts or archive
+   * pointers into uploads; `requestId` as for `submit`.
+   */
+  'dag.submit': z.strictObject({ payload: z.string().min(1).max(V1_MAX_PAYLOAD), requestId: RequestIdSchema.optional() }),
   /** Pipeline YAML parsed and validated by the master, for clients without a YAML library; `path` only names it in errors. */
   'pipeline.parse': z.strictObject({ text: z.string().max(MAX_PIPELINE_YAML), path: z.string().min(1).max(1024).default('pipeline.yaml') }),
   'job.get': z.strictObject({ ref: JobRefSchema }),

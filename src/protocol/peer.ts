@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { encodeFrame, type Frame, FrameDecoder, FrameError, V2, V2_MAX_PAYLOAD } from './frame.js';
+import { errorFromBody } from './masters.js';
 import { type ErrorBody, EventSchema, OP, TitanError, type Request, RequestSchema, ResponseSchema } from './v2.js';
 
 /**
@@ -109,9 +110,12 @@ export class Peer {
     this.socket.end();
   }
 
-  /** Drops a connection that has gone silent; pending requests fail with UNAVAILABLE. */
-  abort(reason: string): void {
-    this.shutdown(new TitanError('UNAVAILABLE', reason));
+  /**
+   * Drops a connection that has gone silent (pending requests fail with UNAVAILABLE), or one
+   * whose other side answered that it cannot serve it (pending requests fail with that error).
+   */
+  abort(reason: string | TitanError): void {
+    this.shutdown(typeof reason === 'string' ? new TitanError('UNAVAILABLE', reason) : reason);
   }
 
   /** Sends an error and closes: for input after which the stream cannot be trusted. */
@@ -254,14 +258,14 @@ export class Peer {
     const res = parsed.data;
     if (res.id === null) {
       // A connection-level error from the other side (it usually closes right after).
-      if (!res.ok) this.shutdown(new TitanError(res.error.code, res.error.message));
+      if (!res.ok) this.shutdown(errorFromBody(res.error));
       return;
     }
     const waiter = this.pending.get(res.id);
     if (!waiter) return;
     this.pending.delete(res.id);
     if (res.ok) waiter.resolve(res.result);
-    else waiter.reject(new TitanError(res.error.code, res.error.message));
+    else waiter.reject(errorFromBody(res.error));
   }
 
   private replyError(id: number | null, code: string, message: string): void {

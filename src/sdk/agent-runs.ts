@@ -1,7 +1,7 @@
 /** `client.agent`: agent runs, the runs an agent submitted grouped as its stages. */
 import type { AgentRunSummary, RunRecord } from '../core/model.js';
-import type { AgentRunView, ClientEvents } from '../protocol/methods.js';
-import type { Transport } from './connection.js';
+import type { AgentRunView, ClientEvents, Results } from '../protocol/methods.js';
+import { RESUMED, type Transport } from './connection.js';
 
 export class AgentRunClient {
   constructor(private readonly transport: Transport) {}
@@ -14,14 +14,27 @@ export class AgentRunClient {
     return this.transport.call('agentRun.get', { agentRunId });
   }
 
-  /** The agent run's stages, then each run that joins it or changes status, until closed. */
+  /**
+   * The agent run's stages, then each run that joins it or changes status, until closed. A
+   * follow whose connection drops carries on from the master that leads once it is back, with
+   * the stages that joined or changed in between.
+   */
   async *follow(agentRunId: string): AsyncGenerator<{ type: 'snapshot'; view: AgentRunView } | { type: 'stage'; run: RunRecord }> {
     const sub = await this.transport.subscribe('agentRun.watch', { agentRunId });
     try {
       yield { type: 'snapshot', view: sub.reply.snapshot };
+      const seen = new Map<string, string>();
+      const changed = (run: RunRecord): boolean => {
+        const state = `${run.status}@${run.finishedAt ?? ''}`;
+        if (seen.get(run.runId) === state) return false;
+        seen.set(run.runId, state);
+        return true;
+      };
+      sub.reply.snapshot.stages.forEach(changed);
       for (;;) {
         const [event, data] = await sub.next();
-        if (event === 'agentRun.stage') yield { type: 'stage', run: (data as ClientEvents['agentRun.stage']).run };
+        const runs = event === RESUMED ? (data as Results['agentRun.watch']).snapshot.stages : event === 'agentRun.stage' ? [(data as ClientEvents['agentRun.stage']).run] : [];
+        for (const run of runs) if (changed(run) || event !== RESUMED) yield { type: 'stage', run };
       }
     } finally {
       sub.close();

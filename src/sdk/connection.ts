@@ -1,18 +1,28 @@
 /**
  * The transport every sub-client of the TypeScript SDK shares: one persistent v2 connection to the
- * master, opened on first use and reopened by the next request after it drops. Host, port and
- * token come from the options or, at connect time, from TITAN_HOST, TITAN_PORT and TITAN_TOKEN.
+ * master that leads, opened on first use and reopened by the next request after it drops. The
+ * masters come from the options or, at connect time, from TITAN_MASTERS (several masters sharing
+ * a store) or TITAN_HOST and TITAN_PORT; the token from the options or TITAN_TOKEN. A master that
+ * answers NOT_LEADER (a standby, or a leader that lost its lease) did nothing with the request:
+ * it is sent again to the leader.
  */
+import { formatMaster, LeaderSearch, leaderHint, type MasterEndpoint, MasterListError, parseMasters } from '../protocol/masters.js';
 import type { Method, ParamsOf, Results } from '../protocol/methods.js';
-import { Peer } from '../protocol/peer.js';
-import { type ConnectFailure, dial, explainConnectFailure, type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
-import { BadRequestError, typedError, UnavailableError } from './errors.js';
+import type { Peer } from '../protocol/peer.js';
+import { type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
+import { BadRequestError, typedError } from './errors.js';
+import { CLIENT_ROUNDS, dialLeader } from './leader-dial.js';
 
 export interface ClientOptions {
+  /**
+   * Several masters sharing a store (`['a:9090', 'b:9090']`, or one comma-separated string): the
+   * client finds the one that leads and follows it through a failover. Instead of host and port.
+   */
+  masters?: string | readonly string[];
   host?: string;
   port?: number;
   token?: string;
-  /** Milliseconds to wait for the TCP connection. */
+  /** Milliseconds to wait for the TCP connection (with several masters: for one of them to answer as leader). */
   connectTimeoutMs?: number;
   /**
    * TLS to the master: `true` trusts the system CAs; `{ ca, cert, key }` (PEM contents) trusts
@@ -25,9 +35,17 @@ export interface ClientOptions {
 /** The methods that open a subscription. */
 export type SubscribeMethod = 'logs.follow' | 'run.watch' | 'agentRun.watch';
 
+/**
+ * The event a subscription yields, with the reply that re-opened it, after it was opened again on
+ * a new connection (the master restarted, or another one leads now): what happened in between
+ * is not replayed, so a watcher compares the new snapshot with what it has.
+ */
+export const RESUMED = 'subscription.resumed';
+
 /** An open subscription: the reply that opened it, then its events in order until closed. */
 export interface Subscription<R> {
   reply: R;
+  /** The next event; `[RESUMED, reply]` after the subscription was opened again on a new connection. */
   next: () => Promise<[string, unknown]>;
   close: () => void;
 }
@@ -52,22 +70,54 @@ export function defaultAddress(options: ClientOptions = {}): { host: string; por
   return { host: options.host ?? process.env.TITAN_HOST ?? '127.0.0.1', port, token: options.token ?? process.env.TITAN_TOKEN };
 }
 
+/** The masters to try, in order: `masters`, else host and port, else TITAN_MASTERS, else TITAN_HOST and TITAN_PORT. */
+export function masterList(options: ClientOptions = {}): MasterEndpoint[] {
+  const read = (list: string | readonly string[], what: string): MasterEndpoint[] => {
+    try {
+      return parseMasters(list);
+    } catch (err) {
+      if (err instanceof MasterListError) throw new BadRequestError(`${what}: ${err.message}`);
+      throw err;
+    }
+  };
+  if (options.masters !== undefined) return read(options.masters, 'masters');
+  const env = process.env.TITAN_MASTERS;
+  if (options.host === undefined && options.port === undefined && env) return read(env, 'TITAN_MASTERS');
+  const { host, port } = defaultAddress(options);
+  return [{ host, port }];
+}
+
+/** A failure after which the request or subscription may be tried again on a new connection. */
+const connectionLost = (err: unknown): boolean => ['UNAVAILABLE', 'NOT_LEADER'].includes((err as { code?: unknown } | null)?.code as string);
+const notLeader = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'NOT_LEADER';
+
 /** Waits before re-sending a request whose connection broke: 250 ms doubling, the last one 4 s (about 8 s in all). */
 const RESEND_MS = { first: 250, last: 4_000 };
+/** Requests refused with NOT_LEADER are sent again to the leader this many times at most. */
+const NOT_LEADER_TRIES = 4;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Listener = (event: string, data: unknown) => void;
 
 export class Connection implements Transport {
   private peer: Promise<Peer> | null = null;
   private current: Peer | null = null;
-  private readonly listeners = new Map<number, (event: string, data: unknown) => void>();
+  private search: { key: string; search: LeaderSearch } | null = null;
+  /** Subscription listeners by connection, then by the id of the request that opened them (ids restart with each connection). */
+  private readonly listeners = new WeakMap<Peer, Map<number, Listener>>();
+  private readonly dialled = new WeakMap<Peer, MasterEndpoint>();
+  /** Bumped by close(): what was open before it does not resume. */
+  private generation = 0;
 
   constructor(private readonly options: ClientOptions = {}) {}
 
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
-    return this.connection()
-      .then((peer) => peer.request<Results[M]>(method, params))
-      .catch((err: unknown) => {
-        throw typedError(err);
-      });
+    // Called first and at once: settings that cannot work (a bad port) throw here, not later.
+    const first = this.connection();
+    return this.onLeader((peer) => peer.request<Results[M]>(method, params), first).catch((err: unknown) => {
+      throw typedError(err);
+    });
   }
 
   async resend<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]> {
@@ -79,107 +129,164 @@ export class Connection implements Transport {
         return await peer.request<Results[M]>(method, params);
       } catch (err) {
         // Only a broken connection leaves the fate unknown (a reply, even UNAVAILABLE, is an
-        // answer); once it has, a master that cannot be reached yet may be restarting.
-        const unknown = peer === null ? sent : peer.closed;
+        // answer), or a leader deposed while it handled the request; once it has, a master that
+        // cannot be reached yet may be restarting, or a standby taking over.
+        const deposed = peer !== null && notLeader(err);
+        if (deposed) this.deposed(peer as Peer, err);
+        const unknown = peer === null ? sent : peer.closed || deposed;
         if (!unknown || wait > RESEND_MS.last) throw typedError(err);
         sent = true;
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
     }
   }
 
   /**
    * Opens a subscription. Its events are keyed by the id of the request that opened it, so the
-   * listener is in place before anything can arrive; they are queued until read.
+   * listener is in place before anything can arrive; they are queued until read. When its
+   * connection drops, reading the next event opens it again on a new one (the leader's).
    */
   async subscribe<M extends SubscribeMethod>(method: M, params: ParamsOf<M>): Promise<Subscription<Results[M]>> {
-    const peer = await this.connection();
+    const generation = this.generation;
     const queue: [string, unknown][] = [];
     let failure: Error | null = null;
+    let closed = false;
     let wake: (() => void) | null = null;
-    const { id, reply } = peer.begin<Results[M]>(method, params);
-    this.listeners.set(id, (event, data) => {
+    const listener: Listener = (event, data) => {
       queue.push([event, data]);
       wake?.();
-    });
-    peer.onClose((err) => {
-      failure = err;
-      wake?.();
-    });
-    const close = (): void => {
-      this.listeners.delete(id);
-      if (!peer.closed) void peer.request('unsubscribe', { subscription: id }).catch(() => {});
     };
-    let result: Results[M];
+    let open: { peer: Peer; id: number; reply: Results[M] };
+    const watchClose = (peer: Peer): void =>
+      peer.onClose((err) => {
+        if (open.peer !== peer) return;
+        failure = err;
+        wake?.();
+      });
     try {
-      result = await reply;
+      open = await this.open(method, params, listener);
     } catch (err) {
-      this.listeners.delete(id);
       throw typedError(err);
     }
+    watchClose(open.peer);
+    const close = (): void => {
+      closed = true;
+      this.listeners.get(open.peer)?.delete(open.id);
+      if (!open.peer.closed) void open.peer.request('unsubscribe', { subscription: open.id }).catch(() => {});
+    };
     const next = async (): Promise<[string, unknown]> => {
       for (;;) {
         const item = queue.shift();
         if (item) return item;
-        if (failure) throw typedError(failure);
+        if (failure) {
+          const lost = failure;
+          failure = null;
+          if (closed || generation !== this.generation || !connectionLost(lost)) throw typedError(lost);
+          if (notLeader(lost)) this.deposed(open.peer, lost);
+          this.listeners.get(open.peer)?.delete(open.id);
+          open = await this.reopen(method, params, listener, lost);
+          watchClose(open.peer);
+          return [RESUMED, open.reply];
+        }
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
     };
-    return { reply: result, next, close };
+    return { reply: open.reply, next, close };
   }
 
   close(): void {
+    this.generation++;
     const peer = this.peer;
     this.peer = null;
     void peer?.then((p) => p.close(), () => {});
   }
 
+  /** Sends through the leader's connection; a NOT_LEADER reply (nothing was done) is sent again to the leader. */
+  private async onLeader<T>(send: (peer: Peer) => Promise<T>, first?: Promise<Peer>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      const peer = await (tries === 1 && first ? first : this.connection());
+      try {
+        return await send(peer);
+      } catch (err) {
+        if (!notLeader(err) || tries >= NOT_LEADER_TRIES) throw err;
+        this.deposed(peer, err);
+      }
+    }
+  }
+
+  /** Opens a subscription on the leader's connection, with its listener in place. */
+  private open<M extends SubscribeMethod>(method: M, params: ParamsOf<M>, listener: Listener): Promise<{ peer: Peer; id: number; reply: Results[M] }> {
+    return this.onLeader(async (peer) => {
+      const { id, reply } = peer.begin<Results[M]>(method, params);
+      const byId = this.listeners.get(peer) ?? new Map<number, Listener>();
+      this.listeners.set(peer, byId);
+      byId.set(id, listener);
+      try {
+        return { peer, id, reply: await reply };
+      } catch (err) {
+        byId.delete(id);
+        throw err;
+      }
+    });
+  }
+
+  /** Opens a subscription again after its connection was lost, waiting as resend does for a master to come back. */
+  private async reopen<M extends SubscribeMethod>(method: M, params: ParamsOf<M>, listener: Listener, lost: Error): Promise<{ peer: Peer; id: number; reply: Results[M] }> {
+    for (let wait = RESEND_MS.first; ; wait *= 2) {
+      try {
+        return await this.open(method, params, listener);
+      } catch (err) {
+        if (!connectionLost(err)) throw typedError(err);
+        if (wait > RESEND_MS.last) throw typedError(err instanceof Error ? err : lost);
+      }
+      await sleep(wait);
+    }
+  }
+
+  /** `peer`'s master no longer leads: the next connection goes to the leader it named, or the next address. */
+  private deposed(peer: Peer, err: unknown): void {
+    const master = this.dialled.get(peer);
+    if (master) this.search?.search.refused(leaderHint(err), master);
+    if (this.current === peer) {
+      this.current = null;
+      this.peer = null;
+    }
+    peer.close();
+  }
+
   private connection(): Promise<Peer> {
     if (!this.peer) {
-      this.peer = this.open();
-      this.peer.catch(() => (this.peer = null));
+      const opening = this.connect(masterList(this.options), this.options.tls ?? tlsFromEnvironment());
+      this.peer = opening;
+      opening.catch(() => {
+        if (this.peer === opening) this.peer = null;
+      });
     }
     return this.peer;
   }
 
-  private open(): Promise<Peer> {
-    const { host, port, token } = defaultAddress(this.options);
-    const tls = this.options.tls ?? tlsFromEnvironment();
-    const address = `${host}:${port}`;
-    const explain = (err: Error, connected: boolean): ConnectFailure | null => explainConnectFailure(err, address, { tls: tls !== false, connected });
-    return new Promise<Peer>((resolve, reject) => {
-      const { socket, ready } = dial(host, port, tls);
-      const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
-      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
-      let connected = false;
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new UnavailableError(explain(err, connected)?.message ?? `cannot reach the master at ${address}: ${err.message}`, err));
-      });
-      socket.once(ready, () => {
-        clearTimeout(timer);
-        connected = true;
-        const peer = new Peer(socket, { server: false });
-        peer.onEvent = (event, data) => {
-          const sub = (data as { subscription?: number } | undefined)?.subscription;
-          if (sub !== undefined) this.listeners.get(sub)?.(event, data);
-        };
-        peer.onClose(() => {
-          if (this.peer && this.current === peer) this.peer = null;
-        });
-        peer.hello({ token, role: 'client', versions: [2] }).then(
-          () => {
-            this.current = peer;
-            resolve(peer);
-          },
-          (err: Error) => {
-            const words = explain(err, true);
-            reject(words ? new UnavailableError(words.message, err) : typedError(err));
-          },
-        );
-      });
+  private async connect(masters: MasterEndpoint[], tls: TlsSetting): Promise<Peer> {
+    const key = masters.map(formatMaster).join(',');
+    if (this.search?.key !== key) this.search = { key, search: new LeaderSearch(masters, CLIENT_ROUNDS) };
+    const { peer, master } = await dialLeader(this.search.search, {
+      token: this.options.token ?? process.env.TITAN_TOKEN,
+      tls,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      onEvent: (from, event, data) => {
+        const sub = (data as { subscription?: number } | undefined)?.subscription;
+        if (sub !== undefined) this.listeners.get(from)?.get(sub)?.(event, data);
+      },
     });
+    this.dialled.set(peer, master);
+    this.current = peer;
+    peer.onClose(() => {
+      if (this.current === peer) {
+        this.current = null;
+        this.peer = null;
+      }
+    });
+    return peer;
   }
 }
 

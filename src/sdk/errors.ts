@@ -5,8 +5,9 @@
  * The client turns each error reply, and each failure to reach the master, into one of these.
  */
 import { TitanError } from '../core/errors.js';
+import { NotLeaderError } from '../protocol/masters.js';
 
-export { TitanError };
+export { NotLeaderError, TitanError };
 export type { ErrorCode } from '../core/errors.js';
 
 /** The request was malformed or named something invalid (`BAD_REQUEST`). */
@@ -74,6 +75,12 @@ export class ProtocolError extends TitanError {
   }
 }
 
+/*
+ * `NOT_LEADER`: a standby master, or one that lost the leadership (NotLeaderError, with the
+ * leader's `host:port` when known). The client follows the leader by itself, so it is seen only
+ * when no master led within the connect timeout.
+ */
+
 /** The master failed while handling the request (`INTERNAL`). */
 export class InternalError extends TitanError {
   constructor(message: string) {
@@ -94,6 +101,7 @@ const BY_CODE: Record<string, (message: string) => TitanError> = {
   BAD_JSON: (m) => new ProtocolError('BAD_JSON', m),
   UNKNOWN_METHOD: (m) => new ProtocolError('UNKNOWN_METHOD', m),
   INTERNAL: (m) => new InternalError(m),
+  NOT_LEADER: (m) => new NotLeaderError(m),
 };
 
 /** Socket error codes that mean the master could not be reached or the connection broke. */

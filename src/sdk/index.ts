@@ -24,6 +24,7 @@ export {
   InternalError,
   InvalidDagError,
   NotFoundError,
+  NotLeaderError,
   ProtocolError,
   TitanError,
   typedError,

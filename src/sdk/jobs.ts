@@ -2,7 +2,8 @@
 import type { JobStatus } from '../core/model.js';
 import { isTerminal } from '../core/model.js';
 import type { ClientEvents, JobView, LogChunk, Results } from '../protocol/methods.js';
-import type { Transport } from './connection.js';
+import { RESUMED, type Transport } from './connection.js';
+import { LogReplay } from './resume.js';
 import type { RunClient } from './runs.js';
 
 /** One attempt's output as `readLogs` returns it. */
@@ -69,14 +70,23 @@ export class JobClient {
     return { attempt: chunk.attempt, ...gapsOf(chunk) };
   }
 
-  /** Output as it is produced, across retries, until the job reaches a terminal status. */
+  /**
+   * Output as it is produced, across retries, until the job reaches a terminal status. A follow
+   * whose connection drops carries on from the master that leads once it is back, without
+   * repeating what it already gave.
+   */
   async *follow(ref: string): AsyncGenerator<{ attempt: number; data: string }, JobStatus> {
     const sub = await this.transport.subscribe('logs.follow', { ref });
+    const replay = new LogReplay();
     try {
       for (;;) {
         const [event, data] = await sub.next();
+        if (event === RESUMED) replay.resumed();
         if (event === 'log.end') return (data as ClientEvents['log.end']).status;
-        if (event === 'log') yield { attempt: (data as ClientEvents['log']).attempt, data: (data as ClientEvents['log']).data };
+        if (event !== 'log') continue;
+        const { attempt } = data as ClientEvents['log'];
+        const fresh = replay.fresh(attempt, (data as ClientEvents['log']).data);
+        if (fresh !== '') yield { attempt, data: fresh };
       }
     } finally {
       sub.close();

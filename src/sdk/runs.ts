@@ -4,9 +4,10 @@ import { basename } from 'node:path';
 import { isTerminal, type RunRecord } from '../core/model.js';
 import type { PipelineDoc } from '../core/pipeline-yaml.js';
 import type { ClientEvents, JobView, Results, RunSummary, RunView } from '../protocol/methods.js';
-import type { Transport } from './connection.js';
+import { RESUMED, type Transport } from './connection.js';
 import { BadRequestError } from './errors.js';
 import { type JobInput, type JobLike, prepareJobs, type RunInput, type ScriptSource } from './job-input.js';
+import { snapshotChanges } from './resume.js';
 
 /** What a run watch yields: first the state when the watch began, then each change after it. */
 export type RunEvent = { type: 'snapshot'; view: RunView } | { type: 'job'; job: JobView } | { type: 'run'; run: RunRecord };
@@ -31,9 +32,12 @@ export class RunClient {
     return { runId, jobId: id };
   }
 
-  /** Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`, joined by " ; "). */
+  /**
+   * Submits a DAG written in Titan's line format (`id|RUN_PAYLOAD|file|args|base64|req|prio|delay|[parents]`,
+   * joined by " ; "); sent again under the same request id after a lost reply, as `submit` is.
+   */
   submitTitanDag(payload: string): Promise<{ runId: string; jobs: string[] }> {
-    return this.transport.call('dag.submit', { payload });
+    return this.transport.resend('dag.submit', { payload, requestId: randomUUID() });
   }
 
   /**
@@ -85,6 +89,8 @@ export class RunClient {
   /**
    * The run's state when the watch began, then every change until it finishes. With
    * `jobs: false` only the run's own updates come (the final state is then read once at the end).
+   * A watch whose connection drops carries on from the master that leads once it is back, with
+   * the changes made in between.
    */
   async *watch(runId: string, options: { jobs?: boolean } = {}): AsyncGenerator<RunEvent, RunView> {
     const withJobs = options.jobs ?? true;
@@ -96,7 +102,17 @@ export class RunClient {
       let run = snapshot.run;
       while (run.status === 'RUNNING') {
         const [event, data] = await sub.next();
-        if (event === 'run.jobs') {
+        if (event === RESUMED) {
+          const changed = snapshotChanges(jobs, run, (data as Results['run.watch']).snapshot);
+          for (const job of withJobs ? changed.jobs : []) {
+            jobs.set(job.spec.id, job);
+            yield { type: 'job', job };
+          }
+          if (changed.run) {
+            run = changed.run;
+            yield { type: 'run', run };
+          }
+        } else if (event === 'run.jobs') {
           for (const job of (data as ClientEvents['run.jobs']).jobs) {
             jobs.set(job.spec.id, job);
             yield { type: 'job', job };

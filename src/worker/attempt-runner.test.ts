@@ -50,7 +50,7 @@ function setup(result: ExecutionResult = { outcome: 'COMPLETED', exitCode: 0, er
   const { fake, started } = executor(result, untilKilled);
   const attempts = new Attempts();
   const reported: FinishedAttempt[] = [];
-  const runner = new AttemptRunner({ masterHost: 'master', masterPort: 9090, workDir, executor: fake }, null, {
+  const runner = new AttemptRunner({ masters: [{ host: 'master', port: 9090 }], workDir, executor: fake }, null, {
     attempts,
     outbox: { add: (r) => void reported.push(r) },
     logs: { push: vi.fn() },

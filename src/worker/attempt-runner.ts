@@ -26,7 +26,7 @@ export interface RunnerParts {
   host: string;
 }
 
-type RunnerConfig = Pick<WorkerConfig, 'masterHost' | 'masterPort' | 'tls' | 'tlsFiles' | 'jobs' | 'workDir' | 'executor'>;
+type RunnerConfig = Pick<WorkerConfig, 'masters' | 'tls' | 'tlsFiles' | 'jobs' | 'workDir' | 'executor'>;
 
 /** An attempt's folders: its run's, its own (where it starts), and the outputs folder inside its own. */
 export function attemptDirs(workDir: string, d: Pick<Dispatch, 'runId' | 'jobId' | 'attempt'>): { runDir: string; attemptDir: string; outputDir: string } {
@@ -48,7 +48,7 @@ export class AttemptRunner {
   ) {
     const jobs = config.jobs ?? { user: null, passEnv: [] };
     this.files = new JobFiles(owner);
-    this.jobEnv = new JobEnvironment({ host: config.masterHost, port: config.masterPort }, config.tls ? (config.tlsFiles ?? {}) : null, jobs);
+    this.jobEnv = new JobEnvironment(config.masters, config.tls ? (config.tlsFiles ?? {}) : null, jobs);
     this.stager = new Stager(join(config.workDir, 'cache'), () => parts.link.session());
     this.services = new ServiceRunner({
       executor: config.executor,

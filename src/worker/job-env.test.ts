@@ -63,7 +63,7 @@ describe('a job environment', () => {
   const master = { host: '10.0.0.2', port: 9090 };
 
   it("carries the attempt's own token and ids, never the worker's token, and lets the job's env override the base", () => {
-    const jobs = new JobEnvironment(master, null, { user: null, passEnv: [] }, WORKER_ENV);
+    const jobs = new JobEnvironment([master], null, { user: null, passEnv: [] }, WORKER_ENV);
     const env = jobs.for(dispatch({ env: { LANG: 'fr_FR.UTF-8', TITAN_TOKEN: 'forged', MINE: '1' } }), { shared: '/w/runs/r1/shared', output: '/w/runs/r1/j1.2/out' }, 'host:8080');
     expect(env).toMatchObject({ TITAN_TOKEN: 'job.r1/j1/2.mac', TITAN_HOST: '10.0.0.2', TITAN_PORT: '9090', TITAN_RUN_ID: 'r1', TITAN_JOB_ID: 'j1', TITAN_ATTEMPT: '2', TITAN_SHARED_DIR: '/w/runs/r1/shared', TITAN_OUTPUT_DIR: '/w/runs/r1/j1.2/out', TITAN_WORKER_ID: 'host:8080', LANG: 'fr_FR.UTF-8', MINE: '1' });
     expect(Object.values(env)).not.toContain('the-cluster-token');
@@ -73,7 +73,7 @@ describe('a job environment', () => {
   });
 
   it("trusts the worker's CA over TLS but never gets the worker's client key", () => {
-    const jobs = new JobEnvironment(master, { ca: '/etc/titan/ca.pem', cert: '/etc/titan/worker.pem', key: '/etc/titan/worker.key' }, { user: null, passEnv: [] }, WORKER_ENV);
+    const jobs = new JobEnvironment([master], { ca: '/etc/titan/ca.pem', cert: '/etc/titan/worker.pem', key: '/etc/titan/worker.key' }, { user: null, passEnv: [] }, WORKER_ENV);
     const env = jobs.for(dispatch(), { shared: '/s', output: '/o' }, null);
     expect(env).toMatchObject({ TITAN_TLS: '1', TITAN_CA: '/etc/titan/ca.pem' });
     expect(env.TITAN_CERT).toBeUndefined();
@@ -81,7 +81,7 @@ describe('a job environment', () => {
   });
 
   it('presents the job certificate under mutual TLS when one is configured', () => {
-    const jobs = new JobEnvironment(master, { ca: '/ca.pem', cert: '/worker.pem', key: '/worker.key' }, { user: null, passEnv: [], cert: { cert: '/jobs.pem', key: '/jobs.key' } }, WORKER_ENV);
+    const jobs = new JobEnvironment([master], { ca: '/ca.pem', cert: '/worker.pem', key: '/worker.key' }, { user: null, passEnv: [], cert: { cert: '/jobs.pem', key: '/jobs.key' } }, WORKER_ENV);
     expect(jobs.for(dispatch(), { shared: '/s', output: '/o' }, null)).toMatchObject({ TITAN_CA: '/ca.pem', TITAN_CERT: '/jobs.pem', TITAN_KEY: '/jobs.key' });
   });
 });

@@ -10,6 +10,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Dispatch } from '../protocol/methods.js';
+import { formatMaster, type MasterEndpoint } from '../protocol/masters.js';
 import { type TlsFiles, tlsEnvFor } from '../protocol/tls-dial.js';
 import type { JobUser } from './job-user.js';
 
@@ -89,9 +90,14 @@ export class JobEnvironment {
   /** Built once: reading process.env enumerates the real environment on every access (tens of microseconds per attempt). */
   private readonly base: Record<string, string>;
   private readonly tls: Record<string, string>;
+  /** Where the SDKs find the master: TITAN_HOST and TITAN_PORT name the first; TITAN_MASTERS, when there are several, all of them. */
+  private readonly address: Record<string, string>;
 
   /** `workerTls`: the worker's TLS files when it dials with TLS (its jobs then do too, trusting the same CA). */
-  constructor(private readonly master: { host: string; port: number }, workerTls: TlsFiles | null, jobs: JobSettings, source: NodeJS.ProcessEnv = process.env) {
+  constructor(masters: readonly MasterEndpoint[], workerTls: TlsFiles | null, jobs: JobSettings, source: NodeJS.ProcessEnv = process.env) {
+    const [first] = masters;
+    if (!first) throw new Error('a job environment needs the address of a master');
+    this.address = { TITAN_HOST: first.host, TITAN_PORT: String(first.port), ...(masters.length > 1 && { TITAN_MASTERS: masters.map(formatMaster).join(',') }) };
     this.base = baseEnvironment(source, { passEnv: jobs.passEnv, user: jobs.user, pythonSdkDir: PYTHON_SDK_DIR });
     const files: TlsFiles | null = workerTls && { ...(workerTls.ca !== undefined && { ca: workerTls.ca }), ...jobs.cert };
     this.tls = files ? tlsEnvFor(files) : {};
@@ -101,8 +107,7 @@ export class JobEnvironment {
     return {
       ...this.base,
       ...d.env,
-      TITAN_HOST: this.master.host,
-      TITAN_PORT: String(this.master.port),
+      ...this.address,
       TITAN_TOKEN: d.token,
       ...this.tls,
       TITAN_RUN_ID: d.runId,

@@ -1,11 +1,13 @@
 /**
- * The worker's one session with the master: dialled, and dialled again with backoff whenever it
- * drops; opened by HELLO and at once by the reclaim of what the worker holds, so the master
- * neither loses nor duplicates its attempts; kept by heartbeats, and presumed dead after long
- * silence from the master. A refusal that will not fix itself (a wrong token, an untrusted
- * certificate) stops it for good.
+ * The worker's one session with the master that leads: dialled, and dialled again with backoff
+ * whenever it drops, through the masters' addresses in turn (a standby's NOT_LEADER sends it to
+ * the leader it names, or to the next address); opened by HELLO and at once by the reclaim of
+ * what the worker holds, so the master, or the one that took over, neither loses nor duplicates
+ * its attempts; kept by heartbeats, and presumed dead after long silence from the master. A
+ * refusal that will not fix itself (a wrong token, an untrusted certificate) stops it for good.
  */
 import { TitanError } from '../core/errors.js';
+import { formatMaster, LeaderSearch, leaderHint, type MasterEndpoint } from '../protocol/masters.js';
 import { type AttemptId, type HelloResult, NAME_TAKEN, type Results } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
@@ -13,12 +15,15 @@ import type { WorkerIdentity } from './identity.js';
 import { MasterContact } from './stop-policy.js';
 import type { WorkerConfig } from './worker-config.js';
 
-const RECONNECT_MIN_MS = 200;
-const RECONNECT_MAX_MS = 5000;
+/**
+ * Waits between rounds over the masters: short at first, since a standby takes over within
+ * seconds and should find its workers back at once, and never long.
+ */
+const ROUNDS = { first: 200, max: 2000 };
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
 
-type LinkConfig = Pick<WorkerConfig, 'masterHost' | 'masterPort' | 'token' | 'tls' | 'capabilities' | 'slots' | 'permanent' | 'spawnedBy' | 'stopAfterDisconnect' | 'onFatal'>;
+type LinkConfig = Pick<WorkerConfig, 'masters' | 'token' | 'tls' | 'capabilities' | 'slots' | 'permanent' | 'spawnedBy' | 'stopAfterDisconnect' | 'onFatal'>;
 
 /** What the session asks of the rest of the worker, and tells it. */
 export interface LinkHooks {
@@ -39,7 +44,7 @@ export class MasterLink {
   private id: string | null = null;
   private stopping = false;
   private readonly contact: MasterContact;
-  private reconnectDelay = RECONNECT_MIN_MS;
+  private readonly search: LeaderSearch;
   private heartbeat: NodeJS.Timeout | null = null;
   private connectedOnce: { resolve: () => void; reject: (err: Error) => void } | null = null;
   /** Waiting for a session (to upload outputs across a reconnect); woken on HELLO and on stop. */
@@ -51,6 +56,7 @@ export class MasterLink {
     private readonly hooks: LinkHooks,
   ) {
     this.contact = new MasterContact(config.stopAfterDisconnect, (afterMs) => hooks.unreachable(afterMs));
+    this.search = new LeaderSearch(config.masters, ROUNDS);
   }
 
   /** The current session, if any. */
@@ -89,15 +95,29 @@ export class MasterLink {
     this.current?.close();
   }
 
-  private dial(): void {
+  /** Dials the next master to try, after the wait the search asks for; `why` the last try failed, said with what comes next. */
+  private dial(why?: string): void {
     if (this.stopping) return;
-    const address = `${this.config.masterHost}:${this.config.masterPort}`;
-    const { socket, ready } = dial(this.config.masterHost, this.config.masterPort, this.config.tls);
+    const { master, waitMs } = this.search.next();
+    if (waitMs === 0) {
+      if (why !== undefined) this.hooks.log(`${why}; trying ${formatMaster(master)}`);
+      return this.dialOne(master);
+    }
+    const delay = waitMs * (0.8 + 0.4 * Math.random());
+    const none = this.search.several ? `; no master leads among ${this.search.describeTried()} yet` : '';
+    this.hooks.log(`${why ?? 'no master answered'}${none}; retrying in ${Math.round(delay)} ms`);
+    setTimeout(() => this.dialOne(master), delay);
+  }
+
+  private dialOne(master: MasterEndpoint): void {
+    if (this.stopping) return;
+    const address = formatMaster(master);
+    const { socket, ready } = dial(master.host, master.port, this.config.tls);
     const peer = new Peer(socket, { server: false });
     let connected = false;
     socket.once(ready, () => {
       connected = true;
-      void this.greet(peer);
+      void this.greet(peer, master);
     });
     peer.onClose((err) => {
       const joined = this.current === peer;
@@ -108,13 +128,19 @@ export class MasterLink {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       if (this.stopping) return;
-      // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
-      const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
-      if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
-      const delay = this.reconnectDelay * (0.8 + 0.4 * Math.random());
-      this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
-      this.hooks.log(`${failure?.message ?? `connection to master ${address} lost (${err.message})`}; retrying in ${Math.round(delay)} ms`);
-      setTimeout(() => this.dial(), delay);
+      let why: string;
+      if (err instanceof TitanError && err.code === 'NOT_LEADER') {
+        // A standby, or a leader deposed mid-session: go to the leader it names, or the next address.
+        this.search.refused(leaderHint(err), master);
+        why = `master ${address} does not lead${leaderHint(err) === undefined ? '' : ` (the leader is ${leaderHint(err)})`}: ${err.message}`;
+      } else {
+        // An untrusted certificate or a master that does not speak TLS will not fix itself, as a wrong token would not.
+        const failure = joined ? null : explainConnectFailure(err, address, { tls: Boolean(this.config.tls), connected });
+        if (failure?.fatal) return this.giveUp(new TitanError('UNAVAILABLE', failure.message));
+        why = failure?.message ?? `connection to master ${address} lost (${err.message})`;
+      }
+      if (joined) this.search.restart();
+      this.dial(why);
     });
   }
 
@@ -127,7 +153,7 @@ export class MasterLink {
     this.connectedOnce = null;
   }
 
-  private async greet(peer: Peer): Promise<void> {
+  private async greet(peer: Peer, master: MasterEndpoint): Promise<void> {
     peer.onEvent = (event, data) => this.hooks.event(peer, event, data);
     let result: HelloResult;
     let abandon: AttemptId[];
@@ -155,6 +181,8 @@ export class MasterLink {
     } catch (err) {
       const code = (err as { code?: string }).code;
       const message = (err as Error).message;
+      // Refused as a standby: the connection's close goes on to the leader (see dialOne).
+      if (code === 'NOT_LEADER') return peer.abort(err as TitanError);
       const refusal = `master refused this worker: ${message}`;
       // A wrong token or a malformed description will not fix itself: stop instead of retrying. A
       // name that belongs to a worker the master still knows comes free once it forgets that worker.
@@ -165,7 +193,7 @@ export class MasterLink {
     }
     this.current = peer;
     for (const wake of this.sessionWaiters.splice(0)) wake();
-    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.search.found(master);
     this.id = result.workerId ?? null;
     const heartbeatMs = result.heartbeatMs ?? 2000;
     this.contact.joined(result);
@@ -182,7 +210,7 @@ export class MasterLink {
       this.current?.notify('heartbeat', { running: this.hooks.running() });
     }, heartbeatMs);
     this.heartbeat.unref();
-    this.hooks.log(`joined master ${this.config.masterHost}:${this.config.masterPort} as ${this.id}`);
+    this.hooks.log(`joined master ${formatMaster(master)} as ${this.id}`);
     this.hooks.joined(peer, abandon);
     this.connectedOnce?.resolve();
     this.connectedOnce = null;

@@ -3,6 +3,7 @@
  * acknowledged it (it acknowledges once committed), and output not yet sent, which goes before
  * the results. Both outlive a dropped connection and go out on the next session.
  */
+import { TitanError } from '../core/errors.js';
 import { type AttemptId, attemptName, type FinishedAttempt } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import type { AttemptOutput } from './attempt-output.js';
@@ -72,6 +73,8 @@ export class Outbox {
       // outcome unknown: keep the results for the next session. Only a reply from the master is a
       // refusal, and re-sending a refused batch would repeat forever.
       if (peer.closed) return;
+      // A master that no longer leads committed nothing: keep them for the leader, and go find it.
+      if (err instanceof TitanError && err.code === 'NOT_LEADER') return peer.abort(err);
       this.log(`the master refused ${batch.length} results: ${(err as Error).message}`);
     }
     for (const [key, r] of batch) if (this.unacked.get(key) === r) this.unacked.delete(key);

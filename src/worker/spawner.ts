@@ -14,7 +14,7 @@ import type { SpawnWorker } from '../protocol/methods.js';
 export interface SpawnerConfig {
   /** The CLI script this process was started from. */
   entry: string;
-  /** host:port of the master. */
+  /** The --master of this worker: host:port of the master, or of several, comma-separated. */
   master: string;
   token: string;
   /** The advertised host name, shared with the parent. */

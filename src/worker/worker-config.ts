@@ -1,5 +1,6 @@
 /** How a worker is set up: its master, its name, its slots, its work directory and what the process hears from it. */
 import type { TitanError } from '../core/errors.js';
+import type { MasterEndpoint } from '../protocol/masters.js';
 import type { SpawnWorker } from '../protocol/methods.js';
 import type { TlsFiles, TlsSetting } from '../protocol/tls-dial.js';
 import type { Executor } from './executor.js';
@@ -7,8 +8,8 @@ import type { JobSettings } from './job-env.js';
 import type { StopAfterDisconnect } from './stop-policy.js';
 
 export interface WorkerConfig {
-  masterHost: string;
-  masterPort: number;
+  /** The master, or several masters sharing a store in the order to try them (the worker follows the leader). */
+  masters: MasterEndpoint[];
   token: string;
   /** TLS to the master (see TitanClient's `tls`); absent: plain TCP. */
   tls?: TlsSetting;

@@ -19,7 +19,7 @@ const SUITE_TIMEOUT_MS = 180_000;
 /** The environment of every Python process: no address of another cluster, no bytecode files in the tree. */
 function pythonEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', TITAN_NODE: process.execPath, NO_COLOR: '1' };
-  for (const name of ['TITAN_HOST', 'TITAN_PORT', 'TITAN_TOKEN', 'TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY', 'PYTHONPATH']) delete env[name];
+  for (const name of ['TITAN_HOST', 'TITAN_PORT', 'TITAN_MASTERS', 'TITAN_TOKEN', 'TITAN_TLS', 'TITAN_CA', 'TITAN_CERT', 'TITAN_KEY', 'PYTHONPATH']) delete env[name];
   return env;
 }
 

@@ -162,7 +162,7 @@ function TopBar({ user }: { user: string }) {
   const [theme, setTheme] = useTheme();
   const status = useEventsStatus();
   const next = theme === 'dark' ? 'light' : 'dark';
-  const liveText = status === 'live' ? 'Live' : status === 'idle' ? 'Offline' : 'Reconnecting…';
+  const liveText = status === 'live' ? 'Live' : status === 'idle' ? 'Offline' : status === 'reconnecting' ? 'Master unavailable, retrying…' : 'Connecting…';
   return (
     <header className="topbar">
       <span className={`live live-${status}`} role="status" title="Live updates from the master">

@@ -83,9 +83,12 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     }
   }
   if (!res.ok) {
-    const e = (parsed ?? {}) as { code?: unknown; message?: unknown };
+    // `{code, message}`, or the same inside `error` (a standby master's NOT_LEADER).
+    const outer = (parsed ?? {}) as { code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
+    const e = typeof outer.error === 'object' && outer.error !== null ? outer.error : outer;
     const code = typeof e.code === 'string' ? e.code : `HTTP_${res.status}`;
-    const message = typeof e.message === 'string' ? e.message : text.slice(0, 300) || res.statusText || `HTTP ${res.status}`;
+    const said = typeof e.message === 'string' ? e.message : text.slice(0, 300) || res.statusText || `HTTP ${res.status}`;
+    const message = res.status === 503 ? `master unavailable, retrying (${said})` : said;
     if (res.status === 401 && !NO_REDIRECT.has(path)) sendToLogin();
     throw new ApiError(res.status, code, message);
   }
@@ -151,6 +154,15 @@ export function query(params: Record<string, string | number | boolean | null | 
   return s === '' ? '' : `?${s}`;
 }
 
+/**
+ * No master answers for now (503: restarting, or a standby while another takes over; 0: not
+ * reachable): what was asked is asked again shortly.
+ */
+export const isUnavailable = (err: unknown): boolean => err instanceof ApiError && (err.status === 503 || err.status === 0);
+
+/** How soon a read that found no master is made again. */
+const UNAVAILABLE_RETRY_MS = 2000;
+
 // ---- hooks ----
 
 export interface ApiState<T> {
@@ -166,7 +178,8 @@ export interface ApiState<T> {
 
 /**
  * GETs `path` (null: nothing) and again whenever `path` or `deps` change. Answers that arrive
- * after a newer request was started are dropped.
+ * after a newer request was started are dropped. While no master answers (see isUnavailable) it
+ * asks again every 2 s, keeping what it had, so the page recovers by itself.
  */
 export function useApi<T>(path: string | null, deps: readonly unknown[] = []): ApiState<T> {
   const [data, setData] = useState<T | undefined>(undefined);
@@ -175,11 +188,13 @@ export function useApi<T>(path: string | null, deps: readonly unknown[] = []): A
   const seq = useRef(0);
   const pathRef = useRef(path);
   pathRef.current = path;
+  const retry = useRef<number | undefined>(undefined);
 
   const reload = useCallback(async (): Promise<void> => {
     const p = pathRef.current;
     if (p === null) return;
     const mine = ++seq.current;
+    window.clearTimeout(retry.current);
     try {
       const result = await apiGet<T>(p);
       if (mine !== seq.current) return;
@@ -188,6 +203,11 @@ export function useApi<T>(path: string | null, deps: readonly unknown[] = []): A
     } catch (err) {
       if (mine !== seq.current) return;
       setError(err instanceof ApiError ? err : new ApiError(0, 'CLIENT', (err as Error).message));
+      if (isUnavailable(err)) {
+        retry.current = window.setTimeout(() => {
+          if (mine === seq.current) void reload();
+        }, UNAVAILABLE_RETRY_MS);
+      }
     } finally {
       if (mine === seq.current) setLoading(false);
     }
@@ -205,6 +225,7 @@ export function useApi<T>(path: string | null, deps: readonly unknown[] = []): A
     void reload();
     return () => {
       seq.current++;
+      window.clearTimeout(retry.current);
     };
   }, [path, reload, ...deps]);
 
@@ -302,7 +323,8 @@ function openEvents(): void {
       })
       .catch(() => undefined);
     retryTimer = window.setTimeout(openEvents, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 30_000);
+    // Kept short: a master restarting, or another taking over, answers again within seconds.
+    retryDelay = Math.min(retryDelay * 2, 5_000);
   };
 }
 

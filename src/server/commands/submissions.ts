@@ -39,11 +39,11 @@ export function titanJobSpec({ master }: CommandContext, j: V1Job): JobSpecInput
   return spec;
 }
 
-/** Jobs of Titan's commands submitted as one run, checked as any submission is. */
-export async function submitTitanJobs(ctx: CommandContext, name: string, jobs: JobSpecInput[]): Promise<{ runId: string; jobs: string[] }> {
+/** Jobs of Titan's commands submitted as one run, checked as any submission is; `requestId` as for `submit`. */
+export async function submitTitanJobs(ctx: CommandContext, name: string, jobs: JobSpecInput[], requestId?: string): Promise<{ runId: string; jobs: string[] }> {
   const run = RunSpecSchema.safeParse({ name, jobs });
   if (!run.success) throw new TitanError('BAD_REQUEST', describeIssues(run.error.issues));
-  return submit.handle(ctx, { run: run.data });
+  return submit.handle(ctx, { run: run.data, ...(requestId !== undefined && { requestId }) });
 }
 
 export const submissionCommands = {
@@ -55,7 +55,7 @@ export const submissionCommands = {
     } catch (err) {
       throw err instanceof V1DagError ? new TitanError('INVALID_DAG', err.message) : err;
     }
-    return submitTitanJobs(ctx, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => titanJobSpec(ctx, j)));
+    return submitTitanJobs(ctx, `v1:${jobs[0]?.id ?? 'dag'}`, jobs.map((j) => titanJobSpec(ctx, j)), p.requestId);
   }),
   'blob.missing': command('blob.missing', ({ master }, p) => ({ missing: p.hashes.filter((h) => !master.blobs.has(h)) })),
   'blob.put': command('blob.put', ({ master }, p) => master.blobs.put(p.sha256, p.offset, Buffer.from(p.data, 'base64'), p.final)),
