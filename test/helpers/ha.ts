@@ -41,7 +41,8 @@ export interface TwoMasters {
   stop(): Promise<void>;
 }
 
-export async function twoMasters(storeUrl: string): Promise<TwoMasters> {
+/** `standbyStoreUrl`: the standby's way to the same store, when it differs from the leader's (a proxy in between). */
+export async function twoMasters(storeUrl: string, standbyStoreUrl = storeUrl): Promise<TwoMasters> {
   const folder = mkdtempSync(join(tmpdir(), 'titan-ha-'));
   const shared = join(folder, 'files');
   const c = new Cluster(['--store', storeUrl, '--reclaim-grace', '3', '--blob-dir', shared]);
@@ -55,7 +56,7 @@ export async function twoMasters(storeUrl: string): Promise<TwoMasters> {
   try {
     // The leader first, so that it is the one holding the lease when the standby starts.
     await c.startMaster();
-    standby = launch(['master', '--store', storeUrl, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
+    standby = launch(['master', '--store', standbyStoreUrl, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
     await waitForOutput(standby, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
   } catch (err) {
     await stop();

@@ -1,0 +1,159 @@
+/**
+ * A leader cut off from its PostgreSQL store by a network fault: a proxy between them stops
+ * passing bytes (a blackhole: connections stay open, nothing arrives), while the standby reaches
+ * the store directly. The standby takes over; the old leader starts no job and acknowledges no
+ * submission while cut off, and when the network heals its late writes are refused by the fence
+ * and it exits to come back as a standby. Required in CI like the other PostgreSQL tests.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TitanClient } from '../../src/sdk/client.js';
+import { LOST_LEADERSHIP_EXIT } from '../../src/server/leadership.js';
+import { APPEND_SCRIPT, notExactlyOnce, readLines, sleep, startWorkerVia, waitRunDone } from '../helpers/faults.js';
+import { health, leadsWithin, type TwoMasters, twoMasters } from '../helpers/ha.js';
+import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
+
+const available = postgresBinDir() !== null;
+const required = process.env.CI === 'true' || process.env.CI === '1';
+
+if (!available && required) {
+  describe('a leader cut off from PostgreSQL', () => {
+    it('runs in CI', () => {
+      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the HA tests are required in CI (.ci/run installs postgresql)');
+    });
+  });
+}
+
+/** A TCP proxy on a free loopback port whose traffic can be held (both ways) and let through again. */
+class HoldingProxy {
+  private held = false;
+  private readonly queued: (() => void)[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<HoldingProxy> {
+    let proxy: HoldingProxy | null = null;
+    const server = createServer((client) => proxy?.accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    proxy = new HoldingProxy(server, typeof address === 'object' && address ? address.port : 0);
+    return proxy;
+  }
+
+  private accept(client: Socket, targetPort: number): void {
+    const upstream = createConnection(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        this.sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const pass = (from: Socket, to: Socket): void => {
+      from.on('data', (chunk: Buffer) => {
+        const send = (): void => void to.write(chunk);
+        if (this.held) this.queued.push(send);
+        else send();
+      });
+    };
+    pass(client, upstream);
+    pass(upstream, client);
+  }
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const send of this.queued.splice(0)) send();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let server: PostgresServer | null = null;
+let pair: TwoMasters | null = null;
+let proxy: HoldingProxy | null = null;
+const clients: TitanClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await pair?.stop();
+  pair = null;
+  await proxy?.close();
+  proxy = null;
+});
+
+describe.runIf(available)('a leader cut off from PostgreSQL', () => {
+  beforeAll(async () => {
+    server = await PostgresServer.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.remove();
+    server = null;
+  });
+
+  it('loses the lead: it starts nothing and acknowledges nothing while cut off, and its late writes are refused', { timeout: 120_000 }, async () => {
+    const pg = server ?? expect.unreachable('no server');
+    await pg.query('postgres', 'CREATE DATABASE cut_off');
+    proxy = await HoldingProxy.start(pg.port);
+    const viaProxy = pg.urlOf('cut_off').replace(`:${pg.port}/`, `:${proxy.port}/`);
+    pair = await twoMasters(viaProxy, pg.urlOf('cut_off'));
+    const { c, tcp, http } = pair;
+    const old = c.master ?? expect.unreachable('no master');
+    await c.startWorker({ args: ['--master', `127.0.0.1:${c.port},127.0.0.1:${tcp}`] });
+    const appendFile = join(c.dir, 'append.txt');
+    const toOld = c.client();
+    clients.push(toOld);
+    const first = await toOld.submit({ name: 'before', jobs: [{ id: 'before', script: APPEND_SCRIPT, args: ['before', '0', appendFile] }] });
+    expect((await waitRunDone(toOld, first.runId, 30_000)).run.status).toBe('COMPLETED');
+
+    // The network between the leader and PostgreSQL fails; the standby still reaches it.
+    proxy.hold();
+    const cut = Date.now();
+    const late = Promise.race([
+      toOld.submit({ name: 'late', jobs: [{ id: 'late', script: APPEND_SCRIPT, args: ['late', '0', appendFile] }] }).then(
+        () => 'acknowledged',
+        (err: Error) => err.message,
+      ),
+      sleep(15_000).then(() => 'no answer'),
+    ]);
+    const tookMs = await leadsWithin(http, cut, 15_000);
+    expect(tookMs, 'takeover after the cut').toBeLessThanOrEqual(5_000);
+
+    // The new leader runs work (on a worker of its own: the first one stays with the master it is
+    // connected to, which cannot tell it that it no longer leads); the cut-off one acknowledged nothing.
+    await startWorkerVia(c, tcp);
+    const toNew = new TitanClient({ host: '127.0.0.1', port: tcp, token: c.token });
+    clients.push(toNew);
+    const after = await toNew.submit({ name: 'after', jobs: [{ id: 'after', script: APPEND_SCRIPT, args: ['after', '0', appendFile] }] });
+    expect((await waitRunDone(toNew, after.runId, 60_000)).run.status).toBe('COMPLETED');
+    expect(await late).not.toBe('acknowledged');
+
+    // The network heals: the old leader's held writes meet the fence, and it leaves.
+    const exited = new Promise<number | null>((resolve) => {
+      if (old.child.exitCode !== null) resolve(old.child.exitCode);
+      else old.child.once('exit', (code) => resolve(code));
+    });
+    proxy.release();
+    expect(await Promise.race([exited, sleep(20_000).then(() => 'still running')])).toBe(LOST_LEADERSHIP_EXIT);
+    expect(old.output()).toMatch(/lost the leadership/);
+
+    expect(await pg.query('cut_off', "SELECT name FROM runs ORDER BY created_at")).toEqual([{ name: 'before' }, { name: 'after' }]);
+    expect(notExactlyOnce(['before', 'after'], readLines(appendFile))).toEqual({});
+    expect(readLines(appendFile)).not.toContain('late');
+    expect(await health(http)).toMatchObject({ role: 'leader' });
+  });
+});
