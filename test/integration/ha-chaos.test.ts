@@ -83,11 +83,15 @@ async function leaderOf(masters: readonly Master[]): Promise<Master> {
   throw new Error('no master answers /healthz as leader');
 }
 
-/** Polls the run until one of its jobs has an attempt that started after `since`; returns when, in ms since `since`. */
+/**
+ * Polls the run until one of its jobs has an attempt that started after `since`; returns the
+ * earliest such start (the new leader's clock, on this machine), in ms since `since`.
+ */
 async function dispatchesWithin(client: TitanClient, runId: string, since: number, timeoutMs: number): Promise<number> {
   for (;;) {
     const view: RunView | null = await client.getRun(runId).catch(() => null);
-    if (view?.jobs.some((j) => j.startedAt !== null && j.startedAt > since)) return Date.now() - since;
+    const starts = (view?.jobs ?? []).flatMap((j) => (j.startedAt !== null && j.startedAt > since ? [j.startedAt] : []));
+    if (starts.length > 0) return Math.min(...starts) - since;
     if (Date.now() - since > timeoutMs) throw new Error(`no attempt started within ${timeoutMs} ms of the kill`);
     await sleep(100);
   }
