@@ -69,6 +69,15 @@ describe('the search for the leader', () => {
     expect(search.describeTried()).toBe('a:9090, b:9090');
   });
 
+  it('waits the shortest time for the steady rounds, then doubles; a lost leader starts the steady rounds again', () => {
+    const search = new LeaderSearch([a], { first: 400, max: 2000, steady: 3 });
+    const waits = (n: number): number[] => Array.from({ length: n }, () => search.next().waitMs);
+    expect(waits(7)).toEqual([0, 400, 400, 400, 800, 1600, 2000]);
+    search.found(a);
+    search.restart();
+    expect(waits(5)).toEqual([0, 400, 400, 400, 800]);
+  });
+
   it("follows a standby's hint at once, even outside the list, and goes on with the list after it", () => {
     const search = new LeaderSearch([a, b, c], { first: 250, max: 2000 });
     expect(search.next().master).toEqual(a);

@@ -74,23 +74,27 @@ export class NotLeaderError extends TitanError {
 export const errorFromBody = (body: { code: string; message: string; leader?: string | undefined }): TitanError =>
   body.code === 'NOT_LEADER' ? new NotLeaderError(body.message, body.leader) : new TitanError(body.code, body.message);
 
-/** Waits between rounds over the list: `first`, doubling, at most `max`. */
+/** Waits between rounds over the list: `first` for the first `steady` rounds (none by default), then doubling, at most `max`. */
 export interface RoundBackoff {
   first: number;
   max: number;
+  /** Rounds that wait only `first`, for as long as a standby may still be taking over. */
+  steady?: number;
 }
 
 /**
  * The order in which to dial a list of masters until one leads: each address once per round,
  * starting with the last known leader; a NOT_LEADER that names the leader sends the next dial
  * there (even outside the list) without waiting; a round that found no leader is followed by a
- * wait that doubles up to `backoff.max`. Pure: the caller dials, times and reports back.
+ * wait that stays short for `backoff.steady` rounds, then doubles up to `backoff.max`. Pure: the caller dials, times and reports back.
  */
 export class LeaderSearch {
   private start = 0;
   private index = 0;
   private hint: MasterEndpoint | null = null;
   private wait: number;
+  /** Rounds without a leader since the search began, or since the last leader was found or lost. */
+  private rounds = 0;
   /** Every address dialled since the last success, for the message when none leads. */
   readonly tried = new Set<string>();
 
@@ -121,7 +125,7 @@ export class LeaderSearch {
       // A whole round found no leader: back off, then go round again.
       this.index = 0;
       waitMs = this.wait;
-      this.wait = Math.min(this.backoff.max, this.wait * 2);
+      if (++this.rounds >= (this.backoff.steady ?? 0)) this.wait = Math.min(this.backoff.max, this.wait * 2);
     }
     this.index++;
     this.tried.add(formatMaster(master));
@@ -147,6 +151,7 @@ export class LeaderSearch {
     this.index = 0;
     this.hint = null;
     this.wait = this.backoff.first;
+    this.rounds = 0;
     this.tried.clear();
   }
 

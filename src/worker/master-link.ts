@@ -16,10 +16,12 @@ import { MasterContact } from './stop-policy.js';
 import type { WorkerConfig } from './worker-config.js';
 
 /**
- * Waits between rounds over the masters: short at first, since a standby takes over within
- * seconds and should find its workers back at once, and never long.
+ * Waits between rounds over the masters: 400 ms for the first 10 rounds (about 4 s, as long as a
+ * standby may take to acquire a dead leader's lease: 3 s TTL, tried every 500 ms), so a new leader
+ * has its workers back within half a second and dispatches within 5 s of the old one's death; then
+ * doubling, and never long.
  */
-const ROUNDS = { first: 200, max: 2000 };
+const ROUNDS = { first: 400, max: 2000, steady: 10 };
 /** Heartbeat periods without any frame from the master after which the connection is presumed dead. */
 const SILENT_MASTER_HEARTBEATS = 3;
 
