@@ -23,6 +23,10 @@ Other options are passed to "titan master" (e.g. --autoscale GPU=2, --store redi
                   or the token itself in TITAN_TOKEN, work too). The master reads it from the data
                   folder: no command line ever holds it.
 
+Masters sharing a PostgreSQL or Redis store (--store, with --blob-dir and --advertise): the first
+leads, the others stand by and take over automatically; this script says which it is, and
+./stop_master.sh stops either.
+
 Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN_FILE,
 TITAN_TOKEN, TITAN_NODE (the node binary to use), TITAN_START_TIMEOUT (seconds to wait, default 60).
 Stop it with ./stop_master.sh; its output goes to master.log.
@@ -147,13 +151,17 @@ summary() {
   echo
   echo "CLI / SDK from your laptop:"
   if [ -n "$leader" ]; then
-    echo "  export TITAN_MASTERS=$leader,<VM-EXTERNAL-IP>:$port TITAN_TOKEN=$token$tls_env"
-    echo "  (every master's address reachable from the laptop: the clients follow the one that leads)"
+    echo "  export TITAN_MASTERS=<LEADER-EXTERNAL-IP>:${leader##*:},<VM-EXTERNAL-IP>:$port TITAN_TOKEN=$token$tls_env"
+    echo "  (every master's address the laptop reaches, the leader's ($leader) first: clients follow the one that leads)"
   else
     echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token$tls_env"
   fi
   echo
-  echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
+  if [ -n "$leader" ]; then
+    echo "Firewall: open TCP $port and TCP $http on every master, as on the leader (restrict them to your own"
+  else
+    echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
+  fi
   echo "addresses and the workers' network); workers need no inbound port."
 }
 
