@@ -224,8 +224,15 @@ fi
 
 if pid=$(titan_running "$PID_FILE"); then
   read -r rport rhttp rscheme <<<"$(running_ports "$pid")"
-  echo "the master is already running (pid $pid)"
-  summary "$pid" "$rport" "$rhttp" "$rscheme"
+  # Since the last start in the log: a leader that stood by says "listening" once it leads.
+  rleader=$(awk '/start_master.sh: starting the master/ { l = "" } /standing by: the leader is at / { l = $0 } /titan master listening/ { l = "" } END { print l }' "$LOG" 2>/dev/null |
+    sed -n 's/.*standing by: the leader is at \([^ ]*\).*/\1/p')
+  if [ -n "$rleader" ]; then
+    echo "the master is already running as a standby (pid $pid): the master at $rleader leads the cluster; this one takes over automatically."
+  else
+    echo "the master is already running (pid $pid)"
+  fi
+  summary "$pid" "$rport" "$rhttp" "$rscheme" "$rleader"
   exit 0
 fi
 rm -f "$PID_FILE"

@@ -175,6 +175,9 @@ describe.skipIf(unavailable !== null)('the bundles’ start scripts', () => {
       // Workers get both masters, the leader first.
       expect(standby.out).toMatch(new RegExp(`\\./start_worker\\.sh 127\\.0\\.0\\.1:${ports[0]},\\S+:${ports[1]} 8085 GENERAL`));
       expect(standby.out).toContain(`TITAN_MASTERS=<LEADER-EXTERNAL-IP>:${ports[0]},<VM-EXTERNAL-IP>:${ports[1]} `);
+      const again = await start(1);
+      expect(again.code, again.out).toBe(0);
+      expect(again.out).toMatch(new RegExp(`the master is already running as a standby \\(pid \\d+\\): the master at 127\\.0\\.0\\.1:${ports[0]} leads`));
 
       const pid = Number(readFileSync(join(bundles[1] ?? '', 'run', 'master.pid'), 'utf8').trim());
       const stopped = run(join(bundles[1] ?? '', 'stop_master.sh'), []);
