@@ -23,6 +23,10 @@ Other options are passed to "titan master" (e.g. --autoscale GPU=2, --store redi
                   or the token itself in TITAN_TOKEN, work too). The master reads it from the data
                   folder: no command line ever holds it.
 
+Masters sharing a PostgreSQL or Redis store (--store, with --blob-dir and --advertise): the first
+leads, the others stand by and take over automatically; this script says which it is, and
+./stop_master.sh stops either.
+
 Environment: TITAN_DATA_DIR (default: titan-data in the bundle folder), TITAN_TOKEN_FILE,
 TITAN_TOKEN, TITAN_NODE (the node binary to use), TITAN_START_TIMEOUT (seconds to wait, default 60).
 Stop it with ./stop_master.sh; its output goes to master.log.
@@ -100,9 +104,11 @@ RUN_DIR=$DIR/run
 PID_FILE=$RUN_DIR/master.pid
 LOG=$DIR/master.log
 
-# summary PID PORT HTTP_PORT SCHEME: how to reach the running master (SCHEME https with TLS).
+# summary PID PORT HTTP_PORT SCHEME [LEADER]: how to reach the running master (SCHEME https with
+# TLS); LEADER, the host:port of the master that leads when this one stands by, comes first in the
+# worker's and the laptop's master lists.
 summary() {
-  local pid=$1 port=$2 http=$3 scheme=$4 token wtoken addrs first a join tls_join='' tls_env=''
+  local pid=$1 port=$2 http=$3 scheme=$4 leader=${5:-} token wtoken addrs first a join tls_join='' tls_env=''
   addrs=$(titan_addresses)
   first=$(printf '%s\n' "$addrs" | head -n 1)
   [ -n "$first" ] || first='<MASTER_INTERNAL_IP>'
@@ -115,6 +121,7 @@ summary() {
   fi
   join=$first
   [ "$port" -eq 9090 ] || join=$first:$port
+  [ -z "$leader" ] || join=${leader%:9090},$join
   if [ "$scheme" = https ]; then
     tls_join=' --ca <the CA that signed the certificate>'
     tls_env=' TITAN_CA=<that CA file>'
@@ -143,9 +150,18 @@ summary() {
   echo "  (use this master's internal IP; this host's addresses: ${addrs:-unknown})"
   echo
   echo "CLI / SDK from your laptop:"
-  echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token$tls_env"
+  if [ -n "$leader" ]; then
+    echo "  export TITAN_MASTERS=<LEADER-EXTERNAL-IP>:${leader##*:},<VM-EXTERNAL-IP>:$port TITAN_TOKEN=$token$tls_env"
+    echo "  (every master's address the laptop reaches, the leader's ($leader) first: clients follow the one that leads)"
+  else
+    echo "  export TITAN_HOST=<VM-EXTERNAL-IP> TITAN_PORT=$port TITAN_TOKEN=$token$tls_env"
+  fi
   echo
-  echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
+  if [ -n "$leader" ]; then
+    echo "Firewall: open TCP $port and TCP $http on every master, as on the leader (restrict them to your own"
+  else
+    echo "Firewall: open TCP $port and TCP $http on the master only (restrict them to your own"
+  fi
   echo "addresses and the workers' network); workers need no inbound port."
 }
 
@@ -208,8 +224,15 @@ fi
 
 if pid=$(titan_running "$PID_FILE"); then
   read -r rport rhttp rscheme <<<"$(running_ports "$pid")"
-  echo "the master is already running (pid $pid)"
-  summary "$pid" "$rport" "$rhttp" "$rscheme"
+  # Since the last start in the log: a leader that stood by says "listening" once it leads.
+  rleader=$(awk '/start_master.sh: starting the master/ { l = "" } /standing by: the leader is at / { l = $0 } /titan master listening/ { l = "" } END { print l }' "$LOG" 2>/dev/null |
+    sed -n 's/.*standing by: the leader is at \([^ ]*\).*/\1/p')
+  if [ -n "$rleader" ]; then
+    echo "the master is already running as a standby (pid $pid): the master at $rleader leads the cluster; this one takes over automatically."
+  else
+    echo "the master is already running (pid $pid)"
+  fi
+  summary "$pid" "$rport" "$rhttp" "$rscheme" "$rleader"
   exit 0
 fi
 rm -f "$PID_FILE"
@@ -239,14 +262,16 @@ bg=$TITAN_BG_PID
 printf '%s\n' "$bg" >"$PID_FILE.$$" && mv "$PID_FILE.$$" "$PID_FILE"
 
 new_lines() { tail -c "+$((START_SIZE + 1))" "$LOG" 2>/dev/null || true; }
+# Up once it listens (it leads, or has no lease to take) or once it stands by behind a leader.
+up() { new_lines | grep -q 'titan master listening\|standing by: the leader is at '; }
 i=0
-while [ "$i" -lt $((TIMEOUT * 5)) ] && kill -0 "$bg" 2>/dev/null && ! new_lines | grep -q 'titan master listening'; do
+while [ "$i" -lt $((TIMEOUT * 5)) ] && kill -0 "$bg" 2>/dev/null && ! up; do
   sleep 0.2
   i=$((i + 1))
 done
-if ! new_lines | grep -q 'titan master listening'; then
+if ! up; then
   if kill -0 "$bg" 2>/dev/null; then
-    # Not killed: a large store can take long to open.
+    # Not killed: a large store can take long to open, and a standby may not reach its store yet.
     titan_err "the master (pid $bg) is not listening after ${TIMEOUT} s; it may still be starting:"
     titan_err "follow $LOG; ./start_master.sh shows its summary once it is up, ./stop_master.sh stops it"
   else
@@ -263,5 +288,15 @@ SCHEME=http
 for w in ${EXTRA[@]+"${EXTRA[@]}"}; do
   case $w in --tls-cert | --tls-cert=*) SCHEME=https ;; esac
 done
-echo "the master is running (pid $pid)"
-summary "$pid" "$PORT" "$HTTP_PORT" "$SCHEME"
+if new_lines | grep -q 'titan master listening'; then
+  echo "the master is running (pid $pid)"
+  summary "$pid" "$PORT" "$HTTP_PORT" "$SCHEME"
+  exit 0
+fi
+# A standby: its pid file is the one written above, so ./stop_master.sh stops it as it does a leader.
+LEADER=$(new_lines | sed -n 's/.*standing by: the leader is at \([^ ]*\).*/\1/p' | tail -n 1)
+LEADER_HTTP=$(new_lines | sed -n 's/.*standing by: the leader is at [^ ]* (dashboard \([^ )]*\)).*/\1/p' | tail -n 1)
+echo "the master is running as a standby (pid $pid): the master at $LEADER leads the cluster (dashboard ${LEADER_HTTP:-unknown})."
+echo "This master takes over automatically, within about 5 s, if the leader dies or stops; it then"
+echo "listens on TCP $PORT and HTTP $HTTP_PORT here. Until then clients and workers use the leader."
+summary "$pid" "$PORT" "$HTTP_PORT" "$SCHEME" "$LEADER"

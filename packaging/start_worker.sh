@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a Titan worker in the background from this bundle folder; it connects out to the master.
-# Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true]
+# Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT][,MASTER_HOST[:MASTER_PORT]...]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true]
 #                          [--token-file FILE] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]
 # The worker token is read from the file "token" in this folder (or --token-file FILE), and the
 # worker gets the file's path, never the token itself: a command line is visible to every user (ps).
@@ -11,14 +11,16 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=common.sh
 . "$DIR/lib/common.sh"
 
-USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token-file FILE] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]'
+USAGE='Usage: ./start_worker.sh <MASTER_HOST[:MASTER_PORT][,...]> [PORT=8085] [CAPABILITY=GPU] [PERMANENT=true] [--token-file FILE] [--slots N] [--name NAME] [--tls] [--ca FILE] [--cert FILE --key FILE]'
 
 usage() {
   cat <<EOF
 $USAGE
 
 Starts a Titan worker in the background. It connects out to the master (no inbound port needed).
-  MASTER_HOST[:MASTER_PORT]  the master's internal IP or name; MASTER_PORT defaults to 9090 (or TITAN_PORT)
+  MASTER_HOST[:MASTER_PORT]  the master's internal IP or name; MASTER_PORT defaults to 9090 (or TITAN_PORT).
+                             Masters sharing a store: a comma list, e.g. 10.0.0.5,10.0.0.6:9091; the worker
+                             joins the one that leads and follows the leadership when it moves
   PORT                       names this worker NAME:PORT, so several workers on one VM stay distinct (default 8085)
   CAPABILITY                 what it offers jobs, a comma list like GPU,HIGH_MEM (default GPU)
   PERMANENT                  true or false: permanent workers are never scaled down (default true)
@@ -92,19 +94,35 @@ CAPABILITY_DEFAULTED=false
 [ -n "${POS[2]:-}" ] || CAPABILITY_DEFAULTED=true
 PERMANENT=${POS[3]:-true}
 
-# MASTER_HOST[:MASTER_PORT]; [IPv6]:PORT works too.
-MPORT=${TITAN_PORT:-9090}
-case $MASTER in
-  \[*\]:*) MHOST=${MASTER%:*}; MPORT=${MASTER##*:} ;;
-  \[*\]) MHOST=$MASTER ;;
-  *:*:*) MHOST="[$MASTER]" ;; # a bare IPv6 address
-  *:*) MHOST=${MASTER%%:*}; MPORT=${MASTER#*:} ;;
-  *) MHOST=$MASTER ;;
-esac
-[ -n "$MHOST" ] || bad "MASTER_HOST is empty in \"$MASTER\""
-case $MHOST in *[[:space:]/]*) bad "MASTER_HOST \"$MHOST\" is not a host name or IP address" ;; esac
-titan_valid_port "$MPORT" || bad "MASTER_PORT must be a number from 1 to 65535 (got \"$MPORT\" in \"$MASTER\")"
-MPORT=$((10#$MPORT))
+# MASTER_HOST[:MASTER_PORT], or a comma list of them for masters that share a store (one leads,
+# the others stand by); [IPv6]:PORT works too, and each entry gets the default port on its own.
+DEFAULT_MPORT=${TITAN_PORT:-9090}
+MASTERS=()
+case $MASTER in '' | ,* | *, | *,,*) bad "MASTER_HOST has an empty entry in \"$MASTER\" (a comma list like 10.0.0.5,10.0.0.6:9091)" ;; esac
+IFS=',' read -r -a ENTRIES <<<"$MASTER"
+for entry in "${ENTRIES[@]}"; do
+  MPORT=$DEFAULT_MPORT
+  case $entry in
+    \[*\]:*) MHOST=${entry%:*}; MPORT=${entry##*:} ;;
+    \[*\]) MHOST=$entry ;;
+    *:*:*) MHOST="[$entry]" ;; # a bare IPv6 address
+    *:*) MHOST=${entry%%:*}; MPORT=${entry#*:} ;;
+    *) MHOST=$entry ;;
+  esac
+  [ -n "$MHOST" ] || bad "MASTER_HOST is empty in \"$entry\""
+  case $MHOST in *[[:space:]/]*) bad "MASTER_HOST \"$MHOST\" is not a host name or IP address" ;; esac
+  titan_valid_port "$MPORT" || bad "MASTER_PORT must be a number from 1 to 65535 (got \"$MPORT\" in \"$entry\")"
+  MASTERS+=("$MHOST:$((10#$MPORT))")
+done
+# One --master argument; the worker tries the entries in order and follows the leader.
+MASTER_LIST=$(IFS=','; printf '%s' "${MASTERS[*]}")
+if [ "${#MASTERS[@]}" -eq 1 ]; then
+  MASTER_DESC="the master at $MASTER_LIST"
+  MPORT=${MASTER_LIST##*:}
+else
+  MASTER_DESC="the masters at $MASTER_LIST"
+  MPORT=$(for m in "${MASTERS[@]}"; do printf '%s\n' "${m##*:}"; done | sort -un | paste -sd, -)
+fi
 titan_valid_port "$PORT" || bad "PORT must be a number from 1 to 65535 (got \"$PORT\")"
 PORT=$((10#$PORT))
 case $CAPABILITY in
@@ -187,11 +205,11 @@ fi
 
 {
   echo
-  echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_worker.sh: starting worker $NAME:$PORT [$CAPABILITY] for master $MHOST:$MPORT ==="
+  echo "=== $(date '+%Y-%m-%d %H:%M:%S') start_worker.sh: starting worker $NAME:$PORT [$CAPABILITY] for $MASTER_DESC ==="
 } >>"$LOG"
 START_SIZE=$(titan_log_size "$LOG")
 
-ARGS=(worker --master "$MHOST:$MPORT" --token-file "$TOKEN_FILE" --capabilities "$CAPABILITY" --port "$PORT"
+ARGS=(worker --master "$MASTER_LIST" --token-file "$TOKEN_FILE" --capabilities "$CAPABILITY" --port "$PORT"
   --slots "$SLOTS" --name "$NAME" --work-dir "$WORK_DIR" --pid-file "$PID_FILE")
 [ "$PERMANENT" = true ] && ARGS+=(--permanent)
 ARGS+=(${KEEP[@]+"${KEEP[@]}"})
@@ -211,7 +229,9 @@ i=0
 while [ "$i" -lt 100 ]; do
   if new_lines | grep -q 'joined master'; then
     pid=$(titan_running "$PID_FILE") || pid=$bg
-    echo "worker $NAME:$PORT [$CAPABILITY] joined the master at $MHOST:$MPORT (pid $pid), log: $LOG"
+    # The one that leads, named by the worker's own log line.
+    joined=$(new_lines | sed -n 's/.*joined master \([^ ]*\) as .*/\1/p' | head -n 1)
+    echo "worker $NAME:$PORT [$CAPABILITY] joined the master at ${joined:-$MASTER_LIST} (pid $pid), log: $LOG"
     if [ "$CAPABILITY_DEFAULTED" = true ]; then
       echo "note: it runs only jobs that require GPU (the default CAPABILITY). Jobs that name no requirement need"
       echo "      a GENERAL worker: ./stop_worker.sh $PORT && ./start_worker.sh $MASTER $PORT GENERAL   (or GENERAL,GPU)"
@@ -225,7 +245,7 @@ while [ "$i" -lt 100 ]; do
     last_lines
     if new_lines | grep -qi 'certificate\|does not speak TLS'; then
       titan_err "hint: a TLS problem: --ca must be the CA that signed the master's certificate, the certificate"
-      titan_err "      must name MASTER_HOST ($MHOST), and a master with --tls-client-ca needs --cert and --key."
+      titan_err "      must name the MASTER_HOST it is reached by ($MASTER_LIST), and a master with --tls-client-ca needs --cert and --key."
     elif new_lines | grep -q 'master refused this worker'; then
       titan_err "hint: the master refused this worker, most likely a wrong token: use the worker token"
       titan_err "      start_master.sh printed (bin/titan.js token --role worker in the master's bundle folder)."
@@ -237,11 +257,11 @@ while [ "$i" -lt 100 ]; do
 done
 
 pid=$(titan_running "$PID_FILE") || pid=$bg
-echo "worker $NAME:$PORT [$CAPABILITY] is still trying to reach the master at $MHOST:$MPORT (pid $pid); it keeps retrying in the background."
+echo "worker $NAME:$PORT [$CAPABILITY] is still trying to reach $MASTER_DESC (pid $pid); it keeps retrying in the background."
 echo "Check that:"
-echo "  - the master is running there (./start_master.sh on the master prints its status)"
-echo "  - TCP $MPORT is open in the master's firewall for this VM"
-echo "  - $MHOST is the master's internal IP (or a name this VM resolves to it)"
+echo "  - a master is running there (./start_master.sh on the master prints its status)"
+echo "  - TCP $MPORT is open in the masters' firewall for this VM"
+echo "  - $MASTER_LIST names the masters' internal IPs (or names this VM resolves to them)"
 echo "  - TLS matches: a master started with --tls-cert needs --ca (or --tls) here, a plain one none"
 echo "--- last lines of $LOG ---"
 new_lines | tail -n 10
