@@ -58,7 +58,7 @@ async function once(url: string, script: string, label: string, profileDir: stri
   const blobs = join(dir, 'blobs');
   const procs: Proc[] = [];
   const clients: TitanClient[] = [];
-  const master = async (name: string, tcp: number, http: number): Promise<Proc> => {
+  const master = (name: string, tcp: number, http: number): Proc => {
     const args = ['master', '--store', url, '--blob-dir', blobs, '--data-dir', join(dir, `data-${name}`), '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', token];
     const proc = launch(`master-${name}`, args, profileDir);
     procs.push(proc);
@@ -66,9 +66,9 @@ async function once(url: string, script: string, label: string, profileDir: stri
   };
   try {
     const [tcpA, httpA, tcpB, httpB] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const leader = await master('a', tcpA, httpA);
+    const leader = master('a', tcpA, httpA);
     await leader.waitFor(/listening on 127\.0\.0\.1:\d+/, 30_000);
-    const standby = await master('b', tcpB, httpB);
+    const standby = master('b', tcpB, httpB);
     await standby.waitFor(/standing by: the leader is at 127\.0\.0\.1:\d+/, 30_000);
     // It follows the leader: when the leader's connection drops it tries both addresses in turn until one leads.
     const worker = launch('worker', ['worker', '--master', `127.0.0.1:${tcpA},127.0.0.1:${tcpB}`, '--token', token, '--slots', '4', '--name', '127.0.0.1', '--port', '8201', '--work-dir', join(dir, 'worker'), '--executor', 'process'], profileDir);
@@ -93,7 +93,6 @@ async function once(url: string, script: string, label: string, profileDir: stri
       async () => {
         // A fresh client per try: the new leader may say so on HTTP a moment before its TCP port serves.
         const after = new TitanClient({ host: '127.0.0.1', port: tcpB, token });
-        clients.push(after);
         try {
           const starts = (await after.getRun(runId)).jobs.map((j) => j.startedAt).filter((at): at is number => at !== null && at > killedAt);
           return starts.length === 0 ? null : Math.min(...starts);
