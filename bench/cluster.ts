@@ -73,6 +73,32 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** CPU time (user + system) process `pid` has used so far, in milliseconds (0 once it is gone). */
+export function processCpuMs(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  // Fields after the command name (which may contain spaces) start at field 3 (state).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / ticksPerSecond();
+}
+
+/** CPU time of process `pid` and of its children (a server and the backends it forked), in milliseconds. */
+export function processTreeCpuMs(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // gone, or the kernel does not list children
+  }
+  return processCpuMs(pid) + children.reduce((sum, child) => sum + processCpuMs(child), 0);
+}
+
 export interface Memory {
   rssKb: number;
   hwmKb: number;
@@ -172,12 +198,7 @@ export class Proc {
 
   /** CPU time (user + system) the process has used so far, in milliseconds. */
   cpuMs(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at field 3 (state).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / ticksPerSecond();
+    return processCpuMs(this.pid);
   }
 
   private signal(signal: NodeJS.Signals): void {
@@ -192,7 +213,7 @@ export class Proc {
 export interface ClusterOptions {
   /** Directory for `node --cpu-prof` output of the master (and workers); off when undefined. */
   profileDir?: string;
-  /** The master's `--store` (a Redis URL); the embedded SQLite store when undefined. */
+  /** The master's `--store` (a Redis or PostgreSQL URL); the embedded SQLite store when undefined. */
   store?: string;
 }
 
@@ -201,7 +222,8 @@ export interface WorkerOptions {
   executor: 'process' | 'noop';
 }
 
-function launch(name: string, args: string[], profileDir: string | undefined): Proc {
+/** Starts `titan <args>` from the built CLI (with a CPU profile into `profileDir` when given). */
+export function launch(name: string, args: string[], profileDir: string | undefined): Proc {
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     cwd: ROOT,
@@ -213,7 +235,7 @@ function launch(name: string, args: string[], profileDir: string | undefined): P
 
 /**
  * One master process and its workers: the SQLite store in a temp dir (synchronous=FULL as
- * shipped), or the Redis server named by `options.store`.
+ * shipped), or the Redis or PostgreSQL server named by `options.store`.
  */
 export class BenchCluster {
   readonly workers: Proc[] = [];

@@ -5,8 +5,8 @@
  * process the bench starts.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { makeTempDir, Proc, removeTempDir } from './cluster.js';
+import { freePort } from './ports.js';
 
 /** The redis-server binary, or null when it is not installed. */
 export function redisServerPath(): string | null {
@@ -15,18 +15,6 @@ export function redisServerPath(): string | null {
   } catch {
     return null;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface BenchRedis {

@@ -1,35 +1,42 @@
 /**
- * `npm run bench [-- --quick] [-- --only <name>[,<name>...]] [-- --profile <dir>] [-- --no-redis]`
+ * `npm run bench [-- --quick] [-- --only <name>[,<name>...]] [-- --profile <dir>] [-- --no-redis] [-- --no-postgres]`
  *
  * Runs the performance scenarios against real master and worker processes and prints a table:
- * scenario | measured | target | ratio/verdict | Redis store. Method: bench/README.md.
+ * scenario | measured | target | ratio/verdict | Redis store | PostgreSQL store. Method: bench/README.md.
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { cleanupAll, makeTempDir } from './cluster.js';
 import { describeMachine, preferRealPython } from './machine.js';
-import { redisServerPath } from './redis.js';
+import { failover } from './failover.js';
 import { renderTable, type Row } from './report.js';
-import { type Context, SCENARIOS } from './scenarios.js';
+import { type Context, type Scenario, SCENARIOS } from './scenarios.js';
+import { STORE_KINDS, STORE_SETUP, STORE_TITLES, storeServer, type StoreKind } from './stores.js';
 import { fmt, now } from './stats.js';
+
+const ALL: readonly Scenario[] = [...SCENARIOS, failover];
 
 interface Options {
   quick: boolean;
-  redis: boolean;
+  /** The store columns asked for (all unless left out with --no-<store>). */
+  stores: StoreKind[];
   only: string[] | null;
   profileDir: string | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--profile <dir>] [--no-redis]
+const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--profile <dir>] [--no-redis] [--no-postgres]
   --quick          smaller sizes, for smoke checking only (numbers are not comparable to targets)
   --no-redis       leave out the Redis store column (dispatch, chain, submit-latency and dag again
                    with the master on a private redis-server; on by default when it is installed)
-  --only <names>   run only these scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --no-postgres    leave out the PostgreSQL store column (the same four again with the master on a
+                   private PostgreSQL server; on by default when it is installed). The failover
+                   scenario needs PostgreSQL whatever this says
+  --only <names>   run only these scenarios: ${ALL.map((s) => s.name).join(', ')}
   --profile <dir>  write node --cpu-prof profiles of the master and workers into <dir>`;
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, redis: true, only: null, profileDir: undefined };
+  const options: Options = { quick: false, stores: [...STORE_KINDS], only: null, profileDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -38,7 +45,8 @@ function parseArgs(argv: readonly string[]): Options {
       return v;
     };
     if (arg === '--quick') options.quick = true;
-    else if (arg === '--no-redis') options.redis = false;
+    else if (arg === '--no-redis') options.stores = options.stores.filter((kind) => kind !== 'redis');
+    else if (arg === '--no-postgres') options.stores = options.stores.filter((kind) => kind !== 'postgres');
     else if (arg === '--only') options.only = [...(options.only ?? []), ...value().split(',').filter(Boolean)];
     else if (arg.startsWith('--only=')) options.only = [...(options.only ?? []), ...arg.slice(7).split(',').filter(Boolean)];
     else if (arg === '--profile') options.profileDir = resolve(value());
@@ -47,8 +55,8 @@ function parseArgs(argv: readonly string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  const unknown = (options.only ?? []).filter((name) => !SCENARIOS.some((s) => s.name === name));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const unknown = (options.only ?? []).filter((name) => !ALL.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${ALL.map((s) => s.name).join(', ')}`);
   return options;
 }
 
@@ -65,9 +73,15 @@ async function main(): Promise<number> {
   if (machine.pythonNote) print(`note: ${machine.pythonNote}`);
   print(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (other processes on the machine compete with the bench)`);
   print(`method: ${warmups} warm-up then ${runs} measured runs per scenario, median reported (see bench/README.md)`);
-  const redisBinary = options.redis ? redisServerPath() : null;
-  if (options.redis && redisBinary === null) print('note: redis-server is not installed: no Redis store column');
-  else if (redisBinary !== null) print(`Redis store column: the master on a private ${redisBinary} (appendonly yes, appendfsync always)`);
+  const stores: StoreKind[] = [];
+  for (const kind of options.stores) {
+    const server = storeServer(kind);
+    if (server === null) print(`note: ${kind === 'redis' ? 'redis-server' : 'PostgreSQL'} is not installed: no ${STORE_TITLES[kind]} column`);
+    else {
+      stores.push(kind);
+      print(`${STORE_TITLES[kind]} column: the master on a private server started with ${server} (${STORE_SETUP[kind]})`);
+    }
+  }
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
     print(`profiles: ${options.profileDir}`);
@@ -81,13 +95,13 @@ async function main(): Promise<number> {
     warmups,
     profileDir: options.profileDir,
     scratch,
-    redis: redisBinary !== null,
+    stores,
     log: (line) => void process.stderr.write(`${line}\n`),
   };
   const rows: Row[] = [];
   let failed = 0;
   const started = now();
-  for (const scenario of SCENARIOS) {
+  for (const scenario of ALL) {
     if (options.only && !options.only.includes(scenario.name)) continue;
     ctx.log(`== ${scenario.name}: ${scenario.description}`);
     const t0 = now();

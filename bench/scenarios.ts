@@ -9,9 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobSpecInput } from '../src/core/model.js';
 import type { JobInput, RunInput, TitanClient } from '../src/sdk/client.js';
-import { type BenchCluster, type Proc, trackChild, withCluster } from './cluster.js';
-import { type BenchRedis, startRedis } from './redis.js';
-import { infoRow, redisCell, type Row, targetRow } from './report.js';
+import { type BenchCluster, trackChild, withCluster } from './cluster.js';
+import { infoRow, type Row, storeCell, targetRow } from './report.js';
+import { type BenchStore, startStore, type StoreKind } from './stores.js';
 import { fmt, median, now, percentile } from './stats.js';
 
 export interface Context {
@@ -24,28 +24,43 @@ export interface Context {
   profileDir: string | undefined;
   /** A temporary directory for scripts and lists. */
   scratch: string;
-  /** Measure dispatch, chain, submit latency and the DAG again with the master on Redis. */
-  redis: boolean;
+  /** The stores dispatch, chain, submit latency and the DAG are measured on again, beside SQLite. */
+  stores: readonly StoreKind[];
   log(line: string): void;
 }
 
+type StoreResults<T> = Partial<Record<StoreKind, T>>;
+
 /**
- * Runs `measure` again with the master on a private redis-server (appendonly yes, appendfsync
- * always: as durable as the embedded store), when the Redis column is on.
+ * Runs `measure` again with the master on each other store whose column is on, each a private
+ * server started for it (as durable as the embedded store) and stopped afterwards.
  */
-async function onRedis<T>(ctx: Context, label: string, measure: (redis: BenchRedis) => Promise<T>): Promise<T | null> {
-  if (!ctx.redis) return null;
-  const redis = await startRedis(label);
-  ctx.log(`[${label}] the same again with the master on Redis (${redis.url}, appendfsync always)`);
-  try {
-    return await measure(redis);
-  } finally {
-    await redis.stop();
+async function onStores<T>(ctx: Context, label: string, measure: (store: BenchStore) => Promise<T>): Promise<StoreResults<T>> {
+  const results: StoreResults<T> = {};
+  for (const kind of ctx.stores) {
+    const store = await startStore(kind, label);
+    ctx.log(`[${label}] the same again with the master on ${store.url}`);
+    try {
+      results[kind] = await measure(store);
+    } finally {
+      await store.stop();
+    }
   }
+  return results;
 }
 
-/** A row with its Redis cell, when there is one. */
-const withRedis = (row: Row, cell: string | null): Row => (cell === null ? row : { ...row, redis: cell });
+/** A row with a cell per other store measured. */
+function withStores<T>(row: Row, results: StoreResults<T>, cell: (result: T) => string): Row {
+  const stores: Partial<Record<StoreKind, string>> = {};
+  for (const [kind, result] of Object.entries(results) as [StoreKind, T][]) stores[kind] = cell(result);
+  return Object.keys(stores).length === 0 ? row : { ...row, stores };
+}
+
+/** The master's options for the store measured on: SQLite when null. */
+const storeOption = (store: BenchStore | null): { store?: string } => (store ? { store: store.url } : {});
+
+/** How a repetition's log line names the store, when it is not SQLite. */
+const onStoreLabel = (store: BenchStore | null): string => (store ? `, ${store.kind}` : '');
 
 export interface Scenario {
   name: string;
@@ -107,22 +122,22 @@ async function repeat<T>(ctx: Context, label: string, fn: (measured: boolean) =>
  * per job for all processes together.
  */
 class CpuMeter {
-  private readonly used = { master: 0, workers: 0, client: 0, redis: 0 };
-  private start: { master: number; workers: number; client: number; redis: number } | null = null;
+  private readonly used = { master: 0, workers: 0, client: 0, store: 0 };
+  private start: { master: number; workers: number; client: number; store: number } | null = null;
 
   constructor(
     private readonly cluster: BenchCluster,
-    /** The redis-server the master stores in, when it does. */
-    private readonly redis: Proc | null = null,
+    /** The store server the master stores in, when it is not the embedded one. */
+    private readonly store: BenchStore | null = null,
   ) {}
 
-  private sample(): { master: number; workers: number; client: number; redis: number } {
+  private sample(): { master: number; workers: number; client: number; store: number } {
     const own = process.cpuUsage();
     return {
       master: this.cluster.master.cpuMs(),
       workers: this.cluster.workers.reduce((sum, w) => sum + w.cpuMs(), 0),
       client: (own.user + own.system) / 1000,
-      redis: this.redis?.cpuMs() ?? 0,
+      store: this.store?.cpuMs() ?? 0,
     };
   }
 
@@ -136,13 +151,13 @@ class CpuMeter {
     this.used.master += end.master - this.start.master;
     this.used.workers += end.workers - this.start.workers;
     this.used.client += end.client - this.start.client;
-    this.used.redis += end.redis - this.start.redis;
+    this.used.store += end.store - this.start.store;
     this.start = null;
   }
 
   perJob(jobs: number): string {
     const us = (ms: number): string => fmt((ms * 1000) / jobs);
-    return `${us(this.used.master)} / ${us(this.used.workers)} / ${us(this.used.client)} µs${this.redis ? ` + redis-server ${us(this.used.redis)} µs` : ''}`;
+    return `${us(this.used.master)} / ${us(this.used.workers)} / ${us(this.used.client)} µs${this.store ? ` + ${this.store.serverName} ${us(this.used.store)} µs` : ''}`;
   }
 }
 
@@ -197,14 +212,14 @@ const dispatch: Scenario = {
   description: 'independent no-op jobs through a real worker process over TCP, durable store on',
   async run(ctx) {
     const n = ctx.quick ? 2000 : 10_000;
-    const measure = (redis: BenchRedis | null) =>
-      withCluster('dispatch', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+    const measure = (store: BenchStore | null) =>
+      withCluster('dispatch', { profileDir: ctx.profileDir, ...storeOption(store) }, async (cluster) => {
         await cluster.startWorker({ slots: 512, executor: 'noop' });
         const client = cluster.client();
-        const cpu = new CpuMeter(cluster, redis?.proc ?? null);
+        const cpu = new CpuMeter(cluster, store);
         const results = await repeat(
           ctx,
-          `[dispatch${redis ? ', Redis' : ''}] ${n} jobs`,
+          `[dispatch${onStoreLabel(store)}] ${n} jobs`,
           async (measured) => {
             if (measured) cpu.resume();
             const r = await runToCompletion(client, { name: 'dispatch', jobs: independentJobs(n, NOOP_SCRIPT) });
@@ -216,11 +231,11 @@ const dispatch: Scenario = {
         return { rate: median(results.map((r) => n / (r.ms / 1000))), submitMs: median(results.map((r) => r.submitMs)), cpu: cpu.perJob(n * ctx.runs) };
       });
     const sqlite = await measure(null);
-    const redis = await onRedis(ctx, 'dispatch', measure);
+    const others = await onStores(ctx, 'dispatch', measure);
     return [
-      withRedis(targetRow(`1. dispatch: ${n} no-op jobs → 1 worker × 512 slots (submit → run done)`, sqlite.rate, 'jobs/s', 'atLeast', 15_000), redis === null ? null : redisCell(redis.rate, 'jobs/s', 'atLeast', 15_000)),
-      withRedis(infoRow('   of which submit → ack (SDK submit, incl. blob.missing)', `${fmt(sqlite.submitMs)} ms`), redis === null ? null : `${fmt(redis.submitMs)} ms`),
-      withRedis(infoRow('   CPU per job: master / worker / bench client', sqlite.cpu), redis?.cpu ?? null),
+      withStores(targetRow(`1. dispatch: ${n} no-op jobs → 1 worker × 512 slots (submit → run done)`, sqlite.rate, 'jobs/s', 'atLeast', 15_000), others, (r) => storeCell(r.rate, 'jobs/s', 'atLeast', 15_000)),
+      withStores(infoRow('   of which submit → ack (SDK submit, incl. blob.missing)', `${fmt(sqlite.submitMs)} ms`), others, (r) => `${fmt(r.submitMs)} ms`),
+      withStores(infoRow('   CPU per job: master / worker / bench client', sqlite.cpu), others, (r) => r.cpu),
     ];
   },
 };
@@ -230,21 +245,21 @@ const chain: Scenario = {
   description: '40-step chain of no-op jobs',
   async run(ctx) {
     const steps = 40;
-    const measure = (redis: BenchRedis | null) =>
-      withCluster('chain', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+    const measure = (store: BenchStore | null) =>
+      withCluster('chain', { profileDir: ctx.profileDir, ...storeOption(store) }, async (cluster) => {
         await cluster.startWorker({ slots: 512, executor: 'noop' });
         const client = cluster.client();
         const results = await repeat(
           ctx,
-          `[chain${redis ? ', Redis' : ''}] ${steps} no-op steps`,
+          `[chain${onStoreLabel(store)}] ${steps} no-op steps`,
           () => runToCompletion(client, { name: 'chain', jobs: chainJobs(steps, NOOP_SCRIPT) }),
           (r) => `${fmt(r.ms)} ms (${fmt(r.ms / steps)} ms/step)`,
         );
         return median(results.map((r) => r.ms)) / steps;
       });
     const sqlite = await measure(null);
-    const redis = await onRedis(ctx, 'chain', measure);
-    return [withRedis(targetRow(`2. chain: ${steps} no-op steps (submit → run done) / ${steps}`, sqlite, 'ms/step', 'atMost', 1), redis === null ? null : redisCell(redis, 'ms/step', 'atMost', 1))];
+    const others = await onStores(ctx, 'chain', measure);
+    return [withStores(targetRow(`2. chain: ${steps} no-op steps (submit → run done) / ${steps}`, sqlite, 'ms/step', 'atMost', 1), others, (r) => storeCell(r, 'ms/step', 'atMost', 1))];
   },
 };
 
@@ -362,8 +377,8 @@ const submitLatency: Scenario = {
   description: 'submit → durable ack of a one-job run, sequential, loopback, no worker',
   async run(ctx) {
     const n = ctx.quick ? 200 : 1000;
-    const measure = (redis: BenchRedis | null) =>
-      withCluster('submit', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+    const measure = (store: BenchStore | null) =>
+      withCluster('submit', { profileDir: ctx.profileDir, ...storeOption(store) }, async (cluster) => {
         const client = cluster.client();
         const job = await uploadedJob(client);
         const once = async (): Promise<number[]> => {
@@ -375,14 +390,14 @@ const submitLatency: Scenario = {
           }
           return samples;
         };
-        const results = await repeat(ctx, `[submit-latency${redis ? ', Redis' : ''}] ${n} submits`, once, (s) => `p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(Math.max(...s))} ms`);
+        const results = await repeat(ctx, `[submit-latency${onStoreLabel(store)}] ${n} submits`, once, (s) => `p50 ${fmt(percentile(s, 50))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(Math.max(...s))} ms`);
         return { p50: median(results.map((s) => percentile(s, 50))), p99: median(results.map((s) => percentile(s, 99))) };
       });
     const sqlite = await measure(null);
-    const redis = await onRedis(ctx, 'submit-latency', measure);
+    const others = await onStores(ctx, 'submit-latency', measure);
     return [
-      withRedis(targetRow(`5. submit → durable ack, p50 (${n} sequential raw submits)`, sqlite.p50, 'ms', 'atMost', 1), redis === null ? null : redisCell(redis.p50, 'ms', 'atMost', 1)),
-      withRedis(targetRow(`5. submit → durable ack, p99`, sqlite.p99, 'ms', 'atMost', 5), redis === null ? null : redisCell(redis.p99, 'ms', 'atMost', 5)),
+      withStores(targetRow(`5. submit → durable ack, p50 (${n} sequential raw submits)`, sqlite.p50, 'ms', 'atMost', 1), others, (r) => storeCell(r.p50, 'ms', 'atMost', 1)),
+      withStores(targetRow(`5. submit → durable ack, p99`, sqlite.p99, 'ms', 'atMost', 5), others, (r) => storeCell(r.p99, 'ms', 'atMost', 5)),
     ];
   },
 };
@@ -406,14 +421,14 @@ const dag: Scenario = {
     const layers = ctx.quick ? 20 : 100;
     const width = 100;
     const n = layers * width;
-    const measure = (redis: BenchRedis | null) =>
-      withCluster('dag', { profileDir: ctx.profileDir, ...(redis && { store: redis.url }) }, async (cluster) => {
+    const measure = (store: BenchStore | null) =>
+      withCluster('dag', { profileDir: ctx.profileDir, ...storeOption(store) }, async (cluster) => {
         const client = cluster.client();
         const job = await uploadedJob(client);
         const jobs = layeredDag(layers, width, job);
         const results = await repeat(
           ctx,
-          `[dag${redis ? ', Redis' : ''}] ${n} jobs`,
+          `[dag${onStoreLabel(store)}] ${n} jobs`,
           async () => {
             const t0 = now();
             const res = await client.call('submit', { run: { name: 'dag', jobs } });
@@ -426,8 +441,8 @@ const dag: Scenario = {
         return median(results);
       });
     const sqlite = await measure(null);
-    const redis = await onRedis(ctx, 'dag', measure);
-    return [withRedis(targetRow(`6. DAG of ${n} jobs (${layers} layers × ${width}, 3 parents each): submit → ack`, sqlite, 'ms', 'atMost', 1000), redis === null ? null : redisCell(redis, 'ms', 'atMost', 1000))];
+    const others = await onStores(ctx, 'dag', measure);
+    return [withStores(targetRow(`6. DAG of ${n} jobs (${layers} layers × ${width}, 3 parents each): submit → ack`, sqlite, 'ms', 'atMost', 1000), others, (r) => storeCell(r, 'ms', 'atMost', 1000))];
   },
 };
 
