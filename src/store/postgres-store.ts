@@ -13,9 +13,8 @@
  * - Artifact files and job logs stay on the master's disk; only artifact metadata is here.
  */
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
-import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { KvStored } from './data-bus-store.js';
+import { ForwardingDataBusStore } from './data-bus-store.js';
 import type { LeasedStore } from './lease.js';
 import { PostgresConnection, type PostgresStoreOptions } from './postgres-connection.js';
 import { PostgresDataBusStore } from './postgres-data-bus.js';
@@ -28,13 +27,14 @@ import { type JobTotals, type RunListing, type RunPosition, type Store, type Sto
 
 export type { PostgresStoreOptions } from './postgres-connection.js';
 
-export class PostgresStore implements Store, LeasedStore {
+export class PostgresStore extends ForwardingDataBusStore implements Store, LeasedStore {
   readonly lease: PostgresLease;
   private readonly runs: PostgresRuns;
-  private readonly data: PostgresDataBusStore;
+  protected readonly data: PostgresDataBusStore;
   private readonly schedules: PostgresSchedules;
 
   private constructor(private readonly c: PostgresConnection) {
+    super();
     this.lease = new PostgresLease(c);
     this.runs = new PostgresRuns(c);
     this.data = new PostgresDataBusStore(c);
@@ -152,44 +152,6 @@ export class PostgresStore implements Store, LeasedStore {
 
   deleteSchedule(name: string): Promise<boolean> {
     return this.schedules.deleteSchedule(name);
-  }
-
-  // ---- data bus and artifacts (postgres-data-bus.ts) ----
-
-  kvApply(ops: readonly KvOp[], now: number): Promise<KvOutcome[]> {
-    return this.data.kvApply(ops, now);
-  }
-
-  kvGet(key: string, now: number): Promise<KvStored | null> {
-    return this.data.kvGet(key, now);
-  }
-
-  kvMembers(key: string): Promise<string[]> {
-    return this.data.kvMembers(key);
-  }
-
-  kvKeys(prefix: string, limit: number, now: number): Promise<{ keys: KvKeyInfo[]; truncated: boolean }> {
-    return this.data.kvKeys(prefix, limit, now);
-  }
-
-  kvExpiring(): Promise<{ key: string; expiresAt: number }[]> {
-    return this.data.kvExpiring();
-  }
-
-  artifactPut(info: ArtifactInfo): Promise<string | null> {
-    return this.data.artifactPut(info);
-  }
-
-  artifactGet(key: string): Promise<ArtifactInfo | null> {
-    return this.data.artifactGet(key);
-  }
-
-  artifactList(options: { prefix: string; runId?: string; limit: number }): Promise<{ artifacts: ArtifactInfo[]; truncated: boolean }> {
-    return this.data.artifactList(options);
-  }
-
-  artifactDelete(key: string): Promise<{ deleted: boolean; orphaned: string | null }> {
-    return this.data.artifactDelete(key);
   }
 
   async close(): Promise<void> {

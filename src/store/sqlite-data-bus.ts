@@ -4,57 +4,24 @@
  * read-modify-write ops (incr, cas, sadd) need no lock of their own and many ops share one fsync.
  */
 import type Database from 'better-sqlite3';
-import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome, KvType } from '../core/data.js';
-import { DATA_LIMITS, parseKvInteger } from '../core/data.js';
+import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
+import { DATA_LIMITS } from '../core/data.js';
 import type { DataBusStore, KvStored } from './data-bus-store.js';
+import { ARTIFACT_COLUMNS, type ArtifactRow, conflict, END, type KvRow, live, planKvOp, rowToArtifact, rowToInfo } from './data-bus-rows.js';
 
-interface KvRow {
-  key: string;
-  type: string;
-  value: string | null;
-  version: number;
-  expires_at: number | null;
-}
 
-interface ArtifactRow {
-  key: string;
-  sha256: string;
-  size: number;
-  run_id: string | null;
-  job_id: string | null;
-  attempt: number | null;
-  created_at: number;
-}
 
 /** key, type, value, version, expires_at, updated_at */
 type KvWriteParams = [string, string, string | null, number, number | null, number];
 type ArtifactParams = [string, string, number, string | null, string | null, number | null, number];
 
-const ARTIFACT_COLUMNS = 'key, sha256, size, run_id, job_id, attempt, created_at';
-/** Above every character of the key alphabets, so `[prefix, prefix + END)` is a prefix range. */
-const END = '\u{10ffff}';
 
-const rowToInfo = (r: KvRow): KvKeyInfo => ({ key: r.key, type: r.type as KvType, version: r.version, expiresAt: r.expires_at });
 
-const rowToArtifact = (r: ArtifactRow): ArtifactInfo => ({
-  key: r.key,
-  sha256: r.sha256,
-  size: r.size,
-  runId: r.run_id,
-  jobId: r.job_id,
-  attempt: r.attempt,
-  createdAt: r.created_at,
-});
 
 const artifactParams = (a: ArtifactInfo): ArtifactParams => [a.key, a.sha256, a.size, a.runId, a.jobId, a.attempt, a.createdAt];
 
-const live = (row: KvRow | undefined, now: number): row is KvRow => row !== undefined && (row.expires_at === null || row.expires_at > now);
 
-/** Quotes a stored value for an error message without flooding it. */
-const excerpt = (text: string): string => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
-const conflict = (message: string): KvOutcome => ({ ok: false, code: 'CONFLICT', message });
-const wrongType = (key: string, has: string, wanted: string): KvOutcome => conflict(`key "${key}" holds a ${has}, not ${wanted}`);
 
 function prepare(db: Database.Database) {
   return {
@@ -192,36 +159,18 @@ class KvBatch {
     const expired = stored !== undefined && !live(stored, this.now);
     if (expired) this.remove(op.key);
     const row = expired ? undefined : stored;
-    const unchanged = (count: number): KvOutcome =>
-      row ? { ok: true, changed: expired, version: row.version, value: row.value, expiresAt: row.expires_at, count } : { ok: true, changed: expired, version: 0, value: null, expiresAt: null, count };
-
-    switch (op.op) {
-      case 'set':
-        return this.write(op.key, op.value, op.ttlMs === null ? null : this.now + op.ttlMs, row, 1);
-      case 'del':
-        return row ? this.removed(op.key, 1) : unchanged(0);
-      case 'incr': {
-        if (row?.type === 'set') return wrongType(op.key, 'set', 'an integer');
-        const current = row?.value == null ? 0 : parseKvInteger(row.value);
-        if (current === null) return conflict(`the value of key "${op.key}" is not an integer: ${excerpt(row?.value ?? '')}`);
-        const next = current + op.by;
-        if (!Number.isSafeInteger(next)) return conflict(`incrementing key "${op.key}" by ${op.by} leaves the safe integer range (±${Number.MAX_SAFE_INTEGER})`);
-        // Like Redis, an increment keeps the key's expiry.
-        return this.write(op.key, String(next), row?.expires_at ?? null, row, next);
-      }
-      case 'cas': {
-        if (row?.type === 'set') return wrongType(op.key, 'set', 'a string');
-        if ((row?.value ?? null) !== op.expected) return unchanged(0);
-        if (op.value !== null) return this.write(op.key, op.value, op.ttlMs === null ? null : this.now + op.ttlMs, row, 1);
-        return row ? this.removed(op.key, 1) : unchanged(1);
-      }
-      case 'sadd':
-        return row?.type === 'string' ? wrongType(op.key, 'string', 'a set') : this.addMembers(op.key, op.members, row);
-      case 'srem':
-        if (row?.type === 'string') return wrongType(op.key, 'string', 'a set');
-        return row ? this.removeMembers(op.key, op.members, row) : unchanged(0);
-      case 'expire':
-        return unchanged(0);
+    const plan = planKvOp(op, row, expired, this.now);
+    switch (plan.step) {
+      case 'write':
+        return this.write(op.key, plan.value, plan.expiresAt, row, plan.count);
+      case 'remove':
+        return this.removed(op.key, plan.count);
+      case 'addMembers':
+        return this.addMembers(op.key, plan.members, row);
+      case 'removeMembers':
+        return this.removeMembers(op.key, plan.members, plan.row);
+      case 'answer':
+        return plan.outcome;
     }
   }
 
