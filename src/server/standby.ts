@@ -8,8 +8,7 @@
  *   to the leader's (307, same path); everything else gets 503 NOT_LEADER.
  * TLS, the connection caps and the HTTP deadlines are the leader's.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import type { Server } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { encodeFrame, V1, V2 } from '../protocol/frame.js';
 import { V1_ERROR } from '../protocol/v1.js';
@@ -17,8 +16,8 @@ import { type ErrorBody, OP } from '../protocol/v2.js';
 import type { MasterAddress } from '../store/lease.js';
 import { createHttpTransport, type HttpOptions } from './http.js';
 import { isServerPath } from './http-static.js';
-import { type ConnectionLimits, ConnectionCaps, DEFAULT_CONNECTION_LIMITS, endWith } from './limits.js';
-import { HELLO_TIMEOUT_MS } from './sessions.js';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, endWith } from './limits.js';
+import { tcpDoor } from './tcp.js';
 import type { ServerTls } from './tls.js';
 
 /** Who leads now, as this standby last saw it (null: nobody, or not known). */
@@ -30,32 +29,16 @@ export function standbyMessage(leader: MasterAddress | null, via: 'tcp' | 'http'
 }
 
 export function createStandbyTcpServer(leader: LeaderView, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
-  const sockets = new Set<Socket>();
-  const answer = (socket: Socket): void => {
-    const silent = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
-    socket.on('close', () => clearTimeout(silent));
-    socket.on('error', () => socket.destroy());
-    socket.once('data', (first: Buffer) => {
-      clearTimeout(silent);
+  return tcpDoor(
+    (socket, first) => {
       const now = leader();
       if (first[0] === V1) return endWith(socket, encodeFrame(V1, V1_ERROR, `ERROR: ${standbyMessage(now, 'tcp')}`));
       const error: ErrorBody = { code: 'NOT_LEADER', message: standbyMessage(now, 'tcp'), ...(now && { leader: now.tcp }) };
       endWith(socket, encodeFrame(V2, OP.RESPONSE, JSON.stringify({ id: null, ok: false, error })));
-    });
-  };
-  const server = tls ? createTlsServer({ ...tls, handshakeTimeout: HELLO_TIMEOUT_MS }, answer) : createServer(answer);
-  new ConnectionCaps(limits).guard(server);
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  // Closing ends every connection, so that the ports are free for this master once it leads.
-  const close = server.close.bind(server);
-  server.close = (cb?: (err?: Error) => void) => {
-    for (const s of sockets) s.destroy();
-    return close(cb);
-  };
-  return server;
+    },
+    tls,
+    limits,
+  );
 }
 
 const wantsPage = (req: FastifyRequest): boolean => req.method === 'GET' && !isServerPath(req.url.split('?')[0] ?? '') && (req.headers.accept ?? '').includes('text/html');

@@ -21,6 +21,14 @@ import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
 export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
+  return tcpDoor((socket, first) => route(socket, first, master, gate, v1), tls, limits);
+}
+
+/**
+ * A TCP port (with TLS when given) that hands each connection's first bytes to `serve`, under the
+ * connection caps: a leader's and a standby's alike. Its close() ends every connection too.
+ */
+export function tcpDoor(serve: (socket: Socket, first: Buffer) => void, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
   const sockets = new Set<Socket>();
   const session = (socket: Socket): void => {
     // The HELLO deadline starts at connect (after the handshake with TLS): a connection that never sends a byte is closed too.
@@ -29,7 +37,7 @@ export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access =
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       clearTimeout(silent);
-      route(socket, first, master, gate, v1);
+      serve(socket, first);
     });
   };
   // A handshake gets no longer than a HELLO; a failed one only closes that connection.
@@ -40,7 +48,8 @@ export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access =
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  // Closing the server also ends live sessions, so a stopping master does not wait on idle clients.
+  // Closing the server also ends live sessions, so a stopping master does not wait on idle clients
+  // and a standby's ports are free for it once it leads.
   const close = server.close.bind(server);
   server.close = (cb?: (err?: Error) => void) => {
     for (const s of sockets) s.destroy();
