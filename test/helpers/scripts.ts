@@ -3,7 +3,7 @@
  * and a raw TCP connection that speaks (or deliberately mangles) Titan's frames.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { JobStatus, RunStatus } from '../../src/core/model.js';
@@ -176,17 +176,7 @@ export function describeRun(view: RunView): string {
 }
 
 /** A loopback port nothing listens on now (bound by the OS, then released): free for a server, closed for a client. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../bench/ports.js';
 
 // ---- raw protocol -------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import { APPEND_SCRIPT, killNine, readLines, sleep, tally, waitRunDone } from '.
 import { health, leadsWithin } from '../helpers/ha.js';
 import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
 import { freePort } from '../helpers/scripts.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const available = postgresBinDir() !== null;
 const required = process.env.CI === 'true' || process.env.CI === '1';
@@ -33,17 +34,6 @@ const WIDTH = 50;
 const KILLS = 3;
 const TAKEOVER_LIMIT_MS = 5_000;
 
-/** mulberry32: a small seeded generator, so a failing schedule of kills can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Layer by layer, each job depending on one or two jobs of the layer before. */
 function dag(appendFile: string): JobInput[] {
@@ -122,7 +112,7 @@ describe.runIf(available)('chaos on masters sharing a PostgreSQL store', () => {
   it('a 2,000-job DAG survives the leader killed -9 three times: takeovers within 5 s, every job completed, work done once', { timeout: 300_000 }, async () => {
     const seed = Number(process.env.TITAN_CHAOS_SEED ?? Date.now() % 1_000_000);
     console.log(`ha-chaos seed ${seed} (replay with TITAN_CHAOS_SEED=${seed})`);
-    const random = seeded(seed);
+    const random = mulberry32(seed);
 
     const pg = server ?? expect.unreachable('no server');
     await pg.query('postgres', 'CREATE DATABASE chaos');
