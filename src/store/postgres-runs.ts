@@ -4,7 +4,7 @@
  * SQLite store's, so the row types and their conversions are shared (sqlite-rows.ts).
  */
 import { TitanError } from '../core/errors.js';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { PostgresConnection, Sql } from './postgres-connection.js';
 import {
   ATTEMPT_COLUMNS,
@@ -22,6 +22,7 @@ import {
   rowToAttempt,
   rowToJob,
   rowToRun,
+  groupCounts,
   runToParams,
   type TotalsRow,
 } from './sqlite-rows.js';
@@ -109,22 +110,6 @@ function listRunsSql(where: string, limitParam: string): string {
     ORDER BY r.created_at DESC, r.run_id DESC`;
 }
 
-/** Folds rows of (run, job status, count) into one listing per run, keeping their order. */
-function groupCounts(rows: readonly RunCountRow[]): RunListing[] {
-  const listings: RunListing[] = [];
-  let current: RunListing | undefined;
-  for (const row of rows) {
-    if (current?.run.runId !== row.run_id) {
-      current = { run: rowToRun(row), counts: {}, total: 0 };
-      listings.push(current);
-    }
-    if (row.job_status !== null) {
-      current.counts[row.job_status as JobStatus] = row.n;
-      current.total += row.n;
-    }
-  }
-  return listings;
-}
 
 /** A LIMIT parameter: null (no limit) for an infinite one. */
 const limitOf = (limit: number): number | null => (Number.isFinite(limit) ? Math.floor(limit) : null);

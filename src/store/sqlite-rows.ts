@@ -4,7 +4,7 @@
  * looks up named properties on an object, and these run several times per job.
  */
 import type { AttemptOutcome, AttemptRecord, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
-import type { JobTotals } from './store.js';
+import type { JobTotals, RunListing } from './store.js';
 
 export interface RunRow {
   run_id: string;
@@ -158,3 +158,20 @@ export const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
   exitCode: row.exit_code,
   error: row.error,
 });
+
+/** Folds rows of (run, job status, count) into one listing per run, keeping their order. */
+export function groupCounts(rows: readonly RunCountRow[]): RunListing[] {
+  const listings: RunListing[] = [];
+  let current: RunListing | undefined;
+  for (const row of rows) {
+    if (current?.run.runId !== row.run_id) {
+      current = { run: rowToRun(row), counts: {}, total: 0 };
+      listings.push(current);
+    }
+    if (row.job_status !== null) {
+      current.counts[row.job_status as JobStatus] = row.n;
+      current.total += row.n;
+    }
+  }
+  return listings;
+}

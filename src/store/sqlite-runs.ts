@@ -3,8 +3,8 @@
  * prepared once; a listing's statement is prepared per combination of filters, on first use.
  */
 import type Database from 'better-sqlite3';
-import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
-import { ATTEMPT_COLUMNS, type AttemptRow, type DecisionRow, JOB_COLUMNS, type JobRow, RUN_COLUMNS, type RunCountRow, type RunRow, rowToAttempt, rowToJob, rowToRun } from './sqlite-rows.js';
+import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
+import { ATTEMPT_COLUMNS, type AttemptRow, type DecisionRow, JOB_COLUMNS, type JobRow, RUN_COLUMNS, type RunCountRow, type RunRow, groupCounts, rowToAttempt, rowToJob, rowToRun } from './sqlite-rows.js';
 import { listingLimit, type RunListing, type RunPosition } from './store.js';
 
 interface AgentRunRow {
@@ -34,22 +34,6 @@ function listRunsSql(where: string): string {
           ORDER BY r.created_at DESC, r.run_id DESC`;
 }
 
-/** Folds rows of (run, job status, count) into one listing per run, keeping their order. */
-function groupCounts(rows: readonly RunCountRow[]): RunListing[] {
-  const listings: RunListing[] = [];
-  let current: RunListing | undefined;
-  for (const row of rows) {
-    if (current?.run.runId !== row.run_id) {
-      current = { run: rowToRun(row), counts: {}, total: 0 };
-      listings.push(current);
-    }
-    if (row.job_status !== null) {
-      current.counts[row.job_status as JobStatus] = row.n;
-      current.total += row.n;
-    }
-  }
-  return listings;
-}
 
 function prepare(db: Database.Database) {
   return {
