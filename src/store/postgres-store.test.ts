@@ -5,7 +5,7 @@
  * tests are required: without PostgreSQL they fail instead of being skipped.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { postgresBinDir, PostgresServer } from '../../test/helpers/postgres.js';
+import { freshDatabase, postgresAvailable, PostgresServer } from '../../test/helpers/postgres.js';
 import { freePort } from '../../test/helpers/scripts.js';
 import { attempt, batch, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
 import { FencedError, type MasterAddress } from './lease.js';
@@ -14,16 +14,7 @@ import { parsePostgresUrl } from './postgres-url.js';
 import { PG_MIGRATIONS } from './postgres-migrations/index.js';
 import { StoreOpenError, StoreUnavailableError } from './store.js';
 
-const available = postgresBinDir() !== null;
-const required = process.env.CI === 'true' || process.env.CI === '1';
-
-if (!available && required) {
-  describe('PostgresStore', () => {
-    it('runs in CI', () => {
-      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the PostgreSQL store tests are required in CI (.ci/run installs postgresql)');
-    });
-  });
-}
+const available = postgresAvailable('PostgresStore');
 
 describe('parsePostgresUrl', () => {
   it('names the server without its password', () => {
@@ -45,15 +36,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe.runIf(available)('PostgresStore', () => {
   let server: PostgresServer;
-  let databases = 0;
   const stores: PostgresStore[] = [];
 
   /** A fresh database on the private server. */
-  const freshUrl = async (): Promise<string> => {
-    const name = `t${++databases}`;
-    await server.query('postgres', `CREATE DATABASE ${name}`);
-    return server.urlOf(name);
-  };
+  const freshUrl = async (): Promise<string> => server.urlOf(await freshDatabase(server));
   const open = async (url: string): Promise<PostgresStore> => {
     const s = await PostgresStore.open(url);
     stores.push(s);

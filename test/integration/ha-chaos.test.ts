@@ -8,26 +8,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { RunView } from '../../src/protocol/methods.js';
 import { type JobInput, TitanClient } from '../../src/sdk/client.js';
 import { Cluster, kill, launch, type Proc, waitForOutput } from '../helpers/cluster.js';
 import { APPEND_SCRIPT, killNine, readLines, sleep, tally, waitRunDone } from '../helpers/faults.js';
 import { health, leadsWithin } from '../helpers/ha.js';
-import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
+import { describeOnPostgres } from '../helpers/postgres.js';
 import { freePort } from '../helpers/scripts.js';
 import { mulberry32 } from '../helpers/random.js';
-
-const available = postgresBinDir() !== null;
-const required = process.env.CI === 'true' || process.env.CI === '1';
-
-if (!available && required) {
-  describe('chaos on masters sharing a PostgreSQL store', () => {
-    it('runs in CI', () => {
-      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the HA tests are required in CI (.ci/run installs postgresql)');
-    });
-  });
-}
 
 const LAYERS = 40;
 const WIDTH = 50;
@@ -87,7 +76,6 @@ async function dispatchesWithin(client: TitanClient, runId: string, since: numbe
   }
 }
 
-let server: PostgresServer | null = null;
 let cluster: Cluster | null = null;
 const masters: Master[] = [];
 const clients: TitanClient[] = [];
@@ -99,22 +87,13 @@ afterEach(async () => {
   cluster = null;
 });
 
-describe.runIf(available)('chaos on masters sharing a PostgreSQL store', () => {
-  beforeAll(async () => {
-    server = await PostgresServer.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.remove();
-    server = null;
-  });
-
+describeOnPostgres('chaos on masters sharing a PostgreSQL store', (server) => {
   it('a 2,000-job DAG survives the leader killed -9 three times: takeovers within 5 s, every job completed, work done once', { timeout: 300_000 }, async () => {
     const seed = Number(process.env.TITAN_CHAOS_SEED ?? Date.now() % 1_000_000);
     console.log(`ha-chaos seed ${seed} (replay with TITAN_CHAOS_SEED=${seed})`);
     const random = mulberry32(seed);
 
-    const pg = server ?? expect.unreachable('no server');
+    const pg = server();
     await pg.query('postgres', 'CREATE DATABASE chaos');
     const store = pg.urlOf('chaos');
     const c = new Cluster();

@@ -7,23 +7,12 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { TitanClient } from '../../src/sdk/client.js';
 import { LOST_LEADERSHIP_EXIT } from '../../src/server/leadership.js';
 import { APPEND_SCRIPT, notExactlyOnce, readLines, sleep, startWorkerVia, waitRunDone } from '../helpers/faults.js';
 import { health, leadsWithin, type TwoMasters, twoMasters } from '../helpers/ha.js';
-import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
-
-const available = postgresBinDir() !== null;
-const required = process.env.CI === 'true' || process.env.CI === '1';
-
-if (!available && required) {
-  describe('a leader cut off from PostgreSQL', () => {
-    it('runs in CI', () => {
-      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the HA tests are required in CI (.ci/run installs postgresql)');
-    });
-  });
-}
+import { describeOnPostgres } from '../helpers/postgres.js';
 
 /** A TCP proxy on a free loopback port whose traffic can be held (both ways) and let through again. */
 class HoldingProxy {
@@ -82,7 +71,6 @@ class HoldingProxy {
   }
 }
 
-let server: PostgresServer | null = null;
 let pair: TwoMasters | null = null;
 let proxy: HoldingProxy | null = null;
 const clients: TitanClient[] = [];
@@ -95,18 +83,9 @@ afterEach(async () => {
   proxy = null;
 });
 
-describe.runIf(available)('a leader cut off from PostgreSQL', () => {
-  beforeAll(async () => {
-    server = await PostgresServer.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.remove();
-    server = null;
-  });
-
+describeOnPostgres('a leader cut off from PostgreSQL', (server) => {
   it('loses the lead: it starts nothing and acknowledges nothing while cut off, and its late writes are refused', { timeout: 120_000 }, async () => {
-    const pg = server ?? expect.unreachable('no server');
+    const pg = server();
     await pg.query('postgres', 'CREATE DATABASE cut_off');
     proxy = await HoldingProxy.start(pg.port);
     const viaProxy = pg.urlOf('cut_off').replace(`:${pg.port}/`, `:${proxy.port}/`);

@@ -6,27 +6,14 @@
  * fail instead of skipping.
  */
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { type JobInput, TitanClient } from '../../src/sdk/client.js';
 import { LOST_LEADERSHIP_EXIT } from '../../src/server/leadership.js';
 import { Cluster } from '../helpers/cluster.js';
 import { APPEND_SCRIPT, killNine, notExactlyOnce, readLines, sleep, startWorkerVia, waitRunDone } from '../helpers/faults.js';
 import { health, leadsWithin, type TwoMasters, twoMasters } from '../helpers/ha.js';
-import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
+import { describeOnPostgres, freshDatabase } from '../helpers/postgres.js';
 
-const available = postgresBinDir() !== null;
-const required = process.env.CI === 'true' || process.env.CI === '1';
-
-if (!available && required) {
-  describe('masters sharing a PostgreSQL store', () => {
-    it('runs in CI', () => {
-      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the HA tests are required in CI (.ci/run installs postgresql)');
-    });
-  });
-}
-
-let server: PostgresServer | null = null;
-let database = 0;
 let pair: TwoMasters | null = null;
 let single: Cluster | null = null;
 const clients: TitanClient[] = [];
@@ -39,29 +26,12 @@ afterEach(async () => {
   single = null;
 });
 
-/** A fresh database on the file's server for each test. */
-async function freshDatabase(): Promise<string> {
-  const pg = server ?? expect.unreachable('no server');
-  const name = `ha_${++database}`;
-  await pg.query('postgres', `CREATE DATABASE ${name}`);
-  return name;
-}
-
-const epochOf = async (db: string): Promise<number> => Number((await (server as PostgresServer).query(db, 'SELECT epoch FROM leader_lease'))[0]?.epoch);
-
-describe.runIf(available)('masters sharing a PostgreSQL store', () => {
-  beforeAll(async () => {
-    server = await PostgresServer.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.remove();
-    server = null;
-  });
+describeOnPostgres('masters sharing a PostgreSQL store', (server) => {
+  const epochOf = async (db: string): Promise<number> => Number((await server().query(db, 'SELECT epoch FROM leader_lease'))[0]?.epoch);
 
   it('fails over within 5 s of the leader being killed -9, without losing or repeating work', { timeout: 120_000 }, async () => {
-    const db = await freshDatabase();
-    pair = await twoMasters((server as PostgresServer).urlOf(db));
+    const db = await freshDatabase(server());
+    pair = await twoMasters(server().urlOf(db));
     const { c, tcp, http } = pair;
     expect(await health(http)).toMatchObject({ role: 'standby', leader: { tcp: `127.0.0.1:${c.port}` } });
 
@@ -87,8 +57,8 @@ describe.runIf(available)('masters sharing a PostgreSQL store', () => {
   });
 
   it('fences a leader paused past its lease: resumed, it stores nothing and exits', { timeout: 120_000 }, async () => {
-    const db = await freshDatabase();
-    pair = await twoMasters((server as PostgresServer).urlOf(db));
+    const db = await freshDatabase(server());
+    pair = await twoMasters(server().urlOf(db));
     const { c, tcp, http } = pair;
     const old = c.master ?? expect.unreachable('no master');
     const client = c.client();
@@ -109,7 +79,7 @@ describe.runIf(available)('masters sharing a PostgreSQL store', () => {
     old.child.kill('SIGCONT');
     expect(await exited).toBe(LOST_LEADERSHIP_EXIT);
     expect(await late).not.toBe('accepted');
-    expect(await (server as PostgresServer).query(db, "SELECT run_id FROM runs WHERE name = 'late'")).toEqual([]);
+    expect(await server().query(db, "SELECT run_id FROM runs WHERE name = 'late'")).toEqual([]);
     expect(await epochOf(db)).toBe(2);
     const now = new TitanClient({ host: '127.0.0.1', port: tcp, token: c.token });
     clients.push(now);
@@ -118,8 +88,8 @@ describe.runIf(available)('masters sharing a PostgreSQL store', () => {
   });
 
   it('loses nothing when PostgreSQL restarts under a running run', { timeout: 120_000 }, async () => {
-    const db = await freshDatabase();
-    const c = new Cluster(['--store', (server as PostgresServer).urlOf(db)]);
+    const db = await freshDatabase(server());
+    const c = new Cluster(['--store', server().urlOf(db)]);
     single = c;
     await c.startMaster();
     await c.startWorker();
@@ -130,7 +100,7 @@ describe.runIf(available)('masters sharing a PostgreSQL store', () => {
     const { runId } = await client.submit({ name: 'through-restart', jobs: ids.map((id, i) => ({ id, script: APPEND_SCRIPT, args: [id, '0.3', appendFile], ...(i > 0 && { dependsOn: [ids[i - 1] as string] }) })) });
     await expect.poll(() => readLines(appendFile).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
 
-    const pg = server as PostgresServer;
+    const pg = server();
     await pg.stop();
     await sleep(1_500);
     await pg.start();

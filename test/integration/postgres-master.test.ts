@@ -11,19 +11,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, runCli } from '../helpers/cluster.js';
 import { APPEND_SCRIPT, killNine, readLines, sleep, waitRunDone } from '../helpers/faults.js';
-import { postgresBinDir, PostgresServer } from '../helpers/postgres.js';
+import { postgresAvailable, PostgresServer } from '../helpers/postgres.js';
 import { freePort } from '../helpers/scripts.js';
 
-const available = postgresBinDir() !== null;
-const required = process.env.CI === 'true' || process.env.CI === '1';
-
-if (!available && required) {
-  describe('master on a PostgreSQL store', () => {
-    it('runs in CI', () => {
-      throw new Error('PostgreSQL (initdb, pg_ctl) is not installed: the PostgreSQL store tests are required in CI (.ci/run installs postgresql)');
-    });
-  });
-}
+const available = postgresAvailable('master on a PostgreSQL store');
 
 let cluster: Cluster | null = null;
 let postgres: PostgresServer | null = null;
