@@ -8,6 +8,7 @@ import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RET
 import { CAPABILITY_PATTERN, CAPABILITY_RULE_TEXT, ENV_NAME_PATTERN, ID_PATTERN, ID_RULE_TEXT, TAG_PATTERN, TAG_RULE_TEXT } from './names.js';
 import type { JobStatus, RunStatus } from './statuses.js';
 import { hasNoNul, NUL_RULE } from './stored-text.js';
+import { ConcurrencySchema, FairnessSchema, RateLimitSchema, type RunFlow } from './flow-spec.js';
 
 export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
@@ -157,6 +158,10 @@ export const JobSpecSchema = z
     .record(z.string().regex(ENV_NAME_PATTERN, 'environment names are identifiers'), ExecStringSchema)
     .refine((e) => Object.keys(e).length <= LIMITS.maxEnvEntries, `at most ${LIMITS.maxEnvEntries} environment entries`)
     .default({}),
+  /** The concurrency key the job holds while it runs (flow-spec.ts). */
+  concurrency: ConcurrencySchema.optional(),
+  /** The rate limit each attempt's start draws from. */
+  rateLimit: RateLimitSchema.optional(),
   })
   .superRefine((job, ctx) => {
     if (job.kind !== 'approval' && !job.script === !job.archive) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script or an archive entry (one of them)` });
@@ -164,6 +169,9 @@ export const JobSpecSchema = z
     if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
     if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
+    for (const field of ['concurrency', 'rateLimit'] as const) {
+      if (job.kind === 'approval' && job[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'an approval gate starts nothing, so it holds no concurrency key or rate limit' });
+    }
   })
   // A gate's timeout is how long it waits for a decision; a run job without one has no limit.
   .transform((job) => (job.kind === 'approval' && job.timeoutMs === undefined ? { ...job, timeoutMs: DEFAULT_GATE_WAIT_MS } : job));
@@ -177,6 +185,8 @@ export const RunSpecSchema = z.strictObject({
   agentRunId: IdSchema.optional(),
   /** Labels for finding runs again (`titan runs --tag`). */
   tags: z.array(TagSchema).max(32).default([]),
+  /** The group the run's jobs take turns in within a priority; by default the run itself. */
+  fairness: FairnessSchema.optional(),
   jobs: z.array(JobSpecSchema).min(1, 'a run needs at least one job').max(LIMITS.maxJobsPerRun),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
@@ -230,6 +240,8 @@ export interface RunRecord {
   requestId?: string;
   /** The run whose job submitted this one (with its job token): that job may act on this run too. */
   startedBy?: string;
+  /** Flow settings of the run itself (its fairness group), keys resolved. */
+  flow?: RunFlow;
 }
 
 /** A decision on an approval gate: by a person, or by the clock when the gate times out. */

@@ -9,6 +9,7 @@ import { isTerminal } from './model.js';
 import { attemptDeadline, gateDeadline } from './job-deadlines.js';
 import { finish, markTerminal, queue, release, reopenRun, settleNewJob, settleRun, stop } from './job-moves.js';
 import { addChild, type Effect, emptyState, releases, type RunState } from './run-state.js';
+import { runFlowOf } from './flow-resolve.js';
 
 function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
   return {
@@ -31,6 +32,8 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
 
 export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number, origin: { requestId?: string; startedBy?: string } = {}): { state: RunState; effects: Effect[] } {
   const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(origin.requestId !== undefined && { requestId: origin.requestId }), ...(origin.startedBy !== undefined && { startedBy: origin.startedBy }) };
+  const flow = runFlowOf(spec);
+  if (flow) run.flow = flow;
   const state = emptyState(run);
   const effects: Effect[] = [{ type: 'run', run }];
   addJobs(state, spec.jobs, now, effects);

@@ -16,6 +16,8 @@ export class JobViews {
     private readonly runs: { get(runId: string): RunState | undefined },
     private readonly workers: ReadonlyMap<string, WorkerEntry>,
     private readonly servicesOn: (w: WorkerEntry) => readonly { port: number | null }[],
+    /** Why a queued job waits for a flow-control key, if it does. */
+    private readonly heldBack: (job: JobRecord) => string | null,
   ) {}
 
   /** A builder for one batch of views (a commit's changes, a whole run): jobs waiting in one lane share one reason. */
@@ -24,6 +26,8 @@ export class JobViews {
     return (job) => {
       const ref = jobRef(job.runId, job.spec.id);
       if (job.status !== 'QUEUED') return { ...job, ref, waitingReason: null };
+      const held = this.heldBack(job);
+      if (held !== null) return { ...job, ref, waitingReason: held };
       const state = this.runs.get(job.runId);
       const placement = { requirement: job.spec.requirement, affinity: job.spec.affinity, preferredWorker: state ? affinityTarget(state, job) : null };
       const port = job.spec.service?.port;

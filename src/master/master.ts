@@ -33,6 +33,7 @@ import { Timers } from './timers.js';
 import type { FinishedHere, WorkerEntry, WorkerLink } from './workers.js';
 import { Commands, type RunOrigin } from './systems/commands.js';
 import { Dispatcher } from './systems/dispatch.js';
+import { FlowControl } from './systems/flow.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -90,6 +91,7 @@ export class Master {
   private readonly r: MasterResources;
   private readonly effects: EffectApplier;
   private readonly dispatcher: Dispatcher;
+  private readonly flow: FlowControl;
   private readonly workers: WorkerRegistry;
   private readonly commands: Commands;
   private readonly views: Views;
@@ -128,11 +130,12 @@ export class Master {
     const workers = new Map<string, WorkerEntry>();
     const settings = { workerTimeoutMs: this.workerTimeoutMs, maxLost: options.maxLostAttempts ?? MASTER_DEFAULTS.maxLostAttempts, reclaimGraceMs: options.reclaimGraceMs ?? MASTER_DEFAULTS.reclaimGraceMs, servicePorts: options.servicePorts ?? MASTER_DEFAULTS.servicePorts, jobToken: options.jobToken, autoscale: options.autoscale !== undefined };
     const totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
-    const jobViews = new JobViews(runs, workers, (w) => runs.servicesOn(w));
+    const jobViews = new JobViews(runs, workers, (w) => runs.servicesOn(w), (job) => this.flow.reasonOf(job));
     const r: MasterResources = { store, committer, clock, random: options.random ?? Math.random, log, bus, settings, totals, logs: this.logs, blobs: this.blobs, kv: this.kv, artifacts: this.artifacts, runs, workers, unclaimed: new Map(), queue: new ReadyQueue(), queuedSince: new Map(), timers, jobViews };
     this.r = r;
-    this.effects = new EffectApplier(r);
-    this.dispatcher = new Dispatcher(r, this.effects);
+    this.flow = new FlowControl(r);
+    this.effects = new EffectApplier(r, this.flow);
+    this.dispatcher = new Dispatcher(r, this.effects, this.flow);
     this.workers = new WorkerRegistry(r, this.effects);
     this.commands = new Commands(r, this.effects);
     this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? MASTER_DEFAULTS.minFreeBytes, clock, log);
@@ -155,6 +158,7 @@ export class Master {
   async start(): Promise<void> {
     Object.assign(this.r.totals, await this.store.totals());
     this.workers.recover(await this.store.loadActiveRuns());
+    await this.flow.start();
     // After the active runs are known: their logs are never trimmed.
     this.logCap?.start();
     this.workers.startSweeper();

@@ -14,6 +14,7 @@ import { JobViews } from '../../src/master/job-views.js';
 import { KvService } from '../../src/master/kv.js';
 import { LogStore } from '../../src/master/log-store.js';
 import { EventBus, type MasterEvents } from '../../src/master/systems/events.js';
+import { FlowControl } from '../../src/master/systems/flow.js';
 import type { MasterResources, MasterSettings } from '../../src/master/systems/resources.js';
 import { RunTable } from '../../src/master/systems/runs.js';
 import { Timers } from '../../src/master/timers.js';
@@ -24,6 +25,8 @@ import { ManualClock } from './manual-clock.js';
 
 export interface TestResources {
   r: MasterResources;
+  /** The flow-control system over `r`, for the systems a test builds. */
+  flow: FlowControl;
   clock: ManualClock;
   store: SqliteStore;
   /** Lines the systems logged. */
@@ -68,10 +71,12 @@ export function masterResources(settings: Partial<MasterSettings> = {}): TestRes
     queue: new ReadyQueue(),
     queuedSince: new Map(),
     timers,
-    jobViews: new JobViews(runs, workers, (w) => runs.servicesOn(w)),
+    jobViews: new JobViews(runs, workers, (w) => runs.servicesOn(w), (job) => flow.reasonOf(job)),
   };
+  const flow = new FlowControl(r);
   return {
     r,
+    flow,
     clock,
     store,
     logged,

@@ -13,7 +13,7 @@ afterEach(() => t.close());
 /** Commands over real resources, counting what reaches the effects system and the bus. */
 async function setup(): Promise<{ commands: Commands; state: RunState; applied: (readonly Effect[])[]; heard: string[] }> {
   t = masterResources();
-  const effects = new EffectApplier(t.r);
+  const effects = new EffectApplier(t.r, t.flow);
   const applied: (readonly Effect[])[] = [];
   const commands = new Commands(t.r, {
     apply: (state, e) => {

@@ -11,6 +11,7 @@ import type { JobRecord, JobSpec, RunSpec } from '../../core/model.js';
 import { jobRef, parseJobRef } from '../../core/model.js';
 import type { Effect, RunState } from '../../core/run-state.js';
 import { cancelJob, cancelRun, createRun, decideGate, extendRun, retryJob } from '../../core/run-transitions.js';
+import { resolveAddedJobs, resolveRunFlow, type Resolved } from '../../core/flow-resolve.js';
 import { stopService } from '../../core/service-transitions.js';
 import type { GateDecisionResult, JobView } from '../../protocol/methods.js';
 import { decideTitanGate } from '../titan-gates.js';
@@ -88,14 +89,15 @@ export class Commands {
     }
   }
 
-  private async createRun(spec: RunSpec, origin: RunOrigin): Promise<{ runId: string; jobs: string[] }> {
-    const problems = validateDag(spec.jobs);
+  private async createRun(submitted: RunSpec, origin: RunOrigin): Promise<{ runId: string; jobs: string[] }> {
+    const problems = validateDag(submitted.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
-    this.checkScripts(spec.jobs);
-    let runId = '';
+    this.checkScripts(submitted.jobs);
+    const runId = this.newRunId();
+    const spec = flowResolved(resolveRunFlow(runId, submitted));
     await this.change({
       refused: 'the submission was not accepted',
-      decide: (now) => createRun((runId = this.newRunId()), spec, now, origin),
+      decide: (now) => createRun(runId, spec, now, origin),
       stage: (state) => {
         for (const job of state.jobs.values()) this.r.committer.newJob(job);
         this.r.totals.submitted += spec.jobs.length;
@@ -117,11 +119,12 @@ export class Commands {
    * Adds jobs to a run: from one of its own jobs (parents may be any job of the run, the caller
    * included) or from outside by run id. A finished run is reopened from the store.
    */
-  async extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+  async extendRun(runId: string, added: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
     const state = await this.r.runs.liveRun(runId);
-    const problems = validateDag(jobs, new Set(state.jobs.keys()));
+    const problems = validateDag(added, new Set(state.jobs.keys()));
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
-    this.checkScripts(jobs);
+    this.checkScripts(added);
+    const jobs = flowResolved(resolveAddedJobs(state.run, added));
     await this.change({
       refused: `the jobs were not added to run ${runId}`,
       decide: (now) => ({ state, effects: extendRun(state, jobs, now) }),
@@ -256,3 +259,9 @@ export class Commands {
 
 /** A decision of the core about `state`, or null when it made none. */
 const withState = (state: RunState, effects: readonly Effect[] | null): { state: RunState; effects: readonly Effect[] } | null => (effects ? { state, effects } : null);
+
+/** A submission's flow keys, filled in, or BAD_REQUEST naming every key that could not be. */
+function flowResolved<T>(r: Resolved<T>): T {
+  if (r.value === null) throw new TitanError('BAD_REQUEST', r.errors.join('; '));
+  return r.value;
+}

@@ -12,6 +12,7 @@ import { startAttempt } from '../../core/attempt-transitions.js';
 import { affinityTarget, type RunState } from '../../core/run-state.js';
 import type { Dispatch } from '../../protocol/methods.js';
 import type { WorkerEntry } from '../workers.js';
+import type { FlowControl } from './flow.js';
 import type { EffectSink, MasterResources } from './resources.js';
 
 /** `TITAN_SERVICE_` and the job id in upper case, other characters than letters and digits as `_`. */
@@ -24,6 +25,7 @@ export class Dispatcher {
   constructor(
     private readonly r: MasterResources,
     private readonly effects: EffectSink,
+    private readonly flow: FlowControl,
   ) {
     r.bus.on('ready', () => this.kick());
   }
@@ -49,10 +51,11 @@ export class Dispatcher {
    */
   dispatchReady(): void {
     const { queue, workers, runs } = this.r;
+    const now = this.r.clock.now();
+    this.flow.wakeWaiters(now);
     const lanes = queue.activeLanes();
     if (lanes.length === 0 || workers.size === 0) return;
     const outbox = new Map<WorkerEntry, Dispatch[]>();
-    const now = this.r.clock.now();
     for (;;) {
       let best: { lane: string; item: QueuedItem; worker: WorkerEntry; state: RunState; job: JobRecord } | null = null;
       for (const lane of lanes) {
@@ -74,6 +77,8 @@ export class Dispatcher {
       }
       if (!best) break;
       const { lane, worker, state, job } = best;
+      // Held back by a flow-control key: parked on it, out of line, and the next head is tried.
+      if (!this.flow.admit(lane, job, now)) continue;
       queue.pop(lane);
       this.r.queuedSince.delete(best.item.key);
       this.effects.apply(state, startAttempt(state, job.spec.id, worker.id, now));

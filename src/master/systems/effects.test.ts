@@ -11,7 +11,7 @@ afterEach(() => t.close());
 describe('EffectApplier', () => {
   it("a run's watchers hear every commit of the turn that finished it, then the run retires", async () => {
     t = masterResources();
-    const effects = new EffectApplier(t.r);
+    const effects = new EffectApplier(t.r, t.flow);
     const { state, effects: created } = createRun('r1', { name: 'three', jobs: [jobSpec('a'), jobSpec('b'), jobSpec('c')] }, t.clock.now());
     t.r.runs.adopt(state);
     for (const job of state.jobs.values()) t.r.committer.newJob(job);

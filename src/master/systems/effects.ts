@@ -10,10 +10,14 @@ import { capabilityLane, workerLane } from '../../core/ready-queue.js';
 import { timerDue } from '../../core/attempt-transitions.js';
 import { affinityTarget, type Effect, type RunState } from '../../core/run-state.js';
 import type { AttemptId } from '../../protocol/methods.js';
+import type { FlowControl } from './flow.js';
 import type { EffectSink, MasterResources } from './resources.js';
 
 export class EffectApplier implements EffectSink {
-  constructor(private readonly r: MasterResources) {}
+  constructor(
+    private readonly r: MasterResources,
+    private readonly flow: FlowControl,
+  ) {}
 
   apply(state: RunState, effects: readonly Effect[]): void {
     const { committer, totals } = this.r;
@@ -24,6 +28,7 @@ export class EffectApplier implements EffectSink {
         case 'job':
           committer.job(e.job);
           changed.add(e.job);
+          this.flow.jobChanged(e.job);
           break;
         case 'run':
           committer.run(e.run);
@@ -33,7 +38,9 @@ export class EffectApplier implements EffectSink {
         case 'enqueue': {
           const key = jobRef(e.job.runId, e.job.spec.id);
           const lane = this.laneOf(state, e.job);
-          this.r.queue.push(lane, key, e.job.spec.priority);
+          const fairness = state.run.flow?.fairness;
+          const group = fairness?.key ?? state.run.runId;
+          this.r.queue.push(lane, key, e.job.spec.priority, group, this.flow.limiter.weightOf(group) ?? fairness?.weight ?? 1);
           if (this.r.settings.autoscale && lane === capabilityLane(e.job.spec.requirement)) this.r.queuedSince.set(key, { pool: e.job.spec.requirement, at: this.r.clock.now() });
           this.r.bus.emit('ready', undefined);
           break;

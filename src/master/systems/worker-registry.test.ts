@@ -13,8 +13,8 @@ afterEach(() => t.close());
 /** A registry with one worker that took and runs both jobs of a run. */
 function setup(): { registry: WorkerRegistry; link: RecordingLink; id: string; state: RunState } {
   t = masterResources({ workerTimeoutMs: 4_000 });
-  const effects = new EffectApplier(t.r);
-  const dispatcher = new Dispatcher(t.r, effects);
+  const effects = new EffectApplier(t.r, t.flow);
+  const dispatcher = new Dispatcher(t.r, effects, t.flow);
   const registry = new WorkerRegistry(t.r, effects);
   const link = new RecordingLink();
   const id = registry.attachWorker(workerInfo(9001), link, null);

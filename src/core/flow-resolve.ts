@@ -1,0 +1,57 @@
+/**
+ * Fills in the flow-control keys of a submission (flow-keys.ts) from the run's values, once, so
+ * that the master keeps and compares plain keys. A key that cannot be filled is an error naming
+ * the job and the field.
+ */
+import { resolveFlowKey, type FlowKeySource } from './flow-keys.js';
+import type { RunFlow } from './flow-spec.js';
+import type { JobSpec, RunRecord, RunSpec } from './model.js';
+
+export type Resolved<T> = { value: T; errors: [] } | { value: null; errors: string[] };
+
+type RunValues = Omit<FlowKeySource, 'jobId' | 'args' | 'env'>;
+
+/** The run's values as a key template sees them. */
+export function runValues(runId: string, run: Pick<RunSpec, 'name' | 'tags'> & { agentRunId?: string | null }): RunValues {
+  return { runId, name: run.name, agentRunId: run.agentRunId ?? null, tags: run.tags };
+}
+
+/** The submission with its keys filled in: the run's fairness group and its jobs' keys. */
+export function resolveRunFlow(runId: string, spec: RunSpec): Resolved<RunSpec> {
+  const values = runValues(runId, spec);
+  const errors: string[] = [];
+  let fairness = spec.fairness;
+  if (fairness) {
+    const r = resolveFlowKey(fairness.key, values);
+    if ('error' in r) errors.push(`fairness: ${r.error}`);
+    else fairness = { ...fairness, key: r.key };
+  }
+  const jobs = resolveJobKeys(values, spec.jobs, errors);
+  return errors.length > 0 ? { value: null, errors } : { value: { ...spec, ...(fairness && { fairness }), jobs }, errors: [] };
+}
+
+/** What a run keeps of its own flow settings. */
+export const runFlowOf = (spec: Pick<RunSpec, 'fairness'>): RunFlow | undefined => (spec.fairness ? { fairness: spec.fairness } : undefined);
+
+/** Jobs added to a live run: their keys are filled from that run's values. */
+export function resolveAddedJobs(run: RunRecord, jobs: readonly JobSpec[]): Resolved<JobSpec[]> {
+  const errors: string[] = [];
+  const out = resolveJobKeys(runValues(run.runId, run), jobs, errors);
+  return errors.length > 0 ? { value: null, errors } : { value: out, errors: [] };
+}
+
+function resolveJobKeys(values: RunValues, jobs: readonly JobSpec[], errors: string[]): JobSpec[] {
+  return jobs.map((job) => {
+    if (!job.concurrency && !job.rateLimit) return job;
+    const src: FlowKeySource = { ...values, jobId: job.id, args: job.args, env: job.env };
+    const fill = <T extends { key: string }>(field: string, declared: T | undefined): T | undefined => {
+      if (!declared) return undefined;
+      const r = resolveFlowKey(declared.key, src);
+      if ('error' in r) errors.push(`job ${job.id}: ${field} ${r.error}`);
+      return 'key' in r ? { ...declared, key: r.key } : declared;
+    };
+    const concurrency = fill('concurrency', job.concurrency);
+    const rateLimit = fill('rateLimit', job.rateLimit);
+    return { ...job, ...(concurrency && { concurrency }), ...(rateLimit && { rateLimit }) };
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * What a job or a run declares about flow control: the concurrency key it holds while it runs,
+ * the rate limit it draws from, the group it takes turns in, and a run's singleton and debounce.
+ * Keys are templates (flow-keys.ts) until the run is submitted, plain strings after.
+ */
+import { z } from 'zod';
+import { FlowKeyTemplateSchema } from './flow-keys.js';
+
+export const FLOW_LIMIT_MAX = 1_000_000;
+export const FAIR_WEIGHT_MAX = 100;
+
+/** At most `limit` jobs holding `key` run at once, cluster-wide (a limit set with `titan limits` wins). */
+export const ConcurrencySchema = z.strictObject({
+  key: FlowKeyTemplateSchema,
+  limit: z.number().int().min(1).max(FLOW_LIMIT_MAX).optional(),
+});
+export type Concurrency = z.infer<typeof ConcurrencySchema>;
+
+export const RATE_PERIODS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export type RatePeriod = keyof typeof RATE_PERIODS;
+export const RatePeriodSchema = z.enum(Object.keys(RATE_PERIODS) as [RatePeriod, ...RatePeriod[]]);
+
+/** A token bucket: `limit` starts per `per`, up to `burst` (default `limit`) at once after a quiet spell. */
+export const RateLimitSchema = z.strictObject({
+  key: FlowKeyTemplateSchema,
+  limit: z.number().int().min(1).max(FLOW_LIMIT_MAX),
+  per: RatePeriodSchema.default('second'),
+  burst: z.number().int().min(1).max(FLOW_LIMIT_MAX).optional(),
+});
+export type RateLimit = z.infer<typeof RateLimitSchema>;
+
+/** The group a run's jobs take turns in (by default the run itself), and its share. */
+export const FairnessSchema = z.strictObject({
+  key: FlowKeyTemplateSchema,
+  weight: z.number().int().min(1).max(FAIR_WEIGHT_MAX).default(1),
+});
+export type Fairness = z.infer<typeof FairnessSchema>;
+
+/** A run's own flow settings as the master keeps them, keys resolved. */
+export interface RunFlow {
+  fairness?: Fairness;
+}

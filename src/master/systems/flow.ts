@@ -1,0 +1,155 @@
+/**
+ * Flow control (the master's side of core/flow-limiter.ts): asks the limiter before a job that
+ * names a key starts, parks the job on the key that holds it back, and wakes a key's waiters when
+ * the key may have room again (a holder stopped, a token is due, a limit changed). The cluster's
+ * limits are kept in the store, so a restart or a failover keeps them; holders are the running
+ * jobs, found again from the runs.
+ */
+import type { JobRecord } from '../../core/model.js';
+import { jobRef, parseJobRef } from '../../core/model.js';
+import { FlowLimiter, type Blocked, type ClusterLimit, type FlowNeeds } from '../../core/flow-limiter.js';
+import { TitanError } from '../../core/errors.js';
+import { Timers } from '../timers.js';
+import type { MasterResources } from './resources.js';
+
+/** The store's meta key that holds the cluster's limits (a JSON array of ClusterLimit). */
+const LIMITS_META = 'flow.limits';
+
+/** A key as the queue page and `titan limits` show it. */
+export interface FlowKeyView {
+  key: string;
+  /** The cluster's limit on it, if one is set. */
+  limit: ClusterLimit | null;
+  holders: string[];
+  waiters: number;
+  /** When the next token of its rate limit is due, if jobs wait for one. */
+  nextTokenAt: number | null;
+}
+
+const needsOf = (job: JobRecord): FlowNeeds | null => (job.spec.concurrency || job.spec.rateLimit ? job.spec : null);
+
+export class FlowControl {
+  readonly limiter: FlowLimiter;
+  private readonly tokenTimers: Timers;
+  /** Keys whose waiters may now start. */
+  private readonly dirty = new Set<string>();
+  /** Jobs put back in line from a key's waiters, by that key, until they start or park again. */
+  private readonly wokenFrom = new Map<string, string>();
+  /** Why each parked job waits. */
+  private readonly blocked = new Map<string, Blocked>();
+
+  constructor(private readonly r: MasterResources) {
+    this.limiter = new FlowLimiter(r.clock.now());
+    this.tokenTimers = new Timers(r.clock, (key) => this.recheck(key));
+  }
+
+  /** Loads the cluster's limits and counts the running jobs found at start as holders. */
+  async start(): Promise<void> {
+    const stored = await this.r.store.getMeta(LIMITS_META);
+    if (stored !== null) this.limiter.setClusterLimits(JSON.parse(stored) as ClusterLimit[]);
+    for (const state of this.r.runs.values()) {
+      for (const job of state.jobs.values()) {
+        const needs = needsOf(job);
+        if (needs && job.status === 'RUNNING') this.limiter.restore(jobRef(job.runId, job.spec.id), needs);
+      }
+    }
+  }
+
+  /** Sets (or, with nothing but the key, removes) a cluster limit; stored before it applies. */
+  async setLimit(limit: ClusterLimit): Promise<ClusterLimit[]> {
+    const others = this.limiter.clusterLimits().filter((l) => l.key !== limit.key);
+    const next = limit.concurrency === undefined && limit.rate === undefined && limit.weight === undefined ? others : [...others, limit].sort((a, b) => (a.key < b.key ? -1 : 1));
+    this.r.committer.checkAvailable('the limit was not set');
+    await this.r.store.setMeta(LIMITS_META, JSON.stringify(next)).catch((err: unknown) => {
+      throw err instanceof TitanError ? err : new TitanError('UNAVAILABLE', `the limit was not set: ${(err as Error).message}`);
+    });
+    for (const key of this.limiter.setClusterLimits(next)) this.recheck(key);
+    return next;
+  }
+
+  /** Every key that has a cluster limit, holders or waiters. */
+  keys(): FlowKeyView[] {
+    const now = this.r.clock.now();
+    const names = new Set([...this.limiter.clusterLimits().map((l) => l.key), ...this.limiter.heldKeys(), ...this.r.queue.parkedKeys()]);
+    return [...names].sort().flatMap((key) => {
+      const waiting = this.r.queue.parkedOn(key);
+      const holders = this.limiter.holdersOf(key);
+      const limit = this.limiter.clusterLimits().find((l) => l.key === key) ?? null;
+      if (!limit && holders.length === 0 && waiting.length === 0) return [];
+      const rated = waiting.map((ref) => this.blocked.get(ref)).find((b) => b?.kind === 'rate');
+      return [{ key, limit, holders, waiters: waiting.length, nextTokenAt: rated?.kind === 'rate' ? Math.max(now, rated.until) : null }];
+    });
+  }
+
+  /**
+   * Whether the best job of a lane may start now (dispatch found it a worker). If not, it is
+   * parked on the key that holds it back, and false is returned.
+   */
+  admit(lane: string, job: JobRecord, now: number): boolean {
+    const needs = needsOf(job);
+    if (!needs) return true;
+    const ref = jobRef(job.runId, job.spec.id);
+    const from = this.wokenFrom.get(ref);
+    this.wokenFrom.delete(ref);
+    const blocked = this.limiter.admit(ref, needs, now);
+    if (!blocked) {
+      this.blocked.delete(ref);
+      return true;
+    }
+    this.r.queue.parkHead(lane, blocked.key);
+    this.blocked.set(ref, blocked);
+    if (blocked.kind === 'rate') this.tokenTimers.set(blocked.key, blocked.until);
+    // It was given room on another key and did not take it: someone else may.
+    if (from !== undefined && from !== blocked.key) this.recheck(from);
+    return false;
+  }
+
+  /** Start of a dispatch pass: puts back in line as many waiters of each key as may start. */
+  wakeWaiters(now: number): void {
+    if (this.dirty.size === 0) return;
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    for (const key of keys) {
+      const first = this.r.queue.firstParked(key);
+      if (first === undefined) continue;
+      const needs = this.needsOfRef(first);
+      if (!needs) continue;
+      const limit = this.limiter.concurrencyLimit(key, needs);
+      const room = Math.min(limit === null ? Infinity : limit - this.limiter.held(key), this.limiter.tokens(key, needs, now));
+      if (room <= 0) continue;
+      for (const ref of this.r.queue.wake(key, room)) this.wokenFrom.set(ref, key);
+    }
+  }
+
+  /** A job's record changed: a job that stopped running gives its keys up; one no longer queued waits for nothing. */
+  jobChanged(job: JobRecord): void {
+    if (!needsOf(job)) return;
+    const ref = jobRef(job.runId, job.spec.id);
+    if (job.status !== 'RUNNING') for (const key of this.limiter.release(ref)) this.recheck(key);
+    if (job.status !== 'QUEUED') {
+      this.blocked.delete(ref);
+      const from = this.wokenFrom.get(ref);
+      this.wokenFrom.delete(ref);
+      if (from !== undefined) this.recheck(from);
+    }
+  }
+
+  /** Why a queued job waits for a key, or null when no key holds it back. */
+  reasonOf(job: JobRecord): string | null {
+    const b = this.blocked.get(jobRef(job.runId, job.spec.id));
+    if (!b || job.status !== 'QUEUED') return null;
+    if (b.kind === 'concurrency') return `key ${b.key} is at its limit (${this.limiter.held(b.key)}/${b.limit} running)`;
+    return `rate limit ${b.key}: next start at ${new Date(b.until).toISOString().slice(11, 19)} UTC`;
+  }
+
+  private recheck(key: string): void {
+    this.dirty.add(key);
+    this.r.bus.emit('ready', undefined);
+  }
+
+  private needsOfRef(ref: string): FlowNeeds | null {
+    const { runId, jobId } = parseJobRef(ref);
+    const job = runId === null ? undefined : this.r.runs.job(runId, jobId);
+    return job ? needsOf(job) : null;
+  }
+}
