@@ -7,16 +7,7 @@
  *
  * A limit set for the cluster (`titan limits set`) wins over the one a job declares.
  */
-import { RATE_PERIODS, type Concurrency, type RateLimit, type RatePeriod } from './flow-spec.js';
-
-/** A limit set for the whole cluster on one key. */
-export interface ClusterLimit {
-  key: string;
-  concurrency?: number;
-  rate?: { limit: number; per: RatePeriod; burst?: number };
-  /** The share of a fairness group named by this key. */
-  weight?: number;
-}
+import { type ClusterLimit, type Concurrency, RATE_PERIODS, type RateLimit } from './flow-spec.js';
 
 /** What a job names: the two flow fields of its spec. */
 export interface FlowNeeds {
@@ -52,7 +43,6 @@ export class FlowLimiter {
     const next = new Map(limits.map((l) => [l.key, l]));
     const changed = [...new Set([...this.cluster.keys(), ...next.keys()])].filter((k) => JSON.stringify(this.cluster.get(k)) !== JSON.stringify(next.get(k)));
     this.cluster = next;
-    for (const key of changed) this.buckets.delete(key);
     return changed;
   }
 

@@ -4,7 +4,7 @@
  * Keys are templates (flow-keys.ts) until the run is submitted, plain strings after.
  */
 import { z } from 'zod';
-import { FlowKeyTemplateSchema } from './flow-keys.js';
+import { FLOW_KEY_MAX, FLOW_KEY_PATTERN, FlowKeyTemplateSchema } from './flow-keys.js';
 
 export const FLOW_LIMIT_MAX = 1_000_000;
 export const FAIR_WEIGHT_MAX = 100;
@@ -40,3 +40,16 @@ export type Fairness = z.infer<typeof FairnessSchema>;
 export interface RunFlow {
   fairness?: Fairness;
 }
+
+/** A plain key, as a cluster limit names it (no placeholders). */
+export const FlowKeySchema = z.string().min(1).max(FLOW_KEY_MAX).regex(FLOW_KEY_PATTERN, 'a key contains only letters, digits and "_ . : = / -"');
+
+/** A limit set for the whole cluster on one key (`titan limits set`); it wins over what jobs declare. */
+export const ClusterLimitSchema = z.strictObject({
+  key: FlowKeySchema,
+  concurrency: z.number().int().min(1).max(FLOW_LIMIT_MAX).optional(),
+  rate: RateLimitSchema.omit({ key: true }).optional(),
+  /** The share of the fairness group this key names. */
+  weight: z.number().int().min(1).max(FAIR_WEIGHT_MAX).optional(),
+});
+export type ClusterLimit = z.infer<typeof ClusterLimitSchema>;

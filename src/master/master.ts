@@ -34,6 +34,8 @@ import type { FinishedHere, WorkerEntry, WorkerLink } from './workers.js';
 import { Commands, type RunOrigin } from './systems/commands.js';
 import { Dispatcher } from './systems/dispatch.js';
 import { FlowControl } from './systems/flow.js';
+import type { ClusterLimit } from '../core/flow-spec.js';
+import type { FlowKeyView } from '../protocol/flow-methods.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -228,6 +230,12 @@ export class Master {
   stopService(ref: string): Promise<JobView> {
     return this.commands.stopService(ref);
   }
+
+  // ---- flow control (systems/flow.ts) ----------------------------------------------------------
+
+  flowKeys = (): FlowKeyView[] => this.flow.keys();
+  setLimit = (limit: ClusterLimit): Promise<ClusterLimit[]> => this.flow.setLimit(limit);
+  removeLimit = (key: string): Promise<{ removed: boolean; limits: ClusterLimit[] }> => this.flow.removeLimit(key);
 
   // ---- queries (systems/views.ts) and feeds (systems/watchers.ts) -----------------------------
 

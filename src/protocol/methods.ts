@@ -10,6 +10,7 @@ import { ReportedFailureCodeSchema } from '../core/failure-codes.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
+import { type FlowResults, flowParams } from './flow-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -106,6 +107,7 @@ export const DrainTimeoutSchema = z.number().int().nonnegative().max(LIMITS.maxT
 export const params = {
   ...dataBusParams,
   ...scheduleParams,
+  ...flowParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -337,7 +339,7 @@ export interface LogChunk {
   removed?: string;
 }
 
-export interface Results extends DataBusResults, ScheduleResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, AccessResults {
   submit: { runId: string; jobs: string[] };
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

@@ -107,6 +107,13 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
   app.post('/api/schedules/:name/run-now', { config: { access: 'schedule.runNow' } }, async (req) => call(req, 'schedule.runNow', named(req), scheduleName));
   app.delete('/api/schedules/:name', { config: { access: 'schedule.delete' } }, async (req) => call(req, 'schedule.delete', named(req), scheduleName));
 
+  // ---- flow control -----------------------------------------------------------------------------
+
+  const limitKey = (req: FastifyRequest) => (req.params as { key: string }).key;
+  app.get('/api/limits', { config: { access: 'limits.list' } }, async (req) => call(req, 'limits.list', {}));
+  app.put('/api/limits/:key', { config: { access: 'limits.set' } }, async (req) => call(req, 'limits.set', { ...bodyObject(req), key: limitKey(req) }));
+  app.delete('/api/limits/:key', { config: { access: 'limits.remove' } }, async (req) => call(req, 'limits.remove', { key: limitKey(req) }));
+
   // ---- workers ----------------------------------------------------------------------------------
 
   app.get('/api/workers', { config: { access: 'workers.list' } }, async (req) => call(req, 'workers.list', {}));

@@ -7,7 +7,10 @@
  */
 import type { JobRecord } from '../../core/model.js';
 import { jobRef, parseJobRef } from '../../core/model.js';
-import { FlowLimiter, type Blocked, type ClusterLimit, type FlowNeeds } from '../../core/flow-limiter.js';
+import { FlowLimiter, type Blocked, type FlowNeeds } from '../../core/flow-limiter.js';
+import { type ClusterLimit, ClusterLimitSchema } from '../../core/flow-spec.js';
+import type { FlowKeyView } from '../../protocol/flow-methods.js';
+import { z } from 'zod';
 import { TitanError } from '../../core/errors.js';
 import { Timers } from '../timers.js';
 import type { MasterResources } from './resources.js';
@@ -15,15 +18,15 @@ import type { MasterResources } from './resources.js';
 /** The store's meta key that holds the cluster's limits (a JSON array of ClusterLimit). */
 const LIMITS_META = 'flow.limits';
 
-/** A key as the queue page and `titan limits` show it. */
-export interface FlowKeyView {
-  key: string;
-  /** The cluster's limit on it, if one is set. */
-  limit: ClusterLimit | null;
-  holders: string[];
-  waiters: number;
-  /** When the next token of its rate limit is due, if jobs wait for one. */
-  nextTokenAt: number | null;
+
+const StoredLimits = z.array(ClusterLimitSchema);
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 const needsOf = (job: JobRecord): FlowNeeds | null => (job.spec.concurrency || job.spec.rateLimit ? job.spec : null);
@@ -46,7 +49,11 @@ export class FlowControl {
   /** Loads the cluster's limits and counts the running jobs found at start as holders. */
   async start(): Promise<void> {
     const stored = await this.r.store.getMeta(LIMITS_META);
-    if (stored !== null) this.limiter.setClusterLimits(JSON.parse(stored) as ClusterLimit[]);
+    if (stored !== null) {
+      const parsed = StoredLimits.safeParse(safeJson(stored));
+      if (parsed.success) this.limiter.setClusterLimits(parsed.data);
+      else this.r.log(`the cluster's flow limits in the store are not readable (${parsed.error.issues[0]?.message ?? 'not JSON'}); none apply until they are set again`);
+    }
     for (const state of this.r.runs.values()) {
       for (const job of state.jobs.values()) {
         const needs = needsOf(job);
@@ -55,10 +62,21 @@ export class FlowControl {
     }
   }
 
-  /** Sets (or, with nothing but the key, removes) a cluster limit; stored before it applies. */
-  async setLimit(limit: ClusterLimit): Promise<ClusterLimit[]> {
+  /** Sets a cluster limit (replacing the key's); stored before it applies. */
+  setLimit(limit: ClusterLimit): Promise<ClusterLimit[]> {
     const others = this.limiter.clusterLimits().filter((l) => l.key !== limit.key);
-    const next = limit.concurrency === undefined && limit.rate === undefined && limit.weight === undefined ? others : [...others, limit].sort((a, b) => (a.key < b.key ? -1 : 1));
+    return this.storeLimits([...others, limit].sort((a, b) => (a.key < b.key ? -1 : 1)));
+  }
+
+  /** Removes the cluster's limit on a key, if it had one. */
+  async removeLimit(key: string): Promise<{ removed: boolean; limits: ClusterLimit[] }> {
+    const before = this.limiter.clusterLimits();
+    const next = before.filter((l) => l.key !== key);
+    if (next.length === before.length) return { removed: false, limits: before };
+    return { removed: true, limits: await this.storeLimits(next) };
+  }
+
+  private async storeLimits(next: ClusterLimit[]): Promise<ClusterLimit[]> {
     this.r.committer.checkAvailable('the limit was not set');
     await this.r.store.setMeta(LIMITS_META, JSON.stringify(next)).catch((err: unknown) => {
       throw err instanceof TitanError ? err : new TitanError('UNAVAILABLE', `the limit was not set: ${(err as Error).message}`);

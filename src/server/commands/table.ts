@@ -18,6 +18,7 @@ import { identityCommands } from './identity.js';
 import { jobCommands } from './jobs.js';
 import { runCommands } from './runs.js';
 import { scheduleCommands } from './schedules.js';
+import { limitCommands } from './limits.js';
 import { submissionCommands } from './submissions.js';
 import { workerCommands } from './workers.js';
 
@@ -29,6 +30,7 @@ const TABLE = {
   ...workerCommands,
   ...fileCommands,
   ...scheduleCommands,
+  ...limitCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,
