@@ -159,8 +159,9 @@ export class Master {
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
   async start(): Promise<void> {
     Object.assign(this.r.totals, await this.store.totals());
+    await this.flow.loadLimits();
     this.workers.recover(await this.store.loadActiveRuns());
-    await this.flow.start();
+    this.flow.restoreHolders();
     // After the active runs are known: their logs are never trimmed.
     this.logCap?.start();
     this.workers.startSweeper();

@@ -46,14 +46,18 @@ export class FlowControl {
     this.tokenTimers = new Timers(r.clock, (key) => this.recheck(key));
   }
 
-  /** Loads the cluster's limits and counts the running jobs found at start as holders. */
-  async start(): Promise<void> {
+  /** Loads the cluster's limits (before any job is dispatched). */
+  async loadLimits(): Promise<void> {
     const stored = await this.r.store.getMeta(LIMITS_META);
     if (stored !== null) {
       const parsed = StoredLimits.safeParse(safeJson(stored));
       if (parsed.success) this.limiter.setClusterLimits(parsed.data);
       else this.r.log(`the cluster's flow limits in the store are not readable (${parsed.error.issues[0]?.message ?? 'not JSON'}); none apply until they are set again`);
     }
+  }
+
+  /** Counts the running jobs of the runs found at start as holders (before any job is dispatched). */
+  restoreHolders(): void {
     for (const state of this.r.runs.values()) {
       for (const job of state.jobs.values()) {
         const needs = needsOf(job);
