@@ -1,63 +1,80 @@
 /**
- * The audit log: every state-changing action, from any door, as one JSON line in
- * `<data>/audit.log` (0600): who (the authenticated principal), what, when, from where, and
- * whether it succeeded. The newest entries are also kept in memory for `audit.list`.
+ * The audit log: every state-changing action, from any door: who (the authenticated principal),
+ * what, when, from where, and whether it succeeded. Entries live in the store (access-store.ts),
+ * so every master sharing a store records into one log and a new leader lists its predecessor's.
  *
- * Lines are appended in batches off the request's path; a write that fails (a full disk) keeps
- * its lines and tries again with the next batch, so an action is never refused for its record.
+ * Recording never waits nor fails: entries are appended in batches off the request's path. A
+ * batch that fails (the store out of reach, a full disk) is kept and sent again, under the same
+ * id so that the store applies it once, before anything newer; it is tried again when the next
+ * entry is recorded, when the log is listed, and at shutdown.
  */
-import { chmodSync, closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { AuditEntry } from '../protocol/access-methods.js';
+import type { AccessStore, AuditBatch, AuditDraft, StoredAuditEntry } from '../store/access-store.js';
 
-/** Entries kept in memory (older ones are in the file). */
-export const AUDIT_MEMORY = 10_000;
-/** Past this size the file is renamed `audit.log.1` (replacing the previous one) and a new one begun. */
-export const AUDIT_ROTATE_BYTES = 64 * 1024 * 1024;
-/** How much of the file's end is read at start to find the newest entries. */
-const TAIL_BYTES = 4 * 1024 * 1024;
+/** How many of the newest entries the store keeps. */
+export const AUDIT_KEEP = 100_000;
+/** At most this many entries per append, so that a backlog after an outage goes in bounded steps. */
+const BATCH_MAX = 500;
 
 export type AuditRecord = Omit<AuditEntry, 'seq' | 'at'>;
 
+/** An entry as listed; one read back from the store (shared with other masters) or a file is checked like any input. */
+export const AuditEntrySchema = z.object({
+  seq: z.number(),
+  at: z.number(),
+  who: z.string(),
+  kind: z.enum(['cluster', 'read', 'token', 'user', 'job', 'v1']),
+  via: z.enum(['tcp', 'http', 'v1']),
+  from: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  ok: z.boolean(),
+  error: z.string().optional(),
+});
+
 export class AuditLog {
-  private readonly recent: AuditEntry[] = [];
-  private pending: string[] = [];
-  /** The append under way, if any. */
+  private pending: AuditDraft[] = [];
+  /** The batch being written, or the one that failed, sent again (same id) before anything newer. */
+  private batch: AuditBatch | null = null;
   private writing: Promise<void> | null = null;
   private scheduled = false;
-  /** Bytes in the file, counted here so that no write needs a stat. */
-  private size = 0;
-  private seq = 0;
-  private warned = false;
+  private failing = false;
+  /** Entries recorded, and entries the store has, by this log: what `flushed()` waits for. */
+  private recorded = 0;
+  private written = 0;
+  /** Names this master's batches: unique across masters and restarts. */
+  private readonly prefix = randomBytes(8).toString('hex');
+  private batches = 0;
 
   constructor(
-    private readonly file: string | null,
+    private readonly store: AccessStore,
     private readonly now: () => number = Date.now,
     private readonly log: (line: string) => void = () => undefined,
-  ) {
-    if (file !== null && existsSync(file)) this.loadTail(file);
-  }
+  ) {}
 
   record(entry: AuditRecord): void {
-    const full: AuditEntry = { seq: ++this.seq, at: this.now(), ...entry };
-    this.recent.push(full);
-    if (this.recent.length > AUDIT_MEMORY) this.recent.splice(0, this.recent.length - AUDIT_MEMORY);
-    if (this.file === null) return;
-    this.pending.push(`${JSON.stringify(full)}\n`);
+    this.pending.push({ at: this.now(), ...entry });
+    this.recorded++;
     this.schedule();
   }
 
-  /** Newest first, at most `limit`, older than `before` when given. */
-  list(limit: number, before?: number): AuditEntry[] {
-    const older = before === undefined ? this.recent : this.recent.filter((e) => e.seq < before);
-    return older.slice(-limit).reverse();
+  /** Newest first, at most `limit`, older than `before` when given; what was recorded here before the call is in it once written. */
+  async list(limit: number, before?: number): Promise<AuditEntry[]> {
+    await this.flushed();
+    return (await this.store.auditList(limit, before)).map(checked);
   }
 
-  /** Resolves once the entries recorded so far were written, or a write failed (they stay pending). */
+  /** Resolves once the entries recorded so far are in the store, or a write failed (they stay pending). */
   async flushed(): Promise<void> {
-    // Tried at least once, so that lines kept after a failure are written if they now can be.
-    await (this.writing ?? this.flush());
-    while (this.writing !== null || (this.pending.length > 0 && !this.warned)) await (this.writing ?? this.flush());
+    const target = this.recorded;
+    if (this.writing !== null) await this.writing;
+    // At least one try, so that entries kept after a failure are written if they now can be.
+    while (this.written < target) {
+      await this.flush();
+      if (this.failing) return;
+    }
   }
 
   private schedule(): void {
@@ -69,68 +86,38 @@ export class AuditLog {
     });
   }
 
-  /** Appends what is pending in one write; a failed one keeps its lines for the next. */
+  /** Writes the kept batch, else the next one from what is pending; a failure keeps it for the next try. */
   private flush(): Promise<void> {
-    const file = this.file;
-    if (file === null || this.writing !== null || this.pending.length === 0) return this.writing ?? Promise.resolve();
-    const text = this.pending.join('');
-    this.pending = [];
-    this.rotate(file);
-    this.writing = appendFile(file, text, { mode: 0o600 }).then(
-      () => {
-        this.size += Buffer.byteLength(text);
-        this.warned = false;
-      },
-      (err: Error) => {
-        this.pending.unshift(text);
-        if (!this.warned) this.log(`the audit log could not be written (${err.message}); its entries are kept and written once it can be`);
-        this.warned = true;
-      },
-    );
-    void this.writing.then(() => {
-      this.writing = null;
-      if (this.pending.length > 0 && !this.warned) this.schedule();
-    });
+    if (this.writing !== null) return this.writing;
+    if (this.batch === null && this.pending.length > 0) this.batch = { id: `${this.prefix}-${++this.batches}`, entries: this.pending.splice(0, BATCH_MAX), keep: AUDIT_KEEP };
+    const batch = this.batch;
+    if (batch === null) return Promise.resolve();
+    this.writing = this.store
+      .auditAppend(batch)
+      .then(
+        () => {
+          this.batch = null;
+          this.written += batch.entries.length;
+          this.failing = false;
+        },
+        (err: Error) => {
+          if (!this.failing) this.log(`the audit log could not be written (${err.message}); its entries are kept and written once it can be`);
+          this.failing = true;
+        },
+      )
+      .finally(() => {
+        this.writing = null;
+        if (!this.failing && this.pending.length > 0) this.schedule();
+      });
     return this.writing;
   }
-
-  private rotate(file: string): void {
-    if (this.size < AUDIT_ROTATE_BYTES) return;
-    try {
-      renameSync(file, `${file}.1`);
-      chmodSync(`${file}.1`, 0o600);
-      this.size = 0;
-    } catch (err) {
-      this.log(`the audit log could not be rotated (${(err as Error).message}); it grows on`);
-    }
-  }
-
-  private loadTail(file: string): void {
-    const size = statSync(file).size;
-    this.size = size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, buffer, 0, length, size - length);
-    } finally {
-      closeSync(fd);
-    }
-    const lines = buffer.toString('utf8').split('\n');
-    if (length < size) lines.shift();
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        const entry = JSON.parse(line) as AuditEntry;
-        if (typeof entry.seq === 'number') this.recent.push(entry);
-      } catch {
-        // A line cut by a crash mid-write: the entries around it still count.
-      }
-    }
-    this.recent.splice(0, Math.max(0, this.recent.length - AUDIT_MEMORY));
-    this.seq = this.recent.at(-1)?.seq ?? 0;
-  }
 }
+
+const checked = (e: StoredAuditEntry): AuditEntry => {
+  const parsed = AuditEntrySchema.safeParse(e);
+  if (!parsed.success) throw new Error(`audit entry ${e.seq} in the store is not one this master can read: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
+  return parsed.data;
+};
 
 /** What an action's parameters (or, for a submission, its result) name, for the record. */
 export function targetOf(params: unknown): string | null {

@@ -5,6 +5,7 @@ import { AuditLog } from './audit-log.js';
 import { Gatekeeper } from './gatekeeper.js';
 import { principalOf, sessionIdOf } from './http-common.js';
 import { Identities } from './identities.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 
 describe('LoginLimiter', () => {
   it('allows 10 failures a minute per address, and forgets them after a success', () => {
@@ -28,11 +29,16 @@ describe('LoginLimiter', () => {
 
 describe('the auth routes and guard', () => {
   let app: FastifyInstance;
-  afterEach(() => app.close());
+  let store: SqliteStore;
+  afterEach(async () => {
+    await app.close();
+    await store.close();
+  });
 
   const build = (login?: { user: string; password: string }, trustProxy = false): FastifyInstance => {
     app = Fastify({ trustProxy });
-    const auth = registerAuth(app, { gate: new Gatekeeper('the-token', new Identities(), new AuditLog(null), login) });
+    store = SqliteStore.open(':memory:');
+    const auth = registerAuth(app, { gate: new Gatekeeper('the-token', new Identities(store), new AuditLog(store), login) });
     void app.register(async (api) => {
       api.addHook('onRequest', auth.guard);
       api.get('/api/who', async (req) => ({ name: principalOf(req).name, session: sessionIdOf(req) !== undefined }));

@@ -3,19 +3,20 @@
  * (`titan token create`) and dashboard users (`titan user add`), each with roles a person granted.
  *
  * Only hashes are kept: a token's secret as SHA-256 (it is random, so nothing slower is needed),
- * a password with scrypt. The file is the master's alone (0600) and replaced atomically, so a
- * crash leaves the old list or the new one, never half of either.
+ * a password with scrypt. They live in the store (access-store.ts), so every master sharing it
+ * knows the same ones; this class holds them in memory too, so that authentication never waits
+ * for the store. A change is written to the store before it is applied here and acknowledged.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
 import { GRANTABLE_ROLES, type GrantableRole, permissionsOf, type Principal } from '../protocol/roles.js';
 import { type IdentityInfo, NameSchema } from '../protocol/access-methods.js';
+import type { AccessStore, StoredIdentity } from '../store/access-store.js';
 
 const TOKEN_PREFIX = 'tok.';
 
-const StoredToken = z.object({
+export const StoredToken = z.object({
   id: z.string(),
   name: NameSchema,
   roles: z.array(z.enum(GRANTABLE_ROLES)).min(1),
@@ -24,7 +25,7 @@ const StoredToken = z.object({
   createdBy: z.string(),
   expiresAt: z.number().nullable(),
 });
-const StoredUser = z.object({
+export const StoredUser = z.object({
   name: NameSchema,
   roles: z.array(z.enum(GRANTABLE_ROLES)).min(1),
   salt: z.string(),
@@ -32,9 +33,8 @@ const StoredUser = z.object({
   createdAt: z.number(),
   createdBy: z.string(),
 });
-const StoredFile = z.object({ tokens: z.array(StoredToken), users: z.array(StoredUser) });
-type StoredToken = z.infer<typeof StoredToken>;
-type StoredUser = z.infer<typeof StoredUser>;
+export type StoredToken = z.infer<typeof StoredToken>;
+export type StoredUser = z.infer<typeof StoredUser>;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -42,28 +42,45 @@ function passwordHash(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, 32, { N: 16384, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-export interface IdentitiesOptions {
-  /** Where the list is kept; in memory only when absent. */
-  file?: string;
-  now?: () => number;
+/** Each stored identity checked as it is read: the store is shared, its rows are input like any other. */
+function parseBody<T>(schema: z.ZodType<T>, row: StoredIdentity): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(row.body);
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success || (parsed.data as { name: string }).name !== row.name) {
+    throw new Error(`the ${row.kind} ${row.name} in the store is damaged (${parsed.success ? 'its name differs' : (parsed.error.issues[0]?.message ?? 'unreadable')}); remove it (titan ${row.kind} ${row.kind === 'token' ? 'revoke' : 'remove'} ${row.name} on a master that starts, or delete its row) and create it again`);
+  }
+  return parsed.data;
 }
 
 export class Identities {
   private readonly tokens = new Map<string, StoredToken>();
   private readonly users = new Map<string, StoredUser>();
-  private readonly now: () => number;
+  /** Names being created, so that two creations of one name at once cannot both pass the check. */
+  private readonly creating = new Set<string>();
   private readonly listeners = new Set<() => void>();
   /** Compared against when a user is unknown, so the time taken does not say whether it exists. */
   private readonly decoy = { salt: randomBytes(16).toString('hex'), hash: randomBytes(32).toString('hex') };
 
-  constructor(private readonly options: IdentitiesOptions = {}) {
-    this.now = options.now ?? Date.now;
-    if (options.file !== undefined && existsSync(options.file)) {
-      const parsed = StoredFile.safeParse(JSON.parse(readFileSync(options.file, 'utf8')));
-      if (!parsed.success) throw new Error(`${options.file} is damaged: ${parsed.error.issues[0]?.message ?? 'unreadable'}; restore it from a backup or remove it (its tokens and users are then gone)`);
-      for (const t of parsed.data.tokens) this.tokens.set(t.name, t);
-      for (const u of parsed.data.users) this.users.set(u.name, u);
+  /** `rows`: what the store holds (see load). */
+  constructor(
+    private readonly store: AccessStore,
+    rows: readonly StoredIdentity[] = [],
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const row of rows) {
+      if (row.kind === 'token') this.tokens.set(row.name, parseBody(StoredToken, row));
+      else this.users.set(row.name, parseBody(StoredUser, row));
     }
+  }
+
+  /** Every identity of the store, in memory: at start, which on a shared store is when this master becomes the leader. */
+  static async load(store: AccessStore, now?: () => number): Promise<Identities> {
+    return new Identities(store, await store.identityList(), now);
   }
 
   /** Calls `listener` after a token is revoked or a user removed; returns the unsubscribe. */
@@ -73,14 +90,17 @@ export class Identities {
   }
 
   /** A new token for `name`; its secret is returned this once and never kept. */
-  createToken(name: string, roles: readonly GrantableRole[], expiresAt: number | null, by: string): { token: string; info: IdentityInfo } {
-    if (this.tokens.has(name)) throw new TitanError('CONFLICT', `a token named ${name} exists: revoke it first (titan token revoke ${name})`);
+  async createToken(name: string, roles: readonly GrantableRole[], expiresAt: number | null, by: string): Promise<{ token: string; info: IdentityInfo }> {
+    const tokenConflict = (): TitanError => new TitanError('CONFLICT', `a token named ${name} exists: revoke it first (titan token revoke ${name})`);
+    if (this.tokens.has(name) || this.creating.has(`token:${name}`)) throw tokenConflict();
     if (expiresAt !== null && expiresAt <= this.now()) throw new TitanError('BAD_REQUEST', 'the token would expire before it is used: give a future expiry');
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const stored: StoredToken = { id, name, roles: [...roles], hash: sha256(secret).toString('hex'), createdAt: this.now(), createdBy: by, expiresAt };
+    await this.reserving(`token:${name}`, async () => {
+      if (!(await this.store.identityAdd({ kind: 'token', name, body: JSON.stringify(stored) }))) throw tokenConflict();
+    });
     this.tokens.set(name, stored);
-    this.save();
     return { token: `${TOKEN_PREFIX}${id}.${secret}`, info: tokenInfo(stored) };
   }
 
@@ -88,11 +108,11 @@ export class Identities {
     return [...this.tokens.values()].map(tokenInfo);
   }
 
-  revokeToken(name: string): IdentityInfo {
+  async revokeToken(name: string): Promise<IdentityInfo> {
     const stored = this.tokens.get(name);
     if (!stored) throw new TitanError('NOT_FOUND', `no token named ${name}`);
+    await this.store.identityRemove('token', name);
     this.tokens.delete(name);
-    this.save();
     for (const listener of [...this.listeners]) listener();
     return tokenInfo(stored);
   }
@@ -110,12 +130,16 @@ export class Identities {
   }
 
   async addUser(name: string, roles: readonly GrantableRole[], password: string, by: string): Promise<IdentityInfo> {
-    if (this.users.has(name)) throw new TitanError('CONFLICT', `a user named ${name} exists: remove it first (titan user remove ${name})`);
-    const salt = randomBytes(16);
-    const hash = await passwordHash(password, salt);
-    const stored: StoredUser = { name, roles: [...roles], salt: salt.toString('hex'), hash: hash.toString('hex'), createdAt: this.now(), createdBy: by };
+    const userConflict = (): TitanError => new TitanError('CONFLICT', `a user named ${name} exists: remove it first (titan user remove ${name})`);
+    if (this.users.has(name) || this.creating.has(`user:${name}`)) throw userConflict();
+    const stored = await this.reserving(`user:${name}`, async () => {
+      const salt = randomBytes(16);
+      const hash = await passwordHash(password, salt);
+      const user: StoredUser = { name, roles: [...roles], salt: salt.toString('hex'), hash: hash.toString('hex'), createdAt: this.now(), createdBy: by };
+      if (!(await this.store.identityAdd({ kind: 'user', name, body: JSON.stringify(user) }))) throw userConflict();
+      return user;
+    });
     this.users.set(name, stored);
-    this.save();
     return userInfo(stored);
   }
 
@@ -123,11 +147,11 @@ export class Identities {
     return [...this.users.values()].map(userInfo);
   }
 
-  removeUser(name: string): IdentityInfo {
+  async removeUser(name: string): Promise<IdentityInfo> {
     const stored = this.users.get(name);
     if (!stored) throw new TitanError('NOT_FOUND', `no user named ${name}`);
+    await this.store.identityRemove('user', name);
     this.users.delete(name);
-    this.save();
     for (const listener of [...this.listeners]) listener();
     return userInfo(stored);
   }
@@ -158,13 +182,14 @@ export class Identities {
     return null;
   }
 
-  private save(): void {
-    const file = this.options.file;
-    if (file === undefined) return;
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ tokens: [...this.tokens.values()], users: [...this.users.values()] }), { mode: 0o600 });
-    chmodSync(temp, 0o600);
-    renameSync(temp, file);
+  /** Runs `create` holding `key` (kind and name), so that a second creation of that name meanwhile is refused. */
+  private async reserving<T>(key: string, create: () => Promise<T>): Promise<T> {
+    this.creating.add(key);
+    try {
+      return await create();
+    } finally {
+      this.creating.delete(key);
+    }
   }
 }
 

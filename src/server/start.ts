@@ -21,6 +21,7 @@ import { createTcpServer } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
+import { importAccessFiles } from './access-import.js';
 import { AuditLog } from './audit-log.js';
 import { Gatekeeper, type UiLogin } from './gatekeeper.js';
 import { Identities } from './identities.js';
@@ -131,7 +132,9 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
     process.stderr.write(`titan master: WARNING: --legacy-v1-allow ${wide.join(', ')} reaches beyond private networks. Titan's v1 protocol has no token: anyone there can submit jobs, which run code on your workers. Allow only the addresses of your own clients.\n`);
   }
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
-  const gate = new Gatekeeper(token, new Identities({ file: join(dataDir, 'identities.json') }), new AuditLog(join(dataDir, 'audit.log'), Date.now, log), config.ui);
+  // Identities and the audit log live in the store; loaded now, when this master leads.
+  await importAccessFiles(store, dataDir, log);
+  const gate = new Gatekeeper(token, await Identities.load(store), new AuditLog(store, Date.now, log), config.ui);
   opened.push(() => gate.audit.flushed());
   const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, units.connections);
   await listen(tcp, ports.tcp, config.host, '--port');

@@ -147,6 +147,9 @@ describe.runIf(available)('PostgresStore', () => {
     await expect(old.deleteRun('r1')).rejects.toBeInstanceOf(FencedError);
     await expect(old.putSchedule(schedule('nightly'))).rejects.toBeInstanceOf(FencedError);
     await expect(old.artifactPut({ key: 'report', sha256: 'a'.repeat(64), size: 1, runId: null, jobId: null, attempt: null, createdAt: 1 })).rejects.toBeInstanceOf(FencedError);
+    const entry = { at: 2_000, who: 'ana', kind: 'token', via: 'tcp', from: '127.0.0.1', action: 'token.create', target: 'ci', ok: true };
+    await expect(old.auditAppend({ id: 'late', entries: [entry], keep: 100 })).rejects.toBeInstanceOf(FencedError);
+    await expect(old.identityAdd({ kind: 'token', name: 'ci', body: '{}' })).rejects.toBeInstanceOf(FencedError);
 
     expect((await next.getRun('r1'))?.status).toBe('RUNNING');
     expect((await next.getRunJobs('r1')).map((j) => j.spec.id)).toEqual(['a']);
@@ -154,6 +157,8 @@ describe.runIf(available)('PostgresStore', () => {
     expect(await next.getMeta('m')).toBeNull();
     expect(await next.listSchedules()).toEqual([]);
     expect(await next.artifactGet('report')).toBeNull();
+    expect(await next.auditList(10)).toEqual([]);
+    expect(await next.identityList()).toEqual([]);
     // The new leader writes.
     await next.commit(batch({ runs: [run('r1', 1_000, 'COMPLETED', { finishedAt: 2_000 })] }));
     expect((await old.getRun('r1'))?.status).toBe('COMPLETED');

@@ -14,8 +14,10 @@
  */
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
+import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import { ForwardingDataBusStore } from './data-bus-store.js';
 import type { LeasedStore } from './lease.js';
+import { PostgresAccess } from './postgres-access.js';
 import { PostgresConnection, type PostgresStoreOptions } from './postgres-connection.js';
 import { PostgresDataBusStore } from './postgres-data-bus.js';
 import { PostgresLease } from './postgres-lease.js';
@@ -32,6 +34,7 @@ export class PostgresStore extends ForwardingDataBusStore implements Store, Leas
   private readonly runs: PostgresRuns;
   protected readonly data: PostgresDataBusStore;
   private readonly schedules: PostgresSchedules;
+  private readonly access: PostgresAccess;
 
   private constructor(private readonly c: PostgresConnection) {
     super();
@@ -39,6 +42,7 @@ export class PostgresStore extends ForwardingDataBusStore implements Store, Leas
     this.runs = new PostgresRuns(c);
     this.data = new PostgresDataBusStore(c);
     this.schedules = new PostgresSchedules(c);
+    this.access = new PostgresAccess(c);
   }
 
   /**
@@ -152,6 +156,28 @@ export class PostgresStore extends ForwardingDataBusStore implements Store, Leas
 
   deleteSchedule(name: string): Promise<boolean> {
     return this.schedules.deleteSchedule(name);
+  }
+
+  // ---- the audit log and named identities (postgres-access.ts) ----
+
+  auditAppend(batch: AuditBatch): Promise<void> {
+    return this.access.auditAppend(batch);
+  }
+
+  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
+    return this.access.auditList(limit, before);
+  }
+
+  identityList(): Promise<StoredIdentity[]> {
+    return this.access.identityList();
+  }
+
+  identityAdd(identity: StoredIdentity): Promise<boolean> {
+    return this.access.identityAdd(identity);
+  }
+
+  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
+    return this.access.identityRemove(kind, name);
   }
 
   async close(): Promise<void> {

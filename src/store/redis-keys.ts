@@ -34,6 +34,10 @@
  *   titan:artifacts:keys               zset (score 0): artifact keys in byte order
  *   titan:artifacts:run:<run>          zset (score 0): the run's artifact keys
  *   titan:artifacts:refs               hash: sha256 → how many keys reference the content
+ *   titan:audit                        zset: "<seq> <entry JSON>" by seq, the newest kept
+ *   titan:audit:seq                    counter: the last number given to an audit entry
+ *   titan:audit:batches                zset: id of an applied audit append by its last seq (retries add nothing)
+ *   titan:identities                   hash: "<token|user>:<name>" → the identity's JSON (hashes only)
  */
 
 /** Where the engine's state lives. */
@@ -60,6 +64,10 @@ export const KEY = {
   artifacts: `${ENGINE}artifacts`,
   artifactKeys: `${ENGINE}artifacts:keys`,
   artifactRefs: `${ENGINE}artifacts:refs`,
+  audit: `${ENGINE}audit`,
+  auditSeq: `${ENGINE}audit:seq`,
+  auditBatches: `${ENGINE}audit:batches`,
+  identities: `${ENGINE}identities`,
 } as const;
 
 /** Prefixes a name is appended to (a run id, a status, a tag, a bus key…). */

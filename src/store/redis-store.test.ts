@@ -312,6 +312,9 @@ describe.runIf(available)('RedisStore', () => {
         old.artifactPut({ key: 'runs/r1/a/1/out.txt', sha256: 'a'.repeat(64), size: 1, runId: 'r1', jobId: 'a', attempt: 1, createdAt: 1 }).catch((e: unknown) => e),
         old.deleteRun('r1').catch((e: unknown) => e),
         old.putSchedule(schedule('nightly')).catch((e: unknown) => e),
+        old.auditAppend({ id: 'late', entries: [{ at: 2_000, who: 'ana', kind: 'token', via: 'tcp', from: '127.0.0.1', action: 'token.create', target: 'ci', ok: true }], keep: 100 }).catch((e: unknown) => e),
+        old.identityAdd({ kind: 'token', name: 'ci', body: '{}' }).catch((e: unknown) => e),
+        old.identityRemove('user', 'ana').catch((e: unknown) => e),
       ]);
       for (const err of refused) {
         expect(err).toBeInstanceOf(FencedError);

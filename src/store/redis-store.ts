@@ -20,7 +20,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
+import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import { ForwardingDataBusStore } from './data-bus-store.js';
+import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
@@ -145,6 +147,7 @@ function encodeBatch(batch: StoreBatch): string[] {
 export class RedisStore extends ForwardingDataBusStore implements Store, LeasedStore {
   readonly lease: LeaderLease;
   protected readonly data: RedisDataBusStore;
+  private readonly access: RedisAccess;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
@@ -159,6 +162,7 @@ export class RedisStore extends ForwardingDataBusStore implements Store, LeasedS
   ) {
     super();
     this.data = new RedisDataBusStore(c, (name, args) => this.write(name, args));
+    this.access = new RedisAccess(c, (name, args) => this.write(name, args));
     this.lastCommit = lastCommit;
     this.lease = new RedisLease(c, (epoch) => {
       this.fenceEpoch = String(epoch);
@@ -349,6 +353,28 @@ export class RedisStore extends ForwardingDataBusStore implements Store, LeasedS
 
   async deleteSchedule(name: string): Promise<boolean> {
     return (await this.write('titanScheduleDelete', [name])) === 1;
+  }
+
+  // ---- the audit log and named identities (redis-access.ts) ----
+
+  auditAppend(batch: AuditBatch): Promise<void> {
+    return this.access.auditAppend(batch);
+  }
+
+  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
+    return this.access.auditList(limit, before);
+  }
+
+  identityList(): Promise<StoredIdentity[]> {
+    return this.access.identityList();
+  }
+
+  identityAdd(identity: StoredIdentity): Promise<boolean> {
+    return this.access.identityAdd(identity);
+  }
+
+  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
+    return this.access.identityRemove(kind, name);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  *
  * Each concern has its module: the write path (sqlite-commit.ts), the queries of runs and jobs
  * (sqlite-runs.ts), totals and run deletion (sqlite-totals.ts), the data bus and artifacts
- * (sqlite-data.ts), schedules (sqlite-schedules.ts); this class opens the file, guards the
+ * (sqlite-data-bus.ts), schedules (sqlite-schedules.ts), the audit log and identities (sqlite-access.ts); this class opens the file, guards the
  * writes and serves the Store interface from them.
  */
 import { mkdirSync } from 'node:fs';
@@ -15,8 +15,10 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
+import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import { ForwardingDataBusStore } from './data-bus-store.js';
 import { migrate } from './migrate.js';
+import { SqliteAccess } from './sqlite-access.js';
 import { SqliteBatchWriter } from './sqlite-commit.js';
 import { SqliteDataBusStore } from './sqlite-data-bus.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
@@ -31,6 +33,7 @@ export class SqliteStore extends ForwardingDataBusStore implements Store {
   private readonly runs: SqliteRunQueries;
   private readonly lifetime: SqliteTotals;
   private readonly schedules: SqliteScheduleStore;
+  private readonly access: SqliteAccess;
 
   private constructor(
     private readonly db: Database.Database,
@@ -44,6 +47,7 @@ export class SqliteStore extends ForwardingDataBusStore implements Store {
     this.lifetime = new SqliteTotals(db);
     this.data = new SqliteDataBusStore(db);
     this.schedules = new SqliteScheduleStore(db);
+    this.access = new SqliteAccess(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */
@@ -189,6 +193,28 @@ export class SqliteStore extends ForwardingDataBusStore implements Store {
 
   deleteSchedule(name: string): Promise<boolean> {
     return this.dataWrite(() => this.schedules.deleteSchedule(name));
+  }
+
+  // ---- the audit log and named identities (sqlite-access.ts) ----
+
+  auditAppend(batch: AuditBatch): Promise<void> {
+    return this.dataWrite(() => this.access.auditAppend(batch));
+  }
+
+  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
+    return this.access.auditList(limit, before);
+  }
+
+  identityList(): Promise<StoredIdentity[]> {
+    return this.access.identityList();
+  }
+
+  identityAdd(identity: StoredIdentity): Promise<boolean> {
+    return this.dataWrite(() => this.access.identityAdd(identity));
+  }
+
+  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
+    return this.dataWrite(() => this.access.identityRemove(kind, name));
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@
 import { SetupError, TitanError } from '../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
+import type { AccessStore } from './access-store.js';
 import type { DataBusStore } from './data-bus-store.js';
 
 export interface StoreBatch {
@@ -76,7 +77,7 @@ export interface RunPosition {
   runId: string;
 }
 
-export interface Store extends DataBusStore {
+export interface Store extends DataBusStore, AccessStore {
   /** Applies the whole batch or nothing; resolves once it is durable. */
   commit(batch: StoreBatch): Promise<void>;
   /** Every run that is not finished, with all of its jobs (for recovery at start-up). */

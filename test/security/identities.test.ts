@@ -7,7 +7,7 @@
  * a job's environment values; a removed dashboard user keeping its session cookie; a gate
  * decided under a typed name (`by: 'mallory'`); a job's own token deciding its run's gate.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateDecision } from '../../src/core/model.js';
@@ -56,6 +56,8 @@ describe('named tokens, roles and dashboard users', () => {
     return c;
   };
   const url = (path: string): string => `http://127.0.0.1:${cluster.httpPort}${path}`;
+  /** The master's store (SQLite: the database and its write-ahead log), where identities live. */
+  const storeFiles = (): string[] => ['titan.db', 'titan.db-wal'].map((f) => join(cluster.dir, 'data', f)).filter((f) => existsSync(f));
   const JSON_BODY = { 'content-type': 'application/json' };
   /** An HTTP request with `token` as bearer; a POST carries a JSON body. */
   const http = (token: string, method: string, path: string, body?: unknown): Promise<Response> =>
@@ -124,11 +126,12 @@ describe('named tokens, roles and dashboard users', () => {
     expect(table.stdout).toContain('alice');
     expect(table.stdout).not.toContain(secret);
 
-    const file = join(cluster.dir, 'data', 'identities.json');
-    const stored = readFileSync(file, 'utf8');
+    // Kept in the store: its database and write-ahead log, private to the master.
+    const files = storeFiles();
+    const stored = files.map((f) => readFileSync(f, 'latin1')).join('');
     expect(stored).toContain('alice');
     expect(stored).not.toContain(secret);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const f of files) expect(statSync(f).mode & 0o777, f).toBe(0o600);
 
     expect(await as(token).call('whoami', {})).toEqual({ name: 'alice', kind: 'token', permissions: ['read', 'operate', 'approve'] });
     expect((await http(token, 'GET', '/api/runs')).status).toBe(200);
@@ -327,7 +330,7 @@ describe('named tokens, roles and dashboard users', () => {
     const file = tmp.write('bob-password', `${PASSWORD}\n`);
     const added = await cluster.cli(['user', 'add', 'bob', '--role', 'read', '--password-file', file]);
     expect(added.code, added.stderr).toBe(0);
-    expect(readFileSync(join(cluster.dir, 'data', 'identities.json'), 'utf8')).not.toContain(PASSWORD);
+    expect(storeFiles().map((f) => readFileSync(f, 'latin1')).join('')).not.toContain(PASSWORD);
 
     const bob = await login({ user: 'bob', password: PASSWORD });
     expect(bob).toMatchObject({ user: 'bob', permissions: ['read'] });

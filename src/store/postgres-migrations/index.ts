@@ -5,5 +5,9 @@
  */
 import type { Migration } from '../migrations/index.js';
 import { sql as initial } from './0001_initial.js';
+import { sql as access } from './0002_access.js';
 
-export const PG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const PG_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'access', sql: access },
+];
