@@ -10,12 +10,13 @@ import { resolve } from 'node:path';
 import { cleanupAll, makeTempDir } from './cluster.js';
 import { describeMachine, preferRealPython } from './machine.js';
 import { failover } from './failover.js';
+import { flow } from './flow.js';
 import { renderTable, type Row } from './report.js';
 import { type Context, type Scenario, SCENARIOS } from './scenarios.js';
 import { STORE_KINDS, STORE_SETUP, STORE_TITLES, storeServer, type StoreKind } from './stores.js';
 import { fmt, now } from './stats.js';
 
-const ALL: readonly Scenario[] = [...SCENARIOS, failover];
+const ALL: readonly Scenario[] = [...SCENARIOS, flow, failover];
 
 interface Options {
   quick: boolean;

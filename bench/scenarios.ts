@@ -68,11 +68,11 @@ export interface Scenario {
   run(ctx: Context): Promise<Row[]>;
 }
 
-const NOOP_SCRIPT = { name: 'noop.sh', content: 'exit 0\n' };
+export const NOOP_SCRIPT = { name: 'noop.sh', content: 'exit 0\n' };
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-function independentJobs(n: number, script: JobInput['script']): JobInput[] {
+export function independentJobs(n: number, script: JobInput['script']): JobInput[] {
   return Array.from({ length: n }, (_, i) => ({ id: `j${i}`, script, retries: 0 }));
 }
 
@@ -88,7 +88,7 @@ interface Timed {
 }
 
 /** Submits through the SDK and waits (SDK `waitForRun`) until the run is over; it must complete. */
-async function runToCompletion(client: TitanClient, input: RunInput): Promise<Timed> {
+export async function runToCompletion(client: TitanClient, input: RunInput): Promise<Timed> {
   const t0 = now();
   const { runId } = await client.submit(input);
   const t1 = now();

@@ -104,6 +104,15 @@ describe('FlowLimiter: rate (token bucket, manual clock)', () => {
     expect((startedAt.at(-1) as number) - (startedAt[0] as number)).toBeGreaterThanOrEqual(3_000);
   });
 
+  it('says when the bucket next gains a whole token, and nothing for a key without a rate', () => {
+    const l = new FlowLimiter(0);
+    const needs = rate('api', 5);
+    for (let i = 0; i < 5; i++) expect(l.admit(`r/${i}`, needs, 10_000)).toBeNull();
+    expect(l.nextTokenAt('api', needs, 10_000)).toBe(10_200);
+    expect(l.nextTokenAt('api', needs, 10_050)).toBe(10_200);
+    expect(l.nextTokenAt('db', conc('db', 2), 10_050)).toBeNull();
+  });
+
   it('a cluster rate limit replaces the one jobs declare', () => {
     const l = new FlowLimiter(0);
     l.setClusterLimits([{ key: 'api', rate: { limit: 1, per: 'second' } }]);

@@ -137,6 +137,14 @@ export class FlowLimiter {
     return rate === null ? Infinity : Math.floor(this.refill(key, rate, now).tokens);
   }
 
+  /** When a key's bucket next gains a whole token (null for a key without a rate). */
+  nextTokenAt(key: string, needs: FlowNeeds, now: number): number | null {
+    const rate = this.rateOf(key, needs);
+    if (rate === null) return null;
+    const { tokens } = this.refill(key, rate, now);
+    return now + Math.ceil((Math.floor(tokens) + 1 - tokens) / rate.perMs);
+  }
+
   private hold(ref: string, key: string): void {
     let set = this.holders.get(key);
     if (!set) this.holders.set(key, (set = new Set()));

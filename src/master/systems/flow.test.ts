@@ -78,6 +78,28 @@ describe('flow control in dispatch', () => {
     expect(running(state).sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('every waiter of a rate limit starts in turn, one per token, long after the burst', async () => {
+    const { dispatcher, submit, finish } = setup();
+    t.clock.advance(10_000);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const state = submit('r1', ids.map((id) => jobSpec(id, { rateLimit: { key: 'api', limit: 2, per: 'second' } })));
+    dispatcher.dispatchReady();
+    const started = [...running(state)];
+    expect(started.sort()).toEqual(['a', 'b']);
+    // Each finish looks at the key at once (no token yet); only the clock brings the next one.
+    for (const id of started) finish(state, id);
+    await Promise.resolve();
+    for (let step = 0; step < 4; step++) {
+      t.clock.advance(500);
+      await Promise.resolve();
+      const now = running(state);
+      expect(now, `step ${step}`).toHaveLength(1);
+      for (const id of now) finish(state, id);
+      await Promise.resolve();
+    }
+    expect([...state.jobs.values()].map((j) => j.status)).toEqual(ids.map(() => 'COMPLETED'));
+  });
+
   it('a key freed by a job that could not take it passes to the next waiter', () => {
     const { dispatcher, submit, finish } = setup();
     const state = submit('r1', [

@@ -137,9 +137,13 @@ export class FlowControl {
       const needs = this.needsOfRef(first);
       if (!needs) continue;
       const limit = this.limiter.concurrencyLimit(key, needs);
-      const room = Math.min(limit === null ? Infinity : limit - this.limiter.held(key), this.limiter.tokens(key, needs, now));
-      if (room <= 0) continue;
-      for (const ref of this.r.queue.wake(key, room)) this.wokenFrom.set(ref, key);
+      const free = limit === null ? Infinity : limit - this.limiter.held(key);
+      const tokens = this.limiter.tokens(key, needs, now);
+      const room = Math.min(free, tokens);
+      if (room > 0) for (const ref of this.r.queue.wake(key, room)) this.wokenFrom.set(ref, key);
+      // Waiters left for want of a token: no holder stopping tells when the next is due, the clock does.
+      const due = tokens < free && this.r.queue.firstParked(key) !== undefined ? this.limiter.nextTokenAt(key, needs, now) : null;
+      if (due !== null) this.tokenTimers.set(key, due);
     }
   }
 
