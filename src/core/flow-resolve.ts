@@ -42,7 +42,8 @@ export function resolveAddedJobs(run: RunRecord, jobs: readonly JobSpec[]): Reso
 
 function resolveJobKeys(values: RunValues, jobs: readonly JobSpec[], errors: string[]): JobSpec[] {
   return jobs.map((job) => {
-    if (!job.concurrency && !job.rateLimit) return job;
+    // Most keys are plain: such a job is kept as it is, without a copy.
+    if (!hasPlaceholder(job.concurrency?.key) && !hasPlaceholder(job.rateLimit?.key)) return job;
     const src: FlowKeySource = { ...values, jobId: job.id, args: job.args, env: job.env };
     const fill = <T extends { key: string }>(field: string, declared: T | undefined): T | undefined => {
       if (!declared) return undefined;
@@ -55,3 +56,5 @@ function resolveJobKeys(values: RunValues, jobs: readonly JobSpec[], errors: str
     return { ...job, ...(concurrency && { concurrency }), ...(rateLimit && { rateLimit }) };
   });
 }
+
+const hasPlaceholder = (key: string | undefined): boolean => key !== undefined && key.includes('{');
