@@ -54,8 +54,8 @@ export interface Subscription<R> {
 export interface Transport {
   call<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]>;
   /**
-   * Sends a request the master de-duplicates by its request id, again after a connection lost
-   * before the reply (its fate is then unknown).
+   * Sends a request that may safely be sent twice (one the master de-duplicates by its request
+   * id, or a query), again after a connection lost before the reply (its fate is then unknown).
    */
   resend<M extends Method>(method: M, params: ParamsOf<M>): Promise<Results[M]>;
   subscribe<M extends SubscribeMethod>(method: M, params: ParamsOf<M>): Promise<Subscription<Results[M]>>;

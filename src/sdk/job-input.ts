@@ -58,7 +58,9 @@ export async function prepareJobs(transport: Transport, input: JobLike[]): Promi
 /** Uploads the blobs (by sha256) the master lacks, in chunks the protocol allows. */
 export async function uploadBlobs(transport: Transport, blobs: Map<string, Buffer>): Promise<void> {
   if (blobs.size === 0) return;
-  const { missing } = await transport.call('blob.missing', { hashes: [...blobs.keys()] });
+  // A query, so sent again after a lost connection: a submission that starts as the leader changes
+  // (a failover, a rolling upgrade) goes on to the next one as the submission itself does.
+  const { missing } = await transport.resend('blob.missing', { hashes: [...blobs.keys()] });
   for (const sha256 of missing) {
     const content = blobs.get(sha256) as Buffer;
     let offset = 0;

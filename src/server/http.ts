@@ -7,9 +7,9 @@
  * context whose guard demands the bearer token or a session cookie with its CSRF token, so a
  * route can only be added behind it; the dashboard's files are public (they hold no data).
  */
-import { createServer as createHttpServerOf } from 'node:http';
+import { createServer as createHttpServerOf, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TitanError } from '../core/errors.js';
 import type { Master } from '../master/master.js';
@@ -36,36 +36,44 @@ export interface HttpOptions {
   dataDir?: string | undefined;
   /** Serve HTTPS (with mutual TLS when it names a client CA); session cookies then get `Secure`. */
   tls?: ServerTls | undefined;
-  /** Caps on open connections (default DEFAULT_CONNECTION_LIMITS). */
-  connections?: ConnectionLimits | undefined;
-  /** Deadlines of an exchange (default HTTP_TIMEOUTS). */
-  timeouts?: HttpTimeouts | undefined;
   /** This master's address, when it leads masters that share a store (shown by /healthz). */
   self?: MasterAddress | undefined;
 }
 
 
+/** Who answers a request on the HTTP port (a fastify app's `routing`). */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface HttpPortOptions {
+  tls?: ServerTls | undefined;
+  /** Caps on open connections (default DEFAULT_CONNECTION_LIMITS). */
+  connections?: ConnectionLimits | undefined;
+  /** Deadlines of an exchange (default HTTP_TIMEOUTS). */
+  timeouts?: HttpTimeouts | undefined;
+}
+
 /**
- * The transport every HTTP door shares (the leader's and a standby's): HTTP or HTTPS with the
- * exchange deadlines, the connection caps and the security headers on every response.
+ * The HTTP port's server, the leader's and a standby's alike: HTTP or HTTPS with the exchange
+ * deadlines and the connection caps; `handle` picks who answers each request.
  */
-export function createHttpTransport(options: Pick<HttpOptions, 'tls' | 'connections' | 'timeouts'>): FastifyInstance {
-  // Routes and hooks do not depend on the raw server's type, so the HTTPS instance is used as the HTTP one.
+export function createHttpPort(options: HttpPortOptions, handle: HttpHandler): HttpServer | HttpsServer {
   const t = options.timeouts ?? HTTP_TIMEOUTS;
   // Deadlines are checked every second (Node's default is every 30 s), so a slow client is cut off on time.
   const deadlines = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: 1_000 };
-  const tls = options.tls;
-  const app = Fastify({
-    logger: false,
-    bodyLimit: 1024 * 1024,
-    serverFactory: (handler) => {
-      const server = tls ? createHttpsServer({ ...tls, ...deadlines }, handler) : createHttpServerOf(deadlines, handler);
-      server.setTimeout(t.idleMs, (socket) => socket.destroy());
-      return server;
-    },
-  }) as unknown as FastifyInstance;
-  new ConnectionCaps(options.connections ?? DEFAULT_CONNECTION_LIMITS).guard(app.server);
+  const server = options.tls ? createHttpsServer({ ...options.tls, ...deadlines }, handle) : createHttpServerOf(deadlines, handle);
+  server.setTimeout(t.idleMs, (socket) => socket.destroy());
+  new ConnectionCaps(options.connections ?? DEFAULT_CONNECTION_LIMITS).guard(server);
+  return server;
+}
 
+/**
+ * What every HTTP door answers with (the leader's and a standby's): a fastify app with the
+ * security headers on every response. It listens on no port of its own: the port's server hands
+ * it requests through `app.routing` once it is ready (see MasterDoors).
+ */
+export function createHttpTransport(options: Pick<HttpOptions, 'tls'>): FastifyInstance {
+  const tls = options.tls;
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(SECURITY_HEADERS);
     // Over TLS, browsers are told to keep to https for this host from now on.

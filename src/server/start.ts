@@ -13,11 +13,11 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { lockDir } from '../worker/dir-lock.js';
 import { privateDataDir } from './data-dir.js';
-import { createHttpServer } from './http.js';
+import { createHttpServer, type HttpPortOptions } from './http.js';
 import { HTTP_TIMEOUTS, type HttpTimeouts } from './limits.js';
 import { scaleWebhook } from './scale-webhook.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
-import { createTcpServer } from './tcp.js';
+import { leaderTcp } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
@@ -27,7 +27,8 @@ import { Gatekeeper, type UiLogin } from './gatekeeper.js';
 import { Identities } from './identities.js';
 import { FencedError, hasLease, type LeasedStore } from '../store/lease.js';
 import { advertisedHost, Leadership, LOST_LEADERSHIP_EXIT, watchFenced } from './leadership.js';
-import { createStandbyHttpServer, createStandbyTcpServer } from './standby.js';
+import { createStandbyHttpApp, standbyTcp } from './standby.js';
+import { MasterDoors } from './doors.js';
 
 /**
  * What a master starts with: its settings as the command line gives them (MASTER_SETTINGS but
@@ -98,11 +99,12 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   opened.push(() => shared.close());
   let store: Store = shared;
   let leadership: Leadership | null = null;
-  let ports = { tcp: config.port, http: config.httpPort };
+  // A standby's doors, open while it stands by and takes over; without a lease they open once the master is ready.
+  let doors: MasterDoors | null = null;
   if (hasLease(shared)) {
-    const lead = await standBy(config, units, shared);
+    const lead = await standBy(config, units, shared, opened);
     leadership = lead.leadership;
-    ports = lead.ports;
+    doors = lead.doors;
     opened.push(() => lead.leadership.release());
     // Opened now, so it starts from the store as the last leader left it (as after a restart),
     // and fenced before anything is read, so that no write lands once another master leads.
@@ -136,32 +138,27 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   await importAccessFiles(store, dataDir, log);
   const gate = new Gatekeeper(token, await Identities.load(store), new AuditLog(store, Date.now, log), config.ui);
   opened.push(() => gate.audit.flushed());
-  const tcp = createTcpServer(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) }, config.tls, units.connections);
-  await listen(tcp, ports.tcp, config.host, '--port');
-  opened.push(() => new Promise<void>((r) => tcp.close(() => r())));
-  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls, self: leadership?.me,
-    connections: units.connections,
-    timeouts: httpTimeouts(units),
-  });
-  try {
-    await http.listen({ port: ports.http, host: config.host });
-  } catch (err) {
-    await http.close().catch(() => undefined);
-    throw listenError(err as NodeJS.ErrnoException, ports.http, config.host, '--http-port');
+  const tcp = leaderTcp(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
+  const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls, self: leadership?.me });
+  if (doors === null) {
+    const own = new MasterDoors(doorOptions(config, units));
+    doors = own;
+    opened.push(() => own.close());
+    await listenBoth(own, config, { tcp: config.port, http: config.httpPort });
   }
-  const httpAddress = http.server.address() as AddressInfo;
+  await doors.lead(tcp, http);
+  const both = doors;
   return {
     master,
     dataDir,
-    port: (tcp.address() as AddressInfo).port,
-    httpPort: httpAddress.port,
+    port: (both.tcp.address() as AddressInfo).port,
+    httpPort: (both.http.address() as AddressInfo).port,
     token,
     tokenCreated: created,
     tls: config.tls !== undefined,
     async close() {
       await retention?.stop();
-      await new Promise<void>((r) => tcp.close(() => r()));
-      await http.close();
+      await both.close();
       await master.close();
       await gate.audit.flushed();
       // After the last write: a standby takes over at once instead of waiting for the lease to expire.
@@ -221,41 +218,34 @@ function retainRuns(master: Master, retainMs: number): { stop(): Promise<void> }
 }
 
 /**
- * Stands by on the master's ports until this master acquires the lease of `store`: the standby
- * doors answer meanwhile, and are closed before it returns, so that the full master can listen.
+ * Stands by on the master's ports until this master acquires the lease of `store`: the standby's
+ * answers are served meanwhile, and the doors stay open for the leader (MasterDoors.takeOver).
  */
-async function standBy(config: MasterConfig, units: MasterUnits, store: LeasedStore): Promise<{ leadership: Leadership; epoch: number; ports: { tcp: number; http: number } }> {
+async function standBy(config: MasterConfig, units: MasterUnits, store: LeasedStore, opened: (() => Promise<unknown>)[]): Promise<{ leadership: Leadership; epoch: number; doors: MasterDoors }> {
   const log = (line: string): void => void process.stderr.write(`titan master: ${line}\n`);
   const host = advertisedHost(config.host, config.advertise);
   let leadership: Leadership | null = null;
-  const leader = (): ReturnType<Leadership['leader']> => leadership?.leader() ?? null;
-  const tcp = createStandbyTcpServer(leader, config.tls, units.connections);
-  const http = createStandbyHttpServer(leader, { tls: config.tls, connections: units.connections, timeouts: httpTimeouts(units) });
-  const closeDoors = async (): Promise<void> => {
-    await new Promise<void>((r) => tcp.close(() => r()));
-    await http.close();
-  };
-  try {
-    await listen(tcp, config.port, config.host, '--port');
-    await http.listen({ port: config.httpPort, host: config.host }).catch((err: NodeJS.ErrnoException) => {
-      throw listenError(err, config.httpPort, config.host, '--http-port');
-    });
-  } catch (err) {
-    await closeDoors().catch(() => undefined);
-    throw err;
-  }
-  const ports = { tcp: (tcp.address() as AddressInfo).port, http: (http.server.address() as AddressInfo).port };
+  const view = { leader: () => leadership?.leader() ?? null, takingOver: () => (leadership?.leadingEpoch ?? 0) > 0 };
+  const doors = new MasterDoors(doorOptions(config, units));
+  opened.push(() => doors.close());
+  await doors.standBy(standbyTcp(view), createStandbyHttpApp(view, { tls: config.tls }));
+  const ports = await listenBoth(doors, config, { tcp: config.port, http: config.httpPort });
   const me = { id: randomBytes(8).toString('hex'), tcp: `${host}:${ports.tcp}`, http: `${config.tls ? 'https' : 'http'}://${host}:${ports.http}` };
   const current = new Leadership(store.lease, me, log);
   leadership = current;
-  let epoch: number;
-  try {
-    epoch = await current.acquire();
-  } finally {
-    await closeDoors();
-  }
-  return { leadership: current, epoch, ports };
+  const epoch = await current.acquire();
+  doors.takeOver();
+  return { leadership: current, epoch, doors };
 }
+
+/** Listens on both ports (the TCP one first); the ports listened on. */
+async function listenBoth(doors: MasterDoors, config: MasterConfig, ports: { tcp: number; http: number }): Promise<{ tcp: number; http: number }> {
+  await listen(doors.tcp, ports.tcp, config.host, '--port');
+  await listen(doors.http, ports.http, config.host, '--http-port');
+  return { tcp: (doors.tcp.address() as AddressInfo).port, http: (doors.http.address() as AddressInfo).port };
+}
+
+const doorOptions = (config: MasterConfig, units: MasterUnits): HttpPortOptions => ({ tls: config.tls, connections: units.connections, timeouts: httpTimeouts(units) });
 
 /** The HTTP deadlines of both doors, the leader's and a standby's. */
 const httpTimeouts = (units: MasterUnits): HttpTimeouts => ({ ...HTTP_TIMEOUTS, requestMs: units.httpRequestTimeoutMs, headersMs: Math.min(HTTP_TIMEOUTS.headersMs, units.httpRequestTimeoutMs) });

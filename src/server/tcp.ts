@@ -20,15 +20,19 @@ import type { ServerTls } from './tls.js';
 import { serveV1, type V1Access, v1Refusal } from './v1.js';
 import { v1Handler } from './v1-handlers.js';
 
-export function createTcpServer(master: Master, gate: Gatekeeper, v1: V1Access = { enabled: false, allow: new BlockList() }, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
-  return tcpDoor((socket, first) => route(socket, first, master, gate, v1), tls, limits);
+/** Whoever serves a connection, given its first bytes: the leader's sessions or a standby's answer. */
+export type TcpServe = (socket: Socket, first: Buffer) => void;
+
+/** The leader's answer to a connection: a v2 session, or Titan's v1 when allowed. */
+export function leaderTcp(master: Master, gate: Gatekeeper, v1: V1Access = { enabled: false, allow: new BlockList() }): TcpServe {
+  return (socket, first) => route(socket, first, master, gate, v1);
 }
 
 /**
  * A TCP port (with TLS when given) that hands each connection's first bytes to `serve`, under the
  * connection caps: a leader's and a standby's alike. Its close() ends every connection too.
  */
-export function tcpDoor(serve: (socket: Socket, first: Buffer) => void, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
+export function tcpDoor(serve: TcpServe, tls?: ServerTls, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): Server {
   const sockets = new Set<Socket>();
   const session = (socket: Socket): void => {
     // The HELLO deadline starts at connect (after the handshake with TLS): a connection that never sends a byte is closed too.

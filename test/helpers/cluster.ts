@@ -48,12 +48,16 @@ export class Cluster {
 
   /** Starts (or restarts, keeping the data directory and ports) the master. */
   async startMaster(extraArgs: string[] = []): Promise<void> {
-    const args = ['master', '--data-dir', join(this.dir, 'data'), '--host', '127.0.0.1', '--port', String(this.port), '--http-port', String(this.httpPort), '--token', this.token, ...this.masterArgs, ...extraArgs];
-    const proc = launch(args);
+    const proc = launch(this.masterCommand(extraArgs));
     this.master = proc;
     const line = await waitForOutput(proc, /listening on 127\.0\.0\.1:(\d+) \(http (\d+)\)/, 20_000);
     this.port = Number(line[1]);
     this.httpPort = Number(line[2]);
+  }
+
+  /** The master's command line: its data directory, its ports once known, the token and the cluster's options. */
+  masterCommand(extraArgs: string[] = []): string[] {
+    return ['master', '--data-dir', join(this.dir, 'data'), '--host', '127.0.0.1', '--port', String(this.port), '--http-port', String(this.httpPort), '--token', this.token, ...this.masterArgs, ...extraArgs];
   }
 
   /** Starts a worker process and waits until the master lists it. */

@@ -34,11 +34,21 @@ export async function leadsWithin(httpPort: number, since: number, timeoutMs: nu
 export interface TwoMasters {
   /** The leader is `c.master`. */
   c: Cluster;
+  /** The second master (replaced by the test when it starts it again). */
   standby: Proc;
+  /** Its command line, to start it again with the same ports, data directory and store. */
+  standbyArgs: string[];
   tcp: number;
   http: number;
-  /** Kills both masters and their workers and removes their folders. */
+  /** Kills both masters (`c.master` and `standby` as they are then) and their workers and removes their folders. */
   stop(): Promise<void>;
+}
+
+/** Starts a master that stands by (its command line), once it says who leads. */
+export async function startStandby(args: string[]): Promise<Proc> {
+  const proc = launch(args);
+  await waitForOutput(proc, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
+  return proc;
 }
 
 /** `standbyStoreUrl`: the standby's way to the same store, when it differs from the leader's (a proxy in between). */
@@ -47,8 +57,11 @@ export async function twoMasters(storeUrl: string, standbyStoreUrl = storeUrl): 
   const shared = join(folder, 'files');
   const c = new Cluster(['--store', storeUrl, '--reclaim-grace', '3', '--blob-dir', shared]);
   const [tcp, http] = [await freePort(), await freePort()];
-  let standby: Proc | null = null;
+  const standbyArgs = ['master', '--store', standbyStoreUrl, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3'];
+  let pair: TwoMasters | null = null;
+  let first: Proc | null = null;
   const stop = async (): Promise<void> => {
+    const standby = pair?.standby ?? first;
     if (standby) await kill(standby, 'SIGKILL');
     await c.stop();
     rmSync(folder, { recursive: true, force: true });
@@ -56,11 +69,12 @@ export async function twoMasters(storeUrl: string, standbyStoreUrl = storeUrl): 
   try {
     // The leader first, so that it is the one holding the lease when the standby starts.
     await c.startMaster();
-    standby = launch(['master', '--store', standbyStoreUrl, '--data-dir', join(c.dir, 'data-b'), '--blob-dir', shared, '--host', '127.0.0.1', '--port', String(tcp), '--http-port', String(http), '--token', c.token, '--reclaim-grace', '3']);
-    await waitForOutput(standby, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
+    first = launch(standbyArgs);
+    await waitForOutput(first, /standing by: the leader is at 127\.0\.0\.1:\d+/, 20_000);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { c, standby, tcp, http, stop };
+  pair = { c, standby: first, standbyArgs, tcp, http, stop };
+  return pair;
 }
