@@ -51,7 +51,7 @@ const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
   { to: '/store', label: 'Store', icon: '⛁' },
   { to: '/artifacts', label: 'Artifacts', icon: '▤' },
   { to: '/workers', label: 'Workers', icon: '▣' },
-  { to: '/queue', label: 'Queue', icon: '⧗' },
+  { to: '/queue', label: 'Queue', icon: '⇉' },
   { to: '/audit', label: 'Audit', icon: '⚖', admin: true },
 ];
 

@@ -47,15 +47,15 @@ export default function LimitDialog({ keyName, current, onSaved, onCancel }: Lim
     }
   };
 
-  const field = (name: LimitField, label: string, help: string, type: 'text' | 'number' = 'number') => (
+  // Numbers are typed as text (with a numeric keyboard): the form's own checks word the errors, not the browser's.
+  const field = (name: LimitField, label: string, help: string, numeric = true) => (
     <div className="field">
       <label htmlFor={`${id}-${name}`}>{label}</label>
       <input
         id={`${id}-${name}`}
-        type={type}
-        inputMode={type === 'number' ? 'numeric' : undefined}
-        min={type === 'number' ? 1 : undefined}
-        step={type === 'number' ? 1 : undefined}
+        type="text"
+        inputMode={numeric ? 'numeric' : undefined}
+        autoComplete="off"
         value={fields[name]}
         onChange={(e) => setFields((f) => ({ ...f, [name]: e.target.value }))}
         aria-invalid={errors[name] ? true : undefined}
@@ -83,7 +83,7 @@ export default function LimitDialog({ keyName, current, onSaved, onCancel }: Lim
       onCancel={onCancel}
     >
       <div className="pg-limit-form">
-        {keyName === null ? field('key', 'Key', 'The key as jobs name it, e.g. openai or tenant-acme.', 'text') : null}
+        {keyName === null ? field('key', 'Key', 'The key as jobs name it, e.g. openai or tenant-acme.', false) : null}
         {field('concurrency', 'At once', 'At most this many jobs holding the key run at the same time, across the cluster.')}
         <div className="pg-limit-rate">
           {field('rate', 'Rate', 'Starts per period (a token bucket); empty for no rate.')}
