@@ -30,6 +30,7 @@ export default function Queue() {
   const admin = useSession()?.permissions?.includes('admin') ?? false;
   const [filter, setFilter] = useSearchParam('key');
   const [editing, setEditing] = useState<Editing | null>(null);
+  // Removing a limit is confirmed; the outcome line under the header also reports a limit set.
   const removing = useConfirmation<FlowKeyView>(list.reload);
   const filterId = useId();
 
