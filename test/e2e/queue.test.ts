@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
 import { browserAvailable, launchBrowser, login, type OpenPage, openTestPage, screenshot } from '../helpers/browser.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
-import { py, waitRunStatus } from '../helpers/scripts.js';
+import { py, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 /** Runs until the test sets the data bus key named by its argument. */
 const HELD = py('import sys\nfrom titan_sdk import TitanClient\nTitanClient().wait_for_value(sys.argv[1], timeout=120)\n', 'held.py');
+const QUICK = sh('echo "step $TITAN_JOB_ID done"\n', 'quick.sh');
 const KEY = 'e2e-db';
 const JOBS = ['load-1', 'load-2', 'load-3', 'load-4'];
 const REASON = `key ${KEY} is at its limit (1/1 running)`;
@@ -120,6 +121,27 @@ describe.skipIf(!browserAvailable())('the Queue page and waiting reasons in a br
     errors.expectNone('the run page of a waiting job');
   });
 
+  it("a rate-limited key's waiters show when the next start is due", async () => {
+    // One start an hour, and a bucket that fills only from the master's start (so a restart never
+    // allows more than the rate): both jobs wait for the first token, most of an hour away.
+    const { runId: rated } = await client.submit({ name: 'e2e-rated', jobs: ['first', 'second'].map((id) => ({ id, script: QUICK, rateLimit: { key: 'e2e-api', limit: 1, per: 'hour' } })) });
+    try {
+      for (const id of ['first', 'second']) expect((await waitJob(client, `${rated}/${id}`, 'QUEUED')).waitingReason).toMatch(/^rate limit e2e-api: next start at \d\d:\d\d:\d\d UTC$/);
+      const { page, errors } = await signedIn('light', '/queue?key=e2e-api');
+      const row = page.locator('tr').filter({ has: page.locator('th code', { hasText: /^e2e-api$/ }) });
+      await row.locator('td').nth(3).filter({ hasText: /^2$/ }).waitFor();
+      // "in 5x min", with the exact time in its tooltip.
+      const next = row.locator('td').nth(4).locator('time');
+      expect(await next.textContent()).toMatch(/^in [45]\d min$/);
+      expect(Date.parse((await next.getAttribute('datetime')) ?? '')).toBeGreaterThan(Date.now());
+      expect(await metrics()).toContain('titan_flow_key_waiters{key="e2e-api"} 2');
+      await screenshot(page, 'queue-rate-limited', { fullPage: false });
+      errors.expectNone('a rate-limited key');
+    } finally {
+      await client.cancelRun(rated);
+    }
+  });
+
   it('a limit set from the page lets the waiters run; a wrong one is refused in the form; the limit can be removed', async () => {
     const { page, errors } = await signedIn('light', '/queue');
     const row = keyRow(page);
@@ -133,6 +155,7 @@ describe.skipIf(!browserAvailable())('the Queue page and waiting reasons in a br
     await dialog.getByRole('button', { name: 'Set limit' }).click();
     await dialog.getByText('at least 1').waitFor();
     expect(await atOnce.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'queue-limit-dialog', { fullPage: false });
     await dialog.getByLabel('Burst').fill('5');
     await atOnce.fill('4');
     await dialog.getByRole('button', { name: 'Set limit' }).click();
