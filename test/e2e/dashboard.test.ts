@@ -228,6 +228,11 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       expect(await row.locator('.meter-text').textContent()).toMatch(/^[1-8]\/8$/);
       expect(await row.locator('.chip').textContent()).toBe('GENERAL');
     });
+    await visit('/queue', 'queue', async (p) => {
+      // No job here names a key: the page says how one does (test/e2e/queue.test.ts fills it).
+      await p.getByRole('heading', { name: 'Queue', level: 1 }).waitFor();
+      await p.getByText('No key has a cluster limit').waitFor();
+    });
     await visit('/audit', 'audit', async (p) => {
       // The seeding submitted runs with the cluster token over TCP.
       const row = p.locator('tr').filter({ hasText: 'cluster-token' }).filter({ hasText: 'submit' }).first();
@@ -499,12 +504,12 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to main content');
     const labels: string[] = [];
-    for (let i = 0; i < 18 && labels.length < 11; i++) {
+    for (let i = 0; i < 19 && labels.length < 12; i++) {
       await page.keyboard.press('Tab');
       const f = await focused();
       if (f.inNav) labels.push(f.label);
     }
-    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers', 'Audit']);
+    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers', 'Queue', 'Audit']);
     // Enter on a focused nav link goes there; focus moves to the page.
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();

@@ -17,6 +17,7 @@ const Schedules = lazy(() => import('./pages/Schedules.tsx'));
 const Store = lazy(() => import('./pages/store/Store.tsx'));
 const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
+const Queue = lazy(() => import('./pages/queue/Queue.tsx'));
 const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));
 const Audit = lazy(() => import('./pages/Audit.tsx'));
 const TitanDag = lazy(() => import('./pages/TitanDag.tsx'));
@@ -33,6 +34,7 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { com
   store: { component: Store, title: 'Store' },
   artifacts: { component: Artifacts, title: 'Artifacts' },
   workers: { component: Workers, title: 'Workers' },
+  queue: { component: Queue, title: 'Queue' },
   constructor: { component: Constructor, title: 'Constructor' },
   audit: { component: Audit, title: 'Audit' },
   titanDag: { component: TitanDag, title: 'Run' },
@@ -49,6 +51,7 @@ const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
   { to: '/store', label: 'Store', icon: '⛁' },
   { to: '/artifacts', label: 'Artifacts', icon: '▤' },
   { to: '/workers', label: 'Workers', icon: '▣' },
+  { to: '/queue', label: 'Queue', icon: '⇉' },
   { to: '/audit', label: 'Audit', icon: '⚖', admin: true },
 ];
 

@@ -13,6 +13,7 @@ export type RouteName =
   | 'store'
   | 'artifacts'
   | 'workers'
+  | 'queue'
   | 'constructor'
   | 'audit'
   | 'titanDag'
@@ -39,6 +40,7 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['store', '/store'],
   ['artifacts', '/artifacts'],
   ['workers', '/workers'],
+  ['queue', '/queue'],
   ['constructor', '/constructor'],
   ['audit', '/audit'],
   // Titan's address of a pipeline: resolved to a run by its page, which then replaces the address.

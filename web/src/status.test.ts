@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, formatRelative, splitMatches, stripAnsi } from './format.ts';
-import { JOB_STATUS_ORDER, jobStatusInfo, runStatusInfo, toneColor } from './status.ts';
+import { JOB_STATUS_ORDER, jobStatusInfo, runStatusInfo, toneColor, waitingOf } from './status.ts';
 import { JOB_STATUS_LIST } from './types.ts';
 
 describe('status looks', () => {
@@ -16,6 +16,12 @@ describe('status looks', () => {
     expect(toneColor(jobStatusInfo('DEAD').tone)).toBe('var(--st-dead)');
     expect(runStatusInfo('FAILED').tone).toBe('dead');
     expect(jobStatusInfo('BOGUS').label).toBe('BOGUS');
+  });
+
+  it('gives the reason a job waits only while it is queued', () => {
+    expect(waitingOf({ status: 'QUEUED', waitingReason: 'key db is at its limit (1/1 running)' })).toBe('key db is at its limit (1/1 running)');
+    expect(waitingOf({ status: 'QUEUED', waitingReason: null })).toBeNull();
+    expect(waitingOf({ status: 'RUNNING', waitingReason: 'stale' })).toBeNull();
   });
 });
 

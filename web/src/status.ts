@@ -3,7 +3,7 @@
  * tone, which names the CSS colour variables `--st-<tone>` and `--st-<tone>-bg` in styles.css.
  */
 import { TERMINAL_JOB_STATUSES } from '../../src/core/statuses.ts';
-import type { JobStatus, RunStatus } from './types.ts';
+import type { JobStatus, JobView, RunStatus } from './types.ts';
 
 export type Tone = 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'dead' | 'cancelled' | 'skipped' | 'approval';
 
@@ -52,3 +52,6 @@ export const isTerminalStatus = (status: string): boolean => TERMINAL.has(status
 
 /** Statuses in the order the UI lists them (pipeline order: waiting, working, done, bad). */
 export const JOB_STATUS_ORDER: readonly JobStatus[] = ['PENDING', 'QUEUED', 'WAITING_APPROVAL', 'RUNNING', 'FAILED', 'COMPLETED', 'SKIPPED', 'CANCELLED', 'DEAD'];
+
+/** Why a queued job waits, as the master said when it sent the job; null for a job that does not wait. */
+export const waitingOf = (job: Pick<JobView, 'status' | 'waitingReason'>): string | null => (job.status === 'QUEUED' ? job.waitingReason : null);

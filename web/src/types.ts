@@ -25,6 +25,8 @@ export type { ScheduleRecord, ScheduleSpec, ScheduleView } from '../../src/core/
 export type { ScalingPolicy } from '../../src/core/autoscale.ts';
 export type { ArtifactInfo, KvEntry, KvKeyInfo, KvType } from '../../src/core/data.ts';
 export type { AuditEntry } from '../../src/protocol/access-methods.ts';
+export type { FlowKeyView } from '../../src/protocol/flow-methods.ts';
+export type { ClusterLimit } from '../../src/core/flow-spec.ts';
 export type {
   AgentRunView,
   AutoscalerView,

@@ -7,7 +7,7 @@ import { apiDelete, apiPath, apiPost, type JobView, type RunView, useApi, useClu
 import { Ago, CountsBar, Empty, ErrorBox, errorText, JobStatusBadge, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
-import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
+import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
 
 const RunGraph = lazy(() => import('./run/RunGraph.tsx'));
@@ -323,6 +323,7 @@ function JobList({ jobs, selectedId, onSelect }: { jobs: JobView[]; selectedId: 
               <tr key={j.spec.id} className={j.spec.id === selectedId ? 'row-selected' : undefined}>
                 <td>
                   <JobStatusBadge status={j.status} />
+                  {waitingOf(j) !== null && <div className="small muted job-list-why">{waitingOf(j)}</div>}
                 </td>
                 <td>
                   <button type="button" className="link-button" onClick={() => onSelect(j.spec.id)} aria-current={j.spec.id === selectedId ? 'true' : undefined}>

@@ -1,6 +1,7 @@
 /**
  * A confirmation in a modal `<dialog>`: the browser keeps focus inside it and Escape cancels.
- * Focus starts on Cancel so a stray Enter does not confirm a destructive action.
+ * Focus starts on Cancel so a stray Enter does not confirm a destructive action, or on the first
+ * field of a dialog that asks for input.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { FormError } from '../../components/ui.tsx';
@@ -15,11 +16,13 @@ export interface ConfirmProps {
   /** Disables the confirm button (e.g. until a required checkbox is ticked). */
   confirmDisabled?: boolean;
   error?: string | null;
+  /** Focus starts on the first field of the body (a form), not on Cancel. */
+  focusField?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }
 
-export function ConfirmDialog({ title, children, confirmLabel, danger, busy, confirmDisabled, error, onConfirm, onCancel }: ConfirmProps) {
+export function ConfirmDialog({ title, children, confirmLabel, danger, busy, confirmDisabled, error, focusField, onConfirm, onCancel }: ConfirmProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const titleId = useId();
@@ -35,7 +38,8 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, busy, con
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
-    cancelRef.current?.focus();
+    const field = focusField ? dialog.querySelector<HTMLElement>('.pg-dialog-body input, .pg-dialog-body select') : null;
+    (field ?? cancelRef.current)?.focus();
     const cancel = (e: Event): void => {
       e.preventDefault();
       onCancelRef.current();

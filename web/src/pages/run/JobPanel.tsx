@@ -4,6 +4,7 @@ import { apiPath, apiPost, type GatesList, type JobDetail, type JobView, notifyG
 import { Ago, ErrorBox, errorText, JobStatusBadge, useNow } from '../../components/ui.tsx';
 import { formatDuration, formatTime } from '../../format.ts';
 import { isTerminalStatus } from '../../status.ts';
+import { Link } from '../../router.tsx';
 import LogViewer from './LogViewer.tsx';
 
 export interface JobPanelProps {
@@ -15,6 +16,9 @@ export interface JobPanelProps {
   onChanged: () => void;
 }
 
+/** How often the panel of a queued job reads why it waits. */
+const WAITING_REFRESH_MS = 4000;
+
 export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobPanelProps) {
   const jobId = job.spec.id;
   const base = apiPath('runs', runId, 'jobs', jobId);
@@ -25,10 +29,17 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
   const [attempt, setAttempt] = useState<number | null>(null);
   useEffect(() => setAttempt(null), [runId, jobId]);
 
-  // Why it waits depends on the workers too: read again when they change (the job's own events come with the run).
+  // Why it waits depends on the workers and on other runs' jobs too (a key they hold, the slots
+  // they take): read again when workers change, and every few seconds while it waits.
   useClusterEvents((...[event]) => {
     if (event === 'workers' && job.status === 'QUEUED') void detail.reload();
   });
+  const reloadDetail = detail.reload;
+  useEffect(() => {
+    if (job.status !== 'QUEUED') return;
+    const timer = window.setInterval(() => void reloadDetail(), WAITING_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [job.status, reloadDetail]);
   const fresh = detail.data?.job.status === 'QUEUED' ? detail.data.job : job;
   const waitingReason = job.status === 'QUEUED' ? fresh.waitingReason : null;
 
@@ -270,6 +281,22 @@ function Details({ job, dependents, onSelect }: { job: JobView; dependents: stri
   if (s.timeoutMs) rows.push(['Timeout', formatDuration(s.timeoutMs)]);
   if (s.delayMs) rows.push(['Delay', formatDuration(s.delayMs)]);
   if (s.affinity !== 'none') rows.push(['Affinity', s.affinity]);
+  if (s.concurrency)
+    rows.push([
+      'Concurrency',
+      <span key="cc">
+        key <KeyLink flowKey={s.concurrency.key} />
+        {s.concurrency.limit !== undefined ? `, at most ${s.concurrency.limit} at once` : ''}
+      </span>,
+    ]);
+  if (s.rateLimit)
+    rows.push([
+      'Rate limit',
+      <span key="rl">
+        key <KeyLink flowKey={s.rateLimit.key} />, {s.rateLimit.limit} per {s.rateLimit.per}
+        {s.rateLimit.burst !== undefined ? ` (burst ${s.rateLimit.burst})` : ''}
+      </span>,
+    ]);
   if (job.service) {
     const sv = job.service;
     rows.push(['Port', sv.port === null ? '—' : String(sv.port)]);
@@ -364,6 +391,15 @@ function JobButtons({ ids, onSelect }: { ids: readonly string[]; onSelect: (id: 
         </li>
       ))}
     </ul>
+  );
+}
+
+/** A flow-control key, linked to its row on the Queue page (where a cluster limit may override the job's). */
+function KeyLink({ flowKey }: { flowKey: string }) {
+  return (
+    <Link to={`/queue?key=${encodeURIComponent(flowKey)}`}>
+      <code>{flowKey}</code>
+    </Link>
   );
 }
 

@@ -25,7 +25,7 @@ import type { JobView } from '../../api.ts';
 import { useNow } from '../../components/ui.tsx';
 import { formatDuration } from '../../format.ts';
 import { dagEdges, edgeState, layoutDag, NODE_HEIGHT, NODE_WIDTH, shapeKey } from '../../graph.ts';
-import { isTerminalStatus, jobStatusInfo, toneColor } from '../../status.ts';
+import { isTerminalStatus, jobStatusInfo, toneColor, waitingOf } from '../../status.ts';
 import { useTheme } from '../../theme.ts';
 
 type JobNodeData = { job: JobView };
@@ -49,8 +49,9 @@ const JobNodeView = memo(function JobNodeView({ data, selected }: NodeProps<JobN
   const info = jobStatusInfo(job.status);
   const timing = jobTiming(job);
   const attempts = job.attempt > 1 ? `attempt ${job.attempt}` : '';
+  const why = waitingOf(job);
   return (
-    <div className={`job-node tone-${info.tone}${selected ? ' is-selected' : ''}`} title={`${job.spec.id}: ${info.label} (${info.description})`}>
+    <div className={`job-node tone-${info.tone}${selected ? ' is-selected' : ''}`} title={`${job.spec.id}: ${info.label} (${why ?? info.description})`}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="job-node-top">
         <span className="job-node-symbol" aria-hidden="true">
@@ -60,6 +61,7 @@ const JobNodeView = memo(function JobNodeView({ data, selected }: NodeProps<JobN
       </div>
       <div className="job-node-bottom">
         <span className="job-node-status">{info.label}</span>
+        {why !== null && <span className="job-node-why">{why}</span>}
         {KIND_MARK[job.spec.kind] && (
           <span className="job-node-kind" title={KIND_MARK[job.spec.kind]}>
             {KIND_MARK[job.spec.kind]}
@@ -119,7 +121,7 @@ export default function RunGraph({ jobs, selectedId, onSelect }: RunGraphProps) 
           selected: id === selectedId,
           width: NODE_WIDTH,
           height: NODE_HEIGHT,
-          ariaLabel: `${id}: ${jobStatusInfo(job.status).label}`,
+          ariaLabel: `${id}: ${jobStatusInfo(job.status).label}${waitingOf(job) !== null ? `, waiting: ${waitingOf(job)}` : ''}`,
         };
       });
     });
