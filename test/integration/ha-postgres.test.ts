@@ -42,6 +42,8 @@ describeOnPostgres('masters sharing a PostgreSQL store', (server) => {
     const { runId } = await client.submit({ name: 'failover', jobs: [job('first'), job('second', { dependsOn: ['first'], requirement: 'LATER' }), job('third', { dependsOn: ['second'] })] });
     await expect.poll(async () => (await client.getRun(runId)).jobs.map((j) => `${j.spec.id}:${j.status}`), { timeout: 30_000 }).toEqual(['first:COMPLETED', 'second:QUEUED', 'third:PENDING']);
     client.close();
+    // The worker knows only this master: its report of `first` must be durable before the kill, or it is an attempt in flight.
+    expect(await server().query(db, "SELECT status FROM jobs WHERE job_id = 'first'")).toEqual([{ status: 'COMPLETED' }]);
 
     const killed = Date.now();
     await killNine((c.master ?? expect.unreachable('no master')).child);

@@ -56,6 +56,8 @@ export class Views {
   }
 
   async getRun(runId: string): Promise<RunView> {
+    // What was changed before this call is durable before it is shown.
+    await this.r.committer.readable();
     const state = this.r.runs.get(runId);
     if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(this.r.jobViews.batch()) };
     const run = await this.r.store.getRun(runId);
