@@ -9,6 +9,8 @@
  *   titan:meta                         hash: meta key → value
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
+ *   titan:masters                      set: ids of the masters that recorded their presence
+ *   titan:master:<id>                  that master's address JSON, expiring (PX) unless renewed
  *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
@@ -50,6 +52,7 @@ export const KEY = {
   meta: `${ENGINE}meta`,
   lease: `${ENGINE}lease`,
   leaseEpoch: `${ENGINE}lease:epoch`,
+  masters: `${ENGINE}masters`,
   runs: `${ENGINE}runs`,
   runsFinished: `${ENGINE}runs:finished`,
   agents: `${ENGINE}agents`,
@@ -77,6 +80,7 @@ export const PREFIX = {
   runsTag: `${ENGINE}runs:tag:`,
   runsAgent: `${ENGINE}runs:agent:`,
   job: `${ENGINE}job:`,
+  master: `${ENGINE}master:`,
   attempts: `${ENGINE}attempts:`,
   artifactsRun: `${ENGINE}artifacts:run:`,
   /** The data bus's keys, where Titan kept them. */
