@@ -150,7 +150,7 @@ export class Leadership {
       return;
     }
     const standbys = this.others.map((m) => m.tcp).join(', ');
-    this.lost(`cut off from the store: the lease was not renewed for ${ttl} ms, and another master that can lead was up (${standbys}); stepping aside`);
+    this.lost(`the lease was not renewed for ${ttl} ms (the store did not answer, or this process was paused) and another master that can lead was up (${standbys}): stepping aside`);
   }
 
   /** The leadership is lost (a renewal refused, a write fenced off, or stepping aside): stops renewing and tells `onLost`, once. */
