@@ -124,12 +124,31 @@ describe('Leadership', () => {
 
     it('steps aside once the lease may have expired when another master was up to take over', async () => {
       const { lost, lead } = await cutOff([me, other]);
-      // The last renewal was sent at 2 s: the lease lives until 5 s at least.
-      await vi.advanceTimersByTimeAsync(2_499);
+      // The last renewal was sent at 2 s: the lease lives until 5 s at least; then one renewal
+      // period more is left for an answer on its way.
+      await vi.advanceTimersByTimeAsync(3_499);
       expect(lost).toEqual([]);
       await vi.advanceTimersByTimeAsync(1);
-      expect(lost).toEqual(['the lease was not renewed for 3000 ms (the store did not answer, or this process was paused) and another master that can lead was up (b:9090): stepping aside']);
+      expect(lost).toEqual(['the lease was not renewed for 4000 ms (the store did not answer, or this process was paused) and another master that can lead was up (b:9090): stepping aside']);
       await vi.advanceTimersByTimeAsync(10_000);
+      expect(lost).toHaveLength(1);
+      await lead.release();
+    });
+
+    it('goes by the store\'s answer when one comes before it steps aside: refused, another master leads', async () => {
+      const { lease, lost, lead } = await cutOff([me, other]);
+      // As after a pause: the renewal sent at 3 s reaches a store where another master took the lease.
+      lease.cut = false;
+      lease.holder = other;
+      lease.epoch++;
+      const refuse = lease.renew.bind(lease);
+      lease.renew = async (who, epoch) => {
+        await new Promise((r) => setTimeout(r, 2_500));
+        return refuse(who, epoch);
+      };
+      await vi.advanceTimersByTimeAsync(3_600);
+      expect(lost).toEqual(['another master acquired the lease (this one led at epoch 2)']);
+      await vi.advanceTimersByTimeAsync(5_000);
       expect(lost).toHaveLength(1);
       await lead.release();
     });

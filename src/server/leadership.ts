@@ -88,7 +88,7 @@ export class Leadership {
   /**
    * Renews the lease every `renewEveryMs`, recording this master's presence after each renewal;
    * `onLost` is called once when a renewal is refused, or when no renewal succeeded for `ttlMs`
-   * while another master was up at the last one (see stepAsideOrHoldOn). Otherwise, while the
+   * and one renewal period more while another master was up at the last one (see stepAsideOrHoldOn). Otherwise, while the
    * store cannot be reached the master holds on, as its commits do: every write it makes waits
    * for the store and is refused if another master acquired the lease meanwhile.
    */
@@ -138,8 +138,10 @@ export class Leadership {
   /**
    * The lease was not renewed for as long as it lives, so it may have expired. When another master
    * was up at the last renewal, it may lead now: this one steps aside (`onLost`) so that its
-   * workers and clients go to that master instead of waiting with this one. Without one, stepping
-   * aside would leave nobody to lead: it holds on until the store answers.
+   * workers and clients go to that master instead of waiting with this one. It waits one renewal
+   * period first, for a renewal on its way to answer (after a pause, the store says at once
+   * whether another master took the lease). Without another master, stepping aside would leave
+   * nobody to lead: it holds on until the store answers.
    */
   private stepAsideOrHoldOn(): void {
     this.deadline = null;
@@ -150,7 +152,11 @@ export class Leadership {
       return;
     }
     const standbys = this.others.map((m) => m.tcp).join(', ');
-    this.lost(`the lease was not renewed for ${ttl} ms (the store did not answer, or this process was paused) and another master that can lead was up (${standbys}): stepping aside`);
+    const why = `the lease was not renewed for ${ttl + this.timing.renewEveryMs} ms (the store did not answer, or this process was paused) and another master that can lead was up (${standbys}): stepping aside`;
+    this.deadline = setTimeout(() => {
+      this.deadline = null;
+      this.lost(why);
+    }, this.timing.renewEveryMs);
   }
 
   /** The leadership is lost (a renewal refused, a write fenced off, or stepping aside): stops renewing and tells `onLost`, once. */

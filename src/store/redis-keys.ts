@@ -9,8 +9,7 @@
  *   titan:meta                         hash: meta key → value
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
- *   titan:masters                      set: ids of the masters that recorded their presence
- *   titan:master:<id>                  that master's address JSON, expiring (PX) unless renewed
+ *   titan:masters                      hash: master id → "<expiresAt by the server's clock> <address JSON>"
  *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
@@ -80,7 +79,6 @@ export const PREFIX = {
   runsTag: `${ENGINE}runs:tag:`,
   runsAgent: `${ENGINE}runs:agent:`,
   job: `${ENGINE}job:`,
-  master: `${ENGINE}master:`,
   attempts: `${ENGINE}attempts:`,
   artifactsRun: `${ENGINE}artifacts:run:`,
   /** The data bus's keys, where Titan kept them. */

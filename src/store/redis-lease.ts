@@ -3,7 +3,8 @@
  * expires by the server's clock (PX), and `titan:lease:epoch` counts the epochs granted (INCR),
  * so an epoch only rises. Each operation is one script (redis-lua/lease-*.lua). A renewal after
  * the lease expired still succeeds while no other master acquired it since (the counter says so).
- * The masters that are up renew a key each (`titan:master:<id>`, PX) listed in `titan:masters`.
+ * The masters that are up renew a field each of the hash `titan:masters`, with an expiry by the
+ * server's clock (TIME).
  * Fencing is the write scripts' own check of that counter (redis-lua/includes/fence.lua), made atomically with
  * the write.
  */

@@ -121,7 +121,7 @@ describeOnPostgres('a leader cut off from PostgreSQL', (server) => {
 
     // Still cut off, the old leader steps aside: it saw the standby up at its last renewal.
     expect(await Promise.race([exited, sleep(10_000).then(() => 'still running')])).toBe(LOST_LEADERSHIP_EXIT);
-    expect(old.output()).toMatch(/lost the leadership \(the lease was not renewed for 3000 ms .*: stepping aside\)/);
+    expect(old.output()).toMatch(/lost the leadership \(the lease was not renewed for 4000 ms .*: stepping aside\)/);
 
     // Both of its workers go round their address list to the new leader, which runs a job on them.
     const toNew = new TitanClient({ host: '127.0.0.1', port: tcp, token: c.token });
