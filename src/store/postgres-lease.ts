@@ -65,13 +65,15 @@ export class PostgresLease implements LeaderLease {
 
   async heartbeat(me: MasterAddress, ttlMs: number): Promise<MasterAddress[]> {
     // One statement: this master's row renewed, expired ones deleted, the other live ones read.
+    // Rows another master holds (renewing its own) are left to a later call: no waiting, no deadlock.
     return this.c.query<MasterAddress>(
       `WITH mine AS (
          INSERT INTO master_presence (id, tcp, http, expires_at)
          VALUES ($1, $2, $3, now() + $4::integer * interval '1 millisecond')
          ON CONFLICT (id) DO UPDATE SET tcp = excluded.tcp, http = excluded.http, expires_at = excluded.expires_at
        ), gone AS (
-         DELETE FROM master_presence WHERE id <> $1 AND expires_at <= now()
+         DELETE FROM master_presence WHERE id IN (
+           SELECT id FROM master_presence WHERE id <> $1 AND expires_at <= now() FOR UPDATE SKIP LOCKED)
        )
        SELECT id, tcp, http FROM master_presence WHERE id <> $1 AND expires_at > now() ORDER BY id`,
       [me.id, me.tcp, me.http, ttl(ttlMs)],
