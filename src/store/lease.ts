@@ -43,6 +43,13 @@ export interface LeaderLease {
    * a write after that fails with FencedError and changes nothing.
    */
   fence(epoch: number): void;
+  /**
+   * Records that `me` is up for the next `ttlMs` (by the store's clock) and returns the other
+   * masters whose records have not expired. Standbys call it while they try for the lease and the
+   * leader while it renews: a leader cut off from the store steps aside only when it knows of
+   * another master that can take over.
+   */
+  heartbeat(me: MasterAddress, ttlMs: number): Promise<MasterAddress[]>;
 }
 
 /** A store that can hold a cluster's leadership (SQLite cannot: one master owns its file). */

@@ -2,7 +2,8 @@
  * The leader lease in PostgreSQL: the one row of leader_lease, its expiry by the server's clock
  * (now()), never a master's. Taking it over is one UPDATE that raises the epoch, so it waits for
  * any write that holds the row FOR SHARE (a fenced write of the old leader) and every later write
- * of the old leader finds the new epoch and is refused.
+ * of the old leader finds the new epoch and is refused. The masters that are up renew a row each
+ * in master_presence.
  */
 import type { AcquireResult, LeaderLease, LeaseState, MasterAddress } from './lease.js';
 import type { PostgresConnection } from './postgres-connection.js';
@@ -60,5 +61,22 @@ export class PostgresLease implements LeaderLease {
 
   fence(epoch: number): void {
     this.c.fence(epoch);
+  }
+
+  async heartbeat(me: MasterAddress, ttlMs: number): Promise<MasterAddress[]> {
+    // One statement: this master's row renewed, expired ones deleted, the other live ones read.
+    // Rows another master holds (renewing its own) are left to a later call: no waiting, no deadlock.
+    return this.c.query<MasterAddress>(
+      `WITH mine AS (
+         INSERT INTO master_presence (id, tcp, http, expires_at)
+         VALUES ($1, $2, $3, now() + $4::integer * interval '1 millisecond')
+         ON CONFLICT (id) DO UPDATE SET tcp = excluded.tcp, http = excluded.http, expires_at = excluded.expires_at
+       ), gone AS (
+         DELETE FROM master_presence WHERE id IN (
+           SELECT id FROM master_presence WHERE id <> $1 AND expires_at <= now() FOR UPDATE SKIP LOCKED)
+       )
+       SELECT id, tcp, http FROM master_presence WHERE id <> $1 AND expires_at > now() ORDER BY id`,
+      [me.id, me.tcp, me.http, ttl(ttlMs)],
+    );
   }
 }

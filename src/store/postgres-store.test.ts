@@ -164,6 +164,24 @@ describe.runIf(available)('PostgresStore', () => {
     expect((await old.getRun('r1'))?.status).toBe('COMPLETED');
   });
 
+  it('records which masters are up, by the server clock: each sees the others until their presence expires', async () => {
+    const url = await freshUrl();
+    const a = await open(url);
+    const b = await open(url);
+    const [me, other, third] = [address('a'), address('bb'), address('ccc')];
+    expect(await a.lease.heartbeat(me, 3_000)).toEqual([]);
+    expect(await b.lease.heartbeat(other, 400)).toEqual([me]);
+    // A master fenced by a lease it no longer holds still says it is up: presence is no leader's write.
+    a.lease.fence(7);
+    expect(await a.lease.heartbeat({ ...me, tcp: '10.0.0.9:9090' }, 3_000)).toEqual([other]);
+    expect(await b.lease.heartbeat(third, 3_000)).toEqual([{ ...me, tcp: '10.0.0.9:9090' }, other]);
+    await sleep(600);
+    expect(await a.lease.heartbeat(me, 3_000)).toEqual([third]);
+    // An expired presence is deleted, not only hidden.
+    expect(await a.lease.heartbeat(me, 3_000)).toEqual([third]);
+    expect((await server.query(new URL(url).pathname.slice(1), 'SELECT id FROM master_presence ORDER BY id')).map((r) => r.id)).toEqual(['a', 'ccc']);
+  });
+
   it('fails with StoreUnavailableError naming the server, without its password, when it cannot be reached', async () => {
     const port = await freePort();
     const err = await PostgresStore.open(`postgres://titan:hunter2@127.0.0.1:${port}/titan`).catch((e: unknown) => e);

@@ -9,6 +9,7 @@
  *   titan:meta                         hash: meta key → value
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
+ *   titan:masters                      hash: master id → "<expiresAt by the server's clock> <address JSON>"
  *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
@@ -50,6 +51,7 @@ export const KEY = {
   meta: `${ENGINE}meta`,
   lease: `${ENGINE}lease`,
   leaseEpoch: `${ENGINE}lease:epoch`,
+  masters: `${ENGINE}masters`,
   runs: `${ENGINE}runs`,
   runsFinished: `${ENGINE}runs:finished`,
   agents: `${ENGINE}agents`,

@@ -3,8 +3,9 @@
  * expires by the server's clock (PX), and `titan:lease:epoch` counts the epochs granted (INCR),
  * so an epoch only rises. Each operation is one script (redis-lua/lease-*.lua). A renewal after
  * the lease expired still succeeds while no other master acquired it since (the counter says so).
- * Fencing is the
- * write scripts' own check of that counter (redis-lua/includes/fence.lua), made atomically with
+ * The masters that are up renew a field each of the hash `titan:masters`, with an expiry by the
+ * server's clock (TIME).
+ * Fencing is the write scripts' own check of that counter (redis-lua/includes/fence.lua), made atomically with
  * the write.
  */
 import { z } from 'zod';
@@ -25,6 +26,14 @@ function toState(value: string, ttl: number): LeaseState | null {
   }
   return { holder: { id: m[2] as string, ...address }, epoch: Number(m[1]), expiresInMs: Math.max(0, ttl) };
 }
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
 
 /** Holder ids go into the lease's text as one word. */
 const checkId = (me: MasterAddress): string => {
@@ -56,6 +65,16 @@ export class RedisLease implements LeaderLease {
   async current(): Promise<LeaseState | null> {
     const reply = (await this.c.script('titanLeaseCurrent', [])) as [string, number] | null;
     return reply === null ? null : toState(reply[0], reply[1]);
+  }
+
+  async heartbeat(me: MasterAddress, ttlMs: number): Promise<MasterAddress[]> {
+    const reply = (await this.c.script('titanMasterHeartbeat', [checkId(me), JSON.stringify({ tcp: me.tcp, http: me.http }), Math.ceil(ttlMs)])) as string[];
+    const others: MasterAddress[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const address = AddressSchema.safeParse(parseJson(reply[i + 1] as string));
+      if (address.success) others.push({ id: reply[i] as string, ...address.data });
+    }
+    return others.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   fence(epoch: number): void {

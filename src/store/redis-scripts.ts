@@ -50,6 +50,7 @@ const SCRIPT_FILES = {
   titanLeaseRenew: 'lease-renew.lua',
   titanLeaseRelease: 'lease-release.lua',
   titanLeaseCurrent: 'lease-current.lua',
+  titanMasterHeartbeat: 'master-heartbeat.lua',
 } as const;
 
 export type RedisScriptName = keyof typeof SCRIPT_FILES;

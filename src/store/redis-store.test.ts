@@ -286,6 +286,21 @@ describe.runIf(available)('RedisStore', () => {
       expect(await r.get('titan:lease:epoch')).toBe('4');
     });
 
+    it('records which masters are up, by the server\'s clock: each sees the others until their presence expires', async () => {
+      const store = await open();
+      const c: MasterAddress = { id: 'master-c', tcp: '10.0.0.3:9090', http: 'http://10.0.0.3:5000' };
+      expect(await store.lease.heartbeat(a, 3_000)).toEqual([]);
+      expect(await store.lease.heartbeat(b, 400)).toEqual([a]);
+      // A fenced store still records presence: it is no leader's write.
+      store.lease.fence(7);
+      expect(await store.lease.heartbeat(c, 3_000)).toEqual([a, b]);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await store.lease.heartbeat(a, 3_000)).toEqual([c]);
+      // An expired master is deleted, not only hidden.
+      const r = await client();
+      expect(Object.keys(await r.hgetall('titan:masters')).sort()).toEqual(['master-a', 'master-c']);
+    });
+
     it('refuses every write of a fenced store once another master holds the lease, and changes nothing', async () => {
       const old = await open();
       await submit(old, run('r1', 1_000), ['a']);
