@@ -17,7 +17,7 @@ const EXAMPLES: Record<string, string[]> = {
     'titan run api.py --service --port 8080 --readiness /health',
   ],
   submit: ['titan submit pipeline.yaml', 'titan submit pipeline.yaml --wait', 'titan submit pipeline.yaml --json'],
-  status: ['titan status r1a2b3c/train', 'titan status train --json'],
+  status: ['titan status r1a2b3c/train', 'titan status train --json', 'titan status r1a2b3c'],
   logs: ['titan logs r1a2b3c/train', 'titan logs train -f', 'titan logs train --attempt 1 --json'],
   cancel: ['titan cancel r1a2b3c/train', 'titan cancel --run r1a2b3c'],
   runs: ['titan runs', 'titan runs --status FAILED --limit 5', 'titan runs --json'],

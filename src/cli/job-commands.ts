@@ -1,13 +1,43 @@
-/** `titan status` and `titan cancel`: one job (or, for cancel, a whole run). */
+/** `titan status` and `titan cancel`: one job or a whole run. */
 import type { Command } from 'commander';
+import type { AttemptRecord, JobStatus } from '../core/model.js';
+import type { JobView, RunView } from '../protocol/methods.js';
+import { type TitanClient, TitanError } from '../sdk/client.js';
 import { type ConnectionFlags, connectionOptions, json, jsonOption, print, withClient } from './connection.js';
-import { bold, colourStatus, duration, errorBeyondExitCode, table, when } from './format.js';
+import { bold, colourStatus, duration, errorBeyondExitCode, summarise, table, when } from './format.js';
+import { printJobs } from './waiting.js';
+
+type Found = { job: JobView; attempts: AttemptRecord[] } | { run: RunView };
+
+/** A job, or for a bare name that is no job, the run of that id. */
+async function jobOrRun(client: TitanClient, ref: string): Promise<Found> {
+  try {
+    return await client.getJob(ref);
+  } catch (err) {
+    if (!(err instanceof TitanError) || err.code !== 'NOT_FOUND' || ref.includes('/')) throw err;
+  }
+  try {
+    return { run: await client.getRun(ref) };
+  } catch (err) {
+    if (err instanceof TitanError && err.code === 'NOT_FOUND') throw new TitanError('NOT_FOUND', `no job or run ${ref}`);
+    throw err;
+  }
+}
+
+function printRun({ run, jobs }: RunView): void {
+  const counts: Partial<Record<JobStatus, number>> = {};
+  for (const j of jobs) counts[j.status] = (counts[j.status] ?? 0) + 1;
+  print(`${bold(`run ${run.runId}`)} ${run.name}  ${colourStatus(run.status)}  ${summarise(counts, jobs.length)}`);
+  printJobs(jobs);
+}
 
 export function registerStatusCommand(program: Command): void {
-  connectionOptions(program.command('status').description("show a job's status (runId/jobId, or a job id for its latest run)").argument('<job>').addOption(jsonOption())).action(
+  connectionOptions(program.command('status').description("show a job's status (runId/jobId, or a job id for its latest run), or a run's jobs (a run id)").argument('<job-or-run>').addOption(jsonOption())).action(
     async (ref: string, o: ConnectionFlags & { json: boolean }) => {
       await withClient(o, async (client) => {
-        const { job, attempts } = await client.getJob(ref);
+        const found = await jobOrRun(client, ref);
+        if ('run' in found) return o.json ? json(found.run) : printRun(found.run);
+        const { job, attempts } = found;
         if (o.json) return json({ job, attempts });
         print(`${bold(job.ref)}  ${colourStatus(job.status)}${job.waitingReason === null ? '' : `: ${job.waitingReason}`}`);
         if (job.spec.script) {

@@ -1,10 +1,11 @@
 /**
  * Live progress of a run: on a terminal, a block redrawn in place (counts by status, elapsed
- * time, the running jobs, why queued jobs wait); elsewhere, one plain line per change, with the
- * reason a job cannot be placed the first time that reason appears.
+ * time, the running jobs, why jobs that are ready wait); elsewhere, one plain line per change,
+ * with the reason a job waits the first time that reason appears.
  */
 import type { JobStatus } from '../core/model.js';
 import { JOB_STATUSES } from '../core/model.js';
+import { withoutAhead } from '../core/waiting-reason.js';
 import type { JobView, RunView } from '../protocol/methods.js';
 import type { RunEvent } from '../sdk/client.js';
 import { bold, colourStatus, duration } from './format.js';
@@ -31,7 +32,7 @@ export class Progress {
       out.write(`run ${snapshot.run.runId} (${snapshot.run.name}): ${snapshot.jobs.length} jobs\n`);
       for (const j of snapshot.jobs) {
         const reason = newWaitingReason(this.reasonsSeen, j);
-        if (reason !== null) out.write(`${clock()} ${j.spec.id} QUEUED: ${reason}\n`);
+        if (reason !== null) out.write(`${clock()} ${j.spec.id} ${j.status}: ${reason}\n`);
       }
     }
   }
@@ -42,9 +43,8 @@ export class Progress {
     this.jobs.set(event.job.spec.id, event.job);
     if (this.live) return;
     const j = event.job;
-    const reason = newWaitingReason(this.reasonsSeen, j);
-    if (before?.status === j.status && reason === null) return;
-    const where = j.status === 'RUNNING' ? ` (attempt ${j.attempt} on ${j.workerId})` : reason !== null ? `: ${reason}` : j.error && j.status !== 'COMPLETED' ? `: ${j.error}` : '';
+    if (newWaitingReason(this.reasonsSeen, j) === null && before?.status === j.status) return;
+    const where = j.status === 'RUNNING' ? ` (attempt ${j.attempt} on ${j.workerId})` : detailOf(j);
     this.out.write(`${clock()} ${j.spec.id} ${j.status}${where}\n`);
   }
 
@@ -62,7 +62,8 @@ export class Progress {
     for (const j of this.jobs.values()) {
       counts.set(j.status, (counts.get(j.status) ?? 0) + 1);
       if (j.status === 'RUNNING') running.push(`${j.spec.id}@${j.workerId}`);
-      if (j.status === 'QUEUED' && j.waitingReason !== null) reasons.add(j.waitingReason);
+      const reason = shownReason(j);
+      if (reason !== null) reasons.add(withoutAhead(reason));
     }
     const summary = JOB_STATUSES.filter((s) => counts.has(s))
       .map((s) => `${colourStatus(s)} ${counts.get(s)}`)
@@ -82,9 +83,36 @@ export class Progress {
 
 const clock = (): string => new Date().toISOString().slice(11, 19);
 
-/** A queued job's reason for waiting, the first time that reason is seen (null otherwise). */
-export function newWaitingReason(seen: Set<string>, j: JobView): string | null {
-  if (j.status !== 'QUEUED' || j.waitingReason === null || seen.has(j.waitingReason)) return null;
-  seen.add(j.waitingReason);
+/**
+ * The reason a job waits, when it is worth a line of its own: a job ready (or due to retry,
+ * restart or end its delay) that is not running, or an open gate. A job waiting for its parents
+ * is left out: its parents' lines say what it waits for.
+ */
+function shownReason(j: JobView): string | null {
+  if (j.waitingReason === null || (j.status === 'PENDING' && j.notBefore === null)) return null;
   return j.waitingReason;
+}
+
+function detailOf(j: JobView): string {
+  const detail = jobDetail(j, shownReason(j));
+  return detail === '' ? '' : `: ${detail}`;
+}
+
+/** What went wrong with a job's last attempt, if anything, then why it waits (a FAILED job: when it is retried). */
+export function jobDetail(j: JobView, reason = j.waitingReason): string {
+  const error = j.status === 'COMPLETED' ? null : j.error;
+  return [error, reason].filter((s): s is string => s !== null && s !== '').join('; ');
+}
+
+/**
+ * A job's reason for waiting, the first time that reason is seen for its status (null otherwise):
+ * jobs waiting for the same slots share one, whatever their place in line.
+ */
+export function newWaitingReason(seen: Set<string>, j: JobView): string | null {
+  const reason = shownReason(j);
+  if (reason === null) return null;
+  const key = `${j.status} ${withoutAhead(reason)}`;
+  if (seen.has(key)) return null;
+  seen.add(key);
+  return reason;
 }

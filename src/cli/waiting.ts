@@ -7,7 +7,7 @@ import type { JobView, RunView } from '../protocol/methods.js';
 import type { TitanClient } from '../sdk/client.js';
 import { json, print } from './connection.js';
 import { colourStatus, dim, duration, outcome, table } from './format.js';
-import { newWaitingReason, Progress } from './progress.js';
+import { jobDetail, newWaitingReason, Progress } from './progress.js';
 
 /**
  * Ctrl-C while a command waits stops the waiting, not the work: say so and how to stop the work
@@ -20,8 +20,9 @@ export function sayOnInterrupt(what: string, stop: string): void {
   });
 }
 
+/** A run's jobs, one line each: why a job waits, or what went wrong. */
 export function printJobs(jobs: JobView[]): void {
-  print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), j.status === 'COMPLETED' ? '' : (j.error ?? '')])));
+  print(table(['JOB', 'STATUS', 'ATTEMPTS', 'WORKER', 'TOOK', 'DETAIL'], jobs.map((j) => [j.spec.id, colourStatus(j.status), String(j.attempt), j.workerId ?? '-', duration(j.finishedAt !== null && j.startedAt !== null ? j.finishedAt - j.startedAt : null), jobDetail(j)])));
 }
 
 /**
@@ -51,8 +52,9 @@ export async function followRun(client: TitanClient, runId: string, o: { json: b
 }
 
 /**
- * Says on standard error why a job of the run cannot be placed, once for each reason, until the
- * run ends (or the client closes): `titan run` shows the job's output, which says nothing while it waits.
+ * Says on standard error why a job of the run waits (cannot be placed, held back by a key or a
+ * rate limit, delayed, retrying after backoff), once for each reason, until the run ends (or the
+ * client closes): `titan run` shows the job's output, which says nothing while it waits.
  */
 export function sayWhyWaiting(client: TitanClient, runId: string): void {
   const seen = new Set<string>();
@@ -60,7 +62,7 @@ export function sayWhyWaiting(client: TitanClient, runId: string): void {
     for await (const e of client.watchRun(runId)) {
       for (const j of e.type === 'snapshot' ? e.view.jobs : e.type === 'job' ? [e.job] : []) {
         const reason = newWaitingReason(seen, j);
-        if (reason !== null) process.stderr.write(dim(`${j.ref} QUEUED: ${reason}\n`));
+        if (reason !== null) process.stderr.write(dim(`${j.ref} ${j.status}: ${reason}\n`));
       }
     }
     // Best effort: the job's output and exit code, which `run` is for, do not depend on it.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerState } from './model.js';
 import type { Placement } from './routing.js';
-import { waitingReason, type WorkerStatus } from './waiting-reason.js';
+import { placementWait, waitingReason, withAhead, withoutAhead, type WorkerStatus } from './waiting-reason.js';
 
 const worker = (id: string, capabilities: string[], o: { slots?: number; running?: number; state?: WorkerState } = {}): WorkerStatus => {
   const state = o.state ?? 'connected';
@@ -65,5 +65,31 @@ describe('waitingReason', () => {
     expect(waitingReason(needs('GENERAL'), workers, { port: 8080, takenOn: new Set(['a']) })).toBe('port 8080 is taken on every GENERAL worker with a free slot');
     expect(waitingReason(needs('GENERAL'), workers, { port: 8080, takenOn: new Set(['b']) })).toBeNull();
     expect(waitingReason(needs('GENERAL'), [worker('g', ['GPU'])], { port: 8080, takenOn: new Set() })).toBe('no connected worker offers GENERAL; 1 GPU worker is connected');
+  });
+
+  it('tells busy slots from every other reason, and adds the place in line only to busy slots', () => {
+    const full = worker('a', ['GENERAL'], { slots: 4, running: 4 });
+    const wait = placementWait(needs('GENERAL'), [full]);
+    expect(wait).toEqual({ text: 'all 4 GENERAL slots are busy', slotsBusy: true });
+    if (wait === null) throw new Error('expected a reason');
+    expect(withAhead(wait, 1587)).toBe('all 4 GENERAL slots are busy; 1,587 jobs ahead of it');
+    expect(withAhead(wait, 1)).toBe('all 4 GENERAL slots are busy; 1 job ahead of it');
+    expect(withAhead(wait, 0)).toBe('all 4 GENERAL slots are busy; it is next in line');
+    expect(withAhead(wait, null)).toBe('all 4 GENERAL slots are busy');
+    const affinity = placementWait(needs('GENERAL', 'required', 'a'), [full]);
+    expect(affinity?.slotsBusy).toBe(true);
+    const nobody = placementWait(needs('GPU'), [full]);
+    expect(nobody).toEqual({ text: 'no connected worker offers GPU; 1 GENERAL worker is connected', slotsBusy: false });
+    if (nobody === null) throw new Error('expected a reason');
+    expect(withAhead(nobody, 12)).toBe(nobody.text);
+    expect(placementWait(needs('GENERAL'), [worker('a', ['GENERAL'], { state: 'draining' })])?.slotsBusy).toBe(false);
+    expect(placementWait(needs('GENERAL'), [worker('a', ['GENERAL'])], { port: 80, takenOn: new Set(['a']) })?.slotsBusy).toBe(false);
+  });
+
+  it('takes the place in line off a reason, so jobs waiting for the same slots share one', () => {
+    expect(withoutAhead('all 4 GENERAL slots are busy; 1,587 jobs ahead of it')).toBe('all 4 GENERAL slots are busy');
+    expect(withoutAhead('the only GENERAL slot is busy; 1 job ahead of it')).toBe('the only GENERAL slot is busy');
+    expect(withoutAhead('all 4 GENERAL slots are busy; it is next in line')).toBe('all 4 GENERAL slots are busy');
+    expect(withoutAhead('no worker is connected')).toBe('no worker is connected');
   });
 });

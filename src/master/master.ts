@@ -132,8 +132,9 @@ export class Master {
     const workers = new Map<string, WorkerEntry>();
     const settings = { workerTimeoutMs: this.workerTimeoutMs, maxLost: options.maxLostAttempts ?? MASTER_DEFAULTS.maxLostAttempts, reclaimGraceMs: options.reclaimGraceMs ?? MASTER_DEFAULTS.reclaimGraceMs, servicePorts: options.servicePorts ?? MASTER_DEFAULTS.servicePorts, jobToken: options.jobToken, autoscale: options.autoscale !== undefined };
     const totals = { submitted: 0, completed: 0, dead: 0, attempts: 0, retried: 0 };
-    const jobViews = new JobViews(runs, workers, (w) => runs.servicesOn(w), (job) => this.flow.reasonOf(job));
-    const r: MasterResources = { store, committer, clock, random: options.random ?? Math.random, log, bus, settings, totals, logs: this.logs, blobs: this.blobs, kv: this.kv, artifacts: this.artifacts, runs, workers, unclaimed: new Map(), queue: new ReadyQueue(), queuedSince: new Map(), timers, jobViews };
+    const queue = new ReadyQueue();
+    const jobViews = new JobViews({ runs, workers, servicesOn: (w) => runs.servicesOn(w), heldBack: (job) => this.flow.reasonOf(job), ahead: (ref) => queue.ahead(ref), now: () => clock.now() });
+    const r: MasterResources = { store, committer, clock, random: options.random ?? Math.random, log, bus, settings, totals, logs: this.logs, blobs: this.blobs, kv: this.kv, artifacts: this.artifacts, runs, workers, unclaimed: new Map(), queue, queuedSince: new Map(), timers, jobViews };
     this.r = r;
     this.flow = new FlowControl(r);
     this.effects = new EffectApplier(r, this.flow);

@@ -200,7 +200,17 @@ export const WORKER_METHODS: ReadonlySet<Method> = new Set<WorkerMethod>(['attem
 export interface JobView extends JobRecord {
   /** `runId/jobId`. */
   ref: string;
-  /** Why a QUEUED job is not placed (core/waiting-reason.ts), as the view was built; null otherwise, or when a worker is about to take it. */
+  /**
+   * Why a job that is ready (or nearly) is not running, as the view was built, in a short
+   * sentence: for a QUEUED job, the flow-control key or rate limit holding it back, or why no
+   * worker takes it (no worker offers its capability, and which workers exist; its workers
+   * draining or gone; all capable slots busy, with how many jobs are ahead of it in `job.get`
+   * and for the first jobs of a run view) (core/waiting-reason.ts); for a PENDING job, its delay
+   * or the parents it waits for (an open gate said so); for a FAILED job, when its retry starts
+   * and which attempt it will be; for a service, when it restarts; for an open gate, that it
+   * awaits a decision and until when (core/pending-reason.ts). Times are UTC. Null for running
+   * and finished jobs, and for a queued job a worker is about to take.
+   */
   waitingReason: string | null;
 }
 

@@ -52,6 +52,7 @@ export function masterResources(settings: Partial<MasterSettings> = {}): TestRes
   const timers = new Timers(clock, (key) => onTimer.fn(key));
   const runs = new RunTable({ store, committer, clock, timers, bus });
   const workers = new Map<string, WorkerEntry>();
+  const queue = new ReadyQueue();
   const r: MasterResources = {
     store,
     committer,
@@ -68,10 +69,10 @@ export function masterResources(settings: Partial<MasterSettings> = {}): TestRes
     runs,
     workers,
     unclaimed: new Map(),
-    queue: new ReadyQueue(),
+    queue,
     queuedSince: new Map(),
     timers,
-    jobViews: new JobViews(runs, workers, (w) => runs.servicesOn(w), (job) => flow.reasonOf(job)),
+    jobViews: new JobViews({ runs, workers, servicesOn: (w) => runs.servicesOn(w), heldBack: (job) => flow.reasonOf(job), ahead: (ref) => queue.ahead(ref), now: () => clock.now() }),
   };
   const flow = new FlowControl(r);
   return {

@@ -12,6 +12,7 @@ import { type ClusterLimit, ClusterLimitSchema } from '../../core/flow-spec.js';
 import type { FlowKeyView } from '../../protocol/flow-methods.js';
 import { z } from 'zod';
 import { TitanError } from '../../core/errors.js';
+import { utcTime } from '../../core/time-text.js';
 import { Timers } from '../timers.js';
 import type { MasterResources } from './resources.js';
 
@@ -165,7 +166,7 @@ export class FlowControl {
     const b = this.blocked.get(jobRef(job.runId, job.spec.id));
     if (!b || job.status !== 'QUEUED') return null;
     if (b.kind === 'concurrency') return `key ${b.key} is at its limit (${this.limiter.held(b.key)}/${b.limit} running)`;
-    return `rate limit ${b.key}: next start at ${new Date(b.until).toISOString().slice(11, 19)} UTC`;
+    return `rate limit ${b.key}: next start at ${utcTime(b.until, this.r.clock.now())}`;
   }
 
   private recheck(key: string): void {

@@ -9,6 +9,7 @@ import { jobRef } from '../../core/model.js';
 import { gateDeadline } from '../../core/job-deadlines.js';
 import type { AgentRunView, AttemptId, AutoscalerView, DiskView, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceView, Stats } from '../../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../../protocol/methods.js';
+import { AHEAD_COUNTS_PER_VIEW } from '../job-views.js';
 import { listTitanGates } from '../titan-gates.js';
 import type { MasterResources } from './resources.js';
 
@@ -59,7 +60,7 @@ export class Views {
     // What was changed before this call is durable before it is shown.
     await this.r.committer.readable();
     const state = this.r.runs.get(runId);
-    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(this.r.jobViews.batch()) };
+    if (state) return { run: { ...state.run }, jobs: [...state.jobs.values()].map(this.r.jobViews.batch(AHEAD_COUNTS_PER_VIEW)) };
     const run = await this.r.store.getRun(runId);
     if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
     return { run, jobs: (await this.r.store.getRunJobs(runId)).map(this.r.jobViews.batch()) };
