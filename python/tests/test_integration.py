@@ -18,6 +18,7 @@ import uuid
 from typing import Any, Callable, Dict, Optional
 
 from titan_sdk import (
+    BadRequestError,
     InvalidDagError,
     NotFoundError,
     SubmitResult,
@@ -538,6 +539,33 @@ class TestControl(IntegrationTestCase):
             undrained = self.client.undrain_worker(worker_id)
         self.assertEqual(undrained["state"], "connected")
         self.assertFalse(undrained["exiting"])
+
+
+class TestFlowControl(IntegrationTestCase):
+    def test_jobs_declare_keys_the_cluster_limits_them_and_a_bad_key_is_refused(self) -> None:
+        key = "py-" + self.tag
+        step = self.script("step.py", "print('step')\n")
+        limits = self.client.limits_set(key, concurrency=1, rate=120, per="minute")
+        self.assertIn({"key": key, "concurrency": 1, "rate": {"limit": 120, "per": "minute"}}, limits)
+        try:
+            jobs = [TitanJob(self.jid(n), step, concurrency={"key": key}, rate_limit={"key": "{job}", "limit": 10}) for n in ("a", "b")]
+            result = self.client.submit_dag("flow", jobs, tags=["customer=acme"], fairness={"key": "tenant-{tags.customer}", "weight": 2})
+            view = self.client.wait_for_run(result.run_id, timeout=30)
+            done = self.assert_completed(view)
+            a = done[self.jid("a")]["spec"]
+            self.assertEqual((a["concurrency"], a["rateLimit"]), ({"key": key}, {"key": self.jid("a"), "limit": 10, "per": "second"}))
+            # Limited to one at a time: the second started after the first ended.
+            first, second = sorted(done.values(), key=lambda j: j["startedAt"])
+            self.assertGreaterEqual(second["startedAt"], first["finishedAt"])
+            self.assertEqual([k for k in self.client.limits_list() if k["key"] == key][0]["limit"]["concurrency"], 1)
+        finally:
+            self.assertTrue(self.client.limits_remove(key)["removed"])
+        with self.assertRaises(BadRequestError) as caught:
+            self.client.submit_dag("flow", [TitanJob(self.jid("c"), step, concurrency={"key": "tenant-{tags.customer}"})])
+        self.assertIn("{tags.customer} needs a tag", str(caught.exception))
+        with self.assertRaises(BadRequestError) as caught:
+            self.client.limits_set(key, rate=5, per="fortnight")
+        self.assertIn("rate.per", str(caught.exception))
 
 
 class TestConnection(IntegrationTestCase):

@@ -36,6 +36,22 @@ class JobTestCase(unittest.TestCase):
         return path
 
 
+class TestFlowControl(JobTestCase):
+    def test_concurrency_and_rate_limit_become_the_job_specs_fields(self) -> None:
+        job = TitanJob("a", self.script, concurrency={"key": "openai", "limit": 4}, rate_limit={"key": "openai", "limit": 60, "per": "minute", "burst": 10})
+        spec = job.to_spec()
+        self.assertEqual(spec["concurrency"], {"key": "openai", "limit": 4})
+        self.assertEqual(spec["rateLimit"], {"key": "openai", "limit": 60, "per": "minute", "burst": 10})
+        # Defaults are the master's: nothing is added here.
+        self.assertEqual(TitanJob("b", self.script, rate_limit={"key": "db", "limit": 5}).to_spec()["rateLimit"], {"key": "db", "limit": 5})
+        self.assertNotIn("concurrency", TitanJob("c", self.script).to_spec())
+
+    def test_a_flow_setting_that_is_not_a_mapping_is_refused_by_name(self) -> None:
+        with self.assertRaises(BadRequestError) as caught:
+            TitanJob("a", self.script, concurrency="openai")
+        self.assertIn("job 'a': concurrency is a mapping", str(caught.exception))
+
+
 class TestDefaults(JobTestCase):
     def test_titan_defaults_give_a_plain_run_job(self) -> None:
         job = TitanJob("a", self.script)

@@ -4,14 +4,14 @@ and waiting for one to finish."""
 import os
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._core import TERMINAL, SubClient, upload_blobs
 from ._deadline import Deadline
 from ._pipeline import pipeline_specs
 from ._results import SubmitResult
 from .errors import BadRequestError, NotFoundError, NotLeaderError, ProtocolError, TitanConnectionError, TitanFileNotFoundError, TitanTimeoutError
-from .jobs import TitanJob, jobs_to_specs
+from .jobs import TitanJob, flow_field, jobs_to_specs
 
 
 class RunClient(SubClient):
@@ -19,17 +19,18 @@ class RunClient(SubClient):
 
     # ---- submission -----------------------------------------------------------------------------
 
-    def submit(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None) -> SubmitResult:
+    def submit(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Mapping[str, Any]] = None) -> SubmitResult:
         """Submits jobs as one run named ``name``, once durable; returns ``"DAG_ACCEPTED"`` with
         ``.run_id`` (also ``client.last_run_id``). Scripts the master lacks are uploaded first;
         a job's ``hitl_message`` injects the gate ``hitl-gate-<id>`` after it (the jobs passed
         are not changed). A rejected DAG (cycle, unknown parent, bad field) raises
-        InvalidDagError / BadRequestError with the master's message."""
+        InvalidDagError / BadRequestError with the master's message. ``fairness``
+        (``{"key": ..., "weight": ...}``) names the group the run's jobs take turns in."""
         jobs = list(jobs)
         if not jobs:
             raise BadRequestError("a DAG needs at least one job")
         specs, blobs = self._specs(jobs)
-        reply = self._submit_specs(name, specs, blobs, agent_run_id, tags)
+        reply = self._submit_specs(name, specs, blobs, agent_run_id, tags, flow_field("fairness", fairness))
         return SubmitResult("DAG_ACCEPTED", reply["runId"], reply.get("jobs", []))
 
     def submit_job(self, job: TitanJob, agent_run_id: Optional[str] = None) -> SubmitResult:
@@ -58,6 +59,8 @@ class RunClient(SubClient):
         specs, blobs = pipeline_specs(pipeline, folder)
         schedule = pipeline.get("schedule")
         run = {"name": pipeline.get("name") or "pipeline", "tags": list(pipeline.get("tags") or []), "jobs": specs}
+        if pipeline.get("fairness") is not None:
+            run["fairness"] = pipeline["fairness"]
         if agent_run_id is not None:
             run["agentRunId"] = agent_run_id
         if schedule:
@@ -68,7 +71,7 @@ class RunClient(SubClient):
             result = SubmitResult("SCHEDULED", "", [s["id"] for s in specs])
             result.view = reply
             return result
-        reply = self._submit_specs(run["name"], specs, blobs, agent_run_id, run["tags"])
+        reply = self._submit_specs(run["name"], specs, blobs, agent_run_id, run["tags"], run.get("fairness"))
         result = SubmitResult("DAG_ACCEPTED", reply["runId"], reply.get("jobs", []))
         if not wait:
             return result
@@ -108,13 +111,15 @@ class RunClient(SubClient):
         upload_blobs(self._client, blobs)
         return self._call("run.extend", {"runId": run_id, "jobs": specs})
 
-    def _submit_specs(self, name: str, specs: List[Dict[str, Any]], blobs: Dict[str, bytes], agent_run_id: Optional[str], tags: Optional[Sequence[str]]) -> Dict[str, Any]:
+    def _submit_specs(self, name: str, specs: List[Dict[str, Any]], blobs: Dict[str, bytes], agent_run_id: Optional[str], tags: Optional[Sequence[str]], fairness: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         upload_blobs(self._client, blobs)
         run = {"name": (str(name) or "run")[:200], "jobs": specs}  # type: Dict[str, Any]
         if agent_run_id is not None:
             run["agentRunId"] = agent_run_id
         if tags:
             run["tags"] = list(tags)
+        if fairness is not None:
+            run["fairness"] = fairness
         reply = self._submit_idempotent({"run": run, "requestId": uuid.uuid4().hex})
         self._client.last_run_id = reply["runId"]
         return reply

@@ -27,6 +27,7 @@ from ._core import CHUNK_BYTES, DEFAULT_HOST, DEFAULT_PORT, resolve_address
 from ._file import FileClient
 from ._gate import GateClient
 from ._job import JobClient
+from ._limits import LimitClient
 from ._masters import LeaderSearch, Master, parse_masters
 from ._results import LogStream, SubmitResult, titan_status
 from ._run import RunClient
@@ -59,7 +60,7 @@ class TitanClient(TitanNames):
     Its methods are grouped by concept in sub-clients, all sending over the client's one
     connection: ``client.run`` (submit, wait, ...), ``client.job``, ``client.gate``,
     ``client.worker``, ``client.service``, ``client.schedule``, ``client.agent``,
-    ``client.store`` (the data bus), ``client.artifact`` and ``client.file``. The flat methods
+    ``client.store`` (the data bus), ``client.artifact``, ``client.file`` and ``client.limits``. The flat methods
     (``submit_dag``, ``wait_for_run``, ``store_put``, ...) remain, delegating to them.
     """
 
@@ -233,6 +234,11 @@ class TitanClient(TitanNames):
         """The master's ``uploads`` and ``scripts`` file areas."""
         return FileClient(self)
 
+    @property
+    def limits(self) -> LimitClient:
+        """The cluster's flow limits on keys, and what each key holds and keeps waiting."""
+        return LimitClient(self)
+
     def stats(self) -> Dict[str, Any]:
         """The master's counters: workers, queue, runs."""
         return self.call("stats", {})
@@ -243,9 +249,9 @@ class TitanClient(TitanNames):
         """``run.submit_job``."""
         return self.run.submit_job(job, agent_run_id=agent_run_id)
 
-    def submit_dag(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None) -> SubmitResult:
+    def submit_dag(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Dict[str, Any]] = None) -> SubmitResult:
         """``run.submit``."""
-        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags)
+        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags, fairness=fairness)
 
     def submit_yaml(self, yaml_path: str, agent_run_id: Optional[str] = None, wait: bool = False, poll_interval: float = 2, timeout: Optional[float] = 300) -> Union[SubmitResult, bool]:
         """``run.submit_yaml``."""
@@ -255,9 +261,9 @@ class TitanClient(TitanNames):
         """``run.parse_pipeline``."""
         return self.run.parse_pipeline(yaml_path)
 
-    def submit_run(self, jobs: Sequence[TitanJob], name: str = "run", agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None) -> str:
+    def submit_run(self, jobs: Sequence[TitanJob], name: str = "run", agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Dict[str, Any]] = None) -> str:
         """Submits jobs as one run and returns its run id (``run.submit(...).run_id``)."""
-        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags).run_id
+        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags, fairness=fairness).run_id
 
     def extend_run(self, jobs: Sequence[TitanJob], run_id: Optional[str] = None) -> Dict[str, Any]:
         """``run.extend``."""
@@ -332,6 +338,18 @@ class TitanClient(TitanNames):
     def reject(self, ref: str, comment: Optional[str] = None) -> Dict[str, Any]:
         """``gate.reject``."""
         return self.gate.reject(ref, comment)
+
+    def limits_list(self) -> List[Dict[str, Any]]:
+        """``limits.list``."""
+        return self.limits.list()
+
+    def limits_set(self, key: str, concurrency: Optional[int] = None, rate: Optional[int] = None, per: Optional[str] = None, burst: Optional[int] = None, weight: Optional[int] = None) -> List[Dict[str, Any]]:
+        """``limits.set``."""
+        return self.limits.set(key, concurrency=concurrency, rate=rate, per=per, burst=burst, weight=weight)
+
+    def limits_remove(self, key: str) -> Dict[str, Any]:
+        """``limits.remove``."""
+        return self.limits.remove(key)
 
     def workers(self) -> List[Dict[str, Any]]:
         """``worker.list``."""

@@ -2,8 +2,8 @@
 
 The parameters and their defaults are Titan's (``job_id``, ``filename``, ``job_type``, ``args``,
 ``parents``, ``port``, ``is_archive``, ``priority``, ``delay`` in milliseconds, ``affinity``,
-``requirement``, ``hitl_message``, ``max_wait_seconds``), plus ``retries``, ``timeout`` (seconds)
-and ``env``. See docs/sdk-python.md for how each becomes a JobSpec field.
+``requirement``, ``hitl_message``, ``max_wait_seconds``), plus ``retries``, ``timeout`` (seconds),
+``env`` and flow control: ``concurrency`` and ``rate_limit``. See docs/sdk-python.md for how each becomes a JobSpec field.
 """
 
 import hashlib
@@ -136,6 +136,8 @@ class TitanJob(object):
         retries: Optional[int] = None,
         timeout: Optional[float] = None,
         env: Optional[Mapping[str, Any]] = None,
+        concurrency: Optional[Mapping[str, Any]] = None,
+        rate_limit: Optional[Mapping[str, Any]] = None,
     ) -> None:
         if job_id is None or str(job_id) == "":
             raise BadRequestError("a job needs an id")
@@ -160,6 +162,8 @@ class TitanJob(object):
         self.retries = DEFAULT_RETRIES if retries is None else _integer("retries", retries)
         self.timeout = timeout
         self.env = {str(k): _arg_text(v) for k, v in (env or {}).items()}
+        self.concurrency = flow_field("job {!r}: concurrency".format(self.id), concurrency)
+        self.rate_limit = flow_field("job {!r}: rate_limit".format(self.id), rate_limit)
         self.content = None  # type: Optional[bytes]
         self._sha256 = None  # type: Optional[str]
         self._hashed = None  # type: Optional[bytes]
@@ -242,6 +246,11 @@ class TitanJob(object):
         spec["dependsOn"] = [_parent(p, known_ids) for p in self.parents]
         spec["priority"] = self.priority
         spec["delayMs"] = self.delay
+        # A gate's are sent too: the master's one rule about them refuses them with its message.
+        if self.concurrency is not None:
+            spec["concurrency"] = dict(self.concurrency)
+        if self.rate_limit is not None:
+            spec["rateLimit"] = dict(self.rate_limit)
         if self.kind == "approval":
             if self.hitl_message is not None:
                 spec["message"] = str(self.hitl_message)
@@ -320,6 +329,17 @@ def jobs_to_specs(jobs: Sequence[TitanJob], archive_sha256: Optional[Callable[[s
         if job.id in gates:
             specs.append(gates[job.id])
     return specs
+
+
+def flow_field(name: str, value: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """A flow-control setting (``{"key": ..., "limit": ...}``) as the JobSpec or RunSpec takes it.
+    Only its shape is checked here; its fields and their defaults are the master's (a bad value is
+    a BadRequestError naming the field at submission)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise BadRequestError("{} is a mapping such as {{\"key\": \"openai\", \"limit\": 4}}, got {!r}".format(name, value))
+    return {str(k): v for k, v in value.items()}
 
 
 def _parent(parent: str, known_ids: Optional[Set[str]]) -> str:

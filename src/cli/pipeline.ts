@@ -74,6 +74,7 @@ export function parsePipeline(text: string, path: string, options: { readProject
   return {
     name: doc.name,
     ...(doc.tags.length > 0 && { tags: doc.tags }),
+    ...(doc.fairness !== undefined && { fairness: doc.fairness }),
     ...(doc.schedule !== undefined && { schedule: doc.schedule }),
     jobs,
   };

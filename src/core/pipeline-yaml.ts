@@ -3,6 +3,7 @@
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
  * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
  * top-level `schedule` (cron) and `tags`. `args` may be Titan's string, split like a shell would.
+ * Flow control (core/flow-spec.ts): a job's `concurrency` and `rate_limit`, the pipeline's `fairness`.
  * Errors name the file, line and column, and suggest the nearest key for a typo.
  *
  * The one parser of pipeline files: the CLI uses it on local files, the master (`pipeline.parse`)
@@ -13,6 +14,7 @@ import { type Document, isMap, Lexer, LineCounter, parseDocument, visit } from '
 import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
+import { ConcurrencySchema, type Fairness, FairnessSchema, RateLimitSchema } from './flow-spec.js';
 import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
 import { type ScheduleSpec, ScheduleSpecSchema } from './schedule.js';
 import { ShellWordsError, splitShellWords } from './shell-words.js';
@@ -45,6 +47,8 @@ export type PipelineJob = Omit<JobSpecInput, 'script' | 'archive'> & {
 export interface PipelineDoc {
   name: string;
   tags: string[];
+  /** The group the run's jobs take turns in (flow-spec.ts). */
+  fairness?: Fairness;
   schedule?: ScheduleSpec;
   /** true: the YAML's folder is zipped and uploaded once, and each job runs its file from the zip. */
   project: boolean;
@@ -103,6 +107,10 @@ const JobYamlSchema = z.strictObject({
   timeout: z.number().min(0.001, 'must be at least 0.001 (one millisecond)').max(LIMITS.maxTimeoutMs / 1000).optional(),
   affinity: z.union([z.boolean(), z.literal('required')]).default(false),
   env: z.record(z.string(), scalar).default({}),
+  /** The concurrency key the job holds while it runs: `{key, limit}`. */
+  concurrency: ConcurrencySchema.optional(),
+  /** The rate limit each start draws from: `{key, limit, per, burst}`. */
+  rate_limit: RateLimitSchema.optional(),
 }).superRefine((job, ctx) => {
   if (job.type !== 'approval' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: `is required for a ${job.type} job` });
   if (job.type !== 'service') {
@@ -135,11 +143,24 @@ const PipelineSchema = z.strictObject({
   project: z.boolean().default(false),
   /** Labels of the run, for finding it again (`titan runs --tag`). */
   tags: z.array(TagSchema).max(32).optional(),
+  /** The group the run's jobs take turns in within a priority, and its weight. */
+  fairness: FairnessSchema.optional(),
   jobs: z.array(JobYamlSchema).min(1, 'a pipeline needs at least one job'),
   schedule: ScheduleYamlSchema.optional(),
 });
 
-const KNOWN_KEYS = [...Object.keys(PipelineSchema.shape), ...Object.keys(JobYamlSchema.shape), ...Object.keys(ScheduleSpecSchema.shape)];
+const KNOWN_KEYS = [
+  ...new Set([
+    ...Object.keys(PipelineSchema.shape),
+    ...Object.keys(JobYamlSchema.shape),
+    ...Object.keys(ScheduleSpecSchema.shape),
+    ...Object.keys(RateLimitSchema.shape),
+    ...Object.keys(FairnessSchema.shape),
+  ]),
+];
+
+/** A job's flow settings: an error inside one also names the job by its id, not only its index. */
+const FLOW_FIELDS: readonly unknown[] = ['concurrency', 'rate_limit'];
 
 /** A parsed pipeline with what a reader of its files needs to place errors and name a project zip. */
 export interface PipelineYamlSource {
@@ -203,9 +224,10 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
       const item = keyNode?.items?.find((i) => i.key.value === key);
       const hint = nearest(key, KNOWN_KEYS);
       const where = at(item?.key.range?.[0] ?? node?.range?.[0]);
-      throw new PipelineYamlError(`${where}: unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      const inside = FLOW_FIELDS.includes(issue.path[2]) ? ` in "${issue.path.join('.')}"${jobNote(doc, issue.path)}` : '';
+      throw new PipelineYamlError(`${where}: unknown key "${key}"${inside}${hint ? ` (did you mean "${hint}"?)` : ''}`);
     }
-    const name = issue.path.length > 0 ? `"${issue.path.join('.')}"` : 'pipeline';
+    const name = issue.path.length > 0 ? `"${issue.path.join('.')}"${FLOW_FIELDS.includes(issue.path[2]) ? jobNote(doc, issue.path) : ''}` : 'pipeline';
     if (issue.code === 'invalid_type' && node === undefined) message = 'is required';
     throw new PipelineYamlError(`${at(node?.range?.[0])}: ${name} ${message}`);
   }
@@ -221,6 +243,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
           dependsOn: j.depends_on,
           delayMs: Math.round(j.delay * 1000),
           timeoutMs: j.timeout !== undefined ? Math.round(j.timeout * 1000) : gateWait(j),
+          ...flowOf(j),
         }
       : {
           id: j.id,
@@ -245,6 +268,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
           ...(j.timeout !== undefined && { timeoutMs: Math.round(j.timeout * 1000) }),
           affinity: j.affinity === 'required' ? 'required' : j.affinity ? 'soft' : 'none',
           env: j.env,
+          ...flowOf(j),
         },
   );
   const gated = new Map(p.jobs.filter((j) => j.type === 'run' && j.hitl_message !== undefined).map((j) => [j.id, j]));
@@ -262,6 +286,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
     doc: {
       name: p.name,
       tags: p.tags ?? [],
+      ...(p.fairness !== undefined && { fairness: p.fairness }),
       ...(p.schedule !== undefined && { schedule: p.schedule }),
       project: p.project,
       jobs: withGates,
@@ -270,6 +295,20 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
     projectAt: locate(['project']),
     yamlIndex,
   };
+}
+
+/**
+ * A job's flow settings as the JobSpec names them. A gate's are passed on too, so that the one
+ * rule about them (core/model.ts: a gate starts nothing) refuses them at submission.
+ */
+function flowOf(j: Pick<z.output<typeof JobYamlSchema>, 'concurrency' | 'rate_limit'>): Pick<PipelineJob, 'concurrency' | 'rateLimit'> {
+  return { ...(j.concurrency !== undefined && { concurrency: j.concurrency }), ...(j.rate_limit !== undefined && { rateLimit: j.rate_limit }) };
+}
+
+/** ` (job "id")` for an issue at `jobs.N...`, when that job has an id to name. */
+function jobNote(doc: Document, path: readonly PropertyKey[]): string {
+  const id = doc.getIn(['jobs', path[1] as number, 'id']);
+  return typeof id === 'string' || typeof id === 'number' ? ` (job "${id}")` : '';
 }
 
 /** The document as plain values, refusing aliases that would expand past MAX_YAML_ALIAS_COPIES. */

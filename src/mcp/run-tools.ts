@@ -1,5 +1,5 @@
 /**
- * The tools that follow and steer work once it is submitted: the cluster (ping, stats, workers),
+ * The tools that follow and steer work once it is submitted: the cluster (ping, stats, workers, flow limits),
  * runs (list, wait, rerun, cancel) and jobs (status, output, retry, stop a service).
  */
 import { isTerminal } from '../core/model.js';
@@ -19,6 +19,17 @@ export function registerRunTools(tool: DefineTool, client: TitanClient, master: 
   tool('stats', { title: 'Cluster statistics', description: 'Workers, slots, pools, queued and active jobs, totals and the autoscaler.', annotations: readOnly }, NoInput, () => client.stats());
 
   tool('list_workers', { title: 'Workers', description: 'The workers the master knows: state, capabilities, slots and how many are busy, the attempts and services each runs.', annotations: readOnly }, NoInput, async () => (await client.workers()).map(workerView));
+
+  tool(
+    'list_limits',
+    {
+      title: 'Flow limits',
+      description: "Flow-control keys (concurrency keys and rate limits): each key's cluster limit, the jobs holding it, how many wait for it and when its next rate token is due (epoch ms). A job that waits on a key is held back, not failed.",
+      annotations: readOnly,
+    },
+    NoInput,
+    async () => ({ keys: await client.limits.list() }),
+  );
 
   tool('list_runs', { title: 'Recent runs', description: 'Recent runs, newest first, with job counts by status.', annotations: readOnly }, ListRunsInput, async (p) => {
     const runs = await client.listRuns({ limit: p.limit, ...(p.status !== undefined && { status: p.status }) });

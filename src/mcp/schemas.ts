@@ -50,6 +50,8 @@ const jobFields = {
   port: ServiceSpecSchema.shape.port.describe('a service: a fixed port (default: a free one from the master\'s range)'),
   readiness: ReadinessSchema.optional().describe('a service: "tcp" (default), "none", or an HTTP path such as "/health"'),
   restart: z.enum(RESTART_POLICIES).optional().describe('a service: when to restart it (default "always")'),
+  concurrency: jobSpec.concurrency.describe('{key, limit}: at most limit jobs holding key run at once, cluster-wide; key may use {run} {name} {agentRun} {job} {args.N} {env.NAME} {tags.NAME}'),
+  rate_limit: jobSpec.rateLimit.describe('{key, limit, per ("second", "minute", "hour" or "day"), burst}: each start draws a token from the bucket key'),
 };
 
 export type JobFields = z.output<z.ZodObject<typeof jobFields>>;
@@ -72,6 +74,7 @@ function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
 }
 
 const RunNameSchema = RunSpecSchema.shape.name.removeDefault();
+const FairnessInput = RunSpecSchema.shape.fairness.describe("{key, weight}: the group the run's jobs take turns in within a priority (default: the run itself)");
 const AgentRunSchema = IdSchema.optional().describe('make the run a stage of this agent run');
 
 export const SubmitJobInput = z
@@ -80,6 +83,7 @@ export const SubmitJobInput = z
     job_id: IdSchema.optional().describe('the job id (default: from the script name)'),
     run_name: RunNameSchema.optional().describe('the run name (default: the script name)'),
     agent_run_id: AgentRunSchema,
+    fairness: FairnessInput,
   })
   .superRefine(checkJob);
 
@@ -103,6 +107,7 @@ export const SubmitDagInput = z.strictObject({
   name: RunNameSchema.default('dag').describe('the run name'),
   jobs: DagJobsSchema,
   agent_run_id: AgentRunSchema,
+  fairness: FairnessInput,
 });
 
 export const ExtendRunInput = z.strictObject({

@@ -63,6 +63,7 @@ export const TOOL_NAMES = [
   'ping',
   'stats',
   'list_workers',
+  'list_limits',
   'list_runs',
   'wait_for_run',
   'rerun_run',

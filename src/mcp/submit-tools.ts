@@ -20,7 +20,7 @@ export function registerSubmitTools(tool: DefineTool, client: TitanClient, root:
       const name = p.script_name ?? (p.job_id ? `${p.job_id}.py` : 'job.py');
       const id = p.job_id ?? (name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '') || 'job');
       const job = toJob(id, { ...p, script_name: name }, []);
-      const { runId, jobs } = await client.submit({ name: p.run_name ?? name, jobs: [job], ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }) });
+      const { runId, jobs } = await client.submit({ name: p.run_name ?? name, jobs: [job], ...runFields(p) });
       return { runId, jobId: id, ref: `${runId}/${id}`, jobs };
     },
   );
@@ -34,7 +34,7 @@ export function registerSubmitTools(tool: DefineTool, client: TitanClient, root:
     },
     SubmitDagInput,
     async (p) => {
-      const submitted = await client.submit({ name: p.name, jobs: dagJobs(p.jobs), ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }) });
+      const submitted = await client.submit({ name: p.name, jobs: dagJobs(p.jobs), ...runFields(p) });
       return { runId: submitted.runId, jobs: submitted.jobs };
     },
   );
@@ -98,13 +98,20 @@ function dagJobs(input: DagJob[]): JobInput[] {
   });
 }
 
+/** The run's own fields a tool takes: its agent run and its fairness group. */
+function runFields(p: { agent_run_id?: string | undefined; fairness?: RunInput['fairness'] }): Pick<RunInput, 'agentRunId' | 'fairness'> {
+  return { ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }), ...(p.fairness !== undefined && { fairness: p.fairness }) };
+}
+
 const ms = (seconds: number): number => Math.max(1, Math.round(seconds * 1000));
 
 /** One job of the SDK's shape, with its script as content (never a path the SDK would read). */
 function toJob(id: string, j: JobFields, dependsOn: string[]): JobInput {
   const delay = j.delay_seconds === undefined ? {} : { delayMs: Math.round(j.delay_seconds * 1000) };
+  // A gate's flow fields are passed on too, for the master's one rule about them to refuse.
+  const flow = { ...(j.concurrency !== undefined && { concurrency: j.concurrency }), ...(j.rate_limit !== undefined && { rateLimit: j.rate_limit }) };
   if (j.kind === 'approval') {
-    return { id, kind: 'approval', ...(j.message !== undefined && { message: j.message }), dependsOn, ...delay, ...(j.timeout_seconds !== undefined && { timeoutMs: ms(j.timeout_seconds) }) };
+    return { id, kind: 'approval', ...(j.message !== undefined && { message: j.message }), dependsOn, ...delay, ...(j.timeout_seconds !== undefined && { timeoutMs: ms(j.timeout_seconds) }), ...flow };
   }
   return {
     id,
@@ -121,5 +128,6 @@ function toJob(id: string, j: JobFields, dependsOn: string[]): JobInput {
     ...delay,
     ...(j.timeout_seconds !== undefined && { timeoutMs: ms(j.timeout_seconds) }),
     ...(j.env !== undefined && { env: j.env }),
+    ...flow,
   };
 }

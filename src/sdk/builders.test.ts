@@ -66,6 +66,20 @@ describe('job builders', () => {
     expect(JSON.parse(JSON.stringify(b))).toMatchObject({ id: 'a', args: ['1', '2'] });
   });
 
+  it('declare flow control as the JobSpec does, leaving defaults to the master', () => {
+    expect(job('a', 'a.py').concurrency('openai', 4).rateLimit('openai', 60, 'minute', 10).toJob()).toMatchObject({
+      concurrency: { key: 'openai', limit: 4 },
+      rateLimit: { key: 'openai', limit: 60, per: 'minute', burst: 10 },
+    });
+    const bare = service('s', 's.py').concurrency('tenant-{tags.customer}').rateLimit('db', 5).toJob();
+    expect(bare.concurrency).toEqual({ key: 'tenant-{tags.customer}' });
+    expect(bare.rateLimit).toEqual({ key: 'db', limit: 5 });
+    const b = job('c', 'c.py').concurrency('k', 1);
+    const first = b.toJob();
+    b.concurrency('k', 2);
+    expect(first.concurrency).toEqual({ key: 'k', limit: 1 });
+  });
+
   it('toJobInput takes a builder or a plain job', () => {
     const plain: JobInput = { id: 'p', script: 'p.py' };
     expect(toJobInput(plain)).toBe(plain);
@@ -74,7 +88,7 @@ describe('job builders', () => {
 
   it('type-check against submit and extendRun, mixed with plain jobs', () => {
     type SubmitInput = Parameters<TitanClient['submit']>[0];
-    const input = { name: 'mixed', tags: ['demo'], jobs: [job('a', 'a.py'), { id: 'b', script: 'b.py', dependsOn: ['a'] }, approval('ok').after('b'), service('api', 'api.py').after('ok')] };
+    const input = { name: 'mixed', tags: ['demo'], fairness: { key: 'tenant-{tags.customer}', weight: 2 }, jobs: [job('a', 'a.py'), { id: 'b', script: 'b.py', dependsOn: ['a'] }, approval('ok').after('b'), service('api', 'api.py').after('ok')] };
     expectTypeOf(input).toExtend<SubmitInput>();
     expectTypeOf([job('x', 'x.py')]).toExtend<Parameters<TitanClient['extendRun']>[0]>();
   });

@@ -6,6 +6,7 @@
  *     jobs: [
  *       job('prep', 'prep.py'),
  *       job('train', 'train.py').args('--epochs', 3).after('prep').requires('GPU').retries(2).timeout('10m'),
+ *       job('ask', 'ask.py').after('prep').concurrency('openai', 4).rateLimit('openai', 60, 'minute'),
  *       approval('ship', 'Ship the model?').after('train'),
  *       service('api', 'serve.py').port(8000).readiness('/health').after('ship'),
  *     ],
@@ -14,6 +15,7 @@
  * Each builder is turned into a plain JobInput by `toJob()`; `submit` and `extendRun` accept
  * builders and JobInputs alike. Every method returns the builder itself, so calls chain.
  */
+import type { RatePeriod } from '../core/flow-spec.js';
 import type { Affinity, Readiness, RestartPolicy } from '../core/model.js';
 import type { ArchiveSource } from './archive-source.js';
 import type { JobInput, JobLike, ScriptSource } from './client.js';
@@ -108,6 +110,22 @@ abstract class WorkBuilder extends BaseBuilder {
   /** Prefer (`true`, or `'soft'`) or insist on (`'required'`) the worker that ran the first parent. */
   affinity(mode: boolean | Affinity = true): this {
     this.spec.affinity = mode === true ? 'soft' : mode === false ? 'none' : mode;
+    return this;
+  }
+
+  /**
+   * Holds the concurrency key `key` while it runs: at most `limit` jobs holding it run at once,
+   * cluster-wide (a limit set with `client.limits.set` wins). The key may be a template such as
+   * `tenant-{tags.customer}`, filled in at submission.
+   */
+  concurrency(key: string, limit?: number): this {
+    this.spec.concurrency = { key, ...(limit !== undefined && { limit }) };
+    return this;
+  }
+
+  /** Each start draws a token from the bucket `key`: `limit` per `per` (the master's default: second), up to `burst` at once. */
+  rateLimit(key: string, limit: number, per?: RatePeriod, burst?: number): this {
+    this.spec.rateLimit = { key, limit, ...(per !== undefined && { per }), ...(burst !== undefined && { burst }) };
     return this;
   }
 
@@ -217,5 +235,7 @@ function structuredCloneJob(spec: JobInput): JobInput {
     ...(spec.dependsOn && { dependsOn: [...spec.dependsOn] }),
     ...(spec.env && { env: { ...spec.env } }),
     ...(spec.service && { service: { ...spec.service } }),
+    ...(spec.concurrency && { concurrency: { ...spec.concurrency } }),
+    ...(spec.rateLimit && { rateLimit: { ...spec.rateLimit } }),
   };
 }

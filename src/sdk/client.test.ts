@@ -36,4 +36,22 @@ describe('TitanClient', () => {
       ['run.get', { runId: 'run-1' }],
     ]);
   });
+
+  it('sends limits.list, limits.set and limits.remove and answers their results', async () => {
+    const client = new TitanClient();
+    const limits = [{ key: 'openai', concurrency: 4, rate: { limit: 60, per: 'minute' as const } }];
+    const call = vi
+      .spyOn(client, 'call')
+      .mockResolvedValueOnce({ keys: [{ key: 'openai', limit: limits[0], holders: ['r1/a'], waiters: 2, nextTokenAt: null }] } as never)
+      .mockResolvedValueOnce({ limits } as never)
+      .mockResolvedValueOnce({ removed: true, limits: [] } as never);
+    expect((await client.limits.list())[0]).toMatchObject({ key: 'openai', holders: ['r1/a'], waiters: 2 });
+    await expect(client.limits.set({ key: 'openai', concurrency: 4, rate: { limit: 60, per: 'minute' } })).resolves.toEqual(limits);
+    await expect(client.limits.remove('openai')).resolves.toEqual({ removed: true, limits: [] });
+    expect(call.mock.calls).toEqual([
+      ['limits.list', {}],
+      ['limits.set', { key: 'openai', concurrency: 4, rate: { limit: 60, per: 'minute' } }],
+      ['limits.remove', { key: 'openai' }],
+    ]);
+  });
 });

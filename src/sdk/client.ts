@@ -24,6 +24,7 @@ import { FileClient } from './files.js';
 import { GateClient } from './gates.js';
 import type { JobInput, JobLike, RunInput, ScriptSource } from './job-input.js';
 import { JobClient, type LogOutput } from './jobs.js';
+import { LimitClient } from './limits.js';
 import { type RunEvent, RunClient } from './runs.js';
 import { ScheduleClient } from './schedules.js';
 import { ServiceClient } from './services.js';
@@ -56,6 +57,8 @@ export class TitanClient {
   readonly artifact: ArtifactClient;
   /** The master's `uploads` and `scripts` file areas. */
   readonly file: FileClient;
+  /** The cluster's flow limits on keys, and what each key holds and keeps waiting. */
+  readonly limits: LimitClient;
 
   constructor(options: ClientOptions = {}) {
     this.connection = new Connection(options);
@@ -75,6 +78,7 @@ export class TitanClient {
     this.store = new StoreClient(transport);
     this.artifact = new ArtifactClient(transport);
     this.file = new FileClient(transport);
+    this.limits = new LimitClient(transport);
   }
 
   /** Sends one request (any method of docs/protocol.md) and resolves with its result. */

@@ -10,6 +10,7 @@ export type { ArtifactClient } from './artifacts.js';
 export type { FileClient } from './files.js';
 export type { GateClient } from './gates.js';
 export type { JobClient } from './jobs.js';
+export type { ClusterLimitInput, LimitClient } from './limits.js';
 export type { RunClient } from './runs.js';
 export type { ScheduleClient } from './schedules.js';
 export type { ServiceClient } from './services.js';
@@ -36,6 +37,8 @@ export { isTerminal, JOB_STATUSES, RUN_STATUSES, TERMINAL_JOB_STATUSES } from '.
 export { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../core/defaults.js';
 export type { Affinity, ArchiveRef, JobKind, JobRecord, JobSpec, JobSpecInput, JobStatus, Readiness, RestartPolicy, RunRecord, RunStatus, RunSpecInput, ScriptRef, ServiceSpec } from '../core/model.js';
 export type { ArtifactInfo, KvEntry, KvKeyInfo } from '../core/data.js';
+export type { ClusterLimit, Concurrency, Fairness, RateLimit, RatePeriod } from '../core/flow-spec.js';
+export type { FlowKeyView } from '../protocol/flow-methods.js';
 export type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 export type { ArtifactSource } from '../protocol/artifact-transfer.js';
 export type { KvWaitResult } from '../protocol/data-bus-methods.js';

@@ -93,7 +93,7 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
       if (data === null) throw new TitanError('BAD_REQUEST', `${where}: the script ${name} is not in the library; upload it first`);
       return { ...job, script: { name, sha256: master.blobs.putBuffer(data) } };
     });
-    const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, jobs }, 'pipeline');
+    const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, ...(doc.fairness && { fairness: doc.fairness }), jobs }, 'pipeline');
     const ctx = callOf(req, master, gate);
     if (doc.schedule !== undefined) {
       const refused = refusal(ctx.principal, 'schedule.put');

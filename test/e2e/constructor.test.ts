@@ -180,6 +180,8 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
       '    file: ctor-step.sh',
       '    args: [--day, "2026-11-24", two words]',
       '    env: {MODE: fast}',
+      '    concurrency: {key: "tenant-{tags.team}", limit: 4}',
+      '    rate_limit: {key: openai, limit: 60, per: minute, burst: 10}',
       '  - id: serve',
       '    file: ctor-step.sh',
       '    type: service',
@@ -210,6 +212,28 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
     const exported = await code(page);
     const strip = (doc: Awaited<ReturnType<TitanClient['parsePipeline']>>) => ({ ...doc, jobs: doc.jobs.map(({ fileAt: _f, ...j }) => ({ ...j, dependsOn: [...(j.dependsOn ?? [])].sort() })) });
     expect(strip(await client.parsePipeline(exported))).toEqual(strip(await client.parsePipeline(source)));
+
+    // Flow control set in a job's panel is exported, and imported back into the same fields.
+    await page.getByTestId('node-load').click();
+    await page.getByLabel('Concurrency key').fill('db');
+    await page.getByLabel('Concurrency limit').fill('2');
+    await page.getByLabel('Rate limit key').fill('db-{job}');
+    await page.getByLabel('Rate limit (starts per period)').fill('5');
+    await page.getByLabel('Rate period').selectOption('hour');
+    await expect.poll(() => code(page)).toContain('    concurrency: {key: db, limit: 2}\n    rate_limit: {key: "db-{job}", limit: 5, per: hour}\n');
+    const withFlow = await code(page);
+    const load = (await client.parsePipeline(withFlow)).jobs.find((j) => j.id === 'load');
+    expect([load?.concurrency, load?.rateLimit]).toEqual([{ key: 'db', limit: 2 }, { key: 'db-{job}', limit: 5, per: 'hour' }]);
+    await page.getByLabel('Concurrency limit').fill('0');
+    await expect.poll(() => page.getByText('concurrency limit: Too small: expected number to be >=1').count()).toBeGreaterThan(0);
+    await page.getByLabel('Concurrency limit').fill('2');
+    await page.getByRole('button', { name: 'Import YAML' }).click();
+    await page.getByLabel(/Paste a pipeline/).fill(withFlow);
+    await page.getByRole('dialog', { name: 'Import YAML' }).getByRole('button', { name: 'Import' }).click();
+    await page.getByTestId('node-load').click();
+    expect(await page.getByLabel('Concurrency key').inputValue()).toBe('db');
+    expect(await page.getByLabel('Rate period').inputValue()).toBe('hour');
+    expect(await code(page)).toBe(withFlow);
 
     // A schedule makes Deploy register the pipeline instead of running it.
     await clickPane(page);

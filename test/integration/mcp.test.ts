@@ -115,10 +115,10 @@ describe('titan mcp', () => {
     }
     // What an agent needs to run a whole workflow, with what each may do.
     const hints = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
-    for (const name of ['list_gates', 'list_workers', 'list_store_keys']) expect(hints[name], name).toMatchObject({ readOnlyHint: true });
+    for (const name of ['list_gates', 'list_workers', 'list_store_keys', 'list_limits']) expect(hints[name], name).toMatchObject({ readOnlyHint: true });
     for (const name of ['retry_job', 'rerun_run', 'extend_run']) expect(hints[name], name).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     const submit = tools.find((t) => t.name === 'submit_job');
-    expect(Object.keys(submit?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['script_name', 'script_content', 'args', 'requirement', 'priority', 'retries', 'timeout_seconds']));
+    expect(Object.keys(submit?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['script_name', 'script_content', 'args', 'requirement', 'priority', 'retries', 'timeout_seconds', 'concurrency', 'rate_limit', 'fairness']));
   });
 
   it('ping reports the master up', async () => {
@@ -185,6 +185,34 @@ jobs:
     // A pipeline error names the line, as the CLI does.
     expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: t\n    file: hello.py\n    priorty: 3\n' })).toMatch(/yaml:4:5: unknown key "priorty" \(did you mean "priority"\?\)/);
     expect(await refused('submit_yaml', { yaml: 'jobs:\n  - id: gone\n    file: nothing.py\n' })).toContain('no such file');
+  });
+
+  it('submit_dag and submit_yaml carry flow control to the master; list_limits shows the keys', async () => {
+    await sdk.limits.set({ key: 'mcp-api', concurrency: 1 });
+    const { runId } = await okJson<{ runId: string }>('submit_dag', {
+      name: 'mcp-flow',
+      fairness: { key: '{name}', weight: 2 },
+      jobs: [
+        { id: 'one', script_content: 'print("one")\n', concurrency: { key: 'mcp-{job}', limit: 2 }, rate_limit: { key: 'mcp-api', limit: 30, per: 'minute' } },
+        { id: 'two', script_content: 'print("two")\n', concurrency: { key: 'mcp-api' } },
+      ],
+    });
+    expect(await okJson<RunResult>('wait_for_run', { run_id: runId, timeout_seconds: 30 })).toMatchObject({ finished: true, status: 'COMPLETED' });
+    const view = await sdk.getRun(runId);
+    expect(view.jobs.map((j) => [j.spec.concurrency, j.spec.rateLimit])).toEqual([
+      [{ key: 'mcp-one', limit: 2 }, { key: 'mcp-api', limit: 30, per: 'minute' }],
+      [{ key: 'mcp-api' }, undefined],
+    ]);
+    const { keys } = await okJson<{ keys: { key: string; limit: unknown; holders: string[]; waiters: number }[] }>('list_limits');
+    expect(keys.find((k) => k.key === 'mcp-api')).toMatchObject({ limit: { key: 'mcp-api', concurrency: 1 }, holders: [], waiters: 0 });
+    await sdk.limits.remove('mcp-api');
+
+    const yaml = 'name: mcp-yaml-flow\nfairness: {key: "{run}"}\njobs:\n  - id: hello\n    file: hello.py\n    concurrency: {key: "mcp-{name}", limit: 1}\n';
+    const fromYaml = await okJson<{ runId: string }>('submit_yaml', { yaml });
+    expect((await sdk.getRun(fromYaml.runId)).jobs[0]?.spec.concurrency).toEqual({ key: 'mcp-mcp-yaml-flow', limit: 1 });
+
+    expect(await refused('submit_dag', { jobs: [{ id: 'a', script_content: 'x', rate_limit: { key: 'k', limit: 1, per: 'fortnight' } }] })).toMatch(/Invalid option: expected one of "second"\|"minute"\|"hour"\|"day" at jobs\[0\]\.rate_limit\.per/);
+    expect(await refused('submit_dag', { jobs: [{ id: 'a', script_content: 'x', concurrency: { key: 'tenant-{tags.customer}' } }] })).toContain('job a: concurrency key "tenant-{tags.customer}": {tags.customer} needs a tag "customer=<value>" on the run (its tags: none) [BAD_REQUEST]');
   });
 
   it('store_put and store_get round-trip a value', async () => {

@@ -3,12 +3,16 @@ import { useState } from 'react';
 import { useApi } from '../../api.ts';
 import { errorText } from '../../components/ui.tsx';
 import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../../../src/core/defaults.ts';
+import { RATE_PERIODS, RateLimitSchema } from '../../../../src/core/flow-spec.ts';
 import { uploadScript } from './drafts.ts';
 import FieldError from './FieldError.tsx';
 import { KIND_LABEL } from './kinds.ts';
 import type { CNode, NodeFields, NodeKind } from './model.ts';
 import type { NodePatch } from './useConstructorModel.ts';
 import type { Issue } from './validate.ts';
+
+/** The period a rate limit has when none is chosen: core's default, shown, not copied. */
+const DEFAULT_PER = RateLimitSchema.shape.per.parse(undefined);
 
 export default function NodeEditor({
   node,
@@ -112,6 +116,24 @@ export default function NodeEditor({
             <FieldError issues={issues} field="env" />
           </div>
           {node.kind === 'run' && text('hitlMessage', 'Approval after it (hitl_message)', '')}
+          <h3>Flow control</h3>
+          {text('concurrencyKey', 'Concurrency key', 'openai or tenant-{tags.customer}')}
+          {text('concurrencyLimit', 'Concurrency limit', "the cluster's")}
+          {text('rateKey', 'Rate limit key', 'openai')}
+          {text('rateLimit', 'Rate limit (starts per period)', '60')}
+          <div className="field">
+            <label htmlFor="c-f-ratePer">Rate period</label>
+            <select id="c-f-ratePer" value={f.ratePer} onChange={(e) => set('ratePer', e.target.value)}>
+              <option value="">default ({DEFAULT_PER})</option>
+              {Object.keys(RATE_PERIODS).map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+            <FieldError issues={issues} field="ratePer" />
+          </div>
+          {text('rateBurst', 'Rate burst', 'the rate limit')}
         </>
       )}
       {node.kind === 'approval' && (

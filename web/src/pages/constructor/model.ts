@@ -26,6 +26,14 @@ export interface NodeFields {
   message: string;
   hitlMessage: string;
   maxWaitSeconds: string;
+  /** Flow control (core/flow-spec.ts): the concurrency key and its limit (empty: the cluster's). */
+  concurrencyKey: string;
+  concurrencyLimit: string;
+  /** The rate limit's key, starts per period, period (empty: the master's default) and burst. */
+  rateKey: string;
+  rateLimit: string;
+  ratePer: string;
+  rateBurst: string;
 }
 
 export const EMPTY_FIELDS: NodeFields = {
@@ -42,6 +50,12 @@ export const EMPTY_FIELDS: NodeFields = {
   message: '',
   hitlMessage: '',
   maxWaitSeconds: '',
+  concurrencyKey: '',
+  concurrencyLimit: '',
+  rateKey: '',
+  rateLimit: '',
+  ratePer: '',
+  rateBurst: '',
 };
 
 export interface CNode {
@@ -201,4 +215,17 @@ export function parseEnv(env: string): [string, string][] {
 export function dependsOnIds(model: Model, key: string): string[] {
   const parents = new Set(model.edges.filter((e) => e.target === key).map((e) => e.source));
   return model.nodes.filter((n) => parents.has(n.key)).map((n) => n.id);
+}
+
+/** A value of a flow setting as typed: a number where it reads as one, else the trimmed text. */
+const flowValue = (s: string): number | string => num(s) ?? s.trim();
+
+/** The node's flow settings as a job declares them (the YAML's and the SDKs' field values); empty fields are left out. */
+export function flowSettings(f: NodeFields): { concurrency?: Record<string, string | number>; rateLimit?: Record<string, string | number> } {
+  const pick = (entries: [string, string][]): Record<string, string | number> =>
+    Object.fromEntries(entries.filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, k === 'key' || k === 'per' ? v.trim() : flowValue(v)]));
+  return {
+    ...(f.concurrencyKey.trim() !== '' && { concurrency: pick([['key', f.concurrencyKey], ['limit', f.concurrencyLimit]]) }),
+    ...(f.rateKey.trim() !== '' && { rateLimit: pick([['key', f.rateKey], ['limit', f.rateLimit], ['per', f.ratePer], ['burst', f.rateBurst]]) }),
+  };
 }

@@ -19,6 +19,8 @@ export interface ParsedJob {
   message?: string;
   maxWaitMs?: number;
   service?: { port?: number };
+  concurrency?: { key: string; limit?: number };
+  rateLimit?: { key: string; limit: number; per?: string; burst?: number };
 }
 
 export interface ParsedPipeline {
@@ -82,6 +84,12 @@ export function fromPipeline(doc: ParsedPipeline): Model {
         .join('\n'),
       message: j.message ?? '',
       maxWaitSeconds: j.maxWaitMs !== undefined ? String(j.maxWaitMs / 1000) : '',
+      concurrencyKey: j.concurrency?.key ?? '',
+      concurrencyLimit: j.concurrency?.limit !== undefined ? String(j.concurrency.limit) : '',
+      rateKey: j.rateLimit?.key ?? '',
+      rateLimit: j.rateLimit ? String(j.rateLimit.limit) : '',
+      ratePer: j.rateLimit?.per ?? '',
+      rateBurst: j.rateLimit?.burst !== undefined ? String(j.rateLimit.burst) : '',
     };
     return { key: keys.get(j.id) as string, id: j.id, kind, x: 0, y: 0, fields };
   });

@@ -1,5 +1,5 @@
 /** The pipeline as Python and TypeScript SDK code. Pure, unit-tested. */
-import { dependsOnIds, type Model, type NodeKind, num, parseEnv, splitTags } from './model.ts';
+import { dependsOnIds, flowSettings, type Model, type NodeKind, num, parseEnv, splitTags } from './model.ts';
 
 function pyStr(s: string): string {
   return JSON.stringify(s);
@@ -30,6 +30,10 @@ export function toPython(model: Model): string {
     // An approval gate's question and wait travel in Titan's gate parameters.
     if (n.kind === 'approval' && f.message.trim()) parts.push(`hitl_message=${pyStr(f.message)}`);
     if (n.kind === 'approval' && num(f.maxWaitSeconds) !== undefined) parts.push(`max_wait_seconds=${num(f.maxWaitSeconds)}`);
+    const flow = n.kind === 'approval' ? {} : flowSettings(f);
+    // JSON of strings and numbers is a Python dict literal too.
+    if (flow.concurrency) parts.push(`concurrency=${JSON.stringify(flow.concurrency)}`);
+    if (flow.rateLimit) parts.push(`rate_limit=${JSON.stringify(flow.rateLimit)}`);
     out.push(`    TitanJob(${parts.join(', ')}),`);
   }
   out.push(']');
@@ -65,6 +69,9 @@ export function toTypeScript(model: Model): string {
     if (n.kind === 'service' && num(f.port) !== undefined) parts.push(`service: { port: ${num(f.port)} }`);
     const env = parseEnv(f.env);
     if (env.length) parts.push(`env: ${JSON.stringify(Object.fromEntries(env))}`);
+    const flow = n.kind === 'approval' ? {} : flowSettings(f);
+    if (flow.concurrency) parts.push(`concurrency: ${JSON.stringify(flow.concurrency)}`);
+    if (flow.rateLimit) parts.push(`rateLimit: ${JSON.stringify(flow.rateLimit)}`);
     out.push(`    { ${parts.join(', ')} },`);
   }
   out.push('  ],', '});', 'console.log(runId);');

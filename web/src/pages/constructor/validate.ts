@@ -4,9 +4,10 @@
  * constructor refuses what the master would. Pure, unit-tested.
  */
 import type { z } from 'zod';
+import { ConcurrencySchema, RateLimitSchema } from '../../../../src/core/flow-spec.ts';
 import { CapabilitySchema, IdSchema, LIMITS, TagSchema } from '../../../../src/core/model.ts';
 import { ShellWordsError, splitShellWords } from '../../../../src/core/shell-words.ts';
-import { type CNode, type Model, type NodeFields, num, parseEnv, splitTags } from './model.ts';
+import { type CNode, flowSettings, type Model, type NodeFields, num, parseEnv, splitTags } from './model.ts';
 
 export interface Issue {
   level: 'error' | 'warning';
@@ -79,7 +80,25 @@ export function validateNode(n: CNode, pools: readonly string[] = []): Issue[] {
   if (reqProblem) err('requirement', `requirement: ${reqProblem}`);
   else if (req !== '' && pools.length > 0 && !pools.includes(req)) out.push({ level: 'warning', key: n.key, field: 'requirement', message: `${n.id}: no worker offers the capability ${req} now` });
   if (/\n/.test(f.file)) err('file', 'file: one line');
+  if (n.kind !== 'approval') flowProblems(f, err);
   return out;
+}
+
+/** The flow fields, checked by core's schemas of a job's concurrency and rate limit; each problem at the field it is about. */
+function flowProblems(f: NodeFields, err: (field: Issue['field'], message: string) => void): void {
+  const { concurrency, rateLimit } = flowSettings(f);
+  // Without its key a setting is not written at all, so its other fields would be lost.
+  if (!concurrency && f.concurrencyLimit.trim() !== '') err('concurrencyKey', 'concurrency: give the key the limit is for');
+  if (!rateLimit && [f.rateLimit, f.ratePer, f.rateBurst].some((v) => v.trim() !== '')) err('rateKey', 'rate limit: give the key the limit is for');
+  const check = (label: string, schema: z.ZodType, given: Record<string, string | number>, fieldOf: Record<string, keyof NodeFields>): void => {
+    const r = schema.safeParse(given);
+    for (const issue of r.success ? [] : r.error.issues) {
+      const name = String(issue.path[0] ?? 'key');
+      err(fieldOf[name] ?? fieldOf.key, `${label} ${name}: ${issue.message}`);
+    }
+  };
+  if (concurrency) check('concurrency', ConcurrencySchema, concurrency, { key: 'concurrencyKey', limit: 'concurrencyLimit' });
+  if (rateLimit) check('rate limit', RateLimitSchema, rateLimit, { key: 'rateKey', limit: 'rateLimit', per: 'ratePer', burst: 'rateBurst' });
 }
 
 export function validate(model: Model, pools: readonly string[] = []): Issue[] {
