@@ -1,9 +1,10 @@
 /**
  * Concurrency and rate limits by key: whether a job may start now, and who holds each key. Pure:
  * the time is an argument. Holders are the running jobs that name a key (in `concurrency` or
- * `rateLimit`), so they are rebuilt from the runs after a restart; rate buckets are not stored,
- * and a limiter begins with buckets that filled only since `startedAt`, so a restart never
- * allows more than the rate.
+ * `rateLimit`), so they are rebuilt from the runs after a restart. A rate bucket starts full (its
+ * burst) when its key is first used; rate buckets are not stored, so after a restart the starts
+ * recorded in the runs still in memory are replayed into them (`replayStarts`), and a restart
+ * does not hand out a second burst for starts it knows of.
  *
  * A limit set for the cluster (`titan limits set`) wins over the one a job declares.
  */
@@ -36,7 +37,6 @@ export class FlowLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private cluster = new Map<string, ClusterLimit>();
 
-  constructor(private readonly startedAt: number) {}
 
   /** Replaces the cluster's limits; returns the keys whose limits changed. */
   setClusterLimits(limits: readonly ClusterLimit[]): string[] {
@@ -105,6 +105,18 @@ export class FlowLimiter {
     this.holding.set(ref, keys);
   }
 
+  /** Takes, in time order, a token for each start made before a restart (`at` in the past). */
+  replayStarts(starts: readonly { needs: FlowNeeds; at: number }[]): void {
+    for (const { needs, at } of [...starts].sort((a, b) => a.at - b.at)) {
+      for (const key of this.keysOf(needs)) {
+        const rate = this.rateOf(key, needs);
+        if (rate === null) continue;
+        const bucket = this.refill(key, rate, at);
+        bucket.tokens = Math.max(0, bucket.tokens - 1);
+      }
+    }
+  }
+
   /** The job stopped running: the keys it held, now each one holder fewer. */
   release(ref: string): readonly string[] {
     const keys = this.holding.get(ref);
@@ -159,7 +171,7 @@ export class FlowLimiter {
 
   private refill(key: string, rate: Rate, now: number): Bucket {
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = { tokens: 0, at: this.startedAt }));
+    if (!bucket) this.buckets.set(key, (bucket = { tokens: rate.capacity, at: now }));
     const elapsed = Math.max(0, now - bucket.at);
     bucket.tokens = Math.min(rate.capacity, bucket.tokens + elapsed * rate.perMs);
     bucket.at = Math.max(bucket.at, now);

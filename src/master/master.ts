@@ -162,7 +162,7 @@ export class Master {
     Object.assign(this.r.totals, await this.store.totals());
     await this.flow.loadLimits();
     this.workers.recover(await this.store.loadActiveRuns());
-    this.flow.restoreHolders();
+    this.flow.restore();
     // After the active runs are known: their logs are never trimmed.
     this.logCap?.start();
     this.workers.startSweeper();

@@ -122,11 +122,10 @@ describe.skipIf(!browserAvailable())('the Queue page and waiting reasons in a br
   });
 
   it("a rate-limited key's waiters show when the next start is due", async () => {
-    // One start an hour, and a bucket that fills only from the master's start (so a restart never
-    // allows more than the rate): both jobs wait for the first token, most of an hour away.
-    const { runId: rated } = await client.submit({ name: 'e2e-rated', jobs: ['first', 'second'].map((id) => ({ id, script: QUICK, rateLimit: { key: 'e2e-api', limit: 1, per: 'hour' } })) });
+    // One start an hour: the first job takes the token, the other two wait for the next, most of an hour away.
+    const { runId: rated } = await client.submit({ name: 'e2e-rated', jobs: ['first', 'second', 'third'].map((id) => ({ id, script: QUICK, rateLimit: { key: 'e2e-api', limit: 1, per: 'hour' } })) });
     try {
-      for (const id of ['first', 'second']) expect((await waitJob(client, `${rated}/${id}`, 'QUEUED')).waitingReason).toMatch(/^rate limit e2e-api: next start at \d\d:\d\d:\d\d UTC$/);
+      for (const id of ['second', 'third']) expect((await waitJob(client, `${rated}/${id}`, 'QUEUED')).waitingReason).toMatch(/^rate limit e2e-api: next start at \d\d:\d\d:\d\d UTC$/);
       const { page, errors } = await signedIn('light', '/queue?key=e2e-api');
       const row = page.locator('tr').filter({ has: page.locator('th code', { hasText: /^e2e-api$/ }) });
       await row.locator('td').nth(3).filter({ hasText: /^2$/ }).waitFor();

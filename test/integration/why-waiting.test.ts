@@ -53,7 +53,8 @@ describe('why a job that is ready but not running waits', () => {
     const jobs: JobInput[] = [
       { id: 'hold', script: long, args: [cluster.dir], concurrency: { key: 'db', limit: 1 } },
       { id: 'keyed', script: quick, concurrency: { key: 'db', limit: 1 } },
-      // A bucket fills from the master's start: the first token of this one is an hour away.
+      // One start an hour: the first takes the token, the next one's is an hour away.
+      { id: 'rated0', script: quick, rateLimit: { key: 'api', limit: 1, per: 'hour' } },
       { id: 'rated', script: quick, rateLimit: { key: 'api', limit: 1, per: 'hour' } },
       { id: 'fill', script: long, args: [cluster.dir] },
       { id: 'fill2', script: long, args: [cluster.dir] },
@@ -74,7 +75,7 @@ describe('why a job that is ready but not running waits', () => {
     });
     for (const id of LONG) pids.push(await readPid(join(cluster.dir, `${id}.pid`)));
     expect(Object.fromEntries(view.jobs.map((j) => [j.spec.id, j.status]))).toEqual({
-      hold: 'RUNNING', keyed: 'QUEUED', rated: 'QUEUED', fill: 'RUNNING', fill2: 'RUNNING', next: 'QUEUED', fpga: 'QUEUED', later: 'PENDING', approve: 'WAITING_APPROVAL', deploy: 'PENDING',
+      hold: 'RUNNING', keyed: 'QUEUED', rated0: 'COMPLETED', rated: 'QUEUED', fill: 'RUNNING', fill2: 'RUNNING', next: 'QUEUED', fpga: 'QUEUED', later: 'PENDING', approve: 'WAITING_APPROVAL', deploy: 'PENDING',
     });
 
     // The API: a job's view, and the run's (which counts the place in line for its first jobs).

@@ -43,7 +43,7 @@ export class FlowControl {
   private readonly blocked = new Map<string, Blocked>();
 
   constructor(private readonly r: MasterResources) {
-    this.limiter = new FlowLimiter(r.clock.now());
+    this.limiter = new FlowLimiter();
     this.tokenTimers = new Timers(r.clock, (key) => this.recheck(key));
   }
 
@@ -57,14 +57,21 @@ export class FlowControl {
     }
   }
 
-  /** Counts the running jobs of the runs found at start as holders (before any job is dispatched). */
-  restoreHolders(): void {
+  /**
+   * After a start, before any job is dispatched: the running jobs of the runs found hold their
+   * keys again, and their jobs' latest starts are replayed into the rate buckets.
+   */
+  restore(): void {
+    const starts: { needs: FlowNeeds; at: number }[] = [];
     for (const state of this.r.runs.values()) {
       for (const job of state.jobs.values()) {
         const needs = needsOf(job);
-        if (needs && job.status === 'RUNNING') this.limiter.restore(jobRef(job.runId, job.spec.id), needs);
+        if (!needs) continue;
+        if (job.status === 'RUNNING') this.limiter.restore(jobRef(job.runId, job.spec.id), needs);
+        if (job.startedAt !== null && needs.rateLimit) starts.push({ needs, at: job.startedAt });
       }
     }
+    this.limiter.replayStarts(starts);
   }
 
   /** Sets a cluster limit (replacing the key's); stored before it applies. */
