@@ -9,7 +9,7 @@
  *   titan:meta                         hash: meta key → value
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
- *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
+ *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy flow] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order

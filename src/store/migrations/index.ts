@@ -11,6 +11,7 @@ import { sql as retryTags } from './0005_retry_tags.js';
 import { sql as schedules } from './0006_schedules.js';
 import { sql as lostRequests } from './0007_lost_requests.js';
 import { sql as startedBy } from './0008_started_by.js';
+import { sql as runFlow } from './0009_run_flow.js';
 
 export interface Migration {
   readonly version: number;
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'schedules', sql: schedules },
   { version: 7, name: 'lost_requests', sql: lostRequests },
   { version: 8, name: 'started_by', sql: startedBy },
+  { version: 9, name: 'run_flow', sql: runFlow },
 ];

@@ -5,5 +5,9 @@
  */
 import type { Migration } from '../migrations/index.js';
 import { sql as initial } from './0001_initial.js';
+import { sql as runFlow } from './0002_run_flow.js';
 
-export const PG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const PG_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'run_flow', sql: runFlow },
+];
