@@ -75,6 +75,8 @@ export function parsePipeline(text: string, path: string, options: { readProject
     name: doc.name,
     ...(doc.tags.length > 0 && { tags: doc.tags }),
     ...(doc.schedule !== undefined && { schedule: doc.schedule }),
+    ...(doc.singleton !== undefined && { singleton: doc.singleton }),
+    ...(doc.debounce !== undefined && { debounce: doc.debounce }),
     jobs,
   };
 }
