@@ -4,6 +4,8 @@
  * first run runs is answered with that run, also after the master was killed -9 and restarted
  * on the same SQLite store.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
@@ -73,6 +75,11 @@ describe('singleton', () => {
     await c.startMaster();
     const after = c.client();
     expect(await after.submit(run)).toEqual({ runId: first.runId, jobs: ['long'], singleton: { key: 'nightly-acme', heldBy: first.runId } });
+    // The same from pipeline YAML through the CLI.
+    writeFileSync(join(c.dir, 'sleep.sh'), SLEEP.content);
+    writeFileSync(join(c.dir, 'nightly.yaml'), 'name: nightly\ntags: [customer=acme]\nsingleton: nightly-{tags.customer}\njobs:\n  - id: long\n    file: sleep.sh\n');
+    const cli = await c.cli(['submit', 'nightly.yaml']);
+    expect(cli.stdout.trim()).toBe(`run ${first.runId} holds the singleton key nightly-acme: no new run was submitted`);
     expect((await after.listRuns({ limit: 100 })).filter((r) => r.name === 'nightly')).toHaveLength(1);
 
     await after.cancelRun(first.runId);
