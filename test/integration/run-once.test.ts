@@ -60,6 +60,24 @@ describe('debounce', () => {
   });
 });
 
+describe('debounce across a restart', () => {
+  it('keeps the window of a waiting run through kill -9 of the master: a newer submission after the restart replaces it', { timeout: 60_000 }, async () => {
+    const c = await newCluster();
+    const client = c.client();
+    const run = { name: 'sync', debounce: { key: 'sync', waitMs: 4_000 }, jobs: [{ id: 'a', script: ECHO, args: ['x'] }] };
+    const first = await client.submit(run);
+    await killNine((c.master ?? expect.unreachable('no master')).child);
+    client.close();
+    await c.startMaster();
+    const after = c.client();
+    const second = await after.submit(run);
+    expect(second.replaced).toEqual([first.runId]);
+    expect((await waitRunDone(after, second.runId, 30_000)).run.status).toBe('COMPLETED');
+    const replaced = await after.getRun(first.runId);
+    expect([replaced.run.status, replaced.jobs[0]?.error, replaced.jobs[0]?.attempt]).toEqual(['CANCELLED', `replaced by run ${second.runId} (debounce sync)`, 0]);
+  });
+});
+
 describe('singleton', () => {
   it('answers a submission while the holder runs with the holder, also after kill -9 and a restart of the master; a new run once it has ended', { timeout: 90_000 }, async () => {
     const c = await newCluster();
