@@ -7,6 +7,7 @@ import { type ConnectionFlags, connectionOptions, json, jsonOption, print, Usage
 import type { Pipeline } from './pipeline.js';
 import { registerSchedule, zoned } from './schedule-commands.js';
 import { followRun } from './waiting.js';
+import type { SubmitResult } from '../protocol/methods.js';
 
 type SubmitFlags = ConnectionFlags & { wait: boolean; json: boolean; agentRun?: string; now: boolean; dryRun: boolean };
 
@@ -36,7 +37,7 @@ export function registerPipelineCommands(program: Command): void {
         runId = ran;
       } else {
         const submitted = await client.submit(input);
-        if (!o.wait) return o.json ? json(submitted) : print(`submitted run ${submitted.runId} (${pipeline.name}) with ${submitted.jobs.length} jobs`);
+        if (!o.wait) return o.json ? json(submitted) : print(submittedLine(submitted, pipeline.name ?? 'pipeline'));
         runId = submitted.runId;
       }
       await followRun(client, runId, o);
@@ -66,4 +67,11 @@ async function summarise(pipeline: Pipeline, o: { json: boolean }): Promise<void
   const when = schedule ? `; scheduled "${schedule.cron}" (${schedule.timezone}), next run ${zoned(nextAt, schedule.timezone)}` : '';
   const n = pipeline.jobs.length;
   print(`pipeline ${pipeline.name}: ${n} job${n === 1 ? '' : 's'}, valid${when}`);
+}
+
+/** What `titan submit` says: the run it started, or the one that holds the singleton key, and what a debounce replaced. */
+function submittedLine(s: SubmitResult, name: string): string {
+  if (s.singleton) return `run ${s.singleton.heldBy} holds the singleton key ${s.singleton.key}: no new run was submitted`;
+  const replaced = s.replaced?.length ? `; it replaces run ${s.replaced.join(', ')} (debounce)` : '';
+  return `submitted run ${s.runId} (${name}) with ${s.jobs.length} jobs${replaced}`;
 }

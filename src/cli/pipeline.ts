@@ -76,6 +76,8 @@ export function parsePipeline(text: string, path: string, options: { readProject
     ...(doc.tags.length > 0 && { tags: doc.tags }),
     ...(doc.fairness !== undefined && { fairness: doc.fairness }),
     ...(doc.schedule !== undefined && { schedule: doc.schedule }),
+    ...(doc.singleton !== undefined && { singleton: doc.singleton }),
+    ...(doc.debounce !== undefined && { debounce: doc.debounce }),
     jobs,
   };
 }

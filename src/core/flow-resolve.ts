@@ -20,18 +20,28 @@ export function runValues(runId: string, run: Pick<RunSpec, 'name' | 'tags'> & {
 export function resolveRunFlow(runId: string, spec: RunSpec): Resolved<RunSpec> {
   const values = runValues(runId, spec);
   const errors: string[] = [];
-  let fairness = spec.fairness;
-  if (fairness) {
-    const r = resolveFlowKey(fairness.key, values);
-    if ('error' in r) errors.push(`fairness: ${r.error}`);
-    else fairness = { ...fairness, key: r.key };
-  }
+  const fill = (field: string, template: string): string => {
+    const r = resolveFlowKey(template, values);
+    if ('error' in r) errors.push(`${field}: ${r.error}`);
+    return 'key' in r ? r.key : template;
+  };
+  const fairness = spec.fairness && { ...spec.fairness, key: fill('fairness', spec.fairness.key) };
+  const singleton = spec.singleton === undefined ? undefined : fill('singleton', spec.singleton);
+  const debounce = spec.debounce && { ...spec.debounce, key: fill('debounce', spec.debounce.key) };
   const jobs = resolveJobKeys(values, spec.jobs, errors);
-  return errors.length > 0 ? { value: null, errors } : { value: { ...spec, ...(fairness && { fairness }), jobs }, errors: [] };
+  if (errors.length > 0) return { value: null, errors };
+  return { value: { ...spec, ...(fairness && { fairness }), ...(singleton !== undefined && { singleton }), ...(debounce && { debounce }), jobs }, errors: [] };
 }
 
-/** What a run keeps of its own flow settings. */
-export const runFlowOf = (spec: Pick<RunSpec, 'fairness'>): RunFlow | undefined => (spec.fairness ? { fairness: spec.fairness } : undefined);
+/** What a run created at `now` keeps of its own flow settings: its debounce window starts then. */
+export function runFlowOf(spec: Pick<RunSpec, 'fairness' | 'singleton' | 'debounce'>, now: number): RunFlow | undefined {
+  const flow: RunFlow = {
+    ...(spec.fairness && { fairness: spec.fairness }),
+    ...(spec.singleton !== undefined && { singleton: spec.singleton }),
+    ...(spec.debounce && { debounce: { ...spec.debounce, until: now + spec.debounce.waitMs } }),
+  };
+  return Object.keys(flow).length > 0 ? flow : undefined;
+}
 
 /** Jobs added to a live run: their keys are filled from that run's values. */
 export function resolveAddedJobs(run: RunRecord, jobs: readonly JobSpec[]): Resolved<JobSpec[]> {

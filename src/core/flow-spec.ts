@@ -36,9 +36,26 @@ export const FairnessSchema = z.strictObject({
 });
 export type Fairness = z.infer<typeof FairnessSchema>;
 
-/** A run's own flow settings as the master keeps them, keys resolved. */
+/** The longest debounce window: a day (a burst is coalesced, not a run put off for good). */
+export const DEBOUNCE_WAIT_MAX_MS = 86_400_000;
+
+/**
+ * A run that starts nothing until `waitMs` has passed with no newer submission of the same key;
+ * a newer one within the window replaces it (core/run-once.ts).
+ */
+export const DebounceSchema = z.strictObject({
+  key: FlowKeyTemplateSchema,
+  waitMs: z.number().int().min(1).max(DEBOUNCE_WAIT_MAX_MS),
+});
+export type Debounce = z.infer<typeof DebounceSchema>;
+
+/** A run's own flow settings as the master keeps and stores them, keys resolved. */
 export interface RunFlow {
   fairness?: Fairness;
+  /** While this run is unfinished, a submission with the same key starts no second run. */
+  singleton?: string;
+  /** The debounce window: no job of the run starts before `until` (epoch ms). */
+  debounce?: Debounce & { until: number };
 }
 
 /** A plain key, as a cluster limit names it (no placeholders). */

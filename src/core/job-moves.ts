@@ -24,12 +24,16 @@ export function settleNewJob(state: RunState, job: JobRecord, now: number, effec
   else becomeReady(state, job, now, effects);
 }
 
-/** Parents are done: queue now, or after the job's delay (counted from this moment). */
+/**
+ * Parents are done: queue now, or after the job's delay, counted from this moment or, while the
+ * run's debounce window is open, from the window's end.
+ */
 function becomeReady(state: RunState, job: JobRecord, now: number, effects: Effect[]): void {
   state.waitingOn.delete(job.spec.id);
-  if (job.spec.delayMs > 0) {
+  const from = Math.max(now, state.run.flow?.debounce?.until ?? now);
+  if (from + job.spec.delayMs > now) {
     job.status = 'PENDING';
-    job.notBefore = now + job.spec.delayMs;
+    job.notBefore = from + job.spec.delayMs;
     effects.push({ type: 'job', job }, { type: 'timer', job, at: job.notBefore });
   } else {
     queue(job, now, effects);

@@ -8,7 +8,8 @@ import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RET
 import { CAPABILITY_PATTERN, CAPABILITY_RULE_TEXT, ENV_NAME_PATTERN, ID_PATTERN, ID_RULE_TEXT, TAG_PATTERN, TAG_RULE_TEXT } from './names.js';
 import type { JobStatus, RunStatus } from './statuses.js';
 import { hasNoNul, NUL_RULE } from './stored-text.js';
-import { ConcurrencySchema, FairnessSchema, RateLimitSchema, type RunFlow } from './flow-spec.js';
+import { ConcurrencySchema, DebounceSchema, FairnessSchema, RateLimitSchema, type RunFlow } from './flow-spec.js';
+import { FlowKeyTemplateSchema } from './flow-keys.js';
 
 export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
@@ -187,6 +188,10 @@ export const RunSpecSchema = z.strictObject({
   tags: z.array(TagSchema).max(32).default([]),
   /** The group the run's jobs take turns in within a priority; by default the run itself. */
   fairness: FairnessSchema.optional(),
+  /** While an unfinished run holds this key, submitting again answers with that run (core/run-once.ts). */
+  singleton: FlowKeyTemplateSchema.optional(),
+  /** Coalesces a burst of submissions of one key into the last one (core/run-once.ts). */
+  debounce: DebounceSchema.optional(),
   jobs: z.array(JobSpecSchema).min(1, 'a run needs at least one job').max(LIMITS.maxJobsPerRun),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
@@ -240,7 +245,7 @@ export interface RunRecord {
   requestId?: string;
   /** The run whose job submitted this one (with its job token): that job may act on this run too. */
   startedBy?: string;
-  /** Flow settings of the run itself (its fairness group), keys resolved. */
+  /** Flow settings of the run itself (fairness group, singleton, debounce window), keys resolved. */
   flow?: RunFlow;
 }
 

@@ -152,3 +152,23 @@ jobs:
     expect(reuse.jobs.map((j) => j.env)).toEqual([{ MODE: 'fast' }, { MODE: 'fast' }]);
   });
 });
+
+describe('singleton and debounce', () => {
+  const ONE_JOB = 'name: push\njobs:\n  - id: a\n    file: a.sh\n';
+
+  it('reads a singleton key and a debounce with its wait as a duration or in seconds, or as a bare duration keyed by the name', () => {
+    expect(parsePipelineYaml(`${ONE_JOB}singleton: nightly-{tags.customer}\ndebounce: { key: "push-{name}", wait: 1m30s }\n`, 'p.yaml')).toMatchObject({ singleton: 'nightly-{tags.customer}', debounce: { key: 'push-{name}', waitMs: 90_000 } });
+    expect(parsePipelineYaml(`${ONE_JOB}debounce: { key: k, wait: 2.5 }\n`, 'p.yaml').debounce).toEqual({ key: 'k', waitMs: 2_500 });
+    expect(parsePipelineYaml(`${ONE_JOB}debounce: 30s\n`, 'p.yaml').debounce).toEqual({ key: '{name}', waitMs: 30_000 });
+    const plain = parsePipelineYaml(ONE_JOB, 'p.yaml');
+    expect([plain.singleton, plain.debounce]).toEqual([undefined, undefined]);
+  });
+
+  it('says where a wait or a key is wrong', () => {
+    expect(refusal(`${ONE_JOB}debounce: { key: k, wait: soon }\n`).message).toBe('p.yaml:5:27: "debounce.wait" is not a duration: write it like 500ms, 30s, 10m, 2h, 1d or 1h30m (or a number of seconds)');
+    expect(refusal(`${ONE_JOB}debounce: { key: k, wait: 2d }\n`).message).toBe('p.yaml:5:27: "debounce.wait" must be between 1ms and 24h');
+    expect(refusal(`${ONE_JOB}debounce: { key: k }\n`).message).toBe('p.yaml: "debounce.wait" is required');
+    expect(refusal(`${ONE_JOB}singleton: "a b"\n`).message).toBe('p.yaml:5:12: "singleton" a key contains only letters, digits and "_ . : = / -" once its {placeholders} are filled in');
+    expect(refusal(`${ONE_JOB}singletn: x\n`).message).toBe('p.yaml:5:1: unknown key "singletn" (did you mean "singleton"?)');
+  });
+});

@@ -2,7 +2,7 @@
  * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
  * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
- * top-level `schedule` (cron) and `tags`. `args` may be Titan's string, split like a shell would.
+ * top-level `schedule` (cron), `tags`, `singleton` and `debounce`. `args` may be Titan's string, split like a shell would.
  * Flow control (core/flow-spec.ts): a job's `concurrency` and `rate_limit`, the pipeline's `fairness`.
  * Errors name the file, line and column, and suggest the nearest key for a typo.
  *
@@ -17,6 +17,9 @@ import { gateIdFor, injectGates } from './gates.js';
 import { ConcurrencySchema, type Fairness, FairnessSchema, RateLimitSchema } from './flow-spec.js';
 import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
 import { type ScheduleSpec, ScheduleSpecSchema } from './schedule.js';
+import { DURATION_RULE, parseDurationMs } from './durations.js';
+import { FlowKeyTemplateSchema } from './flow-keys.js';
+import { type Debounce, DEBOUNCE_WAIT_MAX_MS, DebounceSchema } from './flow-spec.js';
 import { ShellWordsError, splitShellWords } from './shell-words.js';
 
 /** The largest pipeline text accepted (in characters). */
@@ -50,6 +53,8 @@ export interface PipelineDoc {
   /** The group the run's jobs take turns in (flow-spec.ts). */
   fairness?: Fairness;
   schedule?: ScheduleSpec;
+  singleton?: string;
+  debounce?: Debounce;
   /** true: the YAML's folder is zipped and uploaded once, and each job runs its file from the zip. */
   project: boolean;
   jobs: PipelineJob[];
@@ -136,6 +141,33 @@ const ScheduleYamlSchema = z.unknown().transform((value, ctx): ScheduleSpec => {
   return z.NEVER;
 });
 
+/** A YAML duration: seconds as a number (as `delay` and `timeout`), or text such as `30s` or `1m30s`. */
+const DurationYamlSchema = z.unknown().transform((value, ctx): number => {
+  const ms = typeof value === 'number' && value >= 0 ? Math.round(value * 1000) : typeof value === 'string' ? parseDurationMs(value) : null;
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: value === undefined ? 'is required' : `is not a duration: ${DURATION_RULE} (or a number of seconds)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `debounce: {key, wait}`: the run waits `wait` for a newer submission of `key` that replaces it. */
+const DebounceMapSchema = z.strictObject({ key: FlowKeyTemplateSchema, wait: DurationYamlSchema }).transform(({ key, wait }, ctx): Debounce => {
+  const parsed = DebounceSchema.safeParse({ key, waitMs: wait });
+  if (parsed.success) return parsed.data;
+  ctx.addIssue({ code: 'custom', path: ['wait'], message: `must be between 1ms and ${DEBOUNCE_WAIT_MAX_MS / 3_600_000}h` });
+  return z.NEVER;
+});
+
+/** The mapping, or `debounce: 30s` alone: keyed by the pipeline's name. */
+const DebounceYamlSchema = z.unknown().transform((value, ctx): Debounce => {
+  const shorthand = typeof value === 'string' || typeof value === 'number';
+  const parsed = DebounceMapSchema.safeParse(shorthand ? { key: '{name}', wait: value } : value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: shorthand ? [] : issue.path } as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
 const PipelineSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.maxNameLength).default('pipeline'),
   version: z.union([z.string(), z.number()]).optional(),
@@ -147,6 +179,9 @@ const PipelineSchema = z.strictObject({
   fairness: FairnessSchema.optional(),
   jobs: z.array(JobYamlSchema).min(1, 'a pipeline needs at least one job'),
   schedule: ScheduleYamlSchema.optional(),
+  /** While an unfinished run holds this key, submitting the pipeline again starts no second run. */
+  singleton: FlowKeyTemplateSchema.optional(),
+  debounce: DebounceYamlSchema.optional(),
 });
 
 const KNOWN_KEYS = [
@@ -156,6 +191,8 @@ const KNOWN_KEYS = [
     ...Object.keys(ScheduleSpecSchema.shape),
     ...Object.keys(RateLimitSchema.shape),
     ...Object.keys(FairnessSchema.shape),
+    'key',
+    'wait',
   ]),
 ];
 
@@ -288,6 +325,8 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
       tags: p.tags ?? [],
       ...(p.fairness !== undefined && { fairness: p.fairness }),
       ...(p.schedule !== undefined && { schedule: p.schedule }),
+      ...(p.singleton !== undefined && { singleton: p.singleton }),
+      ...(p.debounce !== undefined && { debounce: p.debounce }),
       project: p.project,
       jobs: withGates,
     },

@@ -32,7 +32,7 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
 
 export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: string[] }, now: number, origin: { requestId?: string; startedBy?: string } = {}): { state: RunState; effects: Effect[] } {
   const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(origin.requestId !== undefined && { requestId: origin.requestId }), ...(origin.startedBy !== undefined && { startedBy: origin.startedBy }) };
-  const flow = runFlowOf(spec);
+  const flow = runFlowOf(spec, now);
   if (flow) run.flow = flow;
   const state = emptyState(run);
   const effects: Effect[] = [{ type: 'run', run }];
@@ -122,10 +122,9 @@ export function cancelJob(state: RunState, jobId: string, now: number): Effect[]
   return effects;
 }
 
-/** Cancels every open job of the run: all of them end CANCELLED, whatever their order. */
-export function cancelRun(state: RunState, now: number): Effect[] {
+/** Cancels every open job of the run: all of them end CANCELLED, whatever their order, with `reason` as their error. */
+export function cancelRun(state: RunState, now: number, reason = 'run cancelled by request'): Effect[] {
   const effects: Effect[] = [];
-  const reason = 'run cancelled by request';
   for (const job of state.jobs.values()) {
     if (isTerminal(job.status)) continue;
     release(job, now, effects, reason);

@@ -12,7 +12,7 @@ import type { AgentRunSummary, AttemptRecord, GateDecision, JobSpec, RunRecord, 
 import { LIMITS } from '../core/model.js';
 import { ReadyQueue } from '../core/ready-queue.js';
 import type { AttemptClaim } from '../core/attempt-claims.js';
-import type { AgentRunView, AttemptId, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, ServiceReport, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, AttemptId, FinishedAttempt, GateDecisionResult, GateView, JobView, LogChunk, RunSummary, RunView, ServiceReport, ServiceView, Stats, SubmitResult, WorkerView } from '../protocol/methods.js';
 import { MASTER_DEFAULTS, type MasterTuning } from '../config/master-defaults.js';
 import type { Store } from '../store/store.js';
 import { ArtifactStore } from './artifacts.js';
@@ -191,7 +191,7 @@ export class Master {
   // ---- commands (systems/commands.ts) ---------------------------------------------------------
 
   /** Creates a run; a `requestId` seen before returns the run it created (see Commands.submit). */
-  submit(spec: RunSpec, origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
+  submit(spec: RunSpec, origin: RunOrigin = {}): Promise<SubmitResult> {
     return this.commands.submit(spec, origin);
   }
 

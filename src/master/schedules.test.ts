@@ -28,6 +28,8 @@ let submitted: { run: RunSpec; at: number; runId: string }[];
 let active: Set<string>;
 let logs: string[];
 let failSubmit: string | null;
+/** When set, submissions are answered by this run, which holds their singleton key. */
+let heldBy: string | null;
 /** Whether submitted runs count as active until a test ends them (for the overlap policy). */
 let runsStayActive: boolean;
 let instances: Schedules[];
@@ -38,6 +40,7 @@ function schedules(): Schedules {
     clock,
     submit: async (run) => {
       if (failSubmit) throw new TitanError('BAD_REQUEST', failSubmit);
+      if (heldBy !== null && run.singleton !== undefined) return { runId: heldBy, singleton: { key: run.singleton, heldBy } };
       const runId = `r${submitted.length + 1}`;
       submitted.push({ run, at: clock.now(), runId });
       if (runsStayActive) active.add(runId);
@@ -68,6 +71,7 @@ beforeEach(() => {
   active = new Set();
   logs = [];
   failSubmit = null;
+  heldBy = null;
   runsStayActive = false;
   instances = [];
 });
@@ -124,6 +128,21 @@ describe('Schedules', () => {
     active.delete('r1');
     await clock.advanceTo(at('2026-05-01T09:00:00Z'));
     expect(submitted.map((x) => x.runId)).toEqual(['r1', 'r2']);
+  });
+
+  it('singleton: a fire time while another run holds the run’s key creates no run and says which run holds it', async () => {
+    const s = schedules();
+    await s.start();
+    await s.upsert('often', spec({ cron: '*/10 * * * *', overlap: 'allow' }), { ...pipeline, singleton: 'etl' });
+    heldBy = 'r-manual';
+    await clock.advanceTo(at('2026-05-01T08:40:00Z'));
+    expect(submitted).toHaveLength(0);
+    expect(s.get('often')).toMatchObject({ lastRunId: null, lastAt: null, lastDecision: 'due at 2026-05-01T08:40:00Z; skipped: run r-manual holds the singleton key etl' });
+    expect((await s.runNow('often')).runId).toBe('r-manual');
+    heldBy = null;
+    await clock.advanceTo(at('2026-05-01T08:50:00Z'));
+    expect(submitted.map((x) => x.runId)).toEqual(['r1']);
+    expect(s.get('often').lastRunId).toBe('r1');
   });
 
   it('overlap allow: a run at every fire time, active or not', async () => {

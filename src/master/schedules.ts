@@ -6,6 +6,10 @@
  * one run rather than submitting it twice. At start-up a schedule whose next fire time passed
  * while the master was down fires at once and its `missed` policy decides what runs.
  *
+ * A run with a `singleton` key is submitted like any other: while an unfinished run holds the key
+ * (this schedule's or anyone's), the fire creates nothing and its decision names the holder.
+ * `overlap: skip` stays the schedule's own rule about its last run; both may be set.
+ *
  * Operations on schedules are applied one at a time, in the order they arrive, so a fire never
  * interleaves with a pause, a change or a deletion of the same schedule.
  */
@@ -22,8 +26,8 @@ const MAX_WAIT_MS = 24 * 3_600_000;
 export interface SchedulesOptions {
   store: Pick<Store, 'putSchedule' | 'getSchedule' | 'listSchedules' | 'deleteSchedule'>;
   clock: Clock;
-  /** Submits a run; resolves once it is durable. */
-  submit: (run: RunSpec) => Promise<{ runId: string }>;
+  /** Submits a run; resolves once it is durable, or with the run that holds the run's singleton key. */
+  submit: (run: RunSpec) => Promise<{ runId: string; singleton?: { key: string; heldBy: string } }>;
   /** Whether the run is still active (not finished). */
   isRunActive: (runId: string) => boolean;
   log: (line: string) => void;
@@ -158,7 +162,11 @@ export class Schedules {
   runNow(name: string): Promise<{ runId: string; schedule: ScheduleView }> {
     return this.serial(async () => {
       const entry = this.entry(name);
-      const { runId } = await this.o.submit(entry.record.run);
+      const { runId, singleton } = await this.o.submit(entry.record.run);
+      if (singleton) {
+        this.decide(entry, `run now on request: ${held(singleton)}`);
+        return { runId, schedule: viewOf(entry) };
+      }
       await this.save(entry, { lastAt: this.o.clock.now(), lastRunId: runId });
       this.decide(entry, `run now on request: submitted run ${runId}`);
       return { runId, schedule: viewOf(entry) };
@@ -217,11 +225,16 @@ export class Schedules {
           this.decide(entry, decision.reason);
           return;
         }
-        let runId: string;
+        let submitted: Awaited<ReturnType<SchedulesOptions['submit']>>;
         try {
-          runId = (await this.o.submit(entry.record.run)).runId;
+          submitted = await this.o.submit(entry.record.run);
         } catch (err) {
           this.decide(entry, `${decision.reason}; the submission failed: ${(err as Error).message}`);
+          return;
+        }
+        const { runId, singleton } = submitted;
+        if (singleton) {
+          this.decide(entry, `${decision.reason}; ${held(singleton)}`);
           return;
         }
         await this.save(entry, { lastAt: now, lastRunId: runId });
@@ -236,5 +249,8 @@ export class Schedules {
     });
   }
 }
+
+/** A submission answered by the run that holds its singleton key: no run was created. */
+const held = (s: { key: string; heldBy: string }): string => `skipped: run ${s.heldBy} holds the singleton key ${s.key}`;
 
 const viewOf = (entry: Entry): ScheduleView => ({ ...entry.record, lastDecision: entry.lastDecision, lastDecisionAt: entry.lastDecisionAt });

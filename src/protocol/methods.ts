@@ -349,8 +349,20 @@ export interface LogChunk {
   removed?: string;
 }
 
+/**
+ * What a submission answers once durable: the run it created, or, when an unfinished run holds
+ * its singleton key, that run (and `singleton` says so); `replaced` lists the runs a debounced
+ * submission replaced.
+ */
+export interface SubmitResult {
+  runId: string;
+  jobs: string[];
+  singleton?: { key: string; heldBy: string };
+  replaced?: string[];
+}
+
 export interface Results extends DataBusResults, ScheduleResults, FlowResults, AccessResults {
-  submit: { runId: string; jobs: string[] };
+  submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };
   'blob.get': { data: string; size: number };

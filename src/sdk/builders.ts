@@ -16,6 +16,7 @@
  * builders and JobInputs alike. Every method returns the builder itself, so calls chain.
  */
 import type { RatePeriod } from '../core/flow-spec.js';
+import { DURATION_RULE, parseDurationMs } from '../core/durations.js';
 import type { Affinity, Readiness, RestartPolicy } from '../core/model.js';
 import type { ArchiveSource } from './archive-source.js';
 import type { JobInput, JobLike, ScriptSource } from './client.js';
@@ -24,19 +25,15 @@ import { BadRequestError } from './errors.js';
 /** Milliseconds, or text such as `500ms`, `30s`, `10m`, `2h`, `1d` or `1h30m`. */
 export type Duration = number | string;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** A duration in whole milliseconds; throws a BadRequestError for text it cannot read. */
 export function durationMs(value: Duration): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) throw new BadRequestError(`a duration must be a non-negative number of milliseconds, got ${value}`);
     return Math.round(value);
   }
-  const text = value.trim();
-  if (!/^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(text)) throw new BadRequestError(`cannot read the duration "${value}": write it like 500ms, 30s, 10m, 2h, 1d or 1h30m`);
-  let ms = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(amount) * (UNIT_MS[unit as string] as number);
-  return Math.round(ms);
+  const ms = parseDurationMs(value);
+  if (ms === null) throw new BadRequestError(`cannot read the duration "${value}": ${DURATION_RULE}`);
+  return ms;
 }
 
 /** True for an archive source (a zip and an entry in it) rather than a script. */

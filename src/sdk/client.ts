@@ -14,7 +14,7 @@ import type { PipelineDoc, PipelineJob } from '../core/pipeline-yaml.js';
 import type { ScheduleSpecInput, ScheduleView } from '../core/schedule.js';
 import type { ArtifactSource } from '../protocol/artifact-transfer.js';
 import type { KvWaitResult } from '../protocol/data-bus-methods.js';
-import type { AgentRunView, FileAreaName, FileInfo, GateDecisionResult, JobView, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, WorkerView } from '../protocol/methods.js';
+import type { AgentRunView, FileAreaName, FileInfo, GateDecisionResult, JobView, Method, ParamsOf, Results, RunSummary, RunView, ServiceView, Stats, SubmitResult, WorkerView } from '../protocol/methods.js';
 import type { TlsClientOptions, TlsSetting } from '../protocol/tls-dial.js';
 import { AgentRunClient } from './agent-runs.js';
 import type { ArchiveSource } from './archive-source.js';
@@ -98,7 +98,7 @@ export class TitanClient {
   // ---- kept for compatibility: the flat names, each delegating to its sub-client ----------------
 
   /** `run.submit`. */
-  submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<{ runId: string; jobs: string[] }> {
+  submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<SubmitResult> {
     return this.run.submit(input);
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { isTerminal, type RunRecord } from '../core/model.js';
 import type { PipelineDoc } from '../core/pipeline-yaml.js';
-import type { ClientEvents, JobView, Results, RunSummary, RunView } from '../protocol/methods.js';
+import type { ClientEvents, JobView, Results, RunSummary, RunView, SubmitResult } from '../protocol/methods.js';
 import { RESUMED, type Transport } from './connection.js';
 import { BadRequestError } from './errors.js';
 import { type JobInput, type JobLike, prepareJobs, type RunInput, type ScriptSource } from './job-input.js';
@@ -19,8 +19,9 @@ export class RunClient {
    * Uploads the scripts the master lacks, then submits the run; resolves once it is durable. A
    * connection lost before the reply leaves the submission's fate unknown: it is sent again
    * under the same request id, which the master answers with the run the first one created.
+   * With `singleton`, an unfinished run holding the key is the answer (`singleton.heldBy`).
    */
-  async submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<{ runId: string; jobs: string[] }> {
+  async submit(input: Omit<RunInput, 'jobs'> & { jobs: JobLike[] }): Promise<SubmitResult> {
     return this.transport.resend('submit', { run: { ...input, jobs: await prepareJobs(this.transport, input.jobs) }, requestId: randomUUID() });
   }
 

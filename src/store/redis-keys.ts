@@ -10,7 +10,7 @@
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
  *   titan:masters                      hash: master id → "<expiresAt by the server's clock> <address JSON>"
- *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy] n:<STATUS>…
+ *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy flow] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order

@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
+import type { RunFlow } from '../core/flow-spec.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import { ForwardingDataBusStore } from './data-bus-store.js';
@@ -93,6 +94,8 @@ function toRun(runId: string, h: Record<string, string>): RunRecord {
     tags: h.tags === undefined ? [] : (JSON.parse(h.tags) as string[]),
     ...(h.request !== undefined && { requestId: h.request }),
     ...(h.startedBy !== undefined && { startedBy: h.startedBy }),
+    // Written by this store from a RunFlow.
+    ...(h.flow !== undefined && { flow: JSON.parse(h.flow) as RunFlow }),
   };
 }
 
@@ -131,7 +134,7 @@ const scheduleJson = (r: ScheduleRecord): string =>
 function encodeBatch(batch: StoreBatch): string[] {
   const args: string[] = [String(batch.runs.length)];
   for (const r of batch.runs) {
-    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.startedBy ?? '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
+    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.startedBy ?? '', r.flow ? JSON.stringify(r.flow) : '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
   }
   args.push(String(batch.newJobs.length));
   for (const j of batch.newJobs) args.push(j.runId, j.spec.id, specEntry(j), stateEntry(j));

@@ -409,6 +409,21 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect((await store.getRun('r2'))?.tags).toEqual([]);
   });
 
+  it('round-trips a run’s flow settings, through later updates and across reopen', async () => {
+    const store = await open();
+    const flow = { fairness: { key: 'tenant-acme', weight: 3 }, singleton: 'nightly-acme', debounce: { key: 'push-main', waitMs: 30_000, until: 1_030_000 } };
+    await submit(store, run('r1', 1_000, 'RUNNING', { flow }), ['a']);
+    await submit(store, run('r2', 2_000), ['a']);
+    expect(await store.getRun('r1')).toStrictEqual(run('r1', 1_000, 'RUNNING', { flow }));
+    expect((await store.getRun('r2'))?.flow).toBeUndefined();
+    expect((await store.loadActiveRuns()).map((a) => a.run.flow)).toStrictEqual([flow, undefined]);
+    expect((await store.listRuns({ limit: 10 })).map((l) => l.run.flow)).toStrictEqual([undefined, flow]);
+    await store.commit(batch({ runs: [run('r1', 1_000, 'CANCELLED', { finishedAt: 1_500, flow })] }));
+    await store.close();
+    const again = await open();
+    expect(await again.getRun('r1')).toStrictEqual(run('r1', 1_000, 'CANCELLED', { finishedAt: 1_500, flow }));
+  });
+
   it('keeps a run’s creation time when it is upserted again', async () => {
     const store = await open();
     await submit(store, run('r1', 1_000), ['a']);

@@ -12,8 +12,9 @@ import { jobRef, parseJobRef } from '../../core/model.js';
 import type { Effect, RunState } from '../../core/run-state.js';
 import { cancelJob, cancelRun, createRun, decideGate, extendRun, retryJob } from '../../core/run-transitions.js';
 import { resolveAddedJobs, resolveRunFlow, type Resolved } from '../../core/flow-resolve.js';
+import { decideSubmission, replacedReason } from '../../core/run-once.js';
 import { stopService } from '../../core/service-transitions.js';
-import type { GateDecisionResult, JobView } from '../../protocol/methods.js';
+import type { GateDecisionResult, JobView, SubmitResult } from '../../protocol/methods.js';
 import { decideTitanGate } from '../titan-gates.js';
 import type { EffectSink, MasterResources } from './resources.js';
 
@@ -37,7 +38,7 @@ export interface Change {
 
 export class Commands {
   /** Submissions with a client request id not yet durable: a retry of one joins it. */
-  private readonly submitting = new Map<string, Promise<{ runId: string; jobs: string[] }>>();
+  private readonly submitting = new Map<string, Promise<SubmitResult>>();
 
   constructor(
     private readonly r: MasterResources,
@@ -66,7 +67,7 @@ export class Commands {
    * returns the run the first submission created instead of creating another. `startedBy` is
    * the run of the job whose token submitted it.
    */
-  async submit(spec: RunSpec, origin: RunOrigin = {}): Promise<{ runId: string; jobs: string[] }> {
+  async submit(spec: RunSpec, origin: RunOrigin = {}): Promise<SubmitResult> {
     const { requestId } = origin;
     if (requestId === undefined) return this.createRun(spec, origin);
     const pending = this.submitting.get(requestId);
@@ -89,13 +90,25 @@ export class Commands {
     }
   }
 
-  private async createRun(submitted: RunSpec, origin: RunOrigin): Promise<{ runId: string; jobs: string[] }> {
+  /**
+   * Creates the run, unless an unfinished run holds its singleton key (then that run is the
+   * answer); the runs its debounce key replaces are cancelled in the same commit.
+   */
+  private async createRun(submitted: RunSpec, origin: RunOrigin): Promise<SubmitResult> {
     const problems = validateDag(submitted.jobs);
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
     this.checkScripts(submitted.jobs);
     const runId = this.newRunId();
     const spec = flowResolved(resolveRunFlow(runId, submitted));
-    await this.change({
+    // Decided and applied in one turn of the event loop: no other submission sees the runs in between.
+    const once = decideSubmission(spec, [...this.r.runs.values()].map((s) => s.run), this.r.clock.now());
+    if (once.kind === 'held') {
+      const holder = this.r.runs.get(once.heldBy);
+      // The holder may have been submitted this very turn: answer once it is durable.
+      await this.r.committer.flushed();
+      return { runId: once.heldBy, jobs: holder ? [...holder.jobs.keys()] : [], singleton: { key: once.key, heldBy: once.heldBy } };
+    }
+    const created = this.change({
       refused: 'the submission was not accepted',
       decide: (now) => createRun(runId, spec, now, origin),
       stage: (state) => {
@@ -103,7 +116,14 @@ export class Commands {
         this.r.totals.submitted += spec.jobs.length;
       },
     });
-    return { runId, jobs: spec.jobs.map((j) => j.id) };
+    const replaced = once.replaces.flatMap((id) => {
+      const state = this.r.runs.get(id);
+      if (!state) return [];
+      const reason = replacedReason(runId, spec.debounce?.key ?? '');
+      return [this.change({ refused: 'the submission was not accepted', decide: (now) => ({ state, effects: cancelRun(state, now, reason) }) })];
+    });
+    await Promise.all([created, ...replaced]);
+    return { runId, jobs: spec.jobs.map((j) => j.id), ...(once.replaces.length > 0 && { replaced: once.replaces }) };
   }
 
   /** Refuses jobs whose script or archive was not uploaded first. */

@@ -7,9 +7,11 @@ import type { Migration } from '../migrations/index.js';
 import { sql as initial } from './0001_initial.js';
 import { sql as access } from './0002_access.js';
 import { sql as masterPresence } from './0003_master_presence.js';
+import { sql as runFlow } from './0004_run_flow.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'access', sql: access },
   { version: 3, name: 'master_presence', sql: masterPresence },
+  { version: 4, name: 'run_flow', sql: runFlow },
 ];
