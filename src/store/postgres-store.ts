@@ -14,8 +14,7 @@
  */
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
-import { ForwardingDataBusStore } from './data-bus-store.js';
+import { ForwardingStore } from './forwarding-store.js';
 import type { LeasedStore } from './lease.js';
 import { PostgresAccess } from './postgres-access.js';
 import { PostgresConnection, type PostgresStoreOptions } from './postgres-connection.js';
@@ -29,12 +28,12 @@ import { type JobTotals, type RunListing, type RunPosition, type Store, type Sto
 
 export type { PostgresStoreOptions } from './postgres-connection.js';
 
-export class PostgresStore extends ForwardingDataBusStore implements Store, LeasedStore {
+export class PostgresStore extends ForwardingStore implements Store, LeasedStore {
   readonly lease: PostgresLease;
   private readonly runs: PostgresRuns;
   protected readonly data: PostgresDataBusStore;
   private readonly schedules: PostgresSchedules;
-  private readonly access: PostgresAccess;
+  protected readonly access: PostgresAccess;
 
   private constructor(private readonly c: PostgresConnection) {
     super();
@@ -158,27 +157,6 @@ export class PostgresStore extends ForwardingDataBusStore implements Store, Leas
     return this.schedules.deleteSchedule(name);
   }
 
-  // ---- the audit log and named identities (postgres-access.ts) ----
-
-  auditAppend(batch: AuditBatch): Promise<void> {
-    return this.access.auditAppend(batch);
-  }
-
-  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    return this.access.auditList(limit, before);
-  }
-
-  identityList(): Promise<StoredIdentity[]> {
-    return this.access.identityList();
-  }
-
-  identityAdd(identity: StoredIdentity): Promise<boolean> {
-    return this.access.identityAdd(identity);
-  }
-
-  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
-    return this.access.identityRemove(kind, name);
-  }
 
   async close(): Promise<void> {
     await this.c.close();

@@ -21,8 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { RunFlow } from '../core/flow-spec.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
-import { ForwardingDataBusStore } from './data-bus-store.js';
+import { ForwardingStore } from './forwarding-store.js';
 import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
@@ -147,10 +146,10 @@ function encodeBatch(batch: StoreBatch): string[] {
   return args;
 }
 
-export class RedisStore extends ForwardingDataBusStore implements Store, LeasedStore {
+export class RedisStore extends ForwardingStore implements Store, LeasedStore {
   readonly lease: LeaderLease;
   protected readonly data: RedisDataBusStore;
-  private readonly access: RedisAccess;
+  protected readonly access: RedisAccess;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
@@ -358,27 +357,6 @@ export class RedisStore extends ForwardingDataBusStore implements Store, LeasedS
     return (await this.write('titanScheduleDelete', [name])) === 1;
   }
 
-  // ---- the audit log and named identities (redis-access.ts) ----
-
-  auditAppend(batch: AuditBatch): Promise<void> {
-    return this.access.auditAppend(batch);
-  }
-
-  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    return this.access.auditList(limit, before);
-  }
-
-  identityList(): Promise<StoredIdentity[]> {
-    return this.access.identityList();
-  }
-
-  identityAdd(identity: StoredIdentity): Promise<boolean> {
-    return this.access.identityAdd(identity);
-  }
-
-  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
-    return this.access.identityRemove(kind, name);
-  }
 
   async close(): Promise<void> {
     await this.c.close();

@@ -15,8 +15,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
-import { ForwardingDataBusStore } from './data-bus-store.js';
+import { ForwardingStore } from './forwarding-store.js';
 import { migrate } from './migrate.js';
 import { SqliteAccess } from './sqlite-access.js';
 import { SqliteBatchWriter } from './sqlite-commit.js';
@@ -27,13 +26,13 @@ import { SqliteScheduleStore } from './sqlite-schedules.js';
 import { SqliteTotals } from './sqlite-totals.js';
 import { isEmptyBatch, type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
-export class SqliteStore extends ForwardingDataBusStore implements Store {
+export class SqliteStore extends ForwardingStore implements Store {
   protected readonly data: SqliteDataBusStore;
   private readonly batches: SqliteBatchWriter;
   private readonly runs: SqliteRunQueries;
   private readonly lifetime: SqliteTotals;
   private readonly schedules: SqliteScheduleStore;
-  private readonly access: SqliteAccess;
+  protected readonly access: SqliteAccess;
 
   private constructor(
     private readonly db: Database.Database,
@@ -195,27 +194,6 @@ export class SqliteStore extends ForwardingDataBusStore implements Store {
     return this.dataWrite(() => this.schedules.deleteSchedule(name));
   }
 
-  // ---- the audit log and named identities (sqlite-access.ts) ----
-
-  auditAppend(batch: AuditBatch): Promise<void> {
-    return this.dataWrite(() => this.access.auditAppend(batch));
-  }
-
-  auditList(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    return this.access.auditList(limit, before);
-  }
-
-  identityList(): Promise<StoredIdentity[]> {
-    return this.access.identityList();
-  }
-
-  identityAdd(identity: StoredIdentity): Promise<boolean> {
-    return this.dataWrite(() => this.access.identityAdd(identity));
-  }
-
-  identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
-    return this.dataWrite(() => this.access.identityRemove(kind, name));
-  }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
