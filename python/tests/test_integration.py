@@ -567,6 +567,18 @@ class TestFlowControl(IntegrationTestCase):
             self.client.limits_set(key, rate=5, per="fortnight")
         self.assertIn("rate.per", str(caught.exception))
 
+    def test_a_singleton_submission_answers_with_the_run_holding_its_key(self) -> None:
+        slow = self.script("slow.py", "import time\ntime.sleep(30)\n")
+        key = "once-{name}-" + self.tag
+        first = self.client.submit_dag("nightly", [TitanJob(self.jid("slow"), slow)], singleton=key)
+        try:
+            self.assertIsNone(first.singleton)
+            again = self.client.submit_dag("nightly", [TitanJob(self.jid("slow2"), slow)], singleton=key)
+            self.assertEqual(again.run_id, first.run_id)
+            self.assertEqual(again.singleton, {"key": "once-nightly-" + self.tag, "heldBy": first.run_id})
+        finally:
+            self.client.cancel_run(first.run_id)
+
 
 class TestConnection(IntegrationTestCase):
     def test_a_master_that_cannot_be_reached_raises_a_clear_error(self) -> None:

@@ -28,6 +28,10 @@ class SubmitResult(str):
     jobs = []  # type: List[str]
     status = None  # type: Optional[str]
     view = None  # type: Optional[Dict[str, Any]]
+    # Set when a singleton key was held: {"key", "heldBy"} (run_id is then the holder's run).
+    singleton = None  # type: Optional[Dict[str, Any]]
+    # The runs a debounced submission replaced.
+    replaced = []  # type: List[str]
 
     def __new__(cls, text: str, run_id: str = "", jobs: Sequence[str] = ()) -> "SubmitResult":
         self = str.__new__(cls, text)

@@ -14,24 +14,41 @@ from .errors import BadRequestError, NotFoundError, NotLeaderError, ProtocolErro
 from .jobs import TitanJob, flow_field, jobs_to_specs
 
 
+# A run's own flow settings (fairness group, singleton key, debounce window), passed as given.
+RUN_FLOW_FIELDS = ("fairness", "singleton", "debounce")
+
+
 class RunClient(SubClient):
     """Runs: ``client.run.submit(name, jobs)``, ``client.run.wait(run_id)``, ..."""
 
     # ---- submission -----------------------------------------------------------------------------
 
-    def submit(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Mapping[str, Any]] = None) -> SubmitResult:
+    def submit(
+        self,
+        name: str,
+        jobs: Sequence[TitanJob],
+        agent_run_id: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
+        fairness: Optional[Mapping[str, Any]] = None,
+        singleton: Optional[str] = None,
+        debounce: Optional[Mapping[str, Any]] = None,
+    ) -> SubmitResult:
         """Submits jobs as one run named ``name``, once durable; returns ``"DAG_ACCEPTED"`` with
         ``.run_id`` (also ``client.last_run_id``). Scripts the master lacks are uploaded first;
         a job's ``hitl_message`` injects the gate ``hitl-gate-<id>`` after it (the jobs passed
         are not changed). A rejected DAG (cycle, unknown parent, bad field) raises
         InvalidDagError / BadRequestError with the master's message. ``fairness``
-        (``{"key": ..., "weight": ...}``) names the group the run's jobs take turns in."""
+        (``{"key": ..., "weight": ...}``) names the group the run's jobs take turns in;
+        ``singleton`` (a key) starts no second run while one holding the key is unfinished (the
+        result then names that run: ``.run_id`` is the holder's, ``.singleton`` says so);
+        ``debounce`` (``{"key": ..., "waitMs": ...}``) holds the run for ``waitMs`` and lets a newer
+        submission of the key replace it."""
         jobs = list(jobs)
         if not jobs:
             raise BadRequestError("a DAG needs at least one job")
         specs, blobs = self._specs(jobs)
-        reply = self._submit_specs(name, specs, blobs, agent_run_id, tags, flow_field("fairness", fairness))
-        return SubmitResult("DAG_ACCEPTED", reply["runId"], reply.get("jobs", []))
+        flow = {"fairness": flow_field("fairness", fairness), "singleton": singleton, "debounce": flow_field("debounce", debounce)}
+        return self._accepted(self._submit_specs(name, specs, blobs, agent_run_id, tags, flow))
 
     def submit_job(self, job: TitanJob, agent_run_id: Optional[str] = None) -> SubmitResult:
         """Submits one job as a run of its own (Titan: ``submit_dag(job.id, [job])``)."""
@@ -59,8 +76,8 @@ class RunClient(SubClient):
         specs, blobs = pipeline_specs(pipeline, folder)
         schedule = pipeline.get("schedule")
         run = {"name": pipeline.get("name") or "pipeline", "tags": list(pipeline.get("tags") or []), "jobs": specs}
-        if pipeline.get("fairness") is not None:
-            run["fairness"] = pipeline["fairness"]
+        flow = {field: pipeline.get(field) for field in RUN_FLOW_FIELDS}
+        run.update({field: value for field, value in flow.items() if value is not None})
         if agent_run_id is not None:
             run["agentRunId"] = agent_run_id
         if schedule:
@@ -71,8 +88,7 @@ class RunClient(SubClient):
             result = SubmitResult("SCHEDULED", "", [s["id"] for s in specs])
             result.view = reply
             return result
-        reply = self._submit_specs(run["name"], specs, blobs, agent_run_id, run["tags"], run.get("fairness"))
-        result = SubmitResult("DAG_ACCEPTED", reply["runId"], reply.get("jobs", []))
+        result = self._accepted(self._submit_specs(run["name"], specs, blobs, agent_run_id, run["tags"], flow))
         if not wait:
             return result
         try:
@@ -111,15 +127,21 @@ class RunClient(SubClient):
         upload_blobs(self._client, blobs)
         return self._call("run.extend", {"runId": run_id, "jobs": specs})
 
-    def _submit_specs(self, name: str, specs: List[Dict[str, Any]], blobs: Dict[str, bytes], agent_run_id: Optional[str], tags: Optional[Sequence[str]], fairness: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    @staticmethod
+    def _accepted(reply: Dict[str, Any]) -> SubmitResult:
+        result = SubmitResult("DAG_ACCEPTED", reply["runId"], reply.get("jobs", []))
+        result.singleton = reply.get("singleton")
+        result.replaced = list(reply.get("replaced") or [])
+        return result
+
+    def _submit_specs(self, name: str, specs: List[Dict[str, Any]], blobs: Dict[str, bytes], agent_run_id: Optional[str], tags: Optional[Sequence[str]], flow: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         upload_blobs(self._client, blobs)
         run = {"name": (str(name) or "run")[:200], "jobs": specs}  # type: Dict[str, Any]
         if agent_run_id is not None:
             run["agentRunId"] = agent_run_id
         if tags:
             run["tags"] = list(tags)
-        if fairness is not None:
-            run["fairness"] = fairness
+        run.update({field: value for field, value in (flow or {}).items() if value is not None})
         reply = self._submit_idempotent({"run": run, "requestId": uuid.uuid4().hex})
         self._client.last_run_id = reply["runId"]
         return reply
