@@ -16,6 +16,12 @@ describe('pendingReason', () => {
     expect(pendingReason(job('later', { notBefore: Date.UTC(2026, 11, 9, 8, 0, 0) }), none, NOW)).toBe('delayed until 2026-12-09 08:00:00 UTC');
   });
 
+  it('says when a debounce window holds a job, and a delay of its own after the window as a delay', () => {
+    const flow = { debounce: { key: 'deploy-main', waitMs: 3_000, until: AT } };
+    expect(pendingReason(job('build', { notBefore: AT }), none, NOW, flow)).toBe('held by the debounce window of key deploy-main until 12:00:03 UTC (a newer submission of the key replaces this run)');
+    expect(pendingReason(job('later', { notBefore: AT + 60_000 }, { delayMs: 60_000 }), none, NOW, flow)).toBe('delayed until 12:01:03 UTC');
+  });
+
   it('says when a failed job retries and which attempt that will be, counting from its retry budget', () => {
     expect(pendingReason(job('flaky', { status: 'FAILED', attempt: 1, notBefore: AT }), none, NOW)).toBe('retrying after backoff at 12:00:03 UTC, attempt 2 of 4');
     expect(pendingReason(job('flaky', { status: 'FAILED', attempt: 3, notBefore: AT }, { retries: 5 }), none, NOW)).toBe('retrying after backoff at 12:00:03 UTC, attempt 4 of 6');

@@ -4,6 +4,7 @@
  * computed only when someone looks at the job. Queued jobs have their reasons in waiting-reason.ts.
  */
 import { gateDeadline } from './job-deadlines.js';
+import type { RunFlow } from './flow-spec.js';
 import type { JobRecord } from './model.js';
 import { isTerminal } from './model.js';
 import { releases } from './run-state.js';
@@ -13,7 +14,7 @@ import { utcTime } from './time-text.js';
 const NAMED_PARENTS = 3;
 
 /** The reason, or null for a job that is queued, running, finished, or waits for nothing. */
-export function pendingReason(job: JobRecord, parentOf: (id: string) => JobRecord | undefined, now: number): string | null {
+export function pendingReason(job: JobRecord, parentOf: (id: string) => JobRecord | undefined, now: number, runFlow?: RunFlow): string | null {
   if (job.status === 'WAITING_APPROVAL') {
     const deadline = gateDeadline(job);
     return deadline === null ? 'awaiting a decision' : `awaiting a decision; times out at ${utcTime(deadline, now)}`;
@@ -23,6 +24,8 @@ export function pendingReason(job: JobRecord, parentOf: (id: string) => JobRecor
     const at = utcTime(job.notBefore, now);
     if (job.service !== null && job.service.restarts > 0) return `restarting at ${at} (restart ${job.service.restarts})`;
     if (job.status === 'FAILED') return `retrying after backoff at ${at}, attempt ${job.attempt + 1 - job.retryBase - job.lost} of ${job.spec.retries + 1}`;
+    const debounce = runFlow?.debounce;
+    if (debounce && job.notBefore === debounce.until + job.spec.delayMs) return `held by the debounce window of key ${debounce.key} until ${at} (a newer submission of the key replaces this run)`;
     return `delayed until ${at}`;
   }
   return job.status === 'PENDING' ? parentsReason(job, parentOf) : null;

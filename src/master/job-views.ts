@@ -48,7 +48,7 @@ export class JobViews {
       const ref = jobRef(job.runId, job.spec.id);
       if (job.status !== 'QUEUED') {
         const state = this.s.runs.get(job.runId);
-        return { ...job, ref, waitingReason: pendingReason(job, (id) => state?.jobs.get(id), now) };
+        return { ...job, ref, waitingReason: pendingReason(job, (id) => state?.jobs.get(id), now, state?.run.flow) };
       }
       const held = this.s.heldBack(job);
       if (held !== null) return { ...job, ref, waitingReason: held };
