@@ -16,10 +16,10 @@ describe('pendingReason', () => {
     expect(pendingReason(job('later', { notBefore: Date.UTC(2026, 11, 9, 8, 0, 0) }), none, NOW)).toBe('delayed until 2026-12-09 08:00:00 UTC');
   });
 
-  it('says when a debounce window holds a job, and a delay of its own after the window as a delay', () => {
+  it('says when a debounce window holds a job, and counts a delay of its own from the window', () => {
     const flow = { debounce: { key: 'deploy-main', waitMs: 3_000, until: AT } };
     expect(pendingReason(job('build', { notBefore: AT }), none, NOW, flow)).toBe('held by the debounce window of key deploy-main until 12:00:03 UTC (a newer submission of the key replaces this run)');
-    expect(pendingReason(job('later', { notBefore: AT + 60_000 }, { delayMs: 60_000 }), none, NOW, flow)).toBe('delayed until 12:01:03 UTC');
+    expect(pendingReason(job('later', { notBefore: AT + 60_000 }, { delayMs: 60_000 }), none, NOW, flow)).toBe('delayed until 12:01:03 UTC, counted from the end of the debounce window of key deploy-main');
   });
 
   it('says when a failed job retries and which attempt that will be, counting from its retry budget', () => {

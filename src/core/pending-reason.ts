@@ -25,7 +25,10 @@ export function pendingReason(job: JobRecord, parentOf: (id: string) => JobRecor
     if (job.service !== null && job.service.restarts > 0) return `restarting at ${at} (restart ${job.service.restarts})`;
     if (job.status === 'FAILED') return `retrying after backoff at ${at}, attempt ${job.attempt + 1 - job.retryBase - job.lost} of ${job.spec.retries + 1}`;
     const debounce = runFlow?.debounce;
-    if (debounce && job.notBefore === debounce.until + job.spec.delayMs) return `held by the debounce window of key ${debounce.key} until ${at} (a newer submission of the key replaces this run)`;
+    if (debounce && job.notBefore === debounce.until + job.spec.delayMs) {
+      if (job.spec.delayMs > 0) return `delayed until ${at}, counted from the end of the debounce window of key ${debounce.key}`;
+      return `held by the debounce window of key ${debounce.key} until ${at} (a newer submission of the key replaces this run)`;
+    }
     return `delayed until ${at}`;
   }
   return job.status === 'PENDING' ? parentsReason(job, parentOf) : null;
