@@ -136,6 +136,7 @@ class TitanJob(object):
         retries: Optional[int] = None,
         timeout: Optional[float] = None,
         env: Optional[Mapping[str, Any]] = None,
+        secrets: Optional[Iterable[str]] = None,
     ) -> None:
         if job_id is None or str(job_id) == "":
             raise BadRequestError("a job needs an id")
@@ -160,6 +161,8 @@ class TitanJob(object):
         self.retries = DEFAULT_RETRIES if retries is None else _integer("retries", retries)
         self.timeout = timeout
         self.env = {str(k): _arg_text(v) for k, v in (env or {}).items()}
+        # Names of the cluster's secrets (``titan secrets set NAME``) the job receives as environment variables.
+        self.secrets = list(dict.fromkeys(str(n) for n in (secrets or [])))
         self.content = None  # type: Optional[bytes]
         self._sha256 = None  # type: Optional[str]
         self._hashed = None  # type: Optional[bytes]
@@ -262,6 +265,8 @@ class TitanJob(object):
         spec["requirement"] = self.requirement
         spec["affinity"] = self.affinity
         spec["env"] = dict(self.env)
+        if self.secrets:
+            spec["secrets"] = list(self.secrets)
         spec["retries"] = self.retries
         if self.timeout is not None:
             spec["timeoutMs"] = _ms("timeout", self.timeout)
@@ -286,6 +291,7 @@ class TitanJob(object):
             "retries": self.retries,
             "timeout": self.timeout,
             "env": dict(self.env),
+            **({"secrets": list(self.secrets)} if self.secrets else {}),
         }
 
     def __repr__(self) -> str:

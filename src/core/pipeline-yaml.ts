@@ -1,7 +1,7 @@
 /**
  * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
- * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
+ * (seconds), `env`, `secrets` (names of the cluster's secrets the job receives) and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
  * top-level `schedule` (cron) and `tags`. `args` may be Titan's string, split like a shell would.
  * Errors name the file, line and column, and suggest the nearest key for a typo.
  *
@@ -13,7 +13,7 @@ import { type Document, isMap, Lexer, LineCounter, parseDocument, visit } from '
 import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
-import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, SecretNameSchema, TagSchema } from './model.js';
 import { type ScheduleSpec, ScheduleSpecSchema } from './schedule.js';
 import { ShellWordsError, splitShellWords } from './shell-words.js';
 
@@ -103,7 +103,9 @@ const JobYamlSchema = z.strictObject({
   timeout: z.number().min(0.001, 'must be at least 0.001 (one millisecond)').max(LIMITS.maxTimeoutMs / 1000).optional(),
   affinity: z.union([z.boolean(), z.literal('required')]).default(false),
   env: z.record(z.string(), scalar).default({}),
+  secrets: z.array(SecretNameSchema).max(LIMITS.maxSecretsPerJob).optional(),
 }).superRefine((job, ctx) => {
+  if (job.type === 'approval' && job.secrets !== undefined) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'is not allowed on an approval gate (it runs nothing)' });
   if (job.type !== 'approval' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: `is required for a ${job.type} job` });
   if (job.type !== 'service') {
     for (const key of ['port', 'readiness', 'ready_timeout', 'restart', 'crash_loop_limit'] as const) {
@@ -245,6 +247,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
           ...(j.timeout !== undefined && { timeoutMs: Math.round(j.timeout * 1000) }),
           affinity: j.affinity === 'required' ? 'required' : j.affinity ? 'soft' : 'none',
           env: j.env,
+          ...(j.secrets !== undefined && { secrets: j.secrets }),
         },
   );
   const gated = new Map(p.jobs.filter((j) => j.type === 'run' && j.hitl_message !== undefined).map((j) => [j.id, j]));
