@@ -161,7 +161,11 @@ export class Master {
         return { queued: r.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
       },
     });
-    this.schedules = new Schedules({ store, clock, submit: (run) => this.submit(run), isRunActive: (runId) => runs.has(runId), check: (run) => this.commands.checkScripts(run.jobs), log });
+    const check = (run: RunSpec): void => {
+      this.commands.checkScripts(run.jobs);
+      this.secrets.checkDeclared(run.jobs);
+    };
+    this.schedules = new Schedules({ store, clock, submit: (run) => this.submit(run), isRunActive: (runId) => runs.has(runId), check, log });
   }
 
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
