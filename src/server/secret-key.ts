@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SetupError } from '../core/errors.js';
 import type { SecretKeys } from '../master/systems/secrets.js';
 import { SECRET_KEY_BYTES } from '../master/secret-box.js';
 
@@ -17,7 +18,7 @@ const HOW = 'the base64 of 32 random bytes (e.g. `openssl rand -base64 32`)';
 function keyOf(text: string, source: string): Buffer {
   const trimmed = text.trim();
   const key = Buffer.from(trimmed, 'base64');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== SECRET_KEY_BYTES) throw new Error(`${source} is not a secrets key: it must be ${HOW}`);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== SECRET_KEY_BYTES) throw new SetupError(`${source} is not a secrets key: it must be ${HOW}`);
   return key;
 }
 
@@ -31,7 +32,7 @@ export function secretKeysOf(dataDir: string, env: NodeJS.ProcessEnv): SecretKey
   const path = join(dataDir, SECRETS_KEY_FILE);
   if (existsSync(path)) {
     const mode = statSync(path).mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new Error(`the secrets key ${path} may be read by others (mode ${mode.toString(8)}): make it private (chmod 600 ${path}) and, since it may have been read, rotate it (docs/operations.md)`);
+    if ((mode & 0o077) !== 0) throw new SetupError(`the secrets key ${path} may be read by others (mode ${mode.toString(8)}): make it private (chmod 600 ${path}) and, since it may have been read, rotate it (docs/operations.md)`);
   }
   let key: Buffer | null = null;
   return {

@@ -9,12 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/protocol/access-methods.js';
 import type { TitanClient } from '../../src/sdk/client.js';
-import { CLI, Cluster, eventually } from '../helpers/cluster.js';
+import { CLI, Cluster, eventually, runCli } from '../helpers/cluster.js';
 import { refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
 const VALUE = `sk-test-${createHash('sha256').update(String(process.pid)).digest('hex').slice(0, 24)}`;
@@ -206,5 +206,18 @@ describe('secrets', () => {
       expect(bytes.includes(Buffer.from('short-lived-value'))).toBe(false);
     }
     expect(statSync(join(data, 'secrets.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a master whose key file others may read refuses to start', async () => {
+    const data = join(cluster.dir, 'open-data');
+    mkdirSync(data, { mode: 0o700 });
+    writeFileSync(join(data, 'secrets.key'), readFileSync(join(cluster.dir, 'data', 'secrets.key')));
+    chmodSync(join(data, 'secrets.key'), 0o644);
+    const out = await runCli(['master', '--data-dir', data, '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--token', cluster.token]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain('may be read by others (mode 644)');
+    expect(out.stderr).not.toMatch(/^\s+at /m);
+    // Refused, not quietly closed: the key may have been read and must be rotated.
+    expect(statSync(join(data, 'secrets.key')).mode & 0o777).toBe(0o644);
   });
 });

@@ -6,7 +6,7 @@
  * an attempt whose job declares them, and each such hand-out is reported (the audit log).
  */
 import { z } from 'zod';
-import { TitanError } from '../../core/errors.js';
+import { SetupError, TitanError } from '../../core/errors.js';
 import type { JobSpec } from '../../core/model.js';
 import type { AttemptId } from '../../protocol/methods.js';
 import type { SecretInfo } from '../../protocol/secret-methods.js';
@@ -52,7 +52,7 @@ export class Secrets {
     try {
       parsed = StoredSecretsSchema.parse(JSON.parse(text));
     } catch (err) {
-      throw new Error(`the secrets in the store cannot be read (${err instanceof z.ZodError ? 'not a document this version knows' : (err as Error).message})`);
+      throw new SetupError(`the secrets in the store cannot be read (${err instanceof z.ZodError ? 'not a document this version knows' : (err as Error).message})`);
     }
     this.secrets = new Map(Object.entries(parsed.secrets));
     const previous = this.keys?.previous;
