@@ -72,6 +72,12 @@ class TestDefaults(JobTestCase):
         spec = job.to_spec()
         self.assertEqual((spec["args"], spec["dependsOn"], spec["priority"], spec["delayMs"], spec["affinity"], spec["requirement"]), (["x", "y"], ["p"], 7, 250, "soft", "GPU"))
 
+    def test_secrets_are_declared_by_name_once_each(self) -> None:
+        job = TitanJob("a", self.script, secrets=["OPENAI_API_KEY", "DB_PASSWORD", "OPENAI_API_KEY"])
+        self.assertEqual(job.to_spec()["secrets"], ["OPENAI_API_KEY", "DB_PASSWORD"])
+        self.assertEqual(job.to_dict()["secrets"], ["OPENAI_API_KEY", "DB_PASSWORD"])
+        self.assertNotIn("secrets", TitanJob("b", self.script).to_spec())
+
     def test_job_id_attribute_and_alias(self) -> None:
         job = TitanJob(42, self.script)
         self.assertEqual((job.id, job.job_id), ("42", "42"))

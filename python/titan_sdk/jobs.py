@@ -138,6 +138,7 @@ class TitanJob(object):
         env: Optional[Mapping[str, Any]] = None,
         concurrency: Optional[Mapping[str, Any]] = None,
         rate_limit: Optional[Mapping[str, Any]] = None,
+        secrets: Optional[Iterable[str]] = None,
     ) -> None:
         if job_id is None or str(job_id) == "":
             raise BadRequestError("a job needs an id")
@@ -164,6 +165,8 @@ class TitanJob(object):
         self.env = {str(k): _arg_text(v) for k, v in (env or {}).items()}
         self.concurrency = flow_field("job {!r}: concurrency".format(self.id), concurrency)
         self.rate_limit = flow_field("job {!r}: rate_limit".format(self.id), rate_limit)
+        # Names of the cluster's secrets (``titan secrets set NAME``) the job receives as environment variables.
+        self.secrets = list(dict.fromkeys(str(n) for n in (secrets or [])))
         self.content = None  # type: Optional[bytes]
         self._sha256 = None  # type: Optional[str]
         self._hashed = None  # type: Optional[bytes]
@@ -271,6 +274,8 @@ class TitanJob(object):
         spec["requirement"] = self.requirement
         spec["affinity"] = self.affinity
         spec["env"] = dict(self.env)
+        if self.secrets:
+            spec["secrets"] = list(self.secrets)
         spec["retries"] = self.retries
         if self.timeout is not None:
             spec["timeoutMs"] = _ms("timeout", self.timeout)
@@ -295,6 +300,7 @@ class TitanJob(object):
             "retries": self.retries,
             "timeout": self.timeout,
             "env": dict(self.env),
+            **({"secrets": list(self.secrets)} if self.secrets else {}),
         }
 
     def __repr__(self) -> str:

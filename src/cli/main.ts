@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { registerAccessCommands } from './access-commands.js';
+import { registerSecretCommands } from './secret-commands.js';
 import { registerArtifactCommands } from './artifact-commands.js';
 import { registerCompletionCommand } from './completion.js';
 import { endQuietlyWhenOutputCloses, exitWithFailure } from './failure.js';
@@ -63,6 +64,7 @@ registerAgentRunsCommands(program);
 registerGateCommands(program);
 registerPackageCommand(program);
 registerAccessCommands(program);
+registerSecretCommands(program);
 registerStoreCommands(program);
 registerScheduleCommands(program);
 registerServiceCommands(program);

@@ -18,6 +18,8 @@ export const FAILURE_CODES = [
   'BAD_ARCHIVE',
   'BAD_REQUEST',
   'STAGING',
+  /** A secret the job declares was removed (or cannot be decrypted) before it was dispatched: set by the master. */
+  'SECRET_MISSING',
   /** A service found no port or never became ready. */
   'PORT_IN_USE',
   'NO_FREE_PORT',

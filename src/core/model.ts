@@ -26,6 +26,8 @@ export const LIMITS = {
   maxDelayMs: 366 * 24 * 3600 * 1000,
   maxTimeoutMs: 30 * 24 * 3600 * 1000,
   maxNameLength: 200,
+  /** Secrets one job may declare. */
+  maxSecretsPerJob: 64,
 } as const;
 
 export { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from './defaults.js';
@@ -74,6 +76,16 @@ export const ArchiveRefSchema = z.strictObject({
   entry: ArchiveEntrySchema,
 });
 export type ArchiveRef = z.infer<typeof ArchiveRefSchema>;
+
+/**
+ * A secret's name: the environment variable a job that declares it receives it as. TITAN_ names
+ * are the worker's own, so no secret may take one.
+ */
+export const SecretNameSchema = z
+  .string()
+  .max(LIMITS.maxIdLength)
+  .regex(ENV_NAME_PATTERN, 'a secret is named like an environment variable: letters, digits and "_", not starting with a digit')
+  .refine((n) => !n.toUpperCase().startsWith('TITAN_'), 'TITAN_ variables are set by the worker; choose another name');
 
 export const AffinitySchema = z.enum(['none', 'soft', 'required']);
 export type Affinity = z.infer<typeof AffinitySchema>;
@@ -163,6 +175,8 @@ export const JobSpecSchema = z
   concurrency: ConcurrencySchema.optional(),
   /** The rate limit each attempt's start draws from. */
   rateLimit: RateLimitSchema.optional(),
+  /** Secrets the job receives as environment variables at dispatch (never stored with the job: only their names). */
+  secrets: z.array(SecretNameSchema).max(LIMITS.maxSecretsPerJob).optional(),
   })
   .superRefine((job, ctx) => {
     if (job.kind !== 'approval' && !job.script === !job.archive) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script or an archive entry (one of them)` });
@@ -170,6 +184,10 @@ export const JobSpecSchema = z
     if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
     if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
+    if (job.kind === 'approval' && job.secrets?.length) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'an approval gate runs nothing, so it receives no secrets' });
+    for (const name of job.secrets ?? []) {
+      if (Object.hasOwn(job.env, name)) ctx.addIssue({ code: 'custom', path: ['secrets'], message: `${name} is both a secret and a plain environment variable of the job; keep it in one place` });
+    }
     for (const field of ['concurrency', 'rateLimit'] as const) {
       if (job.kind === 'approval' && job[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'an approval gate starts nothing, so it holds no concurrency key or rate limit' });
     }

@@ -97,6 +97,14 @@ describe('parsePipelineYaml', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 
+  it('carries the names of the secrets a job declares, and refuses names that are not environment variables', () => {
+    const doc = parsePipelineYaml(`jobs:\n  - id: a\n    file: a.py\n    secrets: [OPENAI_API_KEY, DB_PASSWORD]\n  - id: b\n    file: b.py\n`, 'p.yaml');
+    expect(doc.jobs[0]?.secrets).toEqual(['OPENAI_API_KEY', 'DB_PASSWORD']);
+    expect(doc.jobs[1]).not.toHaveProperty('secrets');
+    expect(() => parsePipelineYaml(`jobs:\n  - id: a\n    file: a.py\n    secrets: [not-a-name]\n`, 'p.yaml')).toThrow(/p\.yaml:4:\d+: "jobs\.0\.secrets\.0".*named like an environment variable/);
+    expect(() => parsePipelineYaml(`jobs:\n  - id: a\n    file: a.py\n    secrets: [TITAN_TOKEN]\n`, 'p.yaml')).toThrow(/TITAN_ variables are set by the worker/);
+  });
+
   it('defaults the name, the tags and the project flag, and leaves out the schedule', () => {
     const doc = parsePipelineYaml(`jobs:\n  - id: a\n    file: a.py\n`, 'p.yaml');
     expect(doc).toMatchObject({ name: 'pipeline', tags: [], project: false });

@@ -1,7 +1,7 @@
 /**
  * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
- * (seconds), `env` and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
+ * (seconds), `env`, `secrets` (names of the cluster's secrets the job receives) and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
  * top-level `schedule` (cron), `tags`, `singleton` and `debounce`. `args` may be Titan's string, split like a shell would.
  * Flow control (core/flow-spec.ts): a job's `concurrency` and `rate_limit`, the pipeline's `fairness`.
  * Errors name the file, line and column, and suggest the nearest key for a typo.
@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { TitanError } from './errors.js';
 import { gateIdFor, injectGates } from './gates.js';
 import { ConcurrencySchema, type Fairness, FairnessSchema, RateLimitSchema } from './flow-spec.js';
-import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, TagSchema } from './model.js';
+import { CapabilitySchema, DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, IdSchema, type JobSpecInput, LIMITS, ReadinessSchema, RESTART_POLICIES, SecretNameSchema, TagSchema } from './model.js';
 import { type ScheduleSpec, ScheduleSpecSchema } from './schedule.js';
 import { DURATION_RULE, parseDurationMs } from './durations.js';
 import { FlowKeyTemplateSchema } from './flow-keys.js';
@@ -116,7 +116,9 @@ const JobYamlSchema = z.strictObject({
   concurrency: ConcurrencySchema.optional(),
   /** The rate limit each start draws from: `{key, limit, per, burst}`. */
   rate_limit: RateLimitSchema.optional(),
+  secrets: z.array(SecretNameSchema).max(LIMITS.maxSecretsPerJob).optional(),
 }).superRefine((job, ctx) => {
+  if (job.type === 'approval' && job.secrets !== undefined) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'is not allowed on an approval gate (it runs nothing)' });
   if (job.type !== 'approval' && job.file === undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: `is required for a ${job.type} job` });
   if (job.type !== 'service') {
     for (const key of ['port', 'readiness', 'ready_timeout', 'restart', 'crash_loop_limit'] as const) {
@@ -306,6 +308,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
           affinity: j.affinity === 'required' ? 'required' : j.affinity ? 'soft' : 'none',
           env: j.env,
           ...flowOf(j),
+          ...(j.secrets !== undefined && { secrets: j.secrets }),
         },
   );
   const gated = new Map(p.jobs.filter((j) => j.type === 'run' && j.hitl_message !== undefined).map((j) => [j.id, j]));

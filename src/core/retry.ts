@@ -21,7 +21,7 @@ export function backoffMs(retry: number, random: number): number {
 export const DEFAULT_MAX_LOST_ATTEMPTS = 10;
 
 /** Failure codes the worker reports for failures that would fail the same way again. */
-export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE'] as const satisfies readonly FailureCode[];
+export const FAIL_FAST_CODES = ['SCRIPT_NOT_FOUND', 'INTERPRETER_NOT_FOUND', 'NOT_EXECUTABLE', 'PORT_IN_USE', 'BAD_REQUEST', 'BAD_ARCHIVE', 'SECRET_MISSING'] as const satisfies readonly FailureCode[];
 export type FailFastCode = (typeof FAIL_FAST_CODES)[number];
 
 export const isFailFast = (code: string | null | undefined): boolean =>

@@ -14,7 +14,7 @@ afterEach(() => t.close());
 function setup(slots: number) {
   t = masterResources();
   const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow);
+  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
   const entry = new WorkerEntry('127.0.0.1:9001', workerInfo(9001, ['GENERAL'], slots), t.clock.now());
   entry.link = new RecordingLink();
   entry.reclaimed = true;

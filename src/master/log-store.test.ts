@@ -8,6 +8,32 @@ let dir = '';
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('LogStore', () => {
+  it("masks an attempt's secret values in what it stores and streams, a value split between two chunks too, and lets the held tail out at the close", () => {
+    dir = mkdtempSync(join(tmpdir(), 'titan-logs-'));
+    const logs = new LogStore(dir);
+    const heard: string[] = [];
+    logs.listen('r1', 'a', (_attempt, data) => heard.push(data));
+    logs.mask('r1', 'a', 1, ['hunter2-secret']);
+    logs.append('r1', 'a', 1, 'pw=hunter2-');
+    logs.append('r1', 'a', 1, 'secret ok\nends with hunt');
+    logs.close('r1', 'a', 1);
+    const stored = readFileSync(logs.pathOf('r1', 'a', 1), 'utf8');
+    expect(stored).toBe('pw=*** ok\nends with hunt');
+    expect(heard.join('')).toBe(stored);
+    expect(heard.some((chunk) => chunk.includes('hunter2-'))).toBe(false);
+  });
+
+  it('asks for the values of an attempt it was not told about (one reclaimed after a restart)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'titan-logs-'));
+    const asked: string[] = [];
+    const logs = new LogStore(dir, { secretsOf: (runId, jobId, attempt) => (asked.push(`${runId}/${jobId}#${attempt}`), ['s3cr3t-value']) });
+    logs.append('r1', 'a', 2, 'got s3cr3t-value\n');
+    logs.append('r1', 'a', 2, 'again s3cr3t-value\n');
+    logs.close('r1', 'a', 2);
+    expect(readFileSync(logs.pathOf('r1', 'a', 2), 'utf8')).toBe('got ***\nagain ***\n');
+    expect(asked).toEqual(['r1/a#2']);
+  });
+
   it('keeps at most maxBytes of an attempt, cut at a character boundary, with one note, and tells listeners the same', () => {
     dir = mkdtempSync(join(tmpdir(), 'titan-logs-'));
     const logs = new LogStore(dir, { maxBytes: 10 });

@@ -8,11 +8,16 @@
  * not be stored are counted per attempt with the reason, kept in memory and in a marker file
  * beside the log (`<attempt>.lost`) as soon as one can be written, and noted in the log itself
  * where the gap is once writing works again, so that `titan logs` can say what is missing.
+ *
+ * The values of the secrets an attempt received are masked before its output is stored or
+ * streamed (core/secret-mask.ts): here, on the master, every output passes, whatever the worker's
+ * version, and the values are known without sending them anywhere else.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MASTER_DEFAULTS } from '../config/master-defaults.js';
+import { SecretMasker } from '../core/secret-mask.js';
 import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
 import { makePrivateDir, PRIVATE_FILE, replaceFile, writeAvailable } from './disk-writes.js';
 
@@ -36,6 +41,8 @@ export interface LogStoreOptions {
   /** Where the first loss of each attempt is reported (the master's log). */
   log?: (line: string) => void;
   usage?: LogUsage;
+  /** The secret values to mask in an attempt's output when none were given by `mask` (an attempt reclaimed after a restart). */
+  secretsOf?: (runId: string, jobId: string, attempt: number) => readonly string[];
 }
 
 interface OpenLog {
@@ -63,6 +70,8 @@ export class LogStore {
   private readonly maxBytes: number;
   private readonly log: (line: string) => void;
   private readonly usage: LogUsage | undefined;
+  private readonly maskers = new Map<string, SecretMasker>();
+  private readonly secretsOf: LogStoreOptions['secretsOf'];
 
   constructor(
     private readonly dir: string,
@@ -71,6 +80,7 @@ export class LogStore {
     this.maxBytes = options.maxBytes ?? MASTER_DEFAULTS.maxLogBytes;
     this.log = options.log ?? (() => undefined);
     this.usage = options.usage;
+    this.secretsOf = options.secretsOf;
     makePrivateDir(dir);
   }
 
@@ -82,8 +92,23 @@ export class LogStore {
     return join(this.dir, runId, jobId, `${attempt}.lost`);
   }
 
-  append(runId: string, jobId: string, attempt: number, data: string): void {
+  /** The values to mask in the attempt's output (the secrets it was dispatched with). */
+  mask(runId: string, jobId: string, attempt: number, values: readonly string[]): void {
+    this.maskers.set(`${runId}/${jobId}#${attempt}`, new SecretMasker(values));
+  }
+
+  append(runId: string, jobId: string, attempt: number, chunk: string): void {
     const key = `${runId}/${jobId}#${attempt}`;
+    let masker = this.maskers.get(key);
+    if (masker === undefined && this.secretsOf !== undefined) {
+      masker = new SecretMasker(this.secretsOf(runId, jobId, attempt));
+      this.maskers.set(key, masker);
+    }
+    const data = masker?.active ? masker.push(chunk) : chunk;
+    if (data !== '') this.write(key, runId, jobId, attempt, data);
+  }
+
+  private write(key: string, runId: string, jobId: string, attempt: number, data: string): void {
     let log = this.open.get(key);
     if (log === undefined) {
       try {
@@ -163,6 +188,11 @@ export class LogStore {
   /** The attempt is over: release its file handle. */
   close(runId: string, jobId: string, attempt: number): void {
     const key = `${runId}/${jobId}#${attempt}`;
+    const masker = this.maskers.get(key);
+    this.maskers.delete(key);
+    // What was held back in case it began a secret's value, masked if it completed one.
+    const rest = masker?.end() ?? '';
+    if (rest !== '') this.write(key, runId, jobId, attempt, rest);
     const log = this.open.get(key);
     if (log !== undefined) {
       closeSync(log.fd);
@@ -230,6 +260,7 @@ export class LogStore {
       this.open.delete(key);
     }
     for (const key of this.losses.keys()) if (key.startsWith(`${runId}/`)) this.losses.delete(key);
+    for (const key of this.maskers.keys()) if (key.startsWith(`${runId}/`)) this.maskers.delete(key);
     const dir = join(this.dir, runId);
     rmSync(dir, { recursive: true, force: true });
     this.usage?.removed(runId);
@@ -247,7 +278,9 @@ export class LogStore {
     return readJson(join(this.dir, runId, REMOVED_NOTE), RemovedSchema)?.reason ?? null;
   }
 
+  /** A tail held back by a masker is not written: it may be the first half of a value whose second half a later master stores. */
   closeAll(): void {
+    this.maskers.clear();
     for (const { fd } of this.open.values()) closeSync(fd);
     this.open.clear();
   }

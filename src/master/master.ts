@@ -36,6 +36,8 @@ import { Dispatcher } from './systems/dispatch.js';
 import { FlowControl } from './systems/flow.js';
 import type { ClusterLimit } from '../core/flow-spec.js';
 import type { FlowKeyView } from '../protocol/flow-methods.js';
+import type { SecretInfo } from '../protocol/secret-methods.js';
+import { type SecretKeys, Secrets, type SecretsHandedOut } from './systems/secrets.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -68,6 +70,8 @@ export interface MasterOptions extends Partial<MasterTuning> {
   jobToken: (a: AttemptId) => string;
   /** Where the master says what it did on its own (a worker declared dead, attempts re-queued). */
   log?: (line: string) => void;
+  /** The key secrets are encrypted with (server/secret-key.ts); without one, secrets cannot be set. */
+  secretKeys?: SecretKeys;
 }
 
 export const HEARTBEAT_MS = 2000;
@@ -94,6 +98,7 @@ export class Master {
   private readonly effects: EffectApplier;
   private readonly dispatcher: Dispatcher;
   private readonly flow: FlowControl;
+  private readonly secrets: Secrets;
   private readonly workers: WorkerRegistry;
   private readonly commands: Commands;
   private readonly views: Views;
@@ -122,7 +127,9 @@ export class Master {
     const logDir = join(files, 'logs');
     const maxLogsBytes = options.maxLogsBytes ?? MASTER_DEFAULTS.maxLogsBytes;
     this.logCap = maxLogsBytes ? new LogCap({ dir: logDir, capBytes: maxLogsBytes, isActive: (runId) => runs.has(runId), remove: (runId, note) => this.logs.removeRun(runId, note), clock, log }) : null;
-    this.logs = new LogStore(logDir, { maxBytes: options.maxLogBytes ?? MASTER_DEFAULTS.maxLogBytes, log, ...(this.logCap && { usage: this.logCap }) });
+    // An attempt reclaimed after a restart is masked by its job's secrets as they are now.
+    const secretsOf = (runId: string, jobId: string): string[] => this.secrets.valuesOf(runs.job(runId, jobId)?.spec.secrets ?? []);
+    this.logs = new LogStore(logDir, { maxBytes: options.maxLogBytes ?? MASTER_DEFAULTS.maxLogBytes, log, secretsOf, ...(this.logCap && { usage: this.logCap }) });
     this.blobs = new BlobStore(join(files, 'blobs'), LIMITS.maxBlobBytes);
     this.kv = new KvService(store, clock, onFatal);
     const maxArtifactBytes = options.maxArtifactBytes ?? MASTER_DEFAULTS.maxArtifactBytes;
@@ -137,8 +144,9 @@ export class Master {
     const r: MasterResources = { store, committer, clock, random: options.random ?? Math.random, log, bus, settings, totals, logs: this.logs, blobs: this.blobs, kv: this.kv, artifacts: this.artifacts, runs, workers, unclaimed: new Map(), queue, queuedSince: new Map(), timers, jobViews };
     this.r = r;
     this.flow = new FlowControl(r);
+    this.secrets = new Secrets(r, options.secretKeys ?? null);
     this.effects = new EffectApplier(r, this.flow);
-    this.dispatcher = new Dispatcher(r, this.effects, this.flow);
+    this.dispatcher = new Dispatcher(r, this.effects, this.flow, this.secrets);
     this.workers = new WorkerRegistry(r, this.effects);
     this.commands = new Commands(r, this.effects);
     this.disk = new DiskWatch(options.dataDir, options.minFreeBytes ?? MASTER_DEFAULTS.minFreeBytes, clock, log);
@@ -154,13 +162,18 @@ export class Master {
         return { queued: r.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
       },
     });
-    this.schedules = new Schedules({ store, clock, submit: (run) => this.submit(run), isRunActive: (runId) => runs.has(runId), check: (run) => this.commands.checkScripts(run.jobs), log });
+    const check = (run: RunSpec): void => {
+      this.commands.checkScripts(run.jobs);
+      this.secrets.checkDeclared(run.jobs);
+    };
+    this.schedules = new Schedules({ store, clock, submit: (run) => this.submit(run), isRunActive: (runId) => runs.has(runId), check, log });
   }
 
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
   async start(): Promise<void> {
     Object.assign(this.r.totals, await this.store.totals());
     await this.flow.loadLimits();
+    await this.secrets.load();
     this.workers.recover(await this.store.loadActiveRuns());
     this.flow.restore();
     // After the active runs are known: their logs are never trimmed.
@@ -191,11 +204,13 @@ export class Master {
   // ---- commands (systems/commands.ts) ---------------------------------------------------------
 
   /** Creates a run; a `requestId` seen before returns the run it created (see Commands.submit). */
-  submit(spec: RunSpec, origin: RunOrigin = {}): Promise<SubmitResult> {
+  async submit(spec: RunSpec, origin: RunOrigin = {}): Promise<SubmitResult> {
+    this.secrets.checkDeclared(spec.jobs);
     return this.commands.submit(spec, origin);
   }
 
-  extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+  async extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+    this.secrets.checkDeclared(jobs);
     return this.commands.extendRun(runId, jobs);
   }
 
@@ -238,6 +253,14 @@ export class Master {
   flowKeys = (): FlowKeyView[] => this.flow.keys();
   setLimit = (limit: ClusterLimit): Promise<ClusterLimit[]> => this.flow.setLimit(limit);
   removeLimit = (key: string): Promise<{ removed: boolean; limits: ClusterLimit[] }> => this.flow.removeLimit(key);
+
+  // ---- secrets (systems/secrets.ts): names and dates out, never values -------------------------
+
+  listSecrets = (): SecretInfo[] => this.secrets.list();
+  setSecret = (name: string, value: string): Promise<{ secret: SecretInfo; created: boolean }> => this.secrets.set(name, value);
+  removeSecret = (name: string): Promise<{ removed: boolean }> => this.secrets.remove(name);
+  /** Hears each hand-out of secrets to an attempt (the audit log records it). */
+  onSecretsHandedOut = (listener: (out: SecretsHandedOut) => void): (() => void) => this.secrets.onHandOut(listener);
 
   // ---- queries (systems/views.ts) and feeds (systems/watchers.ts) -----------------------------
 

@@ -74,6 +74,10 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'limits.list': read('free'),
   'limits.set': admin,
   'limits.remove': admin,
+  // secrets: set and listed by name, never read back (a job receives the ones it declares)
+  'secret.set': admin,
+  'secrets.list': admin,
+  'secret.remove': admin,
   'schedules.list': read('never'),
   'schedule.put': admin,
   'schedule.pause': admin,

@@ -11,6 +11,7 @@ import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type FlowResults, flowParams } from './flow-methods.js';
+import { type SecretResults, secretParams } from './secret-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -108,6 +109,7 @@ export const params = {
   ...dataBusParams,
   ...scheduleParams,
   ...flowParams,
+  ...secretParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -361,7 +363,7 @@ export interface SubmitResult {
   replaced?: string[];
 }
 
-export interface Results extends DataBusResults, ScheduleResults, FlowResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, AccessResults {
   submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

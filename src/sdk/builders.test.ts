@@ -24,6 +24,12 @@ describe('job builders', () => {
     expect(job('a', 'a.py').affinity(false).toJob().affinity).toBe('none');
   });
 
+  it('declare secrets by name, once each, added to earlier calls', () => {
+    const agent = job('agent', 'agent.py').secrets('OPENAI_API_KEY').secrets('DB_PASSWORD', 'OPENAI_API_KEY');
+    expect(agent.toJob().secrets).toEqual(['OPENAI_API_KEY', 'DB_PASSWORD']);
+    expect(job('plain', 'p.py').toJob()).not.toHaveProperty('secrets');
+  });
+
   it('build a service with its settings', () => {
     expect(service('api', 'serve.py').port(8000).readiness('/health').readyTimeout('2m').restart('on-failure').crashLoopLimit(3).args('--port', '{port}').toJob()).toEqual({
       id: 'api',

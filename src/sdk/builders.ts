@@ -134,6 +134,15 @@ abstract class WorkBuilder extends BaseBuilder {
     this.spec.env = { ...this.spec.env, ...Object.fromEntries(Object.entries(add).map(([k, v]) => [k, String(v)])) };
     return this;
   }
+
+  /**
+   * Secrets of the cluster (`titan secrets set NAME`) the process receives as environment
+   * variables of the same names; a submission naming one that does not exist is refused. Adds to earlier calls.
+   */
+  secrets(...names: string[]): this {
+    this.spec.secrets = [...new Set([...(this.spec.secrets ?? []), ...names])];
+    return this;
+  }
 }
 
 /** A job that runs its script (or archive entry) to completion. */
@@ -231,6 +240,7 @@ function structuredCloneJob(spec: JobInput): JobInput {
     ...(spec.args && { args: [...spec.args] }),
     ...(spec.dependsOn && { dependsOn: [...spec.dependsOn] }),
     ...(spec.env && { env: { ...spec.env } }),
+    ...(spec.secrets && { secrets: [...spec.secrets] }),
     ...(spec.service && { service: { ...spec.service } }),
     ...(spec.concurrency && { concurrency: { ...spec.concurrency } }),
     ...(spec.rateLimit && { rateLimit: { ...spec.rateLimit } }),

@@ -114,6 +114,14 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
   app.put('/api/limits/:key', { config: { access: 'limits.set' } }, async (req) => call(req, 'limits.set', { ...bodyObject(req), key: limitKey(req) }));
   app.delete('/api/limits/:key', { config: { access: 'limits.remove' } }, async (req) => call(req, 'limits.remove', { key: limitKey(req) }));
 
+  // ---- secrets: names and dates only; a value goes in by PUT and never comes back ---------------
+
+  const secretName = (req: FastifyRequest) => (req.params as { name: string }).name;
+  const secretWording: Wording = (issues) => `invalid secret: ${issues}`;
+  app.get('/api/secrets', { config: { access: 'secrets.list' } }, async (req) => call(req, 'secrets.list', {}));
+  app.put('/api/secrets/:name', { config: { access: 'secret.set' } }, async (req) => call(req, 'secret.set', { value: bodyObject(req).value, name: secretName(req) }, secretWording));
+  app.delete('/api/secrets/:name', { config: { access: 'secret.remove' } }, async (req) => call(req, 'secret.remove', { name: secretName(req) }, secretWording));
+
   // ---- workers ----------------------------------------------------------------------------------
 
   app.get('/api/workers', { config: { access: 'workers.list' } }, async (req) => call(req, 'workers.list', {}));

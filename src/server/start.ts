@@ -21,6 +21,7 @@ import { leaderTcp } from './tcp.js';
 import type { ServerTls } from './tls.js';
 import { allowList, publicBlocks } from './v1.js';
 import { loadOrCreateToken } from './token.js';
+import { secretKeysOf } from './secret-key.js';
 import { importAccessFiles } from './access-import.js';
 import { AuditLog } from './audit-log.js';
 import { Gatekeeper, type UiLogin } from './gatekeeper.js';
@@ -90,6 +91,8 @@ export async function startMaster(config: MasterConfig): Promise<RunningMaster> 
 }
 
 async function start(config: MasterConfig, dataDir: string, opened: (() => Promise<unknown>)[]): Promise<RunningMaster> {
+  // Before the data directory is made private: a secrets key file found open to others is refused, not closed.
+  const secretKeys = secretKeysOf(dataDir, process.env);
   privateDataDir(dataDir, (line) => void process.stderr.write(`titan master: ${line}\n`));
   const unlock = lockDir(dataDir, { role: 'master', option: '--data-dir' });
   opened.push(async () => unlock());
@@ -120,6 +123,7 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
     dataDir,
     ...(config.blobDir !== undefined && { blobDir: privateDir(resolve(config.blobDir)) }),
     jobToken: jobTokenMinter(token),
+    secretKeys,
     store,
     ...units.tuning,
     ...(units.autoscale !== undefined && { autoscale: units.autoscale }),
@@ -138,6 +142,10 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   await importAccessFiles(store, dataDir, log);
   const gate = new Gatekeeper(token, await Identities.load(store), new AuditLog(store, Date.now, log), config.ui);
   opened.push(() => gate.audit.flushed());
+  // Who received which secrets: the job's attempt, on the worker it was dispatched to.
+  master.onSecretsHandedOut(({ attempt, names, workerId }) =>
+    gate.audit.record({ who: `${attempt.runId}/${attempt.jobId}#${attempt.attempt}`, kind: 'job', via: 'tcp', from: workerId, action: 'secrets.read', target: names.join(','), ok: true }),
+  );
   const tcp = leaderTcp(master, gate, { enabled: config.legacyV1 ?? false, allow: allowList(config.legacyV1Allow ?? []) });
   const http = createHttpServer(master, { gate, dataDir, ...(config.webDir !== undefined && { webRoot: resolve(config.webDir) }), tls: config.tls, self: leadership?.me });
   if (doors === null) {

@@ -15,6 +15,7 @@ import { KvService } from '../../src/master/kv.js';
 import { LogStore } from '../../src/master/log-store.js';
 import { EventBus, type MasterEvents } from '../../src/master/systems/events.js';
 import { FlowControl } from '../../src/master/systems/flow.js';
+import { Secrets } from '../../src/master/systems/secrets.js';
 import type { MasterResources, MasterSettings } from '../../src/master/systems/resources.js';
 import { RunTable } from '../../src/master/systems/runs.js';
 import { Timers } from '../../src/master/timers.js';
@@ -27,6 +28,8 @@ export interface TestResources {
   r: MasterResources;
   /** The flow-control system over `r`, for the systems a test builds. */
   flow: FlowControl;
+  /** The secrets system over `r`, with a fixed key. */
+  secrets: Secrets;
   clock: ManualClock;
   store: SqliteStore;
   /** Lines the systems logged. */
@@ -78,6 +81,7 @@ export function masterResources(settings: Partial<MasterSettings> = {}): TestRes
   return {
     r,
     flow,
+    secrets: new Secrets(r, { current: () => TEST_SECRETS_KEY, previous: null }),
     clock,
     store,
     logged,
@@ -112,3 +116,6 @@ export class RecordingLink implements WorkerLink {
 }
 
 export const workerInfo = (port: number, capabilities: string[] = ['GENERAL'], slots = 4): WorkerInfo => ({ host: '127.0.0.1', port, capabilities, slots, permanent: false });
+
+/** The secrets key of the systems a test builds. */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7);

@@ -14,7 +14,7 @@ afterEach(() => t.close());
 function setup(): { dispatcher: Dispatcher; worker: (port: number, capabilities: string[], slots: number) => RecordingLink; submit: (runId: string, jobs: JobSpec[]) => RunState } {
   t = masterResources();
   const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow);
+  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
   const worker = (port: number, capabilities: string[], slots: number): RecordingLink => {
     const entry = new WorkerEntry(`127.0.0.1:${port}`, workerInfo(port, capabilities, slots), t.clock.now());
     const link = new RecordingLink();

@@ -2,18 +2,20 @@
  * Dispatch: places queued jobs on workers. A `ready` event schedules one pass at the end of the
  * turn, so a burst of events makes one pass; placement is core/routing's, the start of each
  * attempt is the core's decision applied through the effects system, and the dispatches leave
- * once the commit that records them is durable.
+ * once the commit that records them is durable. The secrets a job declares join its environment
+ * here, and nowhere else: an attempt whose secret is gone fails at once, saying which.
  */
 import type { JobRecord } from '../../core/model.js';
 import { parseJobRef } from '../../core/model.js';
 import { comesFirst, type QueuedItem } from '../../core/ready-queue.js';
 import { pickWorker } from '../../core/routing.js';
-import { startAttempt } from '../../core/attempt-transitions.js';
+import { finishAttempt, startAttempt } from '../../core/attempt-transitions.js';
 import { affinityTarget, type RunState } from '../../core/run-state.js';
 import type { Dispatch } from '../../protocol/methods.js';
 import type { WorkerEntry } from '../workers.js';
 import type { FlowControl } from './flow.js';
 import type { EffectSink, MasterResources } from './resources.js';
+import type { Secrets } from './secrets.js';
 
 /** `TITAN_SERVICE_` and the job id in upper case, other characters than letters and digits as `_`. */
 export const serviceEnvName = (jobId: string): string => `TITAN_SERVICE_${jobId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
@@ -26,6 +28,7 @@ export class Dispatcher {
     private readonly r: MasterResources,
     private readonly effects: EffectSink,
     private readonly flow: FlowControl,
+    private readonly secrets: Secrets,
   ) {
     r.bus.on('ready', () => this.kick());
   }
@@ -82,11 +85,17 @@ export class Dispatcher {
       queue.pop(lane);
       this.r.queuedSince.delete(best.item.key);
       this.effects.apply(state, startAttempt(state, job.spec.id, worker.id, now));
+      const secrets = this.secretsOf(job, worker.id);
+      if ('error' in secrets) {
+        this.effects.apply(state, finishAttempt(state, job.spec.id, job.attempt, { outcome: 'FAILED', exitCode: null, error: secrets.error, errorCode: 'SECRET_MISSING' }, now, this.r.random(), this.r.settings.maxLost));
+        this.r.log(`${best.item.key} (attempt ${job.attempt}) was not dispatched: ${secrets.error}`);
+        continue;
+      }
       worker.attempts.add(best.item.key);
       worker.unaccepted.add(best.item.key);
       const items = outbox.get(worker) ?? [];
       if (items.length === 0) outbox.set(worker, items);
-      items.push(this.dispatchOf(state, job));
+      items.push(this.dispatchOf(state, job, secrets.env));
     }
     // The link of now: should this one close before the commit, a later connection of the same
     // worker must not receive attempts that were already re-queued.
@@ -98,9 +107,19 @@ export class Dispatcher {
     if (outbox.size > 0 && this.r.bus.listens('workers')) this.r.committer.afterCommit(() => this.r.bus.emit('workers', undefined));
   }
 
-  private dispatchOf(state: RunState, job: JobRecord): Dispatch {
+  /** The values of the job's secrets for this attempt, whose output is then masked by them. */
+  private secretsOf(job: JobRecord, workerId: string): { env: Record<string, string> | null } | { error: string } {
+    const names = job.spec.secrets ?? [];
+    if (names.length === 0) return { env: null };
+    const got = this.secrets.handOut(names, { runId: job.runId, jobId: job.spec.id, attempt: job.attempt }, workerId);
+    if ('env' in got) this.r.logs.mask(job.runId, job.spec.id, job.attempt, Object.values(got.env));
+    return got;
+  }
+
+  private dispatchOf(state: RunState, job: JobRecord, secrets: Record<string, string> | null): Dispatch {
+    const env = secrets === null ? this.envOf(state, job) : { ...this.envOf(state, job), ...secrets };
     // Only run and service jobs are ever queued (gates wait in WAITING_APPROVAL): each has a script or an archive.
-    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env: this.envOf(state, job), timeoutMs: job.spec.timeoutMs ?? null, token: this.r.settings.jobToken({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt }) };
+    const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env, timeoutMs: job.spec.timeoutMs ?? null, token: this.r.settings.jobToken({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt }) };
     if (job.spec.script) d.script = job.spec.script;
     if (job.spec.archive) d.archive = job.spec.archive;
     const svc = job.spec.service;

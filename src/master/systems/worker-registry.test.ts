@@ -14,7 +14,7 @@ afterEach(() => t.close());
 function setup(): { registry: WorkerRegistry; link: RecordingLink; id: string; state: RunState } {
   t = masterResources({ workerTimeoutMs: 4_000 });
   const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow);
+  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
   const registry = new WorkerRegistry(t.r, effects);
   const link = new RecordingLink();
   const id = registry.attachWorker(workerInfo(9001), link, null);

@@ -19,6 +19,7 @@ import { jobCommands } from './jobs.js';
 import { runCommands } from './runs.js';
 import { scheduleCommands } from './schedules.js';
 import { limitCommands } from './limits.js';
+import { secretCommands } from './secrets.js';
 import { submissionCommands } from './submissions.js';
 import { workerCommands } from './workers.js';
 
@@ -31,6 +32,7 @@ const TABLE = {
   ...fileCommands,
   ...scheduleCommands,
   ...limitCommands,
+  ...secretCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,
