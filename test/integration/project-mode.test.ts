@@ -4,6 +4,7 @@
  * the fixed list leave out never reaches the worker, and a second submission of the same files
  * uploads nothing (the master already has the zip's hash).
  */
+import type { Connection } from '../../src/sdk/connection.js';
 import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -71,11 +72,13 @@ describe('project mode (project: true)', () => {
     expect(buildProjectZip(copy).sha256).toBe(buildProjectZip(EXAMPLE).sha256);
 
     // Submitted through the SDK as titan submit does: the only blob call asks what is missing.
+    // Every request leaves through the client's connection, sent once (call) or again until answered (resend).
     const run = loadPipeline(join(copy, 'pipeline.yaml'));
-    const call = vi.spyOn(client, 'call');
+    const connection = (client as unknown as { connection: Pick<Connection, 'call' | 'resend'> }).connection;
+    const spies = [vi.spyOn(connection, 'call'), vi.spyOn(connection, 'resend')];
     const { runId } = await client.submit(run);
-    const methods = call.mock.calls.map((c) => c[0]);
-    call.mockRestore();
+    const methods = spies.flatMap((s) => s.mock.calls.map((c) => c[0]));
+    for (const s of spies) s.mockRestore();
     expect(methods).toContain('blob.missing');
     expect(methods).not.toContain('blob.put');
 
