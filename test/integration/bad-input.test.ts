@@ -484,10 +484,10 @@ describe('bad input', () => {
       expect(await runIds(cluster.client())).toEqual(before);
     });
 
-    it('says "no job" for an unknown job (exit 1)', async () => {
+    it('says "no job or run" for a name that is neither (exit 1)', async () => {
       const r = await cluster.cli(['status', 'nosuchjob']);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('no job nosuchjob');
+      expect(r.stderr).toContain('no job or run nosuchjob');
     });
 
     it('exits 3 with a message about the token when the token is wrong', async () => {
