@@ -1,30 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord, JobSpec } from '../core/model.js';
 import type { RunState } from '../core/run-state.js';
-import { createRun } from '../core/run-transitions.js';
 import { jobSpec } from '../../test/helpers/records.js';
-import { masterResources, RecordingLink, type TestResources, workerInfo } from '../../test/helpers/master-resources.js';
-import { Dispatcher } from './systems/dispatch.js';
-import { EffectApplier } from './systems/effects.js';
-import { WorkerEntry } from './workers.js';
+import { dispatching, masterResources, type TestResources } from '../../test/helpers/master-resources.js';
 
 let t: TestResources;
 afterEach(() => t.close());
 
 function setup(slots: number) {
   t = masterResources();
-  const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
-  const entry = new WorkerEntry('127.0.0.1:9001', workerInfo(9001, ['GENERAL'], slots), t.clock.now());
-  entry.link = new RecordingLink();
-  entry.reclaimed = true;
-  t.r.workers.set(entry.id, entry);
+  const placing = dispatching(t);
+  placing.worker(9001, ['GENERAL'], slots);
   const submit = (runId: string, jobs: JobSpec[]): RunState => {
-    const { state, effects: created } = createRun(runId, { name: runId, jobs }, t.clock.now());
-    t.r.runs.adopt(state);
-    for (const job of state.jobs.values()) t.r.committer.newJob(job);
-    effects.apply(state, created);
-    dispatcher.dispatchReady();
+    const state = placing.submit(runId, jobs);
+    placing.dispatcher.dispatchReady();
     return state;
   };
   return { submit };

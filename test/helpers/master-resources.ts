@@ -5,7 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkerInfo } from '../../src/core/model.js';
+import type { JobSpec, WorkerInfo } from '../../src/core/model.js';
+import type { RunState } from '../../src/core/run-state.js';
+import { createRun } from '../../src/core/run-transitions.js';
 import { ReadyQueue } from '../../src/core/ready-queue.js';
 import { ArtifactStore } from '../../src/master/artifacts.js';
 import { BlobStore } from '../../src/master/blob-store.js';
@@ -13,13 +15,15 @@ import { Committer } from '../../src/master/committer.js';
 import { JobViews } from '../../src/master/job-views.js';
 import { KvService } from '../../src/master/kv.js';
 import { LogStore } from '../../src/master/log-store.js';
+import { Dispatcher } from '../../src/master/systems/dispatch.js';
+import { EffectApplier } from '../../src/master/systems/effects.js';
 import { EventBus, type MasterEvents } from '../../src/master/systems/events.js';
 import { FlowControl } from '../../src/master/systems/flow.js';
 import { Secrets } from '../../src/master/systems/secrets.js';
 import type { MasterResources, MasterSettings } from '../../src/master/systems/resources.js';
 import { RunTable } from '../../src/master/systems/runs.js';
 import { Timers } from '../../src/master/timers.js';
-import type { WorkerEntry, WorkerLink } from '../../src/master/workers.js';
+import { WorkerEntry, type WorkerLink } from '../../src/master/workers.js';
 import type { AttemptId, Dispatch } from '../../src/protocol/methods.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { ManualClock } from './manual-clock.js';
@@ -119,3 +123,30 @@ export const workerInfo = (port: number, capabilities: string[] = ['GENERAL'], s
 
 /** The secrets key of the systems a test builds. */
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 7);
+
+/** The systems that place jobs over `t` (effects and dispatch), with ways to connect a worker and to submit a run. */
+export function dispatching(t: TestResources): {
+  effects: EffectApplier;
+  dispatcher: Dispatcher;
+  worker: (port: number, capabilities: string[], slots: number) => { entry: WorkerEntry; link: RecordingLink };
+  submit: (runId: string, jobs: JobSpec[]) => RunState;
+} {
+  const effects = new EffectApplier(t.r, t.flow);
+  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
+  const worker = (port: number, capabilities: string[], slots: number): { entry: WorkerEntry; link: RecordingLink } => {
+    const entry = new WorkerEntry(`127.0.0.1:${port}`, workerInfo(port, capabilities, slots), t.clock.now());
+    const link = new RecordingLink();
+    entry.link = link;
+    entry.reclaimed = true;
+    t.r.workers.set(entry.id, entry);
+    return { entry, link };
+  };
+  const submit = (runId: string, jobs: JobSpec[]): RunState => {
+    const { state, effects: created } = createRun(runId, { name: runId, jobs }, t.clock.now());
+    t.r.runs.adopt(state);
+    for (const job of state.jobs.values()) t.r.committer.newJob(job);
+    effects.apply(state, created);
+    return state;
+  };
+  return { effects, dispatcher, worker, submit };
+}

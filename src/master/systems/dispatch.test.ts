@@ -1,36 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../core/model.js';
 import type { RunState } from '../../core/run-state.js';
-import { createRun } from '../../core/run-transitions.js';
 import { jobSpec } from '../../../test/helpers/records.js';
-import { masterResources, RecordingLink, type TestResources, workerInfo } from '../../../test/helpers/master-resources.js';
+import { dispatching, masterResources, RecordingLink, type TestResources } from '../../../test/helpers/master-resources.js';
 import { WorkerEntry } from '../workers.js';
 import { Dispatcher } from './dispatch.js';
-import { EffectApplier } from './effects.js';
 
 let t: TestResources;
 afterEach(() => t.close());
 
 function setup(): { dispatcher: Dispatcher; worker: (port: number, capabilities: string[], slots: number) => RecordingLink; submit: (runId: string, jobs: JobSpec[]) => RunState } {
   t = masterResources();
-  const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
-  const worker = (port: number, capabilities: string[], slots: number): RecordingLink => {
-    const entry = new WorkerEntry(`127.0.0.1:${port}`, workerInfo(port, capabilities, slots), t.clock.now());
-    const link = new RecordingLink();
-    entry.link = link;
-    entry.reclaimed = true;
-    t.r.workers.set(entry.id, entry);
-    return link;
-  };
-  const submit = (runId: string, jobs: JobSpec[]): RunState => {
-    const { state, effects: created } = createRun(runId, { name: runId, jobs }, t.clock.now());
-    t.r.runs.adopt(state);
-    for (const job of state.jobs.values()) t.r.committer.newJob(job);
-    effects.apply(state, created);
-    return state;
-  };
-  return { dispatcher, worker, submit };
+  const { dispatcher, worker, submit } = dispatching(t);
+  return { dispatcher, worker: (port, capabilities, slots) => worker(port, capabilities, slots).link, submit };
 }
 
 const placed = (state: RunState): Record<string, string | null> => Object.fromEntries([...state.jobs.values()].map((j) => [j.spec.id, j.status === 'RUNNING' ? j.workerId : j.status]));

@@ -1,32 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobSpec } from '../../core/model.js';
 import type { RunState } from '../../core/run-state.js';
-import { createRun } from '../../core/run-transitions.js';
 import { finishAttempt } from '../../core/attempt-transitions.js';
 import { jobSpec } from '../../../test/helpers/records.js';
-import { masterResources, RecordingLink, type TestResources, workerInfo } from '../../../test/helpers/master-resources.js';
-import { WorkerEntry } from '../workers.js';
-import { Dispatcher } from './dispatch.js';
-import { EffectApplier } from './effects.js';
+import { dispatching, masterResources, type TestResources } from '../../../test/helpers/master-resources.js';
 
 let t: TestResources;
 afterEach(() => t.close());
 
 function setup(slots = 10) {
   t = masterResources();
-  const effects = new EffectApplier(t.r, t.flow);
-  const dispatcher = new Dispatcher(t.r, effects, t.flow, t.secrets);
-  const entry = new WorkerEntry('127.0.0.1:9001', workerInfo(9001, ['GENERAL'], slots), t.clock.now());
-  entry.link = new RecordingLink();
-  entry.reclaimed = true;
-  t.r.workers.set(entry.id, entry);
-  const submit = (runId: string, jobs: JobSpec[]): RunState => {
-    const { state, effects: created } = createRun(runId, { name: runId, jobs }, t.clock.now());
-    t.r.runs.adopt(state);
-    for (const job of state.jobs.values()) t.r.committer.newJob(job);
-    effects.apply(state, created);
-    return state;
-  };
+  const { effects, dispatcher, worker, submit } = dispatching(t);
+  const { entry } = worker(9001, ['GENERAL'], slots);
   const finish = (state: RunState, jobId: string): void => {
     const job = state.jobs.get(jobId);
     if (!job) throw new Error(jobId);
