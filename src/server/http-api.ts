@@ -1,6 +1,6 @@
 /**
  * The JSON API of the dashboard and of HTTP clients: runs, jobs and their logs, approval gates,
- * agent runs, schedules, workers, services and statistics. A route maps the path, the query and
+ * agent runs, schedules, workers, services, statistics, secrets, named tokens and users. A route maps the path, the query and
  * the body onto the parameters of the method it performs, which the command table checks and
  * carries out (commands/table.ts); errors are `{code, message}`.
  * docs/http-api.md describes each route.
@@ -91,6 +91,15 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
     const q = queryOf(req);
     return call(req, 'audit.list', { limit: numberOf(q.limit), before: numberOf(q.before) });
   });
+
+  // ---- named tokens and dashboard users: a token is shown once, at creation; passwords never ---
+
+  const identityName = (req: FastifyRequest) => ({ name: (req.params as { name: string }).name });
+  app.get('/api/tokens', { config: { access: 'token.list' } }, async (req) => call(req, 'token.list', {}));
+  app.post('/api/tokens', { config: { access: 'token.create' } }, async (req) => call(req, 'token.create', bodyObject(req)));
+  app.delete('/api/tokens/:name', { config: { access: 'token.revoke' } }, async (req) => call(req, 'token.revoke', identityName(req)));
+  app.get('/api/users', { config: { access: 'user.list' } }, async (req) => call(req, 'user.list', {}));
+  app.delete('/api/users/:name', { config: { access: 'user.remove' } }, async (req) => call(req, 'user.remove', identityName(req)));
 
   // ---- agent runs -------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
  * A secret in the dashboard, in real headless Chromium against a real master and worker: a job
  * that prints its secret, live and after it ended, shows the mask in its panel's log viewer, and
  * neither its page nor any other page the dashboard has holds the value, in its text or its HTML.
+ * The Access page sets a secret without ever showing it and shows a token it creates only once.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,12 +66,51 @@ describe.skipIf(!browserAvailable())('secrets in the dashboard', () => {
     await page.reload();
     await log.filter({ hasText: 'last: ***' }).waitFor({ timeout: 15_000 });
     await expectNoValue(page, 'the job panel reloaded');
-    for (const path of ['/', '/runs', `/runs/${runId}`, '/audit', '/workers', '/agent-runs', '/services', '/schedules', '/approvals', '/store', '/artifacts']) {
+    for (const path of ['/', '/runs', `/runs/${runId}`, '/audit', '/workers', '/agent-runs', '/services', '/schedules', '/approvals', '/store', '/artifacts', '/access']) {
       await page.goto(`${base}${path}`);
       await page.getByRole('navigation', { name: 'Main' }).waitFor();
       await page.waitForLoadState('networkidle');
       await expectNoValue(page, path);
     }
     errors.expectNone('the pages of a run with a secret');
+  });
+
+  it('the Access page takes a secret through a write-only field, lists names only, and shows a new token once', async () => {
+    const PAGE_VALUE = 'sk-page-typed-3e9b27d1c05a';
+    const o = await openTestPage(browser, opened);
+    const { page, errors } = o;
+    await login(page, base, cluster.token, '/access');
+    await page.getByRole('heading', { name: 'Secrets' }).waitFor();
+    await page.getByRole('row', { name: /API_KEY/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Add a secret…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('page typed');
+    await dialog.getByLabel('Value').fill(PAGE_VALUE);
+    await dialog.getByRole('button', { name: 'Add secret' }).click();
+    await dialog.getByText(/named like an environment variable/).waitFor();
+    await dialog.getByLabel('Name').fill('PAGE_TYPED');
+    await dialog.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('row', { name: /PAGE_TYPED/ }).waitFor();
+    expect((await client.call('secrets.list', {})).secrets.map((x) => x.name)).toContain('PAGE_TYPED');
+    expect(await page.content()).not.toContain(PAGE_VALUE);
+
+    await page.getByRole('button', { name: 'Create a token…' }).click();
+    await dialog.getByLabel('Name').fill('page-made');
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    const token = await dialog.getByLabel('Token').inputValue();
+    expect(token).toMatch(/^tok\./);
+    const asToken = (): Promise<Response> => fetch(`${base}/api/runs`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await asToken()).status).toBe(200);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /page-made/ }).waitFor();
+    await screenshot(page, 'access-page', { fullPage: true });
+    expect(await page.content(), 'the token is shown once, in its dialog').not.toContain(token);
+
+    await page.getByRole('button', { name: 'Revoke the token page-made' }).click();
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('row', { name: /page-made/ }).waitFor({ state: 'detached' });
+    expect((await asToken()).status).toBe(401);
+    errors.expectNone('the Access page');
   });
 });

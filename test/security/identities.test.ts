@@ -3,7 +3,7 @@
  * token read back from `titan token list` or the data directory; a revoked token kept alive on an
  * open TCP session, a fresh HELLO or an HTTP bearer; a token used after its expiry; a second token
  * under a name already taken; an operator minting tokens (an admin one included) or reading the
- * audit; a read, operator or approver principal calling an HTTP route beyond its role, or reading
+ * audit, over TCP or HTTP; a read, operator or approver principal calling an HTTP route beyond its role, or reading
  * a job's environment values; a removed dashboard user keeping its session cookie; a gate
  * decided under a typed name (`by: 'mallory'`); a job's own token deciding its run's gate.
  */
@@ -309,6 +309,37 @@ describe('named tokens, roles and dashboard users', () => {
     expect((await http(operator, 'POST', cancel, {})).status).toBe(200);
     await waitRunStatus(admin, runId, 'CANCELLED');
     await waitRunStatus(admin, gates, 'COMPLETED');
+  });
+
+  it('manages named tokens and users over HTTP for admins only: an operator can neither list nor mint one', async () => {
+    const operator = await cluster.namedToken('http-token-operator', ['operator']);
+    for (const [method, path, body] of [
+      ['GET', '/api/tokens', undefined],
+      ['POST', '/api/tokens', { name: 'minted-by-operator', roles: ['admin'], expiresAt: null }],
+      ['DELETE', '/api/tokens/http-token-operator', undefined],
+      ['GET', '/api/users', undefined],
+    ] as const) {
+      const res = await http(operator, method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(await errorCode(res)).toBe('FORBIDDEN');
+    }
+    expect((await admin.call('token.list', {})).tokens.map((t) => t.name)).not.toContain('minted-by-operator');
+
+    const created = await http(cluster.token, 'POST', '/api/tokens', { name: 'http-made', roles: ['read'], expiresAt: null });
+    expect(created.status).toBe(200);
+    const { token, info } = (await created.json()) as { token: string; info: IdentityInfo };
+    expect(token).toMatch(TOKEN_SHAPE);
+    expect(info).toMatchObject({ name: 'http-made', roles: ['read'], expiresAt: null });
+    expect((await http(token, 'GET', '/api/runs')).status).toBe(200);
+    const listed = await (await http(cluster.token, 'GET', '/api/tokens')).text();
+    expect(listed).toContain('http-made');
+    expect(listed).not.toContain(token);
+    const bad = await http(cluster.token, 'POST', '/api/tokens', { name: 'bad name!', roles: ['read'], expiresAt: null });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/name/);
+
+    expect((await http(cluster.token, 'DELETE', '/api/tokens/http-made')).status).toBe(200);
+    expect((await http(token, 'GET', '/api/runs')).status).toBe(401);
   });
 
   it('hides job environment values from read and approver principals over HTTP, not from an operator', async () => {

@@ -20,6 +20,7 @@ const Workers = lazy(() => import('./pages/Workers.tsx'));
 const Queue = lazy(() => import('./pages/queue/Queue.tsx'));
 const Constructor = lazy(() => import('./pages/constructor/Constructor.tsx'));
 const Audit = lazy(() => import('./pages/Audit.tsx'));
+const Access = lazy(() => import('./pages/access/Access.tsx'));
 const TitanDag = lazy(() => import('./pages/TitanDag.tsx'));
 
 const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { component: ComponentType; title: string }> = {
@@ -37,6 +38,7 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { com
   queue: { component: Queue, title: 'Queue' },
   constructor: { component: Constructor, title: 'Constructor' },
   audit: { component: Audit, title: 'Audit' },
+  access: { component: Access, title: 'Access' },
   titanDag: { component: TitanDag, title: 'Run' },
 };
 
@@ -53,6 +55,7 @@ const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
   { to: '/workers', label: 'Workers', icon: '▣' },
   { to: '/queue', label: 'Queue', icon: '⇉' },
   { to: '/audit', label: 'Audit', icon: '⚖', admin: true },
+  { to: '/access', label: 'Access', icon: '⚷', admin: true },
 ];
 
 export default function App() {

@@ -16,6 +16,7 @@ export type RouteName =
   | 'queue'
   | 'constructor'
   | 'audit'
+  | 'access'
   | 'titanDag'
   | 'redirect'
   | 'notFound';
@@ -43,6 +44,7 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['queue', '/queue'],
   ['constructor', '/constructor'],
   ['audit', '/audit'],
+  ['access', '/access'],
   // Titan's address of a pipeline: resolved to a run by its page, which then replaces the address.
   ['titanDag', '/dags/:dagId'],
 ];
