@@ -10,6 +10,8 @@ import { type Command, Option } from 'commander';
 import { formatMaster, type MasterEndpoint, MasterListError, parseMasters } from '../protocol/masters.js';
 import { type TlsClientOptions, TlsConfigError, type TlsFiles, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
 import { TitanClient } from '../sdk/client.js';
+import { masterList } from '../sdk/connection.js';
+import { BadRequestError } from '../sdk/errors.js';
 import { ON_ARGV } from '../config/setting.js';
 import { CLIENT_TLS_SETTINGS } from '../config/client-settings.js';
 import { printable } from './format.js';
@@ -83,10 +85,13 @@ export function mastersFor(flags: { master?: string }): MasterEndpoint[] {
     }
   };
   if (flags.master !== undefined) return read(flags.master, '--master');
-  if (process.env.TITAN_MASTERS) return read(process.env.TITAN_MASTERS, 'TITAN_MASTERS');
-  const port = process.env.TITAN_PORT ? Number(process.env.TITAN_PORT) : 9090;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`TITAN_PORT must be a port number from 1 to 65535, got "${process.env.TITAN_PORT}"`);
-  return [{ host: process.env.TITAN_HOST ?? '127.0.0.1', port }];
+  // The environment is read as every client reads it.
+  try {
+    return masterList();
+  } catch (err) {
+    if (err instanceof BadRequestError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export function findToken(flags: Pick<ConnectionFlags, 'token' | 'tokenFile' | 'dataDir'>): string | undefined {

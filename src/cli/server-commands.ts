@@ -13,7 +13,7 @@ import { LEFT_OUT_OF_UP, type LocalWorkerSettings, WORKER_SETTINGS, type WorkerS
 import type { MasterConfig, RunningMaster } from '../server/start.js';
 import { masterConfig } from './cluster-options.js';
 import { masterList } from '../config/worker-settings.js';
-import { formatMaster, type MasterEndpoint } from '../protocol/masters.js';
+import { DEFAULT_MASTER_PORT, formatMaster, type MasterEndpoint } from '../protocol/masters.js';
 import { clientTls, findToken, givenToken, loadPart, ON_ARGV, print, UsageError } from './connection.js';
 import { bold, dim } from './format.js';
 import { jobSetup, refuseOverlap } from './job-options.js';
@@ -158,7 +158,7 @@ export function registerServerCommands(program: Command): void {
 /** The masters of a worker started without --master: TITAN_MASTERS, else the local one. */
 function workerMastersFromEnv(): MasterEndpoint[] {
   const env = process.env[WORKER_SETTINGS.master.env];
-  if (!env) return [{ host: '127.0.0.1', port: 9090 }];
+  if (!env) return [{ host: '127.0.0.1', port: DEFAULT_MASTER_PORT }];
   const parsed = masterList.safeParse(env);
   if (!parsed.success) throw new UsageError(`${WORKER_SETTINGS.master.env}: ${parsed.error.issues[0]?.message ?? 'not a list of master addresses'}`);
   return parsed.data;

@@ -4,6 +4,7 @@
  * defaults the Master applies too are MASTER_DEFAULTS', shown here in the command line's units.
  */
 import { CapabilitySchema } from '../core/model.js';
+import { DEFAULT_MASTER_PORT } from '../protocol/masters.js';
 import { DEFAULT_CONNECTION_LIMITS, HTTP_TIMEOUTS } from '../server/limits.js';
 import { MiB } from '../store/disk-space.js';
 import { isPostgresUrl, parsePostgresUrl } from '../store/postgres-url.js';
@@ -52,7 +53,7 @@ export const MASTER_SETTINGS = {
   dataDir: { flag: '--data-dir <dir>', help: 'where state, logs and the token live', parse: text(), default: 'titan-data' },
   blobDir: { flag: '--blob-dir <dir>', help: 'where uploaded scripts, artifact files and job logs live (default: the data directory); masters sharing a store need the same shared folder', parse: text() },
   host: { flag: '--host <address>', help: 'address to listen on', parse: text(), default: '0.0.0.0' },
-  port: { flag: '--port <port>', help: 'TCP port for clients and workers', parse: integer('--port', 0, 65535), default: 9090 },
+  port: { flag: '--port <port>', help: 'TCP port for clients and workers', parse: integer('--port', 0, 65535), default: DEFAULT_MASTER_PORT },
   httpPort: { flag: '--http-port <port>', help: 'HTTP port', parse: integer('--http-port', 0, 65535), default: 5000 },
   advertise: {
     flag: '--advertise <host>',

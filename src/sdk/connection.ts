@@ -6,7 +6,7 @@
  * answers NOT_LEADER (a standby, or a leader that lost its lease) did nothing with the request:
  * it is sent again to the leader.
  */
-import { formatMaster, LeaderSearch, leaderHint, type MasterEndpoint, MasterListError, parseMasters } from '../protocol/masters.js';
+import { DEFAULT_MASTER_PORT, formatMaster, LeaderSearch, leaderHint, type MasterEndpoint, MasterListError, parseMasters } from '../protocol/masters.js';
 import type { Method, ParamsOf, Results } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { type TlsSetting, tlsFilesFromEnv, tlsFromFiles } from '../protocol/tls-dial.js';
@@ -63,7 +63,7 @@ export interface Transport {
 
 export function defaultAddress(options: ClientOptions = {}): { host: string; port: number; token: string | undefined } {
   const envPort = process.env.TITAN_PORT;
-  const port = options.port ?? (envPort ? Number(envPort) : 9090);
+  const port = options.port ?? (envPort ? Number(envPort) : DEFAULT_MASTER_PORT);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new BadRequestError(options.port === undefined ? `TITAN_PORT must be a port number from 1 to 65535, got "${envPort}"` : `port must be a number from 1 to 65535, got ${port}`);
   }

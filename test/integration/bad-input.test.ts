@@ -509,6 +509,12 @@ describe('bad input', () => {
       expect(flag.code).toBe(3);
       expect(flag.stderr).toContain('cannot reach the master');
     });
+
+    it('exits 2 naming TITAN_PORT when it is not a port', async () => {
+      const r = await cluster.cli(['stats'], { env: { TITAN_PORT: '99999' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('TITAN_PORT must be a port number from 1 to 65535, got "99999"');
+    });
   });
 
   // Last, so that the wait overlaps the time the other tests take.
