@@ -14,6 +14,7 @@ See docs/sdk-python.md.
 from .client import LogStream, SubmitResult, TitanClient, titan_status
 from . import errors
 from .errors import *  # noqa: F401,F403 (the error classes, named once in errors.__all__)
+from .steps import Step, StepFailedError, step
 from .jobs import DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_SECONDS, DEFAULT_PRIORITY, DEFAULT_RETRIES, TitanJob, gate_id_for, split_args, strip_dag_prefix
 
 __version__ = "0.1.0"
@@ -21,6 +22,9 @@ __version__ = "0.1.0"
 __all__ = [
     "TitanClient",
     "TitanJob",
+    "step",
+    "Step",
+    "StepFailedError",
     "SubmitResult",
     "LogStream",
     "DEFAULT_CAPABILITY",

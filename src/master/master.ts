@@ -38,6 +38,9 @@ import type { ClusterLimit } from '../core/flow-spec.js';
 import type { FlowKeyView } from '../protocol/flow-methods.js';
 import type { SecretInfo } from '../protocol/secret-methods.js';
 import { type SecretKeys, Secrets, type SecretsHandedOut } from './systems/secrets.js';
+import { type StepReport, Steps } from './systems/steps.js';
+import type { StepView } from '../core/steps.js';
+import type { StepOutcome } from '../protocol/step-methods.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -99,6 +102,7 @@ export class Master {
   private readonly dispatcher: Dispatcher;
   private readonly flow: FlowControl;
   private readonly secrets: Secrets;
+  private readonly steps: Steps;
   private readonly workers: WorkerRegistry;
   private readonly commands: Commands;
   private readonly views: Views;
@@ -145,6 +149,7 @@ export class Master {
     this.r = r;
     this.flow = new FlowControl(r);
     this.secrets = new Secrets(r, options.secretKeys ?? null);
+    this.steps = new Steps(r);
     this.effects = new EffectApplier(r, this.flow);
     this.dispatcher = new Dispatcher(r, this.effects, this.flow, this.secrets);
     this.workers = new WorkerRegistry(r, this.effects);
@@ -262,6 +267,11 @@ export class Master {
   /** Hears each hand-out of secrets to an attempt (the audit log records it). */
   onSecretsHandedOut = (listener: (out: SecretsHandedOut) => void): (() => void) => this.secrets.onHandOut(listener);
 
+  // ---- durable steps (systems/steps.ts): a job's own, for the attempt its token names -------------
+
+  getStep = (a: AttemptId, name: string): Promise<{ step: StepView | null; result: string | null }> => this.steps.get(a, name);
+  recordStep = (a: AttemptId, report: StepReport): Promise<StepOutcome & { kept: boolean }> => this.steps.record(a, report);
+
   // ---- queries (systems/views.ts) and feeds (systems/watchers.ts) -----------------------------
 
   listAgentRuns = (limit: number): Promise<AgentRunSummary[]> => this.views.listAgentRuns(limit);
@@ -276,7 +286,7 @@ export class Master {
   agentRunOf = (runId: string): Promise<string | null> => this.views.agentRunOf(runId);
   getRun = (runId: string): Promise<RunView> => this.views.getRun(runId);
   listRuns = (query: { limit: number; status?: RunRecord['status']; tag?: string; after?: string }): Promise<{ runs: RunSummary[]; next: string | null }> => this.views.listRuns(query);
-  getJob = (ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> => this.views.getJob(ref);
+  getJob = (ref: string): Promise<{ job: JobView; attempts: AttemptRecord[]; steps: StepView[] }> => this.views.getJob(ref);
   readLogs = (ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> => this.views.readLogs(ref, attempt, offset, limit);
   waitingCounts = (): { queued: number; delayed: number; blocked: number } => this.views.waitingCounts();
   stats = (): Stats => this.views.stats();

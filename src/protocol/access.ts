@@ -11,14 +11,17 @@
  * - `free`: anywhere (the data bus, which exists to pass data between runs; a submission, whose
  *   new run becomes one of the job's; cluster-wide counts);
  * - `agent`: on the agent run its own run belongs to;
+ * - `self`: only a job's token, on its own job in its own run, which the token names (durable
+ *   steps); no other caller may call it;
  * - `never`: not at all (listings of other runs, gates, services).
  */
 import type { DataBusMethod } from './data-bus-methods.js';
 import type { Method, WorkerMethod } from './methods.js';
 import type { Permission, Principal } from './roles.js';
 import type { ScheduleMethod } from './schedule-methods.js';
+import type { StepMethod } from './step-methods.js';
 
-export type JobReach = 'run' | 'free' | 'agent' | 'never';
+export type JobReach = 'run' | 'free' | 'agent' | 'self' | 'never';
 
 export interface MethodAccess {
   needs: Permission;
@@ -28,7 +31,7 @@ export interface MethodAccess {
 }
 
 /** Every method a client may call (the worker's own methods are not in this table). */
-export type ClientMethod = Exclude<Method, WorkerMethod> | DataBusMethod | ScheduleMethod;
+export type ClientMethod = Exclude<Method, WorkerMethod> | DataBusMethod | ScheduleMethod | StepMethod;
 
 const read = (job: JobReach): MethodAccess => ({ needs: 'read', job });
 const operate = (job: JobReach): MethodAccess => ({ needs: 'operate', job });
@@ -78,6 +81,9 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'secret.set': admin,
   'secrets.list': admin,
   'secret.remove': admin,
+  // durable steps: a job's own, named by its token
+  'step.get': read('self'),
+  'step.record': operate('self'),
   'schedules.list': read('never'),
   'schedule.put': admin,
   'schedule.pause': admin,
@@ -158,6 +164,7 @@ export function refusal(who: Pick<Principal, 'name' | 'kind' | 'permissions'>, m
   if (access === undefined) return `${method} is not a client method`;
   if (!who.permissions.includes(access.needs)) return `${method} ${WORDS[access.needs]}: ${callerName(who)} cannot call it`;
   if (who.kind === 'job' && access.job === 'never') return `${method} reaches beyond a job's own runs: a job's token cannot call it`;
+  if (who.kind !== 'job' && access.job === 'self') return `${method} acts on the calling job's own steps: only a job's token (TITAN_TOKEN inside a job) can call it`;
   return null;
 }
 

@@ -7,11 +7,13 @@ import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus
 import { ArchiveRefSchema, CapabilitySchema, IdSchema, JobSpecSchema, LIMITS, ReadinessSchema, TagSchema, RunSpecSchema, ScriptRefSchema, Sha256Schema, WorkerInfoSchema } from '../core/model.js';
 import type { ScalingPolicy } from '../core/autoscale.js';
 import { ReportedFailureCodeSchema } from '../core/failure-codes.js';
+import type { StepView } from '../core/steps.js';
 import { MAX_PIPELINE_YAML, type PipelineDoc } from '../core/pipeline-yaml.js';
 import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type FlowResults, flowParams } from './flow-methods.js';
 import { type SecretResults, secretParams } from './secret-methods.js';
+import { type StepResults, stepParams } from './step-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -110,6 +112,7 @@ export const params = {
   ...scheduleParams,
   ...flowParams,
   ...secretParams,
+  ...stepParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -363,7 +366,7 @@ export interface SubmitResult {
   replaced?: string[];
 }
 
-export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, StepResults, AccessResults {
   submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };
@@ -378,7 +381,8 @@ export interface Results extends DataBusResults, ScheduleResults, FlowResults, S
   'run.watch': { subscription: number; snapshot: RunView };
   /** `next` is the cursor of the following page, null on the last one. */
   'runs.list': { runs: RunSummary[]; next: string | null };
-  'job.get': { job: JobView; attempts: AttemptRecord[] };
+  /** `steps`: the job's durable steps in the order they started (core/steps.ts). */
+  'job.get': { job: JobView; attempts: AttemptRecord[]; steps: StepView[] };
   'job.cancel': { job: JobView };
   'logs.get': LogChunk;
   'logs.follow': { subscription: number };

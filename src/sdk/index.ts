@@ -16,6 +16,9 @@ export type { ScheduleClient } from './schedules.js';
 export type { ServiceClient } from './services.js';
 export type { StoreClient } from './store.js';
 export type { WorkerClient } from './workers.js';
+export { step, StepFailedError } from './steps.js';
+export type { StepCaller, StepContext, StepOptions } from './steps.js';
+export type { StepStatus, StepView } from '../core/steps.js';
 export { approval, ApprovalBuilder, durationMs, job, JobBuilder, service, ServiceBuilder, toJobInput } from './builders.js';
 export type { Duration, JobBuilderLike } from './builders.js';
 export {

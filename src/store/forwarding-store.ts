@@ -1,16 +1,19 @@
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { AccessStore, AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import type { DataBusStore, KvStored } from './data-bus-store.js';
+import type { StepRecord } from '../core/steps.js';
+import type { StepStore } from './step-store.js';
 
 /**
  * The parts of a Store each backend implements in a module of its own, the data bus
- * (DataBusStore) and the audit log and identities (AccessStore), forwarded to those modules so
+ * (DataBusStore), the audit log and identities (AccessStore) and durable steps (StepStore), forwarded to those modules so
  * that each backend need not restate them. A backend whose writes need watching (a disk that
  * fills up) wraps them in `dataWrite`.
  */
-export abstract class ForwardingStore implements DataBusStore, AccessStore {
+export abstract class ForwardingStore implements DataBusStore, AccessStore, StepStore {
   protected abstract readonly data: DataBusStore;
   protected abstract readonly access: AccessStore;
+  protected abstract readonly steps: StepStore;
 
   /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
   protected dataWrite<T>(write: () => Promise<T>): Promise<T> {
@@ -71,5 +74,21 @@ export abstract class ForwardingStore implements DataBusStore, AccessStore {
 
   identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
     return this.dataWrite(() => this.access.identityRemove(kind, name));
+  }
+
+  stepRecord(step: StepRecord): Promise<StepRecord> {
+    return this.dataWrite(() => this.steps.stepRecord(step));
+  }
+
+  stepGet(runId: string, jobId: string, name: string): Promise<StepRecord | null> {
+    return this.steps.stepGet(runId, jobId, name);
+  }
+
+  stepCached(runId: string, jobId: string, name: string, attempt: number): Promise<void> {
+    return this.dataWrite(() => this.steps.stepCached(runId, jobId, name, attempt));
+  }
+
+  listSteps(runId: string, jobId: string): Promise<StepRecord[]> {
+    return this.steps.listSteps(runId, jobId);
   }
 }

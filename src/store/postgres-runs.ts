@@ -262,7 +262,7 @@ export class PostgresRuns {
       const [counted] = (await sql.query<TotalsRow>(TOTALS_OF('WHERE run_id = $1'), [runId])).rows;
       const total = addTotals(await deletedTotals(sql), counted ?? NO_TOTALS);
       await sql.query('UPDATE meta SET value = $2 WHERE key = $1', [DELETED_TOTALS, JSON.stringify(total)]);
-      for (const table of ['gate_decisions', 'attempts', 'jobs', 'runs']) await sql.query(`DELETE FROM ${table} WHERE run_id = $1`, [runId]);
+      for (const table of ['gate_decisions', 'attempts', 'steps', 'jobs', 'runs']) await sql.query(`DELETE FROM ${table} WHERE run_id = $1`, [runId]);
       return true;
     });
   }

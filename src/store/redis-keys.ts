@@ -14,6 +14,7 @@
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order
+ *   titan:run:<run>:steps:<job>        hash: step name → the step's record as JSON (durable steps)
  *   titan:runs                         zset: run by createdAt
  *   titan:runs:finished                zset: finished run by finishedAt (retention)
  *   titan:runs:status:<STATUS>         zset: run by createdAt
@@ -90,12 +91,15 @@ export const RUN_PART = {
   specs: ':specs',
   jobs: ':jobs',
   order: ':order',
+  /** Followed by the job id. */
+  steps: ':steps:',
 } as const;
 
 export const runKey = (runId: string): string => `${PREFIX.run}${runId}`;
 export const runsByStatusKey = (status: string): string => `${PREFIX.runsStatus}${status}`;
 export const runsByTagKey = (tag: string): string => `${PREFIX.runsTag}${tag}`;
 export const runsByAgentKey = (agentRunId: string): string => `${PREFIX.runsAgent}${agentRunId}`;
+export const stepsKey = (runId: string, jobId: string): string => `${runKey(runId)}${RUN_PART.steps}${jobId}`;
 export const attemptsKey = (runId: string, jobId: string): string => `${PREFIX.attempts}${runId}/${jobId}`;
 
 /** Names are plain ASCII, so each is written into Lua as it is. */

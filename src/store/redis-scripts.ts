@@ -43,6 +43,8 @@ const SCRIPT_FILES = {
   titanMetaSet: 'meta-set.lua',
   titanSchedulePut: 'schedule-put.lua',
   titanScheduleDelete: 'schedule-delete.lua',
+  titanStepRecord: 'step-record.lua',
+  titanStepCached: 'step-cached.lua',
   titanAuditAppend: 'audit-append.lua',
   titanIdentityAdd: 'identity-add.lua',
   titanIdentityRemove: 'identity-remove.lua',

@@ -25,6 +25,7 @@ import { ForwardingStore } from './forwarding-store.js';
 import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
+import { RedisSteps } from './redis-steps.js';
 import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
 import { COMMIT_ERROR, DIVERGED_ERROR, FENCED_ERROR, REDIS_SCHEMA_VERSION, type RedisScriptName, redisScripts } from './redis-scripts.js';
 import { FencedError, type LeaderLease, type LeasedStore } from './lease.js';
@@ -150,6 +151,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
   readonly lease: LeaderLease;
   protected readonly data: RedisDataBusStore;
   protected readonly access: RedisAccess;
+  protected readonly steps: RedisSteps;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
@@ -165,6 +167,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
     super();
     this.data = new RedisDataBusStore(c, (name, args) => this.write(name, args));
     this.access = new RedisAccess(c, (name, args) => this.write(name, args));
+    this.steps = new RedisSteps(c, (name, args) => this.write(name, args));
     this.lastCommit = lastCommit;
     this.lease = new RedisLease(c, (epoch) => {
       this.fenceEpoch = String(epoch);

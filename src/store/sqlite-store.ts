@@ -7,7 +7,8 @@
  *
  * Each concern has its module: the write path (sqlite-commit.ts), the queries of runs and jobs
  * (sqlite-runs.ts), totals and run deletion (sqlite-totals.ts), the data bus and artifacts
- * (sqlite-data-bus.ts), schedules (sqlite-schedules.ts), the audit log and identities (sqlite-access.ts); this class opens the file, guards the
+ * (sqlite-data-bus.ts), schedules (sqlite-schedules.ts), the audit log and identities (sqlite-access.ts), durable
+ * steps (sqlite-steps.ts); this class opens the file, guards the
  * writes and serves the Store interface from them.
  */
 import { mkdirSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { SqliteDataBusStore } from './sqlite-data-bus.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import { SqliteRunQueries } from './sqlite-runs.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
+import { SqliteSteps } from './sqlite-steps.js';
 import { SqliteTotals } from './sqlite-totals.js';
 import { isEmptyBatch, type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
@@ -33,6 +35,7 @@ export class SqliteStore extends ForwardingStore implements Store {
   private readonly lifetime: SqliteTotals;
   private readonly schedules: SqliteScheduleStore;
   protected readonly access: SqliteAccess;
+  protected readonly steps: SqliteSteps;
 
   private constructor(
     private readonly db: Database.Database,
@@ -47,6 +50,7 @@ export class SqliteStore extends ForwardingStore implements Store {
     this.data = new SqliteDataBusStore(db);
     this.schedules = new SqliteScheduleStore(db);
     this.access = new SqliteAccess(db);
+    this.steps = new SqliteSteps(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */

@@ -42,6 +42,7 @@ function prepare(db: Database.Database) {
     runStatus: db.prepare<[string], { status: string }>('SELECT status FROM runs WHERE run_id = ?'),
     deleteRunDecisions: db.prepare<[string]>('DELETE FROM gate_decisions WHERE run_id = ?'),
     deleteRunAttempts: db.prepare<[string]>('DELETE FROM attempts WHERE run_id = ?'),
+    deleteRunSteps: db.prepare<[string]>('DELETE FROM steps WHERE run_id = ?'),
     deleteRunJobs: db.prepare<[string]>('DELETE FROM jobs WHERE run_id = ?'),
     deleteRunRow: db.prepare<[string]>('DELETE FROM runs WHERE run_id = ?'),
   };
@@ -82,6 +83,7 @@ export class SqliteTotals {
     this.setMeta(DELETED_TOTALS, JSON.stringify(addTotals(this.deletedTotals(), this.s.runTotals.get({ run: runId }) ?? NO_TOTALS)));
     this.s.deleteRunDecisions.run(runId);
     this.s.deleteRunAttempts.run(runId);
+    this.s.deleteRunSteps.run(runId);
     this.s.deleteRunJobs.run(runId);
     this.s.deleteRunRow.run(runId);
     return true;

@@ -12,6 +12,7 @@ import { type ArtifactInfo, DATA_LIMITS, type KvOp, type KvOutcome } from '../co
 import { RunSpecSchema } from '../core/model.js';
 import type { JobRecord } from '../core/model.js';
 import { ScheduleSpecSchema } from '../core/schedule.js';
+import type { StepRecord } from '../core/steps.js';
 import { emptyBatch, type Store, type StoreBatch } from './store.js';
 import { jobSpec } from '../../test/helpers/records.js';
 import { attempt, batch, fullSpec, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
@@ -789,6 +790,70 @@ describe.each(factories)('Store conformance: $name', (factory) => {
       const s = schedule('big', { run: RunSpecSchema.parse({ name: 'big', jobs }) });
       await store.putSchedule(s);
       expect(await store.getSchedule('big')).toEqual(s);
+    });
+  });
+  // ---- durable steps ----
+
+  describe('steps', () => {
+    const open = async (): Promise<Store> => {
+      const s = await factory.open(dir);
+      opened.push(s);
+      return s;
+    };
+    const step = (name: string, fields: Partial<StepRecord> = {}): StepRecord => ({
+      runId: 'r1', jobId: 'a', name, status: 'COMPLETED', result: '{"n":1}', error: null, attempt: 1, startedAt: 1_700_000_000_100, finishedAt: 1_700_000_000_250, cachedIn: null, ...fields,
+    });
+
+    it('reads back a recorded step with every field equal, and lists a job’s steps in the order they started', async () => {
+      const store = await open();
+      const second = step('summarise "all" ünïcode', { startedAt: 1_700_000_000_300, finishedAt: 1_700_000_000_400, result: '["x",{"y":null}]' });
+      const first = step('fetch', { result: '"\\u0000 escaped"' });
+      expect(await store.stepRecord(second)).toEqual(second);
+      expect(await store.stepRecord(first)).toEqual(first);
+      expect(await store.stepGet('r1', 'a', 'fetch')).toEqual(first);
+      expect(await store.stepGet('r1', 'a', 'missing')).toBeNull();
+      expect(await store.stepGet('r1', 'b', 'fetch')).toBeNull();
+      expect(await store.listSteps('r1', 'a')).toEqual([first, second]);
+      expect(await store.listSteps('r1', 'b')).toEqual([]);
+    });
+
+    it('replaces a failed step but never a completed one', async () => {
+      const store = await open();
+      const failed = step('s', { status: 'FAILED', result: null, error: 'boom', attempt: 1 });
+      expect(await store.stepRecord(failed)).toEqual(failed);
+      const done = step('s', { attempt: 2, result: '42' });
+      expect(await store.stepRecord(done)).toEqual(done);
+      // A later outcome, completed or failed, leaves the completed record and gets it back.
+      expect(await store.stepRecord(step('s', { attempt: 3, result: '43' }))).toEqual(done);
+      expect(await store.stepRecord(step('s', { attempt: 3, status: 'FAILED', result: null, error: 'late' }))).toEqual(done);
+      expect(await store.stepGet('r1', 'a', 's')).toEqual(done);
+    });
+
+    it('marks the latest attempt that took a completed result, never a failed one', async () => {
+      const store = await open();
+      await store.stepRecord(step('ok'));
+      await store.stepRecord(step('bad', { status: 'FAILED', result: null, error: 'x' }));
+      await store.stepCached('r1', 'a', 'ok', 3);
+      await store.stepCached('r1', 'a', 'ok', 2);
+      await store.stepCached('r1', 'a', 'bad', 3);
+      await store.stepCached('r1', 'a', 'none', 3);
+      expect((await store.stepGet('r1', 'a', 'ok'))?.cachedIn).toBe(3);
+      expect((await store.stepGet('r1', 'a', 'bad'))?.cachedIn).toBeNull();
+      expect(await store.stepGet('r1', 'a', 'none')).toBeNull();
+    });
+
+    it('keeps a result of a mebibyte and steps across a reopen; deleting the run removes its steps', async () => {
+      const first = await open();
+      await submit(first, run('r1', 1_000, 'COMPLETED', { finishedAt: 2_000 }), [spec('a')]);
+      const big = step('big', { result: JSON.stringify('x'.repeat(1024 * 1024 - 2)) });
+      await first.stepRecord(big);
+      await first.stepRecord(step('other', { runId: 'r2' }));
+      await first.close();
+      const second = await open();
+      expect(await second.stepGet('r1', 'a', 'big')).toEqual(big);
+      expect(await second.deleteRun('r1')).toBe(true);
+      expect(await second.listSteps('r1', 'a')).toEqual([]);
+      expect(await second.stepGet('r2', 'a', 'other')).not.toBeNull();
     });
   });
 });

@@ -27,6 +27,7 @@ export type { ArtifactInfo, KvEntry, KvKeyInfo, KvType } from '../../src/core/da
 export type { AuditEntry } from '../../src/protocol/access-methods.ts';
 export type { FlowKeyView } from '../../src/protocol/flow-methods.ts';
 export type { ClusterLimit } from '../../src/core/flow-spec.ts';
+export type { StepView } from '../../src/core/steps.ts';
 export type {
   AgentRunView,
   AutoscalerView,

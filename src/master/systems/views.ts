@@ -7,6 +7,7 @@ import { TitanError } from '../../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord } from '../../core/model.js';
 import { jobRef } from '../../core/model.js';
 import { gateDeadline } from '../../core/job-deadlines.js';
+import { stepView, type StepView } from '../../core/steps.js';
 import type { AgentRunView, AttemptId, AutoscalerView, DiskView, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceView, Stats } from '../../protocol/methods.js';
 import { parseRunCursor, runCursor } from '../../protocol/methods.js';
 import { AHEAD_COUNTS_PER_VIEW } from '../job-views.js';
@@ -77,14 +78,15 @@ export class Views {
     return { runs, next: rows.length > limit && last ? runCursor(last) : null };
   }
 
-  async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[] }> {
+  async getJob(ref: string): Promise<{ job: JobView; attempts: AttemptRecord[]; steps: StepView[] }> {
     const job = await this.r.runs.resolve(ref);
     await this.r.committer.readable();
     const attempts = await this.r.store.listAttempts(job.runId, job.spec.id);
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
       attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
     }
-    return { job: this.r.jobViews.one(job), attempts };
+    const steps = (await this.r.store.listSteps(job.runId, job.spec.id)).map(stepView);
+    return { job: this.r.jobViews.one(job), attempts, steps };
   }
 
   async readLogs(ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> {

@@ -1,4 +1,4 @@
--- ARGV (after the fencing epoch, see includes/fence.lua): runId. Removes a finished run, its jobs, attempts, index entries and gate decisions;
+-- ARGV (after the fencing epoch, see includes/fence.lua): runId. Removes a finished run, its jobs, attempts, steps, index entries and gate decisions;
 -- the totals are lifetime counts and stay. 1 when removed, 0 when there is no such run.
 --- @include "fence"
 --- @include "keys"
@@ -18,6 +18,7 @@ if h[4] then leaveAgent(h[4], id) end
 for _, job in ipairs(redis.call('LRANGE', rk .. RUN_PART_ORDER, 0, -1)) do
   redis.call('ZREM', PREFIX_JOB .. job, id)
   redis.call('DEL', PREFIX_ATTEMPTS .. id .. '/' .. job)
+  redis.call('DEL', rk .. RUN_PART_STEPS .. job)
 end
 local decisions = redis.call('LRANGE', KEY_DECISIONS, 0, -1)
 local kept, dropped = {}, false

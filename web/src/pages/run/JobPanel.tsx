@@ -6,6 +6,7 @@ import { formatDuration, formatTime } from '../../format.ts';
 import { isTerminalStatus } from '../../status.ts';
 import { Link } from '../../router.tsx';
 import LogViewer from './LogViewer.tsx';
+import StepTimeline from './StepTimeline.tsx';
 
 export interface JobPanelProps {
   runId: string;
@@ -16,7 +17,7 @@ export interface JobPanelProps {
   onChanged: () => void;
 }
 
-/** How often the panel of a queued job reads why it waits. */
+/** How often the panel of a queued or running job reads it again (why it waits, the steps it recorded). */
 const WAITING_REFRESH_MS = 4000;
 
 export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobPanelProps) {
@@ -30,13 +31,14 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
   useEffect(() => setAttempt(null), [runId, jobId]);
 
   // Why it waits depends on the workers and on other runs' jobs too (a key they hold, the slots
-  // they take): read again when workers change, and every few seconds while it waits.
+  // they take): read again when workers change, and every few seconds while it waits or runs.
   useClusterEvents((...[event]) => {
     if (event === 'workers' && job.status === 'QUEUED') void detail.reload();
   });
   const reloadDetail = detail.reload;
+  // Steps are recorded while the job runs, and change no status: read them again meanwhile too.
   useEffect(() => {
-    if (job.status !== 'QUEUED') return;
+    if (job.status !== 'QUEUED' && job.status !== 'RUNNING') return;
     const timer = window.setInterval(() => void reloadDetail(), WAITING_REFRESH_MS);
     return () => window.clearInterval(timer);
   }, [job.status, reloadDetail]);
@@ -90,6 +92,7 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
       )}
       <Actions base={base} job={job} pendingGate={pendingGate} onChanged={onChanged} />
       <Details job={job} dependents={dependents} onSelect={onSelect} />
+      {detail.data && <StepTimeline steps={detail.data.steps} />}
       {job.spec.kind !== 'approval' && (
         <section aria-labelledby="attempts-title" className="panel-section">
           <h3 id="attempts-title">Attempts</h3>
@@ -306,6 +309,7 @@ function Details({ job, dependents, onSelect }: { job: JobView; dependents: stri
   }
   if (s.service) rows.push(['Readiness', <code key="rd">{String(s.service.readiness)}</code>]);
 
+  if (s.secrets && s.secrets.length > 0) rows.push(['Secrets', <SecretNames key="sec" names={s.secrets} />]);
   const envKeys = Object.keys(s.env);
   return (
     <section className="panel-section" aria-labelledby="details-title">
@@ -388,6 +392,19 @@ function JobButtons({ ids, onSelect }: { ids: readonly string[]; onSelect: (id: 
           <button type="button" className="chip chip-button" onClick={() => onSelect(id)}>
             {id}
           </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The secrets a job declared, by name only: values never leave the master but as the job's environment. */
+function SecretNames({ names }: { names: readonly string[] }) {
+  return (
+    <ul className="chips" aria-label="Secrets the job receives (names only)">
+      {names.map((n) => (
+        <li key={n}>
+          <code className="chip">{n}</code>
         </li>
       ))}
     </ul>
