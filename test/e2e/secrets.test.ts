@@ -98,7 +98,9 @@ describe.skipIf(!browserAvailable())('secrets in the dashboard', () => {
     await page.getByRole('button', { name: 'Create a token…' }).click();
     await dialog.getByLabel('Name').fill('page-made');
     await dialog.getByRole('button', { name: 'Create token' }).click();
-    const token = await dialog.getByLabel('Token').inputValue();
+    const tokenField = dialog.getByLabel('Token', { exact: true });
+    await tokenField.waitFor();
+    const token = await tokenField.inputValue();
     expect(token).toMatch(/^tok\./);
     const asToken = (): Promise<Response> => fetch(`${base}/api/runs`, { headers: { authorization: `Bearer ${token}` } });
     expect((await asToken()).status).toBe(200);
