@@ -74,6 +74,15 @@ export class ScriptCatalog {
     return { scripts: entries.slice(0, limit), truncated: moreRuns || entries.length > limit, runsScanned };
   }
 
+  /** A known script's content by its hash: from the blob store, else the library's or the uploads' file of that content. */
+  async content(sha256: string): Promise<Buffer | null> {
+    const size = this.parts.blobs.sizeOf(sha256);
+    if (size !== null) return this.parts.blobs.read(sha256, 0, size).data;
+    const { entries } = await this.collect();
+    const file = entries.find((e) => e.sha256 === sha256 && e.source !== 'run');
+    return file ? (file.source === 'library' ? this.parts.library : this.parts.uploads).get(file.name) : null;
+  }
+
   /** The version `file: <name>` deploys, or null when the cluster has no content of that name. */
   async resolver(): Promise<(name: string) => Resolved | null> {
     const { entries } = await this.collect();

@@ -83,10 +83,10 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
   app.get('/api/script-catalog', { config: { access: 'files.list' } }, async (req) => catalog.list(parseWith(CatalogQuery, req.query, 'query').limit));
   app.get('/api/script-catalog/:sha256', { config: { access: 'files.get' } }, async (req, reply) => {
     const { sha256 } = parseWith(HashParam, req.params, 'path');
-    const size = master.blobs.sizeOf(sha256);
-    if (size === null) throw new TitanError('NOT_FOUND', `the blob store has no script with hash ${sha256}`);
-    if (size > MAX_VIEW_BYTES) return reply.code(413).send({ code: 'BAD_REQUEST', message: `the script is ${size} bytes; only scripts up to ${MAX_VIEW_BYTES} bytes are shown` });
-    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(master.blobs.read(sha256, 0, size).data);
+    const data = await catalog.content(sha256);
+    if (data === null) throw new TitanError('NOT_FOUND', `the cluster has no script with hash ${sha256}`);
+    if (data.length > MAX_VIEW_BYTES) return reply.code(413).send({ code: 'BAD_REQUEST', message: `the script is ${data.length} bytes; only scripts up to ${MAX_VIEW_BYTES} bytes are shown` });
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(data);
   });
 
   // ---- pipelines --------------------------------------------------------------------------------

@@ -198,6 +198,7 @@ describe('constructor API', () => {
     expect((await call('GET', '/api/script-catalog?limit=2')).json).toMatchObject({ scripts: [{}, {}], truncated: true });
     expect(await call('GET', '/api/script-catalog?limit=0')).toMatchObject({ status: 400 });
     expect(await call('GET', `/api/script-catalog/${sha(v1)}`)).toMatchObject({ status: 200, text: v1 });
+    expect(await call('GET', `/api/script-catalog/${sha('echo up\n')}`)).toMatchObject({ status: 200, text: 'echo up\n' });
     expect(await call('GET', `/api/script-catalog/${sha('echo gone\n')}`)).toMatchObject({ status: 404 });
     expect(await call('GET', '/api/script-catalog/not-a-hash')).toMatchObject({ status: 400 });
 
