@@ -10,11 +10,10 @@ import type { KnownScripts } from './useKnownScripts.ts';
 
 const SOURCE_LABEL: Record<KnownScript['source'], string> = { library: 'library', upload: 'upload', run: 'run' };
 
-/** Where a script comes from, as one line. */
+/** When the script was written, and for a run's script which run carried it last. */
 function origin(s: KnownScript): string {
   const when = formatTime(s.at);
-  if (s.source === 'run') return `${s.runName ?? 'a run'} (${s.runId ?? ''}) · ${when}`;
-  return `${SOURCE_LABEL[s.source]} · ${when}`;
+  return s.source === 'run' ? `run ${s.runName ?? ''} (${s.runId ?? ''}) · ${when}` : `written ${when}`;
 }
 
 export default function ScriptLibrary({ known, onUploaded, onUse }: { known: KnownScripts; onUploaded: () => void; onUse: (name: string) => void }) {
@@ -74,7 +73,7 @@ export default function ScriptLibrary({ known, onUploaded, onUse }: { known: Kno
               {s.name}
             </button>
             <span className={`c-script-source c-source-${s.source}`}>{SOURCE_LABEL[s.source]}</span>
-            <span className="c-hint" title={s.sha256}>
+            <span className="c-hint c-script-origin" title={`sha256 ${s.sha256}`}>
               {s.size === null ? 'content gone from the blob store' : formatBytes(s.size)} · {origin(s)}
               {s.available && !s.current && ' · an older version'}
             </span>

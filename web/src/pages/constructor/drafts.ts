@@ -10,12 +10,6 @@ export interface DraftInfo {
   savedAt: number | string;
 }
 
-export interface ScriptInfo {
-  name: string;
-  size: number;
-  modifiedAt: number | string;
-}
-
 /** A script of `GET /api/script-catalog`. */
 export interface KnownScript {
   name: string;
@@ -50,10 +44,6 @@ export async function renameDraft(name: string, to: string): Promise<void> {
 
 export async function deleteDraft(name: string): Promise<void> {
   await apiDelete(apiPath('drafts', name));
-}
-
-export async function listScripts(): Promise<ScriptInfo[]> {
-  return (await apiGet<{ scripts: ScriptInfo[] }>('/api/scripts')).scripts;
 }
 
 /** A library script's source, or (with `sha256`) a known script's by its content hash. */
