@@ -47,6 +47,11 @@ describe('the catalog of every script the cluster knows', () => {
     expect(all.scripts).toHaveLength(2);
     expect([all.truncated, all.runsScanned]).toEqual([true, 5]);
     expect((await new ScriptCatalog({ store, blobs, library, uploads }, 5).list(5)).truncated).toBe(false);
+    // A budget of jobs read per listing: the runs read before are remembered, so the next listing goes further.
+    const budgeted = new ScriptCatalog({ store, blobs, library, uploads }, 500, 2);
+    expect(await budgeted.list(100)).toMatchObject({ truncated: true, runsScanned: 2 });
+    expect(await budgeted.list(100)).toMatchObject({ truncated: true, runsScanned: 4 });
+    expect(await budgeted.list(100)).toMatchObject({ truncated: false, runsScanned: 5 });
   });
 
   it('resolves a name to the library, else the uploads, else the newest run whose content is kept', async () => {

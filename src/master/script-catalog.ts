@@ -66,6 +66,8 @@ export class ScriptCatalog {
     private readonly parts: { store: Store; blobs: BlobStore; library: FileArea; uploads: FileArea },
     /** The newest runs looked through at most. */
     private readonly maxRuns = 500,
+    /** Jobs read from the store at most per listing (runs already read are remembered): a cluster of huge runs is looked through over several listings, never in one long stall. */
+    private readonly maxJobsRead = 20_000,
   ) {}
 
   /** Every known script, newest first, one entry per name and content, at most `limit`. */
@@ -147,6 +149,7 @@ export class ScriptCatalog {
     const out: RunScripts[] = [];
     let after: RunPosition | undefined;
     let moreRuns = false;
+    const budget = { jobs: this.maxJobsRead };
     for (;;) {
       const want = Math.min(SCAN_PAGE, this.maxRuns - out.length);
       const page = await this.parts.store.listRuns({ limit: want === 0 ? 1 : want, ...(after && { after }) });
@@ -154,7 +157,18 @@ export class ScriptCatalog {
         moreRuns = page.length > 0;
         break;
       }
-      for (const { run } of page) out.push(this.finished.get(run.runId) ?? (await this.scriptsOf(run)));
+      let spent = false;
+      for (const { run } of page) {
+        if (budget.jobs <= 0) {
+          spent = true;
+          break;
+        }
+        out.push(this.finished.get(run.runId) ?? (await this.scriptsOf(run, budget)));
+      }
+      if (spent) {
+        moreRuns = true;
+        break;
+      }
       const last = page.at(-1);
       if (page.length < want || !last) break;
       after = { createdAt: last.run.createdAt, runId: last.run.runId };
@@ -165,9 +179,11 @@ export class ScriptCatalog {
     return { runs: out, moreRuns };
   }
 
-  private async scriptsOf(run: RunRecord): Promise<RunScripts> {
+  private async scriptsOf(run: RunRecord, budget: { jobs: number }): Promise<RunScripts> {
     const scripts = new Map<string, { name: string; sha256: string }>();
-    for (const j of await this.parts.store.getRunJobs(run.runId)) if (j.spec.script) scripts.set(`${j.spec.script.name}\0${j.spec.script.sha256}`, j.spec.script);
+    const jobs = await this.parts.store.getRunJobs(run.runId);
+    budget.jobs -= jobs.length;
+    for (const j of jobs) if (j.spec.script) scripts.set(`${j.spec.script.name}\0${j.spec.script.sha256}`, j.spec.script);
     const entry: RunScripts = { runId: run.runId, runName: run.name, createdAt: run.createdAt, scripts: [...scripts.values()] };
     if (run.finishedAt !== null) this.finished.set(run.runId, entry);
     return entry;
