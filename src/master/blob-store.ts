@@ -31,6 +31,19 @@ export class BlobStore {
     return true;
   }
 
+  /** The stored file's size, looked up on disk (a file removed behind the master's back is forgotten); null when absent. */
+  sizeOf(sha256: string): number | null {
+    try {
+      const size = statSync(this.pathOf(sha256)).size;
+      this.known.add(sha256);
+      return size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.known.delete(sha256);
+      return null;
+    }
+  }
+
   /** Appends a chunk at `offset` (which must equal the bytes received so far). */
   put(sha256: string, offset: number, data: Buffer, final: boolean): { size: number; complete: boolean } {
     if (this.has(sha256)) return { size: statSync(this.pathOf(sha256)).size, complete: true };

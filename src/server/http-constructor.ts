@@ -1,17 +1,19 @@
 /**
  * The constructor page's API: its saved drafts, the script library (Titan's registry of
- * scripts on the master) and pipelines written there: parsed for the editor, or deployed with
- * every job's `file` taken from the library. docs/http-api.md ("Constructor") is the contract.
+ * scripts on the master), the catalog of every script the cluster knows (library, uploads, past
+ * runs) and pipelines written there: parsed for the editor, or deployed with every job's `file`
+ * resolved through the catalog. docs/http-api.md ("Constructor") is the contract.
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TitanError } from '../core/errors.js';
-import { LIMITS, RunSpecSchema } from '../core/model.js';
+import { LIMITS, RunSpecSchema, Sha256Schema } from '../core/model.js';
 import { MAX_PIPELINE_YAML } from '../core/pipeline-yaml.js';
 import { Drafts, MAX_DRAFT_BYTES } from '../master/drafts.js';
 import { FileArea } from '../master/file-area.js';
 import type { Master } from '../master/master.js';
+import { ScriptCatalog } from '../master/script-catalog.js';
 import { COMMANDS, performCall } from './commands/table.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { bodyObject, callOf, parseWith } from './http-common.js';
@@ -24,6 +26,8 @@ const NameParam = z.object({ name: z.string() });
 const ContentBody = z.object({ content: z.unknown().refine((c) => c !== undefined, 'required') });
 const RenameBody = z.object({ to: z.string(), overwrite: z.boolean().default(false) });
 const YamlBody = z.object({ yaml: z.string().min(1).max(MAX_PIPELINE_YAML) });
+const CatalogQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(500) });
+const HashParam = z.object({ sha256: Sha256Schema });
 
 /** A pipeline's text (up to MAX_PIPELINE_YAML characters) inside its JSON body. */
 const PIPELINE_BODY_LIMIT = 2 * MAX_PIPELINE_YAML;
@@ -31,6 +35,7 @@ const PIPELINE_BODY_LIMIT = 2 * MAX_PIPELINE_YAML;
 const nameOf = (params: unknown): string => parseWith(NameParam, params, 'path').name;
 
 export function registerConstructorRoutes(app: FastifyInstance, master: Master, gate: Gatekeeper, dataDir: string): void {
+  const catalog = new ScriptCatalog({ store: master.store, blobs: master.blobs, library: master.registry, uploads: master.uploads });
   const drafts = new Drafts(join(dataDir, 'drafts'), Date.now, (line) => void process.stderr.write(`titan master: ${line}\n`));
 
   // ---- drafts -----------------------------------------------------------------------------------
@@ -73,6 +78,17 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
     });
   });
 
+  // ---- every script the cluster knows ----------------------------------------------------------
+
+  app.get('/api/script-catalog', { config: { access: 'files.list' } }, async (req) => catalog.list(parseWith(CatalogQuery, req.query, 'query').limit));
+  app.get('/api/script-catalog/:sha256', { config: { access: 'files.get' } }, async (req, reply) => {
+    const { sha256 } = parseWith(HashParam, req.params, 'path');
+    const data = await catalog.content(sha256);
+    if (data === null) throw new TitanError('NOT_FOUND', `the cluster has no script with hash ${sha256}`);
+    if (data.length > MAX_VIEW_BYTES) return reply.code(413).send({ code: 'BAD_REQUEST', message: `the script is ${data.length} bytes; only scripts up to ${MAX_VIEW_BYTES} bytes are shown` });
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(data);
+  });
+
   // ---- pipelines --------------------------------------------------------------------------------
 
   app.post('/api/pipelines/parse', { config: { access: 'pipeline.parse' }, bodyLimit: PIPELINE_BODY_LIMIT }, async (req) => {
@@ -84,14 +100,18 @@ export function registerConstructorRoutes(app: FastifyInstance, master: Master, 
     const { yaml } = parseWith(YamlBody, bodyObject(req), 'pipeline');
     const { doc, projectAt } = await master.pipelines.read(yaml, 'pipeline.yaml');
     if (doc.project) throw new TitanError('BAD_REQUEST', `${projectAt}: project mode is not available here: the script library has no folders; set "project: false" and name library scripts in "file"`);
+    const resolve = await catalog.resolver();
     const jobs = doc.jobs.map(({ file, fileAt, ...job }) => {
       if (file === undefined) return job;
       const name = file.replace(/^\.\//, '');
       const where = `${fileAt ?? 'pipeline.yaml'}: job "${job.id}"`;
       if (!FileArea.valid(name)) throw new TitanError('BAD_REQUEST', `${where}: "${file}" is not a script of the library (a bare file name)`);
-      const data = master.registry.get(name);
-      if (data === null) throw new TitanError('BAD_REQUEST', `${where}: the script ${name} is not in the library; upload it first`);
-      return { ...job, script: { name, sha256: master.blobs.putBuffer(data) } };
+      const found = resolve(name);
+      if (found === null) throw new TitanError('BAD_REQUEST', `${where}: the cluster has no script ${name}: it is not in the library or the uploads, and no past run's script of that name is in the blob store; upload it first`);
+      const data = found.source === 'run' ? null : (found.source === 'library' ? master.registry : master.uploads).get(name);
+      // A file of the master's is taken as it is now; a past run's script is already a blob.
+      const sha256 = data === null ? found.sha256 : master.blobs.putBuffer(data);
+      return { ...job, script: { name, sha256 } };
     });
     const run = parseWith(RunSpecSchema, { name: doc.name, tags: doc.tags, ...(doc.fairness && { fairness: doc.fairness }), jobs }, 'pipeline');
     const ctx = callOf(req, master, gate);

@@ -3,8 +3,13 @@
  * nodes added from the toolbar and connected by dragging handle to handle with the mouse, a cycle
  * refused with its reason, undo/redo, fields set in the editor, the generated YAML, a script
  * uploaded through the page, deploy and the run completing; YAML imported and exported again;
- * a draft saved, found again after a refresh, and deleted.
+ * a draft saved, found again after a refresh, and deleted. The library knows the scripts of past
+ * runs, missing scripts are problems as typed (and refuse a deploy), new nodes go beside the
+ * selection, import errors stay in the dialog, and a blank canvas only says what to do first.
  */
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
@@ -345,5 +350,123 @@ describe.skipIf(!browserAvailable())('constructor in a browser', () => {
     await page.waitForTimeout(300);
     expect(await page.getByRole('button', { name: /^e2e-draft/ }).count()).toBe(0);
     errors.expectNone('the constructor drafts');
+  });
+
+  it('starts clean, knows the scripts of past runs, places new nodes beside the selection, and refuses a run whose scripts are gone', async () => {
+    // Runs submitted as the CLI does: their scripts are never put in the library.
+    const ran = async (name: string, file: string, content: string): Promise<string> => {
+      const { runId } = await client.submit({ name, jobs: [{ id: 'only', script: sh(content, file) }] });
+      await waitRunStatus(client, runId, 'COMPLETED');
+      return runId;
+    };
+    const older = 'echo "cli v1"\n';
+    await ran('cli-old', 'cli-only.sh', older);
+    const kept = await ran('cli-new', 'cli-only.sh', 'echo "cli v2"\n');
+    const gone = await ran('cli-gone', 'cli-gone.sh', 'echo gone\n');
+    const goneHash = createHash('sha256').update('echo gone\n').digest('hex');
+    rmSync(join(cluster.dir, 'data', 'blobs', goneHash.slice(0, 2), goneHash));
+
+    const { page, errors } = await signedIn();
+    const problems = page.locator('.c-side');
+
+    // 5. A blank canvas: no error anywhere, only what to do first.
+    await page.getByTestId('c-first-hint').filter({ hasText: /add one with \+ Task/ }).waitFor();
+    expect(await problems.locator('.c-field-error').count()).toBe(0);
+    expect(await problems.getByText('None.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Validate', exact: true }).click();
+    await expect.poll(() => statusLine(page).innerText()).toContain('add a job with + Task first');
+    expect(await statusLine(page).getAttribute('class')).not.toContain('c-status-error');
+
+    // 1. The library lists the runs' scripts (newest version current, the older one too), the library's and the uploads'.
+    const entry = (name: string) => page.locator('.c-script-list li', { hasText: name });
+    await entry('cli-only.sh').first().waitFor();
+    expect(await entry('cli-only.sh').count()).toBe(2);
+    expect(await entry('cli-only.sh').first().innerText()).toContain(kept);
+    expect(await entry('cli-only.sh').nth(1).getByRole('button', { name: 'Use this version' }).count()).toBe(1);
+    expect(await entry('cli-gone.sh').innerText()).toContain('content gone from the blob store');
+    expect(await entry('ctor-step.sh').first().innerText()).toContain('library');
+    await entry('cli-only.sh').first().getByRole('button', { name: 'cli-only.sh' }).click();
+    await expect.poll(() => page.locator('.c-script-view pre').innerText()).toBe('echo "cli v2"\n');
+
+    // Use, with nothing selected: a new task running it.
+    await entry('cli-only.sh').first().getByRole('button', { name: 'Use', exact: true }).click();
+    await page.getByTestId('node-task').waitFor();
+    await expect.poll(() => code(page)).toContain('  - id: task\n    file: cli-only.sh\n');
+    expect(await problems.locator('.c-field-error').count()).toBe(0);
+
+    // 3. A new node goes beside the selected one; with nothing selected, to a free spot near the centre; never on another.
+    const box = async (id: string) => {
+      const b = await page.getByTestId(`node-${id}`).boundingBox();
+      if (!b) throw new Error(`node ${id} not visible`);
+      return b;
+    };
+    await page.getByRole('button', { name: '+ Task', exact: true }).click();
+    await page.getByTestId('node-task-2').waitFor();
+    const [first, beside] = [await box('task'), await box('task-2')];
+    expect(beside.x).toBeGreaterThanOrEqual(first.x + first.width);
+    expect(Math.abs(beside.y - first.y)).toBeLessThan(2);
+    await page.getByTestId('node-task').click();
+    await page.getByRole('button', { name: '+ Task', exact: true }).click();
+    await clickPane(page);
+    await page.getByRole('button', { name: '+ Service', exact: true }).click();
+    await clickPane(page);
+    await page.getByRole('button', { name: '+ Approval', exact: true }).click();
+    const ids = ['task', 'task-2', 'task-3', 'service', 'approval'];
+    const boxes = await Promise.all(ids.map(box));
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i], boxes[j]];
+        if (!a || !b) continue;
+        const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+        expect(apart, `${ids[i]} and ${ids[j]} overlap`).toBe(true);
+      }
+    console.log(`new nodes at ${boxes.map((b, i) => `${ids[i]} (${Math.round(b.x)}, ${Math.round(b.y)})`).join(', ')}`);
+
+    // 2. A script the cluster lacks is a problem as it is typed.
+    await page.getByTestId('node-task-2').click();
+    await page.getByLabel('Script (from the library)').fill('nowhere.sh');
+    await page.getByRole('alert').filter({ hasText: 'the cluster has no script nowhere.sh' }).waitFor();
+    await page.getByLabel('Script (from the library)').fill('cli-only.sh');
+    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
+
+    // An older version is put in the library when used, so that the node deploys it.
+    page.once('dialog', (d) => void d.accept());
+    await entry('cli-only.sh').nth(1).getByRole('button', { name: 'Use this version' }).click();
+    await expect.poll(async () => (await client.getFile('scripts', 'cli-only.sh')).toString()).toBe(older);
+    await expect.poll(() => entry('cli-only.sh').first().innerText()).toContain('library');
+
+    // 4. An import the master refuses says why inside the dialog, beside the text.
+    const dialog = page.getByRole('dialog', { name: 'Import YAML' });
+    await errors.allowing([{ text: /status of 400/, url: /\/api\/pipelines\/parse$/ }], async () => {
+      await page.getByRole('button', { name: 'Import YAML' }).click();
+      await page.getByLabel(/Paste a pipeline/).fill('name: p\njobs:\n  - id: a\n    fiel: a.sh\n');
+      await dialog.getByRole('button', { name: 'Import' }).click();
+      await dialog.getByRole('alert').filter({ hasText: /Not imported: .*pipeline\.yaml:\d+:\d+/ }).waitFor();
+    });
+    const [field, alert] = [await page.getByLabel(/Paste a pipeline/).boundingBox(), await dialog.getByRole('alert').boundingBox()];
+    if (!field || !alert) throw new Error('the import field or its error is not visible');
+    expect(alert.y).toBeGreaterThanOrEqual(field.y + field.height - 1);
+    expect(await statusLine(page).innerText()).not.toContain('Import');
+    await screenshot(page, 'constructor-import-error');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+
+    // 2. A run whose script is gone from the blob store says so, and its deploy is refused with the reason.
+    await page.goto(`${base}/constructor?run=${encodeURIComponent(gone)}`);
+    await page.getByText(`Opened run ${gone}`).waitFor({ timeout: 15_000 });
+    await problems.getByText(/the cluster has no script cli-gone\.sh/).waitFor();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await expect.poll(() => statusLine(page).innerText()).toMatch(/1 problem: only: the cluster has no script cli-gone\.sh/);
+    expect(new URL(page.url()).pathname).toBe('/constructor');
+
+    // A run whose scripts are in the blob store (or the library) has no problem, and deploys.
+    await page.goto(`${base}/constructor?run=${encodeURIComponent(kept)}`);
+    await page.getByText(`Opened run ${kept}`).waitFor({ timeout: 15_000 });
+    expect(await problems.getByText('None.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/, { timeout: 15_000 });
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() as string);
+    await waitRunStatus(client, runId, 'COMPLETED');
+    errors.expectNone('the constructor with known scripts');
   });
 });

@@ -1,11 +1,27 @@
 /**
  * The constructor page's API against a real master and worker, with bearer auth: drafts,
- * the script library, parsing pipelines, and deploying them from library scripts (as runs and as
- * schedules).
+ * the script library, the catalog of every script the cluster knows (library, uploads, past runs),
+ * parsing pipelines, and deploying them from known scripts (as runs and as schedules).
  */
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../helpers/cluster.js';
-import { jobOf, waitRunStatus } from '../helpers/scripts.js';
+import { jobOf, sh, waitRunStatus } from '../helpers/scripts.js';
+
+interface Known {
+  name: string;
+  sha256: string;
+  size: number | null;
+  source: 'library' | 'upload' | 'run';
+  at: number;
+  runId?: string;
+  available: boolean;
+  current: boolean;
+}
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 describe('constructor API', () => {
   const cluster = new Cluster();
@@ -136,5 +152,65 @@ describe('constructor API', () => {
     const project = await call('POST', '/api/pipelines/deploy', { yaml: 'name: m\nproject: true\njobs:\n  - id: a\n    file: first.sh\n' });
     expect(project.status).toBe(400);
     expect((project.json as { message: string }).message).toMatch(/project mode/);
+  });
+
+  it('lists every script the cluster knows: library, uploads and past runs, newest first, one entry per name and content', async () => {
+    const client = cluster.client();
+    const runWith = async (name: string, scripts: { name: string; content: string }[]): Promise<string> => {
+      const { runId } = await client.submit({ name, jobs: scripts.map((script, i) => ({ id: `j${i}`, script })) });
+      await waitRunStatus(client, runId, 'COMPLETED');
+      return runId;
+    };
+    const v1 = 'echo "ran v1"\n';
+    const v2 = 'echo "ran v2"\n';
+    await runWith('cli-1', [sh(v1, 'ran.sh')]);
+    await runWith('cli-2', [sh(v2, 'ran.sh'), sh('echo other\n', 'other.sh')]);
+    const newest = await runWith('cli-3', [sh(v2, 'ran.sh')]);
+    const gone = await runWith('cli-4', [sh('echo gone\n', 'gone.sh')]);
+    await client.putFile('uploads', { name: 'up.sh', content: 'echo up\n' });
+    await client.putFile('uploads', { name: 'bundle.zip', content: 'not a script' });
+    // The content of one run's script leaves the blob store.
+    rmSync(join(cluster.dir, 'data', 'blobs', sha('echo gone\n').slice(0, 2), sha('echo gone\n')));
+
+    const started = performance.now();
+    const res = await call('GET', '/api/script-catalog');
+    console.log(`script catalog: ${((res.json as { scripts: Known[] }).scripts ?? []).length} scripts in ${(performance.now() - started).toFixed(0)} ms`);
+    expect(res.status).toBe(200);
+    const { scripts, truncated, runsScanned } = res.json as { scripts: Known[]; truncated: boolean; runsScanned: number };
+    expect(truncated).toBe(false);
+    expect(runsScanned).toBeGreaterThanOrEqual(4);
+    const of = (name: string): Known[] => scripts.filter((s) => s.name === name);
+    // Two versions of ran.sh, the newer one (of the newest run) deploys; each appears once.
+    expect(of('ran.sh').map((s) => [s.sha256, s.current, s.runId === newest])).toEqual([
+      [sha(v2), true, true],
+      [sha(v1), false, false],
+    ]);
+    expect(of('ran.sh')[0]).toMatchObject({ source: 'run', size: v2.length, available: true });
+    expect(of('other.sh')).toMatchObject([{ source: 'run', current: true }]);
+    expect(of('gone.sh')).toMatchObject([{ source: 'run', runId: gone, size: null, available: false, current: false }]);
+    expect(of('up.sh')).toMatchObject([{ source: 'upload', sha256: sha('echo up\n'), current: true }]);
+    expect(of('bundle.zip')).toEqual([]);
+    expect(of('first.sh')).toMatchObject([{ source: 'library', current: true, available: true }]);
+    const times = scripts.map((s) => s.at);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+
+    // Capped, and saying so; a run's script is shown by its hash.
+    expect((await call('GET', '/api/script-catalog?limit=2')).json).toMatchObject({ scripts: [{}, {}], truncated: true });
+    expect(await call('GET', '/api/script-catalog?limit=0')).toMatchObject({ status: 400 });
+    expect(await call('GET', `/api/script-catalog/${sha(v1)}`)).toMatchObject({ status: 200, text: v1 });
+    expect(await call('GET', `/api/script-catalog/${sha('echo up\n')}`)).toMatchObject({ status: 200, text: 'echo up\n' });
+    expect(await call('GET', `/api/script-catalog/${sha('echo gone\n')}`)).toMatchObject({ status: 404 });
+    expect(await call('GET', '/api/script-catalog/not-a-hash')).toMatchObject({ status: 400 });
+
+    // A pipeline naming a past run's script deploys its newest content; one whose content is gone is refused.
+    const deployed = await call('POST', '/api/pipelines/deploy', { yaml: 'name: from-runs\njobs:\n  - id: again\n    file: ran.sh\n  - id: up\n    file: up.sh\n' });
+    expect(deployed.status).toBe(200);
+    const { runId } = deployed.json as { runId: string };
+    await waitRunStatus(client, runId, 'COMPLETED');
+    expect(await client.logs(`${runId}/again`)).toContain('ran v2');
+    expect(await client.logs(`${runId}/up`)).toContain('up');
+    const refused = await call('POST', '/api/pipelines/deploy', { yaml: 'name: lost\njobs:\n  - id: g\n    file: gone.sh\n' });
+    expect(refused.status).toBe(400);
+    expect((refused.json as { message: string }).message).toMatch(/job "g": the cluster has no script gone\.sh/);
   });
 });

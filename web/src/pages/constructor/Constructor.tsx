@@ -9,13 +9,14 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiPath, apiPost, type RunView, type Stats, useApi } from '../../api.ts';
 import { errorText, PageHeader } from '../../components/ui.tsx';
 import { navigate, useSearchParam } from '../../router.tsx';
+import { NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
 import { useTheme } from '../../theme.ts';
 import Canvas, { type FlowInstance } from './Canvas.tsx';
 import CodePreview from './CodePreview.tsx';
 import { ImportDialog, ShortcutsDialog } from './Dialogs.tsx';
 import DraftsBar from './DraftsBar.tsx';
-import { freeSpot, layoutModel } from './layout.ts';
-import type { NodeKind } from './model.ts';
+import { layoutModel, placeNode } from './layout.ts';
+import type { NodeFields, NodeKind } from './model.ts';
 import NodeEditor from './NodeEditor.tsx';
 import { fromPipeline, type ParsedPipeline, pipelineOfRun } from './pipeline.ts';
 import PipelineEditor from './PipelineEditor.tsx';
@@ -23,6 +24,7 @@ import ScriptLibrary from './ScriptLibrary.tsx';
 import Toolbar from './Toolbar.tsx';
 import { useConstructorModel } from './useConstructorModel.ts';
 import { useDrafts } from './useDrafts.ts';
+import { useKnownScripts } from './useKnownScripts.ts';
 import { useShortcuts } from './useShortcuts.ts';
 import { validate } from './validate.ts';
 import { toYaml } from './yaml.ts';
@@ -35,13 +37,15 @@ export default function Constructor() {
   const { model, say } = c;
   const [help, setHelp] = useState(false);
   const [importOpen, setImportOpen] = useState(false);
+  const [importError, setImportError] = useState('');
   const [busy, setBusy] = useState(false);
   const [scriptsVersion, setScriptsVersion] = useState(0);
   const instance = useRef<FlowInstance | null>(null);
 
   const stats = useApi<Stats>('/api/stats');
   const pools = useMemo(() => Object.keys(stats.data?.pools ?? {}).sort(), [stats.data]);
-  const issues = useMemo(() => validate(model, pools), [model, pools]);
+  const known = useKnownScripts(scriptsVersion);
+  const issues = useMemo(() => validate(model, pools, known.deployable), [model, pools, known.deployable]);
 
   const fitSoon = (): void => {
     window.setTimeout(() => void instance.current?.fitView({ padding: 0.2, duration: 200, maxZoom: 1 }), 50);
@@ -65,12 +69,27 @@ export default function Constructor() {
     },
   });
 
-  /** A new node in the middle of the visible canvas, where no other node is. */
-  const add = (kind: NodeKind): void => {
+  /** A new node beside the selected one, or in the middle of the visible canvas; where no other node is, and scrolled into view. */
+  const add = (kind: NodeKind, fields: Partial<NodeFields> = {}): void => {
     const flow = instance.current;
     const box = document.querySelector('.c-canvas')?.getBoundingClientRect();
     const centre = flow && box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : null;
-    c.add(kind, freeSpot(model, centre));
+    const at = placeNode(model, c.selectedNode ?? null, centre);
+    c.add(kind, at, fields);
+    if (!flow || !box) return;
+    const topLeft = flow.flowToScreenPosition(at);
+    const bottomRight = flow.flowToScreenPosition({ x: at.x + NODE_WIDTH, y: at.y + NODE_HEIGHT });
+    const inView = topLeft.x >= box.left && topLeft.y >= box.top && bottomRight.x <= box.right && bottomRight.y <= box.bottom;
+    if (!inView) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 200 });
+  };
+
+  /** A known script, put in the selected node, or in a new task beside it. */
+  const putScript = (name: string): void => {
+    const node = c.selectedNode;
+    if (node && node.kind !== 'approval') {
+      c.editNode(node.key, 'file', { fields: { file: name } });
+      say(`${node.id} now runs ${name}`, 'good');
+    } else add('run', { file: name });
   };
 
   const autoLayout = (): void => {
@@ -87,6 +106,10 @@ export default function Constructor() {
   // ---- validate, deploy, import ----
   const errors = issues.filter((i) => i.level === 'error');
   const runValidate = async (): Promise<boolean> => {
+    if (model.nodes.length === 0) {
+      say('Nothing to check yet: add a job with + Task first');
+      return false;
+    }
     if (errors.length > 0) {
       say(`${errors.length} problem${errors.length > 1 ? 's' : ''}: ${errors[0]?.message ?? ''}`, 'error');
       return false;
@@ -135,7 +158,9 @@ export default function Constructor() {
     // Opened once per address; the canvas is the user's afterwards.
   }, [runParam]);
 
+  /** A refused import stays in its dialog, its reason beside the text. */
   const importYaml = async (yaml: string): Promise<void> => {
+    setImportError('');
     try {
       const r = await apiPost<{ pipeline: ParsedPipeline }>('/api/pipelines/parse', { yaml });
       const next = layoutModel(fromPipeline(r.pipeline));
@@ -144,7 +169,7 @@ export default function Constructor() {
       say(`Imported ${plural(next.nodes.length, 'job')}`, 'good');
       fitSoon();
     } catch (err) {
-      say(`Import failed: ${errorText(err)}`, 'error');
+      setImportError(errorText(err));
     }
   };
 
@@ -178,14 +203,17 @@ export default function Constructor() {
         empty={model.nodes.length === 0}
         scheduled={model.schedule.trim() !== ''}
         busy={busy}
-        onAdd={add}
+        onAdd={(kind) => add(kind)}
         onUndo={c.undo}
         onRedo={c.redo}
         onDuplicate={c.duplicate}
         onDelete={c.removeSelection}
         onLayout={autoLayout}
         onClear={c.clearCanvas}
-        onImport={() => setImportOpen(true)}
+        onImport={() => {
+          setImportError('');
+          setImportOpen(true);
+        }}
         onValidate={() => void runValidate()}
         onDeploy={() => void deploy()}
         onHelp={() => setHelp(true)}
@@ -218,7 +246,7 @@ export default function Constructor() {
 
         <aside className="c-side" aria-label="Editor">
           {c.selectedNode ? (
-            <NodeEditor node={c.selectedNode} issues={issues.filter((i) => i.key === c.selectedNode?.key)} pools={pools} scriptsVersion={scriptsVersion} onUploaded={uploaded} onEdit={c.editNode} />
+            <NodeEditor node={c.selectedNode} issues={issues.filter((i) => i.key === c.selectedNode?.key)} pools={pools} known={known} onUploaded={uploaded} onEdit={c.editNode} />
           ) : (
             <PipelineEditor model={model} issues={issues} onEdit={c.editPipeline} selectedCount={c.selected.size} />
           )}
@@ -227,11 +255,20 @@ export default function Constructor() {
 
       <div className="c-bottom">
         <CodePreview model={model} say={say} />
-        <ScriptLibrary version={scriptsVersion} onUploaded={uploaded} />
+        <ScriptLibrary known={known} onUploaded={uploaded} onUse={putScript} />
       </div>
 
       {help && <ShortcutsDialog onClose={() => setHelp(false)} />}
-      {importOpen && <ImportDialog onImport={(y) => void importYaml(y)} onClose={() => setImportOpen(false)} />}
+      {importOpen && (
+        <ImportDialog
+          error={importError}
+          onImport={(y) => void importYaml(y)}
+          onClose={() => {
+            setImportOpen(false);
+            setImportError('');
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -25,16 +25,24 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-export function ImportDialog({ onImport, onClose }: { onImport: (yaml: string) => void; onClose: () => void }) {
+/** `error`: why the master refused the pasted text, shown under it until the text changes. */
+export function ImportDialog({ error, onImport, onClose }: { error: string; onImport: (yaml: string) => void; onClose: () => void }) {
   const [text, setText] = useState('');
+  const [shownFor, setShownFor] = useState('');
   return (
     <div className="c-overlay" role="dialog" aria-modal="true" aria-label="Import YAML">
       <div className="c-dialog">
         <h2>Import YAML</h2>
         <label htmlFor="c-import">Paste a pipeline (it replaces the canvas; Undo brings it back)</label>
-        <textarea id="c-import" className="c-import" value={text} onChange={(e) => setText(e.target.value)} rows={14} spellCheck={false} />
+        <textarea id="c-import" className="c-import" value={text} onChange={(e) => setText(e.target.value)} rows={14} spellCheck={false} aria-invalid={error !== '' && shownFor === text} aria-describedby="c-import-error" />
+        <p id="c-import-error" className="c-field-error c-import-error" role="alert">
+          {error !== '' && shownFor === text ? `Not imported: ${error}` : ''}
+        </p>
         <div className="c-dialog-actions">
-          <button type="button" className="btn btn-primary" onClick={() => onImport(text)} disabled={text.trim() === ''}>
+          <button type="button" className="btn btn-primary" onClick={() => {
+              setShownFor(text);
+              onImport(text);
+            }} disabled={text.trim() === ''}>
             Import
           </button>
           <button type="button" className="btn" onClick={onClose}>

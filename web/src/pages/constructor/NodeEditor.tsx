@@ -1,6 +1,5 @@
-/** The side editor of the selected node: its id, kind, script (with upload) and every field of its kind. */
+/** The side editor of the selected node: its id, kind, script (any the cluster knows, or an upload) and every field of its kind. */
 import { useState } from 'react';
-import { useApi } from '../../api.ts';
 import { errorText } from '../../components/ui.tsx';
 import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RETRIES } from '../../../../src/core/defaults.ts';
 import { RATE_PERIODS, RateLimitSchema } from '../../../../src/core/flow-spec.ts';
@@ -9,6 +8,7 @@ import FieldError from './FieldError.tsx';
 import { KIND_LABEL } from './kinds.ts';
 import type { CNode, NodeFields, NodeKind } from './model.ts';
 import type { NodePatch } from './useConstructorModel.ts';
+import type { KnownScripts } from './useKnownScripts.ts';
 import type { Issue } from './validate.ts';
 
 /** The period a rate limit has when none is chosen: core's default, shown, not copied. */
@@ -18,18 +18,17 @@ export default function NodeEditor({
   node,
   issues,
   pools,
-  scriptsVersion,
+  known,
   onUploaded,
   onEdit,
 }: {
   node: CNode;
   issues: Issue[];
   pools: string[];
-  scriptsVersion: number;
+  known: KnownScripts;
   onUploaded: () => void;
   onEdit: (key: string, field: string, patch: NodePatch) => void;
 }) {
-  const scripts = useApi<{ scripts: { name: string }[] }>('/api/scripts', [scriptsVersion]);
   const [uploadMessage, setUploadMessage] = useState('');
   const f = node.fields;
   const set = (field: keyof NodeFields, value: string): void => onEdit(node.key, field, { fields: { [field]: value } });
@@ -82,12 +81,9 @@ export default function NodeEditor({
               {uploadMessage}
             </span>
           )}
-          {scripts.data && f.file.trim() !== '' && !scripts.data.scripts.some((x) => x.name === f.file.trim()) && (
-            <span className="c-field-warning">{f.file.trim()} is not in the library: upload it before deploying</span>
-          )}
           <datalist id="c-scripts">
-            {(scripts.data?.scripts ?? []).map((s) => (
-              <option key={s.name} value={s.name} />
+            {[...(known.deployable ?? [])].map((name) => (
+              <option key={name} value={name} />
             ))}
           </datalist>
           {text('args', 'Arguments', "--day 2026-11-24 --label 'two words'")}

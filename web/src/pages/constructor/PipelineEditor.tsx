@@ -1,15 +1,22 @@
-/** The side editor when no single node is selected: the pipeline's name, tags and schedule, and its problems. */
+/** The side editor when no single node is selected: the pipeline's name, tags and schedule, its problems, and what to do first on a blank canvas. */
 import FieldError from './FieldError.tsx';
 import type { Model } from './model.ts';
 import type { PipelineField } from './useConstructorModel.ts';
 import type { Issue } from './validate.ts';
 
-export default function PipelineEditor({ model, issues, onEdit, selectedCount }: { model: Model; issues: Issue[]; onEdit: (f: PipelineField, v: string) => void; selectedCount: number }) {
+export default function PipelineEditor({ model, issues: all, onEdit, selectedCount }: { model: Model; issues: Issue[]; onEdit: (f: PipelineField, v: string) => void; selectedCount: number }) {
+  const hints = all.filter((i) => i.level === 'hint');
+  const issues = all.filter((i) => i.level !== 'hint');
   const general = issues.filter((i) => !i.key && !i.field);
   return (
     <div className="c-editor">
       <h2>Pipeline</h2>
       {selectedCount > 1 && <p className="c-hint">{selectedCount} nodes selected (select one to edit it).</p>}
+      {hints.map((h) => (
+        <p key={h.message} className="c-hint" data-testid="c-first-hint">
+          {h.message}
+        </p>
+      ))}
       <div className="field">
         <label htmlFor="c-p-name">Name</label>
         <input id="c-p-name" type="text" value={model.name} onChange={(e) => onEdit('name', e.target.value)} />

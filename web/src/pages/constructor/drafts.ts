@@ -10,10 +10,19 @@ export interface DraftInfo {
   savedAt: number | string;
 }
 
-export interface ScriptInfo {
+/** A script of `GET /api/script-catalog`. */
+export interface KnownScript {
   name: string;
-  size: number;
-  modifiedAt: number | string;
+  sha256: string;
+  size: number | null;
+  source: 'library' | 'upload' | 'run';
+  at: number;
+  runId?: string;
+  runName?: string;
+  /** False when the blob store no longer has a past run's script. */
+  available: boolean;
+  /** The version a node naming this script deploys. */
+  current: boolean;
 }
 
 export async function listDrafts(): Promise<DraftInfo[]> {
@@ -37,12 +46,9 @@ export async function deleteDraft(name: string): Promise<void> {
   await apiDelete(apiPath('drafts', name));
 }
 
-export async function listScripts(): Promise<ScriptInfo[]> {
-  return (await apiGet<{ scripts: ScriptInfo[] }>('/api/scripts')).scripts;
-}
-
-export async function scriptSource(name: string): Promise<string> {
-  const res = await fetch(apiPath('scripts', name), { credentials: 'same-origin' });
+/** A library script's source, or (with `sha256`) a known script's by its content hash. */
+export async function scriptSource(name: string, sha256?: string): Promise<string> {
+  const res = await fetch(sha256 ? apiPath('script-catalog', sha256) : apiPath('scripts', name), { credentials: 'same-origin' });
   const text = await res.text();
   if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, text.slice(0, 300) || res.statusText);
   return text;

@@ -5,7 +5,7 @@
  */
 import { useCallback, useRef, useState } from 'react';
 import { commit, commitSince, type History, historyOf, redo, replacePresent, undo } from './history.ts';
-import { addNode, connect as connectNodes, duplicateNodes, emptyModel, type Model, moveNodes, type NodeKind, removeEdges, removeNodes, updateNode } from './model.ts';
+import { addNode, connect as connectNodes, duplicateNodes, emptyModel, type Model, moveNodes, type NodeFields, type NodeKind, removeEdges, removeNodes, updateNode } from './model.ts';
 
 export type Tone = 'info' | 'error' | 'good';
 export interface Status {
@@ -65,8 +65,8 @@ export function useConstructorModel() {
     setSelected(new Set());
   };
 
-  const add = (kind: NodeKind, at: Position): void => {
-    const r = addNode(model, kind, at);
+  const add = (kind: NodeKind, at: Position, fields: Partial<NodeFields> = {}): void => {
+    const r = addNode(model, kind, at, fields);
     apply(r.model);
     setSelected(new Set([r.key]));
     say(`Added ${r.model.nodes.find((n) => n.key === r.key)?.id ?? kind}`);

@@ -43,4 +43,12 @@ describe('constructor validation follows core', () => {
     expect(errorsOf(issues, 'args')[0]?.message).toMatch(/^args: unclosed single quote/);
     expect(errorsOf(issues, 'delay')).toHaveLength(1);
   });
+
+  it('refuses a script the cluster does not have, once it knows which it has, and has no problem with a blank canvas', () => {
+    const { model } = oneTask('t', { file: './lost.sh' });
+    expect(errorsOf(validate(model), 'file')).toEqual([]);
+    expect(errorsOf(validate(model, [], new Set(['lost.sh'])), 'file')).toEqual([]);
+    expect(errorsOf(validate(model, [], new Set(['other.sh'])), 'file')[0]?.message).toMatch(/^t: the cluster has no script lost\.sh/);
+    expect(validate(emptyModel(), [], new Set()).filter((i) => i.level !== 'hint')).toEqual([]);
+  });
 });

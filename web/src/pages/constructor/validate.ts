@@ -10,7 +10,8 @@ import { ShellWordsError, splitShellWords } from '../../../../src/core/shell-wor
 import { type CNode, flowSettings, type Model, type NodeFields, num, parseEnv, splitTags } from './model.ts';
 
 export interface Issue {
-  level: 'error' | 'warning';
+  /** A hint is no problem: it says what to do first (on a blank canvas). */
+  level: 'error' | 'warning' | 'hint';
   /** The node it is about, if any. */
   key?: string;
   field?: keyof NodeFields | 'id' | 'name' | 'tags' | 'schedule';
@@ -48,8 +49,11 @@ function argsProblem(args: string): string | null {
   return null;
 }
 
-/** Problems of one node's fields (for the editor, as the user types). */
-export function validateNode(n: CNode, pools: readonly string[] = []): Issue[] {
+/**
+ * Problems of one node's fields (for the editor, as the user types). `deployable` holds the script
+ * names the cluster has content for (null while unknown): any other script cannot be deployed.
+ */
+export function validateNode(n: CNode, pools: readonly string[] = [], deployable: ReadonlySet<string> | null = null): Issue[] {
   const out: Issue[] = [];
   const f = n.fields;
   const err = (field: Issue['field'], message: string): void => {
@@ -58,7 +62,9 @@ export function validateNode(n: CNode, pools: readonly string[] = []): Issue[] {
   const idProblem = refusal(IdSchema, n.id);
   if (n.id.trim() === '') err('id', 'the id is required');
   else if (idProblem) err('id', `id: ${idProblem}`);
-  if (n.kind !== 'approval' && f.file.trim() === '') err('file', `${n.id || 'a job'}: choose a script`);
+  const file = f.file.trim().replace(/^\.\//, '');
+  if (n.kind !== 'approval' && file === '') err('file', `${n.id || 'a job'}: choose a script`);
+  else if (n.kind !== 'approval' && deployable !== null && !deployable.has(file)) err('file', `${n.id || 'a job'}: the cluster has no script ${file} (not in the library, the uploads or a past run's scripts): upload it`);
   const args = n.kind === 'approval' ? null : argsProblem(f.args);
   if (args) err('args', args);
   if (f.priority.trim() !== '' && !intIn(f.priority, -1_000_000, 1_000_000)) err('priority', 'priority: an integer');
@@ -101,9 +107,9 @@ function flowProblems(f: NodeFields, err: (field: Issue['field'], message: strin
   if (rateLimit) check('rate limit', RateLimitSchema, rateLimit, { key: 'rateKey', limit: 'rateLimit', per: 'ratePer', burst: 'rateBurst' });
 }
 
-export function validate(model: Model, pools: readonly string[] = []): Issue[] {
+export function validate(model: Model, pools: readonly string[] = [], deployable: ReadonlySet<string> | null = null): Issue[] {
   const out: Issue[] = [];
-  if (model.nodes.length === 0) out.push({ level: 'error', message: 'the pipeline has no jobs' });
+  if (model.nodes.length === 0) out.push({ level: 'hint', message: 'The pipeline has no jobs yet: add one with + Task, import a YAML or open a draft.' });
   const name = model.name.trim();
   // A schedule is named by the pipeline, and a schedule's name is an id.
   const nameProblem = model.schedule.trim() !== '' ? refusal(IdSchema, name) : name.length > LIMITS.maxNameLength ? `must be at most ${LIMITS.maxNameLength} characters` : null;
@@ -117,7 +123,7 @@ export function validate(model: Model, pools: readonly string[] = []): Issue[] {
   const seen = new Map<string, number>();
   for (const n of model.nodes) seen.set(n.id, (seen.get(n.id) ?? 0) + 1);
   for (const n of model.nodes) {
-    out.push(...validateNode(n, pools));
+    out.push(...validateNode(n, pools, deployable));
     if (n.id !== '' && (seen.get(n.id) ?? 0) > 1) out.push({ level: 'error', key: n.key, field: 'id', message: `the id ${n.id} is used more than once` });
   }
   return out;
