@@ -261,6 +261,10 @@ export class Master {
 
   // ---- secrets (systems/secrets.ts): names and dates out, never values -------------------------
 
+  /** Refuses jobs, started with the token of attempt `by`, that declare a secret its job does not (Secrets.checkWithin). */
+  checkSecretsWithin = (by: AttemptId, jobs: readonly Pick<JobSpec, 'id' | 'secrets'>[]): void =>
+    this.secrets.checkWithin(this.r.runs.job(by.runId, by.jobId)?.spec.secrets ?? [], `${by.runId}/${by.jobId}`, jobs);
+
   listSecrets = (): SecretInfo[] => this.secrets.list();
   setSecret = (name: string, value: string): Promise<{ secret: SecretInfo; created: boolean }> => this.secrets.set(name, value);
   removeSecret = (name: string): Promise<{ removed: boolean }> => this.secrets.remove(name);

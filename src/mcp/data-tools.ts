@@ -5,7 +5,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { TitanError } from '../core/errors.js';
 import type { TitanClient } from '../sdk/client.js';
-import { DeployScriptInput, GetArtifactInput, ListArtifactsInput, ListKeysInput, PutArtifactInput, StoreGetInput, StorePutInput } from './schemas.js';
+import { DeployScriptInput, GetArtifactInput, ListArtifactsInput, ListKeysInput, NoInput, PutArtifactInput, StoreGetInput, StorePutInput } from './schemas.js';
 import { type DefineTool, readOnly, writes } from './tool.js';
 import { keyView } from './views.js';
 
@@ -23,6 +23,12 @@ export function registerDataTools(tool: DefineTool, client: TitanClient): void {
   tool('list_store_keys', { title: 'List keys', description: 'Data bus keys starting with prefix, in key order, with type (string or set), version and expiry; truncated is true when there are more than limit.', annotations: readOnly }, ListKeysInput, async (p) => {
     const { keys, truncated } = await client.call('kv.keys', { prefix: p.prefix, limit: p.limit });
     return { keys: keys.map(keyView), truncated };
+  });
+
+  // Names and dates only. No tool sets a secret: its value would pass through the model's context.
+  tool('list_secrets', { title: 'List secrets', description: "The cluster's secrets by name, with when each was created and last set; values are never shown. A job receives those it declares (secrets: [NAME]). Setting one is for a person, with `titan secrets set NAME`.", annotations: readOnly }, NoInput, async () => {
+    const { secrets } = await client.call('secrets.list', {});
+    return secrets.map((s) => ({ name: s.name, createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString() }));
   });
 
   tool('deploy_script', { title: 'Deploy a script', description: "Stores a script in the master's script library under a bare file name, replacing one of the same name.", annotations: writes }, DeployScriptInput, async (p) => {

@@ -46,6 +46,7 @@ const jobFields = {
   timeout_seconds: SecondsSchema(LIMITS.maxTimeoutMs / 1000).optional().describe(`kill the job after this long (default: no limit); a gate: how long it waits for a decision (default ${DEFAULT_GATE_WAIT_MS / 3_600_000} hours)`),
   delay_seconds: z.number().min(0).max(LIMITS.maxDelayMs / 1000).optional().describe('wait this long before the job may start'),
   env: EnvSchema,
+  secrets: jobSpec.secrets.describe('names of the cluster\'s secrets (set with `titan secrets set NAME`) the job receives as environment variables; values are never given here'),
   message: jobSpec.message.describe('an approval gate: the question it asks'),
   port: ServiceSpecSchema.shape.port.describe('a service: a fixed port (default: a free one from the master\'s range)'),
   readiness: ReadinessSchema.optional().describe('a service: "tcp" (default), "none", or an HTTP path such as "/health"'),
@@ -58,7 +59,7 @@ export type JobFields = z.output<z.ZodObject<typeof jobFields>>;
 
 function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
   if (job.kind === 'approval') {
-    for (const key of ['script_name', 'script_content', 'port', 'readiness', 'restart'] as const) {
+    for (const key of ['script_name', 'script_content', 'port', 'readiness', 'restart', 'secrets'] as const) {
       if (job[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'does not apply to an approval gate (it runs no script)' });
     }
     return;

@@ -80,6 +80,7 @@ export const TOOL_NAMES = [
   'store_get',
   'store_put',
   'list_store_keys',
+  'list_secrets',
   'deploy_script',
   'list_artifacts',
   'get_artifact',

@@ -128,6 +128,7 @@ function toJob(id: string, j: JobFields, dependsOn: string[]): JobInput {
     ...delay,
     ...(j.timeout_seconds !== undefined && { timeoutMs: ms(j.timeout_seconds) }),
     ...(j.env !== undefined && { env: j.env }),
+    ...(j.secrets !== undefined && { secrets: j.secrets }),
     ...flow,
   };
 }

@@ -359,6 +359,28 @@ jobs:
     await waitJob(sdk, `${runId}/late`, 'COMPLETED');
   });
 
+  it('secrets: list_secrets gives names and dates; every submit tool passes a job\'s secrets on; no output holds a value', async () => {
+    const value = 'sk-mcp-3e9b7c21d4f05a68';
+    await sdk.call('secret.set', { name: 'MCP_KEY', value });
+    const outputs: string[] = [];
+    const listed = await ok('list_secrets');
+    outputs.push(listed);
+    expect((JSON.parse(listed) as Record<string, string>[]).map((s) => Object.keys(s).sort())).toEqual([['createdAt', 'name', 'updatedAt']]);
+    const prints = 'import os\nprint("key", os.environ["MCP_KEY"], flush=True)\n';
+    const one = await okJson<{ runId: string; ref: string }>('submit_job', { script_name: 'prints.py', script_content: prints, secrets: ['MCP_KEY'] });
+    const dag = await okJson<{ runId: string }>('submit_dag', { name: 'mcp-secrets', jobs: [{ id: 'a', script_content: prints, secrets: ['MCP_KEY'] }] });
+    const extended = await okJson<{ runId: string }>('extend_run', { run_id: dag.runId, jobs: [{ id: 'b', script_content: prints, secrets: ['MCP_KEY'], depends_on: ['a'] }] });
+    const yaml = await okJson<{ runId: string }>('submit_yaml', { yaml: 'name: mcp-secrets-yaml\njobs:\n  - id: y\n    file: hello.py\n    secrets: [MCP_KEY]\n' });
+    for (const ref of [one.ref, `${dag.runId}/a`, `${extended.runId}/b`, `${yaml.runId}/y`]) expect((await sdk.call('job.get', { ref })).job.spec.secrets, ref).toEqual(['MCP_KEY']);
+    for (const runId of [one.runId, dag.runId, yaml.runId]) outputs.push(await ok('wait_for_run', { run_id: runId, timeout_seconds: 30 }));
+    await waitJob(sdk, `${dag.runId}/b`, 'COMPLETED');
+    const logs = await ok('get_job_logs', { ref: one.ref });
+    expect(logs).toContain('key ***');
+    outputs.push(logs, await ok('get_job_logs', { ref: `${dag.runId}/b` }), await ok('get_job_status', { ref: one.ref }), await ok('list_runs'), await ok('stats'));
+    for (const out of outputs) expect(out).not.toContain(value);
+    expect(await refused('submit_dag', { jobs: [{ id: 'g', kind: 'approval', secrets: ['MCP_KEY'] }] })).toContain('secrets');
+  });
+
   it('artifacts: put from text and base64, list, get as text or base64 under a size cap', async () => {
     expect(await okJson('put_artifact', { key: 'mcp/report.txt', content: 'all green\n' })).toMatchObject({ key: 'mcp/report.txt', size: 10 });
     const binary = Buffer.from([0, 1, 2, 250, 255]);

@@ -5,7 +5,9 @@
  * the command line; and it never comes back: not in any API answer (v2 and HTTP, raw JSON, with
  * the cluster token), not in any CLI output, not in the audit log (which records the hand-out),
  * not in the store's files. A job naming a secret that does not exist is refused; one whose
- * secret was removed before its dispatch fails, saying which.
+ * secret was removed before its dispatch fails, saying which. A job's token and the read token
+ * list, set and remove nothing, and a job's token starts no job declaring a secret its own job
+ * did not declare (the one that did passes it on).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,7 +15,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/protocol/access-methods.js';
-import type { TitanClient } from '../../src/sdk/client.js';
+import { jobToken, readToken } from '../../src/protocol/derived-tokens.js';
+import { TitanClient } from '../../src/sdk/client.js';
 import { CLI, Cluster, eventually, runCli } from '../helpers/cluster.js';
 import { refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
 
@@ -40,6 +43,7 @@ describe('secrets', () => {
   const cluster = new Cluster();
   let admin: TitanClient;
   let runId = '';
+  const opened: TitanClient[] = [];
   const url = (path: string): string => `http://127.0.0.1:${cluster.httpPort}${path}`;
   const get = async (path: string): Promise<string> => {
     const res = await fetch(url(path), { headers: { authorization: `Bearer ${cluster.token}` } });
@@ -80,7 +84,10 @@ describe('secrets', () => {
     }));
     await waitRunStatus(admin, runId, 'COMPLETED');
   }, 60_000);
-  afterAll(() => cluster.stop());
+  afterAll(async () => {
+    for (const c of opened) c.close();
+    await cluster.stop();
+  });
 
   it('refuses a value on the command line, and sets nothing', async () => {
     const out = await cluster.cli(['secrets', 'set', 'ARGV_KEY', 'do-not-take-me']);
@@ -143,6 +150,66 @@ describe('secrets', () => {
     expect(res.status).toBe(404);
   });
 
+  it("a job's token lists, sets or removes no secret, and starts no job with a secret its own job did not declare", async () => {
+    const HOLD = sh('sleep 120\n', 'hold.sh');
+    const { runId: held } = await admin.submit({
+      name: 'holders',
+      jobs: [
+        { id: 'declares', script: HOLD, secrets: ['API_KEY'], retries: 0 },
+        { id: 'plain', script: HOLD, retries: 0 },
+      ],
+    });
+    await Promise.all(['declares', 'plain'].map((id) => waitJob(admin, `${held}/${id}`, 'RUNNING')));
+    const as = (jobId: string): TitanClient => {
+      const c = new TitanClient({ host: '127.0.0.1', port: cluster.port, token: jobToken(cluster.token, { runId: held, jobId, attempt: 1 }) });
+      opened.push(c);
+      return c;
+    };
+    const plain = as('plain');
+    for (const call of [() => plain.call('secrets.list', {}), () => plain.call('secret.set', { name: 'API_KEY', value: 'overwritten' }), () => plain.call('secret.remove', { name: 'API_KEY' })]) {
+      expect((await refusal(call())).code).toBe('FORBIDDEN');
+    }
+    // Through a job it starts, in a run of its own or added to its run: the child would print the value in a form no mask knows.
+    const leak = { id: 'leak', script: sh('echo "$API_KEY" | base64\n', 'leak.sh'), secrets: ['API_KEY'] };
+    for (const attempt of [() => plain.submit({ name: 'leak', jobs: [leak] }), () => plain.extendRun([leak], held)]) {
+      const err = await refusal(attempt());
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.message).toContain('API_KEY');
+      expect(err.message).toContain(`${held}/plain did not declare`);
+    }
+    expect((await admin.getRun(held)).jobs.map((j) => j.spec.id).sort()).toEqual(['declares', 'plain']);
+    // What it may read of its sibling that holds the secret holds no value.
+    for (const answer of [await plain.call('job.get', { ref: `${held}/declares` }), await plain.call('run.get', { runId: held })]) expect(JSON.stringify(answer)).not.toContain(VALUE);
+    // The job that declared it passes it on, unchanged, to a job it starts.
+    const { runId: child } = await as('declares').submit({ name: 'child', jobs: [{ id: 'uses', script: USES, args: [HASH], secrets: ['API_KEY'], retries: 0 }] });
+    await waitRunStatus(admin, child, 'COMPLETED');
+    expect((await admin.call('job.get', { ref: `${child}/uses` })).job.spec.secrets).toEqual(['API_KEY']);
+    await admin.call('run.cancel', { runId: held });
+  });
+
+  it('a read token lists, sets or removes no secret and reads no value', async () => {
+    const reader = new TitanClient({ host: '127.0.0.1', port: cluster.port, token: readToken(cluster.token) });
+    opened.push(reader);
+    for (const call of [() => reader.call('secrets.list', {}), () => reader.call('secret.set', { name: 'API_KEY', value: 'overwritten' }), () => reader.call('secret.remove', { name: 'API_KEY' })]) {
+      expect((await refusal(call())).code).toBe('FORBIDDEN');
+    }
+    const answers = [await reader.call('job.get', { ref: `${runId}/uses` }), await reader.call('run.get', { runId }), await reader.call('logs.get', { ref: `${runId}/uses` })].map((a) => JSON.stringify(a));
+    for (const path of ['/api/secrets', '/api/secrets/API_KEY']) {
+      const res = await fetch(url(path), { headers: { authorization: `Bearer ${readToken(cluster.token)}` } });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      answers.push(await res.text());
+    }
+    for (const path of [`/api/runs/${runId}`, `/api/runs/${runId}/jobs/uses`, `/api/runs/${runId}/jobs/uses/logs`]) {
+      const res = await fetch(url(path), { headers: { authorization: `Bearer ${readToken(cluster.token)}` } });
+      expect(res.status, path).toBe(200);
+      answers.push(await res.text());
+    }
+    for (const answer of answers) {
+      expect(answer).not.toContain(VALUE);
+      expect(answer).not.toContain(VALUE.slice(10));
+    }
+  });
+
   it('the value is in no API answer, CLI output or audit entry, even for the cluster token', async () => {
     const answers: string[] = [];
     for (const path of [
@@ -174,7 +241,7 @@ describe('secrets', () => {
       JSON.stringify(await admin.call('audit.list', { limit: 1000 })),
       JSON.stringify(await admin.call('workers.list', {})),
     );
-    for (const args of [['status', `${runId}/uses`, '--json'], ['runs', '--json'], ['secrets', 'ls'], ['secrets', 'ls', '--json'], ['audit', '--json', '-n', '1000'], ['logs', `${runId}/uses`]]) {
+    for (const args of [['status', runId], ['status', `${runId}/uses`], ['status', `${runId}/uses`, '--json'], ['runs', '--json'], ['secrets', 'ls'], ['secrets', 'ls', '--json'], ['audit', '--json', '-n', '1000'], ['logs', `${runId}/uses`]]) {
       const out = await cluster.cli(args);
       expect(out.code, `${args.join(' ')}: ${out.stderr}`).toBe(0);
       answers.push(out.stdout, out.stderr);

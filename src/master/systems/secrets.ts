@@ -98,6 +98,20 @@ export class Secrets {
     }
   }
 
+  /**
+   * Refuses jobs that declare a secret job `by` does not: a job's token starts jobs (a new run or
+   * jobs added to one) with only the secrets its own job receives, so no job reaches a secret it
+   * was not given, not even through a job it starts.
+   */
+  checkWithin(own: readonly string[], by: string, jobs: readonly Pick<JobSpec, 'id' | 'secrets'>[]): void {
+    for (const job of jobs) {
+      const beyond = (job.secrets ?? []).filter((name) => !own.includes(name));
+      if (beyond.length > 0) {
+        throw new TitanError('FORBIDDEN', `job ${job.id} declares ${beyond.length === 1 ? 'a secret' : 'secrets'} that job ${by} did not declare: ${beyond.join(', ')}; a job's token starts jobs with only the secrets its own job receives`);
+      }
+    }
+  }
+
   /** The values of `names` for an attempt, reported to the listeners; or why they cannot be given. */
   handOut(names: readonly string[], attempt: AttemptId, workerId: string): { env: Record<string, string> } | { error: string } {
     const env: Record<string, string> = {};

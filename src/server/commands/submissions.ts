@@ -9,7 +9,10 @@ import { describeIssues } from '../../protocol/peer.js';
 import { parseV1Dag, V1DagError, type V1Job } from '../../protocol/v1-dag.js';
 import { command, type CommandContext } from './command.js';
 
-const submit = command('submit', ({ master, origin }, p) => master.submit(p.run, { ...origin, ...(p.requestId !== undefined && { requestId: p.requestId }) }));
+const submit = command('submit', async ({ master, origin, principal }, p) => {
+  if (principal.attempt) master.checkSecretsWithin(principal.attempt, p.run.jobs);
+  return master.submit(p.run, { ...origin, ...(p.requestId !== undefined && { requestId: p.requestId }) });
+});
 
 /** Resolves a v1 job's script: inline content becomes a blob; an archive pointer names an upload. */
 export function titanJobSpec({ master }: CommandContext, j: V1Job): JobSpecInput {

@@ -111,6 +111,7 @@ export default function NodeEditor({
             <textarea id="c-f-env" rows={3} value={f.env} onChange={(e) => set('env', e.target.value)} spellCheck={false} />
             <FieldError issues={issues} field="env" />
           </div>
+          {text('secrets', 'Secrets (names, received as environment variables)', 'OPENAI_API_KEY')}
           {node.kind === 'run' && text('hitlMessage', 'Approval after it (hitl_message)', '')}
           <h3>Flow control</h3>
           {text('concurrencyKey', 'Concurrency key', 'openai or tenant-{tags.customer}')}

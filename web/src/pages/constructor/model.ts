@@ -23,6 +23,8 @@ export interface NodeFields {
   port: string;
   /** One `NAME=value` a line. */
   env: string;
+  /** Names of the cluster's secrets the job receives as environment variables, separated by commas or spaces. */
+  secrets: string;
   message: string;
   hitlMessage: string;
   maxWaitSeconds: string;
@@ -47,6 +49,7 @@ export const EMPTY_FIELDS: NodeFields = {
   affinity: '',
   port: '',
   env: '',
+  secrets: '',
   message: '',
   hitlMessage: '',
   maxWaitSeconds: '',
@@ -197,6 +200,11 @@ export function num(s: string): number | undefined {
 
 export function splitTags(tags: string): string[] {
   return tags.split(/[\s,]+/).filter((t) => t !== '');
+}
+
+/** The secret names as a job declares them: in the order given, each once. */
+export function parseSecrets(secrets: string): string[] {
+  return [...new Set(secrets.split(/[\s,]+/).filter((s) => s !== ''))];
 }
 
 /** `NAME=value` lines as pairs (blank lines skipped; a line without `=` gives an empty value). */

@@ -16,6 +16,7 @@ export interface ParsedJob {
   timeoutMs?: number;
   affinity?: 'none' | 'soft' | 'required';
   env?: Record<string, string>;
+  secrets?: string[];
   message?: string;
   maxWaitMs?: number;
   service?: { port?: number };
@@ -82,6 +83,7 @@ export function fromPipeline(doc: ParsedPipeline): Model {
       env: Object.entries(j.env ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),
+      secrets: (j.secrets ?? []).join(', '),
       message: j.message ?? '',
       maxWaitSeconds: j.maxWaitMs !== undefined ? String(j.maxWaitMs / 1000) : '',
       concurrencyKey: j.concurrency?.key ?? '',

@@ -1,5 +1,5 @@
 /** The pipeline as Python and TypeScript SDK code. Pure, unit-tested. */
-import { dependsOnIds, flowSettings, type Model, type NodeKind, num, parseEnv, splitTags } from './model.ts';
+import { dependsOnIds, flowSettings, type Model, type NodeKind, num, parseEnv, parseSecrets, splitTags } from './model.ts';
 
 function pyStr(s: string): string {
   return JSON.stringify(s);
@@ -34,6 +34,8 @@ export function toPython(model: Model): string {
     // JSON of strings and numbers is a Python dict literal too.
     if (flow.concurrency) parts.push(`concurrency=${JSON.stringify(flow.concurrency)}`);
     if (flow.rateLimit) parts.push(`rate_limit=${JSON.stringify(flow.rateLimit)}`);
+    const secrets = n.kind === 'approval' ? [] : parseSecrets(f.secrets);
+    if (secrets.length) parts.push(`secrets=[${secrets.map(pyStr).join(', ')}]`);
     out.push(`    TitanJob(${parts.join(', ')}),`);
   }
   out.push(']');
@@ -69,6 +71,8 @@ export function toTypeScript(model: Model): string {
     if (n.kind === 'service' && num(f.port) !== undefined) parts.push(`service: { port: ${num(f.port)} }`);
     const env = parseEnv(f.env);
     if (env.length) parts.push(`env: ${JSON.stringify(Object.fromEntries(env))}`);
+    const secrets = n.kind === 'approval' ? [] : parseSecrets(f.secrets);
+    if (secrets.length) parts.push(`secrets: ${JSON.stringify(secrets)}`);
     const flow = n.kind === 'approval' ? {} : flowSettings(f);
     if (flow.concurrency) parts.push(`concurrency: ${JSON.stringify(flow.concurrency)}`);
     if (flow.rateLimit) parts.push(`rateLimit: ${JSON.stringify(flow.rateLimit)}`);

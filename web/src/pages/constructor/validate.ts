@@ -5,9 +5,9 @@
  */
 import type { z } from 'zod';
 import { ConcurrencySchema, RateLimitSchema } from '../../../../src/core/flow-spec.ts';
-import { CapabilitySchema, IdSchema, LIMITS, TagSchema } from '../../../../src/core/model.ts';
+import { CapabilitySchema, IdSchema, LIMITS, SecretNameSchema, TagSchema } from '../../../../src/core/model.ts';
 import { ShellWordsError, splitShellWords } from '../../../../src/core/shell-words.ts';
-import { type CNode, flowSettings, type Model, type NodeFields, num, parseEnv, splitTags } from './model.ts';
+import { type CNode, flowSettings, type Model, type NodeFields, num, parseEnv, parseSecrets, splitTags } from './model.ts';
 
 export interface Issue {
   /** A hint is no problem: it says what to do first (on a blank canvas). */
@@ -81,6 +81,13 @@ export function validateNode(n: CNode, pools: readonly string[] = [], deployable
   const env = parseEnv(f.env);
   for (const [k] of env) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) err('env', `env: "${k}" is not a variable name`);
   if (env.length > LIMITS.maxEnvEntries) err('env', `env: at most ${LIMITS.maxEnvEntries} entries`);
+  const secrets = n.kind === 'approval' ? [] : parseSecrets(f.secrets);
+  for (const name of secrets) {
+    const problem = refusal(SecretNameSchema, name);
+    if (problem) err('secrets', `secrets: ${name}: ${problem}`);
+    else if (env.some(([k]) => k === name)) err('secrets', `secrets: ${name} is also an environment variable; keep it in one place`);
+  }
+  if (secrets.length > LIMITS.maxSecretsPerJob) err('secrets', `secrets: at most ${LIMITS.maxSecretsPerJob}`);
   const req = f.requirement.trim();
   const reqProblem = req === '' ? null : refusal(CapabilitySchema, req);
   if (reqProblem) err('requirement', `requirement: ${reqProblem}`);

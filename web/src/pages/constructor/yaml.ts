@@ -1,6 +1,6 @@
 /** The YAML the constructor emits (docs/pipeline-yaml.md). Pure, unit-tested. */
 // `.js`, not `.ts`: the root tsconfig compiles this module too (test/integration/defaults.test.ts).
-import { dependsOnIds, flowSettings, type Model, num, parseEnv, splitTags } from './model.js';
+import { dependsOnIds, flowSettings, type Model, num, parseEnv, parseSecrets, splitTags } from './model.js';
 
 const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|y|n|~)$/i;
@@ -54,6 +54,8 @@ export function toYaml(model: Model): string {
     if (n.kind === 'service' && num(f.port) !== undefined) put('port', String(num(f.port)));
     const env = parseEnv(f.env);
     if (env.length > 0) put('env', `{${env.map(([k, v]) => `${yamlString(k)}: ${JSON.stringify(v)}`).join(', ')}}`);
+    const secrets = parseSecrets(f.secrets);
+    if (secrets.length > 0) put('secrets', `[${secrets.map(yamlString).join(', ')}]`);
     if (n.kind === 'run' && f.hitlMessage.trim() !== '') put('hitl_message', JSON.stringify(f.hitlMessage));
     const { concurrency, rateLimit } = flowSettings(f);
     const flow = (v: Record<string, string | number>): string => `{${Object.entries(v).map(([k, x]) => `${k}: ${typeof x === 'number' ? String(x) : yamlString(x)}`).join(', ')}}`;
