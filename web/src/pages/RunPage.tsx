@@ -10,10 +10,8 @@ import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
 
-const RunGraph = lazy(() => import('./run/RunGraph.tsx'));
-
-/** Beyond this many jobs the graph is not drawn (layout and rendering would take too long): the list is shown. */
-export const GRAPH_LIMIT = 1500;
+const loadRunGraph = () => import('./run/RunGraph.tsx');
+const RunGraph = lazy(loadRunGraph);
 
 type View = 'graph' | 'list';
 
@@ -23,6 +21,8 @@ export default function RunPage() {
   const [selected, setSelected] = useSearchParam('job');
   const [viewParam, setViewParam] = useSearchParam('view');
   const run = useApi<RunView>(apiPath('runs', runId));
+  // The graph's code (and its layout worker) loads while the run's jobs are on their way.
+  useEffect(() => void loadRunGraph(), []);
 
   // Live: merge changed jobs (new ones make the graph grow), take run status changes.
   useClusterEvents((event, data) => {
@@ -46,8 +46,7 @@ export default function RunPage() {
 
   const jobs = useMemo(() => run.data?.jobs ?? [], [run.data]);
   const selectedJob = selected ? jobs.find((j) => j.spec.id === selected) : undefined;
-  const tooBig = jobs.length > GRAPH_LIMIT;
-  const view: View = tooBig || viewParam === 'list' ? 'list' : 'graph';
+  const view: View = viewParam === 'list' ? 'list' : 'graph';
   const select = useCallback((id: string | null) => setSelected(id, { push: id !== null }), [setSelected]);
 
   if (run.error && !run.data) {
@@ -79,7 +78,7 @@ export default function RunPage() {
       <ErrorBox error={run.error} onRetry={() => void run.reload()} />
       <div className="run-toolbar">
         <div className="segmented" role="group" aria-label="Show jobs as">
-          <button type="button" aria-pressed={view === 'graph'} disabled={tooBig} onClick={() => setViewParam(null)} title={tooBig ? `The graph is drawn for runs of at most ${GRAPH_LIMIT} jobs` : undefined}>
+          <button type="button" aria-pressed={view === 'graph'} onClick={() => setViewParam(null)}>
             Graph
           </button>
           <button type="button" aria-pressed={view === 'list'} onClick={() => setViewParam('list')}>

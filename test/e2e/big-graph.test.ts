@@ -1,0 +1,207 @@
+/**
+ * The run graph at scale, in real Chromium against a real master: a 10,000-job run (a root, two
+ * fan-outs of 4,999 jobs, a join) opens readable and quickly as four nodes, pans and zooms
+ * smoothly, and its search opens a collapsed group and centres the job; a live 1,000-job run on a
+ * worker stays smooth while its statuses change, without one layout per change. The figures
+ * (time to a drawn graph, frame times at the 95th percentile) are printed and asserted loosely.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TitanClient } from '../../src/sdk/client.js';
+import { browserAvailable, launchBrowser, login, type OpenPage, openTestPage, screenshot } from '../helpers/browser.js';
+import { Cluster } from '../helpers/cluster.js';
+import { sh } from '../helpers/scripts.js';
+
+const NOOP = sh('true\n', 'noop.sh');
+/** Targets from the issue; the assertions allow three times as much on a busy 2-core machine. */
+const OPEN_TARGET_MS = 2_000;
+const FRAME_P95_TARGET_MS = 50;
+const SLACK = 3;
+
+interface GraphStats {
+  layouts: number;
+  lastLayoutMs: number;
+  lastLayoutBoxes: number;
+  lastGroupingMs: number;
+}
+
+describe.skipIf(!browserAvailable())('the run graph at scale', () => {
+  const cluster = new Cluster();
+  let client: TitanClient;
+  let browser: Browser;
+  let base = '';
+  const opened: OpenPage[] = [];
+
+  const signedIn = async (next: string): Promise<OpenPage> => {
+    const o = await openTestPage(browser, opened, { prefix: 'big-graph-' });
+    await login(o.page, base, cluster.token, next);
+    return o;
+  };
+
+  beforeAll(async () => {
+    const [b] = await Promise.all([launchBrowser(), cluster.startMaster()]);
+    browser = b;
+    base = `http://127.0.0.1:${cluster.httpPort}`;
+    client = cluster.client();
+  });
+
+  afterAll(async () => {
+    for (const o of opened) await o.context.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await cluster.stop();
+  });
+
+  it('opens a 10,000-job run readable in seconds, pans and zooms smoothly, and finds a job inside a collapsed group', async () => {
+    // No worker offers BIG: the run stays as submitted (one request, one commit).
+    const fan = 4_999;
+    const job = (id: string, dependsOn: string[]) => ({ id, script: NOOP, requirement: 'BIG', dependsOn });
+    const jobs = [job('root', [])];
+    for (let i = 0; i < fan; i++) jobs.push(job(`shard-${i}`, ['root']));
+    for (let i = 0; i < fan; i++) jobs.push(job(`check-${i}`, [`shard-${i}`]));
+    jobs.push(job('join', Array.from({ length: fan }, (_, i) => `check-${i}`)));
+    expect(jobs.length).toBe(10_000);
+    const { runId } = await client.submit({ name: 'e2e-10k', jobs });
+
+    const { page, errors } = await signedIn('/runs');
+    const started = Date.now();
+    await page.goto(`${base}/runs/${runId}`);
+    const shards = page.locator('.react-flow__node[data-id="group:shard-0"]');
+    await shards.locator('.group-node-counts', { hasText: '4,999 pending' }).waitFor({ timeout: 20_000 });
+    await page.locator('.react-flow__node[data-id="join"]').waitFor();
+    const openMs = Date.now() - started;
+    const stats = await graphStats(page);
+    const fetchMs = await page.evaluate(`Math.round(performance.getEntriesByType('resource').find((e) => e.name.endsWith('/api/runs/${runId}'))?.duration ?? -1)`);
+    console.log(`10,000 jobs: graph drawn ${openMs} ms after navigation (the run's jobs fetched in ${fetchMs} ms, grouped in ${stats.lastGroupingMs} ms); ${stats.layouts} layout of ${stats.lastLayoutBoxes} boxes in ${stats.lastLayoutMs} ms off the main thread`);
+    expect(openMs).toBeLessThan(OPEN_TARGET_MS * SLACK);
+    expect(stats.lastLayoutBoxes).toBe(4);
+    expect(await page.locator('.react-flow__node').count()).toBe(4);
+
+    // Readable: a zoom at which ids can be read, every node in view.
+    expect(await zoomOf(page)).toBeGreaterThanOrEqual(0.5);
+    const pane = await box(page, '.run-graph');
+    for (const id of ['root', 'group:shard-0', 'group:check-0', 'join']) {
+      const b = await box(page, `.react-flow__node[data-id="${id}"]`);
+      expect(b.x >= pane.x && b.y >= pane.y && b.x + b.width <= pane.x + pane.width && b.y + b.height <= pane.y + pane.height, `${id} in view`).toBe(true);
+    }
+    expect(await shards.locator('.group-node-name').textContent()).toBe('shard-*');
+    await screenshot(page, 'big-graph-10k', { fullPage: false });
+
+    const frames = await measureFrames(page, () => panAndZoom(page, pane));
+    console.log(`10,000 jobs: pan and zoom over ${frames.count} frames: p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms`);
+    expect(frames.count).toBeGreaterThan(10);
+    expect(frames.p95).toBeLessThan(FRAME_P95_TARGET_MS * SLACK);
+
+    // Search: the job is inside the collapsed check-* group; the group opens at its page and the job is centred.
+    await page.getByLabel('Job id to find').fill('check-4321');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    const target = page.locator('.react-flow__node[data-id="check-4321"]');
+    await target.waitFor();
+    await expect.poll(async () => distanceFromCentre(await box(page, '.react-flow__node[data-id="check-4321"]'), await box(page, '.run-graph'))).toBeLessThan(40);
+    expect(await target.locator('.job-node').getAttribute('class')).toContain('is-found');
+    const frame = page.locator('.react-flow__node[data-id="group:check-0"]');
+    expect(await frame.locator('.group-frame-pages').textContent()).toContain('4,321–4,440 of 4,999');
+    expect(await page.locator('.react-flow__node').count()).toBe(4 + 120);
+    await screenshot(page, 'big-graph-10k-found', { fullPage: false });
+
+    // A member opens the job panel, as any job does.
+    await target.click();
+    await page.locator('aside.job-panel').getByRole('heading', { name: /check-4321/ }).waitFor();
+    expect(new URL(page.url()).searchParams.get('job')).toBe('check-4321');
+
+    // The expanded group collapses back; a click on a collapsed group expands it.
+    await page.getByRole('button', { name: 'Collapse group check-*' }).click();
+    await frame.locator('.group-node').waitFor();
+    await shards.click();
+    await shards.locator('.group-frame').waitFor();
+    await page.locator('.react-flow__node[data-id="shard-0"]').waitFor();
+    expect(await shards.locator('.group-frame-pages').textContent()).toContain('1–120 of 4,999');
+    await page.getByRole('button', { name: 'Next jobs of the group' }).click();
+    await page.locator('.react-flow__node[data-id="shard-120"]').waitFor();
+    expect(await page.locator('.react-flow__node[data-id="shard-0"]').count()).toBe(0);
+    errors.expectNone('the 10,000-job run');
+  });
+
+  it('keeps a live 1,000-job run smooth while its statuses change, with no layout per change', async () => {
+    const jobs = [{ id: 'start', script: NOOP, dependsOn: [] as string[] }];
+    for (let i = 0; i < 998; i++) jobs.push({ id: `task-${i}`, script: NOOP, dependsOn: ['start'] });
+    jobs.push({ id: 'finish', script: NOOP, dependsOn: jobs.slice(1).map((j) => j.id) });
+    const { runId } = await client.submit({ name: 'e2e-live-1k', jobs });
+
+    const { page, errors } = await signedIn(`/runs/${runId}`);
+    const tasks = page.locator('.react-flow__node[data-id="group:task-0"]');
+    await tasks.locator('.group-node-counts', { hasText: '998 pending' }).waitFor({ timeout: 20_000 });
+    const before = await graphStats(page);
+    const pane = await box(page, '.run-graph');
+
+    // A worker that completes each job at once: statuses change as fast as the master dispatches.
+    const worker = cluster.startWorker({ executor: 'noop', slots: 4 });
+    const frames = await measureFrames(page, async () => {
+      const done = page.locator('.page-header .badge', { hasText: 'Completed' });
+      let rounds = 0;
+      while ((rounds < 3 || !(await done.isVisible())) && rounds < 60) {
+        await panAndZoom(page, pane);
+        rounds++;
+      }
+    });
+    await worker;
+    await tasks.locator('.group-node-counts', { hasText: /^998 completed$/ }).waitFor({ timeout: 30_000 });
+    await page.locator('.react-flow__node[data-id="finish"] .job-node-status', { hasText: /^Completed$/ }).waitFor({ timeout: 30_000 });
+    const after = await graphStats(page);
+    console.log(`live 1,000 jobs: ${frames.count} frames while statuses changed: p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms; layouts ${before.layouts} before, ${after.layouts} after`);
+    expect(frames.p95).toBeLessThan(FRAME_P95_TARGET_MS * SLACK);
+    // Every job changed status at least twice; the graph was laid out again not once.
+    expect(after.layouts).toBe(before.layouts);
+    await screenshot(page, 'big-graph-live-1k', { fullPage: false });
+    errors.expectNone('the live 1,000-job run');
+  });
+});
+
+async function graphStats(page: Page): Promise<GraphStats> {
+  return (await page.evaluate('window.__titanGraph')) as GraphStats;
+}
+
+async function box(page: Page, selector: string): Promise<{ x: number; y: number; width: number; height: number }> {
+  const b = await page.locator(selector).boundingBox();
+  if (!b) throw new Error(`${selector} is not visible`);
+  return b;
+}
+
+function distanceFromCentre(b: { x: number; y: number; width: number; height: number }, pane: { x: number; y: number; width: number; height: number }): number {
+  return Math.hypot(b.x + b.width / 2 - (pane.x + pane.width / 2), b.y + b.height / 2 - (pane.y + pane.height / 2));
+}
+
+/** The graph's zoom, from the transform React Flow puts on its viewport. */
+async function zoomOf(page: Page): Promise<number> {
+  const transform = (await page.locator('.react-flow__viewport').getAttribute('style')) ?? '';
+  return Number(/scale\(([\d.]+)\)/.exec(transform)?.[1] ?? NaN);
+}
+
+/** Scripted wheel zooms and drags over the pane. */
+async function panAndZoom(page: Page, pane: { x: number; y: number; width: number; height: number }): Promise<void> {
+  const cx = pane.x + pane.width / 2;
+  const cy = pane.y + pane.height / 2;
+  await page.mouse.move(cx, cy);
+  for (const dy of [-200, -200, 200, 200]) await page.mouse.wheel(0, dy);
+  // Drag on empty pane (below the nodes' band is not guaranteed; React Flow pans from a node too, nodes are not draggable).
+  await page.mouse.move(cx - 150, cy + 60);
+  await page.mouse.down();
+  await page.mouse.move(cx + 150, cy - 60, { steps: 15 });
+  await page.mouse.move(cx - 150, cy + 60, { steps: 15 });
+  await page.mouse.up();
+}
+
+/** Frame times (requestAnimationFrame deltas) in the page while `during` runs. */
+async function measureFrames(page: Page, during: () => Promise<void>): Promise<{ count: number; p50: number; p95: number; max: number }> {
+  // Strings, not functions: this file is type-checked without the DOM library.
+  await page.evaluate(`(() => {
+    const frames = [];
+    let last = performance.now();
+    window.__frames = { list: frames, on: true };
+    const tick = (t) => { frames.push(t - last); last = t; if (window.__frames.on) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  })()`);
+  await during();
+  const list = ((await page.evaluate('(() => { window.__frames.on = false; return window.__frames.list; })()')) as number[]).slice(1).sort((a, b) => a - b);
+  const at = (q: number): number => list[Math.min(list.length - 1, Math.floor(q * list.length))] ?? NaN;
+  return { count: list.length, p50: at(0.5), p95: at(0.95), max: list[list.length - 1] ?? NaN };
+}
