@@ -89,8 +89,10 @@ export function groupJobs(nodes: readonly DagNode[]): Grouping {
     const patterns = new Set(members.map(idPattern));
     const pattern = patterns.size === 1 ? ([...patterns][0] ?? null) : null;
     // One pattern: its number orders the members (and much faster than collating thousands of strings).
-    if (pattern !== null) members.sort((a, b) => lastNumber(a) - lastNumber(b) || natural.compare(a, b));
-    else members.sort(natural.compare);
+    if (pattern !== null) {
+      const numbered = members.map((id) => ({ id, n: lastNumber(id) })).sort((a, b) => a.n - b.n || natural.compare(a.id, b.id));
+      numbered.forEach((m, i) => (members[i] = m.id));
+    } else members.sort(natural.compare);
     groups.push({ id: `group:${members[0]}`, pattern, members });
     for (const m of members) grouped.add(m);
   };
