@@ -70,8 +70,8 @@ describe.skipIf(!browserAvailable())('the run graph at scale', () => {
     await page.locator('.react-flow__node[data-id="join"]').waitFor();
     const openMs = Date.now() - started;
     const stats = await graphStats(page);
-    const fetchMs = await page.evaluate(`Math.round(performance.getEntriesByType('resource').find((e) => e.name.endsWith('/api/runs/${runId}'))?.duration ?? -1)`);
-    console.log(`10,000 jobs: graph drawn ${openMs} ms after navigation (the run's jobs fetched in ${fetchMs} ms, grouped in ${stats.lastGroupingMs} ms); ${stats.layouts} layout of ${stats.lastLayoutBoxes} boxes in ${stats.lastLayoutMs} ms off the main thread`);
+    const fetched = (await page.evaluate(`(() => { const e = performance.getEntriesByType('resource').find((r) => r.name.endsWith('/api/runs/${runId}')); return e ? [Math.round(e.startTime), Math.round(e.duration)] : [-1, -1]; })()`)) as [number, number];
+    console.log(`10,000 jobs: graph drawn ${openMs} ms after navigation (the run's jobs asked for at ${fetched[0]} ms, fetched in ${fetched[1]} ms, grouped in ${stats.lastGroupingMs} ms); ${stats.layouts} layout of ${stats.lastLayoutBoxes} boxes in ${stats.lastLayoutMs} ms off the main thread`);
     expect(openMs).toBeLessThan(OPEN_TARGET_MS * SLACK);
     expect(stats.lastLayoutBoxes).toBe(4);
     expect(await page.locator('.react-flow__node').count()).toBe(4);
