@@ -86,10 +86,11 @@ describe.skipIf(!browserAvailable())('the run graph at scale', () => {
     expect(await shards.locator('.group-node-name').textContent()).toBe('shard-*');
     await screenshot(page, 'big-graph-10k', { fullPage: false });
 
+    const allowed = await allowedFrameP95(page);
     const frames = await measureFrames(page, () => panAndZoom(page, pane));
-    console.log(`10,000 jobs: pan and zoom over ${frames.count} frames: p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms; ${frames.longTasks} on the main thread`);
+    console.log(`10,000 jobs: pan and zoom over ${frames.count} frames: p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms (allowed ${allowed.toFixed(0)}), max ${frames.max.toFixed(1)} ms; ${frames.longTasks} on the main thread`);
     expect(frames.count).toBeGreaterThan(10);
-    expect(frames.p95).toBeLessThan(FRAME_P95_TARGET_MS * SLACK);
+    expect(frames.p95).toBeLessThan(allowed);
 
     // Search: the job is inside the collapsed check-* group; the group opens at its page and the job is centred.
     await page.getByLabel('Job id to find').fill('check-4321');
@@ -130,25 +131,30 @@ describe.skipIf(!browserAvailable())('the run graph at scale', () => {
     const { page, errors } = await signedIn(`/runs/${runId}`);
     const tasks = page.locator('.react-flow__node[data-id="group:task-0"]');
     await tasks.locator('.group-node-counts', { hasText: '998 pending' }).waitFor({ timeout: 20_000 });
+    const counts = tasks.locator('.group-node-counts');
     const before = await graphStats(page);
     const pane = await box(page, '.run-graph');
+    const allowed = await allowedFrameP95(page);
 
     // A worker that completes each job at once: statuses change as fast as the master dispatches.
     const worker = cluster.startWorker({ executor: 'noop', slots: 8 });
-    await tasks.locator('.group-node-counts', { hasText: /running|completed/ }).waitFor({ timeout: 20_000 });
+    await counts.filter({ hasText: /running|completed/ }).waitFor({ timeout: 20_000 });
     const frames = await measureFrames(page, async () => {
       for (let round = 0; round < 2; round++) await panAndZoom(page, pane);
     });
-    const countsAfter = await tasks.locator('.group-node-counts').textContent();
+    const countsAfter = await counts.textContent();
     await worker;
-    await tasks.locator('.group-node-counts', { hasText: /^998 completed$/ }).waitFor({ timeout: 30_000 });
+    await counts.filter({ hasText: /^998 completed$/ }).waitFor({ timeout: 30_000 });
     await page.locator('.react-flow__node[data-id="finish"] .job-node-status', { hasText: /^Completed$/ }).waitFor({ timeout: 30_000 });
     const after = await graphStats(page);
-    console.log(`live 1,000 jobs: ${frames.count} frames during ${frames.redraws} status redraws (ending at "${countsAfter}"): p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms; ${frames.longTasks} on the main thread; layouts ${before.layouts} before, ${after.layouts} after`);
-    expect(frames.p95).toBeLessThan(FRAME_P95_TARGET_MS * SLACK);
+    console.log(`live 1,000 jobs: ${frames.count} frames during ${frames.redraws} status redraws (ending at "${countsAfter}"): p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms (allowed ${allowed.toFixed(0)}), max ${frames.max.toFixed(1)} ms; ${frames.longTasks} on the main thread; layouts ${before.layouts} before, ${after.layouts} after`);
+    expect(frames.p95).toBeLessThan(allowed);
     expect(frames.redraws, 'statuses changed while the graph was moved').toBeGreaterThan(0);
     // Every job changed status at least twice; the graph was laid out again not once.
     expect(after.layouts).toBe(before.layouts);
+    // Opened, the group shows its jobs as they are now.
+    await tasks.click();
+    await page.locator('.react-flow__node[data-id="task-119"] .job-node-status', { hasText: /^Completed$/ }).waitFor();
     await screenshot(page, 'big-graph-live-1k', { fullPage: false });
     errors.expectNone('the live 1,000-job run');
   });
@@ -172,6 +178,16 @@ function distanceFromCentre(b: { x: number; y: number; width: number; height: nu
 async function zoomOf(page: Page): Promise<number> {
   const transform = (await page.locator('.react-flow__viewport').getAttribute('style')) ?? '';
   return Number(/scale\(([\d.]+)\)/.exec(transform)?.[1] ?? NaN);
+}
+
+/**
+ * The bound for a frame-time p95: three times the target, or three times what the idle page itself
+ * gets (a second of frames with nothing to do) when the machine is too busy for even that.
+ */
+async function allowedFrameP95(page: Page): Promise<number> {
+  const idle = await measureFrames(page, () => page.waitForTimeout(1_000));
+  if (idle.p95 * SLACK > FRAME_P95_TARGET_MS * SLACK) console.log(`a busy machine: the idle page's frame p95 is ${idle.p95.toFixed(1)} ms`);
+  return Math.max(FRAME_P95_TARGET_MS, idle.p95) * SLACK;
 }
 
 /** Scripted wheel zooms and drags over the pane. */

@@ -9,6 +9,7 @@ import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
+import { useJobChanges } from './run/useJobChanges.ts';
 
 const loadRunGraph = () => import('./run/RunGraph.tsx');
 const RunGraph = lazy(loadRunGraph);
@@ -25,16 +26,10 @@ export default function RunPage() {
   useEffect(() => void loadRunGraph(), []);
 
   // Live: merge changed jobs (new ones make the graph grow), take run status changes.
+  const addJobChanges = useJobChanges((merge) => run.setData((prev) => prev && merge(prev)));
   useClusterEvents((event, data) => {
     if (event === 'jobs' && data.runId === runId) {
-      run.setData((prev) => {
-        if (!prev) return prev;
-        const changed = new Map(data.jobs.map((j) => [j.spec.id, j]));
-        const jobs = prev.jobs.map((j) => changed.get(j.spec.id) ?? j);
-        const known = new Set(prev.jobs.map((j) => j.spec.id));
-        for (const j of data.jobs) if (!known.has(j.spec.id)) jobs.push(j);
-        return { ...prev, jobs };
-      });
+      addJobChanges(data.jobs);
     } else if (event === 'run' && data.run.runId === runId) {
       run.setData((prev) => prev && { ...prev, run: data.run });
     } else if (event === 'resync' && data.runId === runId) {

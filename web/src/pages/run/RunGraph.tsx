@@ -133,18 +133,23 @@ const GraphCanvas = memo(function GraphCanvas({ jobs, selectedId, onSelect }: Ru
     setNodes((prev) => {
       const old = new Map(prev.map((n) => [n.id, n]));
       const out: GraphNode[] = [];
-      const jobNode = (job: JobView, position: { x: number; y: number }, parentId?: string): JobNode => ({
-        ...((old.get(job.spec.id) as JobNode | undefined) ?? {}),
-        id: job.spec.id,
-        type: 'job',
-        position,
-        ...(parentId !== undefined ? { parentId } : { parentId: undefined }),
-        data: { job, found: job.spec.id === found },
-        selected: job.spec.id === selectedId,
-        width: NODE_WIDTH,
-        height: NODE_HEIGHT,
-        ariaLabel: jobAriaLabel(job),
-      });
+      const jobNode = (job: JobView, position: { x: number; y: number }, parentId?: string): JobNode => {
+        const before = old.get(job.spec.id);
+        // Unchanged (most nodes at each status update): the same object, so neither React Flow nor the node redraws it.
+        if (before?.type === 'job' && before.data.job === job && before.data.found === (job.spec.id === found) && before.selected === (job.spec.id === selectedId) && before.parentId === parentId && before.position.x === position.x && before.position.y === position.y) return before;
+        return {
+          ...(before ?? {}),
+          id: job.spec.id,
+          type: 'job',
+          position,
+          parentId,
+          data: { job, found: job.spec.id === found },
+          selected: job.spec.id === selectedId,
+          width: NODE_WIDTH,
+          height: NODE_HEIGHT,
+          ariaLabel: jobAriaLabel(job),
+        };
+      };
       for (const box of layout.shape.boxes) {
         const position = layout.positions.get(box.id);
         if (!position) continue;
