@@ -37,18 +37,33 @@ export function shapeKey(nodes: readonly DagNode[]): string {
  */
 export const FAST_RANKER_ABOVE = 150;
 
+/** A box to place: its id and size. */
+export interface Box {
+  id: string;
+  width: number;
+  height: number;
+}
+
 /** Top-left positions for every node, laid out left to right by dagre. */
 export function layoutDag(nodes: readonly DagNode[], size: { width: number; height: number } = { width: NODE_WIDTH, height: NODE_HEIGHT }): Map<string, Point> {
+  return layoutBoxes(
+    nodes.map((n) => ({ id: n.id, ...size })),
+    dagEdges(nodes),
+  );
+}
+
+/** Top-left positions for boxes of any size joined by `[source, target]` edges, left to right by dagre. */
+export function layoutBoxes(boxes: readonly Box[], edges: readonly (readonly [string, string])[]): Map<string, Point> {
   const g = new Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 60, marginx: 16, marginy: 16, ranker: nodes.length > FAST_RANKER_ABOVE ? 'longest-path' : 'network-simplex' });
+  g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 60, marginx: 16, marginy: 16, ranker: boxes.length > FAST_RANKER_ABOVE ? 'longest-path' : 'network-simplex' });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) g.setNode(n.id, { width: size.width, height: size.height });
-  for (const [s, t] of dagEdges(nodes)) g.setEdge(s, t);
+  for (const b of boxes) g.setNode(b.id, { width: b.width, height: b.height });
+  for (const [s, t] of edges) if (s !== t && g.hasNode(s) && g.hasNode(t)) g.setEdge(s, t);
   layout(g);
   const out = new Map<string, Point>();
-  for (const n of nodes) {
-    const p = g.node(n.id) as { x: number; y: number };
-    out.set(n.id, { x: p.x - size.width / 2, y: p.y - size.height / 2 });
+  for (const b of boxes) {
+    const p = g.node(b.id) as { x: number; y: number };
+    out.set(b.id, { x: p.x - b.width / 2, y: p.y - b.height / 2 });
   }
   return out;
 }

@@ -9,11 +9,10 @@ import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
+import { useJobChanges } from './run/useJobChanges.ts';
 
-const RunGraph = lazy(() => import('./run/RunGraph.tsx'));
-
-/** Beyond this many jobs the graph is not drawn (layout and rendering would take too long): the list is shown. */
-export const GRAPH_LIMIT = 1500;
+const loadRunGraph = () => import('./run/RunGraph.tsx');
+const RunGraph = lazy(loadRunGraph);
 
 type View = 'graph' | 'list';
 
@@ -23,18 +22,14 @@ export default function RunPage() {
   const [selected, setSelected] = useSearchParam('job');
   const [viewParam, setViewParam] = useSearchParam('view');
   const run = useApi<RunView>(apiPath('runs', runId));
+  // The graph's code (and its layout worker) loads while the run's jobs are on their way.
+  useEffect(() => void loadRunGraph(), []);
 
   // Live: merge changed jobs (new ones make the graph grow), take run status changes.
+  const addJobChanges = useJobChanges((merge) => run.setData((prev) => prev && merge(prev)));
   useClusterEvents((event, data) => {
     if (event === 'jobs' && data.runId === runId) {
-      run.setData((prev) => {
-        if (!prev) return prev;
-        const changed = new Map(data.jobs.map((j) => [j.spec.id, j]));
-        const jobs = prev.jobs.map((j) => changed.get(j.spec.id) ?? j);
-        const known = new Set(prev.jobs.map((j) => j.spec.id));
-        for (const j of data.jobs) if (!known.has(j.spec.id)) jobs.push(j);
-        return { ...prev, jobs };
-      });
+      addJobChanges(data.jobs);
     } else if (event === 'run' && data.run.runId === runId) {
       run.setData((prev) => prev && { ...prev, run: data.run });
     } else if (event === 'resync' && data.runId === runId) {
@@ -46,8 +41,7 @@ export default function RunPage() {
 
   const jobs = useMemo(() => run.data?.jobs ?? [], [run.data]);
   const selectedJob = selected ? jobs.find((j) => j.spec.id === selected) : undefined;
-  const tooBig = jobs.length > GRAPH_LIMIT;
-  const view: View = tooBig || viewParam === 'list' ? 'list' : 'graph';
+  const view: View = viewParam === 'list' ? 'list' : 'graph';
   const select = useCallback((id: string | null) => setSelected(id, { push: id !== null }), [setSelected]);
 
   if (run.error && !run.data) {
@@ -79,7 +73,7 @@ export default function RunPage() {
       <ErrorBox error={run.error} onRetry={() => void run.reload()} />
       <div className="run-toolbar">
         <div className="segmented" role="group" aria-label="Show jobs as">
-          <button type="button" aria-pressed={view === 'graph'} disabled={tooBig} onClick={() => setViewParam(null)} title={tooBig ? `The graph is drawn for runs of at most ${GRAPH_LIMIT} jobs` : undefined}>
+          <button type="button" aria-pressed={view === 'graph'} onClick={() => setViewParam(null)}>
             Graph
           </button>
           <button type="button" aria-pressed={view === 'list'} onClick={() => setViewParam('list')}>
