@@ -413,6 +413,8 @@ export const DispatchSchema = z.strictObject({
   /** Exactly one of script and archive. */
   script: ScriptRefSchema.optional(),
   archive: ArchiveRefSchema.optional(),
+  /** The run's payload (a trigger's request body), staged like the script; its path is TITAN_TRIGGER_PAYLOAD. */
+  payload: ScriptRefSchema.optional(),
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().nullable(),

@@ -8,10 +8,13 @@ import { sql as initial } from './0001_initial.js';
 import { sql as access } from './0002_access.js';
 import { sql as masterPresence } from './0003_master_presence.js';
 import { sql as runFlow } from './0004_run_flow.js';
+import { sql as triggers } from './0006_triggers.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'access', sql: access },
   { version: 3, name: 'master_presence', sql: masterPresence },
   { version: 4, name: 'run_flow', sql: runFlow },
+  // 0006 by its file: 5 is another change's; numbered in sequence until both are merged.
+  { version: 5, name: 'triggers', sql: triggers },
 ];
