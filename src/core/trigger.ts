@@ -80,6 +80,15 @@ export interface TriggerView {
   unrecorded: number;
 }
 
+/** A run's `startedBy` when a delivery started it: never a run id (those have no ":"). */
+export const startedByDelivery = (trigger: string, delivery: string): string => `trigger:${trigger}/${delivery}`;
+
+/** Who started a run, in words: "trigger gh, delivery d1" or "run r1" (a job of that run). */
+export function startedByText(startedBy: string): string {
+  const m = /^trigger:([^/]+)\/(.+)$/.exec(startedBy);
+  return m ? `trigger ${m[1]}, delivery ${m[2]}` : `run ${startedBy}`;
+}
+
 export const hookPath = (name: string): string => `/hooks/${encodeURIComponent(name)}`;
 
 export function viewOfTrigger(t: TriggerRecord, deliveries: DeliveryRecord[], unrecorded: number): TriggerView {

@@ -21,6 +21,7 @@ import { scheduleCommands } from './schedules.js';
 import { limitCommands } from './limits.js';
 import { secretCommands } from './secrets.js';
 import { submissionCommands } from './submissions.js';
+import { triggerCommands } from './triggers.js';
 import { workerCommands } from './workers.js';
 
 const TABLE = {
@@ -33,6 +34,7 @@ const TABLE = {
   ...scheduleCommands,
   ...limitCommands,
   ...secretCommands,
+  ...triggerCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,
