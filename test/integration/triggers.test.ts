@@ -5,7 +5,8 @@
  * over the limit, a replayed idempotency key, a flood beyond the rate, an unknown trigger, a
  * wrong bearer token, a body that is not JSON); two quick deliveries to a singleton pipeline
  * start one run; the CLI creates, lists, shows and removes triggers, and the audit log records
- * who created and removed them.
+ * who created and removed them; after kill -9 and a restart of the master, its triggers and their
+ * idempotency keys are still served from the store.
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
-import { waitRunDone } from '../helpers/faults.js';
+import { killNine, waitRunDone } from '../helpers/faults.js';
 
 const KEY = 'hook-signing-key-0123456789';
 let cluster: Cluster;
@@ -181,5 +182,21 @@ describe('managing triggers', () => {
       const actions = entries.filter((e) => e.action.startsWith('triggers.') && e.ok).map((e) => `${e.action} ${e.target}`);
       return actions.includes('triggers.create imports') && actions.includes('triggers.remove imports');
     }, 10_000, 'the audit entries of triggers.create and triggers.remove');
+  });
+});
+
+describe('after the master restarts', () => {
+  it('serves its triggers from the store: a signed delivery starts a run, a replayed key is still refused naming its first run', { timeout: 60_000 }, async () => {
+    const firstRun = (await client.call('triggers.get', { name: 'gh', deliveries: 100 })).trigger.deliveries.find((d) => d.idempotencyKey === 'gh-1' && d.outcome === 'accepted')?.runId;
+    await killNine((cluster.master ?? expect.unreachable('no master')).child);
+    client.close();
+    await cluster.startMaster();
+    client = cluster.client();
+    const body = JSON.stringify({ after: 'restart' });
+    const replay = await post('/hooks/gh', body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': 'gh-1' });
+    expect([replay.status, replay.body.message]).toEqual([409, `idempotency key "gh-1" was seen before: its first delivery started run ${firstRun}`]);
+    const fresh = await post('/hooks/gh', body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': 'gh-2' });
+    expect(fresh.status).toBe(202);
+    expect((await waitRunDone(client, fresh.body.runId as string, 30_000)).run.status).toBe('COMPLETED');
   });
 });
