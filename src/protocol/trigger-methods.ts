@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { RunSpecSchema, SecretNameSchema } from '../core/model.js';
-import { KEPT_DELIVERIES, TriggerLimitsSchema, TriggerNameSchema, type TriggerView } from '../core/trigger.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TRIGGER_RATE, KEPT_DELIVERIES, TriggerLimitsSchema, TriggerNameSchema, type TriggerView } from '../core/trigger.js';
 
 const Named = z.strictObject({ name: TriggerNameSchema });
 
@@ -18,7 +18,7 @@ export const triggerParams = {
     name: TriggerNameSchema,
     run: RunSpecSchema,
     auth: z.union([z.strictObject({ secret: SecretNameSchema }), z.strictObject({ bearer: z.literal(true) })]),
-    limits: TriggerLimitsSchema.default({ ratePerMinute: 60, maxBodyBytes: 1024 * 1024 }),
+    limits: TriggerLimitsSchema.default({ ratePerMinute: DEFAULT_TRIGGER_RATE, maxBodyBytes: DEFAULT_MAX_BODY_BYTES }),
   }),
   /** Removes the trigger and its deliveries; the runs it started are kept. */
   'triggers.remove': Named,
