@@ -1,5 +1,6 @@
 /** `titan status` and `titan cancel`: one job or a whole run. */
 import type { Command } from 'commander';
+import { startedByText } from '../core/trigger.js';
 import type { AttemptRecord, JobStatus } from '../core/model.js';
 import type { JobView, RunView } from '../protocol/methods.js';
 import { type TitanClient, TitanError } from '../sdk/client.js';
@@ -28,6 +29,7 @@ function printRun({ run, jobs }: RunView): void {
   const counts: Partial<Record<JobStatus, number>> = {};
   for (const j of jobs) counts[j.status] = (counts[j.status] ?? 0) + 1;
   print(`${bold(`run ${run.runId}`)} ${run.name}  ${colourStatus(run.status)}  ${summarise(counts, jobs.length)}`);
+  if (run.startedBy !== undefined) print(`started by ${startedByText(run.startedBy)}`);
   printJobs(jobs);
 }
 

@@ -177,6 +177,8 @@ export const JobSpecSchema = z
   rateLimit: RateLimitSchema.optional(),
   /** Secrets the job receives as environment variables at dispatch (never stored with the job: only their names). */
   secrets: z.array(SecretNameSchema).max(LIMITS.maxSecretsPerJob).optional(),
+  /** A JSON document the run was started with (a trigger's request body), staged on the worker like a script; its path is TITAN_TRIGGER_PAYLOAD. */
+  payload: ScriptRefSchema.optional(),
   })
   .superRefine((job, ctx) => {
     if (job.kind !== 'approval' && !job.script === !job.archive) ctx.addIssue({ code: 'custom', path: ['script'], message: `a ${job.kind} job needs a script or an archive entry (one of them)` });
@@ -184,6 +186,7 @@ export const JobSpecSchema = z
     if (job.kind !== 'service' && job.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'service settings belong to a job of kind "service"' });
     if (job.kind === 'service' && job.timeoutMs !== undefined) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'a service runs until it is stopped; limit its start-up with service.readyTimeoutMs instead' });
     if (job.kind === 'approval' && job.script) ctx.addIssue({ code: 'custom', path: ['script'], message: 'an approval gate runs no script' });
+    if (job.kind === 'approval' && job.payload) ctx.addIssue({ code: 'custom', path: ['payload'], message: 'an approval gate runs nothing, so it reads no payload' });
     if (job.kind === 'approval' && job.secrets?.length) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'an approval gate runs nothing, so it receives no secrets' });
     for (const name of job.secrets ?? []) {
       if (Object.hasOwn(job.env, name)) ctx.addIssue({ code: 'custom', path: ['secrets'], message: `${name} is both a secret and a plain environment variable of the job; keep it in one place` });

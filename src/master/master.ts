@@ -29,6 +29,7 @@ import { KvService } from './kv.js';
 import { LogCap } from './log-cap.js';
 import { LogStore } from './log-store.js';
 import { Schedules } from './schedules.js';
+import { Triggers } from './triggers.js';
 import { Timers } from './timers.js';
 import type { FinishedHere, WorkerEntry, WorkerLink } from './workers.js';
 import { Commands, type RunOrigin } from './systems/commands.js';
@@ -93,6 +94,8 @@ export class Master {
   readonly pipelines = new PipelineParser();
   /** Pipelines submitted on cron schedules. */
   readonly schedules: Schedules;
+  /** Pipelines started by requests to /hooks/NAME. */
+  readonly triggers: Triggers;
   /** A worker silent for this long is dead; workers hear it, to stop their jobs when cut off as long. */
   readonly workerTimeoutMs: number;
   /** The last hour in 10 s samples, for the dashboard's charts. */
@@ -172,6 +175,7 @@ export class Master {
       this.secrets.checkDeclared(run.jobs);
     };
     this.schedules = new Schedules({ store, clock, submit: (run) => this.submit(run), isRunActive: (runId) => runs.has(runId), check, log });
+    this.triggers = new Triggers({ store, clock, submit: (run, origin) => this.submit(run, origin), check, secretValue: (name) => this.secrets.valueOf(name), putBlob: (content) => this.blobs.putBuffer(content), log });
   }
 
   /** Loads every unfinished run and re-arms its queue, timers and reclaim grace. */
@@ -189,6 +193,7 @@ export class Master {
     this.history.start();
     await this.kv.start();
     await this.schedules.start();
+    await this.triggers.start();
     await this.r.committer.flushed();
   }
 

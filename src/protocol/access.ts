@@ -90,6 +90,11 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   'schedule.resume': admin,
   'schedule.delete': admin,
   'schedule.runNow': admin,
+  // triggers: a delivery itself comes through /hooks/NAME, authenticated by the trigger, not here
+  'triggers.list': read('never'),
+  'triggers.get': read('never'),
+  'triggers.create': admin,
+  'triggers.remove': admin,
   // the data bus: keys and artifacts
   'kv.get': read('free'),
   'kv.keys': read('free'),

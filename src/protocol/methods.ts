@@ -14,6 +14,7 @@ import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type FlowResults, flowParams } from './flow-methods.js';
 import { type SecretResults, secretParams } from './secret-methods.js';
 import { type StepResults, stepParams } from './step-methods.js';
+import { type TriggerResults, triggerParams } from './trigger-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -113,6 +114,7 @@ export const params = {
   ...flowParams,
   ...secretParams,
   ...stepParams,
+  ...triggerParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -366,7 +368,7 @@ export interface SubmitResult {
   replaced?: string[];
 }
 
-export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, StepResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, StepResults, TriggerResults, AccessResults {
   submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };
@@ -417,6 +419,8 @@ export const DispatchSchema = z.strictObject({
   /** Exactly one of script and archive. */
   script: ScriptRefSchema.optional(),
   archive: ArchiveRefSchema.optional(),
+  /** The run's payload (a trigger's request body), staged like the script; its path is TITAN_TRIGGER_PAYLOAD. */
+  payload: ScriptRefSchema.optional(),
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().nullable(),

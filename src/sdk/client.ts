@@ -27,6 +27,7 @@ import { JobClient, type LogOutput } from './jobs.js';
 import { LimitClient } from './limits.js';
 import { type RunEvent, RunClient } from './runs.js';
 import { ScheduleClient } from './schedules.js';
+import { TriggerClient } from './triggers.js';
 import { ServiceClient } from './services.js';
 import { StoreClient } from './store.js';
 import { WorkerClient } from './workers.js';
@@ -49,6 +50,8 @@ export class TitanClient {
   readonly service: ServiceClient;
   /** Cron schedules. */
   readonly schedule: ScheduleClient;
+  /** Pipelines started by requests to /hooks/NAME. */
+  readonly trigger: TriggerClient;
   /** Agent runs. */
   readonly agent: AgentRunClient;
   /** The data bus's keys (Titan's name "store"): strings, sets, waiting for a change. */
@@ -74,6 +77,7 @@ export class TitanClient {
     this.worker = new WorkerClient(transport);
     this.service = new ServiceClient(transport);
     this.schedule = new ScheduleClient(transport);
+    this.trigger = new TriggerClient(transport);
     this.agent = new AgentRunClient(transport);
     this.store = new StoreClient(transport);
     this.artifact = new ArtifactClient(transport);

@@ -116,6 +116,13 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
   app.post('/api/schedules/:name/run-now', { config: { access: 'schedule.runNow' } }, async (req) => call(req, 'schedule.runNow', named(req), scheduleName));
   app.delete('/api/schedules/:name', { config: { access: 'schedule.delete' } }, async (req) => call(req, 'schedule.delete', named(req), scheduleName));
 
+  // ---- triggers: listed and removed here; deliveries come through /hooks/NAME (http-hooks.ts) ----
+
+  const triggerName: Wording = (issues) => `invalid trigger: ${issues}`;
+  app.get('/api/triggers', { config: { access: 'triggers.list' } }, async (req) => call(req, 'triggers.list', {}));
+  app.get('/api/triggers/:name', { config: { access: 'triggers.get' } }, async (req) => call(req, 'triggers.get', { ...named(req), deliveries: numberOf(queryOf(req).deliveries) }, triggerName));
+  app.delete('/api/triggers/:name', { config: { access: 'triggers.remove' } }, async (req) => call(req, 'triggers.remove', named(req), triggerName));
+
   // ---- flow control -----------------------------------------------------------------------------
 
   const limitKey = (req: FastifyRequest) => (req.params as { key: string }).key;

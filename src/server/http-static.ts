@@ -23,7 +23,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** Paths the dashboard never owns: they answer JSON (or Prometheus text), whatever happens. */
-export const isServerPath = (path: string): boolean => path === '/api' || path.startsWith('/api/') || path === '/healthz' || path === '/metrics';
+export const isServerPath = (path: string): boolean => path === '/api' || path.startsWith('/api/') || path === '/healthz' || path === '/metrics' || path.startsWith('/hooks/');
 
 /**
  * Where the built dashboard is: `dist/web` beside the compiled server (`dist/src/server` →

@@ -20,6 +20,7 @@ import type { Gatekeeper } from './gatekeeper.js';
 import { registerConstructorRoutes } from './http-constructor.js';
 import { STATUS_OF } from './http-common.js';
 import { registerDataRoutes } from './http-data.js';
+import { registerHookRoutes } from './http-hooks.js';
 import { registerMetricsRoute } from './http-metrics.js';
 import { registerEventRoutes, SseStreams } from './http-sse.js';
 import { defaultWebRoot, isServerPath, registerStatic, SECURITY_HEADERS } from './http-static.js';
@@ -112,6 +113,8 @@ export function createHttpServer(master: Master, options: HttpOptions): FastifyI
     if (options.dataDir !== undefined) registerConstructorRoutes(api, master, options.gate, options.dataDir);
   });
 
+  // Outside the guarded context: a trigger authenticates its own deliveries.
+  registerHookRoutes(app, master);
   registerStatic(app, options.webRoot ?? defaultWebRoot());
   return app;
 }

@@ -27,6 +27,8 @@
  *   titan:totals                       hash: submitted completed dead attempts retried
  *   titan:requests                     hash: client request id → the run its submission created
  *   titan:schedules                    hash: name → JSON
+ *   titan:triggers                     hash: name → JSON
+ *   titan:trigger:<name>:deliveries    list: delivery JSON, newest first, trimmed to the newest kept
  *   titan:kv:meta                      hash: bus key → "<string|set>|<version>|<expiresAt or empty>"
  *   titan:kv:keys                      zset (score 0): live bus keys, for prefix listing in byte order
  *   titan:kv:expiring                  zset: bus key by expiresAt
@@ -60,6 +62,7 @@ export const KEY = {
   totals: `${ENGINE}totals`,
   requests: `${ENGINE}requests`,
   schedules: `${ENGINE}schedules`,
+  triggers: `${ENGINE}triggers`,
   kvMeta: `${ENGINE}kv:meta`,
   kvKeys: `${ENGINE}kv:keys`,
   kvExpiring: `${ENGINE}kv:expiring`,
@@ -82,6 +85,7 @@ export const PREFIX = {
   job: `${ENGINE}job:`,
   attempts: `${ENGINE}attempts:`,
   artifactsRun: `${ENGINE}artifacts:run:`,
+  trigger: `${ENGINE}trigger:`,
   /** The data bus's keys, where Titan kept them. */
   bus: 'user:',
 } as const;
@@ -100,6 +104,7 @@ export const runsByStatusKey = (status: string): string => `${PREFIX.runsStatus}
 export const runsByTagKey = (tag: string): string => `${PREFIX.runsTag}${tag}`;
 export const runsByAgentKey = (agentRunId: string): string => `${PREFIX.runsAgent}${agentRunId}`;
 export const stepsKey = (runId: string, jobId: string): string => `${runKey(runId)}${RUN_PART.steps}${jobId}`;
+export const deliveriesKey = (trigger: string): string => `${PREFIX.trigger}${trigger}:deliveries`;
 export const attemptsKey = (runId: string, jobId: string): string => `${PREFIX.attempts}${runId}/${jobId}`;
 
 /** Names are plain ASCII, so each is written into Lua as it is. */

@@ -21,6 +21,8 @@ import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { RunFlow } from '../core/flow-spec.js';
 import type { ScheduleRecord } from '../core/schedule.js';
+import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
+import { RedisTriggers } from './redis-triggers.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
@@ -152,6 +154,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
   protected readonly data: RedisDataBusStore;
   protected readonly access: RedisAccess;
   protected readonly steps: RedisSteps;
+  private readonly triggers: RedisTriggers;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
@@ -168,6 +171,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
     this.data = new RedisDataBusStore(c, (name, args) => this.write(name, args));
     this.access = new RedisAccess(c, (name, args) => this.write(name, args));
     this.steps = new RedisSteps(c, (name, args) => this.write(name, args));
+    this.triggers = new RedisTriggers(c, (name, args) => this.write(name, args));
     this.lastCommit = lastCommit;
     this.lease = new RedisLease(c, (epoch) => {
       this.fenceEpoch = String(epoch);
@@ -360,6 +364,32 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
     return (await this.write('titanScheduleDelete', [name])) === 1;
   }
 
+
+  // ---- triggers (redis-triggers.ts) ----
+
+  putTrigger(record: TriggerRecord): Promise<void> {
+    return this.dataWrite(() => this.triggers.putTrigger(record));
+  }
+
+  getTrigger(name: string): Promise<TriggerRecord | null> {
+    return this.triggers.getTrigger(name);
+  }
+
+  listTriggers(): Promise<TriggerRecord[]> {
+    return this.triggers.listTriggers();
+  }
+
+  deleteTrigger(name: string): Promise<boolean> {
+    return this.dataWrite(() => this.triggers.deleteTrigger(name));
+  }
+
+  addDelivery(record: DeliveryRecord, keep: number): Promise<void> {
+    return this.dataWrite(() => this.triggers.addDelivery(record, keep));
+  }
+
+  listDeliveries(trigger: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.triggers.listDeliveries(trigger, limit);
+  }
 
   async close(): Promise<void> {
     await this.c.close();

@@ -13,6 +13,7 @@ import { RunSpecSchema } from '../core/model.js';
 import type { JobRecord } from '../core/model.js';
 import { ScheduleSpecSchema } from '../core/schedule.js';
 import type { StepRecord } from '../core/steps.js';
+import { type DeliveryRecord, type TriggerRecord, TriggerLimitsSchema } from '../core/trigger.js';
 import { emptyBatch, type Store, type StoreBatch } from './store.js';
 import { jobSpec } from '../../test/helpers/records.js';
 import { attempt, batch, fullSpec, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
@@ -854,6 +855,68 @@ describe.each(factories)('Store conformance: $name', (factory) => {
       expect(await second.deleteRun('r1')).toBe(true);
       expect(await second.listSteps('r1', 'a')).toEqual([]);
       expect(await second.stepGet('r2', 'a', 'other')).not.toBeNull();
+    });
+  });
+
+  // ---- triggers ----
+
+  describe('triggers', () => {
+    const trigger = (name: string, extra: Partial<TriggerRecord> = {}): TriggerRecord => ({
+      name,
+      run: RunSpecSchema.parse({ name: `on ${name}`, jobs: [spec('a'), spec('b', { dependsOn: ['a'] })] }),
+      auth: { kind: 'hmac', secret: 'HOOK_KEY' },
+      limits: TriggerLimitsSchema.parse({}),
+      createdAt: 1_700_000_000_000,
+      updatedAt: 1_700_000_000_000,
+      ...extra,
+    });
+    const delivery = (trigger: string, n: number, extra: Partial<DeliveryRecord> = {}): DeliveryRecord => ({ id: `d${n}`, trigger, receivedAt: 1_700_000_000_000 + n, outcome: 'accepted', reason: null, idempotencyKey: `k${n}`, bodyBytes: n, runId: `r${n}`, ...extra });
+
+    it('reads back triggers by name with every field equal, and replaces one whole', async () => {
+      const store = await open();
+      expect(await store.listTriggers()).toEqual([]);
+      const a = trigger('a', { auth: { kind: 'bearer', tokenHash: 'f'.repeat(64) }, limits: { ratePerMinute: 5, maxBodyBytes: 2048 } });
+      await store.putTrigger(trigger('b'));
+      await store.putTrigger(a);
+      expect(await store.getTrigger('a')).toEqual(a);
+      expect((await store.listTriggers()).map((t) => t.name)).toEqual(['a', 'b']);
+      const changed = trigger('b', { updatedAt: 1_700_000_000_500, limits: { ratePerMinute: 1, maxBodyBytes: 10 } });
+      await store.putTrigger(changed);
+      expect(await store.getTrigger('b')).toEqual(changed);
+      expect(await store.getTrigger('none')).toBeNull();
+    });
+
+    it('keeps the newest deliveries of each trigger, newest first, and trims in the same write', async () => {
+      const store = await open();
+      await store.putTrigger(trigger('t'));
+      await store.putTrigger(trigger('u'));
+      for (let n = 1; n <= 7; n++) await store.addDelivery(delivery('t', n), 5);
+      const refused = delivery('u', 1, { outcome: 'refused', reason: '401: bad signature', idempotencyKey: null, runId: null });
+      await store.addDelivery(refused, 5);
+      expect((await store.listDeliveries('t', 100)).map((d) => d.id)).toEqual(['d7', 'd6', 'd5', 'd4', 'd3']);
+      expect(await store.listDeliveries('t', 1)).toEqual([delivery('t', 7)]);
+      expect(await store.listDeliveries('u', 10)).toEqual([refused]);
+      expect(await store.listDeliveries('none', 10)).toEqual([]);
+    });
+
+    it('removes a trigger with its deliveries, and says whether there was one', async () => {
+      const store = await open();
+      await store.putTrigger(trigger('t'));
+      await store.addDelivery(delivery('t', 1), 100);
+      expect(await store.deleteTrigger('t')).toBe(true);
+      expect(await store.deleteTrigger('t')).toBe(false);
+      expect(await store.getTrigger('t')).toBeNull();
+      expect(await store.listDeliveries('t', 10)).toEqual([]);
+    });
+
+    it('keeps triggers and deliveries across a reopen', async () => {
+      const first = await open();
+      await first.putTrigger(trigger('t'));
+      await first.addDelivery(delivery('t', 1), 100);
+      await first.close();
+      const second = await open();
+      expect(await second.listTriggers()).toEqual([trigger('t')]);
+      expect(await second.listDeliveries('t', 10)).toEqual([delivery('t', 1)]);
     });
   });
 });

@@ -10,6 +10,7 @@ import type { ScheduleRecord } from '../core/schedule.js';
 import type { AccessStore } from './access-store.js';
 import type { DataBusStore } from './data-bus-store.js';
 import type { StepStore } from './step-store.js';
+import type { TriggerStore } from './trigger-store.js';
 
 export interface StoreBatch {
   runs: RunRecord[];
@@ -78,7 +79,7 @@ export interface RunPosition {
   runId: string;
 }
 
-export interface Store extends DataBusStore, AccessStore, StepStore {
+export interface Store extends DataBusStore, AccessStore, StepStore, TriggerStore {
   /** Applies the whole batch or nothing; resolves once it is durable. */
   commit(batch: StoreBatch): Promise<void>;
   /** Every run that is not finished, with all of its jobs (for recovery at start-up). */

@@ -66,9 +66,12 @@ export class AttemptRunner {
     if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
     let scriptPath: string;
     let sharedDir: string;
+    let payloadPath: string | null = null;
     const { runDir, attemptDir, outputDir } = attemptDirs(this.config.workDir, d);
     try {
       scriptPath = await this.stager.stage(source);
+      // The run's payload is content-addressed like its code: cached once, read by each attempt.
+      if (d.payload) payloadPath = await this.stager.stage(d.payload);
       sharedDir = this.files.sharedDir(runDir);
       const folders = this.config.executor.folders;
       if (folders) this.files.attemptDir(attemptDir, outputDir);
@@ -85,7 +88,7 @@ export class AttemptRunner {
     const cwd = d.archive ? dirname(scriptPath) : attemptDir;
     // Ended while its code was being fetched (handed back, cancelled): it never starts.
     if (attempt.ended) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: `not started: ${attempt.ended.reason}`, errorCode: null });
-    const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir }, this.parts.link.workerId);
+    const env = this.jobEnv.for(d, { shared: sharedDir, output: outputDir, payload: payloadPath }, this.parts.link.workerId);
     const req = { key: attemptName(attempt.id), scriptPath, args: d.args, cwd, env, ...(this.owner && { user: this.owner }) };
     if (d.service) {
       await this.services.run(attempt, d.service, req);

@@ -103,7 +103,8 @@ export class JobEnvironment {
     this.tls = files ? tlsEnvFor(files) : {};
   }
 
-  for(d: Dispatch, dirs: { shared: string; output: string }, workerId: string | null): Record<string, string> {
+  /** `dirs.payload`: where the run's payload was staged, when it has one. */
+  for(d: Dispatch, dirs: { shared: string; output: string; payload?: string | null }, workerId: string | null): Record<string, string> {
     return {
       ...this.base,
       ...d.env,
@@ -117,6 +118,7 @@ export class JobEnvironment {
       TITAN_OUTPUT_DIR: dirs.output,
       TITAN_WORKER_ID: workerId ?? '',
       TITAN_SDK: SDK_ENTRY,
+      ...(dirs.payload && { TITAN_TRIGGER_PAYLOAD: dirs.payload }),
     };
   }
 }

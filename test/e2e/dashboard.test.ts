@@ -504,12 +504,12 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     await page.keyboard.press('Tab');
     expect((await focused()).text).toBe('Skip to main content');
     const labels: string[] = [];
-    for (let i = 0; i < 19 && labels.length < 12; i++) {
+    for (let i = 0; i < 20 && labels.length < 13; i++) {
       await page.keyboard.press('Tab');
       const f = await focused();
       if (f.inNav) labels.push(f.label);
     }
-    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Store', 'Artifacts', 'Workers', 'Queue', 'Audit']);
+    expect(labels).toEqual(['Overview', 'Runs', 'Constructor', 'Approvals', 'Agent runs', 'Services', 'Schedules', 'Triggers', 'Store', 'Artifacts', 'Workers', 'Queue', 'Audit']);
     // Enter on a focused nav link goes there; focus moves to the page.
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();

@@ -14,6 +14,7 @@ const Approvals = lazy(() => import('./pages/Approvals.tsx'));
 const AgentRuns = lazy(() => import('./pages/AgentRuns.tsx'));
 const Services = lazy(() => import('./pages/Services.tsx'));
 const Schedules = lazy(() => import('./pages/Schedules.tsx'));
+const Triggers = lazy(() => import('./pages/Triggers.tsx'));
 const Store = lazy(() => import('./pages/store/Store.tsx'));
 const Artifacts = lazy(() => import('./pages/Artifacts.tsx'));
 const Workers = lazy(() => import('./pages/Workers.tsx'));
@@ -32,6 +33,7 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { com
   agentRun: { component: AgentRuns, title: 'Agent run' },
   services: { component: Services, title: 'Services' },
   schedules: { component: Schedules, title: 'Schedules' },
+  triggers: { component: Triggers, title: 'Triggers' },
   store: { component: Store, title: 'Store' },
   artifacts: { component: Artifacts, title: 'Artifacts' },
   workers: { component: Workers, title: 'Workers' },
@@ -50,6 +52,7 @@ const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
   { to: '/agent-runs', label: 'Agent runs', icon: '⟳' },
   { to: '/services', label: 'Services', icon: '⚙' },
   { to: '/schedules', label: 'Schedules', icon: '◷' },
+  { to: '/triggers', label: 'Triggers', icon: '⚡' },
   { to: '/store', label: 'Store', icon: '⛁' },
   { to: '/artifacts', label: 'Artifacts', icon: '▤' },
   { to: '/workers', label: 'Workers', icon: '▣' },

@@ -10,7 +10,7 @@ describe('routes', () => {
     expect(matchRoute('/runs/r-42')).toEqual({ name: 'run', params: { runId: 'r-42' } });
     expect(matchRoute('/agent-runs').name).toBe('agentRuns');
     expect(matchRoute('/agent-runs/a.1')).toEqual({ name: 'agentRun', params: { id: 'a.1' } });
-    for (const p of ['approvals', 'services', 'schedules', 'store', 'artifacts', 'workers', 'queue', 'constructor', 'audit', 'access']) expect(matchRoute(`/${p}`).name).not.toBe('notFound');
+    for (const p of ['approvals', 'services', 'schedules', 'triggers', 'store', 'artifacts', 'workers', 'queue', 'constructor', 'audit', 'access']) expect(matchRoute(`/${p}`).name).not.toBe('notFound');
   });
 
   it('decodes parameters and rejects what does not fit', () => {

@@ -10,6 +10,7 @@ export type RouteName =
   | 'agentRun'
   | 'services'
   | 'schedules'
+  | 'triggers'
   | 'store'
   | 'artifacts'
   | 'workers'
@@ -38,6 +39,7 @@ export const ROUTES: readonly (readonly [RouteName, string])[] = [
   ['agentRun', '/agent-runs/:id'],
   ['services', '/services'],
   ['schedules', '/schedules'],
+  ['triggers', '/triggers'],
   ['store', '/store'],
   ['artifacts', '/artifacts'],
   ['workers', '/workers'],

@@ -22,6 +22,8 @@ export type {
   WorkerState,
 } from '../../src/core/model.ts';
 export type { ScheduleRecord, ScheduleSpec, ScheduleView } from '../../src/core/schedule.ts';
+export type { DeliveryRecord, TriggerView } from '../../src/core/trigger.ts';
+export { sizeText, startedByText } from '../../src/core/trigger.ts';
 export type { ScalingPolicy } from '../../src/core/autoscale.ts';
 export type { ArtifactInfo, KvEntry, KvKeyInfo, KvType } from '../../src/core/data.ts';
 export type { AuditEntry } from '../../src/protocol/access-methods.ts';

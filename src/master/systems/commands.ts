@@ -128,7 +128,7 @@ export class Commands {
 
   /** Refuses jobs whose script or archive was not uploaded first. */
   checkScripts(jobs: readonly JobSpec[]): void {
-    const missing = jobs.flatMap((j) => [j.script, j.archive].filter((f) => f !== undefined && !this.r.blobs.has(f.sha256)).map((f) => ({ job: j.id, name: f?.name })));
+    const missing = jobs.flatMap((j) => [j.script, j.archive, j.payload].filter((f) => f !== undefined && !this.r.blobs.has(f.sha256)).map((f) => ({ job: j.id, name: f?.name })));
     if (missing.length > 0) {
       const names = missing.map((m) => `${m.name} (job ${m.job})`);
       throw new TitanError('BAD_REQUEST', `scripts were not uploaded before submission: ${names.slice(0, 5).join(', ')}`);

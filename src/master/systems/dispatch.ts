@@ -122,6 +122,7 @@ export class Dispatcher {
     const d: Dispatch = { runId: job.runId, jobId: job.spec.id, attempt: job.attempt, args: job.spec.args, env, timeoutMs: job.spec.timeoutMs ?? null, token: this.r.settings.jobToken({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt }) };
     if (job.spec.script) d.script = job.spec.script;
     if (job.spec.archive) d.archive = job.spec.archive;
+    if (job.spec.payload) d.payload = job.spec.payload;
     const svc = job.spec.service;
     if (job.spec.kind === 'service') {
       d.service = { port: svc?.port ?? null, portRange: [...this.r.settings.servicePorts], readiness: svc?.readiness ?? 'tcp', readyTimeoutMs: svc?.readyTimeoutMs ?? 60_000 };

@@ -141,6 +141,18 @@ export class Secrets {
     return values;
   }
 
+  /**
+   * The value of one secret for the master's own use (a trigger's signing key); null when it is
+   * not set or cannot be read. It never leaves the master.
+   */
+  valueOf(name: string): string | null {
+    return this.secrets.has(name) ? (this.valuesOf([name])[0] ?? null) : null;
+  }
+
+  has(name: string): boolean {
+    return this.secrets.has(name);
+  }
+
   /** Hears each hand-out of secrets to an attempt; returns the way to stop. */
   onHandOut(listener: (out: SecretsHandedOut) => void): () => void {
     this.listeners.add(listener);

@@ -22,6 +22,7 @@ import { limitCommands } from './limits.js';
 import { secretCommands } from './secrets.js';
 import { stepCommands } from './steps.js';
 import { submissionCommands } from './submissions.js';
+import { triggerCommands } from './triggers.js';
 import { workerCommands } from './workers.js';
 
 const TABLE = {
@@ -35,6 +36,7 @@ const TABLE = {
   ...limitCommands,
   ...secretCommands,
   ...stepCommands,
+  ...triggerCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,

@@ -14,6 +14,7 @@ import { sql as startedBy } from './0008_started_by.js';
 import { sql as access } from './0009_access.js';
 import { sql as runFlow } from './0010_run_flow.js';
 import { sql as steps } from './0011_steps.js';
+import { sql as triggers } from './0012_triggers.js';
 
 export interface Migration {
   readonly version: number;
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'access', sql: access },
   { version: 10, name: 'run_flow', sql: runFlow },
   { version: 11, name: 'steps', sql: steps },
+  { version: 12, name: 'triggers', sql: triggers },
 ];

@@ -3,7 +3,7 @@
  * selected with `?job=<id>`.
  */
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
-import { apiDelete, apiPath, apiPost, type JobView, type RunView, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
+import { apiDelete, apiPath, apiPost, type JobView, type RunView, startedByText, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
 import { Ago, CountsBar, Empty, ErrorBox, errorText, JobStatusBadge, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
@@ -129,6 +129,11 @@ function RunFacts({ view }: { view: RunView }) {
           <Link to={`/agent-runs/${encodeURIComponent(r.agentRunId)}`}>
             <code>{r.agentRunId}</code>
           </Link>
+        </li>
+      )}
+      {r.startedBy && (
+        <li className="run-started-by">
+          <span className="muted">started by</span> {startedByText(r.startedBy)}
         </li>
       )}
       <li title={formatTime(r.createdAt)}>
