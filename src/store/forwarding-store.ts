@@ -1,16 +1,20 @@
 import type { ArtifactInfo, KvKeyInfo, KvOp, KvOutcome } from '../core/data.js';
 import type { AccessStore, AuditBatch, StoredAuditEntry, StoredIdentity } from './access-store.js';
 import type { DataBusStore, KvStored } from './data-bus-store.js';
+import type { NotificationDelivery } from '../core/notify-spec.js';
+import type { NotificationStore } from './notification-store.js';
 
 /**
  * The parts of a Store each backend implements in a module of its own, the data bus
- * (DataBusStore) and the audit log and identities (AccessStore), forwarded to those modules so
+ * (DataBusStore), the audit log and identities (AccessStore) and notification deliveries
+ * (NotificationStore), forwarded to those modules so
  * that each backend need not restate them. A backend whose writes need watching (a disk that
  * fills up) wraps them in `dataWrite`.
  */
-export abstract class ForwardingStore implements DataBusStore, AccessStore {
+export abstract class ForwardingStore implements DataBusStore, AccessStore, NotificationStore {
   protected abstract readonly data: DataBusStore;
   protected abstract readonly access: AccessStore;
+  protected abstract readonly notifications: NotificationStore;
 
   /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
   protected dataWrite<T>(write: () => Promise<T>): Promise<T> {
@@ -71,5 +75,21 @@ export abstract class ForwardingStore implements DataBusStore, AccessStore {
 
   identityRemove(kind: StoredIdentity['kind'], name: string): Promise<boolean> {
     return this.dataWrite(() => this.access.identityRemove(kind, name));
+  }
+
+  addDelivery(delivery: NotificationDelivery): Promise<void> {
+    return this.dataWrite(() => this.notifications.addDelivery(delivery));
+  }
+
+  updateDelivery(delivery: NotificationDelivery): Promise<boolean> {
+    return this.dataWrite(() => this.notifications.updateDelivery(delivery));
+  }
+
+  listDeliveries(options: { runId?: string; limit: number }): Promise<NotificationDelivery[]> {
+    return this.notifications.listDeliveries(options);
+  }
+
+  pendingDeliveries(): Promise<NotificationDelivery[]> {
+    return this.notifications.pendingDeliveries();
   }
 }

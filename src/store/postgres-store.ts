@@ -23,6 +23,7 @@ import { PostgresLease } from './postgres-lease.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { PostgresRuns } from './postgres-runs.js';
 import { PostgresSchedules } from './postgres-schedules.js';
+import { PostgresNotifications } from './postgres-notifications.js';
 import { parsePostgresUrl, redact } from './postgres-url.js';
 import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
 
@@ -34,6 +35,7 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
   protected readonly data: PostgresDataBusStore;
   private readonly schedules: PostgresSchedules;
   protected readonly access: PostgresAccess;
+  protected readonly notifications: PostgresNotifications;
 
   private constructor(private readonly c: PostgresConnection) {
     super();
@@ -42,6 +44,7 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
     this.data = new PostgresDataBusStore(c);
     this.schedules = new PostgresSchedules(c);
     this.access = new PostgresAccess(c);
+    this.notifications = new PostgresNotifications(c);
   }
 
   /**

@@ -23,6 +23,7 @@ import { SqliteDataBusStore } from './sqlite-data-bus.js';
 import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import { SqliteRunQueries } from './sqlite-runs.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
+import { SqliteNotifications } from './sqlite-notifications.js';
 import { SqliteTotals } from './sqlite-totals.js';
 import { isEmptyBatch, type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
@@ -33,6 +34,7 @@ export class SqliteStore extends ForwardingStore implements Store {
   private readonly lifetime: SqliteTotals;
   private readonly schedules: SqliteScheduleStore;
   protected readonly access: SqliteAccess;
+  protected readonly notifications: SqliteNotifications;
 
   private constructor(
     private readonly db: Database.Database,
@@ -47,6 +49,7 @@ export class SqliteStore extends ForwardingStore implements Store {
     this.data = new SqliteDataBusStore(db);
     this.schedules = new SqliteScheduleStore(db);
     this.access = new SqliteAccess(db);
+    this.notifications = new SqliteNotifications(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */

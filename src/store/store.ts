@@ -9,6 +9,7 @@ import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { AccessStore } from './access-store.js';
 import type { DataBusStore } from './data-bus-store.js';
+import type { NotificationStore } from './notification-store.js';
 
 export interface StoreBatch {
   runs: RunRecord[];
@@ -77,7 +78,7 @@ export interface RunPosition {
   runId: string;
 }
 
-export interface Store extends DataBusStore, AccessStore {
+export interface Store extends DataBusStore, AccessStore, NotificationStore {
   /** Applies the whole batch or nothing; resolves once it is durable. */
   commit(batch: StoreBatch): Promise<void>;
   /** Every run that is not finished, with all of its jobs (for recovery at start-up). */
@@ -102,7 +103,7 @@ export interface Store extends DataBusStore, AccessStore {
   /** Finished runs (not RUNNING) that finished before `cutoff` (ms), oldest first, at most `limit`. */
   finishedRunsBefore(cutoff: number, limit: number): Promise<string[]>;
   /**
-   * Removes a finished run with its jobs, attempts and gate decisions (its artifacts and logs are
+   * Removes a finished run with its jobs, attempts, gate decisions and notification deliveries (its artifacts and logs are
    * the master's); false when there is no such run, a CONFLICT error when it is still RUNNING.
    */
   deleteRun(runId: string): Promise<boolean>;
