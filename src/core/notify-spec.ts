@@ -39,7 +39,7 @@ export const NotifyTargetsSchema = z.strictObject({
 export type NotifyTargets = z.infer<typeof NotifyTargetsSchema>;
 
 /** The secret whose value signs every POST unless the cluster names another. */
-export const DEFAULT_NOTIFY_KEY_SECRET = 'TITAN_NOTIFY_KEY';
+export const DEFAULT_NOTIFY_KEY_SECRET = 'NOTIFY_SIGNING_KEY';
 
 /** Tries of one delivery in all, the first included. */
 export const NOTIFY_MAX_TRIES = 5;

@@ -38,6 +38,9 @@ import type { ClusterLimit } from '../core/flow-spec.js';
 import type { FlowKeyView } from '../protocol/flow-methods.js';
 import type { SecretInfo } from '../protocol/secret-methods.js';
 import { type SecretKeys, Secrets, type SecretsHandedOut } from './systems/secrets.js';
+import { Notifications, type NotifyOptions } from './systems/notifications.js';
+import type { NotificationDelivery, NotifyEvent } from '../core/notify-spec.js';
+import type { NotifySettings } from '../protocol/notify-methods.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -72,6 +75,8 @@ export interface MasterOptions extends Partial<MasterTuning> {
   log?: (line: string) => void;
   /** The key secrets are encrypted with (server/secret-key.ts); without one, secrets cannot be set. */
   secretKeys?: SecretKeys;
+  /** How notifications are POSTed (server/notify-post.ts); without it none are sent. */
+  notify?: NotifyOptions;
 }
 
 export const HEARTBEAT_MS = 2000;
@@ -99,6 +104,7 @@ export class Master {
   private readonly dispatcher: Dispatcher;
   private readonly flow: FlowControl;
   private readonly secrets: Secrets;
+  private readonly notifications: Notifications;
   private readonly workers: WorkerRegistry;
   private readonly commands: Commands;
   private readonly views: Views;
@@ -145,6 +151,7 @@ export class Master {
     this.r = r;
     this.flow = new FlowControl(r);
     this.secrets = new Secrets(r, options.secretKeys ?? null);
+    this.notifications = new Notifications(r, (name) => this.secrets.valuesOf([name])[0] ?? null, options.notify ?? null);
     this.effects = new EffectApplier(r, this.flow);
     this.dispatcher = new Dispatcher(r, this.effects, this.flow, this.secrets);
     this.workers = new WorkerRegistry(r, this.effects);
@@ -174,6 +181,7 @@ export class Master {
     Object.assign(this.r.totals, await this.store.totals());
     await this.flow.loadLimits();
     await this.secrets.load();
+    await this.notifications.start();
     this.workers.recover(await this.store.loadActiveRuns());
     this.flow.restore();
     // After the active runs are known: their logs are never trimmed.
@@ -195,6 +203,7 @@ export class Master {
     this.disk.stop();
     this.history.stop();
     this.workers.closeLinks();
+    await this.notifications.close();
     await this.r.committer.flushed();
     await this.kv.close();
     await this.pipelines.close();
@@ -229,7 +238,7 @@ export class Master {
   /** Submits a run's jobs again as a new run (the jobs added at runtime included). */
   async rerun(runId: string): Promise<{ runId: string; jobs: string[] }> {
     const { run, jobs } = await this.views.getRun(runId);
-    return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), jobs: jobs.map((j) => j.spec) });
+    return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), ...(run.notify && { on: run.notify }), jobs: jobs.map((j) => j.spec) });
   }
 
   deleteRun(runId: string): Promise<boolean> {
@@ -261,6 +270,13 @@ export class Master {
   removeSecret = (name: string): Promise<{ removed: boolean }> => this.secrets.remove(name);
   /** Hears each hand-out of secrets to an attempt (the audit log records it). */
   onSecretsHandedOut = (listener: (out: SecretsHandedOut) => void): (() => void) => this.secrets.onHandOut(listener);
+
+  // ---- notifications out (systems/notifications.ts) -------------------------------------------
+
+  notificationSettings = (): NotifySettings => this.notifications.view();
+  setNotificationTarget = (event: NotifyEvent, url: string | null): Promise<{ changed: boolean; settings: NotifySettings }> => this.notifications.setTarget(event, url);
+  setNotificationKey = (secret: string): Promise<NotifySettings> => this.notifications.setKeySecret(secret);
+  listDeliveries = (query: { runId?: string; limit: number }): Promise<NotificationDelivery[]> => this.notifications.listDeliveries(query);
 
   // ---- queries (systems/views.ts) and feeds (systems/watchers.ts) -----------------------------
 

@@ -12,6 +12,7 @@ import { type DataBusResults, dataBusParams } from './data-bus-methods.js';
 import { type ScheduleResults, scheduleParams } from './schedule-methods.js';
 import { type FlowResults, flowParams } from './flow-methods.js';
 import { type SecretResults, secretParams } from './secret-methods.js';
+import { type NotifyResults, notifyParams } from './notify-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -110,6 +111,7 @@ export const params = {
   ...scheduleParams,
   ...flowParams,
   ...secretParams,
+  ...notifyParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -363,7 +365,7 @@ export interface SubmitResult {
   replaced?: string[];
 }
 
-export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, NotifyResults, AccessResults {
   submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

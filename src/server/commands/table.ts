@@ -20,6 +20,7 @@ import { runCommands } from './runs.js';
 import { scheduleCommands } from './schedules.js';
 import { limitCommands } from './limits.js';
 import { secretCommands } from './secrets.js';
+import { notifyCommands } from './notifications.js';
 import { submissionCommands } from './submissions.js';
 import { workerCommands } from './workers.js';
 
@@ -33,6 +34,7 @@ const TABLE = {
   ...scheduleCommands,
   ...limitCommands,
   ...secretCommands,
+  ...notifyCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,
