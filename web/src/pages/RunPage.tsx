@@ -9,6 +9,7 @@ import { formatDuration, formatTime } from '../format.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
+import RunNotifications from './run/Notifications.tsx';
 
 const RunGraph = lazy(() => import('./run/RunGraph.tsx'));
 
@@ -104,6 +105,7 @@ export default function RunPage() {
         </div>
         {selectedJob && <JobPanel runId={runId} job={selectedJob} jobs={jobs} onSelect={select} onChanged={() => void run.reload()} />}
       </div>
+      <RunNotifications runId={runId} status={r.status} />
     </div>
   );
 }
