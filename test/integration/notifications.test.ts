@@ -4,7 +4,8 @@
  * signed with the key from the secrets store and carry Slack-compatible text; a gate's carries the
  * link to the dashboard's approval page (`--public-url`); a receiver that is down at first gets
  * the notification once it is up, the tries recorded; a missing signing key fails the delivery
- * with that reason and sends nothing; a bad URL in a pipeline file is refused naming the field.
+ * with that reason and sends nothing; a bad URL in a pipeline file is refused naming the field; a
+ * delivery pending when the master is killed (-9) is sent by the restarted master.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -15,6 +16,7 @@ import type { NotifyBody } from '../../src/core/notify-spec.js';
 import type { DeliveryView } from '../../src/protocol/notify-methods.js';
 import type { TitanClient } from '../../src/sdk/client.js';
 import { Cluster, eventually, runCli } from '../helpers/cluster.js';
+import { killNine } from '../helpers/faults.js';
 import { freePort, sh, waitJob } from '../helpers/scripts.js';
 
 const KEY = 'notify-test-signing-key';
@@ -147,5 +149,26 @@ describe('notifications out', () => {
     const r = await runCli(['validate', file]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('bad-notify.yaml:3:12: "on.failure" must be an http or https URL, not file:');
+  });
+
+  it('resumes a pending delivery after the master is killed and restarted', async () => {
+    const port = await freePort();
+    const { runId } = await client.submit({ name: 'resumed', on: { success: `http://127.0.0.1:${port}/resumed` }, jobs: [{ id: 'a', script: sh('exit 0\n') }] });
+    const pending = await eventually(async () => (await client.notifications.deliveries({ runId })).find((d) => d.tries >= 1 && d.state === 'pending'), 20_000, 'a failed first try');
+    await killNine((cluster.master ?? expect.unreachable('no master')).child);
+    client.close();
+    const late: Received[] = [];
+    const up = receiver(late);
+    await listen(up, port);
+    try {
+      await cluster.startMaster();
+      client = cluster.client();
+      const done = await eventually(async () => (await client.notifications.deliveries({ runId })).find((d) => d.state === 'delivered'), 20_000, 'the resumed delivery');
+      expect(done.id).toBe(pending.id);
+      expect(late.map((r) => r.headers['x-titan-delivery'])).toContain(pending.id);
+      expect(late[0]?.headers['x-titan-signature-256']).toBe(expected(late[0] as Received));
+    } finally {
+      up.close();
+    }
   });
 });
