@@ -14,8 +14,9 @@ from .errors import BadRequestError, NotFoundError, NotLeaderError, ProtocolErro
 from .jobs import TitanJob, flow_field, jobs_to_specs
 
 
-# A run's own flow settings (fairness group, singleton key, debounce window), passed as given.
-RUN_FLOW_FIELDS = ("fairness", "singleton", "debounce")
+# A run's own settings, passed as given: flow (fairness group, singleton key, debounce window) and
+# the URLs its notifications are POSTed to (on).
+RUN_FLOW_FIELDS = ("fairness", "singleton", "debounce", "on")
 
 
 class RunClient(SubClient):
@@ -32,6 +33,7 @@ class RunClient(SubClient):
         fairness: Optional[Mapping[str, Any]] = None,
         singleton: Optional[str] = None,
         debounce: Optional[Mapping[str, Any]] = None,
+        on: Optional[Mapping[str, str]] = None,
     ) -> SubmitResult:
         """Submits jobs as one run named ``name``, once durable; returns ``"DAG_ACCEPTED"`` with
         ``.run_id`` (also ``client.last_run_id``). Scripts the master lacks are uploaded first;
@@ -42,12 +44,14 @@ class RunClient(SubClient):
         ``singleton`` (a key) starts no second run while one holding the key is unfinished (the
         result then names that run: ``.run_id`` is the holder's, ``.singleton`` says so);
         ``debounce`` (``{"key": ..., "waitMs": ...}``) holds the run for ``waitMs`` and lets a newer
-        submission of the key replace it."""
+        submission of the key replace it. ``on`` (``{"failure": url, "success": url, "gate": url}``,
+        each optional) names http(s) URLs the master POSTs a signed JSON notification to when the
+        run fails, completes or a gate opens (a Slack incoming-webhook URL works as it is)."""
         jobs = list(jobs)
         if not jobs:
             raise BadRequestError("a DAG needs at least one job")
         specs, blobs = self._specs(jobs)
-        flow = {"fairness": flow_field("fairness", fairness), "singleton": singleton, "debounce": flow_field("debounce", debounce)}
+        flow = {"fairness": flow_field("fairness", fairness), "singleton": singleton, "debounce": flow_field("debounce", debounce), "on": flow_field("on", on)}
         return self._accepted(self._submit_specs(name, specs, blobs, agent_run_id, tags, flow))
 
     def submit_job(self, job: TitanJob, agent_run_id: Optional[str] = None) -> SubmitResult:

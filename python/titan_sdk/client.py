@@ -249,9 +249,9 @@ class TitanClient(TitanNames):
         """``run.submit_job``."""
         return self.run.submit_job(job, agent_run_id=agent_run_id)
 
-    def submit_dag(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Dict[str, Any]] = None, singleton: Optional[str] = None, debounce: Optional[Dict[str, Any]] = None) -> SubmitResult:
+    def submit_dag(self, name: str, jobs: Sequence[TitanJob], agent_run_id: Optional[str] = None, tags: Optional[Sequence[str]] = None, fairness: Optional[Dict[str, Any]] = None, singleton: Optional[str] = None, debounce: Optional[Dict[str, Any]] = None, on: Optional[Dict[str, str]] = None) -> SubmitResult:
         """``run.submit``."""
-        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags, fairness=fairness, singleton=singleton, debounce=debounce)
+        return self.run.submit(name, jobs, agent_run_id=agent_run_id, tags=tags, fairness=fairness, singleton=singleton, debounce=debounce, on=on)
 
     def submit_yaml(self, yaml_path: str, agent_run_id: Optional[str] = None, wait: bool = False, poll_interval: float = 2, timeout: Optional[float] = 300) -> Union[SubmitResult, bool]:
         """``run.submit_yaml``."""

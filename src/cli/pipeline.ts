@@ -78,6 +78,7 @@ export function parsePipeline(text: string, path: string, options: { readProject
     ...(doc.schedule !== undefined && { schedule: doc.schedule }),
     ...(doc.singleton !== undefined && { singleton: doc.singleton }),
     ...(doc.debounce !== undefined && { debounce: doc.debounce }),
+    ...(doc.on !== undefined && { on: doc.on }),
     jobs,
   };
 }

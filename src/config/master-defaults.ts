@@ -25,6 +25,10 @@ export interface MasterTuning {
   maxLostAttempts: number;
   /** Below this much free space on the data directory's disk the master warns. */
   minFreeBytes: number;
+  /** The wait after a notification's first failed try, doubled after each next one. */
+  notifyRetryBaseMs: number;
+  /** How long one notification POST may take. */
+  notifyTimeoutMs: number;
 }
 
 export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
@@ -36,4 +40,6 @@ export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
   servicePorts: [20_000, 29_999],
   maxLostAttempts: DEFAULT_MAX_LOST_ATTEMPTS,
   minFreeBytes: 256 * MiB,
+  notifyRetryBaseMs: 2000,
+  notifyTimeoutMs: 10_000,
 };

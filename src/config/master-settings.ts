@@ -49,6 +49,18 @@ function storeUrl(value: string): string | undefined {
 
 const seconds = positiveNumber('seconds');
 
+/** The dashboard's address as people reach it: an http(s) URL without a query. */
+function publicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('must be the dashboard\'s URL, e.g. https://titan.example.com');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') throw new Error('must be an http or https URL without a query, e.g. https://titan.example.com');
+  return value.replace(/\/+$/, '');
+}
+
 export const MASTER_SETTINGS = {
   dataDir: { flag: '--data-dir <dir>', help: 'where state, logs and the token live', parse: text(), default: 'titan-data' },
   blobDir: { flag: '--blob-dir <dir>', help: 'where uploaded scripts, artifact files and job logs live (default: the data directory); masters sharing a store need the same shared folder', parse: text() },
@@ -98,6 +110,13 @@ export const MASTER_SETTINGS = {
   httpRequestTimeout: { flag: '--http-request-timeout <seconds>', help: 'how long an HTTP client has to send a whole request, body included', parse: seconds, default: HTTP_TIMEOUTS.requestMs / 1000 },
   minFreeMb: { flag: '--min-free-mb <n>', help: "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free", parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.minFreeBytes / MiB },
   maxLogsMb: { flag: '--max-logs-mb <n>', help: 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)', parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.maxLogsBytes / MiB },
+  publicUrl: {
+    flag: '--public-url <url>',
+    help: "the dashboard's address as people reach it (behind a proxy or a name), for the links in notifications; default: the HTTP port's address",
+    parse: rule(publicUrl),
+  },
+  notifyRetryBase: { flag: '--notify-retry-base <seconds>', help: 'the wait before a failed notification is tried again, doubled after each try (5 tries in all)', parse: seconds, default: MASTER_DEFAULTS.notifyRetryBaseMs / 1000 },
+  notifyTimeout: { flag: '--notify-timeout <seconds>', help: 'how long one notification POST may take, answer included', parse: seconds, default: MASTER_DEFAULTS.notifyTimeoutMs / 1000 },
   retainDays: { flag: '--retain-days <days>', help: 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them', parse: positiveNumber('days') },
 } satisfies Record<string, Setting>;
 

@@ -10,6 +10,7 @@ import type { JobStatus, RunStatus } from './statuses.js';
 import { hasNoNul, NUL_RULE } from './stored-text.js';
 import { ConcurrencySchema, DebounceSchema, FairnessSchema, RateLimitSchema, type RunFlow } from './flow-spec.js';
 import { FlowKeyTemplateSchema } from './flow-keys.js';
+import { NotifyTargetsSchema, type NotifyTargets } from './notify-spec.js';
 
 export { isTerminal, JOB_STATUSES, type JobStatus, RUN_STATUSES, type RunStatus, TERMINAL_JOB_STATUSES } from './statuses.js';
 
@@ -213,6 +214,8 @@ export const RunSpecSchema = z.strictObject({
   singleton: FlowKeyTemplateSchema.optional(),
   /** Coalesces a burst of submissions of one key into the last one (core/run-once.ts). */
   debounce: DebounceSchema.optional(),
+  /** Where the run's events are POSTed (core/notify-spec.ts), besides the cluster's own URLs. */
+  on: NotifyTargetsSchema.optional(),
   jobs: z.array(JobSpecSchema).min(1, 'a run needs at least one job').max(LIMITS.maxJobsPerRun),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
@@ -268,6 +271,8 @@ export interface RunRecord {
   startedBy?: string;
   /** Flow settings of the run itself (fairness group, singleton, debounce window), keys resolved. */
   flow?: RunFlow;
+  /** The run's own notification URLs (RunSpec.on), kept so that a restart still sends them. */
+  notify?: NotifyTargets;
 }
 
 /** A decision on an approval gate: by a person, or by the clock when the gate times out. */

@@ -180,3 +180,19 @@ describe('singleton and debounce', () => {
     expect(refusal(`${ONE_JOB}singletn: x\n`).message).toBe('p.yaml:5:1: unknown key "singletn" (did you mean "singleton"?)');
   });
 });
+
+describe('notifications (on)', () => {
+  const ONE_JOB = 'name: p\njobs:\n  - id: a\n    file: a.sh\n';
+
+  it('reads the URLs per event', () => {
+    const doc = parsePipelineYaml(`${ONE_JOB}on:\n  failure: https://hooks.slack.com/services/T/B/X\n  gate: http://10.0.0.5:8080/gates\n`, 'p.yaml');
+    expect(doc.on).toEqual({ failure: 'https://hooks.slack.com/services/T/B/X', gate: 'http://10.0.0.5:8080/gates' });
+    expect(parsePipelineYaml(ONE_JOB, 'p.yaml').on).toBeUndefined();
+  });
+
+  it('refuses a URL that is not http(s), an unknown event and a typo, naming the field and where it is', () => {
+    expect(refusal(`${ONE_JOB}on:\n  failure: ftp://example.com/x\n`).message).toBe('p.yaml:6:12: "on.failure" must be an http or https URL, not ftp:');
+    expect(refusal(`${ONE_JOB}on:\n  success: hooks.example.com\n`).message).toBe('p.yaml:6:12: "on.success" is not a URL: "hooks.example.com" (write it whole, e.g. https://hooks.example.com/titan)');
+    expect(refusal(`${ONE_JOB}on:\n  failur: https://example.com\n`).message).toBe('p.yaml:6:3: unknown key "failur" (did you mean "failure"?)');
+  });
+});

@@ -2,7 +2,7 @@
  * Pipeline YAML in Titan's shape (`name`, `project`, `jobs` with `id`, `file`, `type`, `args`,
  * `depends_on`, `requirement`, `priority`, `delay` in seconds, `port`) plus `retries`, `timeout`
  * (seconds), `env`, `secrets` (names of the cluster's secrets the job receives) and a service's `readiness`, `ready_timeout`, `restart` and `crash_loop_limit`, and a
- * top-level `schedule` (cron), `tags`, `singleton` and `debounce`. `args` may be Titan's string, split like a shell would.
+ * top-level `schedule` (cron), `tags`, `singleton`, `debounce` and `on` (notification URLs). `args` may be Titan's string, split like a shell would.
  * Flow control (core/flow-spec.ts): a job's `concurrency` and `rate_limit`, the pipeline's `fairness`.
  * Errors name the file, line and column, and suggest the nearest key for a typo.
  *
@@ -21,6 +21,7 @@ import { DURATION_RULE, parseDurationMs } from './durations.js';
 import { FlowKeyTemplateSchema } from './flow-keys.js';
 import { type Debounce, DEBOUNCE_WAIT_MAX_MS, DebounceSchema } from './flow-spec.js';
 import { ShellWordsError, splitShellWords } from './shell-words.js';
+import { type NotifyTargets, NotifyTargetsSchema } from './notify-spec.js';
 
 /** The largest pipeline text accepted (in characters). */
 export const MAX_PIPELINE_YAML = 4 * 1024 * 1024;
@@ -55,6 +56,8 @@ export interface PipelineDoc {
   schedule?: ScheduleSpec;
   singleton?: string;
   debounce?: Debounce;
+  /** Where the run's events are POSTed: `on: {failure, success, gate}` (core/notify-spec.ts). */
+  on?: NotifyTargets;
   /** true: the YAML's folder is zipped and uploaded once, and each job runs its file from the zip. */
   project: boolean;
   jobs: PipelineJob[];
@@ -184,6 +187,8 @@ const PipelineSchema = z.strictObject({
   /** While an unfinished run holds this key, submitting the pipeline again starts no second run. */
   singleton: FlowKeyTemplateSchema.optional(),
   debounce: DebounceYamlSchema.optional(),
+  /** URLs POSTed when the run fails, succeeds or a gate opens. */
+  on: NotifyTargetsSchema.optional(),
 });
 
 const KNOWN_KEYS = [
@@ -193,6 +198,7 @@ const KNOWN_KEYS = [
     ...Object.keys(ScheduleSpecSchema.shape),
     ...Object.keys(RateLimitSchema.shape),
     ...Object.keys(FairnessSchema.shape),
+    ...Object.keys(NotifyTargetsSchema.shape),
     'key',
     'wait',
   ]),
@@ -330,6 +336,7 @@ export function readPipelineYaml(text: string, path: string): PipelineYamlSource
       ...(p.schedule !== undefined && { schedule: p.schedule }),
       ...(p.singleton !== undefined && { singleton: p.singleton }),
       ...(p.debounce !== undefined && { debounce: p.debounce }),
+      ...(p.on !== undefined && { on: p.on }),
       project: p.project,
       jobs: withGates,
     },

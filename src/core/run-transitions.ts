@@ -34,6 +34,7 @@ export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: 
   const run: RunRecord = { runId, name: spec.name, agentRunId: spec.agentRunId ?? null, status: 'RUNNING', createdAt: now, finishedAt: null, tags: spec.tags ?? [], ...(origin.requestId !== undefined && { requestId: origin.requestId }), ...(origin.startedBy !== undefined && { startedBy: origin.startedBy }) };
   const flow = runFlowOf(spec, now);
   if (flow) run.flow = flow;
+  if (spec.on && Object.keys(spec.on).length > 0) run.notify = spec.on;
   const state = emptyState(run);
   const effects: Effect[] = [{ type: 'run', run }];
   addJobs(state, spec.jobs, now, effects);

@@ -42,6 +42,9 @@ import { type SecretKeys, Secrets, type SecretsHandedOut } from './systems/secre
 import { type StepReport, Steps } from './systems/steps.js';
 import type { StepView } from '../core/steps.js';
 import type { StepOutcome } from '../protocol/step-methods.js';
+import { Notifications, type NotifyOptions } from './systems/notifications.js';
+import type { NotificationDelivery, NotifyEvent } from '../core/notify-spec.js';
+import type { NotifySettings } from '../protocol/notify-methods.js';
 import { EffectApplier } from './systems/effects.js';
 import { EventBus, type MasterEvents } from './systems/events.js';
 import type { MasterResources } from './systems/resources.js';
@@ -76,6 +79,8 @@ export interface MasterOptions extends Partial<MasterTuning> {
   log?: (line: string) => void;
   /** The key secrets are encrypted with (server/secret-key.ts); without one, secrets cannot be set. */
   secretKeys?: SecretKeys;
+  /** How notifications are POSTed (server/notify-post.ts); without it none are sent. */
+  notify?: NotifyOptions;
 }
 
 export const HEARTBEAT_MS = 2000;
@@ -106,6 +111,7 @@ export class Master {
   private readonly flow: FlowControl;
   private readonly secrets: Secrets;
   private readonly steps: Steps;
+  private readonly notifications: Notifications;
   private readonly workers: WorkerRegistry;
   private readonly commands: Commands;
   private readonly views: Views;
@@ -153,6 +159,7 @@ export class Master {
     this.flow = new FlowControl(r);
     this.secrets = new Secrets(r, options.secretKeys ?? null);
     this.steps = new Steps(r);
+    this.notifications = new Notifications(r, (name) => this.secrets.valuesOf([name])[0] ?? null, options.notify ?? null);
     this.effects = new EffectApplier(r, this.flow);
     this.dispatcher = new Dispatcher(r, this.effects, this.flow, this.secrets);
     this.workers = new WorkerRegistry(r, this.effects);
@@ -183,6 +190,7 @@ export class Master {
     Object.assign(this.r.totals, await this.store.totals());
     await this.flow.loadLimits();
     await this.secrets.load();
+    await this.notifications.start();
     this.workers.recover(await this.store.loadActiveRuns());
     this.flow.restore();
     // After the active runs are known: their logs are never trimmed.
@@ -205,6 +213,7 @@ export class Master {
     this.disk.stop();
     this.history.stop();
     this.workers.closeLinks();
+    await this.notifications.close();
     await this.r.committer.flushed();
     await this.kv.close();
     await this.pipelines.close();
@@ -239,7 +248,7 @@ export class Master {
   /** Submits a run's jobs again as a new run (the jobs added at runtime included). */
   async rerun(runId: string): Promise<{ runId: string; jobs: string[] }> {
     const { run, jobs } = await this.views.getRun(runId);
-    return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), jobs: jobs.map((j) => j.spec) });
+    return this.submit({ name: run.name, tags: run.tags, ...(run.agentRunId !== null && { agentRunId: run.agentRunId }), ...(run.notify && { on: run.notify }), jobs: jobs.map((j) => j.spec) });
   }
 
   deleteRun(runId: string): Promise<boolean> {
@@ -280,6 +289,12 @@ export class Master {
 
   getStep = (a: AttemptId, name: string): Promise<{ step: StepView | null; result: string | null }> => this.steps.get(a, name);
   recordStep = (a: AttemptId, report: StepReport): Promise<StepOutcome & { kept: boolean }> => this.steps.record(a, report);
+  // ---- notifications out (systems/notifications.ts) -------------------------------------------
+
+  notificationSettings = (): NotifySettings => this.notifications.view();
+  setNotificationTarget = (event: NotifyEvent, url: string | null): Promise<{ changed: boolean; settings: NotifySettings }> => this.notifications.setTarget(event, url);
+  setNotificationKey = (secret: string): Promise<NotifySettings> => this.notifications.setKeySecret(secret);
+  listDeliveries = (query: { runId?: string; limit: number }): Promise<NotificationDelivery[]> => this.notifications.listDeliveries(query);
 
   // ---- queries (systems/views.ts) and feeds (systems/watchers.ts) -----------------------------
 

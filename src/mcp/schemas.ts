@@ -76,6 +76,7 @@ function checkJob(job: JobFields, ctx: z.RefinementCtx): void {
 
 const RunNameSchema = RunSpecSchema.shape.name.removeDefault();
 const FairnessInput = RunSpecSchema.shape.fairness.describe("{key, weight}: the group the run's jobs take turns in within a priority (default: the run itself)");
+const NotifyInput = RunSpecSchema.shape.on.describe('{failure, success, gate}: http(s) URLs the master POSTs a signed JSON notification to when the run fails, completes or a gate opens (Slack incoming webhooks work as they are)');
 const AgentRunSchema = IdSchema.optional().describe('make the run a stage of this agent run');
 
 export const SubmitJobInput = z
@@ -85,6 +86,7 @@ export const SubmitJobInput = z
     run_name: RunNameSchema.optional().describe('the run name (default: the script name)'),
     agent_run_id: AgentRunSchema,
     fairness: FairnessInput,
+    on: NotifyInput,
   })
   .superRefine(checkJob);
 
@@ -109,6 +111,7 @@ export const SubmitDagInput = z.strictObject({
   jobs: DagJobsSchema,
   agent_run_id: AgentRunSchema,
   fairness: FairnessInput,
+  on: NotifyInput,
 });
 
 export const ExtendRunInput = z.strictObject({

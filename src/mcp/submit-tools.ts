@@ -98,9 +98,9 @@ function dagJobs(input: DagJob[]): JobInput[] {
   });
 }
 
-/** The run's own fields a tool takes: its agent run and its fairness group. */
-function runFields(p: { agent_run_id?: string | undefined; fairness?: RunInput['fairness'] }): Pick<RunInput, 'agentRunId' | 'fairness'> {
-  return { ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }), ...(p.fairness !== undefined && { fairness: p.fairness }) };
+/** The run's own fields a tool takes: its agent run, its fairness group and its notification URLs. */
+function runFields(p: { agent_run_id?: string | undefined; fairness?: RunInput['fairness']; on?: RunInput['on'] }): Pick<RunInput, 'agentRunId' | 'fairness' | 'on'> {
+  return { ...(p.agent_run_id !== undefined && { agentRunId: p.agent_run_id }), ...(p.fairness !== undefined && { fairness: p.fairness }), ...(p.on !== undefined && { on: p.on }) };
 }
 
 const ms = (seconds: number): number => Math.max(1, Math.round(seconds * 1000));

@@ -84,6 +84,12 @@ export const ACCESS: Record<ClientMethod, MethodAccess> = {
   // durable steps: a job's own, named by its token
   'step.get': read('self'),
   'step.record': operate('self'),
+  // notifications out: the cluster's URLs and signing key are the admin's; deliveries are read (URLs shown by origin only)
+  'notifications.list': admin,
+  'notifications.set': admin,
+  'notifications.remove': admin,
+  'notifications.key': admin,
+  'notifications.deliveries': read('never'),
   'schedules.list': read('never'),
   'schedule.put': admin,
   'schedule.pause': admin,

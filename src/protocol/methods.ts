@@ -15,6 +15,7 @@ import { type FlowResults, flowParams } from './flow-methods.js';
 import { type SecretResults, secretParams } from './secret-methods.js';
 import { type StepResults, stepParams } from './step-methods.js';
 import { type TriggerResults, triggerParams } from './trigger-methods.js';
+import { type NotifyResults, notifyParams } from './notify-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
@@ -115,6 +116,7 @@ export const params = {
   ...secretParams,
   ...stepParams,
   ...triggerParams,
+  ...notifyParams,
   ...accessParams,
   /**
    * `requestId` makes a retried submission safe: the same id returns the run the first one created
@@ -368,7 +370,7 @@ export interface SubmitResult {
   replaced?: string[];
 }
 
-export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, StepResults, TriggerResults, AccessResults {
+export interface Results extends DataBusResults, ScheduleResults, FlowResults, SecretResults, StepResults, TriggerResults, NotifyResults, AccessResults {
   submit: SubmitResult;
   'blob.missing': { missing: string[] };
   'blob.put': { size: number; complete: boolean };

@@ -25,6 +25,7 @@ import { GateClient } from './gates.js';
 import type { JobInput, JobLike, RunInput, ScriptSource } from './job-input.js';
 import { JobClient, type LogOutput } from './jobs.js';
 import { LimitClient } from './limits.js';
+import { NotificationClient } from './notifications.js';
 import { type RunEvent, RunClient } from './runs.js';
 import { ScheduleClient } from './schedules.js';
 import { TriggerClient } from './triggers.js';
@@ -62,6 +63,8 @@ export class TitanClient {
   readonly file: FileClient;
   /** The cluster's flow limits on keys, and what each key holds and keeps waiting. */
   readonly limits: LimitClient;
+  /** The cluster's notification URLs, the signing key's secret, and the recorded deliveries. */
+  readonly notifications: NotificationClient;
 
   constructor(options: ClientOptions = {}) {
     this.connection = new Connection(options);
@@ -83,6 +86,7 @@ export class TitanClient {
     this.artifact = new ArtifactClient(transport);
     this.file = new FileClient(transport);
     this.limits = new LimitClient(transport);
+    this.notifications = new NotificationClient(transport);
   }
 
   /** Sends one request (any method of docs/protocol.md) and resolves with its result. */

@@ -11,6 +11,8 @@ export type { FileClient } from './files.js';
 export type { GateClient } from './gates.js';
 export type { JobClient } from './jobs.js';
 export type { ClusterLimitInput, LimitClient } from './limits.js';
+export { notifyOn } from './notifications.js';
+export type { NotificationClient } from './notifications.js';
 export type { RunClient } from './runs.js';
 export type { ScheduleClient } from './schedules.js';
 export type { ServiceClient } from './services.js';

@@ -138,6 +138,19 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
   app.put('/api/secrets/:name', { config: { access: 'secret.set' } }, async (req) => call(req, 'secret.set', { value: bodyObject(req).value, name: secretName(req) }, secretWording));
   app.delete('/api/secrets/:name', { config: { access: 'secret.remove' } }, async (req) => call(req, 'secret.remove', { name: secretName(req) }, secretWording));
 
+  // ---- notifications out: the cluster's URLs and signing key, and the deliveries -------------------
+
+  const notifyEvent = (req: FastifyRequest) => (req.params as { event: string }).event;
+  app.get('/api/notifications', { config: { access: 'notifications.list' } }, async (req) => call(req, 'notifications.list', {}));
+  app.put('/api/notifications/key', { config: { access: 'notifications.key' } }, async (req) => call(req, 'notifications.key', { secret: bodyObject(req).secret }));
+  app.get('/api/notifications/deliveries', { config: { access: 'notifications.deliveries' } }, async (req) => {
+    const q = queryOf(req);
+    return call(req, 'notifications.deliveries', { ...(q.run !== undefined && { runId: q.run }), ...(q.limit !== undefined && { limit: numberOf(q.limit) }) });
+  });
+  app.get('/api/runs/:runId/notifications', { config: { access: 'notifications.deliveries' } }, async (req) => call(req, 'notifications.deliveries', { runId: (req.params as { runId: string }).runId }));
+  app.put('/api/notifications/:event', { config: { access: 'notifications.set' } }, async (req) => call(req, 'notifications.set', { url: bodyObject(req).url, event: notifyEvent(req) }));
+  app.delete('/api/notifications/:event', { config: { access: 'notifications.remove' } }, async (req) => call(req, 'notifications.remove', { event: notifyEvent(req) }));
+
   // ---- workers ----------------------------------------------------------------------------------
 
   app.get('/api/workers', { config: { access: 'workers.list' } }, async (req) => call(req, 'workers.list', {}));

@@ -1,7 +1,7 @@
 /** The composition root of a master process: store, master, TCP and HTTP servers. */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, isIP, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { MasterStartSettings } from '../config/master-settings.js';
 import { type MasterUnits, masterUnits } from '../config/master-units.js';
@@ -16,6 +16,7 @@ import { privateDataDir } from './data-dir.js';
 import { createHttpServer, type HttpPortOptions } from './http.js';
 import { HTTP_TIMEOUTS, type HttpTimeouts } from './limits.js';
 import { scaleWebhook } from './scale-webhook.js';
+import { notificationPoster } from './notify-post.js';
 import { jobTokenMinter } from '../protocol/derived-tokens.js';
 import { leaderTcp } from './tcp.js';
 import type { ServerTls } from './tls.js';
@@ -119,6 +120,9 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
     lead.leadership.keep(lost);
     store = watchFenced(own, (err: FencedError) => lead.leadership.lost(err.message));
   }
+  // Links in notifications: --public-url, else the HTTP port's address once it is known.
+  const dashboardAt = (port: number): string => config.publicUrl ?? `${config.tls ? 'https' : 'http'}://${urlHost(advertisedHost(config.host, config.advertise))}:${port}`;
+  let publicUrl = dashboardAt(config.httpPort);
   const master = new Master({
     dataDir,
     ...(config.blobDir !== undefined && { blobDir: privateDir(resolve(config.blobDir)) }),
@@ -127,6 +131,7 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
     store,
     ...units.tuning,
     ...(units.autoscale !== undefined && { autoscale: units.autoscale }),
+    notify: { post: notificationPoster({ timeoutMs: units.tuning.notifyTimeoutMs }), publicUrl: () => publicUrl, retryBaseMs: units.tuning.notifyRetryBaseMs },
     ...(config.scaleWebhook !== undefined && { onDesired: scaleWebhook(config.scaleWebhook, (line) => process.stderr.write(`titan master: ${line}\n`)) }),
   });
   await master.start();
@@ -156,6 +161,7 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
   }
   await doors.lead(tcp, http);
   const both = doors;
+  publicUrl = dashboardAt((both.http.address() as AddressInfo).port);
   return {
     master,
     dataDir,
@@ -177,6 +183,9 @@ async function start(config: MasterConfig, dataDir: string, opened: (() => Promi
     },
   };
 }
+
+/** A host as a URL writes it: an IPv6 address in brackets. */
+const urlHost = (host: string): string => (isIP(host) === 6 ? `[${host}]` : host);
 
 /** The outermost folder of `path` that does not exist yet (what creating it would create), or null. */
 function firstMissing(path: string): string | null {

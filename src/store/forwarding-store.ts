@@ -3,17 +3,21 @@ import type { AccessStore, AuditBatch, StoredAuditEntry, StoredIdentity } from '
 import type { DataBusStore, KvStored } from './data-bus-store.js';
 import type { StepRecord } from '../core/steps.js';
 import type { StepStore } from './step-store.js';
+import type { NotificationDelivery } from '../core/notify-spec.js';
+import type { NotificationStore } from './notification-store.js';
 
 /**
  * The parts of a Store each backend implements in a module of its own, the data bus
- * (DataBusStore), the audit log and identities (AccessStore) and durable steps (StepStore), forwarded to those modules so
- * that each backend need not restate them. A backend whose writes need watching (a disk that
- * fills up) wraps them in `dataWrite`.
+ * (DataBusStore), the audit log and identities (AccessStore), durable steps (StepStore) and
+ * notification deliveries (NotificationStore), forwarded to those modules so that each backend
+ * need not restate them. A backend whose writes need watching (a disk that fills up) wraps them
+ * in `dataWrite`.
  */
-export abstract class ForwardingStore implements DataBusStore, AccessStore, StepStore {
+export abstract class ForwardingStore implements DataBusStore, AccessStore, StepStore, NotificationStore {
   protected abstract readonly data: DataBusStore;
   protected abstract readonly access: AccessStore;
   protected abstract readonly steps: StepStore;
+  protected abstract readonly notifications: NotificationStore;
 
   /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
   protected dataWrite<T>(write: () => Promise<T>): Promise<T> {
@@ -90,5 +94,21 @@ export abstract class ForwardingStore implements DataBusStore, AccessStore, Step
 
   listSteps(runId: string, jobId: string): Promise<StepRecord[]> {
     return this.steps.listSteps(runId, jobId);
+  }
+
+  addNotification(delivery: NotificationDelivery): Promise<void> {
+    return this.dataWrite(() => this.notifications.addNotification(delivery));
+  }
+
+  updateNotification(delivery: NotificationDelivery): Promise<boolean> {
+    return this.dataWrite(() => this.notifications.updateNotification(delivery));
+  }
+
+  listNotifications(options: { runId?: string; limit: number }): Promise<NotificationDelivery[]> {
+    return this.notifications.listNotifications(options);
+  }
+
+  pendingNotifications(): Promise<NotificationDelivery[]> {
+    return this.notifications.pendingNotifications();
   }
 }

@@ -37,9 +37,9 @@ const PRUNE_EVERY = 256;
 
 const placeholders = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 
-const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${placeholders(10)})
+const UPSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS}) VALUES (${placeholders(11)})
   ON CONFLICT (run_id) DO UPDATE SET name = excluded.name, agent_run_id = excluded.agent_run_id,
-    status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags, flow = excluded.flow`;
+    status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags, flow = excluded.flow, notify = excluded.notify`;
 // Jobs and attempts go in one statement per kind, their fields as one array per column (a
 // submission of thousands of jobs is one round trip, not thousands).
 

@@ -26,6 +26,7 @@ import { migratePostgres } from './postgres-migrate.js';
 import { PostgresRuns } from './postgres-runs.js';
 import { PostgresSchedules } from './postgres-schedules.js';
 import { PostgresSteps } from './postgres-steps.js';
+import { PostgresNotifications } from './postgres-notifications.js';
 import { parsePostgresUrl, redact } from './postgres-url.js';
 import { type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError, StoreUnavailableError } from './store.js';
 
@@ -39,6 +40,7 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
   private readonly triggers: PostgresTriggers;
   protected readonly access: PostgresAccess;
   protected readonly steps: PostgresSteps;
+  protected readonly notifications: PostgresNotifications;
 
   private constructor(private readonly c: PostgresConnection) {
     super();
@@ -49,6 +51,7 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
     this.triggers = new PostgresTriggers(c);
     this.access = new PostgresAccess(c);
     this.steps = new PostgresSteps(c);
+    this.notifications = new PostgresNotifications(c);
   }
 
   /**

@@ -10,7 +10,7 @@
  *   titan:lease                        "<epoch> <holder id> <address JSON>", expiring (PX) unless renewed
  *   titan:lease:epoch                  counter: the latest epoch granted (INCR), which fences writes
  *   titan:masters                      hash: master id → "<expiresAt by the server's clock> <address JSON>"
- *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy flow] n:<STATUS>…
+ *   titan:run:<run>                    hash: name status createdAt [agent finishedAt tags request startedBy flow notify] n:<STATUS>…
  *   titan:run:<run>:specs              hash: job → "<createdAt> <spec JSON>" (immutable)
  *   titan:run:<run>:jobs               hash: job → "<STATUS> <JSON of the mutable fields>"
  *   titan:run:<run>:order              list: job ids in insertion order
@@ -42,6 +42,11 @@
  *   titan:audit:seq                    counter: the last number given to an audit entry
  *   titan:audit:batches                zset: id of an applied audit append by its last seq (retries add nothing)
  *   titan:identities                   hash: "<token|user>:<name>" → the identity's JSON (hashes only)
+ *   titan:notifications                hash: delivery id → JSON
+ *   titan:notifications:seq            counter: the last number given to a delivery
+ *   titan:notifications:order          zset: delivery id by seq (listing, and the bound on their number)
+ *   titan:notifications:pending        zset: pending delivery id by seq
+ *   titan:notifications:run:<run>      zset: the run's delivery ids by seq
  */
 
 /** Where the engine's state lives. */
@@ -74,6 +79,10 @@ export const KEY = {
   auditSeq: `${ENGINE}audit:seq`,
   auditBatches: `${ENGINE}audit:batches`,
   identities: `${ENGINE}identities`,
+  notifications: `${ENGINE}notifications`,
+  notificationsSeq: `${ENGINE}notifications:seq`,
+  notificationsOrder: `${ENGINE}notifications:order`,
+  notificationsPending: `${ENGINE}notifications:pending`,
 } as const;
 
 /** Prefixes a name is appended to (a run id, a status, a tag, a bus key…). */
@@ -86,6 +95,7 @@ export const PREFIX = {
   attempts: `${ENGINE}attempts:`,
   artifactsRun: `${ENGINE}artifacts:run:`,
   trigger: `${ENGINE}trigger:`,
+  notificationsRun: `${ENGINE}notifications:run:`,
   /** The data bus's keys, where Titan kept them. */
   bus: 'user:',
 } as const;

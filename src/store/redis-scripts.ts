@@ -56,6 +56,8 @@ const SCRIPT_FILES = {
   titanLeaseRelease: 'lease-release.lua',
   titanLeaseCurrent: 'lease-current.lua',
   titanMasterHeartbeat: 'master-heartbeat.lua',
+  titanNotifyAdd: 'notify-add.lua',
+  titanNotifyUpdate: 'notify-update.lua',
 } as const;
 
 export type RedisScriptName = keyof typeof SCRIPT_FILES;

@@ -20,10 +20,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { RunFlow } from '../core/flow-spec.js';
+import type { NotifyTargets } from '../core/notify-spec.js';
 import type { ScheduleRecord } from '../core/schedule.js';
 import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
 import { RedisTriggers } from './redis-triggers.js';
 import { ForwardingStore } from './forwarding-store.js';
+import { RedisNotifications } from './redis-notifications.js';
 import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
@@ -98,6 +100,8 @@ function toRun(runId: string, h: Record<string, string>): RunRecord {
     ...(h.startedBy !== undefined && { startedBy: h.startedBy }),
     // Written by this store from a RunFlow.
     ...(h.flow !== undefined && { flow: JSON.parse(h.flow) as RunFlow }),
+    // Written by this store from a validated RunSpec.on.
+    ...(h.notify !== undefined && { notify: JSON.parse(h.notify) as NotifyTargets }),
   };
 }
 
@@ -136,7 +140,7 @@ const scheduleJson = (r: ScheduleRecord): string =>
 function encodeBatch(batch: StoreBatch): string[] {
   const args: string[] = [String(batch.runs.length)];
   for (const r of batch.runs) {
-    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.startedBy ?? '', r.flow ? JSON.stringify(r.flow) : '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
+    args.push(r.runId, r.name, r.agentRunId ?? '', r.status, String(r.createdAt), r.finishedAt === null ? '' : String(r.finishedAt), r.requestId ?? '', r.startedBy ?? '', r.flow ? JSON.stringify(r.flow) : '', r.notify ? JSON.stringify(r.notify) : '', r.tags.length > 0 ? JSON.stringify(r.tags) : '', String(r.tags.length), ...r.tags);
   }
   args.push(String(batch.newJobs.length));
   for (const j of batch.newJobs) args.push(j.runId, j.spec.id, specEntry(j), stateEntry(j));
@@ -155,6 +159,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
   protected readonly access: RedisAccess;
   protected readonly steps: RedisSteps;
   private readonly triggers: RedisTriggers;
+  protected readonly notifications: RedisNotifications;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
   /** The id of the last batch this store committed (or found at open): the script checks it. */
@@ -172,6 +177,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
     this.access = new RedisAccess(c, (name, args) => this.write(name, args));
     this.steps = new RedisSteps(c, (name, args) => this.write(name, args));
     this.triggers = new RedisTriggers(c, (name, args) => this.write(name, args));
+    this.notifications = new RedisNotifications(c, (name, args) => this.write(name, args));
     this.lastCommit = lastCommit;
     this.lease = new RedisLease(c, (epoch) => {
       this.fenceEpoch = String(epoch);

@@ -26,10 +26,10 @@ function prepare(db: Database.Database) {
     // created_at is immutable: jobs.run_created_at holds a copy of it.
     upsertRun: db.prepare<RunParams>(
       `INSERT INTO runs (${RUN_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          name = excluded.name, agent_run_id = excluded.agent_run_id,
-         status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags, flow = excluded.flow`,
+         status = excluded.status, finished_at = excluded.finished_at, tags = excluded.tags, flow = excluded.flow, notify = excluded.notify`,
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)

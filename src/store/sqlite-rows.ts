@@ -4,6 +4,7 @@
  * looks up named properties on an object, and these run several times per job.
  */
 import type { RunFlow } from '../core/flow-spec.js';
+import type { NotifyTargets } from '../core/notify-spec.js';
 import type { AttemptOutcome, AttemptRecord, JobRecord, JobSpec, JobStatus, RunRecord, RunStatus, ServiceState } from '../core/model.js';
 import type { JobTotals, RunListing } from './store.js';
 
@@ -18,6 +19,7 @@ export interface RunRow {
   request_id: string | null;
   started_by: string | null;
   flow: string | null;
+  notify: string | null;
 }
 
 export interface JobRow {
@@ -58,8 +60,8 @@ export interface RunCountRow extends RunRow {
 
 export type TotalsRow = JobTotals;
 
-/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow */
-export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null, string | null];
+/** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow, notify */
+export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null, string | null, string | null];
 /** JOB_STATE_COLUMNS in order, then the key: run_id, job_id */
 export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
 /** JOB_COLUMNS in order (an update's parameters, then spec and created_at), then run_id again for run_created_at */
@@ -78,14 +80,14 @@ export interface DecisionRow {
   reason: string;
 }
 
-export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow';
+export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow, notify';
 /** What a job's transitions change: an update writes these, the spec and created_at never change. */
 export const JOB_STATE_COLUMNS = ['status', 'attempt', 'not_before', 'worker_id', 'exit_code', 'error', 'started_at', 'finished_at', 'service', 'retry_base', 'lost'] as const;
 /** In the order of an insert's parameters. */
 export const JOB_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id', 'spec', 'created_at'].join(', ');
 export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
 
-export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null, r.flow ? JSON.stringify(r.flow) : null];
+export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null, r.flow ? JSON.stringify(r.flow) : null, r.notify ? JSON.stringify(r.notify) : null];
 
 export const rowToRun = (row: RunRow): RunRecord => ({
   runId: row.run_id,
@@ -100,6 +102,8 @@ export const rowToRun = (row: RunRow): RunRecord => ({
   ...(row.started_by !== null && { startedBy: row.started_by }),
   // Written by this store from a RunFlow.
   ...(row.flow !== null && { flow: JSON.parse(row.flow) as RunFlow }),
+  // Written by this store from a validated RunSpec.on.
+  ...(row.notify !== null && { notify: JSON.parse(row.notify) as NotifyTargets }),
 });
 
 export const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [

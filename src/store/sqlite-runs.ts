@@ -26,7 +26,7 @@ type RunListParams = { limit: number; status?: string; tag?: string; afterAt?: n
 
 /** One query for the page of runs and their per-status job counts. */
 function listRunsSql(where: string): string {
-  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags, r.request_id, r.started_by, r.flow,
+  return `SELECT r.run_id, r.name, r.agent_run_id, r.status, r.created_at, r.finished_at, r.tags, r.request_id, r.started_by, r.flow, r.notify,
             j.status AS job_status, COUNT(j.run_id) AS n
           FROM (SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT @limit) AS r
           LEFT JOIN jobs AS j ON j.run_id = r.run_id

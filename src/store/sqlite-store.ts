@@ -27,6 +27,7 @@ import { type DiskGuardOptions, SqliteDiskGuard } from './sqlite-errors.js';
 import { SqliteRunQueries } from './sqlite-runs.js';
 import { SqliteScheduleStore } from './sqlite-schedules.js';
 import { SqliteSteps } from './sqlite-steps.js';
+import { SqliteNotifications } from './sqlite-notifications.js';
 import { SqliteTotals } from './sqlite-totals.js';
 import { isEmptyBatch, type JobTotals, type RunListing, type RunPosition, type Store, type StoreBatch, StoreOpenError } from './store.js';
 
@@ -39,6 +40,7 @@ export class SqliteStore extends ForwardingStore implements Store {
   private readonly triggers: SqliteTriggerStore;
   protected readonly access: SqliteAccess;
   protected readonly steps: SqliteSteps;
+  protected readonly notifications: SqliteNotifications;
 
   private constructor(
     private readonly db: Database.Database,
@@ -55,6 +57,7 @@ export class SqliteStore extends ForwardingStore implements Store {
     this.triggers = new SqliteTriggerStore(db);
     this.access = new SqliteAccess(db);
     this.steps = new SqliteSteps(db);
+    this.notifications = new SqliteNotifications(db);
   }
 
   /** Opens (creating if needed) the database at path and brings its schema up to date. */

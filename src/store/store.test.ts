@@ -15,6 +15,7 @@ import { ScheduleSpecSchema } from '../core/schedule.js';
 import type { StepRecord } from '../core/steps.js';
 import { type DeliveryRecord, type TriggerRecord, TriggerLimitsSchema } from '../core/trigger.js';
 import { emptyBatch, type Store, type StoreBatch } from './store.js';
+import type { NotificationDelivery } from '../core/notify-spec.js';
 import { jobSpec } from '../../test/helpers/records.js';
 import { attempt, batch, fullSpec, job, run, schedule, submit } from '../../test/helpers/store-fixtures.js';
 import { storeBackends } from '../../test/helpers/stores.js';
@@ -783,6 +784,31 @@ describe.each(factories)('Store conformance: $name', (factory) => {
       await first.close();
       const second = await open();
       expect(await second.listSchedules()).toEqual([s]);
+    });
+
+    it('records notification deliveries, resumes the pending ones, and removes them with their run', async () => {
+      const store = await open();
+      const on = { failure: 'https://hooks.example.com/fail', gate: 'http://127.0.0.1:9/gate' };
+      await store.commit(batch({ runs: [run('r1', 1_000, 'FAILED', { finishedAt: 2_000, notify: on }), run('r2', 1_500, 'COMPLETED', { finishedAt: 2_500 })] }));
+      expect((await store.getRun('r1'))?.notify).toEqual(on);
+      expect((await store.getRun('r2'))?.notify).toBeUndefined();
+      const d = (id: string, runId: string, extra: Partial<NotificationDelivery> = {}): NotificationDelivery => ({
+        id, runId, event: 'failure', url: on.failure, body: '{"event":"failure"}', state: 'pending', tries: 0, lastStatus: null, lastError: null, createdAt: 3_000, updatedAt: 3_000, nextAt: 3_000, ...extra,
+      });
+      await store.addNotification(d('n1', 'r1'));
+      await store.addNotification(d('n2', 'r2', { event: 'success' }));
+      await store.addNotification(d('n3', 'r1', { event: 'gate', url: on.gate }));
+      expect((await store.pendingNotifications()).map((x) => x.id)).toEqual(['n1', 'n2', 'n3']);
+      const tried = d('n1', 'r1', { state: 'delivered', tries: 2, lastStatus: 200, lastError: null, updatedAt: 4_000, nextAt: null });
+      expect(await store.updateNotification(tried)).toBe(true);
+      expect(await store.updateNotification(d('n3', 'r1', { event: 'gate', url: on.gate, state: 'failed', tries: 5, lastStatus: 503, lastError: 'answered 503', updatedAt: 5_000, nextAt: null }))).toBe(true);
+      expect((await store.pendingNotifications()).map((x) => x.id)).toEqual(['n2']);
+      expect(await store.listNotifications({ runId: 'r1', limit: 10 })).toEqual([d('n3', 'r1', { event: 'gate', url: on.gate, state: 'failed', tries: 5, lastStatus: 503, lastError: 'answered 503', updatedAt: 5_000, nextAt: null }), tried]);
+      expect((await store.listNotifications({ limit: 2 })).map((x) => x.id)).toEqual(['n3', 'n2']);
+      expect(await store.deleteRun('r1')).toBe(true);
+      expect(await store.listNotifications({ runId: 'r1', limit: 10 })).toEqual([]);
+      expect((await store.listNotifications({ limit: 10 })).map((x) => x.id)).toEqual(['n2']);
+      expect(await store.updateNotification(tried)).toBe(false);
     });
 
     it('round-trips a large run', async () => {

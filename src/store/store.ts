@@ -11,6 +11,7 @@ import type { AccessStore } from './access-store.js';
 import type { DataBusStore } from './data-bus-store.js';
 import type { StepStore } from './step-store.js';
 import type { TriggerStore } from './trigger-store.js';
+import type { NotificationStore } from './notification-store.js';
 
 export interface StoreBatch {
   runs: RunRecord[];
@@ -79,7 +80,7 @@ export interface RunPosition {
   runId: string;
 }
 
-export interface Store extends DataBusStore, AccessStore, StepStore, TriggerStore {
+export interface Store extends DataBusStore, AccessStore, StepStore, TriggerStore, NotificationStore {
   /** Applies the whole batch or nothing; resolves once it is durable. */
   commit(batch: StoreBatch): Promise<void>;
   /** Every run that is not finished, with all of its jobs (for recovery at start-up). */
@@ -104,7 +105,7 @@ export interface Store extends DataBusStore, AccessStore, StepStore, TriggerStor
   /** Finished runs (not RUNNING) that finished before `cutoff` (ms), oldest first, at most `limit`. */
   finishedRunsBefore(cutoff: number, limit: number): Promise<string[]>;
   /**
-   * Removes a finished run with its jobs, attempts, steps and gate decisions (its artifacts and logs are
+   * Removes a finished run with its jobs, attempts, steps, gate decisions and notification deliveries (its artifacts and logs are
    * the master's); false when there is no such run, a CONFLICT error when it is still RUNNING.
    */
   deleteRun(runId: string): Promise<boolean>;

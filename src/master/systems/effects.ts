@@ -109,7 +109,8 @@ export class EffectApplier implements EffectSink {
     const jobWatchers = bus.topic('jobs', runId);
     const cluster = bus.listens('run');
     const finished = state.run.status !== 'RUNNING';
-    if (!watchers && !cluster && !finished && !bus.listensTo('job') && !bus.listensTo('attempt')) return;
+    const gates = bus.listens('gateOpened') ? [...changed].filter((j) => j.status === 'WAITING_APPROVAL') : [];
+    if (!watchers && !cluster && !finished && gates.length === 0 && !bus.listensTo('job') && !bus.listensTo('attempt')) return;
     this.r.committer.afterCommit(() => {
       const views = cluster || (jobWatchers && jobWatchers.handlers.length > 0) ? [...changed].map(this.r.jobViews.batch()) : null;
       if (views && views.length > 0) {
@@ -120,6 +121,8 @@ export class EffectApplier implements EffectSink {
       if (bus.listensTo('job')) for (const job of changed) bus.emitTo('job', jobRef(runId, job.spec.id), job);
       if (bus.listensTo('attempt')) for (const job of changed) bus.emitTo('attempt', jobRef(runId, job.spec.id), job);
       if (runChanged) watchers?.emit(state.run);
+      if (runChanged && finished && bus.listens('runFinished')) bus.emit('runFinished', { run: { ...state.run }, jobs: [...state.jobs.values()] }, runId);
+      for (const job of gates) bus.emit('gateOpened', { run: { ...state.run }, job }, runId);
       if (state.run.status !== 'RUNNING' && runs.get(runId) === state) runs.retire(state);
     });
   }

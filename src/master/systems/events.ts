@@ -26,6 +26,10 @@ export interface MasterEvents {
   attempt: JobRecord;
   /** A run of an agent run changed; keyed by agent run id. */
   stage: RunRecord;
+  /** A commit finished a run (heard only by `on`): the run and its jobs as they ended; keyed by run id. */
+  runFinished: { run: RunRecord; jobs: JobRecord[] };
+  /** A commit opened a gate (heard only by `on`); keyed by run id. */
+  gateOpened: { run: RunRecord; job: JobRecord };
 }
 
 export type Handler<T> = (payload: T, key: string) => void;

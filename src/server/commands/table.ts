@@ -21,6 +21,7 @@ import { scheduleCommands } from './schedules.js';
 import { limitCommands } from './limits.js';
 import { secretCommands } from './secrets.js';
 import { stepCommands } from './steps.js';
+import { notifyCommands } from './notifications.js';
 import { submissionCommands } from './submissions.js';
 import { triggerCommands } from './triggers.js';
 import { workerCommands } from './workers.js';
@@ -37,6 +38,7 @@ const TABLE = {
   ...secretCommands,
   ...stepCommands,
   ...triggerCommands,
+  ...notifyCommands,
   ...dataCommands,
   ...artifactCommands,
   ...identityCommands,

@@ -15,6 +15,7 @@ import { sql as access } from './0009_access.js';
 import { sql as runFlow } from './0010_run_flow.js';
 import { sql as steps } from './0011_steps.js';
 import { sql as triggers } from './0012_triggers.js';
+import { sql as notifications } from './0013_notifications.js';
 
 export interface Migration {
   readonly version: number;
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'run_flow', sql: runFlow },
   { version: 11, name: 'steps', sql: steps },
   { version: 12, name: 'triggers', sql: triggers },
+  { version: 13, name: 'notifications', sql: notifications },
 ];

@@ -10,6 +10,7 @@ import { sql as masterPresence } from './0003_master_presence.js';
 import { sql as runFlow } from './0004_run_flow.js';
 import { sql as steps } from './0005_steps.js';
 import { sql as triggers } from './0006_triggers.js';
+import { sql as notifications } from './0007_notifications.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
@@ -18,4 +19,5 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'run_flow', sql: runFlow },
   { version: 5, name: 'steps', sql: steps },
   { version: 6, name: 'triggers', sql: triggers },
+  { version: 7, name: 'notifications', sql: notifications },
 ];

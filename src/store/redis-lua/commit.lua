@@ -1,5 +1,5 @@
 -- ARGV (after the fencing epoch, see includes/fence.lua): id, previous id ('' for none), then the sections, each a count followed by its entries:
---   runs:      runId name agent('') status createdAt finishedAt('') requestId('') startedBy('') flowJSON('') tagsJSON('') nTags tag…
+--   runs:      runId name agent('') status createdAt finishedAt('') requestId('') startedBy('') flowJSON('') notifyJSON('') tagsJSON('') nTags tag…
 --   new jobs:  runId jobId spec state
 --   updates:   runId jobId state
 --   attempts:  runId jobId attempt JSON
@@ -22,7 +22,7 @@ local function status(state) return string.match(state, '^(%S+)') end
 
 local runs = {}
 for r = 1, tonumber(nxt()) do
-  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), request = nxt(), startedBy = nxt(), flow = nxt(), tagsJson = nxt(), tags = {} }
+  local run = { id = nxt(), name = nxt(), agent = nxt(), status = nxt(), createdAt = nxt(), finishedAt = nxt(), request = nxt(), startedBy = nxt(), flow = nxt(), notify = nxt(), tagsJson = nxt(), tags = {} }
   for t = 1, tonumber(nxt()) do run.tags[t] = nxt() end
   runs[r] = run
 end
@@ -83,6 +83,7 @@ for _, run in ipairs(runs) do
   setOrDel(key, 'finishedAt', run.finishedAt)
   setOrDel(key, 'tags', run.tagsJson)
   setOrDel(key, 'flow', run.flow)
+  setOrDel(key, 'notify', run.notify)
   if not old[3] then redis.call('ZADD', KEY_RUNS, score, run.id) end
   if not old[3] and run.request ~= '' then
     redis.call('HSET', key, 'request', run.request)

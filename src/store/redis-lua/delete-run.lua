@@ -1,4 +1,4 @@
--- ARGV (after the fencing epoch, see includes/fence.lua): runId. Removes a finished run, its jobs, attempts, steps, index entries and gate decisions;
+-- ARGV (after the fencing epoch, see includes/fence.lua): runId. Removes a finished run, its jobs, attempts, steps, index entries, gate decisions and notification deliveries;
 -- the totals are lifetime counts and stay. 1 when removed, 0 when there is no such run.
 --- @include "fence"
 --- @include "keys"
@@ -29,5 +29,12 @@ if dropped then
   redis.call('DEL', KEY_DECISIONS)
   for k = 1, #kept, 1000 do redis.call('RPUSH', KEY_DECISIONS, unpack(kept, k, math.min(k + 999, #kept))) end
 end
+local nk = PREFIX_NOTIFICATIONS_RUN .. id
+for _, n in ipairs(redis.call('ZRANGE', nk, 0, -1)) do
+  redis.call('HDEL', KEY_NOTIFICATIONS, n)
+  redis.call('ZREM', KEY_NOTIFICATIONS_ORDER, n)
+  redis.call('ZREM', KEY_NOTIFICATIONS_PENDING, n)
+end
+redis.call('DEL', nk)
 redis.call('DEL', rk, rk .. RUN_PART_SPECS, rk .. RUN_PART_JOBS, rk .. RUN_PART_ORDER)
 return 1

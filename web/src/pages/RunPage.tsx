@@ -10,6 +10,7 @@ import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
 import { useJobChanges } from './run/useJobChanges.ts';
+import RunNotifications from './run/Notifications.tsx';
 
 const loadRunGraph = () => import('./run/RunGraph.tsx');
 const RunGraph = lazy(loadRunGraph);
@@ -98,6 +99,7 @@ export default function RunPage() {
         </div>
         {selectedJob && <JobPanel runId={runId} job={selectedJob} jobs={jobs} onSelect={select} onChanged={() => void run.reload()} />}
       </div>
+      <RunNotifications runId={runId} status={r.status} />
     </div>
   );
 }
