@@ -58,8 +58,10 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   return applied;
 }
 
+/** Versions rise strictly; a number may be skipped (held for a migration developed alongside). */
 function checkSequence(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 1, 2, 3, ...; found ${m.version} at position ${i + 1}`);
+    const previous = i === 0 ? 0 : (migrations[i - 1]?.version ?? 0);
+    if (m.version <= previous) throw new Error(`migrations must be numbered in rising order; found ${m.version} after ${previous}`);
   });
 }

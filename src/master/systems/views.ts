@@ -82,7 +82,7 @@ export class Views {
     await this.r.committer.readable();
     const attempts = await this.r.store.listAttempts(job.runId, job.spec.id);
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
-      attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
+      attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, queuedAt: job.queuedAt, startedAt: job.startedAt, runningAt: null, finishedAt: null, outcome: null, exitCode: null, error: null });
     }
     return { job: this.r.jobViews.one(job), attempts };
   }
