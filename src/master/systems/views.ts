@@ -3,6 +3,7 @@
  * runs are answered from memory, finished ones from the store once everything acknowledged is
  * durable. Job views come from job-views.ts, which says why a queued job waits.
  */
+import { type RunTimeline, runTimeline } from '../../core/timeline.js';
 import { TitanError } from '../../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord } from '../../core/model.js';
 import { jobRef } from '../../core/model.js';
@@ -64,6 +65,12 @@ export class Views {
     const run = await this.r.store.getRun(runId);
     if (!run) throw new TitanError('NOT_FOUND', `no run ${runId}`);
     return { run, jobs: (await this.r.store.getRunJobs(runId)).map(this.r.jobViews.batch()) };
+  }
+
+  /** The run's jobs and attempts as timeline columns (core/timeline.ts). */
+  async runTimeline(runId: string): Promise<RunTimeline> {
+    const { jobs } = await this.getRun(runId);
+    return runTimeline(jobs, await this.r.store.listRunAttempts(runId), this.r.clock.now());
   }
 
   /** Runs newest first, a page at a time: `next` (null on the last page) is the `after` of the next page. */
