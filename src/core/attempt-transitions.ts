@@ -59,7 +59,9 @@ export function startAttempt(state: RunState, jobId: string, workerId: string, n
     jobId,
     attempt: job.attempt,
     workerId,
+    queuedAt: job.queuedAt,
     startedAt: now,
+    runningAt: null,
     finishedAt: null,
     outcome: null,
     exitCode: null,
@@ -79,7 +81,7 @@ export function startAttempt(state: RunState, jobId: string, workerId: string, n
 export function finishAttempt(state: RunState, jobId: string, attempt: number, result: AttemptResult, now: number, random: number, maxLost: number = DEFAULT_MAX_LOST_ATTEMPTS): Effect[] {
   const job = state.jobs.get(jobId);
   if (!job || !isCurrentAttempt(state, jobId, attempt)) return [];
-  const effects: Effect[] = [attemptEnd(job, result.outcome, result.exitCode, result.error, now)];
+  const effects: Effect[] = [attemptEnd(job, result.outcome, result.exitCode, result.error, now, result.stagedMs ?? null)];
   job.exitCode = result.exitCode;
   job.error = result.error;
   if (result.outcome === 'LOST') job.lost++;

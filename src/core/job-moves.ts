@@ -53,6 +53,7 @@ export function queue(job: JobRecord, now: number, effects: Effect[]): void {
   }
   job.status = 'QUEUED';
   job.notBefore = null;
+  job.queuedAt = now;
   effects.push({ type: 'job', job }, { type: 'enqueue', job });
 }
 
@@ -76,7 +77,8 @@ export function releaseChildren(state: RunState, job: JobRecord, now: number, ef
 }
 
 /** The record of the job's current attempt, ended now. */
-export function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: number | null, error: string | null, now: number): Effect {
+export function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: number | null, error: string | null, now: number, stagedMs: number | null = null): Effect {
+  const startedAt = job.startedAt ?? now;
   return {
     type: 'attempt',
     attempt: {
@@ -84,7 +86,10 @@ export function attemptEnd(job: JobRecord, outcome: AttemptOutcome, exitCode: nu
       jobId: job.spec.id,
       attempt: job.attempt,
       workerId: job.workerId ?? '',
-      startedAt: job.startedAt ?? now,
+      queuedAt: job.queuedAt,
+      startedAt,
+      // The worker's staging time, laid on the master's clock (never past the end).
+      runningAt: stagedMs === null ? null : Math.min(startedAt + stagedMs, now),
       finishedAt: now,
       outcome,
       exitCode,

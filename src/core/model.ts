@@ -234,6 +234,8 @@ export interface JobRecord {
   exitCode: number | null;
   error: string | null;
   createdAt: number;
+  /** When the job last entered the workers' queue (ready, or ready again after a backoff), or null. */
+  queuedAt: number | null;
   startedAt: number | null;
   finishedAt: number | null;
   /** Null for jobs that are not services. */
@@ -293,7 +295,12 @@ export interface AttemptRecord {
   jobId: string;
   attempt: number;
   workerId: string;
+  /** When the job entered the queue for this attempt (null when not recorded). */
+  queuedAt: number | null;
+  /** When the master dispatched the attempt to its worker. */
   startedAt: number;
+  /** When the process started after staging, as the worker reports it (null when unknown). */
+  runningAt: number | null;
   finishedAt: number | null;
   outcome: AttemptOutcome | null;
   exitCode: number | null;

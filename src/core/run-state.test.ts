@@ -133,7 +133,7 @@ describe('startAttempt', () => {
       { type: 'job', job: a },
       {
         type: 'attempt',
-        attempt: { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'host:1', startedAt: 100, finishedAt: null, outcome: null, exitCode: null, error: null },
+        attempt: { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'host:1', queuedAt: 0, startedAt: 100, runningAt: null, finishedAt: null, outcome: null, exitCode: null, error: null },
       },
     ]);
     expect(isCurrentAttempt(state, 'a', 1)).toBe(true);
@@ -157,7 +157,7 @@ describe('finishAttempt', () => {
     const effects = finishAttempt(state, 'a', 1, OK, 20, 0.5);
     expect(job(state, 'a')).toMatchObject({ status: 'COMPLETED', finishedAt: 20, exitCode: 0, error: null });
     expect(ofType(effects, 'attempt').map((e) => e.attempt)).toEqual([
-      { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'w1', startedAt: 10, finishedAt: 20, outcome: 'COMPLETED', exitCode: 0, error: null },
+      { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'w1', queuedAt: 0, startedAt: 10, runningAt: null, finishedAt: 20, outcome: 'COMPLETED', exitCode: 0, error: null },
     ]);
     expect(status(state, 'b')).toBe('QUEUED');
     expect(ids(ofType(effects, 'enqueue'))).toEqual(['b']);
@@ -213,7 +213,7 @@ describe('finishAttempt', () => {
     expect(job(state, 'a')).toMatchObject({ status: 'FAILED', notBefore: 2000, exitCode: 1, error: 'exit code 1', attempt: 1 });
     expect(ofType(effects, 'timer').map((e) => e.at)).toEqual([2000]);
     expect(ofType(effects, 'attempt').map((e) => e.attempt)).toEqual([
-      { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'w1', startedAt: 500, finishedAt: 1000, outcome: 'FAILED', exitCode: 1, error: 'exit code 1' },
+      { runId: 'r1', jobId: 'a', attempt: 1, workerId: 'w1', queuedAt: 0, startedAt: 500, runningAt: null, finishedAt: 1000, outcome: 'FAILED', exitCode: 1, error: 'exit code 1' },
     ]);
     expect(status(state, 'b')).toBe('PENDING');
     expect(state.run.status).toBe('RUNNING');
@@ -438,7 +438,7 @@ describe('cancelJob', () => {
     expect(ofType(list, 'kill').map((e) => ({ id: e.job.spec.id, workerId: e.workerId, attempt: e.attempt }))).toEqual([{ id: 'a', workerId: 'w7', attempt: 2 }]);
     expect(ofType(list, 'dequeue')).toEqual([]);
     expect(ofType(list, 'attempt').map((e) => e.attempt)).toEqual([
-      { runId: 'r1', jobId: 'a', attempt: 2, workerId: 'w7', startedAt: 10_000, finishedAt: 10_500, outcome: 'CANCELLED', exitCode: null, error: 'cancelled by request' },
+      { runId: 'r1', jobId: 'a', attempt: 2, workerId: 'w7', queuedAt: 10_000, startedAt: 10_000, runningAt: null, finishedAt: 10_500, outcome: 'CANCELLED', exitCode: null, error: 'cancelled by request' },
     ]);
     expect(statuses(state)).toEqual({ a: 'CANCELLED', b: 'SKIPPED', other: 'QUEUED' });
     // Another job is still open: the run goes on.

@@ -34,6 +34,8 @@ export interface AttemptResult {
   error: string | null;
   /** A failure class reported by the worker; fail-fast classes skip the remaining retries. */
   errorCode?: FailureCode | null;
+  /** How long the worker took from the dispatch to the process start (staging), when it says. */
+  stagedMs?: number | null;
 }
 
 /** A run's state before any of its jobs is added. */

@@ -22,6 +22,7 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
     exitCode: null,
     error: null,
     createdAt: now,
+    queuedAt: null,
     startedAt: null,
     finishedAt: null,
     service: spec.kind === 'service' ? { port: spec.service?.port ?? null, pid: null, readyAt: null, released: false, restarts: 0, crashes: 0 } : null,

@@ -7,6 +7,7 @@
  * This class is a facade: the work is done by the systems in `systems/`, each constructed with
  * one resources bag and talking to the others through its event bus (see docs/architecture.md).
  */
+import type { RunTimeline } from '../core/timeline.js';
 import { join } from 'node:path';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobSpec, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
 import { LIMITS } from '../core/model.js';
@@ -309,6 +310,7 @@ export class Master {
   withinReach = (own: string, target: string): Promise<boolean> => this.views.withinReach(own, target);
   agentRunOf = (runId: string): Promise<string | null> => this.views.agentRunOf(runId);
   getRun = (runId: string): Promise<RunView> => this.views.getRun(runId);
+  runTimeline = (runId: string): Promise<RunTimeline> => this.views.runTimeline(runId);
   listRuns = (query: { limit: number; status?: RunRecord['status']; tag?: string; after?: string }): Promise<{ runs: RunSummary[]; next: string | null }> => this.views.listRuns(query);
   getJob = (ref: string): Promise<{ job: JobView; attempts: AttemptRecord[]; steps: StepView[] }> => this.views.getJob(ref);
   readLogs = (ref: string, attempt: number | undefined, offset: number, limit: number): Promise<LogChunk> => this.views.readLogs(ref, attempt, offset, limit);

@@ -103,6 +103,8 @@ export const FinishedAttemptSchema = AttemptIdSchema.extend({
   exitCode: z.number().int().nullable(),
   error: z.string().max(4096).transform(scrubNul).nullable(),
   errorCode: ReportedFailureCodeSchema.nullable(),
+  /** Milliseconds from the dispatch's arrival to the process start (staging); absent when it never started. */
+  stagedMs: z.number().int().nonnegative().max(2 ** 31).optional(),
 });
 export type FinishedAttempt = z.infer<typeof FinishedAttemptSchema>;
 

@@ -43,6 +43,11 @@ export function registerApiRoutes(app: FastifyInstance, master: Master, gate: Ga
     return { runs: window.runs.filter((r) => r.name.toLowerCase().includes(needle) || r.runId.toLowerCase().includes(needle)).slice(0, p.limit), next: null };
   });
   app.get('/api/runs/:runId', { config: { access: 'run.get' } }, async (req) => call(req, 'run.get', req.params));
+  // Read with run.get's checks; the columns come straight from the master (core/timeline.ts).
+  app.get('/api/runs/:runId/timeline', { config: { access: 'run.get' } }, async (req) => {
+    const { run } = await call(req, 'run.get', req.params);
+    return master.runTimeline(run.runId);
+  });
   app.post('/api/runs/:runId/cancel', { config: { access: 'run.cancel' } }, async (req) => call(req, 'run.cancel', req.params));
   app.delete('/api/runs/:runId', { config: { access: 'run.delete' } }, async (req) => call(req, 'run.delete', req.params));
   app.post('/api/runs/:runId/rerun', { config: { access: 'run.rerun' } }, async (req) => call(req, 'run.rerun', req.params));

@@ -61,7 +61,7 @@ function lastPerKey<T>(records: readonly T[], key: (r: T) => string): T[] {
 /** The SQL type of each column a job's insert or update sends, so the parameter arrays follow the shared column lists. */
 const JOB_COLUMN_TYPES: Record<string, string> = {
   status: 'text', attempt: 'integer', not_before: 'bigint', worker_id: 'text', exit_code: 'integer', error: 'text', started_at: 'bigint', finished_at: 'bigint',
-  service: 'text', retry_base: 'integer', lost: 'integer', run_id: 'text', job_id: 'text', spec: 'text', created_at: 'bigint',
+  service: 'text', retry_base: 'integer', lost: 'integer', queued_at: 'bigint', run_id: 'text', job_id: 'text', spec: 'text', created_at: 'bigint',
 };
 const typesOf = (columns: readonly string[]): string[] => columns.map((c) => JOB_COLUMN_TYPES[c] ?? expectType(c));
 function expectType(column: string): never {
@@ -76,11 +76,12 @@ const UPDATE_JOBS = `UPDATE jobs AS j SET ${JOB_STATE_COLUMNS.map((c) => `${c} =
   FROM ${unnest(typesOf(UPDATE_COLUMNS), UPDATE_COLUMNS.join(', '))}
   WHERE j.run_id = u.run_id AND j.job_id = u.job_id
   RETURNING j.run_id, j.job_id`;
-const ATTEMPT_TYPES = ['text', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'text'];
+const ATTEMPT_TYPES = ['text', 'text', 'integer', 'text', 'bigint', 'bigint', 'text', 'integer', 'text', 'bigint', 'bigint'];
 const UPSERT_ATTEMPTS = `INSERT INTO attempts (${ATTEMPT_COLUMNS})
   SELECT ${ATTEMPT_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')} FROM ${unnest(ATTEMPT_TYPES, ATTEMPT_COLUMNS)} ORDER BY u.ord
   ON CONFLICT (run_id, job_id, attempt) DO UPDATE SET worker_id = excluded.worker_id, started_at = excluded.started_at,
-    finished_at = excluded.finished_at, outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error`;
+    finished_at = excluded.finished_at, outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error,
+    queued_at = excluded.queued_at, running_at = excluded.running_at`;
 const INSERT_DECISION = 'INSERT INTO gate_decisions (run_id, job_id, approved, decided_by, comment, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)';
 
 const TOTALS_OF = (where: string): string =>
@@ -230,6 +231,10 @@ export class PostgresRuns {
 
   async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {
     return (await this.c.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = $1 AND job_id = $2 ORDER BY attempt`, [runId, jobId])).map(rowToAttempt);
+  }
+
+  async listRunAttempts(runId: string): Promise<AttemptRecord[]> {
+    return (await this.c.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = $1 ORDER BY job_id, attempt`, [runId])).map(rowToAttempt);
   }
 
   async listDecisions(limit: number): Promise<GateDecision[]> {

@@ -122,6 +122,10 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
     return this.runs.listAttempts(runId, jobId);
   }
 
+  listRunAttempts(runId: string): Promise<AttemptRecord[]> {
+    return this.runs.listRunAttempts(runId);
+  }
+
   listDecisions(limit: number): Promise<GateDecision[]> {
     return this.runs.listDecisions(limit);
   }

@@ -30,7 +30,7 @@ import { RedisAccess } from './redis-access.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisDataBusStore } from './redis-data-bus.js';
 import { RedisSteps } from './redis-steps.js';
-import { attemptsKey, KEY, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
+import { attemptsKey, KEY, RUN_PART, runKey, runsByAgentKey, runsByStatusKey, runsByTagKey } from './redis-keys.js';
 import { COMMIT_ERROR, DIVERGED_ERROR, FENCED_ERROR, REDIS_SCHEMA_VERSION, type RedisScriptName, redisScripts } from './redis-scripts.js';
 import { FencedError, type LeaderLease, type LeasedStore } from './lease.js';
 import { RedisLease } from './redis-lease.js';
@@ -58,16 +58,16 @@ const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a
 const specEntry = (j: JobRecord): string => `${j.createdAt} ${JSON.stringify(j.spec)}`;
 
 const stateEntry = (j: JobRecord): string =>
-  `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase, j.lost])}`;
+  `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase, j.lost, j.queuedAt ?? null])}`;
 
-/** `lost` is absent from states written before it existed. */
-type StateFields = [number, number | null, string | null, number | null, string | null, number | null, number | null, ServiceState | null, number, number?];
+/** `lost` and `queuedAt` are absent from states written before they existed. */
+type StateFields = [number, number | null, string | null, number | null, string | null, number | null, number | null, ServiceState | null, number, number?, (number | null)?];
 
 function toJob(runId: string, spec: string, state: string): JobRecord {
   const a = spec.indexOf(' ');
   const b = state.indexOf(' ');
   // Both were written by this store (stateEntry, specEntry) from a validated record.
-  const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase, lost = 0] = JSON.parse(state.slice(b + 1)) as StateFields;
+  const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase, lost = 0, queuedAt = null] = JSON.parse(state.slice(b + 1)) as StateFields;
   return {
     runId,
     spec: JSON.parse(spec.slice(a + 1)) as JobSpec,
@@ -78,6 +78,7 @@ function toJob(runId: string, spec: string, state: string): JobRecord {
     exitCode,
     error,
     createdAt: Number(spec.slice(0, a)),
+    queuedAt,
     startedAt,
     finishedAt,
     service,
@@ -129,7 +130,10 @@ function toJobs(runId: string, order: Flat, specs: Flat, states: Flat): JobRecor
 }
 
 const attemptJson = (a: AttemptRecord): string =>
-  JSON.stringify({ runId: a.runId, jobId: a.jobId, attempt: a.attempt, workerId: a.workerId, startedAt: a.startedAt, finishedAt: a.finishedAt ?? null, outcome: a.outcome ?? null, exitCode: a.exitCode ?? null, error: a.error ?? null });
+  JSON.stringify({ runId: a.runId, jobId: a.jobId, attempt: a.attempt, workerId: a.workerId, queuedAt: a.queuedAt ?? null, startedAt: a.startedAt, runningAt: a.runningAt ?? null, finishedAt: a.finishedAt ?? null, outcome: a.outcome ?? null, exitCode: a.exitCode ?? null, error: a.error ?? null });
+
+/** An attempt as stored; the timeline's times are absent from attempts written before they existed. */
+const toAttempt = (json: string): AttemptRecord => ({ queuedAt: null, runningAt: null, ...(JSON.parse(json) as Omit<AttemptRecord, 'queuedAt' | 'runningAt'>) });
 
 const decisionJson = (d: GateDecision): string => JSON.stringify({ runId: d.runId, jobId: d.jobId, approved: d.approved, by: d.by, comment: d.comment, at: d.at, reason: d.reason });
 
@@ -311,7 +315,20 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
     const h = await this.c.call(() => this.c.redis.hgetall(attemptsKey(runId, jobId)));
     return Object.entries(h)
       .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, json]) => JSON.parse(json) as AttemptRecord);
+      .map(([, json]) => toAttempt(json));
+  }
+
+  async listRunAttempts(runId: string): Promise<AttemptRecord[]> {
+    const jobIds = [...new Set(await this.c.call(() => this.c.redis.lrange(runKey(runId) + RUN_PART.order, 0, -1)))].sort();
+    if (jobIds.length === 0) return [];
+    // One round trip for the whole run: a pipeline of one HGETALL per job.
+    const replies = await this.c.call(async () => (await this.c.redis.pipeline(jobIds.map((jobId) => ['hgetall', attemptsKey(runId, jobId)])).exec()) ?? []);
+    return replies.flatMap(([err, h]) => {
+      if (err) throw this.c.translate(err);
+      return Object.entries(h as Record<string, string>)
+        .sort(([a], [b]) => Number(a) - Number(b))
+        .map(([, json]) => toAttempt(json));
+    });
   }
 
   async listDecisions(limit: number): Promise<GateDecision[]> {

@@ -33,7 +33,7 @@ function prepare(db: Database.Database) {
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(
@@ -41,10 +41,11 @@ function prepare(db: Database.Database) {
     ),
     upsertAttempt: db.prepare<AttemptParams>(
       `INSERT INTO attempts (${ATTEMPT_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, job_id, attempt) DO UPDATE SET
          worker_id = excluded.worker_id, started_at = excluded.started_at, finished_at = excluded.finished_at,
-         outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error`,
+         outcome = excluded.outcome, exit_code = excluded.exit_code, error = excluded.error,
+         queued_at = excluded.queued_at, running_at = excluded.running_at`,
     ),
     insertDecision: db.prepare<DecisionParams>(
       `INSERT INTO gate_decisions (run_id, job_id, approved, decided_by, comment, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -38,6 +38,7 @@ export interface JobRow {
   service: string | null;
   retry_base: number;
   lost: number;
+  queued_at: number | null;
 }
 
 export interface AttemptRow {
@@ -47,6 +48,8 @@ export interface AttemptRow {
   worker_id: string;
   started_at: number;
   finished_at: number | null;
+  queued_at: number | null;
+  running_at: number | null;
   outcome: string | null;
   exit_code: number | null;
   error: string | null;
@@ -63,11 +66,11 @@ export type TotalsRow = JobTotals;
 /** run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow, notify */
 export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null, string | null, string | null];
 /** JOB_STATE_COLUMNS in order, then the key: run_id, job_id */
-export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, string, string];
+export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, number | null, string, string];
 /** JOB_COLUMNS in order (an update's parameters, then spec and created_at), then run_id again for run_created_at */
 export type JobInsertParams = [...JobUpdateParams, string, number, string];
 /** ATTEMPT_COLUMNS in order */
-export type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null];
+export type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null, number | null, number | null];
 export type DecisionParams = [string, string, number, string, string | null, number, string];
 
 export interface DecisionRow {
@@ -82,10 +85,10 @@ export interface DecisionRow {
 
 export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, finished_at, tags, request_id, started_by, flow, notify';
 /** What a job's transitions change: an update writes these, the spec and created_at never change. */
-export const JOB_STATE_COLUMNS = ['status', 'attempt', 'not_before', 'worker_id', 'exit_code', 'error', 'started_at', 'finished_at', 'service', 'retry_base', 'lost'] as const;
+export const JOB_STATE_COLUMNS = ['status', 'attempt', 'not_before', 'worker_id', 'exit_code', 'error', 'started_at', 'finished_at', 'service', 'retry_base', 'lost', 'queued_at'] as const;
 /** In the order of an insert's parameters. */
 export const JOB_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id', 'spec', 'created_at'].join(', ');
-export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error';
+export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error, queued_at, running_at';
 
 export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null, r.flow ? JSON.stringify(r.flow) : null, r.notify ? JSON.stringify(r.notify) : null];
 
@@ -118,6 +121,7 @@ export const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.service ? JSON.stringify(j.service) : null,
   j.retryBase,
   j.lost,
+  j.queuedAt ?? null,
   j.runId,
   j.spec.id,
 ];
@@ -135,6 +139,7 @@ export const rowToJob = (row: JobRow): JobRecord => ({
   exitCode: row.exit_code,
   error: row.error,
   createdAt: row.created_at,
+  queuedAt: row.queued_at,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
   // Written by this store from a ServiceState.
@@ -153,6 +158,8 @@ export const attemptToParams = (a: AttemptRecord): AttemptParams => [
   a.outcome ?? null,
   a.exitCode ?? null,
   a.error ?? null,
+  a.queuedAt ?? null,
+  a.runningAt ?? null,
 ];
 
 export const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
@@ -160,7 +167,9 @@ export const rowToAttempt = (row: AttemptRow): AttemptRecord => ({
   jobId: row.job_id,
   attempt: row.attempt,
   workerId: row.worker_id,
+  queuedAt: row.queued_at,
   startedAt: row.started_at,
+  runningAt: row.running_at,
   finishedAt: row.finished_at,
   outcome: row.outcome as AttemptOutcome | null,
   exitCode: row.exit_code,

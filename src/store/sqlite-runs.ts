@@ -59,6 +59,7 @@ function prepare(db: Database.Database) {
     listAttempts: db.prepare<[string, string], AttemptRow>(
       `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? AND job_id = ? ORDER BY attempt`,
     ),
+    listRunAttempts: db.prepare<[string], AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY job_id, attempt`),
     listDecisions: db.prepare<[number], DecisionRow>(
       `SELECT run_id, job_id, approved, decided_by, comment, at, reason FROM gate_decisions ORDER BY seq DESC LIMIT ?`,
     ),
@@ -147,6 +148,10 @@ export class SqliteRunQueries {
 
   async listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]> {
     return this.s.listAttempts.all(runId, jobId).map(rowToAttempt);
+  }
+
+  async listRunAttempts(runId: string): Promise<AttemptRecord[]> {
+    return this.s.listRunAttempts.all(runId).map(rowToAttempt);
   }
 
   async findRunByRequest(requestId: string): Promise<RunRecord | null> {

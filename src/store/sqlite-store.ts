@@ -163,6 +163,10 @@ export class SqliteStore extends ForwardingStore implements Store {
     return this.runs.listAttempts(runId, jobId);
   }
 
+  listRunAttempts(runId: string): Promise<AttemptRecord[]> {
+    return this.runs.listRunAttempts(runId);
+  }
+
   findRunByRequest(requestId: string): Promise<RunRecord | null> {
     return this.runs.findRunByRequest(requestId);
   }

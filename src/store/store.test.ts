@@ -113,6 +113,24 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect(await store.listAttempts('r1', 'b')).toEqual([]);
   });
 
+  it('keeps the timeline’s times: a job’s queue time, an attempt’s queue and process-start times, read back per job and per run', async () => {
+    const store = await open();
+    const [a] = await submit(store, run('r1', 1_000), ['a', 'b']);
+    if (a === undefined) throw new Error('unreachable');
+    const queued = { ...a, status: 'QUEUED' as const, queuedAt: 1_700_000_000_100 };
+    const a1 = attempt('r1', 'a', 1, { queuedAt: 1_700_000_000_100, startedAt: 1_700_000_000_150, runningAt: 1_700_000_000_170, finishedAt: 1_700_000_000_900, outcome: 'FAILED', exitCode: 1 });
+    const a2 = attempt('r1', 'a', 2, { queuedAt: 1_700_000_001_000, startedAt: 1_700_000_001_010, finishedAt: 1_700_000_001_020, outcome: 'COMPLETED', exitCode: 0 });
+    const b1 = attempt('r1', 'b', 1, { finishedAt: 3_000, outcome: 'LOST' });
+    await store.commit(batch({ jobs: [queued], attempts: [a2, b1, a1] }));
+    expect(await store.findJob('a', 'r1')).toStrictEqual(queued);
+    expect(await store.listAttempts('r1', 'a')).toStrictEqual([a1, a2]);
+    const all = await store.listRunAttempts('r1');
+    expect(all.filter((x) => x.jobId === 'a')).toStrictEqual([a1, a2]);
+    expect(all.filter((x) => x.jobId === 'b')).toStrictEqual([b1]);
+    expect(all).toHaveLength(3);
+    expect(await store.listRunAttempts('nope')).toEqual([]);
+  });
+
   it('returns a run’s jobs in the order they were inserted', async () => {
     const store = await open();
     const ids = ['zeta', 'alpha', 'mid', 'b10', 'b2'];

@@ -98,6 +98,8 @@ export interface Store extends DataBusStore, AccessStore, StepStore, TriggerStor
   /** The job of that id in the given run, or in the most recent run that has one. */
   findJob(jobId: string, runId: string | null): Promise<JobRecord | null>;
   listAttempts(runId: string, jobId: string): Promise<AttemptRecord[]>;
+  /** Every ended attempt of a run, each job's together in attempt order (the jobs in no promised order). */
+  listRunAttempts(runId: string): Promise<AttemptRecord[]>;
   /** Gate decisions, newest first. */
   listDecisions(limit: number): Promise<GateDecision[]>;
   /** Every job ever submitted, completed, dead, and every attempt: deleting runs does not lower them. */

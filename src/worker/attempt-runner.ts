@@ -61,6 +61,7 @@ export class AttemptRunner {
   }
 
   async run(d: Dispatch): Promise<void> {
+    const arrivedAt = performance.now();
     const source = d.script ?? d.archive;
     const attempt = this.parts.attempts.hold(attemptIdOf(d), source?.sha256 ?? null);
     if (!source) return this.finish(attempt, { outcome: 'FAILED', exitCode: null, error: 'the dispatch names neither a script nor an archive', errorCode: 'BAD_REQUEST' });
@@ -97,7 +98,9 @@ export class AttemptRunner {
     const { logs, link } = this.parts;
     const running = this.config.executor.start({ ...req, timeoutMs: d.timeoutMs }, (chunk) => logs.push(attempt, chunk));
     attempt.running = running;
-    const result = asReported(attempt, await running.done);
+    // Reported with the result, so the master can tell staging from running without a message more per attempt.
+    const stagedMs = running.pid === null ? undefined : Math.round(performance.now() - arrivedAt);
+    const result = asReported(attempt, { ...(await running.done), ...(stagedMs !== undefined && { stagedMs }) });
     // Before the result, so a finished job's outputs are already on the master. A process that
     // never started (pid null) wrote nothing; one handed back unfinished runs again, and the
     // attempt that finishes it publishes (nor does it wait for a master that may be unreachable).

@@ -30,6 +30,7 @@ export function jobRecord(runId: string, spec: JobSpec, extra: Partial<JobRecord
     exitCode: null,
     error: null,
     createdAt: 0,
+    queuedAt: null,
     startedAt: null,
     finishedAt: null,
     service: null,

@@ -5,6 +5,7 @@
  * shown when there is no build, server-sent events (cluster feed and log stream), downloads of
  * logs and artifacts, every new route, JSON errors for bad parameters, and the sign-in limit.
  */
+import type { RunTimeline } from '../../src/core/timeline.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -464,6 +465,30 @@ describe('the dashboard over HTTP', () => {
       expect(await attempt2.text()).toBe('failing on purpose\n');
       await expectJsonError(await fetch(url(`/api/runs/${alpha.runId}/jobs/quick/retry`), { method: 'POST', headers: bearer() }), 409, 'CONFLICT');
       await expectJsonError(await fetch(url(`/api/runs/${alpha.runId}/jobs/quick/stop`), { method: 'POST', headers: bearer() }), 409);
+    });
+
+    it('serves a run’s timeline in columns: each attempt a row with its queue, staging and run times', async () => {
+      const client = cluster.client();
+      const { runId } = await client.submit({ name: 'timeline', jobs: [{ id: 'bad', script: FAIL, retries: 0 }, { id: 'after', script: QUICK, dependsOn: ['bad'] }] });
+      await waitRunStatus(client, runId, 'FAILED');
+      expect((await fetch(url(`/api/runs/${runId}/jobs/bad/retry`), { method: 'POST', headers: bearer() })).status).toBe(200);
+      await waitJob(client, `${runId}/bad`, 'DEAD');
+      const t = (await (await fetch(url(`/api/runs/${runId}/timeline`), { headers: bearer() })).json()) as RunTimeline;
+      expect(t.jobs.id).toEqual(['bad', 'after']);
+      expect(t.jobs.status).toEqual(['DEAD', 'SKIPPED']);
+      const a = t.attempts;
+      expect(a.job).toEqual([0, 0]);
+      expect(a.attempt).toEqual([1, 2]);
+      expect(a.outcome).toEqual(['FAILED', 'FAILED']);
+      expect(a.exitCode).toEqual([3, 3]);
+      for (let i = 0; i < 2; i++) {
+        const [queued, started, running, finished] = [a.queuedAt[i], a.startedAt[i], a.runningAt[i], a.finishedAt[i]];
+        if (queued == null || started === undefined || running == null || finished == null) throw new Error(`attempt ${i + 1} lacks a time: ${JSON.stringify(a)}`);
+        expect(queued).toBeLessThanOrEqual(started);
+        expect(started).toBeLessThanOrEqual(running);
+        expect(running).toBeLessThanOrEqual(finished);
+      }
+      await expectJsonError(await fetch(url('/api/runs/nope/timeline'), { headers: bearer() }), 404, 'NOT_FOUND');
     });
 
     it('lists agent runs, schedules and metrics samples, and acts on schedules and workers', async () => {

@@ -3,6 +3,7 @@
  * runs are answered from memory, finished ones from the store once everything acknowledged is
  * durable. Job views come from job-views.ts, which says why a queued job waits.
  */
+import { type RunTimeline, runTimeline } from '../../core/timeline.js';
 import { TitanError } from '../../core/errors.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobStatus, RunRecord } from '../../core/model.js';
 import { jobRef } from '../../core/model.js';
@@ -67,6 +68,12 @@ export class Views {
     return { run, jobs: (await this.r.store.getRunJobs(runId)).map(this.r.jobViews.batch()) };
   }
 
+  /** The run's jobs and attempts as timeline columns (core/timeline.ts). */
+  async runTimeline(runId: string): Promise<RunTimeline> {
+    const { jobs } = await this.getRun(runId);
+    return runTimeline(jobs, await this.r.store.listRunAttempts(runId), this.r.clock.now());
+  }
+
   /** Runs newest first, a page at a time: `next` (null on the last page) is the `after` of the next page. */
   async listRuns(query: { limit: number; status?: RunRecord['status']; tag?: string; after?: string }): Promise<{ runs: RunSummary[]; next: string | null }> {
     await this.r.committer.readable();
@@ -83,7 +90,7 @@ export class Views {
     await this.r.committer.readable();
     const attempts = await this.r.store.listAttempts(job.runId, job.spec.id);
     if (job.status === 'RUNNING' && job.workerId !== null && job.startedAt !== null) {
-      attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, startedAt: job.startedAt, finishedAt: null, outcome: null, exitCode: null, error: null });
+      attempts.push({ runId: job.runId, jobId: job.spec.id, attempt: job.attempt, workerId: job.workerId, queuedAt: job.queuedAt, startedAt: job.startedAt, runningAt: null, finishedAt: null, outcome: null, exitCode: null, error: null });
     }
     const steps = (await this.r.store.listSteps(job.runId, job.spec.id)).map(stepView);
     return { job: this.r.jobViews.one(job), attempts, steps };

@@ -301,7 +301,7 @@ export class WorkerRegistry {
       worker?.unaccepted.delete(key);
       this.r.unclaimed.delete(key);
       this.r.logs.close(r.runId, r.jobId, r.attempt);
-      const result: AttemptResult = { outcome: r.outcome, exitCode: r.exitCode, error: r.error, errorCode: r.errorCode };
+      const result: AttemptResult = { outcome: r.outcome, exitCode: r.exitCode, error: r.error, errorCode: r.errorCode, stagedMs: r.stagedMs ?? null };
       const startedAt = job.startedAt ?? now;
       this.effects.apply(state, finishAttempt(state, r.jobId, r.attempt, result, now, this.r.random(), settings.maxLost));
       worker?.remember({ runId: r.runId, jobId: r.jobId, status: isTerminal(job.status) ? job.status : 'FAILED', startedAt, finishedAt: now });

@@ -16,6 +16,7 @@ import { sql as runFlow } from './0010_run_flow.js';
 import { sql as steps } from './0011_steps.js';
 import { sql as triggers } from './0012_triggers.js';
 import { sql as notifications } from './0013_notifications.js';
+import { sql as attemptTimes } from './0014_attempt_times.js';
 
 export interface Migration {
   readonly version: number;
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'steps', sql: steps },
   { version: 12, name: 'triggers', sql: triggers },
   { version: 13, name: 'notifications', sql: notifications },
+  { version: 14, name: 'attempt_times', sql: attemptTimes },
 ];

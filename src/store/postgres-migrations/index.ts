@@ -11,6 +11,7 @@ import { sql as runFlow } from './0004_run_flow.js';
 import { sql as steps } from './0005_steps.js';
 import { sql as triggers } from './0006_triggers.js';
 import { sql as notifications } from './0007_notifications.js';
+import { sql as attemptTimes } from './0008_attempt_times.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
@@ -20,4 +21,5 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'steps', sql: steps },
   { version: 6, name: 'triggers', sql: triggers },
   { version: 7, name: 'notifications', sql: notifications },
+  { version: 8, name: 'attempt_times', sql: attemptTimes },
 ];
