@@ -25,6 +25,8 @@ export interface MasterTuning {
   maxLostAttempts: number;
   /** Below this much free space on the data directory's disk the master warns. */
   minFreeBytes: number;
+  /** How often the overview's charts sample the cluster (they keep the last 360 samples). */
+  metricsSampleMs: number;
 }
 
 export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
@@ -36,4 +38,5 @@ export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
   servicePorts: [20_000, 29_999],
   maxLostAttempts: DEFAULT_MAX_LOST_ATTEMPTS,
   minFreeBytes: 256 * MiB,
+  metricsSampleMs: 10_000,
 };

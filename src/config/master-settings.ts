@@ -97,6 +97,7 @@ export const MASTER_SETTINGS = {
   httpRequestTimeout: { flag: '--http-request-timeout <seconds>', help: 'how long an HTTP client has to send a whole request, body included', parse: seconds, default: HTTP_TIMEOUTS.requestMs / 1000 },
   minFreeMb: { flag: '--min-free-mb <n>', help: "warn (in the master's log, titan stats and /healthz) while the data directory's disk has less than this many MiB free", parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.minFreeBytes / MiB },
   maxLogsMb: { flag: '--max-logs-mb <n>', help: 'the most job output the master keeps in all, in MiB: past it the logs of finished runs are removed, oldest first (0: no cap)', parse: wholeNumber(0, 1_048_576), default: MASTER_DEFAULTS.maxLogsBytes / MiB },
+  metricsSample: { flag: '--metrics-sample <seconds>', help: "how often the dashboard's overview charts sample the cluster (they keep the last 360 samples: an hour at the default)", parse: seconds, default: MASTER_DEFAULTS.metricsSampleMs / 1000 },
   retainDays: { flag: '--retain-days <days>', help: 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them', parse: positiveNumber('days') },
 } satisfies Record<string, Setting>;
 

@@ -37,6 +37,7 @@ export function masterUnits(s: MasterStartSettings): MasterUnits {
       servicePorts: s.servicePorts,
       maxLostAttempts: s.maxLostAttempts,
       minFreeBytes: s.minFreeMb * MiB,
+      metricsSampleMs: s.metricsSample * SECOND_MS,
     },
     ...(scaling && {
       autoscale: { policy: { scaleUpAfterMs: s.scaleUpAfter * SECOND_MS, idleStopMs: s.idleStop * SECOND_MS, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },

@@ -25,13 +25,13 @@ import type { JobView } from '../../api.ts';
 import { useNow } from '../../components/ui.tsx';
 import { formatDuration } from '../../format.ts';
 import { dagEdges, edgeState, layoutDag, NODE_HEIGHT, NODE_WIDTH, shapeKey } from '../../graph.ts';
+import { Icon, KIND_ICONS, KindIcon, TONE_ICONS } from '../../icons.ts';
 import { isTerminalStatus, jobStatusInfo, toneColor, waitingOf } from '../../status.ts';
 import { useTheme } from '../../theme.ts';
 
 type JobNodeData = { job: JobView };
 type JobNode = Node<JobNodeData, 'job'>;
 
-const KIND_MARK: Record<string, string> = { service: '⚙ service', approval: '⚑ approval' };
 
 function Running({ since }: { since: number }) {
   const now = useNow(1000);
@@ -54,17 +54,15 @@ const JobNodeView = memo(function JobNodeView({ data, selected }: NodeProps<JobN
     <div className={`job-node tone-${info.tone}${selected ? ' is-selected' : ''}`} title={`${job.spec.id}: ${info.label} (${why ?? info.description})`}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="job-node-top">
-        <span className="job-node-symbol" aria-hidden="true">
-          {info.symbol}
-        </span>
+        <Icon icon={TONE_ICONS[info.tone]} className="job-node-symbol" />
         <span className="job-node-id">{job.spec.id}</span>
       </div>
       <div className="job-node-bottom">
         <span className="job-node-status">{info.label}</span>
         {why !== null && <span className="job-node-why">{why}</span>}
-        {KIND_MARK[job.spec.kind] && (
-          <span className="job-node-kind" title={KIND_MARK[job.spec.kind]}>
-            {KIND_MARK[job.spec.kind]}
+        {KIND_ICONS[job.spec.kind] && (
+          <span className="job-node-kind" title={job.spec.kind}>
+            <KindIcon kind={job.spec.kind} /> {job.spec.kind}
           </span>
         )}
         {(timing || attempts) && (
