@@ -75,8 +75,7 @@ function AgentRunList() {
             initialSort={{ id: 'lastAt', dir: 'desc' }}
             empty={
               <>
-                No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
-                line).
+                No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>titan submit pipeline.yaml --agent-run ID</code> on the command line).
               </>
             }
           />

@@ -51,7 +51,9 @@ export default function Approvals() {
         {!gates.data ? (
           !gates.error && <Loading />
         ) : pending.length === 0 ? (
-          <Empty>No gate is waiting for a decision.</Empty>
+          <Empty>
+            No gate is waiting for a decision. A pipeline job with <code>type: approval</code> opens one; <code>titan gates</code> lists them too.
+          </Empty>
         ) : (
           <ul className="pg-gates" aria-label="Waiting gates">
             {pending.map((g) => (
@@ -65,7 +67,12 @@ export default function Approvals() {
         <h2 id="ap-history">
           Decisions <span className="muted small">(the latest {HISTORY})</span>
         </h2>
-        {gates.data ? <DataTable rows={history} columns={HISTORY_COLUMNS} rowKey={(d) => `${d.runId}/${d.jobId}/${d.at}`} className="pg-table" initialSort={{ id: 'at', dir: 'desc' }} empty="No gate has been decided yet." /> : null}
+        {gates.data ? <DataTable rows={history} columns={HISTORY_COLUMNS} rowKey={(d) => `${d.runId}/${d.jobId}/${d.at}`} className="pg-table" initialSort={{ id: 'at', dir: 'desc' }} empty={
+              <>
+                No gate has been decided yet (<code>titan approve GATE</code> and <code>titan reject GATE</code> decide from the command line).
+              </>
+            }
+          /> : null}
       </section>
     </div>
   );

@@ -67,7 +67,9 @@ function Summary({ stats }: { stats: Stats }) {
       <section aria-labelledby="jobs-title" className="section">
         <h2 id="jobs-title">Jobs in active runs</h2>
         {counts.length === 0 ? (
-          <Empty>No active runs.</Empty>
+          <Empty>
+            No active runs. Start one with <code>titan run hello.py</code>.
+          </Empty>
         ) : (
           <ul className="status-counts">
             {counts.map((s) => (
@@ -89,7 +91,9 @@ function Pools({ stats }: { stats: Stats }) {
     <section aria-labelledby="pools-title" className="section">
       <h2 id="pools-title">Pools</h2>
       {pools.length === 0 ? (
-        <Empty>No worker has connected yet.</Empty>
+        <Empty>
+          No worker has connected yet. Start one with <code>titan worker --master master-host:9090</code>.
+        </Empty>
       ) : (
         <div className="table-wrap">
           <table className="table">
@@ -187,7 +191,7 @@ function jobsOf(w: WorkerView): string[] {
 }
 
 function WorkerCards({ workers }: { workers: WorkerView[] }) {
-  if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master HOST:PORT</code>.</Empty>;
+  if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master master-host:9090</code>.</Empty>;
   const sorted = [...workers].sort((a, b) => (a.state === b.state ? a.id.localeCompare(b.id) : a.state === 'connected' ? -1 : b.state === 'connected' ? 1 : a.state.localeCompare(b.state)));
   return (
     <ul className="cards">

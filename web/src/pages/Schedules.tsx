@@ -211,7 +211,7 @@ export default function Schedules() {
             initialSort={{ id: 'name', dir: 'asc' }}
             empty={
               <>
-                No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
+                No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit nightly.yaml</code>).
               </>
             }
           />

@@ -100,7 +100,7 @@ export default function Workers() {
             empty={
               all.length === 0 ? (
                 <>
-                  No workers. Start one with <code>titan worker --master HOST:PORT</code>.
+                  No workers. Start one with <code>titan worker --master master-host:9090</code>.
                 </>
               ) : (
                 'No worker has this capability.'
