@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/src/cli/main.js';
+import { runTitan } from '../dist/src/cli/main.js';
+
+runTitan();

@@ -6,7 +6,7 @@ import { type ClusterFlags, clusterConfig, masterConfig } from './cluster-option
 
 const dir = mkdtempSync(join(tmpdir(), 'titan-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const base: ClusterFlags = { servicePorts: [20_000, 29_999], scaleUpAfter: 10, idleStop: 120, legacyV1: false, maxLostAttempts: 10, maxConnections: 4096, maxConnectionsPerIp: 512, httpRequestTimeout: 60, minFreeMb: 256, maxLogsMb: 0, notifyRetryBase: 2, notifyTimeout: 10 };
+const base: ClusterFlags = { servicePorts: [20_000, 29_999], scaleUpAfter: 10, idleStop: 120, legacyV1: false, maxLostAttempts: 10, maxConnections: 4096, maxConnectionsPerIp: 512, httpRequestTimeout: 60, minFreeMb: 256, maxLogsMb: 0, notifyRetryBase: 2, notifyTimeout: 10, metricsSample: 10 };
 
 describe('dashboard flags', () => {
   it('reads the password from the first line of its file', () => {

@@ -30,9 +30,8 @@ import { registerStoreCommands } from './store-commands.js';
 import { registerTitanCommands } from './titan-commands.js';
 import { registerWorkersCommands } from './workers-commands.js';
 
-endQuietlyWhenOutputCloses();
-
-const program = new Command('titan')
+/** The `titan` program with every command: parsing it runs one (tests parse it without running). */
+export const program = new Command('titan')
   .description('Titan: run scripts, pipelines and services across many machines')
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
@@ -80,4 +79,8 @@ registerCompletionCommand(program);
 // Last, once every command exists: examples for the commands that show none of their own.
 addExamples(program);
 
-program.parseAsync(process.argv).catch(exitWithFailure);
+/** Runs the command line (bin/titan.js does). */
+export function runTitan(): void {
+  endQuietlyWhenOutputCloses();
+  program.parseAsync(process.argv).catch(exitWithFailure);
+}

@@ -29,6 +29,8 @@ export interface MasterTuning {
   notifyRetryBaseMs: number;
   /** How long one notification POST may take. */
   notifyTimeoutMs: number;
+  /** How often the overview's charts sample the cluster (they keep the last 360 samples). */
+  metricsSampleMs: number;
 }
 
 export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
@@ -42,4 +44,5 @@ export const MASTER_DEFAULTS: Readonly<MasterTuning> = {
   minFreeBytes: 256 * MiB,
   notifyRetryBaseMs: 2000,
   notifyTimeoutMs: 10_000,
+  metricsSampleMs: 10_000,
 };

@@ -117,6 +117,7 @@ export const MASTER_SETTINGS = {
   },
   notifyRetryBase: { flag: '--notify-retry-base <seconds>', help: 'the wait before a failed notification is tried again, doubled after each try (5 tries in all)', parse: seconds, default: MASTER_DEFAULTS.notifyRetryBaseMs / 1000 },
   notifyTimeout: { flag: '--notify-timeout <seconds>', help: 'how long one notification POST may take, answer included', parse: seconds, default: MASTER_DEFAULTS.notifyTimeoutMs / 1000 },
+  metricsSample: { flag: '--metrics-sample <seconds>', help: "how often the dashboard's overview charts sample the cluster (they keep the last 360 samples: an hour at the default)", parse: seconds, default: MASTER_DEFAULTS.metricsSampleMs / 1000 },
   retainDays: { flag: '--retain-days <days>', help: 'delete finished runs (records, logs, artifacts) this many days after they finished; default: keep them', parse: positiveNumber('days') },
 } satisfies Record<string, Setting>;
 

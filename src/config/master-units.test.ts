@@ -12,8 +12,8 @@ describe("the master's settings in the Master's units", () => {
   });
 
   it('converts seconds to milliseconds, MiB to bytes and days to milliseconds', () => {
-    const units = parse({ workerTimeout: '2.5', reclaimGrace: '0.5', maxArtifactMb: '3', maxLogMb: '1', maxLogsMb: '64', minFreeMb: '0', servicePorts: '1000-2000', maxLostAttempts: '0', retainDays: '2', httpRequestTimeout: '5', maxConnections: '7', maxConnectionsPerIp: '3', notifyRetryBase: '0.25', notifyTimeout: '3' });
-    expect(units.tuning).toEqual({ workerTimeoutMs: 2500, reclaimGraceMs: 500, maxArtifactBytes: 3 * 1024 * 1024, maxLogBytes: 1024 * 1024, maxLogsBytes: 64 * 1024 * 1024, servicePorts: [1000, 2000], maxLostAttempts: 0, minFreeBytes: 0, notifyRetryBaseMs: 250, notifyTimeoutMs: 3000 });
+    const units = parse({ workerTimeout: '2.5', reclaimGrace: '0.5', maxArtifactMb: '3', maxLogMb: '1', maxLogsMb: '64', minFreeMb: '0', servicePorts: '1000-2000', maxLostAttempts: '0', retainDays: '2', httpRequestTimeout: '5', maxConnections: '7', maxConnectionsPerIp: '3', notifyRetryBase: '0.25', notifyTimeout: '3', metricsSample: '0.5' });
+    expect(units.tuning).toEqual({ workerTimeoutMs: 2500, reclaimGraceMs: 500, maxArtifactBytes: 3 * 1024 * 1024, maxLogBytes: 1024 * 1024, maxLogsBytes: 64 * 1024 * 1024, servicePorts: [1000, 2000], maxLostAttempts: 0, minFreeBytes: 0, notifyRetryBaseMs: 250, notifyTimeoutMs: 3000, metricsSampleMs: 500 });
     expect(units).toMatchObject({ retainMs: 2 * 86_400_000, httpRequestTimeoutMs: 5000, connections: { total: 7, perAddress: 3 } });
     expect(parse().retainMs).toBeUndefined();
   });

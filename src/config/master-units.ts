@@ -39,6 +39,7 @@ export function masterUnits(s: MasterStartSettings): MasterUnits {
       minFreeBytes: s.minFreeMb * MiB,
       notifyRetryBaseMs: s.notifyRetryBase * SECOND_MS,
       notifyTimeoutMs: s.notifyTimeout * SECOND_MS,
+      metricsSampleMs: s.metricsSample * SECOND_MS,
     },
     ...(scaling && {
       autoscale: { policy: { scaleUpAfterMs: s.scaleUpAfter * SECOND_MS, idleStopMs: s.idleStop * SECOND_MS, maxPerPool: scaling.perPool, defaultMax: scaling.fallback } },

@@ -55,6 +55,9 @@ import { type ClusterWatcher, type LogFollower, type RunWatcher, Watchers } from
 import { WorkerRegistry } from './systems/worker-registry.js';
 
 export type { ClusterWatcher, LogFollower, RunOrigin, RunWatcher };
+
+/** The store's meta key that keeps the overview's chart samples (metrics-history.ts). */
+const HISTORY_META = 'metrics.history';
 export { serviceEnvName } from './systems/dispatch.js';
 
 /**
@@ -104,7 +107,7 @@ export class Master {
   readonly triggers: Triggers;
   /** A worker silent for this long is dead; workers hear it, to stop their jobs when cut off as long. */
   readonly workerTimeoutMs: number;
-  /** The last hour in 10 s samples, for the dashboard's charts. */
+  /** The last hour in 10 s samples, for the dashboard's charts, kept in the store across restarts. */
   readonly history: MetricsHistory;
   private readonly r: MasterResources;
   private readonly effects: EffectApplier;
@@ -171,13 +174,17 @@ export class Master {
     this.autoscaler = autoscaler;
     this.views = new Views(r, { startedAt, disk: () => this.disk.view(), autoscaler: () => autoscaler?.view() ?? { enabled: false } });
     this.watchers = new Watchers(r, this.views);
-    this.history = new MetricsHistory(clock, {
-      totals: () => ({ completed: totals.completed, dead: totals.dead }),
-      now: () => {
-        const w = this.views.workerTotals();
-        return { queued: r.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
+    this.history = new MetricsHistory(
+      clock,
+      {
+        totals: () => ({ completed: totals.completed, dead: totals.dead }),
+        now: () => {
+          const w = this.views.workerTotals();
+          return { queued: r.queue.size, busySlots: w.busySlots, slots: w.slots, workers: w.connected };
+        },
       },
-    });
+      { sampleMs: options.metricsSampleMs ?? MASTER_DEFAULTS.metricsSampleMs, keeper: { load: () => store.getMeta(HISTORY_META), save: (text) => store.setMeta(HISTORY_META, text) }, log },
+    );
     const check = (run: RunSpec): void => {
       this.commands.checkScripts(run.jobs);
       this.secrets.checkDeclared(run.jobs);
@@ -199,7 +206,7 @@ export class Master {
     this.workers.startSweeper();
     this.disk.start();
     this.autoscaler?.start();
-    this.history.start();
+    await this.history.start();
     await this.kv.start();
     await this.schedules.start();
     await this.triggers.start();
@@ -212,7 +219,7 @@ export class Master {
     await this.schedules.stop();
     this.autoscaler?.stop();
     this.disk.stop();
-    this.history.stop();
+    await this.history.stop();
     this.workers.closeLinks();
     await this.notifications.close();
     await this.r.committer.flushed();

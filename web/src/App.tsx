@@ -2,6 +2,8 @@
 import { Component, type ComponentType, type ErrorInfo, lazy, type ReactNode, Suspense, useEffect, useRef, useState } from 'react';
 import { apiGet, ApiError, type GatesList, loadSession, logout, onGatesChanged, useClusterEvents, useEventsStatus, useSession } from './api.ts';
 import { ErrorBox, Loading } from './components/ui.tsx';
+import { ACTION_ICONS, Icon, NAV_ICONS } from './icons.ts';
+import { NavDrawer, useNavDrawer } from './nav-drawer.tsx';
 import Login from './pages/Login.tsx';
 import { Link, navigate, useRoute } from './router.tsx';
 import { type RouteName, sectionOf } from './routes.ts';
@@ -44,21 +46,22 @@ const PAGES: Record<Exclude<RouteName, 'login' | 'notFound' | 'redirect'>, { com
   titanDag: { component: TitanDag, title: 'Run' },
 };
 
-const NAV: { to: string; label: string; icon: string; admin?: boolean }[] = [
-  { to: '/', label: 'Overview', icon: '◫' },
-  { to: '/runs', label: 'Runs', icon: '☰' },
-  { to: '/constructor', label: 'Constructor', icon: '✎' },
-  { to: '/approvals', label: 'Approvals', icon: '⚑' },
-  { to: '/agent-runs', label: 'Agent runs', icon: '⟳' },
-  { to: '/services', label: 'Services', icon: '⚙' },
-  { to: '/schedules', label: 'Schedules', icon: '◷' },
-  { to: '/triggers', label: 'Triggers', icon: '⚡' },
-  { to: '/store', label: 'Store', icon: '⛁' },
-  { to: '/artifacts', label: 'Artifacts', icon: '▤' },
-  { to: '/workers', label: 'Workers', icon: '▣' },
-  { to: '/queue', label: 'Queue', icon: '⇉' },
-  { to: '/audit', label: 'Audit', icon: '⚖', admin: true },
-  { to: '/access', label: 'Access', icon: '⚷', admin: true },
+/** The main navigation, in order; each entry's icon is NAV_ICONS' (icons.ts). */
+const NAV: { to: string; label: string; admin?: boolean }[] = [
+  { to: '/', label: 'Overview' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/constructor', label: 'Constructor' },
+  { to: '/approvals', label: 'Approvals' },
+  { to: '/agent-runs', label: 'Agent runs' },
+  { to: '/services', label: 'Services' },
+  { to: '/schedules', label: 'Schedules' },
+  { to: '/triggers', label: 'Triggers' },
+  { to: '/store', label: 'Store' },
+  { to: '/artifacts', label: 'Artifacts' },
+  { to: '/workers', label: 'Workers' },
+  { to: '/queue', label: 'Queue' },
+  { to: '/audit', label: 'Audit', admin: true },
+  { to: '/access', label: 'Access', admin: true },
 ];
 
 export default function App() {
@@ -125,13 +128,14 @@ function Shell({ user, permissions }: { user: string; permissions: readonly stri
 
   const section = sectionOf(route.pathname);
   const PageComponent = page?.component;
+  const drawer = useNavDrawer(route.pathname);
   return (
     <>
       <a className="skip-link" href="#main">
         Skip to main content
       </a>
       <div className="shell">
-        <aside className="sidebar">
+        <NavDrawer drawer={drawer}>
           <Link to="/" className="brand" aria-label="Titan overview">
             <span className="brand-mark" aria-hidden="true">
               T
@@ -143,9 +147,7 @@ function Shell({ user, permissions }: { user: string; permissions: readonly stri
               {NAV.filter((item) => !item.admin || permissions.includes('admin')).map((item) => (
                 <li key={item.to}>
                   <Link to={item.to} className={`nav-link${section === item.to ? ' active' : ''}`} aria-current={section === item.to ? 'page' : undefined}>
-                    <span className="nav-icon" aria-hidden="true">
-                      {item.icon}
-                    </span>
+                    <Icon icon={NAV_ICONS[item.to] ?? ACTION_ICONS.menu} className="nav-icon" />
                     <span className="nav-label">{item.label}</span>
                     {item.to === '/approvals' && <PendingBadge />}
                   </Link>
@@ -153,9 +155,9 @@ function Shell({ user, permissions }: { user: string; permissions: readonly stri
               ))}
             </ul>
           </nav>
-        </aside>
+        </NavDrawer>
         <div className="content">
-          <TopBar user={user} />
+          <TopBar user={user} menu={drawer.button} />
           <main id="main" ref={mainRef} tabIndex={-1} className="main">
             <PageBoundary key={route.pathname}>
               <Suspense fallback={<Loading />}>{PageComponent ? <PageComponent /> : <NotFound />}</Suspense>
@@ -167,13 +169,14 @@ function Shell({ user, permissions }: { user: string; permissions: readonly stri
   );
 }
 
-function TopBar({ user }: { user: string }) {
+function TopBar({ user, menu }: { user: string; menu: ReactNode }) {
   const [theme, setTheme] = useTheme();
   const status = useEventsStatus();
   const next = theme === 'dark' ? 'light' : 'dark';
   const liveText = status === 'live' ? 'Live' : status === 'idle' ? 'Offline' : status === 'reconnecting' ? 'Master unavailable, retrying…' : 'Connecting…';
   return (
     <header className="topbar">
+      {menu}
       <span className={`live live-${status}`} role="status" title="Live updates from the master">
         <span className="live-dot" aria-hidden="true" />
         {liveText}
@@ -184,7 +187,7 @@ function TopBar({ user }: { user: string }) {
         {user}
       </span>
       <button type="button" className="btn btn-ghost" onClick={() => setTheme(next)} aria-label={`Switch to ${next} theme`} title={`Switch to ${next} theme`}>
-        <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>
+        <Icon icon={theme === 'dark' ? ACTION_ICONS.lightTheme : ACTION_ICONS.darkTheme} />
         <span className="btn-label"> {next === 'dark' ? 'Dark' : 'Light'}</span>
       </button>
       <button

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, formatRelative, splitMatches, stripAnsi } from './format.ts';
+import { TONE_ICONS } from './icons.ts';
 import { JOB_STATUS_ORDER, jobStatusInfo, runStatusInfo, toneColor, waitingOf } from './status.ts';
 import { JOB_STATUS_LIST } from './types.ts';
 
 describe('status looks', () => {
-  it('gives every job status its own symbol, label and tone', () => {
+  it('gives every job status its own icon, label and tone', () => {
     const infos = JOB_STATUS_LIST.map(jobStatusInfo);
-    expect(new Set(infos.map((i) => i.symbol)).size).toBe(JOB_STATUS_LIST.length);
+    expect(new Set(infos.map((i) => TONE_ICONS[i.tone])).size).toBe(JOB_STATUS_LIST.length);
     expect(new Set(infos.map((i) => i.label)).size).toBe(JOB_STATUS_LIST.length);
     expect(new Set(infos.map((i) => i.tone)).size).toBe(JOB_STATUS_LIST.length);
     expect([...JOB_STATUS_ORDER].sort()).toEqual([...JOB_STATUS_LIST].sort());

@@ -1,6 +1,7 @@
 /**
- * How each job and run status looks: a label, a symbol (so colour is never the only cue) and a
- * tone, which names the CSS colour variables `--st-<tone>` and `--st-<tone>-bg` in styles.css.
+ * How each job and run status looks: a label and a tone. The tone names the CSS colour variables
+ * `--st-<tone>` and `--st-<tone>-bg` in styles.css and the status's icon in icons.tsx (so colour is
+ * never the only cue).
  */
 import { TERMINAL_JOB_STATUSES } from '../../src/core/statuses.ts';
 import type { JobStatus, JobView, RunStatus } from './types.ts';
@@ -9,32 +10,31 @@ export type Tone = 'pending' | 'queued' | 'running' | 'completed' | 'failed' | '
 
 export interface StatusInfo {
   label: string;
-  symbol: string;
   tone: Tone;
   /** One line for a tooltip or screen reader. */
   description: string;
 }
 
 const JOB: Record<JobStatus, StatusInfo> = {
-  PENDING: { label: 'Pending', symbol: '○', tone: 'pending', description: 'waiting for its dependencies or a delay' },
-  QUEUED: { label: 'Queued', symbol: '◔', tone: 'queued', description: 'ready, waiting for a free worker slot' },
-  RUNNING: { label: 'Running', symbol: '▶', tone: 'running', description: 'running on a worker' },
-  COMPLETED: { label: 'Completed', symbol: '✓', tone: 'completed', description: 'finished successfully' },
-  FAILED: { label: 'Failed, retrying', symbol: '↻', tone: 'failed', description: 'an attempt failed; a retry is pending' },
-  DEAD: { label: 'Dead', symbol: '✕', tone: 'dead', description: 'failed with no retries left' },
-  CANCELLED: { label: 'Cancelled', symbol: '⊘', tone: 'cancelled', description: 'cancelled' },
-  SKIPPED: { label: 'Skipped', symbol: '↷', tone: 'skipped', description: 'skipped because a dependency did not complete' },
-  WAITING_APPROVAL: { label: 'Awaiting approval', symbol: '⚑', tone: 'approval', description: 'an approval gate waiting for a decision' },
+  PENDING: { label: 'Pending', tone: 'pending', description: 'waiting for its dependencies or a delay' },
+  QUEUED: { label: 'Queued', tone: 'queued', description: 'ready, waiting for a free worker slot' },
+  RUNNING: { label: 'Running', tone: 'running', description: 'running on a worker' },
+  COMPLETED: { label: 'Completed', tone: 'completed', description: 'finished successfully' },
+  FAILED: { label: 'Failed, retrying', tone: 'failed', description: 'an attempt failed; a retry is pending' },
+  DEAD: { label: 'Dead', tone: 'dead', description: 'failed with no retries left' },
+  CANCELLED: { label: 'Cancelled', tone: 'cancelled', description: 'cancelled' },
+  SKIPPED: { label: 'Skipped', tone: 'skipped', description: 'skipped because a dependency did not complete' },
+  WAITING_APPROVAL: { label: 'Awaiting approval', tone: 'approval', description: 'an approval gate waiting for a decision' },
 };
 
 const RUN: Record<RunStatus, StatusInfo> = {
-  RUNNING: { label: 'Running', symbol: '▶', tone: 'running', description: 'the run has jobs still to finish' },
-  COMPLETED: { label: 'Completed', symbol: '✓', tone: 'completed', description: 'every job completed' },
-  FAILED: { label: 'Failed', symbol: '✕', tone: 'dead', description: 'a job failed for good' },
-  CANCELLED: { label: 'Cancelled', symbol: '⊘', tone: 'cancelled', description: 'the run was cancelled' },
+  RUNNING: { label: 'Running', tone: 'running', description: 'the run has jobs still to finish' },
+  COMPLETED: { label: 'Completed', tone: 'completed', description: 'every job completed' },
+  FAILED: { label: 'Failed', tone: 'dead', description: 'a job failed for good' },
+  CANCELLED: { label: 'Cancelled', tone: 'cancelled', description: 'the run was cancelled' },
 };
 
-const UNKNOWN: StatusInfo = { label: 'Unknown', symbol: '?', tone: 'pending', description: 'unknown status' };
+const UNKNOWN: StatusInfo = { label: 'Unknown', tone: 'pending', description: 'unknown status' };
 
 export function jobStatusInfo(status: string): StatusInfo {
   return (JOB as Record<string, StatusInfo>)[status] ?? { ...UNKNOWN, label: status };

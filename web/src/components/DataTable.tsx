@@ -2,10 +2,12 @@
  * The dashboard's one table of records (TanStack Table): columns declared once, headers that sort
  * (a button per sortable column; aria-sort tells screen readers), missing values last in either
  * direction, an empty state, and optional row links (a click anywhere on the row that is not on
- * a control opens the row's page).
+ * a control opens the row's page). On small windows (≤ 640 px, styles.css) each row is a card of
+ * label/value pairs: every cell carries its column's label for that.
  */
 import { type ColumnDef, getCoreRowModel, getSortedRowModel, type SortingState, useReactTable } from '@tanstack/react-table';
 import { type HTMLAttributes, type MouseEvent, type ReactNode, useMemo, useState } from 'react';
+import { ACTION_ICONS, Icon } from '../icons.ts';
 import { navigate } from '../router.tsx';
 import { Empty } from './ui.tsx';
 
@@ -14,6 +16,8 @@ export type SortValue = string | number | boolean | null | undefined;
 export interface Column<T> {
   id: string;
   header: ReactNode;
+  /** The column's name beside each value on small windows, when the header is not plain text. */
+  label?: string;
   cell: (row: T) => ReactNode;
   /** Makes the column sortable by this value. */
   sortValue?: (row: T) => SortValue;
@@ -55,6 +59,12 @@ export function compareValues(a: NonNullable<SortValue>, b: NonNullable<SortValu
   return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: 'base' });
 }
 
+/** The column's name for the cards of small windows: its label, else its header when that is text. */
+export function labelOf<T>(col: Column<T>): string | undefined {
+  if (col.label !== undefined) return col.label || undefined;
+  return typeof col.header === 'string' || typeof col.header === 'number' ? String(col.header) || undefined : undefined;
+}
+
 /** A click on the row itself, not on a link, button or field inside it. */
 function onRowItself(e: MouseEvent<HTMLTableRowElement>): boolean {
   const target = e.target as HTMLElement;
@@ -90,7 +100,7 @@ export function DataTable<T>({ rows, columns, rowKey, empty, initialSort, classN
   if (rows.length === 0) return <Empty>{empty}</Empty>;
   const byId = new Map(columns.map((c) => [c.id, c]));
   return (
-    <div className="table-wrap">
+    <div className="table-wrap table-cards">
       <table className={className ? `table ${className}` : 'table'}>
         {caption ? <caption className="visually-hidden">{caption}</caption> : null}
         <thead>
@@ -109,9 +119,7 @@ export function DataTable<T>({ rows, columns, rowKey, empty, initialSort, classN
                   <th key={h.id} scope="col" className={col.className} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}>
                     <button type="button" className="pg-sort" onClick={h.column.getToggleSortingHandler()}>
                       {col.header}
-                      <span className="pg-sort-mark" aria-hidden="true">
-                        {dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕'}
-                      </span>
+                      <Icon icon={dir === 'asc' ? ACTION_ICONS.sortAscending : dir === 'desc' ? ACTION_ICONS.sortDescending : ACTION_ICONS.sortable} className="pg-sort-mark" />
                     </button>
                   </th>
                 );
@@ -138,7 +146,7 @@ export function DataTable<T>({ rows, columns, rowKey, empty, initialSort, classN
               >
                 {row.getVisibleCells().map((cell) => {
                   const col = byId.get(cell.column.id) as Column<T>;
-                  const props = { className: [col.className, col.cellClassName].filter(Boolean).join(' ') || undefined, title: col.title?.(row.original) };
+                  const props = { className: [col.className, col.cellClassName].filter(Boolean).join(' ') || undefined, title: col.title?.(row.original), 'data-label': labelOf(col) };
                   const content = col.cell(row.original);
                   return col.rowHeader ? (
                     <th key={cell.id} scope="row" {...props}>

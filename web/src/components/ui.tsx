@@ -2,20 +2,19 @@
 import { type ReactNode, useSyncExternalStore } from 'react';
 import { ApiError } from '../api.ts';
 import { formatRelative, formatTime } from '../format.ts';
+import { Icon, TONE_ICONS } from '../icons.ts';
 import { JOB_STATUS_ORDER, jobStatusInfo, runStatusInfo, type StatusInfo } from '../status.ts';
 
 function Badge({ info, compact }: { info: StatusInfo; compact?: boolean | undefined }) {
   return (
     <span className={`badge tone-${info.tone}`} title={info.description}>
-      <span className="badge-symbol" aria-hidden="true">
-        {info.symbol}
-      </span>
+      <Icon icon={TONE_ICONS[info.tone]} className="badge-symbol" />
       {compact ? <span className="visually-hidden">{info.label}</span> : info.label}
     </span>
   );
 }
 
-/** A job status as colour, symbol and text. */
+/** A job status as colour, icon and text. */
 export function JobStatusBadge({ status, compact }: { status: string; compact?: boolean }) {
   return <Badge info={jobStatusInfo(status)} compact={compact} />;
 }

@@ -10,6 +10,7 @@ import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink, runUrl } from '../components/links.tsx';
 import { Ago, Empty, PageHeader, RunStatusBadge, useNow } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
+import { ACTION_ICONS, Icon } from '../icons.ts';
 import { Link, useRoute } from '../router.tsx';
 import { JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
 import { Chips, plural, useLiveReload } from './parts/common.tsx';
@@ -74,8 +75,7 @@ function AgentRunList() {
             initialSort={{ id: 'lastAt', dir: 'desc' }}
             empty={
               <>
-                No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>--agent-run</code> on the command
-                line).
+                No agent runs yet. A run joins an agent run when it is submitted with an agent-run id (<code>agentRunId</code> in the SDK, <code>titan submit pipeline.yaml --agent-run ID</code> on the command line).
               </>
             }
           />
@@ -100,7 +100,9 @@ function AgentRunDetail({ id }: { id: string }) {
   return (
     <div className="page">
       <p className="pg-back">
-        <Link to="/agent-runs">← All agent runs</Link>
+        <Link to="/agent-runs">
+          <Icon icon={ACTION_ICONS.back} /> All agent runs
+        </Link>
       </p>
       <PageHeader
         title={

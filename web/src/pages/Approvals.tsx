@@ -9,6 +9,7 @@ import { apiPost, notifyGatesChanged, usePolling, type GateDecision, type GateDe
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { runUrl } from '../components/links.tsx';
 import { Ago, Empty, ErrorBox, FormError, Loading, PageHeader, errorText, useNow } from '../components/ui.tsx';
+import { ACTION_ICONS, Icon, STATE_ICONS } from '../icons.ts';
 import { Link } from '../router.tsx';
 import { Outcome, StateBadge, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
@@ -50,7 +51,9 @@ export default function Approvals() {
         {!gates.data ? (
           !gates.error && <Loading />
         ) : pending.length === 0 ? (
-          <Empty>No gate is waiting for a decision.</Empty>
+          <Empty>
+            No gate is waiting for a decision. A pipeline job with <code>type: approval</code> opens one; <code>titan gates</code> lists them too.
+          </Empty>
         ) : (
           <ul className="pg-gates" aria-label="Waiting gates">
             {pending.map((g) => (
@@ -64,7 +67,12 @@ export default function Approvals() {
         <h2 id="ap-history">
           Decisions <span className="muted small">(the latest {HISTORY})</span>
         </h2>
-        {gates.data ? <DataTable rows={history} columns={HISTORY_COLUMNS} rowKey={(d) => `${d.runId}/${d.jobId}/${d.at}`} className="pg-table" initialSort={{ id: 'at', dir: 'desc' }} empty="No gate has been decided yet." /> : null}
+        {gates.data ? <DataTable rows={history} columns={HISTORY_COLUMNS} rowKey={(d) => `${d.runId}/${d.jobId}/${d.at}`} className="pg-table" initialSort={{ id: 'at', dir: 'desc' }} empty={
+              <>
+                No gate has been decided yet (<code>titan approve GATE</code> and <code>titan reject GATE</code> decide from the command line).
+              </>
+            }
+          /> : null}
       </section>
     </div>
   );
@@ -115,7 +123,7 @@ function GateCard({ gate, onDecided }: { gate: GateView; onDecided: (r: GateDeci
             </>
           )}
         </h3>
-        <StateBadge tone="approval" symbol="⚑" title={titan ? 'a job running Titan’s key-polling gate script' : 'an approval job the master holds'}>
+        <StateBadge tone="approval" icon={STATE_ICONS.gateWaiting} title={titan ? 'a job running Titan’s key-polling gate script' : 'an approval job the master holds'}>
           {titan ? 'Titan gate' : 'Awaiting approval'}
         </StateBadge>
       </div>
@@ -161,10 +169,10 @@ function GateCard({ gate, onDecided }: { gate: GateView; onDecided: (r: GateDeci
         <textarea id={commentId} rows={2} maxLength={4096} value={comment} onChange={(e) => setComment(e.target.value)} disabled={busy !== null} />
         <div className="btn-row">
           <button type="submit" className="btn btn-good" disabled={busy !== null}>
-            <span aria-hidden="true">✓</span> {busy === 'approve' ? 'Approving…' : 'Approve'}
+            <Icon icon={ACTION_ICONS.approve} /> {busy === 'approve' ? 'Approving…' : 'Approve'}
           </button>
           <button type="button" className="btn btn-bad" disabled={busy !== null} onClick={() => setConfirmReject(true)}>
-            <span aria-hidden="true">✕</span> {busy === 'reject' ? 'Rejecting…' : 'Reject…'}
+            <Icon icon={ACTION_ICONS.reject} /> {busy === 'reject' ? 'Rejecting…' : 'Reject…'}
           </button>
         </div>
         <FormError error={error} />
@@ -197,15 +205,15 @@ const HISTORY_COLUMNS: Column<GateDecision>[] = [
     sortValue: (d) => (d.reason === 'timeout' ? 'timeout' : d.approved ? 'approved' : 'rejected'),
     cell: (d) =>
       d.reason === 'timeout' ? (
-        <StateBadge tone="dead" symbol="⌛" title="nobody decided before the gate's deadline">
+        <StateBadge tone="dead" icon={STATE_ICONS.gateTimedOut} title="nobody decided before the gate's deadline">
           Timed out
         </StateBadge>
       ) : d.approved ? (
-        <StateBadge tone="completed" symbol="✓">
+        <StateBadge tone="completed" icon={STATE_ICONS.gateApproved}>
           Approved
         </StateBadge>
       ) : (
-        <StateBadge tone="dead" symbol="✕">
+        <StateBadge tone="dead" icon={STATE_ICONS.gateRejected}>
           Rejected
         </StateBadge>
       ),

@@ -4,7 +4,7 @@
  * "/" segments) and by run; each row shows size, checksum, when and which attempt made it, and
  * a download link. The filters are in the URL (`?prefix=&runId=`), so the run page can link here.
  */
-import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { ID_PATTERN, ID_RULE_TEXT } from '../../../src/core/names.ts';
 import { query, useApi, type ArtifactInfo } from '../api.ts';
 import { type Column, DataTable } from '../components/DataTable.tsx';
@@ -71,7 +71,16 @@ export default function Artifacts() {
               runFilter={runId}
               onBrowse={(p) => setPrefix(p || null, { push: true })}
               onRun={(r) => setRun(r, { push: true })}
-              empty={prefix || runId ? 'No artifact matches these filters.' : 'No artifacts yet. Jobs publish them with the SDK, and the files a job writes to its output directory are kept as artifacts.'}
+              empty={
+                prefix || runId ? (
+                  'No artifact matches these filters.'
+                ) : (
+                  <>
+                    No artifacts yet. Jobs publish them with the SDK, the files a job writes to its output directory are kept as artifacts, and{' '}
+                    <code>titan artifacts put reports/summary.txt summary.txt</code> uploads one.
+                  </>
+                )
+              }
             />
           </>
         )}
@@ -142,7 +151,7 @@ function ArtifactTable({
   runFilter: string;
   onBrowse: (p: string) => void;
   onRun: (runId: string) => void;
-  empty: string;
+  empty: ReactNode;
 }) {
   // The "folder" of a key under the current prefix, to browse into (only for keys deeper than it).
   const folderOf = (key: string): string | null => {

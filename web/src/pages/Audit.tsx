@@ -45,7 +45,11 @@ export default function Audit() {
             columns={COLUMNS}
             rowKey={(e) => String(e.seq)}
             className="pg-table"
-            empty="Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here."
+            empty={
+              <>
+                Nothing recorded yet: submissions, cancellations, gate decisions and every other change appear here and in <code>titan audit</code>.
+              </>
+            }
           />
         )}
       </Loaded>

@@ -67,7 +67,9 @@ function Summary({ stats }: { stats: Stats }) {
       <section aria-labelledby="jobs-title" className="section">
         <h2 id="jobs-title">Jobs in active runs</h2>
         {counts.length === 0 ? (
-          <Empty>No active runs.</Empty>
+          <Empty>
+            No active runs. Start one with <code>titan run hello.py</code>.
+          </Empty>
         ) : (
           <ul className="status-counts">
             {counts.map((s) => (
@@ -89,9 +91,11 @@ function Pools({ stats }: { stats: Stats }) {
     <section aria-labelledby="pools-title" className="section">
       <h2 id="pools-title">Pools</h2>
       {pools.length === 0 ? (
-        <Empty>No worker has connected yet.</Empty>
+        <Empty>
+          No worker has connected yet. Start one with <code>titan worker --master master-host:9090</code>.
+        </Empty>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap table-cards">
           <table className="table">
             <thead>
               <tr>
@@ -106,16 +110,16 @@ function Pools({ stats }: { stats: Stats }) {
             <tbody>
               {pools.map(([name, p]) => (
                 <tr key={name}>
-                  <th scope="row">
+                  <th scope="row" data-label="Capability">
                     <code>{name}</code>
                   </th>
-                  <td>{p.workers}</td>
-                  <td className="cell-meter">
+                  <td data-label="Workers">{p.workers}</td>
+                  <td className="cell-meter" data-label="Saturation">
                     <Meter value={p.busySlots} max={p.slots} label={`${name}: ${p.busySlots} of ${p.slots} slots busy`} />
                   </td>
-                  <td>{p.queued > 0 && p.busySlots >= p.slots ? <strong className="text-warn">{p.queued}</strong> : p.queued}</td>
-                  <td>{p.services}</td>
-                  {scaler.enabled && <td>{scaler.desired[name] ?? '—'}</td>}
+                  <td data-label="Queued">{p.queued > 0 && p.busySlots >= p.slots ? <strong className="text-warn">{p.queued}</strong> : p.queued}</td>
+                  <td data-label="Services">{p.services}</td>
+                  {scaler.enabled && <td data-label="Desired workers">{scaler.desired[name] ?? '—'}</td>}
                 </tr>
               ))}
             </tbody>
@@ -133,7 +137,7 @@ function Pools({ stats }: { stats: Stats }) {
 }
 
 function Charts({ samples: rows }: { samples: MetricsSample[] }) {
-  if (rows.length < 2) return <Empty>Collecting samples (one every 10 s); the charts fill in over the next minute.</Empty>;
+  if (rows.length < 2) return <Empty>Collecting samples; the charts fill in over the next minute.</Empty>;
   const totalDone = rows.reduce((a, r) => a + r.completed, 0);
   const totalDead = rows.reduce((a, r) => a + r.dead, 0);
   const last = rows[rows.length - 1] as MetricsSample;
@@ -142,7 +146,7 @@ function Charts({ samples: rows }: { samples: MetricsSample[] }) {
   const chart = { rows, short };
   return (
     <div className="charts">
-      <ChartFigure {...chart} label={`Throughput: ${totalDone} jobs completed and ${totalDead} dead in the last hour`} title="Throughput" note="jobs finished per 10 s" bars legend>
+      <ChartFigure {...chart} label={`Throughput: ${totalDone} jobs completed and ${totalDead} dead in the last hour`} title="Throughput" note={`jobs finished per ${formatDuration(periodOf(rows))}`} bars legend>
         <Bar dataKey="completed" name="completed" stackId="f" fill="var(--st-completed)" isAnimationActive={false} />
         <Bar dataKey="dead" name="dead" stackId="f" fill="var(--st-dead)" isAnimationActive={false} />
       </ChartFigure>
@@ -155,6 +159,13 @@ function Charts({ samples: rows }: { samples: MetricsSample[] }) {
       </ChartFigure>
     </div>
   );
+}
+
+/** The sampling period (the master's --metrics-sample): the shortest of the latest gaps (a restart leaves a longer one). */
+function periodOf(rows: readonly MetricsSample[]): number {
+  const last = rows.slice(-5);
+  const gaps = last.slice(1).map((r, i) => r.at - (last[i] as MetricsSample).at);
+  return gaps.length > 0 ? Math.max(100, Math.round(Math.min(...gaps) / 100) * 100) : 10_000;
 }
 
 const TOOLTIP_STYLE = { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' };
@@ -187,7 +198,7 @@ function jobsOf(w: WorkerView): string[] {
 }
 
 function WorkerCards({ workers }: { workers: WorkerView[] }) {
-  if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master HOST:PORT</code>.</Empty>;
+  if (workers.length === 0) return <Empty>No workers. Start one with <code>titan worker --master master-host:9090</code>.</Empty>;
   const sorted = [...workers].sort((a, b) => (a.state === b.state ? a.id.localeCompare(b.id) : a.state === 'connected' ? -1 : b.state === 'connected' ? 1 : a.state.localeCompare(b.state)));
   return (
     <ul className="cards">

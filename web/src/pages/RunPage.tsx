@@ -6,6 +6,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react
 import { apiDelete, apiPath, apiPost, type JobView, type RunView, startedByText, useApi, useClusterEvents, useEventsReconnected } from '../api.ts';
 import { Ago, CountsBar, Empty, ErrorBox, errorText, JobStatusBadge, Loading, PageHeader, RunStatusBadge } from '../components/ui.tsx';
 import { formatDuration, formatTime } from '../format.ts';
+import { ACTION_ICONS, Icon } from '../icons.ts';
 import { Link, navigate, useRoute, useSearchParam } from '../router.tsx';
 import { isTerminalStatus, JOB_STATUS_ORDER, jobStatusInfo, waitingOf } from '../status.ts';
 import JobPanel from './run/JobPanel.tsx';
@@ -220,18 +221,18 @@ function RunActions({ runId, status, onChanged }: { runId: string; status: strin
       )}
       {status === 'RUNNING' && (
         <button type="button" className="btn btn-bad-outline" disabled={busy} onClick={() => void cancel()}>
-          ⊘ Cancel run
+          <Icon icon={ACTION_ICONS.cancel} /> Cancel run
         </button>
       )}
       <button type="button" className="btn" disabled={busy} onClick={() => void rerun()} title="Submit this run's jobs again as a new run">
-        ↻ Re-run
+        <Icon icon={ACTION_ICONS.rerun} /> Re-run
       </button>
       <Link className="btn" to={`/constructor?run=${encodeURIComponent(runId)}`} title="Open this run's jobs in the constructor, to change and deploy them">
-        ✎ Edit in constructor
+        <Icon icon={ACTION_ICONS.edit} /> Edit in constructor
       </Link>
       {status !== 'RUNNING' && (
         <button type="button" className="btn btn-bad-outline" disabled={busy} onClick={() => void remove()} title="Delete this run with its logs and artifacts">
-          🗑 Delete run
+          <Icon icon={ACTION_ICONS.remove} /> Delete run
         </button>
       )}
     </>

@@ -156,7 +156,15 @@ export default function Runs() {
           className="runs-table"
           caption="Runs, newest first"
           rowLink={(r) => runUrl(r.runId)}
-          empty={filtered ? 'No run matches these filters.' : 'No runs yet. Submit one with titan submit or titan pipeline run.'}
+          empty={
+            filtered ? (
+              'No run matches these filters.'
+            ) : (
+              <>
+                No runs yet. Run a script with <code>titan run hello.py</code> or a pipeline with <code>titan submit pipeline.yaml</code>.
+              </>
+            )
+          }
         />
       )}
     </div>

@@ -10,6 +10,7 @@ import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink } from '../components/links.tsx';
 import { Ago, PageHeader, errorText } from '../components/ui.tsx';
 import { formatTime } from '../format.ts';
+import { STATE_ICONS } from '../icons.ts';
 import { Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
 import { Loaded, RefreshButton } from './parts/list-parts.tsx';
@@ -62,11 +63,11 @@ export default function Schedules() {
       cell: (s) => (
         <>
           {s.paused ? (
-            <StateBadge tone="pending" symbol="⏸" title="no fire time submits a run until it is resumed">
+            <StateBadge tone="pending" icon={STATE_ICONS.schedulePaused} title="no fire time submits a run until it is resumed">
               Paused
             </StateBadge>
           ) : (
-            <StateBadge tone="running" symbol="◷">
+            <StateBadge tone="running" icon={STATE_ICONS.scheduleActive}>
               Active
             </StateBadge>
           )}
@@ -210,7 +211,7 @@ export default function Schedules() {
             initialSort={{ id: 'name', dir: 'asc' }}
             empty={
               <>
-                No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit</code>).
+                No schedules. A pipeline file with a <code>schedule:</code> section registers one when it is submitted (<code>titan submit nightly.yaml</code>).
               </>
             }
           />

@@ -106,7 +106,7 @@ export default function Services() {
             initialSort={{ id: 'service', dir: 'asc' }}
             empty={
               <>
-                No services in the active runs. A pipeline job with <code>type: service</code> runs as one (or <code>titan deploy</code>).
+                No services in the active runs. A pipeline job with <code>type: service</code> runs as one, or deploy a script as one with <code>titan deploy server.py 8080</code>.
               </>
             }
           />

@@ -8,6 +8,7 @@ import { sizeText, usePolling, type DeliveryRecord, type TriggerView } from '../
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { RunLink } from '../components/links.tsx';
 import { Ago, PageHeader } from '../components/ui.tsx';
+import { STATE_ICONS } from '../icons.ts';
 import { StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { Loaded, RefreshButton } from './parts/list-parts.tsx';
 import './pages.css';
@@ -16,11 +17,11 @@ function Delivery({ d }: { d: DeliveryRecord }) {
   return (
     <li className="trigger-delivery">
       {d.outcome === 'accepted' ? (
-        <StateBadge tone="completed" symbol="✓">
+        <StateBadge tone="completed" icon={STATE_ICONS.deliveryAccepted}>
           Accepted
         </StateBadge>
       ) : (
-        <StateBadge tone="failed" symbol="✕">
+        <StateBadge tone="failed" icon={STATE_ICONS.deliveryRefused}>
           Refused
         </StateBadge>
       )}{' '}

@@ -10,6 +10,7 @@ import { apiPath, apiPost, useApi, useClusterEvents, type WorkerView } from '../
 import { type Column, DataTable } from '../components/DataTable.tsx';
 import { JobRefLink } from '../components/links.tsx';
 import { Ago, Meter, PageHeader, errorText } from '../components/ui.tsx';
+import { STATE_ICONS } from '../icons.ts';
 import { Chips, Outcome, StateBadge, plural, useLiveReload } from './parts/common.tsx';
 import { ConfirmDialog } from './parts/confirm.tsx';
 import { useConfirmation } from './parts/confirmation.ts';
@@ -99,7 +100,7 @@ export default function Workers() {
             empty={
               all.length === 0 ? (
                 <>
-                  No workers. Start one with <code>titan worker --master HOST:PORT</code>.
+                  No workers. Start one with <code>titan worker --master master-host:9090</code>.
                 </>
               ) : (
                 'No worker has this capability.'
@@ -174,15 +175,15 @@ function workerColumns(onAction: (w: WorkerView, action: Action) => void): Colum
       sortValue: (w) => STATE_ORDER[w.state],
       cell: (w) =>
         w.state === 'connected' ? (
-          <StateBadge tone="completed" symbol="●">
+          <StateBadge tone="completed" icon={STATE_ICONS.workerConnected}>
             Connected
           </StateBadge>
         ) : w.state === 'draining' ? (
-          <StateBadge tone="approval" symbol="◐" title="finishing its jobs, taking no new ones">
+          <StateBadge tone="approval" icon={STATE_ICONS.workerDraining} title="finishing its jobs, taking no new ones">
             Draining
           </StateBadge>
         ) : (
-          <StateBadge tone="dead" symbol="○" title="its connection is gone; its jobs are held until it returns or is declared dead">
+          <StateBadge tone="dead" icon={STATE_ICONS.workerDisconnected} title="its connection is gone; its jobs are held until it returns or is declared dead">
             Disconnected
           </StateBadge>
         ),

@@ -22,6 +22,7 @@ import {
 import { memo, useCallback, useMemo, useRef } from 'react';
 import { NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
 import type { Theme } from '../../theme.ts';
+import { ACTION_ICONS, Icon, KindIcon } from '../../icons.ts';
 import { KIND_LABEL } from './kinds.ts';
 import type { CEdge, CNode, Model } from './model.ts';
 import { edgeId, type Position as XY } from './useConstructorModel.ts';
@@ -45,12 +46,14 @@ const CNodeView = memo(function CNodeView({ data, selected }: NodeProps<FlowNode
         )}
         {errors === 0 && warnings > 0 && (
           <span className="c-node-warn" title={`${warnings} warning${warnings > 1 ? 's' : ''}`}>
-            ⚠ {warnings}
+            <Icon icon={ACTION_ICONS.warning} /> {warnings}
           </span>
         )}
       </div>
       <div className="c-node-bottom">
-        <span className="c-node-kind">{KIND_LABEL[node.kind]}</span>
+        <span className="c-node-kind">
+          <KindIcon kind={node.kind} /> {KIND_LABEL[node.kind]}
+        </span>
         <span className="c-node-file">{node.kind === 'approval' ? node.fields.message : node.fields.file}</span>
       </div>
       <Handle type="source" position={Position.Right} className="c-handle" data-testid={`out-${node.id}`} />

@@ -8,6 +8,7 @@ import './constructor.css';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiPath, apiPost, type RunView, type Stats, useApi } from '../../api.ts';
 import { errorText, PageHeader } from '../../components/ui.tsx';
+import { Icon, STATE_ICONS } from '../../icons.ts';
 import { navigate, useSearchParam } from '../../router.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from '../../graph.ts';
 import { useTheme } from '../../theme.ts';
@@ -186,7 +187,7 @@ export default function Constructor() {
               {drafts.dirty && (
                 <span className="c-dirty" title="Changes not saved" aria-label="unsaved changes">
                   {' '}
-                  ●
+                  <Icon icon={STATE_ICONS.unsaved} />
                 </span>
               )}
             </span>

@@ -1,4 +1,5 @@
 /** The constructor's drafts bar: the draft's name, save and rename, the saved drafts, and the canvas's counts. */
+import { ACTION_ICONS, Icon } from '../../icons.ts';
 import type { Model } from './model.ts';
 import type { Drafts } from './useDrafts.ts';
 
@@ -20,7 +21,7 @@ export default function DraftsBar({ drafts, model }: { drafts: Drafts; model: Mo
               {d.name}
             </button>
             <button type="button" className="btn btn-small btn-ghost" onClick={() => void drafts.remove(d.name)} aria-label={`Delete draft ${d.name}`}>
-              ×
+              <Icon icon={ACTION_ICONS.close} />
             </button>
           </span>
         ))}

@@ -5,6 +5,7 @@ import { DEFAULT_CAPABILITY, DEFAULT_GATE_WAIT_MS, DEFAULT_PRIORITY, DEFAULT_RET
 import { RATE_PERIODS, RateLimitSchema } from '../../../../src/core/flow-spec.ts';
 import { uploadScript } from './drafts.ts';
 import FieldError from './FieldError.tsx';
+import { KindIcon } from '../../icons.ts';
 import { KIND_LABEL } from './kinds.ts';
 import type { CNode, NodeFields, NodeKind } from './model.ts';
 import type { NodePatch } from './useConstructorModel.ts';
@@ -54,7 +55,7 @@ export default function NodeEditor({
   return (
     <div className="c-editor">
       <h2>
-        {KIND_LABEL[node.kind]} <span className="c-hint">{node.id}</span>
+        <KindIcon kind={node.kind} /> {KIND_LABEL[node.kind]} <span className="c-hint">{node.id}</span>
       </h2>
       <div className="field">
         <label htmlFor="c-f-id">Id</label>

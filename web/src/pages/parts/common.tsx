@@ -5,15 +5,14 @@
  */
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useClusterEvents, type ClusterEventHandler, type ClusterEventName } from '../../api.ts';
+import { Icon, type LucideIcon } from '../../icons.ts';
 import type { Tone } from '../../status.ts';
 
-/** A state that is not a job or run status (worker, schedule, decision): symbol, word, colour. */
-export function StateBadge({ tone, symbol, children, title }: { tone: Tone; symbol: string; children: ReactNode; title?: string }) {
+/** A state that is not a job or run status (worker, schedule, decision): icon, word, colour. */
+export function StateBadge({ tone, icon, children, title }: { tone: Tone; icon: LucideIcon; children: ReactNode; title?: string }) {
   return (
     <span className={`badge tone-${tone}`} title={title}>
-      <span className="badge-symbol" aria-hidden="true">
-        {symbol}
-      </span>
+      <Icon icon={icon} className="badge-symbol" />
       {children}
     </span>
   );

@@ -138,7 +138,7 @@ export default function Queue() {
               all.length === 0 ? (
                 <>
                   No key has a cluster limit, a job holding it or a job waiting for it. A job names a key with <code>concurrency: {'{key: openai, limit: 4}'}</code> or{' '}
-                  <code>rate_limit</code> in its pipeline; <code>titan limits set</code> limits a key for the whole cluster.
+                  <code>rate_limit</code> in its pipeline; <code>titan limits set openai --concurrency 4</code> limits a key for the whole cluster.
                 </>
               ) : (
                 'No key matches.'

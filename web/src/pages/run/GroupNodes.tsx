@@ -6,6 +6,7 @@
 import { Handle, type Node, type NodeProps, Position } from '@xyflow/react';
 import { memo } from 'react';
 import { GROUP_PAGE, groupStatus, type JobGroup, pageCount, type StatusCounts } from '../../graph-groups.ts';
+import { ACTION_ICONS, Icon } from '../../icons.ts';
 import { JOB_STATUS_ORDER, jobStatusInfo } from '../../status.ts';
 
 export type GroupNodeData = { group: JobGroup; counts: StatusCounts };
@@ -49,9 +50,7 @@ export const GroupNodeView = memo(function GroupNodeView({ data }: NodeProps<Gro
     <div className={`group-node tone-${info.tone}`} title={`${groupName(group)}: ${text}. Click to show its jobs.`}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="group-node-top">
-        <span className="group-node-mark" aria-hidden="true">
-          ▸
-        </span>
+        <Icon icon={ACTION_ICONS.expand} className="group-node-mark" />
         <span className="group-node-name">{groupName(group)}</span>
         <span className="group-node-total">{count(group.members.length)} jobs</span>
       </div>
@@ -72,7 +71,7 @@ export const FrameNodeView = memo(function FrameNodeView({ data }: NodeProps<Fra
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="group-frame-head">
         <button type="button" className="group-frame-collapse nodrag nopan" onClick={() => onCollapse(group.id)} aria-label={`Collapse group ${groupName(group)}`} title="Collapse the group into one node">
-          ▾ <span className="group-node-name">{groupName(group)}</span>
+          <Icon icon={ACTION_ICONS.collapse} /> <span className="group-node-name">{groupName(group)}</span>
         </button>
         <span className="group-frame-counts" title={countsText(counts)}>
           {countsText(counts)}

@@ -1,5 +1,5 @@
 /**
- * One job on the run graph: colour, symbol and text show its status, with why it waits, its kind
+ * One job on the run graph: colour, icon and text show its status, with why it waits, its kind
  * and how long it ran. A job found by the graph's search is ringed.
  */
 import { Handle, type Node, type NodeProps, Position } from '@xyflow/react';
@@ -7,12 +7,11 @@ import { memo, type ReactNode } from 'react';
 import type { JobView } from '../../api.ts';
 import { useNow } from '../../components/ui.tsx';
 import { formatDuration } from '../../format.ts';
+import { Icon, KIND_ICONS, KindIcon, TONE_ICONS } from '../../icons.ts';
 import { isTerminalStatus, jobStatusInfo, waitingOf } from '../../status.ts';
 
 export type JobNodeData = { job: JobView; found: boolean };
 export type JobNode = Node<JobNodeData, 'job'>;
-
-const KIND_MARK: Record<string, string> = { service: '⚙ service', approval: '⚑ approval' };
 
 function Running({ since }: { since: number }) {
   const now = useNow(1000);
@@ -41,17 +40,15 @@ export const JobNodeView = memo(function JobNodeView({ data, selected }: NodePro
     <div className={`job-node tone-${info.tone}${selected ? ' is-selected' : ''}${found ? ' is-found' : ''}`} title={`${job.spec.id}: ${info.label} (${why ?? info.description})`}>
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="job-node-top">
-        <span className="job-node-symbol" aria-hidden="true">
-          {info.symbol}
-        </span>
+        <Icon icon={TONE_ICONS[info.tone]} className="job-node-symbol" />
         <span className="job-node-id">{job.spec.id}</span>
       </div>
       <div className="job-node-bottom">
         <span className="job-node-status">{info.label}</span>
         {why !== null && <span className="job-node-why">{why}</span>}
-        {KIND_MARK[job.spec.kind] && (
-          <span className="job-node-kind" title={KIND_MARK[job.spec.kind]}>
-            {KIND_MARK[job.spec.kind]}
+        {KIND_ICONS[job.spec.kind] && (
+          <span className="job-node-kind" title={job.spec.kind}>
+            <KindIcon kind={job.spec.kind} /> {job.spec.kind}
           </span>
         )}
         {(timing || attempts) && (

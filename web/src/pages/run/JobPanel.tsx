@@ -4,6 +4,7 @@ import { apiPath, apiPost, type GatesList, type JobDetail, type JobView, notifyG
 import { Ago, ErrorBox, errorText, JobStatusBadge, useNow } from '../../components/ui.tsx';
 import { formatDuration, formatTime } from '../../format.ts';
 import { isTerminalStatus } from '../../status.ts';
+import { ACTION_ICONS, Icon, STATE_ICONS } from '../../icons.ts';
 import { Link } from '../../router.tsx';
 import LogViewer from './LogViewer.tsx';
 import StepTimeline from './StepTimeline.tsx';
@@ -56,7 +57,7 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
           <code>{jobId}</code>
         </h2>
         <button type="button" className="btn btn-ghost btn-small" onClick={() => onSelect(null)} aria-label="Close the job panel">
-          ✕
+          <Icon icon={ACTION_ICONS.close} />
         </button>
       </div>
       <div className="job-panel-status">
@@ -208,7 +209,7 @@ function Actions({ base, job, pendingGate, onChanged }: { base: string; job: Job
           <textarea id="gate-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} maxLength={4096} />
           <div className="btn-row">
             <button type="button" className="btn btn-good" disabled={busy !== null} onClick={() => void act('approve', 'approve', comment.trim() ? { comment: comment.trim() } : {}, 'Approved.')}>
-              ✓ Approve
+              <Icon icon={ACTION_ICONS.approve} /> Approve
             </button>
             <button
               type="button"
@@ -216,7 +217,7 @@ function Actions({ base, job, pendingGate, onChanged }: { base: string; job: Job
               disabled={busy !== null}
               onClick={() => void act('reject', 'reject', comment.trim() ? { comment: comment.trim() } : {}, 'Rejected.', `Reject the gate ${id}? Its dependents will not run.`)}
             >
-              ✕ Reject
+              <Icon icon={ACTION_ICONS.reject} /> Reject
             </button>
           </div>
         </form>
@@ -224,17 +225,17 @@ function Actions({ base, job, pendingGate, onChanged }: { base: string; job: Job
       <div className="btn-row">
         {canRetry && (
           <button type="button" className="btn" disabled={busy !== null} onClick={() => void act('retry', 'retry', undefined, 'Retrying: the job is queued again.')}>
-            ↻ Retry
+            <Icon icon={ACTION_ICONS.retry} /> Retry
           </button>
         )}
         {canStop && (
           <button type="button" className="btn" disabled={busy !== null} onClick={() => void act('stop', 'stop', undefined, 'Stopping the service.', `Stop the service ${id}?`)}>
-            ■ Stop service
+            <Icon icon={ACTION_ICONS.stop} /> Stop service
           </button>
         )}
         {canCancel && (
           <button type="button" className="btn btn-bad-outline" disabled={busy !== null} onClick={() => void act('cancel', 'cancel', undefined, 'Cancelled.', `Cancel the job ${id}? Jobs that depend on it will be skipped.`)}>
-            ⊘ Cancel job
+            <Icon icon={ACTION_ICONS.cancel} /> Cancel job
           </button>
         )}
       </div>
@@ -351,7 +352,7 @@ function GateDetails({ job, dependents, onSelect }: { job: JobView; dependents: 
   if (job.spec.timeoutMs) rows.push(['Fails after', formatDuration(job.spec.timeoutMs)]);
   if (job.startedAt) rows.push([job.finishedAt ? 'Waited' : 'Waiting for', formatDuration((job.finishedAt ?? now) - job.startedAt)]);
   if (decision) {
-    rows.push(['Decision', decision.approved ? '✓ approved' : decision.reason === 'timeout' ? '✕ timed out' : '✕ rejected']);
+    rows.push(['Decision', <DecisionText key="d" approved={decision.approved} timedOut={decision.reason === 'timeout'} />]);
     rows.push(['By', decision.by]);
     rows.push(['When', <Ago key="w" at={decision.at} />]);
     if (decision.comment) rows.push(['Comment', <span key="c" className="pre-wrap">{decision.comment}</span>]);
@@ -422,4 +423,13 @@ function KeyLink({ flowKey }: { flowKey: string }) {
 
 function quoteArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+function DecisionText({ approved, timedOut }: { approved: boolean; timedOut: boolean }) {
+  const [icon, text] = approved ? [STATE_ICONS.gateApproved, 'approved'] : timedOut ? [STATE_ICONS.gateTimedOut, 'timed out'] : [STATE_ICONS.gateRejected, 'rejected'];
+  return (
+    <>
+      <Icon icon={icon} /> {text}
+    </>
+  );
 }

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiPath, type JobView, type LogChunk, query } from '../../api.ts';
 import { ErrorBox } from '../../components/ui.tsx';
 import { formatBytes, splitMatches, stripAnsi } from '../../format.ts';
+import { ACTION_ICONS, Icon } from '../../icons.ts';
 import { isTerminalStatus, jobStatusInfo } from '../../status.ts';
 
 /** Characters of one attempt's output kept for display; older output is dropped (and counted). */
@@ -295,10 +296,10 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
           {search === '' ? '' : matches.count === 0 ? 'no match' : `${Math.min(current + 1, matches.count)} of ${matches.count}${matches.capped ? '+' : ''}`}
         </span>
         <button type="button" className="btn btn-small" onClick={() => step(-1)} disabled={matches.count === 0} aria-label="Previous match">
-          ↑
+          <Icon icon={ACTION_ICONS.previous} />
         </button>
         <button type="button" className="btn btn-small" onClick={() => step(1)} disabled={matches.count === 0} aria-label="Next match">
-          ↓
+          <Icon icon={ACTION_ICONS.next} />
         </button>
         <label className="check">
           <input type="checkbox" checked={onlyMatching} onChange={(e) => setOnlyMatching(e.target.checked)} /> Matching lines only

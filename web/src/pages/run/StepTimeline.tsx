@@ -1,6 +1,7 @@
 /** A job's durable steps as a timeline: one bar per step over the span from the first start to the last end, with how each ended. */
 import type { StepView } from '../../types.ts';
 import { formatBytes, formatDuration, formatTime } from '../../format.ts';
+import { Icon, TONE_ICONS } from '../../icons.ts';
 
 export default function StepTimeline({ steps }: { steps: readonly StepView[] }) {
   if (steps.length === 0) return null;
@@ -17,7 +18,7 @@ export default function StepTimeline({ steps }: { steps: readonly StepView[] }) 
               <code className="wrap">{s.name}</code>
               <span className="small muted">
                 {' '}
-                {s.status === 'COMPLETED' ? '✓' : '✕'} {formatDuration(s.durationMs)}, run in attempt {s.attempt}
+                <Icon icon={TONE_ICONS[s.status === 'COMPLETED' ? 'completed' : 'dead']} /> {formatDuration(s.durationMs)}, run in attempt {s.attempt}
                 {s.cachedIn !== null && <>, cached in attempt {s.cachedIn}</>}
                 {s.status === 'COMPLETED' && <>, result {formatBytes(s.resultBytes)}</>}
               </span>

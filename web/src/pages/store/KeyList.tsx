@@ -83,7 +83,15 @@ export default function KeyList({
         className="pg-table pg-keys"
         initialSort={{ id: 'key', dir: 'asc' }}
         rowProps={(k) => ({ className: k.key === selected ? 'row-selected' : undefined, 'aria-selected': k.key === selected })}
-        empty={answer.keys.length === 0 ? (prefix ? 'No key starts with this prefix.' : 'The store is empty.') : 'No listed key matches the search.'}
+        empty={answer.keys.length === 0 ? (
+            prefix ? (
+              'No key starts with this prefix.'
+            ) : (
+              <>
+                The store is empty. Set a key with <code>titan store set greeting hello</code>.
+              </>
+            )
+          ) : 'No listed key matches the search.'}
       />
     </>
   );
