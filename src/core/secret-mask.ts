@@ -6,7 +6,8 @@
 export const SECRET_MASK = '***';
 
 export class SecretMasker {
-  private readonly values: readonly string[];
+  /** The values masked, longest first. */
+  readonly values: readonly string[];
   private carry = '';
 
   constructor(values: Iterable<string>) {
@@ -17,6 +18,11 @@ export class SecretMasker {
   /** Whether there is anything to mask. */
   get active(): boolean {
     return this.values.length > 0;
+  }
+
+  /** How many characters of the input are held back, not yet output. */
+  get holding(): number {
+    return this.carry.length;
   }
 
   /** The chunk with every value masked, less what is held back (which a later call or `end` returns). */
@@ -55,7 +61,7 @@ export class SecretMasker {
   }
 
   /** The leftmost occurrence of any value at or after `from`; the longest value where several start. */
-  private next(text: string, from: number): { at: number; length: number } | null {
+  next(text: string, from: number): { at: number; length: number } | null {
     let best: { at: number; length: number } | null = null;
     for (const v of this.values) {
       const at = text.indexOf(v, from);

@@ -12,16 +12,21 @@
  * The values of the secrets an attempt received are masked before its output is stored or
  * streamed (core/secret-mask.ts): here, on the master, every output passes, whatever the worker's
  * version, and the values are known without sending them anywhere else.
+ *
+ * Which bytes came from stderr is kept beside the log (stderr-ranges.ts), computed on the bytes
+ * as written (after masking), for the dashboard to mark them.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MASTER_DEFAULTS } from '../config/master-defaults.js';
+import { type OutputStream, StreamMasker, type StreamText } from '../core/output-streams.js';
 import { SecretMasker } from '../core/secret-mask.js';
 import { diskFullMessage, isNoSpace } from '../store/disk-space.js';
 import { makePrivateDir, PRIVATE_FILE, replaceFile, writeAvailable } from './disk-writes.js';
+import { pageRanges, type Range, readStderrRanges, StderrRanges } from './stderr-ranges.js';
 
-export type LogListener = (attempt: number, data: string) => void;
+export type LogListener = (attempt: number, data: string, stream: OutputStream) => void;
 
 /** Output of an attempt that could not be stored, and why (the latest reason). */
 export interface LogLoss {
@@ -48,6 +53,7 @@ export interface LogStoreOptions {
 interface OpenLog {
   fd: number;
   bytes: number;
+  stderr: StderrRanges;
 }
 
 interface Loss extends LogLoss {
@@ -70,7 +76,7 @@ export class LogStore {
   private readonly maxBytes: number;
   private readonly log: (line: string) => void;
   private readonly usage: LogUsage | undefined;
-  private readonly maskers = new Map<string, SecretMasker>();
+  private readonly maskers = new Map<string, StreamMasker>();
   private readonly secretsOf: LogStoreOptions['secretsOf'];
 
   constructor(
@@ -88,34 +94,38 @@ export class LogStore {
     return join(this.dir, runId, jobId, `${attempt}.log`);
   }
 
+  private stderrPath(runId: string, jobId: string, attempt: number): string {
+    return join(this.dir, runId, jobId, `${attempt}.stderr`);
+  }
+
   private lossPath(runId: string, jobId: string, attempt: number): string {
     return join(this.dir, runId, jobId, `${attempt}.lost`);
   }
 
   /** The values to mask in the attempt's output (the secrets it was dispatched with). */
   mask(runId: string, jobId: string, attempt: number, values: readonly string[]): void {
-    this.maskers.set(`${runId}/${jobId}#${attempt}`, new SecretMasker(values));
+    this.maskers.set(`${runId}/${jobId}#${attempt}`, new StreamMasker(new SecretMasker(values)));
   }
 
-  append(runId: string, jobId: string, attempt: number, chunk: string): void {
+  append(runId: string, jobId: string, attempt: number, chunk: string, stream: OutputStream = 'stdout'): void {
     const key = `${runId}/${jobId}#${attempt}`;
     let masker = this.maskers.get(key);
     if (masker === undefined && this.secretsOf !== undefined) {
-      masker = new SecretMasker(this.secretsOf(runId, jobId, attempt));
+      masker = new StreamMasker(new SecretMasker(this.secretsOf(runId, jobId, attempt)));
       this.maskers.set(key, masker);
     }
-    const data = masker?.active ? masker.push(chunk) : chunk;
-    if (data !== '') this.write(key, runId, jobId, attempt, data);
+    const pieces: StreamText[] = masker ? masker.push(chunk, stream) : [{ text: chunk, stream }];
+    for (const piece of pieces) if (piece.text !== '') this.write(key, runId, jobId, attempt, piece);
   }
 
-  private write(key: string, runId: string, jobId: string, attempt: number, data: string): void {
+  private write(key: string, runId: string, jobId: string, attempt: number, { text: data, stream }: StreamText): void {
     let log = this.open.get(key);
     if (log === undefined) {
       try {
         log = this.openLog(runId, jobId, attempt);
       } catch (err) {
         this.lose(runId, jobId, attempt, Buffer.byteLength(data), err);
-        this.tell(runId, jobId, attempt, data);
+        this.tell(runId, jobId, attempt, data, stream);
         return;
       }
       this.open.set(key, log);
@@ -123,30 +133,37 @@ export class LogStore {
     if (log.bytes > this.maxBytes) return;
     let buf = Buffer.from(data);
     const truncated = log.bytes + buf.length > this.maxBytes;
+    let outputBytes = buf.length;
     if (truncated) {
       const room = buf.subarray(0, this.maxBytes - log.bytes);
-      buf = Buffer.concat([room.subarray(0, completeUtf8Length(room)), Buffer.from(`\n[titan: output truncated: an attempt keeps at most ${this.maxBytes} bytes on the master (--max-log-mb)]\n`)]);
+      outputBytes = completeUtf8Length(room);
+      buf = Buffer.concat([room.subarray(0, outputBytes), Buffer.from(`\n[titan: output truncated: an attempt keeps at most ${this.maxBytes} bytes on the master (--max-log-mb)]\n`)]);
     }
     const loss = this.losses.get(key);
     if (loss !== undefined && loss.unnoted > 0) this.note(runId, log, loss);
     const { written, error } = writeAvailable(log.fd, buf);
+    if (stream === 'stderr') log.stderr.add(log.bytes, Math.min(written, outputBytes));
     // Past the cap by the marker's length once truncated, so nothing more is written for this attempt.
     log.bytes += written;
     this.usage?.stored(runId, written);
     if (error !== null) this.lose(runId, jobId, attempt, buf.length - written, error);
     else if (loss !== undefined && !loss.saved) this.save(runId, jobId, attempt, loss);
     // Followers see the output even when it could not be stored.
-    this.tell(runId, jobId, attempt, truncated ? buf.toString('utf8') : data);
+    if (!truncated || stream === 'stdout') return this.tell(runId, jobId, attempt, truncated ? buf.toString('utf8') : data, stream);
+    // The note saying so is Titan's, told apart from the stderr it follows.
+    this.tell(runId, jobId, attempt, buf.subarray(0, outputBytes).toString('utf8'), stream);
+    this.tell(runId, jobId, attempt, buf.subarray(outputBytes).toString('utf8'), 'stdout');
   }
 
   private openLog(runId: string, jobId: string, attempt: number): OpenLog {
     makePrivateDir(join(this.dir, runId, jobId));
     const fd = openSync(this.pathOf(runId, jobId, attempt), 'a', PRIVATE_FILE);
-    return { fd, bytes: fstatSync(fd).size };
+    return { fd, bytes: fstatSync(fd).size, stderr: new StderrRanges(this.stderrPath(runId, jobId, attempt)) };
   }
 
-  private tell(runId: string, jobId: string, attempt: number, data: string): void {
-    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, data);
+  private tell(runId: string, jobId: string, attempt: number, data: string, stream: OutputStream): void {
+    if (data === '') return;
+    for (const listener of this.listeners.get(`${runId}/${jobId}`) ?? []) listener(attempt, data, stream);
   }
 
   /** Counts output that could not be stored; the first loss of an attempt is logged. */
@@ -191,11 +208,11 @@ export class LogStore {
     const masker = this.maskers.get(key);
     this.maskers.delete(key);
     // What was held back in case it began a secret's value, masked if it completed one.
-    const rest = masker?.end() ?? '';
-    if (rest !== '') this.write(key, runId, jobId, attempt, rest);
+    for (const piece of masker?.end() ?? []) this.write(key, runId, jobId, attempt, piece);
     const log = this.open.get(key);
     if (log !== undefined) {
       closeSync(log.fd);
+      log.stderr.close();
       this.open.delete(key);
     }
     const loss = this.losses.get(key);
@@ -211,17 +228,20 @@ export class LogStore {
     return readJson(this.lossPath(runId, jobId, attempt), LossSchema);
   }
 
-  /** Reads up to `limit` bytes from `offset`, never splitting a UTF-8 character. */
-  read(runId: string, jobId: string, attempt: number, offset: number, limit: number): { data: string; nextOffset: number; size: number } {
+  /**
+   * Reads up to `limit` bytes from `offset`, never splitting a UTF-8 character; `stderr`: the
+   * ranges of `data` (in its characters) that came from stderr.
+   */
+  read(runId: string, jobId: string, attempt: number, offset: number, limit: number): { data: string; nextOffset: number; size: number; stderr: Range[] } {
     const path = this.pathOf(runId, jobId, attempt);
     let size: number;
     try {
       size = statSync(path).size;
     } catch {
-      return { data: '', nextOffset: 0, size: 0 };
+      return { data: '', nextOffset: 0, size: 0, stderr: [] };
     }
     const length = Math.max(0, Math.min(limit, size - offset));
-    if (length === 0) return { data: '', nextOffset: offset, size };
+    if (length === 0) return { data: '', nextOffset: offset, size, stderr: [] };
     const buf = Buffer.allocUnsafe(length);
     const fd = openSync(path, 'r');
     let read: number;
@@ -231,7 +251,8 @@ export class LogStore {
       closeSync(fd);
     }
     const end = offset + read < size ? completeUtf8Length(buf.subarray(0, read)) : read;
-    return { data: buf.subarray(0, end).toString('utf8'), nextOffset: offset + end, size };
+    const page = buf.subarray(0, end);
+    return { data: page.toString('utf8'), nextOffset: offset + end, size, stderr: pageRanges(readStderrRanges(this.stderrPath(runId, jobId, attempt)), page, offset) };
   }
 
   /** Live output of every attempt of a job; returns the unsubscribe function. */
@@ -254,9 +275,10 @@ export class LogStore {
    * With a `note`, a file saying why is left in their place (see removedNote).
    */
   removeRun(runId: string, note?: string): void {
-    for (const [key, { fd }] of this.open) {
+    for (const [key, { fd, stderr }] of this.open) {
       if (!key.startsWith(`${runId}/`)) continue;
       closeSync(fd);
+      stderr.close();
       this.open.delete(key);
     }
     for (const key of this.losses.keys()) if (key.startsWith(`${runId}/`)) this.losses.delete(key);
@@ -281,7 +303,10 @@ export class LogStore {
   /** A tail held back by a masker is not written: it may be the first half of a value whose second half a later master stores. */
   closeAll(): void {
     this.maskers.clear();
-    for (const { fd } of this.open.values()) closeSync(fd);
+    for (const { fd, stderr } of this.open.values()) {
+      closeSync(fd);
+      stderr.close();
+    }
     this.open.clear();
   }
 }

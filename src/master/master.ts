@@ -9,6 +9,7 @@
  */
 import type { RunTimeline } from '../core/timeline.js';
 import { join } from 'node:path';
+import type { OutputStream } from '../core/output-streams.js';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobSpec, RunRecord, RunSpec, WorkerInfo } from '../core/model.js';
 import { LIMITS } from '../core/model.js';
 import { ReadyQueue } from '../core/ready-queue.js';
@@ -341,7 +342,7 @@ export class Master {
   attemptsAccepted = (workerId: string, ids: readonly AttemptId[]): void => this.workers.attemptsAccepted(workerId, ids);
   detachWorker = (workerId: string, link: WorkerLink): void => this.workers.detachWorker(workerId, link);
   attemptClaim = (a: AttemptId): AttemptClaim => this.workers.attemptClaim(a);
-  workerLog = (workerId: string, a: AttemptId, data: string): void => this.workers.workerLog(workerId, a, data);
+  workerLog = (workerId: string, a: AttemptId, data: string, stream: OutputStream): void => this.workers.workerLog(workerId, a, data, stream);
   serviceReport = (workerId: string, report: ServiceReport): void => this.workers.serviceReport(workerId, report);
   attemptsFinished = (workerId: string, results: readonly FinishedAttempt[]): Promise<number> => this.workers.attemptsFinished(workerId, results);
   listWorkers = (): WorkerView[] => this.workers.listWorkers();

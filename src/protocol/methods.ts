@@ -79,6 +79,9 @@ export type Hello = z.infer<typeof HelloSchema>;
  */
 export const NAME_TAKEN = 'belongs to a live worker';
 
+/** In a master's HELLO reply: its workers' log events may carry `stream` (older masters refuse the field). */
+export const LOG_STREAM_FEATURE = 'log.stream';
+
 export interface HelloResult {
   version: number;
   serverVersion: string;
@@ -91,6 +94,8 @@ export interface HelloResult {
    * a worker cut off from the master for longer stops them (unless configured otherwise).
    */
   workerTimeoutMs?: number;
+  /** What this master accepts beyond the base protocol: `log.stream`, a worker's log events may say which stream they came from. */
+  features?: string[];
 }
 
 /**
@@ -354,6 +359,8 @@ export interface LogChunk {
   /** True when the attempt has ended and every byte up to nextOffset has been read. */
   complete: boolean;
   attempts: number;
+  /** The parts of `data` the job wrote to stderr, as [start, length] in characters (UTF-16 code units) of `data`; absent when none. */
+  stderr?: [number, number][];
   /** Output of this attempt the master could not store (a full disk), and why; absent when none was lost. */
   lost?: { bytes: number; reason: string };
   /** Why this run's stored output is gone (removed to keep stored logs under --max-logs-mb); absent otherwise. */
@@ -478,7 +485,8 @@ export const WorkerReportEvents = {
   accepted: z.strictObject({ attempts: z.array(AttemptIdSchema).max(10_000) }),
   /** The worker takes no more work; `exiting` when it will stop once drained (it cannot be undrained). */
   drain: z.strictObject({ exiting: z.boolean().default(false) }),
-  log: AttemptIdSchema.extend({ data: z.string().max(BLOB_CHUNK_BYTES) }),
+  /** `stream` only to a master whose HELLO reply lists the `log.stream` feature. */
+  log: AttemptIdSchema.extend({ data: z.string().max(BLOB_CHUNK_BYTES), stream: z.literal('stderr').optional() }),
   service: ServiceReportSchema,
 } as const;
 

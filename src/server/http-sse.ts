@@ -3,7 +3,7 @@
  *
  * `GET /api/events`: the cluster feed (`jobs`, `run`, `workers`, `stats`, and a `: ping` comment
  * every 15 s). `GET /api/runs/:runId/jobs/:jobId/logs/stream`: one job's output (`log` events,
- * then `end`). Each connection buffers a bounded amount: a client that falls further behind is
+ * each with `stream: 'stderr'` when the job wrote it to stderr, then `end`). Each connection buffers a bounded amount: a client that falls further behind is
  * disconnected (EventSource reconnects and the dashboard reloads what it shows), so a slow
  * browser never makes the master hold unbounded memory. Streams end when the session that opened
  * them signs out or expires, and when the server closes.
@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobStatus } from '../core/model.js';
+import type { OutputStream } from '../core/output-streams.js';
 import type { Master } from '../master/master.js';
 import { checkParams } from './commands/table.js';
 import type { JobView } from '../protocol/methods.js';
@@ -20,6 +21,11 @@ import { ISSUES, principalOf, readsOnly, refOf, sessionIdOf } from './http-commo
 import type { Gatekeeper } from './gatekeeper.js';
 
 /** Bytes a connection may have queued before it is dropped. */
+/** A `log` event: stdout is the default and is not named. */
+function logEvent(attempt: number, data: string, stream: OutputStream): { attempt: number; data: string; stream?: 'stderr' } {
+  return stream === 'stderr' ? { attempt, data, stream } : { attempt, data };
+}
+
 export const EVENTS_BUFFER_LIMIT = 8 * 1024 * 1024;
 export const LOG_BUFFER_LIMIT = 8 * 1024 * 1024;
 /** A log stream starts with at most this much of the output written before it connected (as sent, JSON-escaped). */
@@ -223,14 +229,14 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
     await master.getJob(ref);
     const stream = streams.start(req, reply, LOG_BUFFER_LIMIT);
     let ended: JobStatus | null = null;
-    let backlog: { attempt: number; data: string; size: number; sent: number }[] | null = [];
+    let backlog: { attempt: number; data: string; stream: OutputStream; size: number; sent: number }[] | null = [];
     let backlogBytes = 0;
     let skipped = 0;
     const flushBacklog = (): void => {
       const chunks = backlog ?? [];
       backlog = null;
       if (skipped > 0) stream.send('truncated', { attempt: chunks[0]?.attempt ?? 1, bytes: skipped });
-      for (const { attempt, data } of chunks) stream.send('log', { attempt, data });
+      for (const { attempt, data, stream: from } of chunks) stream.send('log', logEvent(attempt, data, from));
       if (ended !== null) {
         stream.send('end', { status: ended });
         stream.end();
@@ -239,11 +245,11 @@ export function registerEventRoutes(app: FastifyInstance, master: Master, stream
     let stop: () => void = () => {};
     try {
       stop = await master.followLogs(ref, {
-        data(attempt, data) {
-          if (backlog === null) return stream.send('log', { attempt, data });
+        data(attempt, data, from) {
+          if (backlog === null) return stream.send('log', logEvent(attempt, data, from));
           // The output written before the stream opened arrives at once: keep only its tail.
           // Measured as it will be sent: escapes (terminal colours, control bytes) can make it several times larger.
-          const chunk = { attempt, data, size: Buffer.byteLength(data), sent: Buffer.byteLength(JSON.stringify(data)) };
+          const chunk = { attempt, data, stream: from, size: Buffer.byteLength(data), sent: Buffer.byteLength(JSON.stringify(data)) };
           backlog.push(chunk);
           backlogBytes += chunk.sent;
           while (backlogBytes > LOG_BACKLOG_BYTES && backlog.length > 1) {

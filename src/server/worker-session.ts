@@ -12,7 +12,7 @@ import { HEARTBEAT_MS } from '../master/master.js';
 import type { WorkerLink } from '../master/workers.js';
 import { isWorkerDataBusMethod } from '../protocol/data-bus-methods.js';
 import { credentialName, workerCredential } from '../protocol/derived-tokens.js';
-import { type AttemptId, attemptName, type Hello, type HelloResult, WorkerReportEvents } from '../protocol/methods.js';
+import { type AttemptId, attemptName, type Hello, type HelloResult, LOG_STREAM_FEATURE, WorkerReportEvents } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import { describeIssues } from '../protocol/peer.js';
 import type { Request } from '../protocol/v2.js';
@@ -70,7 +70,7 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
       case 'log': {
         const log = report('log', data);
         checkOwn(master, workerId, 'log', [log]);
-        master.workerLog(workerId, log, log.data);
+        master.workerLog(workerId, log, log.data, log.stream ?? 'stdout');
         return;
       }
       case 'service': {
@@ -119,5 +119,5 @@ export function workerSession(peer: Peer, master: Master, hello: Hello, clusterT
         throw new TitanError('UNKNOWN_METHOD', `unknown worker method "${req.method}"`);
     }
   };
-  return { version: 2, serverVersion: SERVER_VERSION, workerId, credential: workerCredential(clusterToken, workerId), heartbeatMs: HEARTBEAT_MS, workerTimeoutMs: master.workerTimeoutMs };
+  return { version: 2, serverVersion: SERVER_VERSION, workerId, credential: workerCredential(clusterToken, workerId), heartbeatMs: HEARTBEAT_MS, workerTimeoutMs: master.workerTimeoutMs, features: [LOG_STREAM_FEATURE] };
 }

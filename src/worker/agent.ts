@@ -55,7 +55,7 @@ export class WorkerAgent {
       unreachable: (afterMs) => this.masterUnreachable(afterMs),
       log,
     });
-    this.outbox = new Outbox(() => this.link.peer, log);
+    this.outbox = new Outbox(() => this.link.peer, log, () => this.link.logStreams);
     this.logs = new OutputBatcher(this.attempts, this.link);
     this.runner = new AttemptRunner(config, this.owner, { attempts: this.attempts, outbox: this.outbox, logs: this.logs, link: this.link, host: identity.host });
     this.draining = new Drain(config, { attempts: this.attempts, outbox: this.outbox, peer: () => this.link.peer, stop: () => this.stop(), log });

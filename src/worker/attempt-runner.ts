@@ -55,7 +55,7 @@ export class AttemptRunner {
       attempts: parts.attempts,
       link: parts.link,
       host: parts.host,
-      output: (attempt, chunk) => parts.logs.push(attempt, chunk),
+      output: (attempt, chunk, stream) => parts.logs.push(attempt, chunk, stream),
       finish: (attempt, result) => this.finish(attempt, result),
     });
   }
@@ -96,7 +96,7 @@ export class AttemptRunner {
       return;
     }
     const { logs, link } = this.parts;
-    const running = this.config.executor.start({ ...req, timeoutMs: d.timeoutMs }, (chunk) => logs.push(attempt, chunk));
+    const running = this.config.executor.start({ ...req, timeoutMs: d.timeoutMs }, (chunk, stream) => logs.push(attempt, chunk, stream));
     attempt.running = running;
     // Reported with the result, so the master can tell staging from running without a message more per attempt.
     const stagedMs = running.pid === null ? undefined : Math.round(performance.now() - arrivedAt);

@@ -87,6 +87,19 @@ describe('ProcessExecutor', () => {
     expect(JSON.parse(output)).toEqual(args);
   });
 
+  it('tells each chunk of output with the stream it came from', async () => {
+    const path = script('streams.sh', 'echo out-1\nsleep 0.1\necho err-1 >&2\nsleep 0.1\necho out-2\n');
+    const chunks: [string, string][] = [];
+    const attempt = new ProcessExecutor().start(request(path), (chunk, stream) => chunks.push([stream, chunk]));
+    if (attempt.pid !== null) groups.add(attempt.pid);
+    await attempt.done;
+    expect(chunks).toEqual([
+      ['stdout', 'out-1\n'],
+      ['stderr', 'err-1\n'],
+      ['stdout', 'out-2\n'],
+    ]);
+  });
+
   it('delivers exactly the given env and cwd', async () => {
     const path = script('env.js', 'console.log(JSON.stringify({ foo: process.env.FOO, absent: process.env.TITAN_EXECUTOR_TEST_ABSENT ?? null, cwd: process.cwd() }));\n');
     process.env.TITAN_EXECUTOR_TEST_ABSENT = 'leaked';

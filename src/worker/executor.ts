@@ -10,6 +10,7 @@ import { delimiter, extname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { FailureCode } from '../core/failure-codes.js';
+import type { OutputStream } from '../core/output-streams.js';
 import type { FailFastCode } from '../core/retry.js';
 import { PidFiles } from './pid-files.js';
 import type { Reaper } from './reaper.js';
@@ -47,10 +48,14 @@ export interface RunningAttempt {
   readonly done: Promise<ExecutionResult>;
 }
 
+/** Hears a process's output: each chunk from one stream. */
+export type OutputSink = (chunk: string, stream: OutputStream) => void;
+
 export interface Executor {
   /** Whether an attempt runs in folders of its own: a process does; an executor that runs nothing needs none made. */
   readonly folders: boolean;
-  start(req: ExecutionRequest, onOutput: (chunk: string) => void): RunningAttempt;
+  /** `onOutput` hears the process's output, chunk by chunk, each from one stream. */
+  start(req: ExecutionRequest, onOutput: OutputSink): RunningAttempt;
   /**
    * Stops the process groups a previous life of this worker left running; one line per group
    * saying what happened. Called once at start, before any attempt.
@@ -139,7 +144,7 @@ export class ProcessExecutor implements Executor {
     return this.pidFiles?.sweepLeftovers() ?? Promise.resolve([]);
   }
 
-  start(req: ExecutionRequest, onOutput: (chunk: string) => void): RunningAttempt {
+  start(req: ExecutionRequest, onOutput: OutputSink): RunningAttempt {
     const interp = interpreterFor(req.scriptPath);
     const direct = interp.command === req.scriptPath;
 
@@ -197,7 +202,7 @@ class Attempt implements RunningAttempt {
     private readonly req: ExecutionRequest,
     direct: boolean,
     command: string,
-    private readonly onOutput: (chunk: string) => void,
+    private readonly onOutput: OutputSink,
     private readonly killGraceMs: number,
     private readonly reaper: Reaper | undefined,
     private readonly pidFiles: PidFiles | undefined,
@@ -225,9 +230,8 @@ class Attempt implements RunningAttempt {
     // The attempt runs all the same; only a restart after the worker and its reaper both died would miss it.
     this.pidFiles?.record(req.key, this.pid).catch((err: unknown) => this.emit(`[titan: could not record the attempt's pid file: ${err instanceof Error ? err.message : String(err)}]\n`));
 
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) this.pipe(stream);
-    }
+    if (child.stdout) this.pipe(child.stdout, 'stdout');
+    if (child.stderr) this.pipe(child.stderr, 'stderr');
     child.on('exit', (code, signal) => this.onExit(code, signal));
     // 'close' means the process exited and both streams ended, so all output has been delivered.
     child.on('close', () => this.settle());
@@ -246,19 +250,20 @@ class Attempt implements RunningAttempt {
     this.terminate();
   }
 
-  private pipe(stream: Readable): void {
+  private pipe(stream: Readable, from: OutputStream): void {
     // One decoder per stream: a multi-byte character split across chunks is joined again.
     const decoder = new StringDecoder('utf8');
     this.decoders.push(decoder);
-    stream.on('data', (chunk: Buffer) => this.emit(decoder.write(chunk)));
-    stream.on('end', () => this.emit(decoder.end()));
+    stream.on('data', (chunk: Buffer) => this.emit(decoder.write(chunk), from));
+    stream.on('end', () => this.emit(decoder.end(), from));
     stream.on('error', () => undefined); // a broken pipe ends the stream; the exit status tells what happened
   }
 
-  private emit(text: string): void {
+  /** Titan's own notes on the attempt go with its stdout. */
+  private emit(text: string, from: OutputStream = 'stdout'): void {
     if (text === '' || this.settled) return;
     try {
-      this.onOutput(text);
+      this.onOutput(text, from);
     } catch {
       // A failing log sink must not take the worker down or lose the attempt's result.
     }
@@ -325,7 +330,7 @@ class Attempt implements RunningAttempt {
 export class NoopExecutor implements Executor {
   readonly folders = false;
 
-  start(_req: ExecutionRequest, _onOutput: (chunk: string) => void): RunningAttempt {
+  start(_req: ExecutionRequest, _onOutput: OutputSink): RunningAttempt {
     return finishedAttempt({ outcome: 'COMPLETED', exitCode: 0, error: null, errorCode: null });
   }
 }

@@ -8,7 +8,7 @@
  */
 import { TitanError } from '../core/errors.js';
 import { formatMaster, LeaderSearch, leaderHint, type MasterEndpoint } from '../protocol/masters.js';
-import { type AttemptId, type HelloResult, NAME_TAKEN, type Results } from '../protocol/methods.js';
+import { type AttemptId, type HelloResult, LOG_STREAM_FEATURE, NAME_TAKEN, type Results } from '../protocol/methods.js';
 import { Peer } from '../protocol/peer.js';
 import { dial, explainConnectFailure } from '../protocol/tls-dial.js';
 import type { WorkerIdentity } from './identity.js';
@@ -44,6 +44,7 @@ export interface LinkHooks {
 export class MasterLink {
   private current: Peer | null = null;
   private id: string | null = null;
+  private streams = false;
   private stopping = false;
   private readonly contact: MasterContact;
   private readonly search: LeaderSearch;
@@ -64,6 +65,11 @@ export class MasterLink {
   /** The current session, if any. */
   get peer(): Peer | null {
     return this.current;
+  }
+
+  /** Whether the current master takes log events that say which stream they came from. */
+  get logStreams(): boolean {
+    return this.streams;
   }
 
   /** The id the master gave this worker at its last HELLO. */
@@ -197,6 +203,7 @@ export class MasterLink {
     for (const wake of this.sessionWaiters.splice(0)) wake();
     this.search.found(master);
     this.id = result.workerId ?? null;
+    this.streams = result.features?.includes(LOG_STREAM_FEATURE) ?? false;
     const heartbeatMs = result.heartbeatMs ?? 2000;
     this.contact.joined(result);
     peer.onEvent = (event, data) => {

@@ -20,16 +20,17 @@ export class Outbox {
   private unsentBytes = 0;
   private scheduled = false;
 
-  /** `session`: the current session, if any. */
+  /** `session`: the current session, if any; `logStreams`: whether its master takes a log event's stream. */
   constructor(
     private readonly session: () => Peer | null,
     private readonly log: (line: string) => void,
+    private readonly logStreams: () => boolean = () => false,
   ) {}
 
   /** An attempt ended: its result is kept until acknowledged, what it wrote and was not sent until sent. */
   add(result: FinishedAttempt, output: AttemptOutput): void {
     const peer = this.session();
-    if (peer) output.flush(peer);
+    if (peer) output.flush(peer, this.logStreams());
     if (output.bytes > 0) {
       this.unsentOutput.push(output);
       this.unsentBytes += output.bytes;
@@ -46,7 +47,7 @@ export class Outbox {
 
   /** Sends the held output of ended attempts; their results follow on the same connection. */
   flushOutput(peer: Peer): void {
-    for (const output of this.unsentOutput.splice(0)) output.flush(peer);
+    for (const output of this.unsentOutput.splice(0)) output.flush(peer, this.logStreams());
     this.unsentBytes = 0;
   }
 

@@ -3,6 +3,7 @@
  * when an attempt has written a lot, and held while the master is unreachable (see
  * attempt-output.ts).
  */
+import type { OutputStream } from '../core/output-streams.js';
 import type { Peer } from '../protocol/peer.js';
 import type { Attempt, Attempts } from './attempts.js';
 
@@ -11,14 +12,14 @@ const LOG_FLUSH_MS = 100;
 export class OutputBatcher {
   private timer: NodeJS.Timeout | null = null;
 
-  /** `link.peer`: the current session, if any. */
+  /** `link.peer`: the current session, if any; `link.logStreams`: whether its master takes a log event's stream. */
   constructor(
     private readonly attempts: Attempts,
-    private readonly link: { readonly peer: Peer | null },
+    private readonly link: { readonly peer: Peer | null; readonly logStreams?: boolean },
   ) {}
 
-  push(attempt: Attempt, chunk: string): void {
-    if (attempt.output.push(chunk, this.link.peer !== null)) return this.flushAttempt(attempt);
+  push(attempt: Attempt, chunk: string, stream: OutputStream = 'stdout'): void {
+    if (attempt.output.push(chunk, stream, this.link.peer !== null)) return this.flushAttempt(attempt);
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -38,6 +39,6 @@ export class OutputBatcher {
 
   private flushAttempt(a: Attempt): void {
     const peer = this.link.peer;
-    if (peer) a.output.flush(peer);
+    if (peer) a.output.flush(peer, this.link.logStreams ?? false);
   }
 }

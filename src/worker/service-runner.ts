@@ -3,6 +3,7 @@
  * PORT and as `{port}` in its arguments; the master hears when it started and when it passed its
  * readiness probe, and hears it again after a reconnect.
  */
+import type { OutputStream } from '../core/output-streams.js';
 import type { ServiceDispatch, ServiceReport } from '../protocol/methods.js';
 import type { Peer } from '../protocol/peer.js';
 import type { Attempt, AttemptResult, Attempts } from './attempts.js';
@@ -19,7 +20,7 @@ export interface ServiceParts {
   link: { readonly peer: Peer | null };
   /** This worker's host, named when a fixed port is taken. */
   host: string;
-  output: (attempt: Attempt, chunk: string) => void;
+  output: (attempt: Attempt, chunk: string, stream: OutputStream) => void;
   finish: (attempt: Attempt, result: AttemptResult) => void;
 }
 
@@ -47,7 +48,7 @@ export class ServiceRunner {
     const { executor, attempts, host, output, finish } = this.parts;
     const port = await servicePort(svc, attempts.servicePorts(), host);
     if (typeof port !== 'number') return finish(attempt, port);
-    const running = executor.start({ ...withPort(req, port), timeoutMs: null }, (chunk) => output(attempt, chunk));
+    const running = executor.start({ ...withPort(req, port), timeoutMs: null }, (chunk, stream) => output(attempt, chunk, stream));
     attempt.running = running;
     let result: AttemptResult;
     if (running.pid === null) {

@@ -18,7 +18,7 @@ const QUICK = sh('echo "step $TITAN_JOB_ID done"\n', 'quick.sh');
 const SLEEPY = sh('echo "start $TITAN_JOB_ID"\nsleep "$1"\necho "end $TITAN_JOB_ID"\n', 'sleepy.sh');
 /** Runs until the test sets the data bus key named by its argument: how long a job runs is the test's to say, however loaded the machine. */
 const HELD = py('import sys\nfrom titan_sdk import TitanClient\nTitanClient().wait_for_value(sys.argv[1], timeout=120)\n', 'held.py');
-const TALKER = sh('echo "first line from the talker"\nsleep 3\necho "second line from the talker"\n', 'talker.sh');
+const TALKER = sh('echo "first line from the talker"\nsleep 0.3\necho "a warning from the talker" >&2\nsleep 3\necho "second line from the talker"\n', 'talker.sh');
 /** A service that is up at once and ends by itself when its worker is gone (or after two minutes). */
 const SERVICE = py(
   `import os, time
@@ -373,6 +373,24 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
     // The rest arrives on the same stream, and the panel follows the job to its end.
     await log.filter({ hasText: 'second line from the talker' }).waitFor({ timeout: 10_000 });
     await panel.locator('.job-panel-status .badge', { hasText: 'Completed' }).waitFor({ timeout: 10_000 });
+    // What the job wrote to stderr is marked (tint, left marker, a title), its stdout is not; live and as read back.
+    const stderrMarked = async (): Promise<void> => {
+      const marked = log.locator('.log-stderr');
+      await marked.first().waitFor({ timeout: 10_000 });
+      expect((await marked.allTextContents()).join('')).toBe('a warning from the talker\n');
+      expect(await marked.first().getAttribute('title')).toBe('stderr');
+    };
+    await stderrMarked();
+    await page.reload();
+    await log.filter({ hasText: 'second line from the talker' }).waitFor({ timeout: 10_000 });
+    await stderrMarked();
+    // The stored log and `titan logs` stay the job's output as one text, byte for byte.
+    const expected = 'first line from the talker\na warning from the talker\nsecond line from the talker\n';
+    const chunk = (await (await fetch(`${base}/api/runs/${runId}/jobs/talker/logs`, { headers: { authorization: `Bearer ${cluster.token}` } })).json()) as { data: string; stderr?: [number, number][] };
+    expect(chunk.data).toBe(expected);
+    expect(chunk.stderr).toEqual([[expected.indexOf('a warning'), 'a warning from the talker\n'.length]]);
+    const cli = await cluster.cli(['logs', `${runId}/talker`]);
+    expect(cli.stdout).toBe(expected);
     errors.expectNone('the job panel');
   });
 

@@ -105,7 +105,8 @@ export class Views {
     const attemptOver = n < job.attempt || (job.status !== 'RUNNING' && job.status !== 'QUEUED');
     const lost = logs.lostOf(job.runId, job.spec.id, n);
     const removed = chunk.size === 0 ? logs.removedNote(job.runId) : null;
-    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt, ...(lost && { lost }), ...(removed !== null && { removed }) };
+    const stderr = chunk.stderr.length > 0 ? { stderr: chunk.stderr } : {};
+    return { attempt: n, data: chunk.data, nextOffset: chunk.nextOffset, complete: attemptOver && chunk.nextOffset >= chunk.size, attempts: job.attempt, ...stderr, ...(lost && { lost }), ...(removed !== null && { removed }) };
   }
 
   async listAgentRuns(limit: number): Promise<AgentRunSummary[]> {

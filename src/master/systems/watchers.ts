@@ -3,6 +3,7 @@
  * a job's output, and what must end with an attempt. Each subscribes to the event bus; the
  * effects system emits once a commit is durable, so nothing is heard before it is recorded.
  */
+import { type OutputStream, splitStreams } from '../../core/output-streams.js';
 import type { JobRecord, JobStatus, RunRecord } from '../../core/model.js';
 import { isTerminal, jobRef } from '../../core/model.js';
 import type { AgentRunView, AttemptId, JobView, RunView } from '../../protocol/methods.js';
@@ -24,7 +25,7 @@ export interface ClusterWatcher {
 }
 
 export interface LogFollower {
-  data(attempt: number, data: string): void;
+  data(attempt: number, data: string, stream: OutputStream): void;
   end(status: JobStatus): void;
 }
 
@@ -97,14 +98,14 @@ export class Watchers {
     for (let offset = 0; ; ) {
       const chunk = logs.read(job.runId, job.spec.id, current, offset, 1 << 20);
       if (chunk.data.length === 0) break;
-      follower.data(current, chunk.data);
+      for (const piece of splitStreams(chunk.data, chunk.stderr)) follower.data(current, piece.text, piece.stream);
       offset = chunk.nextOffset;
     }
     if (isTerminal(job.status)) {
       follower.end(job.status);
       return () => {};
     }
-    const stopLogs = logs.listen(job.runId, job.spec.id, (attempt, data) => follower.data(attempt, data));
+    const stopLogs = logs.listen(job.runId, job.spec.id, (attempt, data, stream) => follower.data(attempt, data, stream));
     const stopJob = this.r.bus.onKey('job', jobRef(job.runId, job.spec.id), (j: JobRecord) => {
       if (!isTerminal(j.status)) return;
       stop();

@@ -4,6 +4,7 @@
  * Attempts lost to the infrastructure go back through the core (finishAttempt, outcome LOST), so
  * they run again without spending a retry, within the lost-attempt budget.
  */
+import type { OutputStream } from '../../core/output-streams.js';
 import { TitanError } from '../../core/errors.js';
 import type { JobRecord, RunRecord, WorkerInfo } from '../../core/model.js';
 import { isTerminal, jobRef, parseJobRef, workerIdOf } from '../../core/model.js';
@@ -271,11 +272,11 @@ export class WorkerRegistry {
     return claimOf(this.r.runs.job(a.runId, a.jobId), a.attempt);
   }
 
-  workerLog(workerId: string, a: AttemptId, data: string): void {
+  workerLog(workerId: string, a: AttemptId, data: string, stream: OutputStream): void {
     const job = this.r.runs.job(a.runId, a.jobId);
     // Output of an abandoned or superseded attempt is dropped, never mixed into the current one.
     if (!job || job.attempt !== a.attempt || job.workerId !== workerId) return;
-    this.r.logs.append(a.runId, a.jobId, a.attempt, data);
+    this.r.logs.append(a.runId, a.jobId, a.attempt, data, stream);
   }
 
   /** A service attempt started its process or passed its readiness probe on `workerId`. */

@@ -1,13 +1,15 @@
 /**
  * A job's output: live from the log stream while the job is not finished, read in pages
- * otherwise; one attempt at a time, with follow, search and a download link.
+ * otherwise; one attempt at a time, with follow, search and a download link. What the job wrote
+ * to stderr is marked (log-streams.tsx).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { apiGet, apiPath, type JobView, type LogChunk, query } from '../../api.ts';
 import { ErrorBox } from '../../components/ui.tsx';
-import { formatBytes, splitMatches, stripAnsi } from '../../format.ts';
+import { formatBytes, splitMatches } from '../../format.ts';
 import { ACTION_ICONS, Icon } from '../../icons.ts';
 import { isTerminalStatus, jobStatusInfo } from '../../status.ts';
+import { matchingLines, type Range, renderSegments, segmentsOf, shiftRanges } from './log-streams.tsx';
 
 /** Characters of one attempt's output kept for display; older output is dropped (and counted). */
 const KEEP_CHARS = 4 * 1024 * 1024;
@@ -16,6 +18,8 @@ const MAX_PAGES = 4;
 
 interface Buffer {
   text: string;
+  /** The parts of `text` from stderr, [start, length] in characters. */
+  stderr: Range[];
   /** Bytes (or characters) before `text` that are not shown. */
   dropped: number;
   /** True when the whole attempt has been read (it ended). */
@@ -24,9 +28,13 @@ interface Buffer {
   live: boolean;
 }
 
-function append(b: Buffer | undefined, data: string, live: boolean): Buffer {
-  const base = b ?? { text: '', dropped: 0, complete: false, live };
+const emptyBuffer = (live: boolean): Buffer => ({ text: '', stderr: [], dropped: 0, complete: false, live });
+
+/** `stderr`: the parts of `data` from stderr. */
+function append(b: Buffer | undefined, data: string, live: boolean, stderr: readonly Range[] = []): Buffer {
+  const base = b ?? emptyBuffer(live);
   let text = base.text + data;
+  let ranges = [...base.stderr, ...shiftRanges(stderr, base.text.length)];
   let dropped = base.dropped;
   if (text.length > KEEP_CHARS) {
     const cut = text.length - KEEP_CHARS;
@@ -34,8 +42,9 @@ function append(b: Buffer | undefined, data: string, live: boolean): Buffer {
     const at = nl >= 0 && nl - cut < 4096 ? nl + 1 : cut;
     dropped += at;
     text = text.slice(at);
+    ranges = shiftRanges(ranges, -at);
   }
-  return { ...base, text, dropped, live: base.live || live };
+  return { ...base, text, stderr: ranges, dropped, live: base.live || live };
 }
 
 export interface LogViewerProps {
@@ -57,7 +66,7 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
   const [onlyMatching, setOnlyMatching] = useState(false);
   const [current, setCurrent] = useState(0);
   const preRef = useRef<HTMLPreElement>(null);
-  const pending = useRef<{ attempt: number; data: string }[]>([]);
+  const pending = useRef<{ attempt: number; data: string; stderr: boolean }[]>([]);
   const flushTimer = useRef<number | undefined>(undefined);
 
   const latest = Math.max(job.attempt, ...buffers.keys(), 0);
@@ -84,22 +93,22 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
       if (chunks.length === 0) return;
       setBuffers((prev) => {
         const next = new Map(prev);
-        for (const c of chunks) next.set(c.attempt, append(next.get(c.attempt), c.data, true));
+        for (const c of chunks) next.set(c.attempt, append(next.get(c.attempt), c.data, true, c.stderr ? [[0, c.data.length]] : []));
         return next;
       });
     };
-    const queue = (a: number, data: string): void => {
+    const queue = (a: number, data: string, stderr = false): void => {
       if (resetNext) {
         // After a reconnect the stream starts the attempt over: drop what we had of it.
         resetNext = false;
         flush();
         setBuffers((prev) => {
           const next = new Map(prev);
-          next.set(a, { text: '', dropped: 0, complete: false, live: true });
+          next.set(a, emptyBuffer(true));
           return next;
         });
       }
-      pending.current.push({ attempt: a, data });
+      pending.current.push({ attempt: a, data, stderr });
       if (flushTimer.current === undefined) flushTimer.current = window.setTimeout(flush, 150);
     };
     setStreamState('connecting');
@@ -110,8 +119,8 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
       setStreamState('live');
     };
     es.addEventListener('log', (ev) => {
-      const m = JSON.parse((ev as MessageEvent<string>).data) as { attempt: number; data: string };
-      queue(m.attempt, m.data);
+      const m = JSON.parse((ev as MessageEvent<string>).data) as { attempt: number; data: string; stream?: 'stderr' };
+      queue(m.attempt, m.data, m.stream === 'stderr');
     });
     es.addEventListener('truncated', (ev) => {
       const m = JSON.parse((ev as MessageEvent<string>).data) as { attempt: number; bytes: number };
@@ -119,7 +128,7 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
       flush();
       setBuffers((prev) => {
         const next = new Map(prev);
-        const b = next.get(m.attempt) ?? { text: '', dropped: 0, complete: false, live: true };
+        const b = next.get(m.attempt) ?? emptyBuffer(true);
         next.set(m.attempt, { ...b, dropped: b.dropped + m.bytes });
         return next;
       });
@@ -162,10 +171,10 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
       setError(undefined);
       try {
         let offset = 0;
-        let buffer: Buffer = { text: '', dropped: 0, complete: false, live: false };
+        let buffer = emptyBuffer(false);
         for (let page = 0; page < MAX_PAGES; page++) {
           const chunk = await apiGet<LogChunk>(`${apiPath('runs', runId, 'jobs', jobId, 'logs')}${query({ attempt: n, offset })}`);
-          buffer = append(buffer, chunk.data, false);
+          buffer = append(buffer, chunk.data, false, chunk.stderr);
           offset = chunk.nextOffset;
           if (chunk.complete || chunk.data === '') {
             buffer.complete = chunk.complete;
@@ -199,15 +208,9 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
     return () => window.clearTimeout(t);
   }, [incomplete, shown, readAttempt]);
 
-  const text = useMemo(() => stripAnsi(have?.text ?? ''), [have?.text]);
-  const visible = useMemo(() => {
-    if (!onlyMatching || search === '') return text;
-    const needle = search.toLowerCase();
-    return text
-      .split('\n')
-      .filter((line) => line.toLowerCase().includes(needle))
-      .join('\n');
-  }, [text, onlyMatching, search]);
+  const segments = useMemo(() => segmentsOf(have?.text ?? '', have?.stderr ?? []), [have?.text, have?.stderr]);
+  const shownSegments = useMemo(() => (!onlyMatching || search === '' ? segments : matchingLines(segments, search)), [segments, onlyMatching, search]);
+  const visible = useMemo(() => shownSegments.map((s) => s.text).join(''), [shownSegments]);
   const matches = useMemo(() => splitMatches(visible, search), [visible, search]);
 
   // Follow: keep the end in view as output arrives.
@@ -312,14 +315,17 @@ export default function LogViewer({ runId, job, attempt, onAttempt }: LogViewerP
         </p>
       )}
       <pre ref={preRef} className="log" tabIndex={0} onScroll={onScroll} aria-label={`Output of attempt ${shown}`} aria-busy={reading}>
-        {matches.count === 0
-          ? visible || (reading ? 'Loading…' : have?.complete ? '(no output)' : '')
-          : matches.parts.map((p, i) => {
-              if (!p.match) return p.text;
+        {visible === ''
+          ? reading
+            ? 'Loading…'
+            : have?.complete
+              ? '(no output)'
+              : ''
+          : renderSegments(shownSegments, matches.parts, (text, key) => {
               markIndex++;
               return (
-                <mark key={i} className={markIndex === current ? 'current' : undefined}>
-                  {p.text}
+                <mark key={key} className={markIndex === current ? 'current' : undefined}>
+                  {text}
                 </mark>
               );
             })}
