@@ -33,7 +33,7 @@ function prepare(db: Database.Database) {
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(

@@ -23,7 +23,10 @@ export const runCommands = {
   'run.cancel': command('run.cancel', async (ctx, p) => ({ cancelled: await ctx.master.cancelRun(p.runId) })),
   'run.delete': command('run.delete', async (ctx, p) => ({ deleted: await ctx.master.deleteRun(p.runId) })),
   'run.rerun': command('run.rerun', (ctx, p) => ctx.master.rerun(p.runId)),
-  'run.extend': command('run.extend', (ctx, p) => ctx.master.extendRun(p.runId, p.jobs)),
+  'run.extend': command('run.extend', (ctx, p) => {
+    const own = ctx.principal.attempt;
+    return ctx.master.extendRun(p.runId, p.jobs, own?.runId === p.runId ? own.jobId : undefined);
+  }),
   'agentRuns.list': command('agentRuns.list', async (ctx, p) => ({ agentRuns: await ctx.master.listAgentRuns(p.limit) })),
   'agentRun.get': command('agentRun.get', (ctx, p) => ctx.master.getAgentRun(p.agentRunId)),
   'agentRun.watch': sessionCommand('agentRun.watch', (ctx, p) => {
