@@ -13,7 +13,7 @@ import { sql as lostRequests } from './0007_lost_requests.js';
 import { sql as startedBy } from './0008_started_by.js';
 import { sql as access } from './0009_access.js';
 import { sql as runFlow } from './0010_run_flow.js';
-import { sql as addedBy } from './0011_added_by.js';
+import { sql as addedBy } from './0015_added_by.js';
 
 export interface Migration {
   readonly version: number;
@@ -32,5 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'started_by', sql: startedBy },
   { version: 9, name: 'access', sql: access },
   { version: 10, name: 'run_flow', sql: runFlow },
-  { version: 11, name: 'added_by', sql: addedBy },
+  { version: 15, name: 'added_by', sql: addedBy },
 ];

@@ -8,12 +8,12 @@ import { sql as initial } from './0001_initial.js';
 import { sql as access } from './0002_access.js';
 import { sql as masterPresence } from './0003_master_presence.js';
 import { sql as runFlow } from './0004_run_flow.js';
-import { sql as addedBy } from './0005_added_by.js';
+import { sql as addedBy } from './0009_added_by.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'access', sql: access },
   { version: 3, name: 'master_presence', sql: masterPresence },
   { version: 4, name: 'run_flow', sql: runFlow },
-  { version: 5, name: 'added_by', sql: addedBy },
+  { version: 9, name: 'added_by', sql: addedBy },
 ];
