@@ -247,6 +247,8 @@ export interface JobRecord {
    * handed back by a drain): they spend no retry, only the separate lost-attempt budget.
    */
   lost: number;
+  /** The job of the same run that added this one at runtime (its own token called run.extend). */
+  addedBy?: string;
 }
 
 /** Several runs grouped by the `agentRunId` they were submitted with. */

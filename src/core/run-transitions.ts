@@ -11,7 +11,7 @@ import { finish, markTerminal, queue, release, reopenRun, settleNewJob, settleRu
 import { addChild, type Effect, emptyState, releases, type RunState } from './run-state.js';
 import { runFlowOf } from './flow-resolve.js';
 
-function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
+function newJob(runId: string, spec: JobSpec, now: number, addedBy?: string): JobRecord {
   return {
     runId,
     spec,
@@ -28,6 +28,7 @@ function newJob(runId: string, spec: JobSpec, now: number): JobRecord {
     service: spec.kind === 'service' ? { port: spec.service?.port ?? null, pid: null, readyAt: null, released: false, restarts: 0, crashes: 0 } : null,
     retryBase: 0,
     lost: 0,
+    ...(addedBy !== undefined && { addedBy }),
   };
 }
 
@@ -43,17 +44,17 @@ export function createRun(runId: string, spec: Omit<RunSpec, 'tags'> & { tags?: 
 }
 
 /** Adds jobs to a live run (validated by the caller); parents may be any job of the run. */
-export function extendRun(state: RunState, specs: readonly JobSpec[], now: number): Effect[] {
+export function extendRun(state: RunState, specs: readonly JobSpec[], now: number, addedBy?: string): Effect[] {
   const effects: Effect[] = [];
   reopenRun(state, effects);
-  addJobs(state, specs, now, effects);
+  addJobs(state, specs, now, effects, addedBy);
   return effects;
 }
 
-function addJobs(state: RunState, specs: readonly JobSpec[], now: number, effects: Effect[]): void {
+function addJobs(state: RunState, specs: readonly JobSpec[], now: number, effects: Effect[], addedBy?: string): void {
   const added: JobRecord[] = [];
   for (const spec of specs) {
-    const job = newJob(state.run.runId, spec, now);
+    const job = newJob(state.run.runId, spec, now, addedBy);
     state.jobs.set(spec.id, job);
     state.open++;
     added.push(job);

@@ -237,9 +237,10 @@ export class Master {
     return this.commands.submit(spec, origin);
   }
 
-  async extendRun(runId: string, jobs: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+  /** `addedBy`: the job of that run whose own token asks (its provenance is kept on what it adds). */
+  async extendRun(runId: string, jobs: JobSpec[], addedBy?: string): Promise<{ runId: string; jobs: string[] }> {
     this.secrets.checkDeclared(jobs);
-    return this.commands.extendRun(runId, jobs);
+    return this.commands.extendRun(runId, jobs, addedBy);
   }
 
   decideGate(ref: string, approved: boolean, by: string, comment: string | null): Promise<GateDecisionResult> {

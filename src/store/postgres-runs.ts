@@ -61,7 +61,7 @@ function lastPerKey<T>(records: readonly T[], key: (r: T) => string): T[] {
 /** The SQL type of each column a job's insert or update sends, so the parameter arrays follow the shared column lists. */
 const JOB_COLUMN_TYPES: Record<string, string> = {
   status: 'text', attempt: 'integer', not_before: 'bigint', worker_id: 'text', exit_code: 'integer', error: 'text', started_at: 'bigint', finished_at: 'bigint',
-  service: 'text', retry_base: 'integer', lost: 'integer', queued_at: 'bigint', run_id: 'text', job_id: 'text', spec: 'text', created_at: 'bigint',
+  service: 'text', retry_base: 'integer', lost: 'integer', queued_at: 'bigint', run_id: 'text', job_id: 'text', spec: 'text', created_at: 'bigint', added_by: 'text',
 };
 const typesOf = (columns: readonly string[]): string[] => columns.map((c) => JOB_COLUMN_TYPES[c] ?? expectType(c));
 function expectType(column: string): never {

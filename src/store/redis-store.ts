@@ -52,10 +52,11 @@ function pairs(flat: Flat): Record<string, string> {
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 // ---- record <-> stored text ----
-// A job is two hash fields: "<createdAt> <spec JSON>", written once, and "<STATUS> <JSON array of
-// the mutable fields>", rewritten at each transition; the script reads the status from the front.
+// A job is two hash fields: "<createdAt>[/<addedBy>] <spec JSON>", written once, and "<STATUS>
+// <JSON array of the mutable fields>", rewritten at each transition; the script reads the status
+// from the front. A job id has no "/" or space.
 
-const specEntry = (j: JobRecord): string => `${j.createdAt} ${JSON.stringify(j.spec)}`;
+const specEntry = (j: JobRecord): string => `${j.createdAt}${j.addedBy !== undefined ? `/${j.addedBy}` : ''} ${JSON.stringify(j.spec)}`;
 
 const stateEntry = (j: JobRecord): string =>
   `${j.status} ${JSON.stringify([j.attempt, j.notBefore ?? null, j.workerId ?? null, j.exitCode ?? null, j.error ?? null, j.startedAt ?? null, j.finishedAt ?? null, j.service ?? null, j.retryBase, j.lost, j.queuedAt ?? null])}`;
@@ -66,6 +67,7 @@ type StateFields = [number, number | null, string | null, number | null, string 
 function toJob(runId: string, spec: string, state: string): JobRecord {
   const a = spec.indexOf(' ');
   const b = state.indexOf(' ');
+  const [createdAt = '', addedBy] = spec.slice(0, a).split('/');
   // Both were written by this store (stateEntry, specEntry) from a validated record.
   const [attempt, notBefore, workerId, exitCode, error, startedAt, finishedAt, service, retryBase, lost = 0, queuedAt = null] = JSON.parse(state.slice(b + 1)) as StateFields;
   return {
@@ -77,13 +79,14 @@ function toJob(runId: string, spec: string, state: string): JobRecord {
     workerId,
     exitCode,
     error,
-    createdAt: Number(spec.slice(0, a)),
+    createdAt: Number(createdAt),
     queuedAt,
     startedAt,
     finishedAt,
     service,
     retryBase,
     lost,
+    ...(addedBy !== undefined && { addedBy }),
   };
 }
 

@@ -33,8 +33,7 @@ function prepare(db: Database.Database) {
     ),
     insertJob: db.prepare<JobInsertParams>(
       `INSERT INTO jobs (${JOB_COLUMNS}, run_created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-               (SELECT created_at FROM runs WHERE run_id = ?))`,
+       VALUES (${JOB_COLUMNS.split(', ').map(() => '?').join(', ')}, (SELECT created_at FROM runs WHERE run_id = ?))`,
     ),
     updateJob: db.prepare<JobUpdateParams>(
       `UPDATE jobs SET ${JOB_STATE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE run_id = ? AND job_id = ?`,

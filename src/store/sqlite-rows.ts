@@ -39,6 +39,7 @@ export interface JobRow {
   retry_base: number;
   lost: number;
   queued_at: number | null;
+  added_by: string | null;
 }
 
 export interface AttemptRow {
@@ -67,8 +68,8 @@ export type TotalsRow = JobTotals;
 export type RunParams = [string, string, string | null, string, number, number | null, string | null, string | null, string | null, string | null, string | null];
 /** JOB_STATE_COLUMNS in order, then the key: run_id, job_id */
 export type JobUpdateParams = [string, number, number | null, string | null, number | null, string | null, number | null, number | null, string | null, number, number, number | null, string, string];
-/** JOB_COLUMNS in order (an update's parameters, then spec and created_at), then run_id again for run_created_at */
-export type JobInsertParams = [...JobUpdateParams, string, number, string];
+/** JOB_COLUMNS in order (an update's parameters, then spec, created_at and added_by), then run_id again for run_created_at */
+export type JobInsertParams = [...JobUpdateParams, string, number, string | null, string];
 /** ATTEMPT_COLUMNS in order */
 export type AttemptParams = [string, string, number, string, number, number | null, string | null, number | null, string | null, number | null, number | null];
 export type DecisionParams = [string, string, number, string, string | null, number, string];
@@ -87,7 +88,7 @@ export const RUN_COLUMNS = 'run_id, name, agent_run_id, status, created_at, fini
 /** What a job's transitions change: an update writes these, the spec and created_at never change. */
 export const JOB_STATE_COLUMNS = ['status', 'attempt', 'not_before', 'worker_id', 'exit_code', 'error', 'started_at', 'finished_at', 'service', 'retry_base', 'lost', 'queued_at'] as const;
 /** In the order of an insert's parameters. */
-export const JOB_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id', 'spec', 'created_at'].join(', ');
+export const JOB_COLUMNS = [...JOB_STATE_COLUMNS, 'run_id', 'job_id', 'spec', 'created_at', 'added_by'].join(', ');
 export const ATTEMPT_COLUMNS = 'run_id, job_id, attempt, worker_id, started_at, finished_at, outcome, exit_code, error, queued_at, running_at';
 
 export const runToParams = (r: RunRecord): RunParams => [r.runId, r.name, r.agentRunId ?? null, r.status, r.createdAt, r.finishedAt ?? null, r.tags.length > 0 ? JSON.stringify(r.tags) : null, r.requestId ?? null, r.startedBy ?? null, r.flow ? JSON.stringify(r.flow) : null, r.notify ? JSON.stringify(r.notify) : null];
@@ -126,7 +127,7 @@ export const jobToUpdateParams = (j: JobRecord): JobUpdateParams => [
   j.spec.id,
 ];
 
-export const jobToInsertParams = (j: JobRecord): JobInsertParams => [...jobToUpdateParams(j), JSON.stringify(j.spec), j.createdAt, j.runId];
+export const jobToInsertParams = (j: JobRecord): JobInsertParams => [...jobToUpdateParams(j), JSON.stringify(j.spec), j.createdAt, j.addedBy ?? null, j.runId];
 
 export const rowToJob = (row: JobRow): JobRecord => ({
   runId: row.run_id,
@@ -146,6 +147,7 @@ export const rowToJob = (row: JobRow): JobRecord => ({
   service: row.service === null ? null : (JSON.parse(row.service) as ServiceState),
   retryBase: row.retry_base,
   lost: row.lost,
+  ...(row.added_by !== null && { addedBy: row.added_by }),
 });
 
 export const attemptToParams = (a: AttemptRecord): AttemptParams => [

@@ -350,6 +350,18 @@ describe.each(factories)('Store conformance: $name', (factory) => {
     expect((await store.getRunJobs('r1'))[0]).toStrictEqual(updated);
   });
 
+  it('keeps which job of the run added a job at runtime, through later updates and a reload', async () => {
+    const store = await open();
+    await submit(store, run('r1', 1_000), ['agent']);
+    const added = job('r1', 'found-3', { addedBy: 'agent' });
+    await store.commit(batch({ newJobs: [added] }));
+    const ran = job('r1', 'found-3', { addedBy: 'agent', status: 'COMPLETED', attempt: 1, exitCode: 0, finishedAt: 1_500 });
+    await store.commit(batch({ jobs: [ran] }));
+    expect((await store.getRunJobs('r1'))[1]).toStrictEqual(ran);
+    expect((await store.findJob('found-3', 'r1'))?.addedBy).toBe('agent');
+    expect((await store.loadActiveRuns())[0]?.jobs.map((j) => j.addedBy)).toEqual([undefined, 'agent']);
+  });
+
   it('loads only RUNNING runs, each with all of its jobs', async () => {
     const store = await open();
     const r1 = await submit(store, run('r1', 1_000), ['a', 'b']);

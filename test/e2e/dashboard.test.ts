@@ -8,7 +8,8 @@
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TitanClient } from '../../src/sdk/client.js';
+import { jobToken } from '../../src/protocol/derived-tokens.js';
+import { TitanClient } from '../../src/sdk/client.js';
 import { browserAvailable, launchBrowser, login, type OpenPage, openTestPage, screenshot, SIGNED_OUT_SESSION_CHECK } from '../helpers/browser.js';
 import { Cluster, eventually } from '../helpers/cluster.js';
 import { py, refusal, sh, waitJob, waitRunStatus } from '../helpers/scripts.js';
@@ -78,7 +79,11 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       ],
     });
     seeded.pipeline = pipeline.runId;
-    const stage1 = await client.submit({ name: 'agent-stage-plan', agentRunId: seeded.agent, jobs: [{ id: 'plan', script: QUICK }] });
+    // The planning stage's job adds two searches with its own token while it runs (a round of its own).
+    const stage1 = await client.submit({ name: 'agent-stage-plan', agentRunId: seeded.agent, jobs: [{ id: 'plan', script: SLEEPY, args: ['2'] }] });
+    await waitJob(client, `${stage1.runId}/plan`, 'RUNNING');
+    const planner = new TitanClient({ host: '127.0.0.1', port: cluster.port, token: jobToken(cluster.token, { runId: stage1.runId, jobId: 'plan', attempt: 1 }) });
+    await planner.extendRun([{ id: 'search-1', script: QUICK }, { id: 'search-2', script: QUICK }], stage1.runId).finally(() => planner.close());
     const service = await client.submit({ name: 'e2e-service', jobs: [{ id: 'web', kind: 'service', script: SERVICE, service: { readiness: 'none' } }] });
     seeded.service = service.runId;
     const gate = await client.submit({
@@ -196,6 +201,15 @@ describe.skipIf(!browserAvailable())('dashboard in a browser', () => {
       await stages.getByRole('link', { name: 'agent-stage-plan' }).waitFor();
       await stages.getByRole('link', { name: 'agent-stage-apply' }).waitFor();
       expect(await stages.locator('> li').count()).toBe(2);
+      // Opened, the planning stage shows the round its job added, naming that job.
+      await stages.locator('> li').first().getByText('Rounds and outputs').click();
+      const rounds = p.getByRole('list', { name: /^Rounds of / });
+      await rounds.getByText('Round 2').waitFor();
+      expect(await rounds.locator('> li').count()).toBe(2);
+      const added = rounds.locator('> li').nth(1);
+      expect(await added.textContent()).toMatch(/added by plan .*2 jobs/);
+      await added.getByRole('link', { name: 'search-2' }).waitFor();
+      await stages.getByText('No outputs: its jobs published no artifact.').first().waitFor();
     });
     await visit('/services', 'services', async (p) => {
       const row = p.locator('tr').filter({ has: p.getByRole('link', { name: 'e2e-service' }) });

@@ -101,7 +101,8 @@ describe.skipIf(!browserAvailable())('the Queue page and waiting reasons in a br
     const panel = page.locator('aside.job-panel');
     await panel.getByRole('heading', { name: id }).waitFor();
     expect(await panel.locator('.job-waiting').textContent()).toBe(`Waiting: ${REASON}`);
-    // The panel names the key, linked to it on the Queue page.
+    // The panel names the key in its details (folded under the log), linked to it on the Queue page.
+    await panel.getByRole('heading', { name: 'Details' }).click();
     const keyLink = panel.locator('.details-row', { hasText: 'Concurrency' }).getByRole('link', { name: KEY });
     expect(await keyLink.getAttribute('href')).toBe(`/queue?key=${KEY}`);
     expect(await panel.locator('.details-row', { hasText: 'Concurrency' }).locator('dd').textContent()).toBe(`key ${KEY}, at most 1 at once`);

@@ -214,6 +214,8 @@ describe('runs that grow at runtime', () => {
     expect(await client.logs(`${runId}/plan`)).toBe('added 11\n');
     // 0² + 1² + ... + 9² = 285
     expect(await client.logs(`${runId}/collect`)).toBe('10 285\n');
+    // Each added job remembers the job whose own token added it; the planner was submitted.
+    expect(Object.fromEntries(view.jobs.map((j) => [j.spec.id, j.addedBy ?? null]))).toMatchObject({ plan: null, 'square-0': 'plan', 'square-9': 'plan', collect: 'plan' });
   });
 
   it('extends a run from outside by run id, and refuses additions that break the graph', async () => {
@@ -227,6 +229,7 @@ describe('runs that grow at runtime', () => {
     await client.approve(`${runId}/gate`);
     const view = await waitRunStatus(client, runId, 'COMPLETED');
     expect(view.jobs.map((j) => j.spec.id)).toEqual(['gate', 'after-gate']);
+    expect(view.jobs[1]?.addedBy, 'added from outside the run: by no job').toBeUndefined();
     await expect(client.extendRun([{ id: 'y', script: OK_SH }], 'rnosuchrun')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -139,7 +139,7 @@ export class Commands {
    * Adds jobs to a run: from one of its own jobs (parents may be any job of the run, the caller
    * included) or from outside by run id. A finished run is reopened from the store.
    */
-  async extendRun(runId: string, added: JobSpec[]): Promise<{ runId: string; jobs: string[] }> {
+  async extendRun(runId: string, added: JobSpec[], addedBy?: string): Promise<{ runId: string; jobs: string[] }> {
     const state = await this.r.runs.liveRun(runId);
     const problems = validateDag(added, new Set(state.jobs.keys()));
     if (problems.length > 0) throw new TitanError('INVALID_DAG', problems.map((p) => p.message).join('; '));
@@ -147,7 +147,7 @@ export class Commands {
     const jobs = flowResolved(resolveAddedJobs(state.run, added));
     await this.change({
       refused: `the jobs were not added to run ${runId}`,
-      decide: (now) => ({ state, effects: extendRun(state, jobs, now) }),
+      decide: (now) => ({ state, effects: extendRun(state, jobs, now, addedBy) }),
       stage: () => {
         for (const spec of jobs) {
           this.r.runs.claimJobId(spec.id, runId);

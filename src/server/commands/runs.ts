@@ -24,8 +24,9 @@ export const runCommands = {
   'run.delete': command('run.delete', async (ctx, p) => ({ deleted: await ctx.master.deleteRun(p.runId) })),
   'run.rerun': command('run.rerun', (ctx, p) => ctx.master.rerun(p.runId)),
   'run.extend': command('run.extend', async (ctx, p) => {
-    if (ctx.principal.attempt) ctx.master.checkSecretsWithin(ctx.principal.attempt, p.jobs);
-    return ctx.master.extendRun(p.runId, p.jobs);
+    const own = ctx.principal.attempt;
+    if (own) ctx.master.checkSecretsWithin(own, p.jobs);
+    return ctx.master.extendRun(p.runId, p.jobs, own?.runId === p.runId ? own.jobId : undefined);
   }),
   'agentRuns.list': command('agentRuns.list', async (ctx, p) => ({ agentRuns: await ctx.master.listAgentRuns(p.limit) })),
   'agentRun.get': command('agentRun.get', (ctx, p) => ctx.master.getAgentRun(p.agentRunId)),

@@ -17,6 +17,7 @@ import { sql as steps } from './0011_steps.js';
 import { sql as triggers } from './0012_triggers.js';
 import { sql as notifications } from './0013_notifications.js';
 import { sql as attemptTimes } from './0014_attempt_times.js';
+import { sql as addedBy } from './0015_added_by.js';
 
 export interface Migration {
   readonly version: number;
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'triggers', sql: triggers },
   { version: 13, name: 'notifications', sql: notifications },
   { version: 14, name: 'attempt_times', sql: attemptTimes },
+  { version: 15, name: 'added_by', sql: addedBy },
 ];

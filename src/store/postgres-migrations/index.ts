@@ -12,6 +12,7 @@ import { sql as steps } from './0005_steps.js';
 import { sql as triggers } from './0006_triggers.js';
 import { sql as notifications } from './0007_notifications.js';
 import { sql as attemptTimes } from './0008_attempt_times.js';
+import { sql as addedBy } from './0009_added_by.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
@@ -22,4 +23,5 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'triggers', sql: triggers },
   { version: 7, name: 'notifications', sql: notifications },
   { version: 8, name: 'attempt_times', sql: attemptTimes },
+  { version: 9, name: 'added_by', sql: addedBy },
 ];

@@ -1,8 +1,9 @@
 /**
  * Agent runs: the runs an agent submitted under one agent-run id, as stages. Without an id, the
  * latest agent runs; with `/agent-runs/:id`, that agent run as a timeline of its stages (status,
- * jobs, when and how long, the wait before the next stage), each linking to its run page. Live:
- * reloads on `run` events of agent runs and on `jobs` events of the shown stages.
+ * jobs, when and how long, the wait before the next stage; opened, its rounds and outputs), each
+ * linking to its run page. Live: reloads on `run` events of agent runs and on `jobs` events of the
+ * shown stages.
  */
 import { useState } from 'react';
 import { apiPath, query, useApi, type AgentRunSummary, type AgentRunView, type JobStatus, type RunSummary } from '../api.ts';
@@ -15,6 +16,7 @@ import { Link, useRoute } from '../router.tsx';
 import { JOB_STATUS_ORDER, jobStatusInfo } from '../status.ts';
 import { Chips, plural, useLiveReload } from './parts/common.tsx';
 import { LimitSelect, Loaded, RefreshButton } from './parts/list-parts.tsx';
+import { StageDetails } from './agent/StageDetails.tsx';
 import './pages.css';
 
 const LIMITS = [20, 50, 200, 1000] as const;
@@ -182,6 +184,7 @@ function Stage({ stage, index, previous }: { stage: RunSummary; index: number; p
           {stage.tags.length > 0 ? (
             <Chips label="Tags" items={stage.tags} />
           ) : null}
+          <StageDetails runId={stage.runId} />
         </div>
       </div>
     </li>

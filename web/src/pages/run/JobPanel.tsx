@@ -1,4 +1,7 @@
-/** One job of a run: what it is, how it went (attempts, worker, timings), its output, and what can be done to it. */
+/**
+ * One job of a run: its status and what can be done to it, then its output (first: it is what
+ * people open a job for), then its details and attempts, folded.
+ */
 import { type ReactNode, useEffect, useState } from 'react';
 import { apiPath, apiPost, type GatesList, type JobDetail, type JobView, notifyGatesChanged, useApi, useClusterEvents } from '../../api.ts';
 import { Ago, ErrorBox, errorText, JobStatusBadge, useNow } from '../../components/ui.tsx';
@@ -92,11 +95,14 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
         </blockquote>
       )}
       <Actions base={base} job={job} pendingGate={pendingGate} onChanged={onChanged} />
+      {job.spec.kind !== 'approval' && <LogViewer runId={runId} job={job} attempt={attempt} onAttempt={setAttempt} />}
       <Details job={job} dependents={dependents} onSelect={onSelect} />
       {detail.data && <StepTimeline steps={detail.data.steps} />}
       {job.spec.kind !== 'approval' && (
-        <section aria-labelledby="attempts-title" className="panel-section">
-          <h3 id="attempts-title">Attempts</h3>
+        <details className="panel-section panel-fold" open={job.attempt > 1}>
+          <summary>
+            <h3>Attempts{detail.data ? ` (${detail.data.attempts.length})` : ''}</h3>
+          </summary>
           <ErrorBox error={detail.error} onRetry={() => void detail.reload()} />
           {detail.data && detail.data.attempts.length === 0 && <p className="muted small">None yet.</p>}
           {detail.data && detail.data.attempts.length > 0 && (
@@ -141,9 +147,8 @@ export default function JobPanel({ runId, job, jobs, onSelect, onChanged }: JobP
               </table>
             </div>
           )}
-        </section>
+        </details>
       )}
-      {job.spec.kind !== 'approval' && <LogViewer runId={runId} job={job} attempt={attempt} onAttempt={setAttempt} />}
     </aside>
   );
 }
@@ -313,8 +318,10 @@ function Details({ job, dependents, onSelect }: { job: JobView; dependents: stri
   if (s.secrets && s.secrets.length > 0) rows.push(['Secrets', <SecretNames key="sec" names={s.secrets} />]);
   const envKeys = Object.keys(s.env);
   return (
-    <section className="panel-section" aria-labelledby="details-title">
-      <h3 id="details-title">Details</h3>
+    <details className="panel-section panel-fold">
+      <summary>
+        <h3>Details</h3>
+      </summary>
       <DetailRows
         rows={[...rows, ['Depends on', <JobButtons key="up" ids={s.dependsOn} onSelect={onSelect} />], ['Needed by', <JobButtons key="down" ids={dependents} onSelect={onSelect} />]]}
       />
@@ -337,7 +344,7 @@ function Details({ job, dependents, onSelect }: { job: JobView; dependents: stri
           </dl>
         </details>
       )}
-    </section>
+    </details>
   );
 }
 
