@@ -5,18 +5,21 @@ import type { StepRecord } from '../core/steps.js';
 import type { StepStore } from './step-store.js';
 import type { NotificationDelivery } from '../core/notify-spec.js';
 import type { NotificationStore } from './notification-store.js';
+import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
+import type { TriggerStore } from './trigger-store.js';
 
 /**
  * The parts of a Store each backend implements in a module of its own, the data bus
- * (DataBusStore), the audit log and identities (AccessStore), durable steps (StepStore) and
- * notification deliveries (NotificationStore), forwarded to those modules so that each backend
+ * (DataBusStore), the audit log and identities (AccessStore), durable steps (StepStore),
+ * triggers (TriggerStore) and notification deliveries (NotificationStore), forwarded to those modules so that each backend
  * need not restate them. A backend whose writes need watching (a disk that fills up) wraps them
  * in `dataWrite`.
  */
-export abstract class ForwardingStore implements DataBusStore, AccessStore, StepStore, NotificationStore {
+export abstract class ForwardingStore implements DataBusStore, AccessStore, StepStore, TriggerStore, NotificationStore {
   protected abstract readonly data: DataBusStore;
   protected abstract readonly access: AccessStore;
   protected abstract readonly steps: StepStore;
+  protected abstract readonly triggers: TriggerStore;
   protected abstract readonly notifications: NotificationStore;
 
   /** Runs one write of the data bus or of artifact metadata; as it is unless a backend says otherwise. */
@@ -94,6 +97,30 @@ export abstract class ForwardingStore implements DataBusStore, AccessStore, Step
 
   listSteps(runId: string, jobId: string): Promise<StepRecord[]> {
     return this.steps.listSteps(runId, jobId);
+  }
+
+  putTrigger(record: TriggerRecord): Promise<void> {
+    return this.dataWrite(() => this.triggers.putTrigger(record));
+  }
+
+  getTrigger(name: string): Promise<TriggerRecord | null> {
+    return this.triggers.getTrigger(name);
+  }
+
+  listTriggers(): Promise<TriggerRecord[]> {
+    return this.triggers.listTriggers();
+  }
+
+  deleteTrigger(name: string): Promise<boolean> {
+    return this.dataWrite(() => this.triggers.deleteTrigger(name));
+  }
+
+  addDelivery(record: DeliveryRecord, keep: number): Promise<void> {
+    return this.dataWrite(() => this.triggers.addDelivery(record, keep));
+  }
+
+  listDeliveries(trigger: string, limit: number): Promise<DeliveryRecord[]> {
+    return this.triggers.listDeliveries(trigger, limit);
   }
 
   addNotification(delivery: NotificationDelivery): Promise<void> {

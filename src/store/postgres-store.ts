@@ -14,7 +14,6 @@
  */
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
 import { PostgresTriggers } from './postgres-triggers.js';
 import { ForwardingStore } from './forwarding-store.js';
 import type { LeasedStore } from './lease.js';
@@ -37,7 +36,7 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
   private readonly runs: PostgresRuns;
   protected readonly data: PostgresDataBusStore;
   private readonly schedules: PostgresSchedules;
-  private readonly triggers: PostgresTriggers;
+  protected readonly triggers: PostgresTriggers;
   protected readonly access: PostgresAccess;
   protected readonly steps: PostgresSteps;
   protected readonly notifications: PostgresNotifications;
@@ -169,33 +168,6 @@ export class PostgresStore extends ForwardingStore implements Store, LeasedStore
 
   deleteSchedule(name: string): Promise<boolean> {
     return this.schedules.deleteSchedule(name);
-  }
-
-
-  // ---- triggers (postgres-triggers.ts) ----
-
-  putTrigger(record: TriggerRecord): Promise<void> {
-    return this.dataWrite(() => this.triggers.putTrigger(record));
-  }
-
-  getTrigger(name: string): Promise<TriggerRecord | null> {
-    return this.triggers.getTrigger(name);
-  }
-
-  listTriggers(): Promise<TriggerRecord[]> {
-    return this.triggers.listTriggers();
-  }
-
-  deleteTrigger(name: string): Promise<boolean> {
-    return this.dataWrite(() => this.triggers.deleteTrigger(name));
-  }
-
-  addDelivery(record: DeliveryRecord, keep: number): Promise<void> {
-    return this.dataWrite(() => this.triggers.addDelivery(record, keep));
-  }
-
-  listDeliveries(trigger: string, limit: number): Promise<DeliveryRecord[]> {
-    return this.triggers.listDeliveries(trigger, limit);
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,6 @@ import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, JobSpec, 
 import type { RunFlow } from '../core/flow-spec.js';
 import type { NotifyTargets } from '../core/notify-spec.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
 import { RedisTriggers } from './redis-triggers.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { RedisNotifications } from './redis-notifications.js';
@@ -165,7 +164,7 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
   protected readonly data: RedisDataBusStore;
   protected readonly access: RedisAccess;
   protected readonly steps: RedisSteps;
-  private readonly triggers: RedisTriggers;
+  protected readonly triggers: RedisTriggers;
   protected readonly notifications: RedisNotifications;
   /** The epoch every write carries once this store is fenced ('' before). */
   private fenceEpoch = '';
@@ -388,33 +387,6 @@ export class RedisStore extends ForwardingStore implements Store, LeasedStore {
 
   async deleteSchedule(name: string): Promise<boolean> {
     return (await this.write('titanScheduleDelete', [name])) === 1;
-  }
-
-
-  // ---- triggers (redis-triggers.ts) ----
-
-  putTrigger(record: TriggerRecord): Promise<void> {
-    return this.dataWrite(() => this.triggers.putTrigger(record));
-  }
-
-  getTrigger(name: string): Promise<TriggerRecord | null> {
-    return this.triggers.getTrigger(name);
-  }
-
-  listTriggers(): Promise<TriggerRecord[]> {
-    return this.triggers.listTriggers();
-  }
-
-  deleteTrigger(name: string): Promise<boolean> {
-    return this.dataWrite(() => this.triggers.deleteTrigger(name));
-  }
-
-  addDelivery(record: DeliveryRecord, keep: number): Promise<void> {
-    return this.dataWrite(() => this.triggers.addDelivery(record, keep));
-  }
-
-  listDeliveries(trigger: string, limit: number): Promise<DeliveryRecord[]> {
-    return this.triggers.listDeliveries(trigger, limit);
   }
 
   async close(): Promise<void> {

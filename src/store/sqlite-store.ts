@@ -16,7 +16,6 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentRunSummary, AttemptRecord, GateDecision, JobRecord, RunRecord, RunStatus } from '../core/model.js';
 import type { ScheduleRecord } from '../core/schedule.js';
-import type { DeliveryRecord, TriggerRecord } from '../core/trigger.js';
 import { SqliteTriggerStore } from './sqlite-triggers.js';
 import { ForwardingStore } from './forwarding-store.js';
 import { migrate } from './migrate.js';
@@ -37,7 +36,7 @@ export class SqliteStore extends ForwardingStore implements Store {
   private readonly runs: SqliteRunQueries;
   private readonly lifetime: SqliteTotals;
   private readonly schedules: SqliteScheduleStore;
-  private readonly triggers: SqliteTriggerStore;
+  protected readonly triggers: SqliteTriggerStore;
   protected readonly access: SqliteAccess;
   protected readonly steps: SqliteSteps;
   protected readonly notifications: SqliteNotifications;
@@ -207,33 +206,6 @@ export class SqliteStore extends ForwardingStore implements Store {
 
   deleteSchedule(name: string): Promise<boolean> {
     return this.dataWrite(() => this.schedules.deleteSchedule(name));
-  }
-
-
-  // ---- triggers (sqlite-triggers.ts) ----
-
-  putTrigger(record: TriggerRecord): Promise<void> {
-    return this.dataWrite(() => this.triggers.putTrigger(record));
-  }
-
-  getTrigger(name: string): Promise<TriggerRecord | null> {
-    return this.triggers.getTrigger(name);
-  }
-
-  listTriggers(): Promise<TriggerRecord[]> {
-    return this.triggers.listTriggers();
-  }
-
-  deleteTrigger(name: string): Promise<boolean> {
-    return this.dataWrite(() => this.triggers.deleteTrigger(name));
-  }
-
-  addDelivery(record: DeliveryRecord, keep: number): Promise<void> {
-    return this.dataWrite(() => this.triggers.addDelivery(record, keep));
-  }
-
-  listDeliveries(trigger: string, limit: number): Promise<DeliveryRecord[]> {
-    return this.triggers.listDeliveries(trigger, limit);
   }
 
   async close(): Promise<void> {
