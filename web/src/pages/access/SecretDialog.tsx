@@ -8,6 +8,7 @@ import { apiPath, apiPut } from '../../api.ts';
 import { errorText } from '../../components/ui.tsx';
 import { SecretNameSchema } from '../../../../src/core/model.ts';
 import { ConfirmDialog } from '../parts/confirm.tsx';
+import { NameField } from './NameField.tsx';
 
 export interface SecretDialogProps {
   /** The secret whose value is replaced, or null to name a new one in the form. */
@@ -57,27 +58,16 @@ export default function SecretDialog({ name, onSaved, onCancel }: SecretDialogPr
     >
       <div className="pg-limit-form">
         {name === null ? (
-          <div className="field">
-            <label htmlFor={`${id}-name`}>Name</label>
-            <input
-              id={`${id}-name`}
-              type="text"
-              autoComplete="off"
-              spellCheck={false}
-              value={typedName}
-              onChange={(e) => setTypedName(e.target.value)}
-              aria-invalid={nameError ? true : undefined}
-              aria-describedby={`${id}-name-help${nameError ? ` ${id}-name-error` : ''}`}
-            />
-            <p className="help" id={`${id}-name-help`}>
-              As jobs declare it (<code>secrets: [OPENAI_API_KEY]</code>) and receive it: an environment variable's name.
-            </p>
-            {nameError ? (
-              <p className="pg-field-error" id={`${id}-name-error`}>
-                {nameError}
-              </p>
-            ) : null}
-          </div>
+          <NameField
+            value={typedName}
+            onChange={setTypedName}
+            error={nameError}
+            help={
+              <>
+                As jobs declare it (<code>secrets: [OPENAI_API_KEY]</code>) and receive it: an environment variable's name.
+              </>
+            }
+          />
         ) : null}
         <div className="field">
           <label htmlFor={`${id}-value`}>Value</label>

@@ -8,6 +8,7 @@ import { errorText } from '../../components/ui.tsx';
 import { NameSchema } from '../../../../src/protocol/access-methods.ts';
 import { GRANTABLE_ROLES, type GrantableRole } from '../../../../src/protocol/roles.ts';
 import { ConfirmDialog } from '../parts/confirm.tsx';
+import { NameField } from './NameField.tsx';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The expiries offered, in days (null: never); the first is the CLI's default. */
@@ -81,27 +82,7 @@ export default function TokenDialog({ onDone, onCancel }: TokenDialogProps) {
   return (
     <ConfirmDialog title="Create a token" confirmLabel="Create token" busy={busy} error={error} focusField onConfirm={() => void create()} onCancel={onCancel}>
       <div className="pg-limit-form">
-        <div className="field">
-          <label htmlFor={`${id}-name`}>Name</label>
-          <input
-            id={`${id}-name`}
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            aria-invalid={nameError ? true : undefined}
-            aria-describedby={`${id}-name-help${nameError ? ` ${id}-name-error` : ''}`}
-          />
-          <p className="help" id={`${id}-name-help`}>
-            Who or what uses it, e.g. ci-deploy: the audit log shows this name for what it does.
-          </p>
-          {nameError ? (
-            <p className="pg-field-error" id={`${id}-name-error`}>
-              {nameError}
-            </p>
-          ) : null}
-        </div>
+        <NameField value={name} onChange={setName} error={nameError} help="Who or what uses it, e.g. ci-deploy: the audit log shows this name for what it does." />
         <fieldset className="field">
           <legend>Roles</legend>
           {GRANTABLE_ROLES.map((role) => (
