@@ -22,7 +22,7 @@ JOB = object()
 #: One flat name per sub-client: the sub-client, its method, the arguments, and what the sub-client method receives.
 ALIASES = [
     ("get_run", "run", RunClient, "get", ("run-1",), ("run-1",)),
-    ("submit_dag", "run", RunClient, "submit", ("nightly", [JOB]), ("nightly", [JOB], None, None, None, None, None)),
+    ("submit_dag", "run", RunClient, "submit", ("nightly", [JOB]), ("nightly", [JOB], None, None, None, None, None, None)),
     ("retry", "job", JobClient, "retry", ("run-1/a",), ("run-1/a",)),
     ("approve", "gate", GateClient, "approve", ("run-1/gate", "ok"), ("run-1/gate", "ok")),
     ("drain_worker", "worker", WorkerClient, "drain", ("w1",), ("w1",)),

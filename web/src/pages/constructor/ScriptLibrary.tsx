@@ -65,7 +65,7 @@ export default function ScriptLibrary({ known, onUploaded, onUse }: { known: Kno
       </div>
       {message && <p className="c-hint" role="status">{message}</p>}
       {known.error && <p className="c-field-error">{errorText(known.error)}</p>}
-      {known.list.length === 0 && !known.loading && <p className="c-hint">No scripts yet: upload one, or run a pipeline (`titan run`, `titan deploy`).</p>}
+      {known.list.length === 0 && !known.loading && <p className="c-hint">No scripts yet: upload one, or run a pipeline (<code>titan run script.py</code>, <code>titan submit pipeline.yaml</code>).</p>}
       <ul className="c-script-list">
         {known.list.map((s) => (
           <li key={`${s.name} ${s.sha256}`} data-testid={`script-${s.name}`} className={s.current ? undefined : 'c-script-shadowed'}>
