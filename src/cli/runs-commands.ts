@@ -1,7 +1,7 @@
 /** `titan runs` and `titan agent-runs`: the runs of the cluster, alone or grouped by agent run. */
 import { type Command, Option } from 'commander';
 import { RUN_STATUSES, TagSchema } from '../core/model.js';
-import { RunCursorSchema } from '../protocol/methods.js';
+import { RunCursorSchema } from '../protocol/run-cursor.js';
 import { int } from './arguments.js';
 import { type ConnectionFlags, connectionOptions, json, jsonOption, print, UsageError, withClient } from './connection.js';
 import { colourStatus, duration, summarise, table, when } from './format.js';

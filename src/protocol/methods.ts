@@ -18,6 +18,7 @@ import { type TriggerResults, triggerParams } from './trigger-methods.js';
 import { type NotifyResults, notifyParams } from './notify-methods.js';
 import { type AccessResults, accessParams } from './access-methods.js';
 import { V1_MAX_PAYLOAD } from './frame-limits.js';
+import { RunCursorSchema } from './run-cursor.js';
 import { hasNoNul, NUL_RULE, scrubNul } from '../core/stored-text.js';
 
 /** `runId/jobId` or a bare job id (latest run that has it). */
@@ -45,17 +46,6 @@ export const MAX_RECLAIM_ATTEMPTS = 10_000;
 
 /** A client's name for one submission, kept with the run it created. */
 export const RequestIdSchema = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'a request id is printable ASCII without spaces');
-
-/** Where a listing of runs goes on: the creation time and id of the last run of the previous page. */
-export const RunCursorSchema = z.string().max(200).regex(/^\d+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a cursor is the `next` value of a previous page');
-
-export const runCursor = (run: { createdAt: number; runId: string }): string => `${run.createdAt}:${run.runId}`;
-
-/** The position a cursor names; the cursor was checked by RunCursorSchema. */
-export function parseRunCursor(cursor: string): { createdAt: number; runId: string } {
-  const colon = cursor.indexOf(':');
-  return { createdAt: Number(cursor.slice(0, colon)), runId: cursor.slice(colon + 1) };
-}
 
 export const HelloSchema = z.strictObject({
   id: z.number().int().nonnegative(),

@@ -10,7 +10,7 @@ import { jobRef } from '../../core/model.js';
 import { gateDeadline } from '../../core/job-deadlines.js';
 import { stepView, type StepView } from '../../core/steps.js';
 import type { AgentRunView, AttemptId, AutoscalerView, DiskView, GateView, JobView, LogChunk, PoolView, RunSummary, RunView, ServiceView, Stats } from '../../protocol/methods.js';
-import { parseRunCursor, runCursor } from '../../protocol/methods.js';
+import { parseRunCursor, runCursor } from '../../protocol/run-cursor.js';
 import { AHEAD_COUNTS_PER_VIEW } from '../job-views.js';
 import { listTitanGates } from '../titan-gates.js';
 import type { MasterResources } from './resources.js';
